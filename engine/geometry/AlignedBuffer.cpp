@@ -1,0 +1,39 @@
+#include "geometry/AlignedBuffer.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <new>
+
+namespace tomolive {
+
+namespace {
+constexpr std::size_t kAlignment = 64;
+
+float* allocate(std::size_t count) {
+  if (count == 0) return nullptr;
+  const std::size_t bytes = (count * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
+  void* p = std::aligned_alloc(kAlignment, bytes);
+  if (!p) throw std::bad_alloc();
+  return static_cast<float*>(p);
+}
+}  // namespace
+
+void AlignedBuffer::Free::operator()(float* p) const { std::free(p); }
+
+AlignedBuffer::AlignedBuffer(std::size_t count) : m_data(allocate(count)), m_size(count) {
+  fill(0.0f);
+}
+
+AlignedBuffer::AlignedBuffer(const AlignedBuffer& other)
+    : m_data(allocate(other.m_size)), m_size(other.m_size) {
+  std::copy_n(other.data(), m_size, data());
+}
+
+AlignedBuffer& AlignedBuffer::operator=(const AlignedBuffer& other) {
+  if (this != &other) *this = AlignedBuffer(other);
+  return *this;
+}
+
+void AlignedBuffer::fill(float value) { std::fill_n(data(), m_size, value); }
+
+}  // namespace tomolive

@@ -1,0 +1,34 @@
+#pragma once
+// A zero-initialised float buffer aligned to 64 bytes (one AVX-512 register, one cache line),
+// so that slice-lane vectors can be loaded with aligned moves.
+#include <cstddef>
+#include <memory>
+#include <span>
+
+namespace tomolive {
+
+class AlignedBuffer {
+ public:
+  AlignedBuffer() = default;
+  explicit AlignedBuffer(std::size_t count);
+  AlignedBuffer(const AlignedBuffer& other);
+  AlignedBuffer& operator=(const AlignedBuffer& other);
+  AlignedBuffer(AlignedBuffer&&) noexcept = default;
+  AlignedBuffer& operator=(AlignedBuffer&&) noexcept = default;
+
+  float* data() { return m_data.get(); }
+  const float* data() const { return m_data.get(); }
+  std::size_t size() const { return m_size; }
+  std::span<float> span() { return {m_data.get(), m_size}; }
+  std::span<const float> span() const { return {m_data.get(), m_size}; }
+  void fill(float value);
+
+ private:
+  struct Free {
+    void operator()(float* p) const;
+  };
+  std::unique_ptr<float[], Free> m_data;
+  std::size_t m_size = 0;
+};
+
+}  // namespace tomolive

@@ -1,0 +1,44 @@
+#pragma once
+// Parallel-beam geometry of one reconstruction problem.
+//
+// Conventions (shared by every projector, CPU or GPU):
+// - Reconstruction grid: gridSize × gridSize pixels per slice, pixel size = detector pixel size,
+//   centred on the rotation axis. Pixel (row r, column c) sits at x = c − (N−1)/2,
+//   y = r − (N−1)/2.
+// - Detector column j (0-based, pixel centre) sits at u = j − centre.
+// - The ray of angle θ through detector position u is {(x, y) : x·cosθ + y·sinθ = u}.
+// - A projection at θ + π equals the projection at θ mirrored about the centre: column j ↔
+//   2·centre − j.
+// Angles may come in any order and any number; nothing assumes sorted or evenly spaced angles.
+#include <vector>
+
+namespace tomolive {
+
+struct ParallelGeometry {
+  std::vector<double> anglesRad;  ///< one entry per projection, in acquisition order
+  double centre = 0.0;            ///< detector column of the rotation axis (sub-pixel)
+  int columns = 0;                ///< detector width D in pixels
+  int gridSize = 0;               ///< reconstruction grid N (N × N pixels per slice)
+
+  int projections() const { return static_cast<int>(anglesRad.size()); }
+
+  /// Throws std::invalid_argument naming the offending value when the geometry is unusable.
+  void validate() const;
+
+  /// Geometry with the usual defaults: grid as wide as the detector.
+  static ParallelGeometry make(std::vector<double> anglesRad, double centre, int columns);
+};
+
+/// Which detector rows become slices, and how detector pixels are binned (b × b → 1).
+struct DetectorSelection {
+  int firstRow = 0;  ///< first detector row (before binning)
+  int endRow = -1;   ///< one past the last row; −1 means "all rows"
+  int binning = 1;   ///< 1, 2, 4, …: averages b × b detector pixels
+
+  /// Centre in binned pixel coordinates for a centre given in unbinned detector coordinates.
+  double binnedCentre(double centre) const { return (centre + 0.5) / binning - 0.5; }
+  /// Centre in unbinned detector coordinates for one found on binned data.
+  double unbinnedCentre(double centre) const { return (centre + 0.5) * binning - 0.5; }
+};
+
+}  // namespace tomolive

@@ -1,0 +1,41 @@
+#include "projector/Projector.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "projector/JosephPlan.h"
+
+namespace tomolive {
+
+Projector::Projector(ParallelGeometry geometry) : m_geometry(std::move(geometry)) {
+  m_geometry.validate();
+}
+
+std::int64_t Projector::rayPixelUpdates(std::span<const int> projections) const {
+  std::int64_t total = 0;
+  for (int p : projections) total += JosephPlan::make(m_geometry, p).updates();
+  return total;
+}
+
+void Projector::checkShapes(const VolumeStack& x, std::span<const int> projections,
+                            const ProjectionStack& y) const {
+  const auto fail = [](const std::string& what) { throw std::invalid_argument("projector: " + what); };
+  if (x.gridSize() != m_geometry.gridSize)
+    fail("volume grid " + std::to_string(x.gridSize()) + " ≠ geometry grid " +
+         std::to_string(m_geometry.gridSize));
+  if (y.columns() != m_geometry.columns)
+    fail("projection width " + std::to_string(y.columns()) + " ≠ detector width " +
+         std::to_string(m_geometry.columns));
+  if (x.slices() != y.slices())
+    fail("volume has " + std::to_string(x.slices()) + " slices, projections have " +
+         std::to_string(y.slices()));
+  if (y.projections() > m_geometry.projections())
+    fail("projection stack holds " + std::to_string(y.projections()) +
+         " projections, geometry has angles for " + std::to_string(m_geometry.projections()));
+  for (int p : projections)
+    if (p < 0 || p >= y.projections())
+      fail("projection index " + std::to_string(p) + " outside 0 … " +
+           std::to_string(y.projections() - 1));
+}
+
+}  // namespace tomolive

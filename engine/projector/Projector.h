@@ -1,0 +1,48 @@
+#pragma once
+// The projector interface: forward projection A and its exact adjoint Aᵀ for one
+// ParallelGeometry, on any subset of the geometry's projections (a window).
+// Backends (CPU Joseph, CUDA Joseph) implement the same discretisation, so results agree to
+// float tolerance whichever runs.
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "geometry/ParallelGeometry.h"
+#include "geometry/SliceStacks.h"
+
+namespace tomolive {
+
+class Projector {
+ public:
+  virtual ~Projector() = default;
+
+  const ParallelGeometry& geometry() const { return m_geometry; }
+
+  /// y[p] = A_p · x for every p in `projections`; other projections of y are left untouched.
+  /// Requires x.gridSize() == geometry.gridSize, y.columns() == geometry.columns and equal
+  /// slice counts.
+  virtual void forward(const VolumeStack& x, std::span<const int> projections,
+                       ProjectionStack& y) const = 0;
+
+  /// x = Σ_{p ∈ projections} A_pᵀ · y[p] (x is overwritten).
+  virtual void back(const ProjectionStack& y, std::span<const int> projections,
+                    VolumeStack& x) const = 0;
+
+  /// Human-readable backend name ("CPU Joseph (AVX-512, 2 threads)", …).
+  virtual std::string name() const = 0;
+
+  /// Ray-pixel updates one forward (or back) projection of `projections` performs per slice:
+  /// the number of (ray, grid line) pairs whose interpolation touches the grid.
+  std::int64_t rayPixelUpdates(std::span<const int> projections) const;
+
+ protected:
+  explicit Projector(ParallelGeometry geometry);
+  /// Throws std::invalid_argument when the stacks or indices do not match the geometry.
+  void checkShapes(const VolumeStack& x, std::span<const int> projections,
+                   const ProjectionStack& y) const;
+
+ private:
+  ParallelGeometry m_geometry;
+};
+
+}  // namespace tomolive

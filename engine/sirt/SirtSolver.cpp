@@ -1,0 +1,143 @@
+#include "sirt/SirtSolver.h"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_reduce.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace tomolive {
+
+namespace {
+
+// Applies `f(i)` for every element index in parallel.
+template <class F>
+void forEach(std::size_t count, F&& f) {
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count, 1 << 14),
+                    [&](const tbb::blocked_range<std::size_t>& r) {
+                      for (std::size_t i = r.begin(); i < r.end(); ++i) f(i);
+                    });
+}
+
+float reciprocalOrZero(float v) { return v > 1e-6f ? 1.0f / v : 0.0f; }
+
+}  // namespace
+
+SirtSolver::SirtSolver(const Projector& projector, int slices, SirtOptions options)
+    : m_projector(projector),
+      m_options(options),
+      m_x(slices, projector.geometry().gridSize),
+      m_update(slices, projector.geometry().gridSize) {
+  // Row and column weights are the same for every slice: computed on one slice.
+  const ParallelGeometry& g = projector.geometry();
+  m_mask = VolumeStack(1, g.gridSize);
+  const double h = 0.5 * (g.gridSize - 1), radius2 = (h + 0.5) * (h + 0.5);
+  for (int r = 0; r < g.gridSize; ++r)
+    for (int c = 0; c < g.gridSize; ++c) {
+      const double dx = c - h, dy = r - h;
+      m_mask.at(0, r, c) = !m_options.circularMask || dx * dx + dy * dy <= radius2 ? 1.0f : 0.0f;
+    }
+  m_columnWeights = VolumeStack(1, g.gridSize);
+}
+
+void SirtSolver::updateWeights(std::span<const int> projections) {
+  if (std::equal(projections.begin(), projections.end(), m_weightedProjections.begin(),
+                 m_weightedProjections.end()))
+    return;
+  const ParallelGeometry& g = m_projector.geometry();
+  // One-slice stacks, sized for the projection indices in use.
+  const int needed = 1 + *std::max_element(projections.begin(), projections.end());
+  if (m_rowWeights.projections() < needed) m_rowWeights = ProjectionStack(needed, 1, g.columns);
+  m_projector.forward(m_mask, projections, m_rowWeights);
+  for (int p : projections) {
+    float* row = m_rowWeights.row(p, 0);
+    for (int j = 0; j < g.columns; ++j) {
+      const float w = reciprocalOrZero(row[j * m_rowWeights.lanes()]);
+      for (int l = 0; l < m_rowWeights.lanes(); ++l) row[j * m_rowWeights.lanes() + l] = l == 0 ? w : 0.0f;
+    }
+  }
+  ProjectionStack ones(needed, 1, g.columns);
+  for (int p : projections)
+    for (int j = 0; j < g.columns; ++j) ones.at(p, 0, j) = 1.0f;
+  m_projector.back(ones, projections, m_columnWeights);
+  for (int r = 0; r < g.gridSize; ++r)
+    for (int c = 0; c < g.gridSize; ++c)
+      m_columnWeights.at(0, r, c) = m_mask.at(0, r, c) * reciprocalOrZero(m_columnWeights.at(0, r, c));
+  m_weightedProjections.assign(projections.begin(), projections.end());
+}
+
+std::vector<SirtIteration> SirtSolver::iterate(const ProjectionStack& p,
+                                               std::span<const int> projections, int iterations) {
+  if (iterations < 0)
+    throw std::invalid_argument("SIRT: iteration count " + std::to_string(iterations) +
+                                " must not be negative");
+  if (p.slices() != m_x.slices())
+    throw std::invalid_argument("SIRT: projections have " + std::to_string(p.slices()) +
+                                " slices, the estimate has " + std::to_string(m_x.slices()));
+  std::vector<SirtIteration> history;
+  if (projections.empty() || iterations == 0) return history;
+  updateWeights(projections);
+  if (m_residual.projections() != p.projections() || m_residual.slices() != p.slices())
+    m_residual = ProjectionStack(p.projections(), p.slices(), p.columns());
+
+  const int lanes = m_x.lanes(), columns = p.columns(), n = m_x.gridSize();
+  for (int it = 0; it < iterations; ++it) {
+    m_projector.forward(m_x, projections, m_residual);
+    // residual ← R · (p − A·x), measuring both norms on the way.
+    struct Norms {
+      double weighted = 0, plain = 0;
+    };
+    const int groups = p.groups();
+    const Norms norms = tbb::parallel_reduce(
+        tbb::blocked_range<std::size_t>(0, projections.size() * groups), Norms{},
+        [&](const tbb::blocked_range<std::size_t>& r, Norms acc) {
+          for (std::size_t i = r.begin(); i < r.end(); ++i) {
+            const int proj = projections[i / groups], g = int(i % groups);
+            const float* measured = p.row(proj, g);
+            float* res = m_residual.row(proj, g);
+            const float* weight = m_rowWeights.row(proj, 0);
+            for (int j = 0; j < columns; ++j) {
+              const float w = weight[j * m_rowWeights.lanes()];
+              for (int l = 0; l < lanes; ++l) {
+                const std::size_t k = std::size_t(j) * lanes + l;
+                const float d = measured[k] - res[k];
+                acc.plain += double(d) * d;
+                acc.weighted += double(w) * d * d;
+                res[k] = w * d;
+              }
+            }
+          }
+          return acc;
+        },
+        [](Norms a, const Norms& b) {
+          a.weighted += b.weighted;
+          a.plain += b.plain;
+          return a;
+        });
+    history.push_back({std::sqrt(norms.weighted), std::sqrt(norms.plain)});
+
+    m_projector.back(m_residual, projections, m_update);
+    // x ← clamp(x + C · update) on the masked grid.
+    const float* c = m_columnWeights.group(0);
+    const int cl = m_columnWeights.lanes();
+    const bool clamp = m_options.nonNegative;
+    for (int g = 0; g < m_x.groups(); ++g) {
+      float* x = m_x.group(g);
+      const float* u = m_update.group(g);
+      forEach(std::size_t(n) * n, [&](std::size_t pixel) {
+        const float w = c[pixel * cl];
+        for (int l = 0; l < lanes; ++l) {
+          float& v = x[pixel * lanes + l];
+          v += w * u[pixel * lanes + l];
+          if (clamp && v < 0.0f) v = 0.0f;
+        }
+      });
+    }
+  }
+  return history;
+}
+
+}  // namespace tomolive

@@ -1,0 +1,53 @@
+#pragma once
+// SIRT in the ASTRA formulation, over any subset of projections (a window), warm-started:
+//
+//   x ← clamp(x + C · Aᵀ · R · (p − A·x))   on the pixels inside the mask
+//
+// with R = 1 / row sums (A·1, per ray) and C = 1 / column sums (Aᵀ·1, per pixel) over the rays
+// in use. Rays or pixels with a zero sum get weight zero. The estimate persists between calls,
+// so a streaming reconstruction runs a few iterations per new window starting from the last
+// image. Weights are recomputed only when the set of projections changes.
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "geometry/SliceStacks.h"
+#include "projector/Projector.h"
+
+namespace tomolive {
+
+struct SirtOptions {
+  bool circularMask = false;  ///< reconstruct only inside the grid's inscribed circle
+  bool nonNegative = true;    ///< clamp the estimate at zero after every iteration
+};
+
+struct SirtIteration {
+  double weightedResidual;  ///< ‖R^½ (p − A·x)‖₂ before the update (what SIRT decreases)
+  double residual;          ///< ‖p − A·x‖₂ before the update
+};
+
+class SirtSolver {
+ public:
+  /// The projector must outlive the solver. Starts from x = 0.
+  SirtSolver(const Projector& projector, int slices, SirtOptions options = {});
+
+  VolumeStack& estimate() { return m_x; }
+  const VolumeStack& estimate() const { return m_x; }
+  const SirtOptions& options() const { return m_options; }
+
+  /// Runs `iterations` SIRT iterations using only the listed projections of `p`.
+  /// Returns the residuals measured at the start of each iteration.
+  std::vector<SirtIteration> iterate(const ProjectionStack& p, std::span<const int> projections,
+                                     int iterations);
+
+ private:
+  void updateWeights(std::span<const int> projections);
+
+  const Projector& m_projector;
+  SirtOptions m_options;
+  VolumeStack m_x, m_update, m_columnWeights, m_mask;
+  ProjectionStack m_residual, m_rowWeights;
+  std::vector<int> m_weightedProjections;  ///< projections the weights were computed for
+};
+
+}  // namespace tomolive
