@@ -1,1 +1,3 @@
-int main() { return 0; }
+#include <cstdio>
+#include "bench/ProjectorBenchmark.h"
+int main() { auto r = tomolive::runProjectorBenchmark({}); std::fputs(tomolive::formatProjectorBenchmark(r).c_str(), stdout); }

@@ -1,0 +1,116 @@
+#include "bench/ProjectorBenchmark.h"
+
+#include <tbb/info.h>
+#include <tbb/parallel_for.h>
+
+#include <cstdio>
+#include <cstring>
+#include <numbers>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "bench/Timing.h"
+#include "projector/JosephProjector.h"
+#include "projector/ReferenceJoseph.h"
+
+namespace tomolive {
+
+namespace {
+
+double copyBandwidth(int repeats) {
+  const std::size_t bytes = std::size_t(1) << 30;  // 1 GiB: far beyond any cache
+  std::vector<char> src(bytes, 1), dst(bytes, 0);
+  const std::size_t chunk = std::size_t(1) << 22;
+  const double seconds = medianSeconds(repeats, [&] {
+    tbb::parallel_for(std::size_t(0), bytes / chunk, [&](std::size_t i) {
+      std::memcpy(dst.data() + i * chunk, src.data() + i * chunk, chunk);
+    });
+  });
+  return 2.0 * bytes / seconds;  // each byte is read once and written once
+}
+
+ProjectorBenchRow measure(int n, const ProjectorBenchOptions& o) {
+  std::vector<double> angles(o.projections);
+  for (int i = 0; i < o.projections; ++i) angles[i] = i * std::numbers::pi / o.projections;
+  const ParallelGeometry g = ParallelGeometry::make(angles, 0.5 * (n - 1) + 0.25, n);
+  const JosephProjector projector(g);
+  std::vector<int> all(o.projections);
+  std::iota(all.begin(), all.end(), 0);
+
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> value(0.0f, 1.0f);
+  VolumeStack x(o.slices, n);
+  for (float& v : x.raw()) v = value(rng);
+  ProjectionStack y(o.projections, o.slices, n);
+  for (float& v : y.raw()) v = value(rng);
+
+  ProjectorBenchRow row;
+  row.size = n;
+  row.slices = o.slices;
+  row.projections = o.projections;
+  row.updates = double(projector.rayPixelUpdates(all)) * o.slices;
+  ProjectionStack ax(o.projections, o.slices, n);
+  VolumeStack aty(o.slices, n);
+  row.forwardSeconds = medianSeconds(o.repeats, [&] { projector.forward(x, all, ax); });
+  row.backSeconds = medianSeconds(o.repeats, [&] { projector.back(y, all, aty); });
+  row.forwardRate = row.updates / row.forwardSeconds;
+  row.backRate = row.updates / row.backSeconds;
+
+  // The plain loop on one slice and a few projections (it is slow), scaled to updates / s.
+  const int referenceProjections = std::min(o.projections, 8);
+  std::vector<int> few(referenceProjections);
+  for (int i = 0; i < referenceProjections; ++i) few[i] = i * o.projections / referenceProjections;
+  const double referenceUpdates = double(projector.rayPixelUpdates(few));
+  const std::vector<float> slice = x.slice(0);
+  std::vector<float> image(std::size_t(n) * n, 0.0f);
+  std::vector<float> detectorRow(n, 1.0f);
+  float sink = 0.0f;
+  const int referenceRepeats = std::max(1, o.repeats / 2);
+  const double fwd = medianSeconds(referenceRepeats, [&] {
+    for (int p : few) sink += referenceForward(g, slice, p)[n / 2];
+  });
+  const double back = medianSeconds(referenceRepeats, [&] {
+    for (int p : few) referenceBackAdd(g, detectorRow, p, image);
+  });
+  if (sink == -1.0f) std::puts("");  // keeps the reference work observable
+  row.referenceForwardRate = referenceUpdates / fwd;
+  row.referenceBackRate = referenceUpdates / back;
+  return row;
+}
+
+}  // namespace
+
+ProjectorBenchResult runProjectorBenchmark(const ProjectorBenchOptions& options) {
+  ProjectorBenchResult result;
+  result.threads = tbb::info::default_concurrency();
+  result.copyBandwidthBytesPerSecond = copyBandwidth(options.repeats);
+  for (int n : options.sizes) result.rows.push_back(measure(n, options));
+  const ParallelGeometry g = ParallelGeometry::make({0.0}, 7.5, 16);
+  result.projector = JosephProjector(g).name();
+  return result;
+}
+
+std::string formatProjectorBenchmark(const ProjectorBenchResult& r) {
+  std::ostringstream out;
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "Projector: %s. Memory bandwidth (1 GiB copy, read+write, %d threads): %.1f GB/s.\n\n",
+                r.projector.c_str(), r.threads, r.copyBandwidthBytesPerSecond / 1e9);
+  out << line;
+  out << "| grid | slices | projections | ray-pixel updates | forward (s) | forward (updates/s) | "
+         "back (s) | back (updates/s) | plain loop fwd / back (updates/s) | speed-up fwd / back |\n";
+  out << "|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& row : r.rows) {
+    std::snprintf(line, sizeof line,
+                  "| %d² | %d | %d | %.3g | %.3f | %.2e | %.3f | %.2e | %.2e / %.2e | %.1f× / %.1f× |\n",
+                  row.size, row.slices, row.projections, row.updates, row.forwardSeconds,
+                  row.forwardRate, row.backSeconds, row.backRate, row.referenceForwardRate,
+                  row.referenceBackRate, row.forwardRate / row.referenceForwardRate,
+                  row.backRate / row.referenceBackRate);
+    out << line;
+  }
+  return out.str();
+}
+
+}  // namespace tomolive

@@ -1,0 +1,27 @@
+#pragma once
+// Small helpers for benchmarks: wall-clock seconds and the median of repeated measurements.
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+namespace tomolive {
+
+inline double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// Runs `f` `repeats` times (after one untimed warm-up) and returns the median wall time.
+template <class F>
+double medianSeconds(int repeats, F&& f) {
+  f();
+  std::vector<double> times;
+  for (int i = 0; i < repeats; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    f();
+    times.push_back(secondsSince(start));
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+}  // namespace tomolive

@@ -1,0 +1,93 @@
+#pragma once
+// Owning wrappers for HDF5 C identifiers, so every hid_t is closed exactly once, on every path.
+//
+// - Hdf5Handle<Close> owns one id and closes it with Close (H5Fclose, H5Dclose, ...) when it
+//   goes out of scope; it is move-only. An invalid id (negative) owns nothing.
+// - close() closes early and reports failure, for the one place where a failed close matters:
+//   the file, whose close flushes what was written.
+// - Hdf5ErrorPrintingOff silences HDF5's automatic error-stack printing for its lifetime (callers
+//   check every return value and raise their own errors), restoring the previous handler.
+// - hdf5ErrorDetail() gives the most specific message on the current HDF5 error stack.
+#if __has_include(<hdf5.h>)
+#include <hdf5.h>
+#else
+#include <hdf5/serial/hdf5.h>  // Debian's location when HDF5's include dir is not on the path
+#endif
+
+#include <string>
+#include <utility>
+
+namespace tomolive {
+
+template <herr_t (*Close)(hid_t)>
+class Hdf5Handle {
+ public:
+  Hdf5Handle() = default;
+  explicit Hdf5Handle(hid_t id) : id_(id) {}
+  ~Hdf5Handle() { static_cast<void>(close()); }
+
+  Hdf5Handle(Hdf5Handle&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)) {}
+  Hdf5Handle& operator=(Hdf5Handle&& other) noexcept {
+    if (this != &other) {
+      static_cast<void>(close());
+      id_ = std::exchange(other.id_, H5I_INVALID_HID);
+    }
+    return *this;
+  }
+  Hdf5Handle(const Hdf5Handle&) = delete;
+  Hdf5Handle& operator=(const Hdf5Handle&) = delete;
+
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  explicit operator bool() const { return valid(); }
+
+  /// Closes now; true when there was nothing to close or the close succeeded.
+  [[nodiscard]] bool close() {
+    if (id_ < 0) return true;
+    const herr_t status = Close(std::exchange(id_, H5I_INVALID_HID));
+    return status >= 0;
+  }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+};
+
+using Hdf5File = Hdf5Handle<H5Fclose>;
+using Hdf5Group = Hdf5Handle<H5Gclose>;
+using Hdf5Dataset = Hdf5Handle<H5Dclose>;
+using Hdf5Dataspace = Hdf5Handle<H5Sclose>;
+using Hdf5Datatype = Hdf5Handle<H5Tclose>;
+using Hdf5Attribute = Hdf5Handle<H5Aclose>;
+using Hdf5PropertyList = Hdf5Handle<H5Pclose>;
+
+class Hdf5ErrorPrintingOff {
+ public:
+  Hdf5ErrorPrintingOff() {
+    if (H5Eget_auto2(H5E_DEFAULT, &previousFunc_, &previousData_) < 0) {
+      previousFunc_ = nullptr;
+      previousData_ = nullptr;
+    }
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  ~Hdf5ErrorPrintingOff() { H5Eset_auto2(H5E_DEFAULT, previousFunc_, previousData_); }
+  Hdf5ErrorPrintingOff(const Hdf5ErrorPrintingOff&) = delete;
+  Hdf5ErrorPrintingOff& operator=(const Hdf5ErrorPrintingOff&) = delete;
+
+ private:
+  H5E_auto2_t previousFunc_ = nullptr;
+  void* previousData_ = nullptr;
+};
+
+/// The innermost description on HDF5's error stack (e.g. "truncated file: eof = ..."), or "".
+inline std::string hdf5ErrorDetail() {
+  std::string detail;
+  const auto takeFirst = [](unsigned, const H5E_error2_t* error, void* out) -> herr_t {
+    auto& text = *static_cast<std::string*>(out);
+    if (text.empty() && error->desc != nullptr) text = error->desc;
+    return 0;
+  };
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, takeFirst, &detail);
+  return detail;
+}
+
+}  // namespace tomolive

@@ -1,0 +1,145 @@
+#include "preprocess/CentreFinder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <stdexcept>
+#include <string>
+
+namespace tomolive {
+
+namespace {
+
+constexpr int kMaxPairs = 8;
+constexpr int kMaxRows = 16;
+
+// Angle wrapped to (−π, π].
+double wrap(double a) {
+  a = std::remainder(a, 2 * std::numbers::pi);
+  return a;
+}
+
+struct Pair {
+  int a, b;
+  double offset;  // |θb − θa − π| (wrapped)
+};
+
+std::vector<Pair> opposingPairs(std::span<const double> angles) {
+  const int n = static_cast<int>(angles.size());
+  // Median spacing of the sorted angles (mod π) sets how far from 180° a pair may be.
+  std::vector<double> folded(angles.begin(), angles.end());
+  for (double& a : folded) a = std::fmod(std::fmod(a, std::numbers::pi) + std::numbers::pi, std::numbers::pi);
+  std::sort(folded.begin(), folded.end());
+  std::vector<double> gaps;
+  for (int i = 1; i < n; ++i)
+    if (folded[i] - folded[i - 1] > 1e-9) gaps.push_back(folded[i] - folded[i - 1]);
+  std::sort(gaps.begin(), gaps.end());
+  const double step = gaps.empty() ? 0.0 : gaps[gaps.size() / 2];
+  const double tolerance = std::max(1.5 * step, 1e-6);
+
+  std::vector<Pair> pairs;
+  for (int a = 0; a < n; ++a) {
+    int best = -1;
+    double bestOffset = std::numeric_limits<double>::max();
+    for (int b = 0; b < n; ++b) {
+      if (b == a) continue;
+      const double offset = std::abs(wrap(angles[b] - angles[a] - std::numbers::pi));
+      if (offset < bestOffset) bestOffset = offset, best = b;
+    }
+    if (best >= 0 && bestOffset <= tolerance && a < best) pairs.push_back({a, best, bestOffset});
+  }
+  std::sort(pairs.begin(), pairs.end(), [](const Pair& x, const Pair& y) { return x.offset < y.offset; });
+  if (pairs.size() > kMaxPairs) pairs.resize(kMaxPairs);
+  return pairs;
+}
+
+// Profiles compared for one pair: row r of projection a and of projection b.
+struct Profiles {
+  std::vector<std::vector<float>> a, b;
+};
+
+// Mean squared mismatch between a(j) and b(2c − j) over the overlap (b interpolated linearly),
+// with each profile's mean over the overlap removed, so a flat offset does not bias the result.
+double mismatch(const Profiles& profiles, double c, int columns) {
+  double total = 0.0;
+  long count = 0;
+  for (std::size_t k = 0; k < profiles.a.size(); ++k) {
+    const auto& a = profiles.a[k];
+    const auto& b = profiles.b[k];
+    double sumA = 0, sumB = 0, sumAA = 0, sumBB = 0, sumAB = 0;
+    int n = 0;
+    for (int j = 0; j < columns; ++j) {
+      const double m = 2.0 * c - j;
+      const int m0 = static_cast<int>(std::floor(m));
+      if (m0 < 0 || m0 + 1 >= columns) continue;
+      const double t = m - m0;
+      const double va = a[j], vb = (1 - t) * b[m0] + t * b[m0 + 1];
+      sumA += va, sumB += vb, sumAA += va * va, sumBB += vb * vb, sumAB += va * vb;
+      ++n;
+    }
+    if (n == 0) continue;
+    const double ma = sumA / n, mb = sumB / n;
+    total += (sumAA - 2 * sumAB + sumBB) - n * (ma - mb) * (ma - mb);
+    count += n;
+  }
+  return count ? total / count : std::numeric_limits<double>::max();
+}
+
+}  // namespace
+
+CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals, std::span<const double> anglesRad) {
+  if (static_cast<int>(anglesRad.size()) != lineIntegrals.projections())
+    throw std::invalid_argument("centre estimate: " + std::to_string(anglesRad.size()) +
+                                " angles for " + std::to_string(lineIntegrals.projections()) +
+                                " projections");
+  const std::vector<Pair> pairs = opposingPairs(anglesRad);
+  if (pairs.empty())
+    throw std::invalid_argument(
+        "centre estimate: no two projections are 180° apart (within 1.5 angular steps); "
+        "give the centre explicitly");
+  const int columns = lineIntegrals.columns(), slices = lineIntegrals.slices();
+  const int rowStep = std::max(1, slices / kMaxRows);
+  Profiles profiles;
+  CentreEstimate estimate;
+  for (const Pair& pair : pairs) {
+    for (int s = 0; s < slices; s += rowStep) {
+      std::vector<float> a(columns), b(columns);
+      for (int j = 0; j < columns; ++j) {
+        a[j] = lineIntegrals.at(pair.a, s, j);
+        b[j] = lineIntegrals.at(pair.b, s, j);
+      }
+      profiles.a.push_back(std::move(a));
+      profiles.b.push_back(std::move(b));
+    }
+    estimate.worstPairOffsetDeg = std::max(estimate.worstPairOffsetDeg, pair.offset * 180 / std::numbers::pi);
+  }
+  estimate.pairs = static_cast<int>(pairs.size());
+
+  // Coarse search over the middle 60 % of the detector (half-pixel steps), then golden-section
+  // refinement within ±0.5 px of the best coarse point.
+  double best = 0.5 * (columns - 1), bestCost = std::numeric_limits<double>::max();
+  for (double c = 0.2 * columns; c <= 0.8 * columns; c += 0.5) {
+    const double cost = mismatch(profiles, c, columns);
+    if (cost < bestCost) bestCost = cost, best = c;
+  }
+  double lo = best - 0.5, hi = best + 0.5;
+  const double ratio = 0.5 * (std::sqrt(5.0) - 1.0);
+  double x1 = hi - ratio * (hi - lo), x2 = lo + ratio * (hi - lo);
+  double f1 = mismatch(profiles, x1, columns), f2 = mismatch(profiles, x2, columns);
+  for (int it = 0; it < 40; ++it) {
+    if (f1 < f2) {
+      hi = x2, x2 = x1, f2 = f1;
+      x1 = hi - ratio * (hi - lo);
+      f1 = mismatch(profiles, x1, columns);
+    } else {
+      lo = x1, x1 = x2, f1 = f2;
+      x2 = lo + ratio * (hi - lo);
+      f2 = mismatch(profiles, x2, columns);
+    }
+  }
+  estimate.centre = 0.5 * (lo + hi);
+  return estimate;
+}
+
+}  // namespace tomolive

@@ -1,0 +1,26 @@
+#pragma once
+// Automatic rotation-centre estimate by 0°/180° registration.
+//
+// A parallel-beam projection at θ + 180° is the projection at θ mirrored about the rotation
+// axis. For pairs of projections whose angles differ by (nearly) 180°, the centre c minimises
+// the mismatch between p_a(j) and p_b(2c − j); the cost is summed over the pairs and over a few
+// detector rows, searched on a coarse grid and refined to sub-pixel precision. Works for any
+// angle order; needs at least one pair within 1.5 angular steps of 180° apart.
+#include <span>
+#include <vector>
+
+#include "geometry/SliceStacks.h"
+
+namespace tomolive {
+
+struct CentreEstimate {
+  double centre = 0.0;         ///< detector column of the rotation axis
+  int pairs = 0;               ///< projection pairs used
+  double worstPairOffsetDeg = 0.0;  ///< largest |θb − θa − 180°| among the pairs used
+};
+
+/// `lineIntegrals`: preprocessed projections (−log), angles in radians, one per projection.
+/// Throws std::invalid_argument when no usable pair of opposite projections exists.
+CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals, std::span<const double> anglesRad);
+
+}  // namespace tomolive

@@ -1,0 +1,118 @@
+#include "preprocess/FlatDarkCorrection.h"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace tomolive {
+
+namespace {
+
+std::vector<float> meanFrame(std::span<const float> frames, std::size_t pixels) {
+  std::vector<float> mean(pixels, 0.0f);
+  if (frames.empty()) return mean;
+  const std::size_t count = frames.size() / pixels;
+  std::vector<double> sum(pixels, 0.0);
+  std::vector<int> good(pixels, 0);
+  for (std::size_t f = 0; f < count; ++f)
+    for (std::size_t i = 0; i < pixels; ++i) {
+      const float v = frames[f * pixels + i];
+      if (std::isfinite(v)) {
+        sum[i] += v;
+        ++good[i];
+      }
+    }
+  for (std::size_t i = 0; i < pixels; ++i)
+    mean[i] = good[i] ? float(sum[i] / good[i]) : std::nanf("");
+  return mean;
+}
+
+// Replaces the pixels flagged in `bad` by linear interpolation between the nearest good
+// neighbours in the row (nearest good value at the row's ends; 0 when the whole row is bad).
+void repairRow(float* row, const unsigned char* bad, int columns) {
+  int previous = -1;
+  for (int j = 0; j <= columns; ++j) {
+    if (j < columns && bad[j]) continue;
+    const int next = j;  // first good pixel after a run of bad ones (columns = none)
+    for (int k = previous + 1; k < next; ++k) {
+      if (previous < 0 && next >= columns) row[k] = 0.0f;
+      else if (previous < 0) row[k] = row[next];
+      else if (next >= columns) row[k] = row[previous];
+      else {
+        const float t = float(k - previous) / float(next - previous);
+        row[k] = row[previous] + t * (row[next] - row[previous]);
+      }
+    }
+    previous = j;
+  }
+}
+
+}  // namespace
+
+FlatDarkCorrection::FlatDarkCorrection(std::span<const float> flats, std::span<const float> darks,
+                                       int rows, int columns)
+    : m_rows(rows), m_columns(columns) {
+  if (rows < 1 || columns < 1)
+    throw std::invalid_argument("flat/dark correction: frame size " + std::to_string(rows) + "×" +
+                                std::to_string(columns) + " is empty");
+  const std::size_t pixels = std::size_t(rows) * columns;
+  if (flats.empty() || flats.size() % pixels != 0)
+    throw std::invalid_argument("flat/dark correction: flat fields hold " +
+                                std::to_string(flats.size()) + " values, not a multiple of " +
+                                std::to_string(pixels) + " (one frame)");
+  if (darks.size() % pixels != 0)
+    throw std::invalid_argument("flat/dark correction: dark fields hold " +
+                                std::to_string(darks.size()) + " values, not a multiple of " +
+                                std::to_string(pixels) + " (one frame)");
+  m_dark = meanFrame(darks, pixels);
+  const std::vector<float> flat = meanFrame(flats, pixels);
+  m_range.resize(pixels);
+  for (std::size_t i = 0; i < pixels; ++i) {
+    m_range[i] = flat[i] - m_dark[i];
+    if (!(m_range[i] > 0.0f)) {  // also catches NaN
+      m_range[i] = 0.0f;
+      ++m_dead;
+    }
+  }
+}
+
+std::int64_t FlatDarkCorrection::apply(std::span<const float> raw,
+                                           std::span<float> lineIntegrals) const {
+  const std::size_t pixels = std::size_t(m_rows) * m_columns;
+  if (raw.size() != pixels || lineIntegrals.size() != pixels)
+    throw std::invalid_argument("flat/dark correction: frame has " + std::to_string(raw.size()) +
+                                " pixels, expected " + std::to_string(pixels));
+  std::int64_t repaired = 0;
+  std::vector<unsigned char> bad(m_columns);
+  for (int r = 0; r < m_rows; ++r) {
+    bool anyBad = false;
+    float* out = lineIntegrals.data() + std::size_t(r) * m_columns;
+    for (int j = 0; j < m_columns; ++j) {
+      const std::size_t i = std::size_t(r) * m_columns + j;
+      const float signal = raw[i] - m_dark[i];
+      const bool ok = m_range[i] > 0.0f && signal > 0.0f && std::isfinite(signal);
+      bad[j] = !ok;
+      anyBad |= !ok;
+      out[j] = ok ? -std::log(signal / m_range[i]) : 0.0f;
+    }
+    if (anyBad) {
+      for (int j = 0; j < m_columns; ++j) repaired += bad[j];
+      repairRow(out, bad.data(), m_columns);
+    }
+  }
+  return repaired;
+}
+
+std::vector<float> binImage(std::span<const float> image, int rows, int columns, int b) {
+  if (b < 1) throw std::invalid_argument("binning " + std::to_string(b) + " must be ≥ 1");
+  if (b == 1) return {image.begin(), image.end()};
+  const int outRows = rows / b, outColumns = columns / b;
+  std::vector<float> out(std::size_t(outRows) * outColumns, 0.0f);
+  const float scale = 1.0f / float(b * b);
+  for (int r = 0; r < outRows * b; ++r)
+    for (int c = 0; c < outColumns * b; ++c)
+      out[std::size_t(r / b) * outColumns + c / b] += scale * image[std::size_t(r) * columns + c];
+  return out;
+}
+
+}  // namespace tomolive

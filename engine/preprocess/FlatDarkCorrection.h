@@ -1,0 +1,38 @@
+#pragma once
+// Raw detector counts → line integrals: p = −log((I − dark) / (flat − dark)).
+//
+// Flats and darks are averaged per pixel once. Pixels that cannot give a line integral — a dead
+// detector pixel (flat ≤ dark), a non-positive or non-finite count, a non-finite flat or dark —
+// are repaired by linear interpolation between the nearest good pixels of the same detector row,
+// and counted, so bad pixels never reach the reconstruction as NaN or ±∞.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace tomolive {
+
+class FlatDarkCorrection {
+ public:
+  /// flats: flatCount frames of rows × columns (row-major), darks likewise; darks may be empty
+  /// (zero dark current). Throws std::invalid_argument on missing flats or mismatched sizes.
+  FlatDarkCorrection(std::span<const float> flats, std::span<const float> darks, int rows,
+                     int columns);
+
+  int rows() const { return m_rows; }
+  int columns() const { return m_columns; }
+  std::int64_t deadDetectorPixels() const { return m_dead; }
+
+  /// Converts one raw frame (rows × columns) into line integrals; returns the number of pixels
+  /// that had to be repaired.
+  std::int64_t apply(std::span<const float> raw, std::span<float> lineIntegrals) const;
+
+ private:
+  int m_rows, m_columns;
+  std::vector<float> m_dark, m_range;  ///< per pixel: mean dark, mean flat − mean dark (≤ 0: dead)
+  std::int64_t m_dead = 0;
+};
+
+/// Averages b × b pixel blocks of a rows × columns image (trailing partial blocks are dropped).
+std::vector<float> binImage(std::span<const float> image, int rows, int columns, int b);
+
+}  // namespace tomolive
