@@ -58,6 +58,7 @@ using Hdf5Dataset = Hdf5Handle<H5Dclose>;
 using Hdf5Dataspace = Hdf5Handle<H5Sclose>;
 using Hdf5Datatype = Hdf5Handle<H5Tclose>;
 using Hdf5Attribute = Hdf5Handle<H5Aclose>;
+using Hdf5Object = Hdf5Handle<H5Oclose>;
 using Hdf5PropertyList = Hdf5Handle<H5Pclose>;
 
 class Hdf5ErrorPrintingOff {

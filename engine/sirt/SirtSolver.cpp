@@ -26,32 +26,28 @@ float reciprocalOrZero(float v) { return v > 1e-6f ? 1.0f / v : 0.0f; }
 
 }  // namespace
 
-SirtSolver::SirtSolver(const Projector& projector, int slices, SirtOptions options)
-    : m_projector(projector),
-      m_options(options),
-      m_x(slices, projector.geometry().gridSize),
-      m_update(slices, projector.geometry().gridSize) {
+SirtSolver::SirtSolver(int gridSize, int slices, SirtOptions options)
+    : m_options(options), m_x(slices, gridSize), m_update(slices, gridSize) {
   // Row and column weights are the same for every slice: computed on one slice.
-  const ParallelGeometry& g = projector.geometry();
-  m_mask = VolumeStack(1, g.gridSize);
-  const double h = 0.5 * (g.gridSize - 1), radius2 = (h + 0.5) * (h + 0.5);
-  for (int r = 0; r < g.gridSize; ++r)
-    for (int c = 0; c < g.gridSize; ++c) {
+  m_mask = VolumeStack(1, gridSize);
+  const double h = 0.5 * (gridSize - 1), radius2 = (h + 0.5) * (h + 0.5);
+  for (int r = 0; r < gridSize; ++r)
+    for (int c = 0; c < gridSize; ++c) {
       const double dx = c - h, dy = r - h;
       m_mask.at(0, r, c) = !m_options.circularMask || dx * dx + dy * dy <= radius2 ? 1.0f : 0.0f;
     }
-  m_columnWeights = VolumeStack(1, g.gridSize);
+  m_columnWeights = VolumeStack(1, gridSize);
 }
 
-void SirtSolver::updateWeights(std::span<const int> projections) {
-  if (std::equal(projections.begin(), projections.end(), m_weightedProjections.begin(),
-                 m_weightedProjections.end()))
-    return;
-  const ParallelGeometry& g = m_projector.geometry();
+void SirtSolver::updateWeights(const Projector& projector, std::span<const int> projections) {
+  const ParallelGeometry& g = projector.geometry();
+  std::vector<double> key{g.centre};
+  for (int p : projections) key.push_back(g.anglesRad[p]);
+  if (key == m_weightKey) return;
   // One-slice stacks, sized for the projection indices in use.
   const int needed = 1 + *std::max_element(projections.begin(), projections.end());
   if (m_rowWeights.projections() < needed) m_rowWeights = ProjectionStack(needed, 1, g.columns);
-  m_projector.forward(m_mask, projections, m_rowWeights);
+  projector.forward(m_mask, projections, m_rowWeights);
   for (int p : projections) {
     float* row = m_rowWeights.row(p, 0);
     for (int j = 0; j < g.columns; ++j) {
@@ -62,14 +58,15 @@ void SirtSolver::updateWeights(std::span<const int> projections) {
   ProjectionStack ones(needed, 1, g.columns);
   for (int p : projections)
     for (int j = 0; j < g.columns; ++j) ones.at(p, 0, j) = 1.0f;
-  m_projector.back(ones, projections, m_columnWeights);
+  projector.back(ones, projections, m_columnWeights);
   for (int r = 0; r < g.gridSize; ++r)
     for (int c = 0; c < g.gridSize; ++c)
       m_columnWeights.at(0, r, c) = m_mask.at(0, r, c) * reciprocalOrZero(m_columnWeights.at(0, r, c));
-  m_weightedProjections.assign(projections.begin(), projections.end());
+  m_weightKey = std::move(key);
 }
 
-std::vector<SirtIteration> SirtSolver::iterate(const ProjectionStack& p,
+std::vector<SirtIteration> SirtSolver::iterate(const Projector& projector,
+                                               const ProjectionStack& p,
                                                std::span<const int> projections, int iterations) {
   if (iterations < 0)
     throw std::invalid_argument("SIRT: iteration count " + std::to_string(iterations) +
@@ -79,13 +76,17 @@ std::vector<SirtIteration> SirtSolver::iterate(const ProjectionStack& p,
                                 " slices, the estimate has " + std::to_string(m_x.slices()));
   std::vector<SirtIteration> history;
   if (projections.empty() || iterations == 0) return history;
-  updateWeights(projections);
+  if (projector.geometry().gridSize != m_x.gridSize())
+    throw std::invalid_argument("SIRT: projector grid " +
+                                std::to_string(projector.geometry().gridSize) +
+                                " ≠ estimate grid " + std::to_string(m_x.gridSize()));
+  updateWeights(projector, projections);
   if (m_residual.projections() != p.projections() || m_residual.slices() != p.slices())
     m_residual = ProjectionStack(p.projections(), p.slices(), p.columns());
 
   const int lanes = m_x.lanes(), columns = p.columns(), n = m_x.gridSize();
   for (int it = 0; it < iterations; ++it) {
-    m_projector.forward(m_x, projections, m_residual);
+    projector.forward(m_x, projections, m_residual);
     // residual ← R · (p − A·x), measuring both norms on the way.
     struct Norms {
       double weighted = 0, plain = 0;
@@ -119,7 +120,7 @@ std::vector<SirtIteration> SirtSolver::iterate(const ProjectionStack& p,
         });
     history.push_back({std::sqrt(norms.weighted), std::sqrt(norms.plain)});
 
-    m_projector.back(m_residual, projections, m_update);
+    projector.back(m_residual, projections, m_update);
     // x ← clamp(x + C · update) on the masked grid.
     const float* c = m_columnWeights.group(0);
     const int cl = m_columnWeights.lanes();

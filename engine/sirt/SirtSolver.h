@@ -6,7 +6,8 @@
 // with R = 1 / row sums (A·1, per ray) and C = 1 / column sums (Aᵀ·1, per pixel) over the rays
 // in use. Rays or pixels with a zero sum get weight zero. The estimate persists between calls,
 // so a streaming reconstruction runs a few iterations per new window starting from the last
-// image. Weights are recomputed only when the set of projections changes.
+// image; each call may use a different projector (a window's own geometry). Weights are
+// recomputed only when the angles in use or the centre change.
 #include <memory>
 #include <span>
 #include <vector>
@@ -28,26 +29,26 @@ struct SirtIteration {
 
 class SirtSolver {
  public:
-  /// The projector must outlive the solver. Starts from x = 0.
-  SirtSolver(const Projector& projector, int slices, SirtOptions options = {});
+  /// Starts from x = 0 on a gridSize × gridSize × slices volume.
+  SirtSolver(int gridSize, int slices, SirtOptions options = {});
 
   VolumeStack& estimate() { return m_x; }
   const VolumeStack& estimate() const { return m_x; }
   const SirtOptions& options() const { return m_options; }
 
-  /// Runs `iterations` SIRT iterations using only the listed projections of `p`.
-  /// Returns the residuals measured at the start of each iteration.
-  std::vector<SirtIteration> iterate(const ProjectionStack& p, std::span<const int> projections,
-                                     int iterations);
+  /// Runs `iterations` SIRT iterations using only the listed projections of `p`, whose angles
+  /// and centre are the projector's geometry. Returns the residuals measured at the start of
+  /// each iteration.
+  std::vector<SirtIteration> iterate(const Projector& projector, const ProjectionStack& p,
+                                     std::span<const int> projections, int iterations);
 
  private:
-  void updateWeights(std::span<const int> projections);
+  void updateWeights(const Projector& projector, std::span<const int> projections);
 
-  const Projector& m_projector;
   SirtOptions m_options;
   VolumeStack m_x, m_update, m_columnWeights, m_mask;
   ProjectionStack m_residual, m_rowWeights;
-  std::vector<int> m_weightedProjections;  ///< projections the weights were computed for
+  std::vector<double> m_weightKey;  ///< centre and angles the weights were computed for
 };
 
 }  // namespace tomolive

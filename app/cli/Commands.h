@@ -1,0 +1,20 @@
+#pragma once
+// The tomolive-cli commands. Each takes its arguments (after the command name) and returns the
+// process exit code; errors are thrown and turned into one line on stderr by main().
+#include <string>
+#include <vector>
+
+namespace tomolive::cli {
+
+using Args = std::vector<std::string>;
+
+int runSimulate(const Args& args);
+int runRecon(const Args& args);
+int runInfo(const Args& args);
+int runBench(const Args& args);
+int runDemo(const Args& args);
+
+/// Usage text listing every command and its options.
+std::string usage();
+
+}  // namespace tomolive::cli

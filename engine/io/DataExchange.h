@@ -1,0 +1,111 @@
+#pragma once
+// HDF5 Data Exchange files: scans in (raw projections, flats, darks, angles), reconstructions out.
+//
+// Layout read and written (all arrays C order):
+//   /exchange/data          projection × row × column   uint8/16/32, float32/64 raw counts
+//   /exchange/data_white    flat × row × column         same types; at least one flat
+//   /exchange/data_dark     dark × row × column         optional (absent: zero dark)
+//   /exchange/theta         projection                  float32/64; degrees unless its `units`
+//                                                       attribute says "rad", "radian(s)"
+//   /exchange/ground_truth  slice × N × N               optional float32/64, slice = detector row
+// Every failure is a DataExchangeError whose message reads "<file>: <dataset>: <problem>" and
+// names the offending value. Nothing is printed to stderr. Writers go through "<file>.tmp" and
+// rename it, so a failed write never leaves a half-written file behind.
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace tomolive {
+
+struct DataExchangeError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Detector rows [begin, end); end = -1 means through the last row.
+struct RowRange {
+  int begin = 0;
+  int end = -1;
+};
+
+/// One attribute value as stored: a string, a scalar (float or integer) or a 1-D float array.
+using Attribute = std::variant<std::string, double, std::int64_t, std::vector<double>>;
+
+struct DatasetInfo {
+  std::string name;                 ///< full path, e.g. "/exchange/data"
+  std::vector<std::int64_t> shape;  ///< empty for a scalar
+  std::string type;                 ///< "uint16", "float32", "int8", "string", "compound", ...
+};
+
+/// What a file holds and whether readDataExchange would accept it.
+struct DataExchangeInfo {
+  std::string path;
+  std::vector<DatasetInfo> datasets;  ///< every dataset in the file, in name order
+  int projections = 0, rows = 0, columns = 0, flats = 0, darks = 0;
+  double thetaMinDeg = 0.0, thetaMaxDeg = 0.0;
+  bool thetaInRadians = false;
+  bool hasGroundTruth = false;
+  std::int64_t nonFiniteData = 0;     ///< NaN/Inf values in data, flats and darks (repairable)
+  std::vector<std::string> problems;  ///< why the file cannot be read; empty when usable
+
+  bool usable() const { return problems.empty(); }
+};
+
+/// Never throws for content problems (they go to `problems`); throws DataExchangeError only
+/// when the file cannot be opened at all (missing, not HDF5, truncated).
+DataExchangeInfo inspectDataExchange(const std::string& path);
+
+/// A scan as read, for a selection of detector rows, converted to float32.
+struct RawScan {
+  int projections = 0, rows = 0, columns = 0;
+  int firstRow = 0;                ///< detector row of local row 0
+  std::vector<float> data;         ///< [projection][row][column] raw counts
+  std::vector<float> flats;        ///< [flat][row][column]
+  std::vector<float> darks;        ///< [dark][row][column]; empty means zero dark
+  std::vector<double> thetaRad;    ///< one per projection, in file order
+  std::vector<float> groundTruth;  ///< [slice][row][column] for the selected rows, or empty
+  int groundTruthSize = 0;         ///< N of the N × N ground-truth slices
+  std::map<std::string, Attribute> attributes;  ///< attributes of /exchange
+
+  int flatCount() const;
+  int darkCount() const;
+};
+
+/// Reads only the selected rows (hyperslabs) after validating the whole layout.
+RawScan readDataExchange(const std::string& path, RowRange rows = {});
+
+/// A scan to store; the projections keep their storage type: exactly one of dataU16/dataF32.
+struct ScanToWrite {
+  int projections = 0, rows = 0, columns = 0;
+  std::vector<std::uint16_t> dataU16;
+  std::vector<float> dataF32;
+  std::vector<float> flats;  ///< [flat][row][column], at least one flat
+  std::vector<float> darks;  ///< may be empty: no /exchange/data_dark is written
+  std::vector<double> thetaDeg;
+  std::vector<float> groundTruth;  ///< [slice = row][N][N] or empty
+  int groundTruthSize = 0;
+  std::map<std::string, Attribute> attributes;  ///< written on /exchange
+};
+
+/// Writes (replacing) a Data Exchange file: data chunked per projection and compressed, theta
+/// in degrees with units = "degrees".
+void writeDataExchange(const std::string& path, const ScanToWrite& scan);
+
+/// A reconstructed volume, [slice][row][column], slices × size × size, with its parameters.
+struct Reconstruction {
+  std::vector<float> volume;
+  int slices = 0, size = 0;
+  std::map<std::string, Attribute> attributes;  ///< stored on the dataset
+};
+
+/// Writes the volume as float32 with every attribute on the dataset. An existing HDF5 file keeps
+/// its other content (a dataset of the same name is replaced); a non-HDF5 file there is an error.
+void writeReconstruction(const std::string& path, const Reconstruction& recon,
+                         const std::string& dataset = "/exchange/recon");
+
+Reconstruction readReconstruction(const std::string& path,
+                                  const std::string& dataset = "/exchange/recon");
+
+}  // namespace tomolive

@@ -1,0 +1,48 @@
+#pragma once
+// Image quality metrics against a reference: SSIM, PSNR and NRMSE.
+//
+// 2-D functions take row-major float images (width × height). SSIM follows Wang et al. 2004
+// exactly as scikit-image computes it with `gaussian_weights=True, sigma=1.5,
+// use_sample_covariance=False` (11 × 11 Gaussian window, K1 = 0.01, K2 = 0.03, population
+// covariances, mean of the SSIM map over the image less a 5-pixel border), so numbers can be
+// compared with published Python results.
+// Volume helpers take [slice][row][column] data (or VolumeStacks) and return the mean of the
+// per-slice values; their data range defaults to the reference volume's max − min, one range
+// for all slices so that slices are scored on the same scale.
+// Every function throws std::invalid_argument on mismatched sizes, empty or non-finite input,
+// or a data range that is not positive.
+#include <optional>
+#include <span>
+
+#include "geometry/SliceStacks.h"
+
+namespace tomolive {
+
+/// max − min of the values (the data range scikit-image users usually pass).
+double dataRange(std::span<const float> reference);
+
+/// Mean structural similarity of `image` to `reference`; both images at least 11 × 11.
+double ssim(std::span<const float> image, std::span<const float> reference, int width, int height,
+            double dataRange);
+/// 10·log10(L² / MSE); +infinity for identical images.
+double psnr(std::span<const float> image, std::span<const float> reference, int width, int height,
+            double dataRange);
+/// ‖image − reference‖₂ / ‖reference‖₂ (the reference must not be all zero).
+double nrmse(std::span<const float> image, std::span<const float> reference, int width, int height);
+
+/// Means over slices of [slice][row][column] volumes (slices × height × width values).
+double ssimVolume(std::span<const float> image, std::span<const float> reference, int width,
+                  int height, int slices, std::optional<double> dataRange = std::nullopt);
+double psnrVolume(std::span<const float> image, std::span<const float> reference, int width,
+                  int height, int slices, std::optional<double> dataRange = std::nullopt);
+double nrmseVolume(std::span<const float> image, std::span<const float> reference, int width,
+                   int height, int slices);
+
+/// The same for slice stacks (slices are gridSize × gridSize images).
+double ssimVolume(const VolumeStack& image, const VolumeStack& reference,
+                  std::optional<double> dataRange = std::nullopt);
+double psnrVolume(const VolumeStack& image, const VolumeStack& reference,
+                  std::optional<double> dataRange = std::nullopt);
+double nrmseVolume(const VolumeStack& image, const VolumeStack& reference);
+
+}  // namespace tomolive

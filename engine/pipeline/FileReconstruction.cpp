@@ -1,0 +1,92 @@
+#include "pipeline/FileReconstruction.h"
+
+#include <chrono>
+#include <numeric>
+#include <stdexcept>
+
+#include "bench/Timing.h"
+#include "metrics/ImageMetrics.h"
+#include "preprocess/ScanPreparation.h"
+#include "projector/JosephProjector.h"
+
+namespace tomolive {
+
+FileReconResult reconstructFile(const std::string& path, const FileReconOptions& options) {
+  if (options.iterations < 1)
+    throw std::invalid_argument("iterations " + std::to_string(options.iterations) +
+                                " must be at least 1");
+  FileReconResult result;
+  auto start = std::chrono::steady_clock::now();
+  const RawScan raw = readDataExchange(path, options.rows);
+  const PreparedScan scan = prepareScan(raw, options.binning);
+  result.readSeconds = secondsSince(start);
+  result.projections = scan.lineIntegrals.projections();
+  result.slices = scan.lineIntegrals.slices();
+  result.columns = scan.lineIntegrals.columns();
+  result.repairedPixels = scan.repairedPixels;
+  result.deadDetectorPixels = scan.deadDetectorPixels;
+
+  const DetectorSelection selection{raw.firstRow, raw.firstRow + raw.rows, options.binning};
+  double centre = 0.0;
+  if (options.centre) {
+    if (!(*options.centre >= 0.0 && *options.centre <= raw.columns - 1))
+      throw std::invalid_argument("centre " + std::to_string(*options.centre) +
+                                  " lies outside the detector (0 … " +
+                                  std::to_string(raw.columns - 1) + ")");
+    centre = selection.binnedCentre(*options.centre);
+  } else {
+    result.estimate = estimateCentre(scan.lineIntegrals, scan.anglesRad);
+    centre = result.estimate.centre;
+    result.centreEstimated = true;
+  }
+  result.centre = selection.unbinnedCentre(centre);
+
+  const JosephProjector projector(ParallelGeometry::make(scan.anglesRad, centre, result.columns));
+  result.projector = projector.name();
+  SirtSolver solver(result.columns, result.slices, {.circularMask = options.circularMask});
+  std::vector<int> all(result.projections);
+  std::iota(all.begin(), all.end(), 0);
+  start = std::chrono::steady_clock::now();
+  result.history = solver.iterate(projector, scan.lineIntegrals, all, options.iterations);
+  result.reconSeconds = secondsSince(start);
+
+  if (scan.hasGroundTruth() && scan.groundTruth.gridSize() == result.columns) {
+    result.ssim = ssimVolume(solver.estimate(), scan.groundTruth);
+    result.psnr = psnrVolume(solver.estimate(), scan.groundTruth);
+    result.nrmse = nrmseVolume(solver.estimate(), scan.groundTruth);
+  }
+
+  Reconstruction& recon = result.recon;
+  recon.volume = solver.estimate().toSliceMajor();
+  recon.slices = result.slices;
+  recon.size = result.columns;
+  recon.attributes = {
+      {"source_file", path},
+      {"algorithm", std::string("SIRT")},
+      {"projector", result.projector},
+      {"iterations", std::int64_t(options.iterations)},
+      {"projections", std::int64_t(result.projections)},
+      {"center", result.centre},
+      {"center_estimated", std::int64_t(result.centreEstimated)},
+      {"first_row", std::int64_t(raw.firstRow)},
+      {"end_row", std::int64_t(raw.firstRow + raw.rows)},
+      {"binning", std::int64_t(options.binning)},
+      {"circular_mask", std::int64_t(options.circularMask)},
+      {"repaired_pixels", std::int64_t(result.repairedPixels)},
+      {"recon_seconds", result.reconSeconds},
+      {"units", std::string("attenuation per pixel")},
+  };
+  if (!result.history.empty()) {
+    std::vector<double> residuals;
+    for (const auto& h : result.history) residuals.push_back(h.weightedResidual);
+    recon.attributes["weighted_residuals"] = residuals;
+  }
+  if (result.ssim) {
+    recon.attributes["ssim"] = *result.ssim;
+    recon.attributes["psnr"] = *result.psnr;
+    recon.attributes["nrmse"] = *result.nrmse;
+  }
+  return result;
+}
+
+}  // namespace tomolive

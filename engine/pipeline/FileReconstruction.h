@@ -1,0 +1,38 @@
+#pragma once
+// Offline reconstruction of a Data Exchange file with SIRT over all projections: what
+// `tomolive-cli recon` runs, and the reference the streaming results are compared with.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/DataExchange.h"
+#include "preprocess/CentreFinder.h"
+#include "sirt/SirtSolver.h"
+
+namespace tomolive {
+
+struct FileReconOptions {
+  int iterations = 100;
+  std::optional<double> centre;  ///< detector column (unbinned); estimated when absent
+  RowRange rows;                 ///< detector rows to reconstruct
+  int binning = 1;
+  bool circularMask = true;
+};
+
+struct FileReconResult {
+  Reconstruction recon;  ///< volume plus every parameter as attributes
+  double centre = 0.0;   ///< unbinned detector column used
+  bool centreEstimated = false;
+  CentreEstimate estimate;  ///< valid when centreEstimated
+  int projections = 0, slices = 0, columns = 0;
+  std::int64_t repairedPixels = 0, deadDetectorPixels = 0;
+  std::string projector;
+  double readSeconds = 0.0, reconSeconds = 0.0;
+  std::vector<SirtIteration> history;
+  std::optional<double> ssim, psnr, nrmse;  ///< against the file's ground truth, if any
+};
+
+/// Throws DataExchangeError for file problems and std::invalid_argument for bad options.
+FileReconResult reconstructFile(const std::string& path, const FileReconOptions& options);
+
+}  // namespace tomolive

@@ -1,0 +1,26 @@
+#pragma once
+// A raw scan as read from a file, turned into what the reconstructor consumes: line integrals
+// in the slice-lane layout, angles, and the ground truth (if the file has one) on the same grid.
+#include <cstdint>
+#include <vector>
+
+#include "geometry/SliceStacks.h"
+#include "io/DataExchange.h"
+
+namespace tomolive {
+
+struct PreparedScan {
+  ProjectionStack lineIntegrals;  ///< projections × slices × columns, after binning
+  std::vector<double> anglesRad;
+  int binning = 1;
+  std::int64_t repairedPixels = 0;      ///< raw pixels replaced by interpolation (all frames)
+  std::int64_t deadDetectorPixels = 0;  ///< detector pixels with flat ≤ dark
+  VolumeStack groundTruth;              ///< binned like the data; empty (0 slices) if none
+  bool hasGroundTruth() const { return groundTruth.slices() > 0; }
+};
+
+/// Flat/dark correction, −log, bad-pixel repair and b × b binning of every projection.
+/// Throws std::invalid_argument when binning does not fit the data.
+PreparedScan prepareScan(const RawScan& raw, int binning = 1);
+
+}  // namespace tomolive
