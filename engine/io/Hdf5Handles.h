@@ -8,11 +8,7 @@
 // - Hdf5ErrorPrintingOff silences HDF5's automatic error-stack printing for its lifetime (callers
 //   check every return value and raise their own errors), restoring the previous handler.
 // - hdf5ErrorDetail() gives the most specific message on the current HDF5 error stack.
-#if __has_include(<hdf5.h>)
 #include <hdf5.h>
-#else
-#include <hdf5/serial/hdf5.h>  // Debian's location when HDF5's include dir is not on the path
-#endif
 
 #include <string>
 #include <utility>

@@ -1,0 +1,144 @@
+// tomolive-cli end to end, as a scientist or a script would run it: simulate → info → recon
+// with JSON summaries, and bad input turned into one line on stderr with exit code 2.
+#include <QJsonDocument>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <fstream>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+struct Run {
+  int exitCode = -1;
+  QString out, err;
+};
+
+Run cli(const QStringList& args) {
+  QProcess p;
+  p.start(QStringLiteral(TOMOLIVE_CLI_PATH), args);
+  if (!p.waitForFinished(240000)) {
+    p.kill();
+    p.waitForFinished();
+    return {};
+  }
+  Run r;
+  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;  // −2: crashed
+  r.out = QString::fromUtf8(p.readAllStandardOutput());
+  r.err = QString::fromUtf8(p.readAllStandardError());
+  return r;
+}
+
+QJsonObject json(const Run& r) {
+  QJsonParseError error;
+  const auto doc = QJsonDocument::fromJson(r.out.toUtf8(), &error);
+  if (error.error != QJsonParseError::NoError) qWarning() << "not JSON:" << r.out << r.err;
+  return doc.object();
+}
+
+}  // namespace
+
+class TestCli : public QObject {
+  Q_OBJECT
+  QTemporaryDir m_dir;
+  QString path(const QString& name) const { return m_dir.filePath(name); }
+
+ private slots:
+  void simulateInfoRecon() {
+    const Run sim = cli({"simulate", "--phantom", "shepp-logan", "--size", "96", "--slices", "4",
+                         "--projections", "120", "--order", "interlaced:30", "--photons", "20000",
+                         "--seed", "3", "-o", path("scan.h5"), "--json"});
+    QVERIFY2(sim.exitCode == 0, qPrintable(sim.err));
+    QCOMPARE(json(sim)["data_type"].toString(), u"uint16"_s);
+
+    const Run info = cli({"info", path("scan.h5"), "--json"});
+    QVERIFY2(info.exitCode == 0, qPrintable(info.err));
+    const QJsonObject i = json(info);
+    QCOMPARE(i["projections"].toInt(), 120);
+    QCOMPARE(i["rows"].toInt(), 4);
+    QCOMPARE(i["columns"].toInt(), 96);
+    QVERIFY(i["has_ground_truth"].toBool());
+    QVERIFY(i["usable"].toBool());
+
+    const Run recon = cli({"recon", path("scan.h5"), "--iterations", "60", "-o", path("recon.h5"),
+                           "--json"});
+    QVERIFY2(recon.exitCode == 0, qPrintable(recon.err));
+    const QJsonObject r = json(recon);
+    QCOMPARE(r["iterations"].toInt(), 60);
+    QVERIFY2(std::abs(r["center"].toDouble() - 47.5) < 0.5,
+             qPrintable(u"centre %1, simulated 47.5"_s.arg(r["center"].toDouble())));
+    QVERIFY(r["seconds"].toDouble() > 0.0);
+    QVERIFY2(r["ssim"].toDouble() > 0.6, qPrintable(u"SSIM %1"_s.arg(r["ssim"].toDouble())));
+    QVERIFY(r["psnr"].toDouble() > 15.0);
+    QVERIFY(r["residual_last"].toDouble() < r["residual_first"].toDouble());
+
+    // The reconstruction file is itself a readable file with its parameters.
+    const Run again = cli({"recon", path("scan.h5"), "--iterations", "2", "--center", "47.5",
+                           "--slices", "1:3", "--json"});
+    QVERIFY2(again.exitCode == 0, qPrintable(again.err));
+    QCOMPARE(json(again)["slices"].toInt(), 2);
+    QCOMPARE(json(again)["center_estimated"].toBool(), false);
+  }
+
+  void humanReadableRecon() {
+    const Run sim = cli({"simulate", "--phantom", "glass", "--size", "64", "--slices", "2",
+                         "--projections", "90", "--photons", "0", "-o", path("glass.h5")});
+    QVERIFY2(sim.exitCode == 0, qPrintable(sim.err));
+    const Run recon = cli({"recon", path("glass.h5"), "--iterations", "5"});
+    QVERIFY2(recon.exitCode == 0, qPrintable(recon.err));
+    QVERIFY2(recon.out.contains(u"centre"_s) && recon.out.contains(u"SSIM"_s), qPrintable(recon.out));
+  }
+
+  void badInput_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("expected");  // must appear in the one stderr line
+    {
+      std::ofstream(path("text.h5").toStdString()) << "this is not HDF5\n";
+    }
+    QTest::newRow("missing file") << QStringList{"recon", path("nothing.h5")} << u"nothing.h5"_s;
+    QTest::newRow("not HDF5") << QStringList{"recon", path("text.h5")} << u"text.h5"_s;
+    QTest::newRow("info not HDF5") << QStringList{"info", path("text.h5")} << u"text.h5"_s;
+    QTest::newRow("unknown option") << QStringList{"recon", path("x.h5"), "--itrations", "5"} << u"--itrations"_s;
+    QTest::newRow("zero iterations") << QStringList{"recon", path("x.h5"), "--iterations", "0"} << u"iterations"_s;
+    QTest::newRow("bad number") << QStringList{"recon", path("x.h5"), "--center", "abc"} << u"center"_s;
+    QTest::newRow("bad phantom") << QStringList{"simulate", "--phantom", "cube", "-o", path("c.h5")} << u"cube"_s;
+    QTest::newRow("bad order") << QStringList{"simulate", "--order", "interlaced:0", "-o", path("c.h5")} << u"interlaced"_s;
+    QTest::newRow("negative photons") << QStringList{"simulate", "--photons", "-5", "-o", path("c.h5")} << u"photons"_s;
+    QTest::newRow("no output") << QStringList{"simulate"} << u"--output"_s;
+    QTest::newRow("unknown command") << QStringList{"reconstruct"} << u"reconstruct"_s;
+    QTest::newRow("unknown benchmark") << QStringList{"bench", "gpu"} << u"gpu"_s;
+  }
+
+  void badInput() {
+    QFETCH(QStringList, args);
+    QFETCH(QString, expected);
+    const Run r = cli(args);
+    QCOMPARE(r.exitCode, 2);
+    const QString firstLine = r.err.section(u'\n', 0, 0);
+    QVERIFY2(firstLine.contains(expected), qPrintable(u"stderr: "_s + r.err));
+    QVERIFY2(!r.err.contains(u"HDF5-DIAG"_s) && !r.err.contains(u"terminate"_s), qPrintable(r.err));
+  }
+
+  void centreOutsideDetector() {
+    QVERIFY(cli({"simulate", "--size", "32", "--slices", "1", "--projections", "20", "-o",
+                 path("small.h5")}).exitCode == 0);
+    const Run r = cli({"recon", path("small.h5"), "--center", "500"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains(u"500"_s), qPrintable(r.err));
+  }
+
+  void demoRuns() {
+    const Run r = cli({"demo", "--size", "64", "--slices", "2", "--window", "16", "--rotations", "4", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto updates = json(r)["updates"].toArray();
+    QCOMPARE(updates.size(), 4);
+    QVERIFY(updates.last()["ssim"].toDouble() > updates.first()["ssim"].toDouble());
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"
