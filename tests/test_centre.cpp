@@ -21,7 +21,10 @@ void checkMonotone(const std::vector<SirtIteration>& history) {
   QVERIFY(history.size() >= 2);
   for (std::size_t i = 1; i < history.size(); ++i)
     QVERIFY2(history[i].weightedResidual <= history[i - 1].weightedResidual * (1 + 1e-9),
-             qPrintable(QString("iteration %1: %2 after %3").arg(i).arg(history[i].weightedResidual).arg(history[i - 1].weightedResidual)));
+             qPrintable(QString("iteration %1: %2 after %3")
+                            .arg(i)
+                            .arg(history[i].weightedResidual)
+                            .arg(history[i - 1].weightedResidual)));
   QVERIFY(history.back().weightedResidual < history.front().weightedResidual);
 }
 }  // namespace
@@ -33,7 +36,8 @@ class TestCentre : public QObject {
   void toothCentre() {
     const PreparedScan scan = prepareScan(readDataExchange(kData + "/tooth.h5"));
     const CentreEstimate e = estimateCentre(scan.lineIntegrals, scan.anglesRad);
-    QVERIFY2(std::abs(e.centre - 296.0) <= 2.0, qPrintable(QString("tooth centre %1, expected 296 ± 2").arg(e.centre)));
+    QVERIFY2(std::abs(e.centre - 296.0) <= 2.0,
+             qPrintable(QString("tooth centre %1, expected 296 ± 2").arg(e.centre)));
   }
 
   void i13Centre() {
@@ -42,7 +46,8 @@ class TestCentre : public QObject {
     QVERIFY(scan.repairedPixels >= scan.lineIntegrals.projections());
     for (float v : scan.lineIntegrals.raw()) QVERIFY(std::isfinite(v));
     const CentreEstimate e = estimateCentre(scan.lineIntegrals, scan.anglesRad);
-    QVERIFY2(std::abs(e.centre - 85.9) <= 2.0, qPrintable(QString("i13 centre %1, expected 85.9 ± 2").arg(e.centre)));
+    QVERIFY2(std::abs(e.centre - 85.9) <= 2.0,
+             qPrintable(QString("i13 centre %1, expected 85.9 ± 2").arg(e.centre)));
   }
 
   void toothReconstructs() {
@@ -83,7 +88,8 @@ class TestCentre : public QObject {
     const FileReconResult r = reconstructFile(kData + "/tooth.h5", o);
     QCOMPARE(r.columns, 320);
     QCOMPARE(r.slices, 1);
-    QVERIFY2(std::abs(r.centre - 296.0) <= 3.0, qPrintable(QString("binned centre %1 (unbinned px)").arg(r.centre)));
+    QVERIFY2(std::abs(r.centre - 296.0) <= 3.0,
+             qPrintable(QString("binned centre %1 (unbinned px)").arg(r.centre)));
   }
 
   // −log((I − D)/(F − D)) with guards: zero, negative and NaN counts and a dead detector pixel

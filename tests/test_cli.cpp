@@ -1,7 +1,7 @@
 // tomolive-cli end to end, as a scientist or a script would run it: simulate → info → recon
 // with JSON summaries, and bad input turned into one line on stderr with exit code 2.
-#include <QJsonDocument>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -64,8 +64,8 @@ class TestCli : public QObject {
     QVERIFY(i["has_ground_truth"].toBool());
     QVERIFY(i["usable"].toBool());
 
-    const Run recon = cli({"recon", path("scan.h5"), "--iterations", "60", "-o", path("recon.h5"),
-                           "--json"});
+    const Run recon =
+        cli({"recon", path("scan.h5"), "--iterations", "60", "-o", path("recon.h5"), "--json"});
     QVERIFY2(recon.exitCode == 0, qPrintable(recon.err));
     const QJsonObject r = json(recon);
     QCOMPARE(r["iterations"].toInt(), 60);
@@ -90,24 +90,30 @@ class TestCli : public QObject {
     QVERIFY2(sim.exitCode == 0, qPrintable(sim.err));
     const Run recon = cli({"recon", path("glass.h5"), "--iterations", "5"});
     QVERIFY2(recon.exitCode == 0, qPrintable(recon.err));
-    QVERIFY2(recon.out.contains(u"centre"_s) && recon.out.contains(u"SSIM"_s), qPrintable(recon.out));
+    QVERIFY2(recon.out.contains(u"centre"_s) && recon.out.contains(u"SSIM"_s),
+             qPrintable(recon.out));
   }
 
   void badInput_data() {
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QString>("expected");  // must appear in the one stderr line
-    {
-      std::ofstream(path("text.h5").toStdString()) << "this is not HDF5\n";
-    }
+    { std::ofstream(path("text.h5").toStdString()) << "this is not HDF5\n"; }
     QTest::newRow("missing file") << QStringList{"recon", path("nothing.h5")} << u"nothing.h5"_s;
     QTest::newRow("not HDF5") << QStringList{"recon", path("text.h5")} << u"text.h5"_s;
     QTest::newRow("info not HDF5") << QStringList{"info", path("text.h5")} << u"text.h5"_s;
-    QTest::newRow("unknown option") << QStringList{"recon", path("x.h5"), "--itrations", "5"} << u"--itrations"_s;
-    QTest::newRow("zero iterations") << QStringList{"recon", path("x.h5"), "--iterations", "0"} << u"iterations"_s;
-    QTest::newRow("bad number") << QStringList{"recon", path("x.h5"), "--center", "abc"} << u"center"_s;
-    QTest::newRow("bad phantom") << QStringList{"simulate", "--phantom", "cube", "-o", path("c.h5")} << u"cube"_s;
-    QTest::newRow("bad order") << QStringList{"simulate", "--order", "interlaced:0", "-o", path("c.h5")} << u"interlaced"_s;
-    QTest::newRow("negative photons") << QStringList{"simulate", "--photons", "-5", "-o", path("c.h5")} << u"photons"_s;
+    QTest::newRow("unknown option")
+        << QStringList{"recon", path("x.h5"), "--itrations", "5"} << u"--itrations"_s;
+    QTest::newRow("zero iterations")
+        << QStringList{"recon", path("x.h5"), "--iterations", "0"} << u"iterations"_s;
+    QTest::newRow("bad number") << QStringList{"recon", path("x.h5"), "--center", "abc"}
+                                << u"center"_s;
+    QTest::newRow("bad phantom") << QStringList{"simulate", "--phantom", "cube", "-o", path("c.h5")}
+                                 << u"cube"_s;
+    QTest::newRow("bad order") << QStringList{"simulate", "--order", "interlaced:0", "-o",
+                                              path("c.h5")}
+                               << u"interlaced"_s;
+    QTest::newRow("negative photons")
+        << QStringList{"simulate", "--photons", "-5", "-o", path("c.h5")} << u"photons"_s;
     QTest::newRow("no output") << QStringList{"simulate"} << u"--output"_s;
     QTest::newRow("unknown command") << QStringList{"reconstruct"} << u"reconstruct"_s;
     QTest::newRow("unknown benchmark") << QStringList{"bench", "gpu"} << u"gpu"_s;
@@ -125,14 +131,16 @@ class TestCli : public QObject {
 
   void centreOutsideDetector() {
     QVERIFY(cli({"simulate", "--size", "32", "--slices", "1", "--projections", "20", "-o",
-                 path("small.h5")}).exitCode == 0);
+                 path("small.h5")})
+                .exitCode == 0);
     const Run r = cli({"recon", path("small.h5"), "--center", "500"});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains(u"500"_s), qPrintable(r.err));
   }
 
   void demoRuns() {
-    const Run r = cli({"demo", "--size", "64", "--slices", "2", "--window", "16", "--rotations", "4", "--json"});
+    const Run r = cli(
+        {"demo", "--size", "64", "--slices", "2", "--window", "16", "--rotations", "4", "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const auto updates = json(r)["updates"].toArray();
     QCOMPARE(updates.size(), 4);

@@ -19,7 +19,7 @@ std::vector<double> shuffledAngles(int count, std::uint64_t seed) {
   std::uniform_real_distribution<double> angle(-std::numbers::pi, 2 * std::numbers::pi);
   std::vector<double> a(count);
   for (double& v : a) v = angle(rng);
-  a[0] = 0.0;                        // exact axis-aligned cases, where the principal axis flips
+  a[0] = 0.0;  // exact axis-aligned cases, where the principal axis flips
   if (count > 1) a[1] = std::numbers::pi / 2;
   if (count > 2) a[2] = std::numbers::pi / 4;
   return a;
@@ -144,7 +144,11 @@ class TestProjector : public QObject {
         for (int j = 0; j < columns; ++j)
           QVERIFY2(std::abs(ref[j] - ax.at(p, s, j)) < 2e-4f * (1.0f + std::abs(ref[j])),
                    qPrintable(QString("slice %1 projection %2 column %3: %4 vs reference %5")
-                                  .arg(s).arg(p).arg(j).arg(ax.at(p, s, j)).arg(ref[j])));
+                                  .arg(s)
+                                  .arg(p)
+                                  .arg(j)
+                                  .arg(ax.at(p, s, j))
+                                  .arg(ref[j])));
         std::vector<float> row(columns);
         for (int j = 0; j < columns; ++j) row[j] = y.at(p, s, j);
         referenceBackAdd(g, row, p, back);
@@ -152,7 +156,11 @@ class TestProjector : public QObject {
       const std::vector<float> fast = aty.slice(s);
       for (std::size_t i = 0; i < back.size(); ++i)
         QVERIFY2(std::abs(back[i] - fast[i]) < 2e-4f * (1.0f + std::abs(back[i])),
-                 qPrintable(QString("slice %1 pixel %2: %3 vs reference %4").arg(s).arg(i).arg(fast[i]).arg(back[i])));
+                 qPrintable(QString("slice %1 pixel %2: %3 vs reference %4")
+                                .arg(s)
+                                .arg(i)
+                                .arg(fast[i])
+                                .arg(back[i])));
     }
   }
 
@@ -181,7 +189,11 @@ class TestProjector : public QObject {
         const double u = j - 63.5;
         const double chord = std::abs(u) < radius ? 2 * std::sqrt(radius * radius - u * u) : 0.0;
         QVERIFY2(std::abs(y.at(p, 0, j) - chord) < 0.6,
-                 qPrintable(QString("projection %1 column %2: %3, chord %4").arg(p).arg(j).arg(y.at(p, 0, j)).arg(chord)));
+                 qPrintable(QString("projection %1 column %2: %3, chord %4")
+                                .arg(p)
+                                .arg(j)
+                                .arg(y.at(p, 0, j))
+                                .arg(chord)));
       }
   }
 

@@ -48,7 +48,10 @@ class TestSirt : public QObject {
     QCOMPARE(int(history.size()), 100);
     for (std::size_t i = 1; i < history.size(); ++i)
       QVERIFY2(history[i].weightedResidual <= history[i - 1].weightedResidual * (1 + 1e-9),
-               qPrintable(QString("iteration %1: residual %2 > %3").arg(i).arg(history[i].weightedResidual).arg(history[i - 1].weightedResidual)));
+               qPrintable(QString("iteration %1: residual %2 > %3")
+                              .arg(i)
+                              .arg(history[i].weightedResidual)
+                              .arg(history[i - 1].weightedResidual)));
     QVERIFY(history.back().weightedResidual < 0.05 * history.front().weightedResidual);
     const double s = ssimVolume(solver.estimate(), phantom);
     QVERIFY2(s >= 0.90, qPrintable(QString("SSIM %1 < 0.90").arg(s)));
@@ -78,7 +81,8 @@ class TestSirt : public QObject {
     const VolumeStack phantom = makePhantom(PhantomKind::SheppLogan, n, slices, 0);
     std::vector<double> angles;
     for (int w = 0; w < windows; ++w)
-      for (int k = 0; k < windowSize; ++k) angles.push_back((k + double(w) / windows) * std::numbers::pi / windowSize);
+      for (int k = 0; k < windowSize; ++k)
+        angles.push_back((k + double(w) / windows) * std::numbers::pi / windowSize);
     const JosephProjector projector(ParallelGeometry::make(angles, 0.5 * (n - 1), n));
     ProjectionStack sinogram(int(angles.size()), slices, n);
     projector.forward(phantom, range(int(angles.size())), sinogram);
@@ -93,7 +97,9 @@ class TestSirt : public QObject {
       quality.push_back(ssimVolume(solver.estimate(), phantom));
     }
     QVERIFY2(quality.back() > quality.front() + 0.05,
-             qPrintable(QString("SSIM %1 after one window, %2 after all").arg(quality.front()).arg(quality.back())));
+             qPrintable(QString("SSIM %1 after one window, %2 after all")
+                            .arg(quality.front())
+                            .arg(quality.back())));
   }
 
   void maskAndNonNegativity() {
@@ -101,7 +107,8 @@ class TestSirt : public QObject {
     const JosephProjector projector(ParallelGeometry::make(evenAngles(30), 31.5, n));
     ProjectionStack sinogram(30, 1, n);
     for (int p = 0; p < 30; ++p)
-      for (int j = 0; j < n; ++j) sinogram.at(p, 0, j) = (j % 7) - 3.0f;  // inconsistent, partly negative
+      for (int j = 0; j < n; ++j)
+        sinogram.at(p, 0, j) = (j % 7) - 3.0f;  // inconsistent, partly negative
     SirtSolver solver(n, 1, {.circularMask = true, .nonNegative = true});
     solver.iterate(projector, sinogram, range(30), 10);
     bool anyPositive = false;
@@ -121,7 +128,8 @@ class TestSirt : public QObject {
     const JosephProjector projector(ParallelGeometry::make(evenAngles(10), 15.5, 32));
     SirtSolver solver(32, 2);
     ProjectionStack wrongSlices(10, 3, 32);
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, solver.iterate(projector, wrongSlices, range(10), 1));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             solver.iterate(projector, wrongSlices, range(10), 1));
     ProjectionStack p(10, 2, 32);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, solver.iterate(projector, p, range(10), -1));
   }

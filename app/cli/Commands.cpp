@@ -63,9 +63,11 @@ Bad input ends with one line on stderr and exit code 2.
 }
 
 int runSimulate(const Args& args) {
-  const Arguments a(args, {"phantom", "size", "slices", "projections", "order", "photons", "seed", "output"},
-                    {"json"});
-  if (!a.positionals().empty()) throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
+  const Arguments a(
+      args, {"phantom", "size", "slices", "projections", "order", "photons", "seed", "output"},
+      {"json"});
+  if (!a.positionals().empty())
+    throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
   ScanSpec spec;
   spec.phantom = parsePhantomKind(a.text("phantom", "glass"));
   spec.size = a.integer("size", 256, 8, 8192);
@@ -91,18 +93,21 @@ int runSimulate(const Args& args) {
                {"data_type", summary.dataType},
                {"seconds", seconds}});
   } else {
-    std::printf("wrote %s: %d projections of %d × %d (%s), %d flats, %d darks, ground truth %d × %d² "
-                "in %.2f s\n",
-                output.c_str(), projections, spec.slices, spec.size, summary.dataType.c_str(),
-                spec.flats, spec.darks, spec.slices, spec.size, seconds);
+    std::printf(
+        "wrote %s: %d projections of %d × %d (%s), %d flats, %d darks, ground truth %d × %d² "
+        "in %.2f s\n",
+        output.c_str(), projections, spec.slices, spec.size, summary.dataType.c_str(), spec.flats,
+        spec.darks, spec.slices, spec.size, seconds);
   }
   return 0;
 }
 
 int runRecon(const Args& args) {
-  const Arguments a(args, {"iterations", "center", "slices", "binning", "output"}, {"json", "no-mask"});
+  const Arguments a(args, {"iterations", "center", "slices", "binning", "output"},
+                    {"json", "no-mask"});
   const std::string input = a.positional(0, "input file (tomolive-cli recon scan.h5 …)");
-  if (a.positionals().size() > 1) throw UsageError("unexpected argument '" + a.positionals()[1] + "'");
+  if (a.positionals().size() > 1)
+    throw UsageError("unexpected argument '" + a.positionals()[1] + "'");
   FileReconOptions options;
   options.iterations = a.integer("iterations", 100, 1, 100000);
   options.centre = a.number("center");
@@ -148,11 +153,14 @@ int runRecon(const Args& args) {
                 r.centre, r.estimate.pairs, r.estimate.worstPairOffsetDeg);
   else
     std::printf("centre %.2f px (given)\n", r.centre);
-  if (r.repairedPixels) std::printf("repaired %lld bad pixels\n", static_cast<long long>(r.repairedPixels));
+  if (r.repairedPixels)
+    std::printf("repaired %lld bad pixels\n", static_cast<long long>(r.repairedPixels));
   std::printf("SIRT %d iterations in %.2f s on %s; weighted residual %.4g → %.4g\n",
               options.iterations, r.reconSeconds, r.projector.c_str(),
               r.history.front().weightedResidual, r.history.back().weightedResidual);
-  if (r.ssim) std::printf("against ground truth: SSIM %.4f, PSNR %.2f dB, NRMSE %.4f\n", *r.ssim, *r.psnr, *r.nrmse);
+  if (r.ssim)
+    std::printf("against ground truth: SSIM %.4f, PSNR %.2f dB, NRMSE %.4f\n", *r.ssim, *r.psnr,
+                *r.nrmse);
   if (output) std::printf("wrote %s:/exchange/recon\n", output->c_str());
   return 0;
 }
@@ -183,14 +191,16 @@ int runInfo(const Args& args) {
     for (const auto& d : info.datasets)
       std::printf("  %-28s %-10s %s\n", d.name.c_str(), d.type.c_str(), shapeText(d.shape).c_str());
     if (info.usable()) {
-      std::printf("scan: %d projections of %d rows × %d columns, %d flats, %d darks, "
-                  "theta %.3f° … %.3f°%s%s\n",
-                  info.projections, info.rows, info.columns, info.flats, info.darks, info.thetaMinDeg,
-                  info.thetaMaxDeg, info.thetaInRadians ? " (stored in radians)" : "",
-                  info.hasGroundTruth ? ", with ground truth" : "");
+      std::printf(
+          "scan: %d projections of %d rows × %d columns, %d flats, %d darks, "
+          "theta %.3f° … %.3f°%s%s\n",
+          info.projections, info.rows, info.columns, info.flats, info.darks, info.thetaMinDeg,
+          info.thetaMaxDeg, info.thetaInRadians ? " (stored in radians)" : "",
+          info.hasGroundTruth ? ", with ground truth" : "");
       if (info.nonFiniteData)
-        std::printf("note: %lld NaN/Inf values in data, flats or darks (repaired when reconstructing)\n",
-                    static_cast<long long>(info.nonFiniteData));
+        std::printf(
+            "note: %lld NaN/Inf values in data, flats or darks (repaired when reconstructing)\n",
+            static_cast<long long>(info.nonFiniteData));
     }
   }
   for (const auto& problem : info.problems) std::fprintf(stderr, "%s\n", problem.c_str());
@@ -231,9 +241,11 @@ int runBench(const Args& args) {
 }
 
 int runDemo(const Args& args) {
-  const Arguments a(args, {"phantom", "size", "slices", "window", "rotations", "iterations", "photons", "seed"},
-                    {"json"});
-  if (!a.positionals().empty()) throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
+  const Arguments a(
+      args, {"phantom", "size", "slices", "window", "rotations", "iterations", "photons", "seed"},
+      {"json"});
+  if (!a.positionals().empty())
+    throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
   ScanSpec spec;
   spec.phantom = parsePhantomKind(a.text("phantom", "glass"));
   spec.size = a.integer("size", 256, 8, 4096);
@@ -258,14 +270,16 @@ int runDemo(const Args& args) {
     darks.insert(darks.end(), d.begin(), d.end());
   }
   const FlatDarkCorrection correction(flats, darks, rows, columns);
-  WindowedReconstruction recon(columns, rows, columns, sim.geometry().centre, {.circularMask = true});
+  WindowedReconstruction recon(columns, rows, columns, sim.geometry().centre,
+                               {.circularMask = true});
   if (!asJson)
-    std::printf("Simulated %s scan: %d slices of %d², %d interlaced rotations of W = %d projections, "
-                "%.0f photons/pixel; SIRT with I = %d per update on %s\n\n"
-                "| R | projections | refresh (s) | rate (proj/s) | SSIM | PSNR (dB) |\n"
-                "|---|---|---|---|---|---|\n",
-                phantomKindName(spec.phantom).c_str(), rows, columns, rotations, window, spec.photons,
-                iterations, JosephProjector(sim.geometry()).name().c_str());
+    std::printf(
+        "Simulated %s scan: %d slices of %d², %d interlaced rotations of W = %d projections, "
+        "%.0f photons/pixel; SIRT with I = %d per update on %s\n\n"
+        "| R | projections | refresh (s) | rate (proj/s) | SSIM | PSNR (dB) |\n"
+        "|---|---|---|---|---|---|\n",
+        phantomKindName(spec.phantom).c_str(), rows, columns, rotations, window, spec.photons,
+        iterations, JosephProjector(sim.geometry()).name().c_str());
   json updates = json::array();
   const auto& angles = sim.geometry().anglesRad;
   for (int r = 0; r < rotations; ++r) {
@@ -283,14 +297,21 @@ int runDemo(const Args& args) {
     const double s = ssimVolume(recon.estimate(), sim.groundTruth());
     const double p = psnrVolume(recon.estimate(), sim.groundTruth());
     if (asJson)
-      updates.push_back({{"update", r + 1}, {"consumed", first + window}, {"refresh_seconds", refresh},
-                         {"sustained_pps", window / refresh}, {"ssim", s}, {"psnr", p}});
+      updates.push_back({{"update", r + 1},
+                         {"consumed", first + window},
+                         {"refresh_seconds", refresh},
+                         {"sustained_pps", window / refresh},
+                         {"ssim", s},
+                         {"psnr", p}});
     else
       std::printf("| %d | %d | %.3f | %.0f | %.4f | %.2f |\n", r + 1, first + window, refresh,
                   window / refresh, s, p);
   }
-  if (asJson) printJson({{"phantom", phantomKindName(spec.phantom)}, {"window", window},
-                         {"iterations", iterations}, {"updates", updates}});
+  if (asJson)
+    printJson({{"phantom", phantomKindName(spec.phantom)},
+               {"window", window},
+               {"iterations", iterations},
+               {"updates", updates}});
   return 0;
 }
 

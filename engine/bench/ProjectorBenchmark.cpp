@@ -94,20 +94,22 @@ ProjectorBenchResult runProjectorBenchmark(const ProjectorBenchOptions& options)
 std::string formatProjectorBenchmark(const ProjectorBenchResult& r) {
   std::ostringstream out;
   char line[512];
-  std::snprintf(line, sizeof line,
-                "Projector: %s. Memory bandwidth (1 GiB copy, read+write, %d threads): %.1f GB/s.\n\n",
-                r.projector.c_str(), r.threads, r.copyBandwidthBytesPerSecond / 1e9);
+  std::snprintf(
+      line, sizeof line,
+      "Projector: %s. Memory bandwidth (1 GiB copy, read+write, %d threads): %.1f GB/s.\n\n",
+      r.projector.c_str(), r.threads, r.copyBandwidthBytesPerSecond / 1e9);
   out << line;
   out << "| grid | slices | projections | ray-pixel updates | forward (s) | forward (updates/s) | "
-         "back (s) | back (updates/s) | plain loop fwd / back (updates/s) | speed-up fwd / back |\n";
+         "back (s) | back (updates/s) | plain loop fwd / back (updates/s) | speed-up fwd / back "
+         "|\n";
   out << "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& row : r.rows) {
-    std::snprintf(line, sizeof line,
-                  "| %d² | %d | %d | %.3g | %.3f | %.2e | %.3f | %.2e | %.2e / %.2e | %.1f× / %.1f× |\n",
-                  row.size, row.slices, row.projections, row.updates, row.forwardSeconds,
-                  row.forwardRate, row.backSeconds, row.backRate, row.referenceForwardRate,
-                  row.referenceBackRate, row.forwardRate / row.referenceForwardRate,
-                  row.backRate / row.referenceBackRate);
+    std::snprintf(
+        line, sizeof line,
+        "| %d² | %d | %d | %.3g | %.3f | %.2e | %.3f | %.2e | %.2e / %.2e | %.1f× / %.1f× |\n",
+        row.size, row.slices, row.projections, row.updates, row.forwardSeconds, row.forwardRate,
+        row.backSeconds, row.backRate, row.referenceForwardRate, row.referenceBackRate,
+        row.forwardRate / row.referenceForwardRate, row.backRate / row.referenceBackRate);
     out << line;
   }
   return out.str();

@@ -11,20 +11,20 @@ namespace tomolive {
 struct ProjectorBenchOptions {
   std::vector<int> sizes{512, 1024, 2048};
   int slices = 16;
-  int projections = 64;   ///< evenly spread over 180°
+  int projections = 64;  ///< evenly spread over 180°
   int repeats = 5;
 };
 
 struct ProjectorBenchRow {
   int size = 0, slices = 0, projections = 0;
-  double updates = 0;                 ///< ray-pixel updates per direction (all slices)
+  double updates = 0;  ///< ray-pixel updates per direction (all slices)
   double forwardSeconds = 0, backSeconds = 0;
-  double forwardRate = 0, backRate = 0;              ///< updates / s
+  double forwardRate = 0, backRate = 0;                    ///< updates / s
   double referenceForwardRate = 0, referenceBackRate = 0;  ///< plain loop, updates / s
 };
 
 struct ProjectorBenchResult {
-  std::string projector;              ///< backend description
+  std::string projector;  ///< backend description
   int threads = 0;
   double copyBandwidthBytesPerSecond = 0;  ///< read + write bytes of a large multi-threaded copy
   std::vector<ProjectorBenchRow> rows;

@@ -13,8 +13,9 @@ int lanesForSlices(int slices) {
 
 namespace {
 void requirePositive(const char* what, int value) {
-  if (value < 1) throw std::invalid_argument(std::string(what) + " " + std::to_string(value) +
-                                             " must be positive");
+  if (value < 1)
+    throw std::invalid_argument(std::string(what) + " " + std::to_string(value) +
+                                " must be positive");
 }
 }  // namespace
 
@@ -68,7 +69,9 @@ VolumeStack VolumeStack::fromSliceMajor(std::span<const float> data, int slices,
 }
 
 ProjectionStack::ProjectionStack(int projections, int slices, int columns)
-    : m_projections(projections), m_slices(slices), m_columns(columns),
+    : m_projections(projections),
+      m_slices(slices),
+      m_columns(columns),
       m_lanes(lanesForSlices(slices)) {
   if (projections < 0) throw std::invalid_argument("negative projection count");
   requirePositive("projection slice count", slices);

@@ -38,7 +38,9 @@ class VolumeStack {
   float* group(int g) { return m_data.data() + g * groupStride(); }
   const float* group(int g) const { return m_data.data() + g * groupStride(); }
   float& at(int slice, int row, int column) { return m_data.data()[index(slice, row, column)]; }
-  float at(int slice, int row, int column) const { return m_data.data()[index(slice, row, column)]; }
+  float at(int slice, int row, int column) const {
+    return m_data.data()[index(slice, row, column)];
+  }
 
   std::span<float> raw() { return m_data.span(); }
   std::span<const float> raw() const { return m_data.span(); }
@@ -54,7 +56,8 @@ class VolumeStack {
  private:
   std::size_t index(int slice, int row, int column) const {
     return (std::size_t(slice / m_lanes) * m_size * m_size + std::size_t(row) * m_size + column) *
-               m_lanes + slice % m_lanes;
+               m_lanes +
+           slice % m_lanes;
   }
   int m_slices = 0, m_size = 0, m_lanes = 4, m_groups = 0;
   AlignedBuffer m_data;
@@ -74,7 +77,9 @@ class ProjectionStack {
   std::size_t projectionStride() const { return std::size_t(m_groups) * m_columns * m_lanes; }
 
   /// Row of `columns` lane vectors for projection p, slice group g.
-  float* row(int p, int g) { return m_data.data() + p * projectionStride() + std::size_t(g) * m_columns * m_lanes; }
+  float* row(int p, int g) {
+    return m_data.data() + p * projectionStride() + std::size_t(g) * m_columns * m_lanes;
+  }
   const float* row(int p, int g) const {
     return m_data.data() + p * projectionStride() + std::size_t(g) * m_columns * m_lanes;
   }

@@ -20,11 +20,13 @@ struct WindowUpdate {
 
 class WindowedReconstruction {
  public:
-  WindowedReconstruction(int gridSize, int slices, int columns, double centre, SirtOptions options = {});
+  WindowedReconstruction(int gridSize, int slices, int columns, double centre,
+                         SirtOptions options = {});
 
   /// Consumes one window: line integrals (window.projections() projections, in the order of
   /// `anglesRad`) and runs `iterations` SIRT iterations on it.
-  WindowUpdate update(const ProjectionStack& window, std::span<const double> anglesRad, int iterations);
+  WindowUpdate update(const ProjectionStack& window, std::span<const double> anglesRad,
+                      int iterations);
 
   const VolumeStack& estimate() const { return m_solver.estimate(); }
   double centre() const { return m_centre; }

@@ -29,7 +29,8 @@ std::vector<Pair> opposingPairs(std::span<const double> angles) {
   const int n = static_cast<int>(angles.size());
   // Median spacing of the sorted angles (mod π) sets how far from 180° a pair may be.
   std::vector<double> folded(angles.begin(), angles.end());
-  for (double& a : folded) a = std::fmod(std::fmod(a, std::numbers::pi) + std::numbers::pi, std::numbers::pi);
+  for (double& a : folded)
+    a = std::fmod(std::fmod(a, std::numbers::pi) + std::numbers::pi, std::numbers::pi);
   std::sort(folded.begin(), folded.end());
   std::vector<double> gaps;
   for (int i = 1; i < n; ++i)
@@ -49,7 +50,8 @@ std::vector<Pair> opposingPairs(std::span<const double> angles) {
     }
     if (best >= 0 && bestOffset <= tolerance && a < best) pairs.push_back({a, best, bestOffset});
   }
-  std::sort(pairs.begin(), pairs.end(), [](const Pair& x, const Pair& y) { return x.offset < y.offset; });
+  std::sort(pairs.begin(), pairs.end(),
+            [](const Pair& x, const Pair& y) { return x.offset < y.offset; });
   if (pairs.size() > kMaxPairs) pairs.resize(kMaxPairs);
   return pairs;
 }
@@ -88,7 +90,8 @@ double mismatch(const Profiles& profiles, double c, int columns) {
 
 }  // namespace
 
-CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals, std::span<const double> anglesRad) {
+CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals,
+                              std::span<const double> anglesRad) {
   if (static_cast<int>(anglesRad.size()) != lineIntegrals.projections())
     throw std::invalid_argument("centre estimate: " + std::to_string(anglesRad.size()) +
                                 " angles for " + std::to_string(lineIntegrals.projections()) +
@@ -112,7 +115,8 @@ CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals, std::span<co
       profiles.a.push_back(std::move(a));
       profiles.b.push_back(std::move(b));
     }
-    estimate.worstPairOffsetDeg = std::max(estimate.worstPairOffsetDeg, pair.offset * 180 / std::numbers::pi);
+    estimate.worstPairOffsetDeg =
+        std::max(estimate.worstPairOffsetDeg, pair.offset * 180 / std::numbers::pi);
   }
   estimate.pairs = static_cast<int>(pairs.size());
 

@@ -14,13 +14,14 @@
 namespace tomolive {
 
 struct CentreEstimate {
-  double centre = 0.0;         ///< detector column of the rotation axis
-  int pairs = 0;               ///< projection pairs used
+  double centre = 0.0;              ///< detector column of the rotation axis
+  int pairs = 0;                    ///< projection pairs used
   double worstPairOffsetDeg = 0.0;  ///< largest |θb − θa − 180°| among the pairs used
 };
 
 /// `lineIntegrals`: preprocessed projections (−log), angles in radians, one per projection.
 /// Throws std::invalid_argument when no usable pair of opposite projections exists.
-CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals, std::span<const double> anglesRad);
+CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals,
+                              std::span<const double> anglesRad);
 
 }  // namespace tomolive

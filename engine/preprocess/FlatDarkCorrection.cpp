@@ -35,9 +35,12 @@ void repairRow(float* row, const unsigned char* bad, int columns) {
     if (j < columns && bad[j]) continue;
     const int next = j;  // first good pixel after a run of bad ones (columns = none)
     for (int k = previous + 1; k < next; ++k) {
-      if (previous < 0 && next >= columns) row[k] = 0.0f;
-      else if (previous < 0) row[k] = row[next];
-      else if (next >= columns) row[k] = row[previous];
+      if (previous < 0 && next >= columns)
+        row[k] = 0.0f;
+      else if (previous < 0)
+        row[k] = row[next];
+      else if (next >= columns)
+        row[k] = row[previous];
       else {
         const float t = float(k - previous) / float(next - previous);
         row[k] = row[previous] + t * (row[next] - row[previous]);
@@ -77,7 +80,7 @@ FlatDarkCorrection::FlatDarkCorrection(std::span<const float> flats, std::span<c
 }
 
 std::int64_t FlatDarkCorrection::apply(std::span<const float> raw,
-                                           std::span<float> lineIntegrals) const {
+                                       std::span<float> lineIntegrals) const {
   const std::size_t pixels = std::size_t(m_rows) * m_columns;
   if (raw.size() != pixels || lineIntegrals.size() != pixels)
     throw std::invalid_argument("flat/dark correction: frame has " + std::to_string(raw.size()) +

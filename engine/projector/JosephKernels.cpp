@@ -65,17 +65,23 @@ void backLanes(const LineBlock& lines, const RayBlock& rays) {
 
 void forward(const LineBlock& lines, const RayBlock& rays) {
   switch (lines.lanes) {
-    case 4: return forwardLanes<4>(lines, rays);
-    case 8: return forwardLanes<8>(lines, rays);
-    default: return forwardLanes<16>(lines, rays);
+    case 4:
+      return forwardLanes<4>(lines, rays);
+    case 8:
+      return forwardLanes<8>(lines, rays);
+    default:
+      return forwardLanes<16>(lines, rays);
   }
 }
 
 void back(const LineBlock& lines, const RayBlock& rays) {
   switch (lines.lanes) {
-    case 4: return backLanes<4>(lines, rays);
-    case 8: return backLanes<8>(lines, rays);
-    default: return backLanes<16>(lines, rays);
+    case 4:
+      return backLanes<4>(lines, rays);
+    case 8:
+      return backLanes<8>(lines, rays);
+    default:
+      return backLanes<16>(lines, rays);
   }
 }
 

@@ -10,11 +10,11 @@ namespace tomolive::joseph {
 constexpr int kLinePadding = 2;
 
 struct LineBlock {
-  float* data;     ///< padded line 0 of the grid (lanes × (n + 4) floats per line)
-  int n;           ///< pixels per line
-  int lanes;       ///< 4, 8 or 16
-  int lineBegin;   ///< first line to process
-  int lineEnd;     ///< one past the last line
+  float* data;    ///< padded line 0 of the grid (lanes × (n + 4) floats per line)
+  int n;          ///< pixels per line
+  int lanes;      ///< 4, 8 or 16
+  int lineBegin;  ///< first line to process
+  int lineEnd;    ///< one past the last line
 };
 
 struct RayBlock {
@@ -36,8 +36,12 @@ struct KernelSet {
   BackFn back;
 };
 
-namespace avx512 { KernelSet kernels(); }
-namespace baseline { KernelSet kernels(); }
+namespace avx512 {
+KernelSet kernels();
+}
+namespace baseline {
+KernelSet kernels();
+}
 
 /// The fastest kernel set this CPU runs.
 const KernelSet& bestKernels();

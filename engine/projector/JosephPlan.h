@@ -18,12 +18,12 @@ namespace tomolive {
 /// Plain numbers handed to the per-instruction-set kernels (no member functions, so nothing is
 /// shared between translation units compiled for different instruction sets).
 struct JosephRays {
-  double alpha;          ///< df/dj
-  double beta0;          ///< f at j = 0 on line 0
-  double betaStep;       ///< df per line
-  float weight;          ///< ray length through one line (pixel units)
-  const int* rayBegin;   ///< per line: first detector column whose ray touches the line
-  const int* rayEnd;     ///< per line: one past the last such column
+  double alpha;         ///< df/dj
+  double beta0;         ///< f at j = 0 on line 0
+  double betaStep;      ///< df per line
+  float weight;         ///< ray length through one line (pixel units)
+  const int* rayBegin;  ///< per line: first detector column whose ray touches the line
+  const int* rayEnd;    ///< per line: one past the last such column
 };
 
 class JosephPlan {

@@ -42,7 +42,9 @@ struct PaddedLines {
   PaddedLines(int n, int lanes)
       : n(n), lanes(lanes), buffer(std::size_t(n) * (n + 2 * kLinePadding) * lanes) {}
   std::size_t lineFloats() const { return std::size_t(n + 2 * kLinePadding) * lanes; }
-  float* pixel(int line, int k) { return buffer.data() + line * lineFloats() + (k + kLinePadding) * lanes; }
+  float* pixel(int line, int k) {
+    return buffer.data() + line * lineFloats() + (k + kLinePadding) * lanes;
+  }
   joseph::LineBlock block(int begin, int end) { return {buffer.data(), n, lanes, begin, end}; }
   int n, lanes;
   AlignedBuffer buffer;
@@ -55,17 +57,19 @@ void loadLines(const float* group, bool columns, PaddedLines& lines) {
   tbb::parallel_for(tbb::blocked_range<int>(0, n, 16), [&](const tbb::blocked_range<int>& r) {
     for (int l = r.begin(); l < r.end(); ++l) {
       if (!columns) {
-        std::memcpy(lines.pixel(l, 0), group + std::size_t(l) * n * lanes, sizeof(float) * n * lanes);
+        std::memcpy(lines.pixel(l, 0), group + std::size_t(l) * n * lanes,
+                    sizeof(float) * n * lanes);
       } else {
         for (int k = 0; k < n; ++k)
-          std::memcpy(lines.pixel(l, k), group + (std::size_t(k) * n + l) * lanes, sizeof(float) * lanes);
+          std::memcpy(lines.pixel(l, k), group + (std::size_t(k) * n + l) * lanes,
+                      sizeof(float) * lanes);
       }
     }
   });
 }
 
-constexpr int kProjectionsPerTask = 8;   // projections sharing one pass over the lines
-constexpr int kLinesPerTask = 8;         // lines sharing one pass over a detector row
+constexpr int kProjectionsPerTask = 8;  // projections sharing one pass over the lines
+constexpr int kLinesPerTask = 8;        // lines sharing one pass over a detector row
 
 void forwardOrientation(const joseph::KernelSet& kernels, const Traced& traced, PaddedLines& lines,
                         ProjectionStack& y, int group) {
@@ -78,7 +82,8 @@ void forwardOrientation(const joseph::KernelSet& kernels, const Traced& traced, 
   const int chunks = std::clamp(2 * threads / blocks, 1, std::max(1, columns / 64));
   const int chunkWidth = (columns + chunks - 1) / chunks;
   tbb::parallel_for(
-      tbb::blocked_range2d<int>(0, blocks, 1, 0, chunks, 1), [&](const tbb::blocked_range2d<int>& r) {
+      tbb::blocked_range2d<int>(0, blocks, 1, 0, chunks, 1),
+      [&](const tbb::blocked_range2d<int>& r) {
         for (int b = r.rows().begin(); b < r.rows().end(); ++b) {
           const int first = b * kProjectionsPerTask;
           const int n = std::min(kProjectionsPerTask, count - first);
@@ -97,20 +102,19 @@ void forwardOrientation(const joseph::KernelSet& kernels, const Traced& traced, 
       });
 }
 
-void backOrientation(const joseph::KernelSet& kernels, const Traced& traced, const ProjectionStack& y,
-                     int group, PaddedLines& lines) {
+void backOrientation(const joseph::KernelSet& kernels, const Traced& traced,
+                     const ProjectionStack& y, int group, PaddedLines& lines) {
   const int count = static_cast<int>(traced.indices.size());
   lines.buffer.fill(0.0f);
   if (count == 0) return;
   std::vector<float*> rows(count);
   for (int i = 0; i < count; ++i)
     rows[i] = const_cast<float*>(y.row(traced.indices[i], group));  // kernels only read rows here
-  tbb::parallel_for(tbb::blocked_range<int>(0, lines.n, kLinesPerTask),
-                    [&](const tbb::blocked_range<int>& r) {
-                      joseph::RayBlock rays{traced.rays.data(), rows.data(), count, y.columns(), 0,
-                                            y.columns()};
-                      kernels.back(lines.block(r.begin(), r.end()), rays);
-                    });
+  tbb::parallel_for(
+      tbb::blocked_range<int>(0, lines.n, kLinesPerTask), [&](const tbb::blocked_range<int>& r) {
+        joseph::RayBlock rays{traced.rays.data(), rows.data(), count, y.columns(), 0, y.columns()};
+        kernels.back(lines.block(r.begin(), r.end()), rays);
+      });
 }
 
 }  // namespace

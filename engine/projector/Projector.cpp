@@ -19,7 +19,9 @@ std::int64_t Projector::rayPixelUpdates(std::span<const int> projections) const 
 
 void Projector::checkShapes(const VolumeStack& x, std::span<const int> projections,
                             const ProjectionStack& y) const {
-  const auto fail = [](const std::string& what) { throw std::invalid_argument("projector: " + what); };
+  const auto fail = [](const std::string& what) {
+    throw std::invalid_argument("projector: " + what);
+  };
   if (x.gridSize() != m_geometry.gridSize)
     fail("volume grid " + std::to_string(x.gridSize()) + " ≠ geometry grid " +
          std::to_string(m_geometry.gridSize));

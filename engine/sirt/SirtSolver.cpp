@@ -52,7 +52,8 @@ void SirtSolver::updateWeights(const Projector& projector, std::span<const int> 
     float* row = m_rowWeights.row(p, 0);
     for (int j = 0; j < g.columns; ++j) {
       const float w = reciprocalOrZero(row[j * m_rowWeights.lanes()]);
-      for (int l = 0; l < m_rowWeights.lanes(); ++l) row[j * m_rowWeights.lanes() + l] = l == 0 ? w : 0.0f;
+      for (int l = 0; l < m_rowWeights.lanes(); ++l)
+        row[j * m_rowWeights.lanes() + l] = l == 0 ? w : 0.0f;
     }
   }
   ProjectionStack ones(needed, 1, g.columns);
@@ -61,12 +62,12 @@ void SirtSolver::updateWeights(const Projector& projector, std::span<const int> 
   projector.back(ones, projections, m_columnWeights);
   for (int r = 0; r < g.gridSize; ++r)
     for (int c = 0; c < g.gridSize; ++c)
-      m_columnWeights.at(0, r, c) = m_mask.at(0, r, c) * reciprocalOrZero(m_columnWeights.at(0, r, c));
+      m_columnWeights.at(0, r, c) =
+          m_mask.at(0, r, c) * reciprocalOrZero(m_columnWeights.at(0, r, c));
   m_weightKey = std::move(key);
 }
 
-std::vector<SirtIteration> SirtSolver::iterate(const Projector& projector,
-                                               const ProjectionStack& p,
+std::vector<SirtIteration> SirtSolver::iterate(const Projector& projector, const ProjectionStack& p,
                                                std::span<const int> projections, int iterations) {
   if (iterations < 0)
     throw std::invalid_argument("SIRT: iteration count " + std::to_string(iterations) +
