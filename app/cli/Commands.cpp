@@ -37,6 +37,19 @@ std::string shapeText(const std::vector<std::int64_t>& shape) {
 
 json finiteOrNull(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
+// Phantom, size, slices, photons and seed, shared by the commands that simulate.
+ScanSpec scanOptions(const Arguments& a, int defaultSize, int defaultSlices, int defaultSeed) {
+  if (!a.positionals().empty())
+    throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
+  ScanSpec spec;
+  spec.phantom = parsePhantomKind(a.text("phantom", "glass"));
+  spec.size = a.integer("size", defaultSize, 8, 8192);
+  spec.slices = a.integer("slices", defaultSlices, 1, 4096);
+  spec.photons = a.number("photons", 1e4);
+  spec.seed = static_cast<std::uint64_t>(a.integer("seed", defaultSeed, 0, 2147483647));
+  return spec;
+}
+
 }  // namespace
 
 std::string usage() {
@@ -66,16 +79,9 @@ int runSimulate(const Args& args) {
   const Arguments a(
       args, {"phantom", "size", "slices", "projections", "order", "photons", "seed", "output"},
       {"json"});
-  if (!a.positionals().empty())
-    throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
-  ScanSpec spec;
-  spec.phantom = parsePhantomKind(a.text("phantom", "glass"));
-  spec.size = a.integer("size", 256, 8, 8192);
-  spec.slices = a.integer("slices", 8, 1, 4096);
+  ScanSpec spec = scanOptions(a, 256, 8, 0);
   const int projections = a.integer("projections", 180, 1, 100000);
   spec.acquisition = parseAcquisitionOrder(a.text("order", "sequential"), projections);
-  spec.photons = a.number("photons", 1e4);
-  spec.seed = static_cast<std::uint64_t>(a.integer("seed", 0, 0, 2147483647));
   const std::string output = a.required("output");
 
   const auto start = std::chrono::steady_clock::now();
@@ -244,32 +250,16 @@ int runDemo(const Args& args) {
   const Arguments a(
       args, {"phantom", "size", "slices", "window", "rotations", "iterations", "photons", "seed"},
       {"json"});
-  if (!a.positionals().empty())
-    throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
-  ScanSpec spec;
-  spec.phantom = parsePhantomKind(a.text("phantom", "glass"));
-  spec.size = a.integer("size", 256, 8, 4096);
-  spec.slices = a.integer("slices", 8, 1, 1024);
+  ScanSpec spec = scanOptions(a, 256, 8, 1);
   const int window = a.integer("window", 32, 1, 4096);
   const int rotations = a.integer("rotations", 8, 1, 1024);
   const int iterations = a.integer("iterations", 2, 1, 1000);
   spec.acquisition = {AcquisitionOrder::Interlaced, window * rotations, window};
-  spec.photons = a.number("photons", 1e4);
-  spec.seed = static_cast<std::uint64_t>(a.integer("seed", 1, 0, 2147483647));
   const bool asJson = a.flag("json");
 
   const ScanSimulator sim(spec);
   const int rows = sim.slices(), columns = sim.columns();
-  std::vector<float> flats, darks;
-  for (int i = 0; i < spec.flats; ++i) {
-    const auto f = sim.flat(i);
-    flats.insert(flats.end(), f.begin(), f.end());
-  }
-  for (int i = 0; i < spec.darks; ++i) {
-    const auto d = sim.dark(i);
-    darks.insert(darks.end(), d.begin(), d.end());
-  }
-  const FlatDarkCorrection correction(flats, darks, rows, columns);
+  const FlatDarkCorrection correction(sim.flats(), sim.darks(), rows, columns);
   WindowedReconstruction recon(columns, rows, columns, sim.geometry().centre,
                                {.circularMask = true});
   if (!asJson)

@@ -39,14 +39,8 @@ SimulatedScanSummary writeSimulatedScan(const ScanSpec& spec, const std::string&
     const auto batch = sim.projections(first, std::min(kBatch, projections - first));
     counts.insert(counts.end(), batch.begin(), batch.end());
   }
-  for (int i = 0; i < spec.flats; ++i) {
-    const auto f = sim.flat(i);
-    scan.flats.insert(scan.flats.end(), f.begin(), f.end());
-  }
-  for (int i = 0; i < spec.darks; ++i) {
-    const auto d = sim.dark(i);
-    scan.darks.insert(scan.darks.end(), d.begin(), d.end());
-  }
+  scan.flats = sim.flats();
+  scan.darks = sim.darks();
   // Noisy counts are integers: uint16 when all fit. Noise-free counts are exact means: float32.
   const float maxCount = std::max(*std::max_element(counts.begin(), counts.end()),
                                   *std::max_element(scan.flats.begin(), scan.flats.end()));

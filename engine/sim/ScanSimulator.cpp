@@ -204,4 +204,24 @@ std::vector<float> ScanSimulator::dark(int i) const {
   return openFrame(*this, Frame::Dark, i, 0.0);
 }
 
+namespace {
+template <class Frame>
+std::vector<float> concatenate(int count, Frame&& frame) {
+  std::vector<float> all;
+  for (int i = 0; i < count; ++i) {
+    const std::vector<float> f = frame(i);
+    all.insert(all.end(), f.begin(), f.end());
+  }
+  return all;
+}
+}  // namespace
+
+std::vector<float> ScanSimulator::flats() const {
+  return concatenate(m_spec.flats, [this](int i) { return flat(i); });
+}
+
+std::vector<float> ScanSimulator::darks() const {
+  return concatenate(m_spec.darks, [this](int i) { return dark(i); });
+}
+
 }  // namespace tomolive

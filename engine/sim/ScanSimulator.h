@@ -63,6 +63,9 @@ class ScanSimulator {
   /// Flat field i (0 ≤ i < flats) and dark frame i (0 ≤ i < darks): slices × columns values.
   std::vector<float> flat(int i) const;
   std::vector<float> dark(int i) const;
+  /// Every flat (dark) frame, concatenated: [frame][slice][column].
+  std::vector<float> flats() const;
+  std::vector<float> darks() const;
 
  private:
   void checkRange(int first, int count) const;
