@@ -6,6 +6,7 @@
 #include <limits>
 #include <numeric>
 
+#include "RealData.h"
 #include "io/DataExchange.h"
 #include "pipeline/FileReconstruction.h"
 #include "preprocess/CentreFinder.h"
@@ -15,7 +16,7 @@
 using namespace tomolive;
 
 namespace {
-const std::string kData = TOMOLIVE_SHARED_DATA_DIR;
+const std::string kData = realDataFile("");
 
 void checkMonotone(const std::vector<SirtIteration>& history) {
   QVERIFY(history.size() >= 2);
@@ -33,15 +34,17 @@ class TestCentre : public QObject {
   Q_OBJECT
 
  private slots:
+  void initTestCase() { TOMOLIVE_REQUIRE_REAL_DATA(); }
+
   void toothCentre() {
-    const PreparedScan scan = prepareScan(readDataExchange(kData + "/tooth.h5"));
+    const PreparedScan scan = prepareScan(readDataExchange(kData + "tooth.h5"));
     const CentreEstimate e = estimateCentre(scan.lineIntegrals, scan.anglesRad);
     QVERIFY2(std::abs(e.centre - 296.0) <= 2.0,
              qPrintable(QString("tooth centre %1, expected 296 ± 2").arg(e.centre)));
   }
 
   void i13Centre() {
-    const PreparedScan scan = prepareScan(readDataExchange(kData + "/i13_crop.h5"));
+    const PreparedScan scan = prepareScan(readDataExchange(kData + "i13_crop.h5"));
     // One dead pixel per frame must have been repaired, not passed on as ±∞.
     QVERIFY(scan.repairedPixels >= scan.lineIntegrals.projections());
     for (float v : scan.lineIntegrals.raw()) QVERIFY(std::isfinite(v));
@@ -53,7 +56,7 @@ class TestCentre : public QObject {
   void toothReconstructs() {
     FileReconOptions o;
     o.iterations = 20;
-    const FileReconResult r = reconstructFile(kData + "/tooth.h5", o);
+    const FileReconResult r = reconstructFile(kData + "tooth.h5", o);
     QVERIFY(r.centreEstimated);
     QCOMPARE(r.slices, 2);
     QCOMPARE(r.columns, 640);
@@ -70,13 +73,13 @@ class TestCentre : public QObject {
     FileReconOptions o;
     o.iterations = 20;
     o.rows = {60, 76};
-    const FileReconResult r = reconstructFile(kData + "/i13_crop.h5", o);
+    const FileReconResult r = reconstructFile(kData + "i13_crop.h5", o);
     QCOMPARE(r.slices, 16);
     checkMonotone(r.history);
     // A manual centre overrides the estimate and is recorded as given.
     o.centre = 86.0;
     o.iterations = 2;
-    const FileReconResult manual = reconstructFile(kData + "/i13_crop.h5", o);
+    const FileReconResult manual = reconstructFile(kData + "i13_crop.h5", o);
     QVERIFY(!manual.centreEstimated);
     QCOMPARE(manual.centre, 86.0);
   }
@@ -85,7 +88,7 @@ class TestCentre : public QObject {
     FileReconOptions o;
     o.iterations = 1;
     o.binning = 2;
-    const FileReconResult r = reconstructFile(kData + "/tooth.h5", o);
+    const FileReconResult r = reconstructFile(kData + "tooth.h5", o);
     QCOMPARE(r.columns, 320);
     QCOMPARE(r.slices, 1);
     QVERIFY2(std::abs(r.centre - 296.0) <= 3.0,

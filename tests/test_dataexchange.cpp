@@ -15,6 +15,7 @@
 #include <limits>
 #include <numbers>
 
+#include "RealData.h"
 #include "io/DataExchange.h"
 #include "io/Hdf5Handles.h"
 
@@ -205,6 +206,7 @@ class TestDataExchange : public QObject {
 };
 
 void TestDataExchange::initTestCase() {
+  TOMOLIVE_REQUIRE_REAL_DATA();
   QVERIFY2(m_dir.isValid(), qPrintable(m_dir.errorString()));
 }
 
