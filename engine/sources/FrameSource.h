@@ -1,0 +1,48 @@
+#pragma once
+// A producer of detector frames: the built-in simulator, a file replayed at a frame rate, or a
+// detector streaming over the network. One thread calls next() in a loop; any thread may call
+// stop(), which must reach the acquisition itself (the simulated scanner stops scanning, the
+// replay stops reading, the network detector is told to stop acquiring).
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "geometry/SliceStacks.h"
+#include "sources/Frame.h"
+
+namespace tomolive {
+
+/// What a source knows about its scan before (or while) frames arrive.
+struct ScanDescription {
+  int rows = 0, columns = 0;   ///< detector shape; 0 when only the first frame will tell
+  int projections = 0;         ///< projections the scan will record; 0 when unknown
+  std::optional<double> centre;  ///< rotation centre (detector column) when the source knows it
+  std::string label;           ///< e.g. "simulated glass 256² × 8", "file scan.h5", "tcp://…"
+};
+
+class FrameSource {
+ public:
+  virtual ~FrameSource() = default;
+
+  virtual ScanDescription describe() const = 0;
+
+  /// Waits up to `timeout` for the next frame. Returns a frame, or std::nullopt on timeout;
+  /// after the end of the scan (finished or stopped) returns std::nullopt and finished() is true.
+  /// Throws std::runtime_error if the source fails for good.
+  virtual std::optional<Frame> next(std::chrono::milliseconds timeout) = 0;
+  virtual bool finished() const = 0;
+
+  /// Asks the acquisition to stop early; thread-safe, returns without waiting. Frames already
+  /// acquired are still delivered by next() before it reports the end.
+  virtual void stop() = 0;
+
+  /// Ground truth on the source's own grid (detector rows as slices), when the source has one.
+  virtual const VolumeStack* groundTruth() const { return nullptr; }
+
+  /// Problems the source met and survived (malformed messages, reconnects), oldest first; the
+  /// caller takes them.
+  virtual std::vector<std::string> takeWarnings() { return {}; }
+};
+
+}  // namespace tomolive
