@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "bench/ProjectorBenchmark.h"
+#include "bench/StreamBenchmark.h"
 #include "bench/Timing.h"
 #include "cli/Arguments.h"
 #include "io/DataExchange.h"
@@ -70,6 +71,9 @@ std::string usage() {
   tomolive-cli bench projector [--sizes 512,1024,2048] [--slices 16] [--projections 64]
                      [--repeats 5] [--json]
       Projector throughput (ray-pixel updates/s) beside the plain loop and memory bandwidth.
+  tomolive-cli bench stream [--size 512] [--slices 16] [--projections 1500]
+                     [--windows 16,32,64,128,256] [--iterations 1,5,10] [--repeats 3] [--json]
+      The seed's refresh-time table (W × I → refresh time, sustained projections/s).
 
 Bad input ends with one line on stderr and exit code 2.
 )";
@@ -213,10 +217,9 @@ int runInfo(const Args& args) {
   return info.usable() ? 0 : 2;
 }
 
-int runBench(const Args& args) {
-  const Arguments a(args, {"sizes", "slices", "projections", "repeats"}, {"json"});
-  const std::string what = a.positional(0, "benchmark name (projector)");
-  if (what != "projector") throw UsageError("unknown benchmark '" + what + "' (known: projector)");
+namespace {
+
+int benchProjector(const Arguments& a) {
   ProjectorBenchOptions o;
   o.sizes = a.integers("sizes", o.sizes);
   o.slices = a.integer("slices", o.slices, 1, 1024);
@@ -244,6 +247,46 @@ int runBench(const Args& args) {
              {"copy_bandwidth_bytes_per_s", r.copyBandwidthBytesPerSecond},
              {"rows", rows}});
   return 0;
+}
+
+int benchStream(const Arguments& a) {
+  StreamBenchOptions o;
+  o.size = a.integer("size", o.size, 8, 8192);
+  o.slices = a.integer("slices", o.slices, 1, 1024);
+  o.projections = a.integer("projections", o.projections, 1, 1000000);
+  o.windows = a.integers("windows", o.windows);
+  o.iterations = a.integers("iterations", o.iterations);
+  o.updates = a.integer("repeats", o.updates, 1, 1000);
+  const StreamBenchResult r = runStreamBenchmark(o);
+  if (!a.flag("json")) {
+    std::fputs(formatStreamBenchmark(r).c_str(), stdout);
+    return 0;
+  }
+  json cells = json::array();
+  for (const auto& c : r.cells)
+    cells.push_back({{"window", c.window},
+                     {"iterations", c.iterations},
+                     {"refresh_seconds", c.refreshSeconds},
+                     {"sustained_pps", c.sustainedPps},
+                     {"ray_pixel_updates_per_s", c.updatesPerSecond}});
+  printJson({{"projector", r.projector},
+             {"size", o.size},
+             {"slices", o.slices},
+             {"projections", o.projections},
+             {"cells", cells}});
+  return 0;
+}
+
+}  // namespace
+
+int runBench(const Args& args) {
+  const Arguments a(args,
+                    {"sizes", "size", "slices", "projections", "repeats", "windows", "iterations"},
+                    {"json"});
+  const std::string what = a.positional(0, "benchmark name (projector or stream)");
+  if (what == "projector") return benchProjector(a);
+  if (what == "stream") return benchStream(a);
+  throw UsageError("unknown benchmark '" + what + "' (known: projector, stream)");
 }
 
 int runDemo(const Args& args) {

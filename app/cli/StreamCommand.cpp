@@ -1,0 +1,211 @@
+#include "cli/StreamCommand.h"
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+
+#include "cli/Arguments.h"
+#include "io/DataExchange.h"
+#include "pipeline/StreamingSession.h"
+#include "sources/FileReplaySource.h"
+#include "sources/NetworkDetectorSource.h"
+#include "sources/SimulatorSource.h"
+
+namespace tomolive::cli {
+
+namespace {
+
+using nlohmann::json;
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void onInterrupt(int) { g_interrupted = true; }
+
+json metricsJson(const UpdateMetrics& m) {
+  json j = {{"update", m.update},
+            {"received", m.received},
+            {"consumed", m.consumed},
+            {"window", m.window},
+            {"projections", m.projections},
+            {"iterations", m.iterations},
+            {"center", m.centre},
+            {"refresh_seconds", m.refreshSeconds},
+            {"work_seconds", m.workSeconds},
+            {"sustained_pps", m.sustainedPps},
+            {"lag", m.lag},
+            {"elapsed_seconds", m.elapsedSeconds}};
+  if (m.ssim) j["ssim"] = *m.ssim;
+  if (m.psnr) j["psnr"] = *m.psnr;
+  return j;
+}
+
+std::unique_ptr<FrameSource> makeSource(const std::string& spec, const Arguments& a, int window,
+                                        double rate) {
+  if (spec.rfind("sim:", 0) == 0) {
+    ScanSpec scan;
+    scan.phantom = parsePhantomKind(spec.substr(4));
+    scan.size = a.integer("size", 256, 8, 8192);
+    scan.slices = a.integer("rows", 16, 1, 4096);
+    const int projections = a.integer("projections", 16 * window, 1, 1000000);
+    scan.acquisition =
+        parseAcquisitionOrder(a.text("order", "interlaced:" + std::to_string(window)), projections);
+    scan.photons = a.number("photons", 1e4);
+    scan.seed = static_cast<std::uint64_t>(a.integer("seed", 0, 0, 2147483647));
+    return std::make_unique<SimulatorSource>(scan, rate);
+  }
+  if (spec.rfind("file:", 0) == 0) return std::make_unique<FileReplaySource>(spec.substr(5), rate);
+  if (spec.rfind("tcp://", 0) == 0) return std::make_unique<NetworkDetectorSource>(spec);
+  throw UsageError("--source '" + spec + "' is not sim:PHANTOM, file:PATH or tcp://HOST:PORT");
+}
+
+// The last reconstruction with every parameter and the per-update metrics as attributes.
+void writeResult(const std::string& path, const Snapshot& last, const std::vector<UpdateMetrics>& history,
+                 const std::string& source, const SessionSummary& summary) {
+  Reconstruction r;
+  r.volume = last.volume.toSliceMajor();
+  r.slices = last.volume.slices();
+  r.size = last.volume.gridSize();
+  r.attributes = {{"algorithm", std::string("streaming SIRT (windowed, warm start)")},
+                  {"source", source},
+                  {"first_row", std::int64_t(last.firstRow)},
+                  {"updates", std::int64_t(summary.updates)},
+                  {"projections_received", summary.projectionsReceived},
+                  {"projections_consumed", summary.projectionsConsumed},
+                  {"stopped_early", std::int64_t(summary.stoppedEarly)},
+                  {"elapsed_seconds", summary.elapsedSeconds},
+                  {"units", std::string("attenuation per pixel")}};
+  std::vector<double> window, iterations, projections, refresh, sustained, lag, centre, ssim;
+  for (const UpdateMetrics& m : history) {
+    window.push_back(m.window), iterations.push_back(m.iterations);
+    projections.push_back(m.projections), refresh.push_back(m.refreshSeconds);
+    sustained.push_back(m.sustainedPps), lag.push_back(double(m.lag)), centre.push_back(m.centre);
+    if (m.ssim) ssim.push_back(*m.ssim);
+  }
+  r.attributes["update_window"] = window;
+  r.attributes["update_iterations"] = iterations;
+  r.attributes["update_projections"] = projections;
+  r.attributes["update_refresh_seconds"] = refresh;
+  r.attributes["update_sustained_pps"] = sustained;
+  r.attributes["update_lag"] = lag;
+  r.attributes["update_center"] = centre;
+  if (!ssim.empty()) r.attributes["update_ssim"] = ssim;
+  writeReconstruction(path, r);
+}
+
+}  // namespace
+
+int runStream(const Args& args) {
+  const Arguments a(args,
+                    {"source", "window", "iterations", "rate", "slices", "center", "record", "out",
+                     "metrics", "size", "rows", "projections", "order", "photons", "seed", "stop-after"},
+                    {"json", "overwrite", "no-mask"});
+  if (!a.positionals().empty()) throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
+  StreamOptions o;
+  o.window = a.integer("window", 32, 1, 100000);
+  o.iterations = a.integer("iterations", 1, 1, 10000);
+  if (const auto slices = a.text("slices")) {
+    const auto [begin, end] = parseRange(*slices, "slices");
+    o.slices = {begin, end};
+  }
+  o.centre = a.number("center");
+  o.recordPath = a.text("record", "");
+  o.overwriteRecord = a.flag("overwrite");
+  o.circularMask = !a.flag("no-mask");
+  const double rate = a.number("rate", 0.0);
+  if (rate < 0.0) throw UsageError("option --rate: " + std::to_string(rate) + " must be ≥ 0");
+  const std::string sourceSpec = a.text("source", "sim:glass");
+  const auto out = a.text("out");
+  const auto metricsPath = a.text("metrics");
+  const int stopAfter = a.integer("stop-after", 0, 0, 100000000);
+  const bool asJson = a.flag("json");
+
+  std::ofstream metrics;
+  if (metricsPath) {
+    metrics.open(*metricsPath, std::ios::trunc);
+    if (!metrics) throw std::invalid_argument(*metricsPath + ": cannot open the metrics file for writing");
+  }
+
+  StreamingSession session(makeSource(sourceSpec, a, o.window, rate), o);
+  const std::string label = session.source().describe().label;
+  std::mutex historyMutex;
+  std::vector<UpdateMetrics> history;
+  session.onLog([](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+  session.onSnapshot([&](std::shared_ptr<const Snapshot> s) {
+    const UpdateMetrics& m = s->metrics;
+    {
+      std::lock_guard lock(historyMutex);
+      history.push_back(m);
+    }
+    if (metrics) metrics << metricsJson(m).dump() << '\n' << std::flush;
+    if (!asJson)
+      std::printf("R %3d  received %6lld  consumed %6lld  W %4d (%4d used)  I %3d  refresh %.3f s  "
+                  "%7.1f proj/s  lag %4lld%s\n",
+                  m.update, static_cast<long long>(m.received), static_cast<long long>(m.consumed),
+                  m.window, m.projections, m.iterations, m.refreshSeconds, m.sustainedPps,
+                  static_cast<long long>(m.lag),
+                  m.ssim ? ("  SSIM " + std::to_string(*m.ssim).substr(0, 6)).c_str() : "");
+    std::fflush(stdout);
+  });
+
+  g_interrupted = false;
+  auto previousInt = std::signal(SIGINT, onInterrupt);
+  auto previousTerm = std::signal(SIGTERM, onInterrupt);
+  if (!asJson) std::printf("streaming from %s, W = %d, I = %d\n", label.c_str(), o.window, o.iterations);
+  session.start();
+  bool stopped = false;
+  while (!session.waitFor(std::chrono::milliseconds(50))) {
+    const bool enough = stopAfter > 0 && session.summary().projectionsReceived >= stopAfter;
+    if (!stopped && (g_interrupted || enough)) {
+      session.stopAcquisition();
+      stopped = true;
+      if (!asJson) std::fprintf(stderr, "stopping acquisition%s\n", g_interrupted ? " (interrupted)" : "");
+    }
+  }
+  std::signal(SIGINT, previousInt);
+  std::signal(SIGTERM, previousTerm);
+
+  const SessionSummary summary = session.summary();
+  const auto last = session.latest();
+  if (out && last) writeResult(*out, *last, history, label, summary);
+
+  double refreshSum = 0;
+  for (const auto& m : history) refreshSum += m.refreshSeconds;
+  json j = {{"source", label},
+            {"state", sessionStateName(summary.state)},
+            {"frames_received", summary.framesReceived},
+            {"frames_recorded", summary.framesRecorded},
+            {"projections_received", summary.projectionsReceived},
+            {"projections_consumed", summary.projectionsConsumed},
+            {"updates", summary.updates},
+            {"stopped_early", summary.stoppedEarly},
+            {"elapsed_seconds", summary.elapsedSeconds},
+            {"work_seconds", summary.workSeconds},
+            {"mean_refresh_seconds", history.empty() ? 0.0 : refreshSum / history.size()},
+            {"sustained_pps", summary.workSeconds > 0 ? summary.projectionsConsumed / summary.workSeconds : 0.0}};
+  if (last && last->metrics.ssim) j["final_ssim"] = *last->metrics.ssim;
+  if (!o.recordPath.empty()) j["record"] = o.recordPath;
+  if (out) j["out"] = *out;
+  if (!summary.error.empty()) j["error"] = summary.error;
+  if (asJson) {
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("%s: %lld frames received, %lld recorded; %lld of %lld projections reconstructed in "
+                "%d updates; sustained %.1f proj/s; %.2f s elapsed%s\n",
+                sessionStateName(summary.state), static_cast<long long>(summary.framesReceived),
+                static_cast<long long>(summary.framesRecorded),
+                static_cast<long long>(summary.projectionsConsumed),
+                static_cast<long long>(summary.projectionsReceived), summary.updates,
+                j["sustained_pps"].get<double>(), summary.elapsedSeconds,
+                summary.stoppedEarly ? " (stopped early)" : "");
+  }
+  if (!summary.error.empty()) {
+    std::fprintf(stderr, "tomolive-cli stream: %s\n", summary.error.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace tomolive::cli

@@ -1,0 +1,89 @@
+#include "bench/StreamBenchmark.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+
+#include "bench/Timing.h"
+#include "pipeline/WindowedReconstruction.h"
+#include "preprocess/FlatDarkCorrection.h"
+#include "projector/JosephProjector.h"
+#include "sim/ScanSimulator.h"
+
+namespace tomolive {
+
+StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
+  StreamBenchResult result;
+  result.options = o;
+  const int maxWindow = *std::max_element(o.windows.begin(), o.windows.end());
+  const int needed = std::min(o.projections, maxWindow * (o.updates + 1));
+  ScanSpec spec;
+  spec.phantom = PhantomKind::Glass;
+  spec.size = o.size;
+  spec.slices = o.slices;
+  spec.photons = 1e4;
+  spec.seed = 11;
+  result.projector = JosephProjector(ParallelGeometry::make({0.0}, 0.5 * (o.size - 1), o.size)).name();
+
+  for (int window : o.windows) {
+    // Each W is its own interlaced scan: rotations of W projections spanning 180°.
+    spec.acquisition = {AcquisitionOrder::Interlaced, o.projections, window};
+    const ScanSimulator sim(spec);
+    const FlatDarkCorrection correction(sim.flats(), sim.darks(), o.slices, o.size);
+    const int windows = std::min(o.updates + 1, needed / window);
+    const std::vector<float> raw = sim.projections(0, windows * window);
+    const std::size_t frame = std::size_t(o.slices) * o.size;
+    for (int iterations : o.iterations) {
+      WindowedReconstruction recon(o.size, o.slices, o.size, sim.geometry().centre, {.circularMask = true});
+      std::vector<double> times;
+      for (int w = 0; w < windows; ++w) {
+        const auto start = std::chrono::steady_clock::now();
+        ProjectionStack stack(window, o.slices, o.size);
+        std::vector<float> lineIntegrals(frame);
+        for (int k = 0; k < window; ++k) {
+          correction.apply({raw.data() + (std::size_t(w) * window + k) * frame, frame}, lineIntegrals);
+          stack.setProjection(k, lineIntegrals);
+        }
+        const auto& angles = sim.geometry().anglesRad;
+        recon.update(stack, {angles.data() + std::size_t(w) * window, std::size_t(window)}, iterations);
+        if (w > 0) times.push_back(secondsSince(start));  // update 0 is the warm-up
+      }
+      std::sort(times.begin(), times.end());
+      StreamBenchCell cell;
+      cell.window = window;
+      cell.iterations = iterations;
+      cell.refreshSeconds = times[times.size() / 2];
+      cell.sustainedPps = window / cell.refreshSeconds;
+      // Per iteration: one forward and one back projection over the window, all slices.
+      const JosephProjector p(sim.geometry());
+      std::vector<int> first(window);
+      for (int k = 0; k < window; ++k) first[k] = k;
+      const double updates = 2.0 * iterations * double(p.rayPixelUpdates(first)) * o.slices;
+      cell.updatesPerSecond = updates / cell.refreshSeconds;
+      result.cells.push_back(cell);
+    }
+  }
+  return result;
+}
+
+std::string formatStreamBenchmark(const StreamBenchResult& r) {
+  std::ostringstream out;
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "Scaled problem: %d² slices × %d slices, interlaced glass scan of %d projections; %s.\n"
+                "Refresh = median time of one update (preprocess + I SIRT iterations over W projections),\n"
+                "sustained rate = W / refresh.\n\n",
+                r.options.size, r.options.slices, r.options.projections, r.projector.c_str());
+  out << line;
+  out << "| W | I | refresh (s) | sustained (proj/s) | projector work (ray-pixel updates/s) |\n"
+         "|---|---|---|---|---|\n";
+  for (const auto& c : r.cells) {
+    std::snprintf(line, sizeof line, "| %d | %d | %.3f | %.0f | %.2e |\n", c.window, c.iterations,
+                  c.refreshSeconds, c.sustainedPps, c.updatesPerSecond);
+    out << line;
+  }
+  return out.str();
+}
+
+}  // namespace tomolive

@@ -1,0 +1,146 @@
+#pragma once
+// A live reconstruction session: frames flow from a source to the recorder and, through
+// preprocessing and window assembly, to streaming SIRT; each update is published as an
+// immutable Snapshot.
+//
+//   acquisition thread:    source.next() → recorder queue, intake (never waits on either)
+//   recorder thread:       appends every frame to the record file, flushing regularly
+//   reconstructor thread:  waits for W new projections (or the end of the scan), takes *all*
+//                          pending ones (the window grows when reconstruction falls behind, so
+//                          latency stays bounded and nothing is dropped), runs I SIRT
+//                          iterations, publishes a Snapshot
+//
+// Steering (set W, set I, pause, resume, stop acquisition, set centre) is thread-safe and takes
+// effect at the next window boundary; every Snapshot records the W and I that produced it.
+// Memory: raw projections are held only until the update that consumes them; the recorder
+// queue holds frames only until they are written.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io/DataExchange.h"
+#include "sources/FrameSource.h"
+
+namespace tomolive {
+
+class FrameRecorder;
+
+struct StreamOptions {
+  int window = 32;           ///< W: new projections per update
+  int iterations = 1;        ///< I: SIRT iterations per update
+  RowRange slices;           ///< detector rows to reconstruct
+  std::optional<double> centre;  ///< rotation centre; else the source's, else estimated
+  bool circularMask = true;
+  std::string recordPath;    ///< record file for every raw frame ("" = do not record)
+  bool overwriteRecord = false;
+  bool qualityMetrics = true;  ///< SSIM/PSNR per update when the source has a ground truth
+};
+
+/// What one update did; also written as one JSON line per update by `tomolive-cli stream`.
+struct UpdateMetrics {
+  int update = 0;                  ///< R: windows consumed so far
+  std::int64_t received = 0;       ///< projections received when the update was published
+  std::int64_t consumed = 0;       ///< projections used by all updates so far
+  int window = 0;                  ///< W in force for this update
+  int projections = 0;             ///< projections this update consumed (> W when behind)
+  int iterations = 0;              ///< I used
+  double centre = 0.0;             ///< rotation centre used (detector column)
+  double refreshSeconds = 0.0;     ///< from the window being complete to the snapshot published
+  double workSeconds = 0.0;        ///< preprocessing + SIRT time of this update
+  double sustainedPps = 0.0;       ///< projections consumed per second of reconstruction work
+  std::int64_t lag = 0;            ///< projections received but not yet consumed, at publication
+  double elapsedSeconds = 0.0;     ///< since the session started
+  std::optional<double> ssim, psnr;  ///< against the source's ground truth
+};
+
+struct Snapshot {
+  UpdateMetrics metrics;
+  VolumeStack volume;  ///< the reconstruction after this update (selected slices)
+  int firstRow = 0;    ///< detector row of slice 0
+};
+
+enum class SessionState { Idle, Running, Paused, Stopping, Finished, Failed };
+const char* sessionStateName(SessionState s);
+
+struct SessionSummary {
+  SessionState state = SessionState::Idle;
+  std::int64_t framesReceived = 0, projectionsReceived = 0, projectionsConsumed = 0;
+  std::int64_t framesRecorded = 0;
+  int updates = 0;
+  double elapsedSeconds = 0.0, workSeconds = 0.0;
+  bool stoppedEarly = false;
+  std::string error;  ///< why the session failed, if it did
+};
+
+class StreamingSession {
+ public:
+  StreamingSession(std::unique_ptr<FrameSource> source, StreamOptions options);
+  ~StreamingSession();  ///< stops acquisition and joins every thread; the record file is finalised
+  StreamingSession(const StreamingSession&) = delete;
+  StreamingSession& operator=(const StreamingSession&) = delete;
+
+  /// Called on the reconstructor thread after each snapshot is published: keep it short.
+  void onSnapshot(std::function<void(std::shared_ptr<const Snapshot>)> callback);
+  /// Called with each log line (warnings from the source, centre estimate, errors).
+  void onLog(std::function<void(const std::string&)> callback);
+
+  void start();
+
+  // Steering: thread-safe, applied at the next window boundary.
+  void setWindow(int projections);    ///< throws std::invalid_argument unless ≥ 1
+  void setIterations(int iterations); ///< throws std::invalid_argument unless ≥ 1
+  void setCentre(double column);      ///< throws std::invalid_argument outside the detector
+  void pause();                       ///< acquisition and recording go on; no new updates
+  void resume();
+  void stopAcquisition();             ///< stops the source; pending projections still reconstruct
+
+  std::shared_ptr<const Snapshot> latest() const;
+  SessionState state() const { return m_state; }
+  /// Blocks until the session has finished (source ended, everything consumed and recorded).
+  void wait();
+  bool waitFor(std::chrono::milliseconds timeout);
+  SessionSummary summary() const;
+  const FrameSource& source() const { return *m_source; }
+
+ private:
+  struct Intake;
+  void acquire();
+  void record();
+  void reconstruct();
+  void log(const std::string& line);
+  void fail(const std::string& what);
+
+  std::unique_ptr<FrameSource> m_source;
+  StreamOptions m_options;
+  std::function<void(std::shared_ptr<const Snapshot>)> m_onSnapshot;
+  std::function<void(const std::string&)> m_onLog;
+  std::mutex m_logMutex;
+
+  std::atomic<int> m_window, m_iterations;
+  std::atomic<bool> m_paused{false}, m_stopRequested{false};
+  std::atomic<double> m_centreRequest{-1.0};
+  std::atomic<SessionState> m_state{SessionState::Idle};
+  std::chrono::steady_clock::time_point m_start;
+
+  // Frames shared between the recorder and the reconstructor.
+  std::unique_ptr<Intake> m_intake;
+
+  std::unique_ptr<FrameRecorder> m_recorder;
+  mutable std::mutex m_snapshotMutex;
+  std::shared_ptr<const Snapshot> m_latest;
+  std::condition_variable m_finishedCv;
+  mutable std::mutex m_finishedMutex;
+  bool m_finished = false;
+  SessionSummary m_summary;  ///< guarded by m_finishedMutex
+  std::thread m_acquisition, m_recording, m_reconstruction;
+};
+
+}  // namespace tomolive

@@ -1,0 +1,66 @@
+#include "sources/FileReplaySource.h"
+
+namespace tomolive {
+
+namespace {
+PixelType storedType(const std::string& path) {
+  for (const DatasetInfo& d : inspectDataExchange(path).datasets) {
+    if (d.name != "/exchange/data") continue;
+    if (d.type == "uint8") return PixelType::UInt8;
+    if (d.type == "uint16") return PixelType::UInt16;
+    if (d.type == "uint32") return PixelType::UInt32;
+    if (d.type == "float64") return PixelType::Float64;
+  }
+  return PixelType::Float32;
+}
+}  // namespace
+
+FileReplaySource::FileReplaySource(const std::string& path, double framesPerSecond)
+    : FileReplaySource(path, readDataExchange(path), framesPerSecond) {}
+
+FileReplaySource::FileReplaySource(const std::string& path, RawScan scan, double framesPerSecond)
+    : PacedSource(std::int64_t(scan.flatCount()) + scan.darkCount() + scan.projections, framesPerSecond),
+      m_path(path),
+      m_scan(std::move(scan)),
+      m_type(storedType(path)) {
+  if (!m_scan.groundTruth.empty())
+    m_groundTruth = VolumeStack::fromSliceMajor(m_scan.groundTruth, m_scan.rows, m_scan.groundTruthSize);
+}
+
+ScanDescription FileReplaySource::describe() const {
+  ScanDescription d;
+  d.rows = m_scan.rows;
+  d.columns = m_scan.columns;
+  d.projections = m_scan.projections;
+  const auto centre = m_scan.attributes.find("rotation_center");
+  if (centre != m_scan.attributes.end())
+    if (const double* c = std::get_if<double>(&centre->second)) d.centre = *c;
+  d.label = "file " + m_path;
+  return d;
+}
+
+Frame FileReplaySource::makeFrame(std::int64_t i) {
+  const std::size_t frame = std::size_t(m_scan.rows) * m_scan.columns;
+  const int flats = m_scan.flatCount(), darks = m_scan.darkCount();
+  Frame f;
+  f.number = i;
+  f.rows = m_scan.rows;
+  f.columns = m_scan.columns;
+  f.type = m_type;
+  const std::vector<float>* from = &m_scan.data;
+  std::int64_t index = i - flats - darks;
+  if (i < flats) {
+    f.kind = FrameKind::Flat, from = &m_scan.flats, index = i;
+    f.type = PixelType::Float32;
+  } else if (i < flats + darks) {
+    f.kind = FrameKind::Dark, from = &m_scan.darks, index = i - flats;
+    f.type = PixelType::Float32;
+  } else {
+    f.angleRad = m_scan.thetaRad[index];
+  }
+  const auto begin = from->begin() + std::ptrdiff_t(index * frame);
+  f.pixels.assign(begin, begin + std::ptrdiff_t(frame));
+  return f;
+}
+
+}  // namespace tomolive
