@@ -9,12 +9,13 @@
 #include <string>
 
 inline std::string realDataFile(const char* name) {
-  return (QStringLiteral(TOMOLIVE_SHARED_DATA_DIR) + QLatin1Char('/') + QLatin1String(name)).toStdString();
+  return (QStringLiteral(TOMOLIVE_SHARED_DATA_DIR) + QLatin1Char('/') + QLatin1String(name))
+      .toStdString();
 }
 
-#define TOMOLIVE_REQUIRE_REAL_DATA()                                                           \
-  for (const char* file : {"tooth.h5", "i13_crop.h5"})                                         \
-    QVERIFY2(QFileInfo::exists(QString::fromStdString(realDataFile(file))),                    \
-             qPrintable(QStringLiteral("real scan %1 not found in %2 (configure with "         \
-                                       "-DTOMOLIVE_SHARED_DATA_DIR=<folder>)")                 \
-                            .arg(QLatin1String(file), QStringLiteral(TOMOLIVE_SHARED_DATA_DIR))))
+#define TOMOLIVE_REQUIRE_REAL_DATA()                                                 \
+  for (const char* file : {"tooth.h5", "i13_crop.h5"})                               \
+  QVERIFY2(QFileInfo::exists(QString::fromStdString(realDataFile(file))),            \
+           qPrintable(QStringLiteral("real scan %1 not found in %2 (configure with " \
+                                     "-DTOMOLIVE_SHARED_DATA_DIR=<folder>)")         \
+                          .arg(QLatin1String(file), QStringLiteral(TOMOLIVE_SHARED_DATA_DIR))))

@@ -30,6 +30,7 @@ json metricsJson(const UpdateMetrics& m) {
             {"consumed", m.consumed},
             {"window", m.window},
             {"projections", m.projections},
+            {"skipped", m.skipped},
             {"iterations", m.iterations},
             {"center", m.centre},
             {"refresh_seconds", m.refreshSeconds},
@@ -62,8 +63,9 @@ std::unique_ptr<FrameSource> makeSource(const std::string& spec, const Arguments
 }
 
 // The last reconstruction with every parameter and the per-update metrics as attributes.
-void writeResult(const std::string& path, const Snapshot& last, const std::vector<UpdateMetrics>& history,
-                 const std::string& source, const SessionSummary& summary) {
+void writeResult(const std::string& path, const Snapshot& last,
+                 const std::vector<UpdateMetrics>& history, const std::string& source,
+                 const SessionSummary& summary) {
   Reconstruction r;
   r.volume = last.volume.toSliceMajor();
   r.slices = last.volume.slices();
@@ -74,6 +76,7 @@ void writeResult(const std::string& path, const Snapshot& last, const std::vecto
                   {"updates", std::int64_t(summary.updates)},
                   {"projections_received", summary.projectionsReceived},
                   {"projections_consumed", summary.projectionsConsumed},
+                  {"projections_skipped", summary.projectionsSkipped},
                   {"stopped_early", std::int64_t(summary.stoppedEarly)},
                   {"elapsed_seconds", summary.elapsedSeconds},
                   {"units", std::string("attenuation per pixel")}};
@@ -98,11 +101,13 @@ void writeResult(const std::string& path, const Snapshot& last, const std::vecto
 }  // namespace
 
 int runStream(const Args& args) {
-  const Arguments a(args,
-                    {"source", "window", "iterations", "rate", "slices", "center", "record", "out",
-                     "metrics", "size", "rows", "projections", "order", "photons", "seed", "stop-after"},
-                    {"json", "overwrite", "no-mask"});
-  if (!a.positionals().empty()) throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
+  const Arguments a(
+      args,
+      {"source", "window", "iterations", "rate", "slices", "center", "record", "out", "metrics",
+       "size", "rows", "projections", "order", "photons", "seed", "stop-after"},
+      {"json", "overwrite", "no-mask"});
+  if (!a.positionals().empty())
+    throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
   StreamOptions o;
   o.window = a.integer("window", 32, 1, 100000);
   o.iterations = a.integer("iterations", 1, 1, 10000);
@@ -125,7 +130,8 @@ int runStream(const Args& args) {
   std::ofstream metrics;
   if (metricsPath) {
     metrics.open(*metricsPath, std::ios::trunc);
-    if (!metrics) throw std::invalid_argument(*metricsPath + ": cannot open the metrics file for writing");
+    if (!metrics)
+      throw std::invalid_argument(*metricsPath + ": cannot open the metrics file for writing");
   }
 
   StreamingSession session(makeSource(sourceSpec, a, o.window, rate), o);
@@ -141,19 +147,21 @@ int runStream(const Args& args) {
     }
     if (metrics) metrics << metricsJson(m).dump() << '\n' << std::flush;
     if (!asJson)
-      std::printf("R %3d  received %6lld  consumed %6lld  W %4d (%4d used)  I %3d  refresh %.3f s  "
-                  "%7.1f proj/s  lag %4lld%s\n",
-                  m.update, static_cast<long long>(m.received), static_cast<long long>(m.consumed),
-                  m.window, m.projections, m.iterations, m.refreshSeconds, m.sustainedPps,
-                  static_cast<long long>(m.lag),
-                  m.ssim ? ("  SSIM " + std::to_string(*m.ssim).substr(0, 6)).c_str() : "");
+      std::printf(
+          "R %3d  received %6lld  consumed %6lld  W %4d (%4d used)  I %3d  refresh %.3f s  "
+          "%7.1f proj/s  lag %4lld%s\n",
+          m.update, static_cast<long long>(m.received), static_cast<long long>(m.consumed),
+          m.window, m.projections, m.iterations, m.refreshSeconds, m.sustainedPps,
+          static_cast<long long>(m.lag),
+          m.ssim ? ("  SSIM " + std::to_string(*m.ssim).substr(0, 6)).c_str() : "");
     std::fflush(stdout);
   });
 
   g_interrupted = false;
   auto previousInt = std::signal(SIGINT, onInterrupt);
   auto previousTerm = std::signal(SIGTERM, onInterrupt);
-  if (!asJson) std::printf("streaming from %s, W = %d, I = %d\n", label.c_str(), o.window, o.iterations);
+  if (!asJson)
+    std::printf("streaming from %s, W = %d, I = %d\n", label.c_str(), o.window, o.iterations);
   session.start();
   bool stopped = false;
   while (!session.waitFor(std::chrono::milliseconds(50))) {
@@ -161,7 +169,8 @@ int runStream(const Args& args) {
     if (!stopped && (g_interrupted || enough)) {
       session.stopAcquisition();
       stopped = true;
-      if (!asJson) std::fprintf(stderr, "stopping acquisition%s\n", g_interrupted ? " (interrupted)" : "");
+      if (!asJson)
+        std::fprintf(stderr, "stopping acquisition%s\n", g_interrupted ? " (interrupted)" : "");
     }
   }
   std::signal(SIGINT, previousInt);
@@ -179,12 +188,14 @@ int runStream(const Args& args) {
             {"frames_recorded", summary.framesRecorded},
             {"projections_received", summary.projectionsReceived},
             {"projections_consumed", summary.projectionsConsumed},
+            {"projections_skipped", summary.projectionsSkipped},
             {"updates", summary.updates},
             {"stopped_early", summary.stoppedEarly},
             {"elapsed_seconds", summary.elapsedSeconds},
             {"work_seconds", summary.workSeconds},
             {"mean_refresh_seconds", history.empty() ? 0.0 : refreshSum / history.size()},
-            {"sustained_pps", summary.workSeconds > 0 ? summary.projectionsConsumed / summary.workSeconds : 0.0}};
+            {"sustained_pps",
+             summary.workSeconds > 0 ? summary.projectionsConsumed / summary.workSeconds : 0.0}};
   if (last && last->metrics.ssim) j["final_ssim"] = *last->metrics.ssim;
   if (!o.recordPath.empty()) j["record"] = o.recordPath;
   if (out) j["out"] = *out;
@@ -192,14 +203,15 @@ int runStream(const Args& args) {
   if (asJson) {
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("%s: %lld frames received, %lld recorded; %lld of %lld projections reconstructed in "
-                "%d updates; sustained %.1f proj/s; %.2f s elapsed%s\n",
-                sessionStateName(summary.state), static_cast<long long>(summary.framesReceived),
-                static_cast<long long>(summary.framesRecorded),
-                static_cast<long long>(summary.projectionsConsumed),
-                static_cast<long long>(summary.projectionsReceived), summary.updates,
-                j["sustained_pps"].get<double>(), summary.elapsedSeconds,
-                summary.stoppedEarly ? " (stopped early)" : "");
+    std::printf(
+        "%s: %lld frames received, %lld recorded; %lld of %lld projections reconstructed in "
+        "%d updates; sustained %.1f proj/s; %.2f s elapsed%s\n",
+        sessionStateName(summary.state), static_cast<long long>(summary.framesReceived),
+        static_cast<long long>(summary.framesRecorded),
+        static_cast<long long>(summary.projectionsConsumed),
+        static_cast<long long>(summary.projectionsReceived), summary.updates,
+        j["sustained_pps"].get<double>(), summary.elapsedSeconds,
+        summary.stoppedEarly ? " (stopped early)" : "");
   }
   if (!summary.error.empty()) {
     std::fprintf(stderr, "tomolive-cli stream: %s\n", summary.error.c_str());

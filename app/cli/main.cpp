@@ -8,6 +8,8 @@
 
 #include "cli/Arguments.h"
 #include "cli/Commands.h"
+#include "cli/DetectorSimCommand.h"
+#include "cli/StreamCommand.h"
 #include "io/DataExchange.h"
 
 int main(int argc, char** argv) {
@@ -18,9 +20,11 @@ int main(int argc, char** argv) {
   try {
     if (command == "simulate") return runSimulate(args);
     if (command == "recon") return runRecon(args);
+    if (command == "stream") return runStream(args);
     if (command == "info") return runInfo(args);
     if (command == "bench") return runBench(args);
     if (command == "demo") return runDemo(args);
+    if (command == "detector-sim") return runDetectorSim(args);
     if (command == "help" || command == "--help" || command == "-h") {
       std::fputs(usage().c_str(), stdout);
       return 0;

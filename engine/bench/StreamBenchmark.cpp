@@ -24,7 +24,8 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
   spec.slices = o.slices;
   spec.photons = 1e4;
   spec.seed = 11;
-  result.projector = JosephProjector(ParallelGeometry::make({0.0}, 0.5 * (o.size - 1), o.size)).name();
+  result.projector =
+      JosephProjector(ParallelGeometry::make({0.0}, 0.5 * (o.size - 1), o.size)).name();
 
   for (int window : o.windows) {
     // Each W is its own interlaced scan: rotations of W projections spanning 180°.
@@ -35,18 +36,21 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
     const std::vector<float> raw = sim.projections(0, windows * window);
     const std::size_t frame = std::size_t(o.slices) * o.size;
     for (int iterations : o.iterations) {
-      WindowedReconstruction recon(o.size, o.slices, o.size, sim.geometry().centre, {.circularMask = true});
+      WindowedReconstruction recon(o.size, o.slices, o.size, sim.geometry().centre,
+                                   {.circularMask = true});
       std::vector<double> times;
       for (int w = 0; w < windows; ++w) {
         const auto start = std::chrono::steady_clock::now();
         ProjectionStack stack(window, o.slices, o.size);
         std::vector<float> lineIntegrals(frame);
         for (int k = 0; k < window; ++k) {
-          correction.apply({raw.data() + (std::size_t(w) * window + k) * frame, frame}, lineIntegrals);
+          correction.apply({raw.data() + (std::size_t(w) * window + k) * frame, frame},
+                           lineIntegrals);
           stack.setProjection(k, lineIntegrals);
         }
         const auto& angles = sim.geometry().anglesRad;
-        recon.update(stack, {angles.data() + std::size_t(w) * window, std::size_t(window)}, iterations);
+        recon.update(stack, {angles.data() + std::size_t(w) * window, std::size_t(window)},
+                     iterations);
         if (w > 0) times.push_back(secondsSince(start));  // update 0 is the warm-up
       }
       std::sort(times.begin(), times.end());
@@ -70,11 +74,12 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
 std::string formatStreamBenchmark(const StreamBenchResult& r) {
   std::ostringstream out;
   char line[256];
-  std::snprintf(line, sizeof line,
-                "Scaled problem: %d² slices × %d slices, interlaced glass scan of %d projections; %s.\n"
-                "Refresh = median time of one update (preprocess + I SIRT iterations over W projections),\n"
-                "sustained rate = W / refresh.\n\n",
-                r.options.size, r.options.slices, r.options.projections, r.projector.c_str());
+  std::snprintf(
+      line, sizeof line,
+      "Scaled problem: %d² slices × %d slices, interlaced glass scan of %d projections; %s.\n"
+      "Refresh = median time of one update (preprocess + I SIRT iterations over W projections),\n"
+      "sustained rate = W / refresh.\n\n",
+      r.options.size, r.options.slices, r.options.projections, r.projector.c_str());
   out << line;
   out << "| W | I | refresh (s) | sustained (proj/s) | projector work (ray-pixel updates/s) |\n"
          "|---|---|---|---|---|\n";

@@ -19,9 +19,9 @@ struct StreamBenchOptions {
 
 struct StreamBenchCell {
   int window = 0, iterations = 0;
-  double refreshSeconds = 0;   ///< median over the timed updates
-  double sustainedPps = 0;     ///< window / refreshSeconds
-  double updatesPerSecond = 0; ///< ray-pixel updates per second achieved inside the update
+  double refreshSeconds = 0;    ///< median over the timed updates
+  double sustainedPps = 0;      ///< window / refreshSeconds
+  double updatesPerSecond = 0;  ///< ray-pixel updates per second achieved inside the update
 };
 
 struct StreamBenchResult {

@@ -13,15 +13,20 @@
 // Invariants:
 // - The file is created exclusively: an existing file is never replaced unless
 //   RecorderOptions::overwrite says so.
-// - The first frame fixes the detector shape and pixel type; a frame that differs is rejected
-//   (std::invalid_argument) before anything is written, so earlier frames are never affected.
+// - The first frame fixes the detector shape and the stored pixel type. A frame of another
+//   shape, or with a value the stored type cannot hold exactly (2.5 or 70000 in a uint16
+//   recording), is rejected (std::invalid_argument) before anything is written, so earlier
+//   frames are never affected; frames of another type whose values fit are stored converted
+//   (uint16 projections after float32 flats, as some files and detectors deliver them).
 // - All five frame datasets exist from the first frame on (HDF5 1.10's SWMR mode cannot create
 //   datasets later); kinds never received stay empty. A finalized recording without flats is
 //   therefore plain Data Exchange that readDataExchange refuses with
 //   "<file>: /exchange/data_white: holds no frames (shape 0x…)".
 // - After the first frame the file is in SWMR-write mode: its on-disk state is always
-//   consistent, and each flush makes every frame appended so far durable. A writer killed before
-//   finalize leaves the file marked "open for writing"; recoverRecording() makes it readable.
+//   consistent, and each flush makes every frame appended so far durable. While it is written,
+//   only SWMR readers (H5F_ACC_SWMR_READ, h5py's swmr=True) can open it; readDataExchange can
+//   after finalize(). A writer killed before finalize leaves the file marked "open for
+//   writing"; recoverRecording() makes it readable.
 // - One thread appends (the pipeline's recorder thread); the class is not thread-safe.
 #include <cstdint>
 #include <map>
@@ -47,26 +52,29 @@ struct FrameCounts {
 class FrameRecorder {
  public:
   /// Creates the file with `attributes` on /exchange; DataExchangeError if it exists (and
-  /// overwrite is off) or cannot be created.
+  /// overwrite is off) or cannot be created, std::invalid_argument for a non-positive policy.
   explicit FrameRecorder(const std::string& path, std::map<std::string, Attribute> attributes = {},
                          RecorderOptions options = {});
   /// Finalizes if finalize() was not called; never throws (a failure is lost, the data is not:
   /// everything flushed stays recoverable).
   ~FrameRecorder();
+  /// A moved-from recorder may only be destroyed.
   FrameRecorder(FrameRecorder&&) noexcept;
   FrameRecorder& operator=(FrameRecorder&&) = delete;
   FrameRecorder(const FrameRecorder&) = delete;
   FrameRecorder& operator=(const FrameRecorder&) = delete;
 
-  /// Appends one frame and flushes when due. std::invalid_argument for a frame whose shape,
-  /// type or pixel count differs from the first frame's, or whose pixels do not fit its type;
-  /// DataExchangeError when HDF5 fails or after finalize().
+  /// Appends one frame and flushes when due. std::invalid_argument, with nothing written, for
+  /// a frame whose shape, type or pixel count differs from the first frame's, whose pixels do
+  /// not fit its type, or a projection whose angle is not finite; DataExchangeError when HDF5
+  /// fails or after finalize().
   void append(const Frame& frame);
   /// Makes every appended frame durable now (no-op when nothing is pending); for a recorder
   /// thread whose queue has been idle for flushEverySeconds.
   void flush();
-  /// Flushes, writes frames_projection/frames_flat/frames_dark and `finalAttributes` on
-  /// /exchange and closes the file. Later calls do nothing.
+  /// Flushes, writes frames_projection/frames_flat/frames_dark (these win over same-named
+  /// `finalAttributes`) and `finalAttributes` on /exchange and closes the file. Later calls do
+  /// nothing, also after a failure (then recoverRecording() completes the file).
   void finalize(std::map<std::string, Attribute> finalAttributes = {});
 
   std::int64_t frames(FrameKind kind) const;

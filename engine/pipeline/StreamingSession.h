@@ -7,8 +7,13 @@
 //   recorder thread:       appends every frame to the record file, flushing regularly
 //   reconstructor thread:  waits for W new projections (or the end of the scan), takes *all*
 //                          pending ones (the window grows when reconstruction falls behind, so
-//                          latency stays bounded and nothing is dropped), runs I SIRT
-//                          iterations, publishes a Snapshot
+//                          latency stays bounded), runs I SIRT iterations, publishes a Snapshot
+//
+// Overload: an update costs time in proportion to its window, so a source that stays faster
+// than reconstruction would make windows (and memory) grow without end. Windows are therefore
+// capped at maxWindow projections (default 8·W): beyond it, the oldest pending projections are
+// left out of the reconstruction — never out of the record — and counted as skipped in the
+// metrics. Memory is bounded by maxWindow raw frames plus those arriving during one update.
 //
 // Steering (set W, set I, pause, resume, stop acquisition, set centre) is thread-safe and takes
 // effect at the next window boundary; every Snapshot records the W and I that produced it.
@@ -34,30 +39,32 @@ namespace tomolive {
 class FrameRecorder;
 
 struct StreamOptions {
-  int window = 32;           ///< W: new projections per update
-  int iterations = 1;        ///< I: SIRT iterations per update
-  RowRange slices;           ///< detector rows to reconstruct
+  int window = 32;               ///< W: new projections per update
+  int iterations = 1;            ///< I: SIRT iterations per update
+  RowRange slices;               ///< detector rows to reconstruct
   std::optional<double> centre;  ///< rotation centre; else the source's, else estimated
   bool circularMask = true;
-  std::string recordPath;    ///< record file for every raw frame ("" = do not record)
+  std::string recordPath;  ///< record file for every raw frame ("" = do not record)
   bool overwriteRecord = false;
   bool qualityMetrics = true;  ///< SSIM/PSNR per update when the source has a ground truth
+  int maxWindow = 0;           ///< most projections one update reconstructs (0: 8·W)
 };
 
 /// What one update did; also written as one JSON line per update by `tomolive-cli stream`.
 struct UpdateMetrics {
-  int update = 0;                  ///< R: windows consumed so far
-  std::int64_t received = 0;       ///< projections received when the update was published
-  std::int64_t consumed = 0;       ///< projections used by all updates so far
-  int window = 0;                  ///< W in force for this update
-  int projections = 0;             ///< projections this update consumed (> W when behind)
-  int iterations = 0;              ///< I used
-  double centre = 0.0;             ///< rotation centre used (detector column)
-  double refreshSeconds = 0.0;     ///< from the window being complete to the snapshot published
-  double workSeconds = 0.0;        ///< preprocessing + SIRT time of this update
-  double sustainedPps = 0.0;       ///< projections consumed per second of reconstruction work
-  std::int64_t lag = 0;            ///< projections received but not yet consumed, at publication
-  double elapsedSeconds = 0.0;     ///< since the session started
+  int update = 0;                    ///< R: windows consumed so far
+  std::int64_t received = 0;         ///< projections received when the update was published
+  std::int64_t consumed = 0;         ///< projections used by all updates so far
+  int window = 0;                    ///< W in force for this update
+  int projections = 0;               ///< projections this update consumed (> W when behind)
+  std::int64_t skipped = 0;          ///< projections left out so far (overload beyond maxWindow)
+  int iterations = 0;                ///< I used
+  double centre = 0.0;               ///< rotation centre used (detector column)
+  double refreshSeconds = 0.0;       ///< from the window being complete to the snapshot published
+  double workSeconds = 0.0;          ///< preprocessing + SIRT time of this update
+  double sustainedPps = 0.0;         ///< projections consumed per second of reconstruction work
+  std::int64_t lag = 0;              ///< projections received but not yet consumed, at publication
+  double elapsedSeconds = 0.0;       ///< since the session started
   std::optional<double> ssim, psnr;  ///< against the source's ground truth
 };
 
@@ -73,6 +80,7 @@ const char* sessionStateName(SessionState s);
 struct SessionSummary {
   SessionState state = SessionState::Idle;
   std::int64_t framesReceived = 0, projectionsReceived = 0, projectionsConsumed = 0;
+  std::int64_t projectionsSkipped = 0;  ///< received, recorded, not reconstructed (overload)
   std::int64_t framesRecorded = 0;
   int updates = 0;
   double elapsedSeconds = 0.0, workSeconds = 0.0;
@@ -95,12 +103,12 @@ class StreamingSession {
   void start();
 
   // Steering: thread-safe, applied at the next window boundary.
-  void setWindow(int projections);    ///< throws std::invalid_argument unless ≥ 1
-  void setIterations(int iterations); ///< throws std::invalid_argument unless ≥ 1
-  void setCentre(double column);      ///< throws std::invalid_argument outside the detector
-  void pause();                       ///< acquisition and recording go on; no new updates
+  void setWindow(int projections);     ///< throws std::invalid_argument unless ≥ 1
+  void setIterations(int iterations);  ///< throws std::invalid_argument unless ≥ 1
+  void setCentre(double column);       ///< throws std::invalid_argument outside the detector
+  void pause();                        ///< acquisition and recording go on; no new updates
   void resume();
-  void stopAcquisition();             ///< stops the source; pending projections still reconstruct
+  void stopAcquisition();  ///< stops the source; pending projections still reconstruct
 
   std::shared_ptr<const Snapshot> latest() const;
   SessionState state() const { return m_state; }

@@ -1,5 +1,6 @@
 #include "projector/Projector.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -31,13 +32,12 @@ void Projector::checkShapes(const VolumeStack& x, std::span<const int> projectio
   if (x.slices() != y.slices())
     fail("volume has " + std::to_string(x.slices()) + " slices, projections have " +
          std::to_string(y.slices()));
-  if (y.projections() > m_geometry.projections())
-    fail("projection stack holds " + std::to_string(y.projections()) +
-         " projections, geometry has angles for " + std::to_string(m_geometry.projections()));
+  const int count = std::min(y.projections(), m_geometry.projections());
   for (int p : projections)
-    if (p < 0 || p >= y.projections())
-      fail("projection index " + std::to_string(p) + " outside 0 … " +
-           std::to_string(y.projections() - 1));
+    if (p < 0 || p >= count)
+      fail("projection index " + std::to_string(p) + " outside 0 … " + std::to_string(count - 1) +
+           " (" + std::to_string(y.projections()) + " projections stacked, " +
+           std::to_string(m_geometry.projections()) + " angles)");
 }
 
 }  // namespace tomolive

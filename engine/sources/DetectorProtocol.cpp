@@ -75,8 +75,8 @@ std::string stringField(const json& header, const char* name) {
 
 std::int64_t countField(const json& header, const char* name) {
   const json& value = field(header, name);
-  const bool negative = value.is_number_integer() && !value.is_number_unsigned() &&
-                        value.get<std::int64_t>() < 0;
+  const bool negative =
+      value.is_number_integer() && !value.is_number_unsigned() && value.get<std::int64_t>() < 0;
   if (!value.is_number_integer() || negative)
     throw ProtocolError(std::string("field '") + name + "' must be an integer ≥ 0, got " +
                         valueText(value));
@@ -90,7 +90,7 @@ json parseObject(const std::string& text, const char* what) {
   json header;
   try {
     header = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // syntax errors, and numbers such as 1e999 (overflow)
     throw ProtocolError(std::string(what) + " is not JSON: " + e.what());
   }
   if (!header.is_object())
@@ -112,26 +112,31 @@ PixelType parseDtype(const std::string& dtype) {
                       "' (known: uint8, uint16, uint32, float32, float64)");
 }
 
+std::string scanIdField(const json& header) {
+  std::string id = stringField(header, "scan_id");
+  if (id.empty()) throw ProtocolError("field 'scan_id' is empty");
+  return id;
+}
+
 FrameMessage decodeFrame(const json& header, const MessageParts& parts) {
   if (parts.size() != 2)
     throw ProtocolError("a frame message has 2 parts (header, pixels), got " +
                         std::to_string(parts.size()));
   FrameMessage m;
-  m.scanId = stringField(header, "scan_id");
+  m.scanId = scanIdField(header);
   Frame& f = m.frame;
   f.number = countField(header, "frame");
   f.kind = parseKind(stringField(header, "kind"));
   const auto angle = header.find("angle_deg");
-  const bool hasAngle = angle != header.end() && !(f.kind != FrameKind::Projection && angle->is_null());
+  const bool hasAngle =
+      angle != header.end() && !(f.kind != FrameKind::Projection && angle->is_null());
   if (f.kind == FrameKind::Projection && angle == header.end())
     throw ProtocolError("missing field 'angle_deg' (required for projections)");
   if (hasAngle) {
     if (!angle->is_number())
       throw ProtocolError("field 'angle_deg' must be a finite number, got " + valueText(*angle) +
                           (angle->is_null() ? " (NaN and infinity are not JSON numbers)" : ""));
-    const double deg = angle->get<double>();
-    if (!std::isfinite(deg)) throw ProtocolError("field 'angle_deg' is not finite");
-    f.angleRad = deg / kDegPerRad;
+    f.angleRad = angle->get<double>() / kDegPerRad;  // finite: JSON cannot carry NaN or ∞
   }
 
   const json& shape = field(header, "shape");
@@ -142,7 +147,8 @@ FrameMessage decodeFrame(const json& header, const MessageParts& parts) {
   const std::int64_t rows = shape[0].get<std::int64_t>(), columns = shape[1].get<std::int64_t>();
   if (rows < 0 || columns < 0)
     throw ProtocolError("shape " + shapeText(rows, columns) + " has a negative size");
-  if (rows == 0 || columns == 0) throw ProtocolError("shape " + shapeText(rows, columns) + " is empty");
+  if (rows == 0 || columns == 0)
+    throw ProtocolError("shape " + shapeText(rows, columns) + " is empty");
   // Checked one factor at a time so that the product cannot overflow.
   if (rows > kMaxFramePixels || columns > kMaxFramePixels / rows)
     throw ProtocolError("shape " + shapeText(rows, columns) + " exceeds the limit of 2^28 pixels");
@@ -158,11 +164,21 @@ FrameMessage decodeFrame(const json& header, const MessageParts& parts) {
                         std::to_string(needed));
   f.pixels.resize(pixels);
   switch (f.type) {
-    case PixelType::UInt8: getPixels<std::uint8_t>(parts[1], f.pixels); break;
-    case PixelType::UInt16: getPixels<std::uint16_t>(parts[1], f.pixels); break;
-    case PixelType::UInt32: getPixels<std::uint32_t>(parts[1], f.pixels); break;
-    case PixelType::Float32: getPixels<float>(parts[1], f.pixels); break;
-    case PixelType::Float64: getPixels<double>(parts[1], f.pixels); break;
+    case PixelType::UInt8:
+      getPixels<std::uint8_t>(parts[1], f.pixels);
+      break;
+    case PixelType::UInt16:
+      getPixels<std::uint16_t>(parts[1], f.pixels);
+      break;
+    case PixelType::UInt32:
+      getPixels<std::uint32_t>(parts[1], f.pixels);
+      break;
+    case PixelType::Float32:
+      getPixels<float>(parts[1], f.pixels);
+      break;
+    case PixelType::Float64:
+      getPixels<double>(parts[1], f.pixels);
+      break;
   }
   return m;
 }
@@ -171,14 +187,19 @@ EndMessage decodeEnd(const json& header, const MessageParts& parts) {
   if (parts.size() != 1)
     throw ProtocolError("an end message has 1 part, got " + std::to_string(parts.size()));
   EndMessage m;
-  m.scanId = stringField(header, "scan_id");
+  m.scanId = scanIdField(header);
   m.frames = countField(header, "frames");
   if (header.contains("reason")) {
     const std::string reason = stringField(header, "reason");
-    if (reason == "complete") m.reason = EndReason::Complete;
-    else if (reason == "stopped") m.reason = EndReason::Stopped;
-    else if (reason == "shutdown") m.reason = EndReason::Shutdown;
-    else throw ProtocolError("unknown end reason '" + reason + "' (known: complete, stopped, shutdown)");
+    if (reason == "complete")
+      m.reason = EndReason::Complete;
+    else if (reason == "stopped")
+      m.reason = EndReason::Stopped;
+    else if (reason == "shutdown")
+      m.reason = EndReason::Shutdown;
+    else
+      throw ProtocolError("unknown end reason '" + reason +
+                          "' (known: complete, stopped, shutdown)");
   }
   return m;
 }
@@ -187,9 +208,12 @@ EndMessage decodeEnd(const json& header, const MessageParts& parts) {
 
 const char* endReasonName(EndReason reason) {
   switch (reason) {
-    case EndReason::Complete: return "complete";
-    case EndReason::Stopped: return "stopped";
-    case EndReason::Shutdown: return "shutdown";
+    case EndReason::Complete:
+      return "complete";
+    case EndReason::Stopped:
+      return "stopped";
+    case EndReason::Shutdown:
+      return "shutdown";
   }
   return "unknown";
 }
@@ -217,11 +241,21 @@ MessageParts encodeFrame(const Frame& frame, const std::string& scanId) {
   }
   MessageParts parts{header.dump(), {}};
   switch (frame.type) {
-    case PixelType::UInt8: putPixels<std::uint8_t>(frame, parts[1]); break;
-    case PixelType::UInt16: putPixels<std::uint16_t>(frame, parts[1]); break;
-    case PixelType::UInt32: putPixels<std::uint32_t>(frame, parts[1]); break;
-    case PixelType::Float32: putPixels<float>(frame, parts[1]); break;
-    case PixelType::Float64: putPixels<double>(frame, parts[1]); break;
+    case PixelType::UInt8:
+      putPixels<std::uint8_t>(frame, parts[1]);
+      break;
+    case PixelType::UInt16:
+      putPixels<std::uint16_t>(frame, parts[1]);
+      break;
+    case PixelType::UInt32:
+      putPixels<std::uint32_t>(frame, parts[1]);
+      break;
+    case PixelType::Float32:
+      putPixels<float>(frame, parts[1]);
+      break;
+    case PixelType::Float64:
+      putPixels<double>(frame, parts[1]);
+      break;
   }
   return parts;
 }
@@ -270,12 +304,13 @@ std::string encodeReply(const ControlReply& reply) {
 ControlReply decodeReply(const std::string& text) {
   const json j = parseObject(text, "reply");
   const json& ok = field(j, "ok");
-  if (!ok.is_boolean()) throw ProtocolError("field 'ok' must be true or false, got " + valueText(ok));
+  if (!ok.is_boolean())
+    throw ProtocolError("field 'ok' must be true or false, got " + valueText(ok));
   ControlReply reply;
   reply.ok = ok.get<bool>();
   if (!reply.ok) {
     reply.error = j.contains("error") && j["error"].is_string() ? j["error"].get<std::string>()
-                                                                  : valueText(j);
+                                                                : valueText(j);
     return reply;
   }
   if (j.contains("sent")) reply.sent = countField(j, "sent");

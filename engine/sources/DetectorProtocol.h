@@ -62,9 +62,9 @@ ControlCommand decodeCommand(const std::string& request);
 
 struct ControlReply {
   bool ok = false;
-  std::string error;       ///< why not ok
-  std::int64_t sent = 0;   ///< frames sent so far by this detector process
-  bool stopped = false;    ///< the detector has stopped acquiring
+  std::string error;      ///< why not ok
+  std::int64_t sent = 0;  ///< frames sent so far by this detector process
+  bool stopped = false;   ///< the detector has stopped acquiring
 };
 std::string encodeReply(const ControlReply& reply);
 /// Throws ProtocolError when the reply is not a JSON object with a boolean "ok".

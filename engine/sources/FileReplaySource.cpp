@@ -19,12 +19,14 @@ FileReplaySource::FileReplaySource(const std::string& path, double framesPerSeco
     : FileReplaySource(path, readDataExchange(path), framesPerSecond) {}
 
 FileReplaySource::FileReplaySource(const std::string& path, RawScan scan, double framesPerSecond)
-    : PacedSource(std::int64_t(scan.flatCount()) + scan.darkCount() + scan.projections, framesPerSecond),
+    : PacedSource(std::int64_t(scan.flatCount()) + scan.darkCount() + scan.projections,
+                  framesPerSecond),
       m_path(path),
       m_scan(std::move(scan)),
       m_type(storedType(path)) {
   if (!m_scan.groundTruth.empty())
-    m_groundTruth = VolumeStack::fromSliceMajor(m_scan.groundTruth, m_scan.rows, m_scan.groundTruthSize);
+    m_groundTruth =
+        VolumeStack::fromSliceMajor(m_scan.groundTruth, m_scan.rows, m_scan.groundTruthSize);
 }
 
 ScanDescription FileReplaySource::describe() const {

@@ -15,10 +15,10 @@ namespace tomolive {
 
 /// What a source knows about its scan before (or while) frames arrive.
 struct ScanDescription {
-  int rows = 0, columns = 0;   ///< detector shape; 0 when only the first frame will tell
-  int projections = 0;         ///< projections the scan will record; 0 when unknown
+  int rows = 0, columns = 0;     ///< detector shape; 0 when only the first frame will tell
+  int projections = 0;           ///< projections the scan will record; 0 when unknown
   std::optional<double> centre;  ///< rotation centre (detector column) when the source knows it
-  std::string label;           ///< e.g. "simulated glass 256² × 8", "file scan.h5", "tcp://…"
+  std::string label;             ///< e.g. "simulated glass 256² × 8", "file scan.h5", "tcp://…"
 };
 
 class FrameSource {

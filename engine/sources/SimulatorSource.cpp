@@ -9,7 +9,8 @@ constexpr int kBatch = 8;
 }
 
 SimulatorSource::SimulatorSource(const ScanSpec& spec, double framesPerSecond)
-    : PacedSource(std::int64_t(spec.flats) + spec.darks + spec.acquisition.projections, framesPerSecond),
+    : PacedSource(std::int64_t(spec.flats) + spec.darks + spec.acquisition.projections,
+                  framesPerSecond),
       m_sim(spec) {}
 
 ScanDescription SimulatorSource::describe() const {

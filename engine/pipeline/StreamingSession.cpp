@@ -1,0 +1,470 @@
+#include "pipeline/StreamingSession.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "bench/Timing.h"
+#include "io/FrameRecorder.h"
+#include "metrics/ImageMetrics.h"
+#include "pipeline/WindowedReconstruction.h"
+#include "preprocess/CentreFinder.h"
+#include "preprocess/FlatDarkCorrection.h"
+
+namespace tomolive {
+
+using Clock = std::chrono::steady_clock;
+using FramePtr = std::shared_ptr<const Frame>;
+
+const char* sessionStateName(SessionState s) {
+  switch (s) {
+    case SessionState::Idle:
+      return "idle";
+    case SessionState::Running:
+      return "running";
+    case SessionState::Paused:
+      return "paused";
+    case SessionState::Stopping:
+      return "stopping";
+    case SessionState::Finished:
+      return "finished";
+    case SessionState::Failed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+struct StreamingSession::Intake {
+  std::mutex mutex;
+  std::condition_variable recorderCv, reconCv;
+  std::deque<FramePtr> toRecord;
+  struct Pending {
+    FramePtr frame;
+    Clock::time_point arrival;
+  };
+  std::deque<Pending> pending;
+  std::vector<FramePtr> flats, darks;
+  int flatDarkVersion = 0;  ///< bumped whenever a flat or dark arrives
+  std::int64_t framesReceived = 0, projectionsReceived = 0, projectionsConsumed = 0;
+  std::int64_t projectionsSkipped = 0, framesRecorded = 0;
+  bool sourceFinished = false;
+  int workersLeft = 0;  ///< recorder and reconstructor still running
+};
+
+StreamingSession::StreamingSession(std::unique_ptr<FrameSource> source, StreamOptions options)
+    : m_source(std::move(source)),
+      m_options(std::move(options)),
+      m_intake(std::make_unique<Intake>()) {
+  if (!m_source) throw std::invalid_argument("stream: no source");
+  setWindow(m_options.window);
+  setIterations(m_options.iterations);
+  if (m_options.centre) m_centreRequest = *m_options.centre;
+}
+
+StreamingSession::~StreamingSession() {
+  stopAcquisition();
+  for (std::thread* t : {&m_acquisition, &m_recording, &m_reconstruction})
+    if (t->joinable()) t->join();
+}
+
+void StreamingSession::onSnapshot(std::function<void(std::shared_ptr<const Snapshot>)> callback) {
+  m_onSnapshot = std::move(callback);
+}
+
+void StreamingSession::onLog(std::function<void(const std::string&)> callback) {
+  std::lock_guard lock(m_logMutex);
+  m_onLog = std::move(callback);
+}
+
+void StreamingSession::log(const std::string& line) {
+  std::lock_guard lock(m_logMutex);
+  if (m_onLog) m_onLog(line);
+}
+
+void StreamingSession::setWindow(int projections) {
+  if (projections < 1)
+    throw std::invalid_argument("window W = " + std::to_string(projections) +
+                                " must be at least 1");
+  m_window = projections;
+  m_intake->reconCv.notify_all();
+}
+
+void StreamingSession::setIterations(int iterations) {
+  if (iterations < 1)
+    throw std::invalid_argument("iterations I = " + std::to_string(iterations) +
+                                " must be at least 1");
+  m_iterations = iterations;
+}
+
+void StreamingSession::setCentre(double column) {
+  const int columns = m_source->describe().columns;
+  if (!std::isfinite(column) || column < 0.0 || (columns > 0 && column > columns - 1))
+    throw std::invalid_argument("rotation centre " + std::to_string(column) +
+                                " lies outside the detector (0 … " + std::to_string(columns - 1) +
+                                ")");
+  m_centreRequest = column;
+}
+
+void StreamingSession::pause() {
+  m_paused = true;
+  if (m_state == SessionState::Running) m_state = SessionState::Paused;
+}
+
+void StreamingSession::resume() {
+  m_paused = false;
+  if (m_state == SessionState::Paused) m_state = SessionState::Running;
+  m_intake->reconCv.notify_all();
+}
+
+void StreamingSession::stopAcquisition() {
+  m_stopRequested = true;
+  m_source->stop();
+  const SessionState s = m_state;
+  if (s == SessionState::Running || s == SessionState::Paused) m_state = SessionState::Stopping;
+}
+
+std::shared_ptr<const Snapshot> StreamingSession::latest() const {
+  std::lock_guard lock(m_snapshotMutex);
+  return m_latest;
+}
+
+void StreamingSession::start() {
+  if (m_state != SessionState::Idle) throw std::logic_error("stream: session already started");
+  if (!m_options.recordPath.empty())
+    m_recorder = std::make_unique<FrameRecorder>(
+        m_options.recordPath,
+        std::map<std::string, Attribute>{{"source", m_source->describe().label}},
+        RecorderOptions{.overwrite = m_options.overwriteRecord});
+  m_start = Clock::now();
+  m_state = SessionState::Running;
+  m_intake->workersLeft = m_recorder ? 2 : 1;
+  m_acquisition = std::thread([this] { acquire(); });
+  if (m_recorder) m_recording = std::thread([this] { record(); });
+  m_reconstruction = std::thread([this] { reconstruct(); });
+}
+
+void StreamingSession::fail(const std::string& what) {
+  log("error: " + what);
+  {
+    std::lock_guard lock(m_finishedMutex);
+    if (m_summary.error.empty()) m_summary.error = what;
+  }
+  m_state = SessionState::Failed;
+}
+
+void StreamingSession::acquire() {
+  Intake& in = *m_intake;
+  try {
+    for (;;) {
+      std::optional<Frame> frame = m_source->next(std::chrono::milliseconds(50));
+      for (const std::string& w : m_source->takeWarnings()) log("source: " + w);
+      if (frame) {
+        auto shared = std::make_shared<const Frame>(std::move(*frame));
+        std::lock_guard lock(in.mutex);
+        ++in.framesReceived;
+        if (m_recorder) in.toRecord.push_back(shared);
+        switch (shared->kind) {
+          case FrameKind::Flat:
+            in.flats.push_back(shared), ++in.flatDarkVersion;
+            break;
+          case FrameKind::Dark:
+            in.darks.push_back(shared), ++in.flatDarkVersion;
+            break;
+          case FrameKind::Projection:
+            in.pending.push_back({shared, Clock::now()});
+            ++in.projectionsReceived;
+            break;
+        }
+        in.recorderCv.notify_one();
+        in.reconCv.notify_one();
+      } else if (m_source->finished()) {
+        break;
+      }
+    }
+  } catch (const std::exception& e) {
+    fail(std::string("source: ") + e.what());
+  }
+  std::lock_guard lock(in.mutex);
+  in.sourceFinished = true;
+  in.recorderCv.notify_all();
+  in.reconCv.notify_all();
+}
+
+void StreamingSession::record() {
+  Intake& in = *m_intake;
+  bool failed = false;
+  for (;;) {
+    std::deque<FramePtr> batch;
+    bool last = false;
+    {
+      std::unique_lock lock(in.mutex);
+      in.recorderCv.wait(lock, [&] { return !in.toRecord.empty() || in.sourceFinished; });
+      batch.swap(in.toRecord);
+      last = in.sourceFinished;
+    }
+    for (const FramePtr& f : batch) {
+      if (failed) break;
+      try {
+        m_recorder->append(*f);
+        std::lock_guard lock(in.mutex);
+        ++in.framesRecorded;
+      } catch (const std::invalid_argument& e) {
+        log(std::string("recorder: frame rejected: ") + e.what());
+      } catch (const std::exception& e) {
+        fail(std::string("recorder: ") + e.what());
+        failed = true;
+      }
+    }
+    if (last) {
+      std::lock_guard lock(in.mutex);
+      if (in.toRecord.empty()) break;
+    }
+  }
+  try {
+    std::int64_t received;
+    {
+      std::lock_guard lock(in.mutex);
+      received = in.framesReceived;
+    }
+    m_recorder->finalize(
+        {{"frames_received", received}, {"stopped_early", std::int64_t(m_stopRequested.load())}});
+  } catch (const std::exception& e) {
+    fail(std::string("recorder: ") + e.what());
+  }
+  std::lock_guard lock(in.mutex);
+  if (--in.workersLeft == 0) {
+    std::lock_guard done(m_finishedMutex);
+    m_finished = true;
+    m_finishedCv.notify_all();
+  }
+}
+
+void StreamingSession::reconstruct() {
+  Intake& in = *m_intake;
+  std::unique_ptr<WindowedReconstruction> recon;
+  std::unique_ptr<FlatDarkCorrection> correction;
+  int correctionVersion = -1;
+  int rows = 0, columns = 0, firstRow = 0, slices = 0;
+  VolumeStack truth;  // ground truth restricted to the reconstructed rows
+  double workTotal = 0.0;
+  try {
+    for (;;) {
+      std::vector<Intake::Pending> batch;
+      std::vector<FramePtr> flats, darks;
+      int window = 0;
+      std::int64_t skipped = 0;
+      bool flatDarkChanged = false;
+      {
+        std::unique_lock lock(in.mutex);
+        const auto ready = [&] {
+          window = m_window;
+          const bool any = !in.pending.empty();
+          const bool haveFlats = !in.flats.empty();
+          if (in.sourceFinished) return true;
+          return any && haveFlats && !m_paused && int(in.pending.size()) >= window;
+        };
+        in.reconCv.wait(lock, ready);
+        if (in.pending.empty()) break;  // source finished, all consumed
+        if (in.flats.empty()) {
+          if (!in.sourceFinished) continue;
+          throw std::runtime_error("the scan ended without any flat field: cannot normalise " +
+                                   std::to_string(in.pending.size()) +
+                                   " projections (they are recorded)");
+        }
+        // Overload: reconstruct the newest maxWindow, release the older ones (they are recorded).
+        const std::size_t cap =
+            std::size_t(m_options.maxWindow > 0 ? m_options.maxWindow : 8 * window);
+        if (in.pending.size() > cap) {
+          skipped = std::int64_t(in.pending.size() - cap);
+          in.projectionsSkipped += skipped;
+          in.pending.erase(in.pending.begin(), in.pending.end() - std::ptrdiff_t(cap));
+        }
+        batch.assign(std::make_move_iterator(in.pending.begin()),
+                     std::make_move_iterator(in.pending.end()));
+        in.pending.clear();
+        if (in.flatDarkVersion != correctionVersion) {
+          flats = in.flats, darks = in.darks;
+          correctionVersion = in.flatDarkVersion;
+          flatDarkChanged = true;
+        }
+      }
+      if (skipped > 0)
+        log("reconstruction behind: " + std::to_string(skipped) +
+            " older projections left out of this update (they are recorded)");
+      const auto workStart = Clock::now();
+      // The window was complete when its W-th projection arrived (the last one at scan end).
+      const auto complete = batch[std::min<std::size_t>(window, batch.size()) - 1].arrival;
+
+      if (!recon) {
+        const Frame& first = *batch.front().frame;
+        rows = first.rows, columns = first.columns;
+        firstRow = std::clamp(m_options.slices.begin, 0, rows);
+        const int end = m_options.slices.end < 0 ? rows : std::min(m_options.slices.end, rows);
+        if (firstRow >= end)
+          throw std::invalid_argument("slices " + std::to_string(m_options.slices.begin) + ":" +
+                                      std::to_string(m_options.slices.end) +
+                                      " select no detector row (detector has " +
+                                      std::to_string(rows) + " rows)");
+        slices = end - firstRow;
+      }
+      if (flatDarkChanged) {
+        const std::size_t frame = std::size_t(rows) * columns, part = std::size_t(slices) * columns;
+        std::vector<float> f, d;
+        for (const auto* list : {&flats, &darks})
+          for (const FramePtr& x : *list) {
+            if (x->rows != rows || x->columns != columns || x->pixels.size() != frame) continue;
+            auto& out = list == &flats ? f : d;
+            const auto begin = x->pixels.begin() + std::ptrdiff_t(std::size_t(firstRow) * columns);
+            out.insert(out.end(), begin, begin + std::ptrdiff_t(part));
+          }
+        correction = std::make_unique<FlatDarkCorrection>(f, d, slices, columns);
+      }
+
+      // Preprocess the selected rows of every projection in the window.
+      ProjectionStack stack(int(batch.size()), slices, columns);
+      std::vector<double> angles;
+      std::vector<float> lineIntegrals(std::size_t(slices) * columns);
+      const std::size_t part = lineIntegrals.size();
+      for (std::size_t k = 0; k < batch.size(); ++k) {
+        const Frame& f = *batch[k].frame;
+        if (f.rows != rows || f.columns != columns)
+          throw std::runtime_error("projection " + std::to_string(f.number) + " is " +
+                                   std::to_string(f.rows) + "×" + std::to_string(f.columns) +
+                                   ", the scan's frames are " + std::to_string(rows) + "×" +
+                                   std::to_string(columns));
+        correction->apply({f.pixels.data() + std::size_t(firstRow) * columns, part}, lineIntegrals);
+        stack.setProjection(int(k), lineIntegrals);
+        angles.push_back(f.angleRad);
+      }
+
+      if (!recon) {
+        double centre = m_centreRequest;
+        if (centre < 0.0) {
+          if (const auto known = m_source->describe().centre) {
+            centre = *known;
+          } else {
+            try {
+              centre = estimateCentre(stack, angles).centre;
+              log("centre estimated from the first window: " + std::to_string(centre));
+            } catch (const std::invalid_argument& e) {
+              centre = 0.5 * (columns - 1);
+              log(std::string("centre: ") + e.what() + "; using the detector middle " +
+                  std::to_string(centre));
+            }
+          }
+          m_centreRequest = centre;
+        }
+        recon = std::make_unique<WindowedReconstruction>(
+            columns, slices, columns, centre, SirtOptions{.circularMask = m_options.circularMask});
+        if (const VolumeStack* gt = m_source->groundTruth(); m_options.qualityMetrics && gt &&
+                                                             gt->gridSize() == columns &&
+                                                             gt->slices() >= firstRow + slices) {
+          truth = VolumeStack(slices, columns);
+          for (int s = 0; s < slices; ++s) truth.setSlice(s, gt->slice(firstRow + s));
+        }
+      }
+      if (m_centreRequest >= 0.0 && m_centreRequest != recon->centre())
+        recon->setCentre(m_centreRequest);
+
+      const int iterations = m_iterations;
+      recon->update(stack, angles, iterations);
+      const double work = secondsSince(workStart);
+      workTotal += work;
+
+      auto snapshot = std::make_shared<Snapshot>();
+      snapshot->volume = recon->estimate();
+      snapshot->firstRow = firstRow;
+      UpdateMetrics& m = snapshot->metrics;
+      m.update = recon->updates();
+      m.window = window;
+      m.projections = int(batch.size());
+      m.iterations = iterations;
+      m.centre = recon->centre();
+      m.workSeconds = work;
+      m.sustainedPps = batch.size() / work;
+      if (truth.slices() > 0) {
+        m.ssim = ssimVolume(snapshot->volume, truth);
+        m.psnr = psnrVolume(snapshot->volume, truth);
+      }
+      {
+        std::lock_guard lock(in.mutex);
+        in.projectionsConsumed += std::int64_t(batch.size());
+        m.received = in.projectionsReceived;
+        m.consumed = in.projectionsConsumed;
+        m.skipped = in.projectionsSkipped;
+        m.lag = in.projectionsReceived - in.projectionsConsumed - in.projectionsSkipped;
+      }
+      batch.clear();  // raw frames are released here (the recorder holds its own references)
+      const auto now = Clock::now();
+      m.refreshSeconds = std::chrono::duration<double>(now - complete).count();
+      m.elapsedSeconds = std::chrono::duration<double>(now - m_start).count();
+      {
+        std::lock_guard lock(m_snapshotMutex);
+        m_latest = snapshot;
+      }
+      if (m_onSnapshot) m_onSnapshot(snapshot);
+    }
+  } catch (const std::exception& e) {
+    // Reconstruction is lost, the scan is not: acquisition and recording go on until the source
+    // ends (or is stopped), and projections are released as they arrive so memory stays bounded.
+    fail(std::string("reconstruction: ") + e.what());
+    std::unique_lock lock(in.mutex);
+    for (;;) {
+      in.pending.clear();
+      if (in.sourceFinished) break;
+      in.reconCv.wait(lock, [&] { return !in.pending.empty() || in.sourceFinished; });
+    }
+  }
+  {
+    std::lock_guard lock(m_finishedMutex);
+    m_summary.workSeconds = workTotal;
+  }
+  std::lock_guard lock(in.mutex);
+  if (--in.workersLeft == 0) {
+    std::lock_guard done(m_finishedMutex);
+    m_finished = true;
+    m_finishedCv.notify_all();
+  }
+}
+
+void StreamingSession::wait() {
+  std::unique_lock lock(m_finishedMutex);
+  m_finishedCv.wait(lock, [&] { return m_finished; });
+  lock.unlock();
+  for (std::thread* t : {&m_acquisition, &m_recording, &m_reconstruction})
+    if (t->joinable()) t->join();
+  if (m_state != SessionState::Failed) m_state = SessionState::Finished;
+}
+
+bool StreamingSession::waitFor(std::chrono::milliseconds timeout) {
+  {
+    std::unique_lock lock(m_finishedMutex);
+    if (!m_finishedCv.wait_for(lock, timeout, [&] { return m_finished; })) return false;
+  }
+  wait();
+  return true;
+}
+
+SessionSummary StreamingSession::summary() const {
+  SessionSummary s;
+  {
+    std::lock_guard lock(m_finishedMutex);
+    s = m_summary;
+  }
+  {
+    std::lock_guard lock(m_intake->mutex);
+    s.framesReceived = m_intake->framesReceived;
+    s.projectionsReceived = m_intake->projectionsReceived;
+    s.projectionsConsumed = m_intake->projectionsConsumed;
+    s.projectionsSkipped = m_intake->projectionsSkipped;
+    s.framesRecorded = m_intake->framesRecorded;
+  }
+  if (const auto snap = latest()) s.updates = snap->metrics.update;
+  s.state = m_state;
+  s.stoppedEarly = m_stopRequested;
+  if (m_state != SessionState::Idle)
+    s.elapsedSeconds = std::chrono::duration<double>(Clock::now() - m_start).count();
+  return s;
+}
+
+}  // namespace tomolive

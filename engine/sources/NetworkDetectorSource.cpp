@@ -1,0 +1,327 @@
+#include "sources/NetworkDetectorSource.h"
+
+#include <zmq.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_set>
+
+#include "sources/DetectorProtocol.h"
+
+namespace tomolive {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Warnings wait for the caller to take them; past this many only a count is kept, so a detector
+// that floods us with garbage cannot grow memory without bound.
+constexpr std::size_t kMaxPendingWarnings = 1000;
+// The control thread re-checks for shutdown this often while it waits for the detector.
+constexpr milliseconds kControlSlice{50};
+
+milliseconds remaining(Clock::time_point deadline) {
+  return std::max(milliseconds(0),
+                  std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+}
+
+// zmq::poll on one socket; false on time-out or on a signal interrupting the wait (the caller
+// loops on its own deadline).
+bool pollIn(zmq::socket_t& socket, milliseconds timeout) {
+  zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+  try {
+    zmq::poll(&item, 1, timeout);
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return false;
+    throw;
+  }
+  return (item.revents & ZMQ_POLLIN) != 0;
+}
+
+}  // namespace
+
+struct NetworkDetectorSource::Impl {
+  std::string address, controlAddress;
+  NetworkSourceOptions options;
+  zmq::context_t context{1};
+  zmq::socket_t data{context, zmq::socket_type::pull};
+
+  // Shared between the consumer, stop() callers and the control thread.
+  mutable std::mutex mutex;
+  std::condition_variable wake;
+  std::vector<std::string> warnings;
+  std::int64_t suppressedWarnings = 0;
+  std::string scanId;
+  int rows = 0, columns = 0;
+  bool stopRequested = false, closing = false;
+  std::optional<Clock::time_point> stopSettled;  ///< stop answered, refused or given up
+  Clock::time_point lastFrame = Clock::now();
+
+  std::atomic<bool> finished{false};
+  std::atomic<std::int64_t> received{0}, rejected{0}, duplicates{0};
+
+  // Consumer thread only.
+  std::unordered_set<std::int64_t> seen;
+
+  std::thread controlThread;
+
+  void warn(std::string text) {
+    std::lock_guard lock(mutex);
+    if (warnings.size() < kMaxPendingWarnings)
+      warnings.push_back(std::move(text));
+    else
+      ++suppressedWarnings;
+  }
+
+  void reject(const std::string& why) {
+    const std::int64_t n = ++rejected;
+    warn("rejected message #" + std::to_string(n) + " from " + address + ": " + why);
+  }
+
+  // Sends stop until the detector answers, each attempt on a fresh REQ socket: a REQ socket whose
+  // request went unanswered cannot send again.
+  void sendStop() {
+    std::string problem;
+    for (int attempt = 1; attempt <= options.controlAttempts; ++attempt) {
+      zmq::socket_t req(context, zmq::socket_type::req);
+      req.set(zmq::sockopt::linger, 0);
+      req.set(zmq::sockopt::sndtimeo, int(options.controlTimeout.count()));
+      req.set(zmq::sockopt::rcvtimeo, int(options.controlTimeout.count()));
+      req.connect(controlAddress);
+      if (!req.send(zmq::buffer(encodeCommand(ControlCommand::Stop)), zmq::send_flags::none)) {
+        problem = "could not send within " + std::to_string(options.controlTimeout.count()) + " ms";
+        continue;
+      }
+      const auto deadline = Clock::now() + options.controlTimeout;
+      bool answered = false;
+      while (!answered && Clock::now() < deadline) {
+        if (std::lock_guard lock(mutex); closing) return;
+        answered = pollIn(req, std::min(kControlSlice, remaining(deadline)));
+      }
+      if (!answered) {
+        problem = "no answer within " + std::to_string(options.controlTimeout.count()) + " ms";
+        continue;
+      }
+      zmq::message_t reply;
+      if (!req.recv(reply)) continue;
+      try {
+        const ControlReply r = decodeReply(reply.to_string());
+        if (r.ok) return;
+        problem = "refused: " + r.error;
+      } catch (const ProtocolError& e) {
+        problem = std::string("unreadable reply: ") + e.what();
+      }
+      break;
+    }
+    if (!finished)
+      warn("detector control " + controlAddress + " did not confirm stop after " +
+           std::to_string(options.controlAttempts) + " attempt(s) (" + problem +
+           "); the scan ends after " + std::to_string(options.quietAfterStop.count()) +
+           " ms without frames");
+  }
+
+  void controlLoop() {
+    {
+      std::unique_lock lock(mutex);
+      wake.wait(lock, [&] { return stopRequested || closing; });
+      if (closing) return;
+    }
+    try {
+      sendStop();
+    } catch (const zmq::error_t& e) {
+      warn("detector control " + controlAddress + ": " + e.what());
+    }
+    std::lock_guard lock(mutex);
+    stopSettled = Clock::now();
+  }
+
+  // When the quiet period after a settled stop ends; nullopt while stop is not settled.
+  std::optional<Clock::time_point> quietDeadline() const {
+    std::lock_guard lock(mutex);
+    if (!stopSettled) return std::nullopt;
+    return std::max(*stopSettled, lastFrame) + options.quietAfterStop;
+  }
+
+  std::optional<MessageParts> receive() {
+    MessageParts parts;
+    zmq::message_t part;
+    do {
+      if (!data.recv(part, zmq::recv_flags::dontwait)) return std::nullopt;
+      parts.push_back(part.to_string());
+    } while (part.more());
+    return parts;
+  }
+
+  // Takes one message; returns the frame to deliver, if it is one.
+  std::optional<Frame> handle(const MessageParts& parts) {
+    DetectorMessage message;
+    try {
+      message = decodeMessage(parts);
+    } catch (const ProtocolError& e) {
+      reject(e.what());
+      return std::nullopt;
+    }
+    if (auto* f = std::get_if<FrameMessage>(&message)) return accept(*f);
+    handleEnd(std::get<EndMessage>(message));
+    return std::nullopt;
+  }
+
+  std::optional<Frame> accept(FrameMessage& m) {
+    const std::int64_t number = m.frame.number;
+    {
+      std::lock_guard lock(mutex);
+      if (scanId.empty()) {
+        scanId = m.scanId;
+        rows = m.frame.rows;
+        columns = m.frame.columns;
+      }
+    }
+    if (m.scanId != scanId) {
+      reject("frame " + std::to_string(number) + " of scan '" + m.scanId +
+             "' while receiving scan '" + scanId + "'");
+      return std::nullopt;
+    }
+    if (m.frame.rows != rows || m.frame.columns != columns) {
+      reject("frame " + std::to_string(number) + " has shape " + std::to_string(m.frame.rows) +
+             "×" + std::to_string(m.frame.columns) + ", the scan's frames are " +
+             std::to_string(rows) + "×" + std::to_string(columns));
+      return std::nullopt;
+    }
+    if (!seen.insert(number).second) {
+      ++duplicates;
+      warn("dropped duplicate frame " + std::to_string(number) + " of scan '" + scanId +
+           "' (already received; a restarted detector resending?)");
+      return std::nullopt;
+    }
+    ++received;
+    {
+      std::lock_guard lock(mutex);
+      lastFrame = Clock::now();
+    }
+    return std::move(m.frame);
+  }
+
+  void handleEnd(const EndMessage& end) {
+    const std::string current = scanId;
+    if (!current.empty() && end.scanId != current) {
+      reject("end of scan '" + end.scanId + "' while receiving scan '" + current + "'");
+      return;
+    }
+    if (end.reason == EndReason::Shutdown) {
+      warn("detector " + address + " shut down after " + std::to_string(end.frames) +
+           " frames of scan '" + end.scanId + "'; waiting for it to resume");
+      return;
+    }
+    const auto got = std::int64_t(seen.size());
+    if (got != end.frames)
+      warn("scan '" + end.scanId + "' ended (" + endReasonName(end.reason) + ") with " +
+           std::to_string(end.frames) + " frames, " + std::to_string(got) + " received");
+    finished = true;
+  }
+};
+
+NetworkDetectorSource::NetworkDetectorSource(const std::string& address,
+                                             NetworkSourceOptions options)
+    : m_impl(std::make_unique<Impl>()) {
+  Impl& d = *m_impl;
+  d.address = parseTcpAddress(address).text();
+  d.controlAddress = options.control.empty() ? defaultControlAddress(address)
+                                             : parseTcpAddress(options.control).text();
+  if (options.controlAttempts < 1 || options.controlTimeout.count() < 1 ||
+      options.quietAfterStop.count() < 0)
+    throw std::invalid_argument(
+        "network source: control attempts and time-out must be ≥ 1, quiet period ≥ 0");
+  d.options = std::move(options);
+  d.data.set(zmq::sockopt::rcvhwm, 0);  // unbounded: a burst is buffered, never refused
+  d.data.set(zmq::sockopt::linger, 0);
+  try {
+    d.data.connect(d.address);
+  } catch (const zmq::error_t& e) {
+    throw std::invalid_argument("address '" + d.address + "': " + e.what());
+  }
+  d.controlThread = std::thread([&d] { d.controlLoop(); });
+}
+
+NetworkDetectorSource::~NetworkDetectorSource() {
+  {
+    std::lock_guard lock(m_impl->mutex);
+    m_impl->closing = true;
+  }
+  m_impl->wake.notify_all();
+  m_impl->controlThread.join();
+}
+
+ScanDescription NetworkDetectorSource::describe() const {
+  std::lock_guard lock(m_impl->mutex);
+  ScanDescription d;
+  d.rows = m_impl->rows;
+  d.columns = m_impl->columns;
+  d.label = m_impl->address;
+  return d;
+}
+
+std::optional<Frame> NetworkDetectorSource::next(std::chrono::milliseconds timeout) {
+  Impl& d = *m_impl;
+  const auto deadline = Clock::now() + timeout;
+  while (!d.finished) {
+    const auto quiet = d.quietDeadline();
+    if (quiet && Clock::now() >= *quiet) {
+      d.finished = true;
+      break;
+    }
+    const milliseconds wait =
+        quiet ? std::min(remaining(deadline), remaining(*quiet) + milliseconds(1))
+              : remaining(deadline);
+    try {
+      if (pollIn(d.data, wait)) {
+        if (auto parts = d.receive())
+          if (auto frame = d.handle(*parts)) return frame;
+      }
+    } catch (const zmq::error_t& e) {
+      throw std::runtime_error("detector stream " + d.address + ": " + e.what());
+    }
+    if (Clock::now() >= deadline) break;
+  }
+  return std::nullopt;
+}
+
+bool NetworkDetectorSource::finished() const { return m_impl->finished; }
+
+void NetworkDetectorSource::stop() {
+  {
+    std::lock_guard lock(m_impl->mutex);
+    if (m_impl->stopRequested) return;
+    m_impl->stopRequested = true;
+  }
+  m_impl->wake.notify_all();
+}
+
+std::vector<std::string> NetworkDetectorSource::takeWarnings() {
+  std::lock_guard lock(m_impl->mutex);
+  std::vector<std::string> taken = std::move(m_impl->warnings);
+  m_impl->warnings.clear();
+  if (m_impl->suppressedWarnings)
+    taken.push_back(std::to_string(m_impl->suppressedWarnings) +
+                    " more warnings dropped (too many pending)");
+  m_impl->suppressedWarnings = 0;
+  return taken;
+}
+
+const std::string& NetworkDetectorSource::controlAddress() const { return m_impl->controlAddress; }
+
+std::string NetworkDetectorSource::scanId() const {
+  std::lock_guard lock(m_impl->mutex);
+  return m_impl->scanId;
+}
+
+std::int64_t NetworkDetectorSource::framesReceived() const { return m_impl->received; }
+std::int64_t NetworkDetectorSource::rejectedMessages() const { return m_impl->rejected; }
+std::int64_t NetworkDetectorSource::duplicateFrames() const { return m_impl->duplicates; }
+
+}  // namespace tomolive

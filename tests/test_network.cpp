@@ -1,0 +1,286 @@
+// The detector stream end to end on loopback: `tomolive-cli detector-sim` runs as a separate
+// process and NetworkDetectorSource receives from it. Covers a burst faster than the receiver,
+// malformed messages, stop reaching the detector, and a detector restarted mid-scan. Ports are
+// chosen free at run time; every wait is bounded.
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTest>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "sources/NetworkDetectorSource.h"
+
+using namespace tomolive;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// The small simulated scan every test serves: 10 flats + 5 darks + 200 projections.
+const QStringList kScan = {"--phantom", "glass",         "--size", "64",      "--slices",
+                           "4",         "--projections", "200",    "--order", "interlaced:20",
+                           "--photons", "1e4",           "--seed", "1"};
+constexpr int kScanFrames = 215;
+
+// A loopback port P, with P + 1 (the default control port) free too.
+int freePortPair() {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const int a = ::socket(AF_INET, SOCK_STREAM, 0), b = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof addr;
+    int port = 0;
+    if (::bind(a, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::getsockname(a, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
+      port = ntohs(addr.sin_port);
+      addr.sin_port = htons(std::uint16_t(port + 1));
+      if (port >= 65535 || ::bind(b, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+        port = 0;
+    }
+    ::close(a);
+    ::close(b);
+    if (port) return port;
+  }
+  return 0;
+}
+
+QString address(int port) { return QStringLiteral("tcp://127.0.0.1:%1").arg(port); }
+
+// detector-sim as a child process; killed if a test leaves it running.
+class Detector {
+ public:
+  void start(const QStringList& args) {
+    m_process.start(QStringLiteral(TOMOLIVE_CLI_PATH), QStringList{"detector-sim"} + args);
+  }
+  bool started() { return m_process.waitForStarted(10000); }
+  bool running() {
+    return !m_process.waitForFinished(0) && m_process.state() != QProcess::NotRunning;
+  }
+  void terminate() { m_process.terminate(); }  // SIGTERM
+  /// Waits for the exit and returns its JSON summary line (empty on failure, with a warning).
+  QJsonObject summary(int timeoutMs = 15000) {
+    if (m_process.state() != QProcess::NotRunning && !m_process.waitForFinished(timeoutMs)) {
+      qWarning() << "detector-sim did not exit in" << timeoutMs << "ms";
+      return {};
+    }
+    const QByteArray out = m_process.readAllStandardOutput().trimmed();
+    const QByteArray err = m_process.readAllStandardError();
+    if (m_process.exitStatus() != QProcess::NormalExit || m_process.exitCode() != 0)
+      qWarning() << "detector-sim failed:" << m_process.exitCode() << err;
+    return QJsonDocument::fromJson(out.split('\n').last()).object();
+  }
+  ~Detector() {
+    if (m_process.state() != QProcess::NotRunning) {
+      m_process.kill();
+      m_process.waitForFinished(5000);
+    }
+  }
+
+ private:
+  QProcess m_process;
+};
+
+// Frame numbers received and how often each came.
+struct Reception {
+  std::map<std::int64_t, int> times;
+  std::int64_t frames = 0;
+
+  bool eachOnce(std::int64_t first, std::int64_t count) const {
+    if (std::int64_t(times.size()) != count) return false;
+    for (const auto& [number, n] : times)
+      if (n != 1 || number < first || number >= first + count) return false;
+    return true;
+  }
+};
+
+// Takes frames until the source finishes, `more` returns false (called after each frame) or
+// `budget` runs out. Returns whether the source finished.
+template <typename More>
+bool receive(NetworkDetectorSource& source, Reception& r, std::chrono::milliseconds budget,
+             More more) {
+  const auto deadline = Clock::now() + budget;
+  while (!source.finished() && Clock::now() < deadline) {
+    if (auto frame = source.next(100ms)) {
+      ++r.times[frame->number];
+      ++r.frames;
+      if (!more(*frame)) return false;
+    }
+  }
+  return source.finished();
+}
+
+int countContaining(const std::vector<std::string>& lines, const std::string& text) {
+  int n = 0;
+  for (const auto& line : lines) n += line.find(text) != std::string::npos;
+  return n;
+}
+
+}  // namespace
+
+class TestNetwork : public QObject {
+  Q_OBJECT
+
+ private slots:
+  // The detector sends the whole scan at once while the receiver takes 5 ms per frame (a slow
+  // reconstruction): the burst waits in the receive queue, nothing is lost or doubled.
+  void burstFasterThanReceiverLosesNothing() {
+    const int port = freePortPair();
+    QVERIFY(port);
+    NetworkDetectorSource source(address(port).toStdString());
+    Detector detector;
+    detector.start(kScan + QStringList{"--bind", address(port)});
+    QVERIFY(detector.started());
+
+    Reception r;
+    std::int64_t receivedWhenDetectorExited = -1;
+    const bool finished = receive(source, r, 30s, [&](const Frame&) {
+      std::this_thread::sleep_for(5ms);
+      if (receivedWhenDetectorExited < 0 && !detector.running())
+        receivedWhenDetectorExited = r.frames;
+      return true;
+    });
+    QVERIFY(finished);
+    const QJsonObject s = detector.summary();
+    QCOMPARE(s["sent"].toInt(), kScanFrames);
+    QCOMPARE(s["stopped"].toBool(true), false);
+    QCOMPARE(r.frames, std::int64_t(kScanFrames));
+    QVERIFY(r.eachOnce(0, kScanFrames));
+    QCOMPARE(source.framesReceived(), std::int64_t(kScanFrames));
+    QCOMPARE(source.rejectedMessages(), std::int64_t(0));
+    QCOMPARE(source.describe().rows, 4);
+    QCOMPARE(source.describe().columns, 64);
+    QCOMPARE(source.describe().label, address(port).toStdString());
+    // The detector was done (all frames handed over) long before the receiver was.
+    QVERIFY2(receivedWhenDetectorExited >= 0 && receivedWhenDetectorExited < kScanFrames,
+             qPrintable(QString::number(receivedWhenDetectorExited)));
+    QVERIFY(source.takeWarnings().empty());
+  }
+
+  void malformedMessagesAreRejectedAndTheStreamGoesOn() {
+    const int port = freePortPair();
+    QVERIFY(port);
+    NetworkDetectorSource source(address(port).toStdString());
+    Detector detector;
+    detector.start(kScan + QStringList{"--bind", address(port), "--malformed", "5"});
+    QVERIFY(detector.started());
+
+    Reception r;
+    QVERIFY(receive(source, r, 30s, [](const Frame&) { return true; }));
+    const QJsonObject s = detector.summary();
+    QCOMPARE(s["sent"].toInt(), kScanFrames);
+    QCOMPARE(s["malformed"].toInt(), 5);
+    QVERIFY(r.eachOnce(0, kScanFrames));
+    QCOMPARE(source.rejectedMessages(), std::int64_t(5));
+
+    const std::vector<std::string> warnings = source.takeWarnings();
+    QCOMPARE(countContaining(warnings, "rejected message #"), 5);
+    for (const char* reason : {"header is not JSON", "pixel payload is", "unknown kind 'bright'",
+                               "exceeds the limit of 2^28 pixels", "'angle_deg'"})
+      QVERIFY2(countContaining(warnings, reason) == 1, reason);
+    QVERIFY(source.takeWarnings().empty());  // taken means gone
+  }
+
+  // stop() must reach the detector: it stops acquiring early, says so, and every frame it did
+  // send is delivered before the source reports the end.
+  void stopReachesTheDetector() {
+    const int port = freePortPair();
+    QVERIFY(port);
+    NetworkSourceOptions options;
+    options.quietAfterStop = 10s;  // finishing sooner proves the end message ended the scan
+    NetworkDetectorSource source(address(port).toStdString(), options);
+    Detector detector;
+    detector.start(kScan + QStringList{"--bind", address(port), "--rate", "100"});
+    QVERIFY(detector.started());
+
+    Reception r;
+    QVERIFY(!receive(source, r, 20s, [](const Frame& f) { return f.number < 29; }));
+    QCOMPARE(r.frames, std::int64_t(30));
+    const auto stopAt = Clock::now();
+    source.stop();
+    QVERIFY(receive(source, r, 20s, [](const Frame&) { return true; }));
+    QVERIFY(Clock::now() - stopAt < options.quietAfterStop);
+
+    const QJsonObject s = detector.summary();
+    QCOMPARE(s["stopped"].toBool(), true);
+    QCOMPARE(s["reason"].toString(), QStringLiteral("stopped"));
+    const int sent = s["sent"].toInt();
+    QVERIFY2(sent >= 30 && sent < kScanFrames, qPrintable(QString::number(sent)));
+    QCOMPARE(r.frames, std::int64_t(sent));
+    QVERIFY(r.eachOnce(0, sent));
+    const auto warnings = source.takeWarnings();
+    QVERIFY2(warnings.empty(), warnings.empty() ? "" : warnings.front().c_str());
+  }
+
+  // The detector is shut down (SIGTERM) mid-scan and a new process resumes on the same address a
+  // few frames back: the source survives, drops the resent frames and gets every frame once.
+  void detectorRestartIsSurvived() {
+    const int port = freePortPair();
+    QVERIFY(port);
+    NetworkDetectorSource source(address(port).toStdString());
+    Detector first;
+    first.start(kScan + QStringList{"--bind", address(port), "--rate", "100"});
+    QVERIFY(first.started());
+
+    Reception r;
+    QVERIFY(!receive(source, r, 20s, [](const Frame& f) { return f.number < 39; }));
+    first.terminate();
+    const QJsonObject s1 = first.summary();
+    QCOMPARE(s1["reason"].toString(), QStringLiteral("shutdown"));
+    const int sent1 = s1["sent"].toInt();
+    QVERIFY2(sent1 >= 40 && sent1 < kScanFrames, qPrintable(QString::number(sent1)));
+    // Drain what the first detector sent; its shutdown does not end the scan.
+    QVERIFY(!receive(source, r, 1s, [](const Frame&) { return true; }));
+    QCOMPARE(r.frames, std::int64_t(sent1));
+
+    const int resumeAt = sent1 - 10;
+    Detector second;
+    second.start(kScan +
+                 QStringList{"--bind", address(port), "--first-frame", QString::number(resumeAt)});
+    QVERIFY(second.started());
+    QVERIFY(receive(source, r, 30s, [](const Frame&) { return true; }));
+    const QJsonObject s2 = second.summary();
+    QCOMPARE(s2["reason"].toString(), QStringLiteral("complete"));
+    QCOMPARE(s2["sent"].toInt(), kScanFrames - resumeAt);
+    QVERIFY(r.eachOnce(0, kScanFrames));
+    QCOMPARE(source.duplicateFrames(), std::int64_t(10));
+    const auto warnings = source.takeWarnings();
+    QCOMPARE(countContaining(warnings, "dropped duplicate frame"), 10);
+    QCOMPARE(countContaining(warnings, "shut down after"), 1);
+  }
+
+  // A detector that never answers: stop() returns at once, records why, and the source ends after
+  // its quiet period instead of waiting forever.
+  void stopWithoutDetectorEndsAfterQuietPeriod() {
+    const int port = freePortPair();
+    QVERIFY(port);
+    NetworkSourceOptions options;
+    options.controlTimeout = 100ms;
+    options.controlAttempts = 2;
+    options.quietAfterStop = 300ms;
+    NetworkDetectorSource source(address(port).toStdString(), options);
+    const auto start = Clock::now();
+    source.stop();
+    QVERIFY(Clock::now() - start < 50ms);
+    Reception r;
+    QVERIFY(receive(source, r, 5s, [](const Frame&) { return true; }));
+    QVERIFY(Clock::now() - start >= 500ms);  // 2 × 100 ms unanswered + 300 ms quiet
+    QCOMPARE(countContaining(source.takeWarnings(), "did not confirm stop"), 1);
+  }
+
+  void badAddressesAreRefused() {
+    for (const char* bad : {"udp://127.0.0.1:5555", "tcp://127.0.0.1:0", "tcp://127.0.0.1"})
+      QVERIFY_THROWS_EXCEPTION(std::invalid_argument, NetworkDetectorSource{bad});
+  }
+};
+
+QTEST_GUILESS_MAIN(TestNetwork)
+#include "test_network.moc"
