@@ -9,6 +9,8 @@
 
 #include <fstream>
 
+#include "io/DataExchange.h"
+
 using namespace Qt::StringLiterals;
 
 namespace {
@@ -117,6 +119,10 @@ class TestCli : public QObject {
     QTest::newRow("no output") << QStringList{"simulate"} << u"--output"_s;
     QTest::newRow("unknown command") << QStringList{"reconstruct"} << u"reconstruct"_s;
     QTest::newRow("unknown benchmark") << QStringList{"bench", "gpu"} << u"gpu"_s;
+    QTest::newRow("stream window 0") << QStringList{"stream", "--window", "0"} << u"window"_s;
+    QTest::newRow("stream bad source") << QStringList{"stream", "--source", "ftp://x"} << u"ftp://x"_s;
+    QTest::newRow("stream missing file") << QStringList{"stream", "--source", "file:" + path("none.h5")} << u"none.h5"_s;
+    QTest::newRow("stream bad address") << QStringList{"stream", "--source", "tcp://127.0.0.1:99999"} << u"99999"_s;
   }
 
   void badInput() {
@@ -136,6 +142,68 @@ class TestCli : public QObject {
     const Run r = cli({"recon", path("small.h5"), "--center", "500"});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains(u"500"_s), qPrintable(r.err));
+  }
+
+  // A live session from the built-in scanner: metrics per update, the last reconstruction and a
+  // record that `recon` reads.
+  void streamRecordsAndReports() {
+    const Run r = cli({"stream", "--source", "sim:shepp-logan", "--size", "64", "--rows", "4",
+                       "--projections", "128", "--window", "16", "--iterations", "2", "--rate",
+                       "2000", "--record", path("live.h5"), "--out", path("live_recon.h5"),
+                       "--metrics", path("live.jsonl"), "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject j = json(r);
+    QCOMPARE(j["state"].toString(), u"finished"_s);
+    QCOMPARE(j["projections_received"].toInt(), 128);
+    QCOMPARE(j["frames_recorded"].toInt(), j["frames_received"].toInt());
+    QCOMPARE(j["projections_consumed"].toInt() + j["projections_skipped"].toInt(), 128);
+
+    QFile lines(path("live.jsonl"));
+    QVERIFY(lines.open(QIODevice::ReadOnly));
+    int count = 0;
+    for (const QByteArray& line : lines.readAll().split('\n')) {
+      if (line.isEmpty()) continue;
+      const QJsonObject m = QJsonDocument::fromJson(line).object();
+      for (const char* key : {"update", "received", "consumed", "window", "iterations",
+                              "refresh_seconds", "sustained_pps", "lag", "ssim", "psnr"})
+        QVERIFY2(m.contains(QLatin1String(key)), key);
+      QCOMPARE(m["update"].toInt(), ++count);
+    }
+    QCOMPARE(count, j["updates"].toInt());
+
+    const auto recon = tomolive::readReconstruction(path("live_recon.h5").toStdString());
+    QCOMPARE(recon.slices, 4);
+    QCOMPARE(recon.size, 64);
+    QVERIFY(recon.attributes.count("update_refresh_seconds"));
+    const Run offline = cli({"recon", path("live.h5"), "--iterations", "3", "--json"});
+    QVERIFY2(offline.exitCode == 0, qPrintable(offline.err));
+    QCOMPARE(json(offline)["projections"].toInt(), 128);
+  }
+
+  void streamStopsEarly() {
+    const Run r = cli({"stream", "--source", "sim:glass", "--size", "64", "--rows", "2",
+                       "--projections", "2000", "--window", "16", "--rate", "400",
+                       "--stop-after", "40", "--record", path("early.h5"), "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject j = json(r);
+    QVERIFY(j["stopped_early"].toBool());
+    QVERIFY(j["projections_received"].toInt() >= 40);
+    QVERIFY(j["projections_received"].toInt() < 200);
+    QCOMPARE(j["frames_recorded"].toInt(), j["frames_received"].toInt());
+    const auto raw = tomolive::readDataExchange(path("early.h5").toStdString());
+    QCOMPARE(raw.projections, j["projections_received"].toInt());
+  }
+
+  void streamRefusesToOverwriteARecording() {
+    { std::ofstream(path("taken.h5").toStdString()) << "an earlier recording\n"; }
+    const Run r = cli({"stream", "--source", "sim:glass", "--size", "32", "--rows", "1",
+                       "--projections", "16", "--window", "8", "--record", path("taken.h5")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains(u"taken.h5"_s), qPrintable(r.err));
+    std::ifstream kept(path("taken.h5").toStdString());
+    std::string line;
+    std::getline(kept, line);
+    QCOMPARE(QString::fromStdString(line), u"an earlier recording"_s);
   }
 
   void demoRuns() {

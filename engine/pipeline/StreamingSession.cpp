@@ -198,7 +198,19 @@ void StreamingSession::record() {
     bool last = false;
     {
       std::unique_lock lock(in.mutex);
-      in.recorderCv.wait(lock, [&] { return !in.toRecord.empty() || in.sourceFinished; });
+      const bool woken = in.recorderCv.wait_for(lock, std::chrono::milliseconds(500), [&] {
+        return !in.toRecord.empty() || in.sourceFinished;
+      });
+      if (!woken) {  // a quiet stream: make what was appended durable without waiting for more
+        lock.unlock();
+        try {
+          if (!failed) m_recorder->flush();
+        } catch (const std::exception& e) {
+          fail(std::string("recorder: ") + e.what());
+          failed = true;
+        }
+        continue;
+      }
       batch.swap(in.toRecord);
       last = in.sourceFinished;
     }

@@ -30,6 +30,7 @@ struct DetectorServerOptions {
 
 struct DetectorServerResult {
   std::int64_t sent = 0;       ///< frames sent by this process
+  std::int64_t frames = 0;     ///< as in the end message: frame numbers 0 … frames − 1
   std::int64_t malformed = 0;  ///< malformed messages sent
   bool stopped = false;        ///< ended early: a stop command or requestStop()
   EndReason reason = EndReason::Complete;
