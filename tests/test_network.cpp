@@ -5,6 +5,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <arpa/inet.h>
@@ -13,9 +14,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <map>
+#include <numbers>
 #include <thread>
 
+#include "io/DataExchange.h"
+#include "pipeline/StreamingSession.h"
 #include "sources/NetworkDetectorSource.h"
 
 using namespace tomolive;
@@ -257,6 +262,37 @@ class TestNetwork : public QObject {
     QCOMPARE(countContaining(warnings, "shut down after"), 1);
   }
 
+  // A Data Exchange file served as stored: uint16 projections at the file's angles, in file order.
+  void fileIsServedInItsStoredType() {
+    QTemporaryDir dir;
+    const QString scan = dir.filePath("scan.h5");
+    QProcess simulate;
+    simulate.start(QStringLiteral(TOMOLIVE_CLI_PATH),
+                   {"simulate", "--size", "32", "--slices", "2", "--projections", "20", "--order",
+                    "sequential", "--photons", "1e4", "-o", scan});
+    QVERIFY(simulate.waitForFinished(30000) && simulate.exitCode() == 0);
+
+    const int port = freePortPair();
+    QVERIFY(port);
+    NetworkDetectorSource source(address(port).toStdString());
+    Detector detector;
+    detector.start({"--file", scan, "--bind", address(port)});
+    QVERIFY(detector.started());
+    Reception r;
+    std::vector<double> angles;
+    QVERIFY(receive(source, r, 20s, [&](const Frame& f) {
+      if (f.kind == FrameKind::Projection && f.type == PixelType::UInt16)
+        angles.push_back(f.angleRad);
+      return true;
+    }));
+    QCOMPARE(detector.summary()["sent"].toInt(), 35);  // 10 flats, 5 darks, 20 projections
+    QVERIFY(r.eachOnce(0, 35));
+    QCOMPARE(source.scanId(), std::string("scan"));
+    QCOMPARE(angles.size(), std::size_t(20));
+    for (std::size_t k = 0; k < angles.size(); ++k)  // sequential: k · 180° / 20
+      QVERIFY(std::abs(angles[k] - double(k) * std::numbers::pi / 20) < 1e-6);
+  }
+
   // A detector that never answers: stop() returns at once, records why, and the source ends after
   // its quiet period instead of waiting forever.
   void stopWithoutDetectorEndsAfterQuietPeriod() {
@@ -274,6 +310,60 @@ class TestNetwork : public QObject {
     QVERIFY(receive(source, r, 5s, [](const Frame&) { return true; }));
     QVERIFY(Clock::now() - start >= 500ms);  // 2 × 100 ms unanswered + 300 ms quiet
     QCOMPARE(countContaining(source.takeWarnings(), "did not confirm stop"), 1);
+  }
+
+  // The whole session over the network: a detector bursting faster than reconstruction (I = 20)
+  // — every frame it sent is in the record file, and every projection is reconstructed.
+  void sessionRecordsEveryFrameSent() {
+    QTemporaryDir dir;
+    const int port = freePortPair();
+    QVERIFY(port);
+    StreamOptions o;
+    o.window = 16;
+    o.iterations = 20;
+    o.maxWindow = 100000;
+    o.recordPath = dir.filePath("net.h5").toStdString();
+    StreamingSession session(std::make_unique<NetworkDetectorSource>(address(port).toStdString()),
+                             o);
+    session.start();
+    Detector detector;
+    detector.start(kScan + QStringList{"--bind", address(port)});
+    QVERIFY(detector.started());
+    const QJsonObject sent = detector.summary();
+    QVERIFY(session.waitFor(std::chrono::seconds(60)));
+    const SessionSummary s = session.summary();
+    QCOMPARE(s.state, SessionState::Finished);
+    QCOMPARE(s.framesReceived, std::int64_t(sent["sent"].toInt()));
+    QCOMPARE(s.framesRecorded, s.framesReceived);
+    QCOMPARE(s.projectionsConsumed, s.projectionsReceived);
+    const RawScan rec = readDataExchange(o.recordPath);
+    QCOMPARE(rec.projections + rec.flatCount() + rec.darkCount(), sent["sent"].toInt());
+  }
+
+  // Stop acquisition in the session reaches the detector process, which stops early.
+  void sessionStopReachesTheDetector() {
+    QTemporaryDir dir;
+    const int port = freePortPair();
+    QVERIFY(port);
+    StreamOptions o;
+    o.window = 8;
+    o.recordPath = dir.filePath("stopped.h5").toStdString();
+    StreamingSession session(std::make_unique<NetworkDetectorSource>(address(port).toStdString()),
+                             o);
+    session.start();
+    Detector detector;
+    detector.start(kScan + QStringList{"--bind", address(port), "--rate", "100"});
+    QVERIFY(detector.started());
+    QTRY_VERIFY_WITH_TIMEOUT(session.summary().projectionsReceived >= 20, 20000);
+    session.stopAcquisition();
+    const QJsonObject sent = detector.summary();
+    QVERIFY(sent["stopped"].toBool());
+    QVERIFY(sent["sent"].toInt() < 215);
+    QVERIFY(session.waitFor(std::chrono::seconds(20)));
+    const SessionSummary s = session.summary();
+    QCOMPARE(s.framesReceived, std::int64_t(sent["sent"].toInt()));
+    QCOMPARE(s.framesRecorded, s.framesReceived);
+    QVERIFY(s.stoppedEarly);
   }
 
   void badAddressesAreRefused() {

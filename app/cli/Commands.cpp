@@ -66,6 +66,18 @@ std::string usage() {
   tomolive-cli recon scan.h5 [--iterations I] [--center C] [--slices a:b] [--binning B]
                      [--no-mask] [-o recon.h5] [--json]
       SIRT over all projections; prints the centre used, time and, with a ground truth, SSIM/PSNR.
+  tomolive-cli stream [--source sim:glass|sim:shale|sim:shepp-logan|file:scan.h5|tcp://HOST:PORT]
+                      [--window 32] [--iterations 1] [--rate FPS] [--slices a:b] [--center C]
+                      [--record raw.h5] [--overwrite] [--out recon.h5] [--metrics m.jsonl]
+                      [--size N --rows S --projections P --order interlaced:W --photons F --seed K]
+                      [--stop-after N] [--no-mask] [--json]
+      Live streaming SIRT: every frame recorded, one update per W projections, metrics per
+      update; Ctrl-C stops the acquisition cleanly (files finalised).
+  tomolive-cli detector-sim [--bind tcp://127.0.0.1:5555] [--control tcp://127.0.0.1:5556]
+                      (--file scan.h5 | --phantom glass [--size 128] [--slices 4] [--projections 180]
+                       [--order interlaced:16] [--photons 1e4] [--seed 1])
+                      [--rate FPS] [--first-frame N] [--scan-id ID] [--malformed N]
+      A detector on the network protocol (docs/protocol.md), obeying stop.
   tomolive-cli info scan.h5 [--json]
       What a Data Exchange file holds, or what is wrong with it.
   tomolive-cli bench projector [--sizes 512,1024,2048] [--slices 16] [--projections 64]
