@@ -194,6 +194,28 @@ class TestCli : public QObject {
     QCOMPARE(raw.projections, j["projections_received"].toInt());
   }
 
+  // Ctrl-C / SIGTERM during a live session: acquisition stops, files are finalised, exit 0.
+  void streamInterruptedFinalisesFiles() {
+    QProcess p;
+    p.start(QStringLiteral(TOMOLIVE_CLI_PATH),
+            {"stream", "--source", "sim:glass", "--size", "64", "--rows", "2", "--projections",
+             "5000", "--window", "16", "--rate", "300", "--record", path("interrupted.h5"),
+             "--out", path("interrupted_recon.h5"), "--json"});
+    QVERIFY(p.waitForStarted(10000));
+    QTest::qWait(1000);
+    p.terminate();
+    QVERIFY(p.waitForFinished(20000));
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 0);
+    const QJsonObject j = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+    QVERIFY(j["stopped_early"].toBool());
+    QVERIFY(j["projections_received"].toInt() > 0);
+    QVERIFY(j["projections_received"].toInt() < 5000);
+    const auto raw = tomolive::readDataExchange(path("interrupted.h5").toStdString());
+    QCOMPARE(raw.projections, j["projections_received"].toInt());
+    QCOMPARE(tomolive::readReconstruction(path("interrupted_recon.h5").toStdString()).slices, 2);
+  }
+
   void streamRefusesToOverwriteARecording() {
     { std::ofstream(path("taken.h5").toStdString()) << "an earlier recording\n"; }
     const Run r = cli({"stream", "--source", "sim:glass", "--size", "32", "--rows", "1",
