@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Installs the Debian packages listed in debian-packages.txt that are not yet installed.
-# Run as root (or through sudo). Safe to run repeatedly: does nothing when all are present.
+# Installs the Debian packages listed in debian-packages.txt that are not yet installed; with
+# --training also those of debian-packages-training.txt (PyTorch & co., for training TomoGAN and
+# reference comparisons). Run as root (or through sudo). Safe to run repeatedly.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-mapfile -t wanted < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/debian-packages.txt")
+lists=("$here/debian-packages.txt")
+case "${1:-}" in
+  "") ;;
+  --training) lists+=("$here/debian-packages-training.txt") ;;
+  *) echo "usage: $0 [--training]" >&2; exit 2 ;;
+esac
+mapfile -t wanted < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "${lists[@]}")
 missing=()
 for pkg in "${wanted[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)

@@ -13,6 +13,7 @@ int runRecon(const Args& args);
 int runInfo(const Args& args);
 int runBench(const Args& args);
 int runDemo(const Args& args);
+int runTrainingData(const Args& args);
 
 /// Usage text listing every command and its options.
 std::string usage();

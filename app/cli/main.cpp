@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     if (command == "info") return runInfo(args);
     if (command == "bench") return runBench(args);
     if (command == "demo") return runDemo(args);
+    if (command == "training-data") return runTrainingData(args);
     if (command == "detector-sim") return runDetectorSim(args);
     if (command == "help" || command == "--help" || command == "-h") {
       std::fputs(usage().c_str(), stdout);

@@ -1,0 +1,144 @@
+#include "nn/TrainingData.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+
+#include "io/DataExchange.h"
+#include "pipeline/WindowedReconstruction.h"
+#include "preprocess/FlatDarkCorrection.h"
+#include "projector/JosephProjector.h"
+#include "sim/ScanSimulator.h"
+#include "sirt/SirtSolver.h"
+
+namespace tomolive {
+
+namespace {
+
+// The seed's setting, used for every other scan.
+constexpr int kSeedWindow = 32, kSeedIterations = 1, kSeedRotations = 5;
+
+template <class T>
+T pick(const std::vector<T>& list, std::mt19937_64& rng) {
+  return list[std::uniform_int_distribution<std::size_t>(0, list.size() - 1)(rng)];
+}
+
+void validate(const TrainingDataOptions& o) {
+  const auto fail = [](const std::string& what) {
+    throw std::invalid_argument("training data: " + what);
+  };
+  if (o.scans < 1) fail("scans " + std::to_string(o.scans) + " must be ≥ 1");
+  if (o.size < 16 || o.slices < 3)
+    fail("scans of " + std::to_string(o.size) + "² × " + std::to_string(o.slices) +
+         " are too small (need ≥ 16² × 3 slices: the network takes 3 adjacent slices)");
+  if (o.windows.empty() || o.iterations.empty() || o.photons.empty())
+    fail("the window, iteration and photon lists must not be empty");
+  if (o.minInputProjections < 1 || o.maxInputProjections < o.minInputProjections ||
+      o.maxInputProjections > o.projections)
+    fail("input projections must satisfy 1 ≤ min ≤ max ≤ projections");
+  for (int w : o.windows)
+    if (w < 1 || w > o.maxInputProjections)
+      fail("window " + std::to_string(w) + " must lie in 1 … max input projections");
+  if (kSeedWindow * kSeedRotations > o.projections)
+    fail("the full scan must hold the seed's 5 rotations of 32 projections");
+}
+
+ScanSpec scanFor(const TrainingDataOptions& o, const TrainingScanSpec& draw) {
+  ScanSpec s;
+  s.phantom = parsePhantomKind(draw.phantom);
+  s.size = o.size;
+  s.slices = o.slices;
+  s.acquisition = {AcquisitionOrder::Interlaced, o.projections, draw.window};
+  s.photons = draw.photons;
+  s.seed = draw.seed;
+  return s;
+}
+
+}  // namespace
+
+TrainingScanSpec drawTrainingScan(const TrainingDataOptions& o, int k) {
+  validate(o);
+  std::mt19937_64 rng(o.seed * 7919 + std::uint64_t(k));
+  TrainingScanSpec d;
+  d.phantom = k % 2 == 0 ? "glass" : "shale";
+  d.seed = o.seed + std::uint64_t(k);
+  d.photons = pick(o.photons, rng);
+  if (k % 2 == 0) {
+    d.window = kSeedWindow, d.iterations = kSeedIterations, d.rotations = kSeedRotations;
+  } else {
+    d.window = pick(o.windows, rng);
+    d.iterations = pick(o.iterations, rng);
+    const int lo = std::max(1, (o.minInputProjections + d.window - 1) / d.window);
+    const int hi = std::max(lo, o.maxInputProjections / d.window);
+    d.rotations = std::uniform_int_distribution<int>(lo, hi)(rng);
+  }
+  return d;
+}
+
+void writeTrainingData(const TrainingDataOptions& o, const std::string& path,
+                       const std::function<void(int, const TrainingScanSpec&)>& progress) {
+  validate(o);
+  const nlohmann::json recipe = {{"scans", o.scans},           {"size", o.size},
+                                 {"slices", o.slices},         {"seed", o.seed},
+                                 {"projections", o.projections}, {"target_iterations", o.targetIterations},
+                                 {"windows", o.windows},       {"iterations", o.iterations},
+                                 {"min_input_projections", o.minInputProjections},
+                                 {"max_input_projections", o.maxInputProjections},
+                                 {"photons", o.photons}};
+  for (int k = 0; k < o.scans; ++k) {
+    const TrainingScanSpec draw = drawTrainingScan(o, k);
+    const ScanSimulator sim(scanFor(o, draw));
+    const int n = o.size, slices = o.slices, total = sim.projections();
+    const FlatDarkCorrection correction(sim.flats(), sim.darks(), slices, n);
+    const std::vector<float> raw = sim.projections(0, total);
+    const std::size_t frame = std::size_t(slices) * n;
+    ProjectionStack all(total, slices, n);
+    std::vector<float> lineIntegrals(frame);
+    for (int p = 0; p < total; ++p) {
+      correction.apply({raw.data() + p * frame, frame}, lineIntegrals);
+      all.setProjection(p, lineIntegrals);
+    }
+
+    // Input: the live pipeline's streaming SIRT over the first R windows.
+    const double centre = sim.geometry().centre;
+    WindowedReconstruction streaming(n, slices, n, centre, {.circularMask = true});
+    const auto& angles = sim.geometry().anglesRad;
+    for (int r = 0; r < draw.rotations; ++r) {
+      const int first = r * draw.window, count = std::min(draw.window, total - first);
+      ProjectionStack window(count, slices, n);
+      for (int p = 0; p < count; ++p) window.setProjection(p, all.projection(first + p));
+      streaming.update(window, {angles.data() + first, std::size_t(count)}, draw.iterations);
+    }
+
+    // Target: SIRT-100 over every projection of the scan.
+    const JosephProjector projector(sim.geometry());
+    SirtSolver full(n, slices, {.circularMask = true});
+    std::vector<int> everything(total);
+    std::iota(everything.begin(), everything.end(), 0);
+    full.iterate(projector, all, everything, o.targetIterations);
+
+    char group[32];
+    std::snprintf(group, sizeof group, "/scans/%04d", k);
+    const std::map<std::string, Attribute> attributes = {
+        {"phantom", draw.phantom},
+        {"window", std::int64_t(draw.window)},
+        {"iterations", std::int64_t(draw.iterations)},
+        {"rotations", std::int64_t(draw.rotations)},
+        {"photons", draw.photons},
+        {"seed", std::int64_t(draw.seed)},
+        {"target_iterations", std::int64_t(o.targetIterations)},
+        {"projections", std::int64_t(total)},
+        {"recipe", recipe.dump()},
+        {"units", std::string("attenuation per pixel")}};
+    writeReconstruction(path, {streaming.estimate().toSliceMajor(), slices, n, attributes},
+                        std::string(group) + "/input");
+    writeReconstruction(path, {full.estimate().toSliceMajor(), slices, n, attributes},
+                        std::string(group) + "/target");
+    if (progress) progress(k, draw);
+  }
+}
+
+}  // namespace tomolive
