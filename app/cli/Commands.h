@@ -14,6 +14,7 @@ int runInfo(const Args& args);
 int runBench(const Args& args);
 int runDemo(const Args& args);
 int runTrainingData(const Args& args);
+int runQuality(const Args& args);
 
 /// Usage text listing every command and its options.
 std::string usage();

@@ -9,11 +9,10 @@
 #include <mutex>
 
 #include "cli/Arguments.h"
+#include "cli/EnhanceCommand.h"
 #include "io/DataExchange.h"
 #include "pipeline/StreamingSession.h"
-#include "sources/FileReplaySource.h"
-#include "sources/NetworkDetectorSource.h"
-#include "sources/SimulatorSource.h"
+#include "sources/SourceFactory.h"
 
 namespace tomolive::cli {
 
@@ -43,23 +42,19 @@ json metricsJson(const UpdateMetrics& m) {
   return j;
 }
 
-std::unique_ptr<FrameSource> makeSource(const std::string& spec, const Arguments& a, int window,
-                                        double rate) {
-  if (spec.rfind("sim:", 0) == 0) {
-    ScanSpec scan;
-    scan.phantom = parsePhantomKind(spec.substr(4));
-    scan.size = a.integer("size", 256, 8, 8192);
-    scan.slices = a.integer("rows", 16, 1, 4096);
-    const int projections = a.integer("projections", 16 * window, 1, 1000000);
-    scan.acquisition =
-        parseAcquisitionOrder(a.text("order", "interlaced:" + std::to_string(window)), projections);
-    scan.photons = a.number("photons", 1e4);
-    scan.seed = static_cast<std::uint64_t>(a.integer("seed", 0, 0, 2147483647));
-    return std::make_unique<SimulatorSource>(scan, rate);
-  }
-  if (spec.rfind("file:", 0) == 0) return std::make_unique<FileReplaySource>(spec.substr(5), rate);
-  if (spec.rfind("tcp://", 0) == 0) return std::make_unique<NetworkDetectorSource>(spec);
-  throw UsageError("--source '" + spec + "' is not sim:PHANTOM, file:PATH or tcp://HOST:PORT");
+// The simulator's scan from the command line; the spec → source mapping is the engine's.
+SourceSpec sourceSpec(const std::string& uri, const Arguments& a, int window, double rate) {
+  SourceSpec spec;
+  spec.uri = uri;
+  spec.framesPerSecond = rate;
+  spec.window = window;
+  spec.size = a.integer("size", 256, 8, 8192);
+  spec.rows = a.integer("rows", 16, 1, 4096);
+  spec.projections = a.integer("projections", 16 * window, 1, 1000000);
+  spec.order = a.text("order", "interlaced:" + std::to_string(window));
+  spec.photons = a.number("photons", 1e4);
+  spec.seed = static_cast<std::uint64_t>(a.integer("seed", 0, 0, 2147483647));
+  return spec;
 }
 
 // The last reconstruction with every parameter and the per-update metrics as attributes.
@@ -67,9 +62,9 @@ void writeResult(const std::string& path, const Snapshot& last,
                  const std::vector<UpdateMetrics>& history, const std::string& source,
                  const SessionSummary& summary) {
   Reconstruction r;
-  r.volume = last.volume.toSliceMajor();
-  r.slices = last.volume.slices();
-  r.size = last.volume.gridSize();
+  r.volume = last.volume->toSliceMajor();
+  r.slices = last.volume->slices();
+  r.size = last.volume->gridSize();
   r.attributes = {{"algorithm", std::string("streaming SIRT (windowed, warm start)")},
                   {"source", source},
                   {"first_row", std::int64_t(last.firstRow)},
@@ -96,16 +91,21 @@ void writeResult(const std::string& path, const Snapshot& last,
   r.attributes["update_center"] = centre;
   if (!ssim.empty()) r.attributes["update_ssim"] = ssim;
   writeReconstruction(path, r);
+  if (last.fullyEnhanced()) {
+    r.volume = last.enhanced->toSliceMajor();
+    r.attributes["enhance_seconds"] = last.enhanceSeconds;
+    writeReconstruction(path, r, "/exchange/recon_enhanced");
+  }
 }
 
 }  // namespace
 
 int runStream(const Args& args) {
-  const Arguments a(
-      args,
-      {"source", "window", "iterations", "rate", "slices", "center", "record", "out", "metrics",
-       "size", "rows", "projections", "order", "photons", "seed", "stop-after"},
-      {"json", "overwrite", "no-mask"});
+  std::set<std::string> options{"source", "window", "iterations", "rate", "slices", "center",
+                                "record", "out", "metrics", "size", "rows", "projections", "order",
+                                "photons", "seed", "stop-after", "enhancer-share"};
+  options.insert(kDenoiserOptions.begin(), kDenoiserOptions.end());
+  const Arguments a(args, options, {"json", "overwrite", "no-mask", "enhance"});
   if (!a.positionals().empty())
     throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
   StreamOptions o;
@@ -121,11 +121,17 @@ int runStream(const Args& args) {
   o.circularMask = !a.flag("no-mask");
   const double rate = a.number("rate", 0.0);
   if (rate < 0.0) throw UsageError("option --rate: " + std::to_string(rate) + " must be ≥ 0");
-  const std::string sourceSpec = a.text("source", "sim:glass");
+  const std::string sourceUri = a.text("source", "sim:glass");
   const auto out = a.text("out");
   const auto metricsPath = a.text("metrics");
   const int stopAfter = a.integer("stop-after", 0, 0, 100000000);
   const bool asJson = a.flag("json");
+  if (a.flag("enhance")) {
+    o.enhancer = denoiserFromArguments(a);
+    o.enhancerShare = a.number("enhancer-share", o.enhancerShare);
+    if (!(o.enhancerShare > 0.0 && o.enhancerShare <= 1.0))
+      throw UsageError("option --enhancer-share: must lie in (0, 1]");
+  }
 
   std::ofstream metrics;
   if (metricsPath) {
@@ -134,7 +140,7 @@ int runStream(const Args& args) {
       throw std::invalid_argument(*metricsPath + ": cannot open the metrics file for writing");
   }
 
-  StreamingSession session(makeSource(sourceSpec, a, o.window, rate), o);
+  StreamingSession session(makeSource(sourceSpec(sourceUri, a, o.window, rate)), o);
   const std::string label = session.source().describe().label;
   std::mutex historyMutex;
   std::vector<UpdateMetrics> history;
@@ -142,7 +148,9 @@ int runStream(const Args& args) {
   session.onSnapshot([&](std::shared_ptr<const Snapshot> s) {
     const UpdateMetrics& m = s->metrics;
     {
+      // Enhancement progress republishes an update: report each update once.
       std::lock_guard lock(historyMutex);
+      if (!history.empty() && history.back().update == m.update) return;
       history.push_back(m);
     }
     if (metrics) metrics << metricsJson(m).dump() << '\n' << std::flush;

@@ -9,8 +9,10 @@
 #include "cli/Arguments.h"
 #include "cli/Commands.h"
 #include "cli/DetectorSimCommand.h"
+#include "cli/EnhanceCommand.h"
 #include "cli/StreamCommand.h"
 #include "io/DataExchange.h"
+#include "nn/TomoGanModel.h"
 
 int main(int argc, char** argv) {
   using namespace tomolive::cli;
@@ -21,10 +23,12 @@ int main(int argc, char** argv) {
     if (command == "simulate") return runSimulate(args);
     if (command == "recon") return runRecon(args);
     if (command == "stream") return runStream(args);
+    if (command == "enhance") return runEnhance(args);
     if (command == "info") return runInfo(args);
     if (command == "bench") return runBench(args);
     if (command == "demo") return runDemo(args);
     if (command == "training-data") return runTrainingData(args);
+    if (command == "quality") return runQuality(args);
     if (command == "detector-sim") return runDetectorSim(args);
     if (command == "help" || command == "--help" || command == "-h") {
       std::fputs(usage().c_str(), stdout);
@@ -34,6 +38,9 @@ int main(int argc, char** argv) {
   } catch (const UsageError& e) {
     std::fprintf(stderr, "tomolive-cli %s: %s\n%s", command.c_str(), e.what(),
                  "Run 'tomolive-cli help' for the commands and their options.\n");
+    return 2;
+  } catch (const tomolive::TomoGanModelError& e) {
+    std::fprintf(stderr, "tomolive-cli %s: %s\n", command.c_str(), e.what());
     return 2;
   } catch (const tomolive::DataExchangeError& e) {
     std::fprintf(stderr, "tomolive-cli %s: %s\n", command.c_str(), e.what());

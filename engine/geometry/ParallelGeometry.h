@@ -29,6 +29,13 @@ struct ParallelGeometry {
   static ParallelGeometry make(std::vector<double> anglesRad, double centre, int columns);
 };
 
+/// Whether pixel (row, column) of an n × n grid lies in the grid's inscribed circle — the field
+/// of view every projection sees, where SIRT reconstructs under a circular mask.
+inline bool insideFieldOfView(int n, int row, int column) {
+  const double h = 0.5 * (n - 1), dx = column - h, dy = row - h;
+  return dx * dx + dy * dy <= (h + 0.5) * (h + 0.5);
+}
+
 /// Which detector rows become slices, and how detector pixels are binned (b × b → 1).
 struct DetectorSelection {
   int firstRow = 0;  ///< first detector row (before binning)

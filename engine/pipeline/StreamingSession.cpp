@@ -7,6 +7,7 @@
 #include "bench/Timing.h"
 #include "io/FrameRecorder.h"
 #include "metrics/ImageMetrics.h"
+#include "nn/VolumeEnhancement.h"
 #include "pipeline/WindowedReconstruction.h"
 #include "preprocess/CentreFinder.h"
 #include "preprocess/FlatDarkCorrection.h"
@@ -63,7 +64,7 @@ StreamingSession::StreamingSession(std::unique_ptr<FrameSource> source, StreamOp
 
 StreamingSession::~StreamingSession() {
   stopAcquisition();
-  for (std::thread* t : {&m_acquisition, &m_recording, &m_reconstruction})
+  for (std::thread* t : {&m_acquisition, &m_recording, &m_reconstruction, &m_enhancement})
     if (t->joinable()) t->join();
 }
 
@@ -123,6 +124,24 @@ void StreamingSession::stopAcquisition() {
   if (s == SessionState::Running || s == SessionState::Paused) m_state = SessionState::Stopping;
 }
 
+void StreamingSession::setViewSlices(std::vector<int> slices) {
+  std::lock_guard lock(m_snapshotMutex);
+  m_viewSlices = std::move(slices);
+  m_snapshotCv.notify_all();
+}
+
+void StreamingSession::publish(std::shared_ptr<const Snapshot> snapshot) {
+  {
+    std::lock_guard lock(m_snapshotMutex);
+    // An enhancement of an older update must not replace a newer reconstruction.
+    if (m_latest && snapshot->metrics.update < m_latest->metrics.update) return;
+    m_latest = snapshot;
+    m_snapshotCv.notify_all();
+  }
+  std::lock_guard lock(m_callbackMutex);
+  if (m_onSnapshot) m_onSnapshot(snapshot);
+}
+
 std::shared_ptr<const Snapshot> StreamingSession::latest() const {
   std::lock_guard lock(m_snapshotMutex);
   return m_latest;
@@ -137,10 +156,11 @@ void StreamingSession::start() {
         RecorderOptions{.overwrite = m_options.overwriteRecord});
   m_start = Clock::now();
   m_state = SessionState::Running;
-  m_intake->workersLeft = m_recorder ? 2 : 1;
+  m_intake->workersLeft = 1 + (m_recorder ? 1 : 0) + (m_options.enhancer ? 1 : 0);
   m_acquisition = std::thread([this] { acquire(); });
   if (m_recorder) m_recording = std::thread([this] { record(); });
   m_reconstruction = std::thread([this] { reconstruct(); });
+  if (m_options.enhancer) m_enhancement = std::thread([this] { enhance(); });
 }
 
 void StreamingSession::fail(const std::string& what) {
@@ -384,7 +404,7 @@ void StreamingSession::reconstruct() {
       workTotal += work;
 
       auto snapshot = std::make_shared<Snapshot>();
-      snapshot->volume = recon->estimate();
+      snapshot->volume = std::make_shared<const VolumeStack>(recon->estimate());
       snapshot->firstRow = firstRow;
       UpdateMetrics& m = snapshot->metrics;
       m.update = recon->updates();
@@ -395,8 +415,8 @@ void StreamingSession::reconstruct() {
       m.workSeconds = work;
       m.sustainedPps = batch.size() / work;
       if (truth.slices() > 0) {
-        m.ssim = ssimVolume(snapshot->volume, truth);
-        m.psnr = psnrVolume(snapshot->volume, truth);
+        m.ssim = ssimVolume(*snapshot->volume, truth);
+        m.psnr = psnrVolume(*snapshot->volume, truth);
       }
       {
         std::lock_guard lock(in.mutex);
@@ -410,11 +430,7 @@ void StreamingSession::reconstruct() {
       const auto now = Clock::now();
       m.refreshSeconds = std::chrono::duration<double>(now - complete).count();
       m.elapsedSeconds = std::chrono::duration<double>(now - m_start).count();
-      {
-        std::lock_guard lock(m_snapshotMutex);
-        m_latest = snapshot;
-      }
-      if (m_onSnapshot) m_onSnapshot(snapshot);
+      publish(snapshot);
     }
   } catch (const std::exception& e) {
     // Reconstruction is lost, the scan is not: acquisition and recording go on until the source
@@ -431,8 +447,101 @@ void StreamingSession::reconstruct() {
     std::lock_guard lock(m_finishedMutex);
     m_summary.workSeconds = workTotal;
   }
+  {
+    std::lock_guard lock(m_snapshotMutex);
+    m_reconstructionDone = true;
+    m_snapshotCv.notify_all();
+  }
   std::lock_guard lock(in.mutex);
   if (--in.workersLeft == 0) {
+    std::lock_guard done(m_finishedMutex);
+    m_finished = true;
+    m_finishedCv.notify_all();
+  }
+}
+
+void StreamingSession::enhance() {
+  Denoiser& denoiser = *m_options.enhancer;
+  std::shared_ptr<const Snapshot> base;  // the update being enhanced
+  std::shared_ptr<VolumeStack> work;
+  std::vector<std::uint8_t> done;
+  int count = 0;
+  double spent = 0.0;
+  auto lastPublished = Clock::now();
+  try {
+    for (;;) {
+      std::shared_ptr<const Snapshot> latest;
+      std::vector<int> view;
+      bool finished = false;
+      {
+        std::unique_lock lock(m_snapshotMutex);
+        m_snapshotCv.wait(lock, [&] {
+          const bool newer = m_latest && (!base || m_latest->metrics.update != base->metrics.update);
+          return newer || m_reconstructionDone || (work && count < int(done.size()));
+        });
+        latest = m_latest, view = m_viewSlices, finished = m_reconstructionDone;
+      }
+      if (!latest) {
+        if (finished) break;
+        continue;
+      }
+      if (!base || latest->metrics.update != base->metrics.update) {  // a new update: start over
+        base = latest;
+        work = std::make_shared<VolumeStack>(base->volume->slices(), base->volume->gridSize());
+        done.assign(std::size_t(base->volume->slices()), 0);
+        count = 0, spent = 0.0;
+      }
+      const int slices = int(done.size());
+      if (count == slices) {
+        if (finished) break;
+        continue;
+      }
+      // The slices in view first (in the order given), then the nearest to the view.
+      int next = -1;
+      for (int s : view)
+        if (s >= 0 && s < slices && !done[s]) {
+          next = s;
+          break;
+        }
+      if (next < 0) {
+        const int centre = view.empty() ? slices / 2 : std::clamp(view.front(), 0, slices - 1);
+        for (int d = 0; next < 0 && d < slices; ++d)
+          for (int s : {centre - d, centre + d})
+            if (s >= 0 && s < slices && !done[s]) {
+              next = s;
+              break;
+            }
+      }
+      const auto start = Clock::now();
+      work->setSlice(next, enhanceSlice(denoiser, *base->volume, next));
+      done[next] = 1;
+      ++count;
+      const double seconds = secondsSince(start);
+      spent += seconds;
+
+      bool viewDone = true;
+      for (int s : view) viewDone = viewDone && (s < 0 || s >= slices || done[s]);
+      const bool inView = std::find(view.begin(), view.end(), next) != view.end();
+      const auto now = Clock::now();
+      if (count == slices || (inView && viewDone) || now - lastPublished > std::chrono::milliseconds(250)) {
+        auto snapshot = std::make_shared<Snapshot>(*base);
+        snapshot->enhanced = std::make_shared<const VolumeStack>(*work);
+        snapshot->enhancedSlices = done;
+        snapshot->enhancedCount = count;
+        snapshot->enhanceSeconds = spent;
+        publish(snapshot);
+        lastPublished = now;
+      }
+      // While SIRT runs, leave it the CPU for (1 − share) of the time.
+      const double share = std::clamp(m_options.enhancerShare, 0.05, 1.0);
+      if (!finished && share < 1.0)
+        std::this_thread::sleep_for(std::chrono::duration<double>(seconds * (1.0 - share) / share));
+    }
+  } catch (const std::exception& e) {
+    log(std::string("enhancer: ") + e.what() + " (reconstruction goes on without enhancement)");
+  }
+  std::lock_guard lock(m_intake->mutex);
+  if (--m_intake->workersLeft == 0) {
     std::lock_guard done(m_finishedMutex);
     m_finished = true;
     m_finishedCv.notify_all();
@@ -443,7 +552,7 @@ void StreamingSession::wait() {
   std::unique_lock lock(m_finishedMutex);
   m_finishedCv.wait(lock, [&] { return m_finished; });
   lock.unlock();
-  for (std::thread* t : {&m_acquisition, &m_recording, &m_reconstruction})
+  for (std::thread* t : {&m_acquisition, &m_recording, &m_reconstruction, &m_enhancement})
     if (t->joinable()) t->join();
   if (m_state != SessionState::Failed) m_state = SessionState::Finished;
 }

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "io/DataExchange.h"
+#include "nn/Denoiser.h"
 #include "sources/FrameSource.h"
 
 namespace tomolive {
@@ -48,6 +49,12 @@ struct StreamOptions {
   bool overwriteRecord = false;
   bool qualityMetrics = true;  ///< SSIM/PSNR per update when the source has a ground truth
   int maxWindow = 0;           ///< most projections one update reconstructs (0: 8·W)
+  /// Enhancer (TomoGAN) run on each update, concurrently with the next SIRT update; null: none.
+  std::shared_ptr<Denoiser> enhancer;
+  /// Share of wall time the enhancer may compute while reconstruction runs (it sleeps the rest),
+  /// which bounds how much it slows the SIRT updates on a shared CPU. After the scan it runs
+  /// unthrottled to finish the last volume.
+  double enhancerShare = 0.5;
 };
 
 /// What one update did; also written as one JSON line per update by `tomolive-cli stream`.
@@ -68,10 +75,19 @@ struct UpdateMetrics {
   std::optional<double> ssim, psnr;  ///< against the source's ground truth
 };
 
+/// One published state of the session. Immutable once published; versions share volumes.
 struct Snapshot {
   UpdateMetrics metrics;
-  VolumeStack volume;  ///< the reconstruction after this update (selected slices)
-  int firstRow = 0;    ///< detector row of slice 0
+  std::shared_ptr<const VolumeStack> volume;  ///< the reconstruction after this update
+  int firstRow = 0;                           ///< detector row of slice 0
+  /// The enhancer's output for this update's volume (null without an enhancer). It fills in
+  /// slice by slice — the slices in view first — and each step is published as a new Snapshot
+  /// version sharing `volume`; enhancedSlices[s] says whether slice s is done.
+  std::shared_ptr<const VolumeStack> enhanced;
+  std::vector<std::uint8_t> enhancedSlices;
+  int enhancedCount = 0;
+  double enhanceSeconds = 0.0;  ///< enhancer compute time spent on this update so far
+  bool fullyEnhanced() const { return enhanced && enhancedCount == volume->slices(); }
 };
 
 enum class SessionState { Idle, Running, Paused, Stopping, Finished, Failed };
@@ -95,7 +111,8 @@ class StreamingSession {
   StreamingSession(const StreamingSession&) = delete;
   StreamingSession& operator=(const StreamingSession&) = delete;
 
-  /// Called on the reconstructor thread after each snapshot is published: keep it short.
+  /// Called on the reconstructor (or enhancer) thread after each snapshot version is published:
+  /// keep it short.
   void onSnapshot(std::function<void(std::shared_ptr<const Snapshot>)> callback);
   /// Called with each log line (warnings from the source, centre estimate, errors).
   void onLog(std::function<void(const std::string&)> callback);
@@ -109,6 +126,8 @@ class StreamingSession {
   void pause();                        ///< acquisition and recording go on; no new updates
   void resume();
   void stopAcquisition();  ///< stops the source; pending projections still reconstruct
+  /// Slices the scientist is looking at (indices into the reconstructed slices): enhanced first.
+  void setViewSlices(std::vector<int> slices);
 
   std::shared_ptr<const Snapshot> latest() const;
   SessionState state() const { return m_state; }
@@ -123,6 +142,8 @@ class StreamingSession {
   void acquire();
   void record();
   void reconstruct();
+  void enhance();
+  void publish(std::shared_ptr<const Snapshot> snapshot);
   void log(const std::string& line);
   void fail(const std::string& what);
 
@@ -130,7 +151,7 @@ class StreamingSession {
   StreamOptions m_options;
   std::function<void(std::shared_ptr<const Snapshot>)> m_onSnapshot;
   std::function<void(const std::string&)> m_onLog;
-  std::mutex m_logMutex;
+  std::mutex m_logMutex, m_callbackMutex;
 
   std::atomic<int> m_window, m_iterations;
   std::atomic<bool> m_paused{false}, m_stopRequested{false};
@@ -148,7 +169,10 @@ class StreamingSession {
   mutable std::mutex m_finishedMutex;
   bool m_finished = false;
   SessionSummary m_summary;  ///< guarded by m_finishedMutex
-  std::thread m_acquisition, m_recording, m_reconstruction;
+  std::condition_variable m_snapshotCv;  ///< the enhancer waits on it for a new update
+  bool m_reconstructionDone = false;     ///< guarded by m_snapshotMutex
+  std::vector<int> m_viewSlices;         ///< guarded by m_snapshotMutex
+  std::thread m_acquisition, m_recording, m_reconstruction, m_enhancement;
 };
 
 }  // namespace tomolive

@@ -30,11 +30,9 @@ SirtSolver::SirtSolver(int gridSize, int slices, SirtOptions options)
     : m_options(options), m_x(slices, gridSize), m_update(slices, gridSize) {
   // Row and column weights are the same for every slice: computed on one slice.
   m_mask = VolumeStack(1, gridSize);
-  const double h = 0.5 * (gridSize - 1), radius2 = (h + 0.5) * (h + 0.5);
   for (int r = 0; r < gridSize; ++r)
     for (int c = 0; c < gridSize; ++c) {
-      const double dx = c - h, dy = r - h;
-      m_mask.at(0, r, c) = !m_options.circularMask || dx * dx + dy * dy <= radius2 ? 1.0f : 0.0f;
+      m_mask.at(0, r, c) = !m_options.circularMask || insideFieldOfView(gridSize, r, c) ? 1.0f : 0.0f;
     }
   m_columnWeights = VolumeStack(1, gridSize);
 }

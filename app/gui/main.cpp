@@ -1,0 +1,97 @@
+// tomolive: the beamline console. Argument parsing and wiring only; the GUI is tomolive_ui.
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QTimer>
+
+#include <cstdio>
+
+#include "MainWindow.h"
+#include "VtkView.h"
+
+using tomolive::ui::MainWindow;
+using tomolive::ui::MainWindowOptions;
+
+int main(int argc, char** argv) {
+  tomolive::ui::setDefaultSurfaceFormat();  // before the QApplication: VTK needs GL 3.2 core
+  QApplication app(argc, argv);
+  QApplication::setOrganizationName("TomoLive");
+  QApplication::setApplicationName("tomolive");
+  QApplication::setApplicationVersion(TOMOLIVE_VERSION);
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription(
+      "TomoLive beamline console: live streaming reconstruction with TomoGAN enhancement.\n"
+      "Without options it streams a simulated glass scan (the last settings used, if any).");
+  parser.addHelpOption();
+  parser.addVersionOption();
+  const QCommandLineOption source("source", "sim:glass|shale|shepp-logan, file:PATH or tcp://HOST:PORT.", "uri");
+  const QCommandLineOption rate("rate", "Frames per second of the simulator or replay (0: as fast as possible).", "fps");
+  const QCommandLineOption size("size", "Simulator: detector width N (N² slices).", "N");
+  const QCommandLineOption rows("rows", "Simulator: detector rows (slices).", "rows");
+  const QCommandLineOption projections("projections", "Simulator: projections in the scan.", "count");
+  const QCommandLineOption window("window", "W: projections per update.", "W");
+  const QCommandLineOption iterations("iterations", "I: SIRT iterations per update.", "I");
+  const QCommandLineOption record("record", "Record file (default: a new file per session in the data folder).", "path");
+  const QCommandLineOption model("model", "TomoGAN weights file, or 'none' (default: the shipped model).", "path");
+  const QCommandLineOption noStart("no-start", "Open the window without starting a session.");
+  const QCommandLineOption fresh("fresh", "Ignore the saved settings (window layout, last source).");
+  const QCommandLineOption screenshot("screenshot", "Save a screenshot of the window after --after-updates updates, then quit.", "png");
+  const QCommandLineOption afterUpdates("after-updates", "Updates to wait for before --screenshot (default 10).", "count", "10");
+  for (const auto& o : {source, rate, size, rows, projections, window, iterations, record, model,
+                        noStart, fresh, screenshot, afterUpdates})
+    parser.addOption(o);
+  parser.process(app);
+
+  auto integer = [&parser](const QCommandLineOption& option) {
+    bool ok = false;
+    const int value = parser.value(option).toInt(&ok);
+    if (!ok) {
+      std::fprintf(stderr, "tomolive: --%s '%s' is not an integer\n",
+                   qPrintable(option.names().first()), qPrintable(parser.value(option)));
+      std::exit(2);
+    }
+    return value;
+  };
+  MainWindowOptions options;
+  options.restoreSettings = !parser.isSet(fresh);
+  options.modelPath = parser.value(model);
+  options.recordPath = parser.value(record);
+  if (parser.isSet(window)) options.window = integer(window);
+  if (parser.isSet(iterations)) options.iterations = integer(iterations);
+  if (parser.isSet(source) || parser.isSet(rate) || parser.isSet(size) || parser.isSet(rows) ||
+      parser.isSet(projections)) {
+    tomolive::SourceSpec spec;
+    spec.uri = parser.value(source).isEmpty() ? "sim:glass" : parser.value(source).toStdString();
+    spec.framesPerSecond = parser.isSet(rate) ? parser.value(rate).toDouble() : 100.0;
+    if (parser.isSet(size)) spec.size = integer(size);
+    if (parser.isSet(rows)) spec.rows = integer(rows);
+    spec.projections = parser.isSet(projections) ? integer(projections) : 1024;
+    options.source = spec;
+  }
+
+  MainWindow mainWindow(options);
+  mainWindow.show();
+  if (!parser.isSet(noStart)) QTimer::singleShot(0, &mainWindow, &MainWindow::startSession);
+
+  if (parser.isSet(screenshot)) {
+    const QString path = parser.value(screenshot);
+    const int wanted = integer(afterUpdates);
+    auto* poll = new QTimer(&mainWindow);
+    QObject::connect(poll, &QTimer::timeout, &mainWindow, [&mainWindow, poll, path, wanted] {
+      const auto shown = mainWindow.displayedSnapshot();
+      const bool finished = !mainWindow.controller()->isActive() &&
+                            mainWindow.controller()->phase() != tomolive::ui::SessionController::Phase::Idle;
+      if ((!shown || shown->metrics.update < wanted) && !finished) return;
+      poll->stop();
+      // Let the views' coalesced renders land before grabbing.
+      QTimer::singleShot(400, &mainWindow, [&mainWindow, path] {
+        const bool saved = mainWindow.screenshot().save(path, "PNG");
+        std::fprintf(saved ? stdout : stderr, "tomolive: %s %s\n",
+                     saved ? "screenshot saved to" : "cannot write", qPrintable(path));
+        QApplication::exit(saved ? 0 : 1);
+      });
+    });
+    poll->start(100);
+  }
+  return QApplication::exec();
+}

@@ -1,0 +1,450 @@
+// GUI tests of the beamline console (tomolive_ui), run under `xvfb-run -a` (ctest label gui).
+// Views are checked by reading back what VTK rendered (QOpenGLWidget::grabFramebuffer), never by
+// trusting a flag. Without an X display QApplication aborts: the suite fails, it does not skip.
+#include <QApplication>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QWheelEvent>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <thread>
+
+#include "MainWindow.h"
+#include "RateCharts.h"
+#include "SliceImages.h"
+#include "SliceView.h"
+#include "SteeringPanel.h"
+#include "VtkView.h"
+#include "io/DataExchange.h"
+#include "sim/Phantom.h"
+
+using namespace tomolive;
+using namespace tomolive::ui;
+
+namespace {
+
+/// Luminance spread and distinct grey levels: a blank or uniform framebuffer has neither.
+bool showsAnImage(const QImage& image) {
+  if (image.isNull()) return false;
+  double sum = 0, sum2 = 0;
+  QSet<int> levels;
+  const int step = std::max(1, image.width() / 128);
+  int n = 0;
+  for (int y = 0; y < image.height(); y += step)
+    for (int x = 0; x < image.width(); x += step) {
+      const int g = qGray(image.pixel(x, y));
+      sum += g, sum2 += double(g) * g, ++n;
+      levels.insert(g);
+    }
+  const double mean = sum / n;
+  return levels.size() >= 16 && std::sqrt(std::max(0.0, sum2 / n - mean * mean)) > 10.0;
+}
+
+double meanAbsDifference(const QImage& a, const QImage& b) {
+  if (a.size() != b.size()) return 1e9;
+  double total = 0;
+  for (int y = 0; y < a.height(); ++y)
+    for (int x = 0; x < a.width(); ++x) {
+      const QRgb p = a.pixel(x, y), q = b.pixel(x, y);
+      total += std::abs(qRed(p) - qRed(q)) + std::abs(qGreen(p) - qGreen(q)) +
+               std::abs(qBlue(p) - qBlue(q));
+    }
+  return total / (3.0 * a.width() * a.height());
+}
+
+std::shared_ptr<const Snapshot> phantomSnapshot(int update, int size = 64, int slices = 4,
+                                                PhantomKind kind = PhantomKind::SheppLogan) {
+  auto s = std::make_shared<Snapshot>();
+  s->metrics.update = update;
+  s->metrics.window = 16;
+  s->metrics.iterations = 1;
+  s->metrics.elapsedSeconds = 0.1 * update;
+  s->metrics.refreshSeconds = 0.05;
+  s->metrics.received = s->metrics.consumed = 16 * update;
+  s->volume = std::make_shared<const VolumeStack>(makePhantom(kind, size, slices, 0));
+  return s;
+}
+
+MainWindowOptions simulatorOptions(const QString& record, double rate = 100.0,
+                                   int projections = 600) {
+  MainWindowOptions o;
+  SourceSpec spec;
+  spec.uri = "sim:glass";
+  spec.size = 96;
+  spec.rows = 8;
+  spec.projections = projections;
+  spec.framesPerSecond = rate;
+  o.source = spec;
+  o.window = 16;
+  o.iterations = 1;
+  o.recordPath = record;
+  o.modelPath = "none";
+  o.restoreSettings = false;
+  return o;
+}
+
+bool waitForPhase(const SessionController* c, SessionController::Phase phase, int ms) {
+  QElapsedTimer t;
+  t.start();
+  while (c->phase() != phase && t.elapsed() < ms) QTest::qWait(20);
+  return c->phase() == phase;
+}
+
+void sendWheel(QWidget* w, int delta, Qt::KeyboardModifiers modifiers = Qt::NoModifier) {
+  const QPointF pos(w->width() / 2.0, w->height() / 2.0);
+  QWheelEvent event(pos, w->mapToGlobal(pos), QPoint(), QPoint(0, delta), Qt::NoButton,
+                    modifiers, Qt::NoScrollPhase, false);
+  QApplication::sendEvent(w, &event);
+}
+
+void sendDrag(QWidget* w, Qt::MouseButton button, QPointF from, QPointF to) {
+  QMouseEvent press(QEvent::MouseButtonPress, from, w->mapToGlobal(from), button, button,
+                    Qt::NoModifier);
+  QApplication::sendEvent(w, &press);
+  QMouseEvent move(QEvent::MouseMove, to, w->mapToGlobal(to), Qt::NoButton, button,
+                   Qt::NoModifier);
+  QApplication::sendEvent(w, &move);
+  QMouseEvent release(QEvent::MouseButtonRelease, to, w->mapToGlobal(to), button, Qt::NoButton,
+                      Qt::NoModifier);
+  QApplication::sendEvent(w, &release);
+}
+
+}  // namespace
+
+class TestGui : public QObject {
+  Q_OBJECT
+
+ private:
+  QTemporaryDir m_dir;
+  QString path(const QString& name) const { return m_dir.filePath(name); }
+
+ private slots:
+  void initTestCase() { QVERIFY(m_dir.isValid()); }
+
+  void startOnSimulatorShowsImagesInBothViews() {
+    MainWindow w(simulatorOptions(path("start.h5")));
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.startSession();
+    QTRY_VERIFY_WITH_TIMEOUT(w.displayedUpdates() >= 3, 30000);
+    QTest::qWait(200);  // the coalesced render of the latest update
+    QVERIFY2(showsAnImage(w.beforeView()->grabFramebuffer()), "before view shows no image");
+    QVERIFY2(showsAnImage(w.afterView()->grabFramebuffer()), "after view shows no image");
+    QVERIFY2(showsAnImage(w.cutView()->grabFramebuffer()), "cut view shows no image");
+    QVERIFY2(w.afterCaption().contains("no enhancer"), qPrintable(w.afterCaption()));
+    QVERIFY(w.charts()->updates() >= 3);
+    w.stopAcquisition();
+    QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Finished, 30000));
+  }
+
+  void steeringWindowAndIterationsReachTheEngine() {
+    MainWindow w(simulatorOptions(path("steer.h5"), 150.0, 1500));
+    w.show();
+    w.startSession();
+    QTRY_VERIFY_WITH_TIMEOUT(w.displayedUpdates() >= 1, 30000);
+    auto* window = w.findChild<QSpinBox*>("window");
+    auto* iterations = w.findChild<QSpinBox*>("iterations");
+    QVERIFY(window && iterations);
+    window->setValue(8);
+    iterations->setValue(3);
+    QTRY_VERIFY_WITH_TIMEOUT(w.displayedSnapshot()->metrics.window == 8 &&
+                                 w.displayedSnapshot()->metrics.iterations == 3,
+                             30000);
+    const QString applied = w.findChild<QLabel*>("appliedLabel")->text();
+    QVERIFY2(applied.contains("W 8") && applied.contains("I 3"), qPrintable(applied));
+    w.stopAcquisition();
+    QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Finished, 30000));
+  }
+
+  void stopAcquisitionFinalisesTheRecordAndStaysResponsive() {
+    const QString record = path("stop.h5");
+    MainWindow w(simulatorOptions(record, 60.0, 3000));
+    w.show();
+    w.startSession();
+    QTRY_VERIFY_WITH_TIMEOUT(w.displayedUpdates() >= 2, 30000);
+    // The GUI thread's longest stall while the session winds down.
+    QElapsedTimer sinceTick;
+    sinceTick.start();
+    qint64 longestGap = 0;
+    QTimer probe;
+    connect(&probe, &QTimer::timeout, this, [&] {
+      longestGap = std::max(longestGap, sinceTick.restart());
+    });
+    probe.start(10);
+    QTest::mouseClick(w.findChild<QPushButton*>("stopButton"), Qt::LeftButton);
+    QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Finished, 30000));
+    probe.stop();
+    QVERIFY2(longestGap < 500, qPrintable(QString("GUI stalled %1 ms").arg(longestGap)));
+    const SessionSummary s = w.controller()->summary();
+    QVERIFY(s.stoppedEarly);
+    QVERIFY(s.projectionsReceived < 3000);
+    QCOMPARE(s.framesRecorded, s.framesReceived);
+    const RawScan scan = readDataExchange(record.toStdString());
+    QCOMPARE(std::int64_t(scan.projections), s.projectionsReceived);
+    QVERIFY2(showsAnImage(w.beforeView()->grabFramebuffer()), "last reconstruction not kept");
+    QVERIFY(w.findChild<QPushButton*>("startButton")->isEnabled());
+  }
+
+  void viewsAreLinkedInZoomPanSliceAndWindowLevel() {
+    MainWindow w(simulatorOptions(path("unused.h5")));
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.showSnapshot(phantomSnapshot(1, 64, 6));
+    SliceView* before = w.beforeView();
+    SliceView* after = w.afterView();
+    sendWheel(before, 240);
+    QVERIFY(before->zoom() > 1.3);
+    QCOMPARE(after->zoom(), before->zoom());
+    QCOMPARE(after->parallelScale(), before->parallelScale());
+    sendDrag(after, Qt::RightButton, {100, 100}, {140, 80});
+    QVERIFY(after->pan() != QPointF());
+    QCOMPARE(before->pan(), after->pan());
+    sendDrag(before, Qt::LeftButton, {100, 100}, {160, 100});
+    QCOMPARE(after->window(), before->window());
+    QVERIFY(!w.findChild<QCheckBox*>("autoWindowLevel")->isChecked());
+
+    w.setSlice(0);
+    QTest::qWait(100);
+    const QImage beforeAt0 = before->grabFramebuffer(), afterAt0 = after->grabFramebuffer();
+    sendWheel(after, 120, Qt::ShiftModifier);
+    sendWheel(after, 120, Qt::ShiftModifier);
+    QCOMPARE(w.slice(), 2);
+    QCOMPARE(w.findChild<QSlider*>("sliceSlider")->value(), 2);
+    QVERIFY(meanAbsDifference(beforeAt0, before->grabFramebuffer()) > 0.5);
+    QVERIFY(meanAbsDifference(afterAt0, after->grabFramebuffer()) > 0.5);
+    QVERIFY(meanAbsDifference(before->grabFramebuffer(), after->grabFramebuffer()) < 0.01);
+  }
+
+  // VTK-style image regression: a fixed slice rendered at a fixed size against a baseline PNG.
+  // Regenerate with TOMOLIVE_UPDATE_BASELINES=1 (docs/gui.md) after an intended visual change.
+  void sliceViewMatchesItsBaseline() {
+    SliceView view;
+    view.resize(256, 256);
+    view.setMaxFramesPerSecond(60);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    const VolumeStack phantom = makePhantom(PhantomKind::SheppLogan, 128, 1, 0);
+    const FloatImage slice = sliceImage(phantom, 0);
+    view.setImage(slice);
+    const auto [lo, hi] = robustRange(slice.pixels);
+    view.setWindowLevel(hi - lo, 0.5 * (lo + hi));
+    view.setColormap(Colormap::Viridis);
+    const QImage rendered = view.grabFramebuffer().convertToFormat(QImage::Format_RGB32);
+    QCOMPARE(rendered.size(), QSize(256, 256));
+    const QString baseline = QStringLiteral(TOMOLIVE_BASELINE_DIR) + "/slice_view.png";
+    if (qEnvironmentVariableIntValue("TOMOLIVE_UPDATE_BASELINES") == 1) {
+      QVERIFY(rendered.save(baseline));
+      qWarning("baseline written: %s", qPrintable(baseline));
+    }
+    const QImage expected(baseline);
+    QVERIFY2(!expected.isNull(), qPrintable(baseline + " missing: run with TOMOLIVE_UPDATE_BASELINES=1"));
+    const double diff = meanAbsDifference(rendered, expected.convertToFormat(QImage::Format_RGB32));
+    if (diff > 2.0) rendered.save(path("slice_view_actual.png"));
+    QVERIFY2(diff <= 2.0, qPrintable(QString("mean abs difference %1 > 2.0 (see %2)")
+                                          .arg(diff)
+                                          .arg(path("slice_view_actual.png"))));
+  }
+
+  void badInputGivesAMessageNotACrash_data() {
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<QString>("where");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("missing file") << 1 << "/nonexistent/scan.h5" << "/nonexistent/scan.h5";
+    QTest::newRow("non-HDF5 file") << 1 << "@text" << "not-hdf5.h5";
+    QTest::newRow("malformed address") << 2 << "tcp://nohost" << "tcp://nohost";
+  }
+
+  void badInputGivesAMessageNotACrash() {
+    QFETCH(int, kind);
+    QFETCH(QString, where);
+    QFETCH(QString, expected);
+    if (where == "@text") {
+      where = path("not-hdf5.h5");
+      QFile f(where);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write("this is not an HDF5 file\n");
+    }
+    const QString record = path("bad-" + QString::number(kind) + ".h5");
+    MainWindow w(simulatorOptions(record));
+    w.show();
+    w.findChild<QComboBox*>("sourceKind")->setCurrentIndex(kind);
+    w.findChild<QLineEdit*>(kind == 1 ? "filePath" : "address")->setText(where);
+    w.startSession();
+    QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Failed, 10000));
+    QVERIFY2(w.currentMessage().contains(expected), qPrintable(w.currentMessage()));
+    QVERIFY(!QFile::exists(record));
+    QVERIFY(w.findChild<QPushButton*>("startButton")->isEnabled());
+  }
+
+  void unreachableDetectorIsReportedAndStoppable() {
+    MainWindow w(simulatorOptions(path("net.h5")));
+    w.show();
+    w.controller()->setNoFramesTimeout(1000);
+    w.findChild<QComboBox*>("sourceKind")->setCurrentIndex(2);
+    w.findChild<QLineEdit*>("address")->setText("tcp://127.0.0.1:9");
+    w.startSession();
+    QTRY_VERIFY_WITH_TIMEOUT(w.currentMessage().contains("No frames"), 10000);
+    QVERIFY(w.currentMessage().contains("tcp://127.0.0.1:9"));
+    w.stopAcquisition();
+    QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Finished, 20000));
+  }
+
+  void zeroWindowIsRefusedAndNothingRecordedIsLost() {
+    const QString record = path("w0.h5");
+    MainWindow w(simulatorOptions(record, 100.0, 2000));
+    w.show();
+    auto* window = w.findChild<QSpinBox*>("window");
+    window->setValue(0);  // before the start: the session refuses to start
+    w.startSession();
+    QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Failed, 10000));
+    QVERIFY2(w.currentMessage().contains("W = 0"), qPrintable(w.currentMessage()));
+    QVERIFY(!QFile::exists(record));
+
+    window->setValue(16);
+    w.startSession();
+    QTRY_VERIFY_WITH_TIMEOUT(w.displayedUpdates() >= 1, 30000);
+    window->setValue(0);  // while running: refused, the session goes on
+    QVERIFY2(w.currentMessage().contains("W = 0"), qPrintable(w.currentMessage()));
+    const int shown = w.displayedUpdates();
+    QTRY_VERIFY_WITH_TIMEOUT(w.displayedUpdates() > shown + 1, 30000);
+    QCOMPARE(w.displayedSnapshot()->metrics.window, 16);
+    w.stopAcquisition();
+    QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Finished, 30000));
+    const SessionSummary s = w.controller()->summary();
+    QCOMPARE(s.framesRecorded, s.framesReceived);
+    QCOMPARE(std::int64_t(readDataExchange(record.toStdString()).projections),
+             s.projectionsReceived);
+  }
+
+  void existingRecordFileIsNeverOverwritten() {
+    const QString record = path("precious.h5");
+    {
+      QFile f(record);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write("earlier data\n");
+    }
+    MainWindow w(simulatorOptions(record));
+    w.show();
+    w.startSession();
+    QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Failed, 10000));
+    QVERIFY2(w.currentMessage().contains(record), qPrintable(w.currentMessage()));
+    QFile f(record);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), QByteArray("earlier data\n"));
+  }
+
+  // ≥ 10 snapshots/s from an engine thread for 3 s: one queued delivery at most, renders capped
+  // by the views' frame rate, every update's metrics charted, the newest one shown.
+  void throughputKeepsTheEventQueueBounded() {
+    MainWindow w(simulatorOptions(path("unused2.h5")));
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    constexpr double kFps = 20.0;
+    for (SliceView* v : {w.beforeView(), w.afterView(), w.cutView()}) v->setMaxFramesPerSecond(kFps);
+    const int rendersBefore = w.beforeView()->renderCount();
+    SessionController* c = w.controller();
+    constexpr int kRate = 50, kSeconds = 3, kCount = kRate * kSeconds;
+    std::vector<std::shared_ptr<const Snapshot>> snapshots;
+    for (int i = 1; i <= kCount; ++i)
+      snapshots.push_back(phantomSnapshot(i, 128, 4, i % 2 ? PhantomKind::Glass : PhantomKind::Shale));
+    std::atomic<bool> done{false};
+    std::thread engine([&] {
+      const auto start = std::chrono::steady_clock::now();
+      for (int i = 0; i < kCount; ++i) {
+        std::this_thread::sleep_until(start + std::chrono::milliseconds(1000 * i / kRate));
+        c->acceptSnapshot(snapshots[std::size_t(i)]);
+      }
+      done = true;
+    });
+    QElapsedTimer clock, sinceTick;
+    clock.start();
+    sinceTick.start();
+    int maxBacklog = 0;
+    qint64 longestGap = 0;
+    while (!done || clock.elapsed() < 1000 * kSeconds) {
+      QTest::qWait(5);
+      longestGap = std::max(longestGap, sinceTick.restart());
+      maxBacklog = std::max(maxBacklog, c->postedDeliveries() - c->deliveries());
+    }
+    engine.join();
+    const double seconds = clock.elapsed() / 1000.0;
+    QTest::qWait(300);
+    QVERIFY2(maxBacklog <= 1, qPrintable(QString("backlog %1").arg(maxBacklog)));
+    QVERIFY2(longestGap < 250, qPrintable(QString("event loop stalled %1 ms").arg(longestGap)));
+    const int renders = w.beforeView()->renderCount() - rendersBefore;
+    QVERIFY2(renders <= kFps * (seconds + 0.3) + 1,
+             qPrintable(QString("%1 renders in %2 s").arg(renders).arg(seconds)));
+    QVERIFY(renders >= 10);
+    QCOMPARE(w.displayedSnapshot()->metrics.update, kCount);
+    QCOMPARE(w.charts()->updates(), kCount);
+    QVERIFY(c->deliveries() <= kCount);
+  }
+
+  void exportsThePairAsPngAndTheReconstructionAsHdf5() {
+    MainWindow w(simulatorOptions(path("unused3.h5")));
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(!w.exportReconstructionHdf5(path("nothing.h5")));
+    QVERIFY(w.currentMessage().contains("Nothing to export"));
+    const auto snapshot = phantomSnapshot(7, 64, 4);
+    w.showSnapshot(snapshot);
+    QVERIFY(w.exportPairPng(path("pair.png")));
+    const QImage pair(path("pair.png"));
+    QVERIFY(pair.width() >= 2 * w.beforeView()->width());
+    QVERIFY(showsAnImage(pair.copy(0, 28, w.beforeView()->width(), w.beforeView()->height())));
+    QVERIFY(w.exportReconstructionHdf5(path("recon.h5")));
+    const Reconstruction r = readReconstruction(path("recon.h5").toStdString());
+    QCOMPARE(r.slices, 4);
+    QCOMPARE(r.size, 64);
+    QCOMPARE(r.volume, snapshot->volume->toSliceMajor());
+  }
+
+  void settingsPersistBetweenRuns() {
+    {
+      MainWindowOptions o = simulatorOptions(path("unused4.h5"));
+      o.restoreSettings = true;
+      MainWindow w(o);
+      w.show();
+      w.findChild<QComboBox*>("colormap")->setCurrentText("viridis");
+      w.findChild<QSpinBox*>("window")->setValue(48);
+      w.findChild<QComboBox*>("phantom")->setCurrentText("shale");
+      w.close();
+    }
+    MainWindowOptions o;
+    o.modelPath = "none";
+    MainWindow w(o);
+    QCOMPARE(w.findChild<QComboBox*>("colormap")->currentText(), QString("viridis"));
+    QCOMPARE(w.findChild<QSpinBox*>("window")->value(), 48);
+    QCOMPARE(QString::fromStdString(w.steeringPanel()->sourceSpec().uri), QString("sim:shale"));
+  }
+};
+
+int main(int argc, char** argv) {
+  // Settings and default record files of the tests stay in a throw-away folder.
+  QTemporaryDir home;
+  qputenv("XDG_CONFIG_HOME", home.filePath("config").toUtf8());
+  qputenv("XDG_DATA_HOME", home.filePath("data").toUtf8());
+  setDefaultSurfaceFormat();
+  QApplication app(argc, argv);  // aborts without a display: the test fails, never skips
+  QApplication::setOrganizationName("TomoLive-tests");
+  QApplication::setApplicationName("test_gui");
+  if (QGuiApplication::platformName() != "xcb") {
+    std::fprintf(stderr, "test_gui: needs an X display (run under xvfb-run -a), got platform %s\n",
+                 qPrintable(QGuiApplication::platformName()));
+    return 1;
+  }
+  TestGui test;
+  return QTest::qExec(&test, argc, argv);
+}
+
+#include "test_gui.moc"

@@ -1,0 +1,348 @@
+// TomoGAN inference (oneDNN): parity with the PyTorch reference, tiling, borders, normalisation,
+// and the errors bad weight files and bad calls raise.
+//
+// Data: the shipped model resources/models/tomogan.h5 and its golden file tomogan_golden.h5,
+// both written by resources/models/training/export.py (golden: `input` (3, H, W) and `output`
+// (H, W) float32 in reconstruction units, the PyTorch float64 forward pass). The environment
+// variable TOMOLIVE_TOMOGAN_TEST_DIR points the suite at another folder holding such a pair.
+// Tolerances, relative to the golden output's range (max − min): f32 1e-4, bf16 2e-2 (bf16
+// keeps 8 mantissa bits; the error is also reported as SSIM of bf16 against f32), tiled
+// against untiled 1e-5.
+#include <QTest>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "io/Hdf5Handles.h"
+#include "metrics/ImageMetrics.h"
+#include "nn/TomoGanDenoiser.h"
+#include "nn/TomoGanModel.h"
+
+using namespace tomolive;
+
+namespace {
+
+constexpr double kF32Tolerance = 1e-4;
+constexpr double kBf16Tolerance = 2e-2;
+constexpr double kTilingTolerance = 1e-5;
+
+std::string modelDir() {
+  if (const char* dir = std::getenv("TOMOLIVE_TOMOGAN_TEST_DIR")) return dir;
+  return TOMOLIVE_RESOURCES_DIR "/models";
+}
+std::string modelPath() { return modelDir() + "/tomogan.h5"; }
+std::string goldenPath() { return modelDir() + "/tomogan_golden.h5"; }
+
+struct Golden {
+  std::vector<float> input, output;
+  int height = 0, width = 0;
+};
+
+std::vector<float> readDataset(hid_t file, const char* name, std::vector<hsize_t>& dims) {
+  const Hdf5Dataset dataset(H5Dopen2(file, name, H5P_DEFAULT));
+  if (!dataset) throw std::runtime_error(goldenPath() + ": " + name + ": missing");
+  const Hdf5Dataspace space(H5Dget_space(dataset.get()));
+  dims.assign(H5Sget_simple_extent_ndims(space.get()), 0);
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  std::vector<float> values(H5Sget_simple_extent_npoints(space.get()));
+  H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+  return values;
+}
+
+Golden readGolden() {
+  const Hdf5File file(H5Fopen(goldenPath().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (!file) throw std::runtime_error(goldenPath() + ": cannot open");
+  Golden g;
+  std::vector<hsize_t> inDims, outDims;
+  g.input = readDataset(file.get(), "input", inDims);
+  g.output = readDataset(file.get(), "output", outDims);
+  if (inDims.size() != 3 || outDims.size() != 2 || inDims[1] != outDims[0] ||
+      inDims[2] != outDims[1]) {
+    throw std::runtime_error(goldenPath() + ": input/output shapes do not match");
+  }
+  g.height = int(outDims[0]);
+  g.width = int(outDims[1]);
+  return g;
+}
+
+double range(const std::vector<float>& v) {
+  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+  return double(*hi) - double(*lo);
+}
+
+double maxAbsDifference(const std::vector<float>& a, const std::vector<float>& b) {
+  double worst = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    worst = std::max(worst, std::fabs(double(a[i]) - b[i]));
+  return worst;
+}
+
+std::vector<float> randomSlices(int depth, int height, int width, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> value(0.0f, 0.08f);
+  std::vector<float> v(std::size_t(depth) * height * width);
+  for (float& x : v) x = value(rng);
+  return v;
+}
+
+TomoGanOptions options(TomoGanPrecision precision, int tileSize = 1024) {
+  TomoGanOptions o;
+  o.precision = precision;
+  o.tileSize = tileSize;
+  return o;
+}
+
+// A writable copy of the shipped model, to break in one place.
+class ModelCopy {
+ public:
+  explicit ModelCopy(const std::string& name)
+      : path_(
+            (std::filesystem::temp_directory_path() / ("test_tomogan_" + name + ".h5")).string()) {
+    std::filesystem::copy_file(modelPath(), path_,
+                               std::filesystem::copy_options::overwrite_existing);
+    file_ = Hdf5File(H5Fopen(path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+  }
+  ~ModelCopy() { std::filesystem::remove(path_); }
+  ModelCopy(const ModelCopy&) = delete;
+  ModelCopy& operator=(const ModelCopy&) = delete;
+
+  hid_t file() const { return file_.get(); }
+  const std::string& path() const { return path_; }
+  /// Flushes and closes the file so that the model can be loaded.
+  const std::string& done() {
+    if (!file_.close()) throw std::runtime_error(path_ + ": closing the modified copy failed");
+    return path_;
+  }
+
+  void setDouble(const char* attribute, double value) {
+    const Hdf5Attribute a(H5Aopen(file_.get(), attribute, H5P_DEFAULT));
+    QVERIFY(a.valid());
+    QVERIFY(H5Awrite(a.get(), H5T_NATIVE_DOUBLE, &value) >= 0);
+  }
+
+ private:
+  std::string path_;
+  Hdf5File file_;
+};
+
+// Loading `path` must fail with a message naming the file, `dataset` and `problem`.
+void expectRejected(const std::string& path, const std::string& dataset,
+                    const std::string& problem) {
+  try {
+    TomoGanModel::load(path);
+    QFAIL(("loaded a bad model: " + path).c_str());
+  } catch (const TomoGanModelError& e) {
+    const std::string message = e.what();
+    qInfo("rejected: %s", e.what());
+    QVERIFY2(message.find(path) != std::string::npos, message.c_str());
+    QVERIFY2(message.find(dataset) != std::string::npos, message.c_str());
+    QVERIFY2(message.find(problem) != std::string::npos, message.c_str());
+  }
+}
+
+}  // namespace
+
+class TestTomoGan : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase() {
+    if (!std::filesystem::exists(modelPath()) || !std::filesystem::exists(goldenPath())) {
+      QSKIP(("no model/golden pair in " + modelDir() +
+             ": run resources/models/training/export.py (see resources/models/README.md)")
+                .c_str());
+    }
+  }
+
+  void architectureCounts() {
+    QCOMPARE(tomoGanMultiplyAddsPerPixel(3), 92712.0);
+    const TomoGanModel model = TomoGanModel::load(modelPath());
+    QCOMPARE(model.layers().size(), std::size_t(16));
+    std::size_t parameters = 0;
+    for (const TomoGanLayer& layer : model.layers()) {
+      parameters += layer.weight.size() + layer.bias.size();
+    }
+    qInfo("%s: depth %d, %zu parameters, offset %g, scale %g, recipe %s", modelPath().c_str(),
+          model.depth(), parameters, model.inputOffset(), model.inputScale(),
+          model.recipeHash().c_str());
+    QCOMPARE(parameters, std::size_t(694913));
+  }
+
+  void parityF32() {
+    const Golden g = readGolden();
+    TomoGanDenoiser denoiser(TomoGanModel::load(modelPath()), options(TomoGanPrecision::f32));
+    const std::vector<float> out = denoiser.enhance(g.input, g.height, g.width);
+    const double error = maxAbsDifference(out, g.output) / range(g.output);
+    qInfo("%s vs PyTorch: max |error| = %.3g of the output range", denoiser.name().c_str(), error);
+    QVERIFY2(error <= kF32Tolerance, std::to_string(error).c_str());
+  }
+
+  void parityBf16() {
+    if (!TomoGanDenoiser::cpuSupportsBf16()) QSKIP("this CPU has no AVX-512 BF16");
+    const Golden g = readGolden();
+    const TomoGanModel model = TomoGanModel::load(modelPath());
+    TomoGanDenoiser f32(model, options(TomoGanPrecision::f32));
+    TomoGanDenoiser bf16(model, options(TomoGanPrecision::bf16));
+    const std::vector<float> reference = f32.enhance(g.input, g.height, g.width);
+    const std::vector<float> out = bf16.enhance(g.input, g.height, g.width);
+    const double error = maxAbsDifference(out, g.output) / range(g.output);
+    const double similarity = ssim(out, reference, g.width, g.height, range(reference));
+    qInfo("%s vs PyTorch: max |error| = %.3g of the output range; SSIM(bf16, f32) = %.5f",
+          bf16.name().c_str(), error, similarity);
+    QVERIFY2(error <= kBf16Tolerance, std::to_string(error).c_str());
+    QVERIFY2(similarity >= 0.99, std::to_string(similarity).c_str());
+  }
+
+  void tiledEqualsUntiled() {
+    // 128 is the smallest tile the default halo (56) allows: 2 · 56 + 16.
+    const int height = 200, width = 264, depth = 3;
+    const std::vector<float> in = randomSlices(depth, height, width, 3);
+    const TomoGanModel model = TomoGanModel::load(modelPath());
+    TomoGanDenoiser whole(model, options(TomoGanPrecision::f32, 1024));
+    TomoGanDenoiser tiled(model, options(TomoGanPrecision::f32, 128));
+    const TomoGanTiling t = tiled.tiling(height, width);
+    QVERIFY(t.tilesY * t.tilesX > 1);
+    QCOMPARE(whole.tiling(height, width).tilesY * whole.tiling(height, width).tilesX, 1);
+    const std::vector<float> a = whole.enhance(in, height, width);
+    const std::vector<float> b = tiled.enhance(in, height, width);
+    const double error = maxAbsDifference(a, b) / range(a);
+    qInfo("%d x %d tiles of %d x %d: max |tiled - untiled| = %.3g of the range", t.tilesY, t.tilesX,
+          t.tileHeight, t.tileWidth, error);
+    QVERIFY2(error <= kTilingTolerance, std::to_string(error).c_str());
+  }
+
+  void receptiveRadius() {
+    // One changed input pixel changes outputs at most kTomoGanReceptiveRadius away (per axis):
+    // the property the halo relies on.
+    const int n = 256, depth = 3, centre = 128;
+    std::vector<float> in = randomSlices(depth, n, n, 5);
+    TomoGanDenoiser denoiser(TomoGanModel::load(modelPath()), options(TomoGanPrecision::f32));
+    const std::vector<float> before = denoiser.enhance(in, n, n);
+    in[std::size_t(depth / 2) * n * n + std::size_t(centre) * n + centre] += 0.5f;
+    const std::vector<float> after = denoiser.enhance(in, n, n);
+    int reach = 0;
+    for (int y = 0; y < n; ++y) {
+      for (int x = 0; x < n; ++x) {
+        if (before[std::size_t(y) * n + x] != after[std::size_t(y) * n + x]) {
+          reach = std::max({reach, std::abs(y - centre), std::abs(x - centre)});
+        }
+      }
+    }
+    qInfo("a changed pixel reaches %d pixels (bound %d)", reach, kTomoGanReceptiveRadius);
+    QVERIFY(reach <= kTomoGanReceptiveRadius);
+    QVERIFY(reach > 0);
+  }
+
+  void bordersAreZeroPadding() {
+    // Sizes that are not multiples of 8: the network on the image zero-padded to 40 × 56.
+    const int height = 37, width = 53, depth = 3, ph = 40, pw = 56;
+    const std::vector<float> in = randomSlices(depth, height, width, 11);
+    std::vector<float> padded(std::size_t(depth) * ph * pw, 0.0f);
+    for (int c = 0; c < depth; ++c) {
+      for (int y = 0; y < height; ++y) {
+        std::copy_n(in.begin() + (std::size_t(c) * height + y) * width, width,
+                    padded.begin() + (std::size_t(c) * ph + y) * pw);
+      }
+    }
+    TomoGanDenoiser denoiser(TomoGanModel::load(modelPath()), options(TomoGanPrecision::f32));
+    const std::vector<float> out = denoiser.enhance(in, height, width);
+    const std::vector<float> whole = denoiser.enhance(padded, ph, pw);
+    QCOMPARE(out.size(), std::size_t(height) * width);
+    double worst = 0.0;
+    for (int y = 0; y < height; ++y) {
+      for (int x = 0; x < width; ++x) {
+        worst = std::max(worst, std::fabs(double(out[std::size_t(y) * width + x]) -
+                                          whole[std::size_t(y) * pw + x]));
+      }
+    }
+    QCOMPARE(worst, 0.0);
+    const std::vector<float> tiny = denoiser.enhance(randomSlices(depth, 1, 1, 2), 1, 1);
+    QVERIFY(tiny.size() == 1 && std::isfinite(tiny[0]));
+  }
+
+  void normalisationIsApplied() {
+    // A model whose normalisation differs by (o, s) equals the original on transformed input.
+    const Golden g = readGolden();
+    const TomoGanModel base = TomoGanModel::load(modelPath());
+    const double o = base.inputOffset() + 0.01, s = base.inputScale() * 3.0;
+    ModelCopy copy("normalisation");
+    copy.setDouble("input_offset", o);
+    copy.setDouble("input_scale", s);
+    TomoGanDenoiser modified(TomoGanModel::load(copy.done()), options(TomoGanPrecision::f32));
+    TomoGanDenoiser original(base, options(TomoGanPrecision::f32));
+    std::vector<float> z(g.input.size());
+    for (std::size_t i = 0; i < z.size(); ++i) {
+      z[i] = float((g.input[i] - o) * s / base.inputScale() + base.inputOffset());
+    }
+    const std::vector<float> a = modified.enhance(g.input, g.height, g.width);
+    std::vector<float> b = original.enhance(z, g.height, g.width);
+    for (float& v : b) v = float((v - base.inputOffset()) * base.inputScale() / s + o);
+    const double error = maxAbsDifference(a, b) / range(b);
+    QVERIFY2(error <= kF32Tolerance, std::to_string(error).c_str());
+  }
+
+  void badModelsAreRejected() {
+    {
+      ModelCopy copy("missing_layer");
+      QVERIFY(H5Ldelete(copy.file(), "/conv7", H5P_DEFAULT) >= 0);
+      expectRejected(copy.done(), "/conv7", "missing");
+    }
+    {
+      ModelCopy copy("wrong_shape");
+      QVERIFY(H5Ldelete(copy.file(), "/conv3/weight", H5P_DEFAULT) >= 0);
+      const hsize_t dims[4] = {64, 16, 3, 3};
+      const Hdf5Dataspace space(H5Screate_simple(4, dims, nullptr));
+      const Hdf5Dataset d(H5Dcreate2(copy.file(), "/conv3/weight", H5T_IEEE_F32LE, space.get(),
+                                     H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+      QVERIFY(d.valid());
+      expectRejected(copy.done(), "/conv3/weight", "shape (64, 16, 3, 3), expected (64, 32, 3, 3)");
+    }
+    {
+      ModelCopy copy("nan_weight");
+      const Hdf5Dataset d(H5Dopen2(copy.file(), "/conv5/bias", H5P_DEFAULT));
+      std::vector<float> bias(128, 0.0f);
+      bias[17] = std::numeric_limits<float>::quiet_NaN();
+      QVERIFY(H5Dwrite(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, bias.data()) >= 0);
+      expectRejected(copy.done(), "/conv5/bias", "value 17 is nan, not finite");
+    }
+    {
+      ModelCopy copy("bad_scale");
+      copy.setDouble("input_scale", 0.0);
+      expectRejected(copy.done(), "/", "'input_scale' is 0");
+    }
+    {
+      ModelCopy copy("bad_version");
+      const Hdf5Attribute a(H5Aopen(copy.file(), "format_version", H5P_DEFAULT));
+      const std::int64_t version = 2;
+      QVERIFY(H5Awrite(a.get(), H5T_NATIVE_INT64, &version) >= 0);
+      expectRejected(copy.done(), "/", "'format_version' is 2");
+    }
+    const std::string text = (std::filesystem::temp_directory_path() / "test_tomogan.txt").string();
+    std::ofstream(text) << "not a model\n";
+    expectRejected(text, "/", "not an HDF5 file");
+    std::filesystem::remove(text);
+    expectRejected("/nonexistent/tomogan.h5", "/", "does not exist");
+  }
+
+  void badCallsAreRejected() {
+    TomoGanDenoiser denoiser(TomoGanModel::load(modelPath()), options(TomoGanPrecision::f32));
+    QCOMPARE(denoiser.depth(), 3);
+    const std::vector<float> in = randomSlices(3, 16, 16, 1);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, denoiser.enhance(in, 16, 15));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, denoiser.enhance(in, 0, 16));
+    QVERIFY_THROWS_EXCEPTION(
+        std::invalid_argument,
+        TomoGanDenoiser(TomoGanModel::load(modelPath()), options(TomoGanPrecision::f32, 100)));
+  }
+};
+
+QTEST_APPLESS_MAIN(TestTomoGan)
+#include "test_tomogan.moc"

@@ -1,0 +1,42 @@
+#include "Backend.h"
+
+#include <QFile>
+#include <QRegularExpression>
+
+#include <exception>
+#include <thread>
+
+#include "nn/ModelLocation.h"
+#include "nn/TomoGanDenoiser.h"
+
+namespace tomolive::ui {
+
+QString cpuDescription() {
+  QString model = QObject::tr("unknown CPU");
+  QFile cpuinfo("/proc/cpuinfo");
+  if (cpuinfo.open(QIODevice::ReadOnly | QIODevice::Text)) {
+    const QString text = QString::fromUtf8(cpuinfo.readAll());
+    const auto match = QRegularExpression("^model name\\s*:\\s*(.+)$",
+                                          QRegularExpression::MultilineOption)
+                           .match(text);
+    if (match.hasMatch()) model = match.captured(1).simplified();
+  }
+  return QObject::tr("%1 (%2 threads)").arg(model).arg(std::thread::hardware_concurrency());
+}
+
+EnhancerChoice loadEnhancer(const QString& modelPath) {
+  if (modelPath == "none") return {nullptr, QObject::tr("no enhancer (switched off)")};
+  const std::string path =
+      modelPath.isEmpty() ? defaultModelPath() : modelPath.toStdString();
+  if (path.empty())
+    return {nullptr, QObject::tr("no enhancer: no TomoGAN model file (resources/models/tomogan.h5)")};
+  try {
+    auto denoiser = std::make_shared<TomoGanDenoiser>(TomoGanModel::load(path));
+    const QString name = QString::fromStdString(denoiser->name());
+    return {std::move(denoiser), name};
+  } catch (const std::exception& e) {
+    return {nullptr, QObject::tr("no enhancer: %1").arg(QString::fromStdString(e.what()))};
+  }
+}
+
+}  // namespace tomolive::ui

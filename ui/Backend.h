@@ -1,0 +1,26 @@
+#pragma once
+// What computes: the CPU's name for the status bar, and the enhancer (TomoGAN with the shipped
+// weights) when its model file is there.
+#include <QString>
+
+#include <memory>
+
+namespace tomolive {
+class Denoiser;
+}
+
+namespace tomolive::ui {
+
+/// "model name" from /proc/cpuinfo and the hardware thread count, e.g. "Intel Xeon … (2 threads)".
+QString cpuDescription();
+
+struct EnhancerChoice {
+  std::shared_ptr<Denoiser> denoiser;  ///< null: no enhancement
+  QString description;                 ///< the backend's name, or why there is none
+};
+
+/// `modelPath` "" → the shipped model (engine/nn/ModelLocation.h); "none" → no enhancer; else
+/// that weights file. Never throws: a missing or unreadable model gives no enhancer and says why.
+EnhancerChoice loadEnhancer(const QString& modelPath);
+
+}  // namespace tomolive::ui

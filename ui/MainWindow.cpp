@@ -1,0 +1,612 @@
+#include "MainWindow.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCheckBox>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDir>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFrame>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMenuBar>
+#include <QPainter>
+#include <QPlainTextEdit>
+#include <QSettings>
+#include <QSlider>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+
+#include "Export.h"
+#include "RateCharts.h"
+#include "SliceImages.h"
+#include "SliceView.h"
+#include "SteeringPanel.h"
+#include "nn/Denoiser.h"
+
+namespace tomolive::ui {
+
+namespace {
+
+QLabel* caption(const QString& text, const QString& name, QWidget* parent) {
+  auto* label = new QLabel(text, parent);
+  label->setObjectName(name);
+  label->setAlignment(Qt::AlignCenter);
+  label->setStyleSheet("QLabel { padding: 3px; font-weight: bold; }");
+  // Captions never widen their column: both slice views keep the same size.
+  label->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  return label;
+}
+
+QString elapsedText(double seconds) {
+  const int s = int(seconds);
+  return QString("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
+}
+
+}  // namespace
+
+MainWindow::MainWindow(MainWindowOptions options, QWidget* parent)
+    : QMainWindow(parent),
+      m_options(std::move(options)),
+      m_enhancer(loadEnhancer(m_options.modelPath)),
+      m_controller(new SessionController(this)) {
+  setWindowTitle(tr("TomoLive"));
+  setWindowIcon(QIcon(":/icons/tomolive-64.png"));
+  setObjectName("mainWindow");
+  resize(1560, 960);
+  buildViews();
+  buildDocks();
+  buildActions();
+  buildStatusBar();
+  connectController();
+  if (m_options.restoreSettings) restoreSettings();
+  if (m_options.source) m_panel->setSourceSpec(*m_options.source);
+  if (m_options.window) m_panel->setWindow(*m_options.window);
+  if (m_options.iterations) m_panel->setIterations(*m_options.iterations);
+  m_panel->setRecordPath(m_options.recordPath);
+  appendLog(tr("backend: %1; enhancer: %2").arg(cpuDescription(), m_enhancer.description));
+  m_statusTimer.setInterval(500);
+  connect(&m_statusTimer, &QTimer::timeout, this, &MainWindow::updateStatus);
+  m_statusTimer.start();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildViews() {
+  auto* central = new QWidget(this);
+  auto* layout = new QVBoxLayout(central);
+  layout->setContentsMargins(4, 4, 4, 4);
+
+  m_messageBar = new QFrame(central);
+  m_messageBar->setObjectName("messageBar");
+  m_messageBar->setStyleSheet(
+      "QFrame#messageBar { background: #f8d7da; border: 1px solid #e0a0a8; border-radius: 3px; }"
+      "QLabel { color: #58151c; }");
+  auto* barLayout = new QHBoxLayout(m_messageBar);
+  barLayout->setContentsMargins(8, 4, 4, 4);
+  m_messageText = new QLabel(m_messageBar);
+  m_messageText->setWordWrap(true);
+  m_messageText->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  auto* close = new QToolButton(m_messageBar);
+  close->setText("✕");
+  close->setAutoRaise(true);
+  connect(close, &QToolButton::clicked, m_messageBar, &QWidget::hide);
+  barLayout->addWidget(m_messageText, 1);
+  barLayout->addWidget(close);
+  m_messageBar->hide();
+  layout->addWidget(m_messageBar);
+
+  auto* views = new QGridLayout;
+  m_before = new SliceView(central);
+  m_before->setObjectName("beforeView");
+  m_after = new SliceView(central);
+  m_after->setObjectName("afterView");
+  m_beforeCaption = caption(tr("before: streaming SIRT"), "beforeCaption", central);
+  m_afterCaption = caption(tr("after: waiting for the first update"), "afterCaption", central);
+  views->addWidget(m_beforeCaption, 0, 0);
+  views->addWidget(m_afterCaption, 0, 1);
+  views->addWidget(m_before, 1, 0);
+  views->addWidget(m_after, 1, 1);
+  views->setRowStretch(1, 3);
+  views->setColumnStretch(0, 1);
+  views->setColumnStretch(1, 1);
+  m_cut = new SliceView(central);
+  m_cut->setObjectName("cutView");
+  m_cut->setMinimumHeight(120);
+  m_cutCaption = caption(tr("vertical cut (SIRT)"), "cutCaption", central);
+  views->addWidget(m_cutCaption, 2, 0, 1, 2);
+  views->addWidget(m_cut, 3, 0, 1, 2);
+  views->setRowStretch(3, 1);
+  layout->addLayout(views, 1);
+
+  auto* controls = new QHBoxLayout;
+  m_sliceLabel = new QLabel(tr("slice —"), central);
+  m_sliceSlider = new QSlider(Qt::Horizontal, central);
+  m_sliceSlider->setObjectName("sliceSlider");
+  m_sliceSlider->setRange(0, 0);
+  m_sliceSlider->setToolTip(tr("Slice (PageUp/PageDown, Shift+wheel on a view)"));
+  connect(m_sliceSlider, &QSlider::valueChanged, this, &MainWindow::setSlice);
+  m_cutRow = new QSpinBox(central);
+  m_cutRow->setObjectName("cutRow");
+  m_cutRow->setRange(0, 0);
+  m_cutRow->setPrefix(tr("cut row "));
+  connect(m_cutRow, &QSpinBox::valueChanged, this, [this] { refreshImages(); });
+  m_colormapBox = new QComboBox(central);
+  m_colormapBox->setObjectName("colormap");
+  m_colormapBox->addItems(colormapNames());
+  connect(m_colormapBox, &QComboBox::currentTextChanged, this,
+          [this](const QString& name) { setColormap(colormapFromName(name)); });
+  m_modeBox = new QComboBox(central);
+  m_modeBox->setObjectName("compareMode");
+  m_modeBox->addItems({tr("side by side"), tr("difference (after − before)")});
+  connect(m_modeBox, &QComboBox::currentIndexChanged, this, [this] { refreshImages(); });
+  m_autoWindowLevel = new QCheckBox(tr("auto 1–99 %"), central);
+  m_autoWindowLevel->setObjectName("autoWindowLevel");
+  m_autoWindowLevel->setChecked(true);
+  connect(m_autoWindowLevel, &QCheckBox::toggled, this, &MainWindow::setAutoWindowLevel);
+  auto numberBox = [central](const QString& prefix, const QString& name) {
+    auto* box = new QDoubleSpinBox(central);
+    box->setObjectName(name);
+    box->setPrefix(prefix);
+    box->setRange(-1e9, 1e9);
+    box->setDecimals(5);
+    box->setKeyboardTracking(false);
+    return box;
+  };
+  m_windowSpin = numberBox(tr("window "), "windowWidth");
+  m_levelSpin = numberBox(tr("level "), "windowLevel");
+  auto numbersChanged = [this] {
+    m_autoWindowLevel->setChecked(false);
+    setWindowLevel(m_windowSpin->value(), m_levelSpin->value());
+  };
+  connect(m_windowSpin, &QDoubleSpinBox::valueChanged, this, numbersChanged);
+  connect(m_levelSpin, &QDoubleSpinBox::valueChanged, this, numbersChanged);
+  auto* sliceRow = new QHBoxLayout;
+  sliceRow->addWidget(m_sliceLabel);
+  sliceRow->addWidget(m_sliceSlider, 1);
+  layout->addLayout(sliceRow);
+  controls->addWidget(m_cutRow);
+  controls->addWidget(m_colormapBox);
+  controls->addWidget(m_modeBox);
+  controls->addWidget(m_autoWindowLevel);
+  controls->addWidget(m_windowSpin);
+  controls->addWidget(m_levelSpin);
+  controls->addStretch(1);
+  layout->addLayout(controls);
+  setCentralWidget(central);
+
+  // One zoom/pan, one window/level, one slice for both slice views.
+  for (SliceView* view : {m_before, m_after}) {
+    connect(view, &SliceView::zoomPanChangedByUser, this, &MainWindow::applyZoomPan);
+    connect(view, &SliceView::windowLevelChangedByUser, this, [this](double w, double l) {
+      m_autoWindowLevel->setChecked(false);
+      setWindowLevel(w, l);
+    });
+  }
+  for (SliceView* view : {m_before, m_after, m_cut})
+    connect(view, &SliceView::sliceStepRequested, this,
+            [this](int delta) { setSlice(m_slice + delta); });
+}
+
+void MainWindow::buildDocks() {
+  m_panel = new SteeringPanel(this);
+  auto* steering = new QDockWidget(tr("Steering"), this);
+  steering->setObjectName("steeringDock");
+  steering->setWidget(m_panel);
+  addDockWidget(Qt::LeftDockWidgetArea, steering);
+
+  m_charts = new RateCharts(this);
+  auto* charts = new QDockWidget(tr("Rates"), this);
+  charts->setObjectName("chartsDock");
+  charts->setWidget(m_charts);
+  addDockWidget(Qt::RightDockWidgetArea, charts);
+
+  m_log = new QPlainTextEdit(this);
+  m_log->setObjectName("log");
+  m_log->setReadOnly(true);
+  m_log->setMaximumBlockCount(5000);
+  auto* log = new QDockWidget(tr("Log"), this);
+  log->setObjectName("logDock");
+  log->setWidget(m_log);
+  addDockWidget(Qt::BottomDockWidgetArea, log);
+  resizeDocks({log}, {110}, Qt::Vertical);
+  resizeDocks({steering, charts}, {300, 560}, Qt::Horizontal);
+
+  connect(m_panel, &SteeringPanel::startRequested, this, &MainWindow::startSession);
+  connect(m_panel, &SteeringPanel::pauseResumeRequested, this, &MainWindow::togglePause);
+  connect(m_panel, &SteeringPanel::stopRequested, this, &MainWindow::stopAcquisition);
+  connect(m_panel, &SteeringPanel::windowChanged, this, [this](int w) {
+    if (m_controller->isActive() && m_controller->setWindow(w))
+      appendLog(tr("W → %1 (from the next window)").arg(w));
+  });
+  connect(m_panel, &SteeringPanel::iterationsChanged, this, [this](int i) {
+    if (m_controller->isActive() && m_controller->setIterations(i))
+      appendLog(tr("I → %1 (from the next window)").arg(i));
+  });
+  connect(m_panel, &SteeringPanel::centreChanged, this, [this](double c) {
+    if (m_controller->isActive() && m_controller->setCentre(c))
+      appendLog(tr("centre → %1 (from the next window)").arg(c));
+  });
+}
+
+void MainWindow::buildActions() {
+  auto action = [this](const QString& text, const QKeySequence& key, auto slot) {
+    auto* a = new QAction(text, this);
+    a->setShortcut(key);
+    connect(a, &QAction::triggered, this, slot);
+    addAction(a);
+    return a;
+  };
+  QMenu* session = menuBar()->addMenu(tr("&Session"));
+  session->addAction(action(tr("&Start"), QKeySequence(Qt::CTRL | Qt::Key_R),
+                            [this] { startSession(); }));
+  session->addAction(action(tr("&Pause / resume"), QKeySequence(Qt::Key_Space),
+                            [this] { togglePause(); }));
+  session->addAction(action(tr("S&top acquisition"), QKeySequence(Qt::CTRL | Qt::Key_Period),
+                            [this] { stopAcquisition(); }));
+  session->addSeparator();
+  session->addAction(action(tr("Double W"), QKeySequence(Qt::Key_Plus), [this] {
+    m_panel->setWindow(std::max(1, m_panel->streamOptions().window * 2));
+  }));
+  session->addAction(action(tr("Halve W"), QKeySequence(Qt::Key_Minus), [this] {
+    m_panel->setWindow(std::max(1, m_panel->streamOptions().window / 2));
+  }));
+  session->addSeparator();
+  session->addAction(action(tr("&Quit"), QKeySequence::Quit, [this] { close(); }));
+
+  QMenu* file = menuBar()->addMenu(tr("&Export"));
+  file->addAction(action(tr("Before/after pair as &PNG…"), QKeySequence(Qt::CTRL | Qt::Key_E), [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export before/after pair"),
+                                                      "tomolive-pair.png", tr("PNG (*.png)"));
+    if (!path.isEmpty()) exportPairPng(path);
+  }));
+  file->addAction(action(tr("Reconstruction as &HDF5…"), QKeySequence(Qt::CTRL | Qt::Key_S), [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export reconstruction"),
+                                                      "tomolive-recon.h5", tr("HDF5 (*.h5)"));
+    if (!path.isEmpty()) exportReconstructionHdf5(path);
+  }));
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  view->addAction(action(tr("Next slice"), QKeySequence(Qt::Key_PageUp),
+                         [this] { setSlice(m_slice + 1); }));
+  view->addAction(action(tr("Previous slice"), QKeySequence(Qt::Key_PageDown),
+                         [this] { setSlice(m_slice - 1); }));
+  view->addAction(action(tr("Reset zoom"), QKeySequence(Qt::CTRL | Qt::Key_0),
+                         [this] { applyZoomPan(1.0, {}); }));
+  view->addSeparator();
+  for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+}
+
+void MainWindow::buildStatusBar() {
+  auto label = [this](const QString& name) {
+    auto* l = new QLabel(this);
+    l->setObjectName(name);
+    statusBar()->addPermanentWidget(l);
+    return l;
+  };
+  m_backendLabel = label("backendLabel");
+  m_backendLabel->setText(tr("CPU: %1 · %2")
+                              .arg(cpuDescription(), m_enhancer.denoiser ? m_enhancer.description
+                                                                        : tr("no enhancer")));
+  m_backendLabel->setToolTip(m_enhancer.description);
+  m_countsLabel = label("countsLabel");
+  m_elapsedLabel = label("elapsedLabel");
+  m_updateLabel = label("updateLabel");
+  m_recordLabel = label("recordLabel");
+  updateStatus();
+}
+
+void MainWindow::connectController() {
+  connect(m_controller, &SessionController::snapshotReady, this, &MainWindow::showSnapshot);
+  connect(m_controller, &SessionController::metricsReady, this,
+          [this](const UpdateMetrics& m) {
+            m_charts->addMetrics(m);
+            m_panel->showApplied(m);
+          });
+  connect(m_controller, &SessionController::logLine, this, &MainWindow::appendLog);
+  connect(m_controller, &SessionController::errorMessage, this, &MainWindow::showMessage);
+  connect(m_controller, &SessionController::phaseChanged, this, &MainWindow::onPhaseChanged);
+  connect(m_controller, &SessionController::started, this, [this](const QString& label) {
+    setWindowTitle(tr("TomoLive — %1").arg(label));
+    appendLog(tr("started: %1, recording to %2").arg(label, m_controller->recordPath()));
+  });
+  connect(m_controller, &SessionController::finished, this, [this](const SessionSummary& s) {
+    appendLog(tr("%1: %2 frames received, %3 recorded, %4 of %5 projections reconstructed in %6 "
+                 "updates%7")
+                  .arg(sessionStateName(s.state))
+                  .arg(s.framesReceived)
+                  .arg(s.framesRecorded)
+                  .arg(s.projectionsConsumed)
+                  .arg(s.projectionsReceived)
+                  .arg(s.updates)
+                  .arg(s.stoppedEarly ? tr(" (stopped early)") : QString()));
+    updateStatus();
+  });
+}
+
+void MainWindow::onPhaseChanged(SessionController::Phase phase) {
+  using Phase = SessionController::Phase;
+  const bool active = phase == Phase::Starting || phase == Phase::Running ||
+                      phase == Phase::Paused || phase == Phase::Stopping;
+  m_panel->setSessionActive(active && phase != Phase::Stopping && phase != Phase::Starting,
+                            phase == Phase::Paused);
+  if (phase == Phase::Starting || phase == Phase::Stopping) m_panel->setSessionActive(true, false);
+  updateStatus();
+}
+
+void MainWindow::startSession() {
+  if (m_controller->isActive()) return;
+  SourceSpec source = m_panel->sourceSpec();
+  StreamOptions options = m_panel->streamOptions();
+  if (options.recordPath.empty()) options.recordPath = newRecordPath().toStdString();
+  options.enhancer = m_enhancer.denoiser;
+  m_messageBar->hide();
+  m_charts->clear();
+  m_snapshot.reset();
+  m_sliceChosen = false;
+  appendLog(tr("starting %1 (W %2, I %3)")
+                .arg(QString::fromStdString(source.uri))
+                .arg(options.window)
+                .arg(options.iterations));
+  m_controller->start(source, options);
+}
+
+void MainWindow::togglePause() {
+  if (m_controller->phase() == SessionController::Phase::Running) {
+    m_controller->pause();
+    appendLog(tr("paused: acquisition and recording go on, no new updates"));
+  } else if (m_controller->phase() == SessionController::Phase::Paused) {
+    m_controller->resume();
+    appendLog(tr("resumed"));
+  }
+}
+
+void MainWindow::stopAcquisition() {
+  if (!m_controller->isActive()) return;
+  m_controller->stopAcquisition();
+  appendLog(tr("stopping acquisition: pending projections still reconstruct"));
+}
+
+void MainWindow::showSnapshot(std::shared_ptr<const Snapshot> snapshot) {
+  if (!snapshot || !snapshot->volume) return;
+  m_snapshot = std::move(snapshot);
+  const int slices = m_snapshot->volume->slices();
+  const int size = m_snapshot->volume->gridSize();
+  m_sliceSlider->blockSignals(true);
+  m_sliceSlider->setRange(0, slices - 1);
+  m_sliceSlider->blockSignals(false);
+  m_cutRow->blockSignals(true);
+  m_cutRow->setRange(0, size - 1);
+  m_cutRow->blockSignals(false);
+  if (!m_sliceChosen) {
+    m_sliceChosen = true;
+    m_cutRow->blockSignals(true);
+    m_cutRow->setValue(size / 2);
+    m_cutRow->blockSignals(false);
+    setSlice(slices / 2);
+  }
+  m_slice = std::clamp(m_slice, 0, slices - 1);
+  refreshImages();
+  ++m_displayedUpdates;
+  updateStatus();
+}
+
+void MainWindow::refreshImages() {
+  if (!m_snapshot) return;
+  const Snapshot& s = *m_snapshot;
+  const FloatImage before = sliceImage(*s.volume, m_slice);
+  const bool enhancedHere = s.enhanced && m_slice < int(s.enhancedSlices.size()) &&
+                            s.enhancedSlices[std::size_t(m_slice)] != 0;
+  FloatImage after = enhancedHere ? sliceImage(*s.enhanced, m_slice) : before;
+  QString afterText;
+  if (enhancedHere)
+    afterText = tr("after: %1").arg(m_enhancer.description);
+  else if (m_enhancer.denoiser)
+    afterText = tr("after: not enhanced yet — showing SIRT");
+  else
+    afterText = tr("after: no enhancer — showing SIRT");
+  m_afterCaption->setToolTip(m_enhancer.description);
+  const bool differenceMode = m_modeBox->currentIndex() == 1;
+  if (differenceMode) {
+    after = difference(after, before);
+    afterText = enhancedHere ? tr("difference: enhanced − SIRT")
+                             : tr("difference: nothing enhanced yet (zero)");
+  }
+  m_afterCaption->setText(afterText);
+  m_afterCaption->setStyleSheet(
+      enhancedHere || differenceMode
+          ? "QLabel { padding: 3px; font-weight: bold; }"
+          : "QLabel { padding: 3px; font-weight: bold; background: #fff3cd; color: #664d03; }");
+  m_beforeCaption->setText(tr("before: streaming SIRT, R %1, slice %2 (detector row %3)")
+                               .arg(s.metrics.update)
+                               .arg(m_slice)
+                               .arg(s.firstRow + m_slice));
+
+  if (m_autoWindowLevel->isChecked()) {
+    const auto [lo, hi] = robustRange(before.pixels);
+    setWindowLevel(hi - lo, 0.5 * (hi + lo));
+  }
+  m_before->setImage(before);
+  if (differenceMode) {
+    std::vector<float> magnitude(after.pixels.size());
+    std::transform(after.pixels.begin(), after.pixels.end(), magnitude.begin(),
+                   [](float v) { return std::abs(v); });
+    const double spread = std::max(1e-6, robustRange(magnitude, 0.0, 0.99).second);
+    m_after->setColormap(Colormap::Diverging);
+    m_after->setWindowLevel(2.0 * spread, 0.0);
+  } else {
+    m_after->setColormap(colormapFromName(m_colormapBox->currentText()));
+    m_after->setWindowLevel(m_before->window(), m_before->level());
+  }
+  m_after->setImage(after);
+
+  const int row = std::clamp(m_cutRow->value(), 0, s.volume->gridSize() - 1);
+  const FloatImage cut = verticalCut(*s.volume, row);
+  // Slices are few next to the grid size: stretch them so the cut stays legible.
+  const double stretch = std::max(1.0, std::floor(double(cut.width) / (4.0 * cut.height)));
+  m_cut->setImage(cut, stretch);
+  m_cutCaption->setText(tr("vertical cut through image row %1 of all %2 slices (SIRT; rows ×%3)")
+                            .arg(row)
+                            .arg(cut.height)
+                            .arg(stretch));
+}
+
+void MainWindow::setSlice(int slice) {
+  const int slices = m_snapshot ? m_snapshot->volume->slices() : 1;
+  slice = std::clamp(slice, 0, slices - 1);
+  m_sliceChosen = m_sliceChosen || m_snapshot != nullptr;
+  const bool changed = slice != m_slice;
+  m_slice = slice;
+  m_sliceSlider->blockSignals(true);
+  m_sliceSlider->setValue(slice);
+  m_sliceSlider->blockSignals(false);
+  m_sliceLabel->setText(tr("slice %1/%2").arg(slice).arg(slices));
+  if (changed) {
+    std::vector<int> view{slice};
+    if (slice > 0) view.push_back(slice - 1);
+    if (slice + 1 < slices) view.push_back(slice + 1);
+    m_controller->setViewSlices(std::move(view));
+    refreshImages();
+  }
+}
+
+void MainWindow::setColormap(Colormap map) {
+  const QString name = colormapName(map);
+  if (m_colormapBox->currentText() != name) {
+    m_colormapBox->setCurrentText(name);  // comes back here through the combo's signal
+    return;
+  }
+  m_before->setColormap(map);
+  m_cut->setColormap(map);
+  if (m_modeBox->currentIndex() == 0) m_after->setColormap(map);
+}
+
+void MainWindow::setWindowLevel(double window, double level) {
+  for (QDoubleSpinBox* box : {m_windowSpin, m_levelSpin}) box->blockSignals(true);
+  m_windowSpin->setValue(window);
+  m_levelSpin->setValue(level);
+  for (QDoubleSpinBox* box : {m_windowSpin, m_levelSpin}) box->blockSignals(false);
+  m_before->setWindowLevel(window, level);
+  m_cut->setWindowLevel(window, level);
+  if (m_modeBox->currentIndex() == 0) m_after->setWindowLevel(window, level);
+}
+
+void MainWindow::setAutoWindowLevel(bool automatic) {
+  if (m_autoWindowLevel->isChecked() != automatic) m_autoWindowLevel->setChecked(automatic);
+  if (automatic) refreshImages();
+}
+
+void MainWindow::applyZoomPan(double zoom, QPointF pan) {
+  m_before->setZoomPan(zoom, pan);
+  m_after->setZoomPan(zoom, pan);
+}
+
+void MainWindow::updateStatus() {
+  const SessionSummary s = m_controller->summary();
+  m_countsLabel->setText(
+      tr("projections received %1 · consumed %2").arg(s.projectionsReceived).arg(s.projectionsConsumed));
+  m_elapsedLabel->setText(tr("elapsed %1").arg(elapsedText(s.elapsedSeconds)));
+  m_updateLabel->setText(tr("R %1").arg(m_snapshot ? m_snapshot->metrics.update : 0));
+  const QString record = m_controller->recordPath();
+  m_recordLabel->setText(record.isEmpty() ? tr("not recording")
+                                          : tr("recording %1").arg(QFileInfo(record).fileName()));
+  m_recordLabel->setToolTip(record);
+}
+
+void MainWindow::showMessage(const QString& text) {
+  m_messageText->setText(text);
+  m_messageBar->show();
+  appendLog(tr("error: %1").arg(text));
+}
+
+QString MainWindow::currentMessage() const {
+  return m_messageBar->isHidden() ? QString() : m_messageText->text();
+}
+
+QString MainWindow::afterCaption() const { return m_afterCaption->text(); }
+
+void MainWindow::appendLog(const QString& line) {
+  m_log->appendPlainText(QDateTime::currentDateTime().toString("hh:mm:ss ") + line);
+}
+
+QString MainWindow::newRecordPath() const {
+  const QString folder =
+      QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/recordings";
+  QDir().mkpath(folder);
+  const QString stamp = QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss-zzz");
+  return folder + "/record-" + stamp + ".h5";
+}
+
+QImage MainWindow::screenshot() {
+  QImage image = grab().toImage();
+  QPainter painter(&image);
+  for (SliceView* view : {m_before, m_after, m_cut})
+    if (view->isVisible()) painter.drawImage(view->mapTo(this, QPoint(0, 0)), view->grabFramebuffer());
+  return image;
+}
+
+bool MainWindow::exportPairPng(const QString& path) {
+  const QImage pair = sideBySide(m_before->grabFramebuffer(), m_after->grabFramebuffer(),
+                                 m_beforeCaption->text(), m_afterCaption->text());
+  if (!pair.save(path, "PNG")) {
+    showMessage(tr("%1: cannot write the PNG").arg(path));
+    return false;
+  }
+  appendLog(tr("exported the before/after pair to %1").arg(path));
+  return true;
+}
+
+bool MainWindow::exportReconstructionHdf5(const QString& path) {
+  if (!m_snapshot) {
+    showMessage(tr("Nothing to export yet: no reconstruction has arrived"));
+    return false;
+  }
+  try {
+    exportReconstruction(*m_snapshot, path, m_controller->sourceLabel());
+  } catch (const std::exception& e) {
+    showMessage(QString::fromStdString(e.what()));
+    return false;
+  }
+  appendLog(tr("exported reconstruction R %1 to %2").arg(m_snapshot->metrics.update).arg(path));
+  return true;
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  saveSettings();
+  m_controller->stopAcquisition();
+  QMainWindow::closeEvent(event);
+}
+
+void MainWindow::saveSettings() const {
+  QSettings settings;
+  settings.setValue("window/geometry", saveGeometry());
+  settings.setValue("window/state", saveState());
+  settings.setValue("view/colormap", m_colormapBox->currentText());
+  settings.setValue("view/compareMode", m_modeBox->currentIndex());
+  m_panel->saveSettings(settings);
+}
+
+void MainWindow::restoreSettings() {
+  QSettings settings;
+  restoreGeometry(settings.value("window/geometry").toByteArray());
+  restoreState(settings.value("window/state").toByteArray());
+  const QString map = settings.value("view/colormap", "grey").toString();
+  if (colormapNames().contains(map)) m_colormapBox->setCurrentText(map);
+  m_modeBox->setCurrentIndex(std::clamp(settings.value("view/compareMode", 0).toInt(), 0, 1));
+  m_panel->restoreSettings(settings);
+}
+
+}  // namespace tomolive::ui

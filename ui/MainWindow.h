@@ -1,0 +1,123 @@
+#pragma once
+// The beamline console: before (streaming SIRT) | after (TomoGAN) slice views linked in zoom,
+// pan, slice, window/level and colour map; a vertical cut through the volume; live rate charts;
+// the steering panel; a message bar and log for engine errors; a status bar with the backend,
+// counts, elapsed time, R and the record file. All engine traffic goes through
+// SessionController, so the GUI thread never waits on the engine.
+#include <QMainWindow>
+#include <QTimer>
+
+#include <memory>
+#include <optional>
+
+#include "Backend.h"
+#include "Colormaps.h"
+#include "SessionController.h"
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QFrame;
+class QLabel;
+class QPlainTextEdit;
+class QSlider;
+class QSpinBox;
+
+namespace tomolive::ui {
+
+class RateCharts;
+class SliceView;
+class SteeringPanel;
+
+struct MainWindowOptions {
+  /// Overrides of the panel's (persisted) settings, e.g. from the command line.
+  std::optional<SourceSpec> source;
+  std::optional<int> window, iterations;
+  QString recordPath;       ///< "" : a new file under the application's data folder per session
+  QString modelPath;        ///< "" : the shipped TomoGAN model; "none": no enhancer
+  bool restoreSettings = true;
+};
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+
+ public:
+  explicit MainWindow(MainWindowOptions options = {}, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  SessionController* controller() const { return m_controller; }
+  SteeringPanel* steeringPanel() const { return m_panel; }
+  SliceView* beforeView() const { return m_before; }
+  SliceView* afterView() const { return m_after; }
+  SliceView* cutView() const { return m_cut; }
+  RateCharts* charts() const { return m_charts; }
+  QString afterCaption() const;
+  /// The message bar's text while it is shown, else "".
+  QString currentMessage() const;
+  int slice() const { return m_slice; }
+  /// Updates shown (snapshot deliveries that changed the views).
+  int displayedUpdates() const { return m_displayedUpdates; }
+  std::shared_ptr<const Snapshot> displayedSnapshot() const { return m_snapshot; }
+
+  /// The whole window as on screen, VTK views included (QWidget::grab() leaves them blank).
+  QImage screenshot();
+  bool exportPairPng(const QString& path);
+  bool exportReconstructionHdf5(const QString& path);
+
+ public slots:
+  void startSession();
+  void togglePause();
+  void stopAcquisition();
+  void setSlice(int slice);
+  void setColormap(Colormap map);
+  void setWindowLevel(double window, double level);
+  void setAutoWindowLevel(bool automatic);
+  /// Shows a snapshot (what SessionController::snapshotReady delivers).
+  void showSnapshot(std::shared_ptr<const tomolive::Snapshot> snapshot);
+  void showMessage(const QString& text);
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  void buildViews();
+  void buildDocks();
+  void buildActions();
+  void buildStatusBar();
+  void connectController();
+  void refreshImages();
+  void applyZoomPan(double zoom, QPointF pan);
+  void updateStatus();
+  void onPhaseChanged(SessionController::Phase phase);
+  void appendLog(const QString& line);
+  QString newRecordPath() const;
+  void saveSettings() const;
+  void restoreSettings();
+
+  MainWindowOptions m_options;
+  EnhancerChoice m_enhancer;
+  SessionController* m_controller;
+  SteeringPanel* m_panel = nullptr;
+  RateCharts* m_charts = nullptr;
+  SliceView *m_before = nullptr, *m_after = nullptr, *m_cut = nullptr;
+  QLabel *m_beforeCaption = nullptr, *m_afterCaption = nullptr, *m_cutCaption = nullptr;
+  QSlider* m_sliceSlider = nullptr;
+  QLabel* m_sliceLabel = nullptr;
+  QComboBox *m_colormapBox = nullptr, *m_modeBox = nullptr;
+  QDoubleSpinBox *m_windowSpin = nullptr, *m_levelSpin = nullptr;
+  QCheckBox* m_autoWindowLevel = nullptr;
+  QSpinBox* m_cutRow = nullptr;
+  QFrame* m_messageBar = nullptr;
+  QLabel* m_messageText = nullptr;
+  QPlainTextEdit* m_log = nullptr;
+  QLabel *m_backendLabel = nullptr, *m_countsLabel = nullptr, *m_elapsedLabel = nullptr,
+         *m_updateLabel = nullptr, *m_recordLabel = nullptr;
+  QTimer m_statusTimer;
+
+  std::shared_ptr<const Snapshot> m_snapshot;
+  int m_slice = 0;
+  bool m_sliceChosen = false;
+  int m_displayedUpdates = 0;
+};
+
+}  // namespace tomolive::ui

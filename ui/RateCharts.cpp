@@ -1,0 +1,123 @@
+#include "RateCharts.h"
+
+#include <QChart>
+#include <QChartView>
+#include <QGridLayout>
+#include <QLineSeries>
+#include <QValueAxis>
+
+#include <algorithm>
+
+#include "pipeline/StreamingSession.h"
+
+namespace tomolive::ui {
+
+namespace {
+
+QLineSeries* series(const QString& name, QObject* parent) {
+  auto* s = new QLineSeries(parent);
+  s->setName(name);
+  return s;
+}
+
+constexpr int kMaxPoints = 2000;  // per series: older points scroll out
+
+void append(QLineSeries* s, double x, double y) {
+  if (s->count() >= kMaxPoints) s->removePoints(0, s->count() - kMaxPoints + 1);
+  s->append(x, y);
+}
+
+}  // namespace
+
+RateCharts::RateCharts(QWidget* parent)
+    : QWidget(parent),
+      m_refreshSeries(series(tr("refresh"), this)),
+      m_workSeries(series(tr("work"), this)),
+      m_rateSeries(series(tr("sustained"), this)),
+      m_receivedSeries(series(tr("received"), this)),
+      m_consumedSeries(series(tr("consumed"), this)),
+      m_lagSeries(series(tr("lag"), this)),
+      m_ssimSeries(series(tr("SSIM"), this)) {
+  auto* grid = new QGridLayout(this);
+  grid->setContentsMargins(0, 0, 0, 0);
+  grid->setSpacing(2);
+  m_refresh = makePlot(tr("Refresh time per update"), tr("s"), {m_refreshSeries, m_workSeries});
+  m_rate = makePlot(tr("Sustained rate"), tr("projections/s"), {m_rateSeries});
+  m_projections = makePlot(tr("Projections"), tr("count"),
+                           {m_receivedSeries, m_consumedSeries, m_lagSeries});
+  m_ssim = makePlot(tr("SSIM vs ground truth"), "", {m_ssimSeries});
+  m_ssim.y->setRange(0.0, 1.0);
+  const Plot* plots[] = {&m_refresh, &m_rate, &m_projections, &m_ssim};
+  for (int i = 0; i < 4; ++i) {
+    auto* view = new QChartView(plots[i]->chart, this);
+    view->setRenderHint(QPainter::Antialiasing);
+    view->setMinimumSize(220, 150);
+    grid->addWidget(view, i / 2, i % 2);
+  }
+}
+
+RateCharts::Plot RateCharts::makePlot(const QString& title, const QString& unit,
+                                      const QList<QLineSeries*>& list) {
+  Plot p;
+  p.chart = new QChart();
+  p.chart->setTitle(title);
+  p.chart->setMargins(QMargins(2, 2, 2, 2));
+  p.chart->legend()->setVisible(list.size() > 1);
+  p.chart->legend()->setAlignment(Qt::AlignBottom);
+  p.x = new QValueAxis(p.chart);
+  p.x->setTitleText(tr("elapsed (s)"));
+  p.x->setRange(0.0, 10.0);
+  p.x->setLabelFormat("%.0f");
+  p.y = new QValueAxis(p.chart);
+  p.y->setTitleText(unit);
+  p.y->setRange(0.0, 1.0);
+  p.chart->addAxis(p.x, Qt::AlignBottom);
+  p.chart->addAxis(p.y, Qt::AlignLeft);
+  for (QLineSeries* s : list) {
+    p.chart->addSeries(s);
+    s->attachAxis(p.x);
+    s->attachAxis(p.y);
+  }
+  return p;
+}
+
+void RateCharts::grow(Plot& plot, double x, double y) {
+  if (x > plot.x->max()) plot.x->setMax(x * 1.25);
+  if (y > plot.y->max()) {
+    plot.y->setRange(0.0, y * 1.25);
+    plot.y->applyNiceNumbers();
+  }
+}
+
+void RateCharts::addMetrics(const UpdateMetrics& m) {
+  const double t = m.elapsedSeconds;
+  append(m_refreshSeries, t, m.refreshSeconds);
+  append(m_workSeries, t, m.workSeconds);
+  grow(m_refresh, t, std::max(m.refreshSeconds, m.workSeconds));
+  append(m_rateSeries, t, m.sustainedPps);
+  grow(m_rate, t, m.sustainedPps);
+  append(m_receivedSeries, t, double(m.received));
+  append(m_consumedSeries, t, double(m.consumed));
+  append(m_lagSeries, t, double(m.lag));
+  grow(m_projections, t, double(std::max(m.received, m.consumed)));
+  grow(m_ssim, t, 0.0);
+  if (m.ssim) {
+    append(m_ssimSeries, t, *m.ssim);
+    m_ssim.chart->setTitle(tr("SSIM vs ground truth: %1").arg(*m.ssim, 0, 'f', 3));
+  }
+}
+
+void RateCharts::clear() {
+  for (QLineSeries* s : {m_refreshSeries, m_workSeries, m_rateSeries, m_receivedSeries,
+                         m_consumedSeries, m_lagSeries, m_ssimSeries})
+    s->clear();
+  for (Plot* p : {&m_refresh, &m_rate, &m_projections, &m_ssim}) {
+    p->x->setRange(0.0, 10.0);
+    if (p != &m_ssim) p->y->setRange(0.0, 1.0);
+  }
+  m_ssim.chart->setTitle(tr("SSIM vs ground truth"));
+}
+
+int RateCharts::updates() const { return int(m_refreshSeries->count()); }
+
+}  // namespace tomolive::ui

@@ -1,0 +1,42 @@
+#pragma once
+// Live charts of the session's metrics against elapsed time: refresh and work time per update,
+// sustained rate, projections received vs consumed and the lag, and SSIM against the ground
+// truth when the source has one.
+#include <QWidget>
+
+namespace tomolive {
+struct UpdateMetrics;
+}
+
+class QChart;
+class QLineSeries;
+class QValueAxis;
+
+namespace tomolive::ui {
+
+class RateCharts : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit RateCharts(QWidget* parent = nullptr);
+
+  void addMetrics(const UpdateMetrics& metrics);
+  void clear();
+  /// Points in the refresh-time series (one per update), for tests.
+  int updates() const;
+
+ private:
+  struct Plot {
+    QChart* chart = nullptr;
+    QValueAxis* x = nullptr;
+    QValueAxis* y = nullptr;
+  };
+  Plot makePlot(const QString& title, const QString& unit, const QList<QLineSeries*>& series);
+  static void grow(Plot& plot, double x, double y);
+
+  Plot m_refresh, m_rate, m_projections, m_ssim;
+  QLineSeries *m_refreshSeries, *m_workSeries, *m_rateSeries, *m_receivedSeries,
+      *m_consumedSeries, *m_lagSeries, *m_ssimSeries;
+};
+
+}  // namespace tomolive::ui

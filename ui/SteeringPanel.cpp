@@ -1,0 +1,285 @@
+#include "SteeringPanel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QSpinBox>
+#include <QStackedWidget>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include "sources/DetectorProtocol.h"
+
+namespace tomolive::ui {
+
+namespace {
+
+QSpinBox* spin(int lo, int hi, int value, const QString& name, QWidget* parent) {
+  auto* s = new QSpinBox(parent);
+  s->setRange(lo, hi);
+  s->setValue(value);
+  s->setObjectName(name);
+  s->setKeyboardTracking(false);  // apply on Enter or focus out, not on every digit
+  return s;
+}
+
+QDoubleSpinBox* rate(double value, const QString& name, QWidget* parent) {
+  auto* s = new QDoubleSpinBox(parent);
+  s->setRange(0.0, 100000.0);
+  s->setDecimals(1);
+  s->setValue(value);
+  s->setSuffix(QObject::tr(" frames/s"));
+  s->setSpecialValueText(QObject::tr("as fast as possible"));
+  s->setObjectName(name);
+  return s;
+}
+
+}  // namespace
+
+SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
+  auto* layout = new QVBoxLayout(this);
+
+  auto* sourceBox = new QGroupBox(tr("Source"), this);
+  auto* sourceLayout = new QVBoxLayout(sourceBox);
+  m_sourceKind = new QComboBox(sourceBox);
+  m_sourceKind->setObjectName("sourceKind");
+  m_sourceKind->addItems({tr("Simulator"), tr("File replay"), tr("Network detector")});
+  sourceLayout->addWidget(m_sourceKind);
+  m_sourcePages = new QStackedWidget(sourceBox);
+  sourceLayout->addWidget(m_sourcePages);
+
+  auto* simPage = new QWidget(m_sourcePages);
+  auto* simForm = new QFormLayout(simPage);
+  simForm->setContentsMargins(0, 0, 0, 0);
+  m_phantom = new QComboBox(simPage);
+  m_phantom->setObjectName("phantom");
+  m_phantom->addItems({"glass", "shale", "shepp-logan"});
+  m_simSize = spin(8, 8192, 256, "simSize", simPage);
+  m_simRows = spin(1, 4096, 16, "simRows", simPage);
+  m_simProjections = spin(1, 1000000, 1024, "simProjections", simPage);
+  m_simRate = rate(100.0, "simRate", simPage);
+  simForm->addRow(tr("Phantom"), m_phantom);
+  simForm->addRow(tr("Size (N²)"), m_simSize);
+  simForm->addRow(tr("Rows"), m_simRows);
+  simForm->addRow(tr("Projections"), m_simProjections);
+  simForm->addRow(tr("Rate"), m_simRate);
+  m_sourcePages->addWidget(simPage);
+
+  auto* filePage = new QWidget(m_sourcePages);
+  auto* fileForm = new QFormLayout(filePage);
+  fileForm->setContentsMargins(0, 0, 0, 0);
+  auto* fileRow = new QHBoxLayout;
+  m_filePath = new QLineEdit(filePage);
+  m_filePath->setObjectName("filePath");
+  m_filePath->setPlaceholderText(tr("scan.h5 (Data Exchange)"));
+  auto* browse = new QToolButton(filePage);
+  browse->setText("…");
+  connect(browse, &QToolButton::clicked, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Scan to replay"), m_filePath->text(),
+                                                      tr("HDF5 (*.h5 *.hdf5 *.nxs);;All (*)"));
+    if (!path.isEmpty()) m_filePath->setText(path);
+  });
+  fileRow->addWidget(m_filePath);
+  fileRow->addWidget(browse);
+  m_fileRate = rate(100.0, "fileRate", filePage);
+  fileForm->addRow(tr("File"), fileRow);
+  fileForm->addRow(tr("Rate"), m_fileRate);
+  m_sourcePages->addWidget(filePage);
+
+  auto* netPage = new QWidget(m_sourcePages);
+  auto* netForm = new QFormLayout(netPage);
+  netForm->setContentsMargins(0, 0, 0, 0);
+  m_address = new QLineEdit(kDefaultDetectorAddress, netPage);
+  m_address->setObjectName("address");
+  netForm->addRow(tr("Address"), m_address);
+  m_sourcePages->addWidget(netPage);
+  connect(m_sourceKind, &QComboBox::currentIndexChanged, m_sourcePages,
+          &QStackedWidget::setCurrentIndex);
+  layout->addWidget(sourceBox);
+
+  auto* steerBox = new QGroupBox(tr("Reconstruction"), this);
+  auto* steerForm = new QFormLayout(steerBox);
+  // W = 0 is accepted here on purpose: the engine rejects it with a message the user sees.
+  m_window = spin(0, 100000, 32, "window", steerBox);
+  m_window->setToolTip(tr("W: new projections per update (+/− double or halve it)"));
+  m_iterations = spin(0, 10000, 1, "iterations", steerBox);
+  m_iterations->setToolTip(tr("I: SIRT iterations per update"));
+  auto* centreRow = new QHBoxLayout;
+  m_autoCentre = new QCheckBox(tr("auto"), steerBox);
+  m_autoCentre->setObjectName("autoCentre");
+  m_autoCentre->setChecked(true);
+  m_centre = new QDoubleSpinBox(steerBox);
+  m_centre->setObjectName("centre");
+  m_centre->setRange(-100000.0, 100000.0);
+  m_centre->setDecimals(2);
+  m_centre->setValue(127.5);
+  m_centre->setKeyboardTracking(false);
+  m_centre->setEnabled(false);
+  centreRow->addWidget(m_autoCentre);
+  centreRow->addWidget(m_centre, 1);
+  m_applied = new QLabel(tr("in force: —"), steerBox);
+  m_applied->setObjectName("appliedLabel");
+  m_applied->setWordWrap(true);
+  auto* recordRow = new QHBoxLayout;
+  m_recordPath = new QLineEdit(steerBox);
+  m_recordPath->setObjectName("recordPath");
+  auto* recordBrowse = new QToolButton(steerBox);
+  recordBrowse->setText("…");
+  connect(recordBrowse, &QToolButton::clicked, this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Record raw frames to"),
+                                                      m_recordPath->text(), tr("HDF5 (*.h5)"));
+    if (!path.isEmpty()) m_recordPath->setText(path);
+  });
+  recordRow->addWidget(m_recordPath);
+  recordRow->addWidget(recordBrowse);
+  steerForm->addRow(tr("Window W"), m_window);
+  steerForm->addRow(tr("Iterations I"), m_iterations);
+  steerForm->addRow(tr("Centre"), centreRow);
+  steerForm->addRow(m_applied);
+  steerForm->addRow(tr("Record"), recordRow);
+  layout->addWidget(steerBox);
+
+  connect(m_window, &QSpinBox::valueChanged, this, &SteeringPanel::windowChanged);
+  connect(m_iterations, &QSpinBox::valueChanged, this, &SteeringPanel::iterationsChanged);
+  connect(m_centre, &QDoubleSpinBox::valueChanged, this, [this](double v) {
+    if (!m_autoCentre->isChecked()) emit centreChanged(v);
+  });
+  connect(m_autoCentre, &QCheckBox::toggled, this, [this](bool automatic) {
+    m_centre->setEnabled(!automatic);
+    if (!automatic) emit centreChanged(m_centre->value());
+  });
+
+  auto* buttons = new QHBoxLayout;
+  m_start = new QPushButton(tr("Start"), this);
+  m_start->setObjectName("startButton");
+  m_start->setToolTip(tr("Start a session (Ctrl+R)"));
+  m_pause = new QPushButton(tr("Pause"), this);
+  m_pause->setObjectName("pauseButton");
+  m_pause->setToolTip(tr("Pause or resume updates; acquisition and recording go on (Space)"));
+  m_stop = new QPushButton(tr("Stop acquisition"), this);
+  m_stop->setObjectName("stopButton");
+  m_stop->setToolTip(tr("Stop the detector / source early; the record is finalised (Ctrl+.)"));
+  buttons->addWidget(m_start);
+  buttons->addWidget(m_pause);
+  buttons->addWidget(m_stop);
+  layout->addLayout(buttons);
+  layout->addStretch(1);
+  connect(m_start, &QPushButton::clicked, this, &SteeringPanel::startRequested);
+  connect(m_pause, &QPushButton::clicked, this, &SteeringPanel::pauseResumeRequested);
+  connect(m_stop, &QPushButton::clicked, this, &SteeringPanel::stopRequested);
+  setSessionActive(false, false);
+}
+
+SourceSpec SteeringPanel::sourceSpec() const {
+  SourceSpec spec;
+  spec.window = std::max(1, m_window->value());
+  switch (m_sourceKind->currentIndex()) {
+    case 0:
+      spec.uri = "sim:" + m_phantom->currentText().toStdString();
+      spec.size = m_simSize->value();
+      spec.rows = m_simRows->value();
+      spec.projections = m_simProjections->value();
+      spec.framesPerSecond = m_simRate->value();
+      break;
+    case 1:
+      spec.uri = "file:" + m_filePath->text().trimmed().toStdString();
+      spec.framesPerSecond = m_fileRate->value();
+      break;
+    default: spec.uri = m_address->text().trimmed().toStdString(); break;
+  }
+  return spec;
+}
+
+StreamOptions SteeringPanel::streamOptions() const {
+  StreamOptions o;
+  o.window = m_window->value();
+  o.iterations = m_iterations->value();
+  if (!m_autoCentre->isChecked()) o.centre = m_centre->value();
+  o.recordPath = m_recordPath->text().trimmed().toStdString();
+  return o;
+}
+
+void SteeringPanel::setSourceSpec(const SourceSpec& spec) {
+  const QString uri = QString::fromStdString(spec.uri);
+  if (uri.startsWith("sim:")) {
+    m_sourceKind->setCurrentIndex(0);
+    m_phantom->setCurrentText(uri.mid(4));
+    m_simSize->setValue(spec.size);
+    m_simRows->setValue(spec.rows);
+    m_simProjections->setValue(spec.projections);
+    m_simRate->setValue(spec.framesPerSecond);
+  } else if (uri.startsWith("file:")) {
+    m_sourceKind->setCurrentIndex(1);
+    m_filePath->setText(uri.mid(5));
+    m_fileRate->setValue(spec.framesPerSecond);
+  } else {
+    m_sourceKind->setCurrentIndex(2);
+    m_address->setText(uri);
+  }
+}
+
+void SteeringPanel::setWindow(int window) { m_window->setValue(window); }
+void SteeringPanel::setIterations(int iterations) { m_iterations->setValue(iterations); }
+void SteeringPanel::setRecordPath(const QString& path) { m_recordPath->setText(path); }
+QString SteeringPanel::recordPath() const { return m_recordPath->text().trimmed(); }
+
+void SteeringPanel::setSessionActive(bool active, bool paused) {
+  m_start->setEnabled(!active);
+  m_sourceKind->setEnabled(!active);
+  m_sourcePages->setEnabled(!active);
+  m_recordPath->setEnabled(!active);
+  m_pause->setEnabled(active);
+  m_pause->setText(paused ? tr("Resume") : tr("Pause"));
+  m_stop->setEnabled(active);
+}
+
+void SteeringPanel::showApplied(const UpdateMetrics& m) {
+  m_applied->setText(tr("in force (update R %1): W %2 · I %3 · centre %4")
+                         .arg(m.update)
+                         .arg(m.window)
+                         .arg(m.iterations)
+                         .arg(m.centre, 0, 'f', 2));
+}
+
+void SteeringPanel::saveSettings(QSettings& s) const {
+  s.beginGroup("steering");
+  s.setValue("sourceKind", m_sourceKind->currentIndex());
+  s.setValue("phantom", m_phantom->currentText());
+  s.setValue("simSize", m_simSize->value());
+  s.setValue("simRows", m_simRows->value());
+  s.setValue("simProjections", m_simProjections->value());
+  s.setValue("simRate", m_simRate->value());
+  s.setValue("filePath", m_filePath->text());
+  s.setValue("fileRate", m_fileRate->value());
+  s.setValue("address", m_address->text());
+  s.setValue("window", m_window->value());
+  s.setValue("iterations", m_iterations->value());
+  s.endGroup();
+}
+
+void SteeringPanel::restoreSettings(const QSettings& s) {
+  auto value = [&s](const char* key, const QVariant& fallback) {
+    return s.value(QStringLiteral("steering/") + key, fallback);
+  };
+  m_sourceKind->setCurrentIndex(value("sourceKind", 0).toInt());
+  m_phantom->setCurrentText(value("phantom", "glass").toString());
+  m_simSize->setValue(value("simSize", 256).toInt());
+  m_simRows->setValue(value("simRows", 16).toInt());
+  m_simProjections->setValue(value("simProjections", 1024).toInt());
+  m_simRate->setValue(value("simRate", 100.0).toDouble());
+  m_filePath->setText(value("filePath", "").toString());
+  m_fileRate->setValue(value("fileRate", 100.0).toDouble());
+  m_address->setText(value("address", kDefaultDetectorAddress).toString());
+  m_window->setValue(std::max(1, value("window", 32).toInt()));
+  m_iterations->setValue(std::max(1, value("iterations", 1).toInt()));
+}
+
+}  // namespace tomolive::ui

@@ -1,0 +1,68 @@
+#pragma once
+// The steering panel: which source (simulator with phantom and rate, file with replay rate,
+// network detector address), W, I, rotation centre, record file, and Start / Pause-Resume /
+// Stop acquisition. It only describes what the user asked for; MainWindow applies it.
+#include <QWidget>
+
+#include "pipeline/StreamingSession.h"
+#include "sources/SourceFactory.h"
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSettings;
+class QSpinBox;
+class QStackedWidget;
+
+namespace tomolive::ui {
+
+class SteeringPanel : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit SteeringPanel(QWidget* parent = nullptr);
+
+  /// The source the panel describes, e.g. sim:glass at 100 frames/s.
+  SourceSpec sourceSpec() const;
+  /// Session options from the panel (W, I, centre, record file).
+  StreamOptions streamOptions() const;
+  void setSourceSpec(const SourceSpec& spec);
+  void setWindow(int window);
+  void setIterations(int iterations);
+  void setRecordPath(const QString& path);
+  QString recordPath() const;
+
+  /// Enables what makes sense in each phase (Start only when no session runs, …).
+  void setSessionActive(bool active, bool paused);
+  /// The W, I and centre that produced the latest update.
+  void showApplied(const UpdateMetrics& metrics);
+
+  void saveSettings(QSettings& settings) const;
+  void restoreSettings(const QSettings& settings);
+
+ signals:
+  void startRequested();
+  void pauseResumeRequested();
+  void stopRequested();
+  void windowChanged(int window);
+  void iterationsChanged(int iterations);
+  void centreChanged(double column);
+
+ private:
+  QComboBox* m_sourceKind;
+  QStackedWidget* m_sourcePages;
+  QComboBox* m_phantom;
+  QSpinBox *m_simSize, *m_simRows, *m_simProjections;
+  QDoubleSpinBox *m_simRate, *m_fileRate;
+  QLineEdit *m_filePath, *m_address, *m_recordPath;
+  QSpinBox *m_window, *m_iterations;
+  QCheckBox* m_autoCentre;
+  QDoubleSpinBox* m_centre;
+  QLabel* m_applied;
+  QPushButton *m_start, *m_pause, *m_stop;
+};
+
+}  // namespace tomolive::ui
