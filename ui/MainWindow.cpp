@@ -412,9 +412,11 @@ void MainWindow::refreshImages() {
                             s.enhancedSlices[std::size_t(m_slice)] != 0;
   FloatImage after = enhancedHere ? sliceImage(*s.enhanced, m_slice) : before;
   QString afterText;
+  // The snapshot, not the window, says whether its session has an enhancer.
   if (enhancedHere)
-    afterText = tr("after: %1").arg(m_enhancer.description);
-  else if (m_enhancer.denoiser)
+    afterText = m_enhancer.denoiser ? tr("after: %1").arg(m_enhancer.description)
+                                    : tr("after: enhanced");
+  else if (s.enhanced)
     afterText = tr("after: not enhanced yet — showing SIRT");
   else
     afterText = tr("after: no enhancer — showing SIRT");

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numbers>
+#include <filesystem>
 #include <numeric>
 #include <sstream>
 
@@ -13,6 +14,8 @@
 #include "bench/QualityEvaluation.h"
 #include "cli/EnhanceCommand.h"
 #include "bench/StreamBenchmark.h"
+#include "bench/TomoGanBenchmark.h"
+#include "nn/ModelLocation.h"
 #include "bench/Timing.h"
 #include "cli/Arguments.h"
 #include "io/DataExchange.h"
@@ -106,6 +109,10 @@ std::string usage() {
   tomolive-cli bench stream [--size 512] [--slices 16] [--projections 1500]
                      [--windows 16,32,64,128,256] [--iterations 1,5,10] [--repeats 3] [--json]
       The seed's refresh-time table (W × I → refresh time, sustained projections/s).
+  tomolive-cli bench tomogan [--model tomogan.h5] [--sizes 1024,2560] [--repeats 3] [--tile 1024]
+                     [--json]
+      TomoGAN ms per slice (f32, bf16), GFLOP/s against the measured peak, and PyTorch on the
+      same weights and cores.
 
 Bad input ends with one line on stderr and exit code 2.
 )";
@@ -309,16 +316,56 @@ int benchStream(const Arguments& a) {
   return 0;
 }
 
+int benchTomoGan(const Arguments& a) {
+  TomoGanBenchOptions o;
+  o.modelPath = a.text("model", defaultModelPath());
+  if (o.modelPath.empty())
+    throw UsageError("no TomoGAN model found; give one with --model FILE");
+  // PyTorch runs the same weights with the training scripts kept beside the shipped model.
+  o.torchScript =
+      (std::filesystem::path(o.modelPath).parent_path() / "training" / "bench_torch.py").string();
+  o.sizes = a.integers("sizes", o.sizes);
+  o.repeats = a.integer("repeats", o.repeats, 1, 1000);
+  o.tileSize = a.integer("tile", o.tileSize, 128, 8192);
+  const TomoGanBenchResult r = runTomoGanBenchmark(o);
+  if (!a.flag("json")) {
+    std::fputs(formatTomoGanBenchmark(r).c_str(), stdout);
+    return 0;
+  }
+  json rows = json::array(), torch = json::array();
+  for (const auto& row : r.rows)
+    rows.push_back({{"size", row.size},
+                    {"precision", row.precision},
+                    {"tiles", row.tiles},
+                    {"ms_per_slice", 1e3 * row.seconds},
+                    {"gflops", row.gflops},
+                    {"fraction_of_peak", row.fractionOfPeak}});
+  for (const auto& t : r.torch) torch.push_back({{"size", t.size}, {"ms_per_slice", 1e3 * t.seconds}});
+  printJson({{"model", r.model},
+             {"threads", r.threads},
+             {"macs_per_pixel", r.multiplyAddsPerPixel},
+             {"peak_f32_gflops", r.peakF32Gflops},
+             {"peak_bf16_gflops", r.peakBf16Gflops},
+             {"load_average", r.loadAverage},
+             {"rows", rows},
+             {"torch", torch},
+             {"torch_version", r.torchVersion},
+             {"torch_skipped", r.torchSkipped}});
+  return 0;
+}
+
 }  // namespace
 
 int runBench(const Args& args) {
   const Arguments a(args,
-                    {"sizes", "size", "slices", "projections", "repeats", "windows", "iterations"},
+                    {"sizes", "size", "slices", "projections", "repeats", "windows", "iterations",
+                     "model", "tile"},
                     {"json"});
-  const std::string what = a.positional(0, "benchmark name (projector or stream)");
+  const std::string what = a.positional(0, "benchmark name (projector, stream or tomogan)");
   if (what == "projector") return benchProjector(a);
   if (what == "stream") return benchStream(a);
-  throw UsageError("unknown benchmark '" + what + "' (known: projector, stream)");
+  if (what == "tomogan") return benchTomoGan(a);
+  throw UsageError("unknown benchmark '" + what + "' (known: projector, stream, tomogan)");
 }
 
 int runTrainingData(const Args& args) {

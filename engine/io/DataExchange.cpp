@@ -38,12 +38,6 @@ std::string message(const std::string& file, const std::string& dataset,
   throw DataExchangeError(message(file, dataset, problem));
 }
 
-// Call right after the failing HDF5 call: any later HDF5 call clears the error stack.
-std::string withDetail(std::string problem) {
-  const std::string detail = hdf5ErrorDetail();
-  if (!detail.empty()) problem += " (HDF5: " + detail + ")";
-  return problem;
-}
 
 std::string number(double value) {
   std::ostringstream text;
@@ -123,20 +117,15 @@ std::uint64_t checkedElementCount(const std::vector<hsize_t>& dims, const std::s
 }
 
 Hdf5File openFile(const std::string& path, unsigned flags) {
-  std::error_code error;
-  if (!std::filesystem::exists(path, error)) fail(path, "/", "file does not exist");
-  if (!std::filesystem::is_regular_file(path, error)) fail(path, "/", "is not a regular file");
-  const htri_t isHdf5 = H5Fis_hdf5(path.c_str());
-  if (isHdf5 == 0) fail(path, "/", "not an HDF5 file (no HDF5 signature)");
-  if (isHdf5 < 0) fail(path, "/", withDetail("cannot be read as an HDF5 file"));
-  Hdf5File file(H5Fopen(path.c_str(), flags, H5P_DEFAULT));
-  if (!file) fail(path, "/", withDetail("cannot open the HDF5 file: damaged or truncated"));
+  std::string problem;
+  Hdf5File file = openExistingHdf5(path, flags, problem);
+  if (!file) fail(path, "/", problem);
   return file;
 }
 
 // Closes (and so flushes) a file being written, reporting failure instead of swallowing it.
 void closeWritten(Hdf5File& file, const std::string& path) {
-  if (!file.close()) fail(path, "/", withDetail("closing (flushing) the file failed"));
+  if (!file.close()) fail(path, "/", withHdf5Detail("closing (flushing) the file failed"));
 }
 
 // H5Lexists needs every intermediate group to exist, so walk the path one component at a time.
@@ -144,7 +133,7 @@ bool linkExists(hid_t file, const std::string& path, const std::string& name) {
   for (std::size_t slash = name.find('/', 1);; slash = name.find('/', slash + 1)) {
     const std::string prefix = name.substr(0, slash);
     const htri_t exists = H5Lexists(file, prefix.c_str(), H5P_DEFAULT);
-    if (exists < 0) fail(path, name, withDetail("cannot look up " + prefix));
+    if (exists < 0) fail(path, name, withHdf5Detail("cannot look up " + prefix));
     if (exists == 0) return false;
     if (slash == std::string::npos) return true;
   }
@@ -152,7 +141,7 @@ bool linkExists(hid_t file, const std::string& path, const std::string& name) {
 
 Hdf5Dataset openDataset(hid_t file, const std::string& path, const std::string& name) {
   Hdf5Dataset dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
-  if (!dataset) fail(path, name, withDetail("cannot open the dataset"));
+  if (!dataset) fail(path, name, withHdf5Detail("cannot open the dataset"));
   return dataset;
 }
 
@@ -165,15 +154,15 @@ struct Probe {
 Probe describe(hid_t dataset, const std::string& path, const std::string& name) {
   Probe probe{name, {}, {}};
   Hdf5Dataspace space(H5Dget_space(dataset));
-  if (!space) fail(path, name, withDetail("cannot read the dataspace"));
+  if (!space) fail(path, name, withHdf5Detail("cannot read the dataspace"));
   const int rank = H5Sget_simple_extent_ndims(space.get());
-  if (rank < 0) fail(path, name, withDetail("cannot read the rank"));
+  if (rank < 0) fail(path, name, withHdf5Detail("cannot read the rank"));
   probe.dims.resize(static_cast<std::size_t>(rank));
   if (rank > 0 && H5Sget_simple_extent_dims(space.get(), probe.dims.data(), nullptr) < 0) {
-    fail(path, name, withDetail("cannot read the shape"));
+    fail(path, name, withHdf5Detail("cannot read the shape"));
   }
   Hdf5Datatype type(H5Dget_type(dataset));
-  if (!type) fail(path, name, withDetail("cannot read the type"));
+  if (!type) fail(path, name, withHdf5Detail("cannot read the type"));
   probe.type = typeName(type.get());
   return probe;
 }
@@ -187,7 +176,7 @@ std::optional<Probe> probe(hid_t file, const std::string& path, const std::strin
   }
   Hdf5Dataset dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
   if (!dataset) {
-    problems.push_back(message(path, name, withDetail("exists but is not a dataset")));
+    problems.push_back(message(path, name, withHdf5Detail("exists but is not a dataset")));
     return std::nullopt;
   }
   return describe(dataset.get(), path, name);
@@ -236,18 +225,18 @@ std::vector<T> readSlab(hid_t file, const std::string& path, const Probe& probe,
 
   const Hdf5Dataset dataset = openDataset(file, path, probe.name);
   Hdf5Dataspace fileSpace(H5Dget_space(dataset.get()));
-  if (!fileSpace) fail(path, probe.name, withDetail("cannot read the dataspace"));
+  if (!fileSpace) fail(path, probe.name, withHdf5Detail("cannot read the dataspace"));
   if (H5Sselect_hyperslab(fileSpace.get(), H5S_SELECT_SET, start.data(), nullptr, counts.data(),
                           nullptr) < 0) {
-    fail(path, probe.name, withDetail("cannot select " + shapeText(counts) + " values"));
+    fail(path, probe.name, withHdf5Detail("cannot select " + shapeText(counts) + " values"));
   }
   Hdf5Dataspace memorySpace(
       H5Screate_simple(static_cast<int>(counts.size()), counts.data(), nullptr));
-  if (!memorySpace) fail(path, probe.name, withDetail("cannot describe the memory buffer"));
+  if (!memorySpace) fail(path, probe.name, withHdf5Detail("cannot describe the memory buffer"));
   if (H5Dread(dataset.get(), memoryType, memorySpace.get(), fileSpace.get(), H5P_DEFAULT,
               values.data()) < 0) {
     fail(path, probe.name,
-         withDetail("reading " + shapeText(counts) + " values from index " + std::to_string(begin) +
+         withHdf5Detail("reading " + shapeText(counts) + " values from index " + std::to_string(begin) +
                     " along axis " + std::to_string(axis) + " failed"));
   }
   return values;
@@ -256,13 +245,13 @@ std::vector<T> readSlab(hid_t file, const std::string& path, const Probe& probe,
 std::string readStringAttribute(hid_t attribute, hid_t type, const std::string& path,
                                 const std::string& objectName, const std::string& where) {
   const htri_t variable = H5Tis_variable_str(type);
-  if (variable < 0) fail(path, objectName, withDetail(where + ": cannot read the string type"));
+  if (variable < 0) fail(path, objectName, withHdf5Detail(where + ": cannot read the string type"));
   Hdf5Datatype memoryType(H5Tcopy(type));
-  if (!memoryType) fail(path, objectName, withDetail(where + ": cannot copy the string type"));
+  if (!memoryType) fail(path, objectName, withHdf5Detail(where + ": cannot copy the string type"));
   if (variable > 0) {
     char* value = nullptr;
     if (H5Aread(attribute, memoryType.get(), &value) < 0) {
-      fail(path, objectName, withDetail(where + ": cannot read the string"));
+      fail(path, objectName, withHdf5Detail(where + ": cannot read the string"));
     }
     std::string text = value != nullptr ? value : "";
     H5free_memory(value);
@@ -270,7 +259,7 @@ std::string readStringAttribute(hid_t attribute, hid_t type, const std::string& 
   }
   std::string text(H5Tget_size(type) + 1, '\0');
   if (H5Aread(attribute, memoryType.get(), text.data()) < 0) {
-    fail(path, objectName, withDetail(where + ": cannot read the string"));
+    fail(path, objectName, withHdf5Detail(where + ": cannot read the string"));
   }
   text.resize(text.find('\0'));
   while (!text.empty() && text.back() == ' ') text.pop_back();  // space-padded strings
@@ -281,15 +270,15 @@ Attribute readAttribute(hid_t object, const std::string& path, const std::string
                         const std::string& key) {
   const std::string where = "attribute '" + key + "'";
   Hdf5Attribute attribute(H5Aopen(object, key.c_str(), H5P_DEFAULT));
-  if (!attribute) fail(path, objectName, withDetail(where + ": cannot open"));
+  if (!attribute) fail(path, objectName, withHdf5Detail(where + ": cannot open"));
   Hdf5Datatype type(H5Aget_type(attribute.get()));
-  if (!type) fail(path, objectName, withDetail(where + ": cannot read the type"));
+  if (!type) fail(path, objectName, withHdf5Detail(where + ": cannot read the type"));
   Hdf5Dataspace space(H5Aget_space(attribute.get()));
-  if (!space) fail(path, objectName, withDetail(where + ": cannot read the dataspace"));
+  if (!space) fail(path, objectName, withHdf5Detail(where + ": cannot read the dataspace"));
   const H5S_class_t spaceClass = H5Sget_simple_extent_type(space.get());
   const hssize_t points = H5Sget_simple_extent_npoints(space.get());
   if (spaceClass == H5S_NO_CLASS || points < 0) {
-    fail(path, objectName, withDetail(where + ": cannot read the shape"));
+    fail(path, objectName, withHdf5Detail(where + ": cannot read the shape"));
   }
   const H5T_class_t typeClass = H5Tget_class(type.get());
   if (typeClass == H5T_STRING) {
@@ -305,21 +294,21 @@ Attribute readAttribute(hid_t object, const std::string& path, const std::string
   if (spaceClass == H5S_SCALAR && typeClass == H5T_INTEGER) {
     std::int64_t value = 0;
     if (H5Aread(attribute.get(), H5T_NATIVE_INT64, &value) < 0) {
-      fail(path, objectName, withDetail(where + ": cannot read the integer"));
+      fail(path, objectName, withHdf5Detail(where + ": cannot read the integer"));
     }
     return value;
   }
   if (spaceClass == H5S_SCALAR) {
     double value = 0.0;
     if (H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value) < 0) {
-      fail(path, objectName, withDetail(where + ": cannot read the number"));
+      fail(path, objectName, withHdf5Detail(where + ": cannot read the number"));
     }
     return value;
   }
   std::vector<double> values =
       allocate<double>(static_cast<std::uint64_t>(points), path, objectName + " " + where);
   if (points > 0 && H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, values.data()) < 0) {
-    fail(path, objectName, withDetail(where + ": cannot read the numbers"));
+    fail(path, objectName, withHdf5Detail(where + ": cannot read the numbers"));
   }
   return values;
 }
@@ -336,7 +325,7 @@ std::map<std::string, Attribute> readAttributes(hid_t object, const std::string&
     }
   };
   if (H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names) < 0) {
-    fail(path, objectName, withDetail("cannot list the attributes"));
+    fail(path, objectName, withHdf5Detail("cannot list the attributes"));
   }
   std::map<std::string, Attribute> attributes;
   for (const std::string& key : names) {
@@ -358,7 +347,7 @@ void writeAttribute(hid_t object, const std::string& path, const std::string& ob
     stringType = Hdf5Datatype(H5Tcopy(H5T_C_S1));
     if (!stringType || H5Tset_size(stringType.get(), H5T_VARIABLE) < 0 ||
         H5Tset_cset(stringType.get(), H5T_CSET_UTF8) < 0) {
-      fail(path, objectName, withDetail(where + ": cannot make the string type"));
+      fail(path, objectName, withHdf5Detail(where + ": cannot make the string type"));
     }
     fileType = memoryType = stringType.get();
     space = Hdf5Dataspace(H5Screate(H5S_SCALAR));
@@ -383,12 +372,12 @@ void writeAttribute(hid_t object, const std::string& path, const std::string& ob
         Hdf5Dataspace(values.empty() ? H5Screate(H5S_NULL) : H5Screate_simple(1, &count, nullptr));
     buffer = values.empty() ? nullptr : values.data();
   }
-  if (!space) fail(path, objectName, withDetail(where + ": cannot make the dataspace"));
+  if (!space) fail(path, objectName, withHdf5Detail(where + ": cannot make the dataspace"));
   Hdf5Attribute attribute(
       H5Acreate2(object, key.c_str(), fileType, space.get(), H5P_DEFAULT, H5P_DEFAULT));
-  if (!attribute) fail(path, objectName, withDetail(where + ": cannot create"));
+  if (!attribute) fail(path, objectName, withHdf5Detail(where + ": cannot create"));
   if (buffer != nullptr && H5Awrite(attribute.get(), memoryType, buffer) < 0) {
-    fail(path, objectName, withDetail(where + ": cannot write"));
+    fail(path, objectName, withHdf5Detail(where + ": cannot write"));
   }
 }
 
@@ -399,7 +388,7 @@ void writeAttributes(hid_t object, const std::string& path, const std::string& o
 
 Hdf5Object openObject(hid_t file, const std::string& path, const std::string& name) {
   Hdf5Object object(H5Oopen(file, name.c_str(), H5P_DEFAULT));
-  if (!object) fail(path, name, withDetail("cannot open"));
+  if (!object) fail(path, name, withHdf5Detail("cannot open"));
   return object;
 }
 
@@ -500,7 +489,7 @@ void checkTheta(hid_t file, const std::string& path, ScanLayout& layout,
 
   const Hdf5Dataset dataset = openDataset(file, path, kTheta);
   const htri_t hasUnits = H5Aexists(dataset.get(), "units");
-  if (hasUnits < 0) fail(path, kTheta, withDetail("cannot look up the units attribute"));
+  if (hasUnits < 0) fail(path, kTheta, withHdf5Detail("cannot look up the units attribute"));
   if (hasUnits > 0) {
     const Attribute units = readAttribute(dataset.get(), path, kTheta, "units");
     const auto* text = std::get_if<std::string>(&units);
@@ -600,7 +589,7 @@ std::vector<DatasetInfo> listDatasets(hid_t file, const std::string& path) {
     }
   };
   if (H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, collectName, &names) < 0) {
-    fail(path, "/", withDetail("cannot list the file's content"));
+    fail(path, "/", withHdf5Detail("cannot list the file's content"));
   }
   std::vector<DatasetInfo> datasets;
   for (const std::string& name : names) {
@@ -644,7 +633,7 @@ class ReplacingWrite {
 
 Hdf5File createFile(const std::string& temporary, const std::string& path) {
   Hdf5File file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
-  if (!file) fail(path, "/", withDetail("cannot create " + temporary));
+  if (!file) fail(path, "/", withHdf5Detail("cannot create " + temporary));
   return file;
 }
 
@@ -661,7 +650,7 @@ void writeDataset(hid_t file, const std::string& path, const std::string& name,
   Hdf5PropertyList createProperties(H5Pcreate(H5P_DATASET_CREATE));
   if (!linkProperties || !createProperties ||
       H5Pset_create_intermediate_group(linkProperties.get(), 1) < 0) {
-    fail(path, name, withDetail("cannot make the dataset properties"));
+    fail(path, name, withHdf5Detail("cannot make the dataset properties"));
   }
   std::vector<hsize_t> chunk = dims;
   chunk[0] = 1;
@@ -669,21 +658,21 @@ void writeDataset(hid_t file, const std::string& path, const std::string& name,
       checkedElementCount(chunk, path, name) * H5Tget_size(storage.fileType);
   if (storage.chunkPerFrame && chunkBytes < (std::uint64_t{1} << 32)) {
     if (H5Pset_chunk(createProperties.get(), static_cast<int>(chunk.size()), chunk.data()) < 0) {
-      fail(path, name, withDetail("cannot set chunks of " + shapeText(chunk)));
+      fail(path, name, withHdf5Detail("cannot set chunks of " + shapeText(chunk)));
     }
     if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0 &&
         (H5Pset_shuffle(createProperties.get()) < 0 ||
          H5Pset_deflate(createProperties.get(), 1) < 0)) {
-      fail(path, name, withDetail("cannot set compression"));
+      fail(path, name, withHdf5Detail("cannot set compression"));
     }
   }
   Hdf5Dataspace space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
-  if (!space) fail(path, name, withDetail("cannot make a dataspace of shape " + shapeText(dims)));
+  if (!space) fail(path, name, withHdf5Detail("cannot make a dataspace of shape " + shapeText(dims)));
   Hdf5Dataset dataset(H5Dcreate2(file, name.c_str(), storage.fileType, space.get(),
                                  linkProperties.get(), createProperties.get(), H5P_DEFAULT));
-  if (!dataset) fail(path, name, withDetail("cannot create the dataset"));
+  if (!dataset) fail(path, name, withHdf5Detail("cannot create the dataset"));
   if (H5Dwrite(dataset.get(), storage.memoryType, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0) {
-    fail(path, name, withDetail("cannot write " + shapeText(dims) + " values"));
+    fail(path, name, withHdf5Detail("cannot write " + shapeText(dims) + " values"));
   }
   writeAttributes(dataset.get(), path, name, attributes);
 }
@@ -889,10 +878,10 @@ void writeReconstruction(const std::string& path, const Reconstruction& recon,
                                std::filesystem::copy_options::overwrite_existing, error);
     if (error) fail(path, "/", "cannot copy to " + write.temporary() + ": " + error.message());
     file = Hdf5File(H5Fopen(write.temporary().c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
-    if (!file) fail(path, "/", withDetail("cannot open a copy for writing"));
+    if (!file) fail(path, "/", withHdf5Detail("cannot open a copy for writing"));
     if (linkExists(file.get(), path, dataset) &&
         H5Ldelete(file.get(), dataset.c_str(), H5P_DEFAULT) < 0) {
-      fail(path, dataset, withDetail("cannot replace the existing dataset"));
+      fail(path, dataset, withHdf5Detail("cannot replace the existing dataset"));
     }
   } else {
     file = createFile(write.temporary(), path);

@@ -50,12 +50,6 @@ std::size_t indexOf(FrameKind kind) { return static_cast<std::size_t>(kind); }
   throw DataExchangeError(file + ": " + dataset + ": " + problem);
 }
 
-// Call right after the failing HDF5 call: any later HDF5 call clears the error stack.
-std::string withDetail(std::string problem) {
-  const std::string detail = hdf5ErrorDetail();
-  if (!detail.empty()) problem += " (HDF5: " + detail + ")";
-  return problem;
-}
 
 hid_t fileTypeOf(PixelType type) {
   switch (type) {
@@ -84,7 +78,7 @@ void setAttribute(hid_t object, const std::string& path, const char* objectName,
   const std::string where = "attribute '" + key + "'";
   const htri_t exists = H5Aexists(object, key.c_str());
   if (exists < 0 || (exists > 0 && H5Adelete(object, key.c_str()) < 0)) {
-    fail(path, objectName, withDetail(where + ": cannot replace"));
+    fail(path, objectName, withHdf5Detail(where + ": cannot replace"));
   }
   Hdf5Datatype stringType;
   Hdf5Dataspace space(H5Screate(H5S_SCALAR));
@@ -118,18 +112,18 @@ void setAttribute(hid_t object, const std::string& path, const char* objectName,
         }
       },
       value);
-  if (type < 0 || !space) fail(path, objectName, withDetail(where + ": cannot describe the value"));
+  if (type < 0 || !space) fail(path, objectName, withHdf5Detail(where + ": cannot describe the value"));
   Hdf5Attribute attribute(
       H5Acreate2(object, key.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT));
   if (!attribute || (buffer != nullptr && H5Awrite(attribute.get(), type, buffer) < 0)) {
-    fail(path, objectName, withDetail(where + ": cannot write"));
+    fail(path, objectName, withHdf5Detail(where + ": cannot write"));
   }
 }
 
 void setAttributes(hid_t file, const std::string& path,
                    const std::map<std::string, Attribute>& attributes) {
   Hdf5Group exchange(H5Gopen2(file, kExchange, H5P_DEFAULT));
-  if (!exchange) fail(path, kExchange, withDetail("cannot open the group"));
+  if (!exchange) fail(path, kExchange, withHdf5Detail("cannot open the group"));
   for (const auto& [key, value] : attributes)
     setAttribute(exchange.get(), path, kExchange, key, value);
 }
@@ -142,7 +136,7 @@ std::map<std::string, Attribute> countAttributes(const std::array<std::int64_t, 
 
 Hdf5Group createGroup(hid_t file, const std::string& path, const char* name) {
   Hdf5Group group(H5Gcreate2(file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  if (!group) fail(path, name, withDetail("cannot create the group"));
+  if (!group) fail(path, name, withHdf5Detail("cannot create the group"));
   return group;
 }
 
@@ -159,17 +153,17 @@ Hdf5Dataset createExtendible(hid_t file, const std::string& path, const char* na
   if (!space || !create || !access ||
       H5Pset_chunk(create.get(), static_cast<int>(chunk.size()), chunk.data()) < 0 ||
       H5Pset_chunk_cache(access.get(), 0, 0, H5D_CHUNK_CACHE_W0_DEFAULT) < 0) {
-    fail(path, name, withDetail("cannot make the dataset properties"));
+    fail(path, name, withHdf5Detail("cannot make the dataset properties"));
   }
   Hdf5Dataset dataset(
       H5Dcreate2(file, name, type, space.get(), H5P_DEFAULT, create.get(), access.get()));
-  if (!dataset) fail(path, name, withDetail("cannot create the dataset"));
+  if (!dataset) fail(path, name, withHdf5Detail("cannot create the dataset"));
   return dataset;
 }
 
 Hdf5Dataset openDataset(hid_t file, const std::string& path, const char* name) {
   Hdf5Dataset dataset(H5Dopen2(file, name, H5P_DEFAULT));
-  if (!dataset) fail(path, name, withDetail("cannot open the dataset"));
+  if (!dataset) fail(path, name, withHdf5Detail("cannot open the dataset"));
   return dataset;
 }
 
@@ -178,7 +172,7 @@ std::vector<hsize_t> extentOf(hid_t dataset, const std::string& path, const char
   const int rank = space ? H5Sget_simple_extent_ndims(space.get()) : -1;
   std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
   if (rank < 1 || H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0) {
-    fail(path, name, withDetail("cannot read the shape"));
+    fail(path, name, withHdf5Detail("cannot read the shape"));
   }
   return dims;
 }
@@ -189,7 +183,7 @@ void appendValues(hid_t dataset, const std::string& path, const char* name, hid_
   if (count == 0) return;
   const hsize_t extent = at + count;
   if (H5Dset_extent(dataset, &extent) < 0) {
-    fail(path, name, withDetail("cannot extend to " + std::to_string(extent) + " values"));
+    fail(path, name, withHdf5Detail("cannot extend to " + std::to_string(extent) + " values"));
   }
   Hdf5Dataspace fileSpace(H5Dget_space(dataset));
   Hdf5Dataspace memorySpace(H5Screate_simple(1, &count, nullptr));
@@ -197,7 +191,7 @@ void appendValues(hid_t dataset, const std::string& path, const char* name, hid_
       H5Sselect_hyperslab(fileSpace.get(), H5S_SELECT_SET, &at, nullptr, &count, nullptr) < 0 ||
       H5Dwrite(dataset, memoryType, memorySpace.get(), fileSpace.get(), H5P_DEFAULT, values) < 0) {
     fail(path, name,
-         withDetail("cannot write " + std::to_string(count) + " values at " + std::to_string(at)));
+         withHdf5Detail("cannot write " + std::to_string(count) + " values at " + std::to_string(at)));
   }
 }
 
@@ -288,14 +282,14 @@ void FrameRecorder::State::start(const Frame& frame) {
   if (!space || !create || !access || H5Pset_chunk(create.get(), 1, &kinds) < 0 ||
       H5Pset_alloc_time(create.get(), H5D_ALLOC_TIME_EARLY) < 0 ||
       H5Pset_chunk_cache(access.get(), 0, 0, H5D_CHUNK_CACHE_W0_DEFAULT) < 0) {
-    fail(path, kFlushed, withDetail("cannot make the dataset properties"));
+    fail(path, kFlushed, withHdf5Detail("cannot make the dataset properties"));
   }
   flushedFrames = Hdf5Dataset(H5Dcreate2(file.get(), kFlushed, H5T_STD_I64LE, space.get(),
                                          H5P_DEFAULT, create.get(), access.get()));
-  if (!flushedFrames) fail(path, kFlushed, withDetail("cannot create the dataset"));
+  if (!flushedFrames) fail(path, kFlushed, withHdf5Detail("cannot create the dataset"));
   setAttribute(flushedFrames.get(), path, kFlushed, "order", std::string("projection, flat, dark"));
 
-  if (H5Fstart_swmr_write(file.get()) < 0) fail(path, "/", withDetail("cannot start SWMR writing"));
+  if (H5Fstart_swmr_write(file.get()) < 0) fail(path, "/", withHdf5Detail("cannot start SWMR writing"));
   first = Frame{frame.kind, frame.number, 0.0, frame.rows, frame.columns, frame.type, {}};
   started = true;
 }
@@ -361,14 +355,14 @@ void FrameRecorder::State::flush() {
                static_cast<hsize_t>(streams[0].flushed), pendingThetaDeg.size(),
                pendingThetaDeg.data());
   if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) {
-    fail(path, "/", withDetail("flushing the recording failed"));
+    fail(path, "/", withHdf5Detail("flushing the recording failed"));
   }
   // Written only once everything they count is on disk: after a crash they say what is whole.
   const std::array<std::int64_t, kKinds> durable = counts();
   if (H5Dwrite(flushedFrames.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                durable.data()) < 0 ||
       H5Dflush(flushedFrames.get()) < 0) {
-    fail(path, kFlushed, withDetail("cannot record the flushed frame counts"));
+    fail(path, kFlushed, withHdf5Detail("cannot record the flushed frame counts"));
   }
   for (Stream& stream : streams) {
     stream.flushed = stream.count;
@@ -400,12 +394,12 @@ FrameRecorder::FrameRecorder(const std::string& path, std::map<std::string, Attr
   // chunk indexes).
   Hdf5PropertyList access(H5Pcreate(H5P_FILE_ACCESS));
   if (!access || H5Pset_libver_bounds(access.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0) {
-    fail(path, "/", withDetail("cannot make the file access properties"));
+    fail(path, "/", withHdf5Detail("cannot make the file access properties"));
   }
   // EXCL keeps the refusal race-free when the file appears after the check above.
   state_->file = Hdf5File(H5Fcreate(path.c_str(), options.overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL,
                                     H5P_DEFAULT, access.get()));
-  if (!state_->file) fail(path, "/", withDetail("cannot create the recording"));
+  if (!state_->file) fail(path, "/", withHdf5Detail("cannot create the recording"));
   try {
     createGroup(state_->file.get(), path, kExchange);
     createGroup(state_->file.get(), path, kRecorder);
@@ -447,7 +441,7 @@ void FrameRecorder::append(const Frame& frame) {
   if (H5Dset_extent(stream.pixels.get(), extent.data()) < 0 ||
       H5Dwrite_chunk(stream.pixels.get(), H5P_DEFAULT, 0, offset.data(), size, bytes) < 0) {
     fail(s.path, dataset,
-         withDetail("cannot append frame " + std::to_string(frame.number) + " as frame " +
+         withHdf5Detail("cannot append frame " + std::to_string(frame.number) + " as frame " +
                     std::to_string(stream.count)));
   }
   ++stream.count;
@@ -485,11 +479,11 @@ void FrameRecorder::finalize(std::map<std::string, Attribute> finalAttributes) {
   s.theta = Hdf5Dataset();
   s.flushedFrames = Hdf5Dataset();
   // SWMR writing forbids adding attributes, so they go in after a clean close.
-  if (!s.file.close()) fail(s.path, "/", withDetail("closing (flushing) the recording failed"));
+  if (!s.file.close()) fail(s.path, "/", withHdf5Detail("closing (flushing) the recording failed"));
   Hdf5File file(H5Fopen(s.path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
-  if (!file) fail(s.path, "/", withDetail("cannot reopen the recording to finalize it"));
+  if (!file) fail(s.path, "/", withHdf5Detail("cannot reopen the recording to finalize it"));
   setAttributes(file.get(), s.path, attributes);
-  if (!file.close()) fail(s.path, "/", withDetail("closing (flushing) the recording failed"));
+  if (!file.close()) fail(s.path, "/", withHdf5Detail("closing (flushing) the recording failed"));
 }
 
 std::int64_t FrameRecorder::frames(FrameKind kind) const {
@@ -506,26 +500,26 @@ FrameCounts recoverRecording(const std::string& path) {
   const Hdf5ErrorPrintingOff quiet;
   std::error_code error;
   if (!std::filesystem::is_regular_file(path, error)) fail(path, "/", "is not a regular file");
-  if (H5Fis_hdf5(path.c_str()) <= 0) fail(path, "/", withDetail("is not an HDF5 file"));
+  if (H5Fis_hdf5(path.c_str()) <= 0) fail(path, "/", withHdf5Detail("is not an HDF5 file"));
   // A writer killed in SWMR mode leaves the superblock marked "open for writing", which every
   // later open refuses. HDF5 1.10 clears the mark only through this property, the one its own
   // h5clear tool sets.
   Hdf5PropertyList access(H5Pcreate(H5P_FILE_ACCESS));
   hbool_t clearStatusFlags = true;
   if (!access || H5Pset(access.get(), "clear_status_flags", &clearStatusFlags) < 0) {
-    fail(path, "/", withDetail("this HDF5 library cannot clear the 'open for writing' mark"));
+    fail(path, "/", withHdf5Detail("this HDF5 library cannot clear the 'open for writing' mark"));
   }
   Hdf5File file(H5Fopen(path.c_str(), H5F_ACC_RDWR, access.get()));
-  if (!file) fail(path, "/", withDetail("cannot open the recording"));
+  if (!file) fail(path, "/", withHdf5Detail("cannot open the recording"));
 
   std::array<std::int64_t, kKinds> kept{};
   const htri_t started = H5Lexists(file.get(), kFlushed, H5P_DEFAULT);
-  if (started < 0) fail(path, kFlushed, withDetail("cannot look up"));
+  if (started < 0) fail(path, kFlushed, withHdf5Detail("cannot look up"));
   if (started > 0) {
     const Hdf5Dataset flushed = openDataset(file.get(), path, kFlushed);
     if (extentOf(flushed.get(), path, kFlushed) != std::vector<hsize_t>{kKinds} ||
         H5Dread(flushed.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, kept.data()) < 0) {
-      fail(path, kFlushed, withDetail("cannot read the flushed frame counts"));
+      fail(path, kFlushed, withHdf5Detail("cannot read the flushed frame counts"));
     }
     const auto trim = [&](const char* name, std::int64_t count) {
       const Hdf5Dataset dataset = openDataset(file.get(), path, name);
@@ -537,7 +531,7 @@ FrameCounts recoverRecording(const std::string& path) {
       }
       dims[0] = static_cast<hsize_t>(count);
       if (H5Dset_extent(dataset.get(), dims.data()) < 0) {
-        fail(path, name, withDetail("cannot trim to " + std::to_string(count) + " entries"));
+        fail(path, name, withHdf5Detail("cannot trim to " + std::to_string(count) + " entries"));
       }
     };
     for (std::size_t k = 0; k < kKinds; ++k) {
@@ -547,9 +541,9 @@ FrameCounts recoverRecording(const std::string& path) {
     trim(kTheta, kept[0]);
   }
   Hdf5Group exchange(H5Gopen2(file.get(), kExchange, H5P_DEFAULT));
-  if (!exchange) fail(path, kExchange, withDetail("cannot open the group"));
+  if (!exchange) fail(path, kExchange, withHdf5Detail("cannot open the group"));
   const htri_t finalized = H5Aexists(exchange.get(), kLayout[0].countAttribute);
-  if (finalized < 0) fail(path, kExchange, withDetail("cannot look up the frame counts"));
+  if (finalized < 0) fail(path, kExchange, withHdf5Detail("cannot look up the frame counts"));
   if (finalized == 0) {
     std::map<std::string, Attribute> attributes = countAttributes(kept);
     attributes["recovered"] = std::string(kRecoveredNote);
@@ -557,7 +551,7 @@ FrameCounts recoverRecording(const std::string& path) {
       setAttribute(exchange.get(), path, kExchange, key, value);
   }
   exchange = Hdf5Group();
-  if (!file.close()) fail(path, "/", withDetail("closing (flushing) the recording failed"));
+  if (!file.close()) fail(path, "/", withHdf5Detail("closing (flushing) the recording failed"));
   return {kept[0], kept[1], kept[2]};
 }
 

@@ -10,6 +10,7 @@
 // - hdf5ErrorDetail() gives the most specific message on the current HDF5 error stack.
 #include <hdf5.h>
 
+#include <filesystem>
 #include <string>
 #include <utility>
 
@@ -85,6 +86,38 @@ inline std::string hdf5ErrorDetail() {
   };
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, takeFirst, &detail);
   return detail;
+}
+
+/// `problem` followed by HDF5's own explanation, if any. Call right after the failing HDF5 call:
+/// any later HDF5 call clears the error stack.
+inline std::string withHdf5Detail(std::string problem) {
+  const std::string detail = hdf5ErrorDetail();
+  if (!detail.empty()) problem += " (HDF5: " + detail + ")";
+  return problem;
+}
+
+/// Opens an existing HDF5 file. On failure returns an invalid handle and says why in `problem`
+/// (missing, not a regular file, no HDF5 signature, damaged or truncated), so that each caller
+/// raises its own error type.
+inline Hdf5File openExistingHdf5(const std::string& path, unsigned flags, std::string& problem) {
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) {
+    problem = "file does not exist";
+    return Hdf5File();
+  }
+  if (!std::filesystem::is_regular_file(path, error)) {
+    problem = "is not a regular file";
+    return Hdf5File();
+  }
+  const htri_t isHdf5 = H5Fis_hdf5(path.c_str());
+  if (isHdf5 <= 0) {
+    problem = isHdf5 == 0 ? "not an HDF5 file (no HDF5 signature)"
+                          : withHdf5Detail("cannot be read as an HDF5 file");
+    return Hdf5File();
+  }
+  Hdf5File file(H5Fopen(path.c_str(), flags, H5P_DEFAULT));
+  if (!file) problem = withHdf5Detail("cannot open the HDF5 file: damaged or truncated");
+  return file;
 }
 
 }  // namespace tomolive

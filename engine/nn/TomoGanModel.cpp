@@ -20,12 +20,6 @@ constexpr std::int64_t kFormatVersion = 1;
   throw TomoGanModelError(file + ": " + dataset + ": " + problem);
 }
 
-// Call right after the failing HDF5 call: any later HDF5 call clears the error stack.
-std::string withDetail(std::string problem) {
-  const std::string detail = hdf5ErrorDetail();
-  if (!detail.empty()) problem += " (HDF5: " + detail + ")";
-  return problem;
-}
 
 std::string shapeText(const std::vector<hsize_t>& dims) {
   if (dims.empty()) return "scalar";
@@ -42,14 +36,9 @@ std::string number(double value) {
 }
 
 Hdf5File openModelFile(const std::string& path) {
-  std::error_code error;
-  if (!std::filesystem::exists(path, error)) fail(path, "/", "file does not exist");
-  if (!std::filesystem::is_regular_file(path, error)) fail(path, "/", "is not a regular file");
-  const htri_t isHdf5 = H5Fis_hdf5(path.c_str());
-  if (isHdf5 == 0) fail(path, "/", "not an HDF5 file (no HDF5 signature)");
-  if (isHdf5 < 0) fail(path, "/", withDetail("cannot be read as an HDF5 file"));
-  Hdf5File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-  if (!file) fail(path, "/", withDetail("cannot open the HDF5 file: damaged or truncated"));
+  std::string problem;
+  Hdf5File file = openExistingHdf5(path, H5F_ACC_RDONLY, problem);
+  if (!file) fail(path, "/", problem);
   return file;
 }
 
@@ -58,16 +47,16 @@ Hdf5Attribute openRootAttribute(hid_t file, const std::string& path, const char*
                                 H5T_class_t expected, const char* expectedText) {
   const std::string where = std::string("attribute '") + name + "'";
   const htri_t exists = H5Aexists(file, name);
-  if (exists < 0) fail(path, "/", withDetail(where + ": cannot look it up"));
+  if (exists < 0) fail(path, "/", withHdf5Detail(where + ": cannot look it up"));
   if (exists == 0) fail(path, "/", where + " is missing");
   Hdf5Attribute attribute(H5Aopen(file, name, H5P_DEFAULT));
-  if (!attribute) fail(path, "/", withDetail(where + ": cannot open"));
+  if (!attribute) fail(path, "/", withHdf5Detail(where + ": cannot open"));
   const Hdf5Dataspace space(H5Aget_space(attribute.get()));
   if (!space || H5Sget_simple_extent_npoints(space.get()) != 1) {
     fail(path, "/", where + " must hold a single value");
   }
   const Hdf5Datatype type(H5Aget_type(attribute.get()));
-  if (!type) fail(path, "/", withDetail(where + ": cannot read the type"));
+  if (!type) fail(path, "/", withHdf5Detail(where + ": cannot read the type"));
   const H5T_class_t found = H5Tget_class(type.get());
   // Integers are accepted where a float is expected (HDF5 converts them exactly enough).
   const bool numericOk = expected == H5T_FLOAT && found == H5T_INTEGER;
@@ -80,13 +69,13 @@ std::string readStringAttribute(hid_t file, const std::string& path, const char*
   const Hdf5Attribute attribute = openRootAttribute(file, path, name, H5T_STRING, "a string");
   const Hdf5Datatype type(H5Aget_type(attribute.get()));
   const htri_t variable = H5Tis_variable_str(type.get());
-  if (variable < 0) fail(path, "/", withDetail(where + ": cannot read the string type"));
+  if (variable < 0) fail(path, "/", withHdf5Detail(where + ": cannot read the string type"));
   const Hdf5Datatype memoryType(H5Tcopy(type.get()));
-  if (!memoryType) fail(path, "/", withDetail(where + ": cannot copy the string type"));
+  if (!memoryType) fail(path, "/", withHdf5Detail(where + ": cannot copy the string type"));
   if (variable > 0) {
     char* text = nullptr;
     if (H5Aread(attribute.get(), memoryType.get(), &text) < 0 || text == nullptr) {
-      fail(path, "/", withDetail(where + ": cannot read the string"));
+      fail(path, "/", withHdf5Detail(where + ": cannot read the string"));
     }
     std::string value(text);
     H5free_memory(text);
@@ -94,7 +83,7 @@ std::string readStringAttribute(hid_t file, const std::string& path, const char*
   }
   std::string value(H5Tget_size(type.get()), '\0');
   if (H5Aread(attribute.get(), memoryType.get(), value.data()) < 0) {
-    fail(path, "/", withDetail(where + ": cannot read the string"));
+    fail(path, "/", withHdf5Detail(where + ": cannot read the string"));
   }
   value.resize(value.find('\0') == std::string::npos ? value.size() : value.find('\0'));
   return value;
@@ -104,7 +93,7 @@ std::int64_t readIntegerAttribute(hid_t file, const std::string& path, const cha
   const Hdf5Attribute attribute = openRootAttribute(file, path, name, H5T_INTEGER, "an integer");
   std::int64_t value = 0;
   if (H5Aread(attribute.get(), H5T_NATIVE_INT64, &value) < 0) {
-    fail(path, "/", withDetail(std::string("attribute '") + name + "': cannot read the integer"));
+    fail(path, "/", withHdf5Detail(std::string("attribute '") + name + "': cannot read the integer"));
   }
   return value;
 }
@@ -113,7 +102,7 @@ double readFloatAttribute(hid_t file, const std::string& path, const char* name)
   const Hdf5Attribute attribute = openRootAttribute(file, path, name, H5T_FLOAT, "a number");
   double value = 0.0;
   if (H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value) < 0) {
-    fail(path, "/", withDetail(std::string("attribute '") + name + "': cannot read the number"));
+    fail(path, "/", withHdf5Detail(std::string("attribute '") + name + "': cannot read the number"));
   }
   if (!std::isfinite(value)) {
     fail(path, "/", std::string("attribute '") + name + "' is " + number(value) + ", not finite");
@@ -125,20 +114,20 @@ double readFloatAttribute(hid_t file, const std::string& path, const char* name)
 std::vector<float> readTensor(hid_t file, const std::string& path, const std::string& name,
                               const std::vector<hsize_t>& expected) {
   const htri_t exists = H5Lexists(file, name.c_str(), H5P_DEFAULT);
-  if (exists < 0) fail(path, name, withDetail("cannot look up the dataset"));
+  if (exists < 0) fail(path, name, withHdf5Detail("cannot look up the dataset"));
   if (exists == 0) fail(path, name, "missing (the model needs every layer conv0 … conv15)");
   const Hdf5Dataset dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
-  if (!dataset) fail(path, name, withDetail("cannot open the dataset"));
+  if (!dataset) fail(path, name, withHdf5Detail("cannot open the dataset"));
   const Hdf5Datatype type(H5Dget_type(dataset.get()));
-  if (!type) fail(path, name, withDetail("cannot read the type"));
+  if (!type) fail(path, name, withHdf5Detail("cannot read the type"));
   if (H5Tget_class(type.get()) != H5T_FLOAT) fail(path, name, "must hold floating-point values");
   const Hdf5Dataspace space(H5Dget_space(dataset.get()));
-  if (!space) fail(path, name, withDetail("cannot read the dataspace"));
+  if (!space) fail(path, name, withHdf5Detail("cannot read the dataspace"));
   const int rank = H5Sget_simple_extent_ndims(space.get());
-  if (rank < 0) fail(path, name, withDetail("cannot read the rank"));
+  if (rank < 0) fail(path, name, withHdf5Detail("cannot read the rank"));
   std::vector<hsize_t> dims(rank);
   if (rank > 0 && H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0) {
-    fail(path, name, withDetail("cannot read the shape"));
+    fail(path, name, withHdf5Detail("cannot read the shape"));
   }
   if (dims != expected) {
     fail(path, name, "has shape " + shapeText(dims) + ", expected " + shapeText(expected));
@@ -147,7 +136,7 @@ std::vector<float> readTensor(hid_t file, const std::string& path, const std::st
   for (const hsize_t d : dims) count *= d;
   std::vector<float> values(count);
   if (H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0) {
-    fail(path, name, withDetail("cannot read the values"));
+    fail(path, name, withHdf5Detail("cannot read the values"));
   }
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (!std::isfinite(values[i])) {
@@ -167,7 +156,7 @@ void checkNoUnknownMembers(hid_t file, const std::string& path) {
     return 0;
   };
   if (H5Literate(file, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &members) < 0) {
-    fail(path, "/", withDetail("cannot list the layers"));
+    fail(path, "/", withHdf5Detail("cannot list the layers"));
   }
   for (const std::string& member : members) {
     if (known.count(member) == 0) {
@@ -246,7 +235,7 @@ TomoGanModel TomoGanModel::load(const std::string& path) {
     if (shape.name == std::string("conv0")) shape.inChannels = model.depth_;
     const std::string group = std::string("/") + shape.name;
     const htri_t exists = H5Lexists(f, group.c_str(), H5P_DEFAULT);
-    if (exists < 0) fail(path, group, withDetail("cannot look up the layer"));
+    if (exists < 0) fail(path, group, withHdf5Detail("cannot look up the layer"));
     if (exists == 0) fail(path, group, "layer missing (the model needs conv0 … conv15)");
     TomoGanLayer layer{shape, {}, {}};
     const auto out = hsize_t(shape.outChannels), in = hsize_t(shape.inChannels),
