@@ -228,6 +228,28 @@ class TestCli : public QObject {
     QCOMPARE(QString::fromStdString(line), u"an earlier recording"_s);
   }
 
+  // TomoGAN on a reconstruction file with the shipped model, and a bad model named in the error.
+  void enhanceWritesBothVolumes() {
+    QVERIFY(cli({"simulate", "--phantom", "glass", "--size", "64", "--slices", "3", "--projections",
+                 "60", "-o", path("e.h5")}).exitCode == 0);
+    QVERIFY(cli({"recon", path("e.h5"), "--iterations", "5", "-o", path("e_recon.h5")}).exitCode == 0);
+    const Run r = cli({"enhance", path("e_recon.h5"), "-o", path("e_enh.h5"), "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QCOMPARE(json(r)["slices"].toInt(), 3);
+    const auto raw = tomolive::readReconstruction(path("e_enh.h5").toStdString());
+    const auto enhanced =
+        tomolive::readReconstruction(path("e_enh.h5").toStdString(), "/exchange/recon_enhanced");
+    QCOMPARE(enhanced.slices, 3);
+    QVERIFY(enhanced.volume != raw.volume);
+    QVERIFY(enhanced.attributes.count("model_recipe_hash"));
+
+    const Run bad = cli({"enhance", path("e_recon.h5"), "-o", path("e_bad.h5"), "--model", path("e.h5")});
+    QCOMPARE(bad.exitCode, 2);
+    QVERIFY2(bad.err.contains(u"e.h5"_s), qPrintable(bad.err));
+    const Run precision = cli({"enhance", path("e_recon.h5"), "-o", path("e_p.h5"), "--precision", "f16"});
+    QCOMPARE(precision.exitCode, 2);
+  }
+
   void demoRuns() {
     const Run r = cli(
         {"demo", "--size", "64", "--slices", "2", "--window", "16", "--rotations", "4", "--json"});

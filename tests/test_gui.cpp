@@ -109,8 +109,8 @@ bool waitForPhase(const SessionController* c, SessionController::Phase phase, in
 
 void sendWheel(QWidget* w, int delta, Qt::KeyboardModifiers modifiers = Qt::NoModifier) {
   const QPointF pos(w->width() / 2.0, w->height() / 2.0);
-  QWheelEvent event(pos, w->mapToGlobal(pos), QPoint(), QPoint(0, delta), Qt::NoButton,
-                    modifiers, Qt::NoScrollPhase, false);
+  QWheelEvent event(pos, w->mapToGlobal(pos), QPoint(), QPoint(0, delta), Qt::NoButton, modifiers,
+                    Qt::NoScrollPhase, false);
   QApplication::sendEvent(w, &event);
 }
 
@@ -118,8 +118,7 @@ void sendDrag(QWidget* w, Qt::MouseButton button, QPointF from, QPointF to) {
   QMouseEvent press(QEvent::MouseButtonPress, from, w->mapToGlobal(from), button, button,
                     Qt::NoModifier);
   QApplication::sendEvent(w, &press);
-  QMouseEvent move(QEvent::MouseMove, to, w->mapToGlobal(to), Qt::NoButton, button,
-                   Qt::NoModifier);
+  QMouseEvent move(QEvent::MouseMove, to, w->mapToGlobal(to), Qt::NoButton, button, Qt::NoModifier);
   QApplication::sendEvent(w, &move);
   QMouseEvent release(QEvent::MouseButtonRelease, to, w->mapToGlobal(to), button, Qt::NoButton,
                       Qt::NoModifier);
@@ -184,9 +183,8 @@ class TestGui : public QObject {
     sinceTick.start();
     qint64 longestGap = 0;
     QTimer probe;
-    connect(&probe, &QTimer::timeout, this, [&] {
-      longestGap = std::max(longestGap, sinceTick.restart());
-    });
+    connect(&probe, &QTimer::timeout, this,
+            [&] { longestGap = std::max(longestGap, sinceTick.restart()); });
     probe.start(10);
     QTest::mouseClick(w.findChild<QPushButton*>("stopButton"), Qt::LeftButton);
     QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Finished, 30000));
@@ -254,13 +252,14 @@ class TestGui : public QObject {
       qWarning("baseline written: %s", qPrintable(baseline));
     }
     const QImage expected(baseline);
-    QVERIFY2(!expected.isNull(), qPrintable(baseline + " missing: run with TOMOLIVE_UPDATE_BASELINES=1"));
+    QVERIFY2(!expected.isNull(),
+             qPrintable(baseline + " missing: run with TOMOLIVE_UPDATE_BASELINES=1"));
     QCOMPARE(expected.size(), rendered.size());
     const double diff = meanAbsDifference(rendered, expected.convertToFormat(QImage::Format_RGB32));
     if (diff > 2.0) rendered.save(path("slice_view_actual.png"));
     QVERIFY2(diff <= 2.0, qPrintable(QString("mean abs difference %1 > 2.0 (see %2)")
-                                          .arg(diff)
-                                          .arg(path("slice_view_actual.png"))));
+                                         .arg(diff)
+                                         .arg(path("slice_view_actual.png"))));
     // The comparison notices a visible change: the same slice in grey is far from the baseline.
     view.setColormap(Colormap::Grey);
     QVERIFY(meanAbsDifference(view.grabFramebuffer().convertToFormat(QImage::Format_RGB32),
@@ -271,9 +270,12 @@ class TestGui : public QObject {
     QTest::addColumn<int>("kind");
     QTest::addColumn<QString>("where");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("missing file") << 1 << "/nonexistent/scan.h5" << "/nonexistent/scan.h5";
-    QTest::newRow("non-HDF5 file") << 1 << "@text" << "not-hdf5.h5";
-    QTest::newRow("malformed address") << 2 << "tcp://nohost" << "tcp://nohost";
+    QTest::newRow("missing file") << 1 << "/nonexistent/scan.h5"
+                                  << "/nonexistent/scan.h5";
+    QTest::newRow("non-HDF5 file") << 1 << "@text"
+                                   << "not-hdf5.h5";
+    QTest::newRow("malformed address") << 2 << "tcp://nohost"
+                                       << "tcp://nohost";
   }
 
   void badInputGivesAMessageNotACrash() {
@@ -362,7 +364,8 @@ class TestGui : public QObject {
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
     constexpr double kFps = 20.0;
-    for (SliceView* v : {w.beforeView(), w.afterView(), w.cutView()}) v->setMaxFramesPerSecond(kFps);
+    for (SliceView* v : {w.beforeView(), w.afterView(), w.cutView()})
+      v->setMaxFramesPerSecond(kFps);
     // Warm up: the first image compiles the views' shaders (hundreds of ms on llvmpipe).
     w.showSnapshot(phantomSnapshot(0, 128, 4));
     QTest::qWait(300);
@@ -371,7 +374,8 @@ class TestGui : public QObject {
     constexpr int kRate = 50, kSeconds = 3, kCount = kRate * kSeconds;
     std::vector<std::shared_ptr<const Snapshot>> snapshots;
     for (int i = 1; i <= kCount; ++i)
-      snapshots.push_back(phantomSnapshot(i, 128, 4, i % 2 ? PhantomKind::Glass : PhantomKind::Shale));
+      snapshots.push_back(
+          phantomSnapshot(i, 128, 4, i % 2 ? PhantomKind::Glass : PhantomKind::Shale));
     std::atomic<bool> done{false};
     std::thread engine([&] {
       const auto start = std::chrono::steady_clock::now();
@@ -419,11 +423,13 @@ class TestGui : public QObject {
     QTest::qWait(100);
     const QImage b0 = w.beforeView()->grabFramebuffer(), a0 = w.afterView()->grabFramebuffer();
     // Same slice: only the half-pixel shift of views one pixel apart in width.
-    QVERIFY2(meanAbsDifference(b0, a0) < 2.0, qPrintable(QString::number(meanAbsDifference(b0, a0))));
+    QVERIFY2(meanAbsDifference(b0, a0) < 2.0,
+             qPrintable(QString::number(meanAbsDifference(b0, a0))));
     w.setSlice(1);
     QVERIFY2(w.afterCaption().startsWith("after: enhanced"), qPrintable(w.afterCaption()));
     QTest::qWait(100);
-    QVERIFY(meanAbsDifference(w.beforeView()->grabFramebuffer(), w.afterView()->grabFramebuffer()) > 8.0);
+    QVERIFY(meanAbsDifference(w.beforeView()->grabFramebuffer(), w.afterView()->grabFramebuffer()) >
+            8.0);
     w.findChild<QComboBox*>("compareMode")->setCurrentIndex(1);
     QVERIFY2(w.afterCaption().contains("difference"), qPrintable(w.afterCaption()));
     QCOMPARE(w.afterView()->colormap(), Colormap::Diverging);

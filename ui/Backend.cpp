@@ -16,9 +16,9 @@ QString cpuDescription() {
   QFile cpuinfo("/proc/cpuinfo");
   if (cpuinfo.open(QIODevice::ReadOnly | QIODevice::Text)) {
     const QString text = QString::fromUtf8(cpuinfo.readAll());
-    const auto match = QRegularExpression("^model name\\s*:\\s*(.+)$",
-                                          QRegularExpression::MultilineOption)
-                           .match(text);
+    const auto match =
+        QRegularExpression("^model name\\s*:\\s*(.+)$", QRegularExpression::MultilineOption)
+            .match(text);
     if (match.hasMatch()) model = match.captured(1).simplified();
   }
   return QObject::tr("%1 (%2 threads)").arg(model).arg(std::thread::hardware_concurrency());
@@ -26,10 +26,10 @@ QString cpuDescription() {
 
 EnhancerChoice loadEnhancer(const QString& modelPath) {
   if (modelPath == "none") return {nullptr, QObject::tr("no enhancer (switched off)")};
-  const std::string path =
-      modelPath.isEmpty() ? defaultModelPath() : modelPath.toStdString();
+  const std::string path = modelPath.isEmpty() ? defaultModelPath() : modelPath.toStdString();
   if (path.empty())
-    return {nullptr, QObject::tr("no enhancer: no TomoGAN model file (resources/models/tomogan.h5)")};
+    return {nullptr,
+            QObject::tr("no enhancer: no TomoGAN model file (resources/models/tomogan.h5)")};
   try {
     auto denoiser = std::make_shared<TomoGanDenoiser>(TomoGanModel::load(path));
     const QString name = QString::fromStdString(denoiser->name());

@@ -42,10 +42,14 @@ QStringList colormapNames() { return {"grey", "inverted", "viridis"}; }
 
 QString colormapName(Colormap map) {
   switch (map) {
-    case Colormap::Grey: return "grey";
-    case Colormap::Inverted: return "inverted";
-    case Colormap::Viridis: return "viridis";
-    case Colormap::Diverging: return "diverging";
+    case Colormap::Grey:
+      return "grey";
+    case Colormap::Inverted:
+      return "inverted";
+    case Colormap::Viridis:
+      return "viridis";
+    case Colormap::Diverging:
+      return "diverging";
   }
   return "grey";
 }

@@ -251,10 +251,10 @@ void MainWindow::buildActions() {
     return a;
   };
   QMenu* session = menuBar()->addMenu(tr("&Session"));
-  session->addAction(action(tr("&Start"), QKeySequence(Qt::CTRL | Qt::Key_R),
-                            [this] { startSession(); }));
-  session->addAction(action(tr("&Pause / resume"), QKeySequence(Qt::Key_Space),
-                            [this] { togglePause(); }));
+  session->addAction(
+      action(tr("&Start"), QKeySequence(Qt::CTRL | Qt::Key_R), [this] { startSession(); }));
+  session->addAction(
+      action(tr("&Pause / resume"), QKeySequence(Qt::Key_Space), [this] { togglePause(); }));
   session->addAction(action(tr("S&top acquisition"), QKeySequence(Qt::CTRL | Qt::Key_Period),
                             [this] { stopAcquisition(); }));
   session->addSeparator();
@@ -268,20 +268,22 @@ void MainWindow::buildActions() {
   session->addAction(action(tr("&Quit"), QKeySequence::Quit, [this] { close(); }));
 
   QMenu* file = menuBar()->addMenu(tr("&Export"));
-  file->addAction(action(tr("Before/after pair as &PNG…"), QKeySequence(Qt::CTRL | Qt::Key_E), [this] {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export before/after pair"),
-                                                      "tomolive-pair.png", tr("PNG (*.png)"));
-    if (!path.isEmpty()) exportPairPng(path);
-  }));
-  file->addAction(action(tr("Reconstruction as &HDF5…"), QKeySequence(Qt::CTRL | Qt::Key_S), [this] {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export reconstruction"),
-                                                      "tomolive-recon.h5", tr("HDF5 (*.h5)"));
-    if (!path.isEmpty()) exportReconstructionHdf5(path);
-  }));
+  file->addAction(
+      action(tr("Before/after pair as &PNG…"), QKeySequence(Qt::CTRL | Qt::Key_E), [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export before/after pair"),
+                                                          "tomolive-pair.png", tr("PNG (*.png)"));
+        if (!path.isEmpty()) exportPairPng(path);
+      }));
+  file->addAction(
+      action(tr("Reconstruction as &HDF5…"), QKeySequence(Qt::CTRL | Qt::Key_S), [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export reconstruction"),
+                                                          "tomolive-recon.h5", tr("HDF5 (*.h5)"));
+        if (!path.isEmpty()) exportReconstructionHdf5(path);
+      }));
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
-  view->addAction(action(tr("Next slice"), QKeySequence(Qt::Key_PageUp),
-                         [this] { setSlice(m_slice + 1); }));
+  view->addAction(
+      action(tr("Next slice"), QKeySequence(Qt::Key_PageUp), [this] { setSlice(m_slice + 1); }));
   view->addAction(action(tr("Previous slice"), QKeySequence(Qt::Key_PageDown),
                          [this] { setSlice(m_slice - 1); }));
   view->addAction(action(tr("Reset zoom"), QKeySequence(Qt::CTRL | Qt::Key_0),
@@ -298,9 +300,9 @@ void MainWindow::buildStatusBar() {
     return l;
   };
   m_backendLabel = label("backendLabel");
-  m_backendLabel->setText(tr("CPU: %1 · %2")
-                              .arg(cpuDescription(), m_enhancer.denoiser ? m_enhancer.description
-                                                                        : tr("no enhancer")));
+  m_backendLabel->setText(
+      tr("CPU: %1 · %2")
+          .arg(cpuDescription(), m_enhancer.denoiser ? m_enhancer.description : tr("no enhancer")));
   m_backendLabel->setToolTip(m_enhancer.description);
   m_countsLabel = label("countsLabel");
   m_elapsedLabel = label("elapsedLabel");
@@ -311,11 +313,10 @@ void MainWindow::buildStatusBar() {
 
 void MainWindow::connectController() {
   connect(m_controller, &SessionController::snapshotReady, this, &MainWindow::showSnapshot);
-  connect(m_controller, &SessionController::metricsReady, this,
-          [this](const UpdateMetrics& m) {
-            m_charts->addMetrics(m);
-            m_panel->showApplied(m);
-          });
+  connect(m_controller, &SessionController::metricsReady, this, [this](const UpdateMetrics& m) {
+    m_charts->addMetrics(m);
+    m_panel->showApplied(m);
+  });
   connect(m_controller, &SessionController::logLine, this, &MainWindow::appendLog);
   connect(m_controller, &SessionController::errorMessage, this, &MainWindow::showMessage);
   connect(m_controller, &SessionController::phaseChanged, this, &MainWindow::onPhaseChanged);
@@ -414,8 +415,8 @@ void MainWindow::refreshImages() {
   QString afterText;
   // The snapshot, not the window, says whether its session has an enhancer.
   if (enhancedHere)
-    afterText = m_enhancer.denoiser ? tr("after: %1").arg(m_enhancer.description)
-                                    : tr("after: enhanced");
+    afterText =
+        m_enhancer.denoiser ? tr("after: %1").arg(m_enhancer.description) : tr("after: enhanced");
   else if (s.enhanced)
     afterText = tr("after: not enhanced yet — showing SIRT");
   else
@@ -518,8 +519,9 @@ void MainWindow::applyZoomPan(double zoom, QPointF pan) {
 
 void MainWindow::updateStatus() {
   const SessionSummary s = m_controller->summary();
-  m_countsLabel->setText(
-      tr("projections received %1 · consumed %2").arg(s.projectionsReceived).arg(s.projectionsConsumed));
+  m_countsLabel->setText(tr("projections received %1 · consumed %2")
+                             .arg(s.projectionsReceived)
+                             .arg(s.projectionsConsumed));
   m_elapsedLabel->setText(tr("elapsed %1").arg(elapsedText(s.elapsedSeconds)));
   m_updateLabel->setText(tr("R %1").arg(m_snapshot ? m_snapshot->metrics.update : 0));
   const QString record = m_controller->recordPath();
@@ -556,7 +558,8 @@ QImage MainWindow::screenshot() {
   QImage image = grab().toImage();
   QPainter painter(&image);
   for (SliceView* view : {m_before, m_after, m_cut})
-    if (view->isVisible()) painter.drawImage(view->mapTo(this, QPoint(0, 0)), view->grabFramebuffer());
+    if (view->isVisible())
+      painter.drawImage(view->mapTo(this, QPoint(0, 0)), view->grabFramebuffer());
   return image;
 }
 

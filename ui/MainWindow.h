@@ -33,8 +33,8 @@ struct MainWindowOptions {
   /// Overrides of the panel's (persisted) settings, e.g. from the command line.
   std::optional<SourceSpec> source;
   std::optional<int> window, iterations;
-  QString recordPath;       ///< "" : a new file under the application's data folder per session
-  QString modelPath;        ///< "" : the shipped TomoGAN model; "none": no enhancer
+  QString recordPath;  ///< "" : a new file under the application's data folder per session
+  QString modelPath;   ///< "" : the shipped TomoGAN model; "none": no enhancer
   bool restoreSettings = true;
 };
 

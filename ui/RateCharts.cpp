@@ -43,8 +43,8 @@ RateCharts::RateCharts(QWidget* parent)
   grid->setSpacing(2);
   m_refresh = makePlot(tr("Refresh time per update"), tr("s"), {m_refreshSeries, m_workSeries});
   m_rate = makePlot(tr("Sustained rate"), tr("projections/s"), {m_rateSeries});
-  m_projections = makePlot(tr("Projections"), tr("count"),
-                           {m_receivedSeries, m_consumedSeries, m_lagSeries});
+  m_projections =
+      makePlot(tr("Projections"), tr("count"), {m_receivedSeries, m_consumedSeries, m_lagSeries});
   m_ssim = makePlot(tr("SSIM vs ground truth"), "", {m_ssimSeries});
   m_ssim.y->setRange(0.0, 1.0);
   const Plot* plots[] = {&m_refresh, &m_rate, &m_projections, &m_ssim};

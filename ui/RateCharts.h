@@ -35,8 +35,8 @@ class RateCharts : public QWidget {
   static void grow(Plot& plot, double x, double y);
 
   Plot m_refresh, m_rate, m_projections, m_ssim;
-  QLineSeries *m_refreshSeries, *m_workSeries, *m_rateSeries, *m_receivedSeries,
-      *m_consumedSeries, *m_lagSeries, *m_ssimSeries;
+  QLineSeries *m_refreshSeries, *m_workSeries, *m_rateSeries, *m_receivedSeries, *m_consumedSeries,
+      *m_lagSeries, *m_ssimSeries;
 };
 
 }  // namespace tomolive::ui

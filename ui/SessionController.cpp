@@ -45,7 +45,8 @@ void SessionController::start(const SourceSpec& source, const StreamOptions& opt
   m_startWatcher.setFuture(QtConcurrent::run([this, source, options]() -> StartResult {
     try {
       auto session = std::make_shared<StreamingSession>(makeSource(source), options);
-      session->onSnapshot([this](std::shared_ptr<const Snapshot> s) { acceptSnapshot(std::move(s)); });
+      session->onSnapshot(
+          [this](std::shared_ptr<const Snapshot> s) { acceptSnapshot(std::move(s)); });
       session->onLog([this](const std::string& line) { acceptLog(line); });
       session->start();
       return {std::move(session), {}};

@@ -83,8 +83,8 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   auto* browse = new QToolButton(filePage);
   browse->setText("…");
   connect(browse, &QToolButton::clicked, this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Scan to replay"), m_filePath->text(),
-                                                      tr("HDF5 (*.h5 *.hdf5 *.nxs);;All (*)"));
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Scan to replay"), m_filePath->text(), tr("HDF5 (*.h5 *.hdf5 *.nxs);;All (*)"));
     if (!path.isEmpty()) m_filePath->setText(path);
   });
   fileRow->addWidget(m_filePath);
@@ -193,7 +193,9 @@ SourceSpec SteeringPanel::sourceSpec() const {
       spec.uri = "file:" + m_filePath->text().trimmed().toStdString();
       spec.framesPerSecond = m_fileRate->value();
       break;
-    default: spec.uri = m_address->text().trimmed().toStdString(); break;
+    default:
+      spec.uri = m_address->text().trimmed().toStdString();
+      break;
   }
   return spec;
 }

@@ -24,19 +24,28 @@ int main(int argc, char** argv) {
       "Without options it streams a simulated glass scan (the last settings used, if any).");
   parser.addHelpOption();
   parser.addVersionOption();
-  const QCommandLineOption source("source", "sim:glass|shale|shepp-logan, file:PATH or tcp://HOST:PORT.", "uri");
-  const QCommandLineOption rate("rate", "Frames per second of the simulator or replay (0: as fast as possible).", "fps");
+  const QCommandLineOption source(
+      "source", "sim:glass|shale|shepp-logan, file:PATH or tcp://HOST:PORT.", "uri");
+  const QCommandLineOption rate(
+      "rate", "Frames per second of the simulator or replay (0: as fast as possible).", "fps");
   const QCommandLineOption size("size", "Simulator: detector width N (N² slices).", "N");
   const QCommandLineOption rows("rows", "Simulator: detector rows (slices).", "rows");
-  const QCommandLineOption projections("projections", "Simulator: projections in the scan.", "count");
+  const QCommandLineOption projections("projections", "Simulator: projections in the scan.",
+                                       "count");
   const QCommandLineOption window("window", "W: projections per update.", "W");
   const QCommandLineOption iterations("iterations", "I: SIRT iterations per update.", "I");
-  const QCommandLineOption record("record", "Record file (default: a new file per session in the data folder).", "path");
-  const QCommandLineOption model("model", "TomoGAN weights file, or 'none' (default: the shipped model).", "path");
+  const QCommandLineOption record(
+      "record", "Record file (default: a new file per session in the data folder).", "path");
+  const QCommandLineOption model(
+      "model", "TomoGAN weights file, or 'none' (default: the shipped model).", "path");
   const QCommandLineOption noStart("no-start", "Open the window without starting a session.");
-  const QCommandLineOption fresh("fresh", "Ignore the saved settings (window layout, last source).");
-  const QCommandLineOption screenshot("screenshot", "Save a screenshot of the window after --after-updates updates, then quit.", "png");
-  const QCommandLineOption afterUpdates("after-updates", "Updates to wait for before --screenshot (default 10).", "count", "10");
+  const QCommandLineOption fresh("fresh",
+                                 "Ignore the saved settings (window layout, last source).");
+  const QCommandLineOption screenshot(
+      "screenshot", "Save a screenshot of the window after --after-updates updates, then quit.",
+      "png");
+  const QCommandLineOption afterUpdates(
+      "after-updates", "Updates to wait for before --screenshot (default 10).", "count", "10");
   for (const auto& o : {source, rate, size, rows, projections, window, iterations, record, model,
                         noStart, fresh, screenshot, afterUpdates})
     parser.addOption(o);
@@ -79,8 +88,9 @@ int main(int argc, char** argv) {
     auto* poll = new QTimer(&mainWindow);
     QObject::connect(poll, &QTimer::timeout, &mainWindow, [&mainWindow, poll, path, wanted] {
       const auto shown = mainWindow.displayedSnapshot();
-      const bool finished = !mainWindow.controller()->isActive() &&
-                            mainWindow.controller()->phase() != tomolive::ui::SessionController::Phase::Idle;
+      const bool finished =
+          !mainWindow.controller()->isActive() &&
+          mainWindow.controller()->phase() != tomolive::ui::SessionController::Phase::Idle;
       if ((!shown || shown->metrics.update < wanted) && !finished) return;
       poll->stop();
       // Let the views' coalesced renders land before grabbing.

@@ -49,7 +49,7 @@ struct StreamingSession::Intake {
   std::int64_t framesReceived = 0, projectionsReceived = 0, projectionsConsumed = 0;
   std::int64_t projectionsSkipped = 0, framesRecorded = 0;
   bool sourceFinished = false;
-  int workersLeft = 0;  ///< recorder and reconstructor still running
+  int workersLeft = 0;  ///< recorder, reconstructor and enhancer threads still running
 };
 
 StreamingSession::StreamingSession(std::unique_ptr<FrameSource> source, StreamOptions options)
@@ -263,12 +263,7 @@ void StreamingSession::record() {
   } catch (const std::exception& e) {
     fail(std::string("recorder: ") + e.what());
   }
-  std::lock_guard lock(in.mutex);
-  if (--in.workersLeft == 0) {
-    std::lock_guard done(m_finishedMutex);
-    m_finished = true;
-    m_finishedCv.notify_all();
-  }
+  workerDone();
 }
 
 void StreamingSession::reconstruct() {
@@ -452,12 +447,7 @@ void StreamingSession::reconstruct() {
     m_reconstructionDone = true;
     m_snapshotCv.notify_all();
   }
-  std::lock_guard lock(in.mutex);
-  if (--in.workersLeft == 0) {
-    std::lock_guard done(m_finishedMutex);
-    m_finished = true;
-    m_finishedCv.notify_all();
-  }
+  workerDone();
 }
 
 void StreamingSession::enhance() {
@@ -540,12 +530,20 @@ void StreamingSession::enhance() {
   } catch (const std::exception& e) {
     log(std::string("enhancer: ") + e.what() + " (reconstruction goes on without enhancement)");
   }
+  workerDone();
+}
+
+void StreamingSession::workerDone() {
   std::lock_guard lock(m_intake->mutex);
-  if (--m_intake->workersLeft == 0) {
-    std::lock_guard done(m_finishedMutex);
-    m_finished = true;
-    m_finishedCv.notify_all();
+  if (--m_intake->workersLeft > 0) return;
+  // The last worker out: the session is over (finished, unless something failed).
+  SessionState running = m_state;
+  while (running != SessionState::Failed &&
+         !m_state.compare_exchange_weak(running, SessionState::Finished)) {
   }
+  std::lock_guard done(m_finishedMutex);
+  m_finished = true;
+  m_finishedCv.notify_all();
 }
 
 void StreamingSession::wait() {
@@ -554,7 +552,6 @@ void StreamingSession::wait() {
   lock.unlock();
   for (std::thread* t : {&m_acquisition, &m_recording, &m_reconstruction, &m_enhancement})
     if (t->joinable()) t->join();
-  if (m_state != SessionState::Failed) m_state = SessionState::Finished;
 }
 
 bool StreamingSession::waitFor(std::chrono::milliseconds timeout) {

@@ -143,6 +143,7 @@ class StreamingSession {
   void record();
   void reconstruct();
   void enhance();
+  void workerDone();  ///< each worker thread's last act
   void publish(std::shared_ptr<const Snapshot> snapshot);
   void log(const std::string& line);
   void fail(const std::string& what);

@@ -12,14 +12,14 @@ namespace tomolive {
 
 struct SourceSpec {
   std::string uri = "sim:glass";  ///< sim:glass|shale|shepp-logan, file:PATH or tcp://HOST:PORT
-  double framesPerSecond = 0.0;   ///< pacing of the simulator and the replay (0: as fast as possible)
+  double framesPerSecond = 0.0;   ///< simulator / replay pacing (0: as fast as possible)
   // The simulator's scan (ignored by the other sources).
-  int size = 256;          ///< detector columns = reconstruction grid
-  int rows = 16;           ///< detector rows = slices
-  int projections = 512;   ///< projections the scan records
-  std::string order;       ///< sequential | interlaced:W | golden; empty: interlaced:`window`
-  int window = 32;         ///< W of the default interlaced order
-  double photons = 1e4;    ///< open-beam counts per pixel (0: noise-free)
+  int size = 256;         ///< detector columns = reconstruction grid
+  int rows = 16;          ///< detector rows = slices
+  int projections = 512;  ///< projections the scan records
+  std::string order;      ///< sequential | interlaced:W | golden; empty: interlaced:`window`
+  int window = 32;        ///< W of the default interlaced order
+  double photons = 1e4;   ///< open-beam counts per pixel (0: noise-free)
   std::uint64_t seed = 0;
 };
 
