@@ -120,9 +120,12 @@ class TestCli : public QObject {
     QTest::newRow("unknown command") << QStringList{"reconstruct"} << u"reconstruct"_s;
     QTest::newRow("unknown benchmark") << QStringList{"bench", "gpu"} << u"gpu"_s;
     QTest::newRow("stream window 0") << QStringList{"stream", "--window", "0"} << u"window"_s;
-    QTest::newRow("stream bad source") << QStringList{"stream", "--source", "ftp://x"} << u"ftp://x"_s;
-    QTest::newRow("stream missing file") << QStringList{"stream", "--source", "file:" + path("none.h5")} << u"none.h5"_s;
-    QTest::newRow("stream bad address") << QStringList{"stream", "--source", "tcp://127.0.0.1:99999"} << u"99999"_s;
+    QTest::newRow("stream bad source")
+        << QStringList{"stream", "--source", "ftp://x"} << u"ftp://x"_s;
+    QTest::newRow("stream missing file")
+        << QStringList{"stream", "--source", "file:" + path("none.h5")} << u"none.h5"_s;
+    QTest::newRow("stream bad address")
+        << QStringList{"stream", "--source", "tcp://127.0.0.1:99999"} << u"99999"_s;
   }
 
   void badInput() {
@@ -147,10 +150,28 @@ class TestCli : public QObject {
   // A live session from the built-in scanner: metrics per update, the last reconstruction and a
   // record that `recon` reads.
   void streamRecordsAndReports() {
-    const Run r = cli({"stream", "--source", "sim:shepp-logan", "--size", "64", "--rows", "4",
-                       "--projections", "128", "--window", "16", "--iterations", "2", "--rate",
-                       "2000", "--record", path("live.h5"), "--out", path("live_recon.h5"),
-                       "--metrics", path("live.jsonl"), "--json"});
+    const Run r = cli({"stream",
+                       "--source",
+                       "sim:shepp-logan",
+                       "--size",
+                       "64",
+                       "--rows",
+                       "4",
+                       "--projections",
+                       "128",
+                       "--window",
+                       "16",
+                       "--iterations",
+                       "2",
+                       "--rate",
+                       "2000",
+                       "--record",
+                       path("live.h5"),
+                       "--out",
+                       path("live_recon.h5"),
+                       "--metrics",
+                       path("live.jsonl"),
+                       "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QJsonObject j = json(r);
     QCOMPARE(j["state"].toString(), u"finished"_s);
@@ -182,8 +203,8 @@ class TestCli : public QObject {
 
   void streamStopsEarly() {
     const Run r = cli({"stream", "--source", "sim:glass", "--size", "64", "--rows", "2",
-                       "--projections", "2000", "--window", "16", "--rate", "400",
-                       "--stop-after", "40", "--record", path("early.h5"), "--json"});
+                       "--projections", "2000", "--window", "16", "--rate", "400", "--stop-after",
+                       "40", "--record", path("early.h5"), "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QJsonObject j = json(r);
     QVERIFY(j["stopped_early"].toBool());
@@ -199,8 +220,8 @@ class TestCli : public QObject {
     QProcess p;
     p.start(QStringLiteral(TOMOLIVE_CLI_PATH),
             {"stream", "--source", "sim:glass", "--size", "64", "--rows", "2", "--projections",
-             "5000", "--window", "16", "--rate", "300", "--record", path("interrupted.h5"),
-             "--out", path("interrupted_recon.h5"), "--json"});
+             "5000", "--window", "16", "--rate", "300", "--record", path("interrupted.h5"), "--out",
+             path("interrupted_recon.h5"), "--json"});
     QVERIFY(p.waitForStarted(10000));
     QTest::qWait(1000);
     p.terminate();
@@ -231,8 +252,10 @@ class TestCli : public QObject {
   // TomoGAN on a reconstruction file with the shipped model, and a bad model named in the error.
   void enhanceWritesBothVolumes() {
     QVERIFY(cli({"simulate", "--phantom", "glass", "--size", "64", "--slices", "3", "--projections",
-                 "60", "-o", path("e.h5")}).exitCode == 0);
-    QVERIFY(cli({"recon", path("e.h5"), "--iterations", "5", "-o", path("e_recon.h5")}).exitCode == 0);
+                 "60", "-o", path("e.h5")})
+                .exitCode == 0);
+    QVERIFY(cli({"recon", path("e.h5"), "--iterations", "5", "-o", path("e_recon.h5")}).exitCode ==
+            0);
     const Run r = cli({"enhance", path("e_recon.h5"), "-o", path("e_enh.h5"), "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QCOMPARE(json(r)["slices"].toInt(), 3);
@@ -243,10 +266,12 @@ class TestCli : public QObject {
     QVERIFY(enhanced.volume != raw.volume);
     QVERIFY(enhanced.attributes.count("model_recipe_hash"));
 
-    const Run bad = cli({"enhance", path("e_recon.h5"), "-o", path("e_bad.h5"), "--model", path("e.h5")});
+    const Run bad =
+        cli({"enhance", path("e_recon.h5"), "-o", path("e_bad.h5"), "--model", path("e.h5")});
     QCOMPARE(bad.exitCode, 2);
     QVERIFY2(bad.err.contains(u"e.h5"_s), qPrintable(bad.err));
-    const Run precision = cli({"enhance", path("e_recon.h5"), "-o", path("e_p.h5"), "--precision", "f16"});
+    const Run precision =
+        cli({"enhance", path("e_recon.h5"), "-o", path("e_p.h5"), "--precision", "f16"});
     QCOMPARE(precision.exitCode, 2);
   }
 

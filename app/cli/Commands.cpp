@@ -5,21 +5,21 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <numbers>
 #include <filesystem>
+#include <numbers>
 #include <numeric>
 #include <sstream>
 
 #include "bench/ProjectorBenchmark.h"
 #include "bench/QualityEvaluation.h"
-#include "cli/EnhanceCommand.h"
 #include "bench/StreamBenchmark.h"
-#include "bench/TomoGanBenchmark.h"
-#include "nn/ModelLocation.h"
 #include "bench/Timing.h"
+#include "bench/TomoGanBenchmark.h"
 #include "cli/Arguments.h"
+#include "cli/EnhanceCommand.h"
 #include "io/DataExchange.h"
 #include "metrics/ImageMetrics.h"
+#include "nn/ModelLocation.h"
 #include "nn/TrainingData.h"
 #include "pipeline/FileReconstruction.h"
 #include "pipeline/WindowedReconstruction.h"
@@ -319,8 +319,7 @@ int benchStream(const Arguments& a) {
 int benchTomoGan(const Arguments& a) {
   TomoGanBenchOptions o;
   o.modelPath = a.text("model", defaultModelPath());
-  if (o.modelPath.empty())
-    throw UsageError("no TomoGAN model found; give one with --model FILE");
+  if (o.modelPath.empty()) throw UsageError("no TomoGAN model found; give one with --model FILE");
   // PyTorch runs the same weights with the training scripts kept beside the shipped model.
   o.torchScript =
       (std::filesystem::path(o.modelPath).parent_path() / "training" / "bench_torch.py").string();
@@ -340,7 +339,8 @@ int benchTomoGan(const Arguments& a) {
                     {"ms_per_slice", 1e3 * row.seconds},
                     {"gflops", row.gflops},
                     {"fraction_of_peak", row.fractionOfPeak}});
-  for (const auto& t : r.torch) torch.push_back({{"size", t.size}, {"ms_per_slice", 1e3 * t.seconds}});
+  for (const auto& t : r.torch)
+    torch.push_back({{"size", t.size}, {"ms_per_slice", 1e3 * t.seconds}});
   printJson({{"model", r.model},
              {"threads", r.threads},
              {"macs_per_pixel", r.multiplyAddsPerPixel},
@@ -369,8 +369,9 @@ int runBench(const Args& args) {
 }
 
 int runTrainingData(const Args& args) {
-  const Arguments a(args, {"scans", "size", "slices", "seed", "projections", "target-iterations",
-                           "windows", "iterations", "photons-list", "output"},
+  const Arguments a(args,
+                    {"scans", "size", "slices", "seed", "projections", "target-iterations",
+                     "windows", "iterations", "photons-list", "output"},
                     {});
   if (!a.positionals().empty())
     throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
@@ -400,8 +401,8 @@ int runTrainingData(const Args& args) {
 }
 
 int runQuality(const Args& args) {
-  std::set<std::string> names{"size", "slices", "projections", "seed", "windows", "iterations",
-                              "rotations", "real", "images"};
+  std::set<std::string> names{"size",       "slices",    "projections", "seed",  "windows",
+                              "iterations", "rotations", "real",        "images"};
   names.insert(kDenoiserOptions.begin(), kDenoiserOptions.end());
   const Arguments a(args, names, {"json"});
   if (!a.positionals().empty())

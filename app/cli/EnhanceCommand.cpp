@@ -17,12 +17,15 @@ std::shared_ptr<Denoiser> denoiserFromArguments(const Arguments& a) {
   std::string model = a.text("model", "");
   if (model.empty()) model = defaultModelPath();
   if (model.empty())
-    throw UsageError("no TomoGAN model found (shipped resources/models/tomogan.h5 missing); "
-                     "give one with --model FILE or TOMOLIVE_MODEL");
+    throw UsageError(
+        "no TomoGAN model found (shipped resources/models/tomogan.h5 missing); "
+        "give one with --model FILE or TOMOLIVE_MODEL");
   TomoGanOptions options;
   const std::string precision = a.text("precision", "auto");
-  if (precision == "f32") options.precision = TomoGanPrecision::f32;
-  else if (precision == "bf16") options.precision = TomoGanPrecision::bf16;
+  if (precision == "f32")
+    options.precision = TomoGanPrecision::f32;
+  else if (precision == "bf16")
+    options.precision = TomoGanPrecision::bf16;
   else if (precision != "auto")
     throw UsageError("option --precision: '" + precision + "' is not f32, bf16 or auto");
   return std::make_shared<TomoGanDenoiser>(TomoGanModel::load(model), options);
@@ -33,7 +36,8 @@ int runEnhance(const Args& args) {
   options.insert(kDenoiserOptions.begin(), kDenoiserOptions.end());
   const Arguments a(args, options, {"json"});
   const std::string input = a.positional(0, "input file (tomolive-cli enhance recon.h5 -o out.h5)");
-  if (a.positionals().size() > 1) throw UsageError("unexpected argument '" + a.positionals()[1] + "'");
+  if (a.positionals().size() > 1)
+    throw UsageError("unexpected argument '" + a.positionals()[1] + "'");
   const std::string output = a.required("output");
   const Reconstruction recon = readReconstruction(input);
   const std::shared_ptr<Denoiser> denoiser = denoiserFromArguments(a);
@@ -60,13 +64,14 @@ int runEnhance(const Args& args) {
                                         {"enhancer", denoiser->name()},
                                         {"seconds", seconds},
                                         {"ms_per_slice", 1e3 * seconds / recon.slices}})
-                                .dump()
-                                .c_str());
+                            .dump()
+                            .c_str());
   } else {
-    std::printf("enhanced %d slices of %d² with %s in %.2f s (%.0f ms per slice); wrote %s "
-                "(/exchange/recon and /exchange/recon_enhanced)\n",
-                recon.slices, recon.size, denoiser->name().c_str(), seconds,
-                1e3 * seconds / recon.slices, output.c_str());
+    std::printf(
+        "enhanced %d slices of %d² with %s in %.2f s (%.0f ms per slice); wrote %s "
+        "(/exchange/recon and /exchange/recon_enhanced)\n",
+        recon.slices, recon.size, denoiser->name().c_str(), seconds, 1e3 * seconds / recon.slices,
+        output.c_str());
   }
   return 0;
 }

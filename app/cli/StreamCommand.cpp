@@ -101,9 +101,10 @@ void writeResult(const std::string& path, const Snapshot& last,
 }  // namespace
 
 int runStream(const Args& args) {
-  std::set<std::string> options{"source", "window", "iterations", "rate", "slices", "center",
-                                "record", "out", "metrics", "size", "rows", "projections", "order",
-                                "photons", "seed", "stop-after", "enhancer-share"};
+  std::set<std::string> options{"source",     "window",        "iterations", "rate",    "slices",
+                                "center",     "record",        "out",        "metrics", "size",
+                                "rows",       "projections",   "order",      "photons", "seed",
+                                "stop-after", "enhancer-share"};
   options.insert(kDenoiserOptions.begin(), kDenoiserOptions.end());
   const Arguments a(args, options, {"json", "overwrite", "no-mask", "enhance"});
   if (!a.positionals().empty())

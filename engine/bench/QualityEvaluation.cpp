@@ -14,8 +14,8 @@
 #include "preprocess/FlatDarkCorrection.h"
 #include "preprocess/ScanPreparation.h"
 #include "projector/JosephProjector.h"
-#include "sim/ScanSimulator.h"
 #include "sim/Acquisition.h"
+#include "sim/ScanSimulator.h"
 
 namespace tomolive {
 
@@ -35,7 +35,8 @@ void scoreStreaming(const std::string& scan, const ParallelGeometry& g, const Pr
                     const std::vector<int>& order, int window, int iterations,
                     const std::vector<int>& rotations, const VolumeStack& reference,
                     Denoiser& denoiser, const std::string& imagesPath, QualityResult& result) {
-  WindowedReconstruction streaming(g.gridSize, p.slices(), g.columns, g.centre, {.circularMask = true});
+  WindowedReconstruction streaming(g.gridSize, p.slices(), g.columns, g.centre,
+                                   {.circularMask = true});
   const int last = *std::max_element(rotations.begin(), rotations.end());
   const double range = dataRange(reference.raw());
   for (int r = 1; r <= last; ++r) {
@@ -67,8 +68,10 @@ void scoreStreaming(const std::string& scan, const ParallelGeometry& g, const Pr
                                                         {"ssim_after", c.ssimAfter}};
       writeReconstruction(imagesPath, {streaming.estimate().slice(s), 1, n, attributes},
                           std::string(name) + "/before");
-      writeReconstruction(imagesPath, {enhanced.slice(s), 1, n, attributes}, std::string(name) + "/after");
-      writeReconstruction(imagesPath, {reference.slice(s), 1, n, {}}, std::string(name) + "/reference");
+      writeReconstruction(imagesPath, {enhanced.slice(s), 1, n, attributes},
+                          std::string(name) + "/after");
+      writeReconstruction(imagesPath, {reference.slice(s), 1, n, {}},
+                          std::string(name) + "/reference");
     }
   }
 }
@@ -125,7 +128,8 @@ QualityResult runQualityEvaluation(const QualityOptions& o, Denoiser& denoiser) 
   for (const std::string& path : o.realScans) {
     const PreparedScan scan = prepareScan(readDataExchange(path));
     const double centre = estimateCentre(scan.lineIntegrals, scan.anglesRad).centre;
-    const ParallelGeometry g = ParallelGeometry::make(scan.anglesRad, centre, scan.lineIntegrals.columns());
+    const ParallelGeometry g =
+        ParallelGeometry::make(scan.anglesRad, centre, scan.lineIntegrals.columns());
     const VolumeStack reference = sirtReference(g, scan.lineIntegrals, o.referenceIterations);
     const std::string name = std::filesystem::path(path).stem().string();
     for (int iterations : o.iterations)
@@ -139,19 +143,22 @@ QualityResult runQualityEvaluation(const QualityOptions& o, Denoiser& denoiser) 
 std::string formatQualityEvaluation(const QualityResult& r) {
   std::ostringstream out;
   out << "Enhancer: " << r.enhancer << ". SSIM and PSNR against SIRT-100 over all projections.\n\n"
-      << "| scan | W | I | R | projections | SSIM streaming | SSIM enhanced | PSNR streaming (dB) | "
+      << "| scan | W | I | R | projections | SSIM streaming | SSIM enhanced | PSNR streaming (dB) "
+         "| "
          "PSNR enhanced (dB) | SSIM gain |\n|---|---|---|---|---|---|---|---|---|---|\n";
   char line[256];
   int raised = 0;
   for (const auto& c : r.cells) {
-    std::snprintf(line, sizeof line, "| %s | %d | %d | %d | %d | %.3f | %.3f | %.2f | %.2f | %+.3f%s |\n",
-                  c.scan.c_str(), c.window, c.iterations, c.rotations, c.projectionsUsed, c.ssimBefore,
-                  c.ssimAfter, c.psnrBefore, c.psnrAfter, c.ssimAfter - c.ssimBefore,
+    std::snprintf(line, sizeof line,
+                  "| %s | %d | %d | %d | %d | %.3f | %.3f | %.2f | %.2f | %+.3f%s |\n",
+                  c.scan.c_str(), c.window, c.iterations, c.rotations, c.projectionsUsed,
+                  c.ssimBefore, c.ssimAfter, c.psnrBefore, c.psnrAfter, c.ssimAfter - c.ssimBefore,
                   c.ssimAfter > c.ssimBefore ? "" : " (no gain)");
     out << line;
     raised += c.ssimAfter > c.ssimBefore;
   }
-  std::snprintf(line, sizeof line, "\nEnhancement raised SSIM in %d of %zu cells.\n", raised, r.cells.size());
+  std::snprintf(line, sizeof line, "\nEnhancement raised SSIM in %d of %zu cells.\n", raised,
+                r.cells.size());
   out << line;
   return out.str();
 }

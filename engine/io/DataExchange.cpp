@@ -1,5 +1,7 @@
 #include "io/DataExchange.h"
 
+#include "io/Hdf5Attributes.h"
+
 #include <algorithm>
 #include <cctype>
 #include <climits>
@@ -37,7 +39,6 @@ std::string message(const std::string& file, const std::string& dataset,
                        const std::string& problem) {
   throw DataExchangeError(message(file, dataset, problem));
 }
-
 
 std::string number(double value) {
   std::ostringstream text;
@@ -236,8 +237,8 @@ std::vector<T> readSlab(hid_t file, const std::string& path, const Probe& probe,
   if (H5Dread(dataset.get(), memoryType, memorySpace.get(), fileSpace.get(), H5P_DEFAULT,
               values.data()) < 0) {
     fail(path, probe.name,
-         withHdf5Detail("reading " + shapeText(counts) + " values from index " + std::to_string(begin) +
-                    " along axis " + std::to_string(axis) + " failed"));
+         withHdf5Detail("reading " + shapeText(counts) + " values from index " +
+                        std::to_string(begin) + " along axis " + std::to_string(axis) + " failed"));
   }
   return values;
 }
@@ -334,56 +335,10 @@ std::map<std::string, Attribute> readAttributes(hid_t object, const std::string&
   return attributes;
 }
 
-void writeAttribute(hid_t object, const std::string& path, const std::string& objectName,
-                    const std::string& key, const Attribute& value) {
-  const std::string where = "attribute '" + key + "'";
-  Hdf5Datatype stringType;
-  Hdf5Dataspace space;
-  hid_t fileType = H5I_INVALID_HID;
-  hid_t memoryType = H5I_INVALID_HID;
-  const void* buffer = nullptr;
-  const char* text = nullptr;
-  if (const auto* string = std::get_if<std::string>(&value)) {
-    stringType = Hdf5Datatype(H5Tcopy(H5T_C_S1));
-    if (!stringType || H5Tset_size(stringType.get(), H5T_VARIABLE) < 0 ||
-        H5Tset_cset(stringType.get(), H5T_CSET_UTF8) < 0) {
-      fail(path, objectName, withHdf5Detail(where + ": cannot make the string type"));
-    }
-    fileType = memoryType = stringType.get();
-    space = Hdf5Dataspace(H5Screate(H5S_SCALAR));
-    text = string->c_str();
-    buffer = &text;
-  } else if (const auto* real = std::get_if<double>(&value)) {
-    fileType = H5T_IEEE_F64LE;
-    memoryType = H5T_NATIVE_DOUBLE;
-    space = Hdf5Dataspace(H5Screate(H5S_SCALAR));
-    buffer = real;
-  } else if (const auto* integer = std::get_if<std::int64_t>(&value)) {
-    fileType = H5T_STD_I64LE;
-    memoryType = H5T_NATIVE_INT64;
-    space = Hdf5Dataspace(H5Screate(H5S_SCALAR));
-    buffer = integer;
-  } else {
-    const auto& values = std::get<std::vector<double>>(value);
-    const hsize_t count = values.size();
-    fileType = H5T_IEEE_F64LE;
-    memoryType = H5T_NATIVE_DOUBLE;
-    space =
-        Hdf5Dataspace(values.empty() ? H5Screate(H5S_NULL) : H5Screate_simple(1, &count, nullptr));
-    buffer = values.empty() ? nullptr : values.data();
-  }
-  if (!space) fail(path, objectName, withHdf5Detail(where + ": cannot make the dataspace"));
-  Hdf5Attribute attribute(
-      H5Acreate2(object, key.c_str(), fileType, space.get(), H5P_DEFAULT, H5P_DEFAULT));
-  if (!attribute) fail(path, objectName, withHdf5Detail(where + ": cannot create"));
-  if (buffer != nullptr && H5Awrite(attribute.get(), memoryType, buffer) < 0) {
-    fail(path, objectName, withHdf5Detail(where + ": cannot write"));
-  }
-}
-
 void writeAttributes(hid_t object, const std::string& path, const std::string& objectName,
                      const std::map<std::string, Attribute>& attributes) {
-  for (const auto& [key, value] : attributes) writeAttribute(object, path, objectName, key, value);
+  for (const auto& [key, value] : attributes)
+    writeHdf5Attribute(object, path, objectName, key, value);
 }
 
 Hdf5Object openObject(hid_t file, const std::string& path, const std::string& name) {
@@ -667,7 +622,8 @@ void writeDataset(hid_t file, const std::string& path, const std::string& name,
     }
   }
   Hdf5Dataspace space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
-  if (!space) fail(path, name, withHdf5Detail("cannot make a dataspace of shape " + shapeText(dims)));
+  if (!space)
+    fail(path, name, withHdf5Detail("cannot make a dataspace of shape " + shapeText(dims)));
   Hdf5Dataset dataset(H5Dcreate2(file, name.c_str(), storage.fileType, space.get(),
                                  linkProperties.get(), createProperties.get(), H5P_DEFAULT));
   if (!dataset) fail(path, name, withHdf5Detail("cannot create the dataset"));
@@ -736,6 +692,57 @@ hsize_t frameCount(const std::vector<float>& frames, const ScanToWrite& scan) {
 }
 
 }  // namespace
+
+void writeHdf5Attribute(hid_t object, const std::string& path, const std::string& objectName,
+                        const std::string& key, const Attribute& value) {
+  const std::string where = "attribute '" + key + "'";
+  const htri_t exists = H5Aexists(object, key.c_str());
+  if (exists < 0 || (exists > 0 && H5Adelete(object, key.c_str()) < 0)) {
+    fail(path, objectName, withHdf5Detail(where + ": cannot replace"));
+  }
+  Hdf5Datatype stringType;
+  Hdf5Dataspace space;
+  hid_t fileType = H5I_INVALID_HID;
+  hid_t memoryType = H5I_INVALID_HID;
+  const void* buffer = nullptr;
+  const char* text = nullptr;
+  if (const auto* string = std::get_if<std::string>(&value)) {
+    stringType = Hdf5Datatype(H5Tcopy(H5T_C_S1));
+    if (!stringType || H5Tset_size(stringType.get(), H5T_VARIABLE) < 0 ||
+        H5Tset_cset(stringType.get(), H5T_CSET_UTF8) < 0) {
+      fail(path, objectName, withHdf5Detail(where + ": cannot make the string type"));
+    }
+    fileType = memoryType = stringType.get();
+    space = Hdf5Dataspace(H5Screate(H5S_SCALAR));
+    text = string->c_str();
+    buffer = &text;
+  } else if (const auto* real = std::get_if<double>(&value)) {
+    fileType = H5T_IEEE_F64LE;
+    memoryType = H5T_NATIVE_DOUBLE;
+    space = Hdf5Dataspace(H5Screate(H5S_SCALAR));
+    buffer = real;
+  } else if (const auto* integer = std::get_if<std::int64_t>(&value)) {
+    fileType = H5T_STD_I64LE;
+    memoryType = H5T_NATIVE_INT64;
+    space = Hdf5Dataspace(H5Screate(H5S_SCALAR));
+    buffer = integer;
+  } else {
+    const auto& values = std::get<std::vector<double>>(value);
+    const hsize_t count = values.size();
+    fileType = H5T_IEEE_F64LE;
+    memoryType = H5T_NATIVE_DOUBLE;
+    space =
+        Hdf5Dataspace(values.empty() ? H5Screate(H5S_NULL) : H5Screate_simple(1, &count, nullptr));
+    buffer = values.empty() ? nullptr : values.data();
+  }
+  if (!space) fail(path, objectName, withHdf5Detail(where + ": cannot make the dataspace"));
+  Hdf5Attribute attribute(
+      H5Acreate2(object, key.c_str(), fileType, space.get(), H5P_DEFAULT, H5P_DEFAULT));
+  if (!attribute) fail(path, objectName, withHdf5Detail(where + ": cannot create"));
+  if (buffer != nullptr && H5Awrite(attribute.get(), memoryType, buffer) < 0) {
+    fail(path, objectName, withHdf5Detail(where + ": cannot write"));
+  }
+}
 
 int RawScan::flatCount() const {
   const std::size_t frame = static_cast<std::size_t>(rows) * columns;

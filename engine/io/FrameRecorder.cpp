@@ -1,5 +1,7 @@
 #include "io/FrameRecorder.h"
 
+#include "io/Hdf5Attributes.h"
+
 #include <array>
 #include <bit>
 #include <chrono>
@@ -50,7 +52,6 @@ std::size_t indexOf(FrameKind kind) { return static_cast<std::size_t>(kind); }
   throw DataExchangeError(file + ": " + dataset + ": " + problem);
 }
 
-
 hid_t fileTypeOf(PixelType type) {
   switch (type) {
     case PixelType::UInt8:
@@ -72,60 +73,12 @@ std::string frameText(const Frame& frame) {
          pixelTypeName(frame.type);
 }
 
-// Replaces an attribute of the same name, so final values win over those given at creation.
-void setAttribute(hid_t object, const std::string& path, const char* objectName,
-                  const std::string& key, const Attribute& value) {
-  const std::string where = "attribute '" + key + "'";
-  const htri_t exists = H5Aexists(object, key.c_str());
-  if (exists < 0 || (exists > 0 && H5Adelete(object, key.c_str()) < 0)) {
-    fail(path, objectName, withHdf5Detail(where + ": cannot replace"));
-  }
-  Hdf5Datatype stringType;
-  Hdf5Dataspace space(H5Screate(H5S_SCALAR));
-  hid_t type = H5I_INVALID_HID;
-  const void* buffer = nullptr;
-  const char* text = nullptr;
-  std::visit(
-      [&](const auto& v) {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::string>) {
-          stringType = Hdf5Datatype(H5Tcopy(H5T_C_S1));
-          if (stringType && (H5Tset_size(stringType.get(), H5T_VARIABLE) < 0 ||
-                             H5Tset_cset(stringType.get(), H5T_CSET_UTF8) < 0)) {
-            stringType = Hdf5Datatype();
-          }
-          type = stringType.get();
-          text = v.c_str();
-          buffer = &text;
-        } else if constexpr (std::is_same_v<T, double>) {
-          type = H5T_NATIVE_DOUBLE;
-          buffer = &v;
-        } else if constexpr (std::is_same_v<T, std::int64_t>) {
-          type = H5T_NATIVE_INT64;
-          buffer = &v;
-        } else {
-          const hsize_t count = v.size();
-          type = H5T_NATIVE_DOUBLE;
-          space =
-              Hdf5Dataspace(v.empty() ? H5Screate(H5S_NULL) : H5Screate_simple(1, &count, nullptr));
-          buffer = v.empty() ? nullptr : v.data();
-        }
-      },
-      value);
-  if (type < 0 || !space) fail(path, objectName, withHdf5Detail(where + ": cannot describe the value"));
-  Hdf5Attribute attribute(
-      H5Acreate2(object, key.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT));
-  if (!attribute || (buffer != nullptr && H5Awrite(attribute.get(), type, buffer) < 0)) {
-    fail(path, objectName, withHdf5Detail(where + ": cannot write"));
-  }
-}
-
 void setAttributes(hid_t file, const std::string& path,
                    const std::map<std::string, Attribute>& attributes) {
   Hdf5Group exchange(H5Gopen2(file, kExchange, H5P_DEFAULT));
   if (!exchange) fail(path, kExchange, withHdf5Detail("cannot open the group"));
   for (const auto& [key, value] : attributes)
-    setAttribute(exchange.get(), path, kExchange, key, value);
+    writeHdf5Attribute(exchange.get(), path, kExchange, key, value);
 }
 
 std::map<std::string, Attribute> countAttributes(const std::array<std::int64_t, kKinds>& counts) {
@@ -191,7 +144,8 @@ void appendValues(hid_t dataset, const std::string& path, const char* name, hid_
       H5Sselect_hyperslab(fileSpace.get(), H5S_SELECT_SET, &at, nullptr, &count, nullptr) < 0 ||
       H5Dwrite(dataset, memoryType, memorySpace.get(), fileSpace.get(), H5P_DEFAULT, values) < 0) {
     fail(path, name,
-         withHdf5Detail("cannot write " + std::to_string(count) + " values at " + std::to_string(at)));
+         withHdf5Detail("cannot write " + std::to_string(count) + " values at " +
+                        std::to_string(at)));
   }
 }
 
@@ -272,7 +226,7 @@ void FrameRecorder::State::start(const Frame& frame) {
         createExtendible(file.get(), path, kLayout[k].numbers, H5T_STD_I64LE, {kValuesPerChunk});
   }
   theta = createExtendible(file.get(), path, kTheta, H5T_IEEE_F64LE, {kValuesPerChunk});
-  setAttribute(theta.get(), path, kTheta, "units", std::string("degrees"));
+  writeHdf5Attribute(theta.get(), path, kTheta, "units", std::string("degrees"));
 
   const hsize_t kinds = kKinds;
   Hdf5Dataspace space(H5Screate_simple(1, &kinds, nullptr));
@@ -287,9 +241,11 @@ void FrameRecorder::State::start(const Frame& frame) {
   flushedFrames = Hdf5Dataset(H5Dcreate2(file.get(), kFlushed, H5T_STD_I64LE, space.get(),
                                          H5P_DEFAULT, create.get(), access.get()));
   if (!flushedFrames) fail(path, kFlushed, withHdf5Detail("cannot create the dataset"));
-  setAttribute(flushedFrames.get(), path, kFlushed, "order", std::string("projection, flat, dark"));
+  writeHdf5Attribute(flushedFrames.get(), path, kFlushed, "order",
+                     std::string("projection, flat, dark"));
 
-  if (H5Fstart_swmr_write(file.get()) < 0) fail(path, "/", withHdf5Detail("cannot start SWMR writing"));
+  if (H5Fstart_swmr_write(file.get()) < 0)
+    fail(path, "/", withHdf5Detail("cannot start SWMR writing"));
   first = Frame{frame.kind, frame.number, 0.0, frame.rows, frame.columns, frame.type, {}};
   started = true;
 }
@@ -442,7 +398,7 @@ void FrameRecorder::append(const Frame& frame) {
       H5Dwrite_chunk(stream.pixels.get(), H5P_DEFAULT, 0, offset.data(), size, bytes) < 0) {
     fail(s.path, dataset,
          withHdf5Detail("cannot append frame " + std::to_string(frame.number) + " as frame " +
-                    std::to_string(stream.count)));
+                        std::to_string(stream.count)));
   }
   ++stream.count;
   stream.pendingNumbers.push_back(frame.number);
@@ -548,7 +504,7 @@ FrameCounts recoverRecording(const std::string& path) {
     std::map<std::string, Attribute> attributes = countAttributes(kept);
     attributes["recovered"] = std::string(kRecoveredNote);
     for (const auto& [key, value] : attributes)
-      setAttribute(exchange.get(), path, kExchange, key, value);
+      writeHdf5Attribute(exchange.get(), path, kExchange, key, value);
   }
   exchange = Hdf5Group();
   if (!file.close()) fail(path, "/", withHdf5Detail("closing (flushing) the recording failed"));

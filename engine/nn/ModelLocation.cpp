@@ -12,7 +12,8 @@ std::string defaultModelPath() {
   if (const char* env = std::getenv("TOMOLIVE_MODEL"); env && *env) return env;
   const fs::path exe = fs::read_symlink("/proc/self/exe", error);
   if (!error) {
-    const fs::path installed = exe.parent_path() / ".." / "share" / "tomolive" / "models" / "tomogan.h5";
+    const fs::path installed =
+        exe.parent_path() / ".." / "share" / "tomolive" / "models" / "tomogan.h5";
     if (fs::exists(installed, error)) return fs::weakly_canonical(installed, error).string();
   }
   const fs::path source = fs::path(TOMOLIVE_SOURCE_MODEL_DIR) / "tomogan.h5";

@@ -20,7 +20,6 @@ constexpr std::int64_t kFormatVersion = 1;
   throw TomoGanModelError(file + ": " + dataset + ": " + problem);
 }
 
-
 std::string shapeText(const std::vector<hsize_t>& dims) {
   if (dims.empty()) return "scalar";
   std::string text = "(";
@@ -93,7 +92,8 @@ std::int64_t readIntegerAttribute(hid_t file, const std::string& path, const cha
   const Hdf5Attribute attribute = openRootAttribute(file, path, name, H5T_INTEGER, "an integer");
   std::int64_t value = 0;
   if (H5Aread(attribute.get(), H5T_NATIVE_INT64, &value) < 0) {
-    fail(path, "/", withHdf5Detail(std::string("attribute '") + name + "': cannot read the integer"));
+    fail(path, "/",
+         withHdf5Detail(std::string("attribute '") + name + "': cannot read the integer"));
   }
   return value;
 }
@@ -102,7 +102,8 @@ double readFloatAttribute(hid_t file, const std::string& path, const char* name)
   const Hdf5Attribute attribute = openRootAttribute(file, path, name, H5T_FLOAT, "a number");
   double value = 0.0;
   if (H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value) < 0) {
-    fail(path, "/", withHdf5Detail(std::string("attribute '") + name + "': cannot read the number"));
+    fail(path, "/",
+         withHdf5Detail(std::string("attribute '") + name + "': cannot read the number"));
   }
   if (!std::isfinite(value)) {
     fail(path, "/", std::string("attribute '") + name + "' is " + number(value) + ", not finite");

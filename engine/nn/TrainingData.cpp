@@ -81,10 +81,14 @@ TrainingScanSpec drawTrainingScan(const TrainingDataOptions& o, int k) {
 void writeTrainingData(const TrainingDataOptions& o, const std::string& path,
                        const std::function<void(int, const TrainingScanSpec&)>& progress) {
   validate(o);
-  const nlohmann::json recipe = {{"scans", o.scans},           {"size", o.size},
-                                 {"slices", o.slices},         {"seed", o.seed},
-                                 {"projections", o.projections}, {"target_iterations", o.targetIterations},
-                                 {"windows", o.windows},       {"iterations", o.iterations},
+  const nlohmann::json recipe = {{"scans", o.scans},
+                                 {"size", o.size},
+                                 {"slices", o.slices},
+                                 {"seed", o.seed},
+                                 {"projections", o.projections},
+                                 {"target_iterations", o.targetIterations},
+                                 {"windows", o.windows},
+                                 {"iterations", o.iterations},
                                  {"min_input_projections", o.minInputProjections},
                                  {"max_input_projections", o.maxInputProjections},
                                  {"photons", o.photons}};

@@ -466,7 +466,8 @@ void StreamingSession::enhance() {
       {
         std::unique_lock lock(m_snapshotMutex);
         m_snapshotCv.wait(lock, [&] {
-          const bool newer = m_latest && (!base || m_latest->metrics.update != base->metrics.update);
+          const bool newer =
+              m_latest && (!base || m_latest->metrics.update != base->metrics.update);
           return newer || m_reconstructionDone || (work && count < int(done.size()));
         });
         latest = m_latest, view = m_viewSlices, finished = m_reconstructionDone;
@@ -513,7 +514,8 @@ void StreamingSession::enhance() {
       for (int s : view) viewDone = viewDone && (s < 0 || s >= slices || done[s]);
       const bool inView = std::find(view.begin(), view.end(), next) != view.end();
       const auto now = Clock::now();
-      if (count == slices || (inView && viewDone) || now - lastPublished > std::chrono::milliseconds(250)) {
+      if (count == slices || (inView && viewDone) ||
+          now - lastPublished > std::chrono::milliseconds(250)) {
         auto snapshot = std::make_shared<Snapshot>(*base);
         snapshot->enhanced = std::make_shared<const VolumeStack>(*work);
         snapshot->enhancedSlices = done;

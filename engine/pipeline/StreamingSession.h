@@ -169,7 +169,7 @@ class StreamingSession {
   std::condition_variable m_finishedCv;
   mutable std::mutex m_finishedMutex;
   bool m_finished = false;
-  SessionSummary m_summary;  ///< guarded by m_finishedMutex
+  SessionSummary m_summary;              ///< guarded by m_finishedMutex
   std::condition_variable m_snapshotCv;  ///< the enhancer waits on it for a new update
   bool m_reconstructionDone = false;     ///< guarded by m_snapshotMutex
   std::vector<int> m_viewSlices;         ///< guarded by m_snapshotMutex
