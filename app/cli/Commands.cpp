@@ -79,7 +79,7 @@ std::string usage() {
                       [--size N --rows S --projections P --order interlaced:W --photons F --seed K]
                       [--stop-after N] [--no-mask] [--json]
                       [--enhance [--model tomogan.h5] [--precision f32|bf16|auto]
-                       [--enhancer-share 0.5]]
+                       [--enhancer-share 0.25]]
       Live streaming SIRT: every frame recorded, one update per W projections, metrics per
       update; --enhance runs TomoGAN beside it (slices in view first; --out then also holds
       /exchange/recon_enhanced); Ctrl-C stops the acquisition cleanly (files finalised).

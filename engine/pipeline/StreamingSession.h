@@ -51,10 +51,11 @@ struct StreamOptions {
   int maxWindow = 0;           ///< most projections one update reconstructs (0: 8·W)
   /// Enhancer (TomoGAN) run on each update, concurrently with the next SIRT update; null: none.
   std::shared_ptr<Denoiser> enhancer;
-  /// Share of wall time the enhancer may compute while reconstruction runs (it sleeps the rest),
-  /// which bounds how much it slows the SIRT updates on a shared CPU. After the scan it runs
-  /// unthrottled to finish the last volume.
-  double enhancerShare = 0.5;
+  /// Share s of wall time the enhancer may compute while reconstruction runs (it sleeps the
+  /// rest). Both use every core, so SIRT updates take at most 1/(1 − s) as long: 1.33× at the
+  /// default 0.25 (measured in docs/performance.md). After the scan it runs unthrottled to finish
+  /// the last volume.
+  double enhancerShare = 0.25;
 };
 
 /// What one update did; also written as one JSON line per update by `tomolive-cli stream`.
