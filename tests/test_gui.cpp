@@ -417,6 +417,7 @@ class TestGui : public QObject {
     s->enhanced = std::make_shared<const VolumeStack>(makePhantom(PhantomKind::Glass, 64, 3, 1));
     s->enhancedSlices = {0, 1, 0};
     s->enhancedCount = 1;
+    s->enhancing = true;
     w.showSnapshot(s);
     w.setSlice(0);
     QVERIFY2(w.afterCaption().contains("not enhanced yet"), qPrintable(w.afterCaption()));
@@ -434,6 +435,32 @@ class TestGui : public QObject {
     QVERIFY2(w.afterCaption().contains("difference"), qPrintable(w.afterCaption()));
     QCOMPARE(w.afterView()->colormap(), Colormap::Diverging);
     QCOMPARE(w.afterView()->level(), 0.0);
+  }
+
+  // A new update whose enhancement is still in progress keeps showing the previous update's
+  // enhanced slice (and says so) instead of flickering back to SIRT.
+  void afterViewKeepsThePreviousEnhancementWhileTheNextIsComputed() {
+    MainWindow w(simulatorOptions(path("unused6.h5")));
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    auto first = std::make_shared<Snapshot>(*phantomSnapshot(3, 64, 3));
+    first->enhanced =
+        std::make_shared<const VolumeStack>(makePhantom(PhantomKind::Glass, 64, 3, 1));
+    first->enhancedSlices = {1, 1, 1};
+    first->enhancedCount = 3;
+    first->enhancing = true;
+    w.showSnapshot(first);
+    w.setSlice(1);
+    QTest::qWait(100);
+    const QImage enhanced = w.afterView()->grabFramebuffer();
+    auto second = std::make_shared<Snapshot>(*phantomSnapshot(4, 64, 3));
+    second->enhancing = true;
+    w.showSnapshot(second);
+    QVERIFY2(
+        w.afterCaption().contains("of R 3") && w.afterCaption().contains("R 4 in progress"),
+        qPrintable(w.afterCaption()));
+    QTest::qWait(100);
+    QVERIFY(meanAbsDifference(enhanced, w.afterView()->grabFramebuffer()) < 1.0);
   }
 
   void exportsThePairAsPngAndTheReconstructionAsHdf5() {

@@ -357,6 +357,7 @@ void MainWindow::startSession() {
   m_messageBar->hide();
   m_charts->clear();
   m_snapshot.reset();
+  m_lastEnhanced.reset();
   m_sliceChosen = false;
   appendLog(tr("starting %1 (W %2, I %3)")
                 .arg(QString::fromStdString(source.uri))
@@ -383,6 +384,7 @@ void MainWindow::stopAcquisition() {
 
 void MainWindow::showSnapshot(std::shared_ptr<const Snapshot> snapshot) {
   if (!snapshot || !snapshot->volume) return;
+  if (snapshot->enhanced && snapshot->enhancedCount > 0) m_lastEnhanced = snapshot;
   m_snapshot = std::move(snapshot);
   const int slices = m_snapshot->volume->slices();
   const int size = m_snapshot->volume->gridSize();
@@ -409,28 +411,44 @@ void MainWindow::refreshImages() {
   if (!m_snapshot) return;
   const Snapshot& s = *m_snapshot;
   const FloatImage before = sliceImage(*s.volume, m_slice);
-  const bool enhancedHere = s.enhanced && m_slice < int(s.enhancedSlices.size()) &&
-                            s.enhancedSlices[std::size_t(m_slice)] != 0;
-  FloatImage after = enhancedHere ? sliceImage(*s.enhanced, m_slice) : before;
+  const auto enhancedIn = [this](const Snapshot* v) {
+    return v && v->enhanced && m_slice < int(v->enhancedSlices.size()) &&
+           v->enhancedSlices[std::size_t(m_slice)] != 0;
+  };
+  const bool enhancedHere = enhancedIn(&s);
+  // While the enhancer works on this update, the previous update's enhancement of the slice.
+  const Snapshot* previous = !enhancedHere && s.enhancing && enhancedIn(m_lastEnhanced.get())
+                                 ? m_lastEnhanced.get()
+                                 : nullptr;
+  FloatImage after = enhancedHere ? sliceImage(*s.enhanced, m_slice)
+                     : previous   ? sliceImage(*previous->enhanced, m_slice)
+                                  : before;
+  // Short name in the caption ("TomoGAN"); the backend details are in its tooltip.
+  const QString name =
+      m_enhancer.denoiser ? m_enhancer.description.section(QStringLiteral(" ("), 0, 0) : tr("enhanced");
   QString afterText;
   // The snapshot, not the window, says whether its session has an enhancer.
   if (enhancedHere)
-    afterText =
-        m_enhancer.denoiser ? tr("after: %1").arg(m_enhancer.description) : tr("after: enhanced");
-  else if (s.enhanced)
+    afterText = tr("after: %1").arg(name);
+  else if (previous)
+    afterText = tr("after: %1 of R %2 (R %3 in progress)")
+                    .arg(name)
+                    .arg(previous->metrics.update)
+                    .arg(s.metrics.update);
+  else if (s.enhancing)
     afterText = tr("after: not enhanced yet — showing SIRT");
   else
     afterText = tr("after: no enhancer — showing SIRT");
   m_afterCaption->setToolTip(m_enhancer.description);
   const bool differenceMode = m_modeBox->currentIndex() == 1;
   if (differenceMode) {
-    after = difference(after, before);
+    after = difference(enhancedHere ? after : before, before);
     afterText = enhancedHere ? tr("difference: enhanced − SIRT")
                              : tr("difference: nothing enhanced yet (zero)");
   }
   m_afterCaption->setText(afterText);
   m_afterCaption->setStyleSheet(
-      enhancedHere || differenceMode
+      enhancedHere || previous || differenceMode
           ? "QLabel { padding: 3px; font-weight: bold; }"
           : "QLabel { padding: 3px; font-weight: bold; background: #fff3cd; color: #664d03; }");
   m_beforeCaption->setText(tr("before: streaming SIRT, R %1, slice %2 (detector row %3)")
@@ -439,7 +457,12 @@ void MainWindow::refreshImages() {
                                .arg(s.firstRow + m_slice));
 
   if (m_autoWindowLevel->isChecked()) {
-    const auto [lo, hi] = robustRange(before.pixels);
+    // One window for both views: percentiles of both images together, so an enhanced slice of
+    // higher contrast does not saturate and the SIRT slice stays visible.
+    std::vector<float> both(before.pixels.begin(), before.pixels.end());
+    if (!differenceMode && (enhancedHere || previous))
+      both.insert(both.end(), after.pixels.begin(), after.pixels.end());
+    const auto [lo, hi] = robustRange(both);
     setWindowLevel(hi - lo, 0.5 * (hi + lo));
   }
   m_before->setImage(before);

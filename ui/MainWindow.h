@@ -115,6 +115,9 @@ class MainWindow : public QMainWindow {
   QTimer m_statusTimer;
 
   std::shared_ptr<const Snapshot> m_snapshot;
+  /// The newest snapshot version with enhanced slices: shown for a slice while the enhancer is
+  /// still working on the current update, so the after view does not flicker back to SIRT.
+  std::shared_ptr<const Snapshot> m_lastEnhanced;
   int m_slice = 0;
   bool m_sliceChosen = false;
   int m_displayedUpdates = 0;

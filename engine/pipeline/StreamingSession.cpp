@@ -401,6 +401,7 @@ void StreamingSession::reconstruct() {
       auto snapshot = std::make_shared<Snapshot>();
       snapshot->volume = std::make_shared<const VolumeStack>(recon->estimate());
       snapshot->firstRow = firstRow;
+      snapshot->enhancing = m_options.enhancer != nullptr;
       UpdateMetrics& m = snapshot->metrics;
       m.update = recon->updates();
       m.window = window;

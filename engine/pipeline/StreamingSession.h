@@ -86,6 +86,7 @@ struct Snapshot {
   /// version sharing `volume`; enhancedSlices[s] says whether slice s is done.
   std::shared_ptr<const VolumeStack> enhanced;
   std::vector<std::uint8_t> enhancedSlices;
+  bool enhancing = false;  ///< the session has an enhancer (so `enhanced` will come)
   int enhancedCount = 0;
   double enhanceSeconds = 0.0;  ///< enhancer compute time spent on this update so far
   bool fullyEnhanced() const { return enhanced && enhancedCount == volume->slices(); }
