@@ -7,7 +7,6 @@
 #include <thread>
 
 #include "nn/ModelLocation.h"
-#include "nn/TomoGanDenoiser.h"
 
 namespace tomolive::ui {
 
@@ -24,14 +23,14 @@ QString cpuDescription() {
   return QObject::tr("%1 (%2 threads)").arg(model).arg(std::thread::hardware_concurrency());
 }
 
-EnhancerChoice loadEnhancer(const QString& modelPath) {
+EnhancerChoice loadEnhancer(const QString& modelPath, ComputeBackend backend) {
   if (modelPath == "none") return {nullptr, QObject::tr("no enhancer (switched off)")};
   const std::string path = modelPath.isEmpty() ? defaultModelPath() : modelPath.toStdString();
   if (path.empty())
     return {nullptr,
             QObject::tr("no enhancer: no TomoGAN model file (resources/models/tomogan.h5)")};
   try {
-    auto denoiser = std::make_shared<TomoGanDenoiser>(TomoGanModel::load(path));
+    auto denoiser = makeTomoGan(backend, TomoGanModel::load(path));
     const QString name = QString::fromStdString(denoiser->name());
     return {std::move(denoiser), name};
   } catch (const std::exception& e) {

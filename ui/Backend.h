@@ -1,13 +1,11 @@
 #pragma once
 // What computes: the CPU's name for the status bar, and the enhancer (TomoGAN with the shipped
-// weights) when its model file is there.
+// weights, on the chosen backend) when its model file is there.
 #include <QString>
 
 #include <memory>
 
-namespace tomolive {
-class Denoiser;
-}
+#include "backend/ComputeBackend.h"
 
 namespace tomolive::ui {
 
@@ -20,7 +18,8 @@ struct EnhancerChoice {
 };
 
 /// `modelPath` "" → the shipped model (engine/nn/ModelLocation.h); "none" → no enhancer; else
-/// that weights file. Never throws: a missing or unreadable model gives no enhancer and says why.
-EnhancerChoice loadEnhancer(const QString& modelPath);
+/// that weights file, on `backend` (resolved). Never throws: a missing or unreadable model, or a
+/// backend that fails to set it up, gives no enhancer and says why.
+EnhancerChoice loadEnhancer(const QString& modelPath, ComputeBackend backend);
 
 }  // namespace tomolive::ui

@@ -61,7 +61,6 @@ QString elapsedText(double seconds) {
 MainWindow::MainWindow(MainWindowOptions options, QWidget* parent)
     : QMainWindow(parent),
       m_options(std::move(options)),
-      m_enhancer(loadEnhancer(m_options.modelPath)),
       m_controller(new SessionController(this)) {
   setWindowTitle(tr("TomoLive"));
   setWindowIcon(QIcon(":/icons/tomolive-64.png"));
@@ -77,7 +76,10 @@ MainWindow::MainWindow(MainWindowOptions options, QWidget* parent)
   if (m_options.window) m_panel->setWindow(*m_options.window);
   if (m_options.iterations) m_panel->setIterations(*m_options.iterations);
   m_panel->setRecordPath(m_options.recordPath);
-  appendLog(tr("backend: %1; enhancer: %2").arg(cpuDescription(), m_enhancer.description));
+  m_panel->setCudaUnavailable(QString::fromStdString(gpuUnavailableReason()));
+  if (m_options.backend) m_panel->setComputeBackend(*m_options.backend);
+  applyComputeBackend(m_panel->computeBackend());
+  connect(m_panel, &SteeringPanel::computeBackendChanged, this, &MainWindow::applyComputeBackend);
   m_statusTimer.setInterval(500);
   connect(&m_statusTimer, &QTimer::timeout, this, &MainWindow::updateStatus);
   m_statusTimer.start();
@@ -300,15 +302,30 @@ void MainWindow::buildStatusBar() {
     return l;
   };
   m_backendLabel = label("backendLabel");
-  m_backendLabel->setText(
-      tr("CPU: %1 · %2")
-          .arg(cpuDescription(), m_enhancer.denoiser ? m_enhancer.description : tr("no enhancer")));
-  m_backendLabel->setToolTip(m_enhancer.description);
   m_countsLabel = label("countsLabel");
   m_elapsedLabel = label("elapsedLabel");
   m_updateLabel = label("updateLabel");
   m_recordLabel = label("recordLabel");
   updateStatus();
+}
+
+void MainWindow::applyComputeBackend(ComputeBackend requested) {
+  try {
+    m_compute = chooseBackend(requested);
+  } catch (const std::exception& e) {
+    showMessage(QString::fromStdString(e.what()));
+    m_compute = chooseBackend(ComputeBackend::cpu);
+  }
+  m_enhancer = loadEnhancer(m_options.modelPath, m_compute.backend);
+  const QString compute = m_compute.backend == ComputeBackend::cuda
+                              ? QString::fromStdString(m_compute.description)
+                              : tr("CPU: %1").arg(cpuDescription());
+  m_backendLabel->setText(
+      tr("%1 · %2").arg(compute, m_enhancer.denoiser ? m_enhancer.description : tr("no enhancer")));
+  m_backendLabel->setToolTip(QString::fromStdString(m_compute.description) + "\n" +
+                             m_enhancer.description);
+  appendLog(tr("compute: %1; enhancer: %2")
+                .arg(QString::fromStdString(m_compute.description), m_enhancer.description));
 }
 
 void MainWindow::connectController() {
@@ -354,6 +371,7 @@ void MainWindow::startSession() {
   StreamOptions options = m_panel->streamOptions();
   if (options.recordPath.empty()) options.recordPath = newRecordPath().toStdString();
   options.enhancer = m_enhancer.denoiser;
+  options.backend = m_compute.backend;
   m_messageBar->hide();
   m_charts->clear();
   m_snapshot.reset();

@@ -35,6 +35,8 @@ struct MainWindowOptions {
   std::optional<int> window, iterations;
   QString recordPath;  ///< "" : a new file under the application's data folder per session
   QString modelPath;   ///< "" : the shipped TomoGAN model; "none": no enhancer
+  /// Where SIRT and TomoGAN run; overrides the panel's saved choice when set.
+  std::optional<ComputeBackend> backend;
   bool restoreSettings = true;
 };
 
@@ -95,6 +97,9 @@ class MainWindow : public QMainWindow {
   void restoreSettings();
 
   MainWindowOptions m_options;
+  /// Resolves the panel's compute choice and loads the enhancer on it (no session running).
+  void applyComputeBackend(ComputeBackend requested);
+  BackendChoice m_compute;
   EnhancerChoice m_enhancer;
   SessionController* m_controller;
   SteeringPanel* m_panel = nullptr;

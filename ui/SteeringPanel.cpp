@@ -13,6 +13,7 @@
 #include <QSettings>
 #include <QSpinBox>
 #include <QStackedWidget>
+#include <QStandardItemModel>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -145,7 +146,16 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   steerForm->addRow(tr("Centre"), centreRow);
   steerForm->addRow(m_applied);
   steerForm->addRow(tr("Record"), recordRow);
+  m_compute = new QComboBox(steerBox);
+  m_compute->setObjectName("computeBackend");
+  m_compute->addItem(tr("Auto (GPU when one answers)"), int(ComputeBackend::automatic));
+  m_compute->addItem(tr("CPU"), int(ComputeBackend::cpu));
+  m_compute->addItem(tr("CUDA GPU"), int(ComputeBackend::cuda));
+  m_compute->setToolTip(tr("Where SIRT and TomoGAN run; applies at the next Start"));
+  steerForm->addRow(tr("Compute"), m_compute);
   layout->addWidget(steerBox);
+  connect(m_compute, &QComboBox::currentIndexChanged, this,
+          [this] { emit computeBackendChanged(computeBackend()); });
 
   connect(m_window, &QSpinBox::valueChanged, this, &SteeringPanel::windowChanged);
   connect(m_iterations, &QSpinBox::valueChanged, this, &SteeringPanel::iterationsChanged);
@@ -233,11 +243,29 @@ void SteeringPanel::setIterations(int iterations) { m_iterations->setValue(itera
 void SteeringPanel::setRecordPath(const QString& path) { m_recordPath->setText(path); }
 QString SteeringPanel::recordPath() const { return m_recordPath->text().trimmed(); }
 
+ComputeBackend SteeringPanel::computeBackend() const {
+  return ComputeBackend(m_compute->currentData().toInt());
+}
+
+void SteeringPanel::setComputeBackend(ComputeBackend backend) {
+  m_compute->setCurrentIndex(m_compute->findData(int(backend)));
+}
+
+void SteeringPanel::setCudaUnavailable(const QString& reason) {
+  auto* model = qobject_cast<QStandardItemModel*>(m_compute->model());
+  QStandardItem* cuda = model->item(m_compute->findData(int(ComputeBackend::cuda)));
+  cuda->setEnabled(reason.isEmpty());
+  cuda->setToolTip(reason.isEmpty() ? QString() : tr("Unavailable: %1").arg(reason));
+  if (!reason.isEmpty() && computeBackend() == ComputeBackend::cuda)
+    setComputeBackend(ComputeBackend::automatic);
+}
+
 void SteeringPanel::setSessionActive(bool active, bool paused) {
   m_start->setEnabled(!active);
   m_sourceKind->setEnabled(!active);
   m_sourcePages->setEnabled(!active);
   m_recordPath->setEnabled(!active);
+  m_compute->setEnabled(!active);
   m_pause->setEnabled(active);
   m_pause->setText(paused ? tr("Resume") : tr("Pause"));
   m_stop->setEnabled(active);
@@ -264,6 +292,7 @@ void SteeringPanel::saveSettings(QSettings& s) const {
   s.setValue("address", m_address->text());
   s.setValue("window", m_window->value());
   s.setValue("iterations", m_iterations->value());
+  s.setValue("compute", computeBackendName(computeBackend()));
   s.endGroup();
 }
 
@@ -282,6 +311,13 @@ void SteeringPanel::restoreSettings(const QSettings& s) {
   m_address->setText(value("address", kDefaultDetectorAddress).toString());
   m_window->setValue(std::max(1, value("window", 32).toInt()));
   m_iterations->setValue(std::max(1, value("iterations", 1).toInt()));
+  try {
+    const auto item = m_compute->model()->index(
+        m_compute->findData(int(parseComputeBackend(value("compute", "auto").toString().toStdString()))), 0);
+    if (item.flags() & Qt::ItemIsEnabled) m_compute->setCurrentIndex(item.row());
+  } catch (const std::invalid_argument&) {
+    // an unknown saved value keeps the default
+  }
 }
 
 }  // namespace tomolive::ui

@@ -1,7 +1,7 @@
 #pragma once
 // The steering panel: which source (simulator with phantom and rate, file with replay rate,
-// network detector address), W, I, rotation centre, record file, and Start / Pause-Resume /
-// Stop acquisition. It only describes what the user asked for; MainWindow applies it.
+// network detector address), W, I, rotation centre, record file, what computes (auto, CPU or
+// CUDA; applied at the next Start), and Start / Pause-Resume / Stop acquisition. It only describes what the user asked for; MainWindow applies it.
 #include <QWidget>
 
 #include "pipeline/StreamingSession.h"
@@ -34,6 +34,11 @@ class SteeringPanel : public QWidget {
   void setIterations(int iterations);
   void setRecordPath(const QString& path);
   QString recordPath() const;
+  /// The compute backend asked for (automatic, cpu or cuda).
+  ComputeBackend computeBackend() const;
+  void setComputeBackend(ComputeBackend backend);
+  /// Disables the CUDA choice with `reason` as its tooltip ("" : enables it).
+  void setCudaUnavailable(const QString& reason);
 
   /// Enables what makes sense in each phase (Start only when no session runs, …).
   void setSessionActive(bool active, bool paused);
@@ -50,9 +55,11 @@ class SteeringPanel : public QWidget {
   void windowChanged(int window);
   void iterationsChanged(int iterations);
   void centreChanged(double column);
+  void computeBackendChanged(ComputeBackend backend);
 
  private:
   QComboBox* m_sourceKind;
+  QComboBox* m_compute;
   QStackedWidget* m_sourcePages;
   QComboBox* m_phantom;
   QSpinBox *m_simSize, *m_simRows, *m_simProjections;

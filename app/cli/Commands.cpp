@@ -24,7 +24,6 @@
 #include "pipeline/FileReconstruction.h"
 #include "pipeline/WindowedReconstruction.h"
 #include "preprocess/FlatDarkCorrection.h"
-#include "projector/JosephProjector.h"
 #include "sim/ScanFile.h"
 #include "sim/ScanSimulator.h"
 #include "sirt/SirtSolver.h"
@@ -152,7 +151,7 @@ int runSimulate(const Args& args) {
 }
 
 int runRecon(const Args& args) {
-  const Arguments a(args, {"iterations", "center", "slices", "binning", "output"},
+  const Arguments a(args, {"iterations", "center", "slices", "binning", "output", "backend"},
                     {"json", "no-mask"});
   const std::string input = a.positional(0, "input file (tomolive-cli recon scan.h5 …)");
   if (a.positionals().size() > 1)
@@ -166,6 +165,8 @@ int runRecon(const Args& args) {
   }
   options.binning = a.integer("binning", 1, 1, 64);
   options.circularMask = !a.flag("no-mask");
+  const BackendChoice backend = backendFromArguments(a, a.flag("json"));
+  options.backend = backend.backend;
   const auto output = a.text("output");
 
   const FileReconResult r = reconstructFile(input, options);
@@ -184,6 +185,7 @@ int runRecon(const Args& args) {
               {"read_seconds", r.readSeconds},
               {"repaired_pixels", r.repairedPixels},
               {"projector", r.projector},
+              {"backend", backend.description},
               {"residual_first", r.history.front().weightedResidual},
               {"residual_last", r.history.back().weightedResidual}};
     if (output) j["output"] = *output;
@@ -264,6 +266,7 @@ int benchProjector(const Arguments& a) {
   o.slices = a.integer("slices", o.slices, 1, 1024);
   o.projections = a.integer("projections", o.projections, 1, 100000);
   o.repeats = a.integer("repeats", o.repeats, 1, 1000);
+  o.backend = backendFromArguments(a, a.flag("json")).backend;
   const ProjectorBenchResult r = runProjectorBenchmark(o);
   if (!a.flag("json")) {
     std::fputs(formatProjectorBenchmark(r).c_str(), stdout);
@@ -296,6 +299,7 @@ int benchStream(const Arguments& a) {
   o.windows = a.integers("windows", o.windows);
   o.iterations = a.integers("iterations", o.iterations);
   o.updates = a.integer("repeats", o.updates, 1, 1000);
+  o.backend = backendFromArguments(a, a.flag("json")).backend;
   const StreamBenchResult r = runStreamBenchmark(o);
   if (!a.flag("json")) {
     std::fputs(formatStreamBenchmark(r).c_str(), stdout);
@@ -326,6 +330,7 @@ int benchTomoGan(const Arguments& a) {
   o.sizes = a.integers("sizes", o.sizes);
   o.repeats = a.integer("repeats", o.repeats, 1, 1000);
   o.tileSize = a.integer("tile", o.tileSize, 128, 8192);
+  o.gpu = backendFromArguments(a, a.flag("json")).backend == ComputeBackend::cuda;
   const TomoGanBenchResult r = runTomoGanBenchmark(o);
   if (!a.flag("json")) {
     std::fputs(formatTomoGanBenchmark(r).c_str(), stdout);
@@ -359,7 +364,7 @@ int benchTomoGan(const Arguments& a) {
 int runBench(const Args& args) {
   const Arguments a(args,
                     {"sizes", "size", "slices", "projections", "repeats", "windows", "iterations",
-                     "model", "tile"},
+                     "model", "tile", "backend"},
                     {"json"});
   const std::string what = a.positional(0, "benchmark name (projector, stream or tomogan)");
   if (what == "projector") return benchProjector(a);
@@ -421,7 +426,8 @@ int runQuality(const Args& args) {
       if (!item.empty()) o.realScans.push_back(item);
   }
   o.imagesPath = a.text("images", "");
-  const std::shared_ptr<Denoiser> denoiser = denoiserFromArguments(a);
+  const std::shared_ptr<Denoiser> denoiser =
+      denoiserFromArguments(a, backendFromArguments(a, a.flag("json")).backend);
   const QualityResult r = runQualityEvaluation(o, *denoiser);
   if (!a.flag("json")) {
     std::fputs(formatQualityEvaluation(r).c_str(), stdout);
@@ -444,7 +450,8 @@ int runQuality(const Args& args) {
 
 int runDemo(const Args& args) {
   const Arguments a(
-      args, {"phantom", "size", "slices", "window", "rotations", "iterations", "photons", "seed"},
+      args,
+      {"phantom", "size", "slices", "window", "rotations", "iterations", "photons", "seed", "backend"},
       {"json"});
   ScanSpec spec = scanOptions(a, 256, 8, 1);
   const int window = a.integer("window", 32, 1, 4096);
@@ -457,7 +464,7 @@ int runDemo(const Args& args) {
   const int rows = sim.slices(), columns = sim.columns();
   const FlatDarkCorrection correction(sim.flats(), sim.darks(), rows, columns);
   WindowedReconstruction recon(columns, rows, columns, sim.geometry().centre,
-                               {.circularMask = true});
+                               {.circularMask = true}, backendFromArguments(a, asJson).backend);
   if (!asJson)
     std::printf(
         "Simulated %s scan: %d slices of %d², %d interlaced rotations of W = %d projections, "
@@ -465,7 +472,7 @@ int runDemo(const Args& args) {
         "| R | projections | refresh (s) | rate (proj/s) | SSIM | PSNR (dB) |\n"
         "|---|---|---|---|---|---|\n",
         phantomKindName(spec.phantom).c_str(), rows, columns, rotations, window, spec.photons,
-        iterations, JosephProjector(sim.geometry()).name().c_str());
+        iterations, recon.backendName().c_str());
   json updates = json::array();
   const auto& angles = sim.geometry().anglesRad;
   for (int r = 0; r < rotations; ++r) {
@@ -480,8 +487,9 @@ int runDemo(const Args& args) {
     }
     recon.update(lineIntegrals, {angles.data() + first, std::size_t(window)}, iterations);
     const double refresh = secondsSince(start);
-    const double s = ssimVolume(recon.estimate(), sim.groundTruth());
-    const double p = psnrVolume(recon.estimate(), sim.groundTruth());
+    const VolumeStack estimate = recon.estimate();
+    const double s = ssimVolume(estimate, sim.groundTruth());
+    const double p = psnrVolume(estimate, sim.groundTruth());
     if (asJson)
       updates.push_back({{"update", r + 1},
                          {"consumed", first + window},

@@ -13,22 +13,31 @@
 
 namespace tomolive::cli {
 
-std::shared_ptr<Denoiser> denoiserFromArguments(const Arguments& a) {
+BackendChoice backendFromArguments(const Arguments& a, bool quiet) {
+  ComputeBackend requested = ComputeBackend::automatic;
+  try {
+    requested = parseComputeBackend(a.text("backend", "auto"));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("option --backend: ") + e.what());
+  }
+  const BackendChoice choice = chooseBackend(requested);
+  if (!quiet) std::printf("backend: %s\n", choice.description.c_str());
+  return choice;
+}
+
+std::shared_ptr<Denoiser> denoiserFromArguments(const Arguments& a, ComputeBackend backend) {
   std::string model = a.text("model", "");
   if (model.empty()) model = defaultModelPath();
   if (model.empty())
     throw UsageError(
         "no TomoGAN model found (shipped resources/models/tomogan.h5 missing); "
         "give one with --model FILE or TOMOLIVE_MODEL");
-  TomoGanOptions options;
-  const std::string precision = a.text("precision", "auto");
-  if (precision == "f32")
-    options.precision = TomoGanPrecision::f32;
-  else if (precision == "bf16")
-    options.precision = TomoGanPrecision::bf16;
-  else if (precision != "auto")
-    throw UsageError("option --precision: '" + precision + "' is not f32, bf16 or auto");
-  return std::make_shared<TomoGanDenoiser>(TomoGanModel::load(model), options);
+  TomoGanModel weights = TomoGanModel::load(model);
+  try {
+    return makeTomoGan(backend, std::move(weights), a.text("precision", "auto"));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("option --precision: ") + e.what());
+  }
 }
 
 int runEnhance(const Args& args) {
@@ -40,7 +49,8 @@ int runEnhance(const Args& args) {
     throw UsageError("unexpected argument '" + a.positionals()[1] + "'");
   const std::string output = a.required("output");
   const Reconstruction recon = readReconstruction(input);
-  const std::shared_ptr<Denoiser> denoiser = denoiserFromArguments(a);
+  const std::shared_ptr<Denoiser> denoiser =
+      denoiserFromArguments(a, backendFromArguments(a, a.flag("json")).backend);
 
   const auto start = std::chrono::steady_clock::now();
   const VolumeStack volume = VolumeStack::fromSliceMajor(recon.volume, recon.slices, recon.size);
@@ -51,8 +61,7 @@ int runEnhance(const Args& args) {
   Reconstruction out{enhanced.toSliceMajor(), recon.slices, recon.size, recon.attributes};
   out.attributes["enhanced_from"] = input + ":/exchange/recon";
   out.attributes["enhancer"] = denoiser->name();
-  const auto* tomogan = dynamic_cast<const TomoGanDenoiser*>(denoiser.get());
-  if (tomogan) out.attributes["model_recipe_hash"] = tomogan->model().recipeHash();
+  out.attributes["model_recipe_hash"] = denoiser->modelRecipeHash();
   out.attributes["enhance_seconds"] = seconds;
   writeReconstruction(output, out, "/exchange/recon_enhanced");
 

@@ -127,8 +127,10 @@ int runStream(const Args& args) {
   const auto metricsPath = a.text("metrics");
   const int stopAfter = a.integer("stop-after", 0, 0, 100000000);
   const bool asJson = a.flag("json");
+  const BackendChoice backend = backendFromArguments(a, asJson);
+  o.backend = backend.backend;
   if (a.flag("enhance")) {
-    o.enhancer = denoiserFromArguments(a);
+    o.enhancer = denoiserFromArguments(a, backend.backend);
     o.enhancerShare = a.number("enhancer-share", o.enhancerShare);
     if (!(o.enhancerShare > 0.0 && o.enhancerShare <= 1.0))
       throw UsageError("option --enhancer-share: must lie in (0, 1]");
@@ -192,6 +194,7 @@ int runStream(const Args& args) {
   double refreshSum = 0;
   for (const auto& m : history) refreshSum += m.refreshSeconds;
   json j = {{"source", label},
+            {"backend", backend.description},
             {"state", sessionStateName(summary.state)},
             {"frames_received", summary.framesReceived},
             {"frames_recorded", summary.framesRecorded},

@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
       "record", "Record file (default: a new file per session in the data folder).", "path");
   const QCommandLineOption model(
       "model", "TomoGAN weights file, or 'none' (default: the shipped model).", "path");
+  const QCommandLineOption backend(
+      "backend", "Where SIRT and TomoGAN run: auto (GPU when one answers), cpu or cuda.", "name");
   const QCommandLineOption noStart("no-start", "Open the window without starting a session.");
   const QCommandLineOption fresh("fresh",
                                  "Ignore the saved settings (window layout, last source).");
@@ -47,7 +49,7 @@ int main(int argc, char** argv) {
   const QCommandLineOption afterUpdates(
       "after-updates", "Updates to wait for before --screenshot (default 10).", "count", "10");
   for (const auto& o : {source, rate, size, rows, projections, window, iterations, record, model,
-                        noStart, fresh, screenshot, afterUpdates})
+                        backend, noStart, fresh, screenshot, afterUpdates})
     parser.addOption(o);
   parser.process(app);
 
@@ -64,6 +66,15 @@ int main(int argc, char** argv) {
   MainWindowOptions options;
   options.restoreSettings = !parser.isSet(fresh);
   options.modelPath = parser.value(model);
+  if (parser.isSet(backend)) {
+    try {
+      options.backend = tomolive::parseComputeBackend(parser.value(backend).toStdString());
+      tomolive::chooseBackend(*options.backend);  // a forced cuda without a GPU stops here
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "tomolive: --backend: %s\n", e.what());
+      return 2;
+    }
+  }
   options.recordPath = parser.value(record);
   if (parser.isSet(window)) options.window = integer(window);
   if (parser.isSet(iterations)) options.iterations = integer(iterations);

@@ -34,7 +34,8 @@ ProjectorBenchRow measure(int n, const ProjectorBenchOptions& o) {
   std::vector<double> angles(o.projections);
   for (int i = 0; i < o.projections; ++i) angles[i] = i * std::numbers::pi / o.projections;
   const ParallelGeometry g = ParallelGeometry::make(angles, 0.5 * (n - 1) + 0.25, n);
-  const JosephProjector projector(g);
+  const std::unique_ptr<Projector> projectorPtr = makeProjector(o.backend, g);
+  const Projector& projector = *projectorPtr;
   std::vector<int> all(o.projections);
   std::iota(all.begin(), all.end(), 0);
 
@@ -86,8 +87,7 @@ ProjectorBenchResult runProjectorBenchmark(const ProjectorBenchOptions& options)
   result.threads = tbb::info::default_concurrency();
   result.copyBandwidthBytesPerSecond = copyBandwidth(options.repeats);
   for (int n : options.sizes) result.rows.push_back(measure(n, options));
-  const ParallelGeometry g = ParallelGeometry::make({0.0}, 7.5, 16);
-  result.projector = JosephProjector(g).name();
+  result.projector = makeProjector(options.backend, ParallelGeometry::make({0.0}, 7.5, 16))->name();
   return result;
 }
 

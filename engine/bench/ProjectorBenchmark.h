@@ -4,6 +4,8 @@
 // slice at a time) measured in the same run, and the machine's memory bandwidth measured by a
 // large copy. Every figure is the median of repeats.
 #include <string>
+
+#include "backend/ComputeBackend.h"
 #include <vector>
 
 namespace tomolive {
@@ -13,6 +15,9 @@ struct ProjectorBenchOptions {
   int slices = 16;
   int projections = 64;  ///< evenly spread over 180°
   int repeats = 5;
+  /// cuda: the CUDA projector through the Projector interface, so each call includes uploading
+  /// its input and downloading its output (the plain loop stays the CPU reference).
+  ComputeBackend backend = ComputeBackend::cpu;
 };
 
 struct ProjectorBenchRow {

@@ -16,6 +16,7 @@
 #include "projector/JosephProjector.h"
 #include "sim/Acquisition.h"
 #include "sim/ScanSimulator.h"
+#include "sirt/SirtSolver.h"
 
 namespace tomolive {
 
@@ -51,13 +52,14 @@ void scoreStreaming(const std::string& scan, const ParallelGeometry& g, const Pr
     }
     streaming.update(w, angles, iterations);
     if (std::find(rotations.begin(), rotations.end(), r) == rotations.end()) continue;
-    const VolumeStack enhanced = enhanceVolume(denoiser, streaming.estimate());
+    const VolumeStack estimate = streaming.estimate();
+    const VolumeStack enhanced = enhanceVolume(denoiser, estimate);
     QualityCell c;
     c.scan = scan, c.window = window, c.iterations = iterations, c.rotations = r;
     c.projectionsUsed = first + count;
-    c.ssimBefore = ssimVolume(streaming.estimate(), reference, range);
+    c.ssimBefore = ssimVolume(estimate, reference, range);
     c.ssimAfter = ssimVolume(enhanced, reference, range);
-    c.psnrBefore = psnrVolume(streaming.estimate(), reference, range);
+    c.psnrBefore = psnrVolume(estimate, reference, range);
     c.psnrAfter = psnrVolume(enhanced, reference, range);
     result.cells.push_back(c);
     if (!imagesPath.empty()) {
@@ -66,7 +68,7 @@ void scoreStreaming(const std::string& scan, const ParallelGeometry& g, const Pr
       const int s = p.slices() / 2, n = g.gridSize;
       const std::map<std::string, Attribute> attributes{{"ssim_before", c.ssimBefore},
                                                         {"ssim_after", c.ssimAfter}};
-      writeReconstruction(imagesPath, {streaming.estimate().slice(s), 1, n, attributes},
+      writeReconstruction(imagesPath, {estimate.slice(s), 1, n, attributes},
                           std::string(name) + "/before");
       writeReconstruction(imagesPath, {enhanced.slice(s), 1, n, attributes},
                           std::string(name) + "/after");

@@ -24,8 +24,6 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
   spec.slices = o.slices;
   spec.photons = 1e4;
   spec.seed = 11;
-  result.projector =
-      JosephProjector(ParallelGeometry::make({0.0}, 0.5 * (o.size - 1), o.size)).name();
 
   for (int window : o.windows) {
     // Each W is its own interlaced scan: rotations of W projections spanning 180°.
@@ -37,7 +35,8 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
     const std::size_t frame = std::size_t(o.slices) * o.size;
     for (int iterations : o.iterations) {
       WindowedReconstruction recon(o.size, o.slices, o.size, sim.geometry().centre,
-                                   {.circularMask = true});
+                                   {.circularMask = true}, o.backend);
+      result.projector = recon.backendName();
       std::vector<double> times;
       for (int w = 0; w < windows; ++w) {
         const auto start = std::chrono::steady_clock::now();

@@ -4,6 +4,8 @@
 // reconstructed with warm-started streaming SIRT exactly as the live pipeline does; the refresh
 // time is the median time of one update and the sustained rate W / refresh.
 #include <string>
+
+#include "backend/ComputeBackend.h"
 #include <vector>
 
 namespace tomolive {
@@ -15,6 +17,8 @@ struct StreamBenchOptions {
   std::vector<int> windows{16, 32, 64, 128, 256};
   std::vector<int> iterations{1, 5, 10};
   int updates = 3;  ///< timed updates per cell (after one untimed warm-up update)
+  /// cuda: the estimate stays on the GPU; each update uploads the window's line integrals.
+  ComputeBackend backend = ComputeBackend::cpu;
 };
 
 struct StreamBenchCell {

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "backend/ComputeBackend.h"
 #include "bench/Timing.h"
 #include "nn/TomoGanDenoiser.h"
 
@@ -160,6 +161,31 @@ TomoGanBenchResult runTomoGanBenchmark(const TomoGanBenchOptions& o) {
     }
   }
 
+  if (o.gpu) {
+    // cuDNN in each precision it offers; a precision the device lacks is left out.
+    for (const char* precision : {"f32", "tf32", "fp16", "bf16"}) {
+      std::shared_ptr<Denoiser> denoiser;
+      try {
+        denoiser = makeTomoGan(ComputeBackend::cuda, model, precision);
+      } catch (const std::invalid_argument&) {
+        continue;
+      }
+      r.denoiserGpu = denoiser->name();
+      for (const int size : o.sizes) {
+        const std::vector<float> slices = benchInput(size);
+        denoiser->enhance(slices, size, size);  // warm-up: algorithm choice and workspace
+        TomoGanBenchRow row;
+        row.size = size;
+        row.precision = std::string("cuDNN ") + precision;
+        row.tiles = 1;
+        row.tileHeight = row.tileWidth = size;
+        row.seconds = medianSeconds(o.repeats, [&] { denoiser->enhance(slices, size, size); });
+        row.gflops = 2.0 * r.multiplyAddsPerPixel * double(size) * size / row.seconds / 1e9;
+        r.rows.push_back(row);
+      }
+    }
+  }
+
   std::error_code error;
   if (!std::filesystem::exists(o.python, error)) {
     r.torchSkipped = o.python + " not found";
@@ -189,13 +215,17 @@ std::string formatTomoGanBenchmark(const TomoGanBenchResult& r) {
   out << "| slice | engine | tiles | ms / slice | GFLOP/s | of peak | PyTorch ms / slice | "
          "speed-up |\n|---|---|---|---|---|---|---|---|\n";
   for (const TomoGanBenchRow& row : r.rows) {
+    // PyTorch runs on the CPU: compared with the CPU rows only.
+    const bool gpu = row.precision.starts_with("cuDNN");
     double torch = 0.0;
     for (const TomoGanTorchRow& t : r.torch) {
-      if (t.size == row.size) torch = t.seconds;
+      if (t.size == row.size && !gpu) torch = t.seconds;
     }
-    const std::string& engine = row.precision == "f32" ? r.denoiserF32 : r.denoiserBf16;
+    const std::string engine = gpu                     ? "TomoGAN (" + row.precision + ")"
+                               : row.precision == "f32" ? r.denoiserF32
+                                                        : r.denoiserBf16;
     std::snprintf(
-        line, sizeof line, "| %d² | %s | %d × %d² | %.0f | %.1f | %s | %s | %s |\n", row.size,
+        line, sizeof line, "| %d² | %s | %d × %d² | %.1f | %.1f | %s | %s | %s |\n", row.size,
         engine.c_str(), row.tiles, row.tileHeight, row.seconds * 1e3, row.gflops,
         row.fractionOfPeak > 0 ? (std::to_string(int(row.fractionOfPeak * 100 + 0.5)) + "%").c_str()
                                : "—",
@@ -203,6 +233,7 @@ std::string formatTomoGanBenchmark(const TomoGanBenchResult& r) {
         torch > 0 ? (std::to_string(torch / row.seconds).substr(0, 4) + "×").c_str() : "—");
     out << line;
   }
+  if (!r.denoiserGpu.empty()) out << "\nGPU: " << r.denoiserGpu << " (last precision listed).\n";
   if (!r.torchSkipped.empty()) {
     out << "\nPyTorch not measured: " << r.torchSkipped << "\n";
   } else {

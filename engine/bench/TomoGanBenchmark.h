@@ -21,11 +21,13 @@ struct TomoGanBenchOptions {
   int tileSize = 1024;  ///< largest tile edge (TomoGanOptions::tileSize)
   std::string python = "/usr/bin/python3";
   std::string torchScript = "resources/models/training/bench_torch.py";
+  /// Also time the cuDNN backend (CUDA available) in every precision it offers.
+  bool gpu = false;
 };
 
 struct TomoGanBenchRow {
   int size = 0;
-  std::string precision;  ///< "f32" or "bf16"
+  std::string precision;  ///< "f32" or "bf16" (oneDNN), "cuDNN f32|tf32|fp16|bf16"
   int tiles = 0, tileHeight = 0, tileWidth = 0;
   double seconds = 0;         ///< per slice
   double gflops = 0;          ///< 2 · MACs/pixel · size² / seconds
@@ -40,6 +42,7 @@ struct TomoGanTorchRow {
 struct TomoGanBenchResult {
   std::string model;
   std::string denoiserF32, denoiserBf16;  ///< bf16 empty when the CPU lacks AVX-512 BF16
+  std::string denoiserGpu;                ///< the cuDNN backend's name, when measured
   int threads = 0;
   double multiplyAddsPerPixel = 0;
   double peakF32Gflops = 0, peakBf16Gflops = 0;  ///< bf16 0 when not measured

@@ -17,7 +17,6 @@ using dnnl::memory;
 using Tag = memory::format_tag;
 using Type = memory::data_type;
 
-constexpr int kMaxEdge = 1 << 20;  // larger images are certainly a mistake (and overflow ints)
 constexpr int kLevels = 3;         // poolings: sizes must be multiples of 2^3
 constexpr int kAlign = 1 << kLevels;
 
@@ -352,18 +351,8 @@ TomoGanTiling TomoGanDenoiser::tiling(int height, int width) const {
 
 std::vector<float> TomoGanDenoiser::enhance(std::span<const float> slices, int height, int width) {
   const int depth = impl_->model.depth();
-  if (height < 1 || width < 1 || height > kMaxEdge || width > kMaxEdge) {
-    throw std::invalid_argument("TomoGAN: image size " + std::to_string(height) + " × " +
-                                std::to_string(width) + " must be within 1 … " +
-                                std::to_string(kMaxEdge) + " per side");
-  }
+  checkEnhanceInput(depth, slices.size(), height, width);
   const std::size_t plane = std::size_t(height) * std::size_t(width);
-  if (slices.size() != plane * depth) {
-    throw std::invalid_argument("TomoGAN: expected " + std::to_string(depth) + " slices of " +
-                                std::to_string(height) + " × " + std::to_string(width) + " = " +
-                                std::to_string(plane * depth) + " values, got " +
-                                std::to_string(slices.size()));
-  }
   const TomoGanOptions& o = impl_->options;
   const AxisTiles ty = planAxis(roundUpToAlign(height), o.tileSize, o.halo);
   const AxisTiles tx = planAxis(roundUpToAlign(width), o.tileSize, o.halo);

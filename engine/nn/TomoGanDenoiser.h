@@ -56,6 +56,7 @@ class TomoGanDenoiser final : public Denoiser {
   int depth() const override;
   std::vector<float> enhance(std::span<const float> slices, int height, int width) override;
   std::string name() const override;
+  std::string modelRecipeHash() const override { return model().recipeHash(); }
 
   /// f32 or bf16 (never automatic).
   TomoGanPrecision precision() const;

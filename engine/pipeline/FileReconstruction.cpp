@@ -7,7 +7,6 @@
 #include "bench/Timing.h"
 #include "metrics/ImageMetrics.h"
 #include "preprocess/ScanPreparation.h"
-#include "projector/JosephProjector.h"
 
 namespace tomolive {
 
@@ -41,23 +40,25 @@ FileReconResult reconstructFile(const std::string& path, const FileReconOptions&
   }
   result.centre = selection.unbinnedCentre(centre);
 
-  const JosephProjector projector(ParallelGeometry::make(scan.anglesRad, centre, result.columns));
-  result.projector = projector.name();
-  SirtSolver solver(result.columns, result.slices, {.circularMask = options.circularMask});
+  const ParallelGeometry geometry = ParallelGeometry::make(scan.anglesRad, centre, result.columns);
+  const std::unique_ptr<Sirt> solver = makeSirt(options.backend, result.columns, result.slices,
+                                                {.circularMask = options.circularMask});
+  result.projector = solver->name();
   std::vector<int> all(result.projections);
   std::iota(all.begin(), all.end(), 0);
   start = std::chrono::steady_clock::now();
-  result.history = solver.iterate(projector, scan.lineIntegrals, all, options.iterations);
+  result.history = solver->iterate(geometry, scan.lineIntegrals, all, options.iterations);
+  const VolumeStack estimate = solver->estimate();
   result.reconSeconds = secondsSince(start);
 
   if (scan.hasGroundTruth() && scan.groundTruth.gridSize() == result.columns) {
-    result.ssim = ssimVolume(solver.estimate(), scan.groundTruth);
-    result.psnr = psnrVolume(solver.estimate(), scan.groundTruth);
-    result.nrmse = nrmseVolume(solver.estimate(), scan.groundTruth);
+    result.ssim = ssimVolume(estimate, scan.groundTruth);
+    result.psnr = psnrVolume(estimate, scan.groundTruth);
+    result.nrmse = nrmseVolume(estimate, scan.groundTruth);
   }
 
   Reconstruction& recon = result.recon;
-  recon.volume = solver.estimate().toSliceMajor();
+  recon.volume = estimate.toSliceMajor();
   recon.slices = result.slices;
   recon.size = result.columns;
   recon.attributes = {

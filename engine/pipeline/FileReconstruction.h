@@ -5,9 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "backend/ComputeBackend.h"
 #include "io/DataExchange.h"
 #include "preprocess/CentreFinder.h"
-#include "sirt/SirtSolver.h"
+#include "sirt/Sirt.h"
 
 namespace tomolive {
 
@@ -17,6 +18,7 @@ struct FileReconOptions {
   RowRange rows;                 ///< detector rows to reconstruct
   int binning = 1;
   bool circularMask = true;
+  ComputeBackend backend = ComputeBackend::cpu;  ///< resolved: cpu or cuda
 };
 
 struct FileReconResult {

@@ -382,7 +382,9 @@ void StreamingSession::reconstruct() {
           m_centreRequest = centre;
         }
         recon = std::make_unique<WindowedReconstruction>(
-            columns, slices, columns, centre, SirtOptions{.circularMask = m_options.circularMask});
+            columns, slices, columns, centre, SirtOptions{.circularMask = m_options.circularMask},
+            m_options.backend);
+        log("reconstruction: " + recon->backendName());
         if (const VolumeStack* gt = m_source->groundTruth(); m_options.qualityMetrics && gt &&
                                                              gt->gridSize() == columns &&
                                                              gt->slices() >= firstRow + slices) {

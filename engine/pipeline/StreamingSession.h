@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "backend/ComputeBackend.h"
 #include "io/DataExchange.h"
 #include "nn/Denoiser.h"
 #include "sources/FrameSource.h"
@@ -49,6 +50,8 @@ struct StreamOptions {
   bool overwriteRecord = false;
   bool qualityMetrics = true;  ///< SSIM/PSNR per update when the source has a ground truth
   int maxWindow = 0;           ///< most projections one update reconstructs (0: 8·W)
+  /// Where SIRT runs (resolved: cpu or cuda; backend/ComputeBackend.h chooses).
+  ComputeBackend backend = ComputeBackend::cpu;
   /// Enhancer (TomoGAN) run on each update, concurrently with the next SIRT update; null: none.
   std::shared_ptr<Denoiser> enhancer;
   /// Share s of wall time the enhancer may compute while reconstruction runs (it sleeps the

@@ -6,13 +6,12 @@
 #include <string>
 
 #include "bench/Timing.h"
-#include "projector/JosephProjector.h"
 
 namespace tomolive {
 
 WindowedReconstruction::WindowedReconstruction(int gridSize, int slices, int columns, double centre,
-                                               SirtOptions options)
-    : m_solver(gridSize, slices, options), m_columns(columns), m_centre(centre) {
+                                               SirtOptions options, ComputeBackend backend)
+    : m_solver(makeSirt(backend, gridSize, slices, options)), m_columns(columns), m_centre(centre) {
   setCentre(centre);
 }
 
@@ -34,15 +33,14 @@ WindowUpdate WindowedReconstruction::update(const ProjectionStack& window,
   g.anglesRad.assign(anglesRad.begin(), anglesRad.end());
   g.centre = m_centre;
   g.columns = m_columns;
-  g.gridSize = m_solver.estimate().gridSize();
-  const JosephProjector projector(g);
+  g.gridSize = m_solver->gridSize();
   std::vector<int> all(window.projections());
   std::iota(all.begin(), all.end(), 0);
   WindowUpdate u;
   u.update = ++m_updates;
   u.projections = window.projections();
   u.iterations = iterations;
-  u.history = m_solver.iterate(projector, window, all, iterations);
+  u.history = m_solver->iterate(g, window, all, iterations);
   u.seconds = secondsSince(start);
   return u;
 }

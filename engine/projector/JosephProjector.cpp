@@ -121,7 +121,7 @@ void backOrientation(const joseph::KernelSet& kernels, const Traced& traced,
 
 JosephProjector::JosephProjector(ParallelGeometry geometry) : Projector(std::move(geometry)) {}
 
-std::string JosephProjector::name() const {
+std::string JosephProjector::describe() {
   return std::string("CPU Joseph (") + joseph::bestKernels().isa + ", " +
          std::to_string(tbb::info::default_concurrency()) + " threads)";
 }

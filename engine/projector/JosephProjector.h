@@ -18,7 +18,9 @@ class JosephProjector final : public Projector {
                ProjectionStack& y) const override;
   void back(const ProjectionStack& y, std::span<const int> projections,
             VolumeStack& x) const override;
-  std::string name() const override;
+  std::string name() const override { return describe(); }
+  /// "CPU Joseph (AVX-512, 2 threads)": the kernels and threads this machine uses.
+  static std::string describe();
 };
 
 }  // namespace tomolive

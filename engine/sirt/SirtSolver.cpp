@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "projector/JosephProjector.h"
+
 namespace tomolive {
 
 namespace {
@@ -67,18 +69,9 @@ void SirtSolver::updateWeights(const Projector& projector, std::span<const int> 
 
 std::vector<SirtIteration> SirtSolver::iterate(const Projector& projector, const ProjectionStack& p,
                                                std::span<const int> projections, int iterations) {
-  if (iterations < 0)
-    throw std::invalid_argument("SIRT: iteration count " + std::to_string(iterations) +
-                                " must not be negative");
-  if (p.slices() != m_x.slices())
-    throw std::invalid_argument("SIRT: projections have " + std::to_string(p.slices()) +
-                                " slices, the estimate has " + std::to_string(m_x.slices()));
+  checkSirtCall(m_x.gridSize(), m_x.slices(), projector.geometry(), p, iterations);
   std::vector<SirtIteration> history;
   if (projections.empty() || iterations == 0) return history;
-  if (projector.geometry().gridSize != m_x.gridSize())
-    throw std::invalid_argument("SIRT: projector grid " +
-                                std::to_string(projector.geometry().gridSize) +
-                                " ≠ estimate grid " + std::to_string(m_x.gridSize()));
   updateWeights(projector, projections);
   if (m_residual.projections() != p.projections() || m_residual.slices() != p.slices())
     m_residual = ProjectionStack(p.projections(), p.slices(), p.columns());
@@ -139,5 +132,26 @@ std::vector<SirtIteration> SirtSolver::iterate(const Projector& projector, const
   }
   return history;
 }
+
+std::vector<SirtIteration> SirtSolver::iterate(const ParallelGeometry& geometry,
+                                               const ProjectionStack& p,
+                                               std::span<const int> projections, int iterations) {
+  return iterate(JosephProjector(geometry), p, projections, iterations);
+}
+
+std::vector<float> SirtSolver::slices(std::span<const int> which) const {
+  std::vector<float> images;
+  images.reserve(which.size() * std::size_t(m_x.gridSize()) * m_x.gridSize());
+  for (int s : which) {
+    if (s < 0 || s >= m_x.slices())
+      throw std::invalid_argument("SIRT: slice " + std::to_string(s) + " outside 0 … " +
+                                  std::to_string(m_x.slices() - 1));
+    const std::vector<float> image = m_x.slice(s);
+    images.insert(images.end(), image.begin(), image.end());
+  }
+  return images;
+}
+
+std::string SirtSolver::name() const { return JosephProjector::describe(); }
 
 }  // namespace tomolive

@@ -14,26 +14,17 @@
 
 #include "geometry/SliceStacks.h"
 #include "projector/Projector.h"
+#include "sirt/Sirt.h"
 
 namespace tomolive {
 
-struct SirtOptions {
-  bool circularMask = false;  ///< reconstruct only inside the grid's inscribed circle
-  bool nonNegative = true;    ///< clamp the estimate at zero after every iteration
-};
-
-struct SirtIteration {
-  double weightedResidual;  ///< ‖R^½ (p − A·x)‖₂ before the update (what SIRT decreases)
-  double residual;          ///< ‖p − A·x‖₂ before the update
-};
-
-class SirtSolver {
+/// The CPU backend of Sirt (with the CPU Joseph projector), and SIRT with any Projector.
+class SirtSolver final : public Sirt {
  public:
   /// Starts from x = 0 on a gridSize × gridSize × slices volume.
   SirtSolver(int gridSize, int slices, SirtOptions options = {});
 
   VolumeStack& estimate() { return m_x; }
-  const VolumeStack& estimate() const { return m_x; }
   const SirtOptions& options() const { return m_options; }
 
   /// Runs `iterations` SIRT iterations using only the listed projections of `p`, whose angles
@@ -41,6 +32,15 @@ class SirtSolver {
   /// each iteration.
   std::vector<SirtIteration> iterate(const Projector& projector, const ProjectionStack& p,
                                      std::span<const int> projections, int iterations);
+
+  // Sirt, on the CPU Joseph projector:
+  std::vector<SirtIteration> iterate(const ParallelGeometry& geometry, const ProjectionStack& p,
+                                     std::span<const int> projections, int iterations) override;
+  VolumeStack estimate() const override { return m_x; }
+  std::vector<float> slices(std::span<const int> which) const override;
+  int gridSize() const override { return m_x.gridSize(); }
+  int sliceCount() const override { return m_x.slices(); }
+  std::string name() const override;
 
  private:
   void updateWeights(const Projector& projector, std::span<const int> projections);

@@ -1,0 +1,293 @@
+// CPU/GPU parity of the CUDA backend: Joseph forward and back projection, their adjointness,
+// streaming SIRT with the estimate kept on the GPU, slice read-back, TomoGAN with cuDNN in every
+// precision against oneDNN f32, and a streaming session on the GPU. Labelled `gpu` in CTest; where
+// no CUDA device answers, the whole suite is skipped with the reason (CTest reports it skipped).
+// tests/gpu/run.sh builds and runs it on a GPU machine.
+#include <QTest>
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <numeric>
+#include <random>
+
+#include "backend/ComputeBackend.h"
+#include "metrics/ImageMetrics.h"
+#include "nn/ModelLocation.h"
+#include "pipeline/StreamingSession.h"
+#include "pipeline/WindowedReconstruction.h"
+#include "preprocess/FlatDarkCorrection.h"
+#include "sim/ScanSimulator.h"
+#include "sources/SimulatorSource.h"
+
+using namespace tomolive;
+
+namespace {
+
+VolumeStack randomVolume(int slices, int n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> value(0.0f, 1.0f);
+  VolumeStack v(slices, n);
+  for (int s = 0; s < slices; ++s)
+    for (int r = 0; r < n; ++r)
+      for (int c = 0; c < n; ++c) v.at(s, r, c) = value(rng);
+  return v;
+}
+
+ProjectionStack randomProjections(int projections, int slices, int columns, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> value(0.0f, 1.0f);
+  ProjectionStack y(projections, slices, columns);
+  for (int p = 0; p < projections; ++p)
+    for (int s = 0; s < slices; ++s)
+      for (int c = 0; c < columns; ++c) y.at(p, s, c) = value(rng);
+  return y;
+}
+
+ParallelGeometry scrambledGeometry(int n, int columns, int angles, double centre) {
+  std::mt19937_64 rng(17);
+  std::uniform_real_distribution<double> angle(-std::numbers::pi, 2 * std::numbers::pi);
+  ParallelGeometry g;
+  g.anglesRad.resize(angles);
+  for (double& a : g.anglesRad) a = angle(rng);
+  g.anglesRad[0] = 0.0;
+  g.anglesRad[1] = std::numbers::pi / 2;
+  g.anglesRad[2] = std::numbers::pi / 4;
+  g.centre = centre;
+  g.columns = columns;
+  g.gridSize = n;
+  return g;
+}
+
+// max |a − b| / max |a|
+double relativeMaxDifference(std::span<const float> a, std::span<const float> b) {
+  double diff = 0, scale = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff = std::max(diff, double(std::abs(a[i] - b[i])));
+    scale = std::max(scale, double(std::abs(a[i])));
+  }
+  return diff / scale;
+}
+
+// Reconstruction-like input for TomoGAN: three adjacent slices of a streaming SIRT of glass.
+std::vector<float> sirtSlices(int n, int& height, int& width) {
+  ScanSpec spec;
+  spec.phantom = PhantomKind::Glass;
+  spec.size = n;
+  spec.slices = 3;
+  spec.acquisition = {AcquisitionOrder::Interlaced, 128, 32};
+  spec.seed = 4;
+  const ScanSimulator sim(spec);
+  WindowedReconstruction recon(n, 3, n, sim.geometry().centre, {.circularMask = true},
+                               ComputeBackend::cpu);
+  const FlatDarkCorrection correction(sim.flats(), sim.darks(), 3, n);
+  const std::vector<float> raw = sim.projections(0, 32);
+  ProjectionStack window(32, 3, n);
+  std::vector<float> frame(std::size_t(3) * n);
+  for (int k = 0; k < 32; ++k) {
+    correction.apply({raw.data() + k * frame.size(), frame.size()}, frame);
+    window.setProjection(k, frame);
+  }
+  recon.update(window, {sim.geometry().anglesRad.data(), 32}, 1);
+  height = width = n;
+  return recon.estimate().toSliceMajor();
+}
+
+}  // namespace
+
+class TestGpu : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase() {
+    const BackendChoice choice = chooseBackend(ComputeBackend::automatic);
+    if (choice.backend != ComputeBackend::cuda)
+      QSKIP(qPrintable("no CUDA device: " + QString::fromStdString(gpuUnavailableReason())));
+    qInfo("%s", choice.description.c_str());
+  }
+
+  void projectorsMatchCpu_data() {
+    QTest::addColumn<int>("size");
+    QTest::addColumn<int>("columns");
+    QTest::addColumn<int>("slices");
+    QTest::newRow("odd 257, 7 slices, wide detector") << 257 << 263 << 7;
+    QTest::newRow("even 256, 16 slices") << 256 << 256 << 16;
+    QTest::newRow("even 128, 37 slices (3 groups of 16)") << 128 << 120 << 37;
+  }
+
+  void projectorsMatchCpu() {
+    QFETCH(int, size);
+    QFETCH(int, columns);
+    QFETCH(int, slices);
+    const ParallelGeometry g = scrambledGeometry(size, columns, 97, 0.5 * (columns - 1) + 2.3);
+    const auto cpu = makeProjector(ComputeBackend::cpu, g);
+    const auto gpu = makeProjector(ComputeBackend::cuda, g);
+    QVERIFY2(QString::fromStdString(gpu->name()).startsWith("CUDA Joseph"), gpu->name().c_str());
+    const std::vector<int> window{5, 90, 0, 1, 2, 33, 34, 35, 64, 96, 50};  // out of order
+    const VolumeStack x = randomVolume(slices, size, 1);
+    ProjectionStack cy(97, slices, columns), gy(97, slices, columns);
+    cpu->forward(x, window, cy);
+    gpu->forward(x, window, gy);
+    QVERIFY2(relativeMaxDifference(cy.raw(), gy.raw()) < 1e-5,
+             qPrintable(QString::number(relativeMaxDifference(cy.raw(), gy.raw()))));
+    const ProjectionStack y = randomProjections(97, slices, columns, 2);
+    VolumeStack cx(slices, size), gx(slices, size);
+    cpu->back(y, window, cx);
+    gpu->back(y, window, gx);
+    QVERIFY2(relativeMaxDifference(cx.raw(), gx.raw()) < 1e-5,
+             qPrintable(QString::number(relativeMaxDifference(cx.raw(), gx.raw()))));
+  }
+
+  void gpuPairIsAdjoint() {
+    const ParallelGeometry g = scrambledGeometry(301, 301, 64, 151.7);
+    const auto gpu = makeProjector(ComputeBackend::cuda, g);
+    std::vector<int> all(64);
+    std::iota(all.begin(), all.end(), 0);
+    const VolumeStack x = randomVolume(5, 301, 3);
+    const ProjectionStack y = randomProjections(64, 5, 301, 4);
+    ProjectionStack ax(64, 5, 301);
+    VolumeStack aty(5, 301);
+    gpu->forward(x, all, ax);
+    gpu->back(y, all, aty);
+    double left = 0, right = 0;
+    for (std::size_t i = 0; i < ax.raw().size(); ++i) left += double(ax.raw()[i]) * y.raw()[i];
+    for (std::size_t i = 0; i < aty.raw().size(); ++i) right += double(x.raw()[i]) * aty.raw()[i];
+    QVERIFY2(std::abs(left - right) <= 1e-5 * std::abs(left),
+             qPrintable(QString("%1 vs %2").arg(left, 0, 'g', 12).arg(right, 0, 'g', 12)));
+  }
+
+  // Streaming SIRT with windows, a centre change mid-scan (new weights) and warm starts: the GPU
+  // estimate, residual history and slice read-back agree with the CPU's.
+  void streamingSirtMatchesCpu() {
+    ScanSpec spec;
+    spec.phantom = PhantomKind::Glass;
+    spec.size = 160;
+    spec.slices = 12;
+    spec.acquisition = {AcquisitionOrder::Interlaced, 192, 16};
+    spec.seed = 9;
+    const ScanSimulator sim(spec);
+    const FlatDarkCorrection correction(sim.flats(), sim.darks(), 12, 160);
+    const double centre = sim.geometry().centre;
+    WindowedReconstruction cpu(160, 12, 160, centre, {.circularMask = true}, ComputeBackend::cpu);
+    WindowedReconstruction gpu(160, 12, 160, centre, {.circularMask = true}, ComputeBackend::cuda);
+    const std::vector<float> raw = sim.projections(0, 96);
+    std::vector<float> frame(std::size_t(12) * 160);
+    for (int w = 0; w < 6; ++w) {
+      ProjectionStack window(16, 12, 160);
+      for (int k = 0; k < 16; ++k) {
+        correction.apply({raw.data() + (w * 16 + k) * frame.size(), frame.size()}, frame);
+        window.setProjection(k, frame);
+      }
+      if (w == 3) {
+        cpu.setCentre(centre + 0.75);
+        gpu.setCentre(centre + 0.75);
+      }
+      const std::span<const double> angles(sim.geometry().anglesRad.data() + w * 16, 16);
+      const WindowUpdate a = cpu.update(window, angles, 2);
+      const WindowUpdate b = gpu.update(window, angles, 2);
+      QCOMPARE(b.history.size(), a.history.size());
+      for (std::size_t i = 0; i < a.history.size(); ++i)
+        QVERIFY2(std::abs(a.history[i].weightedResidual - b.history[i].weightedResidual) <=
+                     1e-4 * a.history[i].weightedResidual,
+                 qPrintable(QString("window %1 iteration %2: %3 vs %4")
+                                .arg(w)
+                                .arg(i)
+                                .arg(a.history[i].weightedResidual)
+                                .arg(b.history[i].weightedResidual)));
+    }
+    const VolumeStack cx = cpu.estimate(), gx = gpu.estimate();
+    QVERIFY2(relativeMaxDifference(cx.raw(), gx.raw()) < 1e-4,
+             qPrintable(QString::number(relativeMaxDifference(cx.raw(), gx.raw()))));
+    QVERIFY(ssimVolume(gx, sim.groundTruth()) > 0.3);
+    const std::vector<int> which{11, 0, 6};
+    const std::vector<float> images = gpu.slices(which);
+    for (std::size_t i = 0; i < which.size(); ++i) {
+      const std::vector<float> expected = gx.slice(which[i]);
+      QVERIFY(std::equal(expected.begin(), expected.end(), images.begin() + i * 160 * 160));
+    }
+  }
+
+  void tomoganMatchesCpu_data() {
+    QTest::addColumn<QString>("precision");
+    QTest::addColumn<double>("tolerance");  // max |Δ| as a fraction of the CPU output's range
+    QTest::addColumn<double>("minSsim");
+    QTest::newRow("f32") << "f32" << 1e-4 << 0.9999;
+    QTest::newRow("tf32") << "tf32" << 2e-2 << 0.995;
+    QTest::newRow("fp16") << "fp16" << 2e-2 << 0.995;
+    QTest::newRow("bf16") << "bf16" << 5e-2 << 0.99;
+  }
+
+  void tomoganMatchesCpu() {
+    QFETCH(QString, precision);
+    QFETCH(double, tolerance);
+    QFETCH(double, minSsim);
+    const std::string path = defaultModelPath();  // $TOMOLIVE_MODEL, installed or source tree
+    QVERIFY2(!path.empty(), "no TomoGAN model (set TOMOLIVE_MODEL)");
+    const TomoGanModel model = TomoGanModel::load(path);
+    const auto cpu = makeTomoGan(ComputeBackend::cpu, model, "f32");
+    std::shared_ptr<Denoiser> gpu;
+    try {
+      gpu = makeTomoGan(ComputeBackend::cuda, model, precision.toStdString());
+    } catch (const std::invalid_argument& e) {
+      QSKIP(qPrintable(precision + " not offered here: " + e.what()));
+    }
+    qInfo("%s", gpu->name().c_str());
+    for (const int n : {136, 100}) {  // 100: not a multiple of 8 (padding and crop)
+      int h = 0, w = 0;
+      const std::vector<float> slices = sirtSlices(n, h, w);
+      const std::vector<float> expected = cpu->enhance(slices, h, w);
+      const std::vector<float> got = gpu->enhance(slices, h, w);
+      QCOMPARE(got.size(), expected.size());
+      const auto [lo, hi] = std::minmax_element(expected.begin(), expected.end());
+      const double range = *hi - *lo;
+      double worst = 0;
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        QVERIFY(std::isfinite(got[i]));
+        worst = std::max(worst, double(std::abs(got[i] - expected[i])));
+      }
+      QVERIFY2(worst <= tolerance * range,
+               qPrintable(QString("%1 at %2²: max |Δ| %3 of range %4")
+                              .arg(precision)
+                              .arg(n)
+                              .arg(worst)
+                              .arg(range)));
+      const double s = ssim(got, expected, w, h, range);
+      QVERIFY2(s >= minSsim, qPrintable(QString("%1: SSIM %2").arg(precision).arg(s)));
+    }
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, gpu->enhance(std::vector<float>(10), 2, 2));
+  }
+
+  // A live session on the GPU: every window reconstructed, the log names the CUDA projector.
+  void sessionRunsOnGpu() {
+    ScanSpec spec;
+    spec.phantom = PhantomKind::Glass;
+    spec.size = 128;
+    spec.slices = 8;
+    spec.acquisition = {AcquisitionOrder::Interlaced, 256, 32};
+    StreamOptions options;
+    options.window = 32;
+    options.iterations = 2;
+    options.backend = ComputeBackend::cuda;
+    StreamingSession session(std::make_unique<SimulatorSource>(spec, 0.0), options);
+    std::vector<std::string> log;
+    std::mutex mutex;
+    session.onLog([&](const std::string& line) {
+      std::lock_guard lock(mutex);
+      log.push_back(line);
+    });
+    session.start();
+    QVERIFY(session.waitFor(std::chrono::seconds(120)));
+    const SessionSummary summary = session.summary();
+    QCOMPARE(summary.projectionsConsumed + summary.projectionsSkipped, std::int64_t(256));
+    QVERIFY2(summary.error.empty(), summary.error.c_str());
+    const auto latest = session.latest();
+    QVERIFY(latest && latest->metrics.ssim && *latest->metrics.ssim > 0.5);
+    std::lock_guard lock(mutex);
+    QVERIFY(std::any_of(log.begin(), log.end(), [](const std::string& l) {
+      return l.starts_with("reconstruction: CUDA Joseph");
+    }));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestGpu)
+#include "test_gpu.moc"
