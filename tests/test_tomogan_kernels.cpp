@@ -269,6 +269,25 @@ class TestTomoGanKernels : public QObject {
     QCOMPARE(reconstructionUnits(scale, offset, scale), offset + 1.0f);
   }
 
+  // conv15 as the output kernel computes it: bias + Σ weight·channel, each channel of one pixel.
+  void lastLayerIsAOneByOneConvolution() {
+    float weight[16], channels[16];
+    double expected = -0.25;
+    for (int c = 0; c < 16; ++c) {
+      weight[c] = 0.1f * float(c) - 0.7f;
+      channels[c] = 1.0f / float(c + 1);
+      expected += double(weight[c]) * channels[c];
+    }
+    const auto read = [&](int c) { return channels[c]; };
+    QVERIFY(std::abs(linearOutput(read, weight, -0.25f, 16) - expected) < 1e-6);
+    // A one-hot weight picks that channel (of a pixel's 16, channels innermost).
+    for (int pick : {0, 7, 15}) {
+      float oneHot[16] = {};
+      oneHot[pick] = 1.0f;
+      QCOMPARE(linearOutput(read, oneHot, 2.0f, 16), channels[pick] + 2.0f);
+    }
+  }
+
   void paddingRoundsUpToMultiplesOfEight() {
     QCOMPARE(roundUp(1, kAlign), 8);
     QCOMPARE(roundUp(8, kAlign), 8);

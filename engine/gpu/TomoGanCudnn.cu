@@ -24,7 +24,6 @@
 
 #include "gpu/CudaCheck.h"
 #include "gpu/TomoGanKernels.h"
-#include "nn/Denoiser.h"
 
 namespace tomolive::gpu {
 namespace {
@@ -59,7 +58,16 @@ constexpr std::array<LayerShape, 16> kShapes = {{{0, 8, 1},
 // Each layer's resolution: the padded image's size ÷ 2^level.
 constexpr std::array<int, 16> kLevel = {0, 0, 0, 1, 1, 2, 2, 3, 2, 2, 1, 1, 0, 0, 0, 0};
 
-constexpr int kLinearLayer = 15;  // the only convolution without ReLU
+// conv0 … conv14 run as cuDNN convolutions with bias and ReLU fused; conv15, the only one without
+// ReLU (16 → 1 channel, 1×1), is fused into the output kernel instead: cuDNN's fused call runs an
+// identity activation with one algorithm only, and a one-channel output wastes tensor cores.
+constexpr int kCudnnLayers = 15;
+constexpr int kLastChannels = 16;  // conv15's input
+
+struct LastLayer {
+  float weight[kLastChannels];
+  float bias;
+};
 
 enum Buffer { kA, kB, kSkip1, kSkip2, kSkip3, kBufferCount };
 
@@ -84,9 +92,9 @@ constexpr Step upsampleConcatStep(Buffer skip, int skipChannels, Buffer src, int
   return {Step::upsampleConcat, -1, src, dst, skip, channels, skipChannels, level};
 }
 
-// The forward pass. The input is written to kA, the output (conv15) ends in kA; no step reads
-// the buffer it writes.
-constexpr std::array<Step, 22> kSteps = {
+// The forward pass up to conv14. The input is written to kA, conv14's output ends in kB; no step
+// reads the buffer it writes.
+constexpr std::array<Step, 21> kSteps = {
     convolutionStep(0, kA, kB),
     convolutionStep(1, kB, kA),
     convolutionStep(2, kA, kSkip1),
@@ -108,8 +116,7 @@ constexpr std::array<Step, 22> kSteps = {
     convolutionStep(12, kA, kB),
     convolutionStep(13, kB, kA),
     convolutionStep(14, kA, kB),
-    convolutionStep(15, kB, kA),
-};
+};  // conv15 (16 → 1, linear) runs in the output kernel, reading kB
 
 // FFT-based algorithms can ask for several GiB at 2560²; the implicit GEMMs need little.
 constexpr std::size_t kMaxWorkspaceBytes = std::size_t(1) << 30;
@@ -245,15 +252,19 @@ __global__ void upsampleConcatKernel(const T* __restrict__ skip, int skipChannel
       tomogan::upsampleBilinear(read, lowHeight, lowWidth, pixel / width, pixel % width));
 }
 
-// conv15's one channel, cropped to height × width and back in reconstruction units.
+// conv15 on conv14's output, cropped to height × width and back in reconstruction units.
 template <class T>
-__global__ void outputKernel(const T* __restrict__ network, int paddedWidth, int height, int width,
-                             float offset, float scale, float* __restrict__ out) {
+__global__ void outputKernel(const T* __restrict__ network, LastLayer last, int paddedWidth,
+                             int height, int width, float offset, float scale,
+                             float* __restrict__ out) {
   const long long t = threadIndex();
   if (t >= static_cast<long long>(height) * width) return;
   const int i = static_cast<int>(t);
   const int y = i / width, x = i % width;
-  out[i] = tomogan::reconstructionUnits(toFloat(network[y * paddedWidth + x]), offset, scale);
+  const T* pixel = network + tomogan::nhwc(kLastChannels, paddedWidth, y, x, 0);
+  const float value = tomogan::linearOutput([&](int c) { return toFloat(pixel[c]); }, last.weight,
+                                            last.bias, kLastChannels);
+  out[i] = tomogan::reconstructionUnits(value, offset, scale);
 }
 
 void checkLaunch(const char* kernel) { checkCuda(cudaGetLastError(), kernel); }
@@ -391,21 +402,18 @@ class CudnnTomoGan final : public DeviceDenoiser {
     checkCudnn(cudnnSetActivationDescriptor(m_relu.get(), CUDNN_ACTIVATION_RELU,
                                             CUDNN_NOT_PROPAGATE_NAN, 0.0),
                "cudnnSetActivationDescriptor (ReLU)");
-    checkCudnn(cudnnSetActivationDescriptor(m_identity.get(), CUDNN_ACTIVATION_IDENTITY,
-                                            CUDNN_NOT_PROPAGATE_NAN, 0.0),
-               "cudnnSetActivationDescriptor (identity)");
     withElementType(m_precision, [&](auto element) {
       for (std::size_t i = 0; i < m_layers.size(); ++i) upload(weights.layers[i], i, element);
     });
+    const TomoGanWeights::Layer& last = weights.layers[kCudnnLayers];
+    std::copy(last.weight, last.weight + kLastChannels, m_last.weight);
+    m_last.bias = last.bias[0];
   }
 
   std::vector<float> enhance(const float* slices, int height, int width) override {
-    if (height < 1 || width < 1 || height > kMaxEnhanceEdge || width > kMaxEnhanceEdge) {
-      throw std::invalid_argument("TomoGAN: image size " + std::to_string(height) + " × " +
-                                  std::to_string(width) + " must be within 1 … " +
-                                  std::to_string(kMaxEnhanceEdge) + " per side");
-    }
-    if (!slices) throw std::invalid_argument("TomoGAN (cuDNN): no input slices");
+    // Sizes are checked by the engine (checkEnhanceInput) before they get here.
+    if (!slices || height < 1 || width < 1)
+      throw std::invalid_argument("TomoGAN (cuDNN): no input slices");
     const int paddedHeight = tomogan::roundUp(height, kAlign);
     const int paddedWidth = tomogan::roundUp(width, kAlign);
     checkCuda(cudaSetDevice(m_device), "cudaSetDevice");
@@ -539,14 +547,6 @@ class CudnnTomoGan final : public DeviceDenoiser {
     };
     checkCudnn(cudnnSetConvolutionMathType(convolution, m_traits.math),
                "cudnnSetConvolutionMathType");
-    if (index == kLinearLayer) {
-      // cudnnConvolutionBiasActivationForward runs CUDNN_ACTIVATION_IDENTITY only with this one.
-      layer.algorithm = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
-      std::size_t bytes = 0;
-      checkCudnn(workspaceOf(layer.algorithm, &bytes),
-                 "cudnnGetConvolutionForwardWorkspaceSize (conv15)");
-      return bytes;
-    }
     int capacity = 0;
     checkCudnn(cudnnGetConvolutionForwardAlgorithmMaxCount(handle, &capacity),
                "cudnnGetConvolutionForwardAlgorithmMaxCount");
@@ -595,8 +595,7 @@ class CudnnTomoGan final : public DeviceDenoiser {
       const int h = m_height >> step.level, w = m_width >> step.level;
       switch (step.kind) {
         case Step::convolution:
-          convolve(m_layers[std::size_t(step.layer)], step.layer == kLinearLayer,
-                   buffer<T>(step.src), buffer<T>(step.dst));
+          convolve(m_layers[std::size_t(step.layer)], buffer<T>(step.src), buffer<T>(step.dst));
           break;
         case Step::pool:
           poolKernel<T>
@@ -615,18 +614,18 @@ class CudnnTomoGan final : public DeviceDenoiser {
       }
     }
     outputKernel<T><<<blocksFor(static_cast<long long>(height) * width), kThreads, 0, stream>>>(
-        buffer<T>(kA), m_width, height, width, m_offset, m_scale, m_deviceOutput.data());
+        buffer<T>(kB), m_last, m_width, height, width, m_offset, m_scale, m_deviceOutput.data());
     checkLaunch("TomoGAN output kernel");
   }
 
-  // y = act(conv(x) + bias); z (alpha2 = 0) is y itself.
-  void convolve(const Layer& layer, bool linear, const void* x, void* y) {
+  // y = ReLU(conv(x) + bias); z (alpha2 = 0) is y itself.
+  void convolve(const Layer& layer, const void* x, void* y) {
     const float one = 1.0f, zero = 0.0f;
     checkCudnn(cudnnConvolutionBiasActivationForward(
                    m_handle.get(), &one, layer.x.get(), x, layer.filter.get(), layer.weight.data(),
                    layer.convolution.get(), layer.algorithm, m_workspace.data(), m_workspace.size(),
                    &zero, layer.y.get(), y, layer.biasDescriptor.get(), layer.bias.data(),
-                   linear ? m_identity.get() : m_relu.get(), layer.y.get(), y),
+                   m_relu.get(), layer.y.get(), y),
                "cudnnConvolutionBiasActivationForward");
   }
 
@@ -639,8 +638,9 @@ class CudnnTomoGan final : public DeviceDenoiser {
   // Declared before the handle, so that the handle is destroyed first.
   Stream m_stream;
   CudnnHandle m_handle;
-  ActivationDescriptor m_relu, m_identity;
-  std::array<Layer, 16> m_layers;
+  ActivationDescriptor m_relu;
+  std::array<Layer, kCudnnLayers> m_layers;
+  LastLayer m_last{};
   // The current padded shape (0 × 0 until the first plan) and what it owns.
   int m_height = 0, m_width = 0;
   DeviceBuffer<unsigned char> m_workspace;

@@ -2,9 +2,10 @@
 // TomoGAN inference with cuDNN: the plugin's DeviceDenoiser (GpuApi.h), the same network,
 // normalisation and borders as the CPU backend (nn/TomoGanDenoiser.h), the whole image at once.
 //
-// - Convolutions run as cudnnConvolutionBiasActivationForward (bias and ReLU fused; conv15 with
-//   the identity); pooling, bilinear ×2 upsampling fused with the concatenation, and the input
-//   and output conversions are the plugin's own kernels (arithmetic in TomoGanKernels.h).
+// - conv0 … conv14 run as cudnnConvolutionBiasActivationForward (bias and ReLU fused); pooling,
+//   bilinear ×2 upsampling fused with the concatenation, the input conversion, and conv15 (linear,
+//   16 → 1) fused with the output conversion are the plugin's own kernels (arithmetic in
+//   TomoGanKernels.h).
 // - Precision: f32 (FMA only, no TF32), tf32 (float tensors, tensor cores), f16 and bf16 (half
 //   tensors and weights, float accumulation, tensor cores). Input and output stay float.
 // - Weights are converted once, at creation; algorithms, descriptors, the workspace and every

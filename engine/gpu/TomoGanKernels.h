@@ -2,8 +2,8 @@
 // Per-element arithmetic of the cuDNN TomoGAN's own CUDA kernels (TomoGanCudnn.cu), shared with
 // the host so that a machine without a GPU checks what the kernels compute
 // (tests/test_tomogan_kernels.cpp): input normalisation and padding, 2×2 max-pooling, bilinear ×2
-// upsampling, the channel order of cat([skip, up]), output de-normalisation, and the weights'
-// channels-last filter layout. The network and its conventions: resources/models/README.md and
+// upsampling, the channel order of cat([skip, up]), the last 1×1 convolution with output
+// de-normalisation, and the weights' channels-last filter layout. The network and its conventions: resources/models/README.md and
 // the CPU backend (nn/TomoGanDenoiser.cpp), which these functions reproduce operation for
 // operation.
 //
@@ -41,6 +41,15 @@ TOMOLIVE_HD inline float networkInput(const float* slices, int depth, int height
   if (y >= height || x >= width) return (0.0f - offset) * scale;
   const std::size_t at = (std::size_t(c) * height + y) * std::size_t(width) + x;
   return (slices[at] - offset) * scale;
+}
+
+/// conv15, the network's last layer (1×1, `channels` → 1, no activation), at one pixel: bias +
+/// Σ_c weight[c]·read(c), accumulated in float whatever the tensors' precision.
+template <class Read>
+TOMOLIVE_HD inline float linearOutput(Read read, const float* weight, float bias, int channels) {
+  float sum = bias;
+  for (int c = 0; c < channels; ++c) sum += weight[c] * read(c);
+  return sum;
 }
 
 /// The network's output y back in reconstruction units.
