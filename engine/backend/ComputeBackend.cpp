@@ -65,6 +65,7 @@ class CudaProjector final : public Projector {
   void forward(const VolumeStack& x, std::span<const int> projections,
                ProjectionStack& y) const override {
     checkShapes(x, projections, y);
+    if (projections.empty()) return;
     const std::size_t stride = y.projectionStride();
     std::vector<float> out(projections.size() * stride);
     {

@@ -68,7 +68,7 @@ case "${1:-}" in
     # machine has newer ones of those).
     for f in "$stage"/bin/* "$stage/plugins/libtomolive_gpu.so"; do
       ldd "$f" | awk '/=> \// {print $3}'
-    done | sort -u | grep -Ev '/(libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|ld-linux[^/]*|libcudnn[^/]*|libcuda[^/]*)\.so' \
+    done | sort -u | grep -Ev '/(libc|libm|libdl|librt|libpthread|libresolv|libstdc\+\+|libgcc_s|ld-linux[^/]*|libcudnn[^/]*|libcuda[^/]*)\.so' \
       | xargs -r -I{} cp -L {} "$stage/lib/"
     tar -C "$stage" -cJf "$out" bin plugins lib
     rm -rf "$stage"
@@ -80,9 +80,11 @@ case "${1:-}" in
     unpacked=$(mktemp -d)
     tar -C "$unpacked" -xJf "$bundle"
     # cuDNN from the CUDA toolkit or from the Python packages (nvidia-cudnn-cu13), whichever exists.
-    cudnn=$(ls -d /usr/local/cuda/lib64 /usr/local/cuda/lib \
-      "$(python3 -c 'import nvidia.cudnn, os; print(os.path.dirname(nvidia.cudnn.__file__) + "/lib")' 2>/dev/null)" \
-      2>/dev/null | tr '\n' ':')
+    cudnn=""
+    for dir in /usr/local/cuda/lib64 /usr/local/cuda/lib \
+      "$(python3 -c 'import nvidia.cudnn; print(list(nvidia.cudnn.__path__)[0] + "/lib")' 2>/dev/null || true)"; do
+      if [ -n "$dir" ] && [ -d "$dir" ]; then cudnn="$cudnn$dir:"; fi
+    done
     export LD_LIBRARY_PATH="$unpacked/lib:${cudnn}${LD_LIBRARY_PATH:-}"
     run_checks "$unpacked" "$results"
     ;;
