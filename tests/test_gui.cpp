@@ -463,6 +463,39 @@ class TestGui : public QObject {
     QVERIFY(meanAbsDifference(enhanced, w.afterView()->grabFramebuffer()) < 1.0);
   }
 
+  // A large volume between whole read-backs: the slices read back this update show this update
+  // (and their enhancement), the others the last whole volume, and the captions say which.
+  void partialReadBackShowsTheSlicesInView() {
+    MainWindow w(simulatorOptions(path("unused7.h5")));
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    const auto whole = phantomSnapshot(3, 64, 5);
+    w.showSnapshot(whole);
+    w.setSlice(2);
+    QTest::qWait(100);
+    const QImage wholeSlice = w.beforeView()->grabFramebuffer();
+    auto partial = std::make_shared<Snapshot>(*whole);
+    partial->metrics.update = 5;
+    partial->volumeUpdate = 3;
+    partial->viewSlices = {1, 2, 3};
+    partial->viewVolume =
+        std::make_shared<const VolumeStack>(makePhantom(PhantomKind::Glass, 64, 3, 1));
+    partial->enhanced = partial->viewVolume;
+    partial->enhancedSlices = {0, 1, 0};
+    partial->enhancedCount = 1;
+    partial->enhancing = true;
+    w.showSnapshot(partial);
+    QTest::qWait(100);
+    const auto text = [&](const char* name) { return w.findChild<QLabel*>(name)->text(); };
+    QVERIFY2(text("beforeCaption").contains("R 5, slice 2"), qPrintable(text("beforeCaption")));
+    QVERIFY2(text("cutCaption").contains("whole volume of R 3"), qPrintable(text("cutCaption")));
+    QVERIFY2(w.afterCaption().startsWith("after: enhanced"), qPrintable(w.afterCaption()));
+    QVERIFY(meanAbsDifference(wholeSlice, w.beforeView()->grabFramebuffer()) > 8.0);
+    w.setSlice(0);  // not read back this update: the whole volume's, and the caption says so
+    QVERIFY2(text("beforeCaption").contains("R 3, slice 0"), qPrintable(text("beforeCaption")));
+    QVERIFY2(w.afterCaption().contains("not enhanced yet"), qPrintable(w.afterCaption()));
+  }
+
   void exportsThePairAsPngAndTheReconstructionAsHdf5() {
     MainWindow w(simulatorOptions(path("unused3.h5")));
     w.show();

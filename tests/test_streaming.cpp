@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <numbers>
 #include <set>
@@ -359,6 +360,84 @@ class TestStreaming : public QObject {
     MeanOfSlices direct;
     const VolumeStack expected = enhanceVolume(direct, *last->volume);
     QVERIFY(expected.toSliceMajor() == last->enhanced->toSliceMajor());
+  }
+
+  // A volume above fullVolumeBytes: between whole read-backs (every fullVolumeEvery updates and
+  // after the last) each update reads back only the slice in view and its neighbours, equal to
+  // what a session reading everything back shows; the enhancer does only the slice in view.
+  void largeVolumesReadBackTheViewBetweenWholeVolumes() {
+    const ScanSpec scan = glassScan(64, 12, 16, 8);
+    StreamOptions whole;
+    whole.window = 16;
+    StreamingSession reference(std::make_unique<SimulatorSource>(scan, 200.0), whole);
+    std::map<int, std::shared_ptr<const Snapshot>> expected;
+    std::mutex mutex;
+    reference.onSnapshot([&](std::shared_ptr<const Snapshot> s) {
+      std::lock_guard lock(mutex);
+      expected[s->metrics.update] = s;
+    });
+    reference.start();
+    reference.wait();
+
+    StreamOptions o = whole;
+    o.fullVolumeBytes = 0;
+    o.fullVolumeEvery = 3;
+    o.enhancer = std::make_shared<MeanOfSlices>();
+    StreamingSession session(std::make_unique<SimulatorSource>(scan, 200.0), o);
+    session.setViewSlices({7});
+    std::vector<std::shared_ptr<const Snapshot>> versions;
+    std::vector<std::string> log;
+    session.onSnapshot([&](std::shared_ptr<const Snapshot> s) {
+      std::lock_guard lock(mutex);
+      versions.push_back(s);
+    });
+    session.onLog([&](const std::string& line) {
+      std::lock_guard lock(mutex);
+      log.push_back(line);
+    });
+    session.start();
+    session.wait();
+
+    QVERIFY(std::any_of(log.begin(), log.end(), [](const std::string& l) {
+      return l.find("reads back the slices in view") != std::string::npos;
+    }));
+    QCOMPARE(int(expected.size()), 8);
+    std::set<int> partial, wholeUpdates;
+    for (const auto& v : versions) {
+      const int u = v->metrics.update;
+      QCOMPARE(v->metrics.projections, expected.at(u)->metrics.projections);  // same windows
+      const VolumeStack& truth = *expected.at(u)->volume;
+      if (v->viewVolume) {
+        partial.insert(u);
+        QCOMPARE(v->viewSlices, (std::vector<int>{6, 7, 8}));
+        QVERIFY(v->volumeUpdate < u && u - v->volumeUpdate < 3);
+        QVERIFY(v->metrics.ssim.has_value());
+        for (int s : {6, 7, 8}) {
+          QVERIFY(v->current(s));
+          QVERIFY(v->slice(s) == truth.slice(s));
+        }
+        QVERIFY(!v->current(0));
+        QVERIFY(v->slice(0) == expected.at(v->volumeUpdate)->volume->slice(0));
+        if (v->enhanced) {  // only the slice in view, not its neighbours
+          QCOMPARE(v->enhanced->slices(), 3);
+          QCOMPARE(v->enhancedSlices[0] + v->enhancedSlices[2], 0);
+          QCOMPARE(v->enhancedIndex(7), 1);
+          QCOMPARE(v->enhancedIndex(5), -1);
+        }
+      } else {
+        wholeUpdates.insert(u);
+        QCOMPARE(v->volumeUpdate, u);
+        QVERIFY(v->volume->toSliceMajor() == truth.toSliceMajor());
+      }
+    }
+    QCOMPARE(wholeUpdates, (std::set<int>{1, 4, 7, 8}));  // every 3rd, and the last
+    QCOMPARE(partial, (std::set<int>{2, 3, 5, 6, 8}));
+    const auto last = session.latest();
+    QCOMPARE(last->metrics.update, 8);
+    QVERIFY(!last->viewVolume);
+    QVERIFY(last->fullyEnhanced());
+    MeanOfSlices direct;
+    QVERIFY(enhanceVolume(direct, *last->volume).toSliceMajor() == last->enhanced->toSliceMajor());
   }
 
   // No flat field at all: the session fails with a clear reason, every frame is still recorded.

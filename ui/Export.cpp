@@ -32,7 +32,8 @@ void exportReconstruction(const Snapshot& snapshot, const QString& path, const Q
   r.attributes = {{"algorithm", std::string("streaming SIRT (windowed, warm start)")},
                   {"source", source.toStdString()},
                   {"first_row", std::int64_t(snapshot.firstRow)},
-                  {"update", std::int64_t(m.update)},
+                  // Large volumes are read back whole only every few updates: the volume's own.
+                  {"update", std::int64_t(snapshot.viewVolume ? snapshot.volumeUpdate : m.update)},
                   {"window", std::int64_t(m.window)},
                   {"iterations", std::int64_t(m.iterations)},
                   {"center", m.centre},
@@ -46,6 +47,11 @@ void exportReconstruction(const Snapshot& snapshot, const QString& path, const Q
   if (!snapshot.enhanced) return;
   Reconstruction e = r;
   e.volume = snapshot.enhanced->toSliceMajor();
+  e.slices = snapshot.enhanced->slices();
+  e.attributes["update"] = std::int64_t(m.update);
+  if (snapshot.viewVolume)  // only the slices read back this update: which they are
+    e.attributes["slice_numbers"] =
+        std::vector<double>(snapshot.viewSlices.begin(), snapshot.viewSlices.end());
   e.attributes["algorithm"] = std::string("TomoGAN enhancement of streaming SIRT");
   e.attributes["enhanced_slices"] =
       std::vector<double>(snapshot.enhancedSlices.begin(), snapshot.enhancedSlices.end());

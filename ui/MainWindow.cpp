@@ -428,18 +428,20 @@ void MainWindow::showSnapshot(std::shared_ptr<const Snapshot> snapshot) {
 void MainWindow::refreshImages() {
   if (!m_snapshot) return;
   const Snapshot& s = *m_snapshot;
-  const FloatImage before = sliceImage(*s.volume, m_slice);
+  const int size = s.volume->gridSize();
+  const FloatImage before{s.slice(m_slice), size, size};
   const auto enhancedIn = [this](const Snapshot* v) {
-    return v && v->enhanced && m_slice < int(v->enhancedSlices.size()) &&
-           v->enhancedSlices[std::size_t(m_slice)] != 0;
+    const int i = v ? v->enhancedIndex(m_slice) : -1;
+    return v && v->enhanced && i >= 0 && i < int(v->enhancedSlices.size()) &&
+           v->enhancedSlices[std::size_t(i)] != 0;
   };
   const bool enhancedHere = enhancedIn(&s);
   // While the enhancer works on this update, the previous update's enhancement of the slice.
   const Snapshot* previous = !enhancedHere && s.enhancing && enhancedIn(m_lastEnhanced.get())
                                  ? m_lastEnhanced.get()
                                  : nullptr;
-  FloatImage after = enhancedHere ? sliceImage(*s.enhanced, m_slice)
-                     : previous   ? sliceImage(*previous->enhanced, m_slice)
+  FloatImage after = enhancedHere ? sliceImage(*s.enhanced, s.enhancedIndex(m_slice))
+                     : previous   ? sliceImage(*previous->enhanced, previous->enhancedIndex(m_slice))
                                   : before;
   // Short name in the caption ("TomoGAN"); the backend details are in its tooltip.
   const QString name =
@@ -470,7 +472,7 @@ void MainWindow::refreshImages() {
           ? "QLabel { padding: 3px; font-weight: bold; }"
           : "QLabel { padding: 3px; font-weight: bold; background: #fff3cd; color: #664d03; }");
   m_beforeCaption->setText(tr("before: streaming SIRT, R %1, slice %2 (detector row %3)")
-                               .arg(s.metrics.update)
+                               .arg(s.current(m_slice) ? s.metrics.update : s.volumeUpdate)
                                .arg(m_slice)
                                .arg(s.firstRow + m_slice));
 
@@ -502,10 +504,14 @@ void MainWindow::refreshImages() {
   // Slices are few next to the grid size: stretch them so the cut stays legible.
   const double stretch = std::max(1.0, std::floor(double(cut.width) / (4.0 * cut.height)));
   m_cut->setImage(cut, stretch);
-  m_cutCaption->setText(tr("vertical cut through image row %1 of all %2 slices (SIRT; rows ×%3)")
-                            .arg(row)
-                            .arg(cut.height)
-                            .arg(stretch));
+  // Large volumes are read back whole only every few updates (docs/streaming.md).
+  const QString age = s.viewVolume ? tr(", whole volume of R %1").arg(s.volumeUpdate) : QString();
+  m_cutCaption->setText(
+      tr("vertical cut through image row %1 of all %2 slices (SIRT; rows ×%3%4)")
+          .arg(row)
+          .arg(cut.height)
+          .arg(stretch)
+          .arg(age));
 }
 
 void MainWindow::setSlice(int slice) {

@@ -35,6 +35,50 @@ const char* sessionStateName(SessionState s) {
   return "unknown";
 }
 
+namespace {
+
+// Position of slice s among the ascending `slices`, or −1.
+int positionOf(const std::vector<int>& slices, int s) {
+  const auto it = std::lower_bound(slices.begin(), slices.end(), s);
+  return it != slices.end() && *it == s ? int(it - slices.begin()) : -1;
+}
+
+// The slices to read back for a view of a large volume: those in view and their neighbours
+// (the enhancer's context), ascending; the middle slice when nothing is in view.
+std::vector<int> readBackSlices(std::vector<int> view, int slices, int neighbours) {
+  if (view.empty()) view.push_back(slices / 2);
+  std::vector<int> out;
+  for (int s : view)
+    for (int d = -neighbours; d <= neighbours; ++d)
+      if (s + d >= 0 && s + d < slices) out.push_back(s + d);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// A stack of the listed slices of `images` (row-major n² images, one after the other).
+VolumeStack stackOf(const std::vector<float>& images, int count, int n) {
+  VolumeStack v(count, n);
+  const std::size_t plane = std::size_t(n) * n;
+  for (int i = 0; i < count; ++i) v.setSlice(i, {images.data() + i * plane, plane});
+  return v;
+}
+
+}  // namespace
+
+bool Snapshot::current(int s) const { return !viewVolume || positionOf(viewSlices, s) >= 0; }
+
+std::vector<float> Snapshot::slice(int s) const {
+  if (viewVolume)
+    if (const int i = positionOf(viewSlices, s); i >= 0) return viewVolume->slice(i);
+  return volume->slice(s);
+}
+
+int Snapshot::enhancedIndex(int s) const {
+  if (viewVolume) return positionOf(viewSlices, s);
+  return s >= 0 && s < volume->slices() ? s : -1;
+}
+
 struct StreamingSession::Intake {
   std::mutex mutex;
   std::condition_variable recorderCv, reconCv;
@@ -133,8 +177,12 @@ void StreamingSession::setViewSlices(std::vector<int> slices) {
 void StreamingSession::publish(std::shared_ptr<const Snapshot> snapshot) {
   {
     std::lock_guard lock(m_snapshotMutex);
-    // An enhancement of an older update must not replace a newer reconstruction.
-    if (m_latest && snapshot->metrics.update < m_latest->metrics.update) return;
+    // An enhancement of an older update (or of an update's slices in view, once its whole volume
+    // is out) must not replace a newer reconstruction.
+    if (m_latest && (snapshot->metrics.update < m_latest->metrics.update ||
+                     (snapshot->metrics.update == m_latest->metrics.update &&
+                      snapshot->volumeUpdate < m_latest->volumeUpdate)))
+      return;
     m_latest = snapshot;
     m_snapshotCv.notify_all();
   }
@@ -274,6 +322,9 @@ void StreamingSession::reconstruct() {
   int rows = 0, columns = 0, firstRow = 0, slices = 0;
   VolumeStack truth;  // ground truth restricted to the reconstructed rows
   double workTotal = 0.0;
+  std::shared_ptr<const VolumeStack> wholeVolume;  // the latest read back whole
+  std::shared_ptr<const Snapshot> lastPublished;
+  bool readBackWhole = true;  // false for volumes above fullVolumeBytes
   try {
     for (;;) {
       std::vector<Intake::Pending> batch;
@@ -385,6 +436,12 @@ void StreamingSession::reconstruct() {
             columns, slices, columns, centre, SirtOptions{.circularMask = m_options.circularMask},
             m_options.backend);
         log("reconstruction: " + recon->backendName());
+        const std::size_t bytes = std::size_t(slices) * columns * columns * sizeof(float);
+        readBackWhole = bytes <= m_options.fullVolumeBytes;
+        if (!readBackWhole)
+          log("volume of " + std::to_string(bytes >> 20) + " MiB: each update reads back the " +
+              "slices in view, the whole volume every " +
+              std::to_string(std::max(1, m_options.fullVolumeEvery)) + " updates and at the end");
         if (const VolumeStack* gt = m_source->groundTruth(); m_options.qualityMetrics && gt &&
                                                              gt->gridSize() == columns &&
                                                              gt->slices() >= firstRow + slices) {
@@ -401,20 +458,43 @@ void StreamingSession::reconstruct() {
       workTotal += work;
 
       auto snapshot = std::make_shared<Snapshot>();
-      snapshot->volume = std::make_shared<const VolumeStack>(recon->estimate());
+      const int update = recon->updates();
+      if (readBackWhole || !wholeVolume ||
+          update - lastPublished->volumeUpdate >= std::max(1, m_options.fullVolumeEvery)) {
+        wholeVolume = std::make_shared<const VolumeStack>(recon->estimate());
+        snapshot->volumeUpdate = update;
+      } else {
+        std::vector<int> view;
+        {
+          std::lock_guard lock(m_snapshotMutex);
+          view = m_viewSlices;
+        }
+        const int depth = m_options.enhancer ? m_options.enhancer->depth() : 1;
+        snapshot->viewSlices = readBackSlices(view, slices, depth / 2);
+        snapshot->viewVolume = std::make_shared<const VolumeStack>(
+            stackOf(recon->slices(snapshot->viewSlices), int(snapshot->viewSlices.size()), columns));
+        snapshot->volumeUpdate = lastPublished->volumeUpdate;
+      }
+      snapshot->volume = wholeVolume;
       snapshot->firstRow = firstRow;
       snapshot->enhancing = m_options.enhancer != nullptr;
       UpdateMetrics& m = snapshot->metrics;
-      m.update = recon->updates();
+      m.update = update;
       m.window = window;
       m.projections = int(batch.size());
       m.iterations = iterations;
       m.centre = recon->centre();
       m.workSeconds = work;
       m.sustainedPps = batch.size() / work;
-      if (truth.slices() > 0) {
+      if (truth.slices() > 0 && !snapshot->viewVolume) {
         m.ssim = ssimVolume(*snapshot->volume, truth);
         m.psnr = psnrVolume(*snapshot->volume, truth);
+      } else if (truth.slices() > 0) {  // over the slices read back
+        VolumeStack part(int(snapshot->viewSlices.size()), columns);
+        for (std::size_t i = 0; i < snapshot->viewSlices.size(); ++i)
+          part.setSlice(int(i), truth.slice(snapshot->viewSlices[i]));
+        m.ssim = ssimVolume(*snapshot->viewVolume, part);
+        m.psnr = psnrVolume(*snapshot->viewVolume, part);
       }
       {
         std::lock_guard lock(in.mutex);
@@ -428,7 +508,21 @@ void StreamingSession::reconstruct() {
       const auto now = Clock::now();
       m.refreshSeconds = std::chrono::duration<double>(now - complete).count();
       m.elapsedSeconds = std::chrono::duration<double>(now - m_start).count();
+      lastPublished = snapshot;
       publish(snapshot);
+    }
+    // The scan is over: the last update's whole volume, for the result file and the views.
+    if (lastPublished && lastPublished->viewVolume) {
+      auto final = std::make_shared<Snapshot>(*lastPublished);
+      final->volume = std::make_shared<const VolumeStack>(recon->estimate());
+      final->volumeUpdate = final->metrics.update;
+      final->viewVolume.reset();
+      final->viewSlices.clear();
+      if (truth.slices() > 0) {
+        final->metrics.ssim = ssimVolume(*final->volume, truth);
+        final->metrics.psnr = psnrVolume(*final->volume, truth);
+      }
+      publish(final);
     }
   } catch (const std::exception& e) {
     // Reconstruction is lost, the scan is not: acquisition and recording go on until the source
@@ -457,10 +551,15 @@ void StreamingSession::enhance() {
   Denoiser& denoiser = *m_options.enhancer;
   std::shared_ptr<const Snapshot> base;  // the update being enhanced
   std::shared_ptr<VolumeStack> work;
-  std::vector<std::uint8_t> done;
-  int count = 0;
+  std::vector<std::uint8_t> done, wanted;  // per slice of base's enhanced stack
+  int count = 0, wantedCount = 0;
   double spent = 0.0;
   auto lastPublished = Clock::now();
+  // A new reconstruction (not one of the enhancer's own versions of `base`).
+  const auto supersedes = [](const Snapshot& s, const Snapshot& b) {
+    return s.metrics.update != b.metrics.update || s.volume != b.volume ||
+           s.viewVolume != b.viewVolume;
+  };
   try {
     for (;;) {
       std::shared_ptr<const Snapshot> latest;
@@ -469,9 +568,8 @@ void StreamingSession::enhance() {
       {
         std::unique_lock lock(m_snapshotMutex);
         m_snapshotCv.wait(lock, [&] {
-          const bool newer =
-              m_latest && (!base || m_latest->metrics.update != base->metrics.update);
-          return newer || m_reconstructionDone || (work && count < int(done.size()));
+          const bool newer = m_latest && (!base || supersedes(*m_latest, *base));
+          return newer || m_reconstructionDone || (work && count < wantedCount);
         });
         latest = m_latest, view = m_viewSlices, finished = m_reconstructionDone;
       }
@@ -479,45 +577,64 @@ void StreamingSession::enhance() {
         if (finished) break;
         continue;
       }
-      if (!base || latest->metrics.update != base->metrics.update) {  // a new update: start over
+      if (!base || supersedes(*latest, *base)) {  // a new update: start over
         base = latest;
-        work = std::make_shared<VolumeStack>(base->volume->slices(), base->volume->gridSize());
-        done.assign(std::size_t(base->volume->slices()), 0);
+        const VolumeStack& source = base->viewVolume ? *base->viewVolume : *base->volume;
+        work = std::make_shared<VolumeStack>(source.slices(), source.gridSize());
+        done.assign(std::size_t(source.slices()), 0);
+        // With only the view read back, the neighbours are context: enhance the slices whose
+        // neighbours are all there.
+        wanted.assign(done.size(), 1);
+        if (base->viewVolume) {
+          const int all = base->volume->slices(), reach = denoiser.depth() / 2;
+          for (std::size_t i = 0; i < wanted.size(); ++i)
+            for (int d = -reach; d <= reach; ++d) {
+              const int s = base->viewSlices[i] + d;
+              if (s >= 0 && s < all && base->enhancedIndex(s) < 0) wanted[i] = 0;
+            }
+        }
+        wantedCount = int(std::count(wanted.begin(), wanted.end(), 1));
         count = 0, spent = 0.0;
       }
-      const int slices = int(done.size());
-      if (count == slices) {
+      if (count == wantedCount) {
         if (finished) break;
         continue;
       }
+      const VolumeStack& source = base->viewVolume ? *base->viewVolume : *base->volume;
+      const int slices = source.slices();
+      const auto pending = [&](int i) { return i >= 0 && i < slices && wanted[i] && !done[i]; };
       // The slices in view first (in the order given), then the nearest to the view.
       int next = -1;
       for (int s : view)
-        if (s >= 0 && s < slices && !done[s]) {
-          next = s;
+        if (pending(base->enhancedIndex(s))) {
+          next = base->enhancedIndex(s);
           break;
         }
       if (next < 0) {
-        const int centre = view.empty() ? slices / 2 : std::clamp(view.front(), 0, slices - 1);
+        const int first = view.empty() ? -1 : base->enhancedIndex(view.front());
+        const int centre = first >= 0 ? first : slices / 2;
         for (int d = 0; next < 0 && d < slices; ++d)
-          for (int s : {centre - d, centre + d})
-            if (s >= 0 && s < slices && !done[s]) {
-              next = s;
+          for (int i : {centre - d, centre + d})
+            if (pending(i)) {
+              next = i;
               break;
             }
       }
       const auto start = Clock::now();
-      work->setSlice(next, enhanceSlice(denoiser, *base->volume, next));
+      work->setSlice(next, enhanceSlice(denoiser, source, next));
       done[next] = 1;
       ++count;
       const double seconds = secondsSince(start);
       spent += seconds;
 
-      bool viewDone = true;
-      for (int s : view) viewDone = viewDone && (s < 0 || s >= slices || done[s]);
-      const bool inView = std::find(view.begin(), view.end(), next) != view.end();
+      bool viewDone = true, inView = false;
+      for (int s : view) {
+        const int i = base->enhancedIndex(s);
+        viewDone = viewDone && !pending(i);
+        inView = inView || i == next;
+      }
       const auto now = Clock::now();
-      if (count == slices || (inView && viewDone) ||
+      if (count == wantedCount || (inView && viewDone) ||
           now - lastPublished > std::chrono::milliseconds(250)) {
         auto snapshot = std::make_shared<Snapshot>(*base);
         snapshot->enhanced = std::make_shared<const VolumeStack>(*work);

@@ -15,6 +15,11 @@
 // left out of the reconstruction — never out of the record — and counted as skipped in the
 // metrics. Memory is bounded by maxWindow raw frames plus those arriving during one update.
 //
+// Large volumes (more than StreamOptions::fullVolumeBytes, e.g. the seed's 128 × 2560² on a GPU):
+// reading the whole estimate back every update would cost more than the update, so each update
+// reads back only the slices in view (setViewSlices) with their neighbours, and the whole volume
+// every fullVolumeEvery updates and after the last one (Snapshot says which slices are current).
+//
 // Steering (set W, set I, pause, resume, stop acquisition, set centre) is thread-safe and takes
 // effect at the next window boundary; every Snapshot records the W and I that produced it.
 // Memory: raw projections are held only until the update that consumes them; the recorder
@@ -52,6 +57,10 @@ struct StreamOptions {
   int maxWindow = 0;           ///< most projections one update reconstructs (0: 8·W)
   /// Where SIRT runs (resolved: cpu or cuda; backend/ComputeBackend.h chooses).
   ComputeBackend backend = ComputeBackend::cpu;
+  /// Largest estimate read back whole at every update; a larger one is read back whole only every
+  /// `fullVolumeEvery` updates and after the last, and in between just the slices in view.
+  std::size_t fullVolumeBytes = std::size_t(1) << 30;
+  int fullVolumeEvery = 8;
   /// Enhancer (TomoGAN) run on each update, concurrently with the next SIRT update; null: none.
   std::shared_ptr<Denoiser> enhancer;
   /// Share s of wall time the enhancer may compute while reconstruction runs (it sleeps the
@@ -82,17 +91,36 @@ struct UpdateMetrics {
 /// One published state of the session. Immutable once published; versions share volumes.
 struct Snapshot {
   UpdateMetrics metrics;
-  std::shared_ptr<const VolumeStack> volume;  ///< the reconstruction after this update
-  int firstRow = 0;                           ///< detector row of slice 0
-  /// The enhancer's output for this update's volume (null without an enhancer). It fills in
-  /// slice by slice — the slices in view first — and each step is published as a new Snapshot
-  /// version sharing `volume`; enhancedSlices[s] says whether slice s is done.
+  /// The reconstruction after this update — or, when `viewVolume` is set (large volumes), after
+  /// update volumeUpdate, the latest read back whole (shared between snapshots, not copied).
+  std::shared_ptr<const VolumeStack> volume;
+  int volumeUpdate = 0;
+  /// Large volumes between whole read-backs: this update's slices in view and their neighbours,
+  /// ascending — viewSlices[i] is slice i of viewVolume. Null when `volume` is this update's.
+  std::shared_ptr<const VolumeStack> viewVolume;
+  std::vector<int> viewSlices;
+  int firstRow = 0;  ///< detector row of slice 0
+  /// The enhancer's output for this update (null without an enhancer), filled in slice by slice —
+  /// the slices in view first — each step published as a new Snapshot version sharing the
+  /// volumes. It covers the slices of `volume`, or of `viewVolume` when there is one (then only
+  /// the slices in view, not their neighbours, are enhanced); enhancedSlices[i] says whether its
+  /// slice i is done (enhancedIndex maps a slice to i).
   std::shared_ptr<const VolumeStack> enhanced;
   std::vector<std::uint8_t> enhancedSlices;
   bool enhancing = false;  ///< the session has an enhancer (so `enhanced` will come)
   int enhancedCount = 0;
   double enhanceSeconds = 0.0;  ///< enhancer compute time spent on this update so far
-  bool fullyEnhanced() const { return enhanced && enhancedCount == volume->slices(); }
+  bool fullyEnhanced() const {
+    return enhanced && !viewVolume && enhancedCount == volume->slices();
+  }
+
+  int sliceCount() const { return volume->slices(); }
+  /// Whether slice s shows this update (else it is from update volumeUpdate).
+  bool current(int s) const;
+  /// Slice s as a row-major gridSize² image: this update's where read back, else the latest.
+  std::vector<float> slice(int s) const;
+  /// Index of slice s in `enhanced` (and enhancedSlices), or −1 when it has no place there.
+  int enhancedIndex(int s) const;
 };
 
 enum class SessionState { Idle, Running, Paused, Stopping, Finished, Failed };
