@@ -64,7 +64,6 @@ class TestBackend : public QObject {
     // cuDNN found through the plugin's run path); only the device probe may fail.
     QVERIFY2(plugin.api != nullptr, plugin.device.reason.c_str());
     QVERIFY(QString::fromStdString(plugin.path).endsWith("plugins/libtomolive_gpu.so"));
-    QCOMPARE(plugin.api->version(), gpu::kApiVersion);
 #else
     QVERIFY(plugin.api == nullptr);
     QVERIFY2(plugin.device.reason.find("built without the GPU plugin") != std::string::npos,
@@ -136,6 +135,7 @@ class TestBackend : public QObject {
     }
     QVERIFY(*std::max_element(images.begin(), images.end()) > 0.0f);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, sirt->slices(std::vector<int>{6}));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, sirt->iterate(g, p, std::vector<int>{4}, 1));
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, sirt->iterate(g, p, all, -1));
   }
 

@@ -107,7 +107,7 @@ class CudaSirt final : public Sirt {
 
   std::vector<SirtIteration> iterate(const ParallelGeometry& geometry, const ProjectionStack& p,
                                      std::span<const int> projections, int iterations) override {
-    checkSirtCall(m_gridSize, m_slices, geometry, p, iterations);
+    checkSirtCall(m_gridSize, m_slices, geometry, p, projections, iterations);
     std::vector<SirtIteration> history;
     if (projections.empty() || iterations == 0) return history;
     if (!m_device) {
@@ -121,8 +121,9 @@ class CudaSirt final : public Sirt {
     for (int i : projections) key.push_back(geometry.anglesRad.at(i));
     const bool newWeights = key != m_weightKey;
     const WindowData window(p, projections);
-    const auto norms =
-        m_device->iterate(traceJosephWindow(geometry, projections), window.data(), newWeights, iterations);
+    if (newWeights) m_weightKey.clear();  // until the device has the new weights
+    const auto norms = m_device->iterate(traceJosephWindow(geometry, projections), window.data(),
+                                         newWeights, iterations);
     m_weightKey = std::move(key);
     for (const gpu::SirtNorms& n : norms) history.push_back({n.weightedResidual, n.residual});
     return history;

@@ -38,17 +38,21 @@ GpuPlugin load() {
       plugin.device.reason = std::string("GPU plugin not loaded: ") + dlerror();
       return plugin;
     }
+    using Version = int (*)();
     using Entry = gpu::Api* (*)();
+    auto version = reinterpret_cast<Version>(dlsym(handle, "tomolive_gpu_api_version"));
     auto entry = reinterpret_cast<Entry>(dlsym(handle, "tomolive_gpu_api"));
-    if (!entry) {
+    if (!version || !entry) {
       plugin.device.reason = plugin.path + " has no tomolive_gpu_api entry point";
       return plugin;
     }
-    gpu::Api* api = entry();
-    if (!api || api->version() != gpu::kApiVersion) {
-      plugin.device.reason = plugin.path + " was built for another version of TomoLive";
+    if (version() != gpu::kApiVersion) {
+      plugin.device.reason = plugin.path + " implements GPU interface version " +
+                             std::to_string(version()) + ", TomoLive needs " +
+                             std::to_string(gpu::kApiVersion);
       return plugin;
     }
+    gpu::Api* api = entry();
     plugin.api = api;
     plugin.device = api->probe();
     return plugin;

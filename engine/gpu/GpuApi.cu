@@ -58,6 +58,10 @@ class CudaApi final : public Api {
 }  // namespace
 }  // namespace tomolive::gpu
 
+extern "C" __attribute__((visibility("default"))) int tomolive_gpu_api_version() {
+  return tomolive::gpu::kApiVersion;
+}
+
 extern "C" __attribute__((visibility("default"))) tomolive::gpu::Api* tomolive_gpu_api() {
   static tomolive::gpu::CudaApi api;
   return &api;

@@ -109,7 +109,6 @@ class DeviceDenoiser {
 class Api {
  public:
   virtual ~Api() = default;
-  virtual int version() const { return kApiVersion; }
   /// Asks the CUDA runtime for device 0; never throws.
   virtual DeviceInfo probe() = 0;
   virtual std::unique_ptr<DeviceProjector> createProjector() = 0;
@@ -122,5 +121,7 @@ class Api {
 
 }  // namespace tomolive::gpu
 
-/// The plugin's one exported symbol.
+/// The plugin's exported symbols: the interface version it implements (checked before anything
+/// else is called), and the interface.
+extern "C" int tomolive_gpu_api_version();
 extern "C" tomolive::gpu::Api* tomolive_gpu_api();

@@ -1,9 +1,11 @@
-// CUDA Joseph projectors and device-resident SIRT (GpuApi.h). One thread per (ray, slice) for
-// the forward projection and per (pixel, slice) for the back projection, both gathering (no
-// atomics), with the stacks' slice-lane layout so that neighbouring threads read neighbouring
-// slices. SIRT fuses the residual into the forward kernel and the update into the back kernel:
+// CUDA Joseph projectors and device-resident SIRT (GpuApi.h). One thread per (ray, slice group)
+// for the forward projection and per (pixel, slice group) for the back projection, both
+// gathering (no atomics). Each thread computes its ray geometry once (in double, as the CPU) and
+// applies it to the group's 4, 8 or 16 slices with vector loads of the stacks' slice-lane
+// layout; neighbouring threads read neighbouring pixels. SIRT fuses the residual into the forward kernel and the update into the back kernel:
 // one iteration is two kernels and no host round trip.
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "geometry/ParallelGeometry.h"
@@ -56,79 +58,158 @@ Geometry geometryOf(const DeviceWindow& w, const StackShape& s) {
           s.lanes, s.groups};
 }
 
-// How the forward kernel uses its ray sum.
+// The L slice lanes of one pixel (or ray) of a stack, held in registers; arithmetic lane by lane,
+// so each lane computes exactly what the CPU projector computes for its slice.
+template <int L>
+struct Lanes {
+  float v[L];
+};
+
+template <int L>
+__device__ inline Lanes<L> operator+(Lanes<L> a, const Lanes<L>& b) {
+#pragma unroll
+  for (int i = 0; i < L; ++i) a.v[i] += b.v[i];
+  return a;
+}
+template <int L>
+__device__ inline Lanes<L> operator-(Lanes<L> a, const Lanes<L>& b) {
+#pragma unroll
+  for (int i = 0; i < L; ++i) a.v[i] -= b.v[i];
+  return a;
+}
+template <int L>
+__device__ inline Lanes<L> operator*(float s, Lanes<L> a) {
+#pragma unroll
+  for (int i = 0; i < L; ++i) a.v[i] = s * a.v[i];
+  return a;
+}
+template <int L>
+__device__ inline Lanes<L>& operator+=(Lanes<L>& a, const Lanes<L>& b) {
+#pragma unroll
+  for (int i = 0; i < L; ++i) a.v[i] += b.v[i];
+  return a;
+}
+
+// The lanes at `at` (L floats, 16-byte aligned: L is 4, 8 or 16) with vector loads and stores.
+template <int L>
+__device__ inline Lanes<L> load(const float* at) {
+  Lanes<L> r;
+  const float4* q = reinterpret_cast<const float4*>(at);
+#pragma unroll
+  for (int i = 0; i < L / 4; ++i) {
+    const float4 f = q[i];
+    r.v[4 * i] = f.x, r.v[4 * i + 1] = f.y, r.v[4 * i + 2] = f.z, r.v[4 * i + 3] = f.w;
+  }
+  return r;
+}
+template <int L>
+__device__ inline void store(float* at, const Lanes<L>& r) {
+  float4* q = reinterpret_cast<float4*>(at);
+#pragma unroll
+  for (int i = 0; i < L / 4; ++i)
+    q[i] = make_float4(r.v[4 * i], r.v[4 * i + 1], r.v[4 * i + 2], r.v[4 * i + 3]);
+}
+
+// How the forward kernel uses its ray sums.
 enum class ForwardMode { store, sirtResidual };
 
-// grid: x over columns × lanes, y over projections, z over slice groups.
-template <ForwardMode mode>
+// One thread per ray and slice group, all lanes: grid x over columns, y over projections, z over
+// groups. The ray's geometry is computed once for its L slices.
+template <int L, ForwardMode mode>
 __global__ void forwardKernel(Geometry g, const float* __restrict__ x, float* __restrict__ y,
-                              const float* __restrict__ measured, const float* __restrict__ rowWeights,
-                              double* __restrict__ norms) {
-  const int t = blockIdx.x * blockDim.x + threadIdx.x;
+                              const float* __restrict__ measured,
+                              const float* __restrict__ rowWeights, double* __restrict__ norms) {
+  const int j = blockIdx.x * blockDim.x + threadIdx.x;
   const int p = blockIdx.y, group = blockIdx.z;
-  const int lane = t % g.lanes, j = t / g.lanes;
   double weighted = 0.0, plain = 0.0;
   if (j < g.columns) {
     const JosephProjection proj = g.projections[p];
-    const float* slice = x + std::size_t(group) * g.n * g.n * g.lanes + lane;
-    const float sum = joseph::forwardRay(proj, g.rayBegin + std::size_t(p) * g.n,
-                                         g.rayEnd + std::size_t(p) * g.n, g.n, j,
-                                         [&](int pixel) { return slice[std::size_t(pixel) * g.lanes]; });
-    const std::size_t out =
-        (std::size_t(p) * g.groups + group) * g.columns * g.lanes + std::size_t(j) * g.lanes + lane;
+    const float* slices = x + std::size_t(group) * g.n * g.n * L;
+    const Lanes<L> sum = joseph::forwardRay(
+        proj, g.rayBegin + std::size_t(p) * g.n, g.rayEnd + std::size_t(p) * g.n, g.n, j,
+        [&](int pixel) { return load<L>(slices + std::size_t(pixel) * L); });
+    const std::size_t out = ((std::size_t(p) * g.groups + group) * g.columns + j) * L;
     if constexpr (mode == ForwardMode::store) {
-      y[out] = sum;
+      store<L>(y + out, sum);
     } else {
       const float w = rowWeights[std::size_t(p) * g.columns + j];
-      const float d = measured[out] - sum;
-      plain = double(d) * d;
-      weighted = double(w) * d * d;
-      y[out] = w * d;
+      Lanes<L> d = load<L>(measured + out) - sum;
+#pragma unroll
+      for (int i = 0; i < L; ++i) {
+        plain += double(d.v[i]) * d.v[i];
+        weighted += double(w) * d.v[i] * d.v[i];
+        d.v[i] = w * d.v[i];
+      }
+      store<L>(y + out, d);
     }
   }
   if constexpr (mode == ForwardMode::sirtResidual) {
+    // Every thread of the block reaches here (no early return): warp sums, then block sums.
+    __shared__ double partial[2][kThreads / 32];
     for (int offset = 16; offset > 0; offset /= 2) {
       weighted += __shfl_down_sync(0xffffffffu, weighted, offset);
       plain += __shfl_down_sync(0xffffffffu, plain, offset);
     }
-    if ((threadIdx.x & 31) == 0) {
-      atomicAdd(norms, weighted);
-      atomicAdd(norms + 1, plain);
+    const int warp = threadIdx.x / 32;
+    if ((threadIdx.x & 31) == 0) partial[0][warp] = weighted, partial[1][warp] = plain;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      double a = 0.0, b = 0.0;
+      for (int i = 0; i < kThreads / 32; ++i) a += partial[0][i], b += partial[1][i];
+      atomicAdd(norms, a);
+      atomicAdd(norms + 1, b);
     }
   }
 }
 
 enum class BackMode { store, sirtUpdate };
 
-// grid: x over n² pixels × lanes, y over slice groups.
-template <BackMode mode>
-__global__ void backKernel(Geometry g, int count, const float* __restrict__ y, float* __restrict__ x,
-                           const float* __restrict__ columnWeights, bool nonNegative) {
-  const std::size_t t = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+// One thread per pixel and slice group, all lanes: grid x over n² pixels, y over groups.
+template <int L, BackMode mode>
+__global__ void backKernel(Geometry g, int count, const float* __restrict__ y,
+                           float* __restrict__ x, const float* __restrict__ columnWeights,
+                           bool nonNegative) {
+  const int pixel = blockIdx.x * blockDim.x + threadIdx.x;
   const int group = blockIdx.y;
-  const std::size_t pixels = std::size_t(g.n) * g.n;
-  if (t >= pixels * g.lanes) return;
-  const int lane = int(t % g.lanes);
-  const int pixel = int(t / g.lanes);
+  if (pixel >= g.n * g.n) return;
   const int row = pixel / g.n, column = pixel % g.n;
-  float sum = 0.0f;
+  Lanes<L> sum{};
   for (int p = 0; p < count; ++p) {
     const JosephProjection proj = g.projections[p];
     const int line = proj.alongColumns ? column : row;
     const int k = proj.alongColumns ? row : column;
-    const float* rays =
-        y + (std::size_t(p) * g.groups + group) * g.columns * g.lanes + lane;
-    sum += joseph::backPixel(proj, g.rayBegin + std::size_t(p) * g.n, g.rayEnd + std::size_t(p) * g.n,
-                             line, k, [&](int j) { return rays[std::size_t(j) * g.lanes]; });
+    const float* rays = y + (std::size_t(p) * g.groups + group) * g.columns * L;
+    sum += joseph::backPixel(proj, g.rayBegin + std::size_t(p) * g.n,
+                             g.rayEnd + std::size_t(p) * g.n, line, k,
+                             [&](int j) { return load<L>(rays + std::size_t(j) * L); });
   }
-  float& out = x[std::size_t(group) * pixels * g.lanes + t];
+  float* out = x + (std::size_t(group) * g.n * g.n + pixel) * L;
   if constexpr (mode == BackMode::store) {
-    out = sum;
+    store<L>(out, sum);
   } else {
-    float v = out + columnWeights[pixel] * sum;
-    if (nonNegative && v < 0.0f) v = 0.0f;
-    out = v;
+    const float c = columnWeights[pixel];
+    Lanes<L> v = load<L>(out);
+#pragma unroll
+    for (int i = 0; i < L; ++i) {
+      v.v[i] += c * sum.v[i];
+      if (nonNegative && v.v[i] < 0.0f) v.v[i] = 0.0f;
+    }
+    store<L>(out, v);
   }
+}
+
+// Calls f with the lane count as a compile-time constant.
+template <class F>
+void withLanes(int lanes, F&& f) {
+  switch (lanes) {
+    case 4:
+      return f(std::integral_constant<int, 4>{});
+    case 8:
+      return f(std::integral_constant<int, 8>{});
+    case 16:
+      return f(std::integral_constant<int, 16>{});
+  }
+  throw std::invalid_argument("GPU projector: " + std::to_string(lanes) + " lanes (4, 8 or 16)");
 }
 
 // rowWeights[p][j] = 1 / rowSums[p][0][j][lane 0].
@@ -188,14 +269,20 @@ class Stream {
 };
 
 void launchForward(const Geometry& g, int count, const float* x, float* y, cudaStream_t stream) {
-  const dim3 grid(blocksFor(std::size_t(g.columns) * g.lanes), unsigned(count), unsigned(g.groups));
-  forwardKernel<ForwardMode::store><<<grid, kThreads, 0, stream>>>(g, x, y, nullptr, nullptr, nullptr);
+  const dim3 grid(blocksFor(std::size_t(g.columns)), unsigned(count), unsigned(g.groups));
+  withLanes(g.lanes, [&](auto lanes) {
+    forwardKernel<decltype(lanes)::value, ForwardMode::store>
+        <<<grid, kThreads, 0, stream>>>(g, x, y, nullptr, nullptr, nullptr);
+  });
   checkLaunch("forward projection");
 }
 
 void launchBack(const Geometry& g, int count, const float* y, float* x, cudaStream_t stream) {
-  const dim3 grid(blocksFor(std::size_t(g.n) * g.n * g.lanes), unsigned(g.groups));
-  backKernel<BackMode::store><<<grid, kThreads, 0, stream>>>(g, count, y, x, nullptr, false);
+  const dim3 grid(blocksFor(std::size_t(g.n) * g.n), unsigned(g.groups));
+  withLanes(g.lanes, [&](auto lanes) {
+    backKernel<decltype(lanes)::value, BackMode::store><<<grid, kThreads, 0, stream>>>(g, count, y, x, nullptr,
+                                                                        false);
+  });
   checkLaunch("back projection");
 }
 
@@ -274,10 +361,21 @@ class CudaSirt final : public DeviceSirt {
                                  bool newWeights, int iterations) override {
     checkWindow(m_shape, window);
     const int count = int(window.projections.size());
-    std::vector<SirtNorms> norms(std::max(iterations, 0));
-    if (count == 0 || iterations <= 0) return norms;
+    if (count == 0 || iterations <= 0) return {};
     if (!newWeights && count != m_weightsFor)
-      throw std::logic_error("GPU SIRT: weights reused for a window of another size");
+      throw std::logic_error("GPU SIRT: no weights for this window");
+    try {
+      return run(window, projections, newWeights, iterations);
+    } catch (...) {
+      cudaStreamSynchronize(m_stream);  // nothing in flight may outlive the host buffers
+      throw;
+    }
+  }
+
+  std::vector<SirtNorms> run(const JosephWindow& window, const float* projections,
+                             bool newWeights, int iterations) {
+    const int count = int(window.projections.size());
+    std::vector<SirtNorms> norms(iterations);
     m_window.upload(window, m_stream);
     m_measured.reserve(projectionFloats(m_shape, count));
     m_residual.reserve(projectionFloats(m_shape, count));
@@ -291,19 +389,21 @@ class CudaSirt final : public DeviceSirt {
     m_norms.reserve(2 * std::size_t(iterations));
     checkCuda(cudaMemsetAsync(m_norms.data(), 0, 2 * iterations * sizeof(double), m_stream),
               "clear norms");
-    const dim3 forwardGrid(blocksFor(std::size_t(m_shape.columns) * m_shape.lanes), unsigned(count),
+    const dim3 forwardGrid(blocksFor(std::size_t(m_shape.columns)), unsigned(count),
                            unsigned(m_shape.groups));
-    const dim3 backGrid(blocksFor(std::size_t(m_shape.gridSize) * m_shape.gridSize * m_shape.lanes),
+    const dim3 backGrid(blocksFor(std::size_t(m_shape.gridSize) * m_shape.gridSize),
                         unsigned(m_shape.groups));
-    for (int it = 0; it < iterations; ++it) {
-      forwardKernel<ForwardMode::sirtResidual><<<forwardGrid, kThreads, 0, m_stream>>>(
-          g, m_x.data(), m_residual.data(), m_measured.data(), m_rowWeights.data(),
-          m_norms.data() + 2 * it);
-      checkLaunch("SIRT residual");
-      backKernel<BackMode::sirtUpdate><<<backGrid, kThreads, 0, m_stream>>>(
-          g, count, m_residual.data(), m_x.data(), m_columnWeights.data(), m_nonNegative);
-      checkLaunch("SIRT update");
-    }
+    withLanes(m_shape.lanes, [&](auto lanes) {
+      for (int it = 0; it < iterations; ++it) {
+        forwardKernel<decltype(lanes)::value, ForwardMode::sirtResidual><<<forwardGrid, kThreads, 0, m_stream>>>(
+            g, m_x.data(), m_residual.data(), m_measured.data(), m_rowWeights.data(),
+            m_norms.data() + 2 * it);
+        checkLaunch("SIRT residual");
+        backKernel<decltype(lanes)::value, BackMode::sirtUpdate><<<backGrid, kThreads, 0, m_stream>>>(
+            g, count, m_residual.data(), m_x.data(), m_columnWeights.data(), m_nonNegative);
+        checkLaunch("SIRT update");
+      }
+    });
     std::vector<double> sums(2 * std::size_t(iterations));
     checkCuda(cudaMemcpyAsync(sums.data(), m_norms.data(), sums.size() * sizeof(double),
                               cudaMemcpyDeviceToHost, m_stream),
@@ -353,6 +453,7 @@ class CudaSirt final : public DeviceSirt {
  private:
   // R = 1 / (A · mask) per ray and C = mask / (Aᵀ · 1) per pixel, on the one-slice stack.
   void computeWeights(int count) {
+    m_weightsFor = -1;  // until both sets are complete
     const Geometry g = geometryOf(m_window, m_one);
     const std::size_t rows = projectionFloats(m_one, count);
     m_rowSums.reserve(rows);

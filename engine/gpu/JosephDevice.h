@@ -22,11 +22,20 @@ struct Sample {
   float w;
 };
 
-TOMOLIVE_HD inline Sample sample(const JosephProjection& p, int line, int j) {
-  const double beta = p.beta0 + line * p.betaStep;
+/// β of line l: where ray 0 meets it.
+TOMOLIVE_HD inline double lineOffset(const JosephProjection& p, int line) {
+  return p.beta0 + line * p.betaStep;
+}
+
+/// The sample of ray j on the line whose offset is `beta` (lineOffset).
+TOMOLIVE_HD inline Sample sampleOnLine(const JosephProjection& p, double beta, int j) {
   const double f = p.alpha * j + beta;
   const int padded = static_cast<int>(f + 2);  // ⌊f⌋ for f > −2, as the CPU's padded lines
   return {padded - 2, static_cast<float>(f - (padded - 2))};
+}
+
+TOMOLIVE_HD inline Sample sample(const JosephProjection& p, int line, int j) {
+  return sampleOnLine(p, lineOffset(p, line), j);
 }
 
 /// Row-major index of pixel k of line l in an n × n slice.
@@ -34,16 +43,19 @@ TOMOLIVE_HD inline int pixelOf(const JosephProjection& p, int line, int k, int n
   return p.alongColumns ? k * n + line : line * n + k;
 }
 
-/// A_p · x for ray j: Σ over the lines the ray touches. `read(pixel)` returns one slice's value.
+/// A_p · x for ray j: Σ over the lines the ray touches. `read(pixel)` returns the pixel's value:
+/// a float for one slice, or a vector of the slice lanes (the kernels), whose arithmetic is then
+/// the float arithmetic lane by lane.
 template <class Read>
-TOMOLIVE_HD inline float forwardRay(const JosephProjection& p, const int* rayBegin,
-                                    const int* rayEnd, int n, int j, Read read) {
-  float sum = 0.0f;
+TOMOLIVE_HD inline auto forwardRay(const JosephProjection& p, const int* rayBegin, const int* rayEnd,
+                                   int n, int j, Read read) {
+  using Value = decltype(read(0));
+  Value sum{};
   for (int l = 0; l < n; ++l) {
     if (j < rayBegin[l] || j >= rayEnd[l]) continue;
     const Sample s = sample(p, l, j);
-    const float a = s.k >= 0 && s.k < n ? read(pixelOf(p, l, s.k, n)) : 0.0f;
-    const float b = s.k + 1 >= 0 && s.k + 1 < n ? read(pixelOf(p, l, s.k + 1, n)) : 0.0f;
+    const Value a = s.k >= 0 && s.k < n ? read(pixelOf(p, l, s.k, n)) : Value{};
+    const Value b = s.k + 1 >= 0 && s.k + 1 < n ? read(pixelOf(p, l, s.k + 1, n)) : Value{};
     sum += p.weight * (a + s.w * (b - a));
   }
   return sum;
@@ -51,18 +63,21 @@ TOMOLIVE_HD inline float forwardRay(const JosephProjection& p, const int* rayBeg
 
 /// (A_pᵀ · y)[pixel k of line l]: the rays whose interpolation touches pixel k. Since
 /// |alpha| ≥ 1, those rays lie within two columns of j = (k − β)/alpha; five candidates are
-/// tested with the forward projector's own arithmetic. `read(j)` returns one slice's y_p[j].
+/// tested with the forward projector's own arithmetic. `read(j)` returns y_p[j] (a float or a
+/// vector of lanes, as for forwardRay).
 template <class Read>
-TOMOLIVE_HD inline float backPixel(const JosephProjection& p, const int* rayBegin,
-                                   const int* rayEnd, int line, int k, Read read) {
-  const double beta = p.beta0 + line * p.betaStep;
+TOMOLIVE_HD inline auto backPixel(const JosephProjection& p, const int* rayBegin, const int* rayEnd,
+                                  int line, int k, Read read) {
+  using Value = decltype(read(0));
+  const double beta = lineOffset(p, line);
   const int centre = static_cast<int>(floor((k - beta) / p.alpha));
   const int first = centre - 2 > rayBegin[line] ? centre - 2 : rayBegin[line];
   const int last = centre + 3 < rayEnd[line] ? centre + 3 : rayEnd[line];
-  float sum = 0.0f;
+  Value sum{};
   for (int j = first; j < last; ++j) {
-    const Sample s = sample(p, line, j);
-    const float v = p.weight * read(j);
+    const Sample s = sampleOnLine(p, beta, j);
+    if (s.k != k && s.k + 1 != k) continue;
+    const Value v = p.weight * read(j);
     if (s.k == k) sum += v - s.w * v;
     if (s.k + 1 == k) sum += s.w * v;
   }

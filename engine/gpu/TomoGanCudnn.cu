@@ -118,6 +118,13 @@ constexpr std::array<Step, 21> kSteps = {
     convolutionStep(14, kA, kB),
 };  // conv15 (16 → 1, linear) runs in the output kernel, reading kB
 
+// The step that runs convolution `layer`.
+constexpr const Step& stepOf(int layer) {
+  for (const Step& step : kSteps)
+    if (step.kind == Step::convolution && step.layer == layer) return step;
+  return kSteps[0];  // not reached: every layer but conv15 has its step
+}
+
 // FFT-based algorithms can ask for several GiB at 2560²; the implicit GEMMs need little.
 constexpr std::size_t kMaxWorkspaceBytes = std::size_t(1) << 30;
 
@@ -319,14 +326,12 @@ class PinnedBuffer {
   PinnedBuffer(const PinnedBuffer&) = delete;
   PinnedBuffer& operator=(const PinnedBuffer&) = delete;
 
-  /// Reallocates (contents lost) when `count` differs from the current size.
-  void resize(std::size_t count) {
-    if (count == m_count) return;
+  /// Grows (contents lost) when smaller than `count`; never shrinks.
+  void reserve(std::size_t count) {
+    if (count <= m_count) return;
     release();
-    if (count > 0) {
-      checkCuda(cudaMallocHost(reinterpret_cast<void**>(&m_data), count * sizeof(T)),
-                "cudaMallocHost");
-    }
+    checkCuda(cudaMallocHost(reinterpret_cast<void**>(&m_data), count * sizeof(T)),
+              "cudaMallocHost");
     m_count = count;
   }
   T* data() { return m_data; }
@@ -419,11 +424,23 @@ class CudnnTomoGan final : public DeviceDenoiser {
     checkCuda(cudaSetDevice(m_device), "cudaSetDevice");
     if (paddedHeight != m_height || paddedWidth != m_width) plan(paddedHeight, paddedWidth);
 
+    // Sized for the padded shape, so images of one shape never reallocate (a cudaFree would
+    // wait for the other streams' work, e.g. SIRT's).
     const std::size_t plane = std::size_t(height) * std::size_t(width);
-    m_hostInput.resize(plane * m_depth);
-    m_deviceInput.resize(plane * m_depth);
-    m_hostOutput.resize(plane);
-    m_deviceOutput.resize(plane);
+    const std::size_t paddedPlane = std::size_t(m_height) * m_width;
+    m_hostInput.reserve(paddedPlane * m_depth);
+    m_deviceInput.reserve(paddedPlane * m_depth);
+    m_hostOutput.reserve(paddedPlane);
+    m_deviceOutput.reserve(paddedPlane);
+    try {
+      return infer(slices, height, width, plane);
+    } catch (...) {
+      cudaStreamSynchronize(m_stream.get());  // no upload may still read the pinned input
+      throw;
+    }
+  }
+
+  std::vector<float> infer(const float* slices, int height, int width, std::size_t plane) {
     const cudaStream_t stream = m_stream.get();
     // Slice by slice, so that the copy of one into pinned memory overlaps the previous transfer.
     for (int s = 0; s < m_depth; ++s) {
@@ -517,6 +534,9 @@ class CudnnTomoGan final : public DeviceDenoiser {
           " (padded) image needs a tensor of " + std::to_string(largest) +
           " elements, more than cuDNN's 2^31 − 1; enhance it on the CPU, which tiles");
     }
+    // The buffers first: each candidate algorithm is tried on them.
+    for (int b = 0; b < kBufferCount; ++b)
+      m_buffers[b].resize(std::size_t(elements[b]) * m_traits.bytes);
     std::size_t workspace = 0;
     for (std::size_t i = 0; i < m_layers.size(); ++i) {
       Layer& layer = m_layers[i];
@@ -529,9 +549,8 @@ class CudnnTomoGan final : public DeviceDenoiser {
                  "cudnnSetTensor4dDescriptor (y)");
       workspace = std::max(workspace, chooseAlgorithm(i, h, w));
     }
-    m_workspace.resize(workspace);
-    for (int b = 0; b < kBufferCount; ++b)
-      m_buffers[b].resize(std::size_t(elements[b]) * m_traits.bytes);
+    m_workspace.reserve(workspace);
+    checkCuda(cudaStreamSynchronize(m_stream.get()), "TomoGAN algorithm trials");
     m_height = height;
     m_width = width;
   }
@@ -565,12 +584,17 @@ class CudnnTomoGan final : public DeviceDenoiser {
       const cudnnMathType_t math = m_precision == Precision::f32 ? m_traits.math : offer.mathType;
       checkCudnn(cudnnSetConvolutionMathType(convolution, math), "cudnnSetConvolutionMathType");
       std::size_t bytes = 0;
-      if (workspaceOf(offer.algo, &bytes) == CUDNN_STATUS_SUCCESS && bytes <= kMaxWorkspaceBytes) {
-        layer.algorithm = offer.algo;
+      if (workspaceOf(offer.algo, &bytes) != CUDNN_STATUS_SUCCESS || bytes > kMaxWorkspaceBytes)
+        continue;
+      // The heuristics describe cudnnConvolutionForward: make sure the fused call runs it too.
+      m_workspace.reserve(bytes);
+      layer.algorithm = offer.algo;
+      const Step& step = stepOf(int(index));
+      if (tryConvolve(layer, m_buffers[step.src].data(), m_buffers[step.dst].data()) ==
+          CUDNN_STATUS_SUCCESS)
         return bytes;
-      }
     }
-    throw std::runtime_error("cuDNN: no forward algorithm for TomoGAN " + layerName(index) + " (" +
+    throw std::runtime_error("cuDNN: no fused convolution algorithm for TomoGAN " + layerName(index) + " (" +
                              std::to_string(layer.in) + " → " + std::to_string(layer.out) +
                              " channels at " + std::to_string(h) + " × " + std::to_string(w) +
                              ", " + m_traits.label + ") within a " +
@@ -619,14 +643,16 @@ class CudnnTomoGan final : public DeviceDenoiser {
   }
 
   // y = ReLU(conv(x) + bias); z (alpha2 = 0) is y itself.
-  void convolve(const Layer& layer, const void* x, void* y) {
+  cudnnStatus_t tryConvolve(const Layer& layer, const void* x, void* y) {
     const float one = 1.0f, zero = 0.0f;
-    checkCudnn(cudnnConvolutionBiasActivationForward(
-                   m_handle.get(), &one, layer.x.get(), x, layer.filter.get(), layer.weight.data(),
-                   layer.convolution.get(), layer.algorithm, m_workspace.data(), m_workspace.size(),
-                   &zero, layer.y.get(), y, layer.biasDescriptor.get(), layer.bias.data(),
-                   m_relu.get(), layer.y.get(), y),
-               "cudnnConvolutionBiasActivationForward");
+    return cudnnConvolutionBiasActivationForward(
+        m_handle.get(), &one, layer.x.get(), x, layer.filter.get(), layer.weight.data(),
+        layer.convolution.get(), layer.algorithm, m_workspace.data(), m_workspace.size(), &zero,
+        layer.y.get(), y, layer.biasDescriptor.get(), layer.bias.data(), m_relu.get(),
+        layer.y.get(), y);
+  }
+  void convolve(const Layer& layer, const void* x, void* y) {
+    checkCudnn(tryConvolve(layer, x, y), "cudnnConvolutionBiasActivationForward");
   }
 
   Precision m_precision;

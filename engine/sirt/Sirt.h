@@ -42,8 +42,9 @@ class Sirt {
 };
 
 /// The checks every backend's iterate() starts with: throws std::invalid_argument naming the
-/// mismatch (negative iterations, slice counts or grid sizes that differ).
+/// mismatch (negative iterations, slice counts or grid sizes that differ, a projection index
+/// outside the stack or the geometry).
 void checkSirtCall(int gridSize, int slices, const ParallelGeometry& geometry,
-                   const ProjectionStack& p, int iterations);
+                   const ProjectionStack& p, std::span<const int> projections, int iterations);
 
 }  // namespace tomolive

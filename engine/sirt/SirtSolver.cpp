@@ -69,7 +69,7 @@ void SirtSolver::updateWeights(const Projector& projector, std::span<const int> 
 
 std::vector<SirtIteration> SirtSolver::iterate(const Projector& projector, const ProjectionStack& p,
                                                std::span<const int> projections, int iterations) {
-  checkSirtCall(m_x.gridSize(), m_x.slices(), projector.geometry(), p, iterations);
+  checkSirtCall(m_x.gridSize(), m_x.slices(), projector.geometry(), p, projections, iterations);
   std::vector<SirtIteration> history;
   if (projections.empty() || iterations == 0) return history;
   updateWeights(projector, projections);
