@@ -8,8 +8,10 @@
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QStandardItemModel>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QWheelEvent>
@@ -513,6 +515,43 @@ class TestGui : public QObject {
     QCOMPARE(r.slices, 4);
     QCOMPARE(r.size, 64);
     QCOMPARE(r.volume, snapshot->volume->toSliceMajor());
+  }
+
+  // The Compute choice: CUDA offered only where a GPU answers (else greyed out with the reason),
+  // the status bar names what computes, and a session started on the CPU says so in its log.
+  void computeChoiceShowsWhatComputesAndWhy() {
+    MainWindowOptions o = simulatorOptions(path("compute.h5"), 400.0, 96);
+    o.backend = ComputeBackend::automatic;
+    MainWindow w(o);
+    w.show();
+    auto* compute = w.findChild<QComboBox*>("computeBackend");
+    QVERIFY(compute);
+    auto* model = qobject_cast<QStandardItemModel*>(compute->model());
+    const QStandardItem* cuda = model->item(compute->findData(int(ComputeBackend::cuda)));
+    auto* status = w.findChild<QLabel*>("backendLabel");
+    const std::string reason = gpuUnavailableReason();
+    if (reason.empty()) {
+      QVERIFY(cuda->isEnabled());
+      QVERIFY2(status->text().startsWith("CUDA: "), qPrintable(status->text()));
+    } else {
+      QVERIFY(!cuda->isEnabled());
+      QVERIFY2(cuda->toolTip().contains(QString::fromStdString(reason)), qPrintable(cuda->toolTip()));
+      QVERIFY2(status->text().startsWith("CPU: "), qPrintable(status->text()));
+      QVERIFY2(status->toolTip().contains(QString::fromStdString(reason)),
+               qPrintable(status->toolTip()));
+    }
+    compute->setCurrentIndex(compute->findData(int(ComputeBackend::cpu)));
+    QVERIFY2(status->text().startsWith("CPU: "), qPrintable(status->text()));
+    QCOMPARE(w.steeringPanel()->computeBackend(), ComputeBackend::cpu);
+    w.startSession();
+    QVERIFY(QTest::qWaitFor([&] { return w.displayedUpdates() >= 1; }, 30000));
+    QVERIFY(!compute->isEnabled());  // fixed while a session runs
+    const QString log = w.findChild<QPlainTextEdit*>("log")->toPlainText();
+    QVERIFY2(log.contains("compute: CPU (chosen)") && log.contains("reconstruction: CPU Joseph"),
+             qPrintable(log));
+    w.stopAcquisition();
+    QVERIFY(QTest::qWaitFor([&] { return !w.controller()->isActive(); }, 30000));
+    QVERIFY(compute->isEnabled());
   }
 
   void settingsPersistBetweenRuns() {
