@@ -147,6 +147,80 @@ class TestGpuMath : public QObject {
                               .arg(backEmulated.raw()[i])));
   }
 
+  // The kernels' threads themselves (forwardThread / backThread, with their stack addressing and
+  // lane vectors), run over real stacks for every lane width: equal to the CPU projector.
+  void kernelThreadsMatchCpuProjector_data() {
+    QTest::addColumn<int>("slices");
+    QTest::newRow("3 slices: 4 lanes") << 3;
+    QTest::newRow("7 slices: 8 lanes") << 7;
+    QTest::newRow("16 slices: 16 lanes") << 16;
+    QTest::newRow("37 slices: 3 groups of 16") << 37;
+  }
+
+  void kernelThreadsMatchCpuProjector() {
+    QFETCH(int, slices);
+    ParallelGeometry g;
+    g.anglesRad = testAngles(30, 5);
+    g.columns = 45;
+    g.gridSize = 41;
+    g.centre = 22.6;
+    const std::vector<int> window{29, 0, 7, 1, 2, 18};
+    const int count = int(window.size());
+    const gpu::JosephWindow w = traceJosephWindow(g, window);
+    const JosephProjector cpu(g);
+    const VolumeStack x = randomVolume(slices, g.gridSize, 12);
+    const int lanes = x.lanes(), groups = x.groups();
+    const gpu::joseph::StackGeometry sg{w.projections.data(), w.rayBegin.data(), w.rayEnd.data(),
+                                        g.gridSize, g.columns, lanes, groups};
+
+    // Forward: one thread per (projection, group, ray) writing the window's projection stack.
+    ProjectionStack expected(30, slices, g.columns), gpuY(count, slices, g.columns);
+    cpu.forward(x, window, expected);
+    const auto forward = [&]<int L>() {
+      for (int p = 0; p < count; ++p)
+        for (int group = 0; group < groups; ++group)
+          for (int j = 0; j < g.columns; ++j)
+            gpu::joseph::storeLanes<L>(
+                gpuY.raw().data() + gpu::joseph::rayOffset(sg, p, group, j),
+                gpu::joseph::forwardThread<L>(sg, x.raw().data(), p, group, j));
+    };
+    lanes == 4 ? forward.template operator()<4>()
+    : lanes == 8 ? forward.template operator()<8>()
+                 : forward.template operator()<16>();
+    double scale = 0, worst = 0;
+    for (int i = 0; i < count; ++i)
+      for (int s = 0; s < slices; ++s)
+        for (int j = 0; j < g.columns; ++j) {
+          scale = std::max(scale, double(std::abs(expected.at(window[i], s, j))));
+          worst = std::max(worst, double(std::abs(expected.at(window[i], s, j) - gpuY.at(i, s, j))));
+        }
+    QVERIFY(scale > 1.0);
+    QVERIFY2(worst <= 2e-6 * scale, qPrintable(QString("forward: %1 of %2").arg(worst).arg(scale)));
+
+    // Back: one thread per (group, pixel) over the window's projections.
+    ProjectionStack y = randomProjections(30, slices, g.columns, 13);
+    ProjectionStack windowY(count, slices, g.columns);
+    for (int i = 0; i < count; ++i) windowY.setProjection(i, y.projection(window[i]));
+    VolumeStack backExpected(slices, g.gridSize), gpuX(slices, g.gridSize);
+    cpu.back(y, window, backExpected);
+    const auto back = [&]<int L>() {
+      for (int group = 0; group < groups; ++group)
+        for (int pixel = 0; pixel < g.gridSize * g.gridSize; ++pixel)
+          gpu::joseph::storeLanes<L>(
+              gpuX.raw().data() + gpu::joseph::pixelOffset(sg, group, pixel),
+              gpu::joseph::backThread<L>(sg, count, windowY.raw().data(), group, pixel));
+    };
+    lanes == 4 ? back.template operator()<4>()
+    : lanes == 8 ? back.template operator()<8>()
+                 : back.template operator()<16>();
+    QVERIFY2(maxAbs(gpuX.raw()) > 1.0, "nothing back-projected");
+    double backWorst = 0;
+    for (std::size_t i = 0; i < gpuX.raw().size(); ++i)
+      backWorst = std::max(backWorst, double(std::abs(gpuX.raw()[i] - backExpected.raw()[i])));
+    QVERIFY2(backWorst <= 2e-6 * maxAbs(backExpected.raw()),
+             qPrintable(QString("back: %1").arg(backWorst)));
+  }
+
   // ⟨A x, y⟩ = ⟨x, Aᵀ y⟩ for the GPU pair on a window of a larger scan (indices out of order).
   void emulatedPairIsAdjoint() {
     ParallelGeometry g;

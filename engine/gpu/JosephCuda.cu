@@ -46,68 +46,9 @@ struct DeviceWindow {
   DeviceBuffer<int> rayBegin, rayEnd;
 };
 
-struct Geometry {
-  const JosephProjection* projections;
-  const int* rayBegin;  // [projection][line]
-  const int* rayEnd;
-  int n, columns, lanes, groups;
-};
-
-Geometry geometryOf(const DeviceWindow& w, const StackShape& s) {
+joseph::StackGeometry geometryOf(const DeviceWindow& w, const StackShape& s) {
   return {w.projections.data(), w.rayBegin.data(), w.rayEnd.data(), s.gridSize, s.columns,
           s.lanes, s.groups};
-}
-
-// The L slice lanes of one pixel (or ray) of a stack, held in registers; arithmetic lane by lane,
-// so each lane computes exactly what the CPU projector computes for its slice.
-template <int L>
-struct Lanes {
-  float v[L];
-};
-
-template <int L>
-__device__ inline Lanes<L> operator+(Lanes<L> a, const Lanes<L>& b) {
-#pragma unroll
-  for (int i = 0; i < L; ++i) a.v[i] += b.v[i];
-  return a;
-}
-template <int L>
-__device__ inline Lanes<L> operator-(Lanes<L> a, const Lanes<L>& b) {
-#pragma unroll
-  for (int i = 0; i < L; ++i) a.v[i] -= b.v[i];
-  return a;
-}
-template <int L>
-__device__ inline Lanes<L> operator*(float s, Lanes<L> a) {
-#pragma unroll
-  for (int i = 0; i < L; ++i) a.v[i] = s * a.v[i];
-  return a;
-}
-template <int L>
-__device__ inline Lanes<L>& operator+=(Lanes<L>& a, const Lanes<L>& b) {
-#pragma unroll
-  for (int i = 0; i < L; ++i) a.v[i] += b.v[i];
-  return a;
-}
-
-// The lanes at `at` (L floats, 16-byte aligned: L is 4, 8 or 16) with vector loads and stores.
-template <int L>
-__device__ inline Lanes<L> load(const float* at) {
-  Lanes<L> r;
-  const float4* q = reinterpret_cast<const float4*>(at);
-#pragma unroll
-  for (int i = 0; i < L / 4; ++i) {
-    const float4 f = q[i];
-    r.v[4 * i] = f.x, r.v[4 * i + 1] = f.y, r.v[4 * i + 2] = f.z, r.v[4 * i + 3] = f.w;
-  }
-  return r;
-}
-template <int L>
-__device__ inline void store(float* at, const Lanes<L>& r) {
-  float4* q = reinterpret_cast<float4*>(at);
-#pragma unroll
-  for (int i = 0; i < L / 4; ++i)
-    q[i] = make_float4(r.v[4 * i], r.v[4 * i + 1], r.v[4 * i + 2], r.v[4 * i + 3]);
 }
 
 // How the forward kernel uses its ray sums.
@@ -116,31 +57,28 @@ enum class ForwardMode { store, sirtResidual };
 // One thread per ray and slice group, all lanes: grid x over columns, y over projections, z over
 // groups. The ray's geometry is computed once for its L slices.
 template <int L, ForwardMode mode>
-__global__ void forwardKernel(Geometry g, const float* __restrict__ x, float* __restrict__ y,
+__global__ void forwardKernel(joseph::StackGeometry g, const float* __restrict__ x, float* __restrict__ y,
                               const float* __restrict__ measured,
                               const float* __restrict__ rowWeights, double* __restrict__ norms) {
   const int j = blockIdx.x * blockDim.x + threadIdx.x;
   const int p = blockIdx.y, group = blockIdx.z;
   double weighted = 0.0, plain = 0.0;
   if (j < g.columns) {
-    const JosephProjection proj = g.projections[p];
-    const float* slices = x + std::size_t(group) * g.n * g.n * L;
-    const Lanes<L> sum = joseph::forwardRay(
-        proj, g.rayBegin + std::size_t(p) * g.n, g.rayEnd + std::size_t(p) * g.n, g.n, j,
-        [&](int pixel) { return load<L>(slices + std::size_t(pixel) * L); });
-    const std::size_t out = ((std::size_t(p) * g.groups + group) * g.columns + j) * L;
+    using joseph::Lanes;
+    const Lanes<L> sum = joseph::forwardThread<L>(g, x, p, group, j);
+    const std::size_t out = joseph::rayOffset(g, p, group, j);
     if constexpr (mode == ForwardMode::store) {
-      store<L>(y + out, sum);
+      joseph::storeLanes<L>(y + out, sum);
     } else {
       const float w = rowWeights[std::size_t(p) * g.columns + j];
-      Lanes<L> d = load<L>(measured + out) - sum;
+      Lanes<L> d = joseph::loadLanes<L>(measured + out) - sum;
 #pragma unroll
       for (int i = 0; i < L; ++i) {
         plain += double(d.v[i]) * d.v[i];
         weighted += double(w) * d.v[i] * d.v[i];
         d.v[i] = w * d.v[i];
       }
-      store<L>(y + out, d);
+      joseph::storeLanes<L>(y + out, d);
     }
   }
   if constexpr (mode == ForwardMode::sirtResidual) {
@@ -166,35 +104,25 @@ enum class BackMode { store, sirtUpdate };
 
 // One thread per pixel and slice group, all lanes: grid x over n² pixels, y over groups.
 template <int L, BackMode mode>
-__global__ void backKernel(Geometry g, int count, const float* __restrict__ y,
+__global__ void backKernel(joseph::StackGeometry g, int count, const float* __restrict__ y,
                            float* __restrict__ x, const float* __restrict__ columnWeights,
                            bool nonNegative) {
   const int pixel = blockIdx.x * blockDim.x + threadIdx.x;
   const int group = blockIdx.y;
   if (pixel >= g.n * g.n) return;
-  const int row = pixel / g.n, column = pixel % g.n;
-  Lanes<L> sum{};
-  for (int p = 0; p < count; ++p) {
-    const JosephProjection proj = g.projections[p];
-    const int line = proj.alongColumns ? column : row;
-    const int k = proj.alongColumns ? row : column;
-    const float* rays = y + (std::size_t(p) * g.groups + group) * g.columns * L;
-    sum += joseph::backPixel(proj, g.rayBegin + std::size_t(p) * g.n,
-                             g.rayEnd + std::size_t(p) * g.n, line, k,
-                             [&](int j) { return load<L>(rays + std::size_t(j) * L); });
-  }
-  float* out = x + (std::size_t(group) * g.n * g.n + pixel) * L;
+  const joseph::Lanes<L> sum = joseph::backThread<L>(g, count, y, group, pixel);
+  float* out = x + joseph::pixelOffset(g, group, pixel);
   if constexpr (mode == BackMode::store) {
-    store<L>(out, sum);
+    joseph::storeLanes<L>(out, sum);
   } else {
     const float c = columnWeights[pixel];
-    Lanes<L> v = load<L>(out);
+    joseph::Lanes<L> v = joseph::loadLanes<L>(out);
 #pragma unroll
     for (int i = 0; i < L; ++i) {
       v.v[i] += c * sum.v[i];
       if (nonNegative && v.v[i] < 0.0f) v.v[i] = 0.0f;
     }
-    store<L>(out, v);
+    joseph::storeLanes<L>(out, v);
   }
 }
 
@@ -268,7 +196,7 @@ class Stream {
   cudaStream_t m_stream = nullptr;
 };
 
-void launchForward(const Geometry& g, int count, const float* x, float* y, cudaStream_t stream) {
+void launchForward(const joseph::StackGeometry& g, int count, const float* x, float* y, cudaStream_t stream) {
   const dim3 grid(blocksFor(std::size_t(g.columns)), unsigned(count), unsigned(g.groups));
   withLanes(g.lanes, [&](auto lanes) {
     forwardKernel<decltype(lanes)::value, ForwardMode::store>
@@ -277,7 +205,7 @@ void launchForward(const Geometry& g, int count, const float* x, float* y, cudaS
   checkLaunch("forward projection");
 }
 
-void launchBack(const Geometry& g, int count, const float* y, float* x, cudaStream_t stream) {
+void launchBack(const joseph::StackGeometry& g, int count, const float* y, float* x, cudaStream_t stream) {
   const dim3 grid(blocksFor(std::size_t(g.n) * g.n), unsigned(g.groups));
   withLanes(g.lanes, [&](auto lanes) {
     backKernel<decltype(lanes)::value, BackMode::store><<<grid, kThreads, 0, stream>>>(g, count, y, x, nullptr,
@@ -385,7 +313,7 @@ class CudaSirt final : public DeviceSirt {
               "upload projections");
     if (newWeights) computeWeights(count);
 
-    const Geometry g = geometryOf(m_window, m_shape);
+    const joseph::StackGeometry g = geometryOf(m_window, m_shape);
     m_norms.reserve(2 * std::size_t(iterations));
     checkCuda(cudaMemsetAsync(m_norms.data(), 0, 2 * iterations * sizeof(double), m_stream),
               "clear norms");
@@ -454,7 +382,7 @@ class CudaSirt final : public DeviceSirt {
   // R = 1 / (A · mask) per ray and C = mask / (Aᵀ · 1) per pixel, on the one-slice stack.
   void computeWeights(int count) {
     m_weightsFor = -1;  // until both sets are complete
-    const Geometry g = geometryOf(m_window, m_one);
+    const joseph::StackGeometry g = geometryOf(m_window, m_one);
     const std::size_t rows = projectionFloats(m_one, count);
     m_rowSums.reserve(rows);
     m_rowWeights.reserve(std::size_t(count) * m_shape.columns);

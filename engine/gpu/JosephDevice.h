@@ -9,6 +9,7 @@
 // along a ray; the back projector gathers, for one pixel, exactly the (ray, weight) pairs the
 // forward projector scatters to it, so the pair is an exact transpose up to float rounding.
 #include <cmath>
+#include <cstddef>
 
 #include "gpu/GpuApi.h"
 #include "gpu/HostDevice.h"
@@ -80,6 +81,106 @@ TOMOLIVE_HD inline auto backPixel(const JosephProjection& p, const int* rayBegin
     const Value v = p.weight * read(j);
     if (s.k == k) sum += v - s.w * v;
     if (s.k + 1 == k) sum += s.w * v;
+  }
+  return sum;
+}
+
+/// The window's traced projections and the stacks' shape, as the kernels see them (device
+/// pointers there, host pointers in tests). Layouts: geometry/SliceStacks.h.
+struct StackGeometry {
+  const JosephProjection* projections;
+  const int* rayBegin;  ///< [projection][line]
+  const int* rayEnd;
+  int n, columns, lanes, groups;
+};
+
+/// The L slice lanes of one pixel (or ray) of a stack, held in registers; arithmetic lane by lane,
+/// so each lane computes exactly what the CPU projector computes for its slice.
+template <int L>
+struct Lanes {
+  float v[L];
+};
+
+template <int L>
+TOMOLIVE_HD inline Lanes<L> operator+(Lanes<L> a, const Lanes<L>& b) {
+  for (int i = 0; i < L; ++i) a.v[i] += b.v[i];
+  return a;
+}
+template <int L>
+TOMOLIVE_HD inline Lanes<L> operator-(Lanes<L> a, const Lanes<L>& b) {
+  for (int i = 0; i < L; ++i) a.v[i] -= b.v[i];
+  return a;
+}
+template <int L>
+TOMOLIVE_HD inline Lanes<L> operator*(float s, Lanes<L> a) {
+  for (int i = 0; i < L; ++i) a.v[i] = s * a.v[i];
+  return a;
+}
+template <int L>
+TOMOLIVE_HD inline Lanes<L>& operator+=(Lanes<L>& a, const Lanes<L>& b) {
+  for (int i = 0; i < L; ++i) a.v[i] += b.v[i];
+  return a;
+}
+
+/// The lanes at `at`: L consecutive floats, 16-byte aligned (L is 4, 8 or 16 and stacks are
+/// aligned), so the GPU reads and writes them with vector instructions.
+template <int L>
+TOMOLIVE_HD inline Lanes<L> loadLanes(const float* at) {
+  Lanes<L> r;
+#ifdef __CUDA_ARCH__
+  const float4* q = reinterpret_cast<const float4*>(at);
+  for (int i = 0; i < L / 4; ++i) {
+    const float4 f = q[i];
+    r.v[4 * i] = f.x, r.v[4 * i + 1] = f.y, r.v[4 * i + 2] = f.z, r.v[4 * i + 3] = f.w;
+  }
+#else
+  for (int i = 0; i < L; ++i) r.v[i] = at[i];
+#endif
+  return r;
+}
+template <int L>
+TOMOLIVE_HD inline void storeLanes(float* at, const Lanes<L>& r) {
+#ifdef __CUDA_ARCH__
+  float4* q = reinterpret_cast<float4*>(at);
+  for (int i = 0; i < L / 4; ++i)
+    q[i] = make_float4(r.v[4 * i], r.v[4 * i + 1], r.v[4 * i + 2], r.v[4 * i + 3]);
+#else
+  for (int i = 0; i < L; ++i) at[i] = r.v[i];
+#endif
+}
+
+/// Offset of ray j of window projection p, slice group `group`, in a projection stack.
+TOMOLIVE_HD inline std::size_t rayOffset(const StackGeometry& g, int p, int group, int j) {
+  return ((std::size_t(p) * g.groups + group) * g.columns + j) * g.lanes;
+}
+/// Offset of pixel `pixel` (row-major) of slice group `group` in a volume stack.
+TOMOLIVE_HD inline std::size_t pixelOffset(const StackGeometry& g, int group, int pixel) {
+  return (std::size_t(group) * g.n * g.n + pixel) * g.lanes;
+}
+
+/// The forward kernel's thread (ray j of window projection p, slice group `group`, L = lanes):
+/// the ray sums of the group's slices.
+template <int L>
+TOMOLIVE_HD inline Lanes<L> forwardThread(const StackGeometry& g, const float* x, int p, int group,
+                                          int j) {
+  return forwardRay(g.projections[p], g.rayBegin + std::size_t(p) * g.n,
+                    g.rayEnd + std::size_t(p) * g.n, g.n, j,
+                    [&](int pixel) { return loadLanes<L>(x + pixelOffset(g, group, pixel)); });
+}
+
+/// The back kernel's thread (pixel of slice group `group`): Σ over the window's `count`
+/// projections of Aᵀ·y at that pixel, for the group's slices.
+template <int L>
+TOMOLIVE_HD inline Lanes<L> backThread(const StackGeometry& g, int count, const float* y,
+                                       int group, int pixel) {
+  const int row = pixel / g.n, column = pixel % g.n;
+  Lanes<L> sum{};
+  for (int p = 0; p < count; ++p) {
+    const JosephProjection proj = g.projections[p];
+    const int line = proj.alongColumns ? column : row;
+    const int k = proj.alongColumns ? row : column;
+    sum += backPixel(proj, g.rayBegin + std::size_t(p) * g.n, g.rayEnd + std::size_t(p) * g.n,
+                     line, k, [&](int j) { return loadLanes<L>(y + rayOffset(g, p, group, j)); });
   }
   return sum;
 }
