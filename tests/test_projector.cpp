@@ -9,8 +9,11 @@
 
 #include "projector/JosephProjector.h"
 #include "projector/ReferenceJoseph.h"
+#include "RandomStacks.h"
 
 using namespace tomolive;
+using tomolive::testing::randomProjections;
+using tomolive::testing::randomVolume;
 
 namespace {
 
@@ -23,26 +26,6 @@ std::vector<double> shuffledAngles(int count, std::uint64_t seed) {
   if (count > 1) a[1] = std::numbers::pi / 2;
   if (count > 2) a[2] = std::numbers::pi / 4;
   return a;
-}
-
-VolumeStack randomVolume(int slices, int n, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> value(0.0f, 1.0f);
-  VolumeStack v(slices, n);
-  for (int s = 0; s < slices; ++s)
-    for (int r = 0; r < n; ++r)
-      for (int c = 0; c < n; ++c) v.at(s, r, c) = value(rng);
-  return v;
-}
-
-ProjectionStack randomProjections(int projections, int slices, int columns, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> value(0.0f, 1.0f);
-  ProjectionStack y(projections, slices, columns);
-  for (int p = 0; p < projections; ++p)
-    for (int s = 0; s < slices; ++s)
-      for (int c = 0; c < columns; ++c) y.at(p, s, c) = value(rng);
-  return y;
 }
 
 double dotVolumes(const VolumeStack& a, const VolumeStack& b) {

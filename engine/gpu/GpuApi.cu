@@ -1,7 +1,7 @@
 // The plugin's entry point: device probe and factories (GpuApi.h).
 #include <cuda_runtime.h>
 
-#include "gpu/CudaCheck.h"
+#include "gpu/CudaSupport.h"
 #include "gpu/GpuApi.h"
 #include "gpu/JosephCuda.h"
 #include "gpu/TomoGanCudnn.h"

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "geometry/ParallelGeometry.h"
-#include "gpu/CudaCheck.h"
+#include "gpu/CudaSupport.h"
 #include "gpu/JosephCuda.h"
 #include "gpu/JosephDevice.h"
 
@@ -182,19 +182,6 @@ void checkWindow(const StackShape& s, const JosephWindow& w) {
     throw std::invalid_argument("GPU projector: window geometry does not match the stacks");
   if (count > 65535) throw std::invalid_argument("GPU projector: more than 65535 projections in one call");
 }
-
-class Stream {
- public:
-  Stream() { checkCuda(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking), "cudaStreamCreate"); }
-  ~Stream() { cudaStreamDestroy(m_stream); }
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-  operator cudaStream_t() const { return m_stream; }
-  void sync() const { checkCuda(cudaStreamSynchronize(m_stream), "cudaStreamSynchronize"); }
-
- private:
-  cudaStream_t m_stream = nullptr;
-};
 
 void launchForward(const joseph::StackGeometry& g, int count, const float* x, float* y, cudaStream_t stream) {
   const dim3 grid(blocksFor(std::size_t(g.columns)), unsigned(count), unsigned(g.groups));

@@ -22,7 +22,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "gpu/CudaCheck.h"
+#include "gpu/CudaSupport.h"
 #include "gpu/TomoGanKernels.h"
 
 namespace tomolive::gpu {
@@ -303,49 +303,6 @@ using ActivationDescriptor =
     CudnnObject<cudnnActivationDescriptor_t, cudnnCreateActivationDescriptor,
                 cudnnDestroyActivationDescriptor>;
 
-class Stream {
- public:
-  Stream() {
-    checkCuda(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking), "cudaStreamCreate");
-  }
-  ~Stream() { cudaStreamDestroy(m_stream); }
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-  cudaStream_t get() const { return m_stream; }
-
- private:
-  cudaStream_t m_stream = nullptr;
-};
-
-/// Page-locked host memory, so that transfers run asynchronously at full speed.
-template <class T>
-class PinnedBuffer {
- public:
-  PinnedBuffer() = default;
-  ~PinnedBuffer() { release(); }
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-
-  /// Grows (contents lost) when smaller than `count`; never shrinks.
-  void reserve(std::size_t count) {
-    if (count <= m_count) return;
-    release();
-    checkCuda(cudaMallocHost(reinterpret_cast<void**>(&m_data), count * sizeof(T)),
-              "cudaMallocHost");
-    m_count = count;
-  }
-  T* data() { return m_data; }
-
- private:
-  void release() {
-    if (m_data) cudaFreeHost(m_data);
-    m_data = nullptr;
-    m_count = 0;
-  }
-  T* m_data = nullptr;
-  std::size_t m_count = 0;
-};
-
 struct Layer {
   int in = 0, out = 0, kernel = 1;  // `in` padded to kChannelAlign
   DeviceBuffer<unsigned char> weight, bias;
@@ -403,7 +360,7 @@ class CudnnTomoGan final : public DeviceDenoiser {
     m_description = "cuDNN " + std::to_string(version / 10000) + "." +
                     std::to_string(version / 100 % 100) + " " + m_traits.label + ", " +
                     properties.name;
-    checkCudnn(cudnnSetStream(m_handle.get(), m_stream.get()), "cudnnSetStream");
+    checkCudnn(cudnnSetStream(m_handle.get(), m_stream), "cudnnSetStream");
     checkCudnn(cudnnSetActivationDescriptor(m_relu.get(), CUDNN_ACTIVATION_RELU,
                                             CUDNN_NOT_PROPAGATE_NAN, 0.0),
                "cudnnSetActivationDescriptor (ReLU)");
@@ -435,13 +392,13 @@ class CudnnTomoGan final : public DeviceDenoiser {
     try {
       return infer(slices, height, width, plane);
     } catch (...) {
-      cudaStreamSynchronize(m_stream.get());  // no upload may still read the pinned input
+      cudaStreamSynchronize(m_stream);  // no upload may still read the pinned input
       throw;
     }
   }
 
   std::vector<float> infer(const float* slices, int height, int width, std::size_t plane) {
-    const cudaStream_t stream = m_stream.get();
+    const cudaStream_t stream = m_stream;
     // Slice by slice, so that the copy of one into pinned memory overlaps the previous transfer.
     for (int s = 0; s < m_depth; ++s) {
       float* staged = m_hostInput.data() + s * plane;
@@ -475,7 +432,7 @@ class CudnnTomoGan final : public DeviceDenoiser {
     std::transform(source.bias, source.bias + layer.out, bias.begin(), fromFloat<T>);
     layer.weight.resize(weight.size() * sizeof(T));
     layer.bias.resize(bias.size() * sizeof(T));
-    const cudaStream_t stream = m_stream.get();
+    const cudaStream_t stream = m_stream;
     checkCuda(cudaMemcpyAsync(layer.weight.data(), weight.data(), weight.size() * sizeof(T),
                               cudaMemcpyHostToDevice, stream),
               "upload TomoGAN weights");
@@ -550,7 +507,7 @@ class CudnnTomoGan final : public DeviceDenoiser {
       workspace = std::max(workspace, chooseAlgorithm(i, h, w));
     }
     m_workspace.reserve(workspace);
-    checkCuda(cudaStreamSynchronize(m_stream.get()), "TomoGAN algorithm trials");
+    checkCuda(cudaStreamSynchronize(m_stream), "TomoGAN algorithm trials");
     m_height = height;
     m_width = width;
   }
@@ -608,7 +565,7 @@ class CudnnTomoGan final : public DeviceDenoiser {
 
   template <class T>
   void run(int height, int width, T) {
-    const cudaStream_t stream = m_stream.get();
+    const cudaStream_t stream = m_stream;
     const int inputChannels = m_layers[0].in;
     inputKernel<T><<<blocksFor(static_cast<long long>(m_height) * m_width * inputChannels),
                      kThreads, 0, stream>>>(m_deviceInput.data(), m_depth, height, width, m_height,
