@@ -18,8 +18,9 @@ struct EnhancerChoice {
 };
 
 /// `modelPath` "" → the shipped model (engine/nn/ModelLocation.h); "none" → no enhancer; else
-/// that weights file, on `backend` (resolved). Never throws: a missing or unreadable model, or a
-/// backend that fails to set it up, gives no enhancer and says why.
+/// that weights file, on `backend` (resolved; where cuDNN fails on a GPU, the CPU enhances and the
+/// description says why). Never throws: a missing or unreadable model gives no enhancer and says
+/// why.
 EnhancerChoice loadEnhancer(const QString& modelPath, ComputeBackend backend);
 
 }  // namespace tomolive::ui
