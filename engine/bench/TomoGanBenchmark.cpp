@@ -212,14 +212,17 @@ std::string formatTomoGanBenchmark(const TomoGanBenchResult& r) {
                     ? (std::to_string(int(r.peakBf16Gflops + 0.5)) + " GFLOP/s").c_str()
                     : "not available");
   out << line;
-  out << "| slice | engine | tiles | ms / slice | GFLOP/s | of peak | PyTorch ms / slice | "
+  out << "| slice | engine | tiles | ms / slice | GFLOP/s | of peak | reference ms / slice | "
          "speed-up |\n|---|---|---|---|---|---|---|---|\n";
   for (const TomoGanBenchRow& row : r.rows) {
-    // PyTorch runs on the CPU: compared with the CPU rows only.
+    // CPU rows beside PyTorch (CPU); GPU rows beside oneDNN f32 of the same run.
     const bool gpu = row.precision.starts_with("cuDNN");
     double torch = 0.0;
     for (const TomoGanTorchRow& t : r.torch) {
       if (t.size == row.size && !gpu) torch = t.seconds;
+    }
+    for (const TomoGanBenchRow& cpu : r.rows) {
+      if (gpu && cpu.size == row.size && cpu.precision == "f32") torch = cpu.seconds;
     }
     const std::string engine = gpu                     ? "TomoGAN (" + row.precision + ")"
                                : row.precision == "f32" ? r.denoiserF32
@@ -233,7 +236,9 @@ std::string formatTomoGanBenchmark(const TomoGanBenchResult& r) {
         torch > 0 ? (std::to_string(torch / row.seconds).substr(0, 4) + "×").c_str() : "—");
     out << line;
   }
-  if (!r.denoiserGpu.empty()) out << "\nGPU: " << r.denoiserGpu << " (last precision listed).\n";
+  out << "\nReference: PyTorch on the CPU for the oneDNN rows, oneDNN f32 (same run) for the cuDNN "
+         "rows.\n";
+  if (!r.denoiserGpu.empty()) out << "GPU: " << r.denoiserGpu << " (last precision listed).\n";
   if (!r.torchSkipped.empty()) {
     out << "\nPyTorch not measured: " << r.torchSkipped << "\n";
   } else {
