@@ -77,12 +77,12 @@ std::string usage() {
                       [--record raw.h5] [--overwrite] [--out recon.h5] [--metrics m.jsonl]
                       [--size N --rows S --projections P --order interlaced:W --photons F --seed K]
                       [--stop-after N] [--no-mask] [--json]
-                      [--enhance [--model tomogan.h5] [--precision f32|bf16|auto]
+                      [--enhance [--model tomogan.h5] [--precision auto|f32|bf16|tf32|fp16]
                        [--enhancer-share 0.25]]
       Live streaming SIRT: every frame recorded, one update per W projections, metrics per
       update; --enhance runs TomoGAN beside it (slices in view first; --out then also holds
       /exchange/recon_enhanced); Ctrl-C stops the acquisition cleanly (files finalised).
-  tomolive-cli enhance recon.h5 -o enhanced.h5 [--model tomogan.h5] [--precision f32|bf16|auto]
+  tomolive-cli enhance recon.h5 -o enhanced.h5 [--model tomogan.h5] [--precision auto|f32|bf16|tf32|fp16]
                        [--json]
       TomoGAN on every slice of /exchange/recon; writes /exchange/recon and /exchange/recon_enhanced.
   tomolive-cli detector-sim [--bind tcp://127.0.0.1:5555] [--control tcp://127.0.0.1:5556]
@@ -112,6 +112,11 @@ std::string usage() {
                      [--json]
       TomoGAN ms per slice (f32, bf16), GFLOP/s against the measured peak, and PyTorch on the
       same weights and cores.
+
+demo, recon, stream, enhance, quality and bench take --backend auto|cpu|cuda (default auto: a
+CUDA GPU when one answers, else the CPU; the first line of output says which and why; cuda
+without a GPU is an error). tf32 and fp16 precisions are for the GPU; bench tomogan --backend
+cuda adds the cuDNN rows.
 
 Bad input ends with one line on stderr and exit code 2.
 )";
