@@ -33,28 +33,6 @@ using tomogan::kChannelAlign;
 
 // ---- the network (resources/models/README.md) ----
 
-struct LayerShape {
-  int in, out, kernel;
-};
-
-// conv0's input is the depth slices (checked against TomoGanWeights::depth instead).
-constexpr std::array<LayerShape, 16> kShapes = {{{0, 8, 1},
-                                                 {8, 32, 3},
-                                                 {32, 32, 3},
-                                                 {32, 64, 3},
-                                                 {64, 64, 3},
-                                                 {64, 128, 3},
-                                                 {128, 128, 3},
-                                                 {128, 128, 3},
-                                                 {256, 64, 3},
-                                                 {64, 64, 3},
-                                                 {128, 32, 3},
-                                                 {32, 32, 3},
-                                                 {64, 32, 3},
-                                                 {32, 32, 3},
-                                                 {32, 16, 1},
-                                                 {16, 1, 1}}};
-
 // Each layer's resolution: the padded image's size ÷ 2^level.
 constexpr std::array<int, 16> kLevel = {0, 0, 0, 1, 1, 2, 2, 3, 2, 2, 1, 1, 0, 0, 0, 0};
 
@@ -71,25 +49,23 @@ struct LastLayer {
 
 enum Buffer { kA, kB, kSkip1, kSkip2, kSkip3, kBufferCount };
 
+// The network's topology; channel counts come from the weights (traceChannels).
 struct Step {
   enum Kind { convolution, pool, upsampleConcat } kind;
   int layer;  // convolution
   Buffer src, dst;
-  Buffer skip;       // upsampleConcat: cat([skip, upsampled src])
-  int channels;      // pool, upsampleConcat: src's channels
-  int skipChannels;  // upsampleConcat
-  int level;         // dst's resolution level
+  Buffer skip;  // upsampleConcat: cat([skip, upsampled src])
+  int level;    // dst's resolution level
 };
 
 constexpr Step convolutionStep(int layer, Buffer src, Buffer dst) {
-  return {Step::convolution, layer, src, dst, kA, 0, 0, kLevel[layer]};
+  return {Step::convolution, layer, src, dst, kA, kLevel[layer]};
 }
-constexpr Step poolStep(Buffer src, int channels, Buffer dst, int level) {
-  return {Step::pool, -1, src, dst, kA, channels, 0, level};
+constexpr Step poolStep(Buffer src, Buffer dst, int level) {
+  return {Step::pool, -1, src, dst, kA, level};
 }
-constexpr Step upsampleConcatStep(Buffer skip, int skipChannels, Buffer src, int channels,
-                                  Buffer dst, int level) {
-  return {Step::upsampleConcat, -1, src, dst, skip, channels, skipChannels, level};
+constexpr Step upsampleConcatStep(Buffer skip, Buffer src, Buffer dst, int level) {
+  return {Step::upsampleConcat, -1, src, dst, skip, level};
 }
 
 // The forward pass up to conv14. The input is written to kA, conv14's output ends in kB; no step
@@ -98,21 +74,21 @@ constexpr std::array<Step, 21> kSteps = {
     convolutionStep(0, kA, kB),
     convolutionStep(1, kB, kA),
     convolutionStep(2, kA, kSkip1),
-    poolStep(kSkip1, 32, kA, 1),
+    poolStep(kSkip1, kA, 1),
     convolutionStep(3, kA, kB),
     convolutionStep(4, kB, kSkip2),
-    poolStep(kSkip2, 64, kA, 2),
+    poolStep(kSkip2, kA, 2),
     convolutionStep(5, kA, kB),
     convolutionStep(6, kB, kSkip3),
-    poolStep(kSkip3, 128, kA, 3),
+    poolStep(kSkip3, kA, 3),
     convolutionStep(7, kA, kB),
-    upsampleConcatStep(kSkip3, 128, kB, 128, kA, 2),
+    upsampleConcatStep(kSkip3, kB, kA, 2),
     convolutionStep(8, kA, kB),
     convolutionStep(9, kB, kA),
-    upsampleConcatStep(kSkip2, 64, kA, 64, kB, 1),
+    upsampleConcatStep(kSkip2, kA, kB, 1),
     convolutionStep(10, kB, kA),
     convolutionStep(11, kA, kB),
-    upsampleConcatStep(kSkip1, 32, kB, 32, kA, 0),
+    upsampleConcatStep(kSkip1, kB, kA, 0),
     convolutionStep(12, kA, kB),
     convolutionStep(13, kB, kA),
     convolutionStep(14, kA, kB),
@@ -316,7 +292,16 @@ struct Layer {
 
 std::string layerName(std::size_t index) { return "conv" + std::to_string(index); }
 
-void checkWeights(const TomoGanWeights& weights) {
+// Channels each step reads and writes.
+struct StepChannels {
+  int src = 0, skip = 0, dst = 0;
+};
+using ChannelPlan = std::array<StepChannels, kSteps.size()>;
+
+// Follows the weights' channel counts through the steps (the engine has checked them against the
+// architecture when it loaded the model); throws std::invalid_argument where a layer does not
+// take what reaches it, or conv15 is not the 16 → 1, 1×1 layer the output kernel computes.
+ChannelPlan traceChannels(const TomoGanWeights& weights) {
   if (weights.depth < 1) {
     throw std::invalid_argument("TomoGAN (cuDNN): depth " + std::to_string(weights.depth) +
                                 " must be at least 1");
@@ -327,28 +312,56 @@ void checkWeights(const TomoGanWeights& weights) {
         "TomoGAN (cuDNN): input offset " + std::to_string(weights.inputOffset) + " and scale " +
         std::to_string(weights.inputScale) + " must be finite, the scale non-zero");
   }
-  for (std::size_t i = 0; i < kShapes.size(); ++i) {
+  for (std::size_t i = 0; i < weights.layers.size(); ++i) {
     const TomoGanWeights::Layer& l = weights.layers[i];
-    const LayerShape want{i == 0 ? weights.depth : kShapes[i].in, kShapes[i].out,
-                          kShapes[i].kernel};
-    if (l.inChannels != want.in || l.outChannels != want.out || l.kernel != want.kernel) {
-      throw std::invalid_argument(
-          "TomoGAN (cuDNN): " + layerName(i) + " is " + std::to_string(l.inChannels) + " → " +
-          std::to_string(l.outChannels) + " channels with a " + std::to_string(l.kernel) + "×" +
-          std::to_string(l.kernel) + " kernel; the architecture has " + std::to_string(want.in) +
-          " → " + std::to_string(want.out) + " with " + std::to_string(want.kernel) + "×" +
-          std::to_string(want.kernel));
-    }
-    if (!l.weight || !l.bias) {
-      throw std::invalid_argument("TomoGAN (cuDNN): " + layerName(i) + " has no weights or bias");
-    }
+    if (!l.weight || !l.bias || l.outChannels < 1 || l.kernel < 1 || l.kernel % 2 == 0)
+      throw std::invalid_argument("TomoGAN (cuDNN): " + layerName(i) +
+                                  " has no weights, no outputs or an even kernel");
   }
+  std::array<int, kBufferCount> held{};
+  held[kA] = weights.depth;
+  ChannelPlan plan{};
+  for (std::size_t i = 0; i < kSteps.size(); ++i) {
+    const Step& step = kSteps[i];
+    StepChannels& c = plan[i];
+    c.src = held[step.src];
+    switch (step.kind) {
+      case Step::convolution: {
+        const TomoGanWeights::Layer& l = weights.layers[std::size_t(step.layer)];
+        if (l.inChannels != c.src)
+          throw std::invalid_argument("TomoGAN (cuDNN): " + layerName(std::size_t(step.layer)) +
+                                      " takes " + std::to_string(l.inChannels) +
+                                      " channels, the network gives it " + std::to_string(c.src));
+        c.dst = l.outChannels;
+        break;
+      }
+      case Step::pool:
+        c.dst = c.src;
+        break;
+      case Step::upsampleConcat:
+        c.skip = held[step.skip];
+        c.dst = c.skip + c.src;
+        break;
+    }
+    held[step.dst] = c.dst;
+  }
+  const TomoGanWeights::Layer& last = weights.layers[kCudnnLayers];
+  if (last.inChannels != held[kB] || last.inChannels != kLastChannels || last.outChannels != 1 ||
+      last.kernel != 1)
+    throw std::invalid_argument("TomoGAN (cuDNN): conv15 must be 1×1, " +
+                                std::to_string(kLastChannels) + " → 1 channels on conv14's " +
+                                std::to_string(held[kB]) + "; it is " + std::to_string(last.kernel) +
+                                "×" + std::to_string(last.kernel) + ", " +
+                                std::to_string(last.inChannels) + " → " +
+                                std::to_string(last.outChannels));
+  return plan;
 }
 
 class CudnnTomoGan final : public DeviceDenoiser {
  public:
-  CudnnTomoGan(const TomoGanWeights& weights, Precision precision)
-      : m_precision(precision),
+  CudnnTomoGan(const TomoGanWeights& weights, ChannelPlan channels, Precision precision)
+      : m_channels(channels),
+        m_precision(precision),
         m_traits(traitsOf(precision)),
         m_depth(weights.depth),
         m_offset(static_cast<float>(weights.inputOffset)),
@@ -462,21 +475,9 @@ class CudnnTomoGan final : public DeviceDenoiser {
     };
     std::array<long long, kBufferCount> elements{};
     elements[kA] = tomogan::roundUp(m_depth, kChannelAlign) * pixels(0);
-    for (const Step& step : kSteps) {
-      long long channels = 0;
-      switch (step.kind) {
-        case Step::convolution:
-          channels = kShapes[step.layer].out;
-          break;
-        case Step::pool:
-          channels = step.channels;
-          break;
-        case Step::upsampleConcat:
-          channels = step.channels + step.skipChannels;
-          break;
-      }
-      elements[step.dst] = std::max(elements[step.dst], channels * pixels(step.level));
-    }
+    for (std::size_t i = 0; i < kSteps.size(); ++i)
+      elements[kSteps[i].dst] = std::max(elements[kSteps[i].dst],
+                                         m_channels[i].dst * pixels(kSteps[i].level));
     return elements;
   }
 
@@ -572,24 +573,24 @@ class CudnnTomoGan final : public DeviceDenoiser {
                                             m_width, inputChannels, m_offset, m_scale,
                                             buffer<T>(kA));
     checkLaunch("TomoGAN input kernel");
-    for (const Step& step : kSteps) {
+    for (std::size_t i = 0; i < kSteps.size(); ++i) {
+      const Step& step = kSteps[i];
+      const StepChannels& c = m_channels[i];
       const int h = m_height >> step.level, w = m_width >> step.level;
       switch (step.kind) {
         case Step::convolution:
           convolve(m_layers[std::size_t(step.layer)], buffer<T>(step.src), buffer<T>(step.dst));
           break;
         case Step::pool:
-          poolKernel<T>
-              <<<blocksFor(static_cast<long long>(h) * w * step.channels), kThreads, 0, stream>>>(
-                  buffer<T>(step.src), step.channels, h, w, buffer<T>(step.dst));
+          poolKernel<T><<<blocksFor(static_cast<long long>(h) * w * c.dst), kThreads, 0, stream>>>(
+              buffer<T>(step.src), c.src, h, w, buffer<T>(step.dst));
           checkLaunch("TomoGAN pooling kernel");
           break;
         case Step::upsampleConcat:
           upsampleConcatKernel<T>
-              <<<blocksFor(static_cast<long long>(h) * w * (step.skipChannels + step.channels)),
-                 kThreads, 0, stream>>>(buffer<T>(step.skip), step.skipChannels,
-                                        buffer<T>(step.src), step.channels, h, w,
-                                        buffer<T>(step.dst));
+              <<<blocksFor(static_cast<long long>(h) * w * c.dst), kThreads, 0, stream>>>(
+                  buffer<T>(step.skip), c.skip, buffer<T>(step.src), c.src, h, w,
+                  buffer<T>(step.dst));
           checkLaunch("TomoGAN upsampling kernel");
           break;
       }
@@ -612,6 +613,7 @@ class CudnnTomoGan final : public DeviceDenoiser {
     checkCudnn(tryConvolve(layer, x, y), "cudnnConvolutionBiasActivationForward");
   }
 
+  ChannelPlan m_channels;
   Precision m_precision;
   PrecisionTraits m_traits;
   int m_depth;
@@ -636,8 +638,8 @@ class CudnnTomoGan final : public DeviceDenoiser {
 
 std::unique_ptr<DeviceDenoiser> createCudnnTomoGan(const TomoGanWeights& weights,
                                                    Precision precision) {
-  checkWeights(weights);  // before the object creates its stream and cuDNN handle
-  return std::make_unique<CudnnTomoGan>(weights, precision);
+  // Checked before the object creates its stream and cuDNN handle.
+  return std::make_unique<CudnnTomoGan>(weights, traceChannels(weights), precision);
 }
 
 }  // namespace tomolive::gpu
