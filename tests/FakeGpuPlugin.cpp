@@ -149,10 +149,6 @@ class EmulatedSirt final : public DeviceSirt {
     }
   }
 
-  void upload(const float* volume) override {
-    std::memcpy(m_x.data(), volume, m_x.size() * sizeof(float));
-  }
-
  private:
   StackShape m_shape, m_one;
   bool m_nonNegative;

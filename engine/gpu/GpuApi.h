@@ -77,8 +77,6 @@ class DeviceSirt {
   virtual void download(float* volume) = 0;
   /// Only the listed slices, each as a row-major n × n image, one after the other.
   virtual void downloadSlices(const int* slices, int count, float* images) = 0;
-  /// Replaces the estimate (stack layout).
-  virtual void upload(const float* volume) = 0;
 };
 
 enum class Precision { f32, tf32, f16, bf16 };
@@ -101,7 +99,6 @@ class DeviceDenoiser {
  public:
   virtual ~DeviceDenoiser() = default;
   virtual std::vector<float> enhance(const float* slices, int height, int width) = 0;
-  virtual Precision precision() const = 0;
   /// "cuDNN 9.19 fp16 tensor cores, NVIDIA H100 80GB HBM3"
   virtual std::string describe() const = 0;
 };

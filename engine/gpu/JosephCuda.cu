@@ -358,13 +358,6 @@ class CudaSirt final : public DeviceSirt {
     m_stream.sync();
   }
 
-  void upload(const float* volume) override {
-    checkCuda(cudaMemcpyAsync(m_x.data(), volume, m_x.size() * sizeof(float),
-                              cudaMemcpyHostToDevice, m_stream),
-              "upload estimate");
-    m_stream.sync();
-  }
-
  private:
   // R = 1 / (A · mask) per ray and C = mask / (Aᵀ · 1) per pixel, on the one-slice stack.
   void computeWeights(int count) {

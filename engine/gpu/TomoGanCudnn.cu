@@ -428,7 +428,6 @@ class CudnnTomoGan final : public DeviceDenoiser {
     return std::vector<float>(m_hostOutput.data(), m_hostOutput.data() + plane);
   }
 
-  Precision precision() const override { return m_precision; }
   std::string describe() const override { return m_description; }
 
  private:
