@@ -547,7 +547,7 @@ class TestGui : public QObject {
     QVERIFY(QTest::qWaitFor([&] { return w.displayedUpdates() >= 1; }, 30000));
     QVERIFY(!compute->isEnabled());  // fixed while a session runs
     const QString log = w.findChild<QPlainTextEdit*>("log")->toPlainText();
-    QVERIFY2(log.contains("compute: CPU (chosen)") && log.contains("reconstruction: CPU Joseph"),
+    QVERIFY2(log.contains("compute: CPU (chosen)") && log.contains("on CPU Joseph"),
              qPrintable(log));
     w.stopAcquisition();
     QVERIFY(QTest::qWaitFor([&] { return !w.controller()->isActive(); }, 30000));

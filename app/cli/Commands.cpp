@@ -22,7 +22,7 @@
 #include "nn/ModelLocation.h"
 #include "nn/TrainingData.h"
 #include "pipeline/FileReconstruction.h"
-#include "pipeline/WindowedReconstruction.h"
+#include "pipeline/LiveReconstruction.h"
 #include "preprocess/FlatDarkCorrection.h"
 #include "sim/ScanFile.h"
 #include "sim/ScanSimulator.h"
@@ -63,9 +63,10 @@ std::string usage() {
   return R"(tomolive-cli — live X-ray tomography from the terminal
 
   tomolive-cli demo [--phantom glass] [--size 256] [--slices 8] [--window 32] [--rotations 8]
-                    [--iterations 2] [--photons 1e4] [--seed 1] [--json]
-      Simulates an interlaced scan and reconstructs it window by window (streaming SIRT,
-      warm start), printing refresh time, rate and SSIM against the ground truth per update.
+                    [--iterations 2] [--method filtered|cgls|sirt|window] [--photons 1e4]
+                    [--seed 1] [--json]
+      Simulates an interlaced scan and reconstructs it window by window (the live method),
+      printing refresh time, rate and SSIM against the ground truth per update.
   tomolive-cli simulate --phantom glass|shale|shepp-logan --size N --slices S --projections P
                         --order sequential|interlaced:W|golden --photons F --seed K -o scan.h5 [--json]
       Writes a Data Exchange scan with its ground truth at /exchange/ground_truth.
@@ -73,14 +74,14 @@ std::string usage() {
                      [--no-mask] [-o recon.h5] [--json]
       SIRT over all projections; prints the centre used, time and, with a ground truth, SSIM/PSNR.
   tomolive-cli stream [--source sim:glass|sim:shale|sim:shepp-logan|file:scan.h5|tcp://HOST:PORT]
-                      [--window 32] [--iterations 1] [--rate FPS] [--slices a:b] [--center C]
-                      [--record raw.h5] [--overwrite] [--out recon.h5] [--metrics m.jsonl]
+                      [--window 32] [--iterations 1] [--method filtered|cgls|sirt|window]
+                      [--rate FPS] [--slices a:b] [--center C] [--record raw.h5] [--overwrite] [--out recon.h5] [--metrics m.jsonl]
                       [--size N --rows S --projections P --order interlaced:W --photons F --seed K]
                       [--stop-after N] [--no-mask] [--json]
                       [--enhance [--model tomogan.h5] [--precision auto|f32|bf16|tf32|fp16]
                        [--enhancer-share 0.25]]
-      Live streaming SIRT: every frame recorded, one update per W projections, metrics per
-      update; --enhance runs TomoGAN beside it (slices in view first; --out then also holds
+      Live reconstruction: every frame recorded, one update per W projections (by default the
+      SIRT-100 image of everything received: --method, docs/streaming.md), metrics per update; --enhance runs TomoGAN beside it (slices in view first; --out then also holds
       /exchange/recon_enhanced); Ctrl-C stops the acquisition cleanly (files finalised).
   tomolive-cli enhance recon.h5 -o enhanced.h5 [--model tomogan.h5] [--precision auto|f32|bf16|tf32|fp16]
                        [--json]
@@ -100,20 +101,27 @@ std::string usage() {
                       [--real a.h5,b.h5] [--images out.h5] [--json]
       Does TomoGAN help? SSIM/PSNR of streaming SIRT and of its enhancement against SIRT-100 on
       held-out simulated scans and on real ones (docs/quality.md).
+  tomolive-cli methods scan.h5 [--window 20] [--fraction 0.333] [--order interlaced|recorded]
+                     [--candidates filtered:1,cgls:4,window:1,…] [--reference-iterations 100]
+                     [--slices a:b] [--center C] [--images out.h5] [--json]
+      The live methods compared after a share of a recorded scan: SSIM/PSNR against SIRT-100
+      over the received projections and over all of them, refresh time (docs/quality.md).
   tomolive-cli info scan.h5 [--json]
       What a Data Exchange file holds, or what is wrong with it.
   tomolive-cli bench projector [--sizes 512,1024,2048] [--slices 16] [--projections 64]
                      [--repeats 5] [--json]
       Projector throughput (ray-pixel updates/s) beside the plain loop and memory bandwidth.
   tomolive-cli bench stream [--size 512] [--slices 16] [--projections 1500]
-                     [--windows 16,32,64,128,256] [--iterations 1,5,10] [--repeats 3] [--json]
-      The seed's refresh-time table (W × I → refresh time, sustained projections/s).
+                     [--windows 16,32,64,128,256] [--iterations 1,5,10] [--repeats 3]
+                     [--method window,filtered] [--json]
+      The seed's refresh-time table (method × W × I → refresh time, sustained projections/s);
+      the seed's sliding-window SIRT (window, the default) is the reference.
   tomolive-cli bench tomogan [--model tomogan.h5] [--sizes 1024,2560] [--repeats 3] [--tile 1024]
                      [--json]
       TomoGAN ms per slice (f32, bf16), GFLOP/s against the measured peak, and PyTorch on the
       same weights and cores.
 
-demo, recon, stream, enhance, quality and bench take --backend auto|cpu|cuda (default auto: a
+demo, recon, stream, enhance, quality, methods and bench take --backend auto|cpu|cuda (default auto: a
 CUDA GPU when one answers, else the CPU; the first line of output says which and why; cuda
 without a GPU is an error). tf32 and fp16 precisions are for the GPU; bench tomogan --backend
 cuda adds the cuDNN rows.
@@ -304,6 +312,12 @@ int benchStream(const Arguments& a) {
   o.windows = a.integers("windows", o.windows);
   o.iterations = a.integers("iterations", o.iterations);
   o.updates = a.integer("repeats", o.updates, 1, 1000);
+  if (const auto methods = a.text("method")) {
+    o.methods.clear();
+    std::stringstream list(*methods);
+    for (std::string item; std::getline(list, item, ',');)
+      o.methods.push_back(parseLiveMethod(item));
+  }
   o.backend = backendFromArguments(a, a.flag("json")).backend;
   const StreamBenchResult r = runStreamBenchmark(o);
   if (!a.flag("json")) {
@@ -312,7 +326,8 @@ int benchStream(const Arguments& a) {
   }
   json cells = json::array();
   for (const auto& c : r.cells)
-    cells.push_back({{"window", c.window},
+    cells.push_back({{"method", liveMethodName(c.method)},
+                     {"window", c.window},
                      {"iterations", c.iterations},
                      {"refresh_seconds", c.refreshSeconds},
                      {"sustained_pps", c.sustainedPps},
@@ -369,7 +384,7 @@ int benchTomoGan(const Arguments& a) {
 int runBench(const Args& args) {
   const Arguments a(args,
                     {"sizes", "size", "slices", "projections", "repeats", "windows", "iterations",
-                     "model", "tile", "backend"},
+                     "model", "tile", "backend", "method"},
                     {"json"});
   const std::string what = a.positional(0, "benchmark name (projector, stream or tomogan)");
   if (what == "projector") return benchProjector(a);
@@ -454,10 +469,10 @@ int runQuality(const Args& args) {
 }
 
 int runDemo(const Args& args) {
-  const Arguments a(
-      args,
-      {"phantom", "size", "slices", "window", "rotations", "iterations", "photons", "seed", "backend"},
-      {"json"});
+  const Arguments a(args,
+                    {"phantom", "size", "slices", "window", "rotations", "iterations", "photons",
+                     "seed", "backend", "method"},
+                    {"json"});
   ScanSpec spec = scanOptions(a, 256, 8, 1);
   const int window = a.integer("window", 32, 1, 4096);
   const int rotations = a.integer("rotations", 8, 1, 1024);
@@ -468,16 +483,17 @@ int runDemo(const Args& args) {
   const ScanSimulator sim(spec);
   const int rows = sim.slices(), columns = sim.columns();
   const FlatDarkCorrection correction(sim.flats(), sim.darks(), rows, columns);
-  WindowedReconstruction recon(columns, rows, columns, sim.geometry().centre,
-                               {.circularMask = true}, backendFromArguments(a, asJson).backend);
+  LiveReconstruction recon(columns, rows, columns, sim.geometry().centre,
+                           {.method = parseLiveMethod(a.text("method", "filtered")),
+                            .backend = backendFromArguments(a, asJson).backend});
   if (!asJson)
     std::printf(
         "Simulated %s scan: %d slices of %d², %d interlaced rotations of W = %d projections, "
-        "%.0f photons/pixel; SIRT with I = %d per update on %s\n\n"
+        "%.0f photons/pixel; I = %d per update, %s\n\n"
         "| R | projections | refresh (s) | rate (proj/s) | SSIM | PSNR (dB) |\n"
         "|---|---|---|---|---|---|\n",
         phantomKindName(spec.phantom).c_str(), rows, columns, rotations, window, spec.photons,
-        iterations, recon.backendName().c_str());
+        iterations, recon.description().c_str());
   json updates = json::array();
   const auto& angles = sim.geometry().anglesRad;
   for (int r = 0; r < rotations; ++r) {
@@ -490,7 +506,8 @@ int runDemo(const Args& args) {
       correction.apply({raw.data() + k * frame.size(), frame.size()}, frame);
       lineIntegrals.setProjection(k, frame);
     }
-    recon.update(lineIntegrals, {angles.data() + first, std::size_t(window)}, iterations);
+    recon.receive(lineIntegrals, {angles.data() + first, std::size_t(window)});
+    recon.update(iterations);
     const double refresh = secondsSince(start);
     const VolumeStack estimate = recon.estimate();
     const double s = ssimVolume(estimate, sim.groundTruth());

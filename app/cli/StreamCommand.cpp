@@ -29,9 +29,13 @@ json metricsJson(const UpdateMetrics& m) {
             {"consumed", m.consumed},
             {"window", m.window},
             {"projections", m.projections},
+            {"projections_used", m.projectionsUsed},
             {"skipped", m.skipped},
+            {"method", m.method},
             {"iterations", m.iterations},
             {"center", m.centre},
+            {"centre", m.centre},
+            {"centre_source", m.centreSource},
             {"refresh_seconds", m.refreshSeconds},
             {"work_seconds", m.workSeconds},
             {"sustained_pps", m.sustainedPps},
@@ -65,16 +69,17 @@ void writeResult(const std::string& path, const Snapshot& last,
   r.volume = last.volume->toSliceMajor();
   r.slices = last.volume->slices();
   r.size = last.volume->gridSize();
-  r.attributes = {{"algorithm", std::string("streaming SIRT (windowed, warm start)")},
-                  {"source", source},
-                  {"first_row", std::int64_t(last.firstRow)},
-                  {"updates", std::int64_t(summary.updates)},
-                  {"projections_received", summary.projectionsReceived},
-                  {"projections_consumed", summary.projectionsConsumed},
-                  {"projections_skipped", summary.projectionsSkipped},
-                  {"stopped_early", std::int64_t(summary.stoppedEarly)},
-                  {"elapsed_seconds", summary.elapsedSeconds},
-                  {"units", std::string("attenuation per pixel")}};
+  r.attributes = {
+      {"algorithm", "live " + (history.empty() ? std::string() : history.back().method)},
+      {"source", source},
+      {"first_row", std::int64_t(last.firstRow)},
+      {"updates", std::int64_t(summary.updates)},
+      {"projections_received", summary.projectionsReceived},
+      {"projections_consumed", summary.projectionsConsumed},
+      {"projections_skipped", summary.projectionsSkipped},
+      {"stopped_early", std::int64_t(summary.stoppedEarly)},
+      {"elapsed_seconds", summary.elapsedSeconds},
+      {"units", std::string("attenuation per pixel")}};
   std::vector<double> window, iterations, projections, refresh, sustained, lag, centre, ssim;
   for (const UpdateMetrics& m : history) {
     window.push_back(m.window), iterations.push_back(m.iterations);
@@ -101,10 +106,10 @@ void writeResult(const std::string& path, const Snapshot& last,
 }  // namespace
 
 int runStream(const Args& args) {
-  std::set<std::string> options{"source",     "window",        "iterations", "rate",    "slices",
-                                "center",     "record",        "out",        "metrics", "size",
-                                "rows",       "projections",   "order",      "photons", "seed",
-                                "stop-after", "enhancer-share"};
+  std::set<std::string> options{"source",     "window",         "iterations", "rate",    "slices",
+                                "center",     "record",         "out",        "metrics", "size",
+                                "rows",       "projections",    "order",      "photons", "seed",
+                                "stop-after", "enhancer-share", "method"};
   options.insert(kDenoiserOptions.begin(), kDenoiserOptions.end());
   const Arguments a(args, options, {"json", "overwrite", "no-mask", "enhance"});
   if (!a.positionals().empty())
@@ -112,6 +117,7 @@ int runStream(const Args& args) {
   StreamOptions o;
   o.window = a.integer("window", 32, 1, 100000);
   o.iterations = a.integer("iterations", 1, 1, 10000);
+  o.method = parseLiveMethod(a.text("method", "filtered"));
   if (const auto slices = a.text("slices")) {
     const auto [begin, end] = parseRange(*slices, "slices");
     o.slices = {begin, end};

@@ -10,6 +10,7 @@
 #include "cli/Commands.h"
 #include "cli/DetectorSimCommand.h"
 #include "cli/EnhanceCommand.h"
+#include "cli/MethodsCommand.h"
 #include "cli/StreamCommand.h"
 #include "io/DataExchange.h"
 #include "nn/TomoGanModel.h"
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
     if (command == "demo") return runDemo(args);
     if (command == "training-data") return runTrainingData(args);
     if (command == "quality") return runQuality(args);
+    if (command == "methods") return runMethods(args);
     if (command == "detector-sim") return runDetectorSim(args);
     if (command == "help" || command == "--help" || command == "-h") {
       std::fputs(usage().c_str(), stdout);

@@ -9,7 +9,7 @@
 #include "io/DataExchange.h"
 #include "metrics/ImageMetrics.h"
 #include "nn/VolumeEnhancement.h"
-#include "pipeline/WindowedReconstruction.h"
+#include "pipeline/LiveReconstruction.h"
 #include "preprocess/CentreFinder.h"
 #include "preprocess/FlatDarkCorrection.h"
 #include "preprocess/ScanPreparation.h"
@@ -36,8 +36,8 @@ void scoreStreaming(const std::string& scan, const ParallelGeometry& g, const Pr
                     const std::vector<int>& order, int window, int iterations,
                     const std::vector<int>& rotations, const VolumeStack& reference,
                     Denoiser& denoiser, const std::string& imagesPath, QualityResult& result) {
-  WindowedReconstruction streaming(g.gridSize, p.slices(), g.columns, g.centre,
-                                   {.circularMask = true});
+  LiveReconstruction streaming(g.gridSize, p.slices(), g.columns, g.centre,
+                               {.method = LiveMethod::window});
   const int last = *std::max_element(rotations.begin(), rotations.end());
   const double range = dataRange(reference.raw());
   for (int r = 1; r <= last; ++r) {
@@ -50,7 +50,8 @@ void scoreStreaming(const std::string& scan, const ParallelGeometry& g, const Pr
       w.setProjection(k, p.projection(order[first + k]));
       angles.push_back(g.anglesRad[order[first + k]]);
     }
-    streaming.update(w, angles, iterations);
+    streaming.receive(w, angles);
+    streaming.update(iterations);
     if (std::find(rotations.begin(), rotations.end(), r) == rotations.end()) continue;
     const VolumeStack estimate = streaming.estimate();
     const VolumeStack enhanced = enhanceVolume(denoiser, estimate);

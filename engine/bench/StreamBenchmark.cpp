@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "bench/Timing.h"
+#include "pipeline/LiveReconstruction.h"
 #include "pipeline/StreamingSession.h"
-#include "pipeline/WindowedReconstruction.h"
 #include "preprocess/FlatDarkCorrection.h"
 #include "projector/JosephProjector.h"
 #include "sim/ScanSimulator.h"
@@ -38,44 +38,53 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
         std::size_t(o.slices) * o.size * o.size * sizeof(float) <= StreamOptions{}.fullVolumeBytes;
     const std::vector<int> view{std::max(0, o.slices / 2 - 1), o.slices / 2,
                                 std::min(o.slices - 1, o.slices / 2 + 1)};
-    for (int iterations : o.iterations) {
-      WindowedReconstruction recon(o.size, o.slices, o.size, sim.geometry().centre,
-                                   {.circularMask = true}, o.backend);
-      result.projector = recon.backendName();
-      std::vector<double> times;
-      for (int w = 0; w < windows; ++w) {
-        const auto start = std::chrono::steady_clock::now();
-        ProjectionStack stack(window, o.slices, o.size);
-        std::vector<float> lineIntegrals(frame);
-        for (int k = 0; k < window; ++k) {
-          correction.apply({raw.data() + (std::size_t(w) * window + k) * frame, frame},
-                           lineIntegrals);
-          stack.setProjection(k, lineIntegrals);
+    for (LiveMethod method : o.methods)
+      for (int iterations : o.iterations) {
+        LiveReconstruction recon(o.size, o.slices, o.size, sim.geometry().centre,
+                                 {.method = method, .backend = o.backend});
+        result.projector = recon.description();
+        std::vector<double> times, work;
+        for (int w = 0; w < windows; ++w) {
+          const auto start = std::chrono::steady_clock::now();
+          ProjectionStack stack(window, o.slices, o.size);
+          std::vector<float> lineIntegrals(frame);
+          for (int k = 0; k < window; ++k) {
+            correction.apply({raw.data() + (std::size_t(w) * window + k) * frame, frame},
+                             lineIntegrals);
+            stack.setProjection(k, lineIntegrals);
+          }
+          const auto& angles = sim.geometry().anglesRad;
+          recon.receive(stack, {angles.data() + std::size_t(w) * window, std::size_t(window)});
+          const LiveUpdate done = recon.update(iterations);
+          // What the live session reads back to publish the update (docs/streaming.md).
+          if (readBackWhole)
+            recon.estimate();
+          else
+            recon.slices(view);
+          if (w == 0) continue;  // update 0 is the warm-up
+          const double seconds = secondsSince(start);
+          times.push_back(seconds);
+          // Projections computed over per update: forward and back per iteration; filtered
+          // starts with one back projection of zeros' residual.
+          const JosephProjector p(sim.geometry());
+          std::vector<int> used(done.used);
+          for (int k = 0; k < done.used; ++k) used[k] = k;
+          const double passes = method == LiveMethod::filtered ? 1.0 + 2.0 * iterations
+                                : method == LiveMethod::cgls   ? 2.0 * iterations + 2.0
+                                                               : 2.0 * iterations;
+          work.push_back(passes * double(p.rayPixelUpdates(used)) * o.slices / seconds);
         }
-        const auto& angles = sim.geometry().anglesRad;
-        recon.update(stack, {angles.data() + std::size_t(w) * window, std::size_t(window)},
-                     iterations);
-        // What the live session reads back to publish the update (docs/streaming.md).
-        if (readBackWhole)
-          recon.estimate();
-        else
-          recon.slices(view);
-        if (w > 0) times.push_back(secondsSince(start));  // update 0 is the warm-up
+        std::sort(times.begin(), times.end());
+        std::sort(work.begin(), work.end());
+        StreamBenchCell cell;
+        cell.method = method;
+        cell.window = window;
+        cell.iterations = iterations;
+        cell.refreshSeconds = times[times.size() / 2];
+        cell.sustainedPps = window / cell.refreshSeconds;
+        cell.updatesPerSecond = work[work.size() / 2];
+        result.cells.push_back(cell);
       }
-      std::sort(times.begin(), times.end());
-      StreamBenchCell cell;
-      cell.window = window;
-      cell.iterations = iterations;
-      cell.refreshSeconds = times[times.size() / 2];
-      cell.sustainedPps = window / cell.refreshSeconds;
-      // Per iteration: one forward and one back projection over the window, all slices.
-      const JosephProjector p(sim.geometry());
-      std::vector<int> first(window);
-      for (int k = 0; k < window; ++k) first[k] = k;
-      const double updates = 2.0 * iterations * double(p.rayPixelUpdates(first)) * o.slices;
-      cell.updatesPerSecond = updates / cell.refreshSeconds;
-      result.cells.push_back(cell);
-    }
   }
   return result;
 }
@@ -86,16 +95,17 @@ std::string formatStreamBenchmark(const StreamBenchResult& r) {
   std::snprintf(
       line, sizeof line,
       "Scaled problem: %d² slices × %d slices, interlaced glass scan of %d projections; %s.\n"
-      "Refresh = median time of one update (preprocess + I SIRT iterations over W projections +\n"
+      "Refresh = median time of one update (preprocess + the method's I iterations +\n"
       "reading back what the live session publishes: the whole volume up to 1 GiB, else the\n"
       "slice in view and its neighbours), sustained rate = W / refresh.\n\n",
       r.options.size, r.options.slices, r.options.projections, r.projector.c_str());
   out << line;
-  out << "| W | I | refresh (s) | sustained (proj/s) | projector work (ray-pixel updates/s) |\n"
-         "|---|---|---|---|---|\n";
+  out << "| method | W | I | refresh (s) | sustained (proj/s) | projector work (ray-pixel "
+         "updates/s) |\n|---|---|---|---|---|---|\n";
   for (const auto& c : r.cells) {
-    std::snprintf(line, sizeof line, "| %d | %d | %.3f | %.0f | %.2e |\n", c.window, c.iterations,
-                  c.refreshSeconds, c.sustainedPps, c.updatesPerSecond);
+    std::snprintf(line, sizeof line, "| %s | %d | %d | %.3f | %.0f | %.2e |\n",
+                  liveMethodName(c.method), c.window, c.iterations, c.refreshSeconds,
+                  c.sustainedPps, c.updatesPerSecond);
     out << line;
   }
   return out.str();

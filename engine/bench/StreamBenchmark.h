@@ -1,12 +1,16 @@
 #pragma once
-// `tomolive-cli bench stream`: the seed's refresh-time table on a scaled problem. For each window
-// W and iteration count I, interlaced windows of a simulated glass scan are preprocessed and
-// reconstructed with warm-started streaming SIRT exactly as the live pipeline does; the refresh
-// time is the median time of one update and the sustained rate W / refresh.
+// `tomolive-cli bench stream`: the seed's refresh-time table on a scaled problem. For each method,
+// window W and iteration count I, interlaced windows of a simulated glass scan are preprocessed
+// and reconstructed exactly as the live pipeline does (pipeline/LiveReconstruction.h); the
+// refresh time is the median time of one update and the sustained rate W / refresh. The seed's
+// sliding-window SIRT (`window`) is the reference; methods over everything received cost more
+// per update as projections accumulate, so their refresh depends on `updates`.
 #include <string>
 
-#include "backend/ComputeBackend.h"
 #include <vector>
+
+#include "backend/ComputeBackend.h"
+#include "pipeline/LiveReconstruction.h"
 
 namespace tomolive {
 
@@ -16,12 +20,14 @@ struct StreamBenchOptions {
   int projections = 1500;
   std::vector<int> windows{16, 32, 64, 128, 256};
   std::vector<int> iterations{1, 5, 10};
+  std::vector<LiveMethod> methods{LiveMethod::window};
   int updates = 3;  ///< timed updates per cell (after one untimed warm-up update)
   /// cuda: the estimate stays on the GPU; each update uploads the window's line integrals.
   ComputeBackend backend = ComputeBackend::cpu;
 };
 
 struct StreamBenchCell {
+  LiveMethod method = LiveMethod::window;
   int window = 0, iterations = 0;
   double refreshSeconds = 0;    ///< median over the timed updates
   double sustainedPps = 0;      ///< window / refreshSeconds

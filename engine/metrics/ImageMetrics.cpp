@@ -69,11 +69,14 @@ std::array<double, kWindow> gaussianWindow() {
 // Local Gaussian moments of the two images, five fields: x, y, x², y², x·y.
 constexpr int kFields = 5;
 
-// Sum of the SSIM map over output rows [r0, r1) and columns [kRadius, width − kRadius).
-// The average excludes a border as wide as the window radius, so every window used lies inside
-// the image and no boundary extension (scikit-image reflects) ever enters the result.
-double ssimRowBlock(const float* x, const float* y, int width, int r0, int r1,
-                    const std::array<double, kWindow>& g, double c1, double c2) {
+// Sum of the SSIM map over output rows [r0, r1) and columns [kRadius, width − kRadius), and the
+// number of pixels summed: all of them, or with `circle` those whose windows lie inside the
+// image's inscribed circle. The average excludes a border as wide as the window radius, so every
+// window used lies inside the image and no boundary extension (scikit-image reflects) ever
+// enters the result.
+std::pair<double, long> ssimRowBlock(const float* x, const float* y, int width, int r0, int r1,
+                                     const std::array<double, kWindow>& g, double c1, double c2,
+                                     bool circle = false) {
   const int validWidth = width - 2 * kRadius;
   const int inRows = r1 - r0 + 2 * kRadius;
   std::vector<double> products(std::size_t(kFields) * width);
@@ -101,6 +104,8 @@ double ssimRowBlock(const float* x, const float* y, int width, int r0, int r1,
   }
   std::vector<double> moments(std::size_t(kFields) * validWidth);
   double sum = 0.0;
+  long count = 0;
+  const double h = 0.5 * (width - 1), reach = (h + 0.5 - kRadius) * (h + 0.5 - kRadius);
   for (int o = 0; o < r1 - r0; ++o) {
     std::fill(moments.begin(), moments.end(), 0.0);
     for (int f = 0; f < kFields; ++f) {
@@ -111,7 +116,11 @@ double ssimRowBlock(const float* x, const float* y, int width, int r0, int r1,
       }
     }
     const double* m = moments.data();
+    const double dy = r0 + o - h;
     for (int c = 0; c < validWidth; ++c) {
+      const double dx = c + kRadius - h;
+      if (circle && dx * dx + dy * dy > reach) continue;
+      ++count;
       const double ux = m[c], uy = m[validWidth + c];
       const double vx = m[2 * validWidth + c] - ux * ux;
       const double vy = m[3 * validWidth + c] - uy * uy;
@@ -119,7 +128,7 @@ double ssimRowBlock(const float* x, const float* y, int width, int r0, int r1,
       sum += ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
     }
   }
-  return sum;
+  return {sum, count};
 }
 
 double referenceRange(const char* metric, std::span<const float> reference,
@@ -175,11 +184,53 @@ double ssim(std::span<const float> image, std::span<const float> reference, int 
     for (int b = r.begin(); b < r.end(); ++b) {
       const int r0 = kRadius + b * kRowsPerBlock;
       const int r1 = std::min(r0 + kRowsPerBlock, height - kRadius);
-      sums[b] = ssimRowBlock(reference.data(), image.data(), width, r0, r1, g, c1, c2);
+      sums[b] = ssimRowBlock(reference.data(), image.data(), width, r0, r1, g, c1, c2).first;
     }
   });
   return std::accumulate(sums.begin(), sums.end(), 0.0) /
          (double(validHeight) * (width - 2 * kRadius));
+}
+
+FieldOfViewScore scoreInFieldOfView(std::span<const float> image, std::span<const float> reference,
+                                    int n) {
+  checkPair("field-of-view score", image, reference, n, n);
+  if (n < 4 * kRadius)
+    fail("field-of-view score", "image " + shapeText(n, n) + " is too small for an " +
+                                    shapeText(kWindow, kWindow) + " window inside its circle");
+  // Least-squares a·image + b ≈ reference over the circle, and the reference's range there.
+  double si = 0, sr = 0, sii = 0, sir = 0, lo = 1e300, hi = -1e300;
+  long count = 0;
+  for (int r = 0; r < n; ++r)
+    for (int c = 0; c < n; ++c) {
+      if (!insideFieldOfView(n, r, c)) continue;
+      const double a = image[std::size_t(r) * n + c], b = reference[std::size_t(r) * n + c];
+      si += a, sr += b, sii += a * a, sir += a * b, ++count;
+      lo = std::min(lo, b), hi = std::max(hi, b);
+    }
+  const double variance = sii - si * si / count;
+  const double scale = variance > 0 ? (sir - si * sr / count) / variance : 0.0;
+  const double offset = (sr - scale * si) / count;
+  std::vector<float> fitted(image.size());
+  double squares = 0.0;
+  for (int r = 0; r < n; ++r)
+    for (int c = 0; c < n; ++c) {
+      const std::size_t i = std::size_t(r) * n + c;
+      fitted[i] = float(scale * image[i] + offset);
+      if (insideFieldOfView(n, r, c))
+        squares += (fitted[i] - reference[i]) * (fitted[i] - reference[i]);
+    }
+  const double range = hi - lo;
+  checkRange("field-of-view score", range);
+  const auto g = gaussianWindow();
+  const double c1 = (kK1 * range) * (kK1 * range), c2 = (kK2 * range) * (kK2 * range);
+  const auto [sum, pixels] =
+      ssimRowBlock(reference.data(), fitted.data(), n, kRadius, n - kRadius, g, c1, c2, true);
+  FieldOfViewScore score;
+  score.ssim = sum / double(pixels);
+  score.psnr = squares == 0.0 ? std::numeric_limits<double>::infinity()
+                              : 10.0 * std::log10(range * range / (squares / double(count)));
+  score.scale = scale, score.offset = offset;
+  return score;
 }
 
 double psnr(std::span<const float> image, std::span<const float> reference, int width, int height,

@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 
+#include "geometry/ParallelGeometry.h"
 #include "geometry/SliceStacks.h"
 
 namespace tomolive {
@@ -29,6 +30,17 @@ double psnr(std::span<const float> image, std::span<const float> reference, int 
             double dataRange);
 /// ‖image − reference‖₂ / ‖reference‖₂ (the reference must not be all zero).
 double nrmse(std::span<const float> image, std::span<const float> reference, int width, int height);
+
+/// A reconstruction scored as the streaming literature does, independent of grey-level units:
+/// `image` (n × n) is fitted to `reference` by least squares (a·image + b) inside the grid's
+/// inscribed circle (the field of view), then SSIM is averaged over the circle (windows inside
+/// it) and PSNR computed there, both with the reference's range inside the circle.
+struct FieldOfViewScore {
+  double ssim = 0.0, psnr = 0.0;
+  double scale = 1.0, offset = 0.0;  ///< the fit a, b
+};
+FieldOfViewScore scoreInFieldOfView(std::span<const float> image, std::span<const float> reference,
+                                    int n);
 
 /// Means over slices of [slice][row][column] volumes (slices × height × width values).
 double ssimVolume(std::span<const float> image, std::span<const float> reference, int width,

@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "io/DataExchange.h"
-#include "pipeline/WindowedReconstruction.h"
+#include "pipeline/LiveReconstruction.h"
 #include "preprocess/FlatDarkCorrection.h"
 #include "projector/JosephProjector.h"
 #include "sim/ScanSimulator.h"
@@ -108,13 +108,14 @@ void writeTrainingData(const TrainingDataOptions& o, const std::string& path,
 
     // Input: the live pipeline's streaming SIRT over the first R windows.
     const double centre = sim.geometry().centre;
-    WindowedReconstruction streaming(n, slices, n, centre, {.circularMask = true});
+    LiveReconstruction streaming(n, slices, n, centre, {.method = LiveMethod::window});
     const auto& angles = sim.geometry().anglesRad;
     for (int r = 0; r < draw.rotations; ++r) {
       const int first = r * draw.window, count = std::min(draw.window, total - first);
       ProjectionStack window(count, slices, n);
       for (int p = 0; p < count; ++p) window.setProjection(p, all.projection(first + p));
-      streaming.update(window, {angles.data() + first, std::size_t(count)}, draw.iterations);
+      streaming.receive(window, {angles.data() + first, std::size_t(count)});
+      streaming.update(draw.iterations);
     }
 
     // Target: SIRT-100 over every projection of the scan.

@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 #include "bench/Timing.h"
 #include "io/FrameRecorder.h"
 #include "metrics/ImageMetrics.h"
 #include "nn/VolumeEnhancement.h"
-#include "pipeline/WindowedReconstruction.h"
 #include "preprocess/CentreFinder.h"
 #include "preprocess/FlatDarkCorrection.h"
 
@@ -62,6 +62,35 @@ VolumeStack stackOf(const std::vector<float>& images, int count, int n) {
   const std::size_t plane = std::size_t(n) * n;
   for (int i = 0; i < count; ++i) v.setSlice(i, {images.data() + i * plane, plane});
   return v;
+}
+
+// Pairs of opposite projections after which the centre estimate is trusted as final.
+constexpr int kCentrePairsWanted = 8;
+
+// The centre from everything `recon` received, when that holds a pair of projections 180°
+// apart: applied to it (a warm-started estimate built with a centre more than a pixel away starts
+// again). Returns the log line for a new or moved centre ("" when nothing changed).
+std::string updateCentreEstimate(LiveReconstruction& recon, std::string& source, int& pairs) {
+  CentreEstimate e;
+  try {
+    e = estimateCentre(recon.received(), recon.receivedAngles());
+  } catch (const std::invalid_argument&) {
+    return "";  // no pair 180° apart yet: the detector middle stays
+  }
+  const double before = recon.centre();
+  const bool first = source != "estimated";
+  source = "estimated";
+  pairs = e.pairs;
+  if (!first && std::abs(e.centre - before) < 0.1) return "";
+  recon.setCentre(e.centre);
+  if (std::abs(e.centre - before) > 1.0) recon.restart();
+  char line[200];
+  std::snprintf(line, sizeof line,
+                "centre %s from %d received projections (%d pairs 180° apart): %.2f (was %s%.2f); "
+                "applied from this update",
+                first ? "estimated" : "re-estimated", recon.receivedCount(), e.pairs, e.centre,
+                first ? "the detector middle " : "", before);
+  return line;
 }
 
 }  // namespace
@@ -316,7 +345,9 @@ void StreamingSession::record() {
 
 void StreamingSession::reconstruct() {
   Intake& in = *m_intake;
-  std::unique_ptr<WindowedReconstruction> recon;
+  std::unique_ptr<LiveReconstruction> recon;
+  std::string centreSource;
+  int centrePairs = 0;  // pairs behind the latest estimate
   std::unique_ptr<FlatDarkCorrection> correction;
   int correctionVersion = -1;
   int rows = 0, columns = 0, firstRow = 0, slices = 0;
@@ -349,10 +380,11 @@ void StreamingSession::reconstruct() {
                                    std::to_string(in.pending.size()) +
                                    " projections (they are recorded)");
         }
-        // Overload: reconstruct the newest maxWindow, release the older ones (they are recorded).
+        // Overload (window method): reconstruct the newest maxWindow, release the older ones
+        // (they are recorded).
         const std::size_t cap =
             std::size_t(m_options.maxWindow > 0 ? m_options.maxWindow : 8 * window);
-        if (in.pending.size() > cap) {
+        if (m_options.method == LiveMethod::window && in.pending.size() > cap) {
           skipped = std::int64_t(in.pending.size() - cap);
           in.projectionsSkipped += skipped;
           in.pending.erase(in.pending.begin(), in.pending.end() - std::ptrdiff_t(cap));
@@ -416,26 +448,16 @@ void StreamingSession::reconstruct() {
       }
 
       if (!recon) {
-        double centre = m_centreRequest;
-        if (centre < 0.0) {
-          if (const auto known = m_source->describe().centre) {
-            centre = *known;
-          } else {
-            try {
-              centre = estimateCentre(stack, angles).centre;
-              log("centre estimated from the first window: " + std::to_string(centre));
-            } catch (const std::invalid_argument& e) {
-              centre = 0.5 * (columns - 1);
-              log(std::string("centre: ") + e.what() + "; using the detector middle " +
-                  std::to_string(centre));
-            }
-          }
-          m_centreRequest = centre;
-        }
-        recon = std::make_unique<WindowedReconstruction>(
-            columns, slices, columns, centre, SirtOptions{.circularMask = m_options.circularMask},
-            m_options.backend);
-        log("reconstruction: " + recon->backendName());
+        const double middle = 0.5 * (columns - 1);
+        const auto known = m_source->describe().centre;
+        centreSource = known ? "source" : "detector middle";
+        recon = std::make_unique<LiveReconstruction>(
+            columns, slices, columns, known ? *known : middle,
+            LiveOptions{.method = m_options.method,
+                        .targetIterations = m_options.targetIterations,
+                        .sirt = {.circularMask = m_options.circularMask},
+                        .backend = m_options.backend});
+        log("reconstruction: " + recon->description());
         const std::size_t bytes = std::size_t(slices) * columns * columns * sizeof(float);
         readBackWhole = bytes <= m_options.fullVolumeBytes;
         if (!readBackWhole)
@@ -449,11 +471,21 @@ void StreamingSession::reconstruct() {
           for (int s = 0; s < slices; ++s) truth.setSlice(s, gt->slice(firstRow + s));
         }
       }
-      if (m_centreRequest >= 0.0 && m_centreRequest != recon->centre())
-        recon->setCentre(m_centreRequest);
+      recon->receive(stack, angles);
+      if (const double user = m_centreRequest; user >= 0.0) {
+        if (user != recon->centre() || centreSource != "user")
+          log("centre set by the user: " + std::to_string(user));
+        centreSource = "user";
+        recon->setCentre(user);
+      } else if (centreSource == "detector middle" ||
+                 (centreSource == "estimated" && centrePairs < kCentrePairsWanted)) {
+        if (const std::string line = updateCentreEstimate(*recon, centreSource, centrePairs);
+            !line.empty())
+          log(line);
+      }
 
       const int iterations = m_iterations;
-      recon->update(stack, angles, iterations);
+      const LiveUpdate done = recon->update(iterations);
       const double work = secondsSince(workStart);
       workTotal += work;
 
@@ -471,8 +503,8 @@ void StreamingSession::reconstruct() {
         }
         const int depth = m_options.enhancer ? m_options.enhancer->depth() : 1;
         snapshot->viewSlices = readBackSlices(view, slices, depth / 2);
-        snapshot->viewVolume = std::make_shared<const VolumeStack>(
-            stackOf(recon->slices(snapshot->viewSlices), int(snapshot->viewSlices.size()), columns));
+        snapshot->viewVolume = std::make_shared<const VolumeStack>(stackOf(
+            recon->slices(snapshot->viewSlices), int(snapshot->viewSlices.size()), columns));
         snapshot->volumeUpdate = lastPublished->volumeUpdate;
       }
       snapshot->volume = wholeVolume;
@@ -482,8 +514,11 @@ void StreamingSession::reconstruct() {
       m.update = update;
       m.window = window;
       m.projections = int(batch.size());
+      m.projectionsUsed = done.used;
       m.iterations = iterations;
+      m.method = liveMethodName(m_options.method);
       m.centre = recon->centre();
+      m.centreSource = centreSource;
       m.workSeconds = work;
       m.sustainedPps = batch.size() / work;
       if (truth.slices() > 0 && !snapshot->viewVolume) {

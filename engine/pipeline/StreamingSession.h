@@ -7,13 +7,27 @@
 //   recorder thread:       appends every frame to the record file, flushing regularly
 //   reconstructor thread:  waits for W new projections (or the end of the scan), takes *all*
 //                          pending ones (the window grows when reconstruction falls behind, so
-//                          latency stays bounded), runs I SIRT iterations, publishes a Snapshot
+//                          latency stays bounded), updates the live reconstruction with them
+//                          (pipeline/LiveReconstruction.h: by default the SIRT-100 image of
+//                          everything received so far), publishes a Snapshot
 //
-// Overload: an update costs time in proportion to its window, so a source that stays faster
-// than reconstruction would make windows (and memory) grow without end. Windows are therefore
-// capped at maxWindow projections (default 8·W): beyond it, the oldest pending projections are
-// left out of the reconstruction — never out of the record — and counted as skipped in the
-// metrics. Memory is bounded by maxWindow raw frames plus those arriving during one update.
+// Memory: every method but `window` keeps the line integrals of the reconstructed rows of every
+// received projection (4 bytes per pixel, as much as the raw frames of those rows): that is what
+// lets each update show all the angles received so far and apply a new centre to all of them.
+// Raw frames are released once preprocessed.
+//
+// Overload (window method): an update costs time in proportion to its window, so a source that
+// stays faster than reconstruction would make windows grow without end. Its windows are capped
+// at maxWindow projections (default 8·W): beyond it, the oldest pending projections are left out
+// of the reconstruction — never out of the record — and counted as skipped in the metrics. The
+// other methods cost per update what the received projections cost, whatever the window, so
+// they take every pending projection and skip none.
+//
+// Rotation centre: one given by the user (StreamOptions::centre, setCentre) or known to the
+// source (a file's rotation_center) is used as given. Otherwise it is estimated from the
+// received projections as soon as they hold a pair 180° apart (before that: the detector
+// middle), re-estimated at each update until the estimate uses enough pairs, and applied to that
+// update; metrics say which (`centreSource`).
 //
 // Large volumes (more than StreamOptions::fullVolumeBytes, e.g. the seed's 128 × 2560² on a GPU):
 // reading the whole estimate back every update would cost more than the update, so each update
@@ -39,6 +53,7 @@
 #include "backend/ComputeBackend.h"
 #include "io/DataExchange.h"
 #include "nn/Denoiser.h"
+#include "pipeline/LiveReconstruction.h"
 #include "sources/FrameSource.h"
 
 namespace tomolive {
@@ -46,15 +61,17 @@ namespace tomolive {
 class FrameRecorder;
 
 struct StreamOptions {
-  int window = 32;               ///< W: new projections per update
-  int iterations = 1;            ///< I: SIRT iterations per update
+  int window = 32;     ///< W: new projections per update
+  int iterations = 1;  ///< I: iterations of the method per update
+  LiveMethod method = LiveMethod::filtered;
+  int targetIterations = 100;    ///< filtered: the SIRT iterations each image stands for
   RowRange slices;               ///< detector rows to reconstruct
   std::optional<double> centre;  ///< rotation centre; else the source's, else estimated
   bool circularMask = true;
   std::string recordPath;  ///< record file for every raw frame ("" = do not record)
   bool overwriteRecord = false;
   bool qualityMetrics = true;  ///< SSIM/PSNR per update when the source has a ground truth
-  int maxWindow = 0;           ///< most projections one update reconstructs (0: 8·W)
+  int maxWindow = 0;           ///< window method: most projections one update takes (0: 8·W)
   /// Where SIRT runs (resolved: cpu or cuda; backend/ComputeBackend.h chooses).
   ComputeBackend backend = ComputeBackend::cpu;
   /// Largest estimate read back whole at every update; a larger one is read back whole only every
@@ -72,14 +89,19 @@ struct StreamOptions {
 
 /// What one update did; also written as one JSON line per update by `tomolive-cli stream`.
 struct UpdateMetrics {
-  int update = 0;                    ///< R: windows consumed so far
-  std::int64_t received = 0;         ///< projections received when the update was published
-  std::int64_t consumed = 0;         ///< projections used by all updates so far
-  int window = 0;                    ///< W in force for this update
-  int projections = 0;               ///< projections this update consumed (> W when behind)
-  std::int64_t skipped = 0;          ///< projections left out so far (overload beyond maxWindow)
-  int iterations = 0;                ///< I used
-  double centre = 0.0;               ///< rotation centre used (detector column)
+  int update = 0;             ///< R: windows consumed so far
+  std::int64_t received = 0;  ///< projections received when the update was published
+  std::int64_t consumed = 0;  ///< projections used by all updates so far
+  int window = 0;             ///< W in force for this update
+  int projections = 0;        ///< projections this update consumed (> W when behind)
+  int projectionsUsed = 0;    ///< projections the image is computed from (all received)
+  std::int64_t skipped = 0;   ///< projections left out so far (overload beyond maxWindow)
+  int iterations = 0;         ///< I used
+  std::string method;         ///< "filtered", "cgls", "sirt" or "window"
+  double centre = 0.0;        ///< rotation centre used (detector column)
+  /// Where the centre comes from: "user", "source" (e.g. the file's), "estimated" (from the
+  /// received projections) or "detector middle" (no pair 180° apart received yet).
+  std::string centreSource;
   double refreshSeconds = 0.0;       ///< from the window being complete to the snapshot published
   double workSeconds = 0.0;          ///< preprocessing + SIRT time of this update
   double sustainedPps = 0.0;         ///< projections consumed per second of reconstruction work

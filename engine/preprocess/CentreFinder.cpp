@@ -92,7 +92,7 @@ double mismatch(const Profiles& profiles, double c, int columns) {
 
 CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals,
                               std::span<const double> anglesRad) {
-  if (static_cast<int>(anglesRad.size()) != lineIntegrals.projections())
+  if (static_cast<int>(anglesRad.size()) > lineIntegrals.projections())
     throw std::invalid_argument("centre estimate: " + std::to_string(anglesRad.size()) +
                                 " angles for " + std::to_string(lineIntegrals.projections()) +
                                 " projections");

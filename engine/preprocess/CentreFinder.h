@@ -19,8 +19,9 @@ struct CentreEstimate {
   double worstPairOffsetDeg = 0.0;  ///< largest |θb − θa − 180°| among the pairs used
 };
 
-/// `lineIntegrals`: preprocessed projections (−log), angles in radians, one per projection.
-/// Throws std::invalid_argument when no usable pair of opposite projections exists.
+/// `lineIntegrals`: preprocessed projections (−log), the first anglesRad.size() of them used,
+/// angles in radians. Throws std::invalid_argument when the stack holds fewer projections than
+/// angles or no usable pair of opposite projections exists.
 CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals,
                               std::span<const double> anglesRad);
 

@@ -1,7 +1,9 @@
 #include "sim/Acquisition.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <numeric>
 #include <stdexcept>
 
 namespace tomolive {
@@ -53,6 +55,35 @@ double vanDerCorput(unsigned n) {
   for (; n != 0; n >>= 1, digit *= 0.5)
     if (n & 1u) value += digit;
   return value;
+}
+
+std::vector<int> interlacedReplayOrder(const std::vector<double>& anglesRad, int window) {
+  const int p = int(anglesRad.size());
+  if (p < 1) throw std::invalid_argument("interlaced replay: the scan has no projections");
+  if (window < 1 || window > p)
+    throw std::invalid_argument("interlaced replay: window " + std::to_string(window) +
+                                " must lie in 1 … projections (" + std::to_string(p) + ")");
+  std::vector<int> sorted(p);
+  std::iota(sorted.begin(), sorted.end(), 0);
+  const auto folded = [&](int i) {
+    return std::fmod(std::fmod(anglesRad[i], std::numbers::pi) + std::numbers::pi,
+                     std::numbers::pi);
+  };
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [&](int a, int b) { return folded(a) < folded(b); });
+  const int rotations = (p + window - 1) / window;
+  // Offsets 0 … R−1 in van der Corput order: ⌊vdC(n)·R⌋ for n = 0, 1, 2, …, first occurrences.
+  std::vector<int> offsets;
+  std::vector<char> taken(rotations, 0);
+  for (unsigned n = 0; int(offsets.size()) < rotations; ++n) {
+    const int k = std::min(rotations - 1, int(vanDerCorput(n) * rotations));
+    if (!taken[k]) taken[k] = 1, offsets.push_back(k);
+  }
+  std::vector<int> order;
+  order.reserve(p);
+  for (int k : offsets)
+    for (int i = k; i < p; i += rotations) order.push_back(sorted[i]);
+  return order;
 }
 
 std::vector<double> acquisitionAnglesRad(const AcquisitionPlan& plan) {

@@ -28,6 +28,14 @@ AcquisitionPlan parseAcquisitionOrder(const std::string& text, int projections);
 /// Base-2 van der Corput number of n (bit reversal of n behind the binary point): 0, ½, ¼, ¾, ⅛…
 double vanDerCorput(unsigned n);
 
+/// Indices of a recorded scan's projections (at `anglesRad`, any order) in the order an
+/// interlaced acquisition of rotations of `window` angles would have recorded them: the
+/// projections sorted by angle (mod π) are dealt into R = ⌈P/W⌉ rotations (rotation k holds
+/// sorted positions k, k + R, k + 2R, …), and the rotations follow the van der Corput order of
+/// their offsets k/R, so every prefix of whole rotations spreads evenly over 180°.
+/// Throws std::invalid_argument for no angles or a window outside 1 … P.
+std::vector<int> interlacedReplayOrder(const std::vector<double>& anglesRad, int window);
+
 /// The plan's angles in radians, in acquisition order, all in [0, π). Throws
 /// std::invalid_argument for a plan with no projections or, for interlaced plans, a window
 /// outside 1 … projections (other orders ignore the window).

@@ -34,21 +34,44 @@ SirtSolver::SirtSolver(int gridSize, int slices, SirtOptions options)
   m_mask = VolumeStack(1, gridSize);
   for (int r = 0; r < gridSize; ++r)
     for (int c = 0; c < gridSize; ++c) {
-      m_mask.at(0, r, c) = !m_options.circularMask || insideFieldOfView(gridSize, r, c) ? 1.0f : 0.0f;
+      m_mask.at(0, r, c) =
+          !m_options.circularMask || insideFieldOfView(gridSize, r, c) ? 1.0f : 0.0f;
     }
   m_columnWeights = VolumeStack(1, gridSize);
+}
+
+void SirtSolver::reset() {
+  m_x.fill(0.0f);
+  m_zero = true;
 }
 
 void SirtSolver::updateWeights(const Projector& projector, std::span<const int> projections) {
   const ParallelGeometry& g = projector.geometry();
   std::vector<double> key{g.centre};
   for (int p : projections) key.push_back(g.anglesRad[p]);
-  if (key == m_weightKey) return;
+  if (key == m_weightKey && std::equal(projections.begin(), projections.end(),
+                                       m_weightProjections.begin(), m_weightProjections.end()))
+    return;
+  // Appended projections (same centre, the old ones first, at the same indices): only the new
+  // ones need weights.
+  const std::size_t kept =
+      m_weightKey.size() > 1 && key.size() > m_weightKey.size() &&
+              std::equal(m_weightKey.begin(), m_weightKey.end(), key.begin()) &&
+              std::equal(m_weightProjections.begin(), m_weightProjections.end(),
+                         projections.begin())
+          ? m_weightProjections.size()
+          : 0;
+  const std::span<const int> fresh = projections.subspan(kept);
   // One-slice stacks, sized for the projection indices in use.
   const int needed = 1 + *std::max_element(projections.begin(), projections.end());
-  if (m_rowWeights.projections() < needed) m_rowWeights = ProjectionStack(needed, 1, g.columns);
-  projector.forward(m_mask, projections, m_rowWeights);
-  for (int p : projections) {
+  if (m_rowWeights.projections() < needed || m_rowWeights.columns() != g.columns) {
+    ProjectionStack grown(std::max(needed, 2 * m_rowWeights.projections()), 1, g.columns);
+    if (kept > 0 && m_rowWeights.columns() == g.columns)
+      std::copy(m_rowWeights.raw().begin(), m_rowWeights.raw().end(), grown.raw().begin());
+    m_rowWeights = std::move(grown);
+  }
+  projector.forward(m_mask, fresh, m_rowWeights);
+  for (int p : fresh) {
     float* row = m_rowWeights.row(p, 0);
     for (int j = 0; j < g.columns; ++j) {
       const float w = reciprocalOrZero(row[j * m_rowWeights.lanes()]);
@@ -57,18 +80,23 @@ void SirtSolver::updateWeights(const Projector& projector, std::span<const int> 
     }
   }
   ProjectionStack ones(needed, 1, g.columns);
-  for (int p : projections)
+  for (int p : fresh)
     for (int j = 0; j < g.columns; ++j) ones.at(p, 0, j) = 1.0f;
-  projector.back(ones, projections, m_columnWeights);
+  VolumeStack sums(1, g.gridSize);
+  projector.back(ones, fresh, sums);
+  if (kept == 0) m_columnSums = VolumeStack(1, g.gridSize);
   for (int r = 0; r < g.gridSize; ++r)
-    for (int c = 0; c < g.gridSize; ++c)
-      m_columnWeights.at(0, r, c) =
-          m_mask.at(0, r, c) * reciprocalOrZero(m_columnWeights.at(0, r, c));
+    for (int c = 0; c < g.gridSize; ++c) {
+      const float sum = m_columnSums.at(0, r, c) += sums.at(0, r, c);
+      m_columnWeights.at(0, r, c) = m_mask.at(0, r, c) * reciprocalOrZero(sum);
+    }
   m_weightKey = std::move(key);
+  m_weightProjections.assign(projections.begin(), projections.end());
 }
 
 std::vector<SirtIteration> SirtSolver::iterate(const Projector& projector, const ProjectionStack& p,
-                                               std::span<const int> projections, int iterations) {
+                                               std::span<const int> projections, int iterations,
+                                               const SirtFilter* filter) {
   checkSirtCall(m_x.gridSize(), m_x.slices(), projector.geometry(), p, projections, iterations);
   std::vector<SirtIteration> history;
   if (projections.empty() || iterations == 0) return history;
@@ -78,8 +106,14 @@ std::vector<SirtIteration> SirtSolver::iterate(const Projector& projector, const
 
   const int lanes = m_x.lanes(), columns = p.columns(), n = m_x.gridSize();
   for (int it = 0; it < iterations; ++it) {
-    projector.forward(m_x, projections, m_residual);
-    // residual ← R · (p − A·x), measuring both norms on the way.
+    if (m_zero) {  // A·0 = 0
+      for (int proj : projections)
+        for (int g = 0; g < p.groups(); ++g)
+          std::fill_n(m_residual.row(proj, g), std::size_t(columns) * lanes, 0.0f);
+    } else {
+      projector.forward(m_x, projections, m_residual);
+    }
+    // residual ← R · (p − A·x) (or p − A·x to be filtered), measuring both norms on the way.
     struct Norms {
       double weighted = 0, plain = 0;
     };
@@ -99,7 +133,7 @@ std::vector<SirtIteration> SirtSolver::iterate(const Projector& projector, const
                 const float d = measured[k] - res[k];
                 acc.plain += double(d) * d;
                 acc.weighted += double(w) * d * d;
-                res[k] = w * d;
+                res[k] = filter ? d : w * d;
               }
             }
           }
@@ -111,6 +145,7 @@ std::vector<SirtIteration> SirtSolver::iterate(const Projector& projector, const
           return a;
         });
     history.push_back({std::sqrt(norms.weighted), std::sqrt(norms.plain)});
+    if (filter) filter->apply(m_residual, projections);
 
     projector.back(m_residual, projections, m_update);
     // x ← clamp(x + C · update) on the masked grid.
@@ -129,6 +164,7 @@ std::vector<SirtIteration> SirtSolver::iterate(const Projector& projector, const
         }
       });
     }
+    m_zero = false;
   }
   return history;
 }

@@ -7,7 +7,12 @@
 // in use. Rays or pixels with a zero sum get weight zero. The estimate persists between calls,
 // so a streaming reconstruction runs a few iterations per new window starting from the last
 // image; each call may use a different projector (a window's own geometry). Weights are
-// recomputed only when the angles in use or the centre change.
+// recomputed only when the angles in use or the centre change, and only for the new projections
+// when the angles in use grow by appending (row sums are per ray, column sums add up), so a
+// reconstruction over everything received pays for the weights of each projection once.
+//
+// With a SirtFilter, the step back-projects the filtered residual instead of R·(p − A·x): one
+// such step stands for many plain iterations (SirtFilter.h).
 #include <memory>
 #include <span>
 #include <vector>
@@ -15,6 +20,7 @@
 #include "geometry/SliceStacks.h"
 #include "projector/Projector.h"
 #include "sirt/Sirt.h"
+#include "sirt/SirtFilter.h"
 
 namespace tomolive {
 
@@ -24,14 +30,22 @@ class SirtSolver final : public Sirt {
   /// Starts from x = 0 on a gridSize × gridSize × slices volume.
   SirtSolver(int gridSize, int slices, SirtOptions options = {});
 
-  VolumeStack& estimate() { return m_x; }
+  VolumeStack& estimate() {
+    m_zero = false;  // the caller may write to it
+    return m_x;
+  }
   const SirtOptions& options() const { return m_options; }
+  /// 1 inside the reconstructed region, 0 outside (one slice).
+  const VolumeStack& mask() const { return m_mask; }
+  /// Starts again from x = 0 (the next iteration skips the forward projection of zeros).
+  void reset();
 
   /// Runs `iterations` SIRT iterations using only the listed projections of `p`, whose angles
   /// and centre are the projector's geometry. Returns the residuals measured at the start of
   /// each iteration.
   std::vector<SirtIteration> iterate(const Projector& projector, const ProjectionStack& p,
-                                     std::span<const int> projections, int iterations);
+                                     std::span<const int> projections, int iterations,
+                                     const SirtFilter* filter = nullptr);
 
   // Sirt, on the CPU Joseph projector:
   std::vector<SirtIteration> iterate(const ParallelGeometry& geometry, const ProjectionStack& p,
@@ -46,9 +60,11 @@ class SirtSolver final : public Sirt {
   void updateWeights(const Projector& projector, std::span<const int> projections);
 
   SirtOptions m_options;
-  VolumeStack m_x, m_update, m_columnWeights, m_mask;
+  VolumeStack m_x, m_update, m_columnSums, m_columnWeights, m_mask;
   ProjectionStack m_residual, m_rowWeights;
-  std::vector<double> m_weightKey;  ///< centre and angles the weights were computed for
+  std::vector<double> m_weightKey;       ///< centre, then the angles the weights were computed for
+  std::vector<int> m_weightProjections;  ///< their projection indices
+  bool m_zero = true;                    ///< x is known to be zero
 };
 
 }  // namespace tomolive

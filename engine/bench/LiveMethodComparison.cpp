@@ -1,0 +1,161 @@
+#include "bench/LiveMethodComparison.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+
+#include "metrics/ImageMetrics.h"
+#include "preprocess/CentreFinder.h"
+#include "preprocess/ScanPreparation.h"
+#include "sim/Acquisition.h"
+
+namespace tomolive {
+
+namespace {
+
+// SIRT-K from zero over the listed projections (line integrals `p`, angles of all of them).
+VolumeStack sirtReference(const ProjectionStack& p, const std::vector<double>& angles,
+                          std::span<const int> which, double centre, int iterations,
+                          ComputeBackend backend) {
+  const ParallelGeometry g{angles, centre, p.columns(), p.columns()};
+  const auto solver = makeSirt(backend, p.columns(), p.slices(), {.circularMask = true});
+  solver->iterate(g, p, which, iterations);
+  return solver->estimate();
+}
+
+// Mean over slices of the field-of-view scores.
+FieldOfViewScore score(const VolumeStack& image, const VolumeStack& reference) {
+  FieldOfViewScore mean{0, 0, 0, 0};
+  const int n = image.gridSize();
+  for (int s = 0; s < image.slices(); ++s) {
+    const FieldOfViewScore one = scoreInFieldOfView(image.slice(s), reference.slice(s), n);
+    mean.ssim += one.ssim / image.slices();
+    mean.psnr += one.psnr / image.slices();
+  }
+  return mean;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+}  // namespace
+
+std::vector<MethodCandidate> parseMethodCandidates(const std::string& text) {
+  std::vector<MethodCandidate> out;
+  std::stringstream list(text);
+  for (std::string item; std::getline(list, item, ',');) {
+    const auto colon = item.find(':');
+    MethodCandidate c;
+    c.method = parseLiveMethod(item.substr(0, colon));
+    if (colon != std::string::npos) {
+      const std::string number = item.substr(colon + 1);
+      if (number.empty() || number.size() > 4 ||
+          number.find_first_not_of("0123456789") != std::string::npos || std::stoi(number) < 1)
+        throw std::invalid_argument("candidate \"" + item +
+                                    "\": iterations must be a whole number from 1 to 9999");
+      c.iterations = std::stoi(number);
+    }
+    out.push_back(c);
+  }
+  if (out.empty()) throw std::invalid_argument("no candidate methods given");
+  return out;
+}
+
+MethodComparison compareLiveMethods(const MethodComparisonOptions& o) {
+  if (!(o.fraction > 0.0 && o.fraction <= 1.0))
+    throw std::invalid_argument("fraction " + std::to_string(o.fraction) + " must lie in (0, 1]");
+  const RawScan raw = readDataExchange(o.path, o.rows);
+  const PreparedScan scan = prepareScan(raw);
+  const ProjectionStack& p = scan.lineIntegrals;
+  MethodComparison result;
+  result.scan = std::filesystem::path(o.path).filename().string();
+  result.projections = p.projections(), result.slices = p.slices(), result.columns = p.columns();
+  if (o.window < 1 || o.window > p.projections())
+    throw std::invalid_argument("window " + std::to_string(o.window) + " must lie in 1 … " +
+                                std::to_string(p.projections()) + " (the scan's projections)");
+  result.centre = o.centre ? *o.centre : estimateCentre(p, scan.anglesRad).centre;
+
+  std::vector<int> order(p.projections());
+  std::iota(order.begin(), order.end(), 0);
+  if (o.interlaced) order = interlacedReplayOrder(scan.anglesRad, o.window);
+  const int cut = std::max(1, int(std::lround(o.fraction * p.projections())));
+  result.received = cut;
+  const std::span<const int> received(order.data(), std::size_t(cut));
+  const int k = o.referenceIterations;
+  const VolumeStack full = sirtReference(p, scan.anglesRad, order, result.centre, k, o.backend);
+  const VolumeStack converged =
+      sirtReference(p, scan.anglesRad, received, result.centre, k, o.backend);
+  const FieldOfViewScore cost = score(converged, full);
+  result.ssimReceivedVsFull = cost.ssim, result.psnrReceivedVsFull = cost.psnr;
+
+  if (!o.imagesPath.empty()) std::filesystem::remove(o.imagesPath);
+  const int middle = p.slices() / 2, n = p.columns();
+  const auto save = [&](const VolumeStack& v, const std::string& name,
+                        std::map<std::string, Attribute> attributes) {
+    if (!o.imagesPath.empty())
+      writeReconstruction(o.imagesPath, {v.slice(middle), 1, n, std::move(attributes)}, name);
+  };
+  save(full, "/reference_full", {{"iterations", std::int64_t(k)}});
+  save(converged, "/reference_received", {{"iterations", std::int64_t(k)}});
+
+  for (const MethodCandidate& c : o.candidates) {
+    LiveReconstruction live(n, p.slices(), n, result.centre,
+                            {.method = c.method, .targetIterations = k, .backend = o.backend});
+    result.compute = live.description();
+    std::vector<double> refresh;
+    for (int first = 0; first < cut; first += o.window) {
+      const int count = std::min(o.window, cut - first);
+      ProjectionStack w(count, p.slices(), n);
+      std::vector<double> angles;
+      for (int i = 0; i < count; ++i) {
+        w.setProjection(i, p.projection(order[first + i]));
+        angles.push_back(scan.anglesRad[order[first + i]]);
+      }
+      live.receive(w, angles);
+      refresh.push_back(live.update(c.iterations).seconds);
+    }
+    const VolumeStack image = live.estimate();
+    MethodScore s;
+    s.candidate = c;
+    s.updates = live.updates(), s.received = cut;
+    const FieldOfViewScore vsReceived = score(image, converged), vsFull = score(image, full);
+    s.ssimReceived = vsReceived.ssim, s.psnrReceived = vsReceived.psnr;
+    s.ssimFull = vsFull.ssim, s.psnrFull = vsFull.psnr;
+    s.medianRefresh = median(refresh), s.lastRefresh = refresh.back();
+    result.scores.push_back(s);
+    save(image, std::string("/") + liveMethodName(c.method) + "_I" + std::to_string(c.iterations),
+         {{"ssim_received", s.ssimReceived}, {"ssim_full", s.ssimFull}});
+  }
+  return result;
+}
+
+std::string formatMethodComparison(const MethodComparison& r) {
+  std::ostringstream out;
+  char line[320];
+  std::snprintf(line, sizeof line,
+                "%s: %d of %d projections received (%d slices × %d columns, centre %.2f), %s\n"
+                "SIRT-100 over the received against SIRT-100 over all: SSIM %.3f, PSNR %.2f dB\n\n",
+                r.scan.c_str(), r.received, r.projections, r.slices, r.columns, r.centre,
+                r.compute.c_str(), r.ssimReceivedVsFull, r.psnrReceivedVsFull);
+  out << line;
+  out << "| method | I | updates | SSIM vs converged on received | PSNR (dB) | SSIM vs full scan "
+         "| PSNR (dB) | refresh median (s) | last refresh (s) |\n"
+         "|---|---|---|---|---|---|---|---|---|\n";
+  for (const MethodScore& s : r.scores) {
+    std::snprintf(line, sizeof line, "| %s | %d | %d | %.3f | %.2f | %.3f | %.2f | %.3f | %.3f |\n",
+                  liveMethodName(s.candidate.method), s.candidate.iterations, s.updates,
+                  s.ssimReceived, s.psnrReceived, s.ssimFull, s.psnrFull, s.medianRefresh,
+                  s.lastRefresh);
+    out << line;
+  }
+  return out.str();
+}
+
+}  // namespace tomolive

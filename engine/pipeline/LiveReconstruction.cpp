@@ -1,0 +1,159 @@
+#include "pipeline/LiveReconstruction.h"
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+#include "bench/Timing.h"
+#include "sirt/Cgls.h"
+#include "sirt/SirtFilter.h"
+#include "sirt/SirtSolver.h"
+
+namespace tomolive {
+
+namespace {
+constexpr const char* kMethodNames[] = {"filtered", "cgls", "sirt", "window"};
+}
+
+LiveMethod parseLiveMethod(std::string_view text) {
+  for (int m = 0; m < 4; ++m)
+    if (text == kMethodNames[m]) return LiveMethod(m);
+  throw std::invalid_argument("unknown reconstruction method \"" + std::string(text) +
+                              "\"; valid: filtered, cgls, sirt, window");
+}
+
+const char* liveMethodName(LiveMethod method) { return kMethodNames[int(method)]; }
+
+LiveReconstruction::LiveReconstruction(int gridSize, int slices, int columns, double centre,
+                                       LiveOptions options)
+    : m_options(options),
+      m_gridSize(gridSize),
+      m_slices(slices),
+      m_columns(columns),
+      m_centre(centre) {
+  if (gridSize < 1 || slices < 1 || columns < 1)
+    throw std::invalid_argument("live reconstruction: grid " + std::to_string(gridSize) + ", " +
+                                std::to_string(slices) + " slices and " + std::to_string(columns) +
+                                " detector columns must all be at least 1");
+  if (options.targetIterations < 1)
+    throw std::invalid_argument("live reconstruction: target iterations " +
+                                std::to_string(options.targetIterations) + " must be at least 1");
+  setCentre(centre);
+  if (options.method == LiveMethod::window || options.method == LiveMethod::sirt)
+    m_device = makeSirt(options.backend, gridSize, slices, options.sirt);
+  else
+    m_host = std::make_unique<SirtSolver>(gridSize, slices, options.sirt);
+  m_computeName =
+      m_device
+          ? m_device->name()
+          : makeProjector(options.backend, ParallelGeometry::make({0.0}, centre, columns))->name();
+}
+
+LiveReconstruction::~LiveReconstruction() = default;
+
+void LiveReconstruction::setCentre(double centre) {
+  if (!(centre >= 0.0 && centre <= m_columns - 1))
+    throw std::invalid_argument("rotation centre " + std::to_string(centre) +
+                                " lies outside the detector (0 … " + std::to_string(m_columns - 1) +
+                                ")");
+  m_centre = centre;
+}
+
+void LiveReconstruction::restart() {
+  if (m_device)
+    m_device = makeSirt(m_options.backend, m_gridSize, m_slices, m_options.sirt);
+  else
+    m_host->reset();
+}
+
+void LiveReconstruction::receive(const ProjectionStack& window, std::span<const double> anglesRad) {
+  if (int(anglesRad.size()) != window.projections())
+    throw std::invalid_argument("window holds " + std::to_string(window.projections()) +
+                                " projections but " + std::to_string(anglesRad.size()) + " angles");
+  if (window.slices() != m_slices || window.columns() != m_columns)
+    throw std::invalid_argument("window of " + std::to_string(window.slices()) + " slices × " +
+                                std::to_string(window.columns()) +
+                                " columns; the reconstruction "
+                                "takes " +
+                                std::to_string(m_slices) + " × " + std::to_string(m_columns));
+  const int count = receivedCount(), adding = window.projections();
+  if (m_received.projections() < count + adding) {
+    ProjectionStack grown(std::max(count + adding, 2 * m_received.projections()), m_slices,
+                          m_columns);
+    const std::size_t used = std::size_t(count) * grown.projectionStride();
+    std::copy_n(m_received.raw().begin(), used, grown.raw().begin());
+    m_received = std::move(grown);
+  }
+  std::copy(window.raw().begin(), window.raw().end(),
+            m_received.raw().begin() + std::ptrdiff_t(count * m_received.projectionStride()));
+  m_angles.insert(m_angles.end(), anglesRad.begin(), anglesRad.end());
+}
+
+LiveUpdate LiveReconstruction::update(int iterations) {
+  if (iterations < 1)
+    throw std::invalid_argument("iterations I = " + std::to_string(iterations) +
+                                " must be at least 1");
+  const auto start = std::chrono::steady_clock::now();
+  LiveUpdate u;
+  u.iterations = iterations;
+  u.projections = receivedCount() - m_updated;
+  u.update = u.projections > 0 ? ++m_updates : m_updates;
+  const ParallelGeometry g{m_angles, m_centre, m_columns, m_gridSize};
+  std::vector<int> use(receivedCount());
+  std::iota(use.begin(), use.end(), 0);
+  if (m_options.method == LiveMethod::window) use.erase(use.begin(), use.begin() + m_updated);
+  m_updated = receivedCount();
+  u.used = int(use.size());
+  if (use.empty()) return u;
+  switch (m_options.method) {
+    case LiveMethod::window:  // then forgets the window: memory stays bounded by it
+      u.history = m_device->iterate(g, m_received, use, iterations);
+      m_angles.clear();
+      m_updated = 0;
+      break;
+    case LiveMethod::sirt:
+      u.history = m_device->iterate(g, m_received, use, iterations);
+      break;
+    case LiveMethod::cgls: {
+      const auto projector = makeProjector(m_options.backend, g);
+      m_computeName = projector->name();
+      u.history = cglsIterate(*projector, m_received, use, iterations, m_host->mask(),
+                              m_options.sirt.nonNegative, m_host->estimate());
+      break;
+    }
+    case LiveMethod::filtered: {
+      const auto projector = makeProjector(m_options.backend, g);
+      m_computeName = projector->name();
+      const int steps = 1 + iterations;
+      const SirtFilter filter(m_angles, m_columns, m_gridSize,
+                              std::max(1.0, double(m_options.targetIterations) / steps));
+      m_host->reset();
+      u.history = m_host->iterate(*projector, m_received, use, steps, &filter);
+      break;
+    }
+  }
+  u.seconds = secondsSince(start);
+  return u;
+}
+
+VolumeStack LiveReconstruction::estimate() const {
+  if (m_device) return m_device->estimate();
+  return static_cast<const SirtSolver&>(*m_host).estimate();
+}
+
+std::vector<float> LiveReconstruction::slices(std::span<const int> which) const {
+  return m_device ? m_device->slices(which) : m_host->slices(which);
+}
+
+int LiveReconstruction::sliceCount() const { return m_slices; }
+
+std::string LiveReconstruction::description() const {
+  std::string method = liveMethodName(m_options.method);
+  if (m_options.method == LiveMethod::filtered)
+    method += " SIRT-" + std::to_string(m_options.targetIterations);
+  return method + " on " + m_computeName;
+}
+
+}  // namespace tomolive

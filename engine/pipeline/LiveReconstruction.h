@@ -1,0 +1,111 @@
+#pragma once
+// The live reconstruction: each update takes the projections that arrived since the last one and
+// refreshes the image, by one of these methods (`--method`):
+//
+// - filtered (default): the image of everything received so far that SIRT-K (K = target
+//   iterations, 100 by default) would give, computed afresh at each update in 1 + I steps of
+//   filtered SIRT (sirt/SirtFilter.h), each standing for K/(1 + I) plain iterations: a start
+//   from zero, which costs one back projection, then I corrections on the true residual (a
+//   forward and a back projection each). I = 1 costs 1.5 SIRT iterations over the received
+//   projections. The image depends only on the received projections, not on how they were
+//   split into windows, so it never drifts from the SIRT-K image over a long scan.
+// - cgls: I CGLS iterations over everything received, warm-started from the previous image.
+// - sirt: I plain SIRT iterations over everything received, warm-started.
+// - window: the seed's sliding-window SIRT (Trace): I iterations over the rays of the newest
+//   window only, warm-started. The reference the others are measured by.
+//
+// Every method but `window` keeps every received projection's line integrals (the rows
+// reconstructed), so a centre change applies to all of them at the next update, the centre can
+// be estimated from all of them, and a sequential scan shows all the angles received so far
+// rather than the last wedge; `window` holds only the projections of the next update.
+// Non-negativity and the circular mask apply to every method.
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backend/ComputeBackend.h"
+#include "geometry/SliceStacks.h"
+#include "sirt/Sirt.h"
+
+namespace tomolive {
+
+class SirtSolver;
+
+enum class LiveMethod { filtered, cgls, sirt, window };
+
+/// "filtered", "cgls", "sirt" or "window"; throws std::invalid_argument naming the text otherwise.
+LiveMethod parseLiveMethod(std::string_view text);
+const char* liveMethodName(LiveMethod method);
+
+struct LiveOptions {
+  LiveMethod method = LiveMethod::filtered;
+  /// filtered: the plain SIRT iterations each update's image stands for (the offline default).
+  int targetIterations = 100;
+  SirtOptions sirt{.circularMask = true};
+  ComputeBackend backend = ComputeBackend::cpu;  ///< resolved: cpu or cuda
+};
+
+struct LiveUpdate {
+  int update = 0;       ///< 1 for the first window
+  int projections = 0;  ///< new projections in this update
+  int used = 0;         ///< projections the update computed with (all received, or the window)
+  int iterations = 0;
+  double seconds = 0.0;  ///< wall time of the reconstruction work
+  std::vector<SirtIteration> history;
+};
+
+class LiveReconstruction {
+ public:
+  /// `backend` must be resolved. On CUDA the projector runs on the GPU (for `window` and `sirt`
+  /// the estimate also stays there between updates).
+  LiveReconstruction(int gridSize, int slices, int columns, double centre,
+                     LiveOptions options = {});
+  ~LiveReconstruction();
+  LiveReconstruction(const LiveReconstruction&) = delete;
+  LiveReconstruction& operator=(const LiveReconstruction&) = delete;
+
+  /// Takes new line integrals (window.projections() projections at `anglesRad`); the next
+  /// update() uses them.
+  void receive(const ProjectionStack& window, std::span<const double> anglesRad);
+  /// Runs `iterations` iterations (I ≥ 1) of the method over what it uses: the projections
+  /// received since the last update (window), or all received. An update without new
+  /// projections does more work on what was received (e.g. after the scan ended).
+  LiveUpdate update(int iterations);
+
+  VolumeStack estimate() const;
+  /// Only the listed slices, as row-major gridSize² images one after the other.
+  std::vector<float> slices(std::span<const int> which) const;
+  int sliceCount() const;
+  int gridSize() const { return m_gridSize; }
+  /// "filtered SIRT-100 on CPU Joseph (AVX-512, 2 threads)"
+  std::string description() const;
+  const LiveOptions& options() const { return m_options; }
+  double centre() const { return m_centre; }
+  /// A new centre applies from the next update on (to every projection held).
+  void setCentre(double centre);
+  /// Forgets the estimate (warm-started methods start again from zero at the next update), e.g.
+  /// after a centre far from the one the estimate was built with.
+  void restart();
+  int updates() const { return m_updates; }
+  /// What is held (everything received so far; for `window` the projections since the last
+  /// update): line integrals (capacity may exceed receivedCount()) and their angles.
+  const ProjectionStack& received() const { return m_received; }
+  int receivedCount() const { return int(m_angles.size()); }
+  std::span<const double> receivedAngles() const { return m_angles; }
+
+ private:
+  LiveOptions m_options;
+  int m_gridSize, m_slices, m_columns;
+  double m_centre;
+  int m_updates = 0;
+  std::string m_computeName;           ///< what the projector runs on
+  std::unique_ptr<Sirt> m_device;      ///< window and sirt: the backend's SIRT
+  std::unique_ptr<SirtSolver> m_host;  ///< filtered and cgls: estimate on the host
+  ProjectionStack m_received;          ///< capacity grows by doubling
+  std::vector<double> m_angles;
+  int m_updated = 0;  ///< projections received before the last update
+};
+
+}  // namespace tomolive
