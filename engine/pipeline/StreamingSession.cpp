@@ -67,29 +67,38 @@ VolumeStack stackOf(const std::vector<float>& images, int count, int n) {
 // Pairs of opposite projections after which the centre estimate is trusted as final.
 constexpr int kCentrePairsWanted = 8;
 
-// The centre from everything `recon` received, when that holds a pair of projections 180°
-// apart: applied to it (a warm-started estimate built with a centre more than a pixel away starts
-// again). Returns the log line for a new or moved centre ("" when nothing changed).
+// The centre from everything `recon` received: by 0°/180° registration once a pair of opposite
+// projections has arrived, before that from the sinogram's centre of mass where that is reliable
+// (preprocess/CentreFinder.h). Applied to `recon` (a warm-started estimate built with a centre
+// more than a pixel away starts again). Returns the log line for a new or moved centre ("" when
+// nothing changed).
 std::string updateCentreEstimate(LiveReconstruction& recon, std::string& source, int& pairs) {
-  CentreEstimate e;
+  std::optional<CentreEstimate> e;
   try {
     e = estimateCentre(recon.received(), recon.receivedAngles());
   } catch (const std::invalid_argument&) {
-    return "";  // no pair 180° apart yet: the detector middle stays
+    if (source == "estimated") return "";
+    e = estimateCentreFromMass(recon.received(), recon.receivedAngles());
+    if (!e) return "";  // the detector middle (or the last centre-of-mass fit) stays
   }
   const double before = recon.centre();
-  const bool first = source != "estimated";
-  source = "estimated";
-  pairs = e.pairs;
-  if (!first && std::abs(e.centre - before) < 0.1) return "";
-  recon.setCentre(e.centre);
-  if (std::abs(e.centre - before) > 1.0) recon.restart();
-  char line[200];
+  const std::string was = source;
+  source = e->fromMass ? "centre of mass" : "estimated";
+  pairs = e->pairs;
+  if (was == source && std::abs(e->centre - before) < 0.1) return "";
+  recon.setCentre(e->centre);
+  if (std::abs(e->centre - before) > 1.0) recon.restart();
+  char how[96];
+  if (e->fromMass)
+    std::snprintf(how, sizeof how, "sinogram centre of mass, ±%.2f px", e->standardError);
+  else
+    std::snprintf(how, sizeof how, "%d pairs 180° apart", e->pairs);
+  char line[256];
   std::snprintf(line, sizeof line,
-                "centre %s from %d received projections (%d pairs 180° apart): %.2f (was %s%.2f); "
-                "applied from this update",
-                first ? "estimated" : "re-estimated", recon.receivedCount(), e.pairs, e.centre,
-                first ? "the detector middle " : "", before);
+                "centre %s from %d received projections (%s): %.2f (was %s %.2f); applied from "
+                "this update",
+                was == "detector middle" ? "estimated" : "re-estimated", recon.receivedCount(), how,
+                e->centre, was.c_str(), before);
   return line;
 }
 
@@ -477,7 +486,7 @@ void StreamingSession::reconstruct() {
           log("centre set by the user: " + std::to_string(user));
         centreSource = "user";
         recon->setCentre(user);
-      } else if (centreSource == "detector middle" ||
+      } else if (centreSource == "detector middle" || centreSource == "centre of mass" ||
                  (centreSource == "estimated" && centrePairs < kCentrePairsWanted)) {
         if (const std::string line = updateCentreEstimate(*recon, centreSource, centrePairs);
             !line.empty())

@@ -25,9 +25,10 @@
 //
 // Rotation centre: one given by the user (StreamOptions::centre, setCentre) or known to the
 // source (a file's rotation_center) is used as given. Otherwise it is estimated from the
-// received projections as soon as they hold a pair 180° apart (before that: the detector
-// middle), re-estimated at each update until the estimate uses enough pairs, and applied to that
-// update; metrics say which (`centreSource`).
+// received projections as soon as they hold a pair 180° apart (before that from the sinogram's
+// centre of mass where that is reliable, else the detector middle), re-estimated at each update
+// until the estimate uses enough pairs, and applied to that update; metrics say which
+// (`centreSource`).
 //
 // Large volumes (more than StreamOptions::fullVolumeBytes, e.g. the seed's 128 × 2560² on a GPU):
 // reading the whole estimate back every update would cost more than the update, so each update
@@ -99,8 +100,9 @@ struct UpdateMetrics {
   int iterations = 0;         ///< I used
   std::string method;         ///< "filtered", "cgls", "sirt" or "window"
   double centre = 0.0;        ///< rotation centre used (detector column)
-  /// Where the centre comes from: "user", "source" (e.g. the file's), "estimated" (from the
-  /// received projections) or "detector middle" (no pair 180° apart received yet).
+  /// Where the centre comes from: "user", "source" (e.g. the file's), "estimated" (0°/180°
+  /// registration of the received projections), "centre of mass" (the sinogram's, before a pair
+  /// 180° apart has arrived) or "detector middle" (neither possible yet).
   std::string centreSource;
   double refreshSeconds = 0.0;       ///< from the window being complete to the snapshot published
   double workSeconds = 0.0;          ///< preprocessing + SIRT time of this update

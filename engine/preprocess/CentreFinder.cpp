@@ -146,4 +146,69 @@ CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals,
   return estimate;
 }
 
+std::optional<CentreEstimate> estimateCentreFromMass(const ProjectionStack& lineIntegrals,
+                                                     std::span<const double> anglesRad) {
+  const int n = static_cast<int>(anglesRad.size());
+  if (n > lineIntegrals.projections())
+    throw std::invalid_argument("centre estimate: " + std::to_string(n) + " angles for " +
+                                std::to_string(lineIntegrals.projections()) + " projections");
+  if (n < 8) return std::nullopt;
+  const int columns = lineIntegrals.columns(), slices = lineIntegrals.slices();
+  const int rowStep = std::max(1, slices / kMaxRows), edge = std::max(2, columns / 50);
+  // Normal equations of c + a·cosθ + b·sinθ = centre of mass.
+  double m[3][3] = {}, v[3] = {};
+  std::vector<double> mass(n), centres(n);
+  std::vector<double> profile(columns);
+  for (int p = 0; p < n; ++p) {
+    std::fill(profile.begin(), profile.end(), 0.0);
+    for (int s = 0; s < slices; s += rowStep)
+      for (int j = 0; j < columns; ++j) profile[j] += lineIntegrals.at(p, s, j);
+    double background = 0.0, peak = 0.0;
+    for (int j = 0; j < edge; ++j) background += profile[j] + profile[columns - 1 - j];
+    background /= 2 * edge;
+    for (double& q : profile) peak = std::max(peak, q -= background);
+    double edgeLevel = 0.0;
+    for (int j = 0; j < edge; ++j)
+      edgeLevel = std::max({edgeLevel, std::abs(profile[j]), std::abs(profile[columns - 1 - j])});
+    if (!(peak > 0.0) || edgeLevel > 0.05 * peak) return std::nullopt;  // truncated, or empty
+    double m0 = 0.0, m1 = 0.0;
+    for (int j = 0; j < columns; ++j)
+      if (profile[j] > 0.0) m0 += profile[j], m1 += j * profile[j];
+    mass[p] = m0, centres[p] = m1 / m0;
+    const double basis[3] = {1.0, std::cos(anglesRad[p]), std::sin(anglesRad[p])};
+    for (int a = 0; a < 3; ++a) {
+      v[a] += basis[a] * centres[p];
+      for (int b = 0; b < 3; ++b) m[a][b] += basis[a] * basis[b];
+    }
+  }
+  // Solve by the inverse (3 × 3, by cofactors): its [0][0] entry also gives the error of c.
+  const double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+                     m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+                     m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+  if (!(std::abs(det) > 1e-12)) return std::nullopt;
+  double inv[3][3];
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b) {
+      const int r0 = (b + 1) % 3, r1 = (b + 2) % 3, c0 = (a + 1) % 3, c1 = (a + 2) % 3;
+      inv[a][b] = (m[r0][c0] * m[r1][c1] - m[r0][c1] * m[r1][c0]) / det;
+    }
+  double x[3] = {};
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b) x[a] += inv[a][b] * v[b];
+  double squares = 0.0;
+  for (int p = 0; p < n; ++p) {
+    const double r =
+        centres[p] - (x[0] + x[1] * std::cos(anglesRad[p]) + x[2] * std::sin(anglesRad[p]));
+    squares += r * r;
+  }
+  const double sigma = std::sqrt(squares / (n - 3));
+  const double error = sigma * std::sqrt(std::max(0.0, inv[0][0]));
+  if (sigma > 2.0 || error > 0.25 || !(x[0] >= 0.0 && x[0] <= columns - 1)) return std::nullopt;
+  CentreEstimate e;
+  e.centre = x[0];
+  e.fromMass = true;
+  e.standardError = error;
+  return e;
+}
+
 }  // namespace tomolive

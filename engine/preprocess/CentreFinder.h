@@ -6,6 +6,7 @@
 // the mismatch between p_a(j) and p_b(2c − j); the cost is summed over the pairs and over a few
 // detector rows, searched on a coarse grid and refined to sub-pixel precision. Works for any
 // angle order; needs at least one pair within 1.5 angular steps of 180° apart.
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -17,6 +18,8 @@ struct CentreEstimate {
   double centre = 0.0;              ///< detector column of the rotation axis
   int pairs = 0;                    ///< projection pairs used
   double worstPairOffsetDeg = 0.0;  ///< largest |θb − θa − 180°| among the pairs used
+  bool fromMass = false;            ///< from the centre-of-mass fit (no pairs)
+  double standardError = 0.0;       ///< of the centre-of-mass fit, in pixels
 };
 
 /// `lineIntegrals`: preprocessed projections (−log), the first anglesRad.size() of them used,
@@ -24,5 +27,16 @@ struct CentreEstimate {
 /// angles or no usable pair of opposite projections exists.
 CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals,
                               std::span<const double> anglesRad);
+
+/// The centre from the sinogram's centre of mass, which needs no pair 180° apart: for a sample
+/// wholly inside the field of view, each projection's centre of mass sits at
+/// c + x·cosθ + y·sinθ (x, y: the sample's centre of mass), so a least-squares fit over the
+/// received angles gives c. Returned only where it is reliable: every profile falls to the
+/// background at both detector edges (no truncation), the fit explains the centres of mass to
+/// within 2 px, and the standard error of c is below 0.25 px (it needs a wide enough span of
+/// angles: a narrow wedge leaves c and x confounded). Throws std::invalid_argument when the
+/// stack holds fewer projections than angles.
+std::optional<CentreEstimate> estimateCentreFromMass(const ProjectionStack& lineIntegrals,
+                                                     std::span<const double> anglesRad);
 
 }  // namespace tomolive

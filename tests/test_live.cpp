@@ -1,0 +1,267 @@
+// The live reconstruction on real and simulated scans: the filtered method reaches what the
+// received projections allow, sequential scans end where the offline reconstruction does, and
+// the rotation centre is found as soon as the received data allow it.
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <numbers>
+#include <numeric>
+#include <set>
+
+#include "RealData.h"
+#include "bench/LiveMethodComparison.h"
+#include "metrics/ImageMetrics.h"
+#include "pipeline/FileReconstruction.h"
+#include "pipeline/LiveReconstruction.h"
+#include "pipeline/StreamingSession.h"
+#include "preprocess/CentreFinder.h"
+#include "preprocess/FlatDarkCorrection.h"
+#include "preprocess/ScanPreparation.h"
+#include "projector/JosephProjector.h"
+#include "sim/Acquisition.h"
+#include "sim/ScanFile.h"
+#include "sim/ScanSimulator.h"
+#include "sirt/Cgls.h"
+#include "sirt/SirtFilter.h"
+#include "sirt/SirtSolver.h"
+#include "sources/FileReplaySource.h"
+
+using namespace tomolive;
+
+namespace {
+
+// Noisy Shepp–Logan line integrals, 2 slices of n², `angles` evenly over 180°.
+struct Problem {
+  ParallelGeometry geometry;
+  ProjectionStack p;
+};
+
+Problem sheppLogan(int n, int angles) {
+  ScanSpec spec;
+  spec.size = n;
+  spec.slices = 2;
+  spec.acquisition = {AcquisitionOrder::Sequential, angles, angles};
+  spec.photons = 3e3;
+  spec.seed = 3;
+  const ScanSimulator sim(spec);
+  const FlatDarkCorrection correction(sim.flats(), sim.darks(), 2, n);
+  const std::vector<float> raw = sim.projections(0, angles);
+  ProjectionStack p(angles, 2, n);
+  std::vector<float> frame(std::size_t(2) * n);
+  for (int k = 0; k < angles; ++k) {
+    correction.apply({raw.data() + k * frame.size(), frame.size()}, frame);
+    p.setProjection(k, frame);
+  }
+  return {sim.geometry(), p};
+}
+
+double fovSsim(const VolumeStack& image, const VolumeStack& reference) {
+  double sum = 0.0;
+  for (int s = 0; s < image.slices(); ++s)
+    sum += scoreInFieldOfView(image.slice(s), reference.slice(s), image.gridSize()).ssim;
+  return sum / image.slices();
+}
+
+}  // namespace
+
+class TestLive : public QObject {
+  Q_OBJECT
+  QTemporaryDir m_dir;
+
+ private slots:
+  void initTestCase() { QVERIFY(m_dir.isValid()); }
+
+  // One filtered step from zero stands for K plain iterations; more steps follow the discrete
+  // operator more closely.
+  void filteredStepsReachSirtK() {
+    const Problem pr = sheppLogan(128, 60);
+    std::vector<int> all(60);
+    std::iota(all.begin(), all.end(), 0);
+    const JosephProjector projector(pr.geometry);
+    SirtSolver plain(128, 2, {.circularMask = true});
+    plain.iterate(projector, pr.p, all, 100);
+    SirtSolver one(128, 2, {.circularMask = true}), five(128, 2, {.circularMask = true});
+    SirtSolver few(128, 2, {.circularMask = true});
+    one.iterate(projector, pr.p, all, 1, nullptr);
+    five.iterate(projector, pr.p, all, 5, nullptr);
+    const SirtFilter twoSteps(pr.geometry.anglesRad, 128, 128, 50.0);
+    few.iterate(projector, pr.p, all, 2, &twoSteps);
+    const double s1 = fovSsim(one.estimate(), plain.estimate());
+    const double s5 = fovSsim(five.estimate(), plain.estimate());
+    const double sf = fovSsim(few.estimate(), plain.estimate());
+    qInfo("SSIM against SIRT-100: SIRT-1 %.3f, SIRT-5 %.3f, 2 filtered steps %.3f", s1, s5, sf);
+    QVERIFY2(sf >= 0.9, qPrintable(QString::number(sf)));
+    QVERIFY(sf > s5 + 0.1);
+  }
+
+  void filterRejectsImpossibleParameters() {
+    const std::vector<double> none, some{0.0, 1.0};
+    const auto message = [](auto f) {
+      try {
+        f();
+      } catch (const std::invalid_argument& e) {
+        return QString(e.what());
+      }
+      return QString();
+    };
+    QVERIFY(message([&] { SirtFilter(none, 10, 10, 5.0); }).contains("no projections"));
+    QVERIFY(message([&] { SirtFilter(some, 0, 10, 5.0); }).contains("0 columns"));
+    QVERIFY(message([&] { SirtFilter(some, 10, 10, 0.5); }).contains("at least 1"));
+    ProjectionStack wrong(2, 1, 11);
+    QVERIFY(message([&] {
+              SirtFilter(some, 10, 10, 5.0).apply(wrong, std::vector<int>{0});
+            }).contains("11 columns"));
+    QVERIFY(
+        message([] { parseLiveMethod("fbp"); }).contains("valid: filtered, cgls, sirt, window"));
+  }
+
+  // CGLS decreases the data residual at every iteration (on the masked grid, from zero).
+  void cglsResidualFalls() {
+    const Problem pr = sheppLogan(96, 45);
+    std::vector<int> all(45);
+    std::iota(all.begin(), all.end(), 0);
+    SirtSolver masks(96, 2, {.circularMask = true});
+    VolumeStack x(2, 96);
+    const auto history =
+        cglsIterate(JosephProjector(pr.geometry), pr.p, all, 8, masks.mask(), false, x);
+    QCOMPARE(int(history.size()), 8);
+    for (std::size_t i = 1; i < history.size(); ++i)
+      QVERIFY2(history[i].residual < history[i - 1].residual,
+               qPrintable(QString("iteration %1: %2 → %3")
+                              .arg(i)
+                              .arg(history[i - 1].residual)
+                              .arg(history[i].residual)));
+  }
+
+  // Interlaced replay of a recorded scan: a permutation whose whole rotations spread evenly.
+  void interlacedReplayOrderDealsRotations() {
+    std::vector<double> angles(181);
+    for (int i = 0; i < 181; ++i) angles[i] = i * std::numbers::pi / 181;
+    const std::vector<int> order = interlacedReplayOrder(angles, 20);
+    QCOMPARE(std::set<int>(order.begin(), order.end()).size(), std::size_t(181));
+    // The first rotation: every 10th sorted angle (R = 10 rotations); the second fills the middle.
+    for (int k = 0; k < 19; ++k) QCOMPARE(order[k], 10 * k);
+    QCOMPARE(order[19], 5);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, interlacedReplayOrder(angles, 0));
+  }
+
+  // The centre of mass finds the tooth's centre from the first 60° of its sequential scan, and
+  // refuses where it would guess: a narrow wedge, a truncated field of view.
+  void centreOfMassNeedsNoOpposingPair() {
+    TOMOLIVE_REQUIRE_REAL_DATA();
+    const PreparedScan tooth = prepareScan(readDataExchange(realDataFile("tooth.h5")));
+    const std::span<const double> first60(tooth.anglesRad.data(), 60);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, estimateCentre(tooth.lineIntegrals, first60));
+    const auto e = estimateCentreFromMass(tooth.lineIntegrals, first60);
+    QVERIFY(e.has_value());
+    QVERIFY2(std::abs(e->centre - 295.6) < 1.0, qPrintable(QString::number(e->centre)));
+    QVERIFY(!estimateCentreFromMass(tooth.lineIntegrals, {tooth.anglesRad.data(), 8}));
+    ProjectionStack cropped(60, tooth.lineIntegrals.slices(), 240);  // the tooth overflows it
+    for (int p = 0; p < 60; ++p)
+      for (int s = 0; s < cropped.slices(); ++s)
+        for (int j = 0; j < 240; ++j) cropped.at(p, s, j) = tooth.lineIntegrals.at(p, s, j + 200);
+    QVERIFY(!estimateCentreFromMass(cropped, first60));
+  }
+
+  // A sequential scan replayed live: every update reconstructs everything received so far, the
+  // centre comes from the data, and the last update equals the offline reconstruction.
+  void sequentialReplayEndsAtTheOfflineRecon_data() {
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<int>("firstRow");
+    QTest::addColumn<int>("endRow");
+    QTest::newRow("tooth") << "tooth.h5" << 0 << -1;
+    QTest::newRow("i13") << "i13_crop.h5" << 30 << 42;
+    QTest::newRow("simulated glass") << "" << 0 << -1;  // the file states its centre
+  }
+
+  void sequentialReplayEndsAtTheOfflineRecon() {
+    QFETCH(QString, file);
+    QFETCH(int, firstRow);
+    QFETCH(int, endRow);
+    std::string path;
+    if (file.isEmpty()) {
+      ScanSpec spec;
+      spec.phantom = PhantomKind::Glass;
+      spec.size = 192;
+      spec.slices = 4;
+      spec.acquisition = {AcquisitionOrder::Sequential, 240, 240};
+      spec.seed = 12;
+      path = m_dir.filePath("sequential.h5").toStdString();
+      writeSimulatedScan(spec, path);
+    } else {
+      TOMOLIVE_REQUIRE_REAL_DATA();
+      path = realDataFile(file.toLatin1().constData());
+    }
+    StreamOptions o;
+    o.window = 20;
+    o.slices = {firstRow, endRow};
+    StreamingSession session(std::make_unique<FileReplaySource>(path, 400.0), o);
+    std::mutex mutex;
+    std::vector<UpdateMetrics> updates;
+    session.onSnapshot([&](std::shared_ptr<const Snapshot> s) {
+      std::lock_guard lock(mutex);
+      if (updates.empty() || updates.back().update != s->metrics.update)
+        updates.push_back(s->metrics);
+    });
+    session.start();
+    QVERIFY(session.waitFor(std::chrono::seconds(240)));
+    QVERIFY2(session.summary().error.empty(), session.summary().error.c_str());
+    QVERIFY(updates.size() >= 2);
+    for (const UpdateMetrics& m : updates) {
+      QCOMPARE(m.method, std::string("filtered"));
+      QCOMPARE(std::int64_t(m.projectionsUsed), m.consumed);  // everything received, not a wedge
+    }
+    FileReconOptions offlineOptions;
+    offlineOptions.rows = {firstRow, endRow};
+    const FileReconResult offline = reconstructFile(path, offlineOptions);
+    const UpdateMetrics& last = updates.back();
+    QCOMPARE(last.centreSource, std::string(file.isEmpty() ? "source" : "estimated"));
+    QVERIFY2(std::abs(last.centre - offline.centre) <= 1.0,
+             qPrintable(QString("%1 live, %2 offline").arg(last.centre).arg(offline.centre)));
+    const VolumeStack reference =
+        VolumeStack::fromSliceMajor(offline.recon.volume, offline.recon.slices, offline.recon.size);
+    const double s = fovSsim(*session.latest()->volume, reference);
+    qInfo("%s: %zu updates, centre %.2f (offline %.2f), SSIM to the offline SIRT-100 %.3f",
+          qPrintable(file.isEmpty() ? "simulated" : file), updates.size(), last.centre,
+          offline.centre, s);
+    QVERIFY2(s >= 0.95, qPrintable(QString::number(s)));
+  }
+
+  // After a third of an interlaced real scan, the default method is close to what the received
+  // projections allow (SIRT-100 over them) and no further from the full scan than the seed's.
+  void aThirdOfARealScanIsCloseToConverged_data() {
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<int>("window");
+    QTest::addColumn<int>("firstRow");
+    QTest::addColumn<int>("endRow");
+    QTest::newRow("tooth W=20") << "tooth.h5" << 20 << 0 << -1;
+    QTest::newRow("i13 W=16") << "i13_crop.h5" << 16 << 30 << 42;
+  }
+
+  void aThirdOfARealScanIsCloseToConverged() {
+    TOMOLIVE_REQUIRE_REAL_DATA();
+    QFETCH(QString, file);
+    QFETCH(int, window);
+    QFETCH(int, firstRow);
+    QFETCH(int, endRow);
+    MethodComparisonOptions o;
+    o.path = realDataFile(file.toLatin1().constData());
+    o.rows = {firstRow, endRow};
+    o.window = window;
+    o.candidates = parseMethodCandidates("filtered:1,window:1");
+    const MethodComparison r = compareLiveMethods(o);
+    QCOMPARE(r.scores.size(), std::size_t(2));
+    const MethodScore& filtered = r.scores[0];
+    const MethodScore& seed = r.scores[1];
+    qInfo("%s: filtered SSIM %.3f vs converged, %.3f vs full; window %.3f, %.3f", qPrintable(file),
+          filtered.ssimReceived, filtered.ssimFull, seed.ssimReceived, seed.ssimFull);
+    QVERIFY2(filtered.ssimReceived >= 0.85, qPrintable(QString::number(filtered.ssimReceived)));
+    QVERIFY(filtered.ssimFull >= seed.ssimFull);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestLive)
+#include "test_live.moc"
