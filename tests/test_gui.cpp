@@ -4,6 +4,7 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QLabel>
@@ -23,6 +24,7 @@
 
 #include "MainWindow.h"
 #include "RateCharts.h"
+#include "RealData.h"
 #include "SliceImages.h"
 #include "SliceView.h"
 #include "SteeringPanel.h"
@@ -172,6 +174,34 @@ class TestGui : public QObject {
     QVERIFY2(applied.contains("W 8") && applied.contains("I 3"), qPrintable(applied));
     w.stopAcquisition();
     QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Finished, 30000));
+  }
+
+  // The tooth replayed as recorded (sequential, no centre in the file): the panel shows the
+  // centre found from the received projections, with where it came from, and the method in force.
+  void sequentialReplayShowsTheEstimatedCentre() {
+    TOMOLIVE_REQUIRE_REAL_DATA();
+    MainWindowOptions o = simulatorOptions(path("tooth.h5"));
+    o.source->uri = "file:" + realDataFile("tooth.h5");
+    o.source->framesPerSecond = 60.0;
+    o.window = 20;
+    MainWindow w(o);
+    w.show();
+    QCOMPARE(w.findChild<QComboBox*>("method")->currentText(),
+             QString("Filtered SIRT-100 of all received"));
+    w.startSession();
+    QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Finished, 60000));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        w.displayedSnapshot() && w.displayedSnapshot()->metrics.consumed == 181, 10000);
+    const UpdateMetrics& m = w.displayedSnapshot()->metrics;
+    QCOMPARE(m.method, std::string("filtered"));
+    QCOMPARE(m.centreSource, std::string("estimated"));
+    QVERIFY2(std::abs(m.centre - 295.6) < 1.0, qPrintable(QString::number(m.centre)));
+    const QString applied = w.findChild<QLabel*>("appliedLabel")->text();
+    QVERIFY2(applied.contains("filtered") && applied.contains("(estimated)"), qPrintable(applied));
+    QVERIFY(std::abs(w.findChild<QDoubleSpinBox*>("centre")->value() - m.centre) < 0.01);
+    const QString log = w.findChild<QPlainTextEdit*>("log")->toPlainText();
+    QVERIFY2(log.contains("centre estimated from") && log.contains("centre re-estimated from"),
+             qPrintable(log));
   }
 
   void stopAcquisitionFinalisesTheRecordAndStaysResponsive() {
@@ -458,9 +488,8 @@ class TestGui : public QObject {
     auto second = std::make_shared<Snapshot>(*phantomSnapshot(4, 64, 3));
     second->enhancing = true;
     w.showSnapshot(second);
-    QVERIFY2(
-        w.afterCaption().contains("of R 3") && w.afterCaption().contains("R 4 in progress"),
-        qPrintable(w.afterCaption()));
+    QVERIFY2(w.afterCaption().contains("of R 3") && w.afterCaption().contains("R 4 in progress"),
+             qPrintable(w.afterCaption()));
     QTest::qWait(100);
     QVERIFY(meanAbsDifference(enhanced, w.afterView()->grabFramebuffer()) < 1.0);
   }
@@ -535,7 +564,8 @@ class TestGui : public QObject {
       QVERIFY2(status->text().startsWith("CUDA: "), qPrintable(status->text()));
     } else {
       QVERIFY(!cuda->isEnabled());
-      QVERIFY2(cuda->toolTip().contains(QString::fromStdString(reason)), qPrintable(cuda->toolTip()));
+      QVERIFY2(cuda->toolTip().contains(QString::fromStdString(reason)),
+               qPrintable(cuda->toolTip()));
       QVERIFY2(status->text().startsWith("CPU: "), qPrintable(status->text()));
       QVERIFY2(status->toolTip().contains(QString::fromStdString(reason)),
                qPrintable(status->toolTip()));

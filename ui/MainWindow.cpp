@@ -75,6 +75,7 @@ MainWindow::MainWindow(MainWindowOptions options, QWidget* parent)
   if (m_options.source) m_panel->setSourceSpec(*m_options.source);
   if (m_options.window) m_panel->setWindow(*m_options.window);
   if (m_options.iterations) m_panel->setIterations(*m_options.iterations);
+  if (m_options.method) m_panel->setMethod(*m_options.method);
   m_panel->setRecordPath(m_options.recordPath);
   m_panel->setCudaUnavailable(QString::fromStdString(gpuUnavailableReason()));
   if (m_options.backend) m_panel->setComputeBackend(*m_options.backend);
@@ -377,8 +378,9 @@ void MainWindow::startSession() {
   m_snapshot.reset();
   m_lastEnhanced.reset();
   m_sliceChosen = false;
-  appendLog(tr("starting %1 (W %2, I %3)")
+  appendLog(tr("starting %1 (%2, W %3, I %4)")
                 .arg(QString::fromStdString(source.uri))
+                .arg(liveMethodName(options.method))
                 .arg(options.window)
                 .arg(options.iterations));
   m_controller->start(source, options);
@@ -441,11 +443,12 @@ void MainWindow::refreshImages() {
                                  ? m_lastEnhanced.get()
                                  : nullptr;
   FloatImage after = enhancedHere ? sliceImage(*s.enhanced, s.enhancedIndex(m_slice))
-                     : previous   ? sliceImage(*previous->enhanced, previous->enhancedIndex(m_slice))
-                                  : before;
+                     : previous ? sliceImage(*previous->enhanced, previous->enhancedIndex(m_slice))
+                                : before;
   // Short name in the caption ("TomoGAN"); the backend details are in its tooltip.
-  const QString name =
-      m_enhancer.denoiser ? m_enhancer.description.section(QStringLiteral(" ("), 0, 0) : tr("enhanced");
+  const QString name = m_enhancer.denoiser
+                           ? m_enhancer.description.section(QStringLiteral(" ("), 0, 0)
+                           : tr("enhanced");
   QString afterText;
   // The snapshot, not the window, says whether its session has an enhancer.
   if (enhancedHere)
@@ -506,12 +509,11 @@ void MainWindow::refreshImages() {
   m_cut->setImage(cut, stretch);
   // Large volumes are read back whole only every few updates (docs/streaming.md).
   const QString age = s.viewVolume ? tr(", whole volume of R %1").arg(s.volumeUpdate) : QString();
-  m_cutCaption->setText(
-      tr("vertical cut through image row %1 of all %2 slices (SIRT; rows ×%3%4)")
-          .arg(row)
-          .arg(cut.height)
-          .arg(stretch)
-          .arg(age));
+  m_cutCaption->setText(tr("vertical cut through image row %1 of all %2 slices (SIRT; rows ×%3%4)")
+                            .arg(row)
+                            .arg(cut.height)
+                            .arg(stretch)
+                            .arg(age));
 }
 
 void MainWindow::setSlice(int slice) {

@@ -33,6 +33,7 @@ struct MainWindowOptions {
   /// Overrides of the panel's (persisted) settings, e.g. from the command line.
   std::optional<SourceSpec> source;
   std::optional<int> window, iterations;
+  std::optional<LiveMethod> method;
   QString recordPath;  ///< "" : a new file under the application's data folder per session
   QString modelPath;   ///< "" : the shipped TomoGAN model; "none": no enhancer
   /// Where SIRT and TomoGAN run; overrides the panel's saved choice when set.

@@ -11,6 +11,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSettings>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QStackedWidget>
 #include <QStandardItemModel>
@@ -108,11 +109,21 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
 
   auto* steerBox = new QGroupBox(tr("Reconstruction"), this);
   auto* steerForm = new QFormLayout(steerBox);
+  m_method = new QComboBox(steerBox);
+  m_method->setObjectName("method");
+  m_method->addItem(tr("Filtered SIRT-100 of all received"), int(LiveMethod::filtered));
+  m_method->addItem(tr("CGLS over all received"), int(LiveMethod::cgls));
+  m_method->addItem(tr("SIRT over all received"), int(LiveMethod::sirt));
+  m_method->addItem(tr("Sliding window (seed)"), int(LiveMethod::window));
+  m_method->setToolTip(
+      tr("How each update is computed (docs/streaming.md); applies at the next Start.\n"
+         "Filtered: the SIRT-100 image of every projection received so far, recomputed each "
+         "update.\nSliding window: the seed's SIRT over the newest window only."));
   // W = 0 is accepted here on purpose: the engine rejects it with a message the user sees.
   m_window = spin(0, 100000, 32, "window", steerBox);
   m_window->setToolTip(tr("W: new projections per update (+/− double or halve it)"));
   m_iterations = spin(0, 10000, 1, "iterations", steerBox);
-  m_iterations->setToolTip(tr("I: SIRT iterations per update"));
+  m_iterations->setToolTip(tr("I: iterations of the method per update"));
   auto* centreRow = new QHBoxLayout;
   m_autoCentre = new QCheckBox(tr("auto"), steerBox);
   m_autoCentre->setObjectName("autoCentre");
@@ -141,6 +152,7 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   });
   recordRow->addWidget(m_recordPath);
   recordRow->addWidget(recordBrowse);
+  steerForm->addRow(tr("Method"), m_method);
   steerForm->addRow(tr("Window W"), m_window);
   steerForm->addRow(tr("Iterations I"), m_iterations);
   steerForm->addRow(tr("Centre"), centreRow);
@@ -214,6 +226,7 @@ StreamOptions SteeringPanel::streamOptions() const {
   StreamOptions o;
   o.window = m_window->value();
   o.iterations = m_iterations->value();
+  o.method = LiveMethod(m_method->currentData().toInt());
   if (!m_autoCentre->isChecked()) o.centre = m_centre->value();
   o.recordPath = m_recordPath->text().trimmed().toStdString();
   return o;
@@ -240,6 +253,9 @@ void SteeringPanel::setSourceSpec(const SourceSpec& spec) {
 
 void SteeringPanel::setWindow(int window) { m_window->setValue(window); }
 void SteeringPanel::setIterations(int iterations) { m_iterations->setValue(iterations); }
+void SteeringPanel::setMethod(LiveMethod method) {
+  m_method->setCurrentIndex(m_method->findData(int(method)));
+}
 void SteeringPanel::setRecordPath(const QString& path) { m_recordPath->setText(path); }
 QString SteeringPanel::recordPath() const { return m_recordPath->text().trimmed(); }
 
@@ -266,17 +282,24 @@ void SteeringPanel::setSessionActive(bool active, bool paused) {
   m_sourcePages->setEnabled(!active);
   m_recordPath->setEnabled(!active);
   m_compute->setEnabled(!active);
+  m_method->setEnabled(!active);
   m_pause->setEnabled(active);
   m_pause->setText(paused ? tr("Resume") : tr("Pause"));
   m_stop->setEnabled(active);
 }
 
 void SteeringPanel::showApplied(const UpdateMetrics& m) {
-  m_applied->setText(tr("in force (update R %1): W %2 · I %3 · centre %4")
+  m_applied->setText(tr("in force (update R %1): %2 · W %3 · I %4 · centre %5 (%6)")
                          .arg(m.update)
+                         .arg(QString::fromStdString(m.method))
                          .arg(m.window)
                          .arg(m.iterations)
-                         .arg(m.centre, 0, 'f', 2));
+                         .arg(m.centre, 0, 'f', 2)
+                         .arg(QString::fromStdString(m.centreSource)));
+  if (m_autoCentre->isChecked()) {
+    const QSignalBlocker quiet(m_centre);  // showing the centre in force is no request
+    m_centre->setValue(m.centre);
+  }
 }
 
 void SteeringPanel::saveSettings(QSettings& s) const {
@@ -292,6 +315,7 @@ void SteeringPanel::saveSettings(QSettings& s) const {
   s.setValue("address", m_address->text());
   s.setValue("window", m_window->value());
   s.setValue("iterations", m_iterations->value());
+  s.setValue("method", liveMethodName(LiveMethod(m_method->currentData().toInt())));
   s.setValue("compute", computeBackendName(computeBackend()));
   s.endGroup();
 }
@@ -312,8 +336,15 @@ void SteeringPanel::restoreSettings(const QSettings& s) {
   m_window->setValue(std::max(1, value("window", 32).toInt()));
   m_iterations->setValue(std::max(1, value("iterations", 1).toInt()));
   try {
+    setMethod(parseLiveMethod(value("method", "filtered").toString().toStdString()));
+  } catch (const std::invalid_argument&) {
+    // an unknown saved value keeps the default
+  }
+  try {
     const auto item = m_compute->model()->index(
-        m_compute->findData(int(parseComputeBackend(value("compute", "auto").toString().toStdString()))), 0);
+        m_compute->findData(
+            int(parseComputeBackend(value("compute", "auto").toString().toStdString()))),
+        0);
     if (item.flags() & Qt::ItemIsEnabled) m_compute->setCurrentIndex(item.row());
   } catch (const std::invalid_argument&) {
     // an unknown saved value keeps the default

@@ -1,7 +1,9 @@
 #pragma once
 // The steering panel: which source (simulator with phantom and rate, file with replay rate,
-// network detector address), W, I, rotation centre, record file, what computes (auto, CPU or
-// CUDA; applied at the next Start), and Start / Pause-Resume / Stop acquisition. It only describes what the user asked for; MainWindow applies it.
+// network detector address), the reconstruction method (applied at the next Start), W, I,
+// rotation centre (automatic, with where it came from, or set by hand), record file, what
+// computes (auto, CPU or CUDA; applied at the next Start), and Start / Pause-Resume / Stop
+// acquisition. It only describes what the user asked for; MainWindow applies it.
 #include <QWidget>
 
 #include "pipeline/StreamingSession.h"
@@ -32,6 +34,7 @@ class SteeringPanel : public QWidget {
   void setSourceSpec(const SourceSpec& spec);
   void setWindow(int window);
   void setIterations(int iterations);
+  void setMethod(LiveMethod method);
   void setRecordPath(const QString& path);
   QString recordPath() const;
   /// The compute backend asked for (automatic, cpu or cuda).
@@ -42,7 +45,8 @@ class SteeringPanel : public QWidget {
 
   /// Enables what makes sense in each phase (Start only when no session runs, …).
   void setSessionActive(bool active, bool paused);
-  /// The W, I and centre that produced the latest update.
+  /// The method, W, I and centre (with its source) that produced the latest update; with an
+  /// automatic centre the centre field follows it.
   void showApplied(const UpdateMetrics& metrics);
 
   void saveSettings(QSettings& settings) const;
@@ -65,6 +69,7 @@ class SteeringPanel : public QWidget {
   QSpinBox *m_simSize, *m_simRows, *m_simProjections;
   QDoubleSpinBox *m_simRate, *m_fileRate;
   QLineEdit *m_filePath, *m_address, *m_recordPath;
+  QComboBox* m_method;
   QSpinBox *m_window, *m_iterations;
   QCheckBox* m_autoCentre;
   QDoubleSpinBox* m_centre;

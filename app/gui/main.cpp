@@ -33,7 +33,10 @@ int main(int argc, char** argv) {
   const QCommandLineOption projections("projections", "Simulator: projections in the scan.",
                                        "count");
   const QCommandLineOption window("window", "W: projections per update.", "W");
-  const QCommandLineOption iterations("iterations", "I: SIRT iterations per update.", "I");
+  const QCommandLineOption iterations("iterations", "I: iterations of the method per update.", "I");
+  const QCommandLineOption method(
+      "method", "Reconstruction method: filtered (default), cgls, sirt or window (the seed's).",
+      "name");
   const QCommandLineOption record(
       "record", "Record file (default: a new file per session in the data folder).", "path");
   const QCommandLineOption model(
@@ -48,8 +51,8 @@ int main(int argc, char** argv) {
       "png");
   const QCommandLineOption afterUpdates(
       "after-updates", "Updates to wait for before --screenshot (default 10).", "count", "10");
-  for (const auto& o : {source, rate, size, rows, projections, window, iterations, record, model,
-                        backend, noStart, fresh, screenshot, afterUpdates})
+  for (const auto& o : {source, rate, size, rows, projections, window, iterations, method, record,
+                        model, backend, noStart, fresh, screenshot, afterUpdates})
     parser.addOption(o);
   parser.process(app);
 
@@ -78,6 +81,14 @@ int main(int argc, char** argv) {
   options.recordPath = parser.value(record);
   if (parser.isSet(window)) options.window = integer(window);
   if (parser.isSet(iterations)) options.iterations = integer(iterations);
+  if (parser.isSet(method)) {
+    try {
+      options.method = tomolive::parseLiveMethod(parser.value(method).toStdString());
+    } catch (const std::invalid_argument& e) {
+      std::fprintf(stderr, "tomolive: --method: %s\n", e.what());
+      return 2;
+    }
+  }
   if (parser.isSet(source) || parser.isSet(rate) || parser.isSet(size) || parser.isSet(rows) ||
       parser.isSet(projections)) {
     tomolive::SourceSpec spec;
