@@ -92,6 +92,10 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   fileRow->addWidget(m_filePath);
   fileRow->addWidget(browse);
   m_fileRate = rate(100.0, "fileRate", filePage);
+  m_fileRate->setSpecialValueText(tr("lossless (as fast as reconstruction)"));
+  m_fileRate->setToolTip(tr("A frame rate emulates a detector in real time (windows merge when "
+                            "reconstruction falls behind); lossless gives every update exactly W "
+                            "new projections"));
   fileForm->addRow(tr("File"), fileRow);
   fileForm->addRow(tr("Rate"), m_fileRate);
   m_sourcePages->addWidget(filePage);

@@ -81,7 +81,10 @@ std::string usage() {
                       [--enhance [--model tomogan.h5] [--precision auto|f32|bf16|tf32|fp16]
                        [--enhancer-share 0.25]]
       Live reconstruction: every frame recorded, one update per W projections (by default the
-      SIRT-100 image of everything received: --method, docs/streaming.md), metrics per update; --enhance runs TomoGAN beside it (slices in view first; --out then also holds
+      SIRT-100 image of everything received: --method, docs/streaming.md), metrics per
+      update; a file without --rate replays losslessly (every update gets exactly W new
+      projections), with --rate in real time; --enhance runs TomoGAN beside it (slices in
+      view first; --out then also holds
       /exchange/recon_enhanced); Ctrl-C stops the acquisition cleanly (files finalised).
   tomolive-cli enhance recon.h5 -o enhanced.h5 [--model tomogan.h5] [--precision auto|f32|bf16|tf32|fp16]
                        [--json]

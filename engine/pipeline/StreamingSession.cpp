@@ -120,6 +120,7 @@ int Snapshot::enhancedIndex(int s) const {
 struct StreamingSession::Intake {
   std::mutex mutex;
   std::condition_variable recorderCv, reconCv;
+  std::condition_variable acquireCv;  ///< a source that waits: the reconstructor took frames
   std::deque<FramePtr> toRecord;
   struct Pending {
     FramePtr frame;
@@ -170,6 +171,7 @@ void StreamingSession::setWindow(int projections) {
                                 " must be at least 1");
   m_window = projections;
   m_intake->reconCv.notify_all();
+  m_intake->acquireCv.notify_all();
 }
 
 void StreamingSession::setIterations(int iterations) {
@@ -202,6 +204,8 @@ void StreamingSession::resume() {
 void StreamingSession::stopAcquisition() {
   m_stopRequested = true;
   m_source->stop();
+  m_intake->reconCv.notify_all();
+  m_intake->acquireCv.notify_all();
   const SessionState s = m_state;
   if (s == SessionState::Running || s == SessionState::Paused) m_state = SessionState::Stopping;
 }
@@ -260,8 +264,16 @@ void StreamingSession::fail(const std::string& what) {
 
 void StreamingSession::acquire() {
   Intake& in = *m_intake;
+  const bool lossless = m_source->waitsForConsumer();
   try {
     for (;;) {
+      if (lossless) {  // hand over one window at a time, as fast as it is reconstructed
+        std::unique_lock lock(in.mutex);
+        in.acquireCv.wait_for(lock, std::chrono::milliseconds(50), [&] {
+          return int(in.pending.size()) < m_window || m_stopRequested;
+        });
+        if (int(in.pending.size()) >= m_window && !m_stopRequested) continue;
+      }
       std::optional<Frame> frame = m_source->next(std::chrono::milliseconds(50));
       for (const std::string& w : m_source->takeWarnings()) log("source: " + w);
       if (frame) {
@@ -378,8 +390,10 @@ void StreamingSession::reconstruct() {
           window = m_window;
           const bool any = !in.pending.empty();
           const bool haveFlats = !in.flats.empty();
+          // Paused: no update, even after the scan has ended, until resumed or stopped.
+          if (m_paused && !m_stopRequested) return false;
           if (in.sourceFinished) return true;
-          return any && haveFlats && !m_paused && int(in.pending.size()) >= window;
+          return any && haveFlats && int(in.pending.size()) >= window;
         };
         in.reconCv.wait(lock, ready);
         if (in.pending.empty()) break;  // source finished, all consumed
@@ -401,6 +415,7 @@ void StreamingSession::reconstruct() {
         batch.assign(std::make_move_iterator(in.pending.begin()),
                      std::make_move_iterator(in.pending.end()));
         in.pending.clear();
+        in.acquireCv.notify_all();
         if (in.flatDarkVersion != correctionVersion) {
           flats = in.flats, darks = in.darks;
           correctionVersion = in.flatDarkVersion;

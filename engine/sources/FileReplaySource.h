@@ -1,6 +1,8 @@
 #pragma once
 // A Data Exchange file replayed as if it were being acquired: flats, darks, then projections in
-// file order, at a chosen frame rate (0 = as fast as possible). The whole file is read up front
+// file order, at a chosen frame rate (real-time emulation of a detector), or without one
+// (0) as fast as the session reconstructs them, losslessly: every update gets exactly W new
+// projections. The whole file is read up front
 // (replays are for files that fit in memory; the recorder's own files qualify).
 #include <string>
 
@@ -15,6 +17,7 @@ class FileReplaySource final : public PacedSource {
   FileReplaySource(const std::string& path, double framesPerSecond);
 
   ScanDescription describe() const override;
+  bool waitsForConsumer() const override { return framesPerSecond() <= 0.0; }
   const VolumeStack* groundTruth() const override {
     return m_groundTruth.slices() > 0 ? &m_groundTruth : nullptr;
   }

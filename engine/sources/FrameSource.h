@@ -37,6 +37,12 @@ class FrameSource {
   /// acquired are still delivered by next() before it reports the end.
   virtual void stop() = 0;
 
+  /// Whether the source can wait for its consumer (a file replayed without a frame rate): the
+  /// session then takes frames only as fast as it reconstructs them, so every update gets
+  /// exactly W new projections, as in a live scan the machine keeps up with. A detector cannot
+  /// wait (false).
+  virtual bool waitsForConsumer() const { return false; }
+
   /// Ground truth on the source's own grid (detector rows as slices), when the source has one.
   virtual const VolumeStack* groundTruth() const { return nullptr; }
 

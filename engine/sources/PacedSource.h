@@ -22,6 +22,7 @@ class PacedSource : public FrameSource {
  protected:
   /// `frames`: how many frames the scan has; `framesPerSecond` ≤ 0: no pacing.
   PacedSource(std::int64_t frames, double framesPerSecond);
+  double framesPerSecond() const { return m_framesPerSecond; }
   /// Frame i of the scan, 0 ≤ i < frames; called from next()'s thread, in order.
   virtual Frame makeFrame(std::int64_t i) = 0;
 
