@@ -100,6 +100,22 @@ typename Packed<C>::Index laneOf(std::index_sequence<I...>) {
   return typename Packed<C>::Index{static_cast<int>(I % C)...};
 }
 
+// Padded pixel index ⌊f⌋ + 2 and weight f − ⌊f⌋ of each item's f, as paddedIndex and the
+// slice kernels compute them (f > −2).
+template <int C>
+struct RayPositions {
+  typename Packed<C>::Item k;
+  typename Packed<C>::Weight w;
+};
+template <int C>
+RayPositions<C> rayPositions(typename Packed<C>::Position f) {
+  using T = Packed<C>;
+  const auto k = __builtin_convertvector(f + double(kLinePadding), typename T::Item);
+  return {k, __builtin_convertvector(
+                 f - __builtin_convertvector(k - kLinePadding, typename T::Position),
+                 typename T::Weight)};
+}
+
 // at[i·C + c] = src[index[i]·C + c] and next[…] = src[(index[i] + 1)·C + c], for indices that are
 // monotone in i. Usually one window of two vectors holds them all and two permutes pick them;
 // src must stay readable kWindowSlack floats past the last index.
@@ -146,11 +162,7 @@ void forwardRays(const LineBlock& lines, const RayBlock& rays) {
       const float weight = plan.weight;
       int j = begin;
       for (; j + P <= end; j += P) {
-        const typename T::Position f = alpha * (double(j) + iota) + beta;
-        const auto k = __builtin_convertvector(f + double(kLinePadding), typename T::Item);
-        const auto w = __builtin_convertvector(
-            f - __builtin_convertvector(k - kLinePadding, typename T::Position),
-            typename T::Weight);
+        const auto [k, w] = rayPositions<C>(alpha * (double(j) + iota) + beta);
         typename T::Vec a, b, out;
         gatherPair<C, Window>(line, k, a, b);
         std::memcpy(&out, row + std::size_t(j) * C, sizeof out);
@@ -235,9 +247,9 @@ void backRaysGather(const LineBlock& lines, const RayBlock& rays) {
         }
         const Weight frac =
             __builtin_convertvector(g - __builtin_convertvector(j0, Position), Weight);
-        // Masks as bit operations: the x86-64 baseline has no float compare-and-select.
+        // Keeps c where c ≥ 0, j ≥ rayBegin and j < rayEnd, with sign bits as masks: the x86-64
+        // baseline has no float compare-and-select, and wide vector compares become scalar.
         const auto keep = [&](Weight c, Item j) {
-          // Sign bits as masks: c ≥ 0, j ≥ rayBegin, j < rayEnd.
           const Item bits = (Item)c;  // a vector cast keeps the bits
           const Item take = ~(bits >> 31) & ~((j - t.rayBegin) >> 31) & ((j - t.rayEnd) >> 31);
           return (Weight)(bits & take);
@@ -275,11 +287,7 @@ void backRaysScatter(const LineBlock& lines, const RayBlock& rays) {
       const double beta = plan.beta0 + l * plan.betaStep;
       int j = begin;
       for (; j + P <= end; j += P) {
-        const typename T::Position f = alpha * (double(j) + iota) + beta;
-        const auto k = __builtin_convertvector(f + double(kLinePadding), typename T::Item);
-        const auto w = __builtin_convertvector(
-            f - __builtin_convertvector(k - kLinePadding, typename T::Position),
-            typename T::Weight);
+        const auto [k, w] = rayPositions<C>(alpha * (double(j) + iota) + beta);
         typename T::Vec v;
         std::memcpy(&v, row + std::size_t(j) * C, sizeof v);
         v = weight * v;

@@ -10,11 +10,12 @@
 //   every slice of the group, so each ray position is computed once for `lanes` slices;
 // - across rays (lanes = 1, 2, 4, 8 slices, packed without padding lanes): one vector of
 //   kVectorFloats holds kVectorFloats / lanes detector columns (forward) or pixels (back), for
-//   groups with too few slices to fill a vector. Forward gathers the two pixels of each ray from
-//   a window of the line; back is written as a gather too (for each pixel, the at most two rays
-//   whose interpolation touches it), so no two lanes write the same place. Both evaluate f with
-//   the same expression as the slice kernels, so they compute the same operator and its
-//   transpose.
+//   groups with too few slices to fill a vector. Forward picks the two pixels of each ray from
+//   the line; back is either a gather (for each pixel, the at most two rays whose interpolation
+//   touches it) or a scatter over rays whose items are added one at a time, so no two lanes
+//   write the same place at once. Forward and the scatter evaluate f with the slice kernels'
+//   expression, so they give the same weights; the gather derives them from (k − beta)/alpha,
+//   equal to float rounding.
 #include "projector/JosephPlan.h"
 
 namespace tomolive::joseph {
