@@ -119,6 +119,10 @@ class TestCli : public QObject {
     QTest::newRow("no output") << QStringList{"simulate"} << u"--output"_s;
     QTest::newRow("unknown command") << QStringList{"reconstruct"} << u"reconstruct"_s;
     QTest::newRow("unknown benchmark") << QStringList{"bench", "gpu"} << u"gpu"_s;
+    QTest::newRow("bench slices out of range")
+        << QStringList{"bench", "projector", "--slices", "1,4,2000"} << u"2000"_s;
+    QTest::newRow("bench slices not a list")
+        << QStringList{"bench", "projector", "--slices", "1;4"} << u"1;4"_s;
     QTest::newRow("stream window 0") << QStringList{"stream", "--window", "0"} << u"window"_s;
     QTest::newRow("stream bad source")
         << QStringList{"stream", "--source", "ftp://x"} << u"ftp://x"_s;

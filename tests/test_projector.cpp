@@ -1,15 +1,17 @@
 // Joseph projector: exact adjoint, agreement with the plain scalar loop, every lane width,
-// odd and even grids, off-centre axis, unordered angles, window subsets, shape errors.
+// odd and even grids, off-centre axis, unordered angles, window subsets, shape errors; the
+// across-rays kernels for few slices in every variant this CPU runs.
 #include <QTest>
 
 #include <cmath>
 #include <numbers>
 #include <numeric>
 #include <random>
+#include <string>
 
+#include "RandomStacks.h"
 #include "projector/JosephProjector.h"
 #include "projector/ReferenceJoseph.h"
-#include "RandomStacks.h"
 
 using namespace tomolive;
 using tomolive::testing::randomProjections;
@@ -45,7 +47,115 @@ double dotProjections(const ProjectionStack& a, const ProjectionStack& b,
   return sum;
 }
 
+// <A x, y> = <x, Aᵀ y> to 1e-5 relative for random non-negative x and y (so neither side is
+// a near-cancelling sum), on the whole set and on an unordered window subset.
+void checkAdjoint(const JosephProjector& projector, int slices) {
+  const ParallelGeometry& g = projector.geometry();
+  const int size = g.gridSize, columns = g.columns, angles = g.projections();
+  const VolumeStack x = randomVolume(slices, size, 1);
+  const ProjectionStack y = randomProjections(angles, slices, columns, 2);
+
+  std::vector<int> all(angles);
+  std::iota(all.begin(), all.end(), 0);
+  std::vector<int> window;
+  for (int p = angles - 1; p >= 0; p -= 3) window.push_back(p);  // unordered subset
+
+  for (const auto& subset : {all, window}) {
+    ProjectionStack ax(angles, slices, columns);
+    projector.forward(x, subset, ax);
+    VolumeStack aty(slices, size);
+    projector.back(y, subset, aty);
+    const double lhs = dotProjections(ax, y, subset), rhs = dotVolumes(x, aty);
+    const double scale = std::max(std::abs(lhs), std::abs(rhs));
+    QVERIFY2(std::abs(lhs - rhs) <= 1e-5 * scale,
+             qPrintable(QString("%1: <Ax,y> = %2, <x,Aty> = %3, relative gap %4")
+                            .arg(QString::fromStdString(projector.name()))
+                            .arg(lhs, 0, 'g', 12)
+                            .arg(rhs, 0, 'g', 12)
+                            .arg(std::abs(lhs - rhs) / scale)));
+  }
+}
+
+// Every slice gives what the scalar, per-slice reference loop gives, forward and back.
+void checkMatchesReferenceLoop(const JosephProjector& projector, int slices) {
+  const ParallelGeometry& g = projector.geometry();
+  const int n = g.gridSize, columns = g.columns, angles = g.projections();
+  const VolumeStack x = randomVolume(slices, n, 3);
+  std::vector<int> all(angles);
+  std::iota(all.begin(), all.end(), 0);
+  ProjectionStack ax(angles, slices, columns);
+  projector.forward(x, all, ax);
+  const ProjectionStack y = randomProjections(angles, slices, columns, 4);
+  VolumeStack aty(slices, n);
+  projector.back(y, all, aty);
+
+  for (int s = 0; s < slices; ++s) {
+    const std::vector<float> slice = x.slice(s);
+    std::vector<float> back(std::size_t(n) * n, 0.0f);
+    for (int p = 0; p < angles; ++p) {
+      const std::vector<float> ref = referenceForward(g, slice, p);
+      for (int j = 0; j < columns; ++j)
+        QVERIFY2(std::abs(ref[j] - ax.at(p, s, j)) < 2e-4f * (1.0f + std::abs(ref[j])),
+                 qPrintable(QString("%1: slice %2 projection %3 column %4: %5 vs reference %6")
+                                .arg(QString::fromStdString(projector.name()))
+                                .arg(s)
+                                .arg(p)
+                                .arg(j)
+                                .arg(ax.at(p, s, j))
+                                .arg(ref[j])));
+      std::vector<float> row(columns);
+      for (int j = 0; j < columns; ++j) row[j] = y.at(p, s, j);
+      referenceBackAdd(g, row, p, back);
+    }
+    const std::vector<float> fast = aty.slice(s);
+    for (std::size_t i = 0; i < back.size(); ++i)
+      QVERIFY2(std::abs(back[i] - fast[i]) < 2e-4f * (1.0f + std::abs(back[i])),
+               qPrintable(QString("%1: slice %2 pixel %3: %4 vs reference %5")
+                              .arg(QString::fromStdString(projector.name()))
+                              .arg(s)
+                              .arg(i)
+                              .arg(fast[i])
+                              .arg(back[i])));
+  }
+}
+
+// Each instruction set's preferred kernels, then every across-rays variant applied to every
+// group thinner than a vector (1, 2, 4 and 8 packed slices), for the sets this CPU runs.
+struct KernelVariant {
+  QString name;
+  joseph::KernelSet kernels;
+};
+
+std::vector<KernelVariant> kernelVariants(bool avx512) {
+  const auto preferred = avx512 ? joseph::avx512::kernels() : joseph::baseline::kernels();
+  std::vector<KernelVariant> variants{{QString(preferred.isa) + " preferred", preferred}};
+  for (bool windowGather : {false, true})
+    for (bool gatherBack : {false, true}) {
+      const joseph::AcrossRays choice{windowGather, gatherBack};
+      variants.push_back(
+          {QString("%1 %2 loads, %3 back")
+               .arg(preferred.isa)
+               .arg(windowGather ? "window" : "element")
+               .arg(gatherBack ? "gather" : "scatter"),
+           avx512 ? joseph::avx512::kernels(choice) : joseph::baseline::kernels(choice)});
+    }
+  return variants;
+}
+
+bool cpuRunsAvx512() { return std::string(joseph::bestKernels().isa) == "avx512"; }
+
+ParallelGeometry fewSliceGeometry() {
+  ParallelGeometry g;
+  g.anglesRad = shuffledAngles(31, 11);
+  g.centre = 0.5 * (58 - 1) + 2.3;
+  g.columns = 58;
+  g.gridSize = 53;
+  return g;
+}
+
 }  // namespace
+
+Q_DECLARE_METATYPE(joseph::KernelSet)
 
 class TestProjector : public QObject {
   Q_OBJECT
@@ -64,8 +174,6 @@ class TestProjector : public QObject {
     QTest::newRow("even 50, 3 slices, narrow detector") << 50 << 40 << 3 << -0.5 << 45;
   }
 
-  // <A x, y> = <x, Aᵀ y> to 1e-5 relative for random non-negative x and y (so neither side is
-  // a near-cancelling sum), on the whole set and on an unordered window subset.
   void adjoint() {
     QFETCH(int, size);
     QFETCH(int, columns);
@@ -77,74 +185,50 @@ class TestProjector : public QObject {
     g.centre = 0.5 * (columns - 1) + centreOffset;
     g.columns = columns;
     g.gridSize = size;
-    const JosephProjector projector(g);
-    const VolumeStack x = randomVolume(slices, size, 1);
-    const ProjectionStack y = randomProjections(angles, slices, columns, 2);
-
-    std::vector<int> all(angles);
-    std::iota(all.begin(), all.end(), 0);
-    std::vector<int> window;
-    for (int p = angles - 1; p >= 0; p -= 3) window.push_back(p);  // unordered subset
-
-    for (const auto& subset : {all, window}) {
-      ProjectionStack ax(angles, slices, columns);
-      projector.forward(x, subset, ax);
-      VolumeStack aty(slices, size);
-      projector.back(y, subset, aty);
-      const double lhs = dotProjections(ax, y, subset), rhs = dotVolumes(x, aty);
-      const double scale = std::max(std::abs(lhs), std::abs(rhs));
-      QVERIFY2(std::abs(lhs - rhs) <= 1e-5 * scale,
-               qPrintable(QString("<Ax,y> = %1, <x,Aty> = %2, relative gap %3")
-                              .arg(lhs, 0, 'g', 12)
-                              .arg(rhs, 0, 'g', 12)
-                              .arg(std::abs(lhs - rhs) / scale)));
-    }
+    checkAdjoint(JosephProjector(g), slices);
   }
 
   // Every slice lane gives what the scalar, per-slice reference loop gives.
   void matchesReferenceLoop() {
-    const int n = 47, columns = 53, slices = 11, angles = 23;
     ParallelGeometry g;
-    g.anglesRad = shuffledAngles(angles, 5);
+    g.anglesRad = shuffledAngles(23, 5);
     g.centre = 27.3;
-    g.columns = columns;
-    g.gridSize = n;
-    const JosephProjector projector(g);
-    const VolumeStack x = randomVolume(slices, n, 3);
-    std::vector<int> all(angles);
-    std::iota(all.begin(), all.end(), 0);
-    ProjectionStack ax(angles, slices, columns);
-    projector.forward(x, all, ax);
-    const ProjectionStack y = randomProjections(angles, slices, columns, 4);
-    VolumeStack aty(slices, n);
-    projector.back(y, all, aty);
+    g.columns = 53;
+    g.gridSize = 47;
+    checkMatchesReferenceLoop(JosephProjector(g), 11);
+  }
 
-    for (int s = 0; s < slices; ++s) {
-      const std::vector<float> slice = x.slice(s);
-      std::vector<float> back(std::size_t(n) * n, 0.0f);
-      for (int p = 0; p < angles; ++p) {
-        const std::vector<float> ref = referenceForward(g, slice, p);
-        for (int j = 0; j < columns; ++j)
-          QVERIFY2(std::abs(ref[j] - ax.at(p, s, j)) < 2e-4f * (1.0f + std::abs(ref[j])),
-                   qPrintable(QString("slice %1 projection %2 column %3: %4 vs reference %5")
-                                  .arg(s)
-                                  .arg(p)
-                                  .arg(j)
-                                  .arg(ax.at(p, s, j))
-                                  .arg(ref[j])));
-        std::vector<float> row(columns);
-        for (int j = 0; j < columns; ++j) row[j] = y.at(p, s, j);
-        referenceBackAdd(g, row, p, back);
+  void fewSlices_data() {
+    QTest::addColumn<int>("slices");
+    QTest::addColumn<joseph::KernelSet>("kernels");
+    for (const auto& variant : kernelVariants(false))
+      for (int slices = 1; slices <= 5; ++slices)
+        QTest::newRow(qPrintable(QString("%1 slices, %2").arg(slices).arg(variant.name)))
+            << slices << variant.kernels;
+  }
+
+  // 1–5 slices (packed to 1, 2, 4, 4 and 8 slices per pixel): adjoint and reference loop, for
+  // every across-rays variant of the baseline set.
+  void fewSlices() {
+    QFETCH(int, slices);
+    QFETCH(joseph::KernelSet, kernels);
+    const JosephProjector projector(fewSliceGeometry(), kernels);
+    checkAdjoint(projector, slices);
+    if (QTest::currentTestFailed()) return;
+    checkMatchesReferenceLoop(projector, slices);
+  }
+
+  // The same for the AVX-512 set, which only a CPU with AVX-512 can run.
+  void fewSlicesAvx512() {
+    if (!cpuRunsAvx512()) QSKIP("this CPU has no AVX-512: the avx512 kernel set cannot run here");
+    for (const auto& variant : kernelVariants(true))
+      for (int slices = 1; slices <= 5; ++slices) {
+        const JosephProjector projector(fewSliceGeometry(), variant.kernels);
+        checkAdjoint(projector, slices);
+        if (QTest::currentTestFailed()) return;
+        checkMatchesReferenceLoop(projector, slices);
+        if (QTest::currentTestFailed()) return;
       }
-      const std::vector<float> fast = aty.slice(s);
-      for (std::size_t i = 0; i < back.size(); ++i)
-        QVERIFY2(std::abs(back[i] - fast[i]) < 2e-4f * (1.0f + std::abs(back[i])),
-                 qPrintable(QString("slice %1 pixel %2: %3 vs reference %4")
-                                .arg(s)
-                                .arg(i)
-                                .arg(fast[i])
-                                .arg(back[i])));
-    }
   }
 
   // A constant disc projects to its chord length: 2·sqrt(R² − u²) at every angle.

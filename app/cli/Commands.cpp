@@ -111,9 +111,10 @@ std::string usage() {
       over the received projections and over all of them, refresh time (docs/quality.md).
   tomolive-cli info scan.h5 [--json]
       What a Data Exchange file holds, or what is wrong with it.
-  tomolive-cli bench projector [--sizes 512,1024,2048] [--slices 16] [--projections 64]
+  tomolive-cli bench projector [--sizes 512,1024,2048] [--slices 1,4,16] [--projections 64]
                      [--repeats 5] [--json]
-      Projector throughput (ray-pixel updates/s) beside the plain loop and memory bandwidth.
+      Projector throughput (ray-pixel updates/s) per grid and slice count (default 16 slices),
+      beside the 16-slice rate of the same run, the plain loop and memory bandwidth.
   tomolive-cli bench stream [--size 512] [--slices 16] [--projections 1500]
                      [--windows 16,32,64,128,256] [--iterations 1,5,10] [--repeats 3]
                      [--method window,filtered] [--json]
@@ -279,7 +280,10 @@ namespace {
 int benchProjector(const Arguments& a) {
   ProjectorBenchOptions o;
   o.sizes = a.integers("sizes", o.sizes);
-  o.slices = a.integer("slices", o.slices, 1, 1024);
+  o.slices = a.integers("slices", o.slices);
+  for (int slices : o.slices)
+    if (slices > 1024)
+      throw UsageError("option --slices: " + std::to_string(slices) + " out of range (1 … 1024)");
   o.projections = a.integer("projections", o.projections, 1, 100000);
   o.repeats = a.integer("repeats", o.repeats, 1, 1000);
   o.backend = backendFromArguments(a, a.flag("json")).backend;
@@ -299,7 +303,9 @@ int benchProjector(const Arguments& a) {
                     {"forward_updates_per_s", row.forwardRate},
                     {"back_updates_per_s", row.backRate},
                     {"reference_forward_updates_per_s", row.referenceForwardRate},
-                    {"reference_back_updates_per_s", row.referenceBackRate}});
+                    {"reference_back_updates_per_s", row.referenceBackRate},
+                    {"forward_vs_16_slices", row.forwardVs16 > 0 ? json(row.forwardVs16) : json()},
+                    {"back_vs_16_slices", row.backVs16 > 0 ? json(row.backVs16) : json()}});
   printJson({{"projector", r.projector},
              {"threads", r.threads},
              {"copy_bandwidth_bytes_per_s", r.copyBandwidthBytesPerSecond},

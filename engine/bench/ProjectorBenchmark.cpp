@@ -30,10 +30,14 @@ double copyBandwidth(int repeats) {
   return 2.0 * bytes / seconds;  // each byte is read once and written once
 }
 
-ProjectorBenchRow measure(int n, const ProjectorBenchOptions& o) {
-  std::vector<double> angles(o.projections);
-  for (int i = 0; i < o.projections; ++i) angles[i] = i * std::numbers::pi / o.projections;
-  const ParallelGeometry g = ParallelGeometry::make(angles, 0.5 * (n - 1) + 0.25, n);
+ParallelGeometry benchGeometry(int n, int projections) {
+  std::vector<double> angles(projections);
+  for (int i = 0; i < projections; ++i) angles[i] = i * std::numbers::pi / projections;
+  return ParallelGeometry::make(angles, 0.5 * (n - 1) + 0.25, n);
+}
+
+ProjectorBenchRow measure(int n, int slices, const ProjectorBenchOptions& o) {
+  const ParallelGeometry g = benchGeometry(n, o.projections);
   const std::unique_ptr<Projector> projectorPtr = makeProjector(o.backend, g);
   const Projector& projector = *projectorPtr;
   std::vector<int> all(o.projections);
@@ -41,29 +45,36 @@ ProjectorBenchRow measure(int n, const ProjectorBenchOptions& o) {
 
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> value(0.0f, 1.0f);
-  VolumeStack x(o.slices, n);
+  VolumeStack x(slices, n);
   for (float& v : x.raw()) v = value(rng);
-  ProjectionStack y(o.projections, o.slices, n);
+  ProjectionStack y(o.projections, slices, n);
   for (float& v : y.raw()) v = value(rng);
 
   ProjectorBenchRow row;
   row.size = n;
-  row.slices = o.slices;
+  row.slices = slices;
   row.projections = o.projections;
-  row.updates = double(projector.rayPixelUpdates(all)) * o.slices;
-  ProjectionStack ax(o.projections, o.slices, n);
-  VolumeStack aty(o.slices, n);
+  row.updates = double(projector.rayPixelUpdates(all)) * slices;
+  ProjectionStack ax(o.projections, slices, n);
+  VolumeStack aty(slices, n);
   row.forwardSeconds = medianSeconds(o.repeats, [&] { projector.forward(x, all, ax); });
   row.backSeconds = medianSeconds(o.repeats, [&] { projector.back(y, all, aty); });
   row.forwardRate = row.updates / row.forwardSeconds;
   row.backRate = row.updates / row.backSeconds;
+  return row;
+}
 
-  // The plain loop on one slice and a few projections (it is slow), scaled to updates / s.
+// The plain loop on one slice and a few projections (it is slow), scaled to updates / s.
+void measurePlainLoop(int n, const ProjectorBenchOptions& o, ProjectorBenchRow& row) {
+  const ParallelGeometry g = benchGeometry(n, o.projections);
   const int referenceProjections = std::min(o.projections, 8);
   std::vector<int> few(referenceProjections);
   for (int i = 0; i < referenceProjections; ++i) few[i] = i * o.projections / referenceProjections;
-  const double referenceUpdates = double(projector.rayPixelUpdates(few));
-  const std::vector<float> slice = x.slice(0);
+  const double referenceUpdates = double(makeProjector(o.backend, g)->rayPixelUpdates(few));
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> value(0.0f, 1.0f);
+  std::vector<float> slice(std::size_t(n) * n);
+  for (float& v : slice) v = value(rng);
   std::vector<float> image(std::size_t(n) * n, 0.0f);
   std::vector<float> detectorRow(n, 1.0f);
   float sink = 0.0f;
@@ -77,7 +88,6 @@ ProjectorBenchRow measure(int n, const ProjectorBenchOptions& o) {
   if (sink == -1.0f) std::puts("");  // keeps the reference work observable
   row.referenceForwardRate = referenceUpdates / fwd;
   row.referenceBackRate = referenceUpdates / back;
-  return row;
 }
 
 }  // namespace
@@ -86,7 +96,24 @@ ProjectorBenchResult runProjectorBenchmark(const ProjectorBenchOptions& options)
   ProjectorBenchResult result;
   result.threads = tbb::info::default_concurrency();
   result.copyBandwidthBytesPerSecond = copyBandwidth(options.repeats);
-  for (int n : options.sizes) result.rows.push_back(measure(n, options));
+  for (int n : options.sizes) {
+    const std::size_t first = result.rows.size();
+    for (int slices : options.slices) result.rows.push_back(measure(n, slices, options));
+    ProjectorBenchRow plain;
+    measurePlainLoop(n, options, plain);
+    const ProjectorBenchRow* sixteen = nullptr;
+    for (std::size_t i = first; i < result.rows.size(); ++i)
+      if (result.rows[i].slices == 16) sixteen = &result.rows[i];
+    for (std::size_t i = first; i < result.rows.size(); ++i) {
+      ProjectorBenchRow& row = result.rows[i];
+      row.referenceForwardRate = plain.referenceForwardRate;
+      row.referenceBackRate = plain.referenceBackRate;
+      if (sixteen) {
+        row.forwardVs16 = row.forwardRate / sixteen->forwardRate;
+        row.backVs16 = row.backRate / sixteen->backRate;
+      }
+    }
+  }
   result.projector = makeProjector(options.backend, ParallelGeometry::make({0.0}, 7.5, 16))->name();
   return result;
 }
@@ -100,16 +127,21 @@ std::string formatProjectorBenchmark(const ProjectorBenchResult& r) {
       r.projector.c_str(), r.threads, r.copyBandwidthBytesPerSecond / 1e9);
   out << line;
   out << "| grid | slices | projections | ray-pixel updates | forward (s) | forward (updates/s) | "
-         "back (s) | back (updates/s) | plain loop fwd / back (updates/s) | speed-up fwd / back "
-         "|\n";
-  out << "|---|---|---|---|---|---|---|---|---|---|\n";
+         "back (s) | back (updates/s) | vs 16 slices fwd / back | plain loop fwd / back "
+         "(updates/s) | speed-up fwd / back |\n";
+  out << "|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& row : r.rows) {
-    std::snprintf(
-        line, sizeof line,
-        "| %d² | %d | %d | %.3g | %.3f | %.2e | %.3f | %.2e | %.2e / %.2e | %.1f× / %.1f× |\n",
-        row.size, row.slices, row.projections, row.updates, row.forwardSeconds, row.forwardRate,
-        row.backSeconds, row.backRate, row.referenceForwardRate, row.referenceBackRate,
-        row.forwardRate / row.referenceForwardRate, row.backRate / row.referenceBackRate);
+    char vs16[64] = "–";
+    if (row.forwardVs16 > 0)
+      std::snprintf(vs16, sizeof vs16, "%.0f %% / %.0f %%", 100 * row.forwardVs16,
+                    100 * row.backVs16);
+    std::snprintf(line, sizeof line,
+                  "| %d² | %d | %d | %.3g | %.3f | %.2e | %.3f | %.2e | %s | %.2e / %.2e | %.1f× / "
+                  "%.1f× |\n",
+                  row.size, row.slices, row.projections, row.updates, row.forwardSeconds,
+                  row.forwardRate, row.backSeconds, row.backRate, vs16, row.referenceForwardRate,
+                  row.referenceBackRate, row.forwardRate / row.referenceForwardRate,
+                  row.backRate / row.referenceBackRate);
     out << line;
   }
   return out.str();

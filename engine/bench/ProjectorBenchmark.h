@@ -1,18 +1,19 @@
 #pragma once
 // `tomolive-cli bench projector`: forward and back projection throughput of the CPU Joseph
-// projector in ray-pixel updates per second, beside the plain scalar loop (one thread, one
-// slice at a time) measured in the same run, and the machine's memory bandwidth measured by a
-// large copy. Every figure is the median of repeats.
+// projector in ray-pixel updates per second for each grid size and slice count, beside the
+// plain scalar loop (one thread, one slice at a time) and the 16-slice rate of the same grid,
+// both measured in the same run, and the machine's memory bandwidth measured by a large copy.
+// Every figure is the median of repeats.
 #include <string>
 
-#include "backend/ComputeBackend.h"
 #include <vector>
+#include "backend/ComputeBackend.h"
 
 namespace tomolive {
 
 struct ProjectorBenchOptions {
   std::vector<int> sizes{512, 1024, 2048};
-  int slices = 16;
+  std::vector<int> slices{16};
   int projections = 64;  ///< evenly spread over 180°
   int repeats = 5;
   /// cuda: the CUDA projector through the Projector interface, so each call includes uploading
@@ -26,6 +27,9 @@ struct ProjectorBenchRow {
   double forwardSeconds = 0, backSeconds = 0;
   double forwardRate = 0, backRate = 0;                    ///< updates / s
   double referenceForwardRate = 0, referenceBackRate = 0;  ///< plain loop, updates / s
+  /// forwardRate and backRate over those of the 16-slice row of the same grid in this run;
+  /// 0 when the run has none.
+  double forwardVs16 = 0, backVs16 = 0;
 };
 
 struct ProjectorBenchResult {

@@ -2,6 +2,10 @@
 // compiler flags select the instruction set.
 #include "projector/JosephKernels.h"
 
+#include <cstring>
+#include <utility>
+#include <vector>
+
 namespace tomolive::joseph::TOMOLIVE_KERNEL_ISA {
 namespace {
 
@@ -16,7 +20,7 @@ inline int paddedIndex(double f) { return static_cast<int>(f + kLinePadding); }
 template <int L>
 void forwardLanes(const LineBlock& lines, const RayBlock& rays) {
   using Vec = typename Lanes<L>::Vec;
-  const std::size_t lineStride = std::size_t(lines.n + 2 * kLinePadding);
+  const std::size_t lineStride = std::size_t(lines.stride);
   for (int l = lines.lineBegin; l < lines.lineEnd; ++l) {
     const Vec* line = reinterpret_cast<const Vec*>(lines.data) + l * lineStride;
     for (int p = 0; p < rays.count; ++p) {
@@ -40,7 +44,7 @@ void forwardLanes(const LineBlock& lines, const RayBlock& rays) {
 template <int L>
 void backLanes(const LineBlock& lines, const RayBlock& rays) {
   using Vec = typename Lanes<L>::Vec;
-  const std::size_t lineStride = std::size_t(lines.n + 2 * kLinePadding);
+  const std::size_t lineStride = std::size_t(lines.stride);
   for (int p = 0; p < rays.count; ++p) {
     const JosephRays& plan = rays.plans[p];
     const Vec* row = reinterpret_cast<const Vec*>(rays.rows[p]);
@@ -58,6 +62,250 @@ void backLanes(const LineBlock& lines, const RayBlock& rays) {
         const Vec v = weight * row[j];
         line[k] += v - w * v;
         line[k + 1] += w * v;
+      }
+    }
+  }
+}
+
+// Across rays. One vector holds kVectorFloats floats: P items (rays or pixels) of C slices each,
+// item-major. Per-item quantities (positions, indices, weights) are computed in P-lane vectors
+// and spread to the C slices of their item.
+template <int C>
+struct Packed {
+  static constexpr int P = kVectorFloats / C;
+  typedef float Vec __attribute__((vector_size(kVectorFloats * sizeof(float))));
+  typedef int Index __attribute__((vector_size(kVectorFloats * sizeof(int))));
+  typedef double Position __attribute__((vector_size(P * sizeof(double))));
+  typedef int Item __attribute__((vector_size(P * sizeof(int))));
+  typedef float Weight __attribute__((vector_size(P * sizeof(float))));
+};
+
+template <class V, class E, std::size_t... I>
+V iotaOf(std::index_sequence<I...>) {
+  return V{static_cast<E>(I)...};
+}
+
+// Item i's value in the C lanes of item i.
+template <int C, class V, std::size_t... I>
+auto spreadOf(V v, std::index_sequence<I...>) {
+  return __builtin_shufflevector(v, v, (I / C)...);
+}
+template <int C, class V>
+auto spread(V v) {
+  return spreadOf<C>(v, std::make_index_sequence<kVectorFloats>());
+}
+
+template <int C, std::size_t... I>
+typename Packed<C>::Index laneOf(std::index_sequence<I...>) {
+  return typename Packed<C>::Index{static_cast<int>(I % C)...};
+}
+
+// Padded pixel index ⌊f⌋ + 2 and weight f − ⌊f⌋ of each item's f, as paddedIndex and the
+// slice kernels compute them (f > −2).
+template <int C>
+struct RayPositions {
+  typename Packed<C>::Item k;
+  typename Packed<C>::Weight w;
+};
+template <int C>
+RayPositions<C> rayPositions(typename Packed<C>::Position f) {
+  using T = Packed<C>;
+  const auto k = __builtin_convertvector(f + double(kLinePadding), typename T::Item);
+  return {k, __builtin_convertvector(
+                 f - __builtin_convertvector(k - kLinePadding, typename T::Position),
+                 typename T::Weight)};
+}
+
+// at[i·C + c] = src[index[i]·C + c] and next[…] = src[(index[i] + 1)·C + c], for indices that are
+// monotone in i. Usually one window of two vectors holds them all and two permutes pick them;
+// src must stay readable kWindowSlack floats past the last index.
+template <int C, bool Window>
+__attribute__((always_inline)) inline void gatherPair(const float* src,
+                                                      typename Packed<C>::Item index,
+                                                      typename Packed<C>::Vec& at,
+                                                      typename Packed<C>::Vec& next) {
+  using T = Packed<C>;
+  const int first = index[0], last = index[T::P - 1];
+  const int base = first < last ? first : last;
+  const int span = first < last ? last - first : first - last;
+  if (Window && (span + 2) * C <= 2 * kVectorFloats) {
+    const typename T::Index lane = laneOf<C>(std::make_index_sequence<kVectorFloats>());
+    const typename T::Index offset = spread<C>(index - base) * C + lane;
+    typename T::Vec lo, hi;
+    std::memcpy(&lo, src + std::size_t(base) * C, sizeof lo);
+    std::memcpy(&hi, src + std::size_t(base) * C + kVectorFloats, sizeof hi);
+    at = __builtin_shuffle(lo, hi, offset);
+    next = __builtin_shuffle(lo, hi, offset + C);
+    return;
+  }
+  for (int i = 0; i < kVectorFloats; ++i) {
+    at[i] = src[std::size_t(index[i / C]) * C + i % C];
+    next[i] = src[std::size_t(index[i / C] + 1) * C + i % C];
+  }
+}
+
+// Forward across rays: P consecutive detector columns per vector; rows are packed.
+template <int C, bool Window>
+void forwardRays(const LineBlock& lines, const RayBlock& rays) {
+  using T = Packed<C>;
+  constexpr int P = T::P;
+  const auto iota = iotaOf<typename T::Position, double>(std::make_index_sequence<P>());
+  const std::size_t lineFloats = std::size_t(lines.stride) * C;
+  for (int l = lines.lineBegin; l < lines.lineEnd; ++l) {
+    const float* line = lines.data + l * lineFloats;
+    for (int p = 0; p < rays.count; ++p) {
+      const JosephRays& plan = rays.plans[p];
+      const int begin = plan.rayBegin[l] > rays.rayBegin ? plan.rayBegin[l] : rays.rayBegin;
+      const int end = plan.rayEnd[l] < rays.rayEnd ? plan.rayEnd[l] : rays.rayEnd;
+      float* row = rays.rows[p] + kRowPadding * C;
+      const double alpha = plan.alpha, beta = plan.beta0 + l * plan.betaStep;
+      const float weight = plan.weight;
+      int j = begin;
+      for (; j + P <= end; j += P) {
+        const auto [k, w] = rayPositions<C>(alpha * (double(j) + iota) + beta);
+        typename T::Vec a, b, out;
+        gatherPair<C, Window>(line, k, a, b);
+        std::memcpy(&out, row + std::size_t(j) * C, sizeof out);
+        out += weight * (a + spread<C>(w) * (b - a));
+        std::memcpy(row + std::size_t(j) * C, &out, sizeof out);
+      }
+      for (; j < end; ++j) {
+        const double f = alpha * j + beta;
+        const int k = paddedIndex(f);
+        const float w = static_cast<float>(f - (k - kLinePadding));
+        for (int c = 0; c < C; ++c) {
+          const float a = line[k * C + c], b = line[(k + 1) * C + c];
+          row[j * C + c] += weight * (a + w * (b - a));
+        }
+      }
+    }
+  }
+}
+
+// Back across rays as a gather: P consecutive pixels per vector. Ray j gives pixel k the weight
+// φ(f_j − k), φ(d) = max(0, 1 − |d|): 1 − w_j where ⌊f_j⌋ = k, w_j where ⌊f_j⌋ = k − 1. With
+// g = (k − beta)/alpha and t = g − ⌊g⌋, f_j − k = alpha·(j − g), so only j0 = ⌊g⌋ and j0 + 1 can
+// contribute, with weights max(0, 1 − |alpha|·t) and max(0, 1 − |alpha|·(1 − t)) (|alpha| ≥ 1).
+// These are the forward weights up to float rounding; rays outside the line's traced range
+// count zero, as in the forward kernels.
+template <int C, bool Window>
+void backRaysGather(const LineBlock& lines, const RayBlock& rays) {
+  using T = Packed<C>;
+  using Item = typename T::Item;
+  using Position = typename T::Position;
+  using Weight = typename T::Weight;
+  constexpr int P = T::P;
+  const auto iota = iotaOf<Position, double>(std::make_index_sequence<P>());
+  const std::size_t lineFloats = std::size_t(lines.stride) * C;
+  const int pixelsEnd = lines.n + kLinePadding;  // padded index past the grid's last pixel
+  // Rays a block may name lie within P + 2 of the traced ones: inside the rows' padding.
+  const int lowest = -kRowPadding, highest = rays.columns + kRowPadding - 2;
+
+  struct Traced {
+    double inverseAlpha, beta;
+    float slope, weight;       // |alpha|, ray length per line
+    int rayBegin, rayEnd;      // traced rays of the line
+    int pixelBegin, pixelEnd;  // padded pixels they touch
+    const float* row;
+  };
+  std::vector<Traced> traced(rays.count);
+  for (int l = lines.lineBegin; l < lines.lineEnd; ++l) {
+    float* line = lines.data + l * lineFloats;
+    int active = 0;
+    for (int p = 0; p < rays.count; ++p) {
+      const JosephRays& plan = rays.plans[p];
+      const int rayBegin = plan.rayBegin[l], rayEnd = plan.rayEnd[l];
+      if (rayBegin >= rayEnd) continue;
+      const double beta = plan.beta0 + l * plan.betaStep;
+      const int first = paddedIndex(plan.alpha * rayBegin + beta);
+      const int last = paddedIndex(plan.alpha * (rayEnd - 1) + beta);
+      traced[active++] = {1.0 / plan.alpha,
+                          beta,
+                          static_cast<float>(plan.alpha < 0 ? -plan.alpha : plan.alpha),
+                          plan.weight,
+                          rayBegin,
+                          rayEnd,
+                          first < last ? first : last,
+                          (first < last ? last : first) + 2,
+                          rays.rows[p] + kRowPadding * C};
+    }
+    for (int q = 0; q < pixelsEnd; q += P) {
+      typename T::Vec sum = {};
+      const Position k = double(q - kLinePadding) + iota;
+      for (int i = 0; i < active; ++i) {
+        const Traced& t = traced[i];
+        if (q >= t.pixelEnd || q + P <= t.pixelBegin) continue;
+        // ⌊g⌋ by truncation after a shift that makes g positive.
+        const Position g = (k - t.beta) * t.inverseAlpha;
+        Item j0 = __builtin_convertvector(g + double(kRowPadding), Item) - kRowPadding;
+        const int a = j0[0], b = j0[P - 1];
+        if ((a < b ? a : b) < lowest || (a < b ? b : a) > highest) {
+          // Not reached for |alpha| ≥ 1; keeps every load inside the row if it were. Lanes moved
+          // here name no traced ray, so they weigh zero.
+          j0 = j0 < lowest ? lowest : j0;
+          j0 = j0 > highest ? highest : j0;
+        }
+        const Weight frac =
+            __builtin_convertvector(g - __builtin_convertvector(j0, Position), Weight);
+        // Keeps c where c ≥ 0, j ≥ rayBegin and j < rayEnd, with sign bits as masks: the x86-64
+        // baseline has no float compare-and-select, and wide vector compares become scalar.
+        const auto keep = [&](Weight c, Item j) {
+          const Item bits = (Item)c;  // a vector cast keeps the bits
+          const Item take = ~(bits >> 31) & ~((j - t.rayBegin) >> 31) & ((j - t.rayEnd) >> 31);
+          return (Weight)(bits & take);
+        };
+        const Weight c0 = keep(1.0f - t.slope * frac, j0);
+        const Weight c1 = keep(1.0f - t.slope * (1.0f - frac), j0 + 1);
+        typename T::Vec v0, v1;
+        gatherPair<C, Window>(t.row, j0, v0, v1);
+        sum += t.weight * (spread<C>(c0) * v0 + spread<C>(c1) * v1);
+      }
+      std::memcpy(line + std::size_t(q) * C, &sum, sizeof sum);
+    }
+  }
+}
+
+// Back across rays as a scatter: P consecutive detector columns per vector, as in forwardRays,
+// with the same weights. Lanes may name the same pixel (ray j's k + 1 is often ray j + 1's k),
+// so the values are added one item at a time: first every item's pixel k (distinct across items,
+// since |alpha| ≥ 1), then every item's pixel k + 1.
+template <int C>
+void backRaysScatter(const LineBlock& lines, const RayBlock& rays) {
+  using T = Packed<C>;
+  constexpr int P = T::P;
+  const auto iota = iotaOf<typename T::Position, double>(std::make_index_sequence<P>());
+  const std::size_t lineFloats = std::size_t(lines.stride) * C;
+  for (int p = 0; p < rays.count; ++p) {
+    const JosephRays& plan = rays.plans[p];
+    const float* row = rays.rows[p] + kRowPadding * C;
+    const double alpha = plan.alpha;
+    const float weight = plan.weight;
+    for (int l = lines.lineBegin; l < lines.lineEnd; ++l) {
+      float* line = lines.data + l * lineFloats;
+      const int begin = plan.rayBegin[l] > rays.rayBegin ? plan.rayBegin[l] : rays.rayBegin;
+      const int end = plan.rayEnd[l] < rays.rayEnd ? plan.rayEnd[l] : rays.rayEnd;
+      const double beta = plan.beta0 + l * plan.betaStep;
+      int j = begin;
+      for (; j + P <= end; j += P) {
+        const auto [k, w] = rayPositions<C>(alpha * (double(j) + iota) + beta);
+        typename T::Vec v;
+        std::memcpy(&v, row + std::size_t(j) * C, sizeof v);
+        v = weight * v;
+        const typename T::Vec onNext = spread<C>(w) * v, onPixel = v - onNext;
+        for (int i = 0; i < P; ++i)
+          for (int c = 0; c < C; ++c) line[k[i] * C + c] += onPixel[i * C + c];
+        for (int i = 0; i < P; ++i)
+          for (int c = 0; c < C; ++c) line[(k[i] + 1) * C + c] += onNext[i * C + c];
+      }
+      for (; j < end; ++j) {
+        const double f = alpha * j + beta;
+        const int k = paddedIndex(f);
+        const float w = static_cast<float>(f - (k - kLinePadding));
+        for (int c = 0; c < C; ++c) {
+          const float v = weight * row[j * C + c];
+          line[k * C + c] += v - w * v;
+          line[(k + 1) * C + c] += w * v;
+        }
       }
     }
   }
@@ -85,12 +333,66 @@ void back(const LineBlock& lines, const RayBlock& rays) {
   }
 }
 
+// Across-rays kernels for 1, 2, 4 or 8 slices per pixel.
+template <template <int> class Kernel>
+void byLanes(const LineBlock& lines, const RayBlock& rays) {
+  switch (lines.lanes) {
+    case 1:
+      return Kernel<1>::run(lines, rays);
+    case 2:
+      return Kernel<2>::run(lines, rays);
+    case 4:
+      return Kernel<4>::run(lines, rays);
+    default:
+      return Kernel<8>::run(lines, rays);
+  }
+}
+
+template <bool Window>
+struct ForwardRays {
+  template <int C>
+  struct Kernel {
+    static void run(const LineBlock& l, const RayBlock& r) { forwardRays<C, Window>(l, r); }
+  };
+};
+template <bool Window>
+struct BackRaysGather {
+  template <int C>
+  struct Kernel {
+    static void run(const LineBlock& l, const RayBlock& r) { backRaysGather<C, Window>(l, r); }
+  };
+};
+template <int C>
+struct BackRaysScatter {
+  static void run(const LineBlock& l, const RayBlock& r) { backRaysScatter<C>(l, r); }
+};
+
 }  // namespace
 
-KernelSet kernels() {
+KernelSet kernels(AcrossRays choice) {
 #define TOMOLIVE_STR2(x) #x
 #define TOMOLIVE_STR(x) TOMOLIVE_STR2(x)
-  return {TOMOLIVE_STR(TOMOLIVE_KERNEL_ISA), &forward, &back};
+  KernelSet set{
+      TOMOLIVE_STR(TOMOLIVE_KERNEL_ISA), &forward, &back, nullptr, nullptr, kVectorFloats};
+  set.forwardAcrossRays = choice.windowGather ? &byLanes<ForwardRays<true>::Kernel>
+                                              : &byLanes<ForwardRays<false>::Kernel>;
+  set.backAcrossRays = !choice.gatherBack    ? &byLanes<BackRaysScatter>
+                       : choice.windowGather ? &byLanes<BackRaysGather<true>::Kernel>
+                                             : &byLanes<BackRaysGather<false>::Kernel>;
+  return set;
+}
+
+KernelSet kernels() {
+#ifdef __AVX512F__
+  // Two-source permutes and 8-lane double arithmetic make the gathers cheap.
+  return kernels({.windowGather = true, .gatherBack = true});
+#else
+  // Without gathers or variable permutes each pixel is one load: the scatter back projection
+  // computes each ray position once, and groups of 4 or more slices fill a vector already.
+  KernelSet set = kernels({.windowGather = false, .gatherBack = false});
+  set.acrossRaysBelow = 4;
+  return set;
+#endif
 }
 
 }  // namespace tomolive::joseph::TOMOLIVE_KERNEL_ISA

@@ -1,25 +1,51 @@
 #pragma once
 // Inner loops of the CPU Joseph projector, compiled once per instruction set (AVX-512 and the
 // x86-64 baseline) and chosen at run time. They operate on padded lines: each grid line of one
-// slice group is stored as (n + 4) lane vectors, pixel k at index k + 2, so interpolation at the
-// grid's edges needs no branches (the padding reads as zero and absorbs scattered values).
+// slice group is stored as `stride` pixels of `lanes` floats, pixel k at index k + 2, so
+// interpolation at the grid's edges needs no branches (the padding reads as zero and absorbs
+// scattered values).
+//
+// Two kernel families share that layout:
+// - across slices (lanes = 4, 8, 16 as in SliceStacks.h): one SIMD vector holds one pixel of
+//   every slice of the group, so each ray position is computed once for `lanes` slices;
+// - across rays (lanes = 1, 2, 4, 8 slices, packed without padding lanes): one vector of
+//   kVectorFloats holds kVectorFloats / lanes detector columns (forward) or pixels (back), for
+//   groups with too few slices to fill a vector. Forward picks the two pixels of each ray from
+//   the line; back is either a gather (for each pixel, the at most two rays whose interpolation
+//   touches it) or a scatter over rays whose items are added one at a time, so no two lanes
+//   write the same place at once. Forward and the scatter evaluate f with the slice kernels'
+//   expression, so they give the same weights; the gather derives them from (k − beta)/alpha,
+//   equal to float rounding.
 #include "projector/JosephPlan.h"
 
 namespace tomolive::joseph {
 
 constexpr int kLinePadding = 2;
+/// Floats per vector of the across-rays kernels, and the slack after the last padded line and
+/// after each packed detector row that their window loads may read (never use).
+constexpr int kVectorFloats = 16;
+constexpr int kWindowSlack = 2 * kVectorFloats;
+/// Packed detector rows of the across-rays kernels hold ray j at index j + kRowPadding: room for
+/// the columns one vector of pixels may name beyond the traced rays.
+constexpr int kRowPadding = kVectorFloats + 4;
+
+/// Pixels per padded line for an n × n grid: n + 2·kLinePadding rounded up to whole vectors.
+constexpr int paddedLineStride(int n) {
+  return (n + 2 * kLinePadding + kVectorFloats - 1) / kVectorFloats * kVectorFloats;
+}
 
 struct LineBlock {
-  float* data;    ///< padded line 0 of the grid (lanes × (n + 4) floats per line)
+  float* data;    ///< padded line 0 of the grid (lanes × stride floats per line)
   int n;          ///< pixels per line
-  int lanes;      ///< 4, 8 or 16
+  int stride;     ///< pixels per padded line, paddedLineStride(n)
+  int lanes;      ///< slices per pixel: 4, 8, 16 (across slices) or 1, 2, 4, 8 (across rays)
   int lineBegin;  ///< first line to process
   int lineEnd;    ///< one past the last line
 };
 
 struct RayBlock {
   const JosephRays* plans;  ///< one traced projection per entry
-  float* const* rows;       ///< detector row (columns × lanes floats) of each projection
+  float* const* rows;       ///< detector row of each projection (layout: see the kernel)
   int count;                ///< number of projections
   int columns;              ///< detector width
   int rayBegin, rayEnd;     ///< detector columns to process
@@ -30,18 +56,36 @@ using ForwardFn = void (*)(const LineBlock&, const RayBlock&);
 /// lines += transpose of the forward map applied to rows.
 using BackFn = void (*)(const LineBlock&, const RayBlock&);
 
-struct KernelSet {
-  const char* isa;
-  ForwardFn forward;
-  BackFn back;
+/// How the across-rays kernels reach memory. Each instruction set prefers one choice; the tests
+/// run all of them.
+struct AcrossRays {
+  bool windowGather;  ///< pick pixels by permuting a two-vector window, not one load each
+  bool gatherBack;    ///< back projection as a gather over pixels, not a scatter over rays
 };
 
+struct KernelSet {
+  const char* isa;
+  /// Across slices: rows are columns × lanes floats, as in ProjectionStack.
+  ForwardFn forward;
+  BackFn back;
+  /// Across rays: rows are packed (columns + 2·kRowPadding) × lanes floats plus kWindowSlack;
+  /// back reads all of rays.count projections for every line and ignores rayBegin/rayEnd.
+  ForwardFn forwardAcrossRays;
+  BackFn backAcrossRays;
+  /// Groups packing fewer slices per pixel than this use the across-rays kernels.
+  int acrossRaysBelow;
+};
+
+/// kernels(): the instruction set's preferred choice; kernels(choice): that choice, used for
+/// every group with fewer than kVectorFloats slices per pixel.
 namespace avx512 {
 KernelSet kernels();
-}
+KernelSet kernels(AcrossRays choice);
+}  // namespace avx512
 namespace baseline {
 KernelSet kernels();
-}
+KernelSet kernels(AcrossRays choice);
+}  // namespace baseline
 
 /// The fastest kernel set this CPU runs.
 const KernelSet& bestKernels();

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "projector/JosephKernels.h"
@@ -37,45 +38,92 @@ void trace(const ParallelGeometry& g, std::span<const int> projections, Traced& 
     for (const JosephPlan& plan : t->plans) t->rays.push_back(plan.rays());
 }
 
-// A grid of n lines of n pixels, each padded with kLinePadding zero pixels at both ends.
+// Slices per pixel in the projector's own buffers for a group holding `slices` real slices:
+// a power of two ≥ slices. Below the kernel set's acrossRaysBelow the group is too thin to fill a
+// vector across slices, and the across-rays kernels take it, packed without the padding lanes.
+int packedLanes(int slices) {
+  int lanes = 1;
+  while (lanes < slices) lanes *= 2;
+  return lanes;
+}
+
+// How one slice group is laid out for the kernels.
+struct GroupLayout {
+  GroupLayout(const joseph::KernelSet& kernels, int slices, int stackLanes, int group)
+      : stackLanes(stackLanes),
+        lanes(packedLanes(std::min(stackLanes, slices - group * stackLanes))),
+        acrossRays(lanes < kernels.acrossRaysBelow) {
+    if (!acrossRays) lanes = stackLanes;
+  }
+  int stackLanes;   ///< lanes per pixel in VolumeStack / ProjectionStack
+  int lanes;        ///< lanes per pixel in the kernels' buffers (≤ stackLanes)
+  bool acrossRays;  ///< across-rays kernels on packed buffers, else across-slices kernels
+};
+
+// A grid of n lines of n pixels, each padded with kLinePadding zero pixels at both ends and
+// rounded up to joseph::paddedLineStride(n) pixels, plus the kernels' window slack.
 struct PaddedLines {
   PaddedLines(int n, int lanes)
-      : n(n), lanes(lanes), buffer(std::size_t(n) * (n + 2 * kLinePadding) * lanes) {}
-  std::size_t lineFloats() const { return std::size_t(n + 2 * kLinePadding) * lanes; }
+      : n(n),
+        lanes(lanes),
+        stride(joseph::paddedLineStride(n)),
+        buffer(std::size_t(n) * stride * lanes + joseph::kWindowSlack) {}
+  std::size_t lineFloats() const { return std::size_t(stride) * lanes; }
   float* pixel(int line, int k) {
     return buffer.data() + line * lineFloats() + (k + kLinePadding) * lanes;
   }
-  joseph::LineBlock block(int begin, int end) { return {buffer.data(), n, lanes, begin, end}; }
-  int n, lanes;
+  joseph::LineBlock block(int begin, int end) {
+    return {buffer.data(), n, stride, lanes, begin, end};
+  }
+  int n, lanes, stride;
   AlignedBuffer buffer;
 };
 
-// Copies one slice group of the volume into padded lines: rows as they are, or columns
-// (transposed) when `columns` is set. Padding is left at zero.
-void loadLines(const float* group, bool columns, PaddedLines& lines) {
+// Copies one slice group of the volume (stackLanes floats per pixel) into padded lines of
+// lines.lanes ≤ stackLanes floats per pixel: rows as they are, or columns (transposed) when
+// `columns` is set. Padding is left at zero.
+void loadLines(const float* group, int stackLanes, bool columns, PaddedLines& lines) {
   const int n = lines.n, lanes = lines.lanes;
   tbb::parallel_for(tbb::blocked_range<int>(0, n, 16), [&](const tbb::blocked_range<int>& r) {
     for (int l = r.begin(); l < r.end(); ++l) {
-      if (!columns) {
+      if (!columns && lanes == stackLanes) {
         std::memcpy(lines.pixel(l, 0), group + std::size_t(l) * n * lanes,
                     sizeof(float) * n * lanes);
       } else {
-        for (int k = 0; k < n; ++k)
-          std::memcpy(lines.pixel(l, k), group + (std::size_t(k) * n + l) * lanes,
-                      sizeof(float) * lanes);
+        for (int k = 0; k < n; ++k) {
+          const std::size_t pixel = columns ? std::size_t(k) * n + l : std::size_t(l) * n + k;
+          std::memcpy(lines.pixel(l, k), group + pixel * stackLanes, sizeof(float) * lanes);
+        }
       }
     }
   });
 }
 
+// Detector rows of one orientation in the across-rays kernels' packed layout.
+struct PackedRows {
+  PackedRows(int count, int columns, int lanes)
+      : columns(columns),
+        lanes(lanes),
+        rowFloats(std::size_t(columns + 2 * joseph::kRowPadding) * lanes + joseph::kWindowSlack),
+        buffer(count * rowFloats) {}
+  float* row(int i) { return buffer.data() + i * rowFloats; }
+  float* ray(int i, int j) { return row(i) + std::size_t(j + joseph::kRowPadding) * lanes; }
+  int columns, lanes;
+  std::size_t rowFloats;
+  AlignedBuffer buffer;
+};
+
 constexpr int kProjectionsPerTask = 8;  // projections sharing one pass over the lines
 constexpr int kLinesPerTask = 8;        // lines sharing one pass over a detector row
 
-void forwardOrientation(const joseph::KernelSet& kernels, const Traced& traced, PaddedLines& lines,
-                        ProjectionStack& y, int group) {
+void forwardOrientation(const joseph::KernelSet& kernels, const Traced& traced,
+                        const GroupLayout& layout, PaddedLines& lines, ProjectionStack& y,
+                        int group) {
   const int count = static_cast<int>(traced.indices.size());
   if (count == 0) return;
-  const int columns = y.columns(), lanes = y.lanes();
+  const int columns = y.columns(), stackLanes = layout.stackLanes, lanes = layout.lanes;
+  std::optional<PackedRows> packed;
+  if (layout.acrossRays) packed.emplace(count, columns, lanes);
   // Split detector columns too when there are few projection blocks to share between threads.
   const int blocks = (count + kProjectionsPerTask - 1) / kProjectionsPerTask;
   const int threads = tbb::info::default_concurrency();
@@ -88,57 +136,99 @@ void forwardOrientation(const joseph::KernelSet& kernels, const Traced& traced, 
           const int first = b * kProjectionsPerTask;
           const int n = std::min(kProjectionsPerTask, count - first);
           float* rows[kProjectionsPerTask];
-          for (int i = 0; i < n; ++i) rows[i] = y.row(traced.indices[first + i], group);
+          for (int i = 0; i < n; ++i)
+            rows[i] = packed ? packed->row(first + i) : y.row(traced.indices[first + i], group);
           for (int c = r.cols().begin(); c < r.cols().end(); ++c) {
             const int rayBegin = c * chunkWidth, rayEnd = std::min(columns, rayBegin + chunkWidth);
             if (rayBegin >= rayEnd) continue;
-            for (int i = 0; i < n; ++i)
-              std::memset(rows[i] + std::size_t(rayBegin) * lanes, 0,
-                          sizeof(float) * (rayEnd - rayBegin) * lanes);
+            for (int i = 0; i < n; ++i) {
+              float* start = packed ? packed->ray(first + i, rayBegin)
+                                    : rows[i] + std::size_t(rayBegin) * lanes;
+              std::memset(start, 0, sizeof(float) * (rayEnd - rayBegin) * lanes);
+            }
             joseph::RayBlock rays{traced.rays.data() + first, rows, n, columns, rayBegin, rayEnd};
-            kernels.forward(lines.block(0, lines.n), rays);
+            if (!packed) {
+              kernels.forward(lines.block(0, lines.n), rays);
+              continue;
+            }
+            kernels.forwardAcrossRays(lines.block(0, lines.n), rays);
+            for (int i = 0; i < n; ++i) {
+              float* out = y.row(traced.indices[first + i], group);
+              for (int j = rayBegin; j < rayEnd; ++j) {
+                const float* in = packed->ray(first + i, j);
+                for (int s = 0; s < stackLanes; ++s)
+                  out[std::size_t(j) * stackLanes + s] = s < lanes ? in[s] : 0.0f;
+              }
+            }
           }
         }
       });
 }
 
 void backOrientation(const joseph::KernelSet& kernels, const Traced& traced,
-                     const ProjectionStack& y, int group, PaddedLines& lines) {
+                     const GroupLayout& layout, const ProjectionStack& y, int group,
+                     PaddedLines& lines) {
   const int count = static_cast<int>(traced.indices.size());
   lines.buffer.fill(0.0f);
   if (count == 0) return;
+  const int columns = y.columns();
   std::vector<float*> rows(count);
-  for (int i = 0; i < count; ++i)
-    rows[i] = const_cast<float*>(y.row(traced.indices[i], group));  // kernels only read rows here
+  std::optional<PackedRows> packed;
+  if (layout.acrossRays) {
+    packed.emplace(count, columns, layout.lanes);
+    tbb::parallel_for(0, count, [&](int i) {
+      const float* in = y.row(traced.indices[i], group);
+      for (int j = 0; j < columns; ++j)
+        std::memcpy(packed->ray(i, j), in + std::size_t(j) * layout.stackLanes,
+                    sizeof(float) * layout.lanes);
+    });
+    for (int i = 0; i < count; ++i) rows[i] = packed->row(i);
+  } else {
+    for (int i = 0; i < count; ++i)
+      rows[i] = const_cast<float*>(y.row(traced.indices[i], group));  // kernels only read rows
+  }
+  const joseph::BackFn back = packed ? kernels.backAcrossRays : kernels.back;
   tbb::parallel_for(
       tbb::blocked_range<int>(0, lines.n, kLinesPerTask), [&](const tbb::blocked_range<int>& r) {
-        joseph::RayBlock rays{traced.rays.data(), rows.data(), count, y.columns(), 0, y.columns()};
-        kernels.back(lines.block(r.begin(), r.end()), rays);
+        joseph::RayBlock rays{traced.rays.data(), rows.data(), count, columns, 0, columns};
+        back(lines.block(r.begin(), r.end()), rays);
       });
 }
 
 }  // namespace
 
-JosephProjector::JosephProjector(ParallelGeometry geometry) : Projector(std::move(geometry)) {}
+JosephProjector::JosephProjector(ParallelGeometry geometry)
+    : JosephProjector(std::move(geometry), joseph::bestKernels()) {}
 
-std::string JosephProjector::describe() {
-  return std::string("CPU Joseph (") + joseph::bestKernels().isa + ", " +
+JosephProjector::JosephProjector(ParallelGeometry geometry, const joseph::KernelSet& kernels)
+    : Projector(std::move(geometry)), m_kernels(kernels) {}
+
+namespace {
+std::string describeWith(const joseph::KernelSet& kernels) {
+  return std::string("CPU Joseph (") + kernels.isa + ", " +
          std::to_string(tbb::info::default_concurrency()) + " threads)";
 }
+}  // namespace
+
+std::string JosephProjector::describe() { return describeWith(joseph::bestKernels()); }
+
+std::string JosephProjector::name() const { return describeWith(m_kernels); }
 
 void JosephProjector::forward(const VolumeStack& x, std::span<const int> projections,
                               ProjectionStack& y) const {
   checkShapes(x, projections, y);
   Traced alongRows, alongColumns;
   trace(geometry(), projections, alongRows, alongColumns);
-  const auto& kernels = joseph::bestKernels();
-  PaddedLines lines(x.gridSize(), x.lanes());
+  const auto& kernels = m_kernels;
+  std::optional<PaddedLines> lines;  // only the last group may need another lane count
   for (int g = 0; g < x.groups(); ++g) {
+    const GroupLayout layout(kernels, x.slices(), x.lanes(), g);
+    if (!lines || lines->lanes != layout.lanes) lines.emplace(x.gridSize(), layout.lanes);
     for (bool columns : {false, true}) {
       const Traced& traced = columns ? alongColumns : alongRows;
       if (traced.indices.empty()) continue;
-      loadLines(x.group(g), columns, lines);
-      forwardOrientation(kernels, traced, lines, y, g);
+      loadLines(x.group(g), layout.stackLanes, columns, *lines);
+      forwardOrientation(kernels, traced, layout, *lines, y, g);
     }
   }
 }
@@ -148,24 +238,31 @@ void JosephProjector::back(const ProjectionStack& y, std::span<const int> projec
   checkShapes(x, projections, y);
   Traced alongRows, alongColumns;
   trace(geometry(), projections, alongRows, alongColumns);
-  const auto& kernels = joseph::bestKernels();
-  const int n = x.gridSize(), lanes = x.lanes();
-  PaddedLines rows(n, lanes), columns(n, lanes);
+  const auto& kernels = m_kernels;
+  const int n = x.gridSize(), stackLanes = x.lanes();
+  std::optional<PaddedLines> rows, columns;  // only the last group may need another lane count
   for (int g = 0; g < x.groups(); ++g) {
-    backOrientation(kernels, alongRows, y, g, rows);
-    backOrientation(kernels, alongColumns, y, g, columns);
+    const GroupLayout layout(kernels, x.slices(), stackLanes, g);
+    const int lanes = layout.lanes;
+    if (!rows || rows->lanes != lanes) {
+      rows.emplace(n, lanes);
+      columns.emplace(n, lanes);
+    }
+    backOrientation(kernels, alongRows, layout, y, g, *rows);
+    backOrientation(kernels, alongColumns, layout, y, g, *columns);
     float* out = x.group(g);
     tbb::parallel_for(tbb::blocked_range<int>(0, n, 16), [&](const tbb::blocked_range<int>& r) {
       for (int row = r.begin(); row < r.end(); ++row)
         for (int c = 0; c < n; ++c) {
-          const float* a = rows.pixel(row, c);
-          const float* b = columns.pixel(c, row);
-          float* o = out + (std::size_t(row) * n + c) * lanes;
-          for (int l = 0; l < lanes; ++l) o[l] = a[l] + b[l];
+          const float* a = rows->pixel(row, c);
+          const float* b = columns->pixel(c, row);
+          float* o = out + (std::size_t(row) * n + c) * stackLanes;
+          for (int s = 0; s < stackLanes; ++s) o[s] = s < lanes ? a[s] + b[s] : 0.0f;
         }
     });
   }
-  // Padding lanes (slices beyond the last) must stay zero: they are, since y's padding lanes are.
+  // Padding lanes (slices beyond the last) stay zero: y's padding lanes are zero, and packed
+  // groups leave them out.
 }
 
 }  // namespace tomolive

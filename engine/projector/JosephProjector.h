@@ -1,11 +1,14 @@
 #pragma once
-// CPU Joseph projector: on the fly (no stored matrix), multi-threaded with oneTBB, vectorised
-// across slices (one SIMD lane per slice, see SliceStacks.h), AVX-512 when the CPU has it.
+// CPU Joseph projector: on the fly (no stored matrix), multi-threaded with oneTBB, AVX-512 when
+// the CPU has it. Vectorised across slices (one SIMD lane per slice, see SliceStacks.h); slice
+// groups too thin to fill a vector (the live preview's single slice) are vectorised across
+// detector columns (forward) or pixels (back) instead, on copies without the padding lanes.
 //
 // Work is organised so that each thread owns what it writes: forward projection splits the
 // window's projections (and detector columns) between threads; back projection splits grid
-// lines. Lines are copied into zero-padded buffers (rows, and columns transposed), so every
-// access in the inner loops is contiguous and branch-free.
+// lines. Lines are copied into zero-padded buffers (rows, and columns transposed), so the inner
+// loops need no bounds checks.
+#include "projector/JosephKernels.h"
 #include "projector/Projector.h"
 
 namespace tomolive {
@@ -13,14 +16,19 @@ namespace tomolive {
 class JosephProjector final : public Projector {
  public:
   explicit JosephProjector(ParallelGeometry geometry);
+  /// With a given kernel set instead of joseph::bestKernels(): the tests run every variant.
+  JosephProjector(ParallelGeometry geometry, const joseph::KernelSet& kernels);
 
   void forward(const VolumeStack& x, std::span<const int> projections,
                ProjectionStack& y) const override;
   void back(const ProjectionStack& y, std::span<const int> projections,
             VolumeStack& x) const override;
-  std::string name() const override { return describe(); }
+  std::string name() const override;
   /// "CPU Joseph (AVX-512, 2 threads)": the kernels and threads this machine uses.
   static std::string describe();
+
+ private:
+  joseph::KernelSet m_kernels;
 };
 
 }  // namespace tomolive
