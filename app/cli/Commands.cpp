@@ -436,9 +436,9 @@ int runTrainingData(const Args& args) {
 
 int runQuality(const Args& args) {
   std::set<std::string> names{"size",       "slices",    "projections", "seed",  "windows",
-                              "iterations", "rotations", "real",        "images"};
+                              "iterations", "rotations", "real",        "images", "method"};
   names.insert(kDenoiserOptions.begin(), kDenoiserOptions.end());
-  const Arguments a(args, names, {"json"});
+  const Arguments a(args, names, {"json", "real-only"});
   if (!a.positionals().empty())
     throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
   QualityOptions o;
@@ -455,6 +455,8 @@ int runQuality(const Args& args) {
       if (!item.empty()) o.realScans.push_back(item);
   }
   o.imagesPath = a.text("images", "");
+  o.method = parseLiveMethod(a.text("method", "filtered"));
+  o.simulated = !a.flag("real-only");
   const std::shared_ptr<Denoiser> denoiser =
       denoiserFromArguments(a, backendFromArguments(a, a.flag("json")).backend);
   const QualityResult r = runQualityEvaluation(o, *denoiser);

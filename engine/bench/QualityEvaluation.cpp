@@ -35,9 +35,9 @@ VolumeStack sirtReference(const ParallelGeometry& g, const ProjectionStack& p, i
 void scoreStreaming(const std::string& scan, const ParallelGeometry& g, const ProjectionStack& p,
                     const std::vector<int>& order, int window, int iterations,
                     const std::vector<int>& rotations, const VolumeStack& reference,
-                    Denoiser& denoiser, const std::string& imagesPath, QualityResult& result) {
-  LiveReconstruction streaming(g.gridSize, p.slices(), g.columns, g.centre,
-                               {.method = LiveMethod::window});
+                    Denoiser& denoiser, LiveMethod method, const std::string& imagesPath,
+                    QualityResult& result) {
+  LiveReconstruction streaming(g.gridSize, p.slices(), g.columns, g.centre, {.method = method});
   const int last = *std::max_element(rotations.begin(), rotations.end());
   const double range = dataRange(reference.raw());
   for (int r = 1; r <= last; ++r) {
@@ -101,6 +101,7 @@ QualityResult runQualityEvaluation(const QualityOptions& o, Denoiser& denoiser) 
   if (!o.imagesPath.empty()) std::filesystem::remove(o.imagesPath);
   int phantomIndex = 0;
   for (PhantomKind kind : {PhantomKind::Glass, PhantomKind::Shale}) {
+    if (!o.simulated) break;
     for (int window : o.windows) {
       ScanSpec spec;
       spec.phantom = kind;
@@ -124,7 +125,7 @@ QualityResult runQualityEvaluation(const QualityOptions& o, Denoiser& denoiser) 
       std::iota(order.begin(), order.end(), 0);  // already in acquisition (interlaced) order
       for (int iterations : o.iterations)
         scoreStreaming(phantomKindName(kind), sim.geometry(), p, order, window, iterations,
-                       o.rotations, reference, denoiser, o.imagesPath, result);
+                       o.rotations, reference, denoiser, o.method, o.imagesPath, result);
     }
     ++phantomIndex;
   }
@@ -137,8 +138,8 @@ QualityResult runQualityEvaluation(const QualityOptions& o, Denoiser& denoiser) 
     const std::string name = std::filesystem::path(path).stem().string();
     for (int iterations : o.iterations)
       scoreStreaming(name, g, scan.lineIntegrals, interlacedOrder(scan.lineIntegrals.projections()),
-                     o.realWindow, iterations, {o.realRotations}, reference, denoiser, o.imagesPath,
-                     result);
+                     o.realWindow, iterations, {o.realRotations}, reference, denoiser, o.method,
+                     o.imagesPath, result);
   }
   return result;
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "nn/Denoiser.h"
+#include "pipeline/LiveReconstruction.h"
 
 namespace tomolive {
 
@@ -26,6 +27,8 @@ struct QualityOptions {
   std::vector<std::string> realScans;  ///< Data Exchange files (tooth.h5, i13_crop.h5)
   int realWindow = 20, realRotations = 3;
   std::string imagesPath;  ///< HDF5 file for before/after/reference slices ("" = none)
+  LiveMethod method = LiveMethod::filtered;  ///< the live reconstruction enhanced
+  bool simulated = true;                     ///< the simulated scans (else only the real ones)
 };
 
 struct QualityCell {
