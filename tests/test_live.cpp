@@ -14,6 +14,7 @@
 #include "RealData.h"
 #include "bench/LiveMethodComparison.h"
 #include "metrics/ImageMetrics.h"
+#include "nn/EnhancementGuard.h"
 #include "pipeline/FileReconstruction.h"
 #include "pipeline/LiveReconstruction.h"
 #include "pipeline/StreamingSession.h"
@@ -73,6 +74,65 @@ class TestLive : public QObject {
 
  private slots:
   void initTestCase() { QVERIFY(m_dir.isValid()); }
+
+  // The guard's ratio on a simulated interlaced scan after 1 and 3 windows: the ground truth and
+  // SIRT-100 over the whole scan (what enhancement aims at) explain the received projections
+  // almost as well as the live image does; an image with an invented feature does not.
+  void guardTellsInventionFromDenoising() {
+    ScanSpec spec;
+    spec.phantom = PhantomKind::Glass;
+    spec.size = 192;
+    spec.slices = 1;
+    spec.acquisition = {AcquisitionOrder::Interlaced, 256, 32};
+    spec.seed = 21;
+    const ScanSimulator sim(spec);
+    const FlatDarkCorrection correction(sim.flats(), sim.darks(), 1, 192);
+    const std::vector<float> raw = sim.projections(0, 256);
+    ProjectionStack all(256, 1, 192);
+    std::vector<float> frame(192);
+    for (int k = 0; k < 256; ++k) {
+      correction.apply({raw.data() + k * frame.size(), frame.size()}, frame);
+      all.setProjection(k, frame);
+    }
+    const double centre = sim.geometry().centre;
+    LiveReconstruction full(192, 1, 192, centre), live(192, 1, 192, centre);
+    full.receive(all, sim.geometry().anglesRad);
+    full.update(1);
+    const std::vector<float> target = full.estimate().slice(0), truth = sim.groundTruth().slice(0);
+    for (int r = 1; r <= 8; ++r) {
+      ProjectionStack w(32, 1, 192);
+      for (int k = 0; k < 32; ++k) w.setProjection(k, all.projection((r - 1) * 32 + k));
+      live.receive(w, {sim.geometry().anglesRad.data() + (r - 1) * 32, 32});
+      live.update(1);
+      if (r != 1 && r != 3) continue;
+      SliceSinogram measured;
+      measured.centre = centre;
+      measured.columns = 192;
+      for (int p = 0; p < live.receivedCount(); ++p) {
+        measured.anglesRad.push_back(live.receivedAngles()[p]);
+        const std::vector<float> row = live.received().projection(p);
+        measured.lineIntegrals.insert(measured.lineIntegrals.end(), row.begin(), row.end());
+      }
+      const std::vector<float> image = live.estimate().slice(0);
+      std::vector<float> invented = target;
+      for (int y = 80; y < 100; ++y)
+        for (int x = 80; x < 100; ++x) invented[std::size_t(y) * 192 + x] += 0.05f;
+      const double rTruth = enhancedResidualRatio(measured, truth, image, 192);
+      const double rTarget = enhancedResidualRatio(measured, target, image, 192);
+      const double rInvented = enhancedResidualRatio(measured, invented, image, 192);
+      qInfo(
+          "R %d: residual ratio of the truth %.2f, of SIRT-100 over all %.2f, of an invented "
+          "feature %.2f",
+          r, rTruth, rTarget, rInvented);
+      QVERIFY2(rTarget < kAgreementRatio, qPrintable(QString::number(rTarget)));
+      QVERIFY2(rInvented > kDisagreementRatio, qPrintable(QString::number(rInvented)));
+      QCOMPARE(enhancedResidualRatio(measured, image, image, 192), 1.0);
+    }
+    QCOMPARE(enhancementWeight(1.0, std::nullopt), 1.0);
+    QCOMPARE(enhancementWeight(kDisagreementRatio, 0.5), 0.0);
+    QCOMPARE(enhancementWeight(1.0, kConvergedChange), 0.0);
+    QVERIFY(enhancementWeight(1.0, 0.5 * (kConvergedChange + kMovingChange)) > 0.4);
+  }
 
   // One filtered step from zero stands for K plain iterations; more steps follow the discrete
   // operator more closely.

@@ -36,6 +36,18 @@ ScanSpec glassScan(int size, int rows, int window, int rotations, double photons
   return s;
 }
 
+// What the session shows as enhanced is the enhancer's output blended with the reconstruction by
+// the guard's weight (nn/EnhancementGuard.h).
+bool shownAsTheGuardSays(const VolumeStack& enhanced, const Snapshot& s) {
+  if (!s.metrics.enhancementWeight) return false;
+  const double w = *s.metrics.enhancementWeight;
+  const auto e = enhanced.raw(), x = s.volume->raw(), shown = s.enhanced->raw();
+  for (std::size_t i = 0; i < e.size(); ++i)
+    if (std::abs(shown[i] - (w * e[i] + (1.0 - w) * x[i])) > 1e-5 * (1.0 + std::abs(e[i])))
+      return false;
+  return true;
+}
+
 // Collects every snapshot's metrics, thread-safely.
 struct Collector {
   std::mutex mutex;
@@ -411,8 +423,7 @@ class TestStreaming : public QObject {
     QCOMPARE(last->metrics.update, 6);
     QVERIFY(last->fullyEnhanced());
     MeanOfSlices direct;
-    const VolumeStack expected = enhanceVolume(direct, *last->volume);
-    QVERIFY(expected.toSliceMajor() == last->enhanced->toSliceMajor());
+    QVERIFY(shownAsTheGuardSays(enhanceVolume(direct, *last->volume), *last));
   }
 
   // A volume above fullVolumeBytes: between whole read-backs (every fullVolumeEvery updates and
@@ -490,7 +501,7 @@ class TestStreaming : public QObject {
     QVERIFY(!last->viewVolume);
     QVERIFY(last->fullyEnhanced());
     MeanOfSlices direct;
-    QVERIFY(enhanceVolume(direct, *last->volume).toSliceMajor() == last->enhanced->toSliceMajor());
+    QVERIFY(shownAsTheGuardSays(enhanceVolume(direct, *last->volume), *last));
   }
 
   // No flat field at all: the session fails with a clear reason, every frame is still recorded.

@@ -451,6 +451,7 @@ void MainWindow::refreshImages() {
                            : tr("enhanced");
   QString afterText;
   // The snapshot, not the window, says whether its session has an enhancer.
+  const Snapshot* shown = enhancedHere ? &s : previous;
   if (enhancedHere)
     afterText = tr("after: %1").arg(name);
   else if (previous)
@@ -462,6 +463,17 @@ void MainWindow::refreshImages() {
     afterText = tr("after: not enhanced yet — showing SIRT");
   else
     afterText = tr("after: no enhancer — showing SIRT");
+  // The guard's verdict (nn/EnhancementGuard.h) on what is shown.
+  bool disagrees = false;
+  if (shown && shown->metrics.enhancementWeight) {
+    const UpdateMetrics& m = shown->metrics;
+    disagrees = m.enhancedResidualRatio && *m.enhancedResidualRatio > kDisagreementRatio;
+    if (disagrees)
+      afterText += tr(" — enhancement disagrees with the data (residual ×%1): showing SIRT")
+                       .arg(*m.enhancedResidualRatio, 0, 'f', 1);
+    else if (*m.enhancementWeight < 0.995)
+      afterText += tr(" — faded to %1 %").arg(int(std::lround(100 * *m.enhancementWeight)));
+  }
   m_afterCaption->setToolTip(m_enhancer.description);
   const bool differenceMode = m_modeBox->currentIndex() == 1;
   if (differenceMode) {
@@ -471,10 +483,11 @@ void MainWindow::refreshImages() {
   }
   m_afterCaption->setText(afterText);
   m_afterCaption->setStyleSheet(
-      enhancedHere || previous || differenceMode
+      (enhancedHere || previous || differenceMode) && !disagrees
           ? "QLabel { padding: 3px; font-weight: bold; }"
           : "QLabel { padding: 3px; font-weight: bold; background: #fff3cd; color: #664d03; }");
-  m_beforeCaption->setText(tr("before: streaming SIRT, R %1, slice %2 (detector row %3)")
+  m_beforeCaption->setText(tr("before: live %1, R %2, slice %3 (detector row %4)")
+                               .arg(QString::fromStdString(s.metrics.method))
                                .arg(s.current(m_slice) ? s.metrics.update : s.volumeUpdate)
                                .arg(m_slice)
                                .arg(s.firstRow + m_slice));

@@ -42,6 +42,7 @@ json metricsJson(const UpdateMetrics& m) {
             {"lag", m.lag},
             {"elapsed_seconds", m.elapsedSeconds}};
   if (m.ssim) j["ssim"] = *m.ssim;
+  if (m.change) j["change"] = *m.change;
   if (m.psnr) j["psnr"] = *m.psnr;
   return j;
 }
@@ -157,19 +158,36 @@ int runStream(const Args& args) {
   session.onSnapshot([&](std::shared_ptr<const Snapshot> s) {
     const UpdateMetrics& m = s->metrics;
     {
-      // Enhancement progress republishes an update: report each update once.
+      // Enhancement progress republishes an update: report each update once, and its guard's
+      // verdict once, on a line of its own, when the enhancer has it.
       std::lock_guard lock(historyMutex);
-      if (!history.empty() && history.back().update == m.update) return;
+      if (!history.empty() && history.back().update == m.update) {
+        UpdateMetrics& known = history.back();
+        if (m.enhancementWeight && !known.enhancementWeight && m.enhancedResidualRatio) {
+          known.enhancedResidualRatio = m.enhancedResidualRatio;
+          known.enhancementWeight = m.enhancementWeight;
+          if (metrics)
+            metrics << json({{"update", m.update},
+                             {"enhanced_residual_ratio", *m.enhancedResidualRatio},
+                             {"enhancement_weight", *m.enhancementWeight},
+                             {"enhancement_disagrees",
+                              *m.enhancedResidualRatio > kDisagreementRatio}})
+                           .dump()
+                    << '\n'
+                    << std::flush;
+        }
+        return;
+      }
       history.push_back(m);
     }
     if (metrics) metrics << metricsJson(m).dump() << '\n' << std::flush;
     if (!asJson)
       std::printf(
-          "R %3d  received %6lld  consumed %6lld  W %4d (%4d used)  I %3d  refresh %.3f s  "
-          "%7.1f proj/s  lag %4lld%s\n",
+          "R %3d  received %6lld  consumed %6lld  W %4d (%4d new, %5d used)  I %3d  refresh "
+          "%.3f s  %7.1f proj/s  lag %4lld%s\n",
           m.update, static_cast<long long>(m.received), static_cast<long long>(m.consumed),
-          m.window, m.projections, m.iterations, m.refreshSeconds, m.sustainedPps,
-          static_cast<long long>(m.lag),
+          m.window, m.projections, m.projectionsUsed, m.iterations, m.refreshSeconds,
+          m.sustainedPps, static_cast<long long>(m.lag),
           m.ssim ? ("  SSIM " + std::to_string(*m.ssim).substr(0, 6)).c_str() : "");
     std::fflush(stdout);
   });

@@ -87,8 +87,8 @@ class CudaProjector final : public Projector {
     }
     const WindowData window(y, projections);
     std::lock_guard lock(m_mutex);
-    m_device->back(shapeOf(x, y.columns()), traceJosephWindow(geometry(), projections), window.data(),
-                   x.raw().data());
+    m_device->back(shapeOf(x, y.columns()), traceJosephWindow(geometry(), projections),
+                   window.data(), x.raw().data());
   }
 
   std::string name() const override { return deviceLabel(); }
@@ -115,7 +115,8 @@ class CudaSirt final : public Sirt {
       m_device = api().createSirt(m_shape, m_options.circularMask, m_options.nonNegative);
     } else if (p.columns() != m_shape.columns) {
       throw std::invalid_argument("SIRT: projections have " + std::to_string(p.columns()) +
-                                  " columns, earlier windows had " + std::to_string(m_shape.columns));
+                                  " columns, earlier windows had " +
+                                  std::to_string(m_shape.columns));
     }
     std::vector<double> key{geometry.centre};
     for (int i : projections) key.push_back(geometry.anglesRad.at(i));
@@ -181,6 +182,7 @@ class CudnnTomoGan final : public Denoiser {
 
   std::string name() const override { return "TomoGAN (" + m_device->describe() + ")"; }
   std::string modelRecipeHash() const override { return m_model.recipeHash(); }
+  std::string inputMethod() const override { return m_model.inputMethod(); }
 
  private:
   TomoGanModel m_model;

@@ -27,6 +27,10 @@ class Denoiser {
 
   /// SHA-256 of the recipe that trained the weights ("" when not learned).
   virtual std::string modelRecipeHash() const { return {}; }
+
+  /// The live reconstruction method (pipeline/LiveReconstruction.h) whose images the weights
+  /// were trained on ("" : any).
+  virtual std::string inputMethod() const { return {}; }
 };
 
 /// Largest image edge enhance() accepts (larger is certainly a mistake, and overflows ints).

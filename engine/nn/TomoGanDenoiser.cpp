@@ -17,7 +17,7 @@ using dnnl::memory;
 using Tag = memory::format_tag;
 using Type = memory::data_type;
 
-constexpr int kLevels = 3;         // poolings: sizes must be multiples of 2^3
+constexpr int kLevels = 3;  // poolings: sizes must be multiples of 2^3
 constexpr int kAlign = 1 << kLevels;
 
 int roundUpToAlign(int value) { return (value + kAlign - 1) / kAlign * kAlign; }

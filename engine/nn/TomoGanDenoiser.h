@@ -57,6 +57,7 @@ class TomoGanDenoiser final : public Denoiser {
   std::vector<float> enhance(std::span<const float> slices, int height, int width) override;
   std::string name() const override;
   std::string modelRecipeHash() const override { return model().recipeHash(); }
+  std::string inputMethod() const override { return model().inputMethod(); }
 
   /// f32 or bf16 (never automatic).
   TomoGanPrecision precision() const;

@@ -230,6 +230,8 @@ TomoGanModel TomoGanModel::load(const std::string& path) {
          "attribute 'input_scale' is " + number(model.inputScale_) + ", expected a value > 0");
   }
   model.recipeHash_ = readStringAttribute(f, path, "recipe_hash");
+  if (H5Aexists(f, "input_method") > 0)
+    model.inputMethod_ = readStringAttribute(f, path, "input_method");
 
   checkNoUnknownMembers(f, path);
   for (TomoGanLayerShape shape : tomoGanArchitecture()) {

@@ -53,6 +53,9 @@ class TomoGanModel {
   double inputOffset() const { return inputOffset_; }
   double inputScale() const { return inputScale_; }
   const std::string& recipeHash() const { return recipeHash_; }
+  /// The live reconstruction method whose images the model was trained on (root attribute
+  /// `input_method`; models without it were trained on the seed's sliding window: "window").
+  const std::string& inputMethod() const { return inputMethod_; }
   /// conv0 … conv15 in architecture order.
   const std::vector<TomoGanLayer>& layers() const { return layers_; }
 
@@ -62,6 +65,7 @@ class TomoGanModel {
   double inputOffset_ = 0.0;
   double inputScale_ = 1.0;
   std::string recipeHash_;
+  std::string inputMethod_ = "window";
   std::vector<TomoGanLayer> layers_;
 };
 

@@ -15,14 +15,14 @@ namespace tomolive {
 
 struct TrainingDataOptions {
   int scans = 48;
-  int size = 256;    ///< detector width = grid N
-  int slices = 8;    ///< detector rows = slices per scan
+  int size = 256;  ///< detector width = grid N
+  int slices = 8;  ///< detector rows = slices per scan
   std::uint64_t seed = 1000;
   int projections = 480;  ///< the full scan (the target uses all of them)
   int targetIterations = 100;
   std::vector<int> windows{16, 32, 64};
   std::vector<int> iterations{1, 2, 5};
-  int minInputProjections = 64;   ///< R·W of the drawn inputs lies in [min, max]
+  int minInputProjections = 64;  ///< R·W of the drawn inputs lies in [min, max]
   int maxInputProjections = 256;
   std::vector<double> photons{3e3, 1e4, 3e4};
 };

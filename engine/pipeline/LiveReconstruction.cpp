@@ -138,6 +138,24 @@ LiveUpdate LiveReconstruction::update(int iterations) {
   return u;
 }
 
+SliceSinogram LiveReconstruction::sinogram(int s, int most) const {
+  const int count = receivedCount();
+  if (s < 0 || s >= m_slices || count == 0 || most < 1)
+    throw std::invalid_argument("sinogram of slice " + std::to_string(s) + " (of " +
+                                std::to_string(m_slices) + ") over " + std::to_string(most) +
+                                " of " + std::to_string(count) + " projections held");
+  SliceSinogram out;
+  out.centre = m_centre;
+  out.columns = m_columns;
+  const int taken = std::min(count, most);
+  for (int k = 0; k < taken; ++k) {
+    const int p = int(std::int64_t(k) * count / taken);
+    out.anglesRad.push_back(m_angles[p]);
+    for (int j = 0; j < m_columns; ++j) out.lineIntegrals.push_back(m_received.at(p, s, j));
+  }
+  return out;
+}
+
 VolumeStack LiveReconstruction::estimate() const {
   if (m_device) return m_device->estimate();
   return static_cast<const SirtSolver&>(*m_host).estimate();

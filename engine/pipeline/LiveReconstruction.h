@@ -27,6 +27,7 @@
 
 #include "backend/ComputeBackend.h"
 #include "geometry/SliceStacks.h"
+#include "nn/EnhancementGuard.h"
 #include "sirt/Sirt.h"
 
 namespace tomolive {
@@ -94,6 +95,10 @@ class LiveReconstruction {
   const ProjectionStack& received() const { return m_received; }
   int receivedCount() const { return int(m_angles.size()); }
   std::span<const double> receivedAngles() const { return m_angles; }
+  /// Slice s of what is held, on up to `most` of its projections spread evenly (all when fewer):
+  /// what the enhancement guard re-projects against. Throws std::invalid_argument for a slice
+  /// outside the volume or nothing held.
+  SliceSinogram sinogram(int s, int most) const;
 
  private:
   LiveOptions m_options;

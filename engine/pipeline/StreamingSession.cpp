@@ -64,6 +64,20 @@ VolumeStack stackOf(const std::vector<float>& images, int count, int n) {
   return v;
 }
 
+// ‖a − b‖ / ‖a‖, or none when a is zero.
+std::optional<double> relativeChange(const std::vector<float>& a, const std::vector<float>& b) {
+  double difference = 0.0, norm = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    difference += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    norm += double(a[i]) * a[i];
+  }
+  if (!(norm > 0.0)) return std::nullopt;
+  return std::sqrt(difference / norm);
+}
+
+// Received projections the enhancement guard re-projects against (spread over those received).
+constexpr int kGuardProjections = 64;
+
 // Pairs of opposite projections after which the centre estimate is trusted as final.
 constexpr int kCentrePairsWanted = 8;
 
@@ -269,9 +283,8 @@ void StreamingSession::acquire() {
     for (;;) {
       if (lossless) {  // hand over one window at a time, as fast as it is reconstructed
         std::unique_lock lock(in.mutex);
-        in.acquireCv.wait_for(lock, std::chrono::milliseconds(50), [&] {
-          return int(in.pending.size()) < m_window || m_stopRequested;
-        });
+        in.acquireCv.wait_for(lock, std::chrono::milliseconds(50),
+                              [&] { return int(in.pending.size()) < m_window || m_stopRequested; });
         if (int(in.pending.size()) >= m_window && !m_stopRequested) continue;
       }
       std::optional<Frame> frame = m_source->next(std::chrono::milliseconds(50));
@@ -376,7 +389,9 @@ void StreamingSession::reconstruct() {
   double workTotal = 0.0;
   std::shared_ptr<const VolumeStack> wholeVolume;  // the latest read back whole
   std::shared_ptr<const Snapshot> lastPublished;
-  bool readBackWhole = true;  // false for volumes above fullVolumeBytes
+  bool readBackWhole = true;        // false for volumes above fullVolumeBytes
+  std::vector<float> previousView;  // the guard slice of the previous update
+  int previousViewSlice = -1;
   try {
     for (;;) {
       std::vector<Intake::Pending> batch;
@@ -543,6 +558,19 @@ void StreamingSession::reconstruct() {
       m.method = liveMethodName(m_options.method);
       m.centre = recon->centre();
       m.centreSource = centreSource;
+      {
+        std::lock_guard lock(m_snapshotMutex);
+        snapshot->guardSlice = m_viewSlices.empty() ? slices / 2 : m_viewSlices.front();
+      }
+      snapshot->guardSlice = std::clamp(snapshot->guardSlice, 0, slices - 1);
+      if (m_options.enhancer)
+        if (recon->receivedCount() > 0)
+          snapshot->guardSinogram = std::make_shared<const SliceSinogram>(
+              recon->sinogram(snapshot->guardSlice, kGuardProjections));
+      std::vector<float> view = snapshot->slice(snapshot->guardSlice);
+      if (previousViewSlice == snapshot->guardSlice) m.change = relativeChange(view, previousView);
+      previousView = std::move(view);
+      previousViewSlice = snapshot->guardSlice;
       m.workSeconds = work;
       m.sustainedPps = batch.size() / work;
       if (truth.slices() > 0 && !snapshot->viewVolume) {
@@ -613,6 +641,18 @@ void StreamingSession::enhance() {
   std::vector<std::uint8_t> done, wanted;  // per slice of base's enhanced stack
   int count = 0, wantedCount = 0;
   double spent = 0.0;
+  std::optional<double> ratio;  // the guard's verdict on base's guard slice
+  bool guardFailed = false;
+  const std::string trainedOn = denoiser.inputMethod();
+  const bool trainedForTheInput =
+      trainedOn.empty() || trainedOn == liveMethodName(m_options.method);
+  if (!trainedForTheInput)
+    log("enhancer: the model was trained on " + trainedOn +
+        " reconstructions, the live method "
+        "is " +
+        liveMethodName(m_options.method) +
+        ": the after view shows the reconstruction "
+        "(enhancement weight 0) until a model trained for it is loaded (docs/quality.md)");
   auto lastPublished = Clock::now();
   // A new reconstruction (not one of the enhancer's own versions of `base`).
   const auto supersedes = [](const Snapshot& s, const Snapshot& b) {
@@ -654,6 +694,7 @@ void StreamingSession::enhance() {
         }
         wantedCount = int(std::count(wanted.begin(), wanted.end(), 1));
         count = 0, spent = 0.0;
+        ratio.reset();
       }
       if (count == wantedCount) {
         if (finished) break;
@@ -680,8 +721,18 @@ void StreamingSession::enhance() {
             }
       }
       const auto start = Clock::now();
-      work->setSlice(next, enhanceSlice(denoiser, source, next));
+      const std::vector<float> enhanced = enhanceSlice(denoiser, source, next);
+      work->setSlice(next, enhanced);
       done[next] = 1;
+      if (base->guardSinogram && !guardFailed && next == base->enhancedIndex(base->guardSlice)) {
+        try {
+          ratio = enhancedResidualRatio(*base->guardSinogram, enhanced, source.slice(next),
+                                        source.gridSize());
+        } catch (const std::invalid_argument& e) {
+          log(std::string("enhancement guard: ") + e.what() + "; shown without the guard");
+          guardFailed = true;
+        }
+      }
       ++count;
       const double seconds = secondsSince(start);
       spent += seconds;
@@ -696,7 +747,17 @@ void StreamingSession::enhance() {
       if (count == wantedCount || (inView && viewDone) ||
           now - lastPublished > std::chrono::milliseconds(250)) {
         auto snapshot = std::make_shared<Snapshot>(*base);
-        snapshot->enhanced = std::make_shared<const VolumeStack>(*work);
+        // What is shown: the network's output blended with the reconstruction (EnhancementGuard.h).
+        const double weight =
+            enhancementWeight(ratio.value_or(1.0), base->metrics.change, trainedForTheInput);
+        auto shown = std::make_shared<VolumeStack>(*work);
+        if (weight < 1.0)
+          for (int i = 0; i < slices; ++i)
+            if (done[i])
+              shown->setSlice(i, blendEnhancement(shown->slice(i), source.slice(i), weight));
+        snapshot->enhanced = std::move(shown);
+        snapshot->metrics.enhancedResidualRatio = ratio;
+        snapshot->metrics.enhancementWeight = weight;
         snapshot->enhancedSlices = done;
         snapshot->enhancedCount = count;
         snapshot->enhanceSeconds = spent;

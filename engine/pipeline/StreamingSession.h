@@ -54,6 +54,7 @@
 #include "backend/ComputeBackend.h"
 #include "io/DataExchange.h"
 #include "nn/Denoiser.h"
+#include "nn/EnhancementGuard.h"
 #include "pipeline/LiveReconstruction.h"
 #include "sources/FrameSource.h"
 
@@ -110,6 +111,12 @@ struct UpdateMetrics {
   std::int64_t lag = 0;              ///< projections received but not yet consumed, at publication
   double elapsedSeconds = 0.0;       ///< since the session started
   std::optional<double> ssim, psnr;  ///< against the source's ground truth
+  /// ‖x_R − x_{R−1}‖ / ‖x_R‖ on the first slice in view (none at the first update).
+  std::optional<double> change;
+  /// Set by the enhancer's versions of the update (nn/EnhancementGuard.h): how much worse the
+  /// enhanced slice in view explains the received projections than the reconstruction, and the
+  /// weight of the enhancement in what is shown.
+  std::optional<double> enhancedResidualRatio, enhancementWeight;
 };
 
 /// One published state of the session. Immutable once published; versions share volumes.
@@ -124,14 +131,19 @@ struct Snapshot {
   std::shared_ptr<const VolumeStack> viewVolume;
   std::vector<int> viewSlices;
   int firstRow = 0;  ///< detector row of slice 0
-  /// The enhancer's output for this update (null without an enhancer), filled in slice by slice —
-  /// the slices in view first — each step published as a new Snapshot version sharing the
+  /// The enhancer's output for this update (null without an enhancer) as shown: the network's
+  /// output blended with the reconstruction by metrics.enhancementWeight; filled in slice by slice
+  /// — the slices in view first — each step published as a new Snapshot version sharing the
   /// volumes. It covers the slices of `volume`, or of `viewVolume` when there is one (then only
   /// the slices in view, not their neighbours, are enhanced); enhancedSlices[i] says whether its
   /// slice i is done (enhancedIndex maps a slice to i).
   std::shared_ptr<const VolumeStack> enhanced;
   std::vector<std::uint8_t> enhancedSlices;
   bool enhancing = false;  ///< the session has an enhancer (so `enhanced` will come)
+  /// The received line integrals of slice guardSlice (up to 64 projections), for the
+  /// enhancement guard; null when the method holds no received projections (window).
+  std::shared_ptr<const SliceSinogram> guardSinogram;
+  int guardSlice = -1;
   int enhancedCount = 0;
   double enhanceSeconds = 0.0;  ///< enhancer compute time spent on this update so far
   bool fullyEnhanced() const {
