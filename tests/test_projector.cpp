@@ -126,23 +126,35 @@ struct KernelVariant {
   joseph::KernelSet kernels;
 };
 
-std::vector<KernelVariant> kernelVariants(bool avx512) {
-  const auto preferred = avx512 ? joseph::avx512::kernels() : joseph::baseline::kernels();
+// One instruction set's kernels: its preferred set, and the set for a given across-rays choice.
+struct IsaKernels {
+  joseph::KernelSet (*preferred)();
+  joseph::KernelSet (*withChoice)(joseph::AcrossRays);
+};
+constexpr IsaKernels kAvx512{&joseph::avx512::kernels, &joseph::avx512::kernels};
+constexpr IsaKernels kAvx2{&joseph::avx2::kernels, &joseph::avx2::kernels};
+constexpr IsaKernels kBaseline{&joseph::baseline::kernels, &joseph::baseline::kernels};
+
+std::vector<KernelVariant> kernelVariants(const IsaKernels& isa) {
+  const auto preferred = isa.preferred();
   std::vector<KernelVariant> variants{{QString(preferred.isa) + " preferred", preferred}};
   for (bool windowGather : {false, true})
     for (bool gatherBack : {false, true}) {
       const joseph::AcrossRays choice{windowGather, gatherBack};
-      variants.push_back(
-          {QString("%1 %2 loads, %3 back")
-               .arg(preferred.isa)
-               .arg(windowGather ? "window" : "element")
-               .arg(gatherBack ? "gather" : "scatter"),
-           avx512 ? joseph::avx512::kernels(choice) : joseph::baseline::kernels(choice)});
+      variants.push_back({QString("%1 %2 loads, %3 back")
+                              .arg(preferred.isa)
+                              .arg(windowGather ? "window" : "element")
+                              .arg(gatherBack ? "gather" : "scatter"),
+                          isa.withChoice(choice)});
     }
   return variants;
 }
 
 bool cpuRunsAvx512() { return std::string(joseph::bestKernels().isa) == "avx512"; }
+bool cpuRunsAvx2() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("x86-64-v3");
+}
 
 ParallelGeometry fewSliceGeometry() {
   ParallelGeometry g;
@@ -151,6 +163,18 @@ ParallelGeometry fewSliceGeometry() {
   g.columns = 58;
   g.gridSize = 53;
   return g;
+}
+
+// Adjoint and reference loop for every variant of one instruction set and each slice count.
+void checkVariants(const IsaKernels& isa, std::initializer_list<int> sliceCounts) {
+  for (const auto& variant : kernelVariants(isa))
+    for (int slices : sliceCounts) {
+      const JosephProjector projector(fewSliceGeometry(), variant.kernels);
+      checkAdjoint(projector, slices);
+      if (!QTest::currentTestFailed()) checkMatchesReferenceLoop(projector, slices);
+      if (QTest::currentTestFailed())
+        return qWarning("failed for %s, %d slices", qPrintable(variant.name), slices);
+    }
 }
 
 }  // namespace
@@ -201,7 +225,7 @@ class TestProjector : public QObject {
   void fewSlices_data() {
     QTest::addColumn<int>("slices");
     QTest::addColumn<joseph::KernelSet>("kernels");
-    for (const auto& variant : kernelVariants(false))
+    for (const auto& variant : kernelVariants(kBaseline))
       for (int slices = 1; slices <= 5; ++slices)
         QTest::newRow(qPrintable(QString("%1 slices, %2").arg(slices).arg(variant.name)))
             << slices << variant.kernels;
@@ -221,14 +245,16 @@ class TestProjector : public QObject {
   // The same for the AVX-512 set, which only a CPU with AVX-512 can run.
   void fewSlicesAvx512() {
     if (!cpuRunsAvx512()) QSKIP("this CPU has no AVX-512: the avx512 kernel set cannot run here");
-    for (const auto& variant : kernelVariants(true))
-      for (int slices = 1; slices <= 5; ++slices) {
-        const JosephProjector projector(fewSliceGeometry(), variant.kernels);
-        checkAdjoint(projector, slices);
-        if (QTest::currentTestFailed()) return;
-        checkMatchesReferenceLoop(projector, slices);
-        if (QTest::currentTestFailed()) return;
-      }
+    checkVariants(kAvx512, {1, 2, 3, 4, 5});
+  }
+
+  // The same for the AVX2 set (8-float registers), with its across-slices kernels too (16 and 20
+  // slices: a 16-lane group, then a group of 4 packed slices), which an AVX-512 CPU would not
+  // otherwise run.
+  void fewSlicesAvx2() {
+    if (!cpuRunsAvx2())
+      QSKIP("this CPU lacks AVX2, FMA or BMI2 (x86-64-v3): the avx2 kernel set cannot run here");
+    checkVariants(kAvx2, {1, 2, 3, 4, 5, 8, 16, 20});
   }
 
   // A constant disc projects to its chord length: 2·sqrt(R² − u²) at every angle.

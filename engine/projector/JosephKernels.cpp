@@ -6,8 +6,21 @@
 #include <utility>
 #include <vector>
 
+#if defined(__AVX2__) && !defined(__AVX512F__)
+#include <immintrin.h>
+#define TOMOLIVE_KERNELS_AVX2 1
+#endif
+
 namespace tomolive::joseph::TOMOLIVE_KERNEL_ISA {
 namespace {
+
+// Floats per vector of the across-rays kernels (≤ kVectorFloats, which sizes the buffers' slack).
+// AVX2 has 8-float registers, and its two-register window permutes (vpermps) pick from 16 floats.
+#ifdef TOMOLIVE_KERNELS_AVX2
+constexpr int kPackedFloats = 8;
+#else
+constexpr int kPackedFloats = kVectorFloats;
+#endif
 
 template <int L>
 struct Lanes {
@@ -67,14 +80,14 @@ void backLanes(const LineBlock& lines, const RayBlock& rays) {
   }
 }
 
-// Across rays. One vector holds kVectorFloats floats: P items (rays or pixels) of C slices each,
+// Across rays. One vector holds kPackedFloats floats: P items (rays or pixels) of C slices each,
 // item-major. Per-item quantities (positions, indices, weights) are computed in P-lane vectors
 // and spread to the C slices of their item.
 template <int C>
 struct Packed {
-  static constexpr int P = kVectorFloats / C;
-  typedef float Vec __attribute__((vector_size(kVectorFloats * sizeof(float))));
-  typedef int Index __attribute__((vector_size(kVectorFloats * sizeof(int))));
+  static constexpr int P = kPackedFloats / C;
+  typedef float Vec __attribute__((vector_size(kPackedFloats * sizeof(float))));
+  typedef int Index __attribute__((vector_size(kPackedFloats * sizeof(int))));
   typedef double Position __attribute__((vector_size(P * sizeof(double))));
   typedef int Item __attribute__((vector_size(P * sizeof(int))));
   typedef float Weight __attribute__((vector_size(P * sizeof(float))));
@@ -92,7 +105,7 @@ auto spreadOf(V v, std::index_sequence<I...>) {
 }
 template <int C, class V>
 auto spread(V v) {
-  return spreadOf<C>(v, std::make_index_sequence<kVectorFloats>());
+  return spreadOf<C>(v, std::make_index_sequence<kPackedFloats>());
 }
 
 template <int C, std::size_t... I>
@@ -117,8 +130,9 @@ RayPositions<C> rayPositions(typename Packed<C>::Position f) {
 }
 
 // at[i·C + c] = src[index[i]·C + c] and next[…] = src[(index[i] + 1)·C + c], for indices that are
-// monotone in i. Usually one window of two vectors holds them all and two permutes pick them;
-// src must stay readable kWindowSlack floats past the last index.
+// monotone in i. Usually one window of two vectors holds them all and two permutes pick them
+// (Window); otherwise each float is one load, a hardware gather on AVX2. src must stay readable
+// kWindowSlack floats past the last index.
 template <int C, bool Window>
 __attribute__((always_inline)) inline void gatherPair(const float* src,
                                                       typename Packed<C>::Item index,
@@ -128,20 +142,26 @@ __attribute__((always_inline)) inline void gatherPair(const float* src,
   const int first = index[0], last = index[T::P - 1];
   const int base = first < last ? first : last;
   const int span = first < last ? last - first : first - last;
-  if (Window && (span + 2) * C <= 2 * kVectorFloats) {
-    const typename T::Index lane = laneOf<C>(std::make_index_sequence<kVectorFloats>());
+  const typename T::Index lane = laneOf<C>(std::make_index_sequence<kPackedFloats>());
+  if (Window && (span + 2) * C <= 2 * kPackedFloats) {
     const typename T::Index offset = spread<C>(index - base) * C + lane;
     typename T::Vec lo, hi;
     std::memcpy(&lo, src + std::size_t(base) * C, sizeof lo);
-    std::memcpy(&hi, src + std::size_t(base) * C + kVectorFloats, sizeof hi);
+    std::memcpy(&hi, src + std::size_t(base) * C + kPackedFloats, sizeof hi);
     at = __builtin_shuffle(lo, hi, offset);
     next = __builtin_shuffle(lo, hi, offset + C);
     return;
   }
-  for (int i = 0; i < kVectorFloats; ++i) {
+#ifdef TOMOLIVE_KERNELS_AVX2
+  const typename T::Index offset = spread<C>(index) * C + lane;
+  at = _mm256_i32gather_ps(src, (__m256i)offset, 4);
+  next = _mm256_i32gather_ps(src + C, (__m256i)offset, 4);
+#else
+  for (int i = 0; i < kPackedFloats; ++i) {
     at[i] = src[std::size_t(index[i / C]) * C + i % C];
     next[i] = src[std::size_t(index[i / C] + 1) * C + i % C];
   }
+#endif
 }
 
 // Forward across rays: P consecutive detector columns per vector; rows are packed.
@@ -386,6 +406,14 @@ KernelSet kernels() {
 #ifdef __AVX512F__
   // Two-source permutes and 8-lane double arithmetic make the gathers cheap.
   return kernels({.windowGather = true, .gatherBack = true});
+#elif defined(TOMOLIVE_KERNELS_AVX2)
+  // Window picks (vpermps) beat hardware gathers, and the gather back projection beats the
+  // scatter, for 1 and 2 slices. Groups of 4 keep the across-slices kernels (half a register, but
+  // one ray position per 4 updates): packed 2 rays per register, the per-ray work of the
+  // across-rays kernels costs more than the half register saves (docs/performance.md).
+  KernelSet set = kernels({.windowGather = true, .gatherBack = true});
+  set.acrossRaysBelow = 4;
+  return set;
 #else
   // Without gathers or variable permutes each pixel is one load: the scatter back projection
   // computes each ray position once, and groups of 4 or more slices fill a vector already.

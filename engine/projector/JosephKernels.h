@@ -1,6 +1,6 @@
 #pragma once
-// Inner loops of the CPU Joseph projector, compiled once per instruction set (AVX-512 and the
-// x86-64 baseline) and chosen at run time. They operate on padded lines: each grid line of one
+// Inner loops of the CPU Joseph projector, compiled once per instruction set (AVX-512, AVX2 and
+// the x86-64 baseline) and chosen at run time. They operate on padded lines: each grid line of one
 // slice group is stored as `stride` pixels of `lanes` floats, pixel k at index k + 2, so
 // interpolation at the grid's edges needs no branches (the padding reads as zero and absorbs
 // scattered values).
@@ -8,8 +8,8 @@
 // Two kernel families share that layout:
 // - across slices (lanes = 4, 8, 16 as in SliceStacks.h): one SIMD vector holds one pixel of
 //   every slice of the group, so each ray position is computed once for `lanes` slices;
-// - across rays (lanes = 1, 2, 4, 8 slices, packed without padding lanes): one vector of
-//   kVectorFloats holds kVectorFloats / lanes detector columns (forward) or pixels (back), for
+// - across rays (lanes = 1, 2, 4, 8 slices, packed without padding lanes): one vector of V floats
+//   (16, AVX2: 8) holds V / lanes detector columns (forward) or pixels (back), for
 //   groups with too few slices to fill a vector. Forward picks the two pixels of each ray from
 //   the line; back is either a gather (for each pixel, the at most two rays whose interpolation
 //   touches it) or a scatter over rays whose items are added one at a time, so no two lanes
@@ -21,8 +21,8 @@
 namespace tomolive::joseph {
 
 constexpr int kLinePadding = 2;
-/// Floats per vector of the across-rays kernels, and the slack after the last padded line and
-/// after each packed detector row that their window loads may read (never use).
+/// Floats per vector of the across-rays kernels (at most), and the slack after the last padded line
+/// and after each packed detector row that their window loads may read (never use).
 constexpr int kVectorFloats = 16;
 constexpr int kWindowSlack = 2 * kVectorFloats;
 /// Packed detector rows of the across-rays kernels hold ray j at index j + kRowPadding: room for
@@ -59,7 +59,8 @@ using BackFn = void (*)(const LineBlock&, const RayBlock&);
 /// How the across-rays kernels reach memory. Each instruction set prefers one choice; the tests
 /// run all of them.
 struct AcrossRays {
-  bool windowGather;  ///< pick pixels by permuting a two-vector window, not one load each
+  bool windowGather;  ///< pick pixels by permuting a two-vector window, not one load (AVX2: a
+                      ///< hardware gather) each
   bool gatherBack;    ///< back projection as a gather over pixels, not a scatter over rays
 };
 
@@ -82,6 +83,10 @@ namespace avx512 {
 KernelSet kernels();
 KernelSet kernels(AcrossRays choice);
 }  // namespace avx512
+namespace avx2 {
+KernelSet kernels();
+KernelSet kernels(AcrossRays choice);
+}  // namespace avx2
 namespace baseline {
 KernelSet kernels();
 KernelSet kernels(AcrossRays choice);

@@ -1,6 +1,6 @@
 #pragma once
-// CPU Joseph projector: on the fly (no stored matrix), multi-threaded with oneTBB, AVX-512 when
-// the CPU has it. Vectorised across slices (one SIMD lane per slice, see SliceStacks.h); slice
+// CPU Joseph projector: on the fly (no stored matrix), multi-threaded with oneTBB, AVX-512 or AVX2
+// when the CPU has it. Vectorised across slices (one SIMD lane per slice, see SliceStacks.h); slice
 // groups too thin to fill a vector (the live preview's single slice) are vectorised across
 // detector columns (forward) or pixels (back) instead, on copies without the padding lanes.
 //
