@@ -472,7 +472,12 @@ void MainWindow::refreshImages() {
       afterText += tr(" — enhancement disagrees with the data (residual ×%1): showing SIRT")
                        .arg(*m.enhancedResidualRatio, 0, 'f', 1);
     else if (*m.enhancementWeight < 0.995)
-      afterText += tr(" — faded to %1 %").arg(int(std::lround(100 * *m.enhancementWeight)));
+      afterText += *m.enhancementWeight > 0.0
+                       ? tr(" — faded to %1 % (%2)")
+                             .arg(int(std::lround(100 * *m.enhancementWeight)))
+                             .arg(QString::fromStdString(m.enhancementNote))
+                       : tr(" — not applied (%1): showing SIRT")
+                             .arg(QString::fromStdString(m.enhancementNote));
   }
   m_afterCaption->setToolTip(m_enhancer.description);
   const bool differenceMode = m_modeBox->currentIndex() == 1;

@@ -171,7 +171,8 @@ int runStream(const Args& args) {
                              {"enhanced_residual_ratio", *m.enhancedResidualRatio},
                              {"enhancement_weight", *m.enhancementWeight},
                              {"enhancement_disagrees",
-                              *m.enhancedResidualRatio > kDisagreementRatio}})
+                              *m.enhancedResidualRatio > kDisagreementRatio},
+                             {"enhancement_note", m.enhancementNote}})
                            .dump()
                     << '\n'
                     << std::flush;

@@ -758,6 +758,12 @@ void StreamingSession::enhance() {
         snapshot->enhanced = std::move(shown);
         snapshot->metrics.enhancedResidualRatio = ratio;
         snapshot->metrics.enhancementWeight = weight;
+        if (!trainedForTheInput)
+          snapshot->metrics.enhancementNote = "model trained on " + trainedOn + " images";
+        else if (ratio && *ratio > kAgreementRatio)
+          snapshot->metrics.enhancementNote = "disagrees with the data";
+        else if (weight < 1.0)
+          snapshot->metrics.enhancementNote = "converged";
         snapshot->enhancedSlices = done;
         snapshot->enhancedCount = count;
         snapshot->enhanceSeconds = spent;

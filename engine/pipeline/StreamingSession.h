@@ -117,6 +117,9 @@ struct UpdateMetrics {
   /// enhanced slice in view explains the received projections than the reconstruction, and the
   /// weight of the enhancement in what is shown.
   std::optional<double> enhancedResidualRatio, enhancementWeight;
+  /// Why the weight is below 1: "" (it is 1), "disagrees with the data", "converged" or
+  /// "model trained on window images" (another method's).
+  std::string enhancementNote;
 };
 
 /// One published state of the session. Immutable once published; versions share volumes.
