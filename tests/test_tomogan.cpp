@@ -394,18 +394,7 @@ class TestTomoGan : public QObject {
     full.update(100);  // SIRT-100 over all projections
     const VolumeStack reference = full.estimate();
     const std::vector<int> order = interlacedReplayOrder(scan.anglesRad, window);
-    const int third = int(order.size()) / 3;
-    for (int first = 0; first < third; first += window) {
-      const int count = std::min(window, third - first);
-      ProjectionStack w(count, slices, n);
-      std::vector<double> angles;
-      for (int k = 0; k < count; ++k) {
-        w.setProjection(k, p.projection(order[first + k]));
-        angles.push_back(scan.anglesRad[order[first + k]]);
-      }
-      live.receive(w, angles);
-      live.update(1);
-    }
+    replayInWindows(live, p, scan.anglesRad, {order.data(), order.size() / 3}, window, 1);
     const VolumeStack image = live.estimate();
     TomoGanDenoiser denoiser(TomoGanModel::load(modelPath()), options(TomoGanPrecision::f32));
     const int s = slices / 2;

@@ -110,17 +110,9 @@ MethodComparison compareLiveMethods(const MethodComparisonOptions& o) {
                             {.method = c.method, .targetIterations = k, .backend = o.backend});
     result.compute = live.description();
     std::vector<double> refresh;
-    for (int first = 0; first < cut; first += o.window) {
-      const int count = std::min(o.window, cut - first);
-      ProjectionStack w(count, p.slices(), n);
-      std::vector<double> angles;
-      for (int i = 0; i < count; ++i) {
-        w.setProjection(i, p.projection(order[first + i]));
-        angles.push_back(scan.anglesRad[order[first + i]]);
-      }
-      live.receive(w, angles);
-      refresh.push_back(live.update(c.iterations).seconds);
-    }
+    for (const LiveUpdate& u :
+         replayInWindows(live, p, scan.anglesRad, received, o.window, c.iterations))
+      refresh.push_back(u.seconds);
     const VolumeStack image = live.estimate();
     MethodScore s;
     s.candidate = c;

@@ -44,14 +44,8 @@ void scoreStreaming(const std::string& scan, const ParallelGeometry& g, const Pr
     const int first = (r - 1) * window;
     const int count = std::min(window, int(order.size()) - first);
     if (count <= 0) break;
-    ProjectionStack w(count, p.slices(), p.columns());
-    std::vector<double> angles;
-    for (int k = 0; k < count; ++k) {
-      w.setProjection(k, p.projection(order[first + k]));
-      angles.push_back(g.anglesRad[order[first + k]]);
-    }
-    streaming.receive(w, angles);
-    streaming.update(iterations);
+    replayInWindows(streaming, p, g.anglesRad, {order.data() + first, std::size_t(count)}, window,
+                    iterations);
     if (std::find(rotations.begin(), rotations.end(), r) == rotations.end()) continue;
     const VolumeStack estimate = streaming.estimate();
     const VolumeStack enhanced = enhanceVolume(denoiser, estimate);

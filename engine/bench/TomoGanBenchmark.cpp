@@ -224,7 +224,7 @@ std::string formatTomoGanBenchmark(const TomoGanBenchResult& r) {
     for (const TomoGanBenchRow& cpu : r.rows) {
       if (gpu && cpu.size == row.size && cpu.precision == "f32") torch = cpu.seconds;
     }
-    const std::string engine = gpu                     ? "TomoGAN (" + row.precision + ")"
+    const std::string engine = gpu                      ? "TomoGAN (" + row.precision + ")"
                                : row.precision == "f32" ? r.denoiserF32
                                                         : r.denoiserBf16;
     std::snprintf(

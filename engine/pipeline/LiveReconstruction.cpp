@@ -156,6 +156,27 @@ SliceSinogram LiveReconstruction::sinogram(int s, int most) const {
   return out;
 }
 
+std::vector<LiveUpdate> replayInWindows(LiveReconstruction& live, const ProjectionStack& p,
+                                        std::span<const double> anglesRad,
+                                        std::span<const int> order, int window, int iterations) {
+  if (window < 1)
+    throw std::invalid_argument("window W = " + std::to_string(window) + " must be at least 1");
+  std::vector<LiveUpdate> updates;
+  for (std::size_t first = 0; first < order.size(); first += std::size_t(window)) {
+    const int count = int(std::min<std::size_t>(std::size_t(window), order.size() - first));
+    ProjectionStack w(count, p.slices(), p.columns());
+    std::vector<double> angles;
+    for (int k = 0; k < count; ++k) {
+      const int i = order[first + std::size_t(k)];
+      std::copy_n(p.row(i, 0), p.projectionStride(), w.row(k, 0));
+      angles.push_back(anglesRad[std::size_t(i)]);
+    }
+    live.receive(w, angles);
+    updates.push_back(live.update(iterations));
+  }
+  return updates;
+}
+
 VolumeStack LiveReconstruction::estimate() const {
   if (m_device) return m_device->estimate();
   return static_cast<const SirtSolver&>(*m_host).estimate();

@@ -113,4 +113,11 @@ class LiveReconstruction {
   int m_updated = 0;  ///< projections received before the last update
 };
 
+/// Feeds the projections of `p` listed in `order` (indices into p and anglesRad, in arrival
+/// order) to `live` in windows of `window` (the last may be shorter), one update of `iterations`
+/// after each: a recorded scan replayed as a live session would take it. Returns the updates.
+std::vector<LiveUpdate> replayInWindows(LiveReconstruction& live, const ProjectionStack& p,
+                                        std::span<const double> anglesRad,
+                                        std::span<const int> order, int window, int iterations);
+
 }  // namespace tomolive
