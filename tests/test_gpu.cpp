@@ -3,6 +3,7 @@
 // precision against oneDNN f32, and a streaming session on the GPU. Labelled `gpu` in CTest; where
 // no CUDA device answers, the whole suite is skipped with the reason (CTest reports it skipped).
 // tests/gpu/run.sh builds and runs it on a GPU machine.
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <algorithm>
@@ -18,7 +19,9 @@
 #include "pipeline/LiveReconstruction.h"
 #include "pipeline/StreamingSession.h"
 #include "preprocess/FlatDarkCorrection.h"
+#include "sim/ScanFile.h"
 #include "sim/ScanSimulator.h"
+#include "sources/FileReplaySource.h"
 #include "sources/SimulatorSource.h"
 
 using namespace tomolive;
@@ -256,12 +259,17 @@ class TestGpu : public QObject {
     spec.size = 128;
     spec.slices = 8;
     spec.acquisition = {AcquisitionOrder::Interlaced, 256, 32};
+    // Replayed losslessly from a file, so both sessions get the same windows however busy the
+    // machine is.
+    QTemporaryDir dir;
+    const std::string scan = dir.filePath("scan.h5").toStdString();
+    writeSimulatedScan(spec, scan);
     const auto run = [&](ComputeBackend backend, std::vector<std::string>& log) {
       StreamOptions options;
       options.window = 32;
       options.iterations = 2;
       options.backend = backend;
-      StreamingSession session(std::make_unique<SimulatorSource>(spec, 60.0), options);
+      StreamingSession session(std::make_unique<FileReplaySource>(scan, 0.0), options);
       std::vector<UpdateMetrics> updates;
       std::mutex mutex;
       session.onLog([&](const std::string& line) {
