@@ -18,6 +18,7 @@
 #include <fstream>
 #include <limits>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@
 #include "nn/SliceNormalisation.h"
 #include "nn/TomoGanDenoiser.h"
 #include "nn/TomoGanModel.h"
+#include "nn/TrainingData.h"
 #include "nn/VolumeEnhancement.h"
 #include "pipeline/LiveReconstruction.h"
 #include "preprocess/CentreFinder.h"
@@ -366,6 +368,34 @@ class TestTomoGan : public QObject {
     const std::vector<float> flat(std::size_t(depth) * height * width, 0.25f);
     const std::vector<float> same = denoiser.enhance(flat, height, width);
     QVERIFY(std::all_of(same.begin(), same.end(), [](float v) { return v == 0.25f; }));
+  }
+
+  // training-data's draws: `window` keeps recipe v1's (glass at the seed's setting every other
+  // scan) so v1 stays reproducible; other methods draw phantom, size, photons and W/I/R per scan
+  // within the options' ranges.
+  void trainingDataDraws() {
+    TrainingDataOptions v1;
+    v1.method = "window";
+    const TrainingScanSpec glass = drawTrainingScan(v1, 0);
+    QCOMPARE(glass.phantom, std::string("glass"));
+    QCOMPARE(glass.window * 100 + glass.iterations * 10 + glass.rotations, 3215);
+    QCOMPARE(glass.size, v1.size);
+    TrainingDataOptions v2;
+    v2.sizes = {256, 384};
+    v2.photonsMin = 1e3, v2.photonsMax = 3e4;
+    v2.minInputProjections = 32, v2.maxInputProjections = 400;
+    std::set<int> sizes;
+    for (int k = 0; k < 12; ++k) {
+      const TrainingScanSpec d = drawTrainingScan(v2, k);
+      QCOMPARE(d.phantom, v2.phantoms[std::size_t(k) % 3]);
+      QVERIFY(d.photons >= 1e3 && d.photons <= 3e4);
+      QVERIFY(d.window * d.rotations >= 32 && d.window * d.rotations <= 400 + d.window);
+      sizes.insert(d.size);
+      QCOMPARE(drawTrainingScan(v2, k).photons, d.photons);
+    }
+    QCOMPARE(sizes, (std::set<int>{256, 384}));
+    v2.method = "slow";
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, drawTrainingScan(v2, 0));
   }
 
   void badModelsAreRejected() {
