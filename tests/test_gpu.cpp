@@ -8,12 +8,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <numbers>
 #include <numeric>
 #include <random>
 
 #include "RandomStacks.h"
 #include "backend/ComputeBackend.h"
+#include "io/Hdf5Handles.h"
 #include "metrics/ImageMetrics.h"
 #include "nn/ModelLocation.h"
 #include "pipeline/LiveReconstruction.h"
@@ -206,19 +208,43 @@ class TestGpu : public QObject {
     QTest::addColumn<QString>("precision");
     QTest::addColumn<double>("tolerance");  // max |Δ| as a fraction of the CPU output's range
     QTest::addColumn<double>("minSsim");
-    QTest::newRow("f32") << "f32" << 1e-4 << 0.9999;
-    QTest::newRow("tf32") << "tf32" << 2e-2 << 0.995;
-    QTest::newRow("fp16") << "fp16" << 2e-2 << 0.995;
-    QTest::newRow("bf16") << "bf16" << 5e-2 << 0.99;
+    QTest::addColumn<QString>("normalisation");  // "" : the model's own
+    QTest::newRow("f32") << "f32" << 1e-4 << 0.9999 << "";
+    QTest::newRow("tf32") << "tf32" << 2e-2 << 0.995 << "";
+    QTest::newRow("fp16") << "fp16" << 2e-2 << 0.995 << "";
+    QTest::newRow("bf16") << "bf16" << 5e-2 << 0.99 << "";
+    // The cuDNN path applies per-slice normalisation (nn/SliceNormalisation.h) as the CPU does.
+    QTest::newRow("f32 per-slice") << "f32" << 1e-4 << 0.9999 << "per-slice";
+    QTest::newRow("fp16 per-slice") << "fp16" << 2e-2 << 0.995 << "per-slice";
+  }
+
+  // A copy of the model at `path` with root attribute normalisation = `value`.
+  static std::string withNormalisation(const std::string& path, const std::string& value) {
+    const std::string copy =
+        (std::filesystem::temp_directory_path() / "test_gpu_tomogan_normalisation.h5").string();
+    std::filesystem::copy_file(path, copy, std::filesystem::copy_options::overwrite_existing);
+    const Hdf5File file(H5Fopen(copy.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+    if (!file) throw std::runtime_error(copy + ": cannot open the copy");
+    if (H5Aexists(file.get(), "normalisation") > 0) H5Adelete(file.get(), "normalisation");
+    const Hdf5Datatype type(H5Tcopy(H5T_C_S1));
+    H5Tset_size(type.get(), value.size());
+    const Hdf5Dataspace scalar(H5Screate(H5S_SCALAR));
+    const Hdf5Attribute a(H5Acreate2(file.get(), "normalisation", type.get(), scalar.get(),
+                                     H5P_DEFAULT, H5P_DEFAULT));
+    if (!a || H5Awrite(a.get(), type.get(), value.data()) < 0)
+      throw std::runtime_error(copy + ": cannot write attribute 'normalisation'");
+    return copy;
   }
 
   void tomoganMatchesCpu() {
     QFETCH(QString, precision);
     QFETCH(double, tolerance);
     QFETCH(double, minSsim);
+    QFETCH(QString, normalisation);
     const std::string path = defaultModelPath();  // $TOMOLIVE_MODEL, installed or source tree
     QVERIFY2(!path.empty(), "no TomoGAN model (set TOMOLIVE_MODEL)");
-    const TomoGanModel model = TomoGanModel::load(path);
+    const TomoGanModel model = TomoGanModel::load(
+        normalisation.isEmpty() ? path : withNormalisation(path, normalisation.toStdString()));
     const auto cpu = makeTomoGan(ComputeBackend::cpu, model, "f32");
     std::shared_ptr<Denoiser> gpu;
     try {

@@ -94,11 +94,14 @@ std::string usage() {
                        [--order interlaced:16] [--photons 1e4] [--seed 1])
                       [--rate FPS] [--first-frame N] [--scan-id ID] [--malformed N]
       A detector on the network protocol (docs/protocol.md), obeying stop.
-  tomolive-cli training-data [--scans 48] [--size 256] [--slices 8] [--seed 1000]
-                      [--projections 480] [--target-iterations 100] [--windows 16,32,64]
-                      [--iterations 1,2,5] [--photons-list 3000,10000,30000] -o train.h5
-      TomoGAN training pairs: streaming SIRT inputs and SIRT-100 targets of simulated scans
-      (half at the seed's W = 32, I = 1, R = 5), reproducible from the seed.
+  tomolive-cli training-data [--method filtered] [--scans 48] [--size 256] [--sizes 256,384]
+                      [--slices 8] [--seed 1000] [--projections 480] [--target-iterations 100]
+                      [--windows 16,32,64] [--iterations 1,2,5] [--photons-list 3000,10000,30000]
+                      [--photons-range 1000,30000] [--phantoms glass,shale,shepp-logan]
+                      [--input-projections 64,256] -o train.h5
+      TomoGAN training pairs: the live method's images after R windows as inputs, SIRT-100 over
+      all projections as targets, of simulated scans reproducible from the seed (method window:
+      recipe v1's draw, half at the seed's W = 32, I = 1, R = 5).
   tomolive-cli quality [--model tomogan.h5] [--windows 16,32,64] [--iterations 1,5]
                       [--rotations 3,5,8] [--size 256] [--slices 8] [--seed 20000]
                       [--real a.h5,b.h5] [--images out.h5] [--json]
@@ -405,7 +408,8 @@ int runBench(const Args& args) {
 int runTrainingData(const Args& args) {
   const Arguments a(args,
                     {"scans", "size", "slices", "seed", "projections", "target-iterations",
-                     "windows", "iterations", "photons-list", "output"},
+                     "windows", "iterations", "photons-list", "output", "method", "sizes",
+                     "photons-range", "phantoms", "input-projections"},
                     {});
   if (!a.positionals().empty())
     throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
@@ -422,11 +426,28 @@ int runTrainingData(const Args& args) {
     o.photons.clear();
     for (int v : a.integers("photons-list", {})) o.photons.push_back(v);
   }
+  o.method = liveMethodName(parseLiveMethod(a.text("method", o.method)));
+  o.sizes = a.integers("sizes", {});
+  if (a.has("photons-range")) {
+    const auto range = a.integers("photons-range", {});
+    if (range.size() != 2) throw UsageError("--photons-range takes two numbers: min,max");
+    o.photonsMin = range[0], o.photonsMax = range[1];
+  }
+  if (a.has("input-projections")) {
+    const auto range = a.integers("input-projections", {});
+    if (range.size() != 2) throw UsageError("--input-projections takes two numbers: min,max");
+    o.minInputProjections = range[0], o.maxInputProjections = range[1];
+  }
+  if (const auto list = a.text("phantoms")) {
+    o.phantoms.clear();
+    std::stringstream in(*list);
+    for (std::string name; std::getline(in, name, ',');) o.phantoms.push_back(name);
+  }
   const std::string output = a.required("output");
   const auto start = std::chrono::steady_clock::now();
   writeTrainingData(o, output, [&](int k, const TrainingScanSpec& d) {
-    std::printf("scan %d/%d: %s, W = %d, I = %d, R = %d, %.0f photons (%.0f s)\n", k + 1, o.scans,
-                d.phantom.c_str(), d.window, d.iterations, d.rotations, d.photons,
+    std::printf("scan %d/%d: %s %d², W = %d, I = %d, R = %d, %.0f photons (%.0f s)\n", k + 1,
+                o.scans, d.phantom.c_str(), d.size, d.window, d.iterations, d.rotations, d.photons,
                 secondsSince(start));
     std::fflush(stdout);
   });
@@ -435,7 +456,7 @@ int runTrainingData(const Args& args) {
 }
 
 int runQuality(const Args& args) {
-  std::set<std::string> names{"size",       "slices",    "projections", "seed",  "windows",
+  std::set<std::string> names{"size",       "slices",    "projections", "seed",   "windows",
                               "iterations", "rotations", "real",        "images", "method"};
   names.insert(kDenoiserOptions.begin(), kDenoiserOptions.end());
   const Arguments a(args, names, {"json", "real-only"});

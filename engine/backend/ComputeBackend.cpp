@@ -10,6 +10,7 @@
 
 #include "backend/GpuPlugin.h"
 #include "backend/JosephWindow.h"
+#include "nn/SliceNormalisation.h"
 #include "nn/TomoGanDenoiser.h"
 #include "projector/JosephProjector.h"
 #include "sirt/SirtSolver.h"
@@ -177,6 +178,11 @@ class CudnnTomoGan final : public Denoiser {
 
   std::vector<float> enhance(std::span<const float> slices, int height, int width) override {
     checkEnhanceInput(depth(), slices.size(), height, width);
+    if (m_model.normalisation() == TomoGanNormalisation::perSlice)
+      return enhancePerSlice(slices, depth(), height, width,
+                             [this](std::span<const float> s, int h, int w) {
+                               return m_device->enhance(s.data(), h, w);
+                             });
     return m_device->enhance(slices.data(), height, width);
   }
 

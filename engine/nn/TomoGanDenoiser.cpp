@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "geometry/AlignedBuffer.h"
+#include "nn/SliceNormalisation.h"
 
 namespace tomolive {
 namespace {
@@ -352,6 +353,14 @@ TomoGanTiling TomoGanDenoiser::tiling(int height, int width) const {
 std::vector<float> TomoGanDenoiser::enhance(std::span<const float> slices, int height, int width) {
   const int depth = impl_->model.depth();
   checkEnhanceInput(depth, slices.size(), height, width);
+  if (impl_->model.normalisation() == TomoGanNormalisation::perSlice)
+    return enhancePerSlice(slices, depth, height, width,
+                           [this](std::span<const float> s, int h, int w) { return run(s, h, w); });
+  return run(slices, height, width);
+}
+
+std::vector<float> TomoGanDenoiser::run(std::span<const float> slices, int height, int width) {
+  const int depth = impl_->model.depth();
   const std::size_t plane = std::size_t(height) * std::size_t(width);
   const TomoGanOptions& o = impl_->options;
   const AxisTiles ty = planAxis(roundUpToAlign(height), o.tileSize, o.halo);

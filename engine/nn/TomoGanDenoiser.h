@@ -15,6 +15,8 @@
 //   part each keeps, or stop at the image border. The output depends on input pixels at most
 //   kTomoGanReceptiveRadius = 50 away (per axis), so with halo ≥ 50 tiled output equals
 //   untiled output up to floating-point reassociation.
+// - Normalisation: the model's (nn/TomoGanModel.h); per-slice normalisation runs on the host
+//   around the network (nn/SliceNormalisation.h), as on every backend.
 // - Threads: oneDNN's CPU runtime (Debian builds libdnnl with OpenMP/libgomp) uses all cores
 //   unless OMP_NUM_THREADS says otherwise. One enhance() at a time per object.
 #include <memory>
@@ -68,6 +70,9 @@ class TomoGanDenoiser final : public Denoiser {
   static bool cpuSupportsBf16();
 
  private:
+  /// The network with the model's global normalisation, on input already checked.
+  std::vector<float> run(std::span<const float> slices, int height, int width);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -229,6 +229,15 @@ TomoGanModel TomoGanModel::load(const std::string& path) {
     fail(path, "/",
          "attribute 'input_scale' is " + number(model.inputScale_) + ", expected a value > 0");
   }
+  if (H5Aexists(f, "normalisation") > 0) {
+    const std::string normalisation = readStringAttribute(f, path, "normalisation");
+    if (normalisation == "per-slice")
+      model.normalisation_ = TomoGanNormalisation::perSlice;
+    else if (normalisation != "global")
+      fail(path, "/",
+           "attribute 'normalisation' is \"" + normalisation +
+               "\", expected \"global\" or \"per-slice\"");
+  }
   model.recipeHash_ = readStringAttribute(f, path, "recipe_hash");
   if (H5Aexists(f, "input_method") > 0)
     model.inputMethod_ = readStringAttribute(f, path, "input_method");

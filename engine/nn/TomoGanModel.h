@@ -15,6 +15,13 @@
 
 namespace tomolive {
 
+/// How the network's input is scaled (root attribute `normalisation`):
+/// - global (attribute absent or "global"): (x − inputOffset) · inputScale for every image;
+/// - perSlice ("per-slice"): first (x − m) / σ with m, σ the mean and standard deviation of the
+///   middle input slice inside the image's inscribed circle (nn/SliceNormalisation.h), then the
+///   global step; the output maps back through both in reverse.
+enum class TomoGanNormalisation { global, perSlice };
+
 struct TomoGanModelError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -52,6 +59,7 @@ class TomoGanModel {
   /// y / inputScale + inputOffset.
   double inputOffset() const { return inputOffset_; }
   double inputScale() const { return inputScale_; }
+  TomoGanNormalisation normalisation() const { return normalisation_; }
   const std::string& recipeHash() const { return recipeHash_; }
   /// The live reconstruction method whose images the model was trained on (root attribute
   /// `input_method`; models without it were trained on the seed's sliding window: "window").
@@ -64,6 +72,7 @@ class TomoGanModel {
   int depth_ = 0;
   double inputOffset_ = 0.0;
   double inputScale_ = 1.0;
+  TomoGanNormalisation normalisation_ = TomoGanNormalisation::global;
   std::string recipeHash_;
   std::string inputMethod_ = "window";
   std::vector<TomoGanLayer> layers_;

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <random>
@@ -42,14 +43,24 @@ void validate(const TrainingDataOptions& o) {
   for (int w : o.windows)
     if (w < 1 || w > o.maxInputProjections)
       fail("window " + std::to_string(w) + " must lie in 1 … max input projections");
-  if (kSeedWindow * kSeedRotations > o.projections)
+  const LiveMethod method = parseLiveMethod(o.method);
+  if (method == LiveMethod::window && kSeedWindow * kSeedRotations > o.projections)
     fail("the full scan must hold the seed's 5 rotations of 32 projections");
+  if (o.photonsMax > 0 && !(o.photonsMin > 0 && o.photonsMin <= o.photonsMax))
+    fail("photon range " + std::to_string(o.photonsMin) + " … " + std::to_string(o.photonsMax) +
+         " must satisfy 0 < min ≤ max");
+  for (int n : o.sizes)
+    if (n < 16) fail("grid size " + std::to_string(n) + " must be ≥ 16");
+  if (method != LiveMethod::window) {
+    if (o.phantoms.empty()) fail("the phantom list must not be empty");
+    for (const auto& name : o.phantoms) parsePhantomKind(name);
+  }
 }
 
 ScanSpec scanFor(const TrainingDataOptions& o, const TrainingScanSpec& draw) {
   ScanSpec s;
   s.phantom = parsePhantomKind(draw.phantom);
-  s.size = o.size;
+  s.size = draw.size;
   s.slices = o.slices;
   s.acquisition = {AcquisitionOrder::Interlaced, o.projections, draw.window};
   s.photons = draw.photons;
@@ -63,8 +74,22 @@ TrainingScanSpec drawTrainingScan(const TrainingDataOptions& o, int k) {
   validate(o);
   std::mt19937_64 rng(o.seed * 7919 + std::uint64_t(k));
   TrainingScanSpec d;
-  d.phantom = k % 2 == 0 ? "glass" : "shale";
   d.seed = o.seed + std::uint64_t(k);
+  if (parseLiveMethod(o.method) != LiveMethod::window) {
+    d.phantom = o.phantoms[std::size_t(k) % o.phantoms.size()];
+    d.size = o.sizes.empty() ? o.size : pick(o.sizes, rng);
+    d.photons = o.photonsMax > 0 ? std::round(std::exp(std::uniform_real_distribution<double>(
+                                       std::log(o.photonsMin), std::log(o.photonsMax))(rng)))
+                                 : pick(o.photons, rng);
+    d.window = pick(o.windows, rng);
+    d.iterations = pick(o.iterations, rng);
+    const int lo = std::max(1, (o.minInputProjections + d.window - 1) / d.window);
+    const int hi = std::max(lo, o.maxInputProjections / d.window);
+    d.rotations = std::uniform_int_distribution<int>(lo, hi)(rng);
+    return d;
+  }
+  d.size = o.size;
+  d.phantom = k % 2 == 0 ? "glass" : "shale";
   d.photons = pick(o.photons, rng);
   if (k % 2 == 0) {
     d.window = kSeedWindow, d.iterations = kSeedIterations, d.rotations = kSeedRotations;
@@ -91,11 +116,16 @@ void writeTrainingData(const TrainingDataOptions& o, const std::string& path,
                                  {"iterations", o.iterations},
                                  {"min_input_projections", o.minInputProjections},
                                  {"max_input_projections", o.maxInputProjections},
-                                 {"photons", o.photons}};
+                                 {"photons", o.photons},
+                                 {"method", o.method},
+                                 {"photons_range", {o.photonsMin, o.photonsMax}},
+                                 {"sizes", o.sizes},
+                                 {"phantoms", o.phantoms}};
+  const LiveMethod method = parseLiveMethod(o.method);
   for (int k = 0; k < o.scans; ++k) {
     const TrainingScanSpec draw = drawTrainingScan(o, k);
     const ScanSimulator sim(scanFor(o, draw));
-    const int n = o.size, slices = o.slices, total = sim.projections();
+    const int n = draw.size, slices = o.slices, total = sim.projections();
     const FlatDarkCorrection correction(sim.flats(), sim.darks(), slices, n);
     const std::vector<float> raw = sim.projections(0, total);
     const std::size_t frame = std::size_t(slices) * n;
@@ -106,16 +136,20 @@ void writeTrainingData(const TrainingDataOptions& o, const std::string& path,
       all.setProjection(p, lineIntegrals);
     }
 
-    // Input: the live pipeline's streaming SIRT over the first R windows.
+    // Input: the live reconstruction over the first R windows, one update per window as a
+    // session runs it. `filtered` computes each update afresh from everything received, so only
+    // its last update is run (the same image, R times cheaper).
     const double centre = sim.geometry().centre;
-    LiveReconstruction streaming(n, slices, n, centre, {.method = LiveMethod::window});
+    LiveReconstruction streaming(n, slices, n, centre,
+                                 {.method = method, .targetIterations = o.targetIterations});
     const auto& angles = sim.geometry().anglesRad;
     for (int r = 0; r < draw.rotations; ++r) {
       const int first = r * draw.window, count = std::min(draw.window, total - first);
       ProjectionStack window(count, slices, n);
       for (int p = 0; p < count; ++p) window.setProjection(p, all.projection(first + p));
       streaming.receive(window, {angles.data() + first, std::size_t(count)});
-      streaming.update(draw.iterations);
+      if (method != LiveMethod::filtered || r + 1 == draw.rotations)
+        streaming.update(draw.iterations);
     }
 
     // Target: SIRT-100 over every projection of the scan.
@@ -129,6 +163,8 @@ void writeTrainingData(const TrainingDataOptions& o, const std::string& path,
     std::snprintf(group, sizeof group, "/scans/%04d", k);
     const std::map<std::string, Attribute> attributes = {
         {"phantom", draw.phantom},
+        {"method", o.method},
+        {"size", std::int64_t(draw.size)},
         {"window", std::int64_t(draw.window)},
         {"iterations", std::int64_t(draw.iterations)},
         {"rotations", std::int64_t(draw.rotations)},

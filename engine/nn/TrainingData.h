@@ -1,11 +1,16 @@
 #pragma once
-// Training pairs for TomoGAN, made with the project's own simulator and reconstructors, as the
-// seed did: input = streaming SIRT (W projections per window, I iterations per window, after R
-// interlaced rotations), target = SIRT with 100 iterations over all projections of the same
-// noisy scan. Half of the scans use the seed's setting (W = 32, I = 1, R = 5); the others draw W,
-// I and R from the given lists so the model generalises. Phantoms alternate glass and shale with
-// random parameters; the photon count is drawn from a list (several noise levels). Everything
-// follows from the seed, so the set can be regenerated exactly.
+// Training pairs for TomoGAN, made with the project's own simulator and reconstructors: input =
+// the live reconstruction's image (pipeline/LiveReconstruction.h, method `method`) after R
+// interlaced windows of W projections with I iterations per update, computed as a session does;
+// target = SIRT with 100 iterations over all projections of the same noisy scan.
+//
+// Two draws, both reproducible from the seed:
+// - method window (recipe v1, kept bit-identical so v1 stays reproducible): phantoms alternate
+//   glass and shale; every glass scan at the seed's setting (W = 32, I = 1, R = 5), shale draws
+//   W, I and R from the lists; photons from `photons`; one grid size.
+// - any other method (recipe v2): phantoms cycle through `phantoms`, the grid size is drawn from
+//   `sizes`, photons log-uniformly from [photonsMin, photonsMax] (when set, else from the list),
+//   and W, I, R for every scan, independently of the phantom.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -14,6 +19,7 @@
 namespace tomolive {
 
 struct TrainingDataOptions {
+  std::string method = "filtered";  ///< the live method whose images are the inputs
   int scans = 48;
   int size = 256;  ///< detector width = grid N
   int slices = 8;  ///< detector rows = slices per scan
@@ -25,11 +31,15 @@ struct TrainingDataOptions {
   int minInputProjections = 64;  ///< R·W of the drawn inputs lies in [min, max]
   int maxInputProjections = 256;
   std::vector<double> photons{3e3, 1e4, 3e4};
+  double photonsMin = 0, photonsMax = 0;  ///< v2: log-uniform range when photonsMax > 0
+  std::vector<int> sizes;                 ///< v2: grid sizes to draw from (empty: {size})
+  std::vector<std::string> phantoms{"glass", "shale", "shepp-logan"};  ///< v2 cycle
 };
 
 /// One scan's draw (the recipe applied to scan k).
 struct TrainingScanSpec {
   std::string phantom;
+  int size = 0;
   int window = 0, iterations = 0, rotations = 0;
   double photons = 0;
   std::uint64_t seed = 0;

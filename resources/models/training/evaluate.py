@@ -29,11 +29,12 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    gen, offset, scale, _ = load(args.model)
+    gen, offset, scale, attrs = load(args.model)
+    per_slice = attrs["normalisation"] == "per-slice"
     gen.eval()
     h, rows = DEPTH // 2, []
     for x, y, a in load_pairs(args.data):
-        out = enhance_volume(gen, x, offset, scale)
+        out = enhance_volume(gen, x, offset, scale, per_slice)
         images = {"input": x[h:x.shape[0] - h], "output": out, "masked": out * field_of_view(x.shape[-1])}
         t = y[h:y.shape[0] - h]
         r = dict(a)

@@ -42,8 +42,10 @@ def sha256_file(path):
     return h.hexdigest()
 
 
-def export(generator, path, input_offset, input_scale, recipe_hash, notes, trained_on=""):
-    """Write the generator's weights and normalisation to `path` (HDF5, format version 1)."""
+def export(generator, path, input_offset, input_scale, recipe_hash, notes, trained_on="",
+           normalisation="global", input_method=None):
+    """Write the generator's weights and normalisation to `path` (HDF5, format version 1).
+    `normalisation` "per-slice" and `input_method` become root attributes (absent: v1 files)."""
     state = generator.state_dict()
     with h5py.File(path, "w") as f:
         for name, cin, cout, k in GENERATOR_LAYERS:
@@ -58,6 +60,10 @@ def export(generator, path, input_offset, input_scale, recipe_hash, notes, train
         f.attrs["depth"] = np.int64(DEPTH)
         f.attrs["input_offset"] = np.float64(input_offset)
         f.attrs["input_scale"] = np.float64(input_scale)
+        if normalisation != "global":
+            f.attrs["normalisation"] = str(normalisation)
+        if input_method:
+            f.attrs["input_method"] = str(input_method)
         f.attrs["recipe_hash"] = str(recipe_hash)
         f.attrs["trained_on"] = str(trained_on)
         f.attrs["notes"] = str(notes)
@@ -74,17 +80,30 @@ def load(path):
             state[name + ".bias"] = torch.from_numpy(f[name]["bias"][()])
         attrs = dict(f.attrs)
     g.load_state_dict(state)
+    attrs.setdefault("normalisation", "global")
     return g, float(attrs["input_offset"]), float(attrs["input_scale"]), attrs
 
 
-def enhance(generator, x, input_offset, input_scale, dtype=torch.float64):
-    """Reference inference in reconstruction units: x (3, H, W) -> (H, W), computed in `dtype`."""
+def enhance(generator, x, input_offset, input_scale, dtype=torch.float64, normalisation="global"):
+    """Reference inference in reconstruction units: x (3, H, W) -> (H, W), computed in `dtype`.
+    Per-slice: statistics of the middle slice's inscribed circle, padding to multiples of 8 with
+    air, as engine/nn/SliceNormalisation.cpp does."""
     import copy
+    from train import slice_stats
     g = copy.deepcopy(generator).to(dtype).eval()
-    t = torch.from_numpy(np.asarray(x, dtype=np.float64)).to(dtype)[None]
+    x = np.asarray(x, dtype=np.float64)
+    d, h, w = x.shape
+    m, sd = 0.0, 1.0
+    if normalisation == "per-slice":
+        m, sd = slice_stats(x[d // 2])
+        if not sd > 0:
+            return x[d // 2].copy()
+    xp = np.full((d, (h + 7) // 8 * 8, (w + 7) // 8 * 8), 0.0)
+    xp[:, :h, :w] = x
+    t = torch.from_numpy((xp - m) / sd).to(dtype)[None]
     with torch.no_grad():
         y = g((t - input_offset) * input_scale)[0, 0]
-    return (y / input_scale + input_offset).numpy()
+    return ((y / input_scale + input_offset).numpy() * sd + m)[:h, :w]
 
 
 def synthetic_input(seed=0, shape=GOLDEN_SHAPE):
@@ -140,12 +159,13 @@ def random_generator(seed):
     return g
 
 
-def make_golden(generator, path, input_offset, input_scale, recipe_hash, weights_path, x=None):
+def make_golden(generator, path, input_offset, input_scale, recipe_hash, weights_path, x=None,
+                normalisation="global"):
     """Write the parity golden file for `generator` (the weights stored at `weights_path`)."""
     x = synthetic_input() if x is None else np.asarray(x, dtype=np.float32)
     assert x.shape[0] == DEPTH and x.shape[1] % 8 == 0 and x.shape[2] % 8 == 0
-    y64 = enhance(generator, x, input_offset, input_scale, torch.float64)
-    y32 = enhance(generator, x, input_offset, input_scale, torch.float32)
+    y64 = enhance(generator, x, input_offset, input_scale, torch.float64, normalisation)
+    y32 = enhance(generator, x, input_offset, input_scale, torch.float32, normalisation)
     with h5py.File(path, "w") as f:
         f.create_dataset("input", data=x)
         f.create_dataset("output", data=y64.astype(np.float32))
@@ -156,6 +176,7 @@ def make_golden(generator, path, input_offset, input_scale, recipe_hash, weights
         f.attrs["recipe_hash"] = str(recipe_hash)
         f.attrs["input_offset"] = np.float64(input_offset)
         f.attrs["input_scale"] = np.float64(input_scale)
+        f.attrs["normalisation"] = str(normalisation)
         f.attrs["units"] = "input and output in reconstruction units (attenuation per pixel)"
         f.attrs["f32_vs_f64_max_abs"] = np.float64(np.abs(y32 - y64).max())
         f.attrs["output_abs_max"] = np.float64(np.abs(y64).max())
@@ -172,9 +193,12 @@ def main():
     ap.add_argument("--golden", help="also write the parity golden file here")
     ap.add_argument("--golden-from", help="take the golden input from this data file (else synthetic)")
     ap.add_argument("--recipe", help="recipe.json whose SHA-256 becomes recipe_hash")
+    ap.add_argument("--normalisation", choices=("global", "per-slice"), default="global",
+                    help="for --random-init (a checkpoint carries its own)")
     args = ap.parse_args()
 
     recipe_hash = sha256_file(args.recipe) if args.recipe else "none (random initialisation)"
+    normalisation, input_method = args.normalisation, None
     if args.random_init:
         gen, offset, scale = random_generator(args.seed), 0.0, 1.0
         trained_on = "nothing: random He-normal weights, N(0, 0.01) biases, torch.manual_seed(%d)" % args.seed
@@ -185,13 +209,15 @@ def main():
         gen.load_state_dict(ck["generator"])
         offset, scale = ck["input_offset"], ck["input_scale"]
         trained_on, notes = ck.get("trained_on", ""), ck.get("notes", "")
+        normalisation = ck.get("normalisation", "global")
+        input_method = ck.get("input_method")
         if args.recipe and ck.get("recipe_hash") not in (None, recipe_hash):
             sys.exit("recipe hash of %s differs from the checkpoint's" % args.recipe)
-    export(gen, args.output, offset, scale, recipe_hash, notes, trained_on)
+    export(gen, args.output, offset, scale, recipe_hash, notes, trained_on, normalisation, input_method)
     print("wrote %s (%d bytes), offset %.6g, scale %.6g" % (args.output, os.path.getsize(args.output), offset, scale))
     if args.golden:
         x = input_from_file(args.golden_from, args.seed) if args.golden_from else synthetic_input(args.seed)
-        diff = make_golden(gen, args.golden, offset, scale, recipe_hash, args.output, x)
+        diff = make_golden(gen, args.golden, offset, scale, recipe_hash, args.output, x, normalisation)
         print("wrote %s (%d bytes), float32 vs float64 max |diff| %.3g" % (args.golden, os.path.getsize(args.golden), diff))
 
 

@@ -2,8 +2,13 @@
 
 Data: HDF5 written by `tomolive-cli training-data` (/scans/NNNN/input and /target, slices x N x N
 float32 in attenuation per pixel). The network sees 3 adjacent input slices and predicts the
-middle slice of the target. Normalisation: one global offset/scale from the training targets
-(mean and 1/std), stored in the checkpoint and in the exported model file.
+middle slice of the target. Normalisation (recipe "normalisation"):
+- "global" (recipe v1): one offset/scale from the training targets (mean and 1/std), stored in the
+  checkpoint and in the exported model file;
+- "per-slice" (recipe v2): each 3-slice stack and its target are mapped by (x - m) / s with m, s
+  the mean and standard deviation of the middle input slice (the whole slice, not the crop)
+  inside its inscribed circle, as the C++ inference does (engine/nn/SliceNormalisation.h);
+  the global offset/scale is then 0/1.
 
 Losses (generator): lambda_mse * MSE + lambda_edge * L1 of image gradients (in place of the
 paper's VGG perceptual term: no ImageNet weights here) + lambda_adv * BCE(D(G(x)), real).
@@ -46,21 +51,40 @@ def load_pairs(path):
     return out
 
 
-def samples(pairs):
-    """(scan index, middle slice) for every 3-slice stack."""
+def slice_stats(image):
+    """(mean, std) of a 2-D image over its inscribed circle (centre ((h-1)/2, (w-1)/2), radius
+    min(h, w)/2, border included), in float64: engine/nn/SliceNormalisation.h's statistics."""
+    h, w = image.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    inside = (yy - (h - 1) / 2) ** 2 + (xx - (w - 1) / 2) ** 2 <= (min(h, w) / 2) ** 2
+    v = image[inside].astype(np.float64)
+    return float(v.mean()), float(v.std())
+
+
+def stack_normalisation(x, s, per_slice):
+    """(m, sd) for the stack around slice s of volume x: identity unless per-slice."""
+    if not per_slice:
+        return 0.0, 1.0
+    m, sd = slice_stats(x[s])
+    return m, (sd if sd > 0 else 1.0)
+
+
+def samples(pairs, per_slice=False):
+    """(scan index, middle slice, mean, std) for every 3-slice stack."""
     h = DEPTH // 2
-    return [(i, s) for i, (x, _, _) in enumerate(pairs) for s in range(h, x.shape[0] - h)]
+    return [(i, s) + stack_normalisation(x, s, per_slice)
+            for i, (x, _, _) in enumerate(pairs) for s in range(h, x.shape[0] - h)]
 
 
 def batch(pairs, index, rng, size, patch, offset, scale):
     """Random crops with random flips / 90° rotations, normalised: (size,3,P,P), (size,1,P,P)."""
     xs, ys, h = [], [], DEPTH // 2
     for _ in range(size):
-        i, s = index[rng.integers(len(index))]
+        i, s, m, sd = index[rng.integers(len(index))]
         x, y, _ = pairs[i]
         r, c = rng.integers(0, x.shape[1] - patch + 1), rng.integers(0, x.shape[2] - patch + 1)
-        xc = x[s - h:s + h + 1, r:r + patch, c:c + patch]
-        yc = y[s:s + 1, r:r + patch, c:c + patch]
+        xc = (x[s - h:s + h + 1, r:r + patch, c:c + patch] - m) / sd
+        yc = (y[s:s + 1, r:r + patch, c:c + patch] - m) / sd
         k = rng.integers(4)
         xc, yc = np.rot90(xc, k, (1, 2)), np.rot90(yc, k, (1, 2))
         if rng.integers(2):
@@ -88,22 +112,24 @@ def psnr(a, b):
     return peak_signal_noise_ratio(b, a, data_range=float(b.max() - b.min()))
 
 
-def enhance_volume(gen, x, offset, scale):
+def enhance_volume(gen, x, offset, scale, per_slice=False):
     """Enhance every slice with both neighbours available: (S,N,N) -> (S-2,N,N), reconstruction units."""
     h = DEPTH // 2
-    stacks = np.stack([x[s - h:s + h + 1] for s in range(h, x.shape[0] - h)])
+    norm = [stack_normalisation(x, s, per_slice) for s in range(h, x.shape[0] - h)]
+    stacks = np.stack([(x[s - h:s + h + 1] - m) / sd
+                       for s, (m, sd) in zip(range(h, x.shape[0] - h), norm)]).astype(np.float32)
     with torch.no_grad():
-        y = gen((torch.from_numpy(stacks) - offset) * scale)[:, 0]
-    return (y / scale + offset).numpy()
+        y = (gen((torch.from_numpy(stacks) - offset) * scale)[:, 0] / scale + offset).numpy()
+    return np.stack([y[k] * sd + m for k, (m, sd) in enumerate(norm)])
 
 
-def validate(gen, pairs, offset, scale):
+def validate(gen, pairs, offset, scale, per_slice=False):
     """Mean SSIM/PSNR against the target of the input middle slices and of the enhanced ones,
     plus one row per scan."""
     gen.eval()
     rows, h = [], DEPTH // 2
     for x, y, attrs in pairs:
-        out = enhance_volume(gen, x, offset, scale)
+        out = enhance_volume(gen, x, offset, scale, per_slice)
         m = dict(attrs)
         for name, img in (("input", x[h:x.shape[0] - h]), ("output", out)):
             t = y[h:y.shape[0] - h]
@@ -139,6 +165,9 @@ def main():
     ap.add_argument("--lambda-adv", type=float, default=0.01)
     ap.add_argument("--adv-start-epoch", type=int, default=1,
                     help="epochs of MSE + edge only before the adversarial game starts")
+    ap.add_argument("--normalisation", choices=("global", "per-slice"), default="global")
+    ap.add_argument("--input-method", default="window",
+                    help="the live method whose images the data's inputs are (model attribute)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--checkpoint-minutes", type=float, default=5.0)
@@ -146,7 +175,12 @@ def main():
     ap.add_argument("--resume", action="store_true")
     first, _ = ap.parse_known_args()
     with open(first.recipe) as f:  # the recipe's training settings are the defaults
-        ap.set_defaults(**json.load(f).get("training", {}))
+        recipe = json.load(f)
+    ap.set_defaults(**recipe.get("training", {}))
+    if isinstance(recipe.get("normalisation"), str) and recipe["normalisation"] in ("global", "per-slice"):
+        ap.set_defaults(normalisation=recipe["normalisation"])
+    if "input_method" in recipe:
+        ap.set_defaults(input_method=recipe["input_method"])
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -157,10 +191,14 @@ def main():
 
     t0 = time.time()
     train, val = load_pairs(args.train), load_pairs(args.val)
-    index = samples(train)
-    targets = np.concatenate([y.ravel() for _, y, _ in train])
-    offset, scale = float(targets.mean()), float(1.0 / targets.std())
-    del targets
+    per_slice = args.normalisation == "per-slice"
+    index = samples(train, per_slice)
+    if per_slice:
+        offset, scale = 0.0, 1.0
+    else:
+        targets = np.concatenate([y.ravel() for _, y, _ in train])
+        offset, scale = float(targets.mean()), float(1.0 / targets.std())
+        del targets
     print("data: %d training scans (%d stacks), %d validation scans; offset %.6g, scale %.6g (%.1f s)"
           % (len(train), len(index), len(val), offset, scale, time.time() - t0), flush=True)
 
@@ -178,6 +216,7 @@ def main():
                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "sched": sched.state_dict(),
                 "step": step, "best": best, "elapsed": elapsed_before + time.time() - t_start,
                 "input_offset": offset, "input_scale": scale, "recipe_hash": recipe_hash,
+                "normalisation": args.normalisation, "input_method": args.input_method,
                 "args": vars(args), "kind": kind,
                 "trained_on": "tomolive-cli training-data, recipe %s (%s)" % (os.path.basename(args.recipe), recipe_hash[:12]),
                 "notes": "TomoGAN generator; loss %.3g*MSE + %.3g*L1(image gradients) + %.3g*adversarial BCE; "
@@ -202,7 +241,7 @@ def main():
         with open(args.log, "w", newline="") as f:
             csv.writer(f).writerow(fields)
         if not args.resume:
-            mean, _ = validate(gen, val, offset, scale)
+            mean, _ = validate(gen, val, offset, scale, per_slice)
             print("untrained: val SSIM input %.4f" % mean["ssim_input"], flush=True)
 
     t_start, t_ckpt = time.time(), time.time()
@@ -254,7 +293,7 @@ def main():
                 acc["d_loss"] / n_acc), flush=True)
         end_of_epoch = step % args.steps_per_epoch == 0
         if end_of_epoch:
-            mean, _ = validate(gen, val, offset, scale)
+            mean, _ = validate(gen, val, offset, scale, per_slice)
             row = [epoch + 1, step, "%.2f" % wall, "%.3g" % sched.get_last_lr()[0]]
             row += ["%.5f" % (acc[k] / n_acc) for k in ("mse", "edge", "adv", "d_loss", "d_real", "d_fake")]
             row += ["%.4f" % mean[k] for k in ("ssim_input", "ssim_output", "psnr_input", "psnr_output")]
