@@ -463,23 +463,25 @@ void MainWindow::refreshImages() {
     afterText = tr("after: not enhanced yet — showing SIRT");
   else
     afterText = tr("after: no enhancer — showing SIRT");
-  // The guard's verdict (nn/EnhancementGuard.h) on what is shown.
+  // The guard's verdict (nn/EnhancementGuard.h) on what is shown: short in the caption, the
+  // numbers in its tooltip.
   bool disagrees = false;
+  QString guardDetail;
   if (shown && shown->metrics.enhancementWeight) {
     const UpdateMetrics& m = shown->metrics;
+    const QString note = QString::fromStdString(m.enhancementNote);
     disagrees = m.enhancedResidualRatio && *m.enhancedResidualRatio > kDisagreementRatio;
-    if (disagrees)
-      afterText += tr(" — enhancement disagrees with the data (residual ×%1): showing SIRT")
-                       .arg(*m.enhancedResidualRatio, 0, 'f', 1);
+    if (m.enhancedResidualRatio)
+      guardDetail = tr("\nguard: residual ratio %1, weight %2 %")
+                        .arg(*m.enhancedResidualRatio, 0, 'f', 2)
+                        .arg(int(std::lround(100 * *m.enhancementWeight)));
+    if (*m.enhancementWeight <= 0.0)
+      afterText = tr("after: SIRT (%1 off: %2)").arg(name, note);
     else if (*m.enhancementWeight < 0.995)
-      afterText += *m.enhancementWeight > 0.0
-                       ? tr(" — faded to %1 % (%2)")
-                             .arg(int(std::lround(100 * *m.enhancementWeight)))
-                             .arg(QString::fromStdString(m.enhancementNote))
-                       : tr(" — not applied (%1): showing SIRT")
-                             .arg(QString::fromStdString(m.enhancementNote));
+      afterText +=
+          tr(" — faded to %1 % (%2)").arg(int(std::lround(100 * *m.enhancementWeight))).arg(note);
   }
-  m_afterCaption->setToolTip(m_enhancer.description);
+  m_afterCaption->setToolTip(m_enhancer.description + guardDetail);
   const bool differenceMode = m_modeBox->currentIndex() == 1;
   if (differenceMode) {
     after = difference(enhancedHere ? after : before, before);

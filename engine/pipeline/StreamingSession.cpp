@@ -759,7 +759,7 @@ void StreamingSession::enhance() {
         snapshot->metrics.enhancedResidualRatio = ratio;
         snapshot->metrics.enhancementWeight = weight;
         if (!trainedForTheInput)
-          snapshot->metrics.enhancementNote = "model trained on " + trainedOn + " images";
+          snapshot->metrics.enhancementNote = "trained on " + trainedOn + " images";
         else if (ratio && *ratio > kAgreementRatio)
           snapshot->metrics.enhancementNote = "disagrees with the data";
         else if (weight < 1.0)

@@ -118,7 +118,7 @@ struct UpdateMetrics {
   /// weight of the enhancement in what is shown.
   std::optional<double> enhancedResidualRatio, enhancementWeight;
   /// Why the weight is below 1: "" (it is 1), "disagrees with the data", "converged" or
-  /// "model trained on window images" (another method's).
+  /// "trained on window images" (the model: another method's).
   std::string enhancementNote;
 };
 
