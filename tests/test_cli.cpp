@@ -1,5 +1,6 @@
 // tomolive-cli end to end, as a scientist or a script would run it: simulate → info → recon
 // with JSON summaries, and bad input turned into one line on stderr with exit code 2.
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -239,6 +240,28 @@ class TestCli : public QObject {
     const auto raw = tomolive::readDataExchange(path("interrupted.h5").toStdString());
     QCOMPARE(raw.projections, j["projections_received"].toInt());
     QCOMPARE(tomolive::readReconstruction(path("interrupted_recon.h5").toStdString()).slices, 2);
+  }
+
+  // kill -9 of a recording session: every reader names `recover`, which makes the record
+  // readable with the frames the last flush made durable.
+  void recoverMakesAKilledRecordingReadable() {
+    QProcess p;
+    p.start(QStringLiteral(TOMOLIVE_CLI_PATH),
+            {"stream", "--source", "sim:glass", "--size", "64", "--rows", "2", "--projections",
+             "5000", "--window", "16", "--rate", "300", "--record", path("killed.h5")});
+    QVERIFY(p.waitForStarted(10000));
+    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(path("killed.h5")).size() > 100000, 30000);
+    p.kill();  // SIGKILL: no finalisation
+    QVERIFY(p.waitForFinished(20000));
+    const Run refused = cli({"info", path("killed.h5")});
+    QCOMPARE(refused.exitCode, 2);
+    QVERIFY2(refused.err.contains(u"tomolive-cli recover"_s), qPrintable(refused.err));
+    const Run recovered = cli({"recover", path("killed.h5"), "--json"});
+    QCOMPARE(recovered.exitCode, 0);
+    const int projections = json(recovered)["projections"].toInt();
+    QVERIFY(projections > 0);
+    QCOMPARE(tomolive::readDataExchange(path("killed.h5").toStdString()).projections, projections);
+    QCOMPARE(cli({"recover", path("missing.h5")}).exitCode, 2);
   }
 
   void streamRefusesToOverwriteARecording() {

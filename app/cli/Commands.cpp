@@ -112,6 +112,9 @@ std::string usage() {
                      [--slices a:b] [--center C] [--images out.h5] [--json]
       The live methods compared after a share of a recorded scan: SSIM/PSNR against SIRT-100
       over the received projections and over all of them, refresh time (docs/quality.md).
+  tomolive-cli recover recording.h5 [--json]
+      Makes a recording left unfinalized by a killed session readable, in place, keeping every
+      frame its last flush made durable.
   tomolive-cli info scan.h5 [--json]
       What a Data Exchange file holds, or what is wrong with it.
   tomolive-cli bench projector [--sizes 512,1024,2048] [--slices 1,4,16] [--projections 64]

@@ -11,6 +11,7 @@
 #include "cli/DetectorSimCommand.h"
 #include "cli/EnhanceCommand.h"
 #include "cli/MethodsCommand.h"
+#include "cli/RecoverCommand.h"
 #include "cli/StreamCommand.h"
 #include "io/DataExchange.h"
 #include "nn/TomoGanModel.h"
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
     if (command == "training-data") return runTrainingData(args);
     if (command == "quality") return runQuality(args);
     if (command == "methods") return runMethods(args);
+    if (command == "recover") return runRecover(args);
     if (command == "detector-sim") return runDetectorSim(args);
     if (command == "help" || command == "--help" || command == "-h") {
       std::fputs(usage().c_str(), stdout);

@@ -116,7 +116,15 @@ inline Hdf5File openExistingHdf5(const std::string& path, unsigned flags, std::s
     return Hdf5File();
   }
   Hdf5File file(H5Fopen(path.c_str(), flags, H5P_DEFAULT));
-  if (!file) problem = withHdf5Detail("cannot open the HDF5 file: damaged or truncated");
+  if (!file) {
+    problem = withHdf5Detail("cannot open the HDF5 file: damaged or truncated");
+    // What a recording whose writer was killed looks like: say how to get its frames back.
+    if (problem.find("already open for write") != std::string::npos)
+      problem +=
+          "; if it is a recording interrupted before it was finalised, `tomolive-cli "
+          "recover " +
+          path + "` makes every flushed frame readable";
+  }
   return file;
 }
 
