@@ -13,9 +13,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <mutex>
 #include <numbers>
 #include <thread>
 
@@ -71,6 +73,7 @@ class Detector {
     return !m_process.waitForFinished(0) && m_process.state() != QProcess::NotRunning;
   }
   void terminate() { m_process.terminate(); }  // SIGTERM
+  void kill() { m_process.kill(); }            // SIGKILL: the detector vanishes mid-scan
   /// Waits for the exit and returns its JSON summary line (empty on failure, with a warning).
   QJsonObject summary(int timeoutMs = 15000) {
     if (m_process.state() != QProcess::NotRunning && !m_process.waitForFinished(timeoutMs)) {
@@ -364,6 +367,50 @@ class TestNetwork : public QObject {
     QCOMPARE(s.framesReceived, std::int64_t(sent["sent"].toInt()));
     QCOMPARE(s.framesRecorded, s.framesReceived);
     QVERIFY(s.stoppedEarly);
+  }
+
+  // A detector killed mid-scan: the session says the detector is silent and, with an idle
+  // timeout, ends by itself with every frame received recorded.
+  void silentDetectorEndsTheSessionAfterTheIdleTimeout() {
+    QTemporaryDir dir;
+    const int port = freePortPair();
+    QVERIFY(port);
+    StreamOptions o;
+    o.window = 8;
+    o.idleTimeoutSeconds = 6.0;
+    o.recordPath = dir.filePath("silent.h5").toStdString();
+    StreamingSession session(std::make_unique<NetworkDetectorSource>(address(port).toStdString()),
+                             o);
+    std::mutex mutex;
+    std::vector<std::string> log;
+    std::vector<double> silences;
+    session.onLog([&](const std::string& line) {
+      std::lock_guard lock(mutex);
+      log.push_back(line);
+    });
+    session.onSilence([&](double seconds) {
+      std::lock_guard lock(mutex);
+      silences.push_back(seconds);
+    });
+    session.start();
+    Detector detector;
+    detector.start(kScan + QStringList{"--bind", address(port), "--rate", "100"});
+    QVERIFY(detector.started());
+    QTRY_VERIFY_WITH_TIMEOUT(session.summary().projectionsReceived >= 20, 20000);
+    detector.kill();
+    QVERIFY(session.waitFor(std::chrono::seconds(30)));
+    const SessionSummary s = session.summary();
+    QVERIFY(s.endedIdle);
+    QCOMPARE(s.framesRecorded, s.framesReceived);
+    QCOMPARE(readDataExchange(o.recordPath, {0, 1}).projections, int(s.projectionsReceived));
+    std::lock_guard lock(mutex);
+    QVERIFY(!silences.empty() && silences.front() >= 5.0);
+    QVERIFY(std::any_of(log.begin(), log.end(), [](const std::string& l) {
+      return l.starts_with("detector silent for 5 s");
+    }));
+    QVERIFY(std::any_of(log.begin(), log.end(), [](const std::string& l) {
+      return l.find("idle timeout") != std::string::npos;
+    }));
   }
 
   void badAddressesAreRefused() {

@@ -107,10 +107,10 @@ void writeResult(const std::string& path, const Snapshot& last,
 }  // namespace
 
 int runStream(const Args& args) {
-  std::set<std::string> options{"source",     "window",         "iterations", "rate",    "slices",
-                                "center",     "record",         "out",        "metrics", "size",
-                                "rows",       "projections",    "order",      "photons", "seed",
-                                "stop-after", "enhancer-share", "method"};
+  std::set<std::string> options{
+      "source", "window",     "iterations",     "rate",   "slices",      "center", "record",
+      "out",    "metrics",    "size",           "rows",   "projections", "order",  "photons",
+      "seed",   "stop-after", "enhancer-share", "method", "idle-timeout"};
   options.insert(kDenoiserOptions.begin(), kDenoiserOptions.end());
   const Arguments a(args, options, {"json", "overwrite", "no-mask", "enhance"});
   if (!a.positionals().empty())
@@ -119,6 +119,10 @@ int runStream(const Args& args) {
   o.window = a.integer("window", 32, 1, 100000);
   o.iterations = a.integer("iterations", 1, 1, 10000);
   o.method = parseLiveMethod(a.text("method", "filtered"));
+  o.idleTimeoutSeconds = a.number("idle-timeout", 0.0);
+  if (!(o.idleTimeoutSeconds >= 0.0))
+    throw UsageError("option --idle-timeout: " + std::to_string(o.idleTimeoutSeconds) +
+                     " must be ≥ 0 seconds");
   if (const auto slices = a.text("slices")) {
     const auto [begin, end] = parseRange(*slices, "slices");
     o.slices = {begin, end};
@@ -155,6 +159,11 @@ int runStream(const Args& args) {
   std::mutex historyMutex;
   std::vector<UpdateMetrics> history;
   session.onLog([](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+  session.onSilence([&](double seconds) {
+    std::lock_guard lock(historyMutex);  // the metrics file is shared with the update lines
+    if (metrics)
+      metrics << json({{"detector_silent_seconds", seconds}}).dump() << '\n' << std::flush;
+  });
   session.onSnapshot([&](std::shared_ptr<const Snapshot> s) {
     const UpdateMetrics& m = s->metrics;
     {
@@ -228,6 +237,7 @@ int runStream(const Args& args) {
             {"projections_skipped", summary.projectionsSkipped},
             {"updates", summary.updates},
             {"stopped_early", summary.stoppedEarly},
+            {"ended_idle", summary.endedIdle},
             {"elapsed_seconds", summary.elapsedSeconds},
             {"work_seconds", summary.workSeconds},
             {"mean_refresh_seconds", history.empty() ? 0.0 : refreshSum / history.size()},

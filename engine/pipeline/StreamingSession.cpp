@@ -174,6 +174,10 @@ void StreamingSession::onLog(std::function<void(const std::string&)> callback) {
   m_onLog = std::move(callback);
 }
 
+void StreamingSession::onSilence(std::function<void(double)> callback) {
+  m_onSilence = std::move(callback);
+}
+
 void StreamingSession::log(const std::string& line) {
   std::lock_guard lock(m_logMutex);
   if (m_onLog) m_onLog(line);
@@ -279,17 +283,48 @@ void StreamingSession::fail(const std::string& what) {
 void StreamingSession::acquire() {
   Intake& in = *m_intake;
   const bool lossless = m_source->waitsForConsumer();
+  auto lastFrame = Clock::now();
+  double reported = 0.0;  // the silence last reported
   try {
     for (;;) {
       if (lossless) {  // hand over one window at a time, as fast as it is reconstructed
         std::unique_lock lock(in.mutex);
         in.acquireCv.wait_for(lock, std::chrono::milliseconds(50),
                               [&] { return int(in.pending.size()) < m_window || m_stopRequested; });
-        if (int(in.pending.size()) >= m_window && !m_stopRequested) continue;
+        if (int(in.pending.size()) >= m_window && !m_stopRequested) {
+          lastFrame = Clock::now();  // waiting for the reconstruction is not silence
+          continue;
+        }
       }
       std::optional<Frame> frame = m_source->next(std::chrono::milliseconds(50));
       for (const std::string& w : m_source->takeWarnings()) log("source: " + w);
+      if (!frame && !m_source->finished()) {
+        const double silent = secondsSince(lastFrame);
+        m_silentSeconds = silent;
+        if (silent >= std::max(5.0, 2.0 * reported)) {
+          reported = std::floor(silent);
+          char line[96];
+          std::snprintf(line, sizeof line, "detector silent for %.0f s", reported);
+          log(line);
+          if (m_onSilence) m_onSilence(reported);
+        }
+        const double limit = m_options.idleTimeoutSeconds;
+        if (limit > 0.0 && silent >= limit && !m_stopRequested) {
+          char line[160];
+          std::snprintf(line, sizeof line,
+                        "no frame for %.1f s (idle timeout %.1f s): ending the session; every "
+                        "frame received is recorded",
+                        silent, limit);
+          log(line);
+          m_endedIdle = true;
+          stopAcquisition();
+        }
+      }
       if (frame) {
+        if (reported > 0.0)
+          log("detector: frames again after " + std::to_string(int(reported)) +
+              " s or more of silence");
+        lastFrame = Clock::now(), reported = 0.0, m_silentSeconds = 0.0;
         auto shared = std::make_shared<const Frame>(std::move(*frame));
         std::lock_guard lock(in.mutex);
         ++in.framesReceived;
@@ -828,6 +863,8 @@ SessionSummary StreamingSession::summary() const {
   if (const auto snap = latest()) s.updates = snap->metrics.update;
   s.state = m_state;
   s.stoppedEarly = m_stopRequested;
+  s.silentSeconds = m_silentSeconds;
+  s.endedIdle = m_endedIdle;
   if (m_state != SessionState::Idle)
     s.elapsedSeconds = std::chrono::duration<double>(Clock::now() - m_start).count();
   return s;

@@ -87,6 +87,9 @@ struct StreamOptions {
   /// default 0.25 (measured in docs/performance.md). After the scan it runs unthrottled to finish
   /// the last volume.
   double enhancerShare = 0.25;
+  /// A source silent this long (no frame, not finished) ends the session as a stop would
+  /// (0: wait for it, however long). Silence is reported at 5, 10, 20, 40 … s either way.
+  double idleTimeoutSeconds = 0.0;
 };
 
 /// What one update did; also written as one JSON line per update by `tomolive-cli stream`.
@@ -173,7 +176,9 @@ struct SessionSummary {
   int updates = 0;
   double elapsedSeconds = 0.0, workSeconds = 0.0;
   bool stoppedEarly = false;
-  std::string error;  ///< why the session failed, if it did
+  double silentSeconds = 0.0;  ///< how long the source has delivered nothing (0 while it does)
+  bool endedIdle = false;      ///< ended by StreamOptions::idleTimeoutSeconds
+  std::string error;           ///< why the session failed, if it did
 };
 
 class StreamingSession {
@@ -188,6 +193,9 @@ class StreamingSession {
   void onSnapshot(std::function<void(std::shared_ptr<const Snapshot>)> callback);
   /// Called with each log line (warnings from the source, centre estimate, errors).
   void onLog(std::function<void(const std::string&)> callback);
+  /// Called on the acquisition thread each time the source's silence is reported (seconds
+  /// without a frame): "detector silent for N s".
+  void onSilence(std::function<void(double)> callback);
 
   void start();
 
@@ -224,6 +232,9 @@ class StreamingSession {
   StreamOptions m_options;
   std::function<void(std::shared_ptr<const Snapshot>)> m_onSnapshot;
   std::function<void(const std::string&)> m_onLog;
+  std::function<void(double)> m_onSilence;
+  std::atomic<double> m_silentSeconds{0.0};
+  std::atomic<bool> m_endedIdle{false};
   std::mutex m_logMutex, m_callbackMutex;
 
   std::atomic<int> m_window, m_iterations;
