@@ -30,22 +30,11 @@ EnhancerChoice loadEnhancer(const QString& modelPath, ComputeBackend backend) {
     return {nullptr,
             QObject::tr("no enhancer: no TomoGAN model file (resources/models/tomogan.h5)")};
   try {
-    TomoGanModel model = TomoGanModel::load(path);
-    if (backend == ComputeBackend::cuda) {
-      // A GPU that reconstructs but cannot run cuDNN still leaves the CPU to enhance.
-      try {
-        auto denoiser = makeTomoGan(backend, model);
-        return {denoiser, QString::fromStdString(denoiser->name())};
-      } catch (const std::runtime_error& e) {
-        auto denoiser = makeTomoGan(ComputeBackend::cpu, std::move(model));
-        return {denoiser, QObject::tr("%1 — cuDNN failed: %2")
-                              .arg(QString::fromStdString(denoiser->name()),
-                                   QString::fromStdString(e.what()))};
-      }
-    }
-    auto denoiser = makeTomoGan(backend, std::move(model));
-    const QString name = QString::fromStdString(denoiser->name());
-    return {std::move(denoiser), name};
+    TomoGanChoice choice = makeTomoGanWithFallback(backend, TomoGanModel::load(path));
+    const QString name = QString::fromStdString(choice.denoiser->name());
+    if (choice.fallback.empty()) return {std::move(choice.denoiser), name};
+    return {std::move(choice.denoiser),
+            QObject::tr("%1 — %2").arg(name, QString::fromStdString(choice.fallback))};
   } catch (const std::exception& e) {
     return {nullptr, QObject::tr("no enhancer: %1").arg(QString::fromStdString(e.what()))};
   }

@@ -34,7 +34,12 @@ std::shared_ptr<Denoiser> denoiserFromArguments(const Arguments& a, ComputeBacke
         "give one with --model FILE or TOMOLIVE_MODEL");
   TomoGanModel weights = TomoGanModel::load(model);
   try {
-    return makeTomoGan(backend, std::move(weights), a.text("precision", "auto"));
+    TomoGanChoice choice =
+        makeTomoGanWithFallback(backend, std::move(weights), a.text("precision", "auto"));
+    if (!choice.fallback.empty())
+      std::fprintf(stderr, "enhancer: %s (%s)\n", choice.denoiser->name().c_str(),
+                   choice.fallback.c_str());
+    return std::move(choice.denoiser);
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("option --precision: ") + e.what());
   }

@@ -274,4 +274,17 @@ std::shared_ptr<Denoiser> makeTomoGan(ComputeBackend backend, TomoGanModel model
   return std::make_shared<TomoGanDenoiser>(std::move(model), options);
 }
 
+TomoGanChoice makeTomoGanWithFallback(ComputeBackend backend, TomoGanModel model,
+                                      std::string_view precision) {
+  if (backend == ComputeBackend::cuda) {
+    try {
+      return {makeTomoGan(backend, model, precision), ""};
+    } catch (const std::runtime_error& e) {
+      return {makeTomoGan(ComputeBackend::cpu, std::move(model)),
+              std::string("cuDNN failed: ") + e.what()};
+    }
+  }
+  return {makeTomoGan(backend, std::move(model), precision), ""};
+}
+
 }  // namespace tomolive

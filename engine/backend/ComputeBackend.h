@@ -46,4 +46,15 @@ std::unique_ptr<Sirt> makeSirt(ComputeBackend backend, int gridSize, int slices,
 std::shared_ptr<Denoiser> makeTomoGan(ComputeBackend backend, TomoGanModel model,
                                       std::string_view precision = "auto");
 
+/// TomoGAN as every front end makes it: on `backend`, except that on CUDA a failure of cuDNN (a
+/// GPU that reconstructs but cannot run cuDNN) falls back to the CPU enhancer at its automatic
+/// precision, with the reason in `fallback` ("" when none was needed). Errors other than that
+/// failure (a precision the backend lacks) are thrown as by makeTomoGan.
+struct TomoGanChoice {
+  std::shared_ptr<Denoiser> denoiser;
+  std::string fallback;  ///< why the CPU enhances although CUDA was chosen
+};
+TomoGanChoice makeTomoGanWithFallback(ComputeBackend backend, TomoGanModel model,
+                                      std::string_view precision = "auto");
+
 }  // namespace tomolive
