@@ -40,6 +40,21 @@ struct Problem {
   ProjectionStack p;
 };
 
+// Line integrals of a simulated scan (all its projections, in acquisition order).
+Problem simulate(const ScanSpec& spec) {
+  const ScanSimulator sim(spec);
+  const int n = spec.size, slices = spec.slices, count = sim.projections();
+  const FlatDarkCorrection correction(sim.flats(), sim.darks(), slices, n);
+  const std::vector<float> raw = sim.projections(0, count);
+  ProjectionStack p(count, slices, n);
+  std::vector<float> frame(std::size_t(slices) * n);
+  for (int k = 0; k < count; ++k) {
+    correction.apply({raw.data() + k * frame.size(), frame.size()}, frame);
+    p.setProjection(k, frame);
+  }
+  return {sim.geometry(), p};
+}
+
 Problem sheppLogan(int n, int angles) {
   ScanSpec spec;
   spec.size = n;
@@ -47,16 +62,7 @@ Problem sheppLogan(int n, int angles) {
   spec.acquisition = {AcquisitionOrder::Sequential, angles, angles};
   spec.photons = 3e3;
   spec.seed = 3;
-  const ScanSimulator sim(spec);
-  const FlatDarkCorrection correction(sim.flats(), sim.darks(), 2, n);
-  const std::vector<float> raw = sim.projections(0, angles);
-  ProjectionStack p(angles, 2, n);
-  std::vector<float> frame(std::size_t(2) * n);
-  for (int k = 0; k < angles; ++k) {
-    correction.apply({raw.data() + k * frame.size(), frame.size()}, frame);
-    p.setProjection(k, frame);
-  }
-  return {sim.geometry(), p};
+  return simulate(spec);
 }
 
 double fovSsim(const VolumeStack& image, const VolumeStack& reference) {
@@ -85,15 +91,9 @@ class TestLive : public QObject {
     spec.slices = 1;
     spec.acquisition = {AcquisitionOrder::Interlaced, 256, 32};
     spec.seed = 21;
-    const ScanSimulator sim(spec);
-    const FlatDarkCorrection correction(sim.flats(), sim.darks(), 1, 192);
-    const std::vector<float> raw = sim.projections(0, 256);
-    ProjectionStack all(256, 1, 192);
-    std::vector<float> frame(192);
-    for (int k = 0; k < 256; ++k) {
-      correction.apply({raw.data() + k * frame.size(), frame.size()}, frame);
-      all.setProjection(k, frame);
-    }
+    const ScanSimulator sim(spec);  // for its ground truth
+    const Problem scan = simulate(spec);
+    const ProjectionStack& all = scan.p;
     const double centre = sim.geometry().centre;
     LiveReconstruction full(192, 1, 192, centre), live(192, 1, 192, centre);
     full.receive(all, sim.geometry().anglesRad);

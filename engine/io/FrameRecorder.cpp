@@ -455,6 +455,7 @@ const std::string& FrameRecorder::path() const { return state_->path; }
 FrameCounts recoverRecording(const std::string& path) {
   const Hdf5ErrorPrintingOff quiet;
   std::error_code error;
+  if (!std::filesystem::exists(path, error)) fail(path, "/", "file does not exist");
   if (!std::filesystem::is_regular_file(path, error)) fail(path, "/", "is not a regular file");
   if (H5Fis_hdf5(path.c_str()) <= 0) fail(path, "/", withHdf5Detail("is not an HDF5 file"));
   // A writer killed in SWMR mode leaves the superblock marked "open for writing", which every
