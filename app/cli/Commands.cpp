@@ -95,14 +95,15 @@ std::string usage() {
                        [--order interlaced:16] [--photons 1e4] [--seed 1])
                       [--rate FPS] [--first-frame N] [--scan-id ID] [--malformed N]
       A detector on the network protocol (docs/protocol.md), obeying stop.
-  tomolive-cli training-data [--method filtered] [--scans 48] [--size 256] [--sizes 256,384]
-                      [--slices 8] [--seed 1000] [--projections 480] [--target-iterations 100]
+  tomolive-cli training-data [--method filtered] [--draw v1|independent] [--scans 48]
+                      [--size 256] [--sizes 256,384] [--slices 8] [--seed 1000] [--projections 480] [--target-iterations 100]
                       [--windows 16,32,64] [--iterations 1,2,5] [--photons-list 3000,10000,30000]
                       [--photons-range 1000,30000] [--phantoms glass,shale,shepp-logan]
                       [--input-projections 64,256] -o train.h5
       TomoGAN training pairs: the live method's images after R windows as inputs, SIRT-100 over
-      all projections as targets, of simulated scans reproducible from the seed (method window:
-      recipe v1's draw, half at the seed's W = 32, I = 1, R = 5).
+      all projections as targets, of simulated scans reproducible from the seed (draw v1, the window
+      method's default: half at the seed's W = 32, I = 1, R = 5; independent: W, I, R, grid,
+      phantom and photons drawn per scan).
   tomolive-cli quality [--model tomogan.h5] [--windows 16,32,64] [--iterations 1,5]
                       [--rotations 3,5,8] [--size 256] [--slices 8] [--seed 20000]
                       [--real a.h5,b.h5] [--images out.h5] [--json]
@@ -413,7 +414,7 @@ int runTrainingData(const Args& args) {
   const Arguments a(args,
                     {"scans", "size", "slices", "seed", "projections", "target-iterations",
                      "windows", "iterations", "photons-list", "output", "method", "sizes",
-                     "photons-range", "phantoms", "input-projections"},
+                     "photons-range", "phantoms", "input-projections", "draw"},
                     {});
   if (!a.positionals().empty())
     throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
@@ -431,6 +432,7 @@ int runTrainingData(const Args& args) {
     for (int v : a.integers("photons-list", {})) o.photons.push_back(v);
   }
   o.method = liveMethodName(parseLiveMethod(a.text("method", o.method)));
+  o.draw = a.text("draw", "");
   o.sizes = a.integers("sizes", {});
   if (a.has("photons-range")) {
     const auto range = a.integers("photons-range", {});
