@@ -44,15 +44,8 @@ struct Problem {
 Problem simulate(const ScanSpec& spec) {
   const ScanSimulator sim(spec);
   const int n = spec.size, slices = spec.slices, count = sim.projections();
-  const FlatDarkCorrection correction(sim.flats(), sim.darks(), slices, n);
-  const std::vector<float> raw = sim.projections(0, count);
-  ProjectionStack p(count, slices, n);
-  std::vector<float> frame(std::size_t(slices) * n);
-  for (int k = 0; k < count; ++k) {
-    correction.apply({raw.data() + k * frame.size(), frame.size()}, frame);
-    p.setProjection(k, frame);
-  }
-  return {sim.geometry(), p};
+  return {sim.geometry(), FlatDarkCorrection(sim.flats(), sim.darks(), slices, n)
+                              .lineIntegrals(sim.projections(0, count))};
 }
 
 Problem sheppLogan(int n, int angles) {

@@ -534,8 +534,8 @@ class TestTomoGan : public QObject {
       for (int j = 0; j < n; ++j) measured.lineIntegrals.push_back(p.at(i, s, j));
     }
     const double ratio = enhancedResidualRatio(measured, enhanced, image.slice(s), n);
-    const auto [a, b] = replayHeldOutHalves(p, scan.anglesRad, centre, received, window, 1, live,
-                                            denoiser, s);
+    const auto [a, b] =
+        replayHeldOutHalves(p, scan.anglesRad, centre, received, window, 1, live, denoiser, s);
     const double heldOut = heldOutWeight(a, b, n);
     const double weight = enhancementWeight(
         ratio, std::nullopt, denoiser.inputMethod() == method.toStdString(), heldOut);

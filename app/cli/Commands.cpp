@@ -538,13 +538,7 @@ int runDemo(const Args& args) {
     const int first = r * window;
     const std::vector<float> raw = sim.projections(first, window);
     const auto start = std::chrono::steady_clock::now();
-    ProjectionStack lineIntegrals(window, rows, columns);
-    std::vector<float> frame(std::size_t(rows) * columns);
-    for (int k = 0; k < window; ++k) {
-      correction.apply({raw.data() + k * frame.size(), frame.size()}, frame);
-      lineIntegrals.setProjection(k, frame);
-    }
-    recon.receive(lineIntegrals, {angles.data() + first, std::size_t(window)});
+    recon.receive(correction.lineIntegrals(raw), {angles.data() + first, std::size_t(window)});
     recon.update(iterations);
     const double refresh = secondsSince(start);
     const VolumeStack estimate = recon.estimate();

@@ -105,15 +105,8 @@ QualityResult runQualityEvaluation(const QualityOptions& o, Denoiser& denoiser) 
       spec.photons = 1e4;
       spec.seed = o.seed + std::uint64_t(phantomIndex);
       const ScanSimulator sim(spec);
-      const FlatDarkCorrection correction(sim.flats(), sim.darks(), o.slices, o.size);
-      const std::vector<float> raw = sim.projections(0, sim.projections());
-      const std::size_t frame = std::size_t(o.slices) * o.size;
-      ProjectionStack p(sim.projections(), o.slices, o.size);
-      std::vector<float> lineIntegrals(frame);
-      for (int k = 0; k < sim.projections(); ++k) {
-        correction.apply({raw.data() + k * frame, frame}, lineIntegrals);
-        p.setProjection(k, lineIntegrals);
-      }
+      const ProjectionStack p = FlatDarkCorrection(sim.flats(), sim.darks(), o.slices, o.size)
+                                    .lineIntegrals(sim.projections(0, sim.projections()));
       const VolumeStack reference = sirtReference(sim.geometry(), p, o.referenceIterations);
       std::vector<int> order(sim.projections());
       std::iota(order.begin(), order.end(), 0);  // already in acquisition (interlaced) order

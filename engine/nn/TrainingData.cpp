@@ -132,15 +132,8 @@ void writeTrainingData(const TrainingDataOptions& o, const std::string& path,
     const TrainingScanSpec draw = drawTrainingScan(o, k);
     const ScanSimulator sim(scanFor(o, draw));
     const int n = draw.size, slices = o.slices, total = sim.projections();
-    const FlatDarkCorrection correction(sim.flats(), sim.darks(), slices, n);
-    const std::vector<float> raw = sim.projections(0, total);
-    const std::size_t frame = std::size_t(slices) * n;
-    ProjectionStack all(total, slices, n);
-    std::vector<float> lineIntegrals(frame);
-    for (int p = 0; p < total; ++p) {
-      correction.apply({raw.data() + p * frame, frame}, lineIntegrals);
-      all.setProjection(p, lineIntegrals);
-    }
+    const ProjectionStack all = FlatDarkCorrection(sim.flats(), sim.darks(), slices, n)
+                                    .lineIntegrals(sim.projections(0, total));
 
     // Input: the live reconstruction over the first R windows, one update per window as a
     // session runs it. `filtered` computes each update afresh from everything received, so only
