@@ -32,7 +32,7 @@
 #include "nn/SliceNormalisation.h"
 #include "nn/TomoGanDenoiser.h"
 #include "nn/TomoGanModel.h"
-#include "nn/TrainingData.h"
+#include "training/TrainingData.h"
 #include "nn/VolumeEnhancement.h"
 #include "pipeline/HeldOutCheck.h"
 #include "pipeline/LiveReconstruction.h"

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "bench/Timing.h"
+#include "timing/Timing.h"
 #include "pipeline/LiveReconstruction.h"
 #include "pipeline/StreamingSession.h"
 #include "preprocess/FlatDarkCorrection.h"

@@ -34,7 +34,7 @@
 #include <string>
 
 #include "io/DataExchange.h"
-#include "sources/Frame.h"
+#include "io/Frame.h"
 
 namespace tomolive {
 

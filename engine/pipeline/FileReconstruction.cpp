@@ -4,7 +4,7 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "bench/Timing.h"
+#include "timing/Timing.h"
 #include "metrics/ImageMetrics.h"
 #include "preprocess/ScanPreparation.h"
 

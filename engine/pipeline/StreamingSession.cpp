@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "bench/Timing.h"
+#include "timing/Timing.h"
 #include "io/FrameRecorder.h"
 #include "metrics/ImageMetrics.h"
 #include "nn/VolumeEnhancement.h"

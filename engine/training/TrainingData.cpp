@@ -1,4 +1,4 @@
-#include "nn/TrainingData.h"
+#include "training/TrainingData.h"
 
 #include <nlohmann/json.hpp>
 
