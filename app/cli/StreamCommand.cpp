@@ -199,17 +199,19 @@ int runStream(const Args& args) {
       history.push_back(m);
     }
     if (metrics) metrics << metricsJson(m).dump() << '\n' << std::flush;
-    if (!asJson)
-      std::printf(
-          "R %3d  received %6lld  consumed %6lld  W %4d (%4d new, %5d used)  I %3d  refresh "
-          "%.3f s  %7.1f proj/s  lag %4lld%s%s\n",
-          m.update, static_cast<long long>(m.received), static_cast<long long>(m.consumed),
-          m.window, m.projections, m.projectionsUsed, m.iterations, m.refreshSeconds,
-          m.sustainedPps, static_cast<long long>(m.lag),
-          m.ssim ? ("  SSIM " + std::to_string(*m.ssim).substr(0, 6)).c_str() : "",
-          m.recordDropped > 0
-              ? ("  RECORD MISSING " + std::to_string(m.recordDropped) + " frames").c_str()
-              : "");
+    if (asJson) return;
+    // The record's state stays on every line once something is wrong with it.
+    std::string record;
+    if (m.recordDropped > 0)
+      record = "  RECORD MISSING " + std::to_string(m.recordDropped) + " frames";
+    if (m.recordProblem.rfind("recording stopped", 0) == 0) record += "  RECORDING STOPPED";
+    std::printf(
+        "R %3d  received %6lld  consumed %6lld  W %4d (%4d new, %5d used)  I %3d  refresh "
+        "%.3f s  %7.1f proj/s  lag %4lld%s%s\n",
+        m.update, static_cast<long long>(m.received), static_cast<long long>(m.consumed), m.window,
+        m.projections, m.projectionsUsed, m.iterations, m.refreshSeconds, m.sustainedPps,
+        static_cast<long long>(m.lag),
+        m.ssim ? ("  SSIM " + std::to_string(*m.ssim).substr(0, 6)).c_str() : "", record.c_str());
     std::fflush(stdout);
   });
 

@@ -269,8 +269,9 @@ void StreamingSession::requireMemoryFor(int rows, int columns) const {
           : scan;
   const std::uint64_t record = m_options.recordPath.empty() ? 0 : m_options.recordBufferBytes;
   requireMemory(reconstructionBytes(slices, columns, columns, held) + record,
-                std::to_string(columns) + "² × " + std::to_string(slices) + " slices over " +
-                    std::to_string(held) + " projections (volume, SIRT buffers, line integrals" +
+                "a live reconstruction of " + std::to_string(columns) + "² × " +
+                    std::to_string(slices) + " slices over " + std::to_string(held) +
+                    " projections (volume, SIRT buffers, line integrals" +
                     (record ? ", record buffer)" : ")"),
                 "reconstruct fewer rows (--slices a:b)" +
                     std::string(m_options.method == LiveMethod::window
@@ -280,10 +281,9 @@ void StreamingSession::requireMemoryFor(int rows, int columns) const {
 
 void StreamingSession::start() {
   if (m_state != SessionState::Idle) throw std::logic_error("stream: session already started");
-  if (const ScanDescription scan = m_source->describe(); scan.rows > 0 && scan.columns > 0)
-    requireMemoryFor(scan.rows, scan.columns);
+  const ScanDescription scan = m_source->describe();
+  if (scan.rows > 0 && scan.columns > 0) requireMemoryFor(scan.rows, scan.columns);
   if (!m_options.recordPath.empty()) {
-    const ScanDescription scan = m_source->describe();
     m_recorder = std::make_unique<RecordingStage>(
         RecordingOptions{.path = m_options.recordPath,
                          .overwrite = m_options.overwriteRecord,

@@ -3,7 +3,9 @@
 // preprocessing and window assembly, to streaming SIRT; each update is published as an
 // immutable Snapshot.
 //
-//   acquisition thread:    source.next() → recorder queue, intake (never waits on either)
+//   acquisition thread:    source.next() → recorder queue, intake (a detector's never waits on
+//                          either; a lossless file replay waits for the reconstruction and for
+//                          room in the recorder queue)
 //   recorder thread:       appends every frame to the record file, flushing regularly, behind
 //                          a queue bounded in bytes (pipeline/RecordingStage.h: what happens
 //                          when the disk is slower than the source, or full)
