@@ -102,7 +102,7 @@ class TestRecording : public QObject {
   std::string path(const char* name) const { return m_dir.filePath(name).toStdString(); }
 
  private slots:
-  // A detector faster than the disk (each frame written 4 ms late): the queue never holds more
+  // A detector faster than the disk (each frame written 10 ms late): the queue never holds more
   // than its bound, the overflow is counted, logged, in the metrics and on the record, and
   // dropped = received − recorded exactly.
   void slowDiskDropsTheDetectorsOverflowAndSaysSo() {
@@ -111,7 +111,7 @@ class TestRecording : public QObject {
     o.recordPath = path("slow.h5");
     const std::size_t frameBytes = 4 * 64 * sizeof(float);  // a frame in memory
     o.recordBufferBytes = 32 * frameBytes;
-    o.recordDelayPerFrame = std::chrono::milliseconds(4);
+    o.recordDelayPerFrame = std::chrono::milliseconds(10);
     StreamingSession session(std::make_unique<SimulatorSource>(glassScan(64, 4, 320), 0.0), o);
     Log log;
     log.attach(session);
@@ -158,7 +158,7 @@ class TestRecording : public QObject {
     o.recordPath = path("replay-record.h5");
     const std::size_t frameBytes = 4 * 64 * sizeof(float);
     o.recordBufferBytes = 8 * frameBytes;
-    o.recordDelayPerFrame = std::chrono::milliseconds(4);
+    o.recordDelayPerFrame = std::chrono::milliseconds(10);
     StreamingSession session(std::make_unique<FileReplaySource>(scan, 0.0), o);
     session.start();
     QVERIFY(session.waitFor(std::chrono::seconds(120)));
