@@ -21,9 +21,9 @@ struct Run {
   QString out, err;
 };
 
-Run cli(const QStringList& args) {
+Run runProcess(const QString& program, const QStringList& args) {
   QProcess p;
-  p.start(QStringLiteral(TOMOLIVE_CLI_PATH), args);
+  p.start(program, args);
   if (!p.waitForFinished(240000)) {
     p.kill();
     p.waitForFinished();
@@ -34,6 +34,26 @@ Run cli(const QStringList& args) {
   r.out = QString::fromUtf8(p.readAllStandardOutput());
   r.err = QString::fromUtf8(p.readAllStandardError());
   return r;
+}
+
+Run cli(const QStringList& args) { return runProcess(QStringLiteral(TOMOLIVE_CLI_PATH), args); }
+
+// The CLI under a file-size limit of `kib` KiB (ulimit -f), SIGXFSZ ignored as a shell
+// script on a quota'd disk would see it: writes past the limit fail with EFBIG.
+Run cliLimited(int kib, const QStringList& args) {
+  QStringList quoted;
+  for (const QString& a : args) quoted << u"'"_s + a + u"'"_s;
+  return runProcess(u"/bin/bash"_s, {u"-c"_s, u"ulimit -f %1; trap '' XFSZ; exec '%2' %3"_s.arg(kib)
+                                                  .arg(QStringLiteral(TOMOLIVE_CLI_PATH))
+                                                  .arg(quoted.join(u' '))});
+}
+
+// `stream --record` of 2000 simulated projections (4 KiB frames, 7.8 MiB) under a 6000 KiB
+// file-size limit, with a reserve of `reserveMiB`.
+Run streamUnderFileSizeLimit(const QString& record, const QString& reserveMiB) {
+  return cliLimited(6000, {"stream", "--source", "sim:glass", "--size", "128", "--rows", "16",
+                           "--projections", "2000", "--window", "250", "--record", record,
+                           "--record-reserve", reserveMiB, "--json"});
 }
 
 QJsonObject json(const Run& r) {
@@ -262,6 +282,74 @@ class TestCli : public QObject {
     QVERIFY(projections > 0);
     QCOMPARE(tomolive::readDataExchange(path("killed.h5").toStdString()).projections, projections);
     QCOMPARE(cli({"recover", path("missing.h5")}).exitCode, 2);
+  }
+
+  // A record on a disk that fills (here: a 6000 KiB file-size limit, `ulimit -f`, SIGXFSZ
+  // ignored): recording stops with the reserve to spare, loudly, the session reconstructs the
+  // whole scan, the exit is the documented 1 (never a signal), and the record is readable with
+  // every frame it took.
+  void streamRecordingStopsBeforeTheFileSizeLimit() {
+    const QString record = path("limited.h5");
+    const Run r = streamUnderFileSizeLimit(record, "1");
+    QVERIFY2(r.exitCode == 1, qPrintable(u"exit %1: %2"_s.arg(r.exitCode).arg(r.err)));
+    const QJsonObject j = json(r);
+    QCOMPARE(j["projections_consumed"].toInt(), 2000);
+    QVERIFY2(j["record_stopped"].toString().contains(u"file-size limit"_s), qPrintable(r.err));
+    QVERIFY2(r.err.contains(u"RECORDING STOPPED: "_s + record), qPrintable(r.err));
+    QVERIFY2(r.err.contains(u"will not fit"_s), qPrintable(r.err));
+    const int recorded = j["frames_recorded"].toInt();
+    QVERIFY(recorded > 1000 && recorded < 1500);  // 4 KiB frames, 5 MiB before the reserve
+    QCOMPARE(recorded + j["frames_not_recorded"].toInt(), j["frames_received"].toInt());
+    const Run info = cli({"info", record, "--json"});
+    QVERIFY2(info.exitCode == 0, qPrintable(info.err));
+    const QJsonObject i = json(info);
+    QVERIFY(i["usable"].toBool());
+    QCOMPARE(i["projections"].toInt() + i["flats"].toInt() + i["darks"].toInt(), recorded);
+  }
+
+  // Without a reserve the write itself fails (EFBIG): recording stops cleanly, exit 1 with the
+  // file and the reason, no crash; `recover` then makes every flushed frame readable.
+  void streamRecordingWriteErrorKeepsTheFlushedFrames() {
+    const QString record = path("efbig.h5");
+    const Run r = streamUnderFileSizeLimit(record, "0");
+    QVERIFY2(r.exitCode == 1, qPrintable(u"exit %1: %2"_s.arg(r.exitCode).arg(r.err)));
+    const QJsonObject j = json(r);
+    QCOMPARE(j["projections_consumed"].toInt(), 2000);
+    QVERIFY2(
+        r.err.contains(u"RECORDING STOPPED: "_s + record) && r.err.contains(u"File too large"_s),
+        qPrintable(r.err));
+    const Run recover = cli({"recover", record, "--json"});
+    QVERIFY2(recover.exitCode == 0, qPrintable(recover.err));
+    const Run info = cli({"info", record, "--json"});
+    QVERIFY2(info.exitCode == 0, qPrintable(info.err));
+    const QJsonObject i = json(info);
+    QVERIFY(i["usable"].toBool());
+    // What the session called recorded is what its last flush made durable, exactly.
+    const int kept = i["projections"].toInt() + i["flats"].toInt() + i["darks"].toInt();
+    QVERIFY(kept > 1000);
+    QCOMPARE(kept, j["frames_recorded"].toInt());
+  }
+
+  // A 60000² grid is refused before anything is allocated: the numbers and a way out.
+  void tooLargeForMemoryIsRefusedUpFront() {
+    tomolive::ScanToWrite scan;
+    scan.projections = 4, scan.rows = 2, scan.columns = 60000;
+    scan.dataU16.assign(std::size_t(4) * 2 * 60000, 1000);
+    scan.flats.assign(std::size_t(2) * 60000, 2000.0f);
+    scan.thetaDeg = {0.0, 45.0, 90.0, 135.0};
+    const QString wide = path("wide.h5");
+    tomolive::writeDataExchange(wide.toStdString(), scan);
+    const Run recon = cli({"recon", wide});
+    QCOMPARE(recon.exitCode, 1);
+    QVERIFY2(recon.err.contains(u"needs "_s) && recon.err.contains(u"60000² grid"_s) &&
+                 recon.err.contains(u"GiB available"_s) && recon.err.contains(u"--binning"_s),
+             qPrintable(recon.err));
+    const Run stream = cli({"stream", "--source", "file:" + wide, "--record", path("wide_rec.h5")});
+    QCOMPARE(stream.exitCode, 1);
+    QVERIFY2(stream.err.contains(u"60000² × 2 slices"_s) &&
+                 stream.err.contains(u"GiB available"_s) && stream.err.contains(u"--slices"_s),
+             qPrintable(stream.err));
+    QVERIFY(!QFileInfo::exists(path("wide_rec.h5")));
   }
 
   void streamRefusesToOverwriteARecording() {

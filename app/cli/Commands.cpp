@@ -76,6 +76,7 @@ std::string usage() {
   tomolive-cli stream [--source sim:glass|sim:shale|sim:shepp-logan|file:scan.h5|tcp://HOST:PORT]
                       [--window 32] [--iterations 1] [--method filtered|cgls|sirt|window]
                       [--rate FPS] [--slices a:b] [--center C] [--record raw.h5] [--overwrite] [--out recon.h5] [--metrics m.jsonl]
+                      [--record-buffer 512] [--record-reserve 64]
                       [--size N --rows S --projections P --order interlaced:W --photons F --seed K]
                       [--stop-after N] [--idle-timeout S] [--no-mask] [--json]
                       [--enhance [--model tomogan.h5] [--precision auto|f32|bf16|tf32|fp16]
@@ -84,7 +85,10 @@ std::string usage() {
       SIRT-100 image of everything received: --method, docs/streaming.md), metrics per
       update; a file without --rate replays losslessly (every update gets exactly W new
       projections), with --rate in real time; --idle-timeout S ends the session after S s
-      without a frame; --enhance runs TomoGAN beside it (slices in
+      without a frame; the record's queue holds --record-buffer MiB (beyond it a detector's
+      frames are left out of the record, counted; a file replay waits), recording stops,
+      finalised, when less than --record-reserve MiB would be left on its disk (exit 1);
+      --enhance runs TomoGAN beside it (slices in
       view first; --out then also holds
       /exchange/recon_enhanced); Ctrl-C stops the acquisition cleanly (files finalised).
   tomolive-cli enhance recon.h5 -o enhanced.h5 [--model tomogan.h5] [--precision auto|f32|bf16|tf32|fp16]

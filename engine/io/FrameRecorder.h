@@ -94,4 +94,9 @@ class FrameRecorder {
 /// frames kept.
 FrameCounts recoverRecording(const std::string& path);
 
+/// For main(), before any other HDF5 call: skips HDF5's clean-up at exit. HDF5 1.10 closes the
+/// files still open at exit, and one whose close already failed (a full disk) crashes it there
+/// (SIGSEGV in H5F__close_cb); our files are closed by their owners, so nothing else is lost.
+void skipHdf5CleanupAtExit();
+
 }  // namespace tomolive
