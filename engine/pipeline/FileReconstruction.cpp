@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "bench/Timing.h"
+#include "io/ScanFile.h"
 #include "metrics/ImageMetrics.h"
 #include "preprocess/ScanPreparation.h"
 
@@ -16,7 +17,7 @@ FileReconResult reconstructFile(const std::string& path, const FileReconOptions&
                                 " must be at least 1");
   FileReconResult result;
   auto start = std::chrono::steady_clock::now();
-  const RawScan raw = readDataExchange(path, options.rows);
+  const RawScan raw = readScan(path, options.rows);
   const PreparedScan scan = prepareScan(raw, options.binning);
   result.readSeconds = secondsSince(start);
   result.projections = scan.lineIntegrals.projections();
