@@ -10,40 +10,10 @@
 
 #include <fstream>
 
+#include "CliRun.h"
 #include "io/DataExchange.h"
 
 using namespace Qt::StringLiterals;
-
-namespace {
-
-struct Run {
-  int exitCode = -1;
-  QString out, err;
-};
-
-Run cli(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(TOMOLIVE_CLI_PATH), args);
-  if (!p.waitForFinished(240000)) {
-    p.kill();
-    p.waitForFinished();
-    return {};
-  }
-  Run r;
-  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;  // −2: crashed
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
-
-QJsonObject json(const Run& r) {
-  QJsonParseError error;
-  const auto doc = QJsonDocument::fromJson(r.out.toUtf8(), &error);
-  if (error.error != QJsonParseError::NoError) qWarning() << "not JSON:" << r.out << r.err;
-  return doc.object();
-}
-
-}  // namespace
 
 class TestCli : public QObject {
   Q_OBJECT
@@ -52,13 +22,13 @@ class TestCli : public QObject {
 
  private slots:
   void simulateInfoRecon() {
-    const Run sim = cli({"simulate", "--phantom", "shepp-logan", "--size", "96", "--slices", "4",
-                         "--projections", "120", "--order", "interlaced:30", "--photons", "20000",
-                         "--seed", "3", "-o", path("scan.h5"), "--json"});
+    const CliRun sim = runCli({"simulate", "--phantom", "shepp-logan", "--size", "96", "--slices",
+                               "4", "--projections", "120", "--order", "interlaced:30", "--photons",
+                               "20000", "--seed", "3", "-o", path("scan.h5"), "--json"});
     QVERIFY2(sim.exitCode == 0, qPrintable(sim.err));
     QCOMPARE(json(sim)["data_type"].toString(), u"uint16"_s);
 
-    const Run info = cli({"info", path("scan.h5"), "--json"});
+    const CliRun info = runCli({"info", path("scan.h5"), "--json"});
     QVERIFY2(info.exitCode == 0, qPrintable(info.err));
     const QJsonObject i = json(info);
     QCOMPARE(i["projections"].toInt(), 120);
@@ -67,8 +37,8 @@ class TestCli : public QObject {
     QVERIFY(i["has_ground_truth"].toBool());
     QVERIFY(i["usable"].toBool());
 
-    const Run recon =
-        cli({"recon", path("scan.h5"), "--iterations", "60", "-o", path("recon.h5"), "--json"});
+    const CliRun recon =
+        runCli({"recon", path("scan.h5"), "--iterations", "60", "-o", path("recon.h5"), "--json"});
     QVERIFY2(recon.exitCode == 0, qPrintable(recon.err));
     const QJsonObject r = json(recon);
     QCOMPARE(r["iterations"].toInt(), 60);
@@ -80,18 +50,18 @@ class TestCli : public QObject {
     QVERIFY(r["residual_last"].toDouble() < r["residual_first"].toDouble());
 
     // The reconstruction file is itself a readable file with its parameters.
-    const Run again = cli({"recon", path("scan.h5"), "--iterations", "2", "--center", "47.5",
-                           "--slices", "1:3", "--json"});
+    const CliRun again = runCli({"recon", path("scan.h5"), "--iterations", "2", "--center", "47.5",
+                                 "--slices", "1:3", "--json"});
     QVERIFY2(again.exitCode == 0, qPrintable(again.err));
     QCOMPARE(json(again)["slices"].toInt(), 2);
     QCOMPARE(json(again)["center_estimated"].toBool(), false);
   }
 
   void humanReadableRecon() {
-    const Run sim = cli({"simulate", "--phantom", "glass", "--size", "64", "--slices", "2",
-                         "--projections", "90", "--photons", "0", "-o", path("glass.h5")});
+    const CliRun sim = runCli({"simulate", "--phantom", "glass", "--size", "64", "--slices", "2",
+                               "--projections", "90", "--photons", "0", "-o", path("glass.h5")});
     QVERIFY2(sim.exitCode == 0, qPrintable(sim.err));
-    const Run recon = cli({"recon", path("glass.h5"), "--iterations", "5"});
+    const CliRun recon = runCli({"recon", path("glass.h5"), "--iterations", "5"});
     QVERIFY2(recon.exitCode == 0, qPrintable(recon.err));
     QVERIFY2(recon.out.contains(u"centre"_s) && recon.out.contains(u"SSIM"_s),
              qPrintable(recon.out));
@@ -136,7 +106,7 @@ class TestCli : public QObject {
   void badInput() {
     QFETCH(QStringList, args);
     QFETCH(QString, expected);
-    const Run r = cli(args);
+    const CliRun r = runCli(args);
     QCOMPARE(r.exitCode, 2);
     const QString firstLine = r.err.section(u'\n', 0, 0);
     QVERIFY2(firstLine.contains(expected), qPrintable(u"stderr: "_s + r.err));
@@ -144,10 +114,10 @@ class TestCli : public QObject {
   }
 
   void centreOutsideDetector() {
-    QVERIFY(cli({"simulate", "--size", "32", "--slices", "1", "--projections", "20", "-o",
-                 path("small.h5")})
+    QVERIFY(runCli({"simulate", "--size", "32", "--slices", "1", "--projections", "20", "-o",
+                    path("small.h5")})
                 .exitCode == 0);
-    const Run r = cli({"recon", path("small.h5"), "--center", "500"});
+    const CliRun r = runCli({"recon", path("small.h5"), "--center", "500"});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains(u"500"_s), qPrintable(r.err));
   }
@@ -155,28 +125,28 @@ class TestCli : public QObject {
   // A live session from the built-in scanner: metrics per update, the last reconstruction and a
   // record that `recon` reads.
   void streamRecordsAndReports() {
-    const Run r = cli({"stream",
-                       "--source",
-                       "sim:shepp-logan",
-                       "--size",
-                       "64",
-                       "--rows",
-                       "4",
-                       "--projections",
-                       "128",
-                       "--window",
-                       "16",
-                       "--iterations",
-                       "2",
-                       "--rate",
-                       "2000",
-                       "--record",
-                       path("live.h5"),
-                       "--out",
-                       path("live_recon.h5"),
-                       "--metrics",
-                       path("live.jsonl"),
-                       "--json"});
+    const CliRun r = runCli({"stream",
+                             "--source",
+                             "sim:shepp-logan",
+                             "--size",
+                             "64",
+                             "--rows",
+                             "4",
+                             "--projections",
+                             "128",
+                             "--window",
+                             "16",
+                             "--iterations",
+                             "2",
+                             "--rate",
+                             "2000",
+                             "--record",
+                             path("live.h5"),
+                             "--out",
+                             path("live_recon.h5"),
+                             "--metrics",
+                             path("live.jsonl"),
+                             "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QJsonObject j = json(r);
     QCOMPARE(j["state"].toString(), u"finished"_s);
@@ -201,15 +171,15 @@ class TestCli : public QObject {
     QCOMPARE(recon.slices, 4);
     QCOMPARE(recon.size, 64);
     QVERIFY(recon.attributes.count("update_refresh_seconds"));
-    const Run offline = cli({"recon", path("live.h5"), "--iterations", "3", "--json"});
+    const CliRun offline = runCli({"recon", path("live.h5"), "--iterations", "3", "--json"});
     QVERIFY2(offline.exitCode == 0, qPrintable(offline.err));
     QCOMPARE(json(offline)["projections"].toInt(), 128);
   }
 
   void streamStopsEarly() {
-    const Run r = cli({"stream", "--source", "sim:glass", "--size", "64", "--rows", "2",
-                       "--projections", "2000", "--window", "16", "--rate", "400", "--stop-after",
-                       "40", "--record", path("early.h5"), "--json"});
+    const CliRun r = runCli({"stream", "--source", "sim:glass", "--size", "64", "--rows", "2",
+                             "--projections", "2000", "--window", "16", "--rate", "400",
+                             "--stop-after", "40", "--record", path("early.h5"), "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QJsonObject j = json(r);
     QVERIFY(j["stopped_early"].toBool());
@@ -253,21 +223,21 @@ class TestCli : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(path("killed.h5")).size() > 100000, 30000);
     p.kill();  // SIGKILL: no finalisation
     QVERIFY(p.waitForFinished(20000));
-    const Run refused = cli({"info", path("killed.h5")});
+    const CliRun refused = runCli({"info", path("killed.h5")});
     QCOMPARE(refused.exitCode, 2);
     QVERIFY2(refused.err.contains(u"tomolive-cli recover"_s), qPrintable(refused.err));
-    const Run recovered = cli({"recover", path("killed.h5"), "--json"});
+    const CliRun recovered = runCli({"recover", path("killed.h5"), "--json"});
     QCOMPARE(recovered.exitCode, 0);
     const int projections = json(recovered)["projections"].toInt();
     QVERIFY(projections > 0);
     QCOMPARE(tomolive::readDataExchange(path("killed.h5").toStdString()).projections, projections);
-    QCOMPARE(cli({"recover", path("missing.h5")}).exitCode, 2);
+    QCOMPARE(runCli({"recover", path("missing.h5")}).exitCode, 2);
   }
 
   void streamRefusesToOverwriteARecording() {
     { std::ofstream(path("taken.h5").toStdString()) << "an earlier recording\n"; }
-    const Run r = cli({"stream", "--source", "sim:glass", "--size", "32", "--rows", "1",
-                       "--projections", "16", "--window", "8", "--record", path("taken.h5")});
+    const CliRun r = runCli({"stream", "--source", "sim:glass", "--size", "32", "--rows", "1",
+                             "--projections", "16", "--window", "8", "--record", path("taken.h5")});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains(u"taken.h5"_s), qPrintable(r.err));
     std::ifstream kept(path("taken.h5").toStdString());
@@ -278,12 +248,13 @@ class TestCli : public QObject {
 
   // TomoGAN on a reconstruction file with the shipped model, and a bad model named in the error.
   void enhanceWritesBothVolumes() {
-    QVERIFY(cli({"simulate", "--phantom", "glass", "--size", "64", "--slices", "3", "--projections",
-                 "60", "-o", path("e.h5")})
+    QVERIFY(runCli({"simulate", "--phantom", "glass", "--size", "64", "--slices", "3",
+                    "--projections", "60", "-o", path("e.h5")})
                 .exitCode == 0);
-    QVERIFY(cli({"recon", path("e.h5"), "--iterations", "5", "-o", path("e_recon.h5")}).exitCode ==
-            0);
-    const Run r = cli({"enhance", path("e_recon.h5"), "-o", path("e_enh.h5"), "--json"});
+    QVERIFY(
+        runCli({"recon", path("e.h5"), "--iterations", "5", "-o", path("e_recon.h5")}).exitCode ==
+        0);
+    const CliRun r = runCli({"enhance", path("e_recon.h5"), "-o", path("e_enh.h5"), "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QCOMPARE(json(r)["slices"].toInt(), 3);
     const auto raw = tomolive::readReconstruction(path("e_enh.h5").toStdString());
@@ -293,17 +264,17 @@ class TestCli : public QObject {
     QVERIFY(enhanced.volume != raw.volume);
     QVERIFY(enhanced.attributes.count("model_recipe_hash"));
 
-    const Run bad =
-        cli({"enhance", path("e_recon.h5"), "-o", path("e_bad.h5"), "--model", path("e.h5")});
+    const CliRun bad =
+        runCli({"enhance", path("e_recon.h5"), "-o", path("e_bad.h5"), "--model", path("e.h5")});
     QCOMPARE(bad.exitCode, 2);
     QVERIFY2(bad.err.contains(u"e.h5"_s), qPrintable(bad.err));
-    const Run precision =
-        cli({"enhance", path("e_recon.h5"), "-o", path("e_p.h5"), "--precision", "f16"});
+    const CliRun precision =
+        runCli({"enhance", path("e_recon.h5"), "-o", path("e_p.h5"), "--precision", "f16"});
     QCOMPARE(precision.exitCode, 2);
   }
 
   void demoRuns() {
-    const Run r = cli(
+    const CliRun r = runCli(
         {"demo", "--size", "64", "--slices", "2", "--window", "16", "--rotations", "4", "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const auto updates = json(r)["updates"].toArray();

@@ -3,13 +3,8 @@
 // exactly as the Data Exchange reader reads the originals, through the one entry point that tells
 // the format from the content; recon, info and replay accept them; every malformed file gives a
 // message naming file, dataset and value, with nothing on stderr.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <QFile>
-#include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -19,6 +14,8 @@
 #include <limits>
 #include <numbers>
 
+#include "CliRun.h"
+#include "ErrorCapture.h"
 #include "RealData.h"
 #include "io/DataExchange.h"
 #include "io/Hdf5Handles.h"
@@ -31,35 +28,6 @@ using namespace tomolive;
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-QString errorOf(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const DataExchangeError& error) {
-    return QString::fromStdString(error.what());
-  } catch (const std::exception& error) {
-    return QStringLiteral("<not a DataExchangeError: %1>").arg(error.what());
-  }
-  return QStringLiteral("<no exception>");
-}
-
-// Runs `action` with file descriptor 2 sent to a file; returns what was written there.
-QString stderrOf(const QString& capturePath, const std::function<void()>& action) {
-  std::fflush(stderr);
-  const int saved = dup(2);
-  const int capture =
-      open(capturePath.toLocal8Bit().constData(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (saved < 0 || capture < 0) return QStringLiteral("<cannot capture stderr>");
-  dup2(capture, 2);
-  close(capture);
-  action();
-  std::fflush(stderr);
-  dup2(saved, 2);
-  close(saved);
-  QFile file(capturePath);
-  if (!file.open(QIODevice::ReadOnly)) return QStringLiteral("<cannot read captured stderr>");
-  return QString::fromLocal8Bit(file.readAll());
-}
 
 // One NXtomo scan as a beamline stores it: every frame in one stack, a key and an angle each.
 struct NxTomoScan {
@@ -283,27 +251,6 @@ void compareScans(const RawScan& nexus, const RawScan& exchange) {
   QVERIFY(nexus.groundTruth.empty());
 }
 
-struct Cli {
-  int exitCode = -1;
-  QString out, err;
-  QJsonObject json() const { return QJsonDocument::fromJson(out.toUtf8()).object(); }
-};
-
-Cli cli(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(TOMOLIVE_CLI_PATH), args);
-  if (!p.waitForFinished(240000)) {
-    p.kill();
-    p.waitForFinished();
-    return {};
-  }
-  Cli r;
-  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
-
 // The small scan every malformed case starts from: 8 frames of 3 × 4 in the ESRF layout.
 constexpr int kRows = 3, kColumns = 4;
 
@@ -474,27 +421,27 @@ void TestNexus::reconOfNxTomoEqualsDataExchange() {
 
 void TestNexus::cliInfoAndReconAcceptNxTomo() {
   const QString file = toothNexus();
-  const Cli info = cli({"info", file, "--json"});
+  const CliRun info = runCli({"info", file, "--json"});
   QCOMPARE(info.exitCode, 0);
   QVERIFY2(info.err.isEmpty(), qPrintable(info.err));
-  QCOMPARE(info.json()["format"].toString(), QStringLiteral("NXtomo"));
-  QCOMPARE(info.json()["entry"].toString(), QStringLiteral("/entry"));
-  QCOMPARE(info.json()["projections"].toInt(), 181);
-  QCOMPARE(info.json()["invalid_frames"].toInt(), 3);
-  QCOMPARE(info.json()["usable"].toBool(), true);
+  QCOMPARE(json(info)["format"].toString(), QStringLiteral("NXtomo"));
+  QCOMPARE(json(info)["entry"].toString(), QStringLiteral("/entry"));
+  QCOMPARE(json(info)["projections"].toInt(), 181);
+  QCOMPARE(json(info)["invalid_frames"].toInt(), 3);
+  QCOMPARE(json(info)["usable"].toBool(), true);
 
-  const Cli nexus = cli({"recon", file, "--iterations", "5", "--json"});
-  const Cli exchange = cli(
+  const CliRun nexus = runCli({"recon", file, "--iterations", "5", "--json"});
+  const CliRun exchange = runCli(
       {"recon", QString::fromStdString(realDataFile("tooth.h5")), "--iterations", "5", "--json"});
   QCOMPARE(nexus.exitCode, 0);
   QCOMPARE(exchange.exitCode, 0);
-  QCOMPARE(nexus.json()["projections"].toInt(), 181);
-  QCOMPARE(nexus.json()["center"].toDouble(), exchange.json()["center"].toDouble());
-  QCOMPARE(nexus.json()["residual_last"].toDouble(), exchange.json()["residual_last"].toDouble());
+  QCOMPARE(json(nexus)["projections"].toInt(), 181);
+  QCOMPARE(json(nexus)["center"].toDouble(), json(exchange)["center"].toDouble());
+  QCOMPARE(json(nexus)["residual_last"].toDouble(), json(exchange)["residual_last"].toDouble());
 
   const QString broken = path("cli_broken.nxs");
   QVERIFY(buildMalformed("no image_key", broken));
-  const Cli refused = cli({"recon", broken});
+  const CliRun refused = runCli({"recon", broken});
   QCOMPARE(refused.exitCode, 2);
   QVERIFY2(refused.err.startsWith("tomolive-cli recon: " + broken +
                                   ": /entry/instrument/detector/image_key: required"),

@@ -51,25 +51,13 @@ struct ScanLayout {
 
 void checkData(hid_t file, const std::string& path, ScanLayout& layout,
                std::vector<std::string>& problems) {
-  std::optional<Probe> data = probe(file, path, kData, true, problems);
-  if (!data) return;
-  const bool typeOk = checkType(*data, path, isCountType, kCountTypes, problems);
-  if (!checkRank(*data, path, 3, "projection x row x column", problems)) return;
-  layout.projections = static_cast<int>(data->dims[0]);
-  layout.rows = static_cast<int>(data->dims[1]);
-  layout.columns = static_cast<int>(data->dims[2]);
-  if (layout.rows == 0 || layout.columns == 0) {
-    problems.push_back(
-        message(path, kData, "empty detector frames (shape " + shapeText(data->dims) + ")"));
-    return;
-  }
-  layout.frameKnown = true;
-  if (layout.projections == 0) {
-    problems.push_back(
-        message(path, kData, "holds no projections (shape " + shapeText(data->dims) + ")"));
-    return;
-  }
-  if (typeOk) layout.data = std::move(data);
+  FrameStack data = checkFrameStack(file, path, kData, "projection x row x column",
+                                    "holds no projections", problems);
+  layout.projections = data.frames;
+  layout.rows = data.rows;
+  layout.columns = data.columns;
+  layout.frameKnown = data.frameKnown;
+  layout.data = std::move(data.usable);
 }
 
 // Flats or darks: frame × row × column with /exchange/data's frame shape.

@@ -199,7 +199,7 @@ std::int64_t countNonFinite(hid_t file, const std::string& path, const Probe& fr
   return nonFinite;
 }
 
-std::vector<DatasetInfo> listDatasets(hid_t file, const std::string& path) {
+std::vector<std::string> hardLinkNames(hid_t file, const std::string& path) {
   std::vector<std::string> names;
   const auto collectName = [](hid_t, const char* name, const H5L_info_t* info,
                               void* out) -> herr_t {
@@ -214,6 +214,11 @@ std::vector<DatasetInfo> listDatasets(hid_t file, const std::string& path) {
   if (H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, collectName, &names) < 0) {
     fail(path, "/", withHdf5Detail("cannot list the file's content"));
   }
+  return names;
+}
+
+std::vector<DatasetInfo> listDatasets(hid_t file, const std::string& path) {
+  const std::vector<std::string> names = hardLinkNames(file, path);
   std::vector<DatasetInfo> datasets;
   for (const std::string& name : names) {
     const Hdf5Object object = openObject(file, path, name);
@@ -234,6 +239,32 @@ std::pair<hsize_t, hsize_t> selectedRows(RowRange range, int rows, const std::st
              ") is empty or outside the detector rows [0, " + std::to_string(rows) + ")");
   }
   return {static_cast<hsize_t>(range.begin), static_cast<hsize_t>(end - range.begin)};
+}
+
+FrameStack checkFrameStack(hid_t file, const std::string& path, const std::string& name,
+                           const char* axes, const char* noFrames,
+                           std::vector<std::string>& problems) {
+  FrameStack stack;
+  std::optional<Probe> frames = probe(file, path, name, true, problems);
+  if (!frames) return stack;
+  const bool typeOk = checkType(*frames, path, isCountType, kCountTypes, problems);
+  if (!checkRank(*frames, path, 3, axes, problems)) return stack;
+  stack.frames = static_cast<int>(frames->dims[0]);
+  stack.rows = static_cast<int>(frames->dims[1]);
+  stack.columns = static_cast<int>(frames->dims[2]);
+  if (stack.rows == 0 || stack.columns == 0) {
+    problems.push_back(
+        message(path, name, "empty detector frames (shape " + shapeText(frames->dims) + ")"));
+    return stack;
+  }
+  stack.frameKnown = true;
+  if (stack.frames == 0) {
+    problems.push_back(
+        message(path, name, std::string(noFrames) + " (shape " + shapeText(frames->dims) + ")"));
+    return stack;
+  }
+  if (typeOk) stack.usable = std::move(frames);
+  return stack;
 }
 
 bool isIntegerType(const std::string& type) {

@@ -70,6 +70,18 @@ bool checkType(const Probe& probe, const std::string& path, bool (*accepted)(con
 bool checkRank(const Probe& probe, const std::string& path, std::size_t rank, const char* axes,
                std::vector<std::string>& problems);
 
+/// A stack of raw-count frames (frame × row × column, `axes` names them): its shape and whether
+/// it can be read.
+struct FrameStack {
+  std::optional<Probe> usable;  ///< set when present, of a count type, rank 3, non-empty
+  bool frameKnown = false;      ///< rows and columns are known (rank 3, non-empty frames)
+  int frames = 0, rows = 0, columns = 0;
+};
+/// `noFrames` is the problem when the stack holds no frame (e.g. "holds no projections").
+FrameStack checkFrameStack(hid_t file, const std::string& path, const std::string& name,
+                           const char* axes, const char* noFrames,
+                           std::vector<std::string>& problems);
+
 /// True for radians, false for degrees (or no unit), nullopt for a unit this reader does not know.
 std::optional<bool> unitsAreRadians(std::string units);
 /// The `units` attribute of a dataset of angles: false (degrees) when absent; a problem (and
@@ -82,6 +94,8 @@ std::optional<bool> angleUnitsAreRadians(hid_t file, const std::string& path,
 /// integer types), read one frame at a time.
 std::int64_t countNonFinite(hid_t file, const std::string& path, const Probe& frames, hsize_t first,
                             hsize_t count);
+/// The absolute names of every object reachable by hard links from the root, in name order.
+std::vector<std::string> hardLinkNames(hid_t file, const std::string& path);
 /// Every dataset reachable by hard links, in name order.
 std::vector<DatasetInfo> listDatasets(hid_t file, const std::string& path);
 

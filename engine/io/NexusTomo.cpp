@@ -47,22 +47,8 @@ std::string stringAttribute(hid_t object, const std::string& path, const std::st
 
 // Every group reachable by hard links, with its NX_class, in name order (parents first).
 std::vector<NexusGroup> nexusGroups(hid_t file, const std::string& path) {
-  std::vector<std::string> names;
-  const auto collectName = [](hid_t, const char* name, const H5L_info_t* info,
-                              void* out) -> herr_t {
-    if (info->type != H5L_TYPE_HARD) return 0;
-    try {
-      static_cast<std::vector<std::string>*>(out)->push_back(std::string("/") + name);
-      return 0;
-    } catch (...) {
-      return -1;
-    }
-  };
-  if (H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, collectName, &names) < 0) {
-    fail(path, "/", withHdf5Detail("cannot list the file's content"));
-  }
   std::vector<NexusGroup> groups;
-  for (const std::string& name : names) {
+  for (const std::string& name : hardLinkNames(file, path)) {
     const Hdf5Object object = openObject(file, path, name);
     if (H5Iget_type(object.get()) != H5I_GROUP) continue;
     groups.push_back({name, stringAttribute(object.get(), path, name, "NX_class")});
@@ -261,7 +247,7 @@ struct NexusLayout {
   NexusPaths paths;
   bool entryFound = false;
   int frameCount = 0, rows = 0, columns = 0;
-  bool frameKnown = false;  // frame count, rows and columns come from well-formed frames
+  bool frameKnown = false;                       // rows and columns come from well-formed frames
   std::optional<Probe> frames, imageKey, angle;  // set only when usable
   std::vector<std::int64_t> keys;                // one per frame, when imageKey is usable
   std::vector<double> angles;                    // one per frame, as stored
@@ -277,26 +263,13 @@ std::string frameCounts(const NexusLayout& layout) {
 
 void checkFrames(hid_t file, const std::string& path, NexusLayout& layout,
                  std::vector<std::string>& problems) {
-  const std::string& name = layout.paths.frames;
-  std::optional<Probe> frames = probe(file, path, name, true, problems);
-  if (!frames) return;
-  const bool typeOk = checkType(*frames, path, isCountType, kCountTypes, problems);
-  if (!checkRank(*frames, path, 3, "frame x row x column", problems)) return;
-  layout.frameCount = static_cast<int>(frames->dims[0]);
-  layout.rows = static_cast<int>(frames->dims[1]);
-  layout.columns = static_cast<int>(frames->dims[2]);
-  if (layout.rows == 0 || layout.columns == 0) {
-    problems.push_back(
-        message(path, name, "empty detector frames (shape " + shapeText(frames->dims) + ")"));
-    return;
-  }
-  if (layout.frameCount == 0) {
-    problems.push_back(
-        message(path, name, "holds no frames (shape " + shapeText(frames->dims) + ")"));
-    return;
-  }
-  layout.frameKnown = true;
-  if (typeOk) layout.frames = std::move(frames);
+  FrameStack frames = checkFrameStack(file, path, layout.paths.frames, "frame x row x column",
+                                      "holds no frames", problems);
+  layout.frameCount = frames.frames;
+  layout.rows = frames.rows;
+  layout.columns = frames.columns;
+  layout.frameKnown = frames.frameKnown;
+  layout.frames = std::move(frames.usable);
 }
 
 // A per-frame dataset (image_key, rotation_angle): rank 1, one value per frame.
