@@ -21,7 +21,7 @@
 #include "io/Hdf5Handles.h"
 #include "io/ScanFile.h"
 #include "pipeline/FileReconstruction.h"
-#include "sources/FileReplaySource.h"
+#include "sources/SourceFactory.h"
 
 using namespace tomolive;
 
@@ -450,14 +450,20 @@ void TestNexus::cliInfoAndReconAcceptNxTomo() {
 }
 
 void TestNexus::replayDealsTheSameFrames() {
-  FileReplaySource exchange(realDataFile("tooth.h5"), 0.0);
-  FileReplaySource nexus(toothNexus().toStdString(), 0.0);
-  QCOMPARE(nexus.describe().projections, 181);
-  QCOMPARE(nexus.describe().rows, 2);
+  // The console and `stream --source file:…` make their replay here.
+  const auto replay = [](const std::string& file) {
+    SourceSpec spec;
+    spec.uri = "file:" + file;
+    return makeSource(spec);
+  };
+  const std::unique_ptr<FrameSource> exchange = replay(realDataFile("tooth.h5"));
+  const std::unique_ptr<FrameSource> nexus = replay(toothNexus().toStdString());
+  QCOMPARE(nexus->describe().projections, 181);
+  QCOMPARE(nexus->describe().rows, 2);
   int frames = 0;
   for (;;) {
-    const std::optional<Frame> a = exchange.next(std::chrono::milliseconds(1000));
-    const std::optional<Frame> b = nexus.next(std::chrono::milliseconds(1000));
+    const std::optional<Frame> a = exchange->next(std::chrono::milliseconds(1000));
+    const std::optional<Frame> b = nexus->next(std::chrono::milliseconds(1000));
     QCOMPARE(a.has_value(), b.has_value());
     if (!a) break;
     QCOMPARE(int(b->kind), int(a->kind));

@@ -8,9 +8,9 @@
 //   entry   the NXentry/NXsubentry whose `definition` is "NXtomo"; else the one entry holding an
 //           NXdetector or NXdata group with frames and image_key; else, for files written without
 //           NX_class attributes, /entry1/tomo_entry (Diamond), /entry or /entry0000
-//   frames  `data` (or the NXdata `signal`) of the NXdetector or NXdata group that also holds
-//           image_key, else of the first NXdata, else of the first NXdetector; frame × row ×
-//           column, rows along the rotation axis; uint8/16/32, float32/64
+//   frames  `data` (or the NXdata `signal`) of the first NXdetector, else NXdata, group that
+//           also holds image_key; else of the first NXdata, else NXdetector, holding frames;
+//           frame × row × column, rows along the rotation axis; uint8/16/32, float32/64
 //   image_key        beside the frames, else in the NXdetector, else in an NXdata; one per frame
 //   rotation_angle   beside the frames, else in the NXsample (or its NXtransformations), else in
 //                    an NXdata; one per frame, float; degrees unless its `units` attribute says
