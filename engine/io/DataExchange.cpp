@@ -3,14 +3,10 @@
 #include "io/Hdf5Attributes.h"
 
 #include <algorithm>
-#include <cctype>
-#include <climits>
 #include <cmath>
 #include <filesystem>
-#include <new>
 #include <numbers>
 #include <optional>
-#include <sstream>
 #include <system_error>
 
 #include "io/Hdf5Handles.h"
