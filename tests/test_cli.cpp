@@ -10,37 +10,16 @@
 
 #include <fstream>
 
+#include "CliRun.h"
 #include "io/DataExchange.h"
 
 using namespace Qt::StringLiterals;
 
 namespace {
 
-struct Run {
-  int exitCode = -1;
-  QString out, err;
-};
-
-Run runProcess(const QString& program, const QStringList& args) {
-  QProcess p;
-  p.start(program, args);
-  if (!p.waitForFinished(240000)) {
-    p.kill();
-    p.waitForFinished();
-    return {};
-  }
-  Run r;
-  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;  // −2: crashed
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
-
-Run cli(const QStringList& args) { return runProcess(QStringLiteral(TOMOLIVE_CLI_PATH), args); }
-
 // The CLI under a file-size limit of `kib` KiB (ulimit -f), SIGXFSZ ignored as a shell
 // script on a quota'd disk would see it: writes past the limit fail with EFBIG.
-Run cliLimited(int kib, const QStringList& args) {
+CliRun cliLimited(int kib, const QStringList& args) {
   QStringList quoted;
   for (const QString& a : args) quoted << u"'"_s + a + u"'"_s;
   return runProcess(u"/bin/bash"_s, {u"-c"_s, u"ulimit -f %1; trap '' XFSZ; exec '%2' %3"_s.arg(kib)
@@ -50,17 +29,10 @@ Run cliLimited(int kib, const QStringList& args) {
 
 // `stream --record` of 2000 simulated projections (4 KiB frames, 7.8 MiB) under a 6000 KiB
 // file-size limit, with a reserve of `reserveMiB`.
-Run streamUnderFileSizeLimit(const QString& record, const QString& reserveMiB) {
+CliRun streamUnderFileSizeLimit(const QString& record, const QString& reserveMiB) {
   return cliLimited(6000, {"stream", "--source", "sim:glass", "--size", "128", "--rows", "16",
                            "--projections", "2000", "--window", "250", "--record", record,
                            "--record-reserve", reserveMiB, "--json"});
-}
-
-QJsonObject json(const Run& r) {
-  QJsonParseError error;
-  const auto doc = QJsonDocument::fromJson(r.out.toUtf8(), &error);
-  if (error.error != QJsonParseError::NoError) qWarning() << "not JSON:" << r.out << r.err;
-  return doc.object();
 }
 
 }  // namespace
@@ -72,13 +44,13 @@ class TestCli : public QObject {
 
  private slots:
   void simulateInfoRecon() {
-    const Run sim = cli({"simulate", "--phantom", "shepp-logan", "--size", "96", "--slices", "4",
-                         "--projections", "120", "--order", "interlaced:30", "--photons", "20000",
-                         "--seed", "3", "-o", path("scan.h5"), "--json"});
+    const CliRun sim = runCli({"simulate", "--phantom", "shepp-logan", "--size", "96", "--slices",
+                               "4", "--projections", "120", "--order", "interlaced:30", "--photons",
+                               "20000", "--seed", "3", "-o", path("scan.h5"), "--json"});
     QVERIFY2(sim.exitCode == 0, qPrintable(sim.err));
     QCOMPARE(json(sim)["data_type"].toString(), u"uint16"_s);
 
-    const Run info = cli({"info", path("scan.h5"), "--json"});
+    const CliRun info = runCli({"info", path("scan.h5"), "--json"});
     QVERIFY2(info.exitCode == 0, qPrintable(info.err));
     const QJsonObject i = json(info);
     QCOMPARE(i["projections"].toInt(), 120);
@@ -87,8 +59,8 @@ class TestCli : public QObject {
     QVERIFY(i["has_ground_truth"].toBool());
     QVERIFY(i["usable"].toBool());
 
-    const Run recon =
-        cli({"recon", path("scan.h5"), "--iterations", "60", "-o", path("recon.h5"), "--json"});
+    const CliRun recon =
+        runCli({"recon", path("scan.h5"), "--iterations", "60", "-o", path("recon.h5"), "--json"});
     QVERIFY2(recon.exitCode == 0, qPrintable(recon.err));
     const QJsonObject r = json(recon);
     QCOMPARE(r["iterations"].toInt(), 60);
@@ -100,18 +72,18 @@ class TestCli : public QObject {
     QVERIFY(r["residual_last"].toDouble() < r["residual_first"].toDouble());
 
     // The reconstruction file is itself a readable file with its parameters.
-    const Run again = cli({"recon", path("scan.h5"), "--iterations", "2", "--center", "47.5",
-                           "--slices", "1:3", "--json"});
+    const CliRun again = runCli({"recon", path("scan.h5"), "--iterations", "2", "--center", "47.5",
+                                 "--slices", "1:3", "--json"});
     QVERIFY2(again.exitCode == 0, qPrintable(again.err));
     QCOMPARE(json(again)["slices"].toInt(), 2);
     QCOMPARE(json(again)["center_estimated"].toBool(), false);
   }
 
   void humanReadableRecon() {
-    const Run sim = cli({"simulate", "--phantom", "glass", "--size", "64", "--slices", "2",
-                         "--projections", "90", "--photons", "0", "-o", path("glass.h5")});
+    const CliRun sim = runCli({"simulate", "--phantom", "glass", "--size", "64", "--slices", "2",
+                               "--projections", "90", "--photons", "0", "-o", path("glass.h5")});
     QVERIFY2(sim.exitCode == 0, qPrintable(sim.err));
-    const Run recon = cli({"recon", path("glass.h5"), "--iterations", "5"});
+    const CliRun recon = runCli({"recon", path("glass.h5"), "--iterations", "5"});
     QVERIFY2(recon.exitCode == 0, qPrintable(recon.err));
     QVERIFY2(recon.out.contains(u"centre"_s) && recon.out.contains(u"SSIM"_s),
              qPrintable(recon.out));
@@ -156,7 +128,7 @@ class TestCli : public QObject {
   void badInput() {
     QFETCH(QStringList, args);
     QFETCH(QString, expected);
-    const Run r = cli(args);
+    const CliRun r = runCli(args);
     QCOMPARE(r.exitCode, 2);
     const QString firstLine = r.err.section(u'\n', 0, 0);
     QVERIFY2(firstLine.contains(expected), qPrintable(u"stderr: "_s + r.err));
@@ -164,10 +136,10 @@ class TestCli : public QObject {
   }
 
   void centreOutsideDetector() {
-    QVERIFY(cli({"simulate", "--size", "32", "--slices", "1", "--projections", "20", "-o",
-                 path("small.h5")})
+    QVERIFY(runCli({"simulate", "--size", "32", "--slices", "1", "--projections", "20", "-o",
+                    path("small.h5")})
                 .exitCode == 0);
-    const Run r = cli({"recon", path("small.h5"), "--center", "500"});
+    const CliRun r = runCli({"recon", path("small.h5"), "--center", "500"});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains(u"500"_s), qPrintable(r.err));
   }
@@ -175,28 +147,28 @@ class TestCli : public QObject {
   // A live session from the built-in scanner: metrics per update, the last reconstruction and a
   // record that `recon` reads.
   void streamRecordsAndReports() {
-    const Run r = cli({"stream",
-                       "--source",
-                       "sim:shepp-logan",
-                       "--size",
-                       "64",
-                       "--rows",
-                       "4",
-                       "--projections",
-                       "128",
-                       "--window",
-                       "16",
-                       "--iterations",
-                       "2",
-                       "--rate",
-                       "2000",
-                       "--record",
-                       path("live.h5"),
-                       "--out",
-                       path("live_recon.h5"),
-                       "--metrics",
-                       path("live.jsonl"),
-                       "--json"});
+    const CliRun r = runCli({"stream",
+                             "--source",
+                             "sim:shepp-logan",
+                             "--size",
+                             "64",
+                             "--rows",
+                             "4",
+                             "--projections",
+                             "128",
+                             "--window",
+                             "16",
+                             "--iterations",
+                             "2",
+                             "--rate",
+                             "2000",
+                             "--record",
+                             path("live.h5"),
+                             "--out",
+                             path("live_recon.h5"),
+                             "--metrics",
+                             path("live.jsonl"),
+                             "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QJsonObject j = json(r);
     QCOMPARE(j["state"].toString(), u"finished"_s);
@@ -221,15 +193,15 @@ class TestCli : public QObject {
     QCOMPARE(recon.slices, 4);
     QCOMPARE(recon.size, 64);
     QVERIFY(recon.attributes.count("update_refresh_seconds"));
-    const Run offline = cli({"recon", path("live.h5"), "--iterations", "3", "--json"});
+    const CliRun offline = runCli({"recon", path("live.h5"), "--iterations", "3", "--json"});
     QVERIFY2(offline.exitCode == 0, qPrintable(offline.err));
     QCOMPARE(json(offline)["projections"].toInt(), 128);
   }
 
   void streamStopsEarly() {
-    const Run r = cli({"stream", "--source", "sim:glass", "--size", "64", "--rows", "2",
-                       "--projections", "2000", "--window", "16", "--rate", "400", "--stop-after",
-                       "40", "--record", path("early.h5"), "--json"});
+    const CliRun r = runCli({"stream", "--source", "sim:glass", "--size", "64", "--rows", "2",
+                             "--projections", "2000", "--window", "16", "--rate", "400",
+                             "--stop-after", "40", "--record", path("early.h5"), "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QJsonObject j = json(r);
     QVERIFY(j["stopped_early"].toBool());
@@ -273,15 +245,15 @@ class TestCli : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(path("killed.h5")).size() > 100000, 30000);
     p.kill();  // SIGKILL: no finalisation
     QVERIFY(p.waitForFinished(20000));
-    const Run refused = cli({"info", path("killed.h5")});
+    const CliRun refused = runCli({"info", path("killed.h5")});
     QCOMPARE(refused.exitCode, 2);
     QVERIFY2(refused.err.contains(u"tomolive-cli recover"_s), qPrintable(refused.err));
-    const Run recovered = cli({"recover", path("killed.h5"), "--json"});
+    const CliRun recovered = runCli({"recover", path("killed.h5"), "--json"});
     QCOMPARE(recovered.exitCode, 0);
     const int projections = json(recovered)["projections"].toInt();
     QVERIFY(projections > 0);
     QCOMPARE(tomolive::readDataExchange(path("killed.h5").toStdString()).projections, projections);
-    QCOMPARE(cli({"recover", path("missing.h5")}).exitCode, 2);
+    QCOMPARE(runCli({"recover", path("missing.h5")}).exitCode, 2);
   }
 
   // A record on a disk that fills (here: a 6000 KiB file-size limit, `ulimit -f`, SIGXFSZ
@@ -290,7 +262,7 @@ class TestCli : public QObject {
   // every frame it took.
   void streamRecordingStopsBeforeTheFileSizeLimit() {
     const QString record = path("limited.h5");
-    const Run r = streamUnderFileSizeLimit(record, "1");
+    const CliRun r = streamUnderFileSizeLimit(record, "1");
     QVERIFY2(r.exitCode == 1, qPrintable(u"exit %1: %2"_s.arg(r.exitCode).arg(r.err)));
     const QJsonObject j = json(r);
     QCOMPARE(j["projections_consumed"].toInt(), 2000);
@@ -300,7 +272,7 @@ class TestCli : public QObject {
     const int recorded = j["frames_recorded"].toInt();
     QVERIFY(recorded > 1000 && recorded < 1500);  // 4 KiB frames, 5 MiB before the reserve
     QCOMPARE(recorded + j["frames_not_recorded"].toInt(), j["frames_received"].toInt());
-    const Run info = cli({"info", record, "--json"});
+    const CliRun info = runCli({"info", record, "--json"});
     QVERIFY2(info.exitCode == 0, qPrintable(info.err));
     const QJsonObject i = json(info);
     QVERIFY(i["usable"].toBool());
@@ -311,16 +283,16 @@ class TestCli : public QObject {
   // file and the reason, no crash; `recover` then makes every flushed frame readable.
   void streamRecordingWriteErrorKeepsTheFlushedFrames() {
     const QString record = path("efbig.h5");
-    const Run r = streamUnderFileSizeLimit(record, "0");
+    const CliRun r = streamUnderFileSizeLimit(record, "0");
     QVERIFY2(r.exitCode == 1, qPrintable(u"exit %1: %2"_s.arg(r.exitCode).arg(r.err)));
     const QJsonObject j = json(r);
     QCOMPARE(j["projections_consumed"].toInt(), 2000);
     QVERIFY2(
         r.err.contains(u"RECORDING STOPPED: "_s + record) && r.err.contains(u"File too large"_s),
         qPrintable(r.err));
-    const Run recover = cli({"recover", record, "--json"});
+    const CliRun recover = runCli({"recover", record, "--json"});
     QVERIFY2(recover.exitCode == 0, qPrintable(recover.err));
-    const Run info = cli({"info", record, "--json"});
+    const CliRun info = runCli({"info", record, "--json"});
     QVERIFY2(info.exitCode == 0, qPrintable(info.err));
     const QJsonObject i = json(info);
     QVERIFY(i["usable"].toBool());
@@ -339,12 +311,13 @@ class TestCli : public QObject {
     scan.thetaDeg = {0.0, 45.0, 90.0, 135.0};
     const QString wide = path("wide.h5");
     tomolive::writeDataExchange(wide.toStdString(), scan);
-    const Run recon = cli({"recon", wide});
+    const CliRun recon = runCli({"recon", wide});
     QCOMPARE(recon.exitCode, 1);
     QVERIFY2(recon.err.contains(u"needs "_s) && recon.err.contains(u"60000² grid"_s) &&
                  recon.err.contains(u"GiB available"_s) && recon.err.contains(u"--binning"_s),
              qPrintable(recon.err));
-    const Run stream = cli({"stream", "--source", "file:" + wide, "--record", path("wide_rec.h5")});
+    const CliRun stream =
+        runCli({"stream", "--source", "file:" + wide, "--record", path("wide_rec.h5")});
     QCOMPARE(stream.exitCode, 1);
     QVERIFY2(stream.err.contains(u"60000² × 2 slices"_s) &&
                  stream.err.contains(u"GiB available"_s) && stream.err.contains(u"--slices"_s),
@@ -354,8 +327,8 @@ class TestCli : public QObject {
 
   void streamRefusesToOverwriteARecording() {
     { std::ofstream(path("taken.h5").toStdString()) << "an earlier recording\n"; }
-    const Run r = cli({"stream", "--source", "sim:glass", "--size", "32", "--rows", "1",
-                       "--projections", "16", "--window", "8", "--record", path("taken.h5")});
+    const CliRun r = runCli({"stream", "--source", "sim:glass", "--size", "32", "--rows", "1",
+                             "--projections", "16", "--window", "8", "--record", path("taken.h5")});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains(u"taken.h5"_s), qPrintable(r.err));
     std::ifstream kept(path("taken.h5").toStdString());
@@ -366,12 +339,13 @@ class TestCli : public QObject {
 
   // TomoGAN on a reconstruction file with the shipped model, and a bad model named in the error.
   void enhanceWritesBothVolumes() {
-    QVERIFY(cli({"simulate", "--phantom", "glass", "--size", "64", "--slices", "3", "--projections",
-                 "60", "-o", path("e.h5")})
+    QVERIFY(runCli({"simulate", "--phantom", "glass", "--size", "64", "--slices", "3",
+                    "--projections", "60", "-o", path("e.h5")})
                 .exitCode == 0);
-    QVERIFY(cli({"recon", path("e.h5"), "--iterations", "5", "-o", path("e_recon.h5")}).exitCode ==
-            0);
-    const Run r = cli({"enhance", path("e_recon.h5"), "-o", path("e_enh.h5"), "--json"});
+    QVERIFY(
+        runCli({"recon", path("e.h5"), "--iterations", "5", "-o", path("e_recon.h5")}).exitCode ==
+        0);
+    const CliRun r = runCli({"enhance", path("e_recon.h5"), "-o", path("e_enh.h5"), "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QCOMPARE(json(r)["slices"].toInt(), 3);
     const auto raw = tomolive::readReconstruction(path("e_enh.h5").toStdString());
@@ -381,17 +355,17 @@ class TestCli : public QObject {
     QVERIFY(enhanced.volume != raw.volume);
     QVERIFY(enhanced.attributes.count("model_recipe_hash"));
 
-    const Run bad =
-        cli({"enhance", path("e_recon.h5"), "-o", path("e_bad.h5"), "--model", path("e.h5")});
+    const CliRun bad =
+        runCli({"enhance", path("e_recon.h5"), "-o", path("e_bad.h5"), "--model", path("e.h5")});
     QCOMPARE(bad.exitCode, 2);
     QVERIFY2(bad.err.contains(u"e.h5"_s), qPrintable(bad.err));
-    const Run precision =
-        cli({"enhance", path("e_recon.h5"), "-o", path("e_p.h5"), "--precision", "f16"});
+    const CliRun precision =
+        runCli({"enhance", path("e_recon.h5"), "-o", path("e_p.h5"), "--precision", "f16"});
     QCOMPARE(precision.exitCode, 2);
   }
 
   void demoRuns() {
-    const Run r = cli(
+    const CliRun r = runCli(
         {"demo", "--size", "64", "--slices", "2", "--window", "16", "--rotations", "4", "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const auto updates = json(r)["updates"].toArray();

@@ -18,6 +18,7 @@
 #include "cli/Arguments.h"
 #include "cli/EnhanceCommand.h"
 #include "io/DataExchange.h"
+#include "io/ScanFile.h"
 #include "metrics/ImageMetrics.h"
 #include "nn/ModelLocation.h"
 #include "training/TrainingData.h"
@@ -72,7 +73,8 @@ std::string usage() {
       Writes a Data Exchange scan with its ground truth at /exchange/ground_truth.
   tomolive-cli recon scan.h5 [--iterations I] [--center C] [--slices a:b] [--binning B]
                      [--no-mask] [-o recon.h5] [--json]
-      SIRT over all projections; prints the centre used, time and, with a ground truth, SSIM/PSNR.
+      SIRT over all projections of a Data Exchange or NeXus NXtomo scan (.h5, .nxs); prints the
+      centre used, time and, with a ground truth, SSIM/PSNR.
   tomolive-cli stream [--source sim:glass|sim:shale|sim:shepp-logan|file:scan.h5|tcp://HOST:PORT]
                       [--window 32] [--iterations 1] [--method filtered|cgls|sirt|window]
                       [--rate FPS] [--slices a:b] [--center C] [--record raw.h5] [--overwrite] [--out recon.h5] [--metrics m.jsonl]
@@ -122,7 +124,8 @@ std::string usage() {
       Makes a recording left unfinalized by a killed session readable, in place, keeping every
       frame its last flush made durable.
   tomolive-cli info scan.h5 [--json]
-      What a Data Exchange file holds, or what is wrong with it.
+      What a scan file holds (Data Exchange or NeXus NXtomo, told from its content), or what is
+      wrong with it.
   tomolive-cli bench projector [--sizes 512,1024,2048] [--slices 1,4,16] [--projections 64]
                      [--repeats 5] [--json]
       Projector throughput (ray-pixel updates/s) per grid and slice count (default 16 slices),
@@ -248,12 +251,14 @@ int runRecon(const Args& args) {
 int runInfo(const Args& args) {
   const Arguments a(args, {}, {"json"});
   const std::string input = a.positional(0, "input file (tomolive-cli info scan.h5)");
-  const DataExchangeInfo info = inspectDataExchange(input);
+  const DataExchangeInfo info = inspectScan(input);
   if (a.flag("json")) {
     json datasets = json::array();
     for (const auto& d : info.datasets)
       datasets.push_back({{"name", d.name}, {"shape", d.shape}, {"type", d.type}});
     printJson({{"path", info.path},
+               {"format", info.format},
+               {"entry", info.entry},
                {"usable", info.usable()},
                {"problems", info.problems},
                {"datasets", datasets},
@@ -262,12 +267,14 @@ int runInfo(const Args& args) {
                {"columns", info.columns},
                {"flats", info.flats},
                {"darks", info.darks},
+               {"invalid_frames", info.invalidFrames},
                {"theta_min_deg", info.thetaMinDeg},
                {"theta_max_deg", info.thetaMaxDeg},
                {"has_ground_truth", info.hasGroundTruth},
                {"non_finite_values", info.nonFiniteData}});
   } else {
-    std::printf("%s\n", info.path.c_str());
+    std::printf("%s (%s%s%s)\n", info.path.c_str(), info.format.c_str(),
+                info.entry.empty() ? "" : ", entry ", info.entry.c_str());
     for (const auto& d : info.datasets)
       std::printf("  %-28s %-10s %s\n", d.name.c_str(), d.type.c_str(), shapeText(d.shape).c_str());
     if (info.usable()) {
@@ -277,6 +284,9 @@ int runInfo(const Args& args) {
           info.projections, info.rows, info.columns, info.flats, info.darks, info.thetaMinDeg,
           info.thetaMaxDeg, info.thetaInRadians ? " (stored in radians)" : "",
           info.hasGroundTruth ? ", with ground truth" : "");
+      if (info.invalidFrames)
+        std::printf("note: %d frames marked invalid (image_key 3) are skipped\n",
+                    info.invalidFrames);
       if (info.nonFiniteData)
         std::printf(
             "note: %lld NaN/Inf values in data, flats or darks (repaired when reconstructing)\n",

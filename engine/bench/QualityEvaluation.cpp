@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "io/DataExchange.h"
+#include "io/ScanFile.h"
 #include "metrics/ImageMetrics.h"
 #include "nn/VolumeEnhancement.h"
 #include "pipeline/LiveReconstruction.h"
@@ -117,7 +118,7 @@ QualityResult runQualityEvaluation(const QualityOptions& o, Denoiser& denoiser) 
     ++phantomIndex;
   }
   for (const std::string& path : o.realScans) {
-    const PreparedScan scan = prepareScan(readDataExchange(path));
+    const PreparedScan scan = prepareScan(readScan(path));
     const double centre = estimateCentre(scan.lineIntegrals, scan.anglesRad).centre;
     const ParallelGeometry g =
         ParallelGeometry::make(scan.anglesRad, centre, scan.lineIntegrals.columns());

@@ -5,10 +5,11 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "timing/Timing.h"
+#include "io/ScanFile.h"
 #include "metrics/ImageMetrics.h"
 #include "pipeline/MemoryBudget.h"
 #include "preprocess/ScanPreparation.h"
+#include "timing/Timing.h"
 
 namespace tomolive {
 
@@ -43,7 +44,7 @@ FileReconResult reconstructFile(const std::string& path, const FileReconOptions&
   FileReconResult result;
   requireMemoryForFile(path, options);
   auto start = std::chrono::steady_clock::now();
-  const RawScan raw = readDataExchange(path, options.rows);
+  const RawScan raw = readScan(path, options.rows);
   const PreparedScan scan = prepareScan(raw, options.binning);
   result.readSeconds = secondsSince(start);
   result.projections = scan.lineIntegrals.projections();
