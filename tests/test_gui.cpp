@@ -20,7 +20,11 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "MainWindow.h"
 #include "RateCharts.h"
@@ -30,6 +34,8 @@
 #include "SteeringPanel.h"
 #include "VtkView.h"
 #include "io/DataExchange.h"
+#include "io/FrameRecorder.h"
+#include "io/ScanFile.h"
 #include "sim/Phantom.h"
 
 using namespace tomolive;
@@ -582,6 +588,73 @@ class TestGui : public QObject {
     w.stopAcquisition();
     QVERIFY(QTest::qWaitFor([&] { return !w.controller()->isActive(); }, 30000));
     QVERIFY(compute->isEnabled());
+  }
+
+  // At start the console finds the recordings a session never finalised in its recordings
+  // folder — not the finished ones, not one written to a moment ago (maybe still recording) —
+  // and its Recover button makes them readable.
+  void interruptedRecordingsAreOfferedForRecovery() {
+    const QString folder = path("recordings");
+    QVERIFY(QDir().mkpath(folder));
+    const auto frame = [](FrameKind kind, int n) {
+      Frame f{kind, n, 0.01 * n, 4, 8, PixelType::Float32, {}};
+      f.pixels.assign(32, kind == FrameKind::Flat ? 1000.0f : 500.0f + n);
+      return f;
+    };
+    // 2 flats and 46 projections, flushed every 16 frames, then the writer dies unfinalised.
+    const auto writeAndDie = [&](const QString& file) {
+      std::fflush(nullptr);
+      const pid_t pid = fork();
+      if (pid == 0) {
+        try {
+          FrameRecorder recorder(file.toStdString(), {}, {.flushEveryFrames = 16});
+          for (int n = 0; n < 48; ++n)
+            recorder.append(frame(n < 2 ? FrameKind::Flat : FrameKind::Projection, n));
+          _exit(0);  // with the recorder alive: nothing finalised, as after kill -9
+        } catch (...) {
+          _exit(1);
+        }
+      }
+      int status = 0;
+      return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+             WEXITSTATUS(status) == 0;
+    };
+    const QString killed = folder + "/record-killed.h5", fresh = folder + "/record-fresh.h5";
+    const QString finished = folder + "/record-finished.h5";
+    QVERIFY(writeAndDie(killed));
+    QVERIFY(writeAndDie(fresh));
+    {
+      FrameRecorder recorder(finished.toStdString());
+      for (int n = 0; n < 8; ++n)
+        recorder.append(frame(n < 2 ? FrameKind::Flat : FrameKind::Projection, n));
+    }
+    QVERIFY(isUnfinishedRecording(killed.toStdString()));
+    QVERIFY(!isUnfinishedRecording(finished.toStdString()));
+    for (const QString& file : {killed, finished})
+      std::filesystem::last_write_time(
+          file.toStdString(),
+          std::filesystem::file_time_type::clock::now() - std::chrono::minutes(10));
+
+    MainWindowOptions o;
+    o.modelPath = "none";
+    o.restoreSettings = false;
+    o.recordingsFolder = folder;
+    MainWindow w(o);
+    w.show();
+    QCOMPARE(w.interruptedRecordings(), QStringList{killed});
+    auto* bar = w.findChild<QFrame*>("recoveryBar");
+    QVERIFY(bar && bar->isVisible());
+    QVERIFY2(w.findChild<QLabel*>("recoveryText")->text().contains("1 interrupted recording"),
+             qPrintable(w.findChild<QLabel*>("recoveryText")->text()));
+    QTest::mouseClick(w.findChild<QPushButton*>("recoverButton"), Qt::LeftButton);
+    QVERIFY(!isUnfinishedRecording(killed.toStdString()));
+    const RawScan scan = readScan(killed.toStdString());
+    QCOMPARE(scan.projections, 46);  // every frame was flushed: 16, 32, 48
+    QVERIFY(w.findChild<QLabel*>("recoveryText")->text().startsWith("Recovered 1 of 1"));
+    const QString log = w.findChild<QPlainTextEdit*>("log")->toPlainText();
+    QVERIFY2(log.contains("recovered " + killed + ": 46 projections, 2 flats, 0 darks"),
+             qPrintable(log));
+    QVERIFY(isUnfinishedRecording(fresh.toStdString()));  // left alone: maybe still recording
   }
 
   void settingsPersistBetweenRuns() {

@@ -18,6 +18,7 @@
 #include <QMenuBar>
 #include <QPainter>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
@@ -35,6 +36,7 @@
 #include "SliceImages.h"
 #include "SliceView.h"
 #include "SteeringPanel.h"
+#include "io/FrameRecorder.h"
 #include "nn/Denoiser.h"
 
 namespace tomolive::ui {
@@ -84,6 +86,7 @@ MainWindow::MainWindow(MainWindowOptions options, QWidget* parent)
   m_statusTimer.setInterval(500);
   connect(&m_statusTimer, &QTimer::timeout, this, &MainWindow::updateStatus);
   m_statusTimer.start();
+  offerRecovery();
 }
 
 MainWindow::~MainWindow() = default;
@@ -111,6 +114,29 @@ void MainWindow::buildViews() {
   barLayout->addWidget(close);
   m_messageBar->hide();
   layout->addWidget(m_messageBar);
+
+  m_recoveryBar = new QFrame(central);
+  m_recoveryBar->setObjectName("recoveryBar");
+  m_recoveryBar->setStyleSheet(
+      "QFrame#recoveryBar { background: #fff3cd; border: 1px solid #e0c870; border-radius: 3px; }"
+      "QLabel { color: #5c4400; }");
+  auto* recoveryLayout = new QHBoxLayout(m_recoveryBar);
+  recoveryLayout->setContentsMargins(8, 4, 4, 4);
+  m_recoveryText = new QLabel(m_recoveryBar);
+  m_recoveryText->setObjectName("recoveryText");
+  m_recoveryText->setWordWrap(true);
+  m_recoverButton = new QPushButton(tr("Recover"), m_recoveryBar);
+  m_recoverButton->setObjectName("recoverButton");
+  connect(m_recoverButton, &QPushButton::clicked, this, &MainWindow::recoverInterruptedRecordings);
+  auto* dismiss = new QToolButton(m_recoveryBar);
+  dismiss->setText("✕");
+  dismiss->setAutoRaise(true);
+  connect(dismiss, &QToolButton::clicked, m_recoveryBar, &QWidget::hide);
+  recoveryLayout->addWidget(m_recoveryText, 1);
+  recoveryLayout->addWidget(m_recoverButton);
+  recoveryLayout->addWidget(dismiss);
+  m_recoveryBar->hide();
+  layout->addWidget(m_recoveryBar);
 
   auto* views = new QGridLayout;
   m_before = new SliceView(central);
@@ -627,9 +653,61 @@ void MainWindow::appendLog(const QString& line) {
   m_log->appendPlainText(QDateTime::currentDateTime().toString("hh:mm:ss ") + line);
 }
 
+QString MainWindow::recordingsFolder() const {
+  return m_options.recordingsFolder.isEmpty()
+             ? QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) +
+                   "/recordings"
+             : m_options.recordingsFolder;
+}
+
+void MainWindow::offerRecovery() {
+  // A file written to in the last minute may belong to a session still recording (another
+  // console, the CLI): its writer flushes at least every few seconds, so it is left alone.
+  constexpr int kQuietSeconds = 60;
+  const QDir folder(recordingsFolder());
+  const QDateTime quietSince = QDateTime::currentDateTime().addSecs(-kQuietSeconds);
+  m_interrupted.clear();
+  for (const QFileInfo& file : folder.entryInfoList({"*.h5"}, QDir::Files, QDir::Name))
+    if (file.lastModified() < quietSince &&
+        isUnfinishedRecording(file.absoluteFilePath().toStdString()))
+      m_interrupted << file.absoluteFilePath();
+  if (m_interrupted.isEmpty()) return;
+  m_recoveryText->setText(
+      tr("%n interrupted recording(s) in %1: a session ended without closing its file. Recover "
+         "to make every flushed frame readable (replay, recon, export).",
+         nullptr, int(m_interrupted.size()))
+          .arg(folder.absolutePath()));
+  m_recoveryText->setToolTip(m_interrupted.join("\n"));
+  m_recoverButton->show();
+  m_recoveryBar->show();
+  appendLog(tr("found %n interrupted recording(s): %1", nullptr, int(m_interrupted.size()))
+                .arg(m_interrupted.join(", ")));
+}
+
+void MainWindow::recoverInterruptedRecordings() {
+  int recovered = 0;
+  for (const QString& path : m_interrupted) {
+    try {
+      const FrameCounts kept = recoverRecording(path.toStdString());
+      appendLog(tr("recovered %1: %2 projections, %3 flats, %4 darks")
+                    .arg(path)
+                    .arg(kept.projections)
+                    .arg(kept.flats)
+                    .arg(kept.darks));
+      ++recovered;
+    } catch (const std::exception& e) {
+      appendLog(tr("could not recover %1: %2").arg(path, QString::fromStdString(e.what())));
+    }
+  }
+  m_recoveryText->setText(tr("Recovered %1 of %n interrupted recording(s); details in the log.",
+                             nullptr, int(m_interrupted.size()))
+                              .arg(recovered));
+  m_recoverButton->hide();
+  m_interrupted.clear();
+}
+
 QString MainWindow::newRecordPath() const {
-  const QString folder =
-      QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/recordings";
+  const QString folder = recordingsFolder();
   QDir().mkpath(folder);
   const QString stamp = QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss-zzz");
   return folder + "/record-" + stamp + ".h5";

@@ -20,6 +20,7 @@ class QDoubleSpinBox;
 class QFrame;
 class QLabel;
 class QPlainTextEdit;
+class QPushButton;
 class QSlider;
 class QSpinBox;
 
@@ -34,8 +35,11 @@ struct MainWindowOptions {
   std::optional<SourceSpec> source;
   std::optional<int> window, iterations;
   std::optional<LiveMethod> method;
-  QString recordPath;  ///< "" : a new file under the application's data folder per session
-  QString modelPath;   ///< "" : the shipped TomoGAN model; "none": no enhancer
+  QString recordPath;  ///< "" : a new file in the recordings folder per session
+  /// Where sessions record by default and where interrupted recordings are looked for at start
+  /// ("": "recordings" in the application's data folder).
+  QString recordingsFolder;
+  QString modelPath;  ///< "" : the shipped TomoGAN model; "none": no enhancer
   /// Where SIRT and TomoGAN run; overrides the panel's saved choice when set.
   std::optional<ComputeBackend> backend;
   bool restoreSettings = true;
@@ -61,6 +65,8 @@ class MainWindow : public QMainWindow {
   /// Updates shown (snapshot deliveries that changed the views).
   int displayedUpdates() const { return m_displayedUpdates; }
   std::shared_ptr<const Snapshot> displayedSnapshot() const { return m_snapshot; }
+  /// Recordings in the recordings folder that a session never finalised (found at start).
+  QStringList interruptedRecordings() const { return m_interrupted; }
 
   /// The whole window as on screen, VTK views included (QWidget::grab() leaves them blank).
   QImage screenshot();
@@ -78,6 +84,8 @@ class MainWindow : public QMainWindow {
   /// Shows a snapshot (what SessionController::snapshotReady delivers).
   void showSnapshot(std::shared_ptr<const tomolive::Snapshot> snapshot);
   void showMessage(const QString& text);
+  /// Makes every interrupted recording readable (recoverRecording), reporting each in the log.
+  void recoverInterruptedRecordings();
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -94,6 +102,9 @@ class MainWindow : public QMainWindow {
   void onPhaseChanged(SessionController::Phase phase);
   void appendLog(const QString& line);
   QString newRecordPath() const;
+  QString recordingsFolder() const;
+  /// Offers to recover the recordings folder's interrupted recordings, if there are any.
+  void offerRecovery();
   void saveSettings() const;
   void restoreSettings();
 
@@ -115,6 +126,10 @@ class MainWindow : public QMainWindow {
   QSpinBox* m_cutRow = nullptr;
   QFrame* m_messageBar = nullptr;
   QLabel* m_messageText = nullptr;
+  QFrame* m_recoveryBar = nullptr;
+  QLabel* m_recoveryText = nullptr;
+  QPushButton* m_recoverButton = nullptr;
+  QStringList m_interrupted;
   QPlainTextEdit* m_log = nullptr;
   QLabel *m_backendLabel = nullptr, *m_countsLabel = nullptr, *m_elapsedLabel = nullptr,
          *m_updateLabel = nullptr, *m_recordLabel = nullptr;

@@ -456,6 +456,17 @@ const std::string& FrameRecorder::path() const { return state_->path; }
 
 void skipHdf5CleanupAtExit() { H5dont_atexit(); }
 
+bool isUnfinishedRecording(const std::string& path) {
+  const Hdf5ErrorPrintingOff quiet;
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error) || H5Fis_hdf5(path.c_str()) <= 0) return false;
+  const Hdf5File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (!file) return true;  // still marked "open for writing" by a writer that never closed it
+  if (H5Lexists(file.get(), kFlushed, H5P_DEFAULT) <= 0) return false;  // not a recording
+  const Hdf5Group exchange(H5Gopen2(file.get(), kExchange, H5P_DEFAULT));
+  return exchange && H5Aexists(exchange.get(), kLayout[0].countAttribute) == 0;
+}
+
 FrameCounts recoverRecording(const std::string& path) {
   const Hdf5ErrorPrintingOff quiet;
   std::error_code error;

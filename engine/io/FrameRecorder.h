@@ -94,6 +94,12 @@ class FrameRecorder {
 /// frames kept.
 FrameCounts recoverRecording(const std::string& path);
 
+/// Whether `path` is a recording its writer never finalised (killed, crashed, stopped by a failed
+/// close): one that recoverRecording() makes readable. False for finalised recordings, files that
+/// are not HDF5 or not recordings, and files that do not exist. A recording still being written
+/// by another process also reads as unfinished: callers skip recently modified files.
+bool isUnfinishedRecording(const std::string& path);
+
 /// For main(), before any other HDF5 call: skips HDF5's clean-up at exit. HDF5 1.10 closes the
 /// files still open at exit, and one whose close already failed (a full disk) crashes it there
 /// (SIGSEGV in H5F__close_cb); our files are closed by their owners, so nothing else is lost.
