@@ -135,6 +135,27 @@ class TestCli : public QObject {
     QVERIFY2(!r.err.contains(u"HDF5-DIAG"_s) && !r.err.contains(u"terminate"_s), qPrintable(r.err));
   }
 
+  // Every command answers --help (and -h, and `help COMMAND`) with its own usage, exit 0,
+  // whatever else is on the line; an unknown command stays an error.
+  void everyCommandAnswersHelp() {
+    for (const QString& command :
+         {u"demo"_s, u"simulate"_s, u"recon"_s, u"stream"_s, u"enhance"_s, u"detector-sim"_s,
+          u"training-data"_s, u"quality"_s, u"methods"_s, u"recover"_s, u"info"_s, u"bench"_s}) {
+      for (const QStringList& args :
+           {QStringList{command, u"--help"_s}, QStringList{command, u"--window"_s, u"0"_s, u"-h"_s},
+            QStringList{u"help"_s, command}}) {
+        const CliRun r = runCli(args);
+        QVERIFY2(r.exitCode == 0, qPrintable(args.join(u' ') + u": "_s + r.err));
+        QVERIFY2(r.out.startsWith(u"  tomolive-cli "_s + command + u" "_s),
+                 qPrintable(args.join(u' ') + u": "_s + r.out.left(200)));
+        QVERIFY2(r.out.contains(u"exit code 2"_s), qPrintable(r.out));
+      }
+    }
+    QCOMPARE(runCli({"bench", "--help"}).out.count(u"  tomolive-cli bench "_s), 3);
+    QVERIFY(runCli({"help"}).out.startsWith(u"tomolive-cli — "_s));
+    QCOMPARE(runCli({"reconstruct", "--help"}).exitCode, 2);
+  }
+
   void centreOutsideDetector() {
     QVERIFY(runCli({"simulate", "--size", "32", "--slices", "1", "--projections", "20", "-o",
                     path("small.h5")})

@@ -13,7 +13,6 @@
 #include "bench/ProjectorBenchmark.h"
 #include "bench/QualityEvaluation.h"
 #include "bench/StreamBenchmark.h"
-#include "timing/Timing.h"
 #include "bench/TomoGanBenchmark.h"
 #include "cli/Arguments.h"
 #include "cli/EnhanceCommand.h"
@@ -21,13 +20,14 @@
 #include "io/ScanFile.h"
 #include "metrics/ImageMetrics.h"
 #include "nn/ModelLocation.h"
-#include "training/TrainingData.h"
 #include "pipeline/FileReconstruction.h"
 #include "pipeline/LiveReconstruction.h"
 #include "preprocess/FlatDarkCorrection.h"
 #include "sim/ScanFile.h"
 #include "sim/ScanSimulator.h"
 #include "sirt/SirtSolver.h"
+#include "timing/Timing.h"
+#include "training/TrainingData.h"
 
 namespace tomolive::cli {
 
@@ -147,6 +147,22 @@ cuda adds the cuDNN rows.
 
 Bad input ends with one line on stderr and exit code 2.
 )";
+}
+
+std::string commandUsage(const std::string& command) {
+  const std::string all = usage(), start = "  tomolive-cli " + command + " ";
+  std::string out;
+  std::size_t at = 0;
+  while ((at = all.find(start, at)) != std::string::npos) {
+    std::size_t end = all.find("\n  tomolive-cli ", at + 1);
+    const std::size_t notes = all.find("\n\n", at);
+    if (notes != std::string::npos && (end == std::string::npos || notes < end)) end = notes;
+    out += all.substr(at, end == std::string::npos ? std::string::npos : end - at + 1);
+    at = end == std::string::npos ? all.size() : end;
+  }
+  if (out.empty()) return out;
+  const std::size_t notes = all.find("\n\n", all.rfind("  tomolive-cli "));
+  return out + (notes == std::string::npos ? "" : all.substr(notes + 1));
 }
 
 int runSimulate(const Args& args) {

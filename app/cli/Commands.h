@@ -18,5 +18,8 @@ int runQuality(const Args& args);
 
 /// Usage text listing every command and its options.
 std::string usage();
+/// The usage of one command (its blocks of usage(), with the notes that follow them); "" for a
+/// command that has none.
+std::string commandUsage(const std::string& command);
 
 }  // namespace tomolive::cli

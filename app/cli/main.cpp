@@ -1,5 +1,6 @@
 // tomolive-cli: simulate, reconstruct, inspect and benchmark from the terminal.
 // Bad input ends with one line on stderr naming what was wrong and exit code 2.
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <new>
@@ -23,6 +24,15 @@ int main(int argc, char** argv) {
   const Args all(argv + 1, argv + argc);
   const std::string command = all.empty() ? "demo" : all.front();
   const Args args = all.empty() ? Args{} : Args(all.begin() + 1, all.end());
+  // `tomolive-cli COMMAND --help` (or -h, anywhere) and `tomolive-cli help COMMAND`.
+  const bool help = command == "help" || command == "--help" || command == "-h";
+  const std::string about = commandUsage(help && !args.empty() ? args.front() : command);
+  if (help || (!about.empty() && std::find_if(args.begin(), args.end(), [](const std::string& a) {
+                                   return a == "--help" || a == "-h";
+                                 }) != args.end())) {
+    std::fputs((about.empty() ? usage() : about).c_str(), stdout);
+    return 0;
+  }
   try {
     if (command == "simulate") return runSimulate(args);
     if (command == "recon") return runRecon(args);
@@ -36,10 +46,6 @@ int main(int argc, char** argv) {
     if (command == "methods") return runMethods(args);
     if (command == "recover") return runRecover(args);
     if (command == "detector-sim") return runDetectorSim(args);
-    if (command == "help" || command == "--help" || command == "-h") {
-      std::fputs(usage().c_str(), stdout);
-      return 0;
-    }
     throw UsageError("unknown command '" + command + "'");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "tomolive-cli %s: %s\n%s", command.c_str(), e.what(),
