@@ -78,13 +78,17 @@ std::string usage() {
                       [--rate FPS] [--slices a:b] [--center C] [--record raw.h5] [--overwrite] [--out recon.h5] [--metrics m.jsonl]
                       [--size N --rows S --projections P --order interlaced:W --photons F --seed K]
                       [--stop-after N] [--idle-timeout S] [--no-mask] [--json]
+                      [--stop-when-stable] [--pixel-size UM] [--no-quality]
                       [--enhance [--model tomogan.h5] [--precision auto|f32|bf16|tf32|fp16]
                        [--enhancer-share 0.25]]
       Live reconstruction: every frame recorded, one update per W projections (by default the
       SIRT-100 image of everything received: --method, docs/streaming.md), metrics per
       update; a file without --rate replays losslessly (every update gets exactly W new
       projections), with --rate in real time; --idle-timeout S ends the session after S s
-      without a frame; --enhance runs TomoGAN beside it (slices in
+      without a frame; each update also reports the FRC resolution of two half
+      reconstructions (in µm with --pixel-size), the change, the data residual and a stop
+      advice; --stop-when-stable stops the acquisition when the advice says stop
+      (--no-quality: change only); --enhance runs TomoGAN beside it (slices in
       view first; --out then also holds
       /exchange/recon_enhanced); Ctrl-C stops the acquisition cleanly (files finalised).
   tomolive-cli enhance recon.h5 -o enhanced.h5 [--model tomogan.h5] [--precision auto|f32|bf16|tf32|fp16]

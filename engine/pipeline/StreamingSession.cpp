@@ -9,6 +9,7 @@
 #include "io/FrameRecorder.h"
 #include "metrics/ImageMetrics.h"
 #include "nn/VolumeEnhancement.h"
+#include "pipeline/LiveQuality.h"
 #include "preprocess/CentreFinder.h"
 #include "preprocess/FlatDarkCorrection.h"
 
@@ -62,17 +63,6 @@ VolumeStack stackOf(const std::vector<float>& images, int count, int n) {
   const std::size_t plane = std::size_t(n) * n;
   for (int i = 0; i < count; ++i) v.setSlice(i, {images.data() + i * plane, plane});
   return v;
-}
-
-// ‖a − b‖ / ‖a‖, or none when a is zero.
-std::optional<double> relativeChange(const std::vector<float>& a, const std::vector<float>& b) {
-  double difference = 0.0, norm = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    difference += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-    norm += double(a[i]) * a[i];
-  }
-  if (!(norm > 0.0)) return std::nullopt;
-  return std::sqrt(difference / norm);
 }
 
 // Received projections the enhancement guard re-projects against (spread over those received).
@@ -157,6 +147,16 @@ StreamingSession::StreamingSession(std::unique_ptr<FrameSource> source, StreamOp
   setWindow(m_options.window);
   setIterations(m_options.iterations);
   if (m_options.centre) m_centreRequest = *m_options.centre;
+  if (m_options.stopWhenStable) {
+    if (!m_options.liveQuality)
+      throw std::invalid_argument(
+          "stop when stable: needs the live quality measures, which are "
+          "switched off");
+    if (const auto why = LiveQuality::whyNoResolution(m_options.method))
+      throw std::invalid_argument("stop when stable: no stop advice for the " +
+                                  std::string(liveMethodName(m_options.method)) +
+                                  " method: " + *why);
+  }
 }
 
 StreamingSession::~StreamingSession() {
@@ -424,9 +424,10 @@ void StreamingSession::reconstruct() {
   double workTotal = 0.0;
   std::shared_ptr<const VolumeStack> wholeVolume;  // the latest read back whole
   std::shared_ptr<const Snapshot> lastPublished;
-  bool readBackWhole = true;        // false for volumes above fullVolumeBytes
-  std::vector<float> previousView;  // the guard slice of the previous update
-  int previousViewSlice = -1;
+  bool readBackWhole = true;  // false for volumes above fullVolumeBytes
+  LiveQuality quality({.resolution = m_options.liveQuality,
+                       .pixelSizeMicrometres = m_options.pixelSizeMicrometres,
+                       .rule = m_options.stopRule});
   try {
     for (;;) {
       std::vector<Intake::Pending> batch;
@@ -593,19 +594,32 @@ void StreamingSession::reconstruct() {
       m.method = liveMethodName(m_options.method);
       m.centre = recon->centre();
       m.centreSource = centreSource;
+      std::vector<int> view;
       {
         std::lock_guard lock(m_snapshotMutex);
-        snapshot->guardSlice = m_viewSlices.empty() ? slices / 2 : m_viewSlices.front();
+        view = m_viewSlices;
       }
-      snapshot->guardSlice = std::clamp(snapshot->guardSlice, 0, slices - 1);
+      snapshot->guardSlice = std::clamp(view.empty() ? slices / 2 : view.front(), 0, slices - 1);
       if (m_options.enhancer)
         if (recon->receivedCount() > 0)
           snapshot->guardSinogram = std::make_shared<const SliceSinogram>(
               recon->sinogram(snapshot->guardSlice, kGuardProjections));
-      std::vector<float> view = snapshot->slice(snapshot->guardSlice);
-      if (previousViewSlice == snapshot->guardSlice) m.change = relativeChange(view, previousView);
-      previousView = std::move(view);
-      previousViewSlice = snapshot->guardSlice;
+      {
+        ScanProgress progress{.scanProjections = m_source->describe().projections};
+        {
+          std::lock_guard lock(in.mutex);
+          progress.received = in.projectionsReceived;
+        }
+        const double elapsed = secondsSince(m_start);
+        if (elapsed > 0.0) progress.projectionsPerSecond = double(progress.received) / elapsed;
+        const QualityAssessment q = quality.assess(*recon, done, view, progress);
+        m.change = q.change;
+        m.residual = q.residual;
+        m.resolutionPixels = q.resolutionPixels;
+        m.resolutionMicrometres = q.resolutionMicrometres;
+        if (q.advice) m.advice = q.advice->word(), m.adviceReason = q.advice->reason;
+        m.qualitySeconds = q.seconds;
+      }
       m.workSeconds = work;
       m.sustainedPps = batch.size() / work;
       if (truth.slices() > 0 && !snapshot->viewVolume) {
@@ -632,6 +646,10 @@ void StreamingSession::reconstruct() {
       m.elapsedSeconds = std::chrono::duration<double>(now - m_start).count();
       lastPublished = snapshot;
       publish(snapshot);
+      if (m_options.stopWhenStable && m.advice == "stop" && !m_stopRequested) {
+        log("stop advice: " + m.adviceReason + "; stopping the acquisition");
+        stopAcquisition();
+      }
     }
     // The scan is over: the last update's whole volume, for the result file and the views.
     if (lastPublished && lastPublished->viewVolume) {

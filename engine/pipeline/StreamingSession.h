@@ -56,6 +56,7 @@
 #include "nn/Denoiser.h"
 #include "nn/EnhancementGuard.h"
 #include "pipeline/LiveReconstruction.h"
+#include "pipeline/StopAdvice.h"
 #include "sources/FrameSource.h"
 
 namespace tomolive {
@@ -90,6 +91,13 @@ struct StreamOptions {
   /// A source silent this long (no frame, not finished) ends the session as a stop would
   /// (0: wait for it, however long). Silence is reported at 5, 10, 20, 40 … s either way.
   double idleTimeoutSeconds = 0.0;
+  /// Resolution (FRC of two half reconstructions), residual and stop advice per update
+  /// (pipeline/LiveQuality.h); the change is measured either way. Not for the window method.
+  bool liveQuality = true;
+  std::optional<double> pixelSizeMicrometres;  ///< for the resolution in µm
+  StopRule stopRule;
+  /// Stop the acquisition (as stopAcquisition() does) at the first update advised "stop".
+  bool stopWhenStable = false;
 };
 
 /// What one update did; also written as one JSON line per update by `tomolive-cli stream`.
@@ -116,6 +124,12 @@ struct UpdateMetrics {
   std::optional<double> ssim, psnr;  ///< against the source's ground truth
   /// ‖x_R − x_{R−1}‖ / ‖x_R‖ on the first slice in view (none at the first update).
   std::optional<double> change;
+  /// Live quality without a ground truth (pipeline/LiveQuality.h): ‖p − A·x‖/‖p‖ over the
+  /// projections used; the FRC resolution of two half reconstructions in pixels (and µm when the
+  /// pixel size is known); the stop advice ("continue" or "stop", "" when not assessed) and why.
+  std::optional<double> residual, resolutionPixels, resolutionMicrometres;
+  std::string advice, adviceReason;
+  double qualitySeconds = 0.0;  ///< time the quality assessment added to this update
   /// Set by the enhancer's versions of the update (nn/EnhancementGuard.h): how much worse the
   /// enhanced slice in view explains the received projections than the reconstruction, and the
   /// weight of the enhancement in what is shown.
