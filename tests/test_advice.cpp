@@ -253,20 +253,26 @@ class TestAdvice : public QObject {
   }
 
   // Where the truth is known: the advice fires within 2 updates of where SSIM against the ground
-  // truth comes (and stays) within 0.01 of its final value.
+  // truth comes (and stays) within 0.01 of its final value — on the cases the rule's thresholds
+  // were chosen on. On cases held out from that choice it is never early, and up to 4 updates
+  // late (docs/quality.md: measured 0–4).
   void adviceFiresWhereSsimPlateaus_data() {
     QTest::addColumn<int>("phantom");
     QTest::addColumn<int>("window");
     QTest::addColumn<int>("iterations");
     QTest::addColumn<double>("photons");
+    QTest::addColumn<int>("late");  // most updates after the plateau the advice may come
     const int glass = int(PhantomKind::Glass), shale = int(PhantomKind::Shale),
               shepp = int(PhantomKind::SheppLogan);
-    QTest::newRow("glass W=24 I=1 1e4") << glass << 24 << 1 << 1e4;
-    QTest::newRow("glass W=16 I=1 1e5") << glass << 16 << 1 << 1e5;
-    QTest::newRow("shale W=32 I=1 1e3") << shale << 32 << 1 << 1e3;
-    QTest::newRow("shale W=16 I=2 1e4") << shale << 16 << 2 << 1e4;
-    QTest::newRow("shepp-logan W=24 I=1 1e4") << shepp << 24 << 1 << 1e4;
-    QTest::newRow("shepp-logan W=32 I=2 1e5") << shepp << 32 << 2 << 1e5;
+    QTest::newRow("glass W=24 I=1 1e4") << glass << 24 << 1 << 1e4 << 2;
+    QTest::newRow("glass W=16 I=1 1e5") << glass << 16 << 1 << 1e5 << 2;
+    QTest::newRow("shale W=32 I=1 1e3") << shale << 32 << 1 << 1e3 << 2;
+    QTest::newRow("shale W=16 I=2 1e4") << shale << 16 << 2 << 1e4 << 2;
+    QTest::newRow("shepp-logan W=24 I=1 1e4") << shepp << 24 << 1 << 1e4 << 2;
+    QTest::newRow("shepp-logan W=32 I=2 1e5") << shepp << 32 << 2 << 1e5 << 2;
+    QTest::newRow("held out: glass W=32 I=1 3e3") << glass << 32 << 1 << 3e3 << 4;
+    QTest::newRow("held out: shale W=24 I=1 1e5") << shale << 24 << 1 << 1e5 << 4;
+    QTest::newRow("held out: shepp-logan W=16 I=1 1e3") << shepp << 16 << 1 << 1e3 << 4;
   }
 
   void adviceFiresWhereSsimPlateaus() {
@@ -274,6 +280,7 @@ class TestAdvice : public QObject {
     QFETCH(int, window);
     QFETCH(int, iterations);
     QFETCH(double, photons);
+    QFETCH(int, late);
     ScanSpec spec;
     spec.phantom = PhantomKind(phantom);
     spec.size = 128;
@@ -298,7 +305,7 @@ class TestAdvice : public QObject {
         QTest::currentDataTag(), steps.back().reference, plateau, advice, steps.size());
     // An advice that never comes counts as coming after the last update.
     const int fired = advice > 0 ? advice : int(steps.size()) + 1;
-    QVERIFY2(std::abs(fired - plateau) <= 2,
+    QVERIFY2(fired >= plateau - 2 && fired <= plateau + late,
              qPrintable(QStringLiteral("advice at %1, plateau at %2").arg(fired).arg(plateau)));
   }
 
@@ -333,6 +340,84 @@ class TestAdvice : public QObject {
         qPrintable(file), still, advice, steps.size());
     if (advice > 0) QVERIFY2(advice >= still, qPrintable(QString::number(advice)));
     for (const Step& s : steps) QVERIFY(s.quality.resolutionPixels.has_value());
+  }
+
+  // A session told to stop when stable stops its source at the first "stop" advice: the replay
+  // ends early, every frame received is recorded, and the metrics carry the readings.
+  void sessionStopsWhenStable() {
+    ScanSpec spec;
+    spec.phantom = PhantomKind::SheppLogan;
+    spec.size = 128;
+    spec.slices = 4;
+    spec.acquisition = {AcquisitionOrder::Interlaced, 384, 24};
+    spec.photons = 1e4;
+    spec.seed = 31;
+    const std::string path = m_dir.filePath("stop.h5").toStdString();
+    writeSimulatedScan(spec, path);
+    StreamOptions o;
+    o.window = 24;
+    o.stopWhenStable = true;
+    o.pixelSizeMicrometres = 0.65;
+    o.recordPath = m_dir.filePath("stop_record.h5").toStdString();
+    StreamingSession session(std::make_unique<FileReplaySource>(path, 0.0), o);
+    std::mutex mutex;
+    std::vector<UpdateMetrics> updates;
+    session.onSnapshot([&](std::shared_ptr<const Snapshot> s) {
+      std::lock_guard lock(mutex);
+      if (updates.empty() || updates.back().update != s->metrics.update)
+        updates.push_back(s->metrics);
+    });
+    session.start();
+    QVERIFY(session.waitFor(std::chrono::seconds(240)));
+    const SessionSummary summary = session.summary();
+    QVERIFY2(summary.error.empty(), summary.error.c_str());
+    QVERIFY(summary.stoppedEarly);
+    QVERIFY2(summary.projectionsReceived < 384,
+             qPrintable(QString::number(summary.projectionsReceived)));
+    QCOMPARE(summary.framesRecorded, summary.framesReceived);
+    std::size_t firstStop = updates.size();
+    for (std::size_t i = 0; i < updates.size(); ++i) {
+      const UpdateMetrics& m = updates[i];
+      QVERIFY(m.resolutionPixels && *m.resolutionPixels >= 2.0);
+      QVERIFY(std::abs(*m.resolutionMicrometres - 0.65 * *m.resolutionPixels) < 1e-9);
+      QVERIFY(m.residual && *m.residual > 0.0 && *m.residual < 1.0);
+      QVERIFY(m.advice == "stop" || m.advice == "continue");
+      QVERIFY(!m.adviceReason.empty());
+      if (m.advice == "stop" && firstStop == updates.size()) firstStop = i;
+    }
+    QVERIFY(firstStop < updates.size());
+    QVERIFY2(
+        updates.size() - firstStop <= 2,  // the update advised, and one with what was pending
+        qPrintable(QStringLiteral("%1 updates after the advice").arg(updates.size() - firstStop)));
+    qInfo("stopped at the advice of update %zu: %s (%lld of 384 projections received)",
+          firstStop + 1, updates[firstStop].adviceReason.c_str(),
+          static_cast<long long>(summary.projectionsReceived));
+  }
+
+  void stopWhenStableRefusesTheWindowMethod() {
+    StreamOptions o;
+    o.method = LiveMethod::window;
+    o.stopWhenStable = true;
+    ScanSpec spec;
+    spec.size = 32;
+    spec.acquisition = {AcquisitionOrder::Sequential, 8, 8};
+    const std::string path = m_dir.filePath("window.h5").toStdString();
+    writeSimulatedScan(spec, path);
+    try {
+      StreamingSession session(std::make_unique<FileReplaySource>(path, 0.0), o);
+      QFAIL("a window-method session accepted stop-when-stable");
+    } catch (const std::invalid_argument& e) {
+      QVERIFY2(std::string(e.what()).find("window method") != std::string::npos, e.what());
+    }
+    QProcess cli;
+    cli.start(QStringLiteral(TOMOLIVE_CLI_PATH),
+              {"stream", "--source", "sim:glass", "--size", "32", "--rows", "1", "--method",
+               "window", "--stop-when-stable"});
+    QVERIFY(cli.waitForFinished(60000));
+    QCOMPARE(cli.exitCode(), 2);
+    const QString error = QString::fromUtf8(cli.readAllStandardError());
+    QVERIFY2(error.contains("--stop-when-stable cannot work with --method window"),
+             qPrintable(error));
   }
 };
 
