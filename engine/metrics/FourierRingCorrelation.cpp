@@ -23,12 +23,12 @@ class Dft {
   explicit Dft(int n) : m_n(n), m_twiddle(std::size_t(n)) {
     for (int j = 0; j < n; ++j)
       m_twiddle[std::size_t(j)] = std::polar(1.0, -2.0 * std::numbers::pi * j / n);
-    for (int rest = n, p = 2; rest > 1;) {
+    for (int rest = n, p = 4; rest > 1;) {  // radix 4 first, then the primes
       if (rest % p == 0) {
         m_factors.push_back(p);
         rest /= p;
       } else {
-        p = p * p > rest ? rest : p + 1;
+        p = p == 4 ? 2 : p * p > rest ? rest : p + 1;
       }
     }
     m_largestFactor = m_factors.empty() ? 1 : *std::max_element(m_factors.begin(), m_factors.end());
@@ -51,14 +51,26 @@ class Dft {
     const int p = m_factors[level], m = n / p;
     for (int q = 0; q < p; ++q) run(in + q * stride, stride * p, out + q * m, m, level + 1, t);
     // X[k + r·m] = Σ_q W_n^{qk} · W_p^{qr} · Y_q[k], Y_q the q-th sub-transform.
-    const std::int64_t step = m_n / n, pStep = m_n / p;
+    const std::size_t step = std::size_t(m_n / n), pStep = std::size_t(m_n / p);
     for (int k = 0; k < m; ++k) {
-      for (int q = 0; q < p; ++q)
-        t[q] = out[q * m + k] * m_twiddle[std::size_t(std::int64_t(q) * k * step % m_n)];
-      for (int r = 0; r < p; ++r) {
-        Complex sum = 0.0;
-        for (int q = 0; q < p; ++q) sum += t[q] * m_twiddle[std::size_t((q * r % p) * pStep)];
-        out[r * m + k] = sum;
+      t[0] = out[k];
+      for (int q = 1; q < p; ++q) t[q] = out[q * m + k] * m_twiddle[std::size_t(q) * k * step];
+      if (p == 2) {
+        out[k] = t[0] + t[1];
+        out[m + k] = t[0] - t[1];
+      } else if (p == 4) {
+        const Complex a = t[0] + t[2], b = t[0] - t[2], c = t[1] + t[3];
+        const Complex d = (t[1] - t[3]) * Complex(0.0, -1.0);
+        out[k] = a + c;
+        out[m + k] = b + d;
+        out[2 * m + k] = a - c;
+        out[3 * m + k] = b - d;
+      } else {
+        for (int r = 0; r < p; ++r) {
+          Complex sum = 0.0;
+          for (int q = 0; q < p; ++q) sum += t[q] * m_twiddle[std::size_t(q * r % p) * pStep];
+          out[r * m + k] = sum;
+        }
       }
     }
   }
@@ -134,22 +146,25 @@ FrcCurve fourierRingCorrelation(std::span<const float> a, std::span<const float>
   FrcCurve curve;
   curve.gridSize = n;
   curve.pixels.assign(std::size_t(rings), 0);
-  std::vector<Complex> fa(plane), fb(plane);
+  // Both real images in one complex transform, z = a + i·b: F_a(k) = (Z(k) + Z*(−k)) / 2 and
+  // F_b(k) = (Z(k) − Z*(−k)) / 2i.
+  std::vector<Complex> z(plane);
   for (int s = 0; s < slices; ++s) {
-    for (std::size_t k = 0; k < plane; ++k) {
-      fa[k] = taper[k] * a[s * plane + k];
-      fb[k] = taper[k] * b[s * plane + k];
-    }
-    transform2d(fa, dft, n);
-    transform2d(fb, dft, n);
-    for (std::size_t k = 0; k < plane; ++k) {
-      const int r = ringOf[k];
-      if (r < 0) continue;
-      cross[std::size_t(r)] += (fa[k] * std::conj(fb[k])).real();
-      powerA[std::size_t(r)] += std::norm(fa[k]);
-      powerB[std::size_t(r)] += std::norm(fb[k]);
-      ++curve.pixels[std::size_t(r)];
-    }
+    for (std::size_t k = 0; k < plane; ++k)
+      z[k] = Complex(taper[k] * a[s * plane + k], taper[k] * b[s * plane + k]);
+    transform2d(z, dft, n);
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) {
+        const std::size_t k = std::size_t(i) * n + j;
+        const int r = ringOf[k];
+        if (r < 0) continue;
+        const Complex mirror = std::conj(z[std::size_t((n - i) % n) * n + (n - j) % n]);
+        const Complex fa = 0.5 * (z[k] + mirror), fb = Complex(0.0, -0.5) * (z[k] - mirror);
+        cross[std::size_t(r)] += (fa * std::conj(fb)).real();
+        powerA[std::size_t(r)] += std::norm(fa);
+        powerB[std::size_t(r)] += std::norm(fb);
+        ++curve.pixels[std::size_t(r)];
+      }
   }
   double crossAll = 0.0, powerAllA = 0.0, powerAllB = 0.0;
   for (int r = 1; r < rings; ++r) {
