@@ -115,11 +115,10 @@ void report(const char* label, const std::vector<Step>& steps) {
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const QualityAssessment& q = steps[i].quality;
     qInfo(
-        "%s R %2zu  ref SSIM %.4f  resolution %6.2f px  rho %.4f change %.4f  residual %.4f  %s  "
+        "%s R %2zu  ref SSIM %.4f  resolution %6.2f px  change %.4f  residual %.4f  %s  "
         "%.3f s",
-        label, i + 1, steps[i].reference, q.resolutionPixels.value_or(0.0),
-        q.frc ? q.frc->overall : 0.0, q.change.value_or(0.0), q.residual.value_or(0.0),
-        q.advice ? q.advice->word() : "-", q.seconds);
+        label, i + 1, steps[i].reference, q.resolutionPixels.value_or(0.0), q.change.value_or(0.0),
+        q.residual.value_or(0.0), q.advice ? q.advice->word() : "-", q.seconds);
   }
 }
 

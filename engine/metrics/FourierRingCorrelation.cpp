@@ -166,14 +166,6 @@ FrcCurve fourierRingCorrelation(std::span<const float> a, std::span<const float>
         ++curve.pixels[std::size_t(r)];
       }
   }
-  double crossAll = 0.0, powerAllA = 0.0, powerAllB = 0.0;
-  for (int r = 1; r < rings; ++r) {
-    crossAll += cross[std::size_t(r)];
-    powerAllA += powerA[std::size_t(r)];
-    powerAllB += powerB[std::size_t(r)];
-  }
-  if (powerAllA > 0.0 && powerAllB > 0.0)
-    curve.overall = crossAll / std::sqrt(powerAllA * powerAllB);
   for (int r = 0; r < rings; ++r) {
     const double power = std::sqrt(powerA[std::size_t(r)] * powerB[std::size_t(r)]);
     curve.correlation.push_back(power > 0.0 ? cross[std::size_t(r)] / power : 0.0);

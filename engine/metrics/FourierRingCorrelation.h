@@ -32,9 +32,6 @@ struct FrcCurve {
   std::vector<double> correlation;   ///< FRC(r) ∈ [−1, 1]; 0 where a ring holds no power
   std::vector<double> threshold;     ///< the half-bit threshold T(N(r))
   std::vector<std::int64_t> pixels;  ///< N(r): Fourier pixels in ring r, over all slices
-  /// The correlation coefficient of the two (tapered, mean-free) images: the FRC over all rings
-  /// but ring 0 at once, each ring weighted by its power.
-  double overall = 0.0;
   double frequency(int ring) const { return double(ring) / gridSize; }  ///< cycles per pixel
 };
 
