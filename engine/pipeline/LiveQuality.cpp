@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bench/Timing.h"
+#include "metrics/FourierRingCorrelation.h"
 
 namespace tomolive {
 
@@ -132,9 +133,8 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
       m_halves->half[h]->update(1);
       images[h] = m_halves->half[h]->slices(all);
     }
-    q.frc = fourierRingCorrelation(images[0], images[1], live.gridSize(), int(all.size()));
-    q.frcSlices = m_halves->slices;
-    q.resolutionPixels = frcResolutionPixels(*q.frc);
+    q.resolutionPixels = frcResolutionPixels(
+        fourierRingCorrelation(images[0], images[1], live.gridSize(), int(all.size())));
     if (m_options.pixelSizeMicrometres)
       q.resolutionMicrometres = *q.resolutionPixels * *m_options.pixelSizeMicrometres;
     q.advice = m_advisor.advise({.update = update.update,

@@ -20,7 +20,6 @@
 #include <span>
 #include <vector>
 
-#include "metrics/FourierRingCorrelation.h"
 #include "pipeline/LiveReconstruction.h"
 #include "pipeline/StopAdvice.h"
 
@@ -38,9 +37,7 @@ struct QualityAssessment {
   std::optional<double> change, residual;
   std::optional<double> resolutionPixels, resolutionMicrometres;
   std::optional<StopAdvice> advice;  ///< none without a resolution measure (window method)
-  std::optional<FrcCurve> frc;
-  std::vector<int> frcSlices;  ///< the slices the halves reconstruct
-  double seconds = 0.0;        ///< wall time of the assessment (halves, FRC, change)
+  double seconds = 0.0;              ///< wall time of the assessment (halves, FRC, change)
 };
 
 class LiveQuality {
