@@ -53,6 +53,7 @@ json metricsJson(const UpdateMetrics& m) {
     j["advice_reason"] = m.adviceReason;
   }
   j["quality_seconds"] = m.qualitySeconds;
+  if (!m.steeringReason.empty()) j["steering_reason"] = m.steeringReason;
   return j;
 }
 
@@ -117,12 +118,14 @@ void writeResult(const std::string& path, const Snapshot& last,
 
 int runStream(const Args& args) {
   std::set<std::string> options{
-      "source", "window",     "iterations",     "rate",   "slices",       "center",    "record",
-      "out",    "metrics",    "size",           "rows",   "projections",  "order",     "photons",
-      "seed",   "stop-after", "enhancer-share", "method", "idle-timeout", "pixel-size"};
+      "source",       "window",     "iterations",    "rate",       "slices",         "center",
+      "record",       "out",        "metrics",       "size",       "rows",           "projections",
+      "order",        "photons",    "seed",          "stop-after", "enhancer-share", "method",
+      "idle-timeout", "pixel-size", "target-refresh"};
   options.insert(kDenoiserOptions.begin(), kDenoiserOptions.end());
-  const Arguments a(args, options,
-                    {"json", "overwrite", "no-mask", "enhance", "stop-when-stable", "no-quality"});
+  const Arguments a(
+      args, options,
+      {"json", "overwrite", "no-mask", "enhance", "stop-when-stable", "no-quality", "auto-steer"});
   if (!a.positionals().empty())
     throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
   StreamOptions o;
@@ -143,6 +146,16 @@ int runStream(const Args& args) {
     throw UsageError("option --pixel-size: " + std::to_string(*o.pixelSizeMicrometres) +
                      " must be a positive size in µm");
   o.liveQuality = !a.flag("no-quality");
+  const auto targetRefresh = a.number("target-refresh");
+  if (a.flag("auto-steer")) {
+    if (!targetRefresh || !(*targetRefresh > 0.0))
+      throw UsageError(
+          "--auto-steer needs --target-refresh S, the longest an update may take "
+          "(seconds > 0)");
+    o.autoSteerTargetSeconds = targetRefresh;
+  } else if (targetRefresh) {
+    throw UsageError("--target-refresh applies to --auto-steer only");
+  }
   o.stopWhenStable = a.flag("stop-when-stable");
   if (o.stopWhenStable && !o.liveQuality)
     throw UsageError(

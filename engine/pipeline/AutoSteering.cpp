@@ -13,6 +13,9 @@ namespace {
 // update that starts late adds its wait to the refresh.
 constexpr double kHeadroom = 1.25;
 constexpr int kMaxWindow = 100000;  ///< the largest W the CLI accepts
+// At most this many updates per target refresh time: more would only add per-update overhead,
+// and windows of a few projections turn any hiccup of the machine into a lag of many windows.
+constexpr double kUpdatesPerTarget = 4.0;
 }  // namespace
 
 int projectorPasses(LiveMethod method, int iterations) {
@@ -53,8 +56,9 @@ SteeringDecision AutoSteering::decide(const SteeringInput& u) {
     if (!(r > 0.0)) return double(u.window);
     const double k = c * projectorPasses(u.method, iterations);
     if (r * k >= 1.0) return std::nullopt;
-    return std::clamp(std::ceil(kHeadroom * r * (o + k * kept) / (1.0 - r * k)), 1.0,
-                      double(kMaxWindow));
+    const double shortest = std::ceil(r * m_target / kUpdatesPerTarget);
+    return std::clamp(std::ceil(kHeadroom * r * (o + k * kept) / (1.0 - r * k)),
+                      std::max(1.0, shortest), double(kMaxWindow));
   };
   SteeringDecision d;
   char text[256];
@@ -84,8 +88,8 @@ SteeringDecision AutoSteering::decide(const SteeringInput& u) {
                   d.window, r, 1.0 / (c * projectorPasses(u.method, 1)));
   else
     std::snprintf(text, sizeof text,
-                  "W %d, I 1: update %.2f s exceeds the %.2f s target even at I = 1 (the "
-                  "projections received cost that much)",
+                  "W %d, I 1: update %.2f s, above or within 25 %% of the %.2f s target even "
+                  "at I = 1 (the projections used cost that much)",
                   d.window, d.predictedSeconds, m_target);
   d.reason = text;
   return d;

@@ -16,10 +16,11 @@
 // Keeping up at detector rate r means a window takes at least as long to arrive as its update
 // takes to compute, W ≥ r · t(I, U₀ + W), i.e. W ≥ r·(o + k·U₀) / (1 − r·k) with k = c·passes(I)
 // (impossible when r·k ≥ 1), taken 25 % larger as headroom for a cost that grows with every
-// projection received, and at most 100 000. The decision is the largest I ≤ maxIterations for which
-// that W also gives 1.25·t ≤ S, with that (smallest) W; when even I = 1 cannot meet S or keep up, I
-// = 1 and the W that keeps up (or the current one), with the reason. Without a known rate (a
-// lossless replay) only the target limits I and W stays.
+// projection received, at least r·S/4 (at most 4 updates per target time: tiny windows only add
+// overhead and turn a hiccup into a lag of many windows) and at most 100 000. The decision is the
+// largest I ≤ maxIterations for which that W also gives 1.25·t ≤ S, with that (smallest) W; when
+// even I = 1 cannot meet S or keep up, I = 1 and the W that keeps up (or the current one), with the
+// reason. Without a known rate (a lossless replay) only the target limits I and W stays.
 #include <optional>
 #include <string>
 

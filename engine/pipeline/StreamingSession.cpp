@@ -9,6 +9,7 @@
 #include "io/FrameRecorder.h"
 #include "metrics/ImageMetrics.h"
 #include "nn/VolumeEnhancement.h"
+#include "pipeline/AutoSteering.h"
 #include "pipeline/LiveQuality.h"
 #include "preprocess/CentreFinder.h"
 #include "preprocess/FlatDarkCorrection.h"
@@ -146,6 +147,10 @@ StreamingSession::StreamingSession(std::unique_ptr<FrameSource> source, StreamOp
   if (!m_source) throw std::invalid_argument("stream: no source");
   setWindow(m_options.window);
   setIterations(m_options.iterations);
+  if (m_options.autoSteerTargetSeconds) {
+    AutoSteering check(*m_options.autoSteerTargetSeconds);  // throws for a bad target
+    m_autoSteer = true;
+  }
   if (m_options.centre) m_centreRequest = *m_options.centre;
   if (m_options.stopWhenStable) {
     if (!m_options.liveQuality)
@@ -187,7 +192,11 @@ void StreamingSession::setWindow(int projections) {
   if (projections < 1)
     throw std::invalid_argument("window W = " + std::to_string(projections) +
                                 " must be at least 1");
-  m_window = projections;
+  {
+    std::lock_guard lock(m_steeringMutex);
+    m_window = projections;
+    m_autoSteer = false;
+  }
   m_intake->reconCv.notify_all();
   m_intake->acquireCv.notify_all();
 }
@@ -196,7 +205,9 @@ void StreamingSession::setIterations(int iterations) {
   if (iterations < 1)
     throw std::invalid_argument("iterations I = " + std::to_string(iterations) +
                                 " must be at least 1");
+  std::lock_guard lock(m_steeringMutex);
   m_iterations = iterations;
+  m_autoSteer = false;
 }
 
 void StreamingSession::setCentre(double column) {
@@ -425,6 +436,11 @@ void StreamingSession::reconstruct() {
   std::shared_ptr<const VolumeStack> wholeVolume;  // the latest read back whole
   std::shared_ptr<const Snapshot> lastPublished;
   bool readBackWhole = true;  // false for volumes above fullVolumeBytes
+  std::optional<AutoSteering> steering;
+  if (m_options.autoSteerTargetSeconds) steering.emplace(*m_options.autoSteerTargetSeconds);
+  std::string steeringReason = "the initial W and I";
+  std::int64_t rateReceived = 0;  // projections received at the last rate measurement
+  auto rateTime = Clock::now();
   LiveQuality quality({.resolution = m_options.liveQuality,
                        .pixelSizeMicrometres = m_options.pixelSizeMicrometres,
                        .rule = m_options.stopRule});
@@ -620,6 +636,7 @@ void StreamingSession::reconstruct() {
         if (q.advice) m.advice = q.advice->word(), m.adviceReason = q.advice->reason;
         m.qualitySeconds = q.seconds;
       }
+      if (m_autoSteer) m.steeringReason = steeringReason;
       m.workSeconds = work;
       m.sustainedPps = batch.size() / work;
       if (truth.slices() > 0 && !snapshot->viewVolume) {
@@ -646,6 +663,31 @@ void StreamingSession::reconstruct() {
       m.elapsedSeconds = std::chrono::duration<double>(now - m_start).count();
       lastPublished = snapshot;
       publish(snapshot);
+      if (steering && m_autoSteer) {
+        // The detector's rate: since the last decision, or since the start where that is higher
+        // (a bursty source must not shrink the windows); unknown for a source that waits for us.
+        double rate = 0.0;
+        if (!m_source->waitsForConsumer() && now > rateTime)
+          rate = std::max(double(m.received - rateReceived) /
+                              std::chrono::duration<double>(now - rateTime).count(),
+                          double(m.received) / m.elapsedSeconds);
+        rateReceived = m.received, rateTime = now;
+        const SteeringDecision d = steering->decide({.method = m_options.method,
+                                                     .window = window,
+                                                     .iterations = iterations,
+                                                     .projectionsUsed = done.used,
+                                                     .workSeconds = work,
+                                                     .updateSeconds = secondsSince(workStart),
+                                                     .projectionsPerSecond = rate});
+        {
+          std::lock_guard lock(m_steeringMutex);  // a W or I set by hand meanwhile wins
+          if (m_autoSteer) m_window = d.window, m_iterations = d.iterations;
+        }
+        m_intake->reconCv.notify_all();
+        m_intake->acquireCv.notify_all();
+        if (d.window != window || d.iterations != iterations) log("auto-steering: " + d.reason);
+        steeringReason = d.reason;
+      }
       if (m_options.stopWhenStable && m.advice == "stop" && !m_stopRequested) {
         log("stop advice: " + m.adviceReason + "; stopping the acquisition");
         stopAcquisition();

@@ -98,6 +98,10 @@ struct StreamOptions {
   StopRule stopRule;
   /// Stop the acquisition (as stopAcquisition() does) at the first update advised "stop".
   bool stopWhenStable = false;
+  /// Auto-steering (pipeline/AutoSteering.h): after each update W and I are chosen to keep up
+  /// with the detector with updates of at most this many seconds; W and I above are the start.
+  /// A W or I set by setWindow / setIterations turns it off (manual steering overrides it).
+  std::optional<double> autoSteerTargetSeconds;
 };
 
 /// What one update did; also written as one JSON line per update by `tomolive-cli stream`.
@@ -130,6 +134,8 @@ struct UpdateMetrics {
   std::optional<double> residual, resolutionPixels, resolutionMicrometres;
   std::string advice, adviceReason;
   double qualitySeconds = 0.0;  ///< time the quality assessment added to this update
+  /// With auto-steering: why this update has its W and I ("" when steered by hand).
+  std::string steeringReason;
   /// Set by the enhancer's versions of the update (nn/EnhancementGuard.h): how much worse the
   /// enhanced slice in view explains the received projections than the reconstruction, and the
   /// weight of the enhancement in what is shown.
@@ -214,10 +220,11 @@ class StreamingSession {
   void start();
 
   // Steering: thread-safe, applied at the next window boundary.
-  void setWindow(int projections);     ///< throws std::invalid_argument unless ≥ 1
-  void setIterations(int iterations);  ///< throws std::invalid_argument unless ≥ 1
-  void setCentre(double column);       ///< throws std::invalid_argument outside the detector
-  void pause();                        ///< acquisition and recording go on; no new updates
+  /// Both throw std::invalid_argument unless ≥ 1, and turn auto-steering off.
+  void setWindow(int projections);
+  void setIterations(int iterations);
+  void setCentre(double column);  ///< throws std::invalid_argument outside the detector
+  void pause();                   ///< acquisition and recording go on; no new updates
   void resume();
   void stopAcquisition();  ///< stops the source; pending projections still reconstruct
   /// Slices the scientist is looking at (indices into the reconstructed slices): enhanced first.
@@ -252,6 +259,8 @@ class StreamingSession {
   std::mutex m_logMutex, m_callbackMutex;
 
   std::atomic<int> m_window, m_iterations;
+  std::atomic<bool> m_autoSteer{false};
+  std::mutex m_steeringMutex;  ///< orders steering by hand against the auto-steering's choice
   std::atomic<bool> m_paused{false}, m_stopRequested{false};
   std::atomic<double> m_centreRequest{-1.0};
   std::atomic<SessionState> m_state{SessionState::Idle};
