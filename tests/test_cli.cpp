@@ -10,37 +10,29 @@
 
 #include <fstream>
 
+#include "CliRun.h"
 #include "io/DataExchange.h"
 
 using namespace Qt::StringLiterals;
 
 namespace {
 
-struct Run {
-  int exitCode = -1;
-  QString out, err;
-};
-
-Run cli(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(TOMOLIVE_CLI_PATH), args);
-  if (!p.waitForFinished(240000)) {
-    p.kill();
-    p.waitForFinished();
-    return {};
-  }
-  Run r;
-  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;  // −2: crashed
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
+// The CLI under a file-size limit of `kib` KiB (ulimit -f), SIGXFSZ ignored as a shell
+// script on a quota'd disk would see it: writes past the limit fail with EFBIG.
+CliRun cliLimited(int kib, const QStringList& args) {
+  QStringList quoted;
+  for (const QString& a : args) quoted << u"'"_s + a + u"'"_s;
+  return runProcess(u"/bin/bash"_s, {u"-c"_s, u"ulimit -f %1; trap '' XFSZ; exec '%2' %3"_s.arg(kib)
+                                                  .arg(QStringLiteral(TOMOLIVE_CLI_PATH))
+                                                  .arg(quoted.join(u' '))});
 }
 
-QJsonObject json(const Run& r) {
-  QJsonParseError error;
-  const auto doc = QJsonDocument::fromJson(r.out.toUtf8(), &error);
-  if (error.error != QJsonParseError::NoError) qWarning() << "not JSON:" << r.out << r.err;
-  return doc.object();
+// `stream --record` of 2000 simulated projections (4 KiB frames, 7.8 MiB) under a 6000 KiB
+// file-size limit, with a reserve of `reserveMiB`.
+CliRun streamUnderFileSizeLimit(const QString& record, const QString& reserveMiB) {
+  return cliLimited(6000, {"stream", "--source", "sim:glass", "--size", "128", "--rows", "16",
+                           "--projections", "2000", "--window", "250", "--record", record,
+                           "--record-reserve", reserveMiB, "--json"});
 }
 
 }  // namespace
@@ -52,13 +44,13 @@ class TestCli : public QObject {
 
  private slots:
   void simulateInfoRecon() {
-    const Run sim = cli({"simulate", "--phantom", "shepp-logan", "--size", "96", "--slices", "4",
-                         "--projections", "120", "--order", "interlaced:30", "--photons", "20000",
-                         "--seed", "3", "-o", path("scan.h5"), "--json"});
+    const CliRun sim = runCli({"simulate", "--phantom", "shepp-logan", "--size", "96", "--slices",
+                               "4", "--projections", "120", "--order", "interlaced:30", "--photons",
+                               "20000", "--seed", "3", "-o", path("scan.h5"), "--json"});
     QVERIFY2(sim.exitCode == 0, qPrintable(sim.err));
     QCOMPARE(json(sim)["data_type"].toString(), u"uint16"_s);
 
-    const Run info = cli({"info", path("scan.h5"), "--json"});
+    const CliRun info = runCli({"info", path("scan.h5"), "--json"});
     QVERIFY2(info.exitCode == 0, qPrintable(info.err));
     const QJsonObject i = json(info);
     QCOMPARE(i["projections"].toInt(), 120);
@@ -67,8 +59,8 @@ class TestCli : public QObject {
     QVERIFY(i["has_ground_truth"].toBool());
     QVERIFY(i["usable"].toBool());
 
-    const Run recon =
-        cli({"recon", path("scan.h5"), "--iterations", "60", "-o", path("recon.h5"), "--json"});
+    const CliRun recon =
+        runCli({"recon", path("scan.h5"), "--iterations", "60", "-o", path("recon.h5"), "--json"});
     QVERIFY2(recon.exitCode == 0, qPrintable(recon.err));
     const QJsonObject r = json(recon);
     QCOMPARE(r["iterations"].toInt(), 60);
@@ -80,18 +72,18 @@ class TestCli : public QObject {
     QVERIFY(r["residual_last"].toDouble() < r["residual_first"].toDouble());
 
     // The reconstruction file is itself a readable file with its parameters.
-    const Run again = cli({"recon", path("scan.h5"), "--iterations", "2", "--center", "47.5",
-                           "--slices", "1:3", "--json"});
+    const CliRun again = runCli({"recon", path("scan.h5"), "--iterations", "2", "--center", "47.5",
+                                 "--slices", "1:3", "--json"});
     QVERIFY2(again.exitCode == 0, qPrintable(again.err));
     QCOMPARE(json(again)["slices"].toInt(), 2);
     QCOMPARE(json(again)["center_estimated"].toBool(), false);
   }
 
   void humanReadableRecon() {
-    const Run sim = cli({"simulate", "--phantom", "glass", "--size", "64", "--slices", "2",
-                         "--projections", "90", "--photons", "0", "-o", path("glass.h5")});
+    const CliRun sim = runCli({"simulate", "--phantom", "glass", "--size", "64", "--slices", "2",
+                               "--projections", "90", "--photons", "0", "-o", path("glass.h5")});
     QVERIFY2(sim.exitCode == 0, qPrintable(sim.err));
-    const Run recon = cli({"recon", path("glass.h5"), "--iterations", "5"});
+    const CliRun recon = runCli({"recon", path("glass.h5"), "--iterations", "5"});
     QVERIFY2(recon.exitCode == 0, qPrintable(recon.err));
     QVERIFY2(recon.out.contains(u"centre"_s) && recon.out.contains(u"SSIM"_s),
              qPrintable(recon.out));
@@ -136,7 +128,7 @@ class TestCli : public QObject {
   void badInput() {
     QFETCH(QStringList, args);
     QFETCH(QString, expected);
-    const Run r = cli(args);
+    const CliRun r = runCli(args);
     QCOMPARE(r.exitCode, 2);
     const QString firstLine = r.err.section(u'\n', 0, 0);
     QVERIFY2(firstLine.contains(expected), qPrintable(u"stderr: "_s + r.err));
@@ -144,10 +136,10 @@ class TestCli : public QObject {
   }
 
   void centreOutsideDetector() {
-    QVERIFY(cli({"simulate", "--size", "32", "--slices", "1", "--projections", "20", "-o",
-                 path("small.h5")})
+    QVERIFY(runCli({"simulate", "--size", "32", "--slices", "1", "--projections", "20", "-o",
+                    path("small.h5")})
                 .exitCode == 0);
-    const Run r = cli({"recon", path("small.h5"), "--center", "500"});
+    const CliRun r = runCli({"recon", path("small.h5"), "--center", "500"});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains(u"500"_s), qPrintable(r.err));
   }
@@ -155,28 +147,28 @@ class TestCli : public QObject {
   // A live session from the built-in scanner: metrics per update, the last reconstruction and a
   // record that `recon` reads.
   void streamRecordsAndReports() {
-    const Run r = cli({"stream",
-                       "--source",
-                       "sim:shepp-logan",
-                       "--size",
-                       "64",
-                       "--rows",
-                       "4",
-                       "--projections",
-                       "128",
-                       "--window",
-                       "16",
-                       "--iterations",
-                       "2",
-                       "--rate",
-                       "2000",
-                       "--record",
-                       path("live.h5"),
-                       "--out",
-                       path("live_recon.h5"),
-                       "--metrics",
-                       path("live.jsonl"),
-                       "--json"});
+    const CliRun r = runCli({"stream",
+                             "--source",
+                             "sim:shepp-logan",
+                             "--size",
+                             "64",
+                             "--rows",
+                             "4",
+                             "--projections",
+                             "128",
+                             "--window",
+                             "16",
+                             "--iterations",
+                             "2",
+                             "--rate",
+                             "2000",
+                             "--record",
+                             path("live.h5"),
+                             "--out",
+                             path("live_recon.h5"),
+                             "--metrics",
+                             path("live.jsonl"),
+                             "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QJsonObject j = json(r);
     QCOMPARE(j["state"].toString(), u"finished"_s);
@@ -201,15 +193,15 @@ class TestCli : public QObject {
     QCOMPARE(recon.slices, 4);
     QCOMPARE(recon.size, 64);
     QVERIFY(recon.attributes.count("update_refresh_seconds"));
-    const Run offline = cli({"recon", path("live.h5"), "--iterations", "3", "--json"});
+    const CliRun offline = runCli({"recon", path("live.h5"), "--iterations", "3", "--json"});
     QVERIFY2(offline.exitCode == 0, qPrintable(offline.err));
     QCOMPARE(json(offline)["projections"].toInt(), 128);
   }
 
   void streamStopsEarly() {
-    const Run r = cli({"stream", "--source", "sim:glass", "--size", "64", "--rows", "2",
-                       "--projections", "2000", "--window", "16", "--rate", "400", "--stop-after",
-                       "40", "--record", path("early.h5"), "--json"});
+    const CliRun r = runCli({"stream", "--source", "sim:glass", "--size", "64", "--rows", "2",
+                             "--projections", "2000", "--window", "16", "--rate", "400",
+                             "--stop-after", "40", "--record", path("early.h5"), "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QJsonObject j = json(r);
     QVERIFY(j["stopped_early"].toBool());
@@ -253,21 +245,90 @@ class TestCli : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(path("killed.h5")).size() > 100000, 30000);
     p.kill();  // SIGKILL: no finalisation
     QVERIFY(p.waitForFinished(20000));
-    const Run refused = cli({"info", path("killed.h5")});
+    const CliRun refused = runCli({"info", path("killed.h5")});
     QCOMPARE(refused.exitCode, 2);
     QVERIFY2(refused.err.contains(u"tomolive-cli recover"_s), qPrintable(refused.err));
-    const Run recovered = cli({"recover", path("killed.h5"), "--json"});
+    const CliRun recovered = runCli({"recover", path("killed.h5"), "--json"});
     QCOMPARE(recovered.exitCode, 0);
     const int projections = json(recovered)["projections"].toInt();
     QVERIFY(projections > 0);
     QCOMPARE(tomolive::readDataExchange(path("killed.h5").toStdString()).projections, projections);
-    QCOMPARE(cli({"recover", path("missing.h5")}).exitCode, 2);
+    QCOMPARE(runCli({"recover", path("missing.h5")}).exitCode, 2);
+  }
+
+  // A record on a disk that fills (here: a 6000 KiB file-size limit, `ulimit -f`, SIGXFSZ
+  // ignored): recording stops with the reserve to spare, loudly, the session reconstructs the
+  // whole scan, the exit is the documented 1 (never a signal), and the record is readable with
+  // every frame it took.
+  void streamRecordingStopsBeforeTheFileSizeLimit() {
+    const QString record = path("limited.h5");
+    const CliRun r = streamUnderFileSizeLimit(record, "1");
+    QVERIFY2(r.exitCode == 1, qPrintable(u"exit %1: %2"_s.arg(r.exitCode).arg(r.err)));
+    const QJsonObject j = json(r);
+    QCOMPARE(j["projections_consumed"].toInt(), 2000);
+    QVERIFY2(j["record_stopped"].toString().contains(u"file-size limit"_s), qPrintable(r.err));
+    QVERIFY2(r.err.contains(u"RECORDING STOPPED: "_s + record), qPrintable(r.err));
+    QVERIFY2(r.err.contains(u"will not fit"_s), qPrintable(r.err));
+    const int recorded = j["frames_recorded"].toInt();
+    QVERIFY(recorded > 1000 && recorded < 1500);  // 4 KiB frames, 5 MiB before the reserve
+    QCOMPARE(recorded + j["frames_not_recorded"].toInt(), j["frames_received"].toInt());
+    const CliRun info = runCli({"info", record, "--json"});
+    QVERIFY2(info.exitCode == 0, qPrintable(info.err));
+    const QJsonObject i = json(info);
+    QVERIFY(i["usable"].toBool());
+    QCOMPARE(i["projections"].toInt() + i["flats"].toInt() + i["darks"].toInt(), recorded);
+  }
+
+  // Without a reserve the write itself fails (EFBIG): recording stops cleanly, exit 1 with the
+  // file and the reason, no crash; `recover` then makes every flushed frame readable.
+  void streamRecordingWriteErrorKeepsTheFlushedFrames() {
+    const QString record = path("efbig.h5");
+    const CliRun r = streamUnderFileSizeLimit(record, "0");
+    QVERIFY2(r.exitCode == 1, qPrintable(u"exit %1: %2"_s.arg(r.exitCode).arg(r.err)));
+    const QJsonObject j = json(r);
+    QCOMPARE(j["projections_consumed"].toInt(), 2000);
+    QVERIFY2(
+        r.err.contains(u"RECORDING STOPPED: "_s + record) && r.err.contains(u"File too large"_s),
+        qPrintable(r.err));
+    const CliRun recover = runCli({"recover", record, "--json"});
+    QVERIFY2(recover.exitCode == 0, qPrintable(recover.err));
+    const CliRun info = runCli({"info", record, "--json"});
+    QVERIFY2(info.exitCode == 0, qPrintable(info.err));
+    const QJsonObject i = json(info);
+    QVERIFY(i["usable"].toBool());
+    // What the session called recorded is what its last flush made durable, exactly.
+    const int kept = i["projections"].toInt() + i["flats"].toInt() + i["darks"].toInt();
+    QVERIFY(kept > 1000);
+    QCOMPARE(kept, j["frames_recorded"].toInt());
+  }
+
+  // A 60000² grid is refused before anything is allocated: the numbers and a way out.
+  void tooLargeForMemoryIsRefusedUpFront() {
+    tomolive::ScanToWrite scan;
+    scan.projections = 4, scan.rows = 2, scan.columns = 60000;
+    scan.dataU16.assign(std::size_t(4) * 2 * 60000, 1000);
+    scan.flats.assign(std::size_t(2) * 60000, 2000.0f);
+    scan.thetaDeg = {0.0, 45.0, 90.0, 135.0};
+    const QString wide = path("wide.h5");
+    tomolive::writeDataExchange(wide.toStdString(), scan);
+    const CliRun recon = runCli({"recon", wide});
+    QCOMPARE(recon.exitCode, 1);
+    QVERIFY2(recon.err.contains(u"needs "_s) && recon.err.contains(u"60000² grid"_s) &&
+                 recon.err.contains(u"GiB available"_s) && recon.err.contains(u"--binning"_s),
+             qPrintable(recon.err));
+    const CliRun stream =
+        runCli({"stream", "--source", "file:" + wide, "--record", path("wide_rec.h5")});
+    QCOMPARE(stream.exitCode, 1);
+    QVERIFY2(stream.err.contains(u"60000² × 2 slices"_s) &&
+                 stream.err.contains(u"GiB available"_s) && stream.err.contains(u"--slices"_s),
+             qPrintable(stream.err));
+    QVERIFY(!QFileInfo::exists(path("wide_rec.h5")));
   }
 
   void streamRefusesToOverwriteARecording() {
     { std::ofstream(path("taken.h5").toStdString()) << "an earlier recording\n"; }
-    const Run r = cli({"stream", "--source", "sim:glass", "--size", "32", "--rows", "1",
-                       "--projections", "16", "--window", "8", "--record", path("taken.h5")});
+    const CliRun r = runCli({"stream", "--source", "sim:glass", "--size", "32", "--rows", "1",
+                             "--projections", "16", "--window", "8", "--record", path("taken.h5")});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains(u"taken.h5"_s), qPrintable(r.err));
     std::ifstream kept(path("taken.h5").toStdString());
@@ -278,12 +339,13 @@ class TestCli : public QObject {
 
   // TomoGAN on a reconstruction file with the shipped model, and a bad model named in the error.
   void enhanceWritesBothVolumes() {
-    QVERIFY(cli({"simulate", "--phantom", "glass", "--size", "64", "--slices", "3", "--projections",
-                 "60", "-o", path("e.h5")})
+    QVERIFY(runCli({"simulate", "--phantom", "glass", "--size", "64", "--slices", "3",
+                    "--projections", "60", "-o", path("e.h5")})
                 .exitCode == 0);
-    QVERIFY(cli({"recon", path("e.h5"), "--iterations", "5", "-o", path("e_recon.h5")}).exitCode ==
-            0);
-    const Run r = cli({"enhance", path("e_recon.h5"), "-o", path("e_enh.h5"), "--json"});
+    QVERIFY(
+        runCli({"recon", path("e.h5"), "--iterations", "5", "-o", path("e_recon.h5")}).exitCode ==
+        0);
+    const CliRun r = runCli({"enhance", path("e_recon.h5"), "-o", path("e_enh.h5"), "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QCOMPARE(json(r)["slices"].toInt(), 3);
     const auto raw = tomolive::readReconstruction(path("e_enh.h5").toStdString());
@@ -293,17 +355,17 @@ class TestCli : public QObject {
     QVERIFY(enhanced.volume != raw.volume);
     QVERIFY(enhanced.attributes.count("model_recipe_hash"));
 
-    const Run bad =
-        cli({"enhance", path("e_recon.h5"), "-o", path("e_bad.h5"), "--model", path("e.h5")});
+    const CliRun bad =
+        runCli({"enhance", path("e_recon.h5"), "-o", path("e_bad.h5"), "--model", path("e.h5")});
     QCOMPARE(bad.exitCode, 2);
     QVERIFY2(bad.err.contains(u"e.h5"_s), qPrintable(bad.err));
-    const Run precision =
-        cli({"enhance", path("e_recon.h5"), "-o", path("e_p.h5"), "--precision", "f16"});
+    const CliRun precision =
+        runCli({"enhance", path("e_recon.h5"), "-o", path("e_p.h5"), "--precision", "f16"});
     QCOMPARE(precision.exitCode, 2);
   }
 
   void demoRuns() {
-    const Run r = cli(
+    const CliRun r = runCli(
         {"demo", "--size", "64", "--slices", "2", "--window", "16", "--rotations", "4", "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const auto updates = json(r)["updates"].toArray();

@@ -1,8 +1,5 @@
 // HDF5 Data Exchange reader/writer: the two real beamline scans, row selection, write→read round
 // trips, and one DataExchangeError (naming file, dataset and value) per kind of malformed file.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -15,6 +12,7 @@
 #include <limits>
 #include <numbers>
 
+#include "ErrorCapture.h"
 #include "RealData.h"
 #include "io/DataExchange.h"
 #include "io/Hdf5Handles.h"
@@ -25,36 +23,6 @@ namespace {
 
 std::string sharedData(const char* name) {
   return QDir(QStringLiteral(TOMOLIVE_SHARED_DATA_DIR)).filePath(QLatin1String(name)).toStdString();
-}
-
-// The DataExchangeError's message, or a text that fails every check made on such a message.
-QString errorOf(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const DataExchangeError& error) {
-    return QString::fromStdString(error.what());
-  } catch (const std::exception& error) {
-    return QStringLiteral("<not a DataExchangeError: %1>").arg(error.what());
-  }
-  return QStringLiteral("<no exception>");
-}
-
-// Runs `action` with file descriptor 2 sent to a file; returns what was written there.
-QString stderrOf(const QString& capturePath, const std::function<void()>& action) {
-  std::fflush(stderr);
-  const int saved = dup(2);
-  const int capture =
-      open(capturePath.toLocal8Bit().constData(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (saved < 0 || capture < 0) return QStringLiteral("<cannot capture stderr>");
-  dup2(capture, 2);
-  close(capture);
-  action();
-  std::fflush(stderr);
-  dup2(saved, 2);
-  close(saved);
-  QFile file(capturePath);
-  if (!file.open(QIODevice::ReadOnly)) return QStringLiteral("<cannot read captured stderr>");
-  return QString::fromLocal8Bit(file.readAll());
 }
 
 std::size_t at(int p, int r, int c, int rows, int columns) {

@@ -68,14 +68,8 @@ std::vector<float> sirtSlices(int n, int& height, int& width) {
   const ScanSimulator sim(spec);
   LiveReconstruction recon(n, 3, n, sim.geometry().centre, {.method = LiveMethod::window});
   const FlatDarkCorrection correction(sim.flats(), sim.darks(), 3, n);
-  const std::vector<float> raw = sim.projections(0, 32);
-  ProjectionStack window(32, 3, n);
-  std::vector<float> frame(std::size_t(3) * n);
-  for (int k = 0; k < 32; ++k) {
-    correction.apply({raw.data() + k * frame.size(), frame.size()}, frame);
-    window.setProjection(k, frame);
-  }
-  recon.receive(window, {sim.geometry().anglesRad.data(), 32});
+  recon.receive(correction.lineIntegrals(sim.projections(0, 32)),
+                {sim.geometry().anglesRad.data(), 32});
   recon.update(1);
   height = width = n;
   return recon.estimate().toSliceMajor();
@@ -166,13 +160,10 @@ class TestGpu : public QObject {
     LiveReconstruction cpu(160, 12, 160, centre, {.method = live, .backend = ComputeBackend::cpu});
     LiveReconstruction gpu(160, 12, 160, centre, {.method = live, .backend = ComputeBackend::cuda});
     const std::vector<float> raw = sim.projections(0, 96);
-    std::vector<float> frame(std::size_t(12) * 160);
+    const std::size_t frame = std::size_t(12) * 160;
     for (int w = 0; w < 6; ++w) {
-      ProjectionStack window(16, 12, 160);
-      for (int k = 0; k < 16; ++k) {
-        correction.apply({raw.data() + (w * 16 + k) * frame.size(), frame.size()}, frame);
-        window.setProjection(k, frame);
-      }
+      const ProjectionStack window =
+          correction.lineIntegrals({raw.data() + w * 16 * frame, 16 * frame});
       if (w == 3) {
         cpu.setCentre(centre + 0.75);
         gpu.setCentre(centre + 0.75);

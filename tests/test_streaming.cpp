@@ -433,7 +433,8 @@ class TestStreaming : public QObject {
     const ScanSpec scan = glassScan(64, 12, 16, 8);
     StreamOptions whole;
     whole.window = 16;
-    StreamingSession reference(std::make_unique<SimulatorSource>(scan, 200.0), whole);
+    // Both sessions take exactly W new projections per update, however busy the machine.
+    StreamingSession reference(std::make_unique<SimulatorSource>(scan, 200.0, true), whole);
     std::map<int, std::shared_ptr<const Snapshot>> expected;
     std::mutex mutex;
     reference.onSnapshot([&](std::shared_ptr<const Snapshot> s) {
@@ -447,7 +448,7 @@ class TestStreaming : public QObject {
     o.fullVolumeBytes = 0;
     o.fullVolumeEvery = 3;
     o.enhancer = std::make_shared<MeanOfSlices>();
-    StreamingSession session(std::make_unique<SimulatorSource>(scan, 200.0), o);
+    StreamingSession session(std::make_unique<SimulatorSource>(scan, 200.0, true), o);
     session.setViewSlices({7});
     std::vector<std::shared_ptr<const Snapshot>> versions;
     std::vector<std::string> log;

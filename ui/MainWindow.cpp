@@ -594,9 +594,21 @@ void MainWindow::updateStatus() {
   m_elapsedLabel->setText(tr("elapsed %1").arg(elapsedText(s.elapsedSeconds)));
   m_updateLabel->setText(tr("R %1").arg(m_snapshot ? m_snapshot->metrics.update : 0));
   const QString record = m_controller->recordPath();
-  m_recordLabel->setText(record.isEmpty() ? tr("not recording")
-                                          : tr("recording %1").arg(QFileInfo(record).fileName()));
-  m_recordLabel->setToolTip(record);
+  QString text =
+      record.isEmpty() ? tr("not recording") : tr("recording %1").arg(QFileInfo(record).fileName());
+  QString tip = record;
+  // The recorder's problems stay in view (docs/streaming.md, "Recording: a slow disk, a full
+  // disk").
+  if (!s.record.stopped.empty()) {
+    text = tr("RECORDING STOPPED: %1").arg(QFileInfo(record).fileName());
+    tip += "\n" + QString::fromStdString(s.record.stopped);
+  } else if (!s.record.warning.empty()) {
+    tip += "\n" + QString::fromStdString(s.record.warning);
+  }
+  if (s.record.dropped > 0)
+    text += tr(" · %1 frames missing (disk too slow)").arg(s.record.dropped);
+  m_recordLabel->setText(text);
+  m_recordLabel->setToolTip(tip);
 }
 
 void MainWindow::showMessage(const QString& text) {

@@ -81,7 +81,7 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   auto* fileRow = new QHBoxLayout;
   m_filePath = new QLineEdit(filePage);
   m_filePath->setObjectName("filePath");
-  m_filePath->setPlaceholderText(tr("scan.h5 (Data Exchange)"));
+  m_filePath->setPlaceholderText(tr("scan.h5 or scan.nxs (Data Exchange, NeXus NXtomo)"));
   auto* browse = new QToolButton(filePage);
   browse->setText("…");
   connect(browse, &QToolButton::clicked, this, [this] {

@@ -13,14 +13,15 @@
 #include "bench/ProjectorBenchmark.h"
 #include "bench/QualityEvaluation.h"
 #include "bench/StreamBenchmark.h"
-#include "bench/Timing.h"
+#include "timing/Timing.h"
 #include "bench/TomoGanBenchmark.h"
 #include "cli/Arguments.h"
 #include "cli/EnhanceCommand.h"
 #include "io/DataExchange.h"
+#include "io/ScanFile.h"
 #include "metrics/ImageMetrics.h"
 #include "nn/ModelLocation.h"
-#include "nn/TrainingData.h"
+#include "training/TrainingData.h"
 #include "pipeline/FileReconstruction.h"
 #include "pipeline/LiveReconstruction.h"
 #include "preprocess/FlatDarkCorrection.h"
@@ -72,10 +73,12 @@ std::string usage() {
       Writes a Data Exchange scan with its ground truth at /exchange/ground_truth.
   tomolive-cli recon scan.h5 [--iterations I] [--center C] [--slices a:b] [--binning B]
                      [--no-mask] [-o recon.h5] [--json]
-      SIRT over all projections; prints the centre used, time and, with a ground truth, SSIM/PSNR.
+      SIRT over all projections of a Data Exchange or NeXus NXtomo scan (.h5, .nxs); prints the
+      centre used, time and, with a ground truth, SSIM/PSNR.
   tomolive-cli stream [--source sim:glass|sim:shale|sim:shepp-logan|file:scan.h5|tcp://HOST:PORT]
                       [--window 32] [--iterations 1] [--method filtered|cgls|sirt|window]
                       [--rate FPS] [--slices a:b] [--center C] [--record raw.h5] [--overwrite] [--out recon.h5] [--metrics m.jsonl]
+                      [--record-buffer 512] [--record-reserve 64]
                       [--size N --rows S --projections P --order interlaced:W --photons F --seed K]
                       [--stop-after N] [--idle-timeout S] [--no-mask] [--json]
                       [--stop-when-stable] [--pixel-size UM] [--no-quality]
@@ -86,7 +89,10 @@ std::string usage() {
       SIRT-100 image of everything received: --method, docs/streaming.md), metrics per
       update; a file without --rate replays losslessly (every update gets exactly W new
       projections), with --rate in real time; --idle-timeout S ends the session after S s
-      without a frame; each update also reports the FRC resolution of two half
+      without a frame; the record's queue holds --record-buffer MiB (beyond it a detector's
+      frames are left out of the record, counted; a file replay waits), recording stops,
+      finalised, when less than --record-reserve MiB would be left on its disk (exit 1);
+      each update also reports the FRC resolution of two half
       reconstructions (in µm with --pixel-size), the change, the data residual and a stop
       advice; --stop-when-stable stops the acquisition when the advice says stop
       (--no-quality: change only); --auto-steer chooses W and I after each update to keep
@@ -102,14 +108,15 @@ std::string usage() {
                        [--order interlaced:16] [--photons 1e4] [--seed 1])
                       [--rate FPS] [--first-frame N] [--scan-id ID] [--malformed N]
       A detector on the network protocol (docs/protocol.md), obeying stop.
-  tomolive-cli training-data [--method filtered] [--scans 48] [--size 256] [--sizes 256,384]
-                      [--slices 8] [--seed 1000] [--projections 480] [--target-iterations 100]
+  tomolive-cli training-data [--method filtered] [--draw v1|independent] [--scans 48]
+                      [--size 256] [--sizes 256,384] [--slices 8] [--seed 1000] [--projections 480] [--target-iterations 100]
                       [--windows 16,32,64] [--iterations 1,2,5] [--photons-list 3000,10000,30000]
                       [--photons-range 1000,30000] [--phantoms glass,shale,shepp-logan]
                       [--input-projections 64,256] -o train.h5
       TomoGAN training pairs: the live method's images after R windows as inputs, SIRT-100 over
-      all projections as targets, of simulated scans reproducible from the seed (method window:
-      recipe v1's draw, half at the seed's W = 32, I = 1, R = 5).
+      all projections as targets, of simulated scans reproducible from the seed (draw v1, the window
+      method's default: half at the seed's W = 32, I = 1, R = 5; independent: W, I, R, grid,
+      phantom and photons drawn per scan).
   tomolive-cli quality [--model tomogan.h5] [--windows 16,32,64] [--iterations 1,5]
                       [--rotations 3,5,8] [--size 256] [--slices 8] [--seed 20000]
                       [--real a.h5,b.h5] [--images out.h5] [--json]
@@ -124,7 +131,8 @@ std::string usage() {
       Makes a recording left unfinalized by a killed session readable, in place, keeping every
       frame its last flush made durable.
   tomolive-cli info scan.h5 [--json]
-      What a Data Exchange file holds, or what is wrong with it.
+      What a scan file holds (Data Exchange or NeXus NXtomo, told from its content), or what is
+      wrong with it.
   tomolive-cli bench projector [--sizes 512,1024,2048] [--slices 1,4,16] [--projections 64]
                      [--repeats 5] [--json]
       Projector throughput (ray-pixel updates/s) per grid and slice count (default 16 slices),
@@ -250,12 +258,14 @@ int runRecon(const Args& args) {
 int runInfo(const Args& args) {
   const Arguments a(args, {}, {"json"});
   const std::string input = a.positional(0, "input file (tomolive-cli info scan.h5)");
-  const DataExchangeInfo info = inspectDataExchange(input);
+  const DataExchangeInfo info = inspectScan(input);
   if (a.flag("json")) {
     json datasets = json::array();
     for (const auto& d : info.datasets)
       datasets.push_back({{"name", d.name}, {"shape", d.shape}, {"type", d.type}});
     printJson({{"path", info.path},
+               {"format", info.format},
+               {"entry", info.entry},
                {"usable", info.usable()},
                {"problems", info.problems},
                {"datasets", datasets},
@@ -264,12 +274,14 @@ int runInfo(const Args& args) {
                {"columns", info.columns},
                {"flats", info.flats},
                {"darks", info.darks},
+               {"invalid_frames", info.invalidFrames},
                {"theta_min_deg", info.thetaMinDeg},
                {"theta_max_deg", info.thetaMaxDeg},
                {"has_ground_truth", info.hasGroundTruth},
                {"non_finite_values", info.nonFiniteData}});
   } else {
-    std::printf("%s\n", info.path.c_str());
+    std::printf("%s (%s%s%s)\n", info.path.c_str(), info.format.c_str(),
+                info.entry.empty() ? "" : ", entry ", info.entry.c_str());
     for (const auto& d : info.datasets)
       std::printf("  %-28s %-10s %s\n", d.name.c_str(), d.type.c_str(), shapeText(d.shape).c_str());
     if (info.usable()) {
@@ -279,6 +291,9 @@ int runInfo(const Args& args) {
           info.projections, info.rows, info.columns, info.flats, info.darks, info.thetaMinDeg,
           info.thetaMaxDeg, info.thetaInRadians ? " (stored in radians)" : "",
           info.hasGroundTruth ? ", with ground truth" : "");
+      if (info.invalidFrames)
+        std::printf("note: %d frames marked invalid (image_key 3) are skipped\n",
+                    info.invalidFrames);
       if (info.nonFiniteData)
         std::printf(
             "note: %lld NaN/Inf values in data, flats or darks (repaired when reconstructing)\n",
@@ -420,7 +435,7 @@ int runTrainingData(const Args& args) {
   const Arguments a(args,
                     {"scans", "size", "slices", "seed", "projections", "target-iterations",
                      "windows", "iterations", "photons-list", "output", "method", "sizes",
-                     "photons-range", "phantoms", "input-projections"},
+                     "photons-range", "phantoms", "input-projections", "draw"},
                     {});
   if (!a.positionals().empty())
     throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
@@ -438,6 +453,7 @@ int runTrainingData(const Args& args) {
     for (int v : a.integers("photons-list", {})) o.photons.push_back(v);
   }
   o.method = liveMethodName(parseLiveMethod(a.text("method", o.method)));
+  o.draw = a.text("draw", "");
   o.sizes = a.integers("sizes", {});
   if (a.has("photons-range")) {
     const auto range = a.integers("photons-range", {});
@@ -543,13 +559,7 @@ int runDemo(const Args& args) {
     const int first = r * window;
     const std::vector<float> raw = sim.projections(first, window);
     const auto start = std::chrono::steady_clock::now();
-    ProjectionStack lineIntegrals(window, rows, columns);
-    std::vector<float> frame(std::size_t(rows) * columns);
-    for (int k = 0; k < window; ++k) {
-      correction.apply({raw.data() + k * frame.size(), frame.size()}, frame);
-      lineIntegrals.setProjection(k, frame);
-    }
-    recon.receive(lineIntegrals, {angles.data() + first, std::size_t(window)});
+    recon.receive(correction.lineIntegrals(raw), {angles.data() + first, std::size_t(window)});
     recon.update(iterations);
     const double refresh = secondsSince(start);
     const VolumeStack estimate = recon.estimate();

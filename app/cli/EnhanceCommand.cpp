@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "bench/Timing.h"
+#include "timing/Timing.h"
 #include "io/DataExchange.h"
 #include "nn/ModelLocation.h"
 #include "nn/TomoGanDenoiser.h"

@@ -41,7 +41,9 @@ json metricsJson(const UpdateMetrics& m) {
             {"work_seconds", m.workSeconds},
             {"sustained_pps", m.sustainedPps},
             {"lag", m.lag},
-            {"elapsed_seconds", m.elapsedSeconds}};
+            {"elapsed_seconds", m.elapsedSeconds},
+            {"record_dropped", m.recordDropped}};
+  if (!m.recordProblem.empty()) j["record_problem"] = m.recordProblem;
   if (m.ssim) j["ssim"] = *m.ssim;
   if (m.change) j["change"] = *m.change;
   if (m.psnr) j["psnr"] = *m.psnr;
@@ -117,11 +119,12 @@ void writeResult(const std::string& path, const Snapshot& last,
 }  // namespace
 
 int runStream(const Args& args) {
-  std::set<std::string> options{
-      "source",       "window",     "iterations",    "rate",       "slices",         "center",
-      "record",       "out",        "metrics",       "size",       "rows",           "projections",
-      "order",        "photons",    "seed",          "stop-after", "enhancer-share", "method",
-      "idle-timeout", "pixel-size", "target-refresh"};
+  std::set<std::string> options{"source",         "window",     "iterations",    "rate",
+                                "slices",         "center",     "record",        "out",
+                                "metrics",        "size",       "rows",          "projections",
+                                "order",          "photons",    "seed",          "stop-after",
+                                "enhancer-share", "method",     "idle-timeout",  "record-buffer",
+                                "record-reserve", "pixel-size", "target-refresh"};
   options.insert(kDenoiserOptions.begin(), kDenoiserOptions.end());
   const Arguments a(
       args, options,
@@ -166,6 +169,10 @@ int runStream(const Args& args) {
                      std::string(liveMethodName(o.method)) + ": " + *why);
   o.recordPath = a.text("record", "");
   o.overwriteRecord = a.flag("overwrite");
+  o.recordBufferBytes =
+      std::size_t(a.integer("record-buffer", int(o.recordBufferBytes >> 20), 1, 1 << 20)) << 20;
+  o.recordReserveBytes =
+      std::uint64_t(a.integer("record-reserve", int(o.recordReserveBytes >> 20), 0, 1 << 20)) << 20;
   o.circularMask = !a.flag("no-mask");
   const double rate = a.number("rate", 0.0);
   if (rate < 0.0) throw UsageError("option --rate: " + std::to_string(rate) + " must be ≥ 0");
@@ -227,15 +234,20 @@ int runStream(const Args& args) {
       history.push_back(m);
     }
     if (metrics) metrics << metricsJson(m).dump() << '\n' << std::flush;
-    if (!asJson)
-      std::printf(
-          "R %3d  received %6lld  consumed %6lld  W %4d (%4d new, %5d used)  I %3d  refresh "
-          "%.3f s  %7.1f proj/s  lag %4lld%s%s\n",
-          m.update, static_cast<long long>(m.received), static_cast<long long>(m.consumed),
-          m.window, m.projections, m.projectionsUsed, m.iterations, m.refreshSeconds,
-          m.sustainedPps, static_cast<long long>(m.lag),
-          m.ssim ? ("  SSIM " + std::to_string(*m.ssim).substr(0, 6)).c_str() : "",
-          m.advice.empty() ? "" : ("  " + m.advice + ": " + m.adviceReason).c_str());
+    if (asJson) return;
+    // The record's state stays on every line once something is wrong with it.
+    std::string record;
+    if (m.recordDropped > 0)
+      record = "  RECORD MISSING " + std::to_string(m.recordDropped) + " frames";
+    if (m.recordProblem.rfind("recording stopped", 0) == 0) record += "  RECORDING STOPPED";
+    std::printf(
+        "R %3d  received %6lld  consumed %6lld  W %4d (%4d new, %5d used)  I %3d  refresh "
+        "%.3f s  %7.1f proj/s  lag %4lld%s%s%s\n",
+        m.update, static_cast<long long>(m.received), static_cast<long long>(m.consumed), m.window,
+        m.projections, m.projectionsUsed, m.iterations, m.refreshSeconds, m.sustainedPps,
+        static_cast<long long>(m.lag),
+        m.ssim ? ("  SSIM " + std::to_string(*m.ssim).substr(0, 6)).c_str() : "", record.c_str(),
+        m.advice.empty() ? "" : ("  " + m.advice + ": " + m.adviceReason).c_str());
     std::fflush(stdout);
   });
 
@@ -269,6 +281,8 @@ int runStream(const Args& args) {
             {"state", sessionStateName(summary.state)},
             {"frames_received", summary.framesReceived},
             {"frames_recorded", summary.framesRecorded},
+            {"record_dropped", summary.record.dropped},
+            {"record_peak_queued_bytes", summary.record.peakQueuedBytes},
             {"projections_received", summary.projectionsReceived},
             {"projections_consumed", summary.projectionsConsumed},
             {"projections_skipped", summary.projectionsSkipped},
@@ -284,6 +298,11 @@ int runStream(const Args& args) {
   if (!o.recordPath.empty()) j["record"] = o.recordPath;
   if (out) j["out"] = *out;
   if (!summary.error.empty()) j["error"] = summary.error;
+  if (!summary.record.warning.empty()) j["record_warning"] = summary.record.warning;
+  if (!summary.record.stopped.empty()) {
+    j["record_stopped"] = summary.record.stopped;
+    j["frames_not_recorded"] = summary.record.notRecorded;
+  }
   if (asJson) {
     std::printf("%s\n", j.dump().c_str());
   } else {
@@ -297,8 +316,22 @@ int runStream(const Args& args) {
         j["sustained_pps"].get<double>(), summary.elapsedSeconds,
         summary.stoppedEarly ? " (stopped early)" : "");
   }
+  if (summary.record.dropped > 0)
+    std::fprintf(stderr,
+                 "tomolive-cli stream: %s: %lld frames are missing from the record (the disk was "
+                 "slower than the source; --record-buffer MiB holds more)\n",
+                 o.recordPath.c_str(), static_cast<long long>(summary.record.dropped));
   if (!summary.error.empty()) {
     std::fprintf(stderr, "tomolive-cli stream: %s\n", summary.error.c_str());
+    return 1;
+  }
+  if (!summary.record.stopped.empty()) {
+    std::fprintf(stderr,
+                 "tomolive-cli stream: %s: recording stopped: %s; it holds %lld of %lld frames "
+                 "received\n",
+                 o.recordPath.c_str(), summary.record.stopped.c_str(),
+                 static_cast<long long>(summary.framesRecorded),
+                 static_cast<long long>(summary.framesReceived));
     return 1;
   }
   return 0;

@@ -14,10 +14,12 @@
 #include "cli/RecoverCommand.h"
 #include "cli/StreamCommand.h"
 #include "io/DataExchange.h"
+#include "io/FrameRecorder.h"
 #include "nn/TomoGanModel.h"
 
 int main(int argc, char** argv) {
   using namespace tomolive::cli;
+  tomolive::skipHdf5CleanupAtExit();
   const Args all(argv + 1, argv + argc);
   const std::string command = all.empty() ? "demo" : all.front();
   const Args args = all.empty() ? Args{} : Args(all.begin() + 1, all.end());

@@ -7,11 +7,13 @@
 
 #include "MainWindow.h"
 #include "VtkView.h"
+#include "io/FrameRecorder.h"
 
 using tomolive::ui::MainWindow;
 using tomolive::ui::MainWindowOptions;
 
 int main(int argc, char** argv) {
+  tomolive::skipHdf5CleanupAtExit();
   tomolive::ui::setDefaultSurfaceFormat();  // before the QApplication: VTK needs GL 3.2 core
   QApplication app(argc, argv);
   QApplication::setOrganizationName("TomoLive");

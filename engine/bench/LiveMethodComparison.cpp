@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "io/ScanFile.h"
 #include "metrics/ImageMetrics.h"
 #include "preprocess/CentreFinder.h"
 #include "preprocess/ScanPreparation.h"
@@ -71,7 +72,7 @@ std::vector<MethodCandidate> parseMethodCandidates(const std::string& text) {
 MethodComparison compareLiveMethods(const MethodComparisonOptions& o) {
   if (!(o.fraction > 0.0 && o.fraction <= 1.0))
     throw std::invalid_argument("fraction " + std::to_string(o.fraction) + " must lie in (0, 1]");
-  const RawScan raw = readDataExchange(o.path, o.rows);
+  const RawScan raw = readScan(o.path, o.rows);
   const PreparedScan scan = prepareScan(raw);
   const ProjectionStack& p = scan.lineIntegrals;
   MethodComparison result;

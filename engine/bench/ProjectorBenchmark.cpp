@@ -10,7 +10,7 @@
 #include <random>
 #include <sstream>
 
-#include "bench/Timing.h"
+#include "timing/Timing.h"
 #include "projector/JosephProjector.h"
 #include "projector/ReferenceJoseph.h"
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "io/DataExchange.h"
+#include "io/ScanFile.h"
 #include "metrics/ImageMetrics.h"
 #include "nn/VolumeEnhancement.h"
 #include "pipeline/LiveReconstruction.h"
@@ -105,15 +106,8 @@ QualityResult runQualityEvaluation(const QualityOptions& o, Denoiser& denoiser) 
       spec.photons = 1e4;
       spec.seed = o.seed + std::uint64_t(phantomIndex);
       const ScanSimulator sim(spec);
-      const FlatDarkCorrection correction(sim.flats(), sim.darks(), o.slices, o.size);
-      const std::vector<float> raw = sim.projections(0, sim.projections());
-      const std::size_t frame = std::size_t(o.slices) * o.size;
-      ProjectionStack p(sim.projections(), o.slices, o.size);
-      std::vector<float> lineIntegrals(frame);
-      for (int k = 0; k < sim.projections(); ++k) {
-        correction.apply({raw.data() + k * frame, frame}, lineIntegrals);
-        p.setProjection(k, lineIntegrals);
-      }
+      const ProjectionStack p = FlatDarkCorrection(sim.flats(), sim.darks(), o.slices, o.size)
+                                    .lineIntegrals(sim.projections(0, sim.projections()));
       const VolumeStack reference = sirtReference(sim.geometry(), p, o.referenceIterations);
       std::vector<int> order(sim.projections());
       std::iota(order.begin(), order.end(), 0);  // already in acquisition (interlaced) order
@@ -124,7 +118,7 @@ QualityResult runQualityEvaluation(const QualityOptions& o, Denoiser& denoiser) 
     ++phantomIndex;
   }
   for (const std::string& path : o.realScans) {
-    const PreparedScan scan = prepareScan(readDataExchange(path));
+    const PreparedScan scan = prepareScan(readScan(path));
     const double centre = estimateCentre(scan.lineIntegrals, scan.anglesRad).centre;
     const ParallelGeometry g =
         ParallelGeometry::make(scan.anglesRad, centre, scan.lineIntegrals.columns());

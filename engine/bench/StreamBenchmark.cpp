@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "bench/Timing.h"
+#include "timing/Timing.h"
 #include "pipeline/LiveReconstruction.h"
 #include "pipeline/StreamingSession.h"
 #include "preprocess/FlatDarkCorrection.h"
@@ -46,13 +46,8 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
         std::vector<double> times, work;
         for (int w = 0; w < windows; ++w) {
           const auto start = std::chrono::steady_clock::now();
-          ProjectionStack stack(window, o.slices, o.size);
-          std::vector<float> lineIntegrals(frame);
-          for (int k = 0; k < window; ++k) {
-            correction.apply({raw.data() + (std::size_t(w) * window + k) * frame, frame},
-                             lineIntegrals);
-            stack.setProjection(k, lineIntegrals);
-          }
+          const ProjectionStack stack = correction.lineIntegrals(
+              {raw.data() + std::size_t(w) * window * frame, std::size_t(window) * frame});
           const auto& angles = sim.geometry().anglesRad;
           recon.receive(stack, {angles.data() + std::size_t(w) * window, std::size_t(window)});
           const LiveUpdate done = recon.update(iterations);

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "backend/ComputeBackend.h"
-#include "bench/Timing.h"
+#include "timing/Timing.h"
 #include "nn/TomoGanDenoiser.h"
 
 namespace tomolive {

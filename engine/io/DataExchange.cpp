@@ -3,23 +3,18 @@
 #include "io/Hdf5Attributes.h"
 
 #include <algorithm>
-#include <cctype>
-#include <climits>
 #include <cmath>
 #include <filesystem>
-#include <new>
 #include <numbers>
 #include <optional>
-#include <sstream>
 #include <system_error>
 
 #include "io/Hdf5Handles.h"
+#include "io/Hdf5Reading.h"
 
 namespace tomolive {
+using namespace hdf5;
 namespace {
-
-// Larger reads are refused with a message instead of failing in the allocator (64 GiB of float).
-constexpr std::uint64_t kMaxElements = std::uint64_t{1} << 34;
 
 constexpr const char* kExchange = "/exchange";
 constexpr const char* kData = "/exchange/data";
@@ -27,324 +22,16 @@ constexpr const char* kWhite = "/exchange/data_white";
 constexpr const char* kDark = "/exchange/data_dark";
 constexpr const char* kTheta = "/exchange/theta";
 constexpr const char* kGroundTruth = "/exchange/ground_truth";
-constexpr const char* kCountTypes = "uint8, uint16, uint32, float32 or float64";
-constexpr const char* kFloatTypes = "float32 or float64";
-
-std::string message(const std::string& file, const std::string& dataset,
-                    const std::string& problem) {
-  return file + ": " + dataset + ": " + problem;
-}
-
-[[noreturn]] void fail(const std::string& file, const std::string& dataset,
-                       const std::string& problem) {
-  throw DataExchangeError(message(file, dataset, problem));
-}
-
-std::string number(double value) {
-  std::ostringstream text;
-  text << value;
-  return text.str();
-}
-
-std::string shapeText(const std::vector<hsize_t>& dims) {
-  if (dims.empty()) return "scalar";
-  std::string text;
-  for (std::size_t i = 0; i < dims.size(); ++i) {
-    if (i > 0) text += 'x';
-    text += std::to_string(dims[i]);
-  }
-  return text;
-}
-
-std::string typeName(hid_t type) {
-  const std::string bits = std::to_string(H5Tget_size(type) * 8);
-  switch (H5Tget_class(type)) {
-    case H5T_INTEGER:
-      return (H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + bits;
-    case H5T_FLOAT:
-      return "float" + bits;
-    case H5T_STRING:
-      return "string";
-    case H5T_COMPOUND:
-      return "compound";
-    case H5T_ENUM:
-      return "enum";
-    case H5T_ARRAY:
-      return "array";
-    case H5T_VLEN:
-      return "vlen";
-    case H5T_BITFIELD:
-      return "bitfield";
-    case H5T_OPAQUE:
-      return "opaque";
-    case H5T_REFERENCE:
-      return "reference";
-    case H5T_TIME:
-      return "time";
-    default:
-      return "unknown";
-  }
-}
-
-bool isCountType(const std::string& type) {
-  return type == "uint8" || type == "uint16" || type == "uint32" || type == "float32" ||
-         type == "float64";
-}
-
-bool isFloatType(const std::string& type) { return type == "float32" || type == "float64"; }
-
-template <typename T>
-std::vector<T> allocate(std::uint64_t count, const std::string& file, const std::string& name) {
-  try {
-    return std::vector<T>(count);
-  } catch (const std::bad_alloc&) {
-    fail(file, name, "cannot allocate " + std::to_string(count * sizeof(T)) + " bytes");
-  }
-}
-
-std::uint64_t checkedElementCount(const std::vector<hsize_t>& dims, const std::string& file,
-                                  const std::string& name) {
-  std::uint64_t count = 1;
-  for (const hsize_t d : dims) {
-    if (d != 0 && count > kMaxElements / d) {
-      fail(file, name,
-           "selection of " + shapeText(dims) +
-               " values exceeds the limit of 2^34 values read at "
-               "once; select fewer rows");
-    }
-    count *= d;
-  }
-  return count;
-}
-
-Hdf5File openFile(const std::string& path, unsigned flags) {
-  std::string problem;
-  Hdf5File file = openExistingHdf5(path, flags, problem);
-  if (!file) fail(path, "/", problem);
-  return file;
-}
 
 // Closes (and so flushes) a file being written, reporting failure instead of swallowing it.
 void closeWritten(Hdf5File& file, const std::string& path) {
   if (!file.close()) fail(path, "/", withHdf5Detail("closing (flushing) the file failed"));
 }
 
-// H5Lexists needs every intermediate group to exist, so walk the path one component at a time.
-bool linkExists(hid_t file, const std::string& path, const std::string& name) {
-  for (std::size_t slash = name.find('/', 1);; slash = name.find('/', slash + 1)) {
-    const std::string prefix = name.substr(0, slash);
-    const htri_t exists = H5Lexists(file, prefix.c_str(), H5P_DEFAULT);
-    if (exists < 0) fail(path, name, withHdf5Detail("cannot look up " + prefix));
-    if (exists == 0) return false;
-    if (slash == std::string::npos) return true;
-  }
-}
-
-Hdf5Dataset openDataset(hid_t file, const std::string& path, const std::string& name) {
-  Hdf5Dataset dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
-  if (!dataset) fail(path, name, withHdf5Detail("cannot open the dataset"));
-  return dataset;
-}
-
-struct Probe {
-  std::string name;
-  std::vector<hsize_t> dims;
-  std::string type;
-};
-
-Probe describe(hid_t dataset, const std::string& path, const std::string& name) {
-  Probe probe{name, {}, {}};
-  Hdf5Dataspace space(H5Dget_space(dataset));
-  if (!space) fail(path, name, withHdf5Detail("cannot read the dataspace"));
-  const int rank = H5Sget_simple_extent_ndims(space.get());
-  if (rank < 0) fail(path, name, withHdf5Detail("cannot read the rank"));
-  probe.dims.resize(static_cast<std::size_t>(rank));
-  if (rank > 0 && H5Sget_simple_extent_dims(space.get(), probe.dims.data(), nullptr) < 0) {
-    fail(path, name, withHdf5Detail("cannot read the shape"));
-  }
-  Hdf5Datatype type(H5Dget_type(dataset));
-  if (!type) fail(path, name, withHdf5Detail("cannot read the type"));
-  probe.type = typeName(type.get());
-  return probe;
-}
-
-// The dataset's shape and type; nullopt (with a problem when required) if it is absent.
-std::optional<Probe> probe(hid_t file, const std::string& path, const std::string& name,
-                           bool required, std::vector<std::string>& problems) {
-  if (!linkExists(file, path, name)) {
-    if (required) problems.push_back(message(path, name, "required dataset is missing"));
-    return std::nullopt;
-  }
-  Hdf5Dataset dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
-  if (!dataset) {
-    problems.push_back(message(path, name, withHdf5Detail("exists but is not a dataset")));
-    return std::nullopt;
-  }
-  return describe(dataset.get(), path, name);
-}
-
-bool checkType(const Probe& probe, const std::string& path, bool (*accepted)(const std::string&),
-               const char* acceptedText, std::vector<std::string>& problems) {
-  if (accepted(probe.type)) return true;
-  problems.push_back(message(
-      path, probe.name, "unsupported type " + probe.type + " (expected " + acceptedText + ")"));
-  return false;
-}
-
-bool checkRank(const Probe& probe, const std::string& path, std::size_t rank, const char* axes,
-               std::vector<std::string>& problems) {
-  if (probe.dims.size() != rank) {
-    problems.push_back(message(path, probe.name,
-                               "rank " + std::to_string(probe.dims.size()) + " (shape " +
-                                   shapeText(probe.dims) + "), expected rank " +
-                                   std::to_string(rank) + " (" + axes + ")"));
-    return false;
-  }
-  for (const hsize_t d : probe.dims) {
-    if (d > static_cast<hsize_t>(INT_MAX)) {
-      problems.push_back(message(path, probe.name,
-                                 "dimension " + std::to_string(d) + " of shape " +
-                                     shapeText(probe.dims) + " exceeds " +
-                                     std::to_string(INT_MAX)));
-      return false;
-    }
-  }
-  return true;
-}
-
-// Reads [begin, begin + count) along `axis` and everything along the other axes.
-template <typename T>
-std::vector<T> readSlab(hid_t file, const std::string& path, const Probe& probe, std::size_t axis,
-                        hsize_t begin, hsize_t count, hid_t memoryType) {
-  std::vector<hsize_t> start(probe.dims.size(), 0);
-  std::vector<hsize_t> counts = probe.dims;
-  start[axis] = begin;
-  counts[axis] = count;
-  const std::uint64_t elements = checkedElementCount(counts, path, probe.name);
-  std::vector<T> values = allocate<T>(elements, path, probe.name);
-  if (elements == 0) return values;
-
-  const Hdf5Dataset dataset = openDataset(file, path, probe.name);
-  Hdf5Dataspace fileSpace(H5Dget_space(dataset.get()));
-  if (!fileSpace) fail(path, probe.name, withHdf5Detail("cannot read the dataspace"));
-  if (H5Sselect_hyperslab(fileSpace.get(), H5S_SELECT_SET, start.data(), nullptr, counts.data(),
-                          nullptr) < 0) {
-    fail(path, probe.name, withHdf5Detail("cannot select " + shapeText(counts) + " values"));
-  }
-  Hdf5Dataspace memorySpace(
-      H5Screate_simple(static_cast<int>(counts.size()), counts.data(), nullptr));
-  if (!memorySpace) fail(path, probe.name, withHdf5Detail("cannot describe the memory buffer"));
-  if (H5Dread(dataset.get(), memoryType, memorySpace.get(), fileSpace.get(), H5P_DEFAULT,
-              values.data()) < 0) {
-    fail(path, probe.name,
-         withHdf5Detail("reading " + shapeText(counts) + " values from index " +
-                        std::to_string(begin) + " along axis " + std::to_string(axis) + " failed"));
-  }
-  return values;
-}
-
-std::string readStringAttribute(hid_t attribute, hid_t type, const std::string& path,
-                                const std::string& objectName, const std::string& where) {
-  const htri_t variable = H5Tis_variable_str(type);
-  if (variable < 0) fail(path, objectName, withHdf5Detail(where + ": cannot read the string type"));
-  Hdf5Datatype memoryType(H5Tcopy(type));
-  if (!memoryType) fail(path, objectName, withHdf5Detail(where + ": cannot copy the string type"));
-  if (variable > 0) {
-    char* value = nullptr;
-    if (H5Aread(attribute, memoryType.get(), &value) < 0) {
-      fail(path, objectName, withHdf5Detail(where + ": cannot read the string"));
-    }
-    std::string text = value != nullptr ? value : "";
-    H5free_memory(value);
-    return text;
-  }
-  std::string text(H5Tget_size(type) + 1, '\0');
-  if (H5Aread(attribute, memoryType.get(), text.data()) < 0) {
-    fail(path, objectName, withHdf5Detail(where + ": cannot read the string"));
-  }
-  text.resize(text.find('\0'));
-  while (!text.empty() && text.back() == ' ') text.pop_back();  // space-padded strings
-  return text;
-}
-
-Attribute readAttribute(hid_t object, const std::string& path, const std::string& objectName,
-                        const std::string& key) {
-  const std::string where = "attribute '" + key + "'";
-  Hdf5Attribute attribute(H5Aopen(object, key.c_str(), H5P_DEFAULT));
-  if (!attribute) fail(path, objectName, withHdf5Detail(where + ": cannot open"));
-  Hdf5Datatype type(H5Aget_type(attribute.get()));
-  if (!type) fail(path, objectName, withHdf5Detail(where + ": cannot read the type"));
-  Hdf5Dataspace space(H5Aget_space(attribute.get()));
-  if (!space) fail(path, objectName, withHdf5Detail(where + ": cannot read the dataspace"));
-  const H5S_class_t spaceClass = H5Sget_simple_extent_type(space.get());
-  const hssize_t points = H5Sget_simple_extent_npoints(space.get());
-  if (spaceClass == H5S_NO_CLASS || points < 0) {
-    fail(path, objectName, withHdf5Detail(where + ": cannot read the shape"));
-  }
-  const H5T_class_t typeClass = H5Tget_class(type.get());
-  if (typeClass == H5T_STRING) {
-    if (spaceClass != H5S_SCALAR && points != 1) {
-      fail(path, objectName,
-           where + " holds " + std::to_string(points) + " strings; one is supported");
-    }
-    return readStringAttribute(attribute.get(), type.get(), path, objectName, where);
-  }
-  if (typeClass != H5T_INTEGER && typeClass != H5T_FLOAT) {
-    fail(path, objectName, where + " has unsupported type " + typeName(type.get()));
-  }
-  if (spaceClass == H5S_SCALAR && typeClass == H5T_INTEGER) {
-    std::int64_t value = 0;
-    if (H5Aread(attribute.get(), H5T_NATIVE_INT64, &value) < 0) {
-      fail(path, objectName, withHdf5Detail(where + ": cannot read the integer"));
-    }
-    return value;
-  }
-  if (spaceClass == H5S_SCALAR) {
-    double value = 0.0;
-    if (H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value) < 0) {
-      fail(path, objectName, withHdf5Detail(where + ": cannot read the number"));
-    }
-    return value;
-  }
-  std::vector<double> values =
-      allocate<double>(static_cast<std::uint64_t>(points), path, objectName + " " + where);
-  if (points > 0 && H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, values.data()) < 0) {
-    fail(path, objectName, withHdf5Detail(where + ": cannot read the numbers"));
-  }
-  return values;
-}
-
-std::map<std::string, Attribute> readAttributes(hid_t object, const std::string& path,
-                                                const std::string& objectName) {
-  std::vector<std::string> names;
-  const auto collect = [](hid_t, const char* name, const H5A_info_t*, void* out) -> herr_t {
-    try {
-      static_cast<std::vector<std::string>*>(out)->emplace_back(name);
-      return 0;
-    } catch (...) {
-      return -1;
-    }
-  };
-  if (H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names) < 0) {
-    fail(path, objectName, withHdf5Detail("cannot list the attributes"));
-  }
-  std::map<std::string, Attribute> attributes;
-  for (const std::string& key : names) {
-    attributes.emplace(key, readAttribute(object, path, objectName, key));
-  }
-  return attributes;
-}
-
 void writeAttributes(hid_t object, const std::string& path, const std::string& objectName,
                      const std::map<std::string, Attribute>& attributes) {
   for (const auto& [key, value] : attributes)
     writeHdf5Attribute(object, path, objectName, key, value);
-}
-
-Hdf5Object openObject(hid_t file, const std::string& path, const std::string& name) {
-  Hdf5Object object(H5Oopen(file, name.c_str(), H5P_DEFAULT));
-  if (!object) fail(path, name, withHdf5Detail("cannot open"));
-  return object;
 }
 
 // --- validation of a scan's layout ---------------------------------------------------------
@@ -358,37 +45,15 @@ struct ScanLayout {
   int groundTruthSize = 0;
 };
 
-// Runs one check, turning an unexpected HDF5 failure into a listed problem.
-template <typename Check>
-void collect(std::vector<std::string>& problems, Check&& check) {
-  try {
-    check();
-  } catch (const DataExchangeError& error) {
-    problems.emplace_back(error.what());
-  }
-}
-
 void checkData(hid_t file, const std::string& path, ScanLayout& layout,
                std::vector<std::string>& problems) {
-  std::optional<Probe> data = probe(file, path, kData, true, problems);
-  if (!data) return;
-  const bool typeOk = checkType(*data, path, isCountType, kCountTypes, problems);
-  if (!checkRank(*data, path, 3, "projection x row x column", problems)) return;
-  layout.projections = static_cast<int>(data->dims[0]);
-  layout.rows = static_cast<int>(data->dims[1]);
-  layout.columns = static_cast<int>(data->dims[2]);
-  if (layout.rows == 0 || layout.columns == 0) {
-    problems.push_back(
-        message(path, kData, "empty detector frames (shape " + shapeText(data->dims) + ")"));
-    return;
-  }
-  layout.frameKnown = true;
-  if (layout.projections == 0) {
-    problems.push_back(
-        message(path, kData, "holds no projections (shape " + shapeText(data->dims) + ")"));
-    return;
-  }
-  if (typeOk) layout.data = std::move(data);
+  FrameStack data = checkFrameStack(file, path, kData, "projection x row x column",
+                                    "holds no projections", problems);
+  layout.projections = data.frames;
+  layout.rows = data.rows;
+  layout.columns = data.columns;
+  layout.frameKnown = data.frameKnown;
+  layout.data = std::move(data.usable);
 }
 
 // Flats or darks: frame × row × column with /exchange/data's frame shape.
@@ -417,16 +82,6 @@ std::optional<Probe> checkFrames(hid_t file, const std::string& path, const std:
   return ok ? std::move(frames) : std::nullopt;
 }
 
-// True for radians, false for degrees, nullopt for a unit this reader does not know.
-std::optional<bool> unitsAreRadians(std::string units) {
-  std::transform(units.begin(), units.end(), units.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  while (!units.empty() && std::isspace(static_cast<unsigned char>(units.back()))) units.pop_back();
-  if (units.empty() || units == "deg" || units == "degree" || units == "degrees") return false;
-  if (units == "rad" || units == "radian" || units == "radians") return true;
-  return std::nullopt;
-}
-
 void checkTheta(hid_t file, const std::string& path, ScanLayout& layout,
                 std::vector<std::string>& problems) {
   std::optional<Probe> theta = probe(file, path, kTheta, true, problems);
@@ -442,25 +97,11 @@ void checkTheta(hid_t file, const std::string& path, ScanLayout& layout,
     ok = false;
   }
 
-  const Hdf5Dataset dataset = openDataset(file, path, kTheta);
-  const htri_t hasUnits = H5Aexists(dataset.get(), "units");
-  if (hasUnits < 0) fail(path, kTheta, withHdf5Detail("cannot look up the units attribute"));
-  if (hasUnits > 0) {
-    const Attribute units = readAttribute(dataset.get(), path, kTheta, "units");
-    const auto* text = std::get_if<std::string>(&units);
-    const std::optional<bool> radians = text ? unitsAreRadians(*text) : std::nullopt;
-    if (!text) {
-      problems.push_back(message(path, kTheta, "units attribute is not a string"));
-      ok = false;
-    } else if (!radians) {
-      problems.push_back(message(path, kTheta,
-                                 "units attribute '" + *text +
-                                     "' is neither degrees (deg, degree, degrees) nor radians "
-                                     "(rad, radian, radians)"));
-      ok = false;
-    } else {
-      layout.thetaInRadians = *radians;
-    }
+  const std::optional<bool> radians = angleUnitsAreRadians(file, path, kTheta, problems);
+  if (radians) {
+    layout.thetaInRadians = *radians;
+  } else {
+    ok = false;
   }
 
   if (typeOk && rankOk) {
@@ -518,43 +159,6 @@ ScanLayout checkLayout(hid_t file, const std::string& path, std::vector<std::str
   collect(problems, [&] { checkTheta(file, path, layout, problems); });
   collect(problems, [&] { checkGroundTruth(file, path, layout, problems); });
   return layout;
-}
-
-std::int64_t countNonFinite(hid_t file, const std::string& path, const Probe& frames) {
-  if (!isFloatType(frames.type)) return 0;
-  std::int64_t count = 0;
-  for (hsize_t frame = 0; frame < frames.dims[0]; ++frame) {
-    const std::vector<float> values =
-        readSlab<float>(file, path, frames, 0, frame, 1, H5T_NATIVE_FLOAT);
-    count += std::count_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); });
-  }
-  return count;
-}
-
-std::vector<DatasetInfo> listDatasets(hid_t file, const std::string& path) {
-  std::vector<std::string> names;
-  const auto collectName = [](hid_t, const char* name, const H5L_info_t* info,
-                              void* out) -> herr_t {
-    if (info->type != H5L_TYPE_HARD) return 0;
-    try {
-      static_cast<std::vector<std::string>*>(out)->push_back(std::string("/") + name);
-      return 0;
-    } catch (...) {
-      return -1;
-    }
-  };
-  if (H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, collectName, &names) < 0) {
-    fail(path, "/", withHdf5Detail("cannot list the file's content"));
-  }
-  std::vector<DatasetInfo> datasets;
-  for (const std::string& name : names) {
-    const Hdf5Object object = openObject(file, path, name);
-    if (H5Iget_type(object.get()) != H5I_DATASET) continue;
-    const Probe probe = describe(object.get(), path, name);
-    datasets.push_back(
-        {name, std::vector<std::int64_t>(probe.dims.begin(), probe.dims.end()), probe.type});
-  }
-  return datasets;
 }
 
 // --- writing ---------------------------------------------------------------------------------
@@ -693,57 +297,6 @@ hsize_t frameCount(const std::vector<float>& frames, const ScanToWrite& scan) {
 
 }  // namespace
 
-void writeHdf5Attribute(hid_t object, const std::string& path, const std::string& objectName,
-                        const std::string& key, const Attribute& value) {
-  const std::string where = "attribute '" + key + "'";
-  const htri_t exists = H5Aexists(object, key.c_str());
-  if (exists < 0 || (exists > 0 && H5Adelete(object, key.c_str()) < 0)) {
-    fail(path, objectName, withHdf5Detail(where + ": cannot replace"));
-  }
-  Hdf5Datatype stringType;
-  Hdf5Dataspace space;
-  hid_t fileType = H5I_INVALID_HID;
-  hid_t memoryType = H5I_INVALID_HID;
-  const void* buffer = nullptr;
-  const char* text = nullptr;
-  if (const auto* string = std::get_if<std::string>(&value)) {
-    stringType = Hdf5Datatype(H5Tcopy(H5T_C_S1));
-    if (!stringType || H5Tset_size(stringType.get(), H5T_VARIABLE) < 0 ||
-        H5Tset_cset(stringType.get(), H5T_CSET_UTF8) < 0) {
-      fail(path, objectName, withHdf5Detail(where + ": cannot make the string type"));
-    }
-    fileType = memoryType = stringType.get();
-    space = Hdf5Dataspace(H5Screate(H5S_SCALAR));
-    text = string->c_str();
-    buffer = &text;
-  } else if (const auto* real = std::get_if<double>(&value)) {
-    fileType = H5T_IEEE_F64LE;
-    memoryType = H5T_NATIVE_DOUBLE;
-    space = Hdf5Dataspace(H5Screate(H5S_SCALAR));
-    buffer = real;
-  } else if (const auto* integer = std::get_if<std::int64_t>(&value)) {
-    fileType = H5T_STD_I64LE;
-    memoryType = H5T_NATIVE_INT64;
-    space = Hdf5Dataspace(H5Screate(H5S_SCALAR));
-    buffer = integer;
-  } else {
-    const auto& values = std::get<std::vector<double>>(value);
-    const hsize_t count = values.size();
-    fileType = H5T_IEEE_F64LE;
-    memoryType = H5T_NATIVE_DOUBLE;
-    space =
-        Hdf5Dataspace(values.empty() ? H5Screate(H5S_NULL) : H5Screate_simple(1, &count, nullptr));
-    buffer = values.empty() ? nullptr : values.data();
-  }
-  if (!space) fail(path, objectName, withHdf5Detail(where + ": cannot make the dataspace"));
-  Hdf5Attribute attribute(
-      H5Acreate2(object, key.c_str(), fileType, space.get(), H5P_DEFAULT, H5P_DEFAULT));
-  if (!attribute) fail(path, objectName, withHdf5Detail(where + ": cannot create"));
-  if (buffer != nullptr && H5Awrite(attribute.get(), memoryType, buffer) < 0) {
-    fail(path, objectName, withHdf5Detail(where + ": cannot write"));
-  }
-}
-
 int RawScan::flatCount() const {
   const std::size_t frame = static_cast<std::size_t>(rows) * columns;
   return frame == 0 ? 0 : static_cast<int>(flats.size() / frame);
@@ -778,8 +331,9 @@ DataExchangeInfo inspectDataExchange(const std::string& path) {
   }
   for (const auto* frames : {&layout.data, &layout.white, &layout.dark}) {
     if (!frames->has_value()) continue;
-    collect(info.problems,
-            [&] { info.nonFiniteData += countNonFinite(file.get(), path, **frames); });
+    collect(info.problems, [&] {
+      info.nonFiniteData += countNonFinite(file.get(), path, **frames, 0, (*frames)->dims[0]);
+    });
   }
   return info;
 }
@@ -791,20 +345,14 @@ RawScan readDataExchange(const std::string& path, RowRange range) {
   const ScanLayout layout = checkLayout(file.get(), path, problems);
   if (!problems.empty()) throw DataExchangeError(problems.front());
 
-  const int end = range.end == -1 ? layout.rows : range.end;
-  if (range.begin < 0 || range.begin >= end || end > layout.rows) {
-    fail(path, kData,
-         "row range [" + std::to_string(range.begin) + ", " + std::to_string(range.end) +
-             ") is empty or outside the detector rows [0, " + std::to_string(layout.rows) + ")");
-  }
-  const auto begin = static_cast<hsize_t>(range.begin);
-  const auto count = static_cast<hsize_t>(end - range.begin);
+  const auto [begin, count] = selectedRows(range, layout.rows, path, kData);
 
   RawScan scan;
   scan.projections = layout.projections;
-  scan.rows = end - range.begin;
+  scan.rows = static_cast<int>(count);
   scan.columns = layout.columns;
   scan.firstRow = range.begin;
+  scan.dataType = layout.data->type;
   scan.data = readSlab<float>(file.get(), path, *layout.data, 1, begin, count, H5T_NATIVE_FLOAT);
   scan.flats = readSlab<float>(file.get(), path, *layout.white, 1, begin, count, H5T_NATIVE_FLOAT);
   if (layout.dark) {
@@ -819,7 +367,7 @@ RawScan readDataExchange(const std::string& path, RowRange range) {
     scan.groundTruthSize = layout.groundTruthSize;
   }
   const Hdf5Object exchange = openObject(file.get(), path, kExchange);
-  scan.attributes = readAttributes(exchange.get(), path, kExchange);
+  scan.attributes = readHdf5Attributes(exchange.get(), path, kExchange);
   return scan;
 }
 
@@ -923,7 +471,7 @@ Reconstruction readReconstruction(const std::string& path, const std::string& da
   recon.volume =
       readSlab<float>(file.get(), path, *volume, 0, 0, volume->dims[0], H5T_NATIVE_FLOAT);
   const Hdf5Dataset handle = openDataset(file.get(), path, dataset);
-  recon.attributes = readAttributes(handle.get(), path, dataset);
+  recon.attributes = readHdf5Attributes(handle.get(), path, dataset);
   return recon;
 }
 

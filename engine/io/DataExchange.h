@@ -39,10 +39,14 @@ struct DatasetInfo {
   std::string type;                 ///< "uint16", "float32", "int8", "string", "compound", ...
 };
 
-/// What a file holds and whether readDataExchange would accept it.
+/// What a scan file holds and whether it can be read (Data Exchange or, from
+/// inspectNxTomo, NeXus NXtomo: then projections, flats and darks count the frames of each key).
 struct DataExchangeInfo {
   std::string path;
-  std::vector<DatasetInfo> datasets;  ///< every dataset in the file, in name order
+  std::string format = "Data Exchange";  ///< or "NXtomo"
+  std::string entry;                     ///< the NXtomo entry's path; empty for Data Exchange
+  int invalidFrames = 0;                 ///< NXtomo frames with image_key 3, skipped
+  std::vector<DatasetInfo> datasets;     ///< every dataset in the file, in name order
   int projections = 0, rows = 0, columns = 0, flats = 0, darks = 0;
   double thetaMinDeg = 0.0, thetaMaxDeg = 0.0;
   bool thetaInRadians = false;
@@ -61,6 +65,7 @@ DataExchangeInfo inspectDataExchange(const std::string& path);
 struct RawScan {
   int projections = 0, rows = 0, columns = 0;
   int firstRow = 0;                ///< detector row of local row 0
+  std::string dataType;            ///< stored type of the projections: "uint16", "float32", ...
   std::vector<float> data;         ///< [projection][row][column] raw counts
   std::vector<float> flats;        ///< [flat][row][column]
   std::vector<float> darks;        ///< [dark][row][column]; empty means zero dark

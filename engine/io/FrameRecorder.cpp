@@ -369,10 +369,12 @@ FrameRecorder::FrameRecorder(const std::string& path, std::map<std::string, Attr
 
 FrameRecorder::~FrameRecorder() {
   if (!state_) return;
+  const Hdf5ErrorPrintingOff quiet;  // closing after a failed finalize fails too, quietly
   try {
     finalize();
   } catch (...) {  // a destructor must not throw; what was flushed stays recoverable
   }
+  state_.reset();
 }
 
 FrameRecorder::FrameRecorder(FrameRecorder&&) noexcept = default;
@@ -452,6 +454,8 @@ std::int64_t FrameRecorder::flushedFrames(FrameKind kind) const {
 
 const std::string& FrameRecorder::path() const { return state_->path; }
 
+void skipHdf5CleanupAtExit() { H5dont_atexit(); }
+
 FrameCounts recoverRecording(const std::string& path) {
   const Hdf5ErrorPrintingOff quiet;
   std::error_code error;
@@ -461,13 +465,19 @@ FrameCounts recoverRecording(const std::string& path) {
   // A writer killed in SWMR mode leaves the superblock marked "open for writing", which every
   // later open refuses. HDF5 1.10 clears the mark only through this property, the one its own
   // h5clear tool sets.
+  // A writer stopped by a full disk may also leave the file shorter than the end its superblock
+  // records (a write cut short): like `h5clear --increment`, skip that check and let the close
+  // extend the file to its recorded end.
   Hdf5PropertyList access(H5Pcreate(H5P_FILE_ACCESS));
-  hbool_t clearStatusFlags = true;
-  if (!access || H5Pset(access.get(), "clear_status_flags", &clearStatusFlags) < 0) {
+  hbool_t clearStatusFlags = true, skipEofCheck = true;
+  if (!access || H5Pset(access.get(), "clear_status_flags", &clearStatusFlags) < 0 ||
+      H5Pset(access.get(), "skip_eof_check", &skipEofCheck) < 0) {
     fail(path, "/", withHdf5Detail("this HDF5 library cannot clear the 'open for writing' mark"));
   }
   Hdf5File file(H5Fopen(path.c_str(), H5F_ACC_RDWR, access.get()));
   if (!file) fail(path, "/", withHdf5Detail("cannot open the recording"));
+  if (H5Fincrement_filesize(file.get(), 0) < 0)
+    fail(path, "/", withHdf5Detail("cannot restore the file's recorded end"));
 
   std::array<std::int64_t, kKinds> kept{};
   const htri_t started = H5Lexists(file.get(), kFlushed, H5P_DEFAULT);

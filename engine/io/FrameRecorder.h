@@ -34,7 +34,7 @@
 #include <string>
 
 #include "io/DataExchange.h"
-#include "sources/Frame.h"
+#include "io/Frame.h"
 
 namespace tomolive {
 
@@ -93,5 +93,10 @@ class FrameRecorder {
 /// and recovered = "…" on /exchange. A finalized recording is left unchanged. Returns the
 /// frames kept.
 FrameCounts recoverRecording(const std::string& path);
+
+/// For main(), before any other HDF5 call: skips HDF5's clean-up at exit. HDF5 1.10 closes the
+/// files still open at exit, and one whose close already failed (a full disk) crashes it there
+/// (SIGSEGV in H5F__close_cb); our files are closed by their owners, so nothing else is lost.
+void skipHdf5CleanupAtExit();
 
 }  // namespace tomolive

@@ -85,6 +85,14 @@ inline std::string hdf5ErrorDetail() {
     return 0;
   };
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, takeFirst, &detail);
+  // A system call's failure comes with the whole call ("file write failed: time = …, filename =
+  // …, errno = 27, error message = 'File too large', buf = …"): keep what failed and why.
+  const std::string tag = "error message = '";
+  if (const auto at = detail.find(tag); at != std::string::npos) {
+    const auto end = detail.find('\'', at + tag.size());
+    const auto what = detail.find_first_of(":,");
+    detail = detail.substr(0, what) + ": " + detail.substr(at + tag.size(), end - at - tag.size());
+  }
   return detail;
 }
 
@@ -119,7 +127,9 @@ inline Hdf5File openExistingHdf5(const std::string& path, unsigned flags, std::s
   if (!file) {
     problem = withHdf5Detail("cannot open the HDF5 file: damaged or truncated");
     // What a recording whose writer was killed looks like: say how to get its frames back.
-    if (problem.find("already open for write") != std::string::npos)
+    // A writer stopped by a full disk may also leave it shorter than its superblock says.
+    if (problem.find("already open for write") != std::string::npos ||
+        problem.find("truncated file") != std::string::npos)
       problem +=
           "; if it is a recording interrupted before it was finalised, `tomolive-cli "
           "recover " +

@@ -12,9 +12,9 @@ namespace tomolive {
 
 namespace {
 
-// Σ (p − A·x)² over the sinogram's rows.
-double squaredResidual(const JosephProjector& projector, const SliceSinogram& measured,
-                       std::span<const float> image, int n) {
+// A·image on the sinogram's angles, [angle][column].
+std::vector<float> project(const JosephProjector& projector, const SliceSinogram& measured,
+                           std::span<const float> image, int n) {
   VolumeStack x(1, n);
   x.setSlice(0, image);
   const int count = int(measured.anglesRad.size());
@@ -22,14 +22,51 @@ double squaredResidual(const JosephProjector& projector, const SliceSinogram& me
   std::vector<int> all(count);
   std::iota(all.begin(), all.end(), 0);
   projector.forward(x, all, ax);
-  double sum = 0.0;
+  std::vector<float> out(std::size_t(count) * measured.columns);
   for (int p = 0; p < count; ++p)
-    for (int j = 0; j < measured.columns; ++j) {
-      const double d =
-          measured.lineIntegrals[std::size_t(p) * measured.columns + j] - ax.at(p, 0, j);
-      sum += d * d;
-    }
+    for (int j = 0; j < measured.columns; ++j)
+      out[std::size_t(p) * measured.columns + j] = ax.at(p, 0, j);
+  return out;
+}
+
+// Σ (p − A·x)² over the sinogram's rows.
+double squaredResidual(const JosephProjector& projector, const SliceSinogram& measured,
+                       std::span<const float> image, int n) {
+  const std::vector<float> ax = project(projector, measured, image, n);
+  double sum = 0.0;
+  for (std::size_t i = 0; i < ax.size(); ++i) {
+    const double d = measured.lineIntegrals[i] - ax[i];
+    sum += d * d;
+  }
   return sum;
+}
+
+void checkSizes(const char* what, const SliceSinogram& measured, std::size_t first,
+                std::size_t second, int n) {
+  const std::size_t pixels = std::size_t(n) * n;
+  if (n < 1 || first != pixels || second != pixels || measured.columns < 1 ||
+      measured.lineIntegrals.size() != measured.anglesRad.size() * std::size_t(measured.columns) ||
+      measured.anglesRad.empty())
+    throw std::invalid_argument(std::string(what) + ": slices of " + std::to_string(first) +
+                                " and " + std::to_string(second) + " values for a " +
+                                std::to_string(n) + "² grid, sinogram of " +
+                                std::to_string(measured.lineIntegrals.size()) + " values for " +
+                                std::to_string(measured.anglesRad.size()) + " angles × " +
+                                std::to_string(measured.columns) + " columns");
+}
+
+// Adds ⟨p_o − A_o·x_h, A_o·(e_h − x_h)⟩ and ‖A_o·(e_h − x_h)‖² of half h on the other half o.
+void addHeldOutTerms(const HeldOutHalf& h, const HeldOutHalf& o, int n, double& cross,
+                     double& square) {
+  const JosephProjector projector(
+      ParallelGeometry{o.measured.anglesRad, o.measured.centre, o.measured.columns, n});
+  const std::vector<float> ax = project(projector, o.measured, h.reconstruction, n);
+  const std::vector<float> ae = project(projector, o.measured, h.enhanced, n);
+  for (std::size_t i = 0; i < ax.size(); ++i) {
+    const double r = double(o.measured.lineIntegrals[i]) - ax[i], d = double(ae[i]) - ax[i];
+    cross += r * d;
+    square += d * d;
+  }
 }
 
 double ramp(double value, double zeroAt, double oneAt) {
@@ -40,23 +77,28 @@ double ramp(double value, double zeroAt, double oneAt) {
 
 double enhancedResidualRatio(const SliceSinogram& measured, std::span<const float> enhanced,
                              std::span<const float> reconstruction, int n) {
-  const std::size_t pixels = std::size_t(n) * n;
-  if (n < 1 || enhanced.size() != pixels || reconstruction.size() != pixels ||
-      measured.columns < 1 ||
-      measured.lineIntegrals.size() != measured.anglesRad.size() * std::size_t(measured.columns) ||
-      measured.anglesRad.empty())
-    throw std::invalid_argument("enhancement guard: slices of " + std::to_string(enhanced.size()) +
-                                " and " + std::to_string(reconstruction.size()) + " values for a " +
-                                std::to_string(n) + "² grid, sinogram of " +
-                                std::to_string(measured.lineIntegrals.size()) + " values for " +
-                                std::to_string(measured.anglesRad.size()) + " angles × " +
-                                std::to_string(measured.columns) + " columns");
+  checkSizes("enhancement guard", measured, enhanced.size(), reconstruction.size(), n);
   const JosephProjector projector(
       ParallelGeometry{measured.anglesRad, measured.centre, measured.columns, n});
   const double base = squaredResidual(projector, measured, reconstruction, n);
   if (!(base > 0.0))
     throw std::invalid_argument("enhancement guard: the reconstruction fits the data exactly");
   return std::sqrt(squaredResidual(projector, measured, enhanced, n) / base);
+}
+
+double heldOutWeight(const HeldOutHalf& a, const HeldOutHalf& b, int n) {
+  for (const HeldOutHalf* h : {&a, &b})
+    checkSizes("held-out enhancement check", h->measured, h->reconstruction.size(),
+               h->enhanced.size(), n);
+  if (a.measured.columns != b.measured.columns || a.measured.centre != b.measured.centre)
+    throw std::invalid_argument("held-out enhancement check: the halves' geometries differ (" +
+                                std::to_string(a.measured.columns) + " and " +
+                                std::to_string(b.measured.columns) + " columns)");
+  double cross = 0.0, square = 0.0;
+  addHeldOutTerms(a, b, n, cross, square);
+  addHeldOutTerms(b, a, n, cross, square);
+  if (!(square > 0.0)) return 0.0;
+  return std::clamp(cross / square, 0.0, 1.0);
 }
 
 std::vector<float> blendEnhancement(std::span<const float> enhanced,
@@ -71,11 +113,11 @@ std::vector<float> blendEnhancement(std::span<const float> enhanced,
 }
 
 double enhancementWeight(double residualRatio, std::optional<double> change,
-                         bool trainedForTheInput) {
+                         bool trainedForTheInput, std::optional<double> heldOut) {
   if (!trainedForTheInput) return 0.0;
   const double agreement = 1.0 - ramp(residualRatio, kAgreementRatio, kDisagreementRatio);
   const double moving = change ? ramp(*change, kConvergedChange, kMovingChange) : 1.0;
-  return std::min(agreement, moving);
+  return std::min({agreement, moving, heldOut.value_or(1.0)});
 }
 
 }  // namespace tomolive

@@ -46,14 +46,28 @@ struct SliceSinogram {
 double enhancedResidualRatio(const SliceSinogram& measured, std::span<const float> enhanced,
                              std::span<const float> reconstruction, int n);
 
+/// One half of a slice's received projections, the live method's image of that half alone, and
+/// that image enhanced (n × n each).
+struct HeldOutHalf {
+  SliceSinogram measured;
+  std::vector<float> reconstruction, enhanced;
+};
+
+/// w* of the formula above from the halves A and B (each predicts the other's projections).
+/// 0 where the enhancement changes nothing the held-out projections can see. Throws
+/// std::invalid_argument for mismatched sizes or geometries.
+double heldOutWeight(const HeldOutHalf& a, const HeldOutHalf& b, int n);
+
 /// What is shown: w·enhanced + (1 − w)·reconstruction (equal sizes).
 std::vector<float> blendEnhancement(std::span<const float> enhanced,
                                     std::span<const float> reconstruction, double weight);
 
-/// The blend weight w ∈ [0, 1] from the residual ratio and the live image's relative change at
-/// this update (none: the first update, still moving); 0 when the network was not trained on
-/// images of the live method (its output on other inputs is out of distribution).
+/// The blend weight w ∈ [0, 1] from the residual ratio, the live image's relative change at
+/// this update (none: the first update, still moving) and the held-out weight (none: not
+/// measured, no limit); 0 when the network was not trained on images of the live method (its
+/// output on other inputs is out of distribution).
 double enhancementWeight(double residualRatio, std::optional<double> change,
-                         bool trainedForTheInput = true);
+                         bool trainedForTheInput = true,
+                         std::optional<double> heldOut = std::nullopt);
 
 }  // namespace tomolive

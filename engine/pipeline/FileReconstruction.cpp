@@ -1,22 +1,50 @@
 #include "pipeline/FileReconstruction.h"
 
+#include <algorithm>
 #include <chrono>
 #include <numeric>
 #include <stdexcept>
 
-#include "bench/Timing.h"
+#include "io/ScanFile.h"
 #include "metrics/ImageMetrics.h"
+#include "pipeline/MemoryBudget.h"
 #include "preprocess/ScanPreparation.h"
+#include "timing/Timing.h"
 
 namespace tomolive {
+
+namespace {
+
+// InsufficientMemory, before anything large is read, when the raw frames of the selected rows,
+// the volume and the SIRT buffers would not fit.
+void requireMemoryForFile(const std::string& path, const FileReconOptions& options) {
+  const DataExchangeInfo info = inspectDataExchange(path);
+  if (!info.usable()) return;  // readDataExchange says what is wrong
+  const int first = std::clamp(options.rows.begin, 0, info.rows);
+  const int rows =
+      (options.rows.end < 0 ? info.rows : std::min(options.rows.end, info.rows)) - first;
+  const int b = std::max(options.binning, 1), slices = rows / b, columns = info.columns / b;
+  if (slices < 1 || columns < 1) return;
+  const std::uint64_t raw = std::uint64_t(info.projections + info.flats + info.darks) *
+                            std::uint64_t(rows) * std::uint64_t(info.columns) * sizeof(float);
+  requireMemory(raw + reconstructionBytes(slices, columns, columns, info.projections),
+                path + ": SIRT on a " + std::to_string(columns) + "² grid × " +
+                    std::to_string(slices) + " slices over " + std::to_string(info.projections) +
+                    " projections (raw frames, volume, SIRT buffers)",
+                "reconstruct fewer rows (--slices a:b) or bin the detector (--binning 2 needs "
+                "a quarter of the volume)");
+}
+
+}  // namespace
 
 FileReconResult reconstructFile(const std::string& path, const FileReconOptions& options) {
   if (options.iterations < 1)
     throw std::invalid_argument("iterations " + std::to_string(options.iterations) +
                                 " must be at least 1");
   FileReconResult result;
+  requireMemoryForFile(path, options);
   auto start = std::chrono::steady_clock::now();
-  const RawScan raw = readDataExchange(path, options.rows);
+  const RawScan raw = readScan(path, options.rows);
   const PreparedScan scan = prepareScan(raw, options.binning);
   result.readSeconds = secondsSince(start);
   result.projections = scan.lineIntegrals.projections();

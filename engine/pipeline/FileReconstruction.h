@@ -1,5 +1,5 @@
 #pragma once
-// Offline reconstruction of a Data Exchange file with SIRT over all projections: what
+// Offline reconstruction of a scan file (Data Exchange or NeXus NXtomo) with SIRT over all projections: what
 // `tomolive-cli recon` runs, and the reference the streaming results are compared with.
 #include <optional>
 #include <string>

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "bench/Timing.h"
+#include "timing/Timing.h"
 #include "metrics/FourierRingCorrelation.h"
 
 namespace tomolive {

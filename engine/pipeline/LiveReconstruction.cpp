@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "bench/Timing.h"
+#include "timing/Timing.h"
 #include "sirt/Cgls.h"
 #include "sirt/SirtFilter.h"
 #include "sirt/SirtSolver.h"

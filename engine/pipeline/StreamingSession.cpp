@@ -5,14 +5,15 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "bench/Timing.h"
-#include "io/FrameRecorder.h"
 #include "metrics/ImageMetrics.h"
 #include "nn/VolumeEnhancement.h"
 #include "pipeline/AutoSteering.h"
 #include "pipeline/LiveQuality.h"
+#include "pipeline/MemoryBudget.h"
+#include "pipeline/RecordingStage.h"
 #include "preprocess/CentreFinder.h"
 #include "preprocess/FlatDarkCorrection.h"
+#include "timing/Timing.h"
 
 namespace tomolive {
 
@@ -124,9 +125,8 @@ int Snapshot::enhancedIndex(int s) const {
 
 struct StreamingSession::Intake {
   std::mutex mutex;
-  std::condition_variable recorderCv, reconCv;
+  std::condition_variable reconCv;
   std::condition_variable acquireCv;  ///< a source that waits: the reconstructor took frames
-  std::deque<FramePtr> toRecord;
   struct Pending {
     FramePtr frame;
     Clock::time_point arrival;
@@ -135,7 +135,7 @@ struct StreamingSession::Intake {
   std::vector<FramePtr> flats, darks;
   int flatDarkVersion = 0;  ///< bumped whenever a flat or dark arrives
   std::int64_t framesReceived = 0, projectionsReceived = 0, projectionsConsumed = 0;
-  std::int64_t projectionsSkipped = 0, framesRecorded = 0;
+  std::int64_t projectionsSkipped = 0;
   bool sourceFinished = false;
   int workersLeft = 0;  ///< recorder, reconstructor and enhancer threads still running
 };
@@ -266,13 +266,45 @@ std::shared_ptr<const Snapshot> StreamingSession::latest() const {
   return m_latest;
 }
 
+void StreamingSession::requireMemoryFor(int rows, int columns) const {
+  const int first = std::clamp(m_options.slices.begin, 0, rows);
+  const int slices =
+      (m_options.slices.end < 0 ? rows : std::min(m_options.slices.end, rows)) - first;
+  if (slices < 1 || columns < 1) return;  // the reconstructor says what is wrong
+  const std::int64_t scan = m_source->describe().projections;
+  const int window = m_window;
+  // `window` holds one (capped) window; the others every projection of the scan.
+  const std::int64_t held =
+      m_options.method == LiveMethod::window || scan == 0
+          ? std::int64_t(m_options.maxWindow > 0 ? m_options.maxWindow : 8 * window)
+          : scan;
+  const std::uint64_t record = m_options.recordPath.empty() ? 0 : m_options.recordBufferBytes;
+  requireMemory(reconstructionBytes(slices, columns, columns, held) + record,
+                "a live reconstruction of " + std::to_string(columns) + "² × " +
+                    std::to_string(slices) + " slices over " + std::to_string(held) +
+                    " projections (volume, SIRT buffers, line integrals" +
+                    (record ? ", record buffer)" : ")"),
+                "reconstruct fewer rows (--slices a:b)" +
+                    std::string(m_options.method == LiveMethod::window
+                                    ? ""
+                                    : ", or --method window, which holds only its window"));
+}
+
 void StreamingSession::start() {
   if (m_state != SessionState::Idle) throw std::logic_error("stream: session already started");
-  if (!m_options.recordPath.empty())
-    m_recorder = std::make_unique<FrameRecorder>(
-        m_options.recordPath,
-        std::map<std::string, Attribute>{{"source", m_source->describe().label}},
-        RecorderOptions{.overwrite = m_options.overwriteRecord});
+  const ScanDescription scan = m_source->describe();
+  if (scan.rows > 0 && scan.columns > 0) requireMemoryFor(scan.rows, scan.columns);
+  if (!m_options.recordPath.empty()) {
+    m_recorder = std::make_unique<RecordingStage>(
+        RecordingOptions{.path = m_options.recordPath,
+                         .overwrite = m_options.overwriteRecord,
+                         .bufferBytes = m_options.recordBufferBytes,
+                         .reserveBytes = m_options.recordReserveBytes,
+                         .expectedFrames = scan.projections,
+                         .attributes = {{"source", scan.label}},
+                         .delayPerFrame = m_options.recordDelayPerFrame},
+        [this](const std::string& line) { log(line); });
+  }
   m_start = Clock::now();
   m_state = SessionState::Running;
   m_intake->workersLeft = 1 + (m_recorder ? 1 : 0) + (m_options.enhancer ? 1 : 0);
@@ -337,9 +369,9 @@ void StreamingSession::acquire() {
               " s or more of silence");
         lastFrame = Clock::now(), reported = 0.0, m_silentSeconds = 0.0;
         auto shared = std::make_shared<const Frame>(std::move(*frame));
+        if (m_recorder) m_recorder->offer(shared, lossless);  // waits only where the source can
         std::lock_guard lock(in.mutex);
         ++in.framesReceived;
-        if (m_recorder) in.toRecord.push_back(shared);
         switch (shared->kind) {
           case FrameKind::Flat:
             in.flats.push_back(shared), ++in.flatDarkVersion;
@@ -352,7 +384,6 @@ void StreamingSession::acquire() {
             ++in.projectionsReceived;
             break;
         }
-        in.recorderCv.notify_one();
         in.reconCv.notify_one();
       } else if (m_source->finished()) {
         break;
@@ -363,63 +394,12 @@ void StreamingSession::acquire() {
   }
   std::lock_guard lock(in.mutex);
   in.sourceFinished = true;
-  in.recorderCv.notify_all();
+  if (m_recorder) m_recorder->close(in.framesReceived, m_stopRequested);
   in.reconCv.notify_all();
 }
 
 void StreamingSession::record() {
-  Intake& in = *m_intake;
-  bool failed = false;
-  for (;;) {
-    std::deque<FramePtr> batch;
-    bool last = false;
-    {
-      std::unique_lock lock(in.mutex);
-      const bool woken = in.recorderCv.wait_for(lock, std::chrono::milliseconds(500), [&] {
-        return !in.toRecord.empty() || in.sourceFinished;
-      });
-      if (!woken) {  // a quiet stream: make what was appended durable without waiting for more
-        lock.unlock();
-        try {
-          if (!failed) m_recorder->flush();
-        } catch (const std::exception& e) {
-          fail(std::string("recorder: ") + e.what());
-          failed = true;
-        }
-        continue;
-      }
-      batch.swap(in.toRecord);
-      last = in.sourceFinished;
-    }
-    for (const FramePtr& f : batch) {
-      if (failed) break;
-      try {
-        m_recorder->append(*f);
-        std::lock_guard lock(in.mutex);
-        ++in.framesRecorded;
-      } catch (const std::invalid_argument& e) {
-        log(std::string("recorder: frame rejected: ") + e.what());
-      } catch (const std::exception& e) {
-        fail(std::string("recorder: ") + e.what());
-        failed = true;
-      }
-    }
-    if (last) {
-      std::lock_guard lock(in.mutex);
-      if (in.toRecord.empty()) break;
-    }
-  }
-  try {
-    std::int64_t received;
-    {
-      std::lock_guard lock(in.mutex);
-      received = in.framesReceived;
-    }
-    m_recorder->finalize(
-        {{"frames_received", received}, {"stopped_early", std::int64_t(m_stopRequested.load())}});
-  } catch (const std::exception& e) {
-    fail(std::string("recorder: ") + e.what());
-  }
+  m_recorder->run();
   workerDone();
 }
 
@@ -507,6 +487,7 @@ void StreamingSession::reconstruct() {
                                       " select no detector row (detector has " +
                                       std::to_string(rows) + " rows)");
         slices = end - firstRow;
+        if (m_source->describe().rows <= 0) requireMemoryFor(rows, columns);  // known only now
       }
       if (flatDarkChanged) {
         const std::size_t frame = std::size_t(rows) * columns, part = std::size_t(slices) * columns;
@@ -656,6 +637,11 @@ void StreamingSession::reconstruct() {
         m.consumed = in.projectionsConsumed;
         m.skipped = in.projectionsSkipped;
         m.lag = in.projectionsReceived - in.projectionsConsumed - in.projectionsSkipped;
+      }
+      if (m_recorder) {
+        const RecordingStatus r = m_recorder->status();
+        m.recordDropped = r.dropped;
+        m.recordProblem = r.stopped.empty() ? r.warning : "recording stopped: " + r.stopped;
       }
       batch.clear();  // raw frames are released here (the recorder holds its own references)
       const auto now = Clock::now();
@@ -918,7 +904,10 @@ SessionSummary StreamingSession::summary() const {
     s.projectionsReceived = m_intake->projectionsReceived;
     s.projectionsConsumed = m_intake->projectionsConsumed;
     s.projectionsSkipped = m_intake->projectionsSkipped;
-    s.framesRecorded = m_intake->framesRecorded;
+  }
+  if (m_recorder) {
+    s.record = m_recorder->status();
+    s.framesRecorded = s.record.recorded;
   }
   if (const auto snap = latest()) s.updates = snap->metrics.update;
   s.state = m_state;

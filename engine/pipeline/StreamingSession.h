@@ -3,8 +3,12 @@
 // preprocessing and window assembly, to streaming SIRT; each update is published as an
 // immutable Snapshot.
 //
-//   acquisition thread:    source.next() → recorder queue, intake (never waits on either)
-//   recorder thread:       appends every frame to the record file, flushing regularly
+//   acquisition thread:    source.next() → recorder queue, intake (a detector's never waits on
+//                          either; a lossless file replay waits for the reconstruction and for
+//                          room in the recorder queue)
+//   recorder thread:       appends every frame to the record file, flushing regularly, behind
+//                          a queue bounded in bytes (pipeline/RecordingStage.h: what happens
+//                          when the disk is slower than the source, or full)
 //   reconstructor thread:  waits for W new projections (or the end of the scan), takes *all*
 //                          pending ones (the window grows when reconstruction falls behind, so
 //                          latency stays bounded), updates the live reconstruction with them
@@ -38,7 +42,7 @@
 // Steering (set W, set I, pause, resume, stop acquisition, set centre) is thread-safe and takes
 // effect at the next window boundary; every Snapshot records the W and I that produced it.
 // Memory: raw projections are held only until the update that consumes them; the recorder
-// queue holds frames only until they are written.
+// queue holds frames only until they are written, recordBufferBytes at most.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -56,12 +60,11 @@
 #include "nn/Denoiser.h"
 #include "nn/EnhancementGuard.h"
 #include "pipeline/LiveReconstruction.h"
+#include "pipeline/RecordingStage.h"
 #include "pipeline/StopAdvice.h"
 #include "sources/FrameSource.h"
 
 namespace tomolive {
-
-class FrameRecorder;
 
 struct StreamOptions {
   int window = 32;     ///< W: new projections per update
@@ -73,6 +76,12 @@ struct StreamOptions {
   bool circularMask = true;
   std::string recordPath;  ///< record file for every raw frame ("" = do not record)
   bool overwriteRecord = false;
+  /// Most bytes of frames waiting for the disk; beyond it a source that can wait waits and a
+  /// detector's frames are left out of the record, counted (pipeline/RecordingStage.h).
+  std::size_t recordBufferBytes = RecordingOptions{}.bufferBytes;
+  /// Room kept free on the record's disk: recording stops (finalised) when less would be left.
+  std::uint64_t recordReserveBytes = RecordingOptions{}.reserveBytes;
+  std::chrono::microseconds recordDelayPerFrame{0};  ///< emulates a slow disk (tests)
   bool qualityMetrics = true;  ///< SSIM/PSNR per update when the source has a ground truth
   int maxWindow = 0;           ///< window method: most projections one update takes (0: 8·W)
   /// Where SIRT runs (resolved: cpu or cuda; backend/ComputeBackend.h chooses).
@@ -143,6 +152,11 @@ struct UpdateMetrics {
   /// Why the weight is below 1: "" (it is 1), "disagrees with the data", "converged" or
   /// "trained on window images" (the model: another method's).
   std::string enhancementNote;
+
+  /// Frames left out of the record so far (a disk slower than the detector).
+  std::int64_t recordDropped = 0;
+  /// The recorder's warning, or "recording stopped: <why>" ("" when there is none).
+  std::string recordProblem;
 };
 
 /// One published state of the session. Immutable once published; versions share volumes.
@@ -193,6 +207,7 @@ struct SessionSummary {
   std::int64_t framesReceived = 0, projectionsReceived = 0, projectionsConsumed = 0;
   std::int64_t projectionsSkipped = 0;  ///< received, recorded, not reconstructed (overload)
   std::int64_t framesRecorded = 0;
+  RecordingStatus record;  ///< the recorder's counts, warning and stop reason (when recording)
   int updates = 0;
   double elapsedSeconds = 0.0, workSeconds = 0.0;
   bool stoppedEarly = false;
@@ -217,6 +232,9 @@ class StreamingSession {
   /// without a frame): "detector silent for N s".
   void onSilence(std::function<void(double)> callback);
 
+  /// Starts the threads. Throws InsufficientMemory, before allocating, when the reconstruction
+  /// of the source's scan would not fit in the memory available (a network source: at its first
+  /// frame, failing the reconstruction; recording goes on).
   void start();
 
   // Steering: thread-safe, applied at the next window boundary.
@@ -245,6 +263,8 @@ class StreamingSession {
   void reconstruct();
   void enhance();
   void workerDone();  ///< each worker thread's last act
+  /// InsufficientMemory (pipeline/MemoryBudget.h) when the session would not fit in memory.
+  void requireMemoryFor(int rows, int columns) const;
   void publish(std::shared_ptr<const Snapshot> snapshot);
   void log(const std::string& line);
   void fail(const std::string& what);
@@ -269,7 +289,7 @@ class StreamingSession {
   // Frames shared between the recorder and the reconstructor.
   std::unique_ptr<Intake> m_intake;
 
-  std::unique_ptr<FrameRecorder> m_recorder;
+  std::unique_ptr<RecordingStage> m_recorder;
   mutable std::mutex m_snapshotMutex;
   std::shared_ptr<const Snapshot> m_latest;
   std::condition_variable m_finishedCv;

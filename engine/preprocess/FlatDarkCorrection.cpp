@@ -106,6 +106,22 @@ std::int64_t FlatDarkCorrection::apply(std::span<const float> raw,
   return repaired;
 }
 
+ProjectionStack FlatDarkCorrection::lineIntegrals(std::span<const float> frames) const {
+  const std::size_t frame = std::size_t(m_rows) * m_columns;
+  if (frames.size() % frame != 0)
+    throw std::invalid_argument("raw frames of " + std::to_string(frames.size()) +
+                                " values are not whole frames of " + std::to_string(m_rows) +
+                                " × " + std::to_string(m_columns));
+  const int count = int(frames.size() / frame);
+  ProjectionStack out(count, m_rows, m_columns);
+  std::vector<float> lineIntegrals(frame);
+  for (int k = 0; k < count; ++k) {
+    apply(frames.subspan(std::size_t(k) * frame, frame), lineIntegrals);
+    out.setProjection(k, lineIntegrals);
+  }
+  return out;
+}
+
 std::vector<float> binImage(std::span<const float> image, int rows, int columns, int b) {
   if (b < 1) throw std::invalid_argument("binning " + std::to_string(b) + " must be ≥ 1");
   if (b == 1) return {image.begin(), image.end()};

@@ -9,6 +9,8 @@
 #include <span>
 #include <vector>
 
+#include "geometry/SliceStacks.h"
+
 namespace tomolive {
 
 class FlatDarkCorrection {
@@ -25,6 +27,11 @@ class FlatDarkCorrection {
   /// Converts one raw frame (rows × columns) into line integrals; returns the number of pixels
   /// that had to be repaired.
   std::int64_t apply(std::span<const float> raw, std::span<float> lineIntegrals) const;
+
+  /// Raw frames stored back to back (a multiple of rows × columns values) as a window of line
+  /// integrals, one projection per frame: what every reconstruction of raw frames starts from.
+  /// Throws std::invalid_argument for a size that is not whole frames.
+  ProjectionStack lineIntegrals(std::span<const float> frames) const;
 
  private:
   int m_rows, m_columns;

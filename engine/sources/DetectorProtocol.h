@@ -13,7 +13,7 @@
 #include <variant>
 #include <vector>
 
-#include "sources/Frame.h"
+#include "io/Frame.h"
 
 namespace tomolive {
 

@@ -1,29 +1,28 @@
 #include "sources/FileReplaySource.h"
 
+#include "io/ScanFile.h"
+
 namespace tomolive {
 
 namespace {
-PixelType storedType(const std::string& path) {
-  for (const DatasetInfo& d : inspectDataExchange(path).datasets) {
-    if (d.name != "/exchange/data") continue;
-    if (d.type == "uint8") return PixelType::UInt8;
-    if (d.type == "uint16") return PixelType::UInt16;
-    if (d.type == "uint32") return PixelType::UInt32;
-    if (d.type == "float64") return PixelType::Float64;
-  }
+PixelType storedType(const std::string& type) {
+  if (type == "uint8") return PixelType::UInt8;
+  if (type == "uint16") return PixelType::UInt16;
+  if (type == "uint32") return PixelType::UInt32;
+  if (type == "float64") return PixelType::Float64;
   return PixelType::Float32;
 }
 }  // namespace
 
 FileReplaySource::FileReplaySource(const std::string& path, double framesPerSecond)
-    : FileReplaySource(path, readDataExchange(path), framesPerSecond) {}
+    : FileReplaySource(path, readScan(path), framesPerSecond) {}
 
 FileReplaySource::FileReplaySource(const std::string& path, RawScan scan, double framesPerSecond)
     : PacedSource(std::int64_t(scan.flatCount()) + scan.darkCount() + scan.projections,
                   framesPerSecond),
       m_path(path),
       m_scan(std::move(scan)),
-      m_type(storedType(path)) {
+      m_type(storedType(m_scan.dataType)) {
   if (!m_scan.groundTruth.empty())
     m_groundTruth =
         VolumeStack::fromSliceMajor(m_scan.groundTruth, m_scan.rows, m_scan.groundTruthSize);

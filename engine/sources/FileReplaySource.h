@@ -1,5 +1,5 @@
 #pragma once
-// A Data Exchange file replayed as if it were being acquired: flats, darks, then projections in
+// A scan file (Data Exchange or NeXus NXtomo, io/ScanFile.h) replayed as if it were being acquired: flats, darks, then projections in
 // file order, at a chosen frame rate (real-time emulation of a detector), or without one
 // (0) as fast as the session reconstructs them, losslessly: every update gets exactly W new
 // projections. The whole file is read up front

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "geometry/SliceStacks.h"
-#include "sources/Frame.h"
+#include "io/Frame.h"
 
 namespace tomolive {
 

@@ -8,10 +8,11 @@ namespace {
 constexpr int kBatch = 8;
 }
 
-SimulatorSource::SimulatorSource(const ScanSpec& spec, double framesPerSecond)
+SimulatorSource::SimulatorSource(const ScanSpec& spec, double framesPerSecond, bool lossless)
     : PacedSource(std::int64_t(spec.flats) + spec.darks + spec.acquisition.projections,
                   framesPerSecond),
-      m_sim(spec) {}
+      m_sim(spec),
+      m_lossless(lossless) {}
 
 ScanDescription SimulatorSource::describe() const {
   ScanDescription d;

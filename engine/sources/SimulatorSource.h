@@ -11,7 +11,11 @@ namespace tomolive {
 
 class SimulatorSource final : public PacedSource {
  public:
-  SimulatorSource(const ScanSpec& spec, double framesPerSecond);
+  /// `lossless`: frames wait for the reconstruction, so every update gets exactly W new
+  /// projections (as a file replay without a rate does); else a live scanner that never waits.
+  SimulatorSource(const ScanSpec& spec, double framesPerSecond, bool lossless = false);
+
+  bool waitsForConsumer() const override { return m_lossless; }
 
   ScanDescription describe() const override;
   const VolumeStack* groundTruth() const override { return &m_sim.groundTruth(); }
@@ -24,6 +28,7 @@ class SimulatorSource final : public PacedSource {
   ScanSimulator m_sim;
   std::vector<float> m_batch;  ///< raw projections [m_batchFirst, m_batchFirst + m_batchCount)
   int m_batchFirst = 0, m_batchCount = 0;
+  bool m_lossless;
 };
 
 }  // namespace tomolive

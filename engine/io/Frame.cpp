@@ -1,4 +1,4 @@
-#include "sources/Frame.h"
+#include "io/Frame.h"
 
 namespace tomolive {
 

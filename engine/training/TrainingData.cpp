@@ -1,4 +1,4 @@
-#include "nn/TrainingData.h"
+#include "training/TrainingData.h"
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +27,10 @@ T pick(const std::vector<T>& list, std::mt19937_64& rng) {
   return list[std::uniform_int_distribution<std::size_t>(0, list.size() - 1)(rng)];
 }
 
+bool usesV1Draw(const TrainingDataOptions& o) {
+  return o.draw.empty() ? parseLiveMethod(o.method) == LiveMethod::window : o.draw == "v1";
+}
+
 void validate(const TrainingDataOptions& o) {
   const auto fail = [](const std::string& what) {
     throw std::invalid_argument("training data: " + what);
@@ -43,15 +47,17 @@ void validate(const TrainingDataOptions& o) {
   for (int w : o.windows)
     if (w < 1 || w > o.maxInputProjections)
       fail("window " + std::to_string(w) + " must lie in 1 … max input projections");
-  const LiveMethod method = parseLiveMethod(o.method);
-  if (method == LiveMethod::window && kSeedWindow * kSeedRotations > o.projections)
+  parseLiveMethod(o.method);
+  if (!o.draw.empty() && o.draw != "v1" && o.draw != "independent")
+    fail("draw '" + o.draw + "' is neither v1 nor independent");
+  if (usesV1Draw(o) && kSeedWindow * kSeedRotations > o.projections)
     fail("the full scan must hold the seed's 5 rotations of 32 projections");
   if (o.photonsMax > 0 && !(o.photonsMin > 0 && o.photonsMin <= o.photonsMax))
     fail("photon range " + std::to_string(o.photonsMin) + " … " + std::to_string(o.photonsMax) +
          " must satisfy 0 < min ≤ max");
   for (int n : o.sizes)
     if (n < 16) fail("grid size " + std::to_string(n) + " must be ≥ 16");
-  if (method != LiveMethod::window) {
+  if (!usesV1Draw(o)) {
     if (o.phantoms.empty()) fail("the phantom list must not be empty");
     for (const auto& name : o.phantoms) parsePhantomKind(name);
   }
@@ -75,7 +81,7 @@ TrainingScanSpec drawTrainingScan(const TrainingDataOptions& o, int k) {
   std::mt19937_64 rng(o.seed * 7919 + std::uint64_t(k));
   TrainingScanSpec d;
   d.seed = o.seed + std::uint64_t(k);
-  if (parseLiveMethod(o.method) != LiveMethod::window) {
+  if (!usesV1Draw(o)) {
     d.phantom = o.phantoms[std::size_t(k) % o.phantoms.size()];
     d.size = o.sizes.empty() ? o.size : pick(o.sizes, rng);
     d.photons = o.photonsMax > 0 ? std::round(std::exp(std::uniform_real_distribution<double>(
@@ -126,15 +132,8 @@ void writeTrainingData(const TrainingDataOptions& o, const std::string& path,
     const TrainingScanSpec draw = drawTrainingScan(o, k);
     const ScanSimulator sim(scanFor(o, draw));
     const int n = draw.size, slices = o.slices, total = sim.projections();
-    const FlatDarkCorrection correction(sim.flats(), sim.darks(), slices, n);
-    const std::vector<float> raw = sim.projections(0, total);
-    const std::size_t frame = std::size_t(slices) * n;
-    ProjectionStack all(total, slices, n);
-    std::vector<float> lineIntegrals(frame);
-    for (int p = 0; p < total; ++p) {
-      correction.apply({raw.data() + p * frame, frame}, lineIntegrals);
-      all.setProjection(p, lineIntegrals);
-    }
+    const ProjectionStack all = FlatDarkCorrection(sim.flats(), sim.darks(), slices, n)
+                                    .lineIntegrals(sim.projections(0, total));
 
     // Input: the live reconstruction over the first R windows, one update per window as a
     // session runs it. `filtered` computes each update afresh from everything received, so only

@@ -4,11 +4,12 @@
 // interlaced windows of W projections with I iterations per update, computed as a session does;
 // target = SIRT with 100 iterations over all projections of the same noisy scan.
 //
-// Two draws, both reproducible from the seed:
-// - method window (recipe v1, kept bit-identical so v1 stays reproducible): phantoms alternate
+// Two draws, both reproducible from the seed (`draw`; by default v1 for the window method, the
+// independent draw for the others):
+// - v1 (recipe v1, kept bit-identical so v1 stays reproducible): phantoms alternate
 //   glass and shale; every glass scan at the seed's setting (W = 32, I = 1, R = 5), shale draws
 //   W, I and R from the lists; photons from `photons`; one grid size.
-// - any other method (recipe v2): phantoms cycle through `phantoms`, the grid size is drawn from
+// - independent (recipes v2, v3): phantoms cycle through `phantoms`, the grid size is drawn from
 //   `sizes`, photons log-uniformly from [photonsMin, photonsMax] (when set, else from the list),
 //   and W, I, R for every scan, independently of the phantom.
 #include <cstdint>
@@ -20,6 +21,7 @@ namespace tomolive {
 
 struct TrainingDataOptions {
   std::string method = "filtered";  ///< the live method whose images are the inputs
+  std::string draw;  ///< "v1" or "independent"; empty: v1 for the window method, else independent
   int scans = 48;
   int size = 256;  ///< detector width = grid N
   int slices = 8;  ///< detector rows = slices per scan

@@ -1,0 +1,39 @@
+#pragma once
+// NeXus NXtomo scans (what Diamond, ESRF and PSI write), read into the same RawScan as Data
+// Exchange: one stack of frames whose `image_key` gives each frame's kind — 0 projection, 1 flat
+// field, 2 dark field, 3 invalid (skipped) — split into projections, flats and darks, each kept
+// in file order, with the projections' `rotation_angle` in radians.
+//
+// Where it looks (NeXus application definition NXtomo):
+//   entry   the NXentry/NXsubentry whose `definition` is "NXtomo"; else the one entry holding an
+//           NXdetector or NXdata group with frames and image_key; else, for files written without
+//           NX_class attributes, /entry1/tomo_entry (Diamond), /entry or /entry0000
+//   frames  `data` (or the NXdata `signal`) of the first NXdetector, else NXdata, group that
+//           also holds image_key; else of the first NXdata, else NXdetector, holding frames;
+//           frame × row × column, rows along the rotation axis; uint8/16/32, float32/64
+//   image_key        beside the frames, else in the NXdetector, else in an NXdata; one per frame
+//   rotation_angle   beside the frames, else in the NXsample (or its NXtransformations), else in
+//                    an NXdata; one per frame, float; degrees unless its `units` attribute says
+//                    rad/radian(s); only projection frames' angles must be finite
+// At least one projection and one flat field are required; no dark field means a zero dark.
+// Every failure is a DataExchangeError reading "<file>: <dataset>: <problem>", naming the value
+// that was wrong; nothing is printed to stderr. No ground truth and no attributes are read.
+#include <string>
+
+#include "io/DataExchange.h"
+
+namespace tomolive {
+
+/// Whether the file's content is NeXus rather than Data Exchange: no /exchange group, and an
+/// NXentry (or an NXtomo layout at one of the paths above). Throws DataExchangeError when the
+/// file cannot be opened.
+bool isNxTomoFile(const std::string& path);
+
+/// Never throws for content problems (they go to `problems`); throws DataExchangeError only
+/// when the file cannot be opened at all. format = "NXtomo", entry = the entry used.
+DataExchangeInfo inspectNxTomo(const std::string& path);
+
+/// Reads only the selected detector rows of the frames after validating the whole layout.
+RawScan readNxTomo(const std::string& path, RowRange rows = {});
+
+}  // namespace tomolive

@@ -1,0 +1,21 @@
+#include "io/ScanFile.h"
+
+#include "io/NexusTomo.h"
+
+namespace tomolive {
+
+ScanFormat detectScanFormat(const std::string& path) {
+  return isNxTomoFile(path) ? ScanFormat::NxTomo : ScanFormat::DataExchange;
+}
+
+DataExchangeInfo inspectScan(const std::string& path) {
+  return detectScanFormat(path) == ScanFormat::NxTomo ? inspectNxTomo(path)
+                                                      : inspectDataExchange(path);
+}
+
+RawScan readScan(const std::string& path, RowRange rows) {
+  return detectScanFormat(path) == ScanFormat::NxTomo ? readNxTomo(path, rows)
+                                                      : readDataExchange(path, rows);
+}
+
+}  // namespace tomolive

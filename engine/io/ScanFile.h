@@ -1,0 +1,21 @@
+#pragma once
+// One entry point for raw scan files, whatever the beamline wrote: the format is told from the
+// file's content, never from its name, and both formats give the same RawScan and
+// DataExchangeInfo (io/DataExchange.h, io/NexusTomo.h). Replay, `recon`, `info`, `methods` and
+// the console read scans only through here.
+#include <string>
+
+#include "io/DataExchange.h"
+
+namespace tomolive {
+
+enum class ScanFormat { DataExchange, NxTomo };
+
+/// NxTomo when isNxTomoFile says so, otherwise DataExchange (whose reader then says what is
+/// missing). Throws DataExchangeError when the file cannot be opened.
+ScanFormat detectScanFormat(const std::string& path);
+
+DataExchangeInfo inspectScan(const std::string& path);
+RawScan readScan(const std::string& path, RowRange rows = {});
+
+}  // namespace tomolive
