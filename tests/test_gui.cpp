@@ -159,6 +159,12 @@ class TestGui : public QObject {
     QVERIFY2(showsAnImage(w.cutView()->grabFramebuffer()), "cut view shows no image");
     QVERIFY2(w.afterCaption().contains("no enhancer"), qPrintable(w.afterCaption()));
     QVERIFY(w.charts()->updates() >= 3);
+    // Beside Stop acquisition: the live resolution, change and advice; their charts fill.
+    const QString advice = w.findChild<QLabel*>("adviceLabel")->text();
+    QVERIFY2(advice.contains(" px") && advice.contains("change") &&
+                 (advice.contains("Continue: ") || advice.contains("Stop now: ")),
+             qPrintable(advice));
+    QVERIFY(w.charts()->resolutionPoints() >= 3);
     w.stopAcquisition();
     QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Finished, 30000));
   }

@@ -37,7 +37,9 @@ RateCharts::RateCharts(QWidget* parent)
       m_receivedSeries(series(tr("received"), this)),
       m_consumedSeries(series(tr("consumed"), this)),
       m_lagSeries(series(tr("lag"), this)),
-      m_ssimSeries(series(tr("SSIM"), this)) {
+      m_ssimSeries(series(tr("SSIM"), this)),
+      m_resolutionSeries(series(tr("resolution"), this)),
+      m_changeSeries(series(tr("change"), this)) {
   auto* grid = new QGridLayout(this);
   grid->setContentsMargins(0, 0, 0, 0);
   grid->setSpacing(2);
@@ -47,8 +49,10 @@ RateCharts::RateCharts(QWidget* parent)
       makePlot(tr("Projections"), tr("count"), {m_receivedSeries, m_consumedSeries, m_lagSeries});
   m_ssim = makePlot(tr("SSIM vs ground truth"), "", {m_ssimSeries});
   m_ssim.y->setRange(0.0, 1.0);
-  const Plot* plots[] = {&m_refresh, &m_rate, &m_projections, &m_ssim};
-  for (int i = 0; i < 4; ++i) {
+  m_resolution = makePlot(tr("Resolution (FRC, half-bit)"), tr("px"), {m_resolutionSeries});
+  m_change = makePlot(tr("Change per update"), tr("%"), {m_changeSeries});
+  const Plot* plots[] = {&m_refresh, &m_rate, &m_projections, &m_ssim, &m_resolution, &m_change};
+  for (int i = 0; i < 6; ++i) {
     auto* view = new QChartView(plots[i]->chart, this);
     view->setRenderHint(QPainter::Antialiasing);
     view->setMinimumSize(220, 150);
@@ -105,19 +109,35 @@ void RateCharts::addMetrics(const UpdateMetrics& m) {
     append(m_ssimSeries, t, *m.ssim);
     m_ssim.chart->setTitle(tr("SSIM vs ground truth: %1").arg(*m.ssim, 0, 'f', 3));
   }
+  grow(m_resolution, t, 0.0);
+  if (m.resolutionPixels) {
+    append(m_resolutionSeries, t, *m.resolutionPixels);
+    grow(m_resolution, t, *m.resolutionPixels);
+    m_resolution.chart->setTitle(
+        tr("Resolution (FRC, half-bit): %1 px").arg(*m.resolutionPixels, 0, 'f', 1));
+  }
+  grow(m_change, t, 0.0);
+  if (m.change) {
+    append(m_changeSeries, t, 100.0 * *m.change);
+    grow(m_change, t, 100.0 * *m.change);
+  }
 }
 
 void RateCharts::clear() {
-  for (QLineSeries* s : {m_refreshSeries, m_workSeries, m_rateSeries, m_receivedSeries,
-                         m_consumedSeries, m_lagSeries, m_ssimSeries})
+  for (QLineSeries* s :
+       {m_refreshSeries, m_workSeries, m_rateSeries, m_receivedSeries, m_consumedSeries,
+        m_lagSeries, m_ssimSeries, m_resolutionSeries, m_changeSeries})
     s->clear();
-  for (Plot* p : {&m_refresh, &m_rate, &m_projections, &m_ssim}) {
+  for (Plot* p : {&m_refresh, &m_rate, &m_projections, &m_ssim, &m_resolution, &m_change}) {
     p->x->setRange(0.0, 10.0);
     if (p != &m_ssim) p->y->setRange(0.0, 1.0);
   }
   m_ssim.chart->setTitle(tr("SSIM vs ground truth"));
+  m_resolution.chart->setTitle(tr("Resolution (FRC, half-bit)"));
 }
 
 int RateCharts::updates() const { return int(m_refreshSeries->count()); }
+
+int RateCharts::resolutionPoints() const { return int(m_resolutionSeries->count()); }
 
 }  // namespace tomolive::ui

@@ -1,7 +1,8 @@
 #pragma once
 // Live charts of the session's metrics against elapsed time: refresh and work time per update,
-// sustained rate, projections received vs consumed and the lag, and SSIM against the ground
-// truth when the source has one.
+// sustained rate, projections received vs consumed and the lag, SSIM against the ground truth
+// when the source has one, and the live quality without one: FRC resolution and the image's
+// change per update.
 #include <QWidget>
 
 namespace tomolive {
@@ -24,6 +25,8 @@ class RateCharts : public QWidget {
   void clear();
   /// Points in the refresh-time series (one per update), for tests.
   int updates() const;
+  /// Points in the resolution series (updates with a resolution), for tests.
+  int resolutionPoints() const;
 
  private:
   struct Plot {
@@ -34,9 +37,9 @@ class RateCharts : public QWidget {
   Plot makePlot(const QString& title, const QString& unit, const QList<QLineSeries*>& series);
   static void grow(Plot& plot, double x, double y);
 
-  Plot m_refresh, m_rate, m_projections, m_ssim;
+  Plot m_refresh, m_rate, m_projections, m_ssim, m_resolution, m_change;
   QLineSeries *m_refreshSeries, *m_workSeries, *m_rateSeries, *m_receivedSeries, *m_consumedSeries,
-      *m_lagSeries, *m_ssimSeries;
+      *m_lagSeries, *m_ssimSeries, *m_resolutionSeries, *m_changeSeries;
 };
 
 }  // namespace tomolive::ui

@@ -93,9 +93,10 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   fileRow->addWidget(browse);
   m_fileRate = rate(100.0, "fileRate", filePage);
   m_fileRate->setSpecialValueText(tr("lossless (as fast as reconstruction)"));
-  m_fileRate->setToolTip(tr("A frame rate emulates a detector in real time (windows merge when "
-                            "reconstruction falls behind); lossless gives every update exactly W "
-                            "new projections"));
+  m_fileRate->setToolTip(
+      tr("A frame rate emulates a detector in real time (windows merge when "
+         "reconstruction falls behind); lossless gives every update exactly W "
+         "new projections"));
   fileForm->addRow(tr("File"), fileRow);
   fileForm->addRow(tr("Rate"), m_fileRate);
   m_sourcePages->addWidget(filePage);
@@ -197,6 +198,14 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   buttons->addWidget(m_pause);
   buttons->addWidget(m_stop);
   layout->addLayout(buttons);
+  m_advice = new QLabel(this);
+  m_advice->setObjectName("adviceLabel");
+  m_advice->setWordWrap(true);
+  m_advice->setToolTip(
+      tr("Live quality without a ground truth: resolution from the Fourier ring correlation of "
+         "two half reconstructions (even / odd projections), relative change of the image per "
+         "update, and whether the image has stopped improving (docs/streaming.md)"));
+  layout->addWidget(m_advice);
   layout->addStretch(1);
   connect(m_start, &QPushButton::clicked, this, &SteeringPanel::startRequested);
   connect(m_pause, &QPushButton::clicked, this, &SteeringPanel::pauseResumeRequested);
@@ -300,6 +309,22 @@ void SteeringPanel::showApplied(const UpdateMetrics& m) {
                          .arg(m.iterations)
                          .arg(m.centre, 0, 'f', 2)
                          .arg(QString::fromStdString(m.centreSource)));
+  QStringList quality;
+  if (m.resolutionPixels) {
+    QString resolution = tr("resolution %1 px").arg(*m.resolutionPixels, 0, 'f', 1);
+    if (m.resolutionMicrometres)
+      resolution += tr(" (%1 µm)").arg(*m.resolutionMicrometres, 0, 'f', 2);
+    quality << resolution;
+  }
+  if (m.change) quality << tr("change %1 %").arg(100.0 * *m.change, 0, 'f', 1);
+  QString advice = quality.join(QStringLiteral(" · "));
+  if (!m.advice.empty())
+    advice += QStringLiteral("\n") + (m.advice == "stop" ? tr("Stop now: %1") : tr("Continue: %1"))
+                                         .arg(QString::fromStdString(m.adviceReason));
+  m_advice->setText(advice);
+  const QString style =
+      m.advice == "stop" ? QStringLiteral("color: #1a7f37; font-weight: bold") : QString();
+  if (m_advice->styleSheet() != style) m_advice->setStyleSheet(style);  // re-polishes: on change
   if (m_autoCentre->isChecked()) {
     const QSignalBlocker quiet(m_centre);  // showing the centre in force is no request
     m_centre->setValue(m.centre);

@@ -3,7 +3,8 @@
 // network detector address), the reconstruction method (applied at the next Start), W, I,
 // rotation centre (automatic, with where it came from, or set by hand), record file, what
 // computes (auto, CPU or CUDA; applied at the next Start), and Start / Pause-Resume / Stop
-// acquisition. It only describes what the user asked for; MainWindow applies it.
+// acquisition with the live resolution, change and stop advice beside it. It only describes what
+// the user asked for; MainWindow applies it.
 #include <QWidget>
 
 #include "pipeline/StreamingSession.h"
@@ -46,7 +47,8 @@ class SteeringPanel : public QWidget {
   /// Enables what makes sense in each phase (Start only when no session runs, …).
   void setSessionActive(bool active, bool paused);
   /// The method, W, I and centre (with its source) that produced the latest update; with an
-  /// automatic centre the centre field follows it.
+  /// automatic centre the centre field follows it. Beside Stop acquisition: the update's
+  /// resolution, change and stop advice (pipeline/LiveQuality.h).
   void showApplied(const UpdateMetrics& metrics);
 
   void saveSettings(QSettings& settings) const;
@@ -73,7 +75,7 @@ class SteeringPanel : public QWidget {
   QSpinBox *m_window, *m_iterations;
   QCheckBox* m_autoCentre;
   QDoubleSpinBox* m_centre;
-  QLabel* m_applied;
+  QLabel *m_applied, *m_advice;
   QPushButton *m_start, *m_pause, *m_stop;
 };
 

@@ -81,6 +81,8 @@ std::string usage() {
                       [--record-buffer 512] [--record-reserve 64]
                       [--size N --rows S --projections P --order interlaced:W --photons F --seed K]
                       [--stop-after N] [--idle-timeout S] [--no-mask] [--json]
+                      [--stop-when-stable] [--pixel-size UM] [--no-quality]
+                      [--auto-steer --target-refresh S]
                       [--enhance [--model tomogan.h5] [--precision auto|f32|bf16|tf32|fp16]
                        [--enhancer-share 0.25]]
       Live reconstruction: every frame recorded, one update per W projections (by default the
@@ -90,6 +92,11 @@ std::string usage() {
       without a frame; the record's queue holds --record-buffer MiB (beyond it a detector's
       frames are left out of the record, counted; a file replay waits), recording stops,
       finalised, when less than --record-reserve MiB would be left on its disk (exit 1);
+      each update also reports the FRC resolution of two half
+      reconstructions (in µm with --pixel-size), the change, the data residual and a stop
+      advice; --stop-when-stable stops the acquisition when the advice says stop
+      (--no-quality: change only); --auto-steer chooses W and I after each update to keep
+      up with the detector with updates of at most S s (W and I given are the start);
       --enhance runs TomoGAN beside it (slices in
       view first; --out then also holds
       /exchange/recon_enhanced); Ctrl-C stops the acquisition cleanly (files finalised).

@@ -11,6 +11,7 @@
 #include "cli/Arguments.h"
 #include "cli/EnhanceCommand.h"
 #include "io/DataExchange.h"
+#include "pipeline/LiveQuality.h"
 #include "pipeline/StreamingSession.h"
 #include "sources/SourceFactory.h"
 
@@ -46,6 +47,15 @@ json metricsJson(const UpdateMetrics& m) {
   if (m.ssim) j["ssim"] = *m.ssim;
   if (m.change) j["change"] = *m.change;
   if (m.psnr) j["psnr"] = *m.psnr;
+  if (m.residual) j["residual"] = *m.residual;
+  if (m.resolutionPixels) j["resolution_px"] = *m.resolutionPixels;
+  if (m.resolutionMicrometres) j["resolution_um"] = *m.resolutionMicrometres;
+  if (!m.advice.empty()) {
+    j["advice"] = m.advice;
+    j["advice_reason"] = m.adviceReason;
+  }
+  j["quality_seconds"] = m.qualitySeconds;
+  if (!m.steeringReason.empty()) j["steering_reason"] = m.steeringReason;
   return j;
 }
 
@@ -109,14 +119,16 @@ void writeResult(const std::string& path, const Snapshot& last,
 }  // namespace
 
 int runStream(const Args& args) {
-  std::set<std::string> options{"source",         "window",  "iterations",   "rate",
-                                "slices",         "center",  "record",       "out",
-                                "metrics",        "size",    "rows",         "projections",
-                                "order",          "photons", "seed",         "stop-after",
-                                "enhancer-share", "method",  "idle-timeout", "record-buffer",
-                                "record-reserve"};
+  std::set<std::string> options{"source",         "window",     "iterations",    "rate",
+                                "slices",         "center",     "record",        "out",
+                                "metrics",        "size",       "rows",          "projections",
+                                "order",          "photons",    "seed",          "stop-after",
+                                "enhancer-share", "method",     "idle-timeout",  "record-buffer",
+                                "record-reserve", "pixel-size", "target-refresh"};
   options.insert(kDenoiserOptions.begin(), kDenoiserOptions.end());
-  const Arguments a(args, options, {"json", "overwrite", "no-mask", "enhance"});
+  const Arguments a(
+      args, options,
+      {"json", "overwrite", "no-mask", "enhance", "stop-when-stable", "no-quality", "auto-steer"});
   if (!a.positionals().empty())
     throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
   StreamOptions o;
@@ -132,6 +144,29 @@ int runStream(const Args& args) {
     o.slices = {begin, end};
   }
   o.centre = a.number("center");
+  o.pixelSizeMicrometres = a.number("pixel-size");
+  if (o.pixelSizeMicrometres && !(*o.pixelSizeMicrometres > 0.0))
+    throw UsageError("option --pixel-size: " + std::to_string(*o.pixelSizeMicrometres) +
+                     " must be a positive size in µm");
+  o.liveQuality = !a.flag("no-quality");
+  const auto targetRefresh = a.number("target-refresh");
+  if (a.flag("auto-steer")) {
+    if (!targetRefresh || !(*targetRefresh > 0.0))
+      throw UsageError(
+          "--auto-steer needs --target-refresh S, the longest an update may take "
+          "(seconds > 0)");
+    o.autoSteerTargetSeconds = targetRefresh;
+  } else if (targetRefresh) {
+    throw UsageError("--target-refresh applies to --auto-steer only");
+  }
+  o.stopWhenStable = a.flag("stop-when-stable");
+  if (o.stopWhenStable && !o.liveQuality)
+    throw UsageError(
+        "--stop-when-stable needs the live quality measures that --no-quality "
+        "switches off");
+  if (const auto why = LiveQuality::whyNoResolution(o.method); why && o.stopWhenStable)
+    throw UsageError("--stop-when-stable cannot work with --method " +
+                     std::string(liveMethodName(o.method)) + ": " + *why);
   o.recordPath = a.text("record", "");
   o.overwriteRecord = a.flag("overwrite");
   o.recordBufferBytes =
@@ -207,11 +242,12 @@ int runStream(const Args& args) {
     if (m.recordProblem.rfind("recording stopped", 0) == 0) record += "  RECORDING STOPPED";
     std::printf(
         "R %3d  received %6lld  consumed %6lld  W %4d (%4d new, %5d used)  I %3d  refresh "
-        "%.3f s  %7.1f proj/s  lag %4lld%s%s\n",
+        "%.3f s  %7.1f proj/s  lag %4lld%s%s%s\n",
         m.update, static_cast<long long>(m.received), static_cast<long long>(m.consumed), m.window,
         m.projections, m.projectionsUsed, m.iterations, m.refreshSeconds, m.sustainedPps,
         static_cast<long long>(m.lag),
-        m.ssim ? ("  SSIM " + std::to_string(*m.ssim).substr(0, 6)).c_str() : "", record.c_str());
+        m.ssim ? ("  SSIM " + std::to_string(*m.ssim).substr(0, 6)).c_str() : "", record.c_str(),
+        m.advice.empty() ? "" : ("  " + m.advice + ": " + m.adviceReason).c_str());
     std::fflush(stdout);
   });
 

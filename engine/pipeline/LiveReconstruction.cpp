@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -107,6 +108,12 @@ LiveUpdate LiveReconstruction::update(int iterations) {
   m_updated = receivedCount();
   u.used = int(use.size());
   if (use.empty()) return u;
+  double data = 0.0;  // ‖p‖² over the projections used (padding lanes are zero)
+  for (int p : use) {
+    const float* values = m_received.row(p, 0);
+    for (std::size_t i = 0; i < m_received.projectionStride(); ++i)
+      data += double(values[i]) * values[i];
+  }
   switch (m_options.method) {
     case LiveMethod::window:  // then forgets the window: memory stays bounded by it
       u.history = m_device->iterate(g, m_received, use, iterations);
@@ -134,6 +141,8 @@ LiveUpdate LiveReconstruction::update(int iterations) {
       break;
     }
   }
+  if (!u.history.empty() && data > 0.0)
+    u.relativeResidual = u.history.back().residual / std::sqrt(data);
   u.seconds = secondsSince(start);
   return u;
 }

@@ -20,6 +20,7 @@
 // rather than the last wedge; `window` holds only the projections of the next update.
 // Non-negativity and the circular mask apply to every method.
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -55,6 +56,9 @@ struct LiveUpdate {
   int iterations = 0;
   double seconds = 0.0;  ///< wall time of the reconstruction work
   std::vector<SirtIteration> history;
+  /// ‖p − A·x‖ / ‖p‖ over the projections used, at the start of the last iteration (the data
+  /// residual the update measured anyway); none when nothing was used or p is zero.
+  std::optional<double> relativeResidual;
 };
 
 class LiveReconstruction {

@@ -7,6 +7,8 @@
 
 #include "metrics/ImageMetrics.h"
 #include "nn/VolumeEnhancement.h"
+#include "pipeline/AutoSteering.h"
+#include "pipeline/LiveQuality.h"
 #include "pipeline/MemoryBudget.h"
 #include "pipeline/RecordingStage.h"
 #include "preprocess/CentreFinder.h"
@@ -63,17 +65,6 @@ VolumeStack stackOf(const std::vector<float>& images, int count, int n) {
   const std::size_t plane = std::size_t(n) * n;
   for (int i = 0; i < count; ++i) v.setSlice(i, {images.data() + i * plane, plane});
   return v;
-}
-
-// ‖a − b‖ / ‖a‖, or none when a is zero.
-std::optional<double> relativeChange(const std::vector<float>& a, const std::vector<float>& b) {
-  double difference = 0.0, norm = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    difference += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-    norm += double(a[i]) * a[i];
-  }
-  if (!(norm > 0.0)) return std::nullopt;
-  return std::sqrt(difference / norm);
 }
 
 // Received projections the enhancement guard re-projects against (spread over those received).
@@ -156,7 +147,21 @@ StreamingSession::StreamingSession(std::unique_ptr<FrameSource> source, StreamOp
   if (!m_source) throw std::invalid_argument("stream: no source");
   setWindow(m_options.window);
   setIterations(m_options.iterations);
+  if (m_options.autoSteerTargetSeconds) {
+    AutoSteering check(*m_options.autoSteerTargetSeconds);  // throws for a bad target
+    m_autoSteer = true;
+  }
   if (m_options.centre) m_centreRequest = *m_options.centre;
+  if (m_options.stopWhenStable) {
+    if (!m_options.liveQuality)
+      throw std::invalid_argument(
+          "stop when stable: needs the live quality measures, which are "
+          "switched off");
+    if (const auto why = LiveQuality::whyNoResolution(m_options.method))
+      throw std::invalid_argument("stop when stable: no stop advice for the " +
+                                  std::string(liveMethodName(m_options.method)) +
+                                  " method: " + *why);
+  }
 }
 
 StreamingSession::~StreamingSession() {
@@ -187,7 +192,11 @@ void StreamingSession::setWindow(int projections) {
   if (projections < 1)
     throw std::invalid_argument("window W = " + std::to_string(projections) +
                                 " must be at least 1");
-  m_window = projections;
+  {
+    std::lock_guard lock(m_steeringMutex);
+    m_window = projections;
+    m_autoSteer = false;
+  }
   m_intake->reconCv.notify_all();
   m_intake->acquireCv.notify_all();
 }
@@ -196,7 +205,9 @@ void StreamingSession::setIterations(int iterations) {
   if (iterations < 1)
     throw std::invalid_argument("iterations I = " + std::to_string(iterations) +
                                 " must be at least 1");
+  std::lock_guard lock(m_steeringMutex);
   m_iterations = iterations;
+  m_autoSteer = false;
 }
 
 void StreamingSession::setCentre(double column) {
@@ -404,9 +415,15 @@ void StreamingSession::reconstruct() {
   double workTotal = 0.0;
   std::shared_ptr<const VolumeStack> wholeVolume;  // the latest read back whole
   std::shared_ptr<const Snapshot> lastPublished;
-  bool readBackWhole = true;        // false for volumes above fullVolumeBytes
-  std::vector<float> previousView;  // the guard slice of the previous update
-  int previousViewSlice = -1;
+  bool readBackWhole = true;  // false for volumes above fullVolumeBytes
+  std::optional<AutoSteering> steering;
+  if (m_options.autoSteerTargetSeconds) steering.emplace(*m_options.autoSteerTargetSeconds);
+  std::string steeringReason = "the initial W and I";
+  std::int64_t rateReceived = 0;  // projections received at the last rate measurement
+  auto rateTime = Clock::now();
+  LiveQuality quality({.resolution = m_options.liveQuality,
+                       .pixelSizeMicrometres = m_options.pixelSizeMicrometres,
+                       .rule = m_options.stopRule});
   try {
     for (;;) {
       std::vector<Intake::Pending> batch;
@@ -574,19 +591,33 @@ void StreamingSession::reconstruct() {
       m.method = liveMethodName(m_options.method);
       m.centre = recon->centre();
       m.centreSource = centreSource;
+      std::vector<int> view;
       {
         std::lock_guard lock(m_snapshotMutex);
-        snapshot->guardSlice = m_viewSlices.empty() ? slices / 2 : m_viewSlices.front();
+        view = m_viewSlices;
       }
-      snapshot->guardSlice = std::clamp(snapshot->guardSlice, 0, slices - 1);
+      snapshot->guardSlice = std::clamp(view.empty() ? slices / 2 : view.front(), 0, slices - 1);
       if (m_options.enhancer)
         if (recon->receivedCount() > 0)
           snapshot->guardSinogram = std::make_shared<const SliceSinogram>(
               recon->sinogram(snapshot->guardSlice, kGuardProjections));
-      std::vector<float> view = snapshot->slice(snapshot->guardSlice);
-      if (previousViewSlice == snapshot->guardSlice) m.change = relativeChange(view, previousView);
-      previousView = std::move(view);
-      previousViewSlice = snapshot->guardSlice;
+      {
+        ScanProgress progress{.scanProjections = m_source->describe().projections};
+        {
+          std::lock_guard lock(in.mutex);
+          progress.received = in.projectionsReceived;
+        }
+        const double elapsed = secondsSince(m_start);
+        if (elapsed > 0.0) progress.projectionsPerSecond = double(progress.received) / elapsed;
+        const QualityAssessment q = quality.assess(*recon, done, view, progress);
+        m.change = q.change;
+        m.residual = q.residual;
+        m.resolutionPixels = q.resolutionPixels;
+        m.resolutionMicrometres = q.resolutionMicrometres;
+        if (q.advice) m.advice = q.advice->word(), m.adviceReason = q.advice->reason;
+        m.qualitySeconds = q.seconds;
+      }
+      if (m_autoSteer) m.steeringReason = steeringReason;
       m.workSeconds = work;
       m.sustainedPps = batch.size() / work;
       if (truth.slices() > 0 && !snapshot->viewVolume) {
@@ -618,6 +649,35 @@ void StreamingSession::reconstruct() {
       m.elapsedSeconds = std::chrono::duration<double>(now - m_start).count();
       lastPublished = snapshot;
       publish(snapshot);
+      if (steering && m_autoSteer) {
+        // The detector's rate: since the last decision, or since the start where that is higher
+        // (a bursty source must not shrink the windows); unknown for a source that waits for us.
+        double rate = 0.0;
+        if (!m_source->waitsForConsumer() && now > rateTime)
+          rate = std::max(double(m.received - rateReceived) /
+                              std::chrono::duration<double>(now - rateTime).count(),
+                          double(m.received) / m.elapsedSeconds);
+        rateReceived = m.received, rateTime = now;
+        const SteeringDecision d = steering->decide({.method = m_options.method,
+                                                     .window = window,
+                                                     .iterations = iterations,
+                                                     .projectionsUsed = done.used,
+                                                     .workSeconds = work,
+                                                     .updateSeconds = secondsSince(workStart),
+                                                     .projectionsPerSecond = rate});
+        {
+          std::lock_guard lock(m_steeringMutex);  // a W or I set by hand meanwhile wins
+          if (m_autoSteer) m_window = d.window, m_iterations = d.iterations;
+        }
+        m_intake->reconCv.notify_all();
+        m_intake->acquireCv.notify_all();
+        if (d.window != window || d.iterations != iterations) log("auto-steering: " + d.reason);
+        steeringReason = d.reason;
+      }
+      if (m_options.stopWhenStable && m.advice == "stop" && !m_stopRequested) {
+        log("stop advice: " + m.adviceReason + "; stopping the acquisition");
+        stopAcquisition();
+      }
     }
     // The scan is over: the last update's whole volume, for the result file and the views.
     if (lastPublished && lastPublished->viewVolume) {

@@ -61,6 +61,7 @@
 #include "nn/EnhancementGuard.h"
 #include "pipeline/LiveReconstruction.h"
 #include "pipeline/RecordingStage.h"
+#include "pipeline/StopAdvice.h"
 #include "sources/FrameSource.h"
 
 namespace tomolive {
@@ -99,6 +100,17 @@ struct StreamOptions {
   /// A source silent this long (no frame, not finished) ends the session as a stop would
   /// (0: wait for it, however long). Silence is reported at 5, 10, 20, 40 … s either way.
   double idleTimeoutSeconds = 0.0;
+  /// Resolution (FRC of two half reconstructions), residual and stop advice per update
+  /// (pipeline/LiveQuality.h); the change is measured either way. Not for the window method.
+  bool liveQuality = true;
+  std::optional<double> pixelSizeMicrometres;  ///< for the resolution in µm
+  StopRule stopRule;
+  /// Stop the acquisition (as stopAcquisition() does) at the first update advised "stop".
+  bool stopWhenStable = false;
+  /// Auto-steering (pipeline/AutoSteering.h): after each update W and I are chosen to keep up
+  /// with the detector with updates of at most this many seconds; W and I above are the start.
+  /// A W or I set by setWindow / setIterations turns it off (manual steering overrides it).
+  std::optional<double> autoSteerTargetSeconds;
 };
 
 /// What one update did; also written as one JSON line per update by `tomolive-cli stream`.
@@ -125,6 +137,14 @@ struct UpdateMetrics {
   std::optional<double> ssim, psnr;  ///< against the source's ground truth
   /// ‖x_R − x_{R−1}‖ / ‖x_R‖ on the first slice in view (none at the first update).
   std::optional<double> change;
+  /// Live quality without a ground truth (pipeline/LiveQuality.h): ‖p − A·x‖/‖p‖ over the
+  /// projections used; the FRC resolution of two half reconstructions in pixels (and µm when the
+  /// pixel size is known); the stop advice ("continue" or "stop", "" when not assessed) and why.
+  std::optional<double> residual, resolutionPixels, resolutionMicrometres;
+  std::string advice, adviceReason;
+  double qualitySeconds = 0.0;  ///< time the quality assessment added to this update
+  /// With auto-steering: why this update has its W and I ("" when steered by hand).
+  std::string steeringReason;
   /// Set by the enhancer's versions of the update (nn/EnhancementGuard.h): how much worse the
   /// enhanced slice in view explains the received projections than the reconstruction, and the
   /// weight of the enhancement in what is shown.
@@ -218,10 +238,11 @@ class StreamingSession {
   void start();
 
   // Steering: thread-safe, applied at the next window boundary.
-  void setWindow(int projections);     ///< throws std::invalid_argument unless ≥ 1
-  void setIterations(int iterations);  ///< throws std::invalid_argument unless ≥ 1
-  void setCentre(double column);       ///< throws std::invalid_argument outside the detector
-  void pause();                        ///< acquisition and recording go on; no new updates
+  /// Both throw std::invalid_argument unless ≥ 1, and turn auto-steering off.
+  void setWindow(int projections);
+  void setIterations(int iterations);
+  void setCentre(double column);  ///< throws std::invalid_argument outside the detector
+  void pause();                   ///< acquisition and recording go on; no new updates
   void resume();
   void stopAcquisition();  ///< stops the source; pending projections still reconstruct
   /// Slices the scientist is looking at (indices into the reconstructed slices): enhanced first.
@@ -258,6 +279,8 @@ class StreamingSession {
   std::mutex m_logMutex, m_callbackMutex;
 
   std::atomic<int> m_window, m_iterations;
+  std::atomic<bool> m_autoSteer{false};
+  std::mutex m_steeringMutex;  ///< orders steering by hand against the auto-steering's choice
   std::atomic<bool> m_paused{false}, m_stopRequested{false};
   std::atomic<double> m_centreRequest{-1.0};
   std::atomic<SessionState> m_state{SessionState::Idle};

@@ -1,0 +1,98 @@
+#include "pipeline/AutoSteering.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+namespace tomolive {
+
+namespace {
+// Windows are sized this much larger than keeping up needs, and updates this much shorter than
+// the target: the cost estimate lags a cost that grows with every projection received, and an
+// update that starts late adds its wait to the refresh.
+constexpr double kHeadroom = 1.25;
+constexpr int kMaxWindow = 100000;  ///< the largest W the CLI accepts
+// At most this many updates per target refresh time: more would only add per-update overhead,
+// and windows of a few projections turn any hiccup of the machine into a lag of many windows.
+constexpr double kUpdatesPerTarget = 4.0;
+}  // namespace
+
+int projectorPasses(LiveMethod method, int iterations) {
+  switch (method) {
+    case LiveMethod::filtered:
+      return 1 + 2 * iterations;
+    case LiveMethod::cgls:
+      return 2 + 2 * iterations;
+    case LiveMethod::sirt:
+    case LiveMethod::window:
+      return 2 * iterations;
+  }
+  return 2 * iterations;
+}
+
+AutoSteering::AutoSteering(double targetRefreshSeconds, int maxIterations)
+    : m_target(targetRefreshSeconds), m_maxIterations(maxIterations) {
+  if (!(targetRefreshSeconds > 0.0) || !std::isfinite(targetRefreshSeconds) || maxIterations < 1)
+    throw std::invalid_argument("auto-steering: target refresh " +
+                                std::to_string(targetRefreshSeconds) +
+                                " s must be positive and at most " + std::to_string(maxIterations) +
+                                " iterations at least 1");
+}
+
+SteeringDecision AutoSteering::decide(const SteeringInput& u) {
+  const double used = std::max(1, u.projectionsUsed);
+  const double perPass = u.workSeconds / (used * projectorPasses(u.method, u.iterations));
+  const double fixed = std::max(0.0, u.updateSeconds - u.workSeconds);
+  m_secondsPerPass = m_secondsPerPass ? 0.5 * (*m_secondsPerPass + perPass) : perPass;
+  m_fixedSeconds = m_fixedSeconds ? 0.5 * (*m_fixedSeconds + fixed) : fixed;
+  const double c = *m_secondsPerPass, o = *m_fixedSeconds, r = u.projectionsPerSecond;
+  const double kept = u.method == LiveMethod::window ? 0.0 : double(u.projectionsUsed);
+  const auto seconds = [&](int iterations, double window) {
+    return o + c * projectorPasses(u.method, iterations) * (kept + window);
+  };
+  // The smallest W that keeps up at I, or none when the detector outruns any window.
+  const auto keepingUp = [&](int iterations) -> std::optional<double> {
+    if (!(r > 0.0)) return double(u.window);
+    const double k = c * projectorPasses(u.method, iterations);
+    if (r * k >= 1.0) return std::nullopt;
+    const double shortest = std::ceil(r * m_target / kUpdatesPerTarget);
+    return std::clamp(std::ceil(kHeadroom * r * (o + k * kept) / (1.0 - r * k)),
+                      std::max(1.0, shortest), double(kMaxWindow));
+  };
+  SteeringDecision d;
+  char text[256];
+  for (int i = m_maxIterations; i >= 1; --i)
+    if (const auto w = keepingUp(i); w && kHeadroom * seconds(i, *w) <= m_target) {
+      d.iterations = i, d.window = int(*w), d.predictedSeconds = seconds(i, *w);
+      if (r > 0.0)
+        std::snprintf(text, sizeof text,
+                      "W %d, I %d: keeps up with %.0f proj/s, update %.2f s ≤ %.2f s", d.window,
+                      d.iterations, r, d.predictedSeconds, m_target);
+      else
+        std::snprintf(text, sizeof text, "I %d: update %.2f s ≤ %.2f s (detector rate unknown)",
+                      d.iterations, d.predictedSeconds, m_target);
+      d.reason = text;
+      return d;
+    }
+  d.iterations = 1;
+  const auto w = keepingUp(1);
+  d.window = w ? int(*w)
+               : int(std::clamp(std::ceil(r * seconds(1, u.window)), double(u.window),
+                                double(kMaxWindow)));
+  d.predictedSeconds = seconds(1, d.window);
+  if (!w)
+    std::snprintf(text, sizeof text,
+                  "W %d, I 1: falling behind — %.0f proj/s arrive faster than %.0f proj/s can be "
+                  "reconstructed",
+                  d.window, r, 1.0 / (c * projectorPasses(u.method, 1)));
+  else
+    std::snprintf(text, sizeof text,
+                  "W %d, I 1: update %.2f s, above or within 25 %% of the %.2f s target even "
+                  "at I = 1 (the projections used cost that much)",
+                  d.window, d.predictedSeconds, m_target);
+  d.reason = text;
+  return d;
+}
+
+}  // namespace tomolive

@@ -1,0 +1,64 @@
+#pragma once
+// Auto-steering of W and I (`--auto-steer --target-refresh S`): after each update, choose the
+// window and iterations for the next so that reconstruction keeps up with the detector and an
+// update takes at most S seconds.
+//
+// Cost model, measured online from each update (so it follows a busy machine, a GPU, another
+// grid or another set of slices): an update over U projections at I iterations costs
+//
+//   t(I, U) = o + c · passes(I) · U
+//
+// with passes(I) the projector passes of the method (filtered 1 + 2I, cgls 2 + 2I, sirt and
+// window 2I), c the seconds per projection-pass (averaged with the previous estimate) and o the
+// update's fixed part (its time beyond the reconstruction work: quality, read-back, publishing).
+// The next update uses U = U₀ + W projections (U₀ = those used now; 0 for `window`).
+//
+// Keeping up at detector rate r means a window takes at least as long to arrive as its update
+// takes to compute, W ≥ r · t(I, U₀ + W), i.e. W ≥ r·(o + k·U₀) / (1 − r·k) with k = c·passes(I)
+// (impossible when r·k ≥ 1), taken 25 % larger as headroom for a cost that grows with every
+// projection received, at least r·S/4 (at most 4 updates per target time: tiny windows only add
+// overhead and turn a hiccup into a lag of many windows) and at most 100 000. The decision is the
+// largest I ≤ maxIterations for which that W also gives 1.25·t ≤ S, with that (smallest) W; when
+// even I = 1 cannot meet S or keep up, I = 1 and the W that keeps up (or the current one), with the
+// reason. Without a known rate (a lossless replay) only the target limits I and W stays.
+#include <optional>
+#include <string>
+
+#include "pipeline/LiveReconstruction.h"
+
+namespace tomolive {
+
+/// Projector passes over the projections used that one update of `method` makes at I.
+int projectorPasses(LiveMethod method, int iterations);
+
+/// What one update measured.
+struct SteeringInput {
+  LiveMethod method = LiveMethod::filtered;
+  int window = 1, iterations = 1;
+  int projectionsUsed = 0;          ///< projections the update computed with
+  double workSeconds = 0.0;         ///< the reconstruction work (what scales with U and I)
+  double updateSeconds = 0.0;       ///< the whole update, work included (≥ workSeconds)
+  double projectionsPerSecond = 0;  ///< detector rate measured; 0: unknown (lossless replay)
+};
+
+struct SteeringDecision {
+  int window = 1, iterations = 1;
+  double predictedSeconds = 0.0;  ///< t of the next update
+  std::string reason;  ///< e.g. "W 48, I 3: keeps up with 400 proj/s, update 0.8 s ≤ 1 s"
+};
+
+class AutoSteering {
+ public:
+  /// Throws std::invalid_argument for a target that is not positive or maxIterations < 1.
+  explicit AutoSteering(double targetRefreshSeconds, int maxIterations = 8);
+  /// Learns from the update just made and decides the next W and I.
+  SteeringDecision decide(const SteeringInput& update);
+  double targetSeconds() const { return m_target; }
+
+ private:
+  double m_target;
+  int m_maxIterations;
+  std::optional<double> m_secondsPerPass, m_fixedSeconds;
+};
+
+}  // namespace tomolive

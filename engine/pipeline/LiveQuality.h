@@ -1,0 +1,69 @@
+#pragma once
+// Live quality without a ground truth, measured after each update of a LiveReconstruction:
+//
+// - change:     ‖x_R − x_{R−1}‖ / ‖x_R‖ of the first slice in view between successive updates;
+// - residual:   ‖p − A·x‖ / ‖p‖ over the projections the update used, as the update's own last
+//               step measured it (LiveUpdate::relativeResidual: no extra projection);
+// - resolution: the Fourier ring correlation (metrics/FourierRingCorrelation.h) of two half
+//               reconstructions — the received projections of even and of odd arrival index —
+//               on the slices in view and their neighbours, each recomputed at every update as
+//               the filtered method does (the SIRT-K image of its half, I = 1), in pixels and,
+//               when the pixel size is known, in µm;
+// - advice:     "stop" or "continue" by the StopAdvisor's rule (pipeline/StopAdvice.h).
+//
+// The half reconstructions need every received projection: the `window` method forgets them, so
+// it gets the change only (no resolution, no advice). The halves hold copies of the line
+// integrals of their few slices; a new set of slices in view rebuilds them from what the live
+// reconstruction holds. Their cost (two filtered updates on a few slices, two FRCs) is reported.
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "pipeline/LiveReconstruction.h"
+#include "pipeline/StopAdvice.h"
+
+namespace tomolive {
+
+struct QualityOptions {
+  bool resolution = true;  ///< half reconstructions and FRC (false: change and residual only)
+  int neighbours = 1;      ///< slices on either side of each slice in view the FRC also uses
+  int maxSlices = 8;       ///< most slices the half reconstructions hold
+  std::optional<double> pixelSizeMicrometres;
+  StopRule rule;
+};
+
+struct QualityAssessment {
+  std::optional<double> change, residual;
+  std::optional<double> resolutionPixels, resolutionMicrometres;
+  std::optional<StopAdvice> advice;  ///< none without a resolution measure (window method)
+  double seconds = 0.0;              ///< wall time of the assessment (halves, FRC, change)
+};
+
+class LiveQuality {
+ public:
+  /// Throws std::invalid_argument for a pixel size that is not positive, neighbours < 0 or
+  /// maxSlices < 1 (and what StopAdvisor throws).
+  explicit LiveQuality(QualityOptions options = {});
+  ~LiveQuality();
+  LiveQuality(const LiveQuality&) = delete;
+  LiveQuality& operator=(const LiveQuality&) = delete;
+
+  /// Whether resolution and advice can be had with `method` (all but window), else why not.
+  static std::optional<std::string> whyNoResolution(LiveMethod method);
+
+  /// After `update` of `live`: the readings with `view` the slices in view (indices into
+  /// live's slices, first is the one whose change is measured; empty: the middle slice).
+  QualityAssessment assess(const LiveReconstruction& live, const LiveUpdate& update,
+                           std::span<const int> view, const ScanProgress& progress);
+
+ private:
+  struct Halves;
+  QualityOptions m_options;
+  StopAdvisor m_advisor;
+  std::unique_ptr<Halves> m_halves;
+  std::vector<float> m_previousImage;
+  int m_previousSlice = -1;
+};
+
+}  // namespace tomolive

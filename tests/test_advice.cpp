@@ -1,0 +1,424 @@
+// Live quality without a ground truth: the Fourier ring correlation and its half-bit resolution,
+// the stop advice checked where the truth is known (simulated scans: it fires within 2 updates
+// of where SSIM against the ground truth comes within 0.01 of its final value) and on the real
+// scans (it does not fire before the image has stopped changing), and --stop-when-stable.
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cmath>
+#include <mutex>
+#include <numbers>
+#include <numeric>
+#include <random>
+
+#include "RealData.h"
+#include "io/DataExchange.h"
+#include "metrics/FourierRingCorrelation.h"
+#include "metrics/ImageMetrics.h"
+#include "pipeline/LiveQuality.h"
+#include "pipeline/StreamingSession.h"
+#include "preprocess/CentreFinder.h"
+#include "preprocess/ScanPreparation.h"
+#include "sim/Acquisition.h"
+#include "sim/ScanFile.h"
+#include "sources/FileReplaySource.h"
+
+using namespace tomolive;
+
+namespace {
+
+std::vector<float> whiteNoise(std::size_t count, unsigned seed) {
+  std::mt19937 random(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> out(count);
+  for (float& v : out) v = normal(random);
+  return out;
+}
+
+// A random image whose spectrum is confined to rings |k| ≤ band (random phases and amplitudes).
+std::vector<float> bandLimited(int n, int band, unsigned seed) {
+  std::mt19937 random(seed);
+  std::uniform_real_distribution<double> phase(0.0, 2.0 * std::numbers::pi), amplitude(0.5, 1.0);
+  std::vector<double> image(std::size_t(n) * n, 0.0);
+  for (int ky = 0; ky <= band; ++ky)
+    for (int kx = -band; kx <= band; ++kx) {
+      if ((ky == 0 && kx <= 0) || std::hypot(kx, ky) > band - 0.5) continue;
+      const double a = amplitude(random), f = phase(random);
+      for (int y = 0; y < n; ++y)
+        for (int x = 0; x < n; ++x)
+          image[std::size_t(y) * n + x] +=
+              a * std::cos(2.0 * std::numbers::pi * (kx * x + ky * y) / n + f);
+    }
+  return {image.begin(), image.end()};
+}
+
+// One update's readings beside what only hindsight or the simulator knows.
+struct Step {
+  double reference = 0.0;  ///< SSIM against the ground truth, or against the last image
+  QualityAssessment quality;
+};
+
+// Replays `p` in arrival order `order` in windows of W into the filtered live reconstruction and
+// assesses every update as the streaming session does (LiveQuality, middle slice in view). The
+// reference score is SSIM against `truth`, or (no truth) against the image after the last update.
+std::vector<Step> replayWithQuality(const ProjectionStack& p, std::span<const double> angles,
+                                    std::span<const int> order, int window, int iterations,
+                                    double centre, const VolumeStack* truth) {
+  LiveReconstruction live(p.columns(), p.slices(), p.columns(), centre);
+  LiveQuality quality;
+  std::vector<Step> steps;
+  std::vector<VolumeStack> images;
+  const std::vector<int> view = {p.slices() / 2};
+  for (std::size_t first = 0; first < order.size(); first += std::size_t(window)) {
+    const int count = int(std::min<std::size_t>(std::size_t(window), order.size() - first));
+    ProjectionStack w(count, p.slices(), p.columns());
+    std::vector<double> a;
+    for (int k = 0; k < count; ++k) {
+      std::copy_n(p.row(order[first + k], 0), p.projectionStride(), w.row(k, 0));
+      a.push_back(angles[std::size_t(order[first + k])]);
+    }
+    live.receive(w, a);
+    const LiveUpdate u = live.update(iterations);
+    Step s;
+    s.quality = quality.assess(
+        live, u, view, {.received = live.receivedCount(), .scanProjections = int(order.size())});
+    if (truth)
+      s.reference = ssimVolume(live.estimate(), *truth);
+    else
+      images.push_back(live.estimate());
+    steps.push_back(std::move(s));
+  }
+  if (!truth)
+    for (std::size_t i = 0; i < steps.size(); ++i)
+      steps[i].reference = ssimVolume(images[i], images.back());
+  return steps;
+}
+
+// First update (1-based) from which the reference score stays within `tolerance` of its last.
+int plateauUpdate(const std::vector<Step>& steps, double tolerance) {
+  int from = int(steps.size());
+  while (from > 1 &&
+         std::abs(steps[std::size_t(from - 2)].reference - steps.back().reference) <= tolerance)
+    --from;
+  return from;
+}
+
+// First update (1-based) advised "stop", or 0.
+int adviceUpdate(const std::vector<Step>& steps) {
+  for (std::size_t i = 0; i < steps.size(); ++i)
+    if (steps[i].quality.advice && steps[i].quality.advice->stop) return int(i) + 1;
+  return 0;
+}
+
+void report(const char* label, const std::vector<Step>& steps) {
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const QualityAssessment& q = steps[i].quality;
+    qInfo(
+        "%s R %2zu  ref SSIM %.4f  resolution %6.2f px  change %.4f  residual %.4f  %s  "
+        "%.3f s",
+        label, i + 1, steps[i].reference, q.resolutionPixels.value_or(0.0), q.change.value_or(0.0),
+        q.residual.value_or(0.0), q.advice ? q.advice->word() : "-", q.seconds);
+  }
+}
+
+}  // namespace
+
+class TestAdvice : public QObject {
+  Q_OBJECT
+  QTemporaryDir m_dir;
+
+ private slots:
+  void initTestCase() { QVERIFY(m_dir.isValid()); }
+
+  void halfBitThresholdFollowsVanHeelAndSchatz() {
+    // T(N) = (0.2071 + 1.9102/√N) / (1.2071 + 0.9102/√N): 1 for a single pixel, → 0.1716.
+    QVERIFY(std::abs(halfBitThreshold(1.0) - 1.0) < 1e-3);
+    QVERIFY(std::abs(halfBitThreshold(100.0) - (0.2071 + 0.19102) / (1.2071 + 0.09102)) < 1e-12);
+    QVERIFY(std::abs(halfBitThreshold(1e12) - 0.2071 / 1.2071) < 1e-5);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, halfBitThreshold(0.0));
+  }
+
+  void frcOfIdenticalImagesIsOne() {
+    const int n = 96;
+    const std::vector<float> image = whiteNoise(std::size_t(n) * n * 2, 1);
+    const FrcCurve c = fourierRingCorrelation(image, image, n, 2);
+    QCOMPARE(int(c.correlation.size()), n / 2 + 1);
+    for (std::size_t r = 0; r < c.correlation.size(); ++r)
+      QVERIFY2(std::abs(c.correlation[r] - 1.0) < 1e-9, qPrintable(QString::number(r)));
+    QCOMPARE(frcResolutionPixels(c), 2.0);  // the Nyquist limit
+  }
+
+  void frcOfIndependentNoiseIsNearZero() {
+    const int n = 128;
+    const std::vector<float> a = whiteNoise(std::size_t(n) * n, 2), b = whiteNoise(a.size(), 3);
+    const FrcCurve c = fourierRingCorrelation(a, b, n);
+    // Each ring's FRC of independent noise has a standard deviation of about 1/√(N/2) (N/2
+    // independent complex pixels: the other half are their conjugates).
+    double sum = 0.0;
+    for (std::size_t r = 4; r < c.correlation.size(); ++r) {
+      QVERIFY2(std::abs(c.correlation[r]) < 4.0 / std::sqrt(0.5 * double(c.pixels[r])),
+               qPrintable(QStringLiteral("ring %1: %2").arg(r).arg(c.correlation[r])));
+      sum += c.correlation[r];
+    }
+    QVERIFY(std::abs(sum / double(c.correlation.size() - 4)) < 0.02);
+    QVERIFY2(frcResolutionPixels(c) > n / 4.0, qPrintable(QString::number(frcResolutionPixels(c))));
+  }
+
+  void frcResolutionOfABandLimitedPair_data() {
+    QTest::addColumn<int>("n");
+    QTest::addColumn<int>("band");
+    QTest::newRow("128², band 16 (8 px)") << 128 << 16;
+    QTest::newRow("160², band 40 (4 px)") << 160 << 40;
+    QTest::newRow("90², band 9 (10 px)") << 90 << 9;  // sizes of any factors
+  }
+
+  void frcResolutionOfABandLimitedPair() {
+    QFETCH(int, n);
+    QFETCH(int, band);
+    // One band-limited signal, plus independent white noise at a tenth of its amplitude per
+    // pixel: correlated up to ring `band`, noise beyond.
+    const std::vector<float> signal = bandLimited(n, band, 4);
+    double power = 0.0;
+    for (float v : signal) power += double(v) * v;
+    const float sigma = float(0.1 * std::sqrt(power / double(signal.size())));
+    std::vector<float> a = whiteNoise(signal.size(), 5), b = whiteNoise(signal.size(), 6);
+    for (std::size_t i = 0; i < signal.size(); ++i) {
+      a[i] = signal[i] + sigma * a[i];
+      b[i] = signal[i] + sigma * b[i];
+    }
+    // The signal fills the periodic grid: no field-of-view taper (it would leak the band's
+    // correlation a few rings outwards and bias the resolution finer: measured below).
+    const double resolution =
+        frcResolutionPixels(fourierRingCorrelation(a, b, n, 1, FrcWindow::none));
+    const double tapered = frcResolutionPixels(fourierRingCorrelation(a, b, n));
+    const double expected = double(n) / band;
+    qInfo("n %d, band %d: resolution %.2f px, with the field-of-view taper %.2f px (expected %.2f)",
+          n, band, resolution, tapered, expected);
+    QVERIFY(tapered <= resolution);
+    QVERIFY2(std::abs(resolution - expected) < 0.1 * expected,
+             qPrintable(QString::number(resolution)));
+  }
+
+  void frcRefusesBadInput() {
+    std::vector<float> a(64), b(64);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, fourierRingCorrelation(a, b, 8, 2));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, fourierRingCorrelation(a, b, 4, 4));
+    a[3] = std::nanf("");
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, fourierRingCorrelation(a, b, 8));
+  }
+
+  void adviceSaysWhyAndWhatStoppingSaves() {
+    StopAdvisor advisor;
+    // Resolution reaches the grid-limited 2.6 px at update 6 (smoothed over 3 updates: at 7);
+    // the change falls below 2 % at update 6.
+    const double resolution[] = {9.0, 6.0, 4.5, 3.6, 2.8, 2.6, 2.6, 2.6, 2.6};
+    const double change[] = {0.0, 0.2, 0.1, 0.05, 0.03, 0.015, 0.012, 0.01, 0.009};
+    std::vector<StopAdvice> advice;
+    for (int r = 1; r <= 9; ++r)
+      advice.push_back(advisor.advise(
+          {.update = r,
+           .resolutionPixels = resolution[r - 1],
+           .change = r > 1 ? std::optional<double>(change[r - 1]) : std::nullopt,
+           .received = 120 * r},
+          {.received = 120 * r, .scanProjections = 1680, .projectionsPerSecond = 100.0}));
+    for (int r = 1; r <= 8; ++r) QVERIFY2(!advice[r - 1].stop, advice[r - 1].reason.c_str());
+    QCOMPARE(advice[1].reason,
+             std::string("image still changing 20.0 % per update (limit 1.0 % at 9.0 px)"));
+    QCOMPARE(advice[2].reason,
+             std::string("resolution improving: 9.0 → 6.0 px in the last update"));
+    QCOMPARE(advice[7].reason, std::string("resolution 2.6 px, stable for 1 of 2 updates"));
+    QVERIFY(advice[8].stop);
+    QCOMPARE(advice[8].reason,
+             std::string("resolution stable at 2.6 px since update 8 — stopping now saves 600 "
+                         "projections, 36 % of the scan, about 6 s of beam"));
+    QCOMPARE(advice[8].stableSince, 8);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, StopAdvisor({.stableUpdates = 0}));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, StopAdvisor({.gridLimitedPixels = 1.0}));
+  }
+
+  // A data-limited resolution (well above the 2 px Nyquist limit) needs the stricter change limit.
+  void dataLimitedResolutionNeedsAStillerImage() {
+    StopAdvisor advisor;
+    int firstStop = 0;
+    for (int r = 1; r <= 14 && !firstStop; ++r) {
+      const double change = r <= 10 ? 0.015 : 0.008;
+      if (advisor
+              .advise({.update = r, .resolutionPixels = 6.0, .change = change, .received = 0}, {})
+              .stop)
+        firstStop = r;
+    }
+    QCOMPARE(firstStop, 12);  // changes of 1.5 % would pass at 2.6 px; at 6 px only below 1 %
+  }
+
+  // Where the truth is known: the advice fires within 2 updates of where SSIM against the ground
+  // truth comes (and stays) within 0.01 of its final value — on the cases the rule's thresholds
+  // were chosen on. On cases held out from that choice it is never early, and up to 4 updates
+  // late (docs/quality.md: measured 0–4).
+  void adviceFiresWhereSsimPlateaus_data() {
+    QTest::addColumn<int>("phantom");
+    QTest::addColumn<int>("window");
+    QTest::addColumn<int>("iterations");
+    QTest::addColumn<double>("photons");
+    QTest::addColumn<int>("late");  // most updates after the plateau the advice may come
+    const int glass = int(PhantomKind::Glass), shale = int(PhantomKind::Shale),
+              shepp = int(PhantomKind::SheppLogan);
+    QTest::newRow("glass W=24 I=1 1e4") << glass << 24 << 1 << 1e4 << 2;
+    QTest::newRow("glass W=16 I=1 1e5") << glass << 16 << 1 << 1e5 << 2;
+    QTest::newRow("shale W=32 I=1 1e3") << shale << 32 << 1 << 1e3 << 2;
+    QTest::newRow("shale W=16 I=2 1e4") << shale << 16 << 2 << 1e4 << 2;
+    QTest::newRow("shepp-logan W=24 I=1 1e4") << shepp << 24 << 1 << 1e4 << 2;
+    QTest::newRow("shepp-logan W=32 I=2 1e5") << shepp << 32 << 2 << 1e5 << 2;
+    QTest::newRow("held out: glass W=32 I=1 3e3") << glass << 32 << 1 << 3e3 << 4;
+    QTest::newRow("held out: shale W=24 I=1 1e5") << shale << 24 << 1 << 1e5 << 4;
+    QTest::newRow("held out: shepp-logan W=16 I=1 1e3") << shepp << 16 << 1 << 1e3 << 4;
+  }
+
+  void adviceFiresWhereSsimPlateaus() {
+    QFETCH(int, phantom);
+    QFETCH(int, window);
+    QFETCH(int, iterations);
+    QFETCH(double, photons);
+    QFETCH(int, late);
+    ScanSpec spec;
+    spec.phantom = PhantomKind(phantom);
+    spec.size = 128;
+    spec.slices = 4;
+    spec.acquisition = {AcquisitionOrder::Interlaced, 384, window};
+    spec.photons = photons;
+    spec.seed = 31;
+    const std::string path = m_dir.filePath(QTest::currentDataTag()).toStdString() + ".h5";
+    writeSimulatedScan(spec, path);
+    const PreparedScan scan = prepareScan(readDataExchange(path));
+    QVERIFY(scan.hasGroundTruth());
+    std::vector<int> order(scan.anglesRad.size());
+    std::iota(order.begin(), order.end(), 0);  // the file holds the acquisition order
+    const std::vector<Step> steps =
+        replayWithQuality(scan.lineIntegrals, scan.anglesRad, order, window, iterations,
+                          0.5 * (spec.size - 1), &scan.groundTruth);
+    report(QTest::currentDataTag(), steps);
+    const int plateau = plateauUpdate(steps, 0.01), advice = adviceUpdate(steps);
+    qInfo(
+        "%s: SSIM within 0.01 of its final %.4f from update %d; advice to stop at update %d "
+        "of %zu",
+        QTest::currentDataTag(), steps.back().reference, plateau, advice, steps.size());
+    // An advice that never comes counts as coming after the last update.
+    const int fired = advice > 0 ? advice : int(steps.size()) + 1;
+    QVERIFY2(fired >= plateau - 2 && fired <= plateau + late,
+             qPrintable(QStringLiteral("advice at %1, plateau at %2").arg(fired).arg(plateau)));
+  }
+
+  // On real scans replayed interlaced: the advice does not fire before the image has stopped
+  // changing — where it fires, the image already looks like the one at the end of the scan.
+  void adviceOnRealScansWaitsForAStillImage_data() {
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<int>("window");
+    QTest::addColumn<int>("firstRow");
+    QTest::addColumn<int>("endRow");
+    QTest::newRow("tooth W=12") << "tooth.h5" << 12 << 0 << -1;
+    QTest::newRow("i13 W=8") << "i13_crop.h5" << 8 << 60 << 64;
+  }
+
+  void adviceOnRealScansWaitsForAStillImage() {
+    TOMOLIVE_REQUIRE_REAL_DATA();
+    QFETCH(QString, file);
+    QFETCH(int, window);
+    QFETCH(int, firstRow);
+    QFETCH(int, endRow);
+    const PreparedScan scan = prepareScan(
+        readDataExchange(realDataFile(file.toLatin1().constData()), {firstRow, endRow}));
+    const double centre = estimateCentre(scan.lineIntegrals, scan.anglesRad).centre;
+    const std::vector<int> order = interlacedReplayOrder(scan.anglesRad, window);
+    const std::vector<Step> steps =
+        replayWithQuality(scan.lineIntegrals, scan.anglesRad, order, window, 1, centre, nullptr);
+    report(qPrintable(file), steps);
+    const int advice = adviceUpdate(steps), still = plateauUpdate(steps, 0.01);
+    qInfo(
+        "%s: image within 0.01 SSIM of the last from update %d; advice to stop at update %d of "
+        "%zu",
+        qPrintable(file), still, advice, steps.size());
+    if (advice > 0) QVERIFY2(advice >= still, qPrintable(QString::number(advice)));
+    for (const Step& s : steps) QVERIFY(s.quality.resolutionPixels.has_value());
+  }
+
+  // A session told to stop when stable stops its source at the first "stop" advice: the replay
+  // ends early, every frame received is recorded, and the metrics carry the readings.
+  void sessionStopsWhenStable() {
+    ScanSpec spec;
+    spec.phantom = PhantomKind::SheppLogan;
+    spec.size = 128;
+    spec.slices = 4;
+    spec.acquisition = {AcquisitionOrder::Interlaced, 384, 24};
+    spec.photons = 1e4;
+    spec.seed = 31;
+    const std::string path = m_dir.filePath("stop.h5").toStdString();
+    writeSimulatedScan(spec, path);
+    StreamOptions o;
+    o.window = 24;
+    o.stopWhenStable = true;
+    o.pixelSizeMicrometres = 0.65;
+    o.recordPath = m_dir.filePath("stop_record.h5").toStdString();
+    StreamingSession session(std::make_unique<FileReplaySource>(path, 0.0), o);
+    std::mutex mutex;
+    std::vector<UpdateMetrics> updates;
+    session.onSnapshot([&](std::shared_ptr<const Snapshot> s) {
+      std::lock_guard lock(mutex);
+      if (updates.empty() || updates.back().update != s->metrics.update)
+        updates.push_back(s->metrics);
+    });
+    session.start();
+    QVERIFY(session.waitFor(std::chrono::seconds(240)));
+    const SessionSummary summary = session.summary();
+    QVERIFY2(summary.error.empty(), summary.error.c_str());
+    QVERIFY(summary.stoppedEarly);
+    QVERIFY2(summary.projectionsReceived < 384,
+             qPrintable(QString::number(summary.projectionsReceived)));
+    QCOMPARE(summary.framesRecorded, summary.framesReceived);
+    std::size_t firstStop = updates.size();
+    for (std::size_t i = 0; i < updates.size(); ++i) {
+      const UpdateMetrics& m = updates[i];
+      QVERIFY(m.resolutionPixels && *m.resolutionPixels >= 2.0);
+      QVERIFY(std::abs(*m.resolutionMicrometres - 0.65 * *m.resolutionPixels) < 1e-9);
+      QVERIFY(m.residual && *m.residual > 0.0 && *m.residual < 1.0);
+      QVERIFY(m.advice == "stop" || m.advice == "continue");
+      QVERIFY(!m.adviceReason.empty());
+      if (m.advice == "stop" && firstStop == updates.size()) firstStop = i;
+    }
+    QVERIFY(firstStop < updates.size());
+    QVERIFY2(
+        updates.size() - firstStop <= 2,  // the update advised, and one with what was pending
+        qPrintable(QStringLiteral("%1 updates after the advice").arg(updates.size() - firstStop)));
+    qInfo("stopped at the advice of update %zu: %s (%lld of 384 projections received)",
+          firstStop + 1, updates[firstStop].adviceReason.c_str(),
+          static_cast<long long>(summary.projectionsReceived));
+  }
+
+  void stopWhenStableRefusesTheWindowMethod() {
+    StreamOptions o;
+    o.method = LiveMethod::window;
+    o.stopWhenStable = true;
+    ScanSpec spec;
+    spec.size = 32;
+    spec.acquisition = {AcquisitionOrder::Sequential, 8, 8};
+    const std::string path = m_dir.filePath("window.h5").toStdString();
+    writeSimulatedScan(spec, path);
+    try {
+      StreamingSession session(std::make_unique<FileReplaySource>(path, 0.0), o);
+      QFAIL("a window-method session accepted stop-when-stable");
+    } catch (const std::invalid_argument& e) {
+      QVERIFY2(std::string(e.what()).find("window method") != std::string::npos, e.what());
+    }
+    QProcess cli;
+    cli.start(QStringLiteral(TOMOLIVE_CLI_PATH),
+              {"stream", "--source", "sim:glass", "--size", "32", "--rows", "1", "--method",
+               "window", "--stop-when-stable"});
+    QVERIFY(cli.waitForFinished(60000));
+    QCOMPARE(cli.exitCode(), 2);
+    const QString error = QString::fromUtf8(cli.readAllStandardError());
+    QVERIFY2(error.contains("--stop-when-stable cannot work with --method window"),
+             qPrintable(error));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestAdvice)
+#include "test_advice.moc"

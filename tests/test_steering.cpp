@@ -1,0 +1,247 @@
+// Auto-steering of W and I: its decisions keep a modelled machine up with a modelled detector
+// at a target refresh, where a fixed W = 32, I = 1 falls behind; and a live session on the paced
+// simulator does the same.
+#include <QTest>
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+
+#include "pipeline/AutoSteering.h"
+#include "pipeline/StreamingSession.h"
+#include "sources/SourceFactory.h"
+
+using namespace tomolive;
+
+namespace {
+
+// A detector delivering `rate` projections/s and a machine whose update over U projections at
+// I iterations costs o + c·passes(I)·U; updates start once W projections are pending and take
+// everything pending, as StreamingSession does.
+struct Machine {
+  LiveMethod method;
+  double rate, secondsPerPass, fixedSeconds;
+  int projections;  ///< the scan's length
+};
+
+struct Outcome {
+  double worstLagInWindows = 0.0;  ///< max lag / W at the end of an update (after the first 3)
+  double worstRefresh = 0.0;       ///< max refresh (after the first 3), seconds
+  int updates = 0;
+  int lastWindow = 0, lastIterations = 0;
+};
+
+// Runs the scan with auto-steering towards `target` (0: fixed W = 32, I = 1).
+Outcome run(const Machine& m, double target) {
+  std::optional<AutoSteering> steering;
+  if (target > 0.0) steering.emplace(target);
+  int window = 32, iterations = 1;
+  long consumed = 0;
+  double now = 0.0;
+  Outcome out;
+  const auto received = [&](double t) { return std::min<long>(m.projections, long(m.rate * t)); };
+  while (consumed < m.projections) {
+    const long next = std::min<long>(m.projections, consumed + window);
+    const double complete = double(next) / m.rate;  // the window's last projection arrives
+    const double start = std::max(now, complete);
+    const long taken = received(start) - consumed;
+    const long used = m.method == LiveMethod::window ? taken : consumed + taken;
+    const double work = m.secondsPerPass * projectorPasses(m.method, iterations) * double(used);
+    const double end = start + m.fixedSeconds + work;
+    consumed += taken;
+    ++out.updates;
+    if (out.updates > 3) {
+      out.worstLagInWindows =
+          std::max(out.worstLagInWindows, double(received(end) - consumed) / window);
+      out.worstRefresh = std::max(out.worstRefresh, end - complete);
+    }
+    now = end;
+    out.lastWindow = window, out.lastIterations = iterations;
+    if (steering) {
+      const SteeringDecision d = steering->decide({.method = m.method,
+                                                   .window = window,
+                                                   .iterations = iterations,
+                                                   .projectionsUsed = int(used),
+                                                   .workSeconds = work,
+                                                   .updateSeconds = m.fixedSeconds + work,
+                                                   .projectionsPerSecond = m.rate});
+      window = d.window, iterations = d.iterations;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+class TestSteering : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void passesPerMethod() {
+    QCOMPARE(projectorPasses(LiveMethod::filtered, 1), 3);
+    QCOMPARE(projectorPasses(LiveMethod::cgls, 2), 6);
+    QCOMPARE(projectorPasses(LiveMethod::sirt, 3), 6);
+    QCOMPARE(projectorPasses(LiveMethod::window, 1), 2);
+  }
+
+  void refusesBadTargets() {
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, AutoSteering(0.0));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, AutoSteering(-1.0));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, AutoSteering(1.0, 0));
+  }
+
+  // Costs per projection-pass as measured on the 2-core development machine (AVX2): about 5e-5 s
+  // for a few slices of 256², 2e-4 s at 1024² (docs/performance.md); 20 ms fixed per update.
+  void keepsUpAtTheTargetRefresh_data() {
+    QTest::addColumn<int>("method");
+    QTest::addColumn<double>("rate");
+    QTest::addColumn<double>("secondsPerPass");
+    QTest::addColumn<int>("projections");
+    const int filtered = int(LiveMethod::filtered), window = int(LiveMethod::window);
+    for (double rate : {50.0, 200.0, 1000.0, 2000.0}) {
+      QTest::addRow("filtered 256², %.0f proj/s", rate) << filtered << rate << 5e-5 << 6000;
+      QTest::addRow("window 1024², %.0f proj/s", rate) << window << rate << 2e-4 << 8000;
+    }
+  }
+
+  void keepsUpAtTheTargetRefresh() {
+    QFETCH(int, method);
+    QFETCH(double, rate);
+    QFETCH(double, secondsPerPass);
+    QFETCH(int, projections);
+    const Machine m{LiveMethod(method), rate, secondsPerPass, 0.02, projections};
+    const double target = 1.0;
+    const Outcome automatic = run(m, target), fixed = run(m, 0.0);
+    qInfo(
+        "%s: auto W %d I %d, lag ≤ %.2f W, refresh ≤ %.2f s; fixed W 32 I 1: lag ≤ %.2f W, "
+        "refresh ≤ %.2f s",
+        QTest::currentDataTag(), automatic.lastWindow, automatic.lastIterations,
+        automatic.worstLagInWindows, automatic.worstRefresh, fixed.worstLagInWindows,
+        fixed.worstRefresh);
+    QVERIFY2(automatic.worstLagInWindows <= 2.0,
+             qPrintable(QString::number(automatic.worstLagInWindows)));
+    QVERIFY2(automatic.worstRefresh <= 1.5 * target,
+             qPrintable(QString::number(automatic.worstRefresh)));
+    if (rate >= 2000.0)  // where a fixed W = 32, I = 1 cannot keep up
+      QVERIFY2(fixed.worstLagInWindows > 2.0, qPrintable(QString::number(fixed.worstLagInWindows)));
+  }
+
+  void saysWhyWhenTheDetectorOutrunsTheMachine() {
+    AutoSteering steering(1.0);
+    // One pass over one projection costs 1 ms; 2 passes per window projection at I = 1: at
+    // 1000 proj/s a window method cannot keep up.
+    const SteeringDecision d = steering.decide({.method = LiveMethod::window,
+                                                .window = 32,
+                                                .iterations = 1,
+                                                .projectionsUsed = 32,
+                                                .workSeconds = 0.064,
+                                                .updateSeconds = 0.064,
+                                                .projectionsPerSecond = 1000.0});
+    QCOMPARE(d.iterations, 1);
+    QVERIFY2(d.reason.find("falling behind") != std::string::npos, d.reason.c_str());
+  }
+
+  // A live session on the paced simulator (128² × 4 rows, a 4 s scan): with auto-steering the
+  // lag stays within 2 W and the refresh within 1.5 × the target after the first 3 updates (a
+  // fixed W = 32, I = 1 beside it is reported, not judged: whether it falls behind depends on how
+  // busy the machine is; the modelled machine above shows where it must). At 1500 proj/s the
+  // window method's lag reached 2.3–4 W on the busy development machine (stalls of the machine,
+  // not of the rule: docs/streaming.md), so the rates here stop at 400 proj/s.
+  void sessionKeepsUpWithThePacedSimulator_data() {
+    QTest::addColumn<double>("rate");
+    QTest::addColumn<int>("method");
+    QTest::addColumn<double>("target");
+    QTest::newRow("filtered, 200 proj/s") << 200.0 << int(LiveMethod::filtered) << 1.0;
+    QTest::newRow("window, 400 proj/s") << 400.0 << int(LiveMethod::window) << 0.5;
+  }
+
+  void sessionKeepsUpWithThePacedSimulator() {
+    QFETCH(double, rate);
+    QFETCH(int, method);
+    QFETCH(double, target);
+    const auto session = [&](bool automatic) {
+      SourceSpec spec;
+      spec.uri = "sim:glass";
+      spec.framesPerSecond = rate;
+      spec.size = 128;
+      spec.rows = 4;
+      spec.projections = int(4.0 * rate);  // a 4 s scan
+      spec.window = 32;
+      StreamOptions o;
+      o.window = 32;
+      o.iterations = 1;
+      o.method = LiveMethod(method);
+      o.qualityMetrics = false;
+      if (automatic) o.autoSteerTargetSeconds = target;
+      StreamingSession s(makeSource(spec), o);
+      std::mutex mutex;
+      std::vector<UpdateMetrics> updates;
+      s.onSnapshot([&](std::shared_ptr<const Snapshot> snapshot) {
+        std::lock_guard lock(mutex);
+        if (updates.empty() || updates.back().update != snapshot->metrics.update)
+          updates.push_back(snapshot->metrics);
+      });
+      s.start();
+      s.wait();
+      return updates;
+    };
+    const auto worst = [](const std::vector<UpdateMetrics>& updates) {
+      double lag = 0.0, refresh = 0.0;
+      // The last update takes what the scan's end left, whatever W: not a steady state.
+      for (std::size_t i = 3; i + 1 < updates.size(); ++i) {
+        lag = std::max(lag, double(updates[i].lag) / updates[i].window);
+        refresh = std::max(refresh, updates[i].refreshSeconds);
+      }
+      return std::pair{lag, refresh};
+    };
+    const auto automatic = session(true), fixed = session(false);
+    QVERIFY(automatic.size() >= 5);
+    const auto [lag, refresh] = worst(automatic);
+    const auto [fixedLag, fixedRefresh] = worst(fixed);
+    qInfo(
+        "%.0f proj/s: auto %zu updates, last W %d I %d (%s), lag ≤ %.2f W, refresh ≤ %.2f s; "
+        "fixed W 32 I 1: lag ≤ %.2f W, refresh ≤ %.2f s",
+        rate, automatic.size(), automatic.back().window, automatic.back().iterations,
+        automatic.back().steeringReason.c_str(), lag, refresh, fixedLag, fixedRefresh);
+    for (const UpdateMetrics& m : automatic) QVERIFY(!m.steeringReason.empty());
+    QVERIFY2(lag <= 2.0, qPrintable(QString::number(lag)));
+    QVERIFY2(refresh <= 1.5 * target, qPrintable(QString::number(refresh)));
+  }
+
+  // Steering by hand overrides auto-steering: a W set on the session turns it off.
+  void manualWindowOverridesAutoSteering() {
+    SourceSpec spec;
+    spec.uri = "sim:glass";
+    spec.framesPerSecond = 400.0;
+    spec.size = 64;
+    spec.rows = 4;
+    spec.projections = 400;
+    StreamOptions o;
+    o.window = 32;
+    o.autoSteerTargetSeconds = 0.5;
+    o.qualityMetrics = false;
+    StreamingSession s(makeSource(spec), o);
+    std::mutex mutex;
+    std::vector<UpdateMetrics> updates;
+    s.onSnapshot([&](std::shared_ptr<const Snapshot> snapshot) {
+      std::lock_guard lock(mutex);
+      updates.push_back(snapshot->metrics);
+    });
+    s.setWindow(20);
+    s.start();
+    s.wait();
+    QVERIFY(!updates.empty());
+    for (const UpdateMetrics& m : updates) {
+      QCOMPARE(m.window, 20);
+      QVERIFY(m.steeringReason.empty());
+    }
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, StreamingSession(makeSource(spec), [] {
+                               StreamOptions bad;
+                               bad.autoSteerTargetSeconds = 0.0;
+                               return bad;
+                             }()));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestSteering)
+#include "test_steering.moc"
