@@ -7,6 +7,7 @@
 #include <QValueAxis>
 
 #include <algorithm>
+#include <map>
 
 #include "pipeline/StreamingSession.h"
 
@@ -22,9 +23,10 @@ QLineSeries* series(const QString& name, QObject* parent) {
 
 constexpr int kMaxPoints = 2000;  // per series: older points scroll out
 
-void append(QLineSeries* s, double x, double y) {
-  if (s->count() >= kMaxPoints) s->removePoints(0, s->count() - kMaxPoints + 1);
-  s->append(x, y);
+void append(QLineSeries* s, const QList<QPointF>& points) {
+  const int over = int(s->count() + points.size()) - kMaxPoints;
+  if (over > 0) s->removePoints(0, std::min(over, int(s->count())));
+  s->append(points.size() > kMaxPoints ? points.mid(points.size() - kMaxPoints) : points);
 }
 
 }  // namespace
@@ -40,6 +42,8 @@ RateCharts::RateCharts(QWidget* parent)
       m_ssimSeries(series(tr("SSIM"), this)),
       m_resolutionSeries(series(tr("resolution"), this)),
       m_changeSeries(series(tr("change"), this)) {
+  m_redraw.setInterval(kRedrawMs);
+  connect(&m_redraw, &QTimer::timeout, this, &RateCharts::drawNext);
   auto* grid = new QGridLayout(this);
   grid->setContentsMargins(0, 0, 0, 0);
   grid->setSpacing(2);
@@ -75,6 +79,7 @@ RateCharts::Plot RateCharts::makePlot(const QString& title, const QString& unit,
   p.y = new QValueAxis(p.chart);
   p.y->setTitleText(unit);
   p.y->setRange(0.0, 1.0);
+  p.series = list;
   p.chart->addAxis(p.x, Qt::AlignBottom);
   p.chart->addAxis(p.y, Qt::AlignLeft);
   for (QLineSeries* s : list) {
@@ -93,37 +98,62 @@ void RateCharts::grow(Plot& plot, double x, double y) {
   }
 }
 
+QList<RateCharts::Plot*> RateCharts::plots() {
+  return {&m_refresh, &m_rate, &m_projections, &m_ssim, &m_resolution, &m_change};
+}
+
+void RateCharts::wait(Plot& plot, QLineSeries* series, double x, double y) {
+  m_waiting[series].append({x, y});
+  plot.maxX = plot.waiting ? std::max(plot.maxX, x) : x;
+  plot.maxY = plot.waiting ? std::max(plot.maxY, y) : y;
+  plot.waiting = true;
+}
+
 void RateCharts::addMetrics(const UpdateMetrics& m) {
   const double t = m.elapsedSeconds;
-  append(m_refreshSeries, t, m.refreshSeconds);
-  append(m_workSeries, t, m.workSeconds);
-  grow(m_refresh, t, std::max(m.refreshSeconds, m.workSeconds));
-  append(m_rateSeries, t, m.sustainedPps);
-  grow(m_rate, t, m.sustainedPps);
-  append(m_receivedSeries, t, double(m.received));
-  append(m_consumedSeries, t, double(m.consumed));
-  append(m_lagSeries, t, double(m.lag));
-  grow(m_projections, t, double(std::max(m.received, m.consumed)));
-  grow(m_ssim, t, 0.0);
+  wait(m_refresh, m_refreshSeries, t, m.refreshSeconds);
+  wait(m_refresh, m_workSeries, t, m.workSeconds);
+  wait(m_rate, m_rateSeries, t, m.sustainedPps);
+  wait(m_projections, m_receivedSeries, t, double(m.received));
+  wait(m_projections, m_consumedSeries, t, double(m.consumed));
+  wait(m_projections, m_lagSeries, t, double(m.lag));
   if (m.ssim) {
-    append(m_ssimSeries, t, *m.ssim);
-    m_ssim.chart->setTitle(tr("SSIM vs ground truth: %1").arg(*m.ssim, 0, 'f', 3));
+    wait(m_ssim, m_ssimSeries, t, *m.ssim);
+    m_ssim.title = tr("SSIM vs ground truth: %1").arg(*m.ssim, 0, 'f', 3);
   }
-  grow(m_resolution, t, 0.0);
   if (m.resolutionPixels) {
-    append(m_resolutionSeries, t, *m.resolutionPixels);
-    grow(m_resolution, t, *m.resolutionPixels);
-    m_resolution.chart->setTitle(
-        tr("Resolution (FRC, half-bit): %1 px").arg(*m.resolutionPixels, 0, 'f', 1));
+    wait(m_resolution, m_resolutionSeries, t, *m.resolutionPixels);
+    m_resolution.title =
+        tr("Resolution (FRC, half-bit): %1 px").arg(*m.resolutionPixels, 0, 'f', 1);
   }
-  grow(m_change, t, 0.0);
-  if (m.change) {
-    append(m_changeSeries, t, 100.0 * *m.change);
-    grow(m_change, t, 100.0 * *m.change);
+  if (m.change) wait(m_change, m_changeSeries, t, 100.0 * *m.change);
+  if (!m_redraw.isActive()) m_redraw.start();
+}
+
+void RateCharts::drawNext() {
+  const QList<Plot*> all = plots();
+  for (int k = 0; k < all.size(); ++k) {
+    Plot& p = *all[(m_next + k) % all.size()];
+    if (!p.waiting) continue;
+    for (QLineSeries* s : p.series) {
+      const auto points = m_waiting.find(s);
+      if (points == m_waiting.end()) continue;
+      append(s, points->second);
+      m_waiting.erase(points);
+    }
+    grow(p, p.maxX, p.maxY);
+    if (!p.title.isEmpty()) p.chart->setTitle(p.title);
+    p.title.clear();
+    p.waiting = false;
+    m_next = int((m_next + k + 1) % all.size());
+    return;
   }
+  m_redraw.stop();  // nothing waits
 }
 
 void RateCharts::clear() {
+  m_waiting.clear();
+  for (Plot* p : plots()) p->waiting = false, p->title.clear();
   for (QLineSeries* s :
        {m_refreshSeries, m_workSeries, m_rateSeries, m_receivedSeries, m_consumedSeries,
         m_lagSeries, m_ssimSeries, m_resolutionSeries, m_changeSeries})
@@ -136,8 +166,15 @@ void RateCharts::clear() {
   m_resolution.chart->setTitle(tr("Resolution (FRC, half-bit)"));
 }
 
-int RateCharts::updates() const { return int(m_refreshSeries->count()); }
+int RateCharts::updates() const {
+  const auto waiting = m_waiting.find(m_refreshSeries);
+  return int(m_refreshSeries->count() + (waiting == m_waiting.end() ? 0 : waiting->second.size()));
+}
 
-int RateCharts::resolutionPoints() const { return int(m_resolutionSeries->count()); }
+int RateCharts::resolutionPoints() const {
+  const auto waiting = m_waiting.find(m_resolutionSeries);
+  return int(m_resolutionSeries->count() +
+             (waiting == m_waiting.end() ? 0 : waiting->second.size()));
+}
 
 }  // namespace tomolive::ui
