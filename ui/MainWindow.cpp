@@ -501,6 +501,9 @@ void MainWindow::refreshImages() {
       guardDetail = tr("\nguard: residual ratio %1, weight %2 %")
                         .arg(*m.enhancedResidualRatio, 0, 'f', 2)
                         .arg(int(std::lround(100 * *m.enhancementWeight)));
+    if (m.enhancementHeldOutWeight)
+      guardDetail += tr(", held-out projections support %1 %")
+                         .arg(int(std::lround(100 * *m.enhancementHeldOutWeight)));
     if (*m.enhancementWeight <= 0.0)
       afterText = tr("after: SIRT (%1 off: %2)").arg(name, note);
     else if (*m.enhancementWeight < 0.995)

@@ -222,6 +222,9 @@ int runStream(const Args& args) {
             metrics << json({{"update", m.update},
                              {"enhanced_residual_ratio", *m.enhancedResidualRatio},
                              {"enhancement_weight", *m.enhancementWeight},
+                             {"enhancement_held_out_weight", m.enhancementHeldOutWeight
+                                                                 ? json(*m.enhancementHeldOutWeight)
+                                                                 : json(nullptr)},
                              {"enhancement_disagrees",
                               *m.enhancedResidualRatio > kDisagreementRatio},
                              {"enhancement_note", m.enhancementNote}})

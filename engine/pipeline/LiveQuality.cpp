@@ -6,12 +6,15 @@
 #include <stdexcept>
 #include <string>
 
-#include "timing/Timing.h"
 #include "metrics/FourierRingCorrelation.h"
+#include "timing/Timing.h"
 
 namespace tomolive {
 
 namespace {
+
+// Most projections of each half the held-out check re-projects (spread evenly over the half).
+constexpr int kHeldOutProjections = 128;
 
 // ‖a − b‖ / ‖a‖, or none when a is zero.
 std::optional<double> relativeChange(const std::vector<float>& a, const std::vector<float>& b) {
@@ -133,6 +136,14 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
       m_halves->half[h]->update(1);
       images[h] = m_halves->half[h]->slices(all);
     }
+    auto halves = std::make_shared<HalfReconstructions>();
+    const auto at = std::find(m_halves->slices.begin(), m_halves->slices.end(), inView.front());
+    halves->viewIndex = int(at - m_halves->slices.begin());
+    for (int h = 0; h < 2; ++h) {
+      halves->image[h] = VolumeStack::fromSliceMajor(images[h], int(all.size()), live.gridSize());
+      halves->measured[h] = m_halves->half[h]->sinogram(halves->viewIndex, kHeldOutProjections);
+    }
+    q.halves = std::move(halves);
     q.resolutionPixels = frcResolutionPixels(
         fourierRingCorrelation(images[0], images[1], live.gridSize(), int(all.size())));
     if (m_options.pixelSizeMicrometres)

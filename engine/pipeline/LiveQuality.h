@@ -20,6 +20,8 @@
 #include <span>
 #include <vector>
 
+#include "geometry/SliceStacks.h"
+#include "nn/EnhancementGuard.h"
 #include "pipeline/LiveReconstruction.h"
 #include "pipeline/StopAdvice.h"
 
@@ -33,11 +35,21 @@ struct QualityOptions {
   StopRule rule;
 };
 
+/// The half reconstructions' images of the slices they hold and their received line integrals
+/// of the first slice in view: what the enhancement guard's held-out check needs
+/// (nn/EnhancementGuard.h, heldOutWeight).
+struct HalfReconstructions {
+  VolumeStack image[2];  ///< per half, the slices the halves hold
+  int viewIndex = 0;     ///< the first slice in view, as an index into those slices
+  SliceSinogram measured[2];
+};
+
 struct QualityAssessment {
   std::optional<double> change, residual;
   std::optional<double> resolutionPixels, resolutionMicrometres;
   std::optional<StopAdvice> advice;  ///< none without a resolution measure (window method)
   double seconds = 0.0;              ///< wall time of the assessment (halves, FRC, change)
+  std::shared_ptr<const HalfReconstructions> halves;  ///< none without a resolution measure
 };
 
 class LiveQuality {

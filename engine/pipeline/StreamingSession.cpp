@@ -616,6 +616,7 @@ void StreamingSession::reconstruct() {
         m.resolutionMicrometres = q.resolutionMicrometres;
         if (q.advice) m.advice = q.advice->word(), m.adviceReason = q.advice->reason;
         m.qualitySeconds = q.seconds;
+        if (m_options.enhancer) snapshot->guardHalves = q.halves;
       }
       if (m_autoSteer) m.steeringReason = steeringReason;
       m.workSeconds = work;
@@ -722,7 +723,8 @@ void StreamingSession::enhance() {
   std::vector<std::uint8_t> done, wanted;  // per slice of base's enhanced stack
   int count = 0, wantedCount = 0;
   double spent = 0.0;
-  std::optional<double> ratio;  // the guard's verdict on base's guard slice
+  std::optional<double> ratio;    // the guard's verdict on base's guard slice
+  std::optional<double> heldOut;  // and the held-out check's
   bool guardFailed = false;
   const std::string trainedOn = denoiser.inputMethod();
   const bool trainedForTheInput =
@@ -776,6 +778,7 @@ void StreamingSession::enhance() {
         wantedCount = int(std::count(wanted.begin(), wanted.end(), 1));
         count = 0, spent = 0.0;
         ratio.reset();
+        heldOut.reset();
       }
       if (count == wantedCount) {
         if (finished) break;
@@ -809,6 +812,13 @@ void StreamingSession::enhance() {
         try {
           ratio = enhancedResidualRatio(*base->guardSinogram, enhanced, source.slice(next),
                                         source.gridSize());
+          if (const HalfReconstructions* h = base->guardHalves.get()) {
+            HeldOutHalf half[2];
+            for (int k = 0; k < 2; ++k)
+              half[k] = {h->measured[k], h->image[k].slice(h->viewIndex),
+                         enhanceSlice(denoiser, h->image[k], h->viewIndex)};
+            heldOut = heldOutWeight(half[0], half[1], source.gridSize());
+          }
         } catch (const std::invalid_argument& e) {
           log(std::string("enhancement guard: ") + e.what() + "; shown without the guard");
           guardFailed = true;
@@ -829,8 +839,8 @@ void StreamingSession::enhance() {
           now - lastPublished > std::chrono::milliseconds(250)) {
         auto snapshot = std::make_shared<Snapshot>(*base);
         // What is shown: the network's output blended with the reconstruction (EnhancementGuard.h).
-        const double weight =
-            enhancementWeight(ratio.value_or(1.0), base->metrics.change, trainedForTheInput);
+        const double weight = enhancementWeight(ratio.value_or(1.0), base->metrics.change,
+                                                trainedForTheInput, heldOut);
         auto shown = std::make_shared<VolumeStack>(*work);
         if (weight < 1.0)
           for (int i = 0; i < slices; ++i)
@@ -839,10 +849,13 @@ void StreamingSession::enhance() {
         snapshot->enhanced = std::move(shown);
         snapshot->metrics.enhancedResidualRatio = ratio;
         snapshot->metrics.enhancementWeight = weight;
+        snapshot->metrics.enhancementHeldOutWeight = heldOut;
         if (!trainedForTheInput)
           snapshot->metrics.enhancementNote = "trained on " + trainedOn + " images";
         else if (ratio && *ratio > kAgreementRatio)
           snapshot->metrics.enhancementNote = "disagrees with the data";
+        else if (heldOut && *heldOut < 1.0 && weight >= *heldOut - 1e-12)
+          snapshot->metrics.enhancementNote = "not supported by held-out projections";
         else if (weight < 1.0)
           snapshot->metrics.enhancementNote = "converged";
         snapshot->enhancedSlices = done;

@@ -59,6 +59,7 @@
 #include "io/DataExchange.h"
 #include "nn/Denoiser.h"
 #include "nn/EnhancementGuard.h"
+#include "pipeline/LiveQuality.h"
 #include "pipeline/LiveReconstruction.h"
 #include "pipeline/RecordingStage.h"
 #include "pipeline/StopAdvice.h"
@@ -149,8 +150,13 @@ struct UpdateMetrics {
   /// enhanced slice in view explains the received projections than the reconstruction, and the
   /// weight of the enhancement in what is shown.
   std::optional<double> enhancedResidualRatio, enhancementWeight;
-  /// Why the weight is below 1: "" (it is 1), "disagrees with the data", "converged" or
-  /// "trained on window images" (the model: another method's).
+  /// The held-out weight of that enhancement (nn/EnhancementGuard.h, heldOutWeight): how far
+  /// towards the network's output the projections the half reconstructions did not see support
+  /// moving; none where there are no halves (window method, live quality off).
+  std::optional<double> enhancementHeldOutWeight;
+  /// Why the weight is below 1: "" (it is 1), "disagrees with the data", "not supported by
+  /// held-out projections", "converged" or "trained on window images" (the model: another
+  /// method's).
   std::string enhancementNote;
 
   /// Frames left out of the record so far (a disk slower than the detector).
@@ -184,6 +190,9 @@ struct Snapshot {
   /// enhancement guard; null when the method holds no received projections (window).
   std::shared_ptr<const SliceSinogram> guardSinogram;
   int guardSlice = -1;
+  /// The live quality's half reconstructions around guardSlice, for the held-out check (null:
+  /// none, or no enhancer).
+  std::shared_ptr<const HalfReconstructions> guardHalves;
   int enhancedCount = 0;
   double enhanceSeconds = 0.0;  ///< enhancer compute time spent on this update so far
   bool fullyEnhanced() const {
