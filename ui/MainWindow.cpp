@@ -58,6 +58,28 @@ QString elapsedText(double seconds) {
   return QString("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
 }
 
+// A hidden bar above the views: a word-wrapped text and a button that hides it.
+QFrame* messageBar(const char* name, const char* background, const char* border, const char* text,
+                   QWidget* parent) {
+  auto* bar = new QFrame(parent);
+  bar->setObjectName(name);
+  bar->setStyleSheet(QString("QFrame#%1 { background: %2; border: 1px solid %3; border-radius: "
+                             "3px; } QLabel { color: %4; }")
+                         .arg(name, background, border, text));
+  auto* layout = new QHBoxLayout(bar);
+  layout->setContentsMargins(8, 4, 4, 4);
+  auto* label = new QLabel(bar);
+  label->setWordWrap(true);
+  auto* close = new QToolButton(bar);
+  close->setText("✕");
+  close->setAutoRaise(true);
+  QObject::connect(close, &QToolButton::clicked, bar, &QWidget::hide);
+  layout->addWidget(label, 1);
+  layout->addWidget(close);
+  bar->hide();
+  return bar;
+}
+
 }  // namespace
 
 MainWindow::MainWindow(MainWindowOptions options, QWidget* parent)
@@ -96,46 +118,18 @@ void MainWindow::buildViews() {
   auto* layout = new QVBoxLayout(central);
   layout->setContentsMargins(4, 4, 4, 4);
 
-  m_messageBar = new QFrame(central);
-  m_messageBar->setObjectName("messageBar");
-  m_messageBar->setStyleSheet(
-      "QFrame#messageBar { background: #f8d7da; border: 1px solid #e0a0a8; border-radius: 3px; }"
-      "QLabel { color: #58151c; }");
-  auto* barLayout = new QHBoxLayout(m_messageBar);
-  barLayout->setContentsMargins(8, 4, 4, 4);
-  m_messageText = new QLabel(m_messageBar);
-  m_messageText->setWordWrap(true);
+  m_messageBar = messageBar("messageBar", "#f8d7da", "#e0a0a8", "#58151c", central);
+  m_messageText = m_messageBar->findChild<QLabel*>();
   m_messageText->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  auto* close = new QToolButton(m_messageBar);
-  close->setText("✕");
-  close->setAutoRaise(true);
-  connect(close, &QToolButton::clicked, m_messageBar, &QWidget::hide);
-  barLayout->addWidget(m_messageText, 1);
-  barLayout->addWidget(close);
-  m_messageBar->hide();
   layout->addWidget(m_messageBar);
 
-  m_recoveryBar = new QFrame(central);
-  m_recoveryBar->setObjectName("recoveryBar");
-  m_recoveryBar->setStyleSheet(
-      "QFrame#recoveryBar { background: #fff3cd; border: 1px solid #e0c870; border-radius: 3px; }"
-      "QLabel { color: #5c4400; }");
-  auto* recoveryLayout = new QHBoxLayout(m_recoveryBar);
-  recoveryLayout->setContentsMargins(8, 4, 4, 4);
-  m_recoveryText = new QLabel(m_recoveryBar);
+  m_recoveryBar = messageBar("recoveryBar", "#fff3cd", "#e0c870", "#5c4400", central);
+  m_recoveryText = m_recoveryBar->findChild<QLabel*>();
   m_recoveryText->setObjectName("recoveryText");
-  m_recoveryText->setWordWrap(true);
   m_recoverButton = new QPushButton(tr("Recover"), m_recoveryBar);
   m_recoverButton->setObjectName("recoverButton");
   connect(m_recoverButton, &QPushButton::clicked, this, &MainWindow::recoverInterruptedRecordings);
-  auto* dismiss = new QToolButton(m_recoveryBar);
-  dismiss->setText("✕");
-  dismiss->setAutoRaise(true);
-  connect(dismiss, &QToolButton::clicked, m_recoveryBar, &QWidget::hide);
-  recoveryLayout->addWidget(m_recoveryText, 1);
-  recoveryLayout->addWidget(m_recoverButton);
-  recoveryLayout->addWidget(dismiss);
-  m_recoveryBar->hide();
+  static_cast<QHBoxLayout*>(m_recoveryBar->layout())->insertWidget(1, m_recoverButton);
   layout->addWidget(m_recoveryBar);
 
   auto* views = new QGridLayout;
