@@ -188,6 +188,41 @@ class TestGui : public QObject {
     QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Finished, 30000));
   }
 
+  // "auto" for W and I: turned on while a session runs, the engine chooses W and I from the next
+  // update, the panel follows its choice and says why; a W set by hand turns it off again.
+  void autoSteeringChoosesWAndIAndSaysWhy() {
+    MainWindow w(simulatorOptions(path("auto.h5"), 400.0, 4000));
+    w.show();
+    w.startSession();
+    QTRY_VERIFY_WITH_TIMEOUT(w.displayedUpdates() >= 1, 30000);
+    QVERIFY(w.displayedSnapshot()->metrics.steeringReason.empty());
+    auto* automatic = w.findChild<QCheckBox*>("autoSteer");
+    auto* target = w.findChild<QDoubleSpinBox*>("targetRefresh");
+    auto* window = w.findChild<QSpinBox*>("window");
+    QVERIFY(automatic && target && window);
+    target->setValue(0.5);
+    automatic->setChecked(true);
+    // The first decision is made after the first update with auto-steering on.
+    auto decided = [&w] {  // a decision's reason starts with what it chose ("W 48, I 3: …")
+      const std::string& reason = w.displayedSnapshot()->metrics.steeringReason;
+      return reason.starts_with("W ") || reason.starts_with("I ");
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(decided(), 30000);
+    const UpdateMetrics m = w.displayedSnapshot()->metrics;
+    QTRY_COMPARE_WITH_TIMEOUT(window->value(), w.displayedSnapshot()->metrics.window, 10000);
+    QVERIFY(automatic->isChecked());  // following the engine's choice is no manual request
+    const QString applied = w.findChild<QLabel*>("appliedLabel")->text();
+    QVERIFY2(applied.contains("auto-steering:"), qPrintable(applied));
+    QVERIFY2(m.window >= 1 && m.iterations >= 1, m.steeringReason.c_str());
+    window->setValue(24);  // by hand: manual steering wins
+    QVERIFY(!automatic->isChecked());
+    QTRY_VERIFY_WITH_TIMEOUT(w.displayedSnapshot()->metrics.window == 24 &&
+                                 w.displayedSnapshot()->metrics.steeringReason.empty(),
+                             30000);
+    w.stopAcquisition();
+    QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Finished, 30000));
+  }
+
   // The tooth replayed as recorded (sequential, no centre in the file): the panel shows the
   // centre found from the received projections, with where it came from, and the method in force.
   void sequentialReplayShowsTheEstimatedCentre() {

@@ -322,26 +322,38 @@ class TestTomoGan : public QObject {
     QVERIFY2(error <= kF32Tolerance, std::to_string(error).c_str());
   }
 
-  // Per-slice normalisation is the global one with the middle slice's field-of-view mean and
-  // standard deviation as offset and 1/scale, computed on the image before its padding to
-  // multiples of 8 (the padding is air, 0); it makes the enhancement commute with a change of
-  // units, enhance(a·x + b) = a·enhance(x) + b; a flat slice comes back unchanged.
+  void perSliceNormalisation_data() {
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<int>("kind");
+    QTest::addRow("per-slice") << "per-slice" << int(TomoGanNormalisation::perSlice);
+    QTest::addRow("per-slice-mean") << "per-slice-mean" << int(TomoGanNormalisation::perSliceMean);
+  }
+
+  // Per-slice normalisation is the global one with the middle slice's field-of-view mean as the
+  // offset and 1/scale as the scale (scale: the standard deviation, or the mean), computed on the
+  // image before its padding to multiples of 8 (the padding is air, 0); it makes the enhancement
+  // commute with a change of units, enhance(a·x + b) = a·enhance(x) + b (per-slice-mean: b = 0,
+  // a > 0); a slice whose scale is not positive comes back unchanged.
   void perSliceNormalisation() {
+    QFETCH(QString, name);
+    QFETCH(int, kind);
+    const bool byMean = TomoGanNormalisation(kind) == TomoGanNormalisation::perSliceMean;
     ModelCopy perSlice("per_slice");
-    perSlice.setNormalisation("per-slice");
+    perSlice.setNormalisation(name.toStdString());
     const TomoGanModel model = TomoGanModel::load(perSlice.done());
-    QCOMPARE(int(model.normalisation()), int(TomoGanNormalisation::perSlice));
+    QCOMPARE(int(model.normalisation()), kind);
     TomoGanDenoiser denoiser(model, options(TomoGanPrecision::f32));
     const int height = 37, width = 53, depth = 3, ph = 40, pw = 56;
     std::vector<float> in = randomSlices(depth, height, width, 5);
     for (float& v : in) v = 0.02f + 0.5f * v;
     const SliceStatistics st = fieldOfViewStatistics(
         {in.data() + std::size_t(height) * width, std::size_t(height) * width}, height, width);
-    QVERIFY(st.std > 0.0);
+    const double scale = byMean ? st.mean : st.std;
+    QVERIFY(scale > 0.0);
     ModelCopy global("per_slice_as_global");
     global.setNormalisation("global");
-    global.setDouble("input_offset", st.mean + st.std * model.inputOffset());
-    global.setDouble("input_scale", model.inputScale() / st.std);
+    global.setDouble("input_offset", st.mean + scale * model.inputOffset());
+    global.setDouble("input_scale", model.inputScale() / scale);
     TomoGanDenoiser reference(TomoGanModel::load(global.done()), options(TomoGanPrecision::f32));
     std::vector<float> padded(std::size_t(depth) * ph * pw, 0.0f);
     for (int c = 0; c < depth; ++c)
@@ -358,7 +370,7 @@ class TestTomoGan : public QObject {
     QVERIFY2(error <= kF32Tolerance, std::to_string(error).c_str());
 
     // (on a size without padding: the padding is air in the input's units, 0, not b)
-    const double a = 7.5, b = -0.3;
+    const double a = 7.5, b = byMean ? 0.0 : -0.3;
     std::vector<float> changed(padded);
     for (float& v : changed) v = float(a * v + b);
     std::vector<float> expected = denoiser.enhance(padded, ph, pw);
@@ -367,9 +379,11 @@ class TestTomoGan : public QObject {
         maxAbsDifference(denoiser.enhance(changed, ph, pw), expected) / range(expected);
     QVERIFY2(equivariance <= kF32Tolerance, std::to_string(equivariance).c_str());
 
-    const std::vector<float> flat(std::size_t(depth) * height * width, 0.25f);
+    const float unscalable = byMean ? -0.25f : 0.25f;  // mean ≤ 0, or std = 0
+    std::vector<float> flat(std::size_t(depth) * height * width, unscalable);
+    if (byMean) flat[std::size_t(height) * width + 7 * width + 20] = 0.5f;  // std > 0, mean < 0
     const std::vector<float> same = denoiser.enhance(flat, height, width);
-    QVERIFY(std::all_of(same.begin(), same.end(), [](float v) { return v == 0.25f; }));
+    QVERIFY(std::equal(same.begin(), same.end(), flat.begin() + std::size_t(height) * width));
   }
 
   // training-data's draws: `window` keeps recipe v1's (glass at the seed's setting every other

@@ -259,6 +259,11 @@ void MainWindow::buildDocks() {
     if (m_controller->isActive() && m_controller->setIterations(i))
       appendLog(tr("I → %1 (from the next window)").arg(i));
   });
+  connect(m_panel, &SteeringPanel::autoSteeringChanged, this, [this](std::optional<double> t) {
+    if (m_controller->isActive() && m_controller->setAutoSteering(t))
+      appendLog(t ? tr("auto-steering W and I, refresh ≤ %1 s (from the next update)").arg(*t)
+                  : tr("auto-steering off: W and I stay as they are"));
+  });
   connect(m_panel, &SteeringPanel::centreChanged, this, [this](double c) {
     if (m_controller->isActive() && m_controller->setCentre(c))
       appendLog(tr("centre → %1 (from the next window)").arg(c));

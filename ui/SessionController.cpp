@@ -92,6 +92,9 @@ bool SessionController::setWindow(int projections) {
 bool SessionController::setIterations(int iterations) {
   return steer([iterations](StreamingSession& s) { s.setIterations(iterations); });
 }
+bool SessionController::setAutoSteering(std::optional<double> targetSeconds) {
+  return steer([targetSeconds](StreamingSession& s) { s.setAutoSteering(targetSeconds); });
+}
 bool SessionController::setCentre(double column) {
   return steer([column](StreamingSession& s) { s.setCentre(column); });
 }

@@ -10,6 +10,7 @@
 // only set atomics, and completion is noticed by polling the session's summary.
 #include <QFutureWatcher>
 #include <QObject>
+#include <optional>
 #include <QString>
 #include <QTimer>
 
@@ -44,6 +45,7 @@ class SessionController : public QObject {
   // errorMessage() and returns false.
   bool setWindow(int projections);
   bool setIterations(int iterations);
+  bool setAutoSteering(std::optional<double> targetSeconds);
   bool setCentre(double column);
   void pause();
   void resume();

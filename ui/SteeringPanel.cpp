@@ -129,6 +129,22 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   m_window->setToolTip(tr("W: new projections per update (+/− double or halve it)"));
   m_iterations = spin(0, 10000, 1, "iterations", steerBox);
   m_iterations->setToolTip(tr("I: iterations of the method per update"));
+  auto* autoRow = new QHBoxLayout;
+  m_autoSteer = new QCheckBox(tr("auto, refresh ≤"), steerBox);
+  m_autoSteer->setObjectName("autoSteer");
+  m_autoSteer->setToolTip(
+      tr("Auto-steering: W and I chosen after each update to keep up with the detector with "
+         "updates of at most the target refresh time (docs/streaming.md); W or I set by hand "
+         "turns it off"));
+  m_targetRefresh = new QDoubleSpinBox(steerBox);
+  m_targetRefresh->setObjectName("targetRefresh");
+  m_targetRefresh->setRange(0.05, 600.0);
+  m_targetRefresh->setDecimals(2);
+  m_targetRefresh->setSuffix(tr(" s"));
+  m_targetRefresh->setValue(1.0);
+  m_targetRefresh->setKeyboardTracking(false);
+  autoRow->addWidget(m_autoSteer);
+  autoRow->addWidget(m_targetRefresh, 1);
   auto* centreRow = new QHBoxLayout;
   m_autoCentre = new QCheckBox(tr("auto"), steerBox);
   m_autoCentre->setObjectName("autoCentre");
@@ -160,6 +176,7 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   steerForm->addRow(tr("Method"), m_method);
   steerForm->addRow(tr("Window W"), m_window);
   steerForm->addRow(tr("Iterations I"), m_iterations);
+  steerForm->addRow(tr("W and I"), autoRow);
   steerForm->addRow(tr("Centre"), centreRow);
   steerForm->addRow(m_applied);
   steerForm->addRow(tr("Record"), recordRow);
@@ -174,8 +191,20 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   connect(m_compute, &QComboBox::currentIndexChanged, this,
           [this] { emit computeBackendChanged(computeBackend()); });
 
-  connect(m_window, &QSpinBox::valueChanged, this, &SteeringPanel::windowChanged);
-  connect(m_iterations, &QSpinBox::valueChanged, this, &SteeringPanel::iterationsChanged);
+  // A W or I the user sets is manual steering: it ends auto-steering (as in the engine).
+  connect(m_window, &QSpinBox::valueChanged, this, [this](int w) {
+    m_autoSteer->setChecked(false);
+    emit windowChanged(w);
+  });
+  connect(m_iterations, &QSpinBox::valueChanged, this, [this](int i) {
+    m_autoSteer->setChecked(false);
+    emit iterationsChanged(i);
+  });
+  connect(m_autoSteer, &QCheckBox::toggled, this,
+          [this] { emit autoSteeringChanged(autoSteering()); });
+  connect(m_targetRefresh, &QDoubleSpinBox::valueChanged, this, [this] {
+    if (m_autoSteer->isChecked()) emit autoSteeringChanged(autoSteering());
+  });
   connect(m_centre, &QDoubleSpinBox::valueChanged, this, [this](double v) {
     if (!m_autoCentre->isChecked()) emit centreChanged(v);
   });
@@ -239,6 +268,7 @@ StreamOptions SteeringPanel::streamOptions() const {
   StreamOptions o;
   o.window = m_window->value();
   o.iterations = m_iterations->value();
+  o.autoSteerTargetSeconds = autoSteering();
   o.method = LiveMethod(m_method->currentData().toInt());
   if (!m_autoCentre->isChecked()) o.centre = m_centre->value();
   o.recordPath = m_recordPath->text().trimmed().toStdString();
@@ -266,6 +296,14 @@ void SteeringPanel::setSourceSpec(const SourceSpec& spec) {
 
 void SteeringPanel::setWindow(int window) { m_window->setValue(window); }
 void SteeringPanel::setIterations(int iterations) { m_iterations->setValue(iterations); }
+void SteeringPanel::setAutoSteering(std::optional<double> targetSeconds) {
+  if (targetSeconds) m_targetRefresh->setValue(*targetSeconds);
+  m_autoSteer->setChecked(targetSeconds.has_value());
+}
+std::optional<double> SteeringPanel::autoSteering() const {
+  if (!m_autoSteer->isChecked()) return std::nullopt;
+  return m_targetRefresh->value();
+}
 void SteeringPanel::setMethod(LiveMethod method) {
   m_method->setCurrentIndex(m_method->findData(int(method)));
 }
@@ -308,7 +346,15 @@ void SteeringPanel::showApplied(const UpdateMetrics& m) {
                          .arg(m.window)
                          .arg(m.iterations)
                          .arg(m.centre, 0, 'f', 2)
-                         .arg(QString::fromStdString(m.centreSource)));
+                         .arg(QString::fromStdString(m.centreSource)) +
+                     (m.steeringReason.empty()
+                          ? QString()
+                          : tr("\nauto-steering: %1").arg(QString::fromStdString(m.steeringReason))));
+  if (m_autoSteer->isChecked() && !m.steeringReason.empty()) {
+    const QSignalBlocker quietW(m_window), quietI(m_iterations);  // showing them is no request
+    m_window->setValue(m.window);
+    m_iterations->setValue(m.iterations);
+  }
   QStringList quality;
   if (m.resolutionPixels) {
     QString resolution = tr("resolution %1 px").arg(*m.resolutionPixels, 0, 'f', 1);
@@ -344,6 +390,8 @@ void SteeringPanel::saveSettings(QSettings& s) const {
   s.setValue("address", m_address->text());
   s.setValue("window", m_window->value());
   s.setValue("iterations", m_iterations->value());
+  s.setValue("autoSteer", m_autoSteer->isChecked());
+  s.setValue("targetRefresh", m_targetRefresh->value());
   s.setValue("method", liveMethodName(LiveMethod(m_method->currentData().toInt())));
   s.setValue("compute", computeBackendName(computeBackend()));
   s.endGroup();
@@ -364,6 +412,8 @@ void SteeringPanel::restoreSettings(const QSettings& s) {
   m_address->setText(value("address", kDefaultDetectorAddress).toString());
   m_window->setValue(std::max(1, value("window", 32).toInt()));
   m_iterations->setValue(std::max(1, value("iterations", 1).toInt()));
+  m_targetRefresh->setValue(value("targetRefresh", 1.0).toDouble());
+  m_autoSteer->setChecked(value("autoSteer", false).toBool());
   try {
     setMethod(parseLiveMethod(value("method", "filtered").toString().toStdString()));
   } catch (const std::invalid_argument&) {

@@ -1,11 +1,13 @@
 #pragma once
 // The steering panel: which source (simulator with phantom and rate, file with replay rate,
 // network detector address), the reconstruction method (applied at the next Start), W, I,
-// rotation centre (automatic, with where it came from, or set by hand), record file, what
+// rotation centre (automatic, with where it came from, or set by hand), W and I chosen by hand
+// or by the auto-steering for a target refresh time (with why), record file, what
 // computes (auto, CPU or CUDA; applied at the next Start), and Start / Pause-Resume / Stop
 // acquisition with the live resolution, change and stop advice beside it. It only describes what
 // the user asked for; MainWindow applies it.
 #include <QWidget>
+#include <optional>
 
 #include "pipeline/StreamingSession.h"
 #include "sources/SourceFactory.h"
@@ -35,6 +37,9 @@ class SteeringPanel : public QWidget {
   void setSourceSpec(const SourceSpec& spec);
   void setWindow(int window);
   void setIterations(int iterations);
+  /// Auto-steering of W and I with updates of at most `targetSeconds` (nullopt: off).
+  void setAutoSteering(std::optional<double> targetSeconds);
+  std::optional<double> autoSteering() const;
   void setMethod(LiveMethod method);
   void setRecordPath(const QString& path);
   QString recordPath() const;
@@ -48,7 +53,8 @@ class SteeringPanel : public QWidget {
   void setSessionActive(bool active, bool paused);
   /// The method, W, I and centre (with its source) that produced the latest update; with an
   /// automatic centre the centre field follows it. Beside Stop acquisition: the update's
-  /// resolution, change and stop advice (pipeline/LiveQuality.h).
+  /// resolution, change and stop advice (pipeline/LiveQuality.h). With auto-steering W and I
+  /// follow the values chosen, and why they were chosen is shown.
   void showApplied(const UpdateMetrics& metrics);
 
   void saveSettings(QSettings& settings) const;
@@ -60,6 +66,8 @@ class SteeringPanel : public QWidget {
   void stopRequested();
   void windowChanged(int window);
   void iterationsChanged(int iterations);
+  /// Auto-steering turned on (with its target refresh) or off (nullopt).
+  void autoSteeringChanged(std::optional<double> targetSeconds);
   void centreChanged(double column);
   void computeBackendChanged(ComputeBackend backend);
 
@@ -73,6 +81,8 @@ class SteeringPanel : public QWidget {
   QLineEdit *m_filePath, *m_address, *m_recordPath;
   QComboBox* m_method;
   QSpinBox *m_window, *m_iterations;
+  QCheckBox* m_autoSteer;
+  QDoubleSpinBox* m_targetRefresh;
   QCheckBox* m_autoCentre;
   QDoubleSpinBox* m_centre;
   QLabel *m_applied, *m_advice;

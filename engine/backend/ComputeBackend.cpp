@@ -178,8 +178,8 @@ class CudnnTomoGan final : public Denoiser {
 
   std::vector<float> enhance(std::span<const float> slices, int height, int width) override {
     checkEnhanceInput(depth(), slices.size(), height, width);
-    if (m_model.normalisation() == TomoGanNormalisation::perSlice)
-      return enhancePerSlice(slices, depth(), height, width,
+    if (const TomoGanNormalisation n = m_model.normalisation(); n != TomoGanNormalisation::global)
+      return enhancePerSlice(slices, depth(), height, width, n,
                              [this](std::span<const float> s, int h, int w) {
                                return m_device->enhance(s.data(), h, w);
                              });

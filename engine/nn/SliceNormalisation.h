@@ -1,14 +1,20 @@
 #pragma once
-// Per-slice normalisation of a denoiser's input (TomoGanNormalisation::perSlice), shared by every
-// backend so that they agree: the statistics come from the middle input slice inside the image's
-// inscribed circle (the reconstruction's field of view; outside it the image is 0), every input
-// slice is mapped by (x − mean) / std, the image is padded with air (x = 0) at the bottom and
-// right to multiples of 8, the network runs, and its output maps back by y · std + mean. The
-// network thus sees the same contrast whatever the attenuation units, pixel size or sample.
-// An image whose field of view is constant (std = 0) is returned unchanged: nothing to enhance.
+// Per-slice normalisation of a denoiser's input (TomoGanNormalisation::perSlice and
+// perSliceMean), shared by every backend so that they agree: the statistics come from the middle
+// input slice inside the image's inscribed circle (the reconstruction's field of view; outside it
+// the image is 0), every input slice is mapped by (x − mean) / scale, the image is padded with
+// air (x = 0) at the bottom and right to multiples of 8, the network runs, and its output maps
+// back by y · scale + mean. The scale is the standard deviation (perSlice) or the mean itself
+// (perSliceMean: the statistic an under-iterated SIRT image already has right, so the contrast
+// the network must restore does not depend on how far from converged its input is). The network
+// thus sees the same contrast whatever the attenuation units, pixel size or sample. An image whose
+// scale is not positive (a constant field of view; for perSliceMean a mean ≤ 0, which no
+// absorbing sample gives) is returned unchanged: the model cannot be applied to it.
 #include <functional>
 #include <span>
 #include <vector>
+
+#include "nn/TomoGanModel.h"
 
 namespace tomolive {
 
@@ -26,8 +32,10 @@ using NormalisedNetwork =
     std::function<std::vector<float>(std::span<const float> slices, int height, int width)>;
 
 /// Runs `network` per the header comment on `depth` slices of height × width (sizes checked by
-/// the caller); returns height × width values in the input's units.
+/// the caller) with the per-slice `normalisation` (not global); returns height × width values in
+/// the input's units.
 std::vector<float> enhancePerSlice(std::span<const float> slices, int depth, int height, int width,
+                                   TomoGanNormalisation normalisation,
                                    const NormalisedNetwork& network);
 
 }  // namespace tomolive

@@ -233,10 +233,12 @@ TomoGanModel TomoGanModel::load(const std::string& path) {
     const std::string normalisation = readStringAttribute(f, path, "normalisation");
     if (normalisation == "per-slice")
       model.normalisation_ = TomoGanNormalisation::perSlice;
+    else if (normalisation == "per-slice-mean")
+      model.normalisation_ = TomoGanNormalisation::perSliceMean;
     else if (normalisation != "global")
       fail(path, "/",
            "attribute 'normalisation' is \"" + normalisation +
-               "\", expected \"global\" or \"per-slice\"");
+               "\", expected \"global\", \"per-slice\" or \"per-slice-mean\"");
   }
   model.recipeHash_ = readStringAttribute(f, path, "recipe_hash");
   if (H5Aexists(f, "input_method") > 0)

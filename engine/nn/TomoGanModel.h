@@ -19,8 +19,9 @@ namespace tomolive {
 /// - global (attribute absent or "global"): (x − inputOffset) · inputScale for every image;
 /// - perSlice ("per-slice"): first (x − m) / σ with m, σ the mean and standard deviation of the
 ///   middle input slice inside the image's inscribed circle (nn/SliceNormalisation.h), then the
-///   global step; the output maps back through both in reverse.
-enum class TomoGanNormalisation { global, perSlice };
+///   global step; the output maps back through both in reverse;
+/// - perSliceMean ("per-slice-mean"): the same with the mean m as the scale, (x − m) / m.
+enum class TomoGanNormalisation { global, perSlice, perSliceMean };
 
 struct TomoGanModelError : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -147,10 +147,7 @@ StreamingSession::StreamingSession(std::unique_ptr<FrameSource> source, StreamOp
   if (!m_source) throw std::invalid_argument("stream: no source");
   setWindow(m_options.window);
   setIterations(m_options.iterations);
-  if (m_options.autoSteerTargetSeconds) {
-    AutoSteering check(*m_options.autoSteerTargetSeconds);  // throws for a bad target
-    m_autoSteer = true;
-  }
+  setAutoSteering(m_options.autoSteerTargetSeconds);
   if (m_options.centre) m_centreRequest = *m_options.centre;
   if (m_options.stopWhenStable) {
     if (!m_options.liveQuality)
@@ -208,6 +205,13 @@ void StreamingSession::setIterations(int iterations) {
   std::lock_guard lock(m_steeringMutex);
   m_iterations = iterations;
   m_autoSteer = false;
+}
+
+void StreamingSession::setAutoSteering(std::optional<double> targetSeconds) {
+  if (targetSeconds) AutoSteering check(*targetSeconds);  // throws for a bad target
+  std::lock_guard lock(m_steeringMutex);
+  m_autoSteer = targetSeconds.has_value();
+  m_autoSteerTarget = targetSeconds.value_or(0.0);
 }
 
 void StreamingSession::setCentre(double column) {
@@ -416,9 +420,8 @@ void StreamingSession::reconstruct() {
   std::shared_ptr<const VolumeStack> wholeVolume;  // the latest read back whole
   std::shared_ptr<const Snapshot> lastPublished;
   bool readBackWhole = true;  // false for volumes above fullVolumeBytes
-  std::optional<AutoSteering> steering;
-  if (m_options.autoSteerTargetSeconds) steering.emplace(*m_options.autoSteerTargetSeconds);
-  std::string steeringReason = "the initial W and I";
+  std::optional<AutoSteering> steering;  // (re)made when auto-steering is turned on
+  std::string steeringReason;
   std::int64_t rateReceived = 0;  // projections received at the last rate measurement
   auto rateTime = Clock::now();
   LiveQuality quality({.resolution = m_options.liveQuality,
@@ -618,7 +621,8 @@ void StreamingSession::reconstruct() {
         m.qualitySeconds = q.seconds;
         if (m_options.enhancer) snapshot->guardHalves = q.halves;
       }
-      if (m_autoSteer) m.steeringReason = steeringReason;
+      if (m_autoSteer)
+        m.steeringReason = steering ? steeringReason : "the W and I in force when it began";
       m.workSeconds = work;
       m.sustainedPps = batch.size() / work;
       if (truth.slices() > 0 && !snapshot->viewVolume) {
@@ -650,7 +654,15 @@ void StreamingSession::reconstruct() {
       m.elapsedSeconds = std::chrono::duration<double>(now - m_start).count();
       lastPublished = snapshot;
       publish(snapshot);
-      if (steering && m_autoSteer) {
+      double target = 0.0;
+      {
+        std::lock_guard lock(m_steeringMutex);
+        target = m_autoSteer ? m_autoSteerTarget : 0.0;
+      }
+      if (target <= 0.0) {
+        steering.reset();
+      } else {
+        if (!steering || steering->targetSeconds() != target) steering.emplace(target);
         // The detector's rate: since the last decision, or since the start where that is higher
         // (a bursty source must not shrink the windows); unknown for a source that waits for us.
         double rate = 0.0;

@@ -250,6 +250,10 @@ class StreamingSession {
   /// Both throw std::invalid_argument unless ≥ 1, and turn auto-steering off.
   void setWindow(int projections);
   void setIterations(int iterations);
+  /// Auto-steering on with updates of at most `targetSeconds` (from the next update, starting
+  /// from the W and I in force), or off (nullopt: W and I stay where it left them). Throws
+  /// std::invalid_argument for a target that is not positive.
+  void setAutoSteering(std::optional<double> targetSeconds);
   void setCentre(double column);  ///< throws std::invalid_argument outside the detector
   void pause();                   ///< acquisition and recording go on; no new updates
   void resume();
@@ -290,6 +294,7 @@ class StreamingSession {
   std::atomic<int> m_window, m_iterations;
   std::atomic<bool> m_autoSteer{false};
   std::mutex m_steeringMutex;  ///< orders steering by hand against the auto-steering's choice
+  double m_autoSteerTarget = 0.0;  ///< seconds, while m_autoSteer (guarded by m_steeringMutex)
   std::atomic<bool> m_paused{false}, m_stopRequested{false};
   std::atomic<double> m_centreRequest{-1.0};
   std::atomic<SessionState> m_state{SessionState::Idle};

@@ -30,11 +30,10 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     gen, offset, scale, attrs = load(args.model)
-    per_slice = attrs["normalisation"] == "per-slice"
     gen.eval()
     h, rows = DEPTH // 2, []
     for x, y, a in load_pairs(args.data):
-        out = enhance_volume(gen, x, offset, scale, per_slice)
+        out = enhance_volume(gen, x, offset, scale, attrs["normalisation"])
         images = {"input": x[h:x.shape[0] - h], "output": out, "masked": out * field_of_view(x.shape[-1])}
         t = y[h:y.shape[0] - h]
         r = dict(a)

@@ -28,6 +28,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tomogan_model import DEPTH, GENERATOR_LAYERS, TomoGANGenerator  # noqa: E402
+from train import NORMALISATIONS, slice_normalisation  # noqa: E402
 
 FORMAT = "tomolive-tomogan"
 FORMAT_VERSION = 1
@@ -45,7 +46,7 @@ def sha256_file(path):
 def export(generator, path, input_offset, input_scale, recipe_hash, notes, trained_on="",
            normalisation="global", input_method=None):
     """Write the generator's weights and normalisation to `path` (HDF5, format version 1).
-    `normalisation` "per-slice" and `input_method` become root attributes (absent: v1 files)."""
+    `normalisation` (other than "global") and `input_method` become root attributes (absent: v1 files)."""
     state = generator.state_dict()
     with h5py.File(path, "w") as f:
         for name, cin, cout, k in GENERATOR_LAYERS:
@@ -89,15 +90,13 @@ def enhance(generator, x, input_offset, input_scale, dtype=torch.float64, normal
     Per-slice: statistics of the middle slice's inscribed circle, padding to multiples of 8 with
     air, as engine/nn/SliceNormalisation.cpp does."""
     import copy
-    from train import slice_stats
     g = copy.deepcopy(generator).to(dtype).eval()
     x = np.asarray(x, dtype=np.float64)
     d, h, w = x.shape
-    m, sd = 0.0, 1.0
-    if normalisation == "per-slice":
-        m, sd = slice_stats(x[d // 2])
-        if not sd > 0:
-            return x[d // 2].copy()
+    norm = slice_normalisation(x[d // 2], normalisation)
+    if norm is None:
+        return x[d // 2].copy()
+    m, sd = norm
     xp = np.full((d, (h + 7) // 8 * 8, (w + 7) // 8 * 8), 0.0)
     xp[:, :h, :w] = x
     t = torch.from_numpy((xp - m) / sd).to(dtype)[None]
@@ -193,7 +192,7 @@ def main():
     ap.add_argument("--golden", help="also write the parity golden file here")
     ap.add_argument("--golden-from", help="take the golden input from this data file (else synthetic)")
     ap.add_argument("--recipe", help="recipe.json whose SHA-256 becomes recipe_hash")
-    ap.add_argument("--normalisation", choices=("global", "per-slice"), default="global",
+    ap.add_argument("--normalisation", choices=NORMALISATIONS, default="global",
                     help="for --random-init (a checkpoint carries its own)")
     args = ap.parse_args()
 

@@ -8,7 +8,10 @@ middle slice of the target. Normalisation (recipe "normalisation"):
 - "per-slice" (recipe v2): each 3-slice stack and its target are mapped by (x - m) / s with m, s
   the mean and standard deviation of the middle input slice (the whole slice, not the crop)
   inside its inscribed circle, as the C++ inference does (engine/nn/SliceNormalisation.h);
-  the global offset/scale is then 0/1.
+  the global offset/scale is then 0/1;
+- "per-slice-mean" (recipe v3): the same with s = m, the mean: the one statistic that an
+  under-iterated SIRT image already has right (its mean is the converged image's), so the
+  target's contrast in these units does not depend on how far the input is from converged.
 
 Losses (generator): lambda_mse * MSE + lambda_edge * L1 of image gradients (in place of the
 paper's VGG perceptual term: no ImageNet weights here) + lambda_adv * BCE(D(G(x)), real).
@@ -61,18 +64,30 @@ def slice_stats(image):
     return float(v.mean()), float(v.std())
 
 
-def stack_normalisation(x, s, per_slice):
-    """(m, sd) for the stack around slice s of volume x: identity unless per-slice."""
-    if not per_slice:
+NORMALISATIONS = ("global", "per-slice", "per-slice-mean")
+
+
+def slice_normalisation(image, normalisation):
+    """(m, s) that map a slice's stack by (x - m) / s (engine/nn/SliceNormalisation.h), or None
+    where the slice cannot be normalised (the C++ inference then returns it unchanged):
+    "global" (0, 1); "per-slice" the mean and std over the inscribed circle (None for std 0);
+    "per-slice-mean" the mean twice (None unless the mean is positive)."""
+    if normalisation == "global":
         return 0.0, 1.0
-    m, sd = slice_stats(x[s])
-    return m, (sd if sd > 0 else 1.0)
+    m, sd = slice_stats(image)
+    scale = sd if normalisation == "per-slice" else m
+    return (m, scale) if scale > 0 else None
 
 
-def samples(pairs, per_slice=False):
+def stack_normalisation(x, s, normalisation):
+    """(m, s) for the stack around slice s of volume x (identity where it cannot be normalised)."""
+    return slice_normalisation(x[s], normalisation) or (0.0, 1.0)
+
+
+def samples(pairs, normalisation="global"):
     """(scan index, middle slice, mean, std) for every 3-slice stack."""
     h = DEPTH // 2
-    return [(i, s) + stack_normalisation(x, s, per_slice)
+    return [(i, s) + stack_normalisation(x, s, normalisation)
             for i, (x, _, _) in enumerate(pairs) for s in range(h, x.shape[0] - h)]
 
 
@@ -112,10 +127,10 @@ def psnr(a, b):
     return peak_signal_noise_ratio(b, a, data_range=float(b.max() - b.min()))
 
 
-def enhance_volume(gen, x, offset, scale, per_slice=False):
+def enhance_volume(gen, x, offset, scale, normalisation="global"):
     """Enhance every slice with both neighbours available: (S,N,N) -> (S-2,N,N), reconstruction units."""
     h = DEPTH // 2
-    norm = [stack_normalisation(x, s, per_slice) for s in range(h, x.shape[0] - h)]
+    norm = [stack_normalisation(x, s, normalisation) for s in range(h, x.shape[0] - h)]
     stacks = np.stack([(x[s - h:s + h + 1] - m) / sd
                        for s, (m, sd) in zip(range(h, x.shape[0] - h), norm)]).astype(np.float32)
     with torch.no_grad():
@@ -123,13 +138,13 @@ def enhance_volume(gen, x, offset, scale, per_slice=False):
     return np.stack([y[k] * sd + m for k, (m, sd) in enumerate(norm)])
 
 
-def validate(gen, pairs, offset, scale, per_slice=False):
+def validate(gen, pairs, offset, scale, normalisation="global"):
     """Mean SSIM/PSNR against the target of the input middle slices and of the enhanced ones,
     plus one row per scan."""
     gen.eval()
     rows, h = [], DEPTH // 2
     for x, y, attrs in pairs:
-        out = enhance_volume(gen, x, offset, scale, per_slice)
+        out = enhance_volume(gen, x, offset, scale, normalisation)
         m = dict(attrs)
         for name, img in (("input", x[h:x.shape[0] - h]), ("output", out)):
             t = y[h:y.shape[0] - h]
@@ -165,7 +180,7 @@ def main():
     ap.add_argument("--lambda-adv", type=float, default=0.01)
     ap.add_argument("--adv-start-epoch", type=int, default=1,
                     help="epochs of MSE + edge only before the adversarial game starts")
-    ap.add_argument("--normalisation", choices=("global", "per-slice"), default="global")
+    ap.add_argument("--normalisation", choices=NORMALISATIONS, default="global")
     ap.add_argument("--input-method", default="window",
                     help="the live method whose images the data's inputs are (model attribute)")
     ap.add_argument("--seed", type=int, default=0)
@@ -173,11 +188,13 @@ def main():
     ap.add_argument("--checkpoint-minutes", type=float, default=5.0)
     ap.add_argument("--max-minutes", type=float, default=0, help="stop (resumable) after this; 0 = none")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init-from", default="",
+                    help="start the generator from an exported model file (e.g. the shipped v1)")
     first, _ = ap.parse_known_args()
     with open(first.recipe) as f:  # the recipe's training settings are the defaults
         recipe = json.load(f)
     ap.set_defaults(**recipe.get("training", {}))
-    if isinstance(recipe.get("normalisation"), str) and recipe["normalisation"] in ("global", "per-slice"):
+    if isinstance(recipe.get("normalisation"), str) and recipe["normalisation"] in NORMALISATIONS:
         ap.set_defaults(normalisation=recipe["normalisation"])
     if "input_method" in recipe:
         ap.set_defaults(input_method=recipe["input_method"])
@@ -191,9 +208,8 @@ def main():
 
     t0 = time.time()
     train, val = load_pairs(args.train), load_pairs(args.val)
-    per_slice = args.normalisation == "per-slice"
-    index = samples(train, per_slice)
-    if per_slice:
+    index = samples(train, args.normalisation)
+    if args.normalisation != "global":
         offset, scale = 0.0, 1.0
     else:
         targets = np.concatenate([y.ravel() for _, y, _ in train])
@@ -219,11 +235,16 @@ def main():
                 "normalisation": args.normalisation, "input_method": args.input_method,
                 "args": vars(args), "kind": kind,
                 "trained_on": "tomolive-cli training-data, recipe %s (%s)" % (os.path.basename(args.recipe), recipe_hash[:12]),
-                "notes": "TomoGAN generator; loss %.3g*MSE + %.3g*L1(image gradients) + %.3g*adversarial BCE; "
+                "notes": ("initialised from %s; " % os.path.basename(args.init_from) if args.init_from else "")
+                         + "TomoGAN generator; loss %.3g*MSE + %.3g*L1(image gradients) + %.3g*adversarial BCE; "
                          "step %d of %d, batch %d, %dx%d crops; validation SSIM %.4f"
                          % (args.lambda_mse, args.lambda_edge, args.lambda_adv, step, total_steps,
                             args.batch, args.patch, args.patch, best)}
 
+    if args.init_from:
+        from export import load  # here: export imports this module
+        gen.load_state_dict(load(args.init_from)[0].state_dict())
+        print("generator initialised from %s" % args.init_from, flush=True)
     if args.resume:
         ck = torch.load(last_path, map_location="cpu")
         assert ck["recipe_hash"] == recipe_hash, "recipe changed since the checkpoint"
@@ -241,7 +262,7 @@ def main():
         with open(args.log, "w", newline="") as f:
             csv.writer(f).writerow(fields)
         if not args.resume:
-            mean, _ = validate(gen, val, offset, scale, per_slice)
+            mean, _ = validate(gen, val, offset, scale, args.normalisation)
             print("untrained: val SSIM input %.4f" % mean["ssim_input"], flush=True)
 
     t_start, t_ckpt = time.time(), time.time()
@@ -293,7 +314,7 @@ def main():
                 acc["d_loss"] / n_acc), flush=True)
         end_of_epoch = step % args.steps_per_epoch == 0
         if end_of_epoch:
-            mean, _ = validate(gen, val, offset, scale, per_slice)
+            mean, _ = validate(gen, val, offset, scale, args.normalisation)
             row = [epoch + 1, step, "%.2f" % wall, "%.3g" % sched.get_last_lr()[0]]
             row += ["%.5f" % (acc[k] / n_acc) for k in ("mse", "edge", "adv", "d_loss", "d_real", "d_fake")]
             row += ["%.4f" % mean[k] for k in ("ssim_input", "ssim_output", "psnr_input", "psnr_output")]
