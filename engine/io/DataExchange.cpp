@@ -157,8 +157,8 @@ void checkPixelSize(hid_t file, const std::string& path, ScanLayout& layout,
   if (!size) return;
   bool ok = checkType(*size, path, isFloatType, kFloatTypes, problems);
   if (checkedElementCount(size->dims, path, kPixelSize) != 1) {
-    problems.push_back(message(path, kPixelSize,
-                               "holds " + shapeText(size->dims) + " values, not one length"));
+    problems.push_back(
+        message(path, kPixelSize, "holds " + shapeText(size->dims) + " values, not one length"));
     ok = false;
   }
   const double unit = lengthUnitInMicrometres(file, path, kPixelSize, 1.0, problems);

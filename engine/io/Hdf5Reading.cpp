@@ -322,9 +322,9 @@ double lengthUnitInMicrometres(hid_t file, const std::string& path, const std::s
   if (text->empty()) return whenAbsent;
   const std::optional<double> micrometres = micrometresPerUnit(*text);
   if (!micrometres)
-    problems.push_back(message(path, name,
-                               "units attribute '" + *text +
-                                   "' is no length unit this reader knows (nm, um, mm, cm, m)"));
+    problems.push_back(message(
+        path, name,
+        "units attribute '" + *text + "' is no length unit this reader knows (nm, um, mm, cm, m)"));
   return micrometres.value_or(0.0);
 }
 
