@@ -1,11 +1,14 @@
 // tomolive: the beamline console. Argument parsing and wiring only; the GUI is tomolive_ui.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QCoreApplication>
 #include <QTimer>
 
+#include <cmath>
 #include <cstdio>
 
 #include "MainWindow.h"
+#include "SteeringPanel.h"
 #include "VtkView.h"
 #include "io/FrameRecorder.h"
 
@@ -93,12 +96,15 @@ int main(int argc, char** argv) {
   }
   if (parser.isSet(source) || parser.isSet(rate) || parser.isSet(size) || parser.isSet(rows) ||
       parser.isSet(projections)) {
-    tomolive::SourceSpec spec;
-    spec.uri = parser.value(source).isEmpty() ? "sim:glass" : parser.value(source).toStdString();
-    spec.framesPerSecond = parser.isSet(rate) ? parser.value(rate).toDouble() : 100.0;
+    tomolive::SourceSpec spec = tomolive::ui::defaultSimulatedScan();
+    if (!parser.value(source).isEmpty()) spec.uri = parser.value(source).toStdString();
+    if (parser.isSet(rate))
+      spec.framesPerSecond = parser.value(rate).toDouble();
+    else if (!spec.uri.starts_with("sim:"))
+      spec.framesPerSecond = tomolive::ui::kDefaultReplayFramesPerSecond;
     if (parser.isSet(size)) spec.size = integer(size);
     if (parser.isSet(rows)) spec.rows = integer(rows);
-    spec.projections = parser.isSet(projections) ? integer(projections) : 1024;
+    if (parser.isSet(projections)) spec.projections = integer(projections);
     options.source = spec;
   }
 
