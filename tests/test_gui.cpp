@@ -747,8 +747,8 @@ class TestGui : public QObject {
       MainWindow remembered(o);
       remembered.show();
       QVERIFY(QTest::qWaitForWindowExposed(&remembered));
-      remembered.resize(1200, 820);
-      QTRY_COMPARE(remembered.size(), QSize(1200, 820));
+      remembered.resize(1500, 940);
+      QTRY_COMPARE(remembered.size(), QSize(1500, 940));
       saved = remembered.size();
       remembered.close();  // saves the geometry
     }
