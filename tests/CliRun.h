@@ -6,6 +6,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QProcessEnvironment>
 #include <QStringList>
 
 struct CliRun {
@@ -13,8 +14,11 @@ struct CliRun {
   QString out, err;
 };
 
-inline CliRun runProcess(const QString& program, const QStringList& args) {
+inline CliRun runProcess(
+    const QString& program, const QStringList& args,
+    const QProcessEnvironment& environment = QProcessEnvironment::systemEnvironment()) {
   QProcess p;
+  p.setProcessEnvironment(environment);
   p.start(program, args);
   if (!p.waitForFinished(240000)) {
     p.kill();

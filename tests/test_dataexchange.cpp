@@ -151,6 +151,8 @@ class TestDataExchange : public QObject {
   void missingDarkIsAllowed();
   void thetaUnits_data();
   void thetaUnits();
+  void pixelSizeUnits_data();
+  void pixelSizeUnits();
   void invalidScanIsNotWritten_data();
   void invalidScanIsNotWritten();
 
@@ -420,6 +422,58 @@ void TestDataExchange::thetaUnits() {
   const DataExchangeInfo info = inspectDataExchange(file.toStdString());
   QCOMPARE(info.thetaInRadians, radians);
   QVERIFY(std::abs(info.thetaMaxDeg - (radians ? 144.0 * 180.0 / std::numbers::pi : 144.0)) < 1e-9);
+}
+
+// /measurement/instrument/detector/pixel_size: written in micrometres, read in any length unit
+// (micrometres without one), absent when the file has none, a bad value named in the error.
+void TestDataExchange::pixelSizeUnits_data() {
+  QTest::addColumn<QString>("units");
+  QTest::addColumn<double>("stored");
+  QTest::addColumn<double>("micrometres");  // NaN: none read; < 0: the file is refused
+  QTest::newRow("as written (um)") << "@written" << 0.65 << 0.65;
+  QTest::newRow("mm") << "mm" << 0.00065 << 0.65;
+  QTest::newRow("nm") << "nm" << 650.0 << 0.65;
+  QTest::newRow("M, a trailing blank") << "M " << 6.5e-7 << 0.65;
+  QTest::newRow("no units attribute: micrometres") << QString() << 1.3 << 1.3;
+  QTest::newRow("absent") << "@absent" << 0.0 << std::nan("");
+  QTest::newRow("unknown unit") << "furlong" << 1.0 << -1.0;
+  QTest::newRow("negative") << "um" << -2.0 << -1.0;
+}
+
+void TestDataExchange::pixelSizeUnits() {
+  QFETCH(QString, units);
+  QFETCH(double, stored);
+  QFETCH(double, micrometres);
+  const char* name = "/measurement/instrument/detector/pixel_size";
+  const QString file = path("pixel.h5");
+  ScanToWrite scan = smallScan(true);
+  if (units != "@absent") scan.pixelSizeMicrometres = 0.65;
+  writeDataExchange(file.toStdString(), scan);
+  if (!units.startsWith('@')) {
+    Hdf5Edit edit(file);
+    QVERIFY(edit.ok());
+    QVERIFY(edit.replace(name, H5T_NATIVE_DOUBLE, {1}, &stored));
+    if (!units.isNull()) QVERIFY(edit.setUnits(name, units.toStdString()));
+  }
+  if (micrometres < 0.0) {
+    try {
+      readDataExchange(file.toStdString());
+      QFAIL("a bad pixel size was accepted");
+    } catch (const DataExchangeError& e) {
+      const QString message = e.what();
+      QVERIFY2(message.contains(file) && message.contains(name), qPrintable(message));
+      QVERIFY2(message.contains(units) || message.contains("-2"), qPrintable(message));
+    }
+    return;
+  }
+  const RawScan read = readDataExchange(file.toStdString());
+  if (std::isnan(micrometres)) {
+    QVERIFY(!read.pixelSizeMicrometres);
+  } else {
+    QVERIFY(read.pixelSizeMicrometres);
+    QVERIFY2(std::abs(*read.pixelSizeMicrometres - micrometres) < 1e-9,
+             qPrintable(QString::number(*read.pixelSizeMicrometres)));
+  }
 }
 
 void TestDataExchange::invalidScanIsNotWritten_data() {

@@ -9,24 +9,32 @@
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLineSeries>
 #include <QPlainTextEdit>
+#include <QProcessEnvironment>
 #include <QPushButton>
+#include <QScreen>
 #include <QSpinBox>
 #include <QStandardItemModel>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QToolButton>
 #include <QWheelEvent>
 
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <thread>
 
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "CliRun.h"
+#include "LineProfile.h"
 #include "MainWindow.h"
+#include "ProfilePanel.h"
 #include "RateCharts.h"
 #include "RealData.h"
 #include "SliceImages.h"
@@ -133,6 +141,49 @@ void sendDrag(QWidget* w, Qt::MouseButton button, QPointF from, QPointF to) {
   QMouseEvent release(QEvent::MouseButtonRelease, to, w->mapToGlobal(to), button, Qt::NoButton,
                       Qt::NoModifier);
   QApplication::sendEvent(w, &release);
+}
+
+void sendMouse(QWidget* w, QEvent::Type type, QPointF at, Qt::MouseButton button = Qt::NoButton) {
+  QMouseEvent event(type, at, w->mapToGlobal(at), button,
+                    type == QEvent::MouseButtonRelease ? Qt::NoButton : Qt::MouseButtons(button),
+                    Qt::NoModifier);
+  QApplication::sendEvent(w, &event);
+}
+
+void click(QWidget* w, QPointF at) {
+  sendMouse(w, QEvent::MouseButtonPress, at, Qt::LeftButton);
+  sendMouse(w, QEvent::MouseButtonRelease, at, Qt::LeftButton);
+}
+
+/// Where a slice view at zoom 1 without pan draws image point p, from the camera's scale (the
+/// view fits the image and centres it), independently of the view's own inverse mapping.
+QPointF drawnAt(const SliceView* view, ImagePoint p) {
+  const double imageUnitsPerPixel = 2.0 * view->parallelScale() / view->height();
+  return {0.5 * view->width() + (p.x - 0.5 * (view->imageWidth() - 1)) / imageUnitsPerPixel,
+          0.5 * view->height() + (p.y - 0.5 * (view->imageHeight() - 1)) / imageUnitsPerPixel};
+}
+
+/// A Shepp–Logan snapshot (65², 3 slices) whose enhancement is a different image (glass).
+std::shared_ptr<const Snapshot> enhancedSnapshot() {
+  auto s = std::make_shared<Snapshot>(*phantomSnapshot(2, 65, 3));
+  s->enhanced = std::make_shared<const VolumeStack>(makePhantom(PhantomKind::Glass, 65, 3, 1));
+  s->enhancedSlices = {1, 1, 1};
+  s->enhancedCount = 3;
+  return s;
+}
+
+/// A shown window displaying enhancedSnapshot(), no session; null if it was never exposed.
+std::unique_ptr<MainWindow> windowShowingEnhancedSnapshot(const MainWindowOptions& options) {
+  auto w = std::make_unique<MainWindow>(options);
+  w->show();
+  if (!QTest::qWaitForWindowExposed(w.get())) return nullptr;
+  w->showSnapshot(enhancedSnapshot());
+  return w;
+}
+
+/// The values the line profile dock charts for the before or after view.
+QList<QPointF> chartedProfile(const MainWindow& w, const char* series) {
+  return w.profilePanel()->findChild<QLineSeries*>(series)->points();
 }
 
 }  // namespace
@@ -696,6 +747,181 @@ class TestGui : public QObject {
     QVERIFY2(log.contains("recovered " + killed + ": 46 projections, 2 flats, 0 darks"),
              qPrintable(log));
     QVERIFY(isUnfinishedRecording(fresh.toStdString()));  // left alone: maybe still recording
+  }
+
+  // Over ssh, without a display, --help and --version answer (no QApplication, which would abort).
+  void helpAndVersionAnswerWithoutADisplay() {
+    QProcessEnvironment noDisplay = QProcessEnvironment::systemEnvironment();
+    for (const char* name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+      noDisplay.remove(name);
+    const CliRun help = runProcess(TOMOLIVE_GUI_PATH, {"--help"}, noDisplay);
+    QVERIFY2(help.exitCode == 0, qPrintable(help.err));
+    QVERIFY2(help.out.contains("Usage: ") && help.out.contains("--source <uri>") &&
+                 help.out.contains("--pixel-size <um>"),
+             qPrintable(help.out));
+    const CliRun version = runProcess(TOMOLIVE_GUI_PATH, {"--version"}, noDisplay);
+    QVERIFY2(version.exitCode == 0, qPrintable(version.err));
+    QCOMPARE(version.out.trimmed(), QString("tomolive " TOMOLIVE_VERSION));
+  }
+
+  // Without a saved geometry the window takes most of its screen; a saved one comes back.
+  void windowUsesTheScreenUnlessAGeometryWasSaved() {
+    const QSize available = QGuiApplication::primaryScreen()->availableGeometry().size();
+    QSize saved;
+    {
+      MainWindowOptions o = simulatorOptions(path("unused8.h5"));
+      MainWindow w(o);
+      QVERIFY2(std::abs(w.width() - MainWindow::kScreenShare * available.width()) <= 2 &&
+                   std::abs(w.height() - MainWindow::kScreenShare * available.height()) <= 2,
+               qPrintable(QString("%1×%2 on a screen of %3×%4")
+                              .arg(w.width())
+                              .arg(w.height())
+                              .arg(available.width())
+                              .arg(available.height())));
+      o.restoreSettings = true;
+      MainWindow remembered(o);
+      remembered.show();
+      QVERIFY(QTest::qWaitForWindowExposed(&remembered));
+      remembered.resize(1500, 940);
+      QTRY_COMPARE(remembered.size(), QSize(1500, 940));
+      saved = remembered.size();
+      remembered.close();  // saves the geometry
+    }
+    MainWindowOptions o = simulatorOptions(path("unused9.h5"));
+    o.restoreSettings = true;
+    MainWindow w(o);
+    QCOMPARE(w.size(), saved);
+  }
+
+  // Two clicks on a slice view draw the line; the chart's before and after curves are the slice
+  // and its enhancement along it, bilinear between pixel centres, averaged across the width.
+  void lineProfileFollowsTheSlicesAlongTheLine() {
+    const auto window = windowShowingEnhancedSnapshot(simulatorOptions(path("unused10.h5")));
+    QVERIFY(window);
+    MainWindow& w = *window;
+    const auto snapshot = w.displayedSnapshot();
+    const FloatImage before = sliceImage(*snapshot->volume, w.slice());
+    const FloatImage after = sliceImage(*snapshot->enhanced, snapshot->enhancedIndex(w.slice()));
+    const auto pixel = [](const FloatImage& image, int x, int y) {
+      return double(image.pixels[std::size_t(y) * image.width + x]);
+    };
+
+    QTest::mouseClick(w.profilePanel()->findChild<QToolButton*>("profileTool"), Qt::LeftButton);
+    QVERIFY(w.profilePanel()->drawing());
+    click(w.beforeView(), drawnAt(w.beforeView(), {10, 20}));
+    click(w.afterView(), drawnAt(w.afterView(), {50, 44}));
+    QVERIFY(w.profileLine());
+    const ProfileLine drawn = *w.profileLine();
+    QVERIFY(std::hypot(drawn.start.x - 10, drawn.start.y - 20) < 0.05);
+    QVERIFY(std::hypot(drawn.end.x - 50, drawn.end.y - 44) < 0.05);
+
+    // Along image row 20, 3 pixels wide: each point is the mean of rows 19, 20 and 21.
+    w.profilePanel()->findChild<QSpinBox*>("profileWidth")->setValue(3);
+    w.setProfileLine(ProfileLine{{10, 20}, {50, 20}});
+    QTRY_COMPARE(chartedProfile(w, "profileBefore").size(), 41);
+    const std::pair<const char*, const FloatImage*> curves[] = {{"profileBefore", &before},
+                                                                {"profileAfter", &after}};
+    for (const auto& [series, image] : curves) {
+      const QList<QPointF> points = chartedProfile(w, series);
+      QCOMPARE(points.size(), 41);
+      for (int i = 0; i <= 40; ++i) {
+        const double expected =
+            (pixel(*image, 10 + i, 19) + pixel(*image, 10 + i, 20) + pixel(*image, 10 + i, 21)) / 3;
+        QCOMPARE(points[i].x(), double(i));  // distance in pixels: no pixel size known
+        QVERIFY2(std::abs(points[i].y() - expected) < 1e-6,
+                 qPrintable(QString("%1 at %2: %3, expected %4")
+                                .arg(series)
+                                .arg(i)
+                                .arg(points[i].y())
+                                .arg(expected)));
+      }
+    }
+    QVERIFY(chartedProfile(w, "profileBefore") != chartedProfile(w, "profileAfter"));
+
+    // A slanted line, 1 pixel wide: bilinear interpolation between the four nearest pixels.
+    w.profilePanel()->findChild<QSpinBox*>("profileWidth")->setValue(1);
+    const ProfileLine slanted{{5.5, 7.25}, {40.2, 33.9}};
+    w.setProfileLine(slanted);
+    const int samples = int(std::ceil(slanted.lengthPixels())) + 1;
+    QTRY_COMPARE(chartedProfile(w, "profileAfter").size(), samples);
+    const QList<QPointF> points = chartedProfile(w, "profileAfter");
+    for (int i = 0; i < samples; ++i) {
+      const double t = double(i) / (samples - 1);
+      const double x = 5.5 + t * (40.2 - 5.5), y = 7.25 + t * (33.9 - 7.25);
+      const int x0 = int(x), y0 = int(y);
+      const double fx = x - x0, fy = y - y0;
+      const double expected =
+          (1 - fy) * ((1 - fx) * pixel(after, x0, y0) + fx * pixel(after, x0 + 1, y0)) +
+          fy * ((1 - fx) * pixel(after, x0, y0 + 1) + fx * pixel(after, x0 + 1, y0 + 1));
+      QVERIFY2(std::abs(points[i].y() - expected) < 1e-6, qPrintable(QString::number(i)));
+    }
+    // A new snapshot redraws the curves from its slice.
+    auto next = std::make_shared<Snapshot>(*phantomSnapshot(3, 65, 3, PhantomKind::Shale));
+    w.showSnapshot(next);
+    QTRY_VERIFY(chartedProfile(w, "profileBefore").size() == samples &&
+                std::abs(chartedProfile(w, "profileBefore")[0].y() -
+                         bilinearValue(sliceImage(*next->volume, w.slice()), slanted.start)) <
+                    1e-6);
+  }
+
+  // The ruler: the line's length in micrometres from the pixel size in force — the one the
+  // source's file states, else the one set by the user —, in pixels when neither is known.
+  void rulerGivesTheLengthInPhysicalUnits() {
+    MainWindowOptions o = simulatorOptions(path("unused11.h5"));
+    o.pixelSizeMicrometres = 0.65;
+    const auto window = windowShowingEnhancedSnapshot(o);
+    QVERIFY(window);
+    MainWindow& w = *window;
+    const auto ruler = [&w] { return w.findChild<QLabel*>("rulerLabel")->text(); };
+    w.setProfileLine(ProfileLine{{10, 20}, {34, 27}});  // 25 px: a 7-24-25 triangle
+    QCOMPARE(ruler(), QString("length 25.00 px = 16.25 µm"));
+    QTRY_COMPARE(chartedProfile(w, "profileBefore").last().x(), 16.25);  // the axis in µm too
+    w.findChild<QDoubleSpinBox*>("pixelSize")->setValue(0.0);
+    QCOMPARE(ruler(), QString("length 25.00 px (pixel size unknown)"));
+    w.profilePanel()->setSourcePixelSize(60.0);  // as a file would state it: the file wins
+    w.findChild<QDoubleSpinBox*>("pixelSize")->setValue(0.65);
+    QCOMPARE(ruler(), QString("length 25.00 px = 1.500 mm"));
+
+    // A replayed Data Exchange file that states its pixel size (1.5 µm).
+    ScanToWrite scan;
+    scan.projections = 8, scan.rows = 2, scan.columns = 16;
+    scan.dataF32.assign(8 * 2 * 16, 500.0f);
+    scan.flats.assign(2 * 16, 1000.0f);
+    for (int p = 0; p < 8; ++p) scan.thetaDeg.push_back(22.5 * p);
+    scan.pixelSizeMicrometres = 1.5;
+    const QString file = path("pixel-size.h5");
+    writeDataExchange(file.toStdString(), scan);
+    w.findChild<QComboBox*>("sourceKind")->setCurrentIndex(1);
+    w.findChild<QLineEdit*>("filePath")->setText(file);
+    w.startSession();
+    QTRY_VERIFY_WITH_TIMEOUT(w.controller()->sourcePixelSizeMicrometres() == 1.5, 10000);
+    w.setProfileLine(ProfileLine{{10, 20}, {34, 27}});
+    QCOMPARE(ruler(), QString("length 25.00 px = 37.50 µm"));
+    QVERIFY2(w.findChild<QLabel*>("pixelSizeSource")->text().contains("file states 1.50 µm"),
+             qPrintable(w.findChild<QLabel*>("pixelSizeSource")->text()));
+    w.stopAcquisition();
+    QVERIFY(QTest::qWaitFor([&] { return !w.controller()->isActive(); }, 30000));
+  }
+
+  // The status bar shows the pixel under the pointer and its value before and after.
+  void valuesUnderThePointerAreInTheStatusBar() {
+    const auto window = windowShowingEnhancedSnapshot(simulatorOptions(path("unused12.h5")));
+    QVERIFY(window);
+    MainWindow& w = *window;
+    const auto snapshot = w.displayedSnapshot();
+    const float before = sliceImage(*snapshot->volume, w.slice()).pixels[40 * 65 + 12];
+    const float after =
+        sliceImage(*snapshot->enhanced, snapshot->enhancedIndex(w.slice())).pixels[40 * 65 + 12];
+    QVERIFY(before != after);
+    sendMouse(w.afterView(), QEvent::MouseMove, drawnAt(w.afterView(), {12.2, 39.8}));
+    const QString text = w.findChild<QLabel*>("pointerLabel")->text();
+    QCOMPARE(text, QString("slice %1 · x 12, y 40 · before %2 · after %3")
+                       .arg(w.slice())
+                       .arg(before, 0, 'g', 5)
+                       .arg(after, 0, 'g', 5));
+    QEvent leave(QEvent::Leave);
+    QApplication::sendEvent(w.afterView(), &leave);
+    QVERIFY(w.findChild<QLabel*>("pointerLabel")->text().isEmpty());
   }
 
   void settingsPersistBetweenRuns() {

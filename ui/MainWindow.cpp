@@ -19,6 +19,7 @@
 #include <QPainter>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScreen>
 #include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
@@ -30,8 +31,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "Export.h"
+#include "ProfilePanel.h"
 #include "RateCharts.h"
 #include "SliceImages.h"
 #include "SliceView.h"
@@ -89,9 +92,13 @@ MainWindow::MainWindow(MainWindowOptions options, QWidget* parent)
   setWindowTitle(tr("TomoLive"));
   setWindowIcon(QIcon(":/icons/tomolive-64.png"));
   setObjectName("mainWindow");
-  resize(1560, 960);
+  // A saved geometry (restoreSettings) replaces this: the console uses most of its screen.
+  const QRect screenArea = screen()->availableGeometry();
+  resize(screenArea.size() * kScreenShare);
+  move(screenArea.center() - rect().center());
   buildViews();
   buildDocks();
+  connectMeasuringTools();
   buildActions();
   buildStatusBar();
   connectController();
@@ -103,6 +110,7 @@ MainWindow::MainWindow(MainWindowOptions options, QWidget* parent)
   m_panel->setRecordPath(m_options.recordPath);
   m_panel->setCudaUnavailable(QString::fromStdString(gpuUnavailableReason()));
   if (m_options.backend) m_panel->setComputeBackend(*m_options.backend);
+  if (m_options.pixelSizeMicrometres) m_profile->setPixelSize(*m_options.pixelSizeMicrometres);
   applyComputeBackend(m_panel->computeBackend());
   connect(m_panel, &SteeringPanel::computeBackendChanged, this, &MainWindow::applyComputeBackend);
   m_statusTimer.setInterval(500);
@@ -224,6 +232,22 @@ void MainWindow::buildViews() {
             [this](int delta) { setSlice(m_slice + delta); });
 }
 
+void MainWindow::connectMeasuringTools() {
+  // The values under the pointer and the line profile's picks, on either slice view.
+  for (SliceView* view : {m_before, m_after}) {
+    connect(view, &SliceView::pointerMoved, this, [this](ImagePoint p) {
+      m_pointer = p;
+      showValuesUnderPointer();
+      if (m_profileStart) setProfileLine(ProfileLine{*m_profileStart, p});  // follows the pointer
+    });
+    connect(view, &SliceView::pointerLeftImage, this, [this] {
+      m_pointer.reset();
+      showValuesUnderPointer();
+    });
+    connect(view, &SliceView::pointPicked, this, &MainWindow::pickProfilePoint);
+  }
+}
+
 void MainWindow::buildDocks() {
   m_panel = new SteeringPanel(this);
   auto* steering = new QDockWidget(tr("Steering"), this);
@@ -236,6 +260,23 @@ void MainWindow::buildDocks() {
   charts->setObjectName("chartsDock");
   charts->setWidget(m_charts);
   addDockWidget(Qt::RightDockWidgetArea, charts);
+
+  m_profile = new ProfilePanel(this);
+  auto* profile = new QDockWidget(tr("Line profile"), this);
+  profile->setObjectName("profileDock");
+  profile->setWidget(m_profile);
+  addDockWidget(Qt::RightDockWidgetArea, profile);
+  tabifyDockWidget(charts, profile);
+  charts->raise();
+  connect(m_profile, &ProfilePanel::drawingToggled, this, [this, profile](bool drawing) {
+    if (m_profileStart) {  // a line begun and not finished is dropped
+      m_profileStart.reset();
+      setProfileLine(std::nullopt);
+    }
+    for (SliceView* view : {m_before, m_after}) view->setPickingPoints(drawing);
+    if (drawing) profile->raise();
+  });
+  connect(m_profile, &ProfilePanel::bandPixelsChanged, this, &MainWindow::updateProfile);
 
   m_log = new QPlainTextEdit(this);
   m_log->setObjectName("log");
@@ -316,6 +357,8 @@ void MainWindow::buildActions() {
                          [this] { setSlice(m_slice - 1); }));
   view->addAction(action(tr("Reset zoom"), QKeySequence(Qt::CTRL | Qt::Key_0),
                          [this] { applyZoomPan(1.0, {}); }));
+  view->addAction(action(tr("Draw a &line profile"), QKeySequence(Qt::Key_L),
+                         [this] { m_profile->setDrawing(!m_profile->drawing()); }));
   view->addSeparator();
   for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
 }
@@ -327,6 +370,9 @@ void MainWindow::buildStatusBar() {
     statusBar()->addPermanentWidget(l);
     return l;
   };
+  m_pointerLabel = new QLabel(this);
+  m_pointerLabel->setObjectName("pointerLabel");
+  statusBar()->addWidget(m_pointerLabel);
   m_backendLabel = label("backendLabel");
   m_countsLabel = label("countsLabel");
   m_elapsedLabel = label("elapsedLabel");
@@ -366,6 +412,9 @@ void MainWindow::connectController() {
   connect(m_controller, &SessionController::started, this, [this](const QString& label) {
     setWindowTitle(tr("TomoLive — %1").arg(label));
     appendLog(tr("started: %1, recording to %2").arg(label, m_controller->recordPath()));
+    const auto pixelSize = m_controller->sourcePixelSizeMicrometres();
+    m_profile->setSourcePixelSize(pixelSize);
+    if (pixelSize) appendLog(tr("the source states a pixel size of %1 µm").arg(*pixelSize));
   });
   connect(m_controller, &SessionController::finished, this, [this](const SessionSummary& s) {
     appendLog(tr("%1: %2 frames received, %3 recorded, %4 of %5 projections reconstructed in %6 "
@@ -456,7 +505,8 @@ void MainWindow::refreshImages() {
   if (!m_snapshot) return;
   const Snapshot& s = *m_snapshot;
   const int size = s.volume->gridSize();
-  const FloatImage before{s.slice(m_slice), size, size};
+  m_beforeImage = FloatImage{s.slice(m_slice), size, size};
+  const FloatImage& before = m_beforeImage;
   const auto enhancedIn = [this](const Snapshot* v) {
     const int i = v ? v->enhancedIndex(m_slice) : -1;
     return v && v->enhanced && i >= 0 && i < int(v->enhancedSlices.size()) &&
@@ -467,9 +517,9 @@ void MainWindow::refreshImages() {
   const Snapshot* previous = !enhancedHere && s.enhancing && enhancedIn(m_lastEnhanced.get())
                                  ? m_lastEnhanced.get()
                                  : nullptr;
-  FloatImage after = enhancedHere ? sliceImage(*s.enhanced, s.enhancedIndex(m_slice))
-                     : previous ? sliceImage(*previous->enhanced, previous->enhancedIndex(m_slice))
-                                : before;
+  m_afterImage = enhancedHere ? sliceImage(*s.enhanced, s.enhancedIndex(m_slice))
+                 : previous   ? sliceImage(*previous->enhanced, previous->enhancedIndex(m_slice))
+                              : before;
   // Short name in the caption ("TomoGAN"); the backend details are in its tooltip.
   const QString name = m_enhancer.denoiser
                            ? m_enhancer.description.section(QStringLiteral(" ("), 0, 0)
@@ -511,8 +561,10 @@ void MainWindow::refreshImages() {
   }
   m_afterCaption->setToolTip(m_enhancer.description + guardDetail);
   const bool differenceMode = m_modeBox->currentIndex() == 1;
+  const FloatImage differenceImage =
+      differenceMode ? difference(enhancedHere ? m_afterImage : before, before) : FloatImage{};
+  const FloatImage& after = differenceMode ? differenceImage : m_afterImage;
   if (differenceMode) {
-    after = difference(enhancedHere ? after : before, before);
     afterText = enhancedHere ? tr("difference: enhanced − SIRT")
                              : tr("difference: nothing enhanced yet (zero)");
   }
@@ -562,6 +614,57 @@ void MainWindow::refreshImages() {
                             .arg(cut.height)
                             .arg(stretch)
                             .arg(age));
+  updateProfile();
+  showValuesUnderPointer();
+}
+
+void MainWindow::setProfileLine(const std::optional<ProfileLine>& line) {
+  m_profileLine = line;
+  updateProfile();
+}
+
+void MainWindow::pickProfilePoint(ImagePoint point) {
+  if (m_profileStart) {
+    setProfileLine(ProfileLine{*m_profileStart, point});
+    m_profileStart.reset();
+  } else {
+    m_profileStart = point;
+    setProfileLine(ProfileLine{point, point});
+  }
+}
+
+void MainWindow::updateProfile() {
+  const int band = m_profile->bandPixels();
+  for (SliceView* view : {m_before, m_after}) view->setMarkedLine(m_profileLine, band);
+  if (!m_profileLine) {
+    m_profile->clear();
+    return;
+  }
+  // At most a few thousand bilinear samples: cheap enough for the GUI thread at every update.
+  m_profile->showProfiles(sampleProfile(m_beforeImage, *m_profileLine, band),
+                          sampleProfile(m_afterImage, *m_profileLine, band),
+                          m_profileLine->lengthPixels());
+}
+
+void MainWindow::showValuesUnderPointer() {
+  const auto valueAt = [](const FloatImage& image, int column, int row) {
+    return column < image.width && row < image.height
+               ? double(image.pixels[std::size_t(row) * image.width + column])
+               : std::numeric_limits<double>::quiet_NaN();
+  };
+  if (!m_pointer || m_beforeImage.empty()) {
+    m_pointerLabel->clear();
+    return;
+  }
+  // The pixel whose square the pointer is in.
+  const int column = std::clamp(int(std::lround(m_pointer->x)), 0, m_beforeImage.width - 1);
+  const int row = std::clamp(int(std::lround(m_pointer->y)), 0, m_beforeImage.height - 1);
+  m_pointerLabel->setText(tr("slice %1 · x %2, y %3 · before %4 · after %5")
+                              .arg(m_slice)
+                              .arg(column)
+                              .arg(row)
+                              .arg(valueAt(m_beforeImage, column, row), 0, 'g', 5)
+                              .arg(valueAt(m_afterImage, column, row), 0, 'g', 5));
 }
 
 void MainWindow::setSlice(int slice) {
@@ -763,6 +866,7 @@ void MainWindow::saveSettings() const {
   settings.setValue("view/colormap", m_colormapBox->currentText());
   settings.setValue("view/compareMode", m_modeBox->currentIndex());
   m_panel->saveSettings(settings);
+  m_profile->saveSettings(settings);
 }
 
 void MainWindow::restoreSettings() {
@@ -773,6 +877,7 @@ void MainWindow::restoreSettings() {
   if (colormapNames().contains(map)) m_colormapBox->setCurrentText(map);
   m_modeBox->setCurrentIndex(std::clamp(settings.value("view/compareMode", 0).toInt(), 0, 1));
   m_panel->restoreSettings(settings);
+  m_profile->restoreSettings(settings);
 }
 
 }  // namespace tomolive::ui

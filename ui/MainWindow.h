@@ -1,9 +1,10 @@
 #pragma once
 // The beamline console: before (streaming SIRT) | after (TomoGAN) slice views linked in zoom,
 // pan, slice, window/level and colour map; a vertical cut through the volume; live rate charts;
-// the steering panel; a message bar and log for engine errors; a status bar with the backend,
-// counts, elapsed time, R and the record file. All engine traffic goes through
-// SessionController, so the GUI thread never waits on the engine.
+// the steering panel; the line profile with its ruler; a message bar and log for engine errors;
+// a status bar with the values under the pointer, the backend, counts, elapsed time, R and the
+// record file. All engine traffic goes through SessionController, so the GUI thread never waits
+// on the engine.
 #include <QMainWindow>
 #include <QTimer>
 
@@ -12,6 +13,7 @@
 
 #include "Backend.h"
 #include "Colormaps.h"
+#include "LineProfile.h"
 #include "SessionController.h"
 
 class QCheckBox;
@@ -26,6 +28,7 @@ class QSpinBox;
 
 namespace tomolive::ui {
 
+class ProfilePanel;
 class RateCharts;
 class SliceView;
 class SteeringPanel;
@@ -42,6 +45,8 @@ struct MainWindowOptions {
   QString modelPath;  ///< "" : the shipped TomoGAN model; "none": no enhancer
   /// Where SIRT and TomoGAN run; overrides the panel's saved choice when set.
   std::optional<ComputeBackend> backend;
+  /// The pixel size for lengths when the source's file states none; overrides the saved one.
+  std::optional<double> pixelSizeMicrometres;
   bool restoreSettings = true;
 };
 
@@ -49,6 +54,9 @@ class MainWindow : public QMainWindow {
   Q_OBJECT
 
  public:
+  /// The share of its screen's available width and height a window without saved geometry takes.
+  static constexpr double kScreenShare = 0.85;
+
   explicit MainWindow(MainWindowOptions options = {}, QWidget* parent = nullptr);
   ~MainWindow() override;
 
@@ -58,6 +66,8 @@ class MainWindow : public QMainWindow {
   SliceView* afterView() const { return m_after; }
   SliceView* cutView() const { return m_cut; }
   RateCharts* charts() const { return m_charts; }
+  ProfilePanel* profilePanel() const { return m_profile; }
+  std::optional<ProfileLine> profileLine() const { return m_profileLine; }
   QString afterCaption() const;
   /// The message bar's text while it is shown, else "".
   QString currentMessage() const;
@@ -81,6 +91,8 @@ class MainWindow : public QMainWindow {
   void setColormap(Colormap map);
   void setWindowLevel(double window, double level);
   void setAutoWindowLevel(bool automatic);
+  /// The line profile's line (nullopt: none), drawn on both slice views and charted.
+  void setProfileLine(const std::optional<ProfileLine>& line);
   /// Shows a snapshot (what SessionController::snapshotReady delivers).
   void showSnapshot(std::shared_ptr<const tomolive::Snapshot> snapshot);
   void showMessage(const QString& text);
@@ -93,11 +105,17 @@ class MainWindow : public QMainWindow {
  private:
   void buildViews();
   void buildDocks();
+  void connectMeasuringTools();
   void buildActions();
   void buildStatusBar();
   void connectController();
   void refreshImages();
   void applyZoomPan(double zoom, QPointF pan);
+  /// First pick: the line's start; second: its end (a new line each two picks).
+  void pickProfilePoint(ImagePoint point);
+  void updateProfile();
+  /// The values of both images at the pixel under the pointer, in the status bar.
+  void showValuesUnderPointer();
   void updateStatus();
   void onPhaseChanged(SessionController::Phase phase);
   void appendLog(const QString& line);
@@ -116,6 +134,10 @@ class MainWindow : public QMainWindow {
   SessionController* m_controller;
   SteeringPanel* m_panel = nullptr;
   RateCharts* m_charts = nullptr;
+  ProfilePanel* m_profile = nullptr;
+  std::optional<ProfileLine> m_profileLine;
+  std::optional<ImagePoint> m_profileStart;  ///< picked, waiting for the line's end
+  std::optional<ImagePoint> m_pointer;       ///< over a slice view's image
   SliceView *m_before = nullptr, *m_after = nullptr, *m_cut = nullptr;
   QLabel *m_beforeCaption = nullptr, *m_afterCaption = nullptr, *m_cutCaption = nullptr;
   QSlider* m_sliceSlider = nullptr;
@@ -131,11 +153,14 @@ class MainWindow : public QMainWindow {
   QPushButton* m_recoverButton = nullptr;
   QStringList m_interrupted;
   QPlainTextEdit* m_log = nullptr;
-  QLabel *m_backendLabel = nullptr, *m_countsLabel = nullptr, *m_elapsedLabel = nullptr,
-         *m_updateLabel = nullptr, *m_recordLabel = nullptr;
+  QLabel *m_pointerLabel = nullptr, *m_backendLabel = nullptr, *m_countsLabel = nullptr,
+         *m_elapsedLabel = nullptr, *m_updateLabel = nullptr, *m_recordLabel = nullptr;
   QTimer m_statusTimer;
 
   std::shared_ptr<const Snapshot> m_snapshot;
+  /// The slice images in view: the reconstruction and what the after view shows of it (the
+  /// enhancement, or the reconstruction; never the difference), for the measuring tools.
+  FloatImage m_beforeImage, m_afterImage;
   /// The newest snapshot version with enhanced slices: shown for a slice while the enhancer is
   /// still working on the current update, so the after view does not flicker back to SIRT.
   std::shared_ptr<const Snapshot> m_lastEnhanced;

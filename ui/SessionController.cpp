@@ -41,6 +41,7 @@ void SessionController::start(const SourceSpec& source, const StreamOptions& opt
   m_warnedNoFrames = false;
   m_recordPath = QString::fromStdString(options.recordPath);
   m_sourceLabel = QString::fromStdString(source.uri);
+  m_sourcePixelSize.reset();
   setPhase(Phase::Starting);
   m_startWatcher.setFuture(QtConcurrent::run([this, source, options]() -> StartResult {
     try {
@@ -68,7 +69,9 @@ void SessionController::onStartDone() {
     return;
   }
   m_session = std::move(result.session);
-  m_sourceLabel = QString::fromStdString(m_session->source().describe().label);
+  const ScanDescription scan = m_session->source().describe();
+  m_sourceLabel = QString::fromStdString(scan.label);
+  m_sourcePixelSize = scan.pixelSizeMicrometres;
   setPhase(Phase::Running);
   m_pollTimer.start();
   emit started(m_sourceLabel);

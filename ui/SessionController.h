@@ -17,6 +17,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "pipeline/StreamingSession.h"
@@ -56,6 +57,9 @@ class SessionController : public QObject {
   SessionSummary summary() const;
   QString sourceLabel() const { return m_sourceLabel; }
   QString recordPath() const { return m_recordPath; }
+  /// The detector pixel's size as the running session's source states it (a scan file's
+  /// /measurement/instrument/detector/pixel_size); nullopt when it states none.
+  std::optional<double> sourcePixelSizeMicrometres() const { return m_sourcePixelSize; }
   /// Time without any frame after which the user is told the source may be unreachable.
   void setNoFramesTimeout(int milliseconds) { m_noFramesTimeoutMs = milliseconds; }
 
@@ -97,6 +101,7 @@ class SessionController : public QObject {
   QTimer m_pollTimer;
   Phase m_phase = Phase::Idle;
   QString m_sourceLabel, m_recordPath;
+  std::optional<double> m_sourcePixelSize;
   int m_noFramesTimeoutMs = 5000;
   bool m_warnedNoFrames = false;
 

@@ -3,7 +3,9 @@
 #include <QMouseEvent>
 #include <QWheelEvent>
 
+#include <vtkActor.h>
 #include <vtkCamera.h>
+#include <vtkCellArray.h>
 #include <vtkFloatArray.h>
 #include <vtkImageActor.h>
 #include <vtkImageData.h>
@@ -11,6 +13,10 @@
 #include <vtkImageProperty.h>
 #include <vtkLookupTable.h>
 #include <vtkPointData.h>
+#include <vtkPoints.h>
+#include <vtkPolyData.h>
+#include <vtkPolyDataMapper.h>
+#include <vtkProperty.h>
 #include <vtkRenderer.h>
 
 #include <algorithm>
@@ -31,7 +37,15 @@ SliceView::SliceView(QWidget* parent) : VtkView(parent) {
   renderer()->AddViewProp(m_actor);
   renderer()->SetBackground(0.08, 0.08, 0.09);
   renderer()->GetActiveCamera()->ParallelProjectionOn();
-  setMouseTracking(false);
+  vtkNew<vtkPolyDataMapper> lineMapper;
+  lineMapper->SetInputData(m_lineShape);
+  m_lineActor->SetMapper(lineMapper);
+  m_lineActor->GetProperty()->SetColor(1.0, 0.85, 0.1);
+  m_lineActor->GetProperty()->SetLineWidth(2.0f);
+  m_lineActor->GetProperty()->LightingOff();
+  m_lineActor->VisibilityOff();
+  renderer()->AddViewProp(m_lineActor);
+  setMouseTracking(true);  // the pointer's position is reported without a button held
 }
 
 SliceView::~SliceView() = default;
@@ -57,7 +71,10 @@ void SliceView::setImage(const FloatImage& image, double pixelAspect) {
                 image.pixels.data() + std::size_t(r) * m_width, sizeof(float) * m_width);
   m_image->Modified();
   m_actor->VisibilityOn();
-  if (reshaped) updateCamera();
+  if (reshaped) {
+    updateCamera();
+    updateMarkedLine();
+  }
   requestRender();
 }
 
@@ -110,6 +127,59 @@ void SliceView::updateCamera() {
   camera->SetClippingRange(1.0, 2000.0);
 }
 
+std::optional<ImagePoint> SliceView::imagePoint(QPointF widgetPosition) const {
+  if (!hasImage() || height() <= 0) return std::nullopt;
+  const double unit = imageUnitsPerPixel();
+  const double* focus = renderer()->GetActiveCamera()->GetFocalPoint();
+  const double worldX = focus[0] + (widgetPosition.x() - 0.5 * width()) * unit;
+  const double worldY = focus[1] - (widgetPosition.y() - 0.5 * height()) * unit;
+  // Row 0 is drawn at the top: VTK's rows go upwards, m_pixelAspect world units apart.
+  const ImagePoint p{worldX, m_height - 1.0 - worldY / m_pixelAspect};
+  if (p.x < -0.5 || p.x > m_width - 0.5 || p.y < -0.5 || p.y > m_height - 0.5) return std::nullopt;
+  return p;
+}
+
+void SliceView::setPickingPoints(bool picking) {
+  m_pickingPoints = picking;
+  setCursor(picking ? Qt::CrossCursor : Qt::ArrowCursor);
+}
+
+void SliceView::setMarkedLine(const std::optional<ProfileLine>& line, int bandPixels) {
+  m_markedLine = line;
+  m_markedBand = std::max(1, bandPixels);
+  updateMarkedLine();
+  requestRender();
+}
+
+void SliceView::updateMarkedLine() {
+  m_lineActor->SetVisibility(m_markedLine && hasImage());
+  if (!m_markedLine || !hasImage()) return;
+  const ProfileLine& line = *m_markedLine;
+  vtkNew<vtkPoints> points;
+  // In front of the image (z = 0), towards the camera.
+  const auto add = [&](ImagePoint p) {
+    return points->InsertNextPoint(p.x, (m_height - 1.0 - p.y) * m_pixelAspect, 0.5);
+  };
+  vtkNew<vtkCellArray> lines;
+  const vtkIdType centre[2] = {add(line.start), add(line.end)};
+  lines->InsertNextCell(2, centre);
+  const double length = line.lengthPixels();
+  if (m_markedBand > 1 && length > 0.0) {
+    // The band's outline: the samples' reach, half the width on either side.
+    const double half = 0.5 * m_markedBand;
+    const double nx = -(line.end.y - line.start.y) / length * half;
+    const double ny = (line.end.x - line.start.x) / length * half;
+    const vtkIdType first = add({line.start.x + nx, line.start.y + ny});
+    const vtkIdType outline[5] = {first, add({line.end.x + nx, line.end.y + ny}),
+                                  add({line.end.x - nx, line.end.y - ny}),
+                                  add({line.start.x - nx, line.start.y - ny}), first};
+    lines->InsertNextCell(5, outline);
+  }
+  m_lineShape->SetPoints(points);
+  m_lineShape->SetLines(lines);
+  m_lineShape->Modified();
+}
+
 double SliceView::imageUnitsPerPixel() const {
   return height() > 0 ? 2.0 * parallelScale() / height() : 1.0;
 }
@@ -138,7 +208,12 @@ void SliceView::wheelEvent(QWheelEvent* event) {
 
 void SliceView::mousePressEvent(QMouseEvent* event) {
   m_dragStart = event->position();
-  if (event->button() == Qt::LeftButton && !(event->modifiers() & Qt::ControlModifier)) {
+  const bool plainLeft =
+      event->button() == Qt::LeftButton && !(event->modifiers() & Qt::ControlModifier);
+  if (plainLeft && m_pickingPoints) {
+    if (const auto p = imagePoint(event->position())) emit pointPicked(*p);
+    m_drag = Drag::None;
+  } else if (plainLeft) {
     m_drag = Drag::WindowLevel;
     m_dragWindow = m_window, m_dragLevel = m_level;
   } else {
@@ -149,6 +224,10 @@ void SliceView::mousePressEvent(QMouseEvent* event) {
 }
 
 void SliceView::mouseMoveEvent(QMouseEvent* event) {
+  if (const auto p = imagePoint(event->position()))
+    emit pointerMoved(*p);
+  else
+    emit pointerLeftImage();
   const QPointF d = event->position() - m_dragStart;
   if (m_drag == Drag::WindowLevel) {
     // Right widens the window, up raises the level; a full view width doubles/halves it.
@@ -169,7 +248,16 @@ void SliceView::mouseReleaseEvent(QMouseEvent* event) {
   event->accept();
 }
 
+void SliceView::leaveEvent(QEvent* event) {
+  emit pointerLeftImage();
+  VtkView::leaveEvent(event);
+}
+
 void SliceView::mouseDoubleClickEvent(QMouseEvent* event) {
+  if (m_pickingPoints && event->button() == Qt::LeftButton) {
+    mousePressEvent(event);  // two quick clicks pick two points
+    return;
+  }
   setZoomPan(1.0, {});
   emit zoomPanChangedByUser(m_zoom, m_pan);
   event->accept();

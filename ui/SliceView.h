@@ -1,21 +1,28 @@
 #pragma once
 // A 2-D image view (one slice, or a vertical cut) drawn by VTK: colour table, window/level,
-// zoom and pan. Mouse: wheel zooms, Shift+wheel steps the slice, left drag changes window
-// (horizontal) and level (vertical), right or middle drag pans, double-click resets the view.
-// The view reports what the user did through signals and never changes its peers itself: the
-// main window links views by applying one view's change to all of them.
+// zoom and pan, and a marked line (the line profile's, with its band). Mouse: wheel zooms,
+// Shift+wheel steps the slice, left drag changes window (horizontal) and level (vertical) — or,
+// while picking points, a left click picks one —, right or middle drag pans, double-click resets
+// the view. The pointer's image position is reported as it moves. The view reports what the user
+// did through signals and never changes its peers itself: the main window links views by
+// applying one view's change to all of them.
 #include <QPointF>
 #include <QString>
 
 #include <vtkNew.h>
 
+#include <optional>
+
 #include "Colormaps.h"
+#include "LineProfile.h"
 #include "SliceImages.h"
 #include "VtkView.h"
 
+class vtkActor;
 class vtkImageActor;
 class vtkImageData;
 class vtkLookupTable;
+class vtkPolyData;
 
 namespace tomolive::ui {
 
@@ -46,10 +53,22 @@ class SliceView : public VtkView {
   /// The camera's parallel scale (half the visible height in image units), for tests.
   double parallelScale() const;
 
+  /// The image point under a widget position; nullopt off the image (or without one).
+  std::optional<ImagePoint> imagePoint(QPointF widgetPosition) const;
+  /// Left clicks pick points (pointPicked) instead of dragging window/level.
+  void setPickingPoints(bool picking);
+  /// Draws `line` over the image, with the outline of its band when `bandPixels` > 1; nullopt
+  /// removes it.
+  void setMarkedLine(const std::optional<ProfileLine>& line, int bandPixels);
+
  signals:
   void zoomPanChangedByUser(double zoom, QPointF pan);
   void windowLevelChangedByUser(double window, double level);
   void sliceStepRequested(int delta);
+  void pointPicked(tomolive::ui::ImagePoint point);
+  /// The pointer moved over the image (pointerLeftImage: off it, or out of the view).
+  void pointerMoved(tomolive::ui::ImagePoint point);
+  void pointerLeftImage();
 
  protected:
   void resizeGL(int width, int height) override;
@@ -59,10 +78,12 @@ class SliceView : public VtkView {
   void mouseMoveEvent(QMouseEvent* event) override;
   void mouseReleaseEvent(QMouseEvent* event) override;
   void mouseDoubleClickEvent(QMouseEvent* event) override;
+  void leaveEvent(QEvent* event) override;
 
  private:
   void updateCamera();
   double imageUnitsPerPixel() const;
+  void updateMarkedLine();
 
   vtkNew<vtkImageData> m_image;
   vtkNew<vtkImageActor> m_actor;
@@ -77,6 +98,11 @@ class SliceView : public VtkView {
   QPointF m_dragStart;
   double m_dragWindow = 0, m_dragLevel = 0;
   QPointF m_dragPan;
+  bool m_pickingPoints = false;
+  std::optional<ProfileLine> m_markedLine;
+  int m_markedBand = 1;
+  vtkNew<vtkPolyData> m_lineShape;
+  vtkNew<vtkActor> m_lineActor;
 };
 
 }  // namespace tomolive::ui

@@ -46,6 +46,16 @@ QDoubleSpinBox* rate(double value, const QString& name, QWidget* parent) {
 
 }  // namespace
 
+SourceSpec defaultSimulatedScan() {
+  SourceSpec spec;
+  spec.uri = "sim:glass";
+  spec.size = 256;
+  spec.rows = 16;
+  spec.projections = 1200;
+  spec.framesPerSecond = 20.0;
+  return spec;
+}
+
 SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
 
@@ -64,10 +74,11 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   m_phantom = new QComboBox(simPage);
   m_phantom->setObjectName("phantom");
   m_phantom->addItems({"glass", "shale", "shepp-logan"});
-  m_simSize = spin(8, 8192, 256, "simSize", simPage);
-  m_simRows = spin(1, 4096, 16, "simRows", simPage);
-  m_simProjections = spin(1, 1000000, 1024, "simProjections", simPage);
-  m_simRate = rate(100.0, "simRate", simPage);
+  const SourceSpec scan = defaultSimulatedScan();
+  m_simSize = spin(8, 8192, scan.size, "simSize", simPage);
+  m_simRows = spin(1, 4096, scan.rows, "simRows", simPage);
+  m_simProjections = spin(1, 1000000, scan.projections, "simProjections", simPage);
+  m_simRate = rate(scan.framesPerSecond, "simRate", simPage);
   simForm->addRow(tr("Phantom"), m_phantom);
   simForm->addRow(tr("Size (N²)"), m_simSize);
   simForm->addRow(tr("Rows"), m_simRows);
@@ -91,7 +102,7 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   });
   fileRow->addWidget(m_filePath);
   fileRow->addWidget(browse);
-  m_fileRate = rate(100.0, "fileRate", filePage);
+  m_fileRate = rate(kDefaultReplayFramesPerSecond, "fileRate", filePage);
   m_fileRate->setSpecialValueText(tr("lossless (as fast as reconstruction)"));
   m_fileRate->setToolTip(
       tr("A frame rate emulates a detector in real time (windows merge when "
@@ -401,14 +412,15 @@ void SteeringPanel::restoreSettings(const QSettings& s) {
   auto value = [&s](const char* key, const QVariant& fallback) {
     return s.value(QStringLiteral("steering/") + key, fallback);
   };
+  const SourceSpec scan = defaultSimulatedScan();
   m_sourceKind->setCurrentIndex(value("sourceKind", 0).toInt());
   m_phantom->setCurrentText(value("phantom", "glass").toString());
-  m_simSize->setValue(value("simSize", 256).toInt());
-  m_simRows->setValue(value("simRows", 16).toInt());
-  m_simProjections->setValue(value("simProjections", 1024).toInt());
-  m_simRate->setValue(value("simRate", 100.0).toDouble());
+  m_simSize->setValue(value("simSize", scan.size).toInt());
+  m_simRows->setValue(value("simRows", scan.rows).toInt());
+  m_simProjections->setValue(value("simProjections", scan.projections).toInt());
+  m_simRate->setValue(value("simRate", scan.framesPerSecond).toDouble());
   m_filePath->setText(value("filePath", "").toString());
-  m_fileRate->setValue(value("fileRate", 100.0).toDouble());
+  m_fileRate->setValue(value("fileRate", kDefaultReplayFramesPerSecond).toDouble());
   m_address->setText(value("address", kDefaultDetectorAddress).toString());
   m_window->setValue(std::max(1, value("window", 32).toInt()));
   m_iterations->setValue(std::max(1, value("iterations", 1).toInt()));

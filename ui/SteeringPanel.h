@@ -24,13 +24,19 @@ class QStackedWidget;
 
 namespace tomolive::ui {
 
+/// The console's first-run source: a simulated glass scan, 256² × 16 rows, 1 200 projections at
+/// 20 frames/s — one minute of streaming, long enough to try steering (docs/gui.md).
+SourceSpec defaultSimulatedScan();
+/// A replayed file's pace unless the user sets one.
+inline constexpr double kDefaultReplayFramesPerSecond = 100.0;
+
 class SteeringPanel : public QWidget {
   Q_OBJECT
 
  public:
   explicit SteeringPanel(QWidget* parent = nullptr);
 
-  /// The source the panel describes, e.g. sim:glass at 100 frames/s.
+  /// The source the panel describes, e.g. sim:glass at 20 frames/s.
   SourceSpec sourceSpec() const;
   /// Session options from the panel (W, I, centre, record file).
   StreamOptions streamOptions() const;

@@ -1,11 +1,14 @@
 // tomolive: the beamline console. Argument parsing and wiring only; the GUI is tomolive_ui.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QCoreApplication>
 #include <QTimer>
 
+#include <cmath>
 #include <cstdio>
 
 #include "MainWindow.h"
+#include "SteeringPanel.h"
 #include "VtkView.h"
 #include "io/FrameRecorder.h"
 
@@ -14,11 +17,9 @@ using tomolive::ui::MainWindowOptions;
 
 int main(int argc, char** argv) {
   tomolive::skipHdf5CleanupAtExit();
-  tomolive::ui::setDefaultSurfaceFormat();  // before the QApplication: VTK needs GL 3.2 core
-  QApplication app(argc, argv);
-  QApplication::setOrganizationName("TomoLive");
-  QApplication::setApplicationName("tomolive");
-  QApplication::setApplicationVersion(TOMOLIVE_VERSION);
+  QCoreApplication::setOrganizationName("TomoLive");
+  QCoreApplication::setApplicationName("tomolive");
+  QCoreApplication::setApplicationVersion(TOMOLIVE_VERSION);
 
   QCommandLineParser parser;
   parser.setApplicationDescription(
@@ -45,6 +46,11 @@ int main(int argc, char** argv) {
       "model", "TomoGAN weights file, or 'none' (default: the shipped model).", "path");
   const QCommandLineOption backend(
       "backend", "Where SIRT and TomoGAN run: auto (GPU when one answers), cpu or cuda.", "name");
+  const QCommandLineOption pixelSize(
+      "pixel-size",
+      "Pixel size in micrometres for the ruler and line profile when the source's file states "
+      "none (/measurement/instrument/detector/pixel_size).",
+      "um");
   const QCommandLineOption noStart("no-start", "Open the window without starting a session.");
   const QCommandLineOption fresh("fresh",
                                  "Ignore the saved settings (window layout, last source).");
@@ -54,8 +60,18 @@ int main(int argc, char** argv) {
   const QCommandLineOption afterUpdates(
       "after-updates", "Updates to wait for before --screenshot (default 10).", "count", "10");
   for (const auto& o : {source, rate, size, rows, projections, window, iterations, method, record,
-                        model, backend, noStart, fresh, screenshot, afterUpdates})
+                        model, backend, pixelSize, noStart, fresh, screenshot, afterUpdates})
     parser.addOption(o);
+  {
+    // --help, --help-all and --version answer without a display (over ssh, in scripts): a
+    // QApplication would abort for want of one, so they are answered before it exists.
+    QCoreApplication console(argc, argv);
+    parser.parse(QCoreApplication::arguments());
+    if (parser.isSet("help") || parser.isSet("help-all") || parser.isSet("version"))
+      parser.process(console);  // prints and exits 0
+  }
+  tomolive::ui::setDefaultSurfaceFormat();  // before the QApplication: VTK needs GL 3.2 core
+  QApplication app(argc, argv);
   parser.process(app);
 
   auto integer = [&parser](const QCommandLineOption& option) {
@@ -81,6 +97,16 @@ int main(int argc, char** argv) {
     }
   }
   options.recordPath = parser.value(record);
+  if (parser.isSet(pixelSize)) {
+    bool ok = false;
+    const double micrometres = parser.value(pixelSize).toDouble(&ok);
+    if (!ok || !(micrometres > 0.0) || !std::isfinite(micrometres)) {
+      std::fprintf(stderr, "tomolive: --pixel-size '%s' is not a positive length in micrometres\n",
+                   qPrintable(parser.value(pixelSize)));
+      return 2;
+    }
+    options.pixelSizeMicrometres = micrometres;
+  }
   if (parser.isSet(window)) options.window = integer(window);
   if (parser.isSet(iterations)) options.iterations = integer(iterations);
   if (parser.isSet(method)) {
@@ -93,12 +119,15 @@ int main(int argc, char** argv) {
   }
   if (parser.isSet(source) || parser.isSet(rate) || parser.isSet(size) || parser.isSet(rows) ||
       parser.isSet(projections)) {
-    tomolive::SourceSpec spec;
-    spec.uri = parser.value(source).isEmpty() ? "sim:glass" : parser.value(source).toStdString();
-    spec.framesPerSecond = parser.isSet(rate) ? parser.value(rate).toDouble() : 100.0;
+    tomolive::SourceSpec spec = tomolive::ui::defaultSimulatedScan();
+    if (!parser.value(source).isEmpty()) spec.uri = parser.value(source).toStdString();
+    if (parser.isSet(rate))
+      spec.framesPerSecond = parser.value(rate).toDouble();
+    else if (!spec.uri.starts_with("sim:"))
+      spec.framesPerSecond = tomolive::ui::kDefaultReplayFramesPerSecond;
     if (parser.isSet(size)) spec.size = integer(size);
     if (parser.isSet(rows)) spec.rows = integer(rows);
-    spec.projections = parser.isSet(projections) ? integer(projections) : 1024;
+    if (parser.isSet(projections)) spec.projections = integer(projections);
     options.source = spec;
   }
 

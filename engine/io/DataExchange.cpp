@@ -22,6 +22,7 @@ constexpr const char* kWhite = "/exchange/data_white";
 constexpr const char* kDark = "/exchange/data_dark";
 constexpr const char* kTheta = "/exchange/theta";
 constexpr const char* kGroundTruth = "/exchange/ground_truth";
+constexpr const char* kPixelSize = "/measurement/instrument/detector/pixel_size";
 
 // Closes (and so flushes) a file being written, reporting failure instead of swallowing it.
 void closeWritten(Hdf5File& file, const std::string& path) {
@@ -43,6 +44,7 @@ struct ScanLayout {
   std::vector<double> thetaValues;                             // as stored
   bool thetaInRadians = false;
   int groundTruthSize = 0;
+  std::optional<double> pixelSizeMicrometres;
 };
 
 void checkData(hid_t file, const std::string& path, ScanLayout& layout,
@@ -147,6 +149,31 @@ void checkGroundTruth(hid_t file, const std::string& path, ScanLayout& layout,
   layout.groundTruth = std::move(truth);
 }
 
+// One positive length; micrometres unless its `units` attribute says otherwise (APS writes µm).
+void checkPixelSize(hid_t file, const std::string& path, ScanLayout& layout,
+                    std::vector<std::string>& problems) {
+  if (!linkExists(file, path, kPixelSize)) return;
+  const std::optional<Probe> size = probe(file, path, kPixelSize, false, problems);
+  if (!size) return;
+  bool ok = checkType(*size, path, isFloatType, kFloatTypes, problems);
+  if (checkedElementCount(size->dims, path, kPixelSize) != 1) {
+    problems.push_back(
+        message(path, kPixelSize, "holds " + shapeText(size->dims) + " values, not one length"));
+    ok = false;
+  }
+  const double unit = lengthUnitInMicrometres(file, path, kPixelSize, 1.0, problems);
+  if (!ok || !(unit > 0.0)) return;
+  double value = 0.0;
+  const Hdf5Dataset dataset = openDataset(file, path, kPixelSize);
+  if (H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value) < 0)
+    fail(path, kPixelSize, withHdf5Detail("cannot read the value"));
+  if (!(std::isfinite(value) && value > 0.0)) {
+    problems.push_back(message(path, kPixelSize, number(value) + " is not a positive length"));
+    return;
+  }
+  layout.pixelSizeMicrometres = value * unit;
+}
+
 ScanLayout checkLayout(hid_t file, const std::string& path, std::vector<std::string>& problems) {
   ScanLayout layout;
   collect(problems, [&] { checkData(file, path, layout, problems); });
@@ -158,6 +185,7 @@ ScanLayout checkLayout(hid_t file, const std::string& path, std::vector<std::str
   });
   collect(problems, [&] { checkTheta(file, path, layout, problems); });
   collect(problems, [&] { checkGroundTruth(file, path, layout, problems); });
+  collect(problems, [&] { checkPixelSize(file, path, layout, problems); });
   return layout;
 }
 
@@ -280,6 +308,10 @@ void validate(const ScanToWrite& scan, const std::string& path) {
                " is not a finite angle");
     }
   }
+  if (scan.pixelSizeMicrometres &&
+      !(std::isfinite(*scan.pixelSizeMicrometres) && *scan.pixelSizeMicrometres > 0.0)) {
+    fail(path, kPixelSize, number(*scan.pixelSizeMicrometres) + " um is not a positive length");
+  }
   if (scan.groundTruth.empty()) return;
   const std::size_t n =
       scan.groundTruthSize > 0 ? static_cast<std::size_t>(scan.groundTruthSize) : 0;
@@ -366,6 +398,7 @@ RawScan readDataExchange(const std::string& path, RowRange range) {
         readSlab<float>(file.get(), path, *layout.groundTruth, 0, begin, count, H5T_NATIVE_FLOAT);
     scan.groundTruthSize = layout.groundTruthSize;
   }
+  scan.pixelSizeMicrometres = layout.pixelSizeMicrometres;
   const Hdf5Object exchange = openObject(file.get(), path, kExchange);
   scan.attributes = readHdf5Attributes(exchange.get(), path, kExchange);
   return scan;
@@ -400,6 +433,10 @@ void writeDataExchange(const std::string& path, const ScanToWrite& scan) {
     const auto n = static_cast<hsize_t>(scan.groundTruthSize);
     writeDataset(file.get(), path, kGroundTruth, {rows, n, n},
                  {H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, false}, scan.groundTruth.data());
+  }
+  if (scan.pixelSizeMicrometres) {
+    writeDataset(file.get(), path, kPixelSize, {1}, {H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, false},
+                 &*scan.pixelSizeMicrometres, {{"units", std::string("um")}});
   }
   {
     const Hdf5Object exchange = openObject(file.get(), path, kExchange);

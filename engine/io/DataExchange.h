@@ -8,11 +8,15 @@
 //   /exchange/theta         projection                  float32/64; degrees unless its `units`
 //                                                       attribute says "rad", "radian(s)"
 //   /exchange/ground_truth  slice × N × N               optional float32/64, slice = detector row
+//   /measurement/instrument/detector/pixel_size         optional, one float32/64 length:
+//                                                       micrometres unless `units` says nm, mm,
+//                                                       cm or m
 // Every failure is a DataExchangeError whose message reads "<file>: <dataset>: <problem>" and
 // names the offending value. Nothing is printed to stderr. Writers go through "<file>.tmp" and
 // rename it, so a failed write never leaves a half-written file behind.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <variant>
@@ -72,6 +76,7 @@ struct RawScan {
   std::vector<double> thetaRad;    ///< one per projection, in file order
   std::vector<float> groundTruth;  ///< [slice][row][column] for the selected rows, or empty
   int groundTruthSize = 0;         ///< N of the N × N ground-truth slices
+  std::optional<double> pixelSizeMicrometres;   ///< the detector pixel, when the file says
   std::map<std::string, Attribute> attributes;  ///< attributes of /exchange
 
   int flatCount() const;
@@ -91,6 +96,7 @@ struct ScanToWrite {
   std::vector<double> thetaDeg;
   std::vector<float> groundTruth;  ///< [slice = row][N][N] or empty
   int groundTruthSize = 0;
+  std::optional<double> pixelSizeMicrometres;   ///< written with units "um" when set
   std::map<std::string, Attribute> attributes;  ///< written on /exchange
 };
 

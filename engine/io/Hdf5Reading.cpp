@@ -177,10 +177,20 @@ Hdf5Object openObject(hid_t file, const std::string& path, const std::string& na
   return object;
 }
 
-std::optional<bool> unitsAreRadians(std::string units) {
+namespace {
+
+// A units attribute compared without case or trailing blanks.
+std::string normalisedUnits(std::string units) {
   std::transform(units.begin(), units.end(), units.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   while (!units.empty() && std::isspace(static_cast<unsigned char>(units.back()))) units.pop_back();
+  return units;
+}
+
+}  // namespace
+
+std::optional<bool> unitsAreRadians(std::string units) {
+  units = normalisedUnits(std::move(units));
   if (units.empty() || units == "deg" || units == "degree" || units == "degrees") return false;
   if (units == "rad" || units == "radian" || units == "radians") return true;
   return std::nullopt;
@@ -271,19 +281,58 @@ bool isIntegerType(const std::string& type) {
   return type.rfind("int", 0) == 0 || type.rfind("uint", 0) == 0;
 }
 
-std::optional<bool> angleUnitsAreRadians(hid_t file, const std::string& path,
-                                         const std::string& name,
-                                         std::vector<std::string>& problems) {
+namespace {
+
+// A dataset's `units` attribute: "" when absent; nullopt (with a problem) when not a string.
+std::optional<std::string> unitsAttribute(hid_t file, const std::string& path,
+                                          const std::string& name,
+                                          std::vector<std::string>& problems) {
   const Hdf5Dataset dataset = openDataset(file, path, name);
   const htri_t hasUnits = H5Aexists(dataset.get(), "units");
   if (hasUnits < 0) fail(path, name, withHdf5Detail("cannot look up the units attribute"));
-  if (hasUnits == 0) return false;
+  if (hasUnits == 0) return std::string();
   const Attribute units = readHdf5Attribute(dataset.get(), path, name, "units");
   const auto* text = std::get_if<std::string>(&units);
   if (!text) {
     problems.push_back(message(path, name, "units attribute is not a string"));
     return std::nullopt;
   }
+  return *text;
+}
+
+std::optional<double> micrometresPerUnit(std::string units) {
+  units = normalisedUnits(std::move(units));
+  if (units == "nm") return 1e-3;
+  if (units == "um" || units == "\u00b5m" || units == "micron" || units == "microns" ||
+      units == "micrometre" || units == "micrometres" || units == "micrometer" ||
+      units == "micrometers")
+    return 1.0;
+  if (units == "mm") return 1e3;
+  if (units == "cm") return 1e4;
+  if (units == "m") return 1e6;
+  return std::nullopt;
+}
+
+}  // namespace
+
+double lengthUnitInMicrometres(hid_t file, const std::string& path, const std::string& name,
+                               double whenAbsent, std::vector<std::string>& problems) {
+  const std::optional<std::string> text = unitsAttribute(file, path, name, problems);
+  if (!text) return 0.0;
+  if (text->empty()) return whenAbsent;
+  const std::optional<double> micrometres = micrometresPerUnit(*text);
+  if (!micrometres)
+    problems.push_back(message(
+        path, name,
+        "units attribute '" + *text + "' is no length unit this reader knows (nm, um, mm, cm, m)"));
+  return micrometres.value_or(0.0);
+}
+
+std::optional<bool> angleUnitsAreRadians(hid_t file, const std::string& path,
+                                         const std::string& name,
+                                         std::vector<std::string>& problems) {
+  const std::optional<std::string> text = unitsAttribute(file, path, name, problems);
+  if (!text) return std::nullopt;
   const std::optional<bool> radians = unitsAreRadians(*text);
   if (!radians) {
     problems.push_back(message(path, name,

@@ -90,6 +90,12 @@ std::optional<bool> angleUnitsAreRadians(hid_t file, const std::string& path,
                                          const std::string& name,
                                          std::vector<std::string>& problems);
 
+/// Micrometres in one unit of a dataset of lengths, from its `units` attribute (nm, um, µm,
+/// micron(s), micrometre(s), micrometer(s), mm, cm, m; case ignored): `whenAbsent` without one; 0
+/// and a problem when it is not a string or names no known length unit.
+double lengthUnitInMicrometres(hid_t file, const std::string& path, const std::string& name,
+                               double whenAbsent, std::vector<std::string>& problems);
+
 /// NaN/Inf values in frames [first, first + count) of a frame × row × column dataset (0 for
 /// integer types), read one frame at a time.
 std::int64_t countNonFinite(hid_t file, const std::string& path, const Probe& frames, hsize_t first,

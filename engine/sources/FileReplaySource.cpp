@@ -37,6 +37,7 @@ ScanDescription FileReplaySource::describe() const {
   if (centre != m_scan.attributes.end())
     if (const double* c = std::get_if<double>(&centre->second)) d.centre = *c;
   d.label = "file " + m_path;
+  d.pixelSizeMicrometres = m_scan.pixelSizeMicrometres;
   return d;
 }
 

@@ -19,6 +19,7 @@ struct ScanDescription {
   int projections = 0;           ///< projections the scan will record; 0 when unknown
   std::optional<double> centre;  ///< rotation centre (detector column) when the source knows it
   std::string label;             ///< e.g. "simulated glass 256² × 8", "file scan.h5", "tcp://…"
+  std::optional<double> pixelSizeMicrometres;  ///< the detector pixel, when the source knows it
 };
 
 class FrameSource {
