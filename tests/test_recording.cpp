@@ -61,7 +61,9 @@ std::int64_t int64Attribute(const RawScan& scan, const std::string& key) {
 // A detector of 16 rows × 60000 columns: a 60000² grid that no machine's memory holds.
 class HugeDetector final : public FrameSource {
  public:
-  ScanDescription describe() const override { return {16, 60000, 100, std::nullopt, "huge"}; }
+  ScanDescription describe() const override {
+    return {16, 60000, 100, std::nullopt, "huge", std::nullopt};
+  }
   std::optional<Frame> next(std::chrono::milliseconds) override {
     ++calls;
     return std::nullopt;

@@ -81,7 +81,9 @@ std::int64_t residentKiB() {
 // A source that delivers projections but never a flat field: reconstruction must fail cleanly.
 class NoFlatsSource final : public FrameSource {
  public:
-  ScanDescription describe() const override { return {4, 32, 20, std::nullopt, "no flats"}; }
+  ScanDescription describe() const override {
+    return {4, 32, 20, std::nullopt, "no flats", std::nullopt};
+  }
   std::optional<Frame> next(std::chrono::milliseconds) override {
     if (m_sent >= 20) {
       m_finished = true;

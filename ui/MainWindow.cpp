@@ -372,6 +372,8 @@ void MainWindow::buildStatusBar() {
   };
   m_pointerLabel = new QLabel(this);
   m_pointerLabel->setObjectName("pointerLabel");
+  // Its text (long numbers) must never widen the window: it is cut, not the window grown.
+  m_pointerLabel->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   statusBar()->addWidget(m_pointerLabel);
   m_backendLabel = label("backendLabel");
   m_countsLabel = label("countsLabel");

@@ -73,7 +73,9 @@ ProfilePanel::ProfilePanel(QWidget* parent)
     m_redraw.start();
   });
   m_pixelSizeSource->setObjectName("pixelSizeSource");
+  m_pixelSizeSource->setWordWrap(true);  // a file's name must not widen the dock
   m_ruler->setObjectName("rulerLabel");
+  m_ruler->setWordWrap(true);
   m_ruler->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
   m_before->setObjectName("profileBefore");
