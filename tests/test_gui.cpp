@@ -2,6 +2,7 @@
 // Views are checked by reading back what VTK rendered (QOpenGLWidget::grabFramebuffer), never by
 // trusting a flag. Without an X display QApplication aborts: the suite fails, it does not skip.
 #include <QApplication>
+#include <QChartView>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -9,7 +10,6 @@
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
-#include <QChartView>
 #include <QLineSeries>
 #include <QPlainTextEdit>
 #include <QProcessEnvironment>

@@ -32,13 +32,13 @@
 #include "nn/SliceNormalisation.h"
 #include "nn/TomoGanDenoiser.h"
 #include "nn/TomoGanModel.h"
-#include "training/TrainingData.h"
 #include "nn/VolumeEnhancement.h"
 #include "pipeline/HeldOutCheck.h"
 #include "pipeline/LiveReconstruction.h"
 #include "preprocess/CentreFinder.h"
 #include "preprocess/ScanPreparation.h"
 #include "sim/Acquisition.h"
+#include "training/TrainingData.h"
 
 using namespace tomolive;
 

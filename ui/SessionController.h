@@ -10,9 +10,9 @@
 // only set atomics, and completion is noticed by polling the session's summary.
 #include <QFutureWatcher>
 #include <QObject>
-#include <optional>
 #include <QString>
 #include <QTimer>
+#include <optional>
 
 #include <atomic>
 #include <memory>

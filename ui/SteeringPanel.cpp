@@ -351,16 +351,17 @@ void SteeringPanel::setSessionActive(bool active, bool paused) {
 }
 
 void SteeringPanel::showApplied(const UpdateMetrics& m) {
-  m_applied->setText(tr("in force (update R %1): %2 · W %3 · I %4 · centre %5 (%6)")
-                         .arg(m.update)
-                         .arg(QString::fromStdString(m.method))
-                         .arg(m.window)
-                         .arg(m.iterations)
-                         .arg(m.centre, 0, 'f', 2)
-                         .arg(QString::fromStdString(m.centreSource)) +
-                     (m.steeringReason.empty()
-                          ? QString()
-                          : tr("\nauto-steering: %1").arg(QString::fromStdString(m.steeringReason))));
+  m_applied->setText(
+      tr("in force (update R %1): %2 · W %3 · I %4 · centre %5 (%6)")
+          .arg(m.update)
+          .arg(QString::fromStdString(m.method))
+          .arg(m.window)
+          .arg(m.iterations)
+          .arg(m.centre, 0, 'f', 2)
+          .arg(QString::fromStdString(m.centreSource)) +
+      (m.steeringReason.empty()
+           ? QString()
+           : tr("\nauto-steering: %1").arg(QString::fromStdString(m.steeringReason))));
   if (m_autoSteer->isChecked() && !m.steeringReason.empty()) {
     const QSignalBlocker quietW(m_window), quietI(m_iterations);  // showing them is no request
     m_window->setValue(m.window);

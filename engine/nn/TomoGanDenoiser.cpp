@@ -353,7 +353,8 @@ TomoGanTiling TomoGanDenoiser::tiling(int height, int width) const {
 std::vector<float> TomoGanDenoiser::enhance(std::span<const float> slices, int height, int width) {
   const int depth = impl_->model.depth();
   checkEnhanceInput(depth, slices.size(), height, width);
-  if (const TomoGanNormalisation n = impl_->model.normalisation(); n != TomoGanNormalisation::global)
+  if (const TomoGanNormalisation n = impl_->model.normalisation();
+      n != TomoGanNormalisation::global)
     return enhancePerSlice(slices, depth, height, width, n,
                            [this](std::span<const float> s, int h, int w) { return run(s, h, w); });
   return run(slices, height, width);

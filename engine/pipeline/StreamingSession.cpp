@@ -419,7 +419,7 @@ void StreamingSession::reconstruct() {
   double workTotal = 0.0;
   std::shared_ptr<const VolumeStack> wholeVolume;  // the latest read back whole
   std::shared_ptr<const Snapshot> lastPublished;
-  bool readBackWhole = true;  // false for volumes above fullVolumeBytes
+  bool readBackWhole = true;             // false for volumes above fullVolumeBytes
   std::optional<AutoSteering> steering;  // (re)made when auto-steering is turned on
   std::string steeringReason;
   std::int64_t rateReceived = 0;  // projections received at the last rate measurement

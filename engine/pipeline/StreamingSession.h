@@ -293,7 +293,7 @@ class StreamingSession {
 
   std::atomic<int> m_window, m_iterations;
   std::atomic<bool> m_autoSteer{false};
-  std::mutex m_steeringMutex;  ///< orders steering by hand against the auto-steering's choice
+  std::mutex m_steeringMutex;      ///< orders steering by hand against the auto-steering's choice
   double m_autoSteerTarget = 0.0;  ///< seconds, while m_autoSteer (guarded by m_steeringMutex)
   std::atomic<bool> m_paused{false}, m_stopRequested{false};
   std::atomic<double> m_centreRequest{-1.0};
