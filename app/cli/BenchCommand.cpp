@@ -126,7 +126,6 @@ Command addTomoGanBench(CLI::App& bench) {
 
 Command addBenchCommand(CLI::App& app) {
   CLI::App& command = addCommand(app, "bench", "Benchmarks (docs/performance.md).");
-  command.require_subcommand(1);
   const std::vector<Command> benches{addProjectorBench(command), addStreamBench(command),
                                      addTomoGanBench(command)};
   return {&command, [benches] { return runParsed(benches); }};

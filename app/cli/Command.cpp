@@ -4,6 +4,7 @@ namespace tomolive::cli {
 
 CLI::App& addCommand(CLI::App& parent, const std::string& name, const std::string& description) {
   CLI::App& command = *parent.add_subcommand(name, description);
+  parent.require_subcommand(0, 1);  // one command at most: a second word is an error
   // Triggered while parsing, so help wins over errors the rest of the line would raise.
   command.set_help_flag();
   command.add_flag_callback("-h,--help", [] { throw CLI::CallForHelp(); },
@@ -14,9 +15,12 @@ CLI::App& addCommand(CLI::App& parent, const std::string& name, const std::strin
 }
 
 int runParsed(const std::vector<Command>& commands) {
-  for (const Command& command : commands)
+  std::string names;
+  for (const Command& command : commands) {
     if (command.app->parsed()) return command.run();
-  throw std::logic_error("runParsed: no command was parsed");
+    names += (names.empty() ? "" : ", ") + command.app->get_name();
+  }
+  throw UsageError("give one of: " + names);
 }
 
 }  // namespace tomolive::cli

@@ -25,7 +25,7 @@ struct Command {
 /// arguments on the line are wrong, its usage ending with the error contract.
 CLI::App& addCommand(CLI::App& parent, const std::string& name, const std::string& description);
 
-/// Runs the one of `commands` that was parsed (a subcommand parent requires exactly one).
+/// Runs the one of `commands` that was parsed; a UsageError naming them when none was.
 int runParsed(const std::vector<Command>& commands);
 
 }  // namespace tomolive::cli

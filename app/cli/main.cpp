@@ -50,7 +50,6 @@ int main(int argc, char** argv) {
   tomolive::skipHdf5CleanupAtExit();
   CLI::App app("tomolive-cli — live X-ray tomography from the terminal", "tomolive-cli");
   app.option_defaults()->always_capture_default();
-  app.require_subcommand(1);
   app.footer(
       "Run 'tomolive-cli COMMAND --help' for a command's options. Every command takes --json "
       "for one JSON object on stdout. Bad input ends with one line on stderr and exit code 2; a "
