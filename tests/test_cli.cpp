@@ -124,8 +124,8 @@ class TestCli : public QObject {
     QTest::newRow("stream bad address")
         << QStringList{"stream", "--source", "tcp://127.0.0.1:99999"} << u"99999"_s;
     // Ranges CLI11 checks: the message names the option.
-    QTest::newRow("demo iterations 0") << QStringList{"demo", "--iterations", "0"}
-                                       << u"--iterations"_s;
+    QTest::newRow("demo iterations 0")
+        << QStringList{"demo", "--iterations", "0"} << u"--iterations"_s;
     QTest::newRow("simulate size 4")
         << QStringList{"simulate", "--size", "4", "-o", path("c.h5")} << u"--size"_s;
     QTest::newRow("stream rate 0") << QStringList{"stream", "--rate", "0"} << u"--rate"_s;

@@ -533,7 +533,8 @@ void TestDataExchange::reconstructionFileHoldsJustItsVolumes() {
   const QString file = path("recon_new.h5");
   const Reconstruction old{std::vector<float>(3 * 4 * 4, 7.0f), 3, 4, {}};
   writeReconstruction(file.toStdString(), old, "/exchange/old");
-  const Reconstruction raw{std::vector<float>(2 * 4 * 4, 1.0f), 2, 4, {{"kind", std::string("raw")}}};
+  const Reconstruction raw{
+      std::vector<float>(2 * 4 * 4, 1.0f), 2, 4, {{"kind", std::string("raw")}}};
   const Reconstruction enhanced{std::vector<float>(2 * 4 * 4, 2.0f), 2, 4, {}};
   writeReconstructionFile(file.toStdString(),
                           {{"/exchange/recon", raw}, {"/exchange/recon_enhanced", enhanced}});
@@ -549,8 +550,9 @@ void TestDataExchange::reconstructionFileHoldsJustItsVolumes() {
 
   const QString text = path("notes_new.h5");
   QVERIFY(writeText(text, "not HDF5, keep me\n"));
-  const QString error =
-      errorOf([&] { writeReconstructionFile(text.toStdString(), {{"/exchange/recon", raw}}); });
+  const QString error = errorOf([&] {
+    writeReconstructionFile(text.toStdString(), {{"/exchange/recon", raw}});
+  });
   QVERIFY2(error.contains("not an HDF5 file"), qPrintable(error));
   QVERIFY(!QFile::exists(text + ".tmp"));
 }

@@ -32,13 +32,13 @@
 #include "nn/SliceNormalisation.h"
 #include "nn/TomoGanDenoiser.h"
 #include "nn/TomoGanModel.h"
-#include "training/TrainingData.h"
 #include "nn/VolumeEnhancement.h"
 #include "pipeline/HeldOutCheck.h"
 #include "pipeline/LiveReconstruction.h"
 #include "preprocess/CentreFinder.h"
 #include "preprocess/ScanPreparation.h"
 #include "sim/Acquisition.h"
+#include "training/TrainingData.h"
 
 using namespace tomolive;
 
@@ -561,6 +561,19 @@ class TestTomoGan : public QObject {
     QVERIFY_THROWS_EXCEPTION(
         std::invalid_argument,
         TomoGanDenoiser(TomoGanModel::load(modelPath()), options(TomoGanPrecision::f32, 100)));
+  }
+
+  // `enhance`'s path (the stored slice-major volume read in place) gives exactly what the
+  // session's path (slice-lane volume, neighbours gathered) gives, edge slices included.
+  void sliceMajorEqualsVolumeEnhancement() {
+    TomoGanDenoiser denoiser(TomoGanModel::load(modelPath()), options(TomoGanPrecision::f32));
+    for (const int slices : {1, 2, 5}) {
+      const std::vector<float> stored = randomSlices(slices, 24, 24, 7);
+      const VolumeStack volume = VolumeStack::fromSliceMajor(stored, slices, 24);
+      QCOMPARE(enhanceSliceMajor(denoiser, stored, slices, 24),
+               enhanceVolume(denoiser, volume).toSliceMajor());
+    }
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, enhanceSliceMajor(denoiser, {}, 1, 24));
   }
 };
 

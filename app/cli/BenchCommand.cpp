@@ -114,9 +114,9 @@ Command addTomoGanBench(CLI::App& bench) {
             if (o.modelPath.empty())
               throw UsageError("no TomoGAN model found; give one with --model FILE");
             // PyTorch runs the same weights with the training scripts kept beside the model.
-            o.torchScript = (std::filesystem::path(o.modelPath).parent_path() / "training" /
-                             "bench_torch.py")
-                                .string();
+            o.torchScript =
+                (std::filesystem::path(o.modelPath).parent_path() / "training" / "bench_torch.py")
+                    .string();
             o.gpu = resolveBackend(s->backend, s->json).backend == ComputeBackend::cuda;
             return print(runTomoGanBenchmark(o), s->json, formatTomoGanBenchmark);
           }};

@@ -7,8 +7,9 @@ CLI::App& addCommand(CLI::App& parent, const std::string& name, const std::strin
   parent.require_subcommand(0, 1);  // one command at most: a second word is an error
   // Triggered while parsing, so help wins over errors the rest of the line would raise.
   command.set_help_flag();
-  command.add_flag_callback("-h,--help", [] { throw CLI::CallForHelp(); },
-                            "Print this help message and exit")
+  command
+      .add_flag_callback(
+          "-h,--help", [] { throw CLI::CallForHelp(); }, "Print this help message and exit")
       ->trigger_on_parse();
   command.footer("Bad input ends with one line on stderr and exit code 2.");
   return command;

@@ -32,8 +32,9 @@ int runDemo(DemoSettings s) {
   const ScanSimulator sim(spec);
   const int rows = sim.slices(), columns = sim.columns();
   const FlatDarkCorrection correction(sim.flats(), sim.darks(), rows, columns);
-  LiveReconstruction recon(columns, rows, columns, sim.geometry().centre,
-                           {.method = s.method, .backend = resolveBackend(s.backend, s.json).backend});
+  LiveReconstruction recon(
+      columns, rows, columns, sim.geometry().centre,
+      {.method = s.method, .backend = resolveBackend(s.backend, s.json).backend});
   if (!s.json)
     std::printf(
         "Simulated %s scan: %d slices of %d², %d interlaced rotations of W = %d projections, "

@@ -72,8 +72,7 @@ std::pair<std::unique_ptr<FrameSource>, std::string> scanToServe(DetectorSimSett
   if (!s.phantom->count()) throw UsageError("give --file scan.h5 or --phantom NAME");
   ScanSpec& spec = s.spec;
   spec.acquisition = parseAcquisitionOrder(
-      s.order.value_or("interlaced:" + std::to_string(std::min(16, s.projections))),
-      s.projections);
+      s.order.value_or("interlaced:" + std::to_string(std::min(16, s.projections))), s.projections);
   const std::string id = "sim-" + phantomKindName(spec.phantom) + "-" + std::to_string(spec.size) +
                          "x" + std::to_string(spec.slices) + "-p" + std::to_string(s.projections) +
                          "-seed" + std::to_string(spec.seed);
@@ -103,10 +102,10 @@ int runDetectorSim(DetectorSimSettings s) {
 
 Command addDetectorSimCommand(CLI::App& app) {
   auto s = std::make_shared<DetectorSimSettings>();
-  CLI::App& command = addCommand(
-      app, "detector-sim",
-      "A detector serving a file or a simulated scan on the network protocol "
-      "(docs/protocol.md), obeying stop.");
+  CLI::App& command =
+      addCommand(app, "detector-sim",
+                 "A detector serving a file or a simulated scan on the network protocol "
+                 "(docs/protocol.md), obeying stop.");
   command.add_option("--bind", s->server.bind, "address frames are published on");
   command.add_option("--control", s->server.control,
                      "address of the control socket (default: the bind port + 1)");
@@ -115,9 +114,9 @@ Command addDetectorSimCommand(CLI::App& app) {
   s->phantom = simulation.front();
   simulation.push_back(command.add_option("--projections", s->projections, "projections")
                            ->check(CLI::Range(1, 100000)));
-  simulation.push_back(
-      command.add_option("--order", s->order, "sequential|interlaced:W|golden (default "
-                                              "interlaced:16)"));
+  simulation.push_back(command.add_option("--order", s->order,
+                                          "sequential|interlaced:W|golden (default "
+                                          "interlaced:16)"));
   for (CLI::Option* option : simulation) file->excludes(option);
   command.add_option("--rate", s->rate, "frames per second (default: as fast as taken)")
       ->check(kPositive);

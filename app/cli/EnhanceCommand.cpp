@@ -57,8 +57,7 @@ int runEnhance(const EnhanceSettings& s) {
     std::printf(
         "enhanced %d slices of %d² with %s in %.2f s (%.0f ms per slice); wrote %s "
         "(/exchange/recon and /exchange/recon_enhanced)\n",
-        recon.slices, recon.size, denoiser->name().c_str(), seconds, msPerSlice,
-        s.output.c_str());
+        recon.slices, recon.size, denoiser->name().c_str(), seconds, msPerSlice, s.output.c_str());
   }
   return 0;
 }

@@ -32,9 +32,7 @@ const CLI::Validator kNonNegative = finiteNumber("≥ 0", [](double v) { return 
 
 CLI::Option* addIntegerList(CLI::App& app, const std::string& name, std::vector<int>& target,
                             const std::string& description, int max) {
-  return app.add_option(name, target, description)
-      ->delimiter(',')
-      ->check(CLI::Range(1, max));
+  return app.add_option(name, target, description)->delimiter(',')->check(CLI::Range(1, max));
 }
 
 CLI::Option* addRowRange(CLI::App& app, const std::string& name, RowRange& target) {
@@ -54,8 +52,7 @@ CLI::Option* addRowRange(CLI::App& app, const std::string& name, RowRange& targe
     return range;
   };
   return addParsedOption(app, name, target, parse,
-                         "detector rows (slices) a:b, half-open; either side may be empty",
-                         "all");
+                         "detector rows (slices) a:b, half-open; either side may be empty", "all");
 }
 
 CLI::Option* addJsonFlag(CLI::App& app, bool& json) {
@@ -101,14 +98,14 @@ std::shared_ptr<Denoiser> makeDenoiser(const DenoiserSettings& settings, Compute
 }
 
 std::vector<CLI::Option*> addScanOptions(CLI::App& app, ScanSpec& spec) {
-  return {addParsedOption(app, "--phantom", spec.phantom, parsePhantomKind,
-                          "glass|shale|shepp-logan", phantomKindName(spec.phantom)),
-          app.add_option("--size", spec.size, "detector columns = grid N")->check(CLI::Range(8, 8192)),
-          app.add_option("--slices", spec.slices, "detector rows = slices")
-              ->check(CLI::Range(1, 4096)),
-          app.add_option("--photons", spec.photons, "open-beam counts per pixel (0: noise-free)")
-              ->check(kNonNegative),
-          app.add_option("--seed", spec.seed, "random seed")->check(CLI::Range(0, 2147483647))};
+  return {
+      addParsedOption(app, "--phantom", spec.phantom, parsePhantomKind, "glass|shale|shepp-logan",
+                      phantomKindName(spec.phantom)),
+      app.add_option("--size", spec.size, "detector columns = grid N")->check(CLI::Range(8, 8192)),
+      app.add_option("--slices", spec.slices, "detector rows = slices")->check(CLI::Range(1, 4096)),
+      app.add_option("--photons", spec.photons, "open-beam counts per pixel (0: noise-free)")
+          ->check(kNonNegative),
+      app.add_option("--seed", spec.seed, "random seed")->check(CLI::Range(0, 2147483647))};
 }
 
 }  // namespace tomolive::cli

@@ -70,8 +70,10 @@ Command addReconCommand(CLI::App& app) {
   command.add_option("input", s->input, "scan file")->required();
   command.add_option("--iterations", s->options.iterations, "SIRT iterations")
       ->check(CLI::Range(1, 100000));
-  command.add_option("--center", s->options.centre, "rotation centre (detector column, unbinned); "
-                                                    "estimated when absent")
+  command
+      .add_option("--center", s->options.centre,
+                  "rotation centre (detector column, unbinned); "
+                  "estimated when absent")
       ->check(kFinite);
   addRowRange(command, "--slices", s->options.rows);
   command.add_option("--binning", s->options.binning, "B × B detector pixels averaged")

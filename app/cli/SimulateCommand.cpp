@@ -55,8 +55,9 @@ int runSimulate(SimulateSettings s) {
 
 Command addSimulateCommand(CLI::App& app) {
   auto s = std::make_shared<SimulateSettings>();
-  CLI::App& command = addCommand(
-      app, "simulate", "Writes a Data Exchange scan with its ground truth at /exchange/ground_truth.");
+  CLI::App& command =
+      addCommand(app, "simulate",
+                 "Writes a Data Exchange scan with its ground truth at /exchange/ground_truth.");
   addScanOptions(command, s->spec);
   command.add_option("--projections", s->projections, "projections over 180°")
       ->check(CLI::Range(1, 100000));

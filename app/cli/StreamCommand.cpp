@@ -116,13 +116,12 @@ int runStream(StreamSettings s) {
   const BackendChoice backend = resolveBackend(s.denoiser.backend, asJson);
   o.backend = backend.backend;
   if (s.enhance) o.enhancer = makeDenoiser(s.denoiser, backend.backend);
-  const std::optional<std::string>&out = s.out, &metricsPath = s.metricsPath;
 
   std::ofstream metrics;
-  if (metricsPath) {
-    metrics.open(*metricsPath, std::ios::trunc);
+  if (s.metricsPath) {
+    metrics.open(*s.metricsPath, std::ios::trunc);
     if (!metrics)
-      throw std::invalid_argument(*metricsPath + ": cannot open the metrics file for writing");
+      throw std::invalid_argument(*s.metricsPath + ": cannot open the metrics file for writing");
   }
 
   StreamingSession session(makeSource(s.source), o);
@@ -191,7 +190,7 @@ int runStream(StreamSettings s) {
 
   const SessionSummary summary = session.summary();
   const auto last = session.latest();
-  if (out && last) writeResult(*out, *last, history, label, summary);
+  if (s.out && last) writeResult(*s.out, *last, history, label, summary);
 
   double refreshSum = 0;
   for (const auto& m : history) refreshSum += m.refreshSeconds;
@@ -201,7 +200,7 @@ int runStream(StreamSettings s) {
   j["mean_refresh_seconds"] = history.empty() ? 0.0 : refreshSum / history.size();
   if (last && last->metrics.ssim) j["final_ssim"] = *last->metrics.ssim;
   if (!o.recordPath.empty()) j["record"] = o.recordPath;
-  if (out) j["out"] = *out;
+  if (s.out) j["out"] = *s.out;
   if (asJson) {
     std::printf("%s\n", j.dump().c_str());
   } else {
@@ -258,24 +257,29 @@ Command addStreamCommand(CLI::App& app) {
                   "filtered (SIRT-100 image of everything received), cgls, sirt or window (the "
                   "seed's sliding window)",
                   liveMethodName(o.method));
-  command.add_option("--rate", s->rate, "frames per second of a simulator or file replay "
-                                        "(default: as fast as reconstructed)")
+  command
+      .add_option("--rate", s->rate,
+                  "frames per second of a simulator or file replay "
+                  "(default: as fast as reconstructed)")
       ->check(kPositive);
   addRowRange(command, "--slices", o.slices);
   command.add_option("--center", o.centre, "rotation centre; else the source's, else estimated")
       ->check(kFinite);
   command.add_option("--record", o.recordPath, "record every raw frame (HDF5, crash-safe)");
   command.add_flag("--overwrite", o.overwriteRecord, "replace an existing record");
-  command.add_option("--record-buffer", s->recordBufferMiB,
-                     "MiB the record's queue holds (beyond it a detector's frames are left out "
-                     "of the record, counted; a file replay waits)")
+  command
+      .add_option("--record-buffer", s->recordBufferMiB,
+                  "MiB the record's queue holds (beyond it a detector's frames are left out "
+                  "of the record, counted; a file replay waits)")
       ->check(CLI::Range(1, 1 << 20));
-  command.add_option("--record-reserve", s->recordReserveMiB,
-                     "MiB left free on the record's disk: recording stops, finalised, before "
-                     "(exit 1)")
+  command
+      .add_option("--record-reserve", s->recordReserveMiB,
+                  "MiB left free on the record's disk: recording stops, finalised, before "
+                  "(exit 1)")
       ->check(CLI::Range(0, 1 << 20));
-  command.add_option("--out", s->out, "last reconstruction (with --enhance also "
-                                      "/exchange/recon_enhanced)");
+  command.add_option("--out", s->out,
+                     "last reconstruction (with --enhance also "
+                     "/exchange/recon_enhanced)");
   command.add_option("--metrics", s->metricsPath, "one JSON line of metrics per update");
   command.add_option("--size", s->source.size, "simulator: detector columns")
       ->check(CLI::Range(8, 8192));
@@ -291,8 +295,9 @@ Command addStreamCommand(CLI::App& app) {
       ->check(CLI::Range(0, 2147483647));
   command.add_option("--stop-after", s->stopAfter, "stop the acquisition after N projections")
       ->check(CLI::Range(0, 100000000));
-  command.add_option("--idle-timeout", o.idleTimeoutSeconds,
-                     "end the session after S s without a frame (0: never)")
+  command
+      .add_option("--idle-timeout", o.idleTimeoutSeconds,
+                  "end the session after S s without a frame (0: never)")
       ->check(kNonNegative);
   command.add_flag("--no-mask", s->noMask, "no circular field-of-view mask");
   command.add_flag("--stop-when-stable", o.stopWhenStable,
@@ -303,8 +308,9 @@ Command addStreamCommand(CLI::App& app) {
   command.add_flag("--auto-steer", s->autoSteer,
                    "choose W and I after each update to keep up with the detector (W and I "
                    "given are the start)");
-  command.add_option("--target-refresh", s->targetRefresh,
-                     "with --auto-steer: the longest an update may take, s")
+  command
+      .add_option("--target-refresh", s->targetRefresh,
+                  "with --auto-steer: the longest an update may take, s")
       ->check(kPositive);
   command.add_flag("--enhance", s->enhance, "TomoGAN beside it, the slices in view first");
   addDenoiserOptions(command, s->denoiser);

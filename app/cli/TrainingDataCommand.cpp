@@ -30,8 +30,7 @@ void setRange(const std::vector<int>& given, const std::string& name, T& min, T&
 int runTrainingData(TrainingDataSettings s) {
   TrainingDataOptions& o = s.options;
   setRange(s.photonsRange, "--photons-range", o.photonsMin, o.photonsMax);
-  setRange(s.inputProjections, "--input-projections", o.minInputProjections,
-           o.maxInputProjections);
+  setRange(s.inputProjections, "--input-projections", o.minInputProjections, o.maxInputProjections);
   const auto start = std::chrono::steady_clock::now();
   writeTrainingData(o, s.output, [&](int k, const TrainingScanSpec& d) {
     std::printf("scan %d/%d: %s %d², W = %d, I = %d, R = %d, %.0f photons (%.0f s)\n", k + 1,

@@ -55,10 +55,10 @@ int main(int argc, char** argv) {
       "for one JSON object on stdout. Bad input ends with one line on stderr and exit code 2; a "
       "failure with exit code 1.");
   const std::vector<Command> commands{
-      addDemoCommand(app),     addSimulateCommand(app),    addReconCommand(app),
-      addStreamCommand(app),   addEnhanceCommand(app),     addDetectorSimCommand(app),
-      addTrainingDataCommand(app), addQualityCommand(app), addMethodsCommand(app),
-      addRecoverCommand(app),  addInfoCommand(app),        addBenchCommand(app)};
+      addDemoCommand(app),         addSimulateCommand(app), addReconCommand(app),
+      addStreamCommand(app),       addEnhanceCommand(app),  addDetectorSimCommand(app),
+      addTrainingDataCommand(app), addQualityCommand(app),  addMethodsCommand(app),
+      addRecoverCommand(app),      addInfoCommand(app),     addBenchCommand(app)};
   std::vector<std::string> args = normalised(argc, argv);
   try {
     // A word that names no command is an error even when --help follows it.

@@ -34,12 +34,9 @@ void to_json(json& j, const ProjectorBenchResult& r) {
 }
 
 void to_json(json& j, const StreamBenchCell& c) {
-  j = {{"method", liveMethodName(c.method)},
-       {"window", c.window},
-       {"iterations", c.iterations},
-       {"refresh_seconds", c.refreshSeconds},
-       {"sustained_pps", c.sustainedPps},
-       {"ray_pixel_updates_per_s", c.updatesPerSecond}};
+  j = {{"method", liveMethodName(c.method)}, {"window", c.window},
+       {"iterations", c.iterations},         {"refresh_seconds", c.refreshSeconds},
+       {"sustained_pps", c.sustainedPps},    {"ray_pixel_updates_per_s", c.updatesPerSecond}};
 }
 
 void to_json(json& j, const StreamBenchResult& r) {
@@ -51,12 +48,9 @@ void to_json(json& j, const StreamBenchResult& r) {
 }
 
 void to_json(json& j, const TomoGanBenchRow& row) {
-  j = {{"size", row.size},
-       {"precision", row.precision},
-       {"tiles", row.tiles},
-       {"ms_per_slice", 1e3 * row.seconds},
-       {"gflops", row.gflops},
-       {"fraction_of_peak", row.fractionOfPeak}};
+  j = {{"size", row.size},     {"precision", row.precision},
+       {"tiles", row.tiles},   {"ms_per_slice", 1e3 * row.seconds},
+       {"gflops", row.gflops}, {"fraction_of_peak", row.fractionOfPeak}};
 }
 
 void to_json(json& j, const TomoGanTorchRow& row) {
@@ -105,12 +99,9 @@ void to_json(json& j, const MethodScore& s) {
 }
 
 void to_json(json& j, const MethodComparison& r) {
-  j = {{"scan", r.scan},
-       {"projections", r.projections},
-       {"received", r.received},
-       {"centre", r.centre},
-       {"compute", r.compute},
-       {"ssim_received_vs_full", r.ssimReceivedVsFull},
+  j = {{"scan", r.scan},         {"projections", r.projections},
+       {"received", r.received}, {"centre", r.centre},
+       {"compute", r.compute},   {"ssim_received_vs_full", r.ssimReceivedVsFull},
        {"scores", r.scores}};
 }
 

@@ -54,9 +54,9 @@ std::vector<float> enhanceSliceMajor(Denoiser& denoiser, std::span<const float> 
                                      int gridSize) {
   const std::size_t area = std::size_t(gridSize) * gridSize;
   if (slices <= 0 || gridSize <= 0 || volume.size() != std::size_t(slices) * area)
-    throw std::invalid_argument("enhance: " + std::to_string(volume.size()) +
-                                " values given for " + std::to_string(slices) + " slices of " +
-                                std::to_string(gridSize) + "²");
+    throw std::invalid_argument("enhance: " + std::to_string(volume.size()) + " values given for " +
+                                std::to_string(slices) + " slices of " + std::to_string(gridSize) +
+                                "²");
   const int depth = denoiser.depth();
   std::vector<float> out(volume.size()), edge;
   for (int s = 0; s < slices; ++s) {
