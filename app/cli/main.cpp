@@ -44,6 +44,11 @@ int fail(const CLI::App& app, const std::string& message, int code) {
   return code;
 }
 
+// A bad command line: the message, and where the command's options are described.
+int badUsage(const CLI::App& app, const std::string& message) {
+  return fail(app, message + " (see '" + commandPath(app) + " --help')", 2);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -51,9 +56,8 @@ int main(int argc, char** argv) {
   CLI::App app("tomolive-cli — live X-ray tomography from the terminal", "tomolive-cli");
   app.option_defaults()->always_capture_default();
   app.footer(
-      "Run 'tomolive-cli COMMAND --help' for a command's options. Every command takes --json "
-      "for one JSON object on stdout. Bad input ends with one line on stderr and exit code 2; a "
-      "failure with exit code 1.");
+      "Run 'tomolive-cli COMMAND --help' for a command's options. Bad input ends with one line on "
+      "stderr and exit code 2; a failure with exit code 1.");
   const std::vector<Command> commands{
       addDemoCommand(app),         addSimulateCommand(app), addReconCommand(app),
       addStreamCommand(app),       addEnhanceCommand(app),  addDetectorSimCommand(app),
@@ -72,9 +76,9 @@ int main(int argc, char** argv) {
     std::fputs(app.help().c_str(), stdout);
     return 0;
   } catch (const CLI::ParseError& e) {
-    return fail(app, std::string(e.what()) + " (see '" + commandPath(app) + " --help')", 2);
+    return badUsage(app, e.what());
   } catch (const UsageError& e) {
-    return fail(app, std::string(e.what()) + " (see '" + commandPath(app) + " --help')", 2);
+    return badUsage(app, e.what());
   } catch (const tomolive::TomoGanModelError& e) {
     return fail(app, e.what(), 2);
   } catch (const tomolive::DataExchangeError& e) {
