@@ -93,7 +93,7 @@ std::shared_ptr<Denoiser> makeDenoiser(const DenoiserSettings& settings, Compute
                    choice.fallback.c_str());
     return std::move(choice.denoiser);
   } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("option --precision: ") + e.what());
+    throw UsageError(std::string("--precision: ") + e.what());
   }
 }
 
