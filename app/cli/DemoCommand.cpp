@@ -19,7 +19,8 @@ namespace tomolive::cli {
 namespace {
 
 struct DemoSettings {
-  ScanSpec spec{.phantom = PhantomKind::Glass, .size = 256, .slices = 8, .seed = 1};
+  ScanSpec spec{
+      .phantom = PhantomKind::Glass, .size = 256, .slices = 8, .acquisition = {}, .seed = 1};
   int window = 32, rotations = 8, iterations = 2;
   LiveMethod method = LiveMethod::filtered;
   ComputeBackend backend = ComputeBackend::automatic;

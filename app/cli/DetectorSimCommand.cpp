@@ -57,7 +57,8 @@ struct DetectorSimSettings {
   DetectorServerOptions server;
   std::optional<double> rate;
   std::string file;
-  ScanSpec spec{.phantom = PhantomKind::Glass, .size = 128, .slices = 4, .seed = 1};
+  ScanSpec spec{
+      .phantom = PhantomKind::Glass, .size = 128, .slices = 4, .acquisition = {}, .seed = 1};
   int projections = 180;
   std::optional<std::string> order, scanId;
   CLI::Option* phantom = nullptr;

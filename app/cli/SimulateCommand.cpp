@@ -15,7 +15,7 @@ namespace tomolive::cli {
 namespace {
 
 struct SimulateSettings {
-  ScanSpec spec{.phantom = PhantomKind::Glass, .size = 256, .slices = 8};
+  ScanSpec spec{.phantom = PhantomKind::Glass, .size = 256, .slices = 8, .acquisition = {}};
   int projections = 180;
   std::string order = "sequential";
   std::string output;
