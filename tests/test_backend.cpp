@@ -144,7 +144,7 @@ class TestBackend : public QObject {
                            "--rotations", "1", "--iterations", "1"};
     Run r = cli(demo + QStringList{"--backend", "opencl"});
     QCOMPARE(r.exitCode, 2);
-    QVERIFY2(r.err.contains("option --backend: backend 'opencl' is not auto, cpu or cuda"),
+    QVERIFY2(r.err.contains("--backend: backend 'opencl' is not auto, cpu or cuda"),
              qPrintable(r.err));
 
     r = cli(demo + QStringList{"--backend", "cpu"});

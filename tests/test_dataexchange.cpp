@@ -158,6 +158,7 @@ class TestDataExchange : public QObject {
 
   void reconstructionRoundTrip();
   void reconstructionKeepsOtherDatasets();
+  void reconstructionFileHoldsJustItsVolumes();
   void failedReconstructionWriteLeavesNoFile();
 
   void malformedFileIsRejected_data();
@@ -578,6 +579,36 @@ void TestDataExchange::reconstructionKeepsOtherDatasets() {
   QCOMPARE(second.volume, enhanced.volume);
   QVERIFY(second.attributes.empty());
   QVERIFY(!QFile::exists(file + ".tmp"));
+}
+
+// `enhance`'s output: a new file with exactly the volumes given, nothing copied from the file it
+// replaces; a file that is not HDF5 is kept.
+void TestDataExchange::reconstructionFileHoldsJustItsVolumes() {
+  const QString file = path("recon_new.h5");
+  const Reconstruction old{std::vector<float>(3 * 4 * 4, 7.0f), 3, 4, {}};
+  writeReconstruction(file.toStdString(), old, "/exchange/old");
+  const Reconstruction raw{
+      std::vector<float>(2 * 4 * 4, 1.0f), 2, 4, {{"kind", std::string("raw")}}};
+  const Reconstruction enhanced{std::vector<float>(2 * 4 * 4, 2.0f), 2, 4, {}};
+  writeReconstructionFile(file.toStdString(),
+                          {{"/exchange/recon", raw}, {"/exchange/recon_enhanced", enhanced}});
+
+  const DataExchangeInfo info = inspectDataExchange(file.toStdString());
+  QCOMPARE(info.datasets.size(), std::size_t{2});
+  const Reconstruction first = readReconstruction(file.toStdString());
+  QCOMPARE(first.volume, raw.volume);
+  QVERIFY(first.attributes == raw.attributes);
+  QCOMPARE(readReconstruction(file.toStdString(), "/exchange/recon_enhanced").volume,
+           enhanced.volume);
+  QVERIFY(!QFile::exists(file + ".tmp"));
+
+  const QString text = path("notes_new.h5");
+  QVERIFY(writeText(text, "not HDF5, keep me\n"));
+  const QString error = errorOf([&] {
+    writeReconstructionFile(text.toStdString(), {{"/exchange/recon", raw}});
+  });
+  QVERIFY2(error.contains("not an HDF5 file"), qPrintable(error));
+  QVERIFY(!QFile::exists(text + ".tmp"));
 }
 
 void TestDataExchange::failedReconstructionWriteLeavesNoFile() {

@@ -576,6 +576,19 @@ class TestTomoGan : public QObject {
         std::invalid_argument,
         TomoGanDenoiser(TomoGanModel::load(modelPath()), options(TomoGanPrecision::f32, 100)));
   }
+
+  // `enhance`'s path (the stored slice-major volume read in place) gives exactly what the
+  // session's path (slice-lane volume, neighbours gathered) gives, edge slices included.
+  void sliceMajorEqualsVolumeEnhancement() {
+    TomoGanDenoiser denoiser(TomoGanModel::load(modelPath()), options(TomoGanPrecision::f32));
+    for (const int slices : {1, 2, 5}) {
+      const std::vector<float> stored = randomSlices(slices, 24, 24, 7);
+      const VolumeStack volume = VolumeStack::fromSliceMajor(stored, slices, 24);
+      QCOMPARE(enhanceSliceMajor(denoiser, stored, slices, 24),
+               enhanceVolume(denoiser, volume).toSliceMajor());
+    }
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, enhanceSliceMajor(denoiser, {}, 1, 24));
+  }
 };
 
 QTEST_APPLESS_MAIN(TestTomoGan)

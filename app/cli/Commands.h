@@ -1,25 +1,21 @@
 #pragma once
-// The tomolive-cli commands. Each takes its arguments (after the command name) and returns the
-// process exit code; errors are thrown and turned into one line on stderr by main().
-#include <string>
-#include <vector>
+// The tomolive-cli commands, one file each (cli/<Name>Command.cpp): each adds its subcommand to
+// the program's app, its options bound to its settings, and hands back what runs it.
+#include "cli/Command.h"
 
 namespace tomolive::cli {
 
-using Args = std::vector<std::string>;
-
-int runSimulate(const Args& args);
-int runRecon(const Args& args);
-int runInfo(const Args& args);
-int runBench(const Args& args);
-int runDemo(const Args& args);
-int runTrainingData(const Args& args);
-int runQuality(const Args& args);
-
-/// Usage text listing every command and its options.
-std::string usage();
-/// The usage of one command (its blocks of usage(), with the notes that follow them); "" for a
-/// command that has none.
-std::string commandUsage(const std::string& command);
+Command addDemoCommand(CLI::App& app);
+Command addSimulateCommand(CLI::App& app);
+Command addReconCommand(CLI::App& app);
+Command addStreamCommand(CLI::App& app);
+Command addEnhanceCommand(CLI::App& app);
+Command addDetectorSimCommand(CLI::App& app);
+Command addTrainingDataCommand(CLI::App& app);
+Command addQualityCommand(CLI::App& app);
+Command addMethodsCommand(CLI::App& app);
+Command addRecoverCommand(CLI::App& app);
+Command addInfoCommand(CLI::App& app);
+Command addBenchCommand(CLI::App& app);
 
 }  // namespace tomolive::cli

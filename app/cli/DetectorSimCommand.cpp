@@ -1,5 +1,5 @@
-#include "cli/DetectorSimCommand.h"
-
+// `tomolive-cli detector-sim`: a stand-alone detector serving a file or a simulated scan on the
+// stream protocol (docs/protocol.md), for trying TomoLive without a beamline and for the tests.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -8,11 +8,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <memory>
+#include <optional>
 
-#include "cli/Arguments.h"
+#include "cli/Commands.h"
+#include "cli/Options.h"
 #include "sources/DetectorServer.h"
 #include "sources/FileReplaySource.h"
 #include "sources/SimulatorSource.h"
+#include "sources/SourcesJson.h"
 
 namespace tomolive::cli {
 
@@ -49,68 +53,80 @@ class SignalsStopServer {
   struct sigaction m_previousInt = {}, m_previousTerm = {};
 };
 
+struct DetectorSimSettings {
+  DetectorServerOptions server;
+  std::optional<double> rate;
+  std::string file;
+  ScanSpec spec{
+      .phantom = PhantomKind::Glass, .size = 128, .slices = 4, .acquisition = {}, .seed = 1};
+  int projections = 180;
+  std::optional<std::string> order, scanId;
+  CLI::Option* phantom = nullptr;
+};
+
 // The scan to serve, unpaced (the server keeps the rate), and its default scan id: the same for
 // the same arguments, so that a restarted detector continues the same scan.
-std::pair<std::unique_ptr<FrameSource>, std::string> scanToServe(const Arguments& a) {
-  const char* simulationOptions[] = {"phantom", "size",    "slices", "projections",
-                                     "order",   "photons", "seed"};
-  if (const auto file = a.text("file")) {
-    for (const char* option : simulationOptions)
-      if (a.has(option))
-        throw UsageError(std::string("--file and --") + option + " exclude each other");
-    return {std::make_unique<FileReplaySource>(*file, 0.0),
-            std::filesystem::path(*file).stem().string()};
-  }
-  if (!a.has("phantom")) throw UsageError("give --file scan.h5 or --phantom NAME");
-  ScanSpec spec;
-  spec.phantom = parsePhantomKind(a.text("phantom", "glass"));
-  spec.size = a.integer("size", 128, 8, 8192);
-  spec.slices = a.integer("slices", 4, 1, 4096);
-  const int projections = a.integer("projections", 180, 1, 100000);
-  const std::string interlaced = "interlaced:" + std::to_string(std::min(16, projections));
-  spec.acquisition = parseAcquisitionOrder(a.text("order", interlaced), projections);
-  spec.photons = a.number("photons", 1e4);
-  spec.seed = static_cast<std::uint64_t>(a.integer("seed", 1, 0, 2147483647));
+std::pair<std::unique_ptr<FrameSource>, std::string> scanToServe(DetectorSimSettings& s) {
+  if (!s.file.empty())
+    return {std::make_unique<FileReplaySource>(s.file, 0.0),
+            std::filesystem::path(s.file).stem().string()};
+  if (!s.phantom->count()) throw UsageError("give --file scan.h5 or --phantom NAME");
+  ScanSpec& spec = s.spec;
+  spec.acquisition = parseAcquisitionOrder(
+      s.order.value_or("interlaced:" + std::to_string(std::min(16, s.projections))), s.projections);
   const std::string id = "sim-" + phantomKindName(spec.phantom) + "-" + std::to_string(spec.size) +
-                         "x" + std::to_string(spec.slices) + "-p" + std::to_string(projections) +
+                         "x" + std::to_string(spec.slices) + "-p" + std::to_string(s.projections) +
                          "-seed" + std::to_string(spec.seed);
   return {std::make_unique<SimulatorSource>(spec, 0.0), id};
 }
 
-}  // namespace
-
-int runDetectorSim(const Args& args) {
-  const Arguments a(args,
-                    {"bind", "control", "file", "phantom", "size", "slices", "projections", "order",
-                     "photons", "seed", "rate", "first-frame", "scan-id", "malformed"},
-                    {});
-  if (!a.positionals().empty())
-    throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
-  DetectorServerOptions options;
-  options.bind = a.text("bind", kDefaultDetectorAddress);
-  options.control = a.text("control", "");
-  options.framesPerSecond = a.number("rate", 0.0);
-  options.firstFrame = a.integer("first-frame", 0, 0, std::numeric_limits<int>::max());
-  options.malformed = a.integer("malformed", 0, 0, 1000);
-  auto [source, defaultScanId] = scanToServe(a);
-  const std::string scanId = a.text("scan-id", defaultScanId);
+int runDetectorSim(DetectorSimSettings s) {
+  s.server.framesPerSecond = s.rate.value_or(0.0);
+  auto [source, defaultScanId] = scanToServe(s);
+  const std::string scanId = s.scanId.value_or(defaultScanId);
 
   DetectorServerResult result;
   {
-    DetectorServer server(options);  // its destructor waits for queued frames to leave
+    DetectorServer server(s.server);  // its destructor waits for queued frames to leave
     std::fprintf(stderr, "detector-sim: scan '%s' on %s (control %s)\n", scanId.c_str(),
                  server.address().c_str(), server.controlAddress().c_str());
     const SignalsStopServer signals(server);
     result = server.serve(*source, scanId);
   }
-  const nlohmann::json summary = {{"sent", result.sent},
-                                  {"stopped", result.stopped},
-                                  {"reason", endReasonName(result.reason)},
-                                  {"malformed", result.malformed},
-                                  {"frames", result.frames},
-                                  {"scan_id", scanId}};
+  nlohmann::json summary = result;
+  summary["scan_id"] = scanId;
   std::printf("%s\n", summary.dump().c_str());
   return 0;
+}
+
+}  // namespace
+
+Command addDetectorSimCommand(CLI::App& app) {
+  auto s = std::make_shared<DetectorSimSettings>();
+  CLI::App& command =
+      addCommand(app, "detector-sim",
+                 "A detector serving a file or a simulated scan on the network protocol "
+                 "(docs/protocol.md), obeying stop.");
+  command.add_option("--bind", s->server.bind, "address frames are published on");
+  command.add_option("--control", s->server.control,
+                     "address of the control socket (default: the bind port + 1)");
+  CLI::Option* file = command.add_option("--file", s->file, "scan file to serve");
+  std::vector<CLI::Option*> simulation = addScanOptions(command, s->spec);
+  s->phantom = simulation.front();
+  simulation.push_back(command.add_option("--projections", s->projections, "projections")
+                           ->check(CLI::Range(1, 100000)));
+  simulation.push_back(command.add_option("--order", s->order,
+                                          "sequential|interlaced:W|golden (default "
+                                          "interlaced:16)"));
+  for (CLI::Option* option : simulation) file->excludes(option);
+  command.add_option("--rate", s->rate, "frames per second (default: as fast as taken)")
+      ->check(kPositive);
+  command.add_option("--first-frame", s->server.firstFrame, "first frame sent (resuming)")
+      ->check(CLI::Range(0, std::numeric_limits<int>::max()));
+  command.add_option("--scan-id", s->scanId, "scan id (default: from the file or the simulation)");
+  command.add_option("--malformed", s->server.malformed, "malformed messages sent (tests)")
+      ->check(CLI::Range(0, 1000));
+  return {&command, [s] { return runDetectorSim(*s); }};
 }
 
 }  // namespace tomolive::cli

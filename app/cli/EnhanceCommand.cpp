@@ -1,93 +1,80 @@
-#include "cli/EnhanceCommand.h"
-
+// `tomolive-cli enhance`: TomoGAN on every slice of a reconstruction file.
+//
+// Volume copies (docs/performance.md): the input volume is read once and written once, as read;
+// the denoiser reads it in place, gathering only the edge slices' repeated neighbours; each
+// enhanced slice is copied once, into the enhanced volume, which is written once. So one copy of
+// a volume in memory, and the output is a new file: nothing of an existing one is copied.
 #include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
 
-#include "timing/Timing.h"
+#include "cli/Commands.h"
+#include "cli/Options.h"
 #include "io/DataExchange.h"
-#include "nn/ModelLocation.h"
-#include "nn/TomoGanDenoiser.h"
 #include "nn/VolumeEnhancement.h"
+#include "timing/Timing.h"
 
 namespace tomolive::cli {
 
-BackendChoice backendFromArguments(const Arguments& a, bool quiet) {
-  ComputeBackend requested = ComputeBackend::automatic;
-  try {
-    requested = parseComputeBackend(a.text("backend", "auto"));
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("option --backend: ") + e.what());
-  }
-  const BackendChoice choice = chooseBackend(requested);
-  if (!quiet) std::printf("backend: %s\n", choice.description.c_str());
-  return choice;
-}
+namespace {
 
-std::shared_ptr<Denoiser> denoiserFromArguments(const Arguments& a, ComputeBackend backend) {
-  std::string model = a.text("model", "");
-  if (model.empty()) model = defaultModelPath();
-  if (model.empty())
-    throw UsageError(
-        "no TomoGAN model found (shipped resources/models/tomogan.h5 missing); "
-        "give one with --model FILE or TOMOLIVE_MODEL");
-  TomoGanModel weights = TomoGanModel::load(model);
-  try {
-    TomoGanChoice choice =
-        makeTomoGanWithFallback(backend, std::move(weights), a.text("precision", "auto"));
-    if (!choice.fallback.empty())
-      std::fprintf(stderr, "enhancer: %s (%s)\n", choice.denoiser->name().c_str(),
-                   choice.fallback.c_str());
-    return std::move(choice.denoiser);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("option --precision: ") + e.what());
-  }
-}
+struct EnhanceSettings {
+  std::string input, output;
+  DenoiserSettings denoiser;
+  bool json = false;
+};
 
-int runEnhance(const Args& args) {
-  std::set<std::string> options{"output"};
-  options.insert(kDenoiserOptions.begin(), kDenoiserOptions.end());
-  const Arguments a(args, options, {"json"});
-  const std::string input = a.positional(0, "input file (tomolive-cli enhance recon.h5 -o out.h5)");
-  if (a.positionals().size() > 1)
-    throw UsageError("unexpected argument '" + a.positionals()[1] + "'");
-  const std::string output = a.required("output");
-  const Reconstruction recon = readReconstruction(input);
+int runEnhance(const EnhanceSettings& s) {
+  const Reconstruction recon = readReconstruction(s.input);
   const std::shared_ptr<Denoiser> denoiser =
-      denoiserFromArguments(a, backendFromArguments(a, a.flag("json")).backend);
+      makeDenoiser(s.denoiser, resolveBackend(s.denoiser.backend, s.json).backend);
 
   const auto start = std::chrono::steady_clock::now();
-  const VolumeStack volume = VolumeStack::fromSliceMajor(recon.volume, recon.slices, recon.size);
-  const VolumeStack enhanced = enhanceVolume(*denoiser, volume);
+  Reconstruction enhanced{enhanceSliceMajor(*denoiser, recon.volume, recon.slices, recon.size),
+                          recon.slices, recon.size, recon.attributes};
   const double seconds = secondsSince(start);
+  enhanced.attributes["enhanced_from"] = s.input + ":/exchange/recon";
+  enhanced.attributes["enhancer"] = denoiser->name();
+  enhanced.attributes["model_recipe_hash"] = denoiser->modelRecipeHash();
+  enhanced.attributes["enhance_seconds"] = seconds;
+  writeReconstructionFile(s.output,
+                          {{"/exchange/recon", recon}, {"/exchange/recon_enhanced", enhanced}});
 
-  writeReconstruction(output, recon, "/exchange/recon");
-  Reconstruction out{enhanced.toSliceMajor(), recon.slices, recon.size, recon.attributes};
-  out.attributes["enhanced_from"] = input + ":/exchange/recon";
-  out.attributes["enhancer"] = denoiser->name();
-  out.attributes["model_recipe_hash"] = denoiser->modelRecipeHash();
-  out.attributes["enhance_seconds"] = seconds;
-  writeReconstruction(output, out, "/exchange/recon_enhanced");
-
-  if (a.flag("json")) {
-    std::printf("%s\n", nlohmann::json({{"input", input},
-                                        {"output", output},
-                                        {"slices", recon.slices},
-                                        {"size", recon.size},
-                                        {"enhancer", denoiser->name()},
-                                        {"seconds", seconds},
-                                        {"ms_per_slice", 1e3 * seconds / recon.slices}})
-                            .dump()
-                            .c_str());
+  const double msPerSlice = 1e3 * seconds / recon.slices;
+  if (s.json) {
+    std::puts(nlohmann::json({{"input", s.input},
+                              {"output", s.output},
+                              {"slices", recon.slices},
+                              {"size", recon.size},
+                              {"enhancer", denoiser->name()},
+                              {"seconds", seconds},
+                              {"ms_per_slice", msPerSlice}})
+                  .dump()
+                  .c_str());
   } else {
     std::printf(
         "enhanced %d slices of %d² with %s in %.2f s (%.0f ms per slice); wrote %s "
         "(/exchange/recon and /exchange/recon_enhanced)\n",
-        recon.slices, recon.size, denoiser->name().c_str(), seconds, 1e3 * seconds / recon.slices,
-        output.c_str());
+        recon.slices, recon.size, denoiser->name().c_str(), seconds, msPerSlice, s.output.c_str());
   }
   return 0;
+}
+
+}  // namespace
+
+Command addEnhanceCommand(CLI::App& app) {
+  auto s = std::make_shared<EnhanceSettings>();
+  CLI::App& command = addCommand(
+      app, "enhance",
+      "TomoGAN on every slice of /exchange/recon; writes a new file with /exchange/recon (as read) "
+      "and /exchange/recon_enhanced.");
+  command.add_option("input", s->input, "reconstruction file (/exchange/recon)")->required();
+  command.add_option("-o,--output", s->output, "file to write")->required();
+  addDenoiserOptions(command, s->denoiser);
+  addJsonFlag(command, s->json);
+  return {&command, [s] { return runEnhance(*s); }};
 }
 
 }  // namespace tomolive::cli

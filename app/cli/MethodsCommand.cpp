@@ -1,64 +1,67 @@
-#include "cli/MethodsCommand.h"
-
+// `tomolive-cli methods`: the live reconstruction methods compared after a share of a recorded
+// scan (docs/quality.md).
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <memory>
 
-#include "bench/LiveMethodComparison.h"
-#include "cli/Arguments.h"
-#include "cli/EnhanceCommand.h"
+#include "bench/BenchJson.h"
+#include "cli/Commands.h"
+#include "cli/Options.h"
 
 namespace tomolive::cli {
 
-int runMethods(const Args& args) {
-  const Arguments a(args,
-                    {"window", "fraction", "order", "candidates", "reference-iterations", "slices",
-                     "center", "images", "backend"},
-                    {"json"});
-  MethodComparisonOptions o;
-  o.path = a.positional(0, "scan file");
-  o.window = a.integer("window", o.window, 1, 100000);
-  o.fraction = a.number("fraction", o.fraction);
-  const std::string order = a.text("order", "interlaced");
-  if (order != "interlaced" && order != "recorded")
-    throw UsageError("--order \"" + order + "\": valid: interlaced, recorded");
-  o.interlaced = order == "interlaced";
-  o.candidates = parseMethodCandidates(
-      a.text("candidates", "window:1,window:5,sirt:1,cgls:1,cgls:4,filtered:1,filtered:2"));
-  o.referenceIterations = a.integer("reference-iterations", o.referenceIterations, 1, 100000);
-  if (const auto slices = a.text("slices")) {
-    const auto [begin, end] = parseRange(*slices, "slices");
-    o.rows = {begin, end};
-  }
-  o.centre = a.number("center");
-  o.imagesPath = a.text("images", "");
-  o.backend = backendFromArguments(a, a.flag("json")).backend;
+namespace {
+
+struct MethodsSettings {
+  MethodComparisonOptions options;
+  std::string order = "interlaced";
+  ComputeBackend backend = ComputeBackend::automatic;
+  bool json = false;
+};
+
+int runMethods(MethodsSettings s) {
+  MethodComparisonOptions& o = s.options;
+  o.interlaced = s.order == "interlaced";
+  o.backend = resolveBackend(s.backend, s.json).backend;
   const MethodComparison r = compareLiveMethods(o);
-  if (!a.flag("json")) {
+  if (s.json)
+    std::puts(nlohmann::json(r).dump().c_str());
+  else
     std::fputs(formatMethodComparison(r).c_str(), stdout);
-    return 0;
-  }
-  nlohmann::json scores = nlohmann::json::array();
-  for (const MethodScore& s : r.scores)
-    scores.push_back({{"method", liveMethodName(s.candidate.method)},
-                      {"iterations", s.candidate.iterations},
-                      {"updates", s.updates},
-                      {"ssim_received", s.ssimReceived},
-                      {"psnr_received", s.psnrReceived},
-                      {"ssim_full", s.ssimFull},
-                      {"psnr_full", s.psnrFull},
-                      {"refresh_median_seconds", s.medianRefresh},
-                      {"refresh_last_seconds", s.lastRefresh}});
-  std::puts(nlohmann::json({{"scan", r.scan},
-                            {"projections", r.projections},
-                            {"received", r.received},
-                            {"centre", r.centre},
-                            {"compute", r.compute},
-                            {"ssim_received_vs_full", r.ssimReceivedVsFull},
-                            {"scores", scores}})
-                .dump()
-                .c_str());
   return 0;
+}
+
+}  // namespace
+
+Command addMethodsCommand(CLI::App& app) {
+  auto s = std::make_shared<MethodsSettings>();
+  MethodComparisonOptions& o = s->options;
+  const std::string candidates = "window:1,window:5,sirt:1,cgls:1,cgls:4,filtered:1,filtered:2";
+  o.candidates = parseMethodCandidates(candidates);
+  CLI::App& command = addCommand(
+      app, "methods",
+      "The live methods compared after a share of a recorded scan: SSIM/PSNR against SIRT-100 "
+      "over the received projections and over all of them, refresh time (docs/quality.md).");
+  command.add_option("input", o.path, "scan file")->required();
+  command.add_option("--window", o.window, "W: projections per update")
+      ->check(CLI::Range(1, 100000));
+  command.add_option("--fraction", o.fraction, "share of the projections received at the cut")
+      ->check(kPositive)
+      ->check(CLI::Range(0.0, 1.0));
+  command.add_option("--order", s->order, "replay order")
+      ->check(CLI::IsMember({"interlaced", "recorded"}));
+  addParsedOption(command, "--candidates", o.candidates, parseMethodCandidates,
+                  "method:iterations,… compared", candidates);
+  command.add_option("--reference-iterations", o.referenceIterations, "SIRT-K of the reference")
+      ->check(CLI::Range(1, 100000));
+  addRowRange(command, "--slices", o.rows);
+  command.add_option("--center", o.centre, "rotation centre; estimated when absent")
+      ->check(kFinite);
+  command.add_option("--images", o.imagesPath, "HDF5 file for the middle slice of each image");
+  addBackendOption(command, s->backend);
+  addJsonFlag(command, s->json);
+  return {&command, [s] { return runMethods(*s); }};
 }
 
 }  // namespace tomolive::cli

@@ -1,35 +1,49 @@
-#include "cli/RecoverCommand.h"
-
+// `tomolive-cli recover`: a recording left unfinalized by a killed session made readable.
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <memory>
 
-#include "cli/Arguments.h"
-#include "io/FrameRecorder.h"
+#include "cli/Commands.h"
+#include "cli/Options.h"
+#include "io/IoJson.h"
 
 namespace tomolive::cli {
 
-int runRecover(const Args& args) {
-  const Arguments a(args, {}, {"json"});
-  const std::string path = a.positional(0, "recording to recover");
-  if (a.positionals().size() > 1)
-    throw UsageError("unexpected argument '" + a.positionals()[1] + "'");
-  const FrameCounts kept = recoverRecording(path);
-  if (a.flag("json")) {
-    std::puts(nlohmann::json({{"file", path},
-                              {"projections", kept.projections},
-                              {"flats", kept.flats},
-                              {"darks", kept.darks}})
-                  .dump()
-                  .c_str());
+namespace {
+
+struct RecoverSettings {
+  std::string path;
+  bool json = false;
+};
+
+int runRecover(const RecoverSettings& s) {
+  const FrameCounts kept = recoverRecording(s.path);
+  if (s.json) {
+    nlohmann::json j = kept;
+    j["file"] = s.path;
+    std::puts(j.dump().c_str());
   } else {
     std::printf(
         "%s: readable, with %lld projections, %lld flats and %lld darks (every frame the "
         "last flush made durable)\n",
-        path.c_str(), static_cast<long long>(kept.projections), static_cast<long long>(kept.flats),
-        static_cast<long long>(kept.darks));
+        s.path.c_str(), static_cast<long long>(kept.projections),
+        static_cast<long long>(kept.flats), static_cast<long long>(kept.darks));
   }
   return 0;
+}
+
+}  // namespace
+
+Command addRecoverCommand(CLI::App& app) {
+  auto s = std::make_shared<RecoverSettings>();
+  CLI::App& command = addCommand(
+      app, "recover",
+      "Makes a recording left unfinalized by a killed session readable, in place, keeping every "
+      "frame its last flush made durable.");
+  command.add_option("recording", s->path, "recording to recover")->required();
+  addJsonFlag(command, s->json);
+  return {&command, [s] { return runRecover(*s); }};
 }
 
 }  // namespace tomolive::cli

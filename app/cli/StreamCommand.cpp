@@ -1,17 +1,19 @@
-#include "cli/StreamCommand.h"
-
+// `tomolive-cli stream`: a live reconstruction session in the terminal.
 #include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <mutex>
+#include <optional>
 
-#include "cli/Arguments.h"
-#include "cli/EnhanceCommand.h"
+#include "cli/Commands.h"
+#include "cli/Options.h"
 #include "io/DataExchange.h"
 #include "pipeline/LiveQuality.h"
+#include "pipeline/PipelineJson.h"
 #include "pipeline/StreamingSession.h"
 #include "sources/SourceFactory.h"
 
@@ -24,54 +26,45 @@ using nlohmann::json;
 std::atomic<bool> g_interrupted{false};
 extern "C" void onInterrupt(int) { g_interrupted = true; }
 
-json metricsJson(const UpdateMetrics& m) {
-  json j = {{"update", m.update},
-            {"received", m.received},
-            {"consumed", m.consumed},
-            {"window", m.window},
-            {"projections", m.projections},
-            {"projections_used", m.projectionsUsed},
-            {"skipped", m.skipped},
-            {"method", m.method},
-            {"iterations", m.iterations},
-            {"center", m.centre},
-            {"centre", m.centre},
-            {"centre_source", m.centreSource},
-            {"refresh_seconds", m.refreshSeconds},
-            {"work_seconds", m.workSeconds},
-            {"sustained_pps", m.sustainedPps},
-            {"lag", m.lag},
-            {"elapsed_seconds", m.elapsedSeconds},
-            {"record_dropped", m.recordDropped}};
-  if (!m.recordProblem.empty()) j["record_problem"] = m.recordProblem;
-  if (m.ssim) j["ssim"] = *m.ssim;
-  if (m.change) j["change"] = *m.change;
-  if (m.psnr) j["psnr"] = *m.psnr;
-  if (m.residual) j["residual"] = *m.residual;
-  if (m.resolutionPixels) j["resolution_px"] = *m.resolutionPixels;
-  if (m.resolutionMicrometres) j["resolution_um"] = *m.resolutionMicrometres;
-  if (!m.advice.empty()) {
-    j["advice"] = m.advice;
-    j["advice_reason"] = m.adviceReason;
-  }
-  j["quality_seconds"] = m.qualitySeconds;
-  if (!m.steeringReason.empty()) j["steering_reason"] = m.steeringReason;
-  return j;
-}
+struct StreamSettings {
+  StreamOptions options;
+  SourceSpec source;  ///< the simulator's scan: size, rows, projections, order, photons, seed
+  std::optional<int> projections;  ///< of the simulator's scan; default 16 W
+  std::optional<double> rate, targetRefresh;
+  std::size_t recordBufferMiB = StreamOptions{}.recordBufferBytes >> 20;
+  std::uint64_t recordReserveMiB = StreamOptions{}.recordReserveBytes >> 20;
+  std::optional<std::string> out, metricsPath;
+  int stopAfter = 0;
+  bool noMask = false, noQuality = false, autoSteer = false, enhance = false, json = false;
+  DenoiserSettings denoiser;
+};
 
-// The simulator's scan from the command line; the spec → source mapping is the engine's.
-SourceSpec sourceSpec(const std::string& uri, const Arguments& a, int window, double rate) {
-  SourceSpec spec;
-  spec.uri = uri;
-  spec.framesPerSecond = rate;
-  spec.window = window;
-  spec.size = a.integer("size", 256, 8, 8192);
-  spec.rows = a.integer("rows", 16, 1, 4096);
-  spec.projections = a.integer("projections", 16 * window, 1, 1000000);
-  spec.order = a.text("order", "interlaced:" + std::to_string(window));
-  spec.photons = a.number("photons", 1e4);
-  spec.seed = static_cast<std::uint64_t>(a.integer("seed", 0, 0, 2147483647));
-  return spec;
+// The checks across options, and the options they settle.
+void settle(StreamSettings& s) {
+  StreamOptions& o = s.options;
+  o.circularMask = !s.noMask;
+  o.liveQuality = !s.noQuality;
+  o.recordBufferBytes = s.recordBufferMiB << 20;
+  o.recordReserveBytes = s.recordReserveMiB << 20;
+  if (s.autoSteer) {
+    if (!s.targetRefresh)
+      throw UsageError(
+          "--auto-steer needs --target-refresh S, the longest an update may take "
+          "(seconds > 0)");
+    o.autoSteerTargetSeconds = s.targetRefresh;
+  } else if (s.targetRefresh) {
+    throw UsageError("--target-refresh applies to --auto-steer only");
+  }
+  if (o.stopWhenStable && !o.liveQuality)
+    throw UsageError(
+        "--stop-when-stable needs the live quality measures that --no-quality "
+        "switches off");
+  if (const auto why = LiveQuality::whyNoResolution(o.method); why && o.stopWhenStable)
+    throw UsageError("--stop-when-stable cannot work with --method " +
+                     std::string(liveMethodName(o.method)) + ": " + *why);
+  s.source.framesPerSecond = s.rate.value_or(0.0);
+  s.source.window = o.window;
+  s.source.projections = s.projections.value_or(16 * o.window);
 }
 
 // The last reconstruction with every parameter and the per-update metrics as attributes.
@@ -116,88 +109,22 @@ void writeResult(const std::string& path, const Snapshot& last,
   }
 }
 
-}  // namespace
-
-int runStream(const Args& args) {
-  std::set<std::string> options{"source",         "window",     "iterations",    "rate",
-                                "slices",         "center",     "record",        "out",
-                                "metrics",        "size",       "rows",          "projections",
-                                "order",          "photons",    "seed",          "stop-after",
-                                "enhancer-share", "method",     "idle-timeout",  "record-buffer",
-                                "record-reserve", "pixel-size", "target-refresh"};
-  options.insert(kDenoiserOptions.begin(), kDenoiserOptions.end());
-  const Arguments a(
-      args, options,
-      {"json", "overwrite", "no-mask", "enhance", "stop-when-stable", "no-quality", "auto-steer"});
-  if (!a.positionals().empty())
-    throw UsageError("unexpected argument '" + a.positionals()[0] + "'");
-  StreamOptions o;
-  o.window = a.integer("window", 32, 1, 100000);
-  o.iterations = a.integer("iterations", 1, 1, 10000);
-  o.method = parseLiveMethod(a.text("method", "filtered"));
-  o.idleTimeoutSeconds = a.number("idle-timeout", 0.0);
-  if (!(o.idleTimeoutSeconds >= 0.0))
-    throw UsageError("option --idle-timeout: " + std::to_string(o.idleTimeoutSeconds) +
-                     " must be ≥ 0 seconds");
-  if (const auto slices = a.text("slices")) {
-    const auto [begin, end] = parseRange(*slices, "slices");
-    o.slices = {begin, end};
-  }
-  o.centre = a.number("center");
-  o.pixelSizeMicrometres = a.number("pixel-size");
-  if (o.pixelSizeMicrometres && !(*o.pixelSizeMicrometres > 0.0))
-    throw UsageError("option --pixel-size: " + std::to_string(*o.pixelSizeMicrometres) +
-                     " must be a positive size in µm");
-  o.liveQuality = !a.flag("no-quality");
-  const auto targetRefresh = a.number("target-refresh");
-  if (a.flag("auto-steer")) {
-    if (!targetRefresh || !(*targetRefresh > 0.0))
-      throw UsageError(
-          "--auto-steer needs --target-refresh S, the longest an update may take "
-          "(seconds > 0)");
-    o.autoSteerTargetSeconds = targetRefresh;
-  } else if (targetRefresh) {
-    throw UsageError("--target-refresh applies to --auto-steer only");
-  }
-  o.stopWhenStable = a.flag("stop-when-stable");
-  if (o.stopWhenStable && !o.liveQuality)
-    throw UsageError(
-        "--stop-when-stable needs the live quality measures that --no-quality "
-        "switches off");
-  if (const auto why = LiveQuality::whyNoResolution(o.method); why && o.stopWhenStable)
-    throw UsageError("--stop-when-stable cannot work with --method " +
-                     std::string(liveMethodName(o.method)) + ": " + *why);
-  o.recordPath = a.text("record", "");
-  o.overwriteRecord = a.flag("overwrite");
-  o.recordBufferBytes =
-      std::size_t(a.integer("record-buffer", int(o.recordBufferBytes >> 20), 1, 1 << 20)) << 20;
-  o.recordReserveBytes =
-      std::uint64_t(a.integer("record-reserve", int(o.recordReserveBytes >> 20), 0, 1 << 20)) << 20;
-  o.circularMask = !a.flag("no-mask");
-  const double rate = a.number("rate", 0.0);
-  if (rate < 0.0) throw UsageError("option --rate: " + std::to_string(rate) + " must be ≥ 0");
-  const std::string sourceUri = a.text("source", "sim:glass");
-  const auto out = a.text("out");
-  const auto metricsPath = a.text("metrics");
-  const int stopAfter = a.integer("stop-after", 0, 0, 100000000);
-  const bool asJson = a.flag("json");
-  const BackendChoice backend = backendFromArguments(a, asJson);
+int runStream(StreamSettings s) {
+  settle(s);
+  StreamOptions& o = s.options;
+  const bool asJson = s.json;
+  const BackendChoice backend = resolveBackend(s.denoiser.backend, asJson);
   o.backend = backend.backend;
-  if (a.flag("enhance")) {
-    o.enhancer = denoiserFromArguments(a, backend.backend);
-    o.enhancerShare = a.number("enhancer-share", o.enhancerShare);
-    if (!(o.enhancerShare > 0.0 && o.enhancerShare <= 1.0))
-      throw UsageError("option --enhancer-share: must lie in (0, 1]");
-  }
+  if (s.enhance) o.enhancer = makeDenoiser(s.denoiser, backend.backend);
 
   std::ofstream metrics;
-  if (metricsPath) {
-    metrics.open(*metricsPath, std::ios::trunc);
+  if (s.metricsPath) {
+    metrics.open(*s.metricsPath, std::ios::trunc);
     if (!metrics)
-      throw std::invalid_argument(*metricsPath + ": cannot open the metrics file for writing");
+      throw std::invalid_argument(*s.metricsPath + ": cannot open the metrics file for writing");
   }
 
-  StreamingSession session(makeSource(sourceSpec(sourceUri, a, o.window, rate)), o);
+  StreamingSession session(makeSource(s.source), o);
   const std::string label = session.source().describe().label;
   std::mutex historyMutex;
   std::vector<UpdateMetrics> history;
@@ -218,25 +145,13 @@ int runStream(const Args& args) {
         if (m.enhancementWeight && !known.enhancementWeight && m.enhancedResidualRatio) {
           known.enhancedResidualRatio = m.enhancedResidualRatio;
           known.enhancementWeight = m.enhancementWeight;
-          if (metrics)
-            metrics << json({{"update", m.update},
-                             {"enhanced_residual_ratio", *m.enhancedResidualRatio},
-                             {"enhancement_weight", *m.enhancementWeight},
-                             {"enhancement_held_out_weight", m.enhancementHeldOutWeight
-                                                                 ? json(*m.enhancementHeldOutWeight)
-                                                                 : json(nullptr)},
-                             {"enhancement_disagrees",
-                              *m.enhancedResidualRatio > kDisagreementRatio},
-                             {"enhancement_note", m.enhancementNote}})
-                           .dump()
-                    << '\n'
-                    << std::flush;
+          if (metrics) metrics << enhancementVerdictJson(m).dump() << '\n' << std::flush;
         }
         return;
       }
       history.push_back(m);
     }
-    if (metrics) metrics << metricsJson(m).dump() << '\n' << std::flush;
+    if (metrics) metrics << json(m).dump() << '\n' << std::flush;
     if (asJson) return;
     // The record's state stays on every line once something is wrong with it.
     std::string record;
@@ -262,7 +177,7 @@ int runStream(const Args& args) {
   session.start();
   bool stopped = false;
   while (!session.waitFor(std::chrono::milliseconds(50))) {
-    const bool enough = stopAfter > 0 && session.summary().projectionsReceived >= stopAfter;
+    const bool enough = s.stopAfter > 0 && session.summary().projectionsReceived >= s.stopAfter;
     if (!stopped && (g_interrupted || enough)) {
       session.stopAcquisition();
       stopped = true;
@@ -275,37 +190,17 @@ int runStream(const Args& args) {
 
   const SessionSummary summary = session.summary();
   const auto last = session.latest();
-  if (out && last) writeResult(*out, *last, history, label, summary);
+  if (s.out && last) writeResult(*s.out, *last, history, label, summary);
 
   double refreshSum = 0;
   for (const auto& m : history) refreshSum += m.refreshSeconds;
-  json j = {{"source", label},
-            {"backend", backend.description},
-            {"state", sessionStateName(summary.state)},
-            {"frames_received", summary.framesReceived},
-            {"frames_recorded", summary.framesRecorded},
-            {"record_dropped", summary.record.dropped},
-            {"record_peak_queued_bytes", summary.record.peakQueuedBytes},
-            {"projections_received", summary.projectionsReceived},
-            {"projections_consumed", summary.projectionsConsumed},
-            {"projections_skipped", summary.projectionsSkipped},
-            {"updates", summary.updates},
-            {"stopped_early", summary.stoppedEarly},
-            {"ended_idle", summary.endedIdle},
-            {"elapsed_seconds", summary.elapsedSeconds},
-            {"work_seconds", summary.workSeconds},
-            {"mean_refresh_seconds", history.empty() ? 0.0 : refreshSum / history.size()},
-            {"sustained_pps",
-             summary.workSeconds > 0 ? summary.projectionsConsumed / summary.workSeconds : 0.0}};
+  json j = summary;
+  j["source"] = label;
+  j["backend"] = backend.description;
+  j["mean_refresh_seconds"] = history.empty() ? 0.0 : refreshSum / history.size();
   if (last && last->metrics.ssim) j["final_ssim"] = *last->metrics.ssim;
   if (!o.recordPath.empty()) j["record"] = o.recordPath;
-  if (out) j["out"] = *out;
-  if (!summary.error.empty()) j["error"] = summary.error;
-  if (!summary.record.warning.empty()) j["record_warning"] = summary.record.warning;
-  if (!summary.record.stopped.empty()) {
-    j["record_stopped"] = summary.record.stopped;
-    j["frames_not_recorded"] = summary.record.notRecorded;
-  }
+  if (s.out) j["out"] = *s.out;
   if (asJson) {
     std::printf("%s\n", j.dump().c_str());
   } else {
@@ -338,6 +233,92 @@ int runStream(const Args& args) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+Command addStreamCommand(CLI::App& app) {
+  auto s = std::make_shared<StreamSettings>();
+  StreamOptions& o = s->options;
+  CLI::App& command = addCommand(
+      app, "stream",
+      "Live reconstruction: every frame recorded, one update per W projections (by default the "
+      "SIRT-100 image of everything received: --method, docs/streaming.md), metrics per update "
+      "with the FRC resolution of two half reconstructions, the change, the data residual and a "
+      "stop advice. A file without --rate replays losslessly (every update gets exactly W new "
+      "projections). Ctrl-C stops the acquisition cleanly (files finalised).");
+  command.add_option("--source", s->source.uri,
+                     "sim:glass|sim:shale|sim:shepp-logan|file:scan.h5|tcp://HOST:PORT");
+  command.add_option("--window", o.window, "W: projections per update")
+      ->check(CLI::Range(1, 100000));
+  command.add_option("--iterations", o.iterations, "I: iterations per update")
+      ->check(CLI::Range(1, 10000));
+  addParsedOption(command, "--method", o.method, parseLiveMethod,
+                  "filtered (SIRT-100 image of everything received), cgls, sirt or window (the "
+                  "seed's sliding window)",
+                  liveMethodName(o.method));
+  command
+      .add_option("--rate", s->rate,
+                  "frames per second of a simulator or file replay "
+                  "(default: as fast as reconstructed)")
+      ->check(kPositive);
+  addRowRange(command, "--slices", o.slices);
+  command.add_option("--center", o.centre, "rotation centre; else the source's, else estimated")
+      ->check(kFinite);
+  command.add_option("--record", o.recordPath, "record every raw frame (HDF5, crash-safe)");
+  command.add_flag("--overwrite", o.overwriteRecord, "replace an existing record");
+  command
+      .add_option("--record-buffer", s->recordBufferMiB,
+                  "MiB the record's queue holds (beyond it a detector's frames are left out "
+                  "of the record, counted; a file replay waits)")
+      ->check(CLI::Range(1, 1 << 20));
+  command
+      .add_option("--record-reserve", s->recordReserveMiB,
+                  "MiB left free on the record's disk: recording stops, finalised, before "
+                  "(exit 1)")
+      ->check(CLI::Range(0, 1 << 20));
+  command.add_option("--out", s->out,
+                     "last reconstruction (with --enhance also "
+                     "/exchange/recon_enhanced)");
+  command.add_option("--metrics", s->metricsPath, "one JSON line of metrics per update");
+  command.add_option("--size", s->source.size, "simulator: detector columns")
+      ->check(CLI::Range(8, 8192));
+  command.add_option("--rows", s->source.rows, "simulator: detector rows")
+      ->check(CLI::Range(1, 4096));
+  command.add_option("--projections", s->projections, "simulator: projections (default 16 W)")
+      ->check(CLI::Range(1, 1000000));
+  command.add_option("--order", s->source.order,
+                     "simulator: sequential|interlaced:W|golden (default interlaced:W)");
+  command.add_option("--photons", s->source.photons, "simulator: open-beam counts per pixel")
+      ->check(kNonNegative);
+  command.add_option("--seed", s->source.seed, "simulator: random seed")
+      ->check(CLI::Range(0, 2147483647));
+  command.add_option("--stop-after", s->stopAfter, "stop the acquisition after N projections")
+      ->check(CLI::Range(0, 100000000));
+  command
+      .add_option("--idle-timeout", o.idleTimeoutSeconds,
+                  "end the session after S s without a frame (0: never)")
+      ->check(kNonNegative);
+  command.add_flag("--no-mask", s->noMask, "no circular field-of-view mask");
+  command.add_flag("--stop-when-stable", o.stopWhenStable,
+                   "stop the acquisition when the advice says stop");
+  command.add_option("--pixel-size", o.pixelSizeMicrometres, "µm: the resolution in µm too")
+      ->check(kPositive);
+  command.add_flag("--no-quality", s->noQuality, "live quality off (change only)");
+  command.add_flag("--auto-steer", s->autoSteer,
+                   "choose W and I after each update to keep up with the detector (W and I "
+                   "given are the start)");
+  command
+      .add_option("--target-refresh", s->targetRefresh,
+                  "with --auto-steer: the longest an update may take, s")
+      ->check(kPositive);
+  command.add_flag("--enhance", s->enhance, "TomoGAN beside it, the slices in view first");
+  addDenoiserOptions(command, s->denoiser);
+  command.add_option("--enhancer-share", o.enhancerShare, "share of the CPU the enhancer may use")
+      ->check(kPositive)
+      ->check(CLI::Range(0.0, 1.0));
+  addJsonFlag(command, s->json);
+  return {&command, [s] { return runStream(*s); }};
 }
 
 }  // namespace tomolive::cli

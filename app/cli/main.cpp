@@ -6,65 +6,88 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
-#include "cli/Arguments.h"
 #include "cli/Commands.h"
-#include "cli/DetectorSimCommand.h"
-#include "cli/EnhanceCommand.h"
-#include "cli/MethodsCommand.h"
-#include "cli/RecoverCommand.h"
-#include "cli/StreamCommand.h"
 #include "io/DataExchange.h"
 #include "io/FrameRecorder.h"
 #include "nn/TomoGanModel.h"
 
-int main(int argc, char** argv) {
-  using namespace tomolive::cli;
-  tomolive::skipHdf5CleanupAtExit();
-  const Args all(argv + 1, argv + argc);
-  const std::string command = all.empty() ? "demo" : all.front();
-  const Args args = all.empty() ? Args{} : Args(all.begin() + 1, all.end());
-  // `tomolive-cli COMMAND --help` (or -h, anywhere) and `tomolive-cli help COMMAND`.
-  const bool help = command == "help" || command == "--help" || command == "-h";
-  const std::string about = commandUsage(help && !args.empty() ? args.front() : command);
-  if (help || (!about.empty() && std::find_if(args.begin(), args.end(), [](const std::string& a) {
-                                   return a == "--help" || a == "-h";
-                                 }) != args.end())) {
-    std::fputs((about.empty() ? usage() : about).c_str(), stdout);
-    return 0;
+namespace {
+
+using namespace tomolive::cli;
+
+// The command line as CLI11 reads it: no arguments run the demo, `help [COMMAND …]` is
+// `[COMMAND …] --help`.
+std::vector<std::string> normalised(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) return {"demo"};
+  if (args.front() == "help") {
+    args.erase(args.begin());
+    args.push_back("--help");
   }
+  return args;
+}
+
+// "tomolive-cli" and the commands parsed so far: "tomolive-cli bench stream".
+std::string commandPath(const CLI::App& app) {
+  std::string path = app.get_name();
+  for (const CLI::App* command = &app; !command->get_subcommands().empty();) {
+    command = command->get_subcommands().front();
+    path += " " + command->get_name();
+  }
+  return path;
+}
+
+int fail(const CLI::App& app, const std::string& message, int code) {
+  std::fprintf(stderr, "%s: %s\n", commandPath(app).c_str(), message.c_str());
+  return code;
+}
+
+// A bad command line: the message, and where the command's options are described.
+int badUsage(const CLI::App& app, const std::string& message) {
+  return fail(app, message + " (see '" + commandPath(app) + " --help')", 2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  tomolive::skipHdf5CleanupAtExit();
+  CLI::App app("tomolive-cli — live X-ray tomography from the terminal", "tomolive-cli");
+  app.option_defaults()->always_capture_default();
+  app.footer(
+      "Run 'tomolive-cli COMMAND --help' for a command's options. Bad input ends with one line on "
+      "stderr and exit code 2; a failure with exit code 1.");
+  const std::vector<Command> commands{
+      addDemoCommand(app),         addSimulateCommand(app), addReconCommand(app),
+      addStreamCommand(app),       addEnhanceCommand(app),  addDetectorSimCommand(app),
+      addTrainingDataCommand(app), addQualityCommand(app),  addMethodsCommand(app),
+      addRecoverCommand(app),      addInfoCommand(app),     addBenchCommand(app)};
+  std::vector<std::string> args = normalised(argc, argv);
   try {
-    if (command == "simulate") return runSimulate(args);
-    if (command == "recon") return runRecon(args);
-    if (command == "stream") return runStream(args);
-    if (command == "enhance") return runEnhance(args);
-    if (command == "info") return runInfo(args);
-    if (command == "bench") return runBench(args);
-    if (command == "demo") return runDemo(args);
-    if (command == "training-data") return runTrainingData(args);
-    if (command == "quality") return runQuality(args);
-    if (command == "methods") return runMethods(args);
-    if (command == "recover") return runRecover(args);
-    if (command == "detector-sim") return runDetectorSim(args);
-    throw UsageError("unknown command '" + command + "'");
+    // A word that names no command is an error even when --help follows it.
+    const auto named = [&](const Command& c) { return c.app->check_name(args.front()); };
+    if (!args.front().starts_with("-") && std::none_of(commands.begin(), commands.end(), named))
+      throw UsageError("unknown command '" + args.front() + "'");
+    std::reverse(args.begin(), args.end());  // CLI11 takes them last first
+    app.parse(args);
+    return runParsed(commands);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    return badUsage(app, e.what());
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "tomolive-cli %s: %s\n%s", command.c_str(), e.what(),
-                 "Run 'tomolive-cli help' for the commands and their options.\n");
-    return 2;
+    return badUsage(app, e.what());
   } catch (const tomolive::TomoGanModelError& e) {
-    std::fprintf(stderr, "tomolive-cli %s: %s\n", command.c_str(), e.what());
-    return 2;
+    return fail(app, e.what(), 2);
   } catch (const tomolive::DataExchangeError& e) {
-    std::fprintf(stderr, "tomolive-cli %s: %s\n", command.c_str(), e.what());
-    return 2;
+    return fail(app, e.what(), 2);
   } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "tomolive-cli %s: %s\n", command.c_str(), e.what());
-    return 2;
+    return fail(app, e.what(), 2);
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "tomolive-cli %s: out of memory\n", command.c_str());
-    return 1;
+    return fail(app, "out of memory", 1);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tomolive-cli %s: %s\n", command.c_str(), e.what());
-    return 1;
+    return fail(app, e.what(), 1);
   }
 }

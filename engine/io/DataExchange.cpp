@@ -446,8 +446,17 @@ void writeDataExchange(const std::string& path, const ScanToWrite& scan) {
   write.commit();
 }
 
-void writeReconstruction(const std::string& path, const Reconstruction& recon,
-                         const std::string& dataset) {
+namespace {
+
+void refuseNonHdf5(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::exists(path, error) && H5Fis_hdf5(path.c_str()) <= 0) {
+    fail(path, "/", "exists and is not an HDF5 file; refusing to overwrite it");
+  }
+}
+
+void writeVolume(hid_t file, const std::string& path, const std::string& dataset,
+                 const Reconstruction& recon) {
   if (dataset.size() < 2 || dataset.front() != '/') {
     fail(path, dataset, "dataset name must be an absolute path such as /exchange/recon");
   }
@@ -458,14 +467,22 @@ void writeReconstruction(const std::string& path, const Reconstruction& recon,
          std::to_string(recon.volume.size()) + " values given for " + std::to_string(recon.slices) +
              " slices of " + std::to_string(recon.size) + "x" + std::to_string(recon.size));
   }
+  const auto slices = static_cast<hsize_t>(recon.slices);
+  const auto size = static_cast<hsize_t>(recon.size);
+  writeDataset(file, path, dataset, {slices, size, size}, {H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, false},
+               recon.volume.data(), recon.attributes);
+}
+
+}  // namespace
+
+void writeReconstruction(const std::string& path, const Reconstruction& recon,
+                         const std::string& dataset) {
   const Hdf5ErrorPrintingOff quiet;
+  refuseNonHdf5(path);
   ReplacingWrite write(path);
   Hdf5File file;
   std::error_code error;
   if (std::filesystem::exists(path, error)) {
-    if (H5Fis_hdf5(path.c_str()) <= 0) {
-      fail(path, "/", "exists and is not an HDF5 file; refusing to overwrite it");
-    }
     std::filesystem::copy_file(path, write.temporary(),
                                std::filesystem::copy_options::overwrite_existing, error);
     if (error) fail(path, "/", "cannot copy to " + write.temporary() + ": " + error.message());
@@ -478,10 +495,18 @@ void writeReconstruction(const std::string& path, const Reconstruction& recon,
   } else {
     file = createFile(write.temporary(), path);
   }
-  const auto slices = static_cast<hsize_t>(recon.slices);
-  const auto size = static_cast<hsize_t>(recon.size);
-  writeDataset(file.get(), path, dataset, {slices, size, size},
-               {H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, false}, recon.volume.data(), recon.attributes);
+  writeVolume(file.get(), path, dataset, recon);
+  closeWritten(file, path);
+  write.commit();
+}
+
+void writeReconstructionFile(const std::string& path,
+                             const std::vector<ReconstructionDataset>& datasets) {
+  const Hdf5ErrorPrintingOff quiet;
+  refuseNonHdf5(path);
+  ReplacingWrite write(path);
+  Hdf5File file = createFile(write.temporary(), path);
+  for (const ReconstructionDataset& d : datasets) writeVolume(file.get(), path, d.name, d.recon);
   closeWritten(file, path);
   write.commit();
 }

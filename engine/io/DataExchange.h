@@ -116,6 +116,18 @@ struct Reconstruction {
 void writeReconstruction(const std::string& path, const Reconstruction& recon,
                          const std::string& dataset = "/exchange/recon");
 
+/// One volume of a reconstruction file and the dataset it is written to.
+struct ReconstructionDataset {
+  std::string name;  ///< absolute, e.g. "/exchange/recon"
+  const Reconstruction& recon;
+};
+
+/// Writes a new file holding just these volumes, each stored as writeReconstruction stores it,
+/// replacing any HDF5 file at `path` without copying anything of it (a non-HDF5 file there is an
+/// error).
+void writeReconstructionFile(const std::string& path,
+                             const std::vector<ReconstructionDataset>& datasets);
+
 Reconstruction readReconstruction(const std::string& path,
                                   const std::string& dataset = "/exchange/recon");
 

@@ -109,24 +109,28 @@ TrainingScanSpec drawTrainingScan(const TrainingDataOptions& o, int k) {
   return d;
 }
 
+void to_json(nlohmann::json& j, const TrainingDataOptions& o) {
+  j = {{"scans", o.scans},
+       {"size", o.size},
+       {"slices", o.slices},
+       {"seed", o.seed},
+       {"projections", o.projections},
+       {"target_iterations", o.targetIterations},
+       {"windows", o.windows},
+       {"iterations", o.iterations},
+       {"min_input_projections", o.minInputProjections},
+       {"max_input_projections", o.maxInputProjections},
+       {"photons", o.photons},
+       {"method", o.method},
+       {"photons_range", {o.photonsMin, o.photonsMax}},
+       {"sizes", o.sizes},
+       {"phantoms", o.phantoms}};
+}
+
 void writeTrainingData(const TrainingDataOptions& o, const std::string& path,
                        const std::function<void(int, const TrainingScanSpec&)>& progress) {
   validate(o);
-  const nlohmann::json recipe = {{"scans", o.scans},
-                                 {"size", o.size},
-                                 {"slices", o.slices},
-                                 {"seed", o.seed},
-                                 {"projections", o.projections},
-                                 {"target_iterations", o.targetIterations},
-                                 {"windows", o.windows},
-                                 {"iterations", o.iterations},
-                                 {"min_input_projections", o.minInputProjections},
-                                 {"max_input_projections", o.maxInputProjections},
-                                 {"photons", o.photons},
-                                 {"method", o.method},
-                                 {"photons_range", {o.photonsMin, o.photonsMax}},
-                                 {"sizes", o.sizes},
-                                 {"phantoms", o.phantoms}};
+  const nlohmann::json recipe = o;
   const LiveMethod method = parseLiveMethod(o.method);
   for (int k = 0; k < o.scans; ++k) {
     const TrainingScanSpec draw = drawTrainingScan(o, k);

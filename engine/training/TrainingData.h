@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace tomolive {
 
 struct TrainingDataOptions {
@@ -37,6 +39,9 @@ struct TrainingDataOptions {
   std::vector<int> sizes;                 ///< v2: grid sizes to draw from (empty: {size})
   std::vector<std::string> phantoms{"glass", "shale", "shepp-logan"};  ///< v2 cycle
 };
+
+/// The recipe: every option but the draw, as stored (and hashed) with the training data.
+void to_json(nlohmann::json& j, const TrainingDataOptions& options);
 
 /// One scan's draw (the recipe applied to scan k).
 struct TrainingScanSpec {

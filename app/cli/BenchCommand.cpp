@@ -1,0 +1,130 @@
+// `tomolive-cli bench projector|stream|tomogan`: the benchmarks behind docs/performance.md.
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
+#include "bench/BenchJson.h"
+#include "cli/Commands.h"
+#include "cli/Options.h"
+#include "nn/ModelLocation.h"
+
+namespace tomolive::cli {
+
+namespace {
+
+template <class Options>
+struct BenchSettings {
+  Options options;
+  ComputeBackend backend = ComputeBackend::automatic;
+  bool json = false;
+};
+
+// The options every benchmark takes (--backend, --json) and what runs it: `run(options, backend)`
+// with the backend resolved, its result printed as the Markdown table or the JSON object.
+template <class Options, class Result, class Run>
+Command benchCommand(CLI::App& command, std::shared_ptr<BenchSettings<Options>> s, Run run,
+                     std::string (*format)(const Result&)) {
+  addBackendOption(command, s->backend);
+  addJsonFlag(command, s->json);
+  return {&command, [s, run, format] {
+            const Result result = run(s->options, resolveBackend(s->backend, s->json).backend);
+            if (s->json)
+              std::puts(nlohmann::json(result).dump().c_str());
+            else
+              std::fputs(format(result).c_str(), stdout);
+            return 0;
+          }};
+}
+
+Command addProjectorBench(CLI::App& bench) {
+  auto s = std::make_shared<BenchSettings<ProjectorBenchOptions>>();
+  ProjectorBenchOptions& o = s->options;
+  CLI::App& command = addCommand(
+      bench, "projector",
+      "Projector throughput (ray-pixel updates/s) per grid and slice count (default 16 slices), "
+      "beside the 16-slice rate of the same run, the plain loop and memory bandwidth.");
+  addIntegerList(command, "--sizes", o.sizes, "grid sizes N");
+  addIntegerList(command, "--slices", o.slices, "slice counts", 1024);
+  command.add_option("--projections", o.projections, "projections")->check(CLI::Range(1, 100000));
+  command.add_option("--repeats", o.repeats, "timed repeats")->check(CLI::Range(1, 1000));
+  return benchCommand(
+      command, s,
+      [](ProjectorBenchOptions options, ComputeBackend backend) {
+        options.backend = backend;
+        return runProjectorBenchmark(options);
+      },
+      formatProjectorBenchmark);
+}
+
+std::vector<LiveMethod> parseLiveMethods(const std::string& list) {
+  std::vector<LiveMethod> methods;
+  std::stringstream in(list);
+  for (std::string name; std::getline(in, name, ',');) methods.push_back(parseLiveMethod(name));
+  return methods;
+}
+
+Command addStreamBench(CLI::App& bench) {
+  auto s = std::make_shared<BenchSettings<StreamBenchOptions>>();
+  StreamBenchOptions& o = s->options;
+  CLI::App& command = addCommand(
+      bench, "stream",
+      "The seed's refresh-time table (method × W × I → refresh time, sustained projections/s); "
+      "the seed's sliding-window SIRT (window, the default) is the reference.");
+  command.add_option("--size", o.size, "grid size N")->check(CLI::Range(8, 8192));
+  command.add_option("--slices", o.slices, "slices")->check(CLI::Range(1, 1024));
+  command.add_option("--projections", o.projections, "projections of the scan")
+      ->check(CLI::Range(1, 1000000));
+  addIntegerList(command, "--windows", o.windows, "windows W");
+  addIntegerList(command, "--iterations", o.iterations, "iterations I per update");
+  command.add_option("--repeats", o.updates, "timed updates per cell")->check(CLI::Range(1, 1000));
+  addParsedOption(command, "--method", o.methods, parseLiveMethods,
+                  "methods, comma-separated: filtered,cgls,sirt,window", "window");
+  return benchCommand(
+      command, s,
+      [](StreamBenchOptions options, ComputeBackend backend) {
+        options.backend = backend;
+        return runStreamBenchmark(options);
+      },
+      formatStreamBenchmark);
+}
+
+Command addTomoGanBench(CLI::App& bench) {
+  auto s = std::make_shared<BenchSettings<TomoGanBenchOptions>>();
+  TomoGanBenchOptions& o = s->options;
+  o.modelPath = defaultModelPath();
+  CLI::App& command = addCommand(
+      bench, "tomogan",
+      "TomoGAN ms per slice (f32, bf16), GFLOP/s against the measured peak, and PyTorch on the "
+      "same weights and cores; --backend cuda adds the cuDNN rows.");
+  command.add_option("--model", o.modelPath, "TomoGAN weights");
+  addIntegerList(command, "--sizes", o.sizes, "slice sizes N");
+  command.add_option("--repeats", o.repeats, "timed repeats")->check(CLI::Range(1, 1000));
+  command.add_option("--tile", o.tileSize, "largest tile edge")->check(CLI::Range(128, 8192));
+  return benchCommand(
+      command, s,
+      [](TomoGanBenchOptions options, ComputeBackend backend) {
+        if (options.modelPath.empty())
+          throw UsageError("no TomoGAN model found; give one with --model FILE");
+        // PyTorch runs the same weights with the training scripts kept beside the model.
+        options.torchScript =
+            (std::filesystem::path(options.modelPath).parent_path() / "training" / "bench_torch.py")
+                .string();
+        options.gpu = backend == ComputeBackend::cuda;
+        return runTomoGanBenchmark(options);
+      },
+      formatTomoGanBenchmark);
+}
+
+}  // namespace
+
+Command addBenchCommand(CLI::App& app) {
+  CLI::App& command = addCommand(app, "bench", "Benchmarks (docs/performance.md).");
+  const std::vector<Command> benches{addProjectorBench(command), addStreamBench(command),
+                                     addTomoGanBench(command)};
+  return {&command, [benches] { return runParsed(benches); }};
+}
+
+}  // namespace tomolive::cli

@@ -1,0 +1,69 @@
+// `tomolive-cli info`: what a scan file holds, or what is wrong with it.
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <memory>
+
+#include "cli/Commands.h"
+#include "cli/Options.h"
+#include "io/IoJson.h"
+#include "io/ScanFile.h"
+
+namespace tomolive::cli {
+
+namespace {
+
+struct InfoSettings {
+  std::string input;
+  bool json = false;
+};
+
+std::string shapeText(const std::vector<std::int64_t>& shape) {
+  std::string s;
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? " × " : "") + std::to_string(shape[i]);
+  return shape.empty() ? "scalar" : s;
+}
+
+void printInfo(const DataExchangeInfo& info) {
+  std::printf("%s (%s%s%s)\n", info.path.c_str(), info.format.c_str(),
+              info.entry.empty() ? "" : ", entry ", info.entry.c_str());
+  for (const auto& d : info.datasets)
+    std::printf("  %-28s %-10s %s\n", d.name.c_str(), d.type.c_str(), shapeText(d.shape).c_str());
+  if (!info.usable()) return;
+  std::printf(
+      "scan: %d projections of %d rows × %d columns, %d flats, %d darks, "
+      "theta %.3f° … %.3f°%s%s\n",
+      info.projections, info.rows, info.columns, info.flats, info.darks, info.thetaMinDeg,
+      info.thetaMaxDeg, info.thetaInRadians ? " (stored in radians)" : "",
+      info.hasGroundTruth ? ", with ground truth" : "");
+  if (info.invalidFrames)
+    std::printf("note: %d frames marked invalid (image_key 3) are skipped\n", info.invalidFrames);
+  if (info.nonFiniteData)
+    std::printf(
+        "note: %lld NaN/Inf values in data, flats or darks (repaired when reconstructing)\n",
+        static_cast<long long>(info.nonFiniteData));
+}
+
+int runInfo(const InfoSettings& s) {
+  const DataExchangeInfo info = inspectScan(s.input);
+  if (s.json)
+    std::puts(nlohmann::json(info).dump().c_str());
+  else
+    printInfo(info);
+  for (const auto& problem : info.problems) std::fprintf(stderr, "%s\n", problem.c_str());
+  return info.usable() ? 0 : 2;
+}
+
+}  // namespace
+
+Command addInfoCommand(CLI::App& app) {
+  auto s = std::make_shared<InfoSettings>();
+  CLI::App& command = addCommand(app, "info",
+                                 "What a scan file holds (Data Exchange or NeXus NXtomo, told from "
+                                 "its content), or what is wrong with it.");
+  command.add_option("input", s->input, "scan file")->required();
+  addJsonFlag(command, s->json);
+  return {&command, [s] { return runInfo(*s); }};
+}
+
+}  // namespace tomolive::cli

@@ -1,0 +1,74 @@
+#pragma once
+// Options several tomolive-cli commands share, and the checks CLI11 lacks: finite numbers (CLI11
+// alone takes "nan" and "inf") with bounds, and the engine's parsers as option checks, so that
+// every bad value is reported with the option's name.
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "backend/ComputeBackend.h"
+#include "io/DataExchange.h"
+#include "nn/Denoiser.h"
+#include "sim/ScanSimulator.h"
+
+namespace tomolive::cli {
+
+/// Finite numbers; finite and > 0; finite and ≥ 0.
+extern const CLI::Validator kFinite, kPositive, kNonNegative;
+
+/// An option whose text `parse` (an engine parser that throws std::invalid_argument) turns into
+/// `target`; the parser's message becomes a usage error naming the option.
+template <class T, class Parse>
+CLI::Option* addParsedOption(CLI::App& app, const std::string& name, T& target, Parse parse,
+                             const std::string& description, const std::string& defaultText) {
+  return app
+      .add_option_function<std::string>(
+          name,
+          [&target, parse, name](const std::string& text) {
+            try {
+              target = parse(text);
+            } catch (const std::invalid_argument& e) {
+              throw CLI::ValidationError(name, e.what());
+            }
+          },
+          description)
+      ->default_str(defaultText);
+}
+
+/// `--name N,N,…`: integers in 1 … max.
+CLI::Option* addIntegerList(CLI::App& app, const std::string& name, std::vector<int>& target,
+                            const std::string& description, int max = 1 << 20);
+
+/// `--name a:b`: detector rows (slices) [a, b), either side may be empty.
+CLI::Option* addRowRange(CLI::App& app, const std::string& name, RowRange& target);
+
+/// --json: one machine-readable JSON object on stdout.
+CLI::Option* addJsonFlag(CLI::App& app, bool& json);
+
+/// --backend auto|cpu|cuda.
+CLI::Option* addBackendOption(CLI::App& app, ComputeBackend& backend);
+
+/// `requested` resolved: a forced cuda without a GPU is an error naming the reason. Prints the
+/// choice ("backend: …") on stdout unless `quiet` (JSON output).
+BackendChoice resolveBackend(ComputeBackend requested, bool quiet);
+
+/// The TomoGAN denoiser's options: --model FILE (default: the shipped model), --precision
+/// auto|f32|bf16|tf32|fp16 and --backend.
+struct DenoiserSettings {
+  std::string model;
+  std::string precision = "auto";
+  ComputeBackend backend = ComputeBackend::automatic;
+};
+void addDenoiserOptions(CLI::App& app, DenoiserSettings& settings);
+
+/// The TomoGAN denoiser the settings ask for, on `backend` (resolved).
+std::shared_ptr<Denoiser> makeDenoiser(const DenoiserSettings& settings, ComputeBackend backend);
+
+/// --phantom, --size, --slices, --photons and --seed of a simulated scan, defaults from `spec`;
+/// returns the options (to exclude them where a file replaces the simulation).
+std::vector<CLI::Option*> addScanOptions(CLI::App& app, ScanSpec& spec);
+
+}  // namespace tomolive::cli
