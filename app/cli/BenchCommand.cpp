@@ -82,6 +82,14 @@ Command addStreamBench(CLI::App& bench) {
   command.add_option("--repeats", o.updates, "timed updates per cell")->check(CLI::Range(1, 1000));
   addParsedOption(command, "--method", o.methods, parseLiveMethods,
                   "methods, comma-separated: filtered,cgls,sirt,window", "window");
+  command
+      .add_option("--auto-steer", o.autoSteerRates,
+                  "detector rates (proj/s), comma-separated: live sessions on the paced simulator, "
+                  "auto-steered and with the first W and I fixed, instead of the table")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  command.add_option("--target-refresh", o.targetRefreshSeconds, "auto-steering's target (s)")
+      ->check(CLI::PositiveNumber);
   return benchCommand(
       command, s,
       [](StreamBenchOptions options, ComputeBackend backend) {

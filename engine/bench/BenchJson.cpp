@@ -39,12 +39,29 @@ void to_json(json& j, const StreamBenchCell& c) {
        {"sustained_pps", c.sustainedPps},    {"ray_pixel_updates_per_s", c.updatesPerSecond}};
 }
 
+void to_json(json& j, const AutoSteerBenchRow& r) {
+  j = {{"method", liveMethodName(r.method)},
+       {"rate_pps", r.rate},
+       {"steering", r.automatic ? "auto" : "fixed"},
+       {"updates", r.updates},
+       {"window", r.window},
+       {"iterations", r.iterations},
+       {"worst_lag_windows", r.worstLagWindows},
+       {"worst_refresh_seconds", r.worstRefreshSeconds},
+       {"median_refresh_seconds", r.medianRefreshSeconds},
+       {"steering_reason", r.reason}};
+}
+
 void to_json(json& j, const StreamBenchResult& r) {
   j = {{"projector", r.projector},
        {"size", r.options.size},
        {"slices", r.options.slices},
        {"projections", r.options.projections},
        {"cells", r.cells}};
+  if (!r.autoSteer.empty()) {
+    j["target_refresh_seconds"] = r.options.targetRefreshSeconds;
+    j["auto_steer"] = r.autoSteer;
+  }
 }
 
 void to_json(json& j, const TomoGanBenchRow& row) {

@@ -15,6 +15,7 @@ namespace tomolive {
 void to_json(nlohmann::json& j, const ProjectorBenchRow& row);
 void to_json(nlohmann::json& j, const ProjectorBenchResult& r);
 void to_json(nlohmann::json& j, const StreamBenchCell& c);
+void to_json(nlohmann::json& j, const AutoSteerBenchRow& r);
 void to_json(nlohmann::json& j, const StreamBenchResult& r);
 void to_json(nlohmann::json& j, const TomoGanBenchRow& row);
 void to_json(nlohmann::json& j, const TomoGanTorchRow& row);

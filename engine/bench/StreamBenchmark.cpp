@@ -3,20 +3,111 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <sstream>
+#include <stdexcept>
 
-#include "timing/Timing.h"
 #include "pipeline/LiveReconstruction.h"
 #include "pipeline/StreamingSession.h"
 #include "preprocess/FlatDarkCorrection.h"
 #include "projector/JosephProjector.h"
 #include "sim/ScanSimulator.h"
+#include "sources/SourceFactory.h"
+#include "timing/Timing.h"
 
 namespace tomolive {
+namespace {
+
+AutoSteerBenchRow runSession(const StreamBenchOptions& o, LiveMethod method, double rate,
+                             bool automatic) {
+  SourceSpec spec;
+  spec.uri = "sim:glass";
+  spec.framesPerSecond = rate;
+  spec.size = o.size;
+  spec.rows = o.slices;
+  spec.projections = o.projections;
+  spec.window = o.windows.front();
+  spec.seed = 11;
+  StreamOptions s;
+  s.window = o.windows.front();
+  s.iterations = o.iterations.front();
+  s.method = method;
+  s.backend = o.backend;
+  if (automatic) s.autoSteerTargetSeconds = o.targetRefreshSeconds;
+  StreamingSession session(makeSource(spec), s);
+  std::mutex mutex;
+  std::vector<UpdateMetrics> updates;
+  session.onSnapshot([&](std::shared_ptr<const Snapshot> snapshot) {
+    std::lock_guard lock(mutex);
+    if (updates.empty() || updates.back().update != snapshot->metrics.update)
+      updates.push_back(snapshot->metrics);
+  });
+  session.start();
+  session.wait();
+
+  AutoSteerBenchRow row;
+  row.method = method, row.rate = rate, row.automatic = automatic;
+  row.updates = int(updates.size());
+  std::vector<double> refresh;
+  for (std::size_t i = 3; i + 1 < updates.size(); ++i) {
+    const UpdateMetrics& m = updates[i];
+    row.worstLagWindows = std::max(row.worstLagWindows, double(m.lag) / m.window);
+    refresh.push_back(m.refreshSeconds);
+    row.window = m.window, row.iterations = m.iterations, row.reason = m.steeringReason;
+  }
+  if (!refresh.empty()) {
+    std::sort(refresh.begin(), refresh.end());
+    row.worstRefreshSeconds = refresh.back();
+    row.medianRefreshSeconds = refresh[refresh.size() / 2];
+  }
+  return row;
+}
+
+std::string formatAutoSteer(const StreamBenchOptions& o,
+                            const std::vector<AutoSteerBenchRow>& rows) {
+  std::ostringstream out;
+  char line[640];
+  std::snprintf(line, sizeof line,
+                "Live sessions on the paced simulator: glass %d² × %d slices, %d interlaced "
+                "projections; auto-steering at a target refresh of %.2f s against W %d, I %d "
+                "fixed. Lag and refresh: worst (and median refresh) after the first 3 updates.\n\n",
+                o.size, o.slices, o.projections, o.targetRefreshSeconds, o.windows.front(),
+                o.iterations.front());
+  out << line;
+  out << "| method | rate (proj/s) | steering | updates | W, I at the end | worst lag (W) | "
+         "refresh worst / median (s) | why |\n|---|---|---|---|---|---|---|---|\n";
+  for (const AutoSteerBenchRow& r : rows) {
+    if (r.window == 0)  // no update between the first 3 and the last
+      std::snprintf(line, sizeof line, "| %s | %.0f | %s | %d | — | — | — | scan too short |\n",
+                    liveMethodName(r.method), r.rate, r.automatic ? "auto" : "fixed", r.updates);
+    else
+      std::snprintf(line, sizeof line,
+                    "| %s | %.0f | %s | %d | %d, %d | %.2f | %.2f / %.2f | %s |\n",
+                    liveMethodName(r.method), r.rate, r.automatic ? "auto" : "fixed", r.updates,
+                    r.window, r.iterations, r.worstLagWindows, r.worstRefreshSeconds,
+                    r.medianRefreshSeconds, r.automatic ? r.reason.c_str() : "");
+    out << line;
+  }
+  return out.str();
+}
+
+}  // namespace
 
 StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
   StreamBenchResult result;
   result.options = o;
+  if (!o.autoSteerRates.empty()) {
+    if (!(o.targetRefreshSeconds > 0.0))
+      throw std::invalid_argument("bench stream --target-refresh: must be positive");
+    for (LiveMethod method : o.methods)
+      for (double rate : o.autoSteerRates) {
+        if (!(rate > 0.0))
+          throw std::invalid_argument("bench stream --auto-steer: rates must be positive");
+        for (bool automatic : {true, false})
+          result.autoSteer.push_back(runSession(o, method, rate, automatic));
+      }
+    return result;
+  }
   const int maxWindow = *std::max_element(o.windows.begin(), o.windows.end());
   const int needed = std::min(o.projections, maxWindow * (o.updates + 1));
   ScanSpec spec;
@@ -85,6 +176,7 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
 }
 
 std::string formatStreamBenchmark(const StreamBenchResult& r) {
+  if (!r.autoSteer.empty()) return formatAutoSteer(r.options, r.autoSteer);
   std::ostringstream out;
   char line[512];
   std::snprintf(

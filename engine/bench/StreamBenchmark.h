@@ -5,6 +5,14 @@
 // refresh time is the median time of one update and the sustained rate W / refresh. The seed's
 // sliding-window SIRT (`window`) is the reference; methods over everything received cost more
 // per update as projections accumulate, so their refresh depends on `updates`.
+//
+// With detector rates (`--auto-steer RATES`) the bench runs live sessions instead
+// (pipeline/StreamingSession.h) on the paced simulator — a glass scan of the bench's grid, slices
+// and projections, interlaced — one per method and rate, with auto-steering at the target refresh
+// (pipeline/AutoSteering.h) and, as the reference, with the first W and I held fixed. Each row:
+// the W and I in force at the end, the worst lag (projections received but not yet consumed, in
+// windows) and the worst and median refresh over the updates after the first 3 (the last update,
+// which takes what the end of the scan left, is not a steady state).
 #include <string>
 
 #include <vector>
@@ -24,6 +32,8 @@ struct StreamBenchOptions {
   int updates = 3;  ///< timed updates per cell (after one untimed warm-up update)
   /// cuda: the estimate stays on the GPU; each update uploads the window's line integrals.
   ComputeBackend backend = ComputeBackend::cpu;
+  std::vector<double> autoSteerRates;  ///< detector proj/s: live sessions instead of the table
+  double targetRefreshSeconds = 1.0;   ///< the auto-steering's target
 };
 
 struct StreamBenchCell {
@@ -34,12 +44,24 @@ struct StreamBenchCell {
   double updatesPerSecond = 0;  ///< ray-pixel updates per second achieved inside the update
 };
 
+struct AutoSteerBenchRow {
+  LiveMethod method = LiveMethod::filtered;
+  double rate = 0.0;       ///< detector projections per second
+  bool automatic = false;  ///< auto-steered, or the fixed W and I
+  int updates = 0;
+  int window = 0, iterations = 0;  ///< in force at the last steady update
+  double worstLagWindows = 0.0, worstRefreshSeconds = 0.0, medianRefreshSeconds = 0.0;
+  std::string reason;  ///< the auto-steering's, for its last steady update
+};
+
 struct StreamBenchResult {
   StreamBenchOptions options;
   std::string projector;
   std::vector<StreamBenchCell> cells;
+  std::vector<AutoSteerBenchRow> autoSteer;  ///< with rates: the sessions (no cells)
 };
 
+/// Throws std::invalid_argument for a rate or target refresh that is not positive.
 StreamBenchResult runStreamBenchmark(const StreamBenchOptions& options);
 std::string formatStreamBenchmark(const StreamBenchResult& result);
 
