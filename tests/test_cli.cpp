@@ -142,6 +142,9 @@ class TestCli : public QObject {
         << QStringList{"bench", "stream", "--windows", "16,0"} << u"--windows"_s;
     QTest::newRow("bench stream bad method")
         << QStringList{"bench", "stream", "--method", "window,fbp"} << u"fbp"_s;
+    QTest::newRow("bench stream auto-steer rate 0")
+        << QStringList{"bench", "stream", "--auto-steer", "300,0"}
+        << u"--auto-steer: 0 must be > 0"_s;
     QTest::newRow("detector-sim rate negative")
         << QStringList{"detector-sim", "--phantom", "glass", "--rate", "-5"} << u"--rate"_s;
     QTest::newRow("detector-sim file and phantom")

@@ -87,9 +87,9 @@ Command addStreamBench(CLI::App& bench) {
                   "detector rates (proj/s), comma-separated: live sessions on the paced simulator, "
                   "auto-steered and with the first W and I fixed, instead of the table")
       ->delimiter(',')
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   command.add_option("--target-refresh", o.targetRefreshSeconds, "auto-steering's target (s)")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   return benchCommand(
       command, s,
       [](StreamBenchOptions options, ComputeBackend backend) {
