@@ -767,6 +767,12 @@ class TestGui : public QObject {
     const CliRun version = runProcess(TOMOLIVE_GUI_PATH, {"--version"}, noDisplay);
     QVERIFY2(version.exitCode == 0, qPrintable(version.err));
     QCOMPARE(version.out.trimmed(), QString("tomolive " TOMOLIVE_VERSION));
+    // Bad numbers end with one line naming them, before any window opens.
+    for (const auto& [option, value] : {std::pair{"--rate", "abc"}, {"--pixel-size", "-3"}}) {
+      const CliRun bad = runProcess(TOMOLIVE_GUI_PATH, {option, value});
+      QCOMPARE(bad.exitCode, 2);
+      QVERIFY2(bad.err.contains(QString("%1 '%2'").arg(option, value)), qPrintable(bad.err));
+    }
   }
 
   // Without a saved geometry the window takes most of its screen; a saved one comes back.

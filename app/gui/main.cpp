@@ -121,9 +121,15 @@ int main(int argc, char** argv) {
       parser.isSet(projections)) {
     tomolive::SourceSpec spec = tomolive::ui::defaultSimulatedScan();
     if (!parser.value(source).isEmpty()) spec.uri = parser.value(source).toStdString();
-    if (parser.isSet(rate))
-      spec.framesPerSecond = parser.value(rate).toDouble();
-    else if (!spec.uri.starts_with("sim:"))
+    if (parser.isSet(rate)) {
+      bool ok = false;
+      spec.framesPerSecond = parser.value(rate).toDouble(&ok);
+      if (!ok || !(spec.framesPerSecond >= 0.0) || !std::isfinite(spec.framesPerSecond)) {
+        std::fprintf(stderr, "tomolive: --rate '%s' is not a number of frames per second ≥ 0\n",
+                     qPrintable(parser.value(rate)));
+        return 2;
+      }
+    } else if (!spec.uri.starts_with("sim:"))
       spec.framesPerSecond = tomolive::ui::kDefaultReplayFramesPerSecond;
     if (parser.isSet(size)) spec.size = integer(size);
     if (parser.isSet(rows)) spec.rows = integer(rows);
