@@ -4,6 +4,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <map>
@@ -17,6 +18,7 @@
 #include "nn/VolumeEnhancement.h"
 #include "pipeline/FileReconstruction.h"
 #include "pipeline/StreamingSession.h"
+#include "sim/Acquisition.h"
 #include "sim/ScanFile.h"
 #include "sources/FileReplaySource.h"
 #include "sources/SimulatorSource.h"
@@ -408,6 +410,55 @@ class TestStreaming : public QObject {
     QVERIFY(replayed.thetaRad.size() == original.thetaRad.size());
     for (std::size_t i = 0; i < original.thetaRad.size(); ++i)
       QVERIFY(std::abs(replayed.thetaRad[i] - original.thetaRad[i]) < 1e-9);
+  }
+
+  // A sequentially stored file replayed in interlaced order: every projection once, in the order
+  // interlacedReplayOrder gives, so each window spreads over 180°; a session of such windows
+  // sharpens as an interlaced live scan does. Another order names itself in the error.
+  void interlacedFileReplayDealsTheScanIntoRotations() {
+    ScanSpec spec = glassScan(64, 4, 16, 4);
+    spec.acquisition = {AcquisitionOrder::Sequential, 64, 64};
+    writeSimulatedScan(spec, path("sequential.h5"));
+    StreamOptions o;
+    o.window = 16;
+    o.recordPath = path("interlaced.h5");
+    Collector c;
+    {
+      StreamingSession session(
+          std::make_unique<FileReplaySource>(path("sequential.h5"), 0.0, "interlaced:16"), o);
+      c.attach(session);
+      session.start();
+      session.wait();
+      QCOMPARE(session.summary().projectionsConsumed, std::int64_t(64));
+    }
+    const RawScan stored = readDataExchange(path("sequential.h5")),
+                  replayed = readDataExchange(o.recordPath);
+    const std::vector<int> order = interlacedReplayOrder(stored.thetaRad, 16);
+    QCOMPARE(replayed.projections, 64);
+    const std::size_t frame = std::size_t(stored.rows) * stored.columns;
+    for (int k = 0; k < 64; ++k) {
+      const int i = order[std::size_t(k)];
+      QCOMPARE(replayed.thetaRad[std::size_t(k)], stored.thetaRad[std::size_t(i)]);
+      QVERIFY(std::equal(replayed.data.begin() + std::ptrdiff_t(k * frame),
+                         replayed.data.begin() + std::ptrdiff_t((k + 1) * frame),
+                         stored.data.begin() + std::ptrdiff_t(i * frame)));
+    }
+    std::vector<double> first(replayed.thetaRad.begin(), replayed.thetaRad.begin() + 16);
+    std::sort(first.begin(), first.end());
+    for (std::size_t k = 1; k < first.size(); ++k)  // the first window covers 180° evenly
+      QVERIFY(first[k] - first[k - 1] < 2.0 * std::numbers::pi / 16);
+    const auto u = c.all();
+    QCOMPARE(int(u.size()), 4);
+    QVERIFY2(*u.back().ssim > *u.front().ssim,
+             qPrintable(QString("SSIM %1 → %2").arg(*u.front().ssim).arg(*u.back().ssim)));
+    try {
+      FileReplaySource(path("sequential.h5"), 0.0, "golden");
+      QFAIL("the golden order of a file replay was accepted");
+    } catch (const std::invalid_argument& e) {
+      QVERIFY2(std::string(e.what()).find("\"golden\"") != std::string::npos, e.what());
+    }
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             FileReplaySource(path("sequential.h5"), 0.0, "interlaced:65"));
   }
 
   // In a live session the held-out check runs on the live quality's half reconstructions: an

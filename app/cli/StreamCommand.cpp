@@ -288,7 +288,8 @@ Command addStreamCommand(CLI::App& app) {
   command.add_option("--projections", s->projections, "simulator: projections (default 16 W)")
       ->check(CLI::Range(1, 1000000));
   command.add_option("--order", s->source.order,
-                     "simulator: sequential|interlaced:W|golden (default interlaced:W)");
+                     "simulator: sequential|interlaced:W|golden (default interlaced:W); file: file "
+                     "(the stored order, default)|interlaced:W (as an interlaced scan would arrive)");
   command.add_option("--photons", s->source.photons, "simulator: open-beam counts per pixel")
       ->check(kNonNegative);
   command.add_option("--seed", s->source.seed, "simulator: random seed")

@@ -15,13 +15,14 @@ namespace {
 
 struct TrainingDataSettings {
   TrainingDataOptions options;
-  std::vector<int> photonsRange, inputProjections;  ///< min,max each
+  std::vector<int> photonsRange, inputProjections, projectionsRange;  ///< min,max each
+  std::vector<double> inputFraction;                                   ///< min,max
   std::string output;
 };
 
 // `--name min,max` into `min` and `max`, when given.
-template <class T>
-void setRange(const std::vector<int>& given, const std::string& name, T& min, T& max) {
+template <class List, class T>
+void setRange(const List& given, const std::string& name, T& min, T& max) {
   if (given.empty()) return;
   if (given.size() != 2) throw UsageError(name + " takes two numbers: min,max");
   min = given[0], max = given[1];
@@ -31,11 +32,14 @@ int runTrainingData(TrainingDataSettings s) {
   TrainingDataOptions& o = s.options;
   setRange(s.photonsRange, "--photons-range", o.photonsMin, o.photonsMax);
   setRange(s.inputProjections, "--input-projections", o.minInputProjections, o.maxInputProjections);
+  setRange(s.projectionsRange, "--projections-range", o.projectionsMin, o.projectionsMax);
+  setRange(s.inputFraction, "--input-fraction", o.minInputFraction, o.maxInputFraction);
   const auto start = std::chrono::steady_clock::now();
   writeTrainingData(o, s.output, [&](int k, const TrainingScanSpec& d) {
-    std::printf("scan %d/%d: %s %d², W = %d, I = %d, R = %d, %.0f photons (%.0f s)\n", k + 1,
-                o.scans, d.phantom.c_str(), d.size, d.window, d.iterations, d.rotations, d.photons,
-                secondsSince(start));
+    std::printf(
+        "scan %d/%d: %s %d²%s, %d projections, W = %d, I = %d, R = %d, %.0f photons (%.0f s)\n",
+        k + 1, o.scans, d.phantom.c_str(), d.size, d.tube > 0 ? " in a tube" : "", d.projections,
+        d.window, d.iterations, d.rotations, d.photons, secondsSince(start));
     std::fflush(stdout);
   });
   std::printf("wrote %s\n", s.output.c_str());
@@ -76,6 +80,16 @@ Command addTrainingDataCommand(CLI::App& app) {
   command.add_option("--phantoms", o.phantoms, "phantoms cycled (independent)")->delimiter(',');
   addIntegerList(command, "--input-projections", s->inputProjections,
                  "min,max of R·W of the drawn inputs");
+  addIntegerList(command, "--projections-range", s->projectionsRange,
+                 "min,max: the full scan's projections, log-uniform per scan (independent; needs "
+                 "--input-fraction)");
+  command.add_option("--input-fraction", s->inputFraction,
+                     "min,max of R·W as a fraction of the drawn full scan")
+      ->delimiter(',')
+      ->check(CLI::Range(0.0, 1.0));
+  command.add_option("--tube-fraction", o.tubeFraction,
+                     "share of scans in a sample tube (independent)")
+      ->check(CLI::Range(0.0, 1.0));
   command.add_option("-o,--output", s->output, "training file to write")->required();
   return {&command, [s] { return runTrainingData(*s); }};
 }

@@ -35,6 +35,11 @@ int main(int argc, char** argv) {
   const QCommandLineOption rows("rows", "Simulator: detector rows (slices).", "rows");
   const QCommandLineOption projections("projections", "Simulator: projections in the scan.",
                                        "count");
+  const QCommandLineOption order(
+      "order",
+      "Simulator: sequential, golden or interlaced:W (default interlaced:W). File: file (the "
+      "stored order, default) or interlaced:W (as an interlaced scan would arrive).",
+      "order");
   const QCommandLineOption window("window", "W: projections per update.", "W");
   const QCommandLineOption iterations("iterations", "I: iterations of the method per update.", "I");
   const QCommandLineOption method(
@@ -59,7 +64,7 @@ int main(int argc, char** argv) {
       "png");
   const QCommandLineOption afterUpdates(
       "after-updates", "Updates to wait for before --screenshot (default 10).", "count", "10");
-  for (const auto& o : {source, rate, size, rows, projections, window, iterations, method, record,
+  for (const auto& o : {source, rate, size, rows, projections, order, window, iterations, method, record,
                         model, backend, pixelSize, noStart, fresh, screenshot, afterUpdates})
     parser.addOption(o);
   {
@@ -118,7 +123,7 @@ int main(int argc, char** argv) {
     }
   }
   if (parser.isSet(source) || parser.isSet(rate) || parser.isSet(size) || parser.isSet(rows) ||
-      parser.isSet(projections)) {
+      parser.isSet(projections) || parser.isSet(order)) {
     tomolive::SourceSpec spec = tomolive::ui::defaultSimulatedScan();
     if (!parser.value(source).isEmpty()) spec.uri = parser.value(source).toStdString();
     if (parser.isSet(rate)) {
@@ -134,6 +139,7 @@ int main(int argc, char** argv) {
     if (parser.isSet(size)) spec.size = integer(size);
     if (parser.isSet(rows)) spec.rows = integer(rows);
     if (parser.isSet(projections)) spec.projections = integer(projections);
+    spec.order = parser.value(order).toStdString();
     options.source = spec;
   }
 

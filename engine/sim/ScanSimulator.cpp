@@ -97,13 +97,43 @@ void validate(const ScanSpec& spec) {
           "darkLevel " + text(spec.darkLevel) + " must be finite and ≥ 0");
   require(spec.flats >= 1, "flats " + std::to_string(spec.flats) + " must be at least 1");
   require(spec.darks >= 0, "darks " + std::to_string(spec.darks) + " must be at least 0");
+  require(std::isfinite(spec.tube) && spec.tube >= 0.0,
+          "tube " + text(spec.tube) + " must be finite and ≥ 0 (0 = none)");
 }
+
+namespace {
+
+// Adds ScanSpec::tube's wall to every slice, each pixel weighted by the share of its 4 × 4
+// sub-pixels inside the wall.
+void addTube(VolumeStack& volume, int size, double lineIntegral) {
+  const double outer = 0.47 * size, inner = outer - std::max(2.0, 0.025 * size);
+  const double chord = 2.0 * std::sqrt(outer * outer - inner * inner);
+  const double mu = lineIntegral / chord, c = 0.5 * (size - 1);
+  constexpr int kSub = 4;
+  std::vector<float> wall(std::size_t(size) * size, 0.0f);
+  for (int y = 0; y < size; ++y)
+    for (int x = 0; x < size; ++x) {
+      int inside = 0;
+      for (int i = 0; i < kSub; ++i)
+        for (int j = 0; j < kSub; ++j) {
+          const double r = std::hypot(x - c + (j + 0.5) / kSub - 0.5, y - c + (i + 0.5) / kSub - 0.5);
+          inside += r >= inner && r < outer;
+        }
+      wall[std::size_t(y) * size + x] = float(mu * inside / (kSub * kSub));
+    }
+  for (int s = 0; s < volume.slices(); ++s)
+    for (int y = 0; y < size; ++y)
+      for (int x = 0; x < size; ++x) volume.at(s, y, x) += wall[std::size_t(y) * size + x];
+}
+
+}  // namespace
 
 ScanSimulator::ScanSimulator(const ScanSpec& spec) : m_spec(spec) {
   validate(m_spec);
   m_geometry = ParallelGeometry::make(acquisitionAnglesRad(m_spec.acquisition),
                                       0.5 * (m_spec.size - 1), m_spec.size);
   m_phantom = makePhantom(m_spec.phantom, m_spec.size, m_spec.slices, m_spec.seed);
+  if (m_spec.tube > 0.0) addTube(m_phantom, m_spec.size, m_spec.tube);
 }
 
 void ScanSimulator::checkRange(int first, int count) const {

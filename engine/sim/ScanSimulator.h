@@ -32,6 +32,10 @@ struct ScanSpec {
   std::uint64_t seed = 0;
   int flats = 10, darks = 5;  ///< frames available from flat() (≥ 1) and dark() (≥ 0)
   double darkLevel = 100.0;   ///< mean dark counts per pixel (≥ 0)
+  /// A sample tube around the phantom (a holder, as real samples sit in): a cylindrical wall of
+  /// uniform attenuation, outer radius 0.47·size, thickness max(2, 0.025·size) pixels, whose
+  /// tangent chord has this line integral (≥ 0; 0 = no tube).
+  double tube = 0.0;
 };
 
 /// Throws std::invalid_argument naming the first impossible parameter and its value.

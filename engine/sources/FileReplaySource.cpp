@@ -1,6 +1,10 @@
 #include "sources/FileReplaySource.h"
 
+#include <numeric>
+#include <stdexcept>
+
 #include "io/ScanFile.h"
+#include "sim/Acquisition.h"
 
 namespace tomolive {
 
@@ -14,15 +18,27 @@ PixelType storedType(const std::string& type) {
 }
 }  // namespace
 
-FileReplaySource::FileReplaySource(const std::string& path, double framesPerSecond)
-    : FileReplaySource(path, readScan(path), framesPerSecond) {}
+FileReplaySource::FileReplaySource(const std::string& path, double framesPerSecond,
+                                   const std::string& order)
+    : FileReplaySource(path, readScan(path), framesPerSecond, order) {}
 
-FileReplaySource::FileReplaySource(const std::string& path, RawScan scan, double framesPerSecond)
+FileReplaySource::FileReplaySource(const std::string& path, RawScan scan, double framesPerSecond,
+                                   const std::string& order)
     : PacedSource(std::int64_t(scan.flatCount()) + scan.darkCount() + scan.projections,
                   framesPerSecond),
       m_path(path),
       m_scan(std::move(scan)),
       m_type(storedType(m_scan.dataType)) {
+  if (order.starts_with("interlaced:")) {
+    const int window = parseAcquisitionOrder(order, m_scan.projections).window;
+    m_order = interlacedReplayOrder(m_scan.thetaRad, window);
+  } else if (!order.empty() && order != "file") {
+    throw std::invalid_argument("order \"" + order +
+                                "\" of a file replay is neither file nor interlaced:W");
+  } else {
+    m_order.resize(std::size_t(m_scan.projections));
+    std::iota(m_order.begin(), m_order.end(), 0);
+  }
   if (!m_scan.groundTruth.empty())
     m_groundTruth =
         VolumeStack::fromSliceMajor(m_scan.groundTruth, m_scan.rows, m_scan.groundTruthSize);
@@ -58,7 +74,8 @@ Frame FileReplaySource::makeFrame(std::int64_t i) {
     f.kind = FrameKind::Dark, from = &m_scan.darks, index = i - flats;
     f.type = PixelType::Float32;
   } else {
-    f.angleRad = m_scan.thetaRad[index];
+    index = m_order[std::size_t(index)];
+    f.angleRad = m_scan.thetaRad[std::size_t(index)];
   }
   const auto begin = from->begin() + std::ptrdiff_t(index * frame);
   f.pixels.assign(begin, begin + std::ptrdiff_t(frame));

@@ -1,6 +1,8 @@
 #pragma once
-// A scan file (Data Exchange or NeXus NXtomo, io/ScanFile.h) replayed as if it were being acquired: flats, darks, then projections in
-// file order, at a chosen frame rate (real-time emulation of a detector), or without one
+// A scan file (Data Exchange or NeXus NXtomo, io/ScanFile.h) replayed as if it were being
+// acquired: flats, darks, then projections in file order — or, with an interlaced window W, in
+// the order an interlaced acquisition of rotations of W angles would have recorded them
+// (sim/Acquisition.h, interlacedReplayOrder) — at a chosen frame rate (real-time emulation of a detector), or without one
 // (0) as fast as the session reconstructs them, losslessly: every update gets exactly W new
 // projections. The whole file is read up front
 // (replays are for files that fit in memory; the recorder's own files qualify).
@@ -13,8 +15,10 @@ namespace tomolive {
 
 class FileReplaySource final : public PacedSource {
  public:
-  /// Throws DataExchangeError when the file cannot be read.
-  FileReplaySource(const std::string& path, double framesPerSecond);
+  /// `order`: "file" or empty (the stored order) or "interlaced:W". Throws DataExchangeError
+  /// when the file cannot be read, std::invalid_argument naming another order or a window
+  /// outside 1 … projections.
+  FileReplaySource(const std::string& path, double framesPerSecond, const std::string& order = {});
 
   ScanDescription describe() const override;
   bool waitsForConsumer() const override { return framesPerSecond() <= 0.0; }
@@ -26,9 +30,11 @@ class FileReplaySource final : public PacedSource {
   Frame makeFrame(std::int64_t i) override;
 
  private:
-  FileReplaySource(const std::string& path, RawScan scan, double framesPerSecond);
+  FileReplaySource(const std::string& path, RawScan scan, double framesPerSecond,
+                   const std::string& order);
   std::string m_path;
   RawScan m_scan;
+  std::vector<int> m_order;  ///< stored index of the k-th projection replayed
   PixelType m_type = PixelType::Float32;
   VolumeStack m_groundTruth;
 };

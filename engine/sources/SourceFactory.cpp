@@ -25,7 +25,7 @@ std::unique_ptr<FrameSource> makeSource(const SourceSpec& spec) {
     return std::make_unique<SimulatorSource>(scan, spec.framesPerSecond);
   }
   if (uri.rfind("file:", 0) == 0)
-    return std::make_unique<FileReplaySource>(uri.substr(5), spec.framesPerSecond);
+    return std::make_unique<FileReplaySource>(uri.substr(5), spec.framesPerSecond, spec.order);
   if (uri.rfind("tcp://", 0) == 0) return std::make_unique<NetworkDetectorSource>(uri);
   throw std::invalid_argument("source '" + uri +
                               "' is not sim:PHANTOM, file:PATH or tcp://HOST:PORT");

@@ -17,7 +17,9 @@ struct SourceSpec {
   int size = 256;         ///< detector columns = reconstruction grid
   int rows = 16;          ///< detector rows = slices
   int projections = 512;  ///< projections the scan records
-  std::string order;      ///< sequential | interlaced:W | golden; empty: interlaced:`window`
+  /// Simulator: sequential | interlaced:W | golden; empty: interlaced:`window`. File replay:
+  /// file (the stored order, also when empty) | interlaced:W (interlacedReplayOrder).
+  std::string order;
   int window = 32;        ///< W of the default interlaced order
   double photons = 1e4;   ///< open-beam counts per pixel (0: noise-free)
   std::uint64_t seed = 0;

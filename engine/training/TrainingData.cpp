@@ -44,12 +44,27 @@ void validate(const TrainingDataOptions& o) {
   if (o.minInputProjections < 1 || o.maxInputProjections < o.minInputProjections ||
       o.maxInputProjections > o.projections)
     fail("input projections must satisfy 1 ≤ min ≤ max ≤ projections");
+  const bool drawsProjections = o.projectionsMax > 0;
+  if (drawsProjections && !(o.projectionsMin >= 16 && o.projectionsMin <= o.projectionsMax))
+    fail("projection range " + std::to_string(o.projectionsMin) + " … " +
+         std::to_string(o.projectionsMax) + " must satisfy 16 ≤ min ≤ max");
+  if (drawsProjections != (o.maxInputFraction > 0))
+    fail("a drawn projection count and an input fraction go together (one without the other)");
+  if (o.maxInputFraction > 0 &&
+      !(o.minInputFraction > 0 && o.minInputFraction <= o.maxInputFraction &&
+        o.maxInputFraction <= 1))
+    fail("input fraction " + std::to_string(o.minInputFraction) + " … " +
+         std::to_string(o.maxInputFraction) + " must satisfy 0 < min ≤ max ≤ 1");
   for (int w : o.windows)
-    if (w < 1 || w > o.maxInputProjections)
+    if (w < 1 || (!drawsProjections && w > o.maxInputProjections))
       fail("window " + std::to_string(w) + " must lie in 1 … max input projections");
   parseLiveMethod(o.method);
   if (!o.draw.empty() && o.draw != "v1" && o.draw != "independent")
     fail("draw '" + o.draw + "' is neither v1 nor independent");
+  if (!(o.tubeFraction >= 0 && o.tubeFraction <= 1))
+    fail("tube fraction " + std::to_string(o.tubeFraction) + " must lie in 0 … 1");
+  if ((drawsProjections || o.tubeFraction > 0) && usesV1Draw(o))
+    fail("a drawn projection count needs the independent draw");
   if (usesV1Draw(o) && kSeedWindow * kSeedRotations > o.projections)
     fail("the full scan must hold the seed's 5 rotations of 32 projections");
   if (o.photonsMax > 0 && !(o.photonsMin > 0 && o.photonsMin <= o.photonsMax))
@@ -68,9 +83,10 @@ ScanSpec scanFor(const TrainingDataOptions& o, const TrainingScanSpec& draw) {
   s.phantom = parsePhantomKind(draw.phantom);
   s.size = draw.size;
   s.slices = o.slices;
-  s.acquisition = {AcquisitionOrder::Interlaced, o.projections, draw.window};
+  s.acquisition = {AcquisitionOrder::Interlaced, draw.projections, draw.window};
   s.photons = draw.photons;
   s.seed = draw.seed;
+  s.tube = draw.tube;
   return s;
 }
 
@@ -81,6 +97,7 @@ TrainingScanSpec drawTrainingScan(const TrainingDataOptions& o, int k) {
   std::mt19937_64 rng(o.seed * 7919 + std::uint64_t(k));
   TrainingScanSpec d;
   d.seed = o.seed + std::uint64_t(k);
+  d.projections = o.projections;
   if (!usesV1Draw(o)) {
     d.phantom = o.phantoms[std::size_t(k) % o.phantoms.size()];
     d.size = o.sizes.empty() ? o.size : pick(o.sizes, rng);
@@ -89,9 +106,20 @@ TrainingScanSpec drawTrainingScan(const TrainingDataOptions& o, int k) {
                                  : pick(o.photons, rng);
     d.window = pick(o.windows, rng);
     d.iterations = pick(o.iterations, rng);
-    const int lo = std::max(1, (o.minInputProjections + d.window - 1) / d.window);
-    const int hi = std::max(lo, o.maxInputProjections / d.window);
-    d.rotations = std::uniform_int_distribution<int>(lo, hi)(rng);
+    int minInput = o.minInputProjections, maxInput = o.maxInputProjections;
+    if (o.projectionsMax > 0) {  // drawn after the v2/v3 draws, so those stay reproducible
+      d.projections = int(std::round(std::exp(std::uniform_real_distribution<double>(
+          std::log(o.projectionsMin), std::log(o.projectionsMax))(rng))));
+      d.window = std::min(d.window, d.projections);
+      minInput = std::max(1, int(std::round(o.minInputFraction * d.projections)));
+      maxInput = std::max(minInput, int(std::round(o.maxInputFraction * d.projections)));
+    }
+    if (o.tubeFraction > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < o.tubeFraction)
+      d.tube = std::uniform_real_distribution<double>(0.5, 3.0)(rng);
+    const int lo = std::max(1, (minInput + d.window - 1) / d.window);
+    const int hi = std::max(lo, maxInput / d.window);
+    d.rotations = std::min(std::uniform_int_distribution<int>(lo, hi)(rng),
+                           (d.projections + d.window - 1) / d.window);
     return d;
   }
   d.size = o.size;
@@ -125,6 +153,11 @@ void to_json(nlohmann::json& j, const TrainingDataOptions& o) {
        {"photons_range", {o.photonsMin, o.photonsMax}},
        {"sizes", o.sizes},
        {"phantoms", o.phantoms}};
+  if (o.projectionsMax > 0) {  // v4 keys only when used: earlier recipes' data stay identical
+    j["projections_range"] = {o.projectionsMin, o.projectionsMax};
+    j["input_fraction"] = {o.minInputFraction, o.maxInputFraction};
+  }
+  if (o.tubeFraction > 0) j["tube_fraction"] = o.tubeFraction;
 }
 
 void writeTrainingData(const TrainingDataOptions& o, const std::string& path,
@@ -175,6 +208,7 @@ void writeTrainingData(const TrainingDataOptions& o, const std::string& path,
         {"seed", std::int64_t(draw.seed)},
         {"target_iterations", std::int64_t(o.targetIterations)},
         {"projections", std::int64_t(total)},
+        {"tube", draw.tube},
         {"recipe", recipe.dump()},
         {"units", std::string("attenuation per pixel")}};
     writeReconstruction(path, {streaming.estimate().toSliceMajor(), slices, n, attributes},

@@ -11,7 +11,11 @@
 //   W, I and R from the lists; photons from `photons`; one grid size.
 // - independent (recipes v2, v3): phantoms cycle through `phantoms`, the grid size is drawn from
 //   `sizes`, photons log-uniformly from [photonsMin, photonsMax] (when set, else from the list),
-//   and W, I, R for every scan, independently of the phantom.
+//   and W, I, R for every scan, independently of the phantom. Optionally (recipe v4) the full
+//   scan's projection count too, log-uniformly from [projectionsMin, projectionsMax] — real scans
+//   are often angularly under-sampled, so their SIRT-100 reference keeps streaks — with R·W a
+//   fraction of it drawn from [minInputFraction, maxInputFraction], and a share of the scans in
+//   a sample tube.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -38,6 +42,9 @@ struct TrainingDataOptions {
   double photonsMin = 0, photonsMax = 0;  ///< v2: log-uniform range when photonsMax > 0
   std::vector<int> sizes;                 ///< v2: grid sizes to draw from (empty: {size})
   std::vector<std::string> phantoms{"glass", "shale", "shepp-logan"};  ///< v2 cycle
+  int projectionsMin = 0, projectionsMax = 0;  ///< v4: full scan drawn when projectionsMax > 0
+  double minInputFraction = 0, maxInputFraction = 0;  ///< v4: R·W / projections, when max > 0
+  double tubeFraction = 0;  ///< v4: share of scans in a sample tube (ScanSpec::tube, 0.5 … 3)
 };
 
 /// The recipe: every option but the draw, as stored (and hashed) with the training data.
@@ -49,6 +56,8 @@ struct TrainingScanSpec {
   int size = 0;
   int window = 0, iterations = 0, rotations = 0;
   double photons = 0;
+  int projections = 0;  ///< the full scan
+  double tube = 0;      ///< ScanSpec::tube
   std::uint64_t seed = 0;
 };
 
