@@ -373,6 +373,37 @@ class TestSimulator : public QObject {
     }
   }
 
+  // A sample tube: a wall at radius 0.47·N whose tangent chord integrates to `tube`, added to
+  // the phantom in every slice; nothing changes inside it.
+  void sampleTubeWall() {
+    ScanSpec spec = smallSpec();
+    spec.size = 128;
+    spec.acquisition = {AcquisitionOrder::Sequential, 8, 8};
+    const ScanSimulator bare(spec);
+    spec.tube = 1.5;
+    const ScanSimulator tubed(spec);
+    const JosephProjector projector(tubed.geometry());
+    VolumeStack wall = tubed.groundTruth();
+    for (std::size_t i = 0; i < wall.raw().size(); ++i)
+      wall.raw()[i] -= bare.groundTruth().raw()[i];
+    ProjectionStack p(8, spec.slices, spec.size);
+    std::vector<int> all(8);
+    std::iota(all.begin(), all.end(), 0);
+    projector.forward(wall, all, p);
+    double largest = 0.0, centre = 0.0;
+    for (int k = 0; k < 8; ++k)
+      for (int c = 0; c < spec.size; ++c) largest = std::max(largest, double(p.at(k, 0, c)));
+    centre = p.at(0, 0, spec.size / 2);
+    // Tangent chord 1.5 by construction; the peak on the pixel grid lies within 15 % of it, the
+    // centre ray crosses the wall twice (2 · thickness · μ, much less than the tangent).
+    QVERIFY2(std::abs(largest - 1.5) < 0.15 * 1.5, qPrintable(QString::number(largest)));
+    QVERIFY2(centre > 0.05 && centre < 0.5, qPrintable(QString::number(centre)));
+    for (int y = 40; y < 88; ++y)  // inside the tube: the phantom unchanged
+      for (int x = 40; x < 88; ++x) QCOMPARE(wall.at(0, y, x), 0.0f);
+    spec.tube = -1;
+    expectThrow([&] { ScanSimulator{spec}; }, "tube -1");
+  }
+
   void impossibleParametersThrow() {
     const auto expectBad = [](auto change, const char* fragment) {
       ScanSpec spec = smallSpec();
