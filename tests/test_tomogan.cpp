@@ -414,6 +414,26 @@ class TestTomoGan : public QObject {
     windowIndependent.method = "window", windowIndependent.draw = "independent";
     for (int k = 0; k < 6; ++k)
       QCOMPARE(drawTrainingScan(windowIndependent, k).photons, drawTrainingScan(v2, k).photons);
+    TrainingDataOptions v4 = windowIndependent;  // v4: the full scan's size and a tube drawn too
+    v4.projectionsMin = 90, v4.projectionsMax = 480;
+    v4.minInputFraction = 0.15, v4.maxInputFraction = 0.45;
+    v4.tubeFraction = 0.5;
+    int tubes = 0;
+    for (int k = 0; k < 24; ++k) {
+      const TrainingScanSpec d = drawTrainingScan(v4, k);
+      QVERIFY(d.projections >= 90 && d.projections <= 480);
+      const double share = double(d.window * d.rotations) / d.projections;
+      QVERIFY2(d.window * d.rotations <= d.projections + d.window &&
+                   share >= 0.15 - double(d.window) / d.projections &&
+                   share <= 0.45 + double(d.window) / d.projections,
+               qPrintable(QString("R·W = %1 of %2").arg(d.window * d.rotations).arg(d.projections)));
+      QVERIFY(d.tube == 0 || (d.tube >= 0.5 && d.tube <= 3.0));
+      tubes += d.tube > 0;
+      if (k < 6) QCOMPARE(d.photons, drawTrainingScan(v2, k).photons);  // drawn after v2's
+    }
+    QVERIFY2(tubes >= 6 && tubes <= 18, qPrintable(QString::number(tubes)));
+    v4.maxInputFraction = 0;  // a drawn scan size without an input fraction
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, drawTrainingScan(v4, 0));
     windowIndependent.draw = "v3";
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, drawTrainingScan(windowIndependent, 0));
     v2.method = "slow";
