@@ -16,6 +16,11 @@ constexpr int kMaxWindow = 100000;  ///< the largest W the CLI accepts
 // At most this many updates per target refresh time: more would only add per-update overhead,
 // and windows of a few projections turn any hiccup of the machine into a lag of many windows.
 constexpr double kUpdatesPerTarget = 4.0;
+// More iterations are chosen only while their cost per projection takes at most this share of a
+// projection's arrival time (r·k ≤ 0.5). The W that keeps up leaves an update busy for
+// 0.8·(1 − r·k) + r·k of its window's arrival time, which tends to all of it as r·k → 1: a busy
+// moment of the machine would then grow the lag by windows. At 0.5 at least 10 % stays free.
+constexpr double kMostBusyPerProjection = 0.5;
 }  // namespace
 
 int projectorPasses(LiveMethod method, int iterations) {
@@ -63,7 +68,9 @@ SteeringDecision AutoSteering::decide(const SteeringInput& u) {
   SteeringDecision d;
   char text[256];
   for (int i = m_maxIterations; i >= 1; --i)
-    if (const auto w = keepingUp(i); w && kHeadroom * seconds(i, *w) <= m_target) {
+    if (const auto w = keepingUp(i);
+        w && (i == 1 || r * c * projectorPasses(u.method, i) <= kMostBusyPerProjection) &&
+        kHeadroom * seconds(i, *w) <= m_target) {
       d.iterations = i, d.window = int(*w), d.predictedSeconds = seconds(i, *w);
       if (r > 0.0)
         std::snprintf(text, sizeof text,

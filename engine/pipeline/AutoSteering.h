@@ -18,7 +18,8 @@
 // (impossible when r·k ≥ 1), taken 25 % larger as headroom for a cost that grows with every
 // projection received, at least r·S/4 (at most 4 updates per target time: tiny windows only add
 // overhead and turn a hiccup into a lag of many windows) and at most 100 000. The decision is the
-// largest I ≤ maxIterations for which that W also gives 1.25·t ≤ S, with that (smallest) W; when
+// largest I ≤ maxIterations for which that W also gives 1.25·t ≤ S and, above I = 1, r·k ≤ 0.5
+// (so an update stays at least 10 % shorter than its window's arrival), with that W; when
 // even I = 1 cannot meet S or keep up, I = 1 and the W that keeps up (or the current one), with the
 // reason. Without a known rate (a lossless replay) only the target limits I and W stays.
 #include <optional>
