@@ -773,6 +773,33 @@ class TestGui : public QObject {
       QCOMPARE(bad.exitCode, 2);
       QVERIFY2(bad.err.contains(QString("%1 '%2'").arg(option, value)), qPrintable(bad.err));
     }
+    // --order is a file replay's: another order, or an order for another source, is refused.
+    for (const QStringList& args : {QStringList{"--source", "file:scan.h5", "--order", "golden"},
+                                    QStringList{"--order", "interlaced"}}) {
+      const CliRun bad = runProcess(TOMOLIVE_GUI_PATH, args);
+      QCOMPARE(bad.exitCode, 2);
+      QVERIFY2(bad.err.contains("--order '" + args.last() + "'"), qPrintable(bad.err));
+    }
+  }
+
+  // A file replayed interlaced from the panel: the source it starts replays with the window W
+  // per rotation; the choice shows in the panel when it came from the command line.
+  void fileReplayOrderFromThePanel() {
+    MainWindowOptions o;
+    o.modelPath = "none";
+    o.restoreSettings = false;
+    SourceSpec file;
+    file.uri = "file:scan.h5";
+    file.order = "interlaced:24";
+    o.source = file;
+    o.window = 24;
+    MainWindow w(o);
+    auto* order = w.findChild<QComboBox*>("fileOrder");
+    QVERIFY(order);
+    QCOMPARE(order->currentData().toString(), QString("interlaced"));
+    QCOMPARE(w.steeringPanel()->sourceSpec().order, std::string("interlaced:24"));
+    order->setCurrentIndex(order->findData("file"));
+    QCOMPARE(w.steeringPanel()->sourceSpec().order, std::string());
   }
 
   // Without a saved geometry the window takes most of its screen; a saved one comes back.

@@ -108,8 +108,16 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
       tr("A frame rate emulates a detector in real time (windows merge when "
          "reconstruction falls behind); lossless gives every update exactly W "
          "new projections"));
+  m_fileOrder = new QComboBox(filePage);
+  m_fileOrder->setObjectName("fileOrder");
+  m_fileOrder->addItem(tr("as recorded"), "file");
+  m_fileOrder->addItem(tr("interlaced, W per rotation"), "interlaced");
+  m_fileOrder->setToolTip(
+      tr("Interlaced replays the projections as an interlaced scan with rotations of the "
+         "starting W would have recorded them: every window spread over 180°"));
   fileForm->addRow(tr("File"), fileRow);
   fileForm->addRow(tr("Rate"), m_fileRate);
+  fileForm->addRow(tr("Order"), m_fileOrder);
   m_sourcePages->addWidget(filePage);
 
   auto* netPage = new QWidget(m_sourcePages);
@@ -267,6 +275,8 @@ SourceSpec SteeringPanel::sourceSpec() const {
     case 1:
       spec.uri = "file:" + m_filePath->text().trimmed().toStdString();
       spec.framesPerSecond = m_fileRate->value();
+      if (m_fileOrder->currentData().toString() == "interlaced")
+        spec.order = "interlaced:" + std::to_string(spec.window);
       break;
     default:
       spec.uri = m_address->text().trimmed().toStdString();
@@ -299,6 +309,7 @@ void SteeringPanel::setSourceSpec(const SourceSpec& spec) {
     m_sourceKind->setCurrentIndex(1);
     m_filePath->setText(uri.mid(5));
     m_fileRate->setValue(spec.framesPerSecond);
+    m_fileOrder->setCurrentIndex(spec.order.starts_with("interlaced") ? 1 : 0);
   } else {
     m_sourceKind->setCurrentIndex(2);
     m_address->setText(uri);
@@ -399,6 +410,7 @@ void SteeringPanel::saveSettings(QSettings& s) const {
   s.setValue("simRate", m_simRate->value());
   s.setValue("filePath", m_filePath->text());
   s.setValue("fileRate", m_fileRate->value());
+  s.setValue("fileOrder", m_fileOrder->currentData());
   s.setValue("address", m_address->text());
   s.setValue("window", m_window->value());
   s.setValue("iterations", m_iterations->value());
@@ -422,6 +434,7 @@ void SteeringPanel::restoreSettings(const QSettings& s) {
   m_simRate->setValue(value("simRate", scan.framesPerSecond).toDouble());
   m_filePath->setText(value("filePath", "").toString());
   m_fileRate->setValue(value("fileRate", kDefaultReplayFramesPerSecond).toDouble());
+  m_fileOrder->setCurrentIndex(std::max(0, m_fileOrder->findData(value("fileOrder", "file"))));
   m_address->setText(value("address", kDefaultDetectorAddress).toString());
   m_window->setValue(std::max(1, value("window", 32).toInt()));
   m_iterations->setValue(std::max(1, value("iterations", 1).toInt()));

@@ -82,6 +82,7 @@ class SteeringPanel : public QWidget {
   QComboBox* m_compute;
   QStackedWidget* m_sourcePages;
   QComboBox* m_phantom;
+  QComboBox* m_fileOrder;  ///< "file" (as recorded) or "interlaced" (W per rotation)
   QSpinBox *m_simSize, *m_simRows, *m_simProjections;
   QDoubleSpinBox *m_simRate, *m_fileRate;
   QLineEdit *m_filePath, *m_address, *m_recordPath;

@@ -37,8 +37,8 @@ int main(int argc, char** argv) {
                                        "count");
   const QCommandLineOption order(
       "order",
-      "Simulator: sequential, golden or interlaced:W (default interlaced:W). File: file (the "
-      "stored order, default) or interlaced:W (as an interlaced scan would arrive).",
+      "File replay order: file (as recorded, default) or interlaced (as an interlaced scan with "
+      "rotations of W projections would have recorded it).",
       "order");
   const QCommandLineOption window("window", "W: projections per update.", "W");
   const QCommandLineOption iterations("iterations", "I: iterations of the method per update.", "I");
@@ -139,7 +139,18 @@ int main(int argc, char** argv) {
     if (parser.isSet(size)) spec.size = integer(size);
     if (parser.isSet(rows)) spec.rows = integer(rows);
     if (parser.isSet(projections)) spec.projections = integer(projections);
-    spec.order = parser.value(order).toStdString();
+    if (parser.isSet(order)) {
+      const QString value = parser.value(order);
+      if (!spec.uri.starts_with("file:") || (value != "file" && value != "interlaced")) {
+        std::fprintf(stderr,
+                     "tomolive: --order '%s': a file replay (--source file:PATH) is replayed "
+                     "'file' (as recorded) or 'interlaced'\n",
+                     qPrintable(value));
+        return 2;
+      }
+      if (value == "interlaced")
+        spec.order = "interlaced:" + std::to_string(options.window.value_or(spec.window));
+    }
     options.source = spec;
   }
 

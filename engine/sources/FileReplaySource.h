@@ -2,10 +2,10 @@
 // A scan file (Data Exchange or NeXus NXtomo, io/ScanFile.h) replayed as if it were being
 // acquired: flats, darks, then projections in file order — or, with an interlaced window W, in
 // the order an interlaced acquisition of rotations of W angles would have recorded them
-// (sim/Acquisition.h, interlacedReplayOrder) — at a chosen frame rate (real-time emulation of a detector), or without one
-// (0) as fast as the session reconstructs them, losslessly: every update gets exactly W new
-// projections. The whole file is read up front
-// (replays are for files that fit in memory; the recorder's own files qualify).
+// (sim/Acquisition.h, interlacedReplayOrder) — at a chosen frame rate (real-time emulation of a
+// detector), or without one (0) as fast as the session reconstructs them, losslessly: every
+// update gets exactly W new projections. The whole file is read up front (replays are for files
+// that fit in memory; the recorder's own files qualify).
 #include <string>
 
 #include "io/DataExchange.h"

@@ -64,7 +64,7 @@ void validate(const TrainingDataOptions& o) {
   if (!(o.tubeFraction >= 0 && o.tubeFraction <= 1))
     fail("tube fraction " + std::to_string(o.tubeFraction) + " must lie in 0 … 1");
   if ((drawsProjections || o.tubeFraction > 0) && usesV1Draw(o))
-    fail("a drawn projection count needs the independent draw");
+    fail("a drawn projection count or a sample tube needs the independent draw");
   if (usesV1Draw(o) && kSeedWindow * kSeedRotations > o.projections)
     fail("the full scan must hold the seed's 5 rotations of 32 projections");
   if (o.photonsMax > 0 && !(o.photonsMin > 0 && o.photonsMin <= o.photonsMax))
