@@ -189,7 +189,14 @@ class TestLive : public QObject {
     QVERIFY2(wInvented < 0.1, qPrintable(QString::number(wInvented)));
     QVERIFY2(wOutside < 0.1, qPrintable(QString::number(wOutside)));
     QCOMPARE(wNothing, 0.0);
-    QCOMPARE(enhancementWeight(1.0, std::nullopt, true, 0.3), 0.3);
+    // Shown only beyond break-even on the unseen projections (w* = 0.5): 2w* − 1.
+    QCOMPARE(enhancementWeight(1.0, std::nullopt, true, 0.3), 0.0);
+    QCOMPARE(enhancementWeight(1.0, std::nullopt, true, 0.5), 0.0);
+    QVERIFY(std::abs(enhancementWeight(1.0, std::nullopt, true, 0.8) - 0.6) < 1e-12);
+    QCOMPARE(enhancementWeight(1.0, std::nullopt, true, 1.0), 1.0);
+    QCOMPARE(heldOutCap(wOvershoot), 0.0);  // a fourfold overshoot is not shown at all
+    QVERIFY2(heldOutCap(wTruth) > 0.6 && heldOutCap(wTarget) > 0.6,
+             qPrintable(QString("%1, %2").arg(heldOutCap(wTruth)).arg(heldOutCap(wTarget))));
     HeldOutHalf wrong = half[0];
     wrong.enhanced.resize(10);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, heldOutWeight(wrong, half[1], n));

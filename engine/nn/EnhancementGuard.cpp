@@ -75,6 +75,18 @@ double ramp(double value, double zeroAt, double oneAt) {
 
 }  // namespace
 
+SliceSinogram joinedSinogram(const SliceSinogram& a, const SliceSinogram& b) {
+  if (a.columns != b.columns || a.centre != b.centre)
+    throw std::invalid_argument("joining sinograms of " + std::to_string(a.columns) + " and " +
+                                std::to_string(b.columns) + " columns, centres " +
+                                std::to_string(a.centre) + " and " + std::to_string(b.centre));
+  SliceSinogram out = a;
+  out.anglesRad.insert(out.anglesRad.end(), b.anglesRad.begin(), b.anglesRad.end());
+  out.lineIntegrals.insert(out.lineIntegrals.end(), b.lineIntegrals.begin(),
+                           b.lineIntegrals.end());
+  return out;
+}
+
 double enhancedResidualRatio(const SliceSinogram& measured, std::span<const float> enhanced,
                              std::span<const float> reconstruction, int n) {
   checkSizes("enhancement guard", measured, enhanced.size(), reconstruction.size(), n);
@@ -117,7 +129,9 @@ double enhancementWeight(double residualRatio, std::optional<double> change,
   if (!trainedForTheInput) return 0.0;
   const double agreement = 1.0 - ramp(residualRatio, kAgreementRatio, kDisagreementRatio);
   const double moving = change ? ramp(*change, kConvergedChange, kMovingChange) : 1.0;
-  return std::min({agreement, moving, heldOut.value_or(1.0)});
+  return std::min({agreement, moving, heldOut ? heldOutCap(*heldOut) : 1.0});
 }
+
+double heldOutCap(double heldOutWeight) { return std::clamp(2.0 * heldOutWeight - 1.0, 0.0, 1.0); }
 
 }  // namespace tomolive

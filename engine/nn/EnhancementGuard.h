@@ -40,6 +40,10 @@ struct SliceSinogram {
   std::vector<float> lineIntegrals;  ///< [angle][column]
 };
 
+/// The rows of a and then of b (one geometry). Throws std::invalid_argument where the columns or
+/// centres differ.
+SliceSinogram joinedSinogram(const SliceSinogram& a, const SliceSinogram& b);
+
 /// ‖p − A·enhanced‖ / ‖p − A·reconstruction‖ for n × n slices on the sinogram's geometry.
 /// Throws std::invalid_argument for mismatched sizes or a reconstruction that fits the data
 /// exactly (no residual to compare with).
@@ -58,13 +62,21 @@ struct HeldOutHalf {
 /// std::invalid_argument for mismatched sizes or geometries.
 double heldOutWeight(const HeldOutHalf& a, const HeldOutHalf& b, int n);
 
+/// The most of the enhancement the held-out weight w* allows: 2w* − 1, clamped to [0, 1]. The
+/// blend's error on the unseen projections is a parabola in w with its minimum at w*, equal at 0
+/// and at 2w*: w* ≥ 0.5 exactly when the full enhancement predicts the projections it never saw
+/// at least as well as the live image. Below that the enhancement is not shown at all (a partial
+/// blend of a network that loses on unseen data is still the network's structure); above, the
+/// share beyond break-even, reaching 1 at w* = 1.
+double heldOutCap(double heldOutWeight);
+
 /// What is shown: w·enhanced + (1 − w)·reconstruction (equal sizes).
 std::vector<float> blendEnhancement(std::span<const float> enhanced,
                                     std::span<const float> reconstruction, double weight);
 
 /// The blend weight w ∈ [0, 1] from the residual ratio, the live image's relative change at
-/// this update (none: the first update, still moving) and the held-out weight (none: not
-/// measured, no limit); 0 when the network was not trained on images of the live method (its
+/// this update (none: the first update, still moving) and the held-out weight w* (none: not
+/// measured, no limit; else w ≤ heldOutCap(w*)); 0 when the network was not trained on images of the live method (its
 /// output on other inputs is out of distribution).
 double enhancementWeight(double residualRatio, std::optional<double> change,
                          bool trainedForTheInput = true,

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <deque>
 #include <stdexcept>
 #include <string>
 
@@ -43,43 +45,74 @@ std::vector<int> frcSlicesFor(std::span<const int> view, int slices, int neighbo
 }  // namespace
 
 // The two half reconstructions: projections of even and of odd arrival index, on `slices`.
+// Every method but window: filtered halves of everything received. Window: window-method halves
+// fed each window's projections before the live reconstruction forgets them, so that they hold
+// only their newest window too; each keeps its own line integrals of one slice (the first in
+// view) for the held-out check, the newest kHeldOutProjections.
 struct LiveQuality::Halves {
   std::vector<int> slices;
+  bool window;
   std::unique_ptr<LiveReconstruction> half[2];
-  int fed = 0;  ///< projections of the live reconstruction handed to the halves
+  std::int64_t fed = 0;  ///< projections handed to the halves (window: since they were built)
+  int sinogramSlice;     ///< window: the slice (index into `slices`) whose line integrals are kept
+  std::deque<std::pair<double, std::vector<float>>> kept[2];  ///< window: (angle, row), newest last
 
-  Halves(const LiveReconstruction& live, std::vector<int> which) : slices(std::move(which)) {
+  Halves(const LiveReconstruction& live, std::vector<int> which, int keptSlice)
+      : slices(std::move(which)),
+        window(live.options().method == LiveMethod::window),
+        sinogramSlice(keptSlice) {
     const LiveOptions& o = live.options();
     for (auto& h : half)
-      h = std::make_unique<LiveReconstruction>(live.gridSize(), int(slices.size()),
-                                               live.received().columns(), live.centre(),
-                                               LiveOptions{.method = LiveMethod::filtered,
-                                                           .targetIterations = o.targetIterations,
-                                                           .sirt = o.sirt,
-                                                           .backend = o.backend});
+      h = std::make_unique<LiveReconstruction>(
+          live.gridSize(), int(slices.size()), live.received().columns(), live.centre(),
+          LiveOptions{.method = window ? LiveMethod::window : LiveMethod::filtered,
+                      .targetIterations = o.targetIterations,
+                      .sirt = o.sirt,
+                      .backend = o.backend});
   }
 
-  // Hands over what `live` received since the last call, dealt by arrival index.
-  void feed(const LiveReconstruction& live) {
+  // Hands over what `live` received since the last call (window: the window its update just
+  // used), dealt by arrival index.
+  void feed(const LiveReconstruction& live, const LiveUpdate& update) {
     const ProjectionStack& p = live.received();
     const int count = live.receivedCount(), columns = p.columns();
+    const int first = window ? (update.projections > 0 ? 0 : count) : int(fed);
+    const std::int64_t arrival = window ? fed - first : 0;  // arrival index of held position 0
     const std::span<const double> angles = live.receivedAngles();
     for (int parity = 0; parity < 2; ++parity) {
       std::vector<int> take;
-      for (int k = fed; k < count; ++k)
-        if (k % 2 == parity) take.push_back(k);
+      for (int k = first; k < count; ++k)
+        if ((arrival + k) % 2 == parity) take.push_back(k);
       if (take.empty()) continue;
-      ProjectionStack window(int(take.size()), int(slices.size()), columns);
-      std::vector<double> windowAngles;
+      ProjectionStack part(int(take.size()), int(slices.size()), columns);
+      std::vector<double> partAngles;
       for (std::size_t i = 0; i < take.size(); ++i) {
         for (std::size_t s = 0; s < slices.size(); ++s)
-          for (int c = 0; c < columns; ++c)
-            window.at(int(i), int(s), c) = p.at(take[i], slices[s], c);
-        windowAngles.push_back(angles[std::size_t(take[i])]);
+          for (int c = 0; c < columns; ++c) part.at(int(i), int(s), c) = p.at(take[i], slices[s], c);
+        partAngles.push_back(angles[std::size_t(take[i])]);
+        if (window) {
+          std::vector<float> line(static_cast<std::size_t>(columns));
+          for (int c = 0; c < columns; ++c) line[std::size_t(c)] = part.at(int(i), sinogramSlice, c);
+          kept[parity].emplace_back(partAngles.back(), std::move(line));
+          if (int(kept[parity].size()) > kHeldOutProjections) kept[parity].pop_front();
+        }
       }
-      half[parity]->receive(window, windowAngles);
+      half[parity]->receive(part, partAngles);
     }
-    fed = count;
+    fed += count - first;
+  }
+
+  // Half h's measured line integrals of the kept slice (window) or of `s` (the others).
+  SliceSinogram measured(int h, int s, double centre) const {
+    if (!window) return half[h]->sinogram(s, kHeldOutProjections);
+    SliceSinogram out;
+    out.centre = centre;
+    out.columns = half[h]->received().columns();
+    for (const auto& [angle, line] : kept[h]) {
+      out.anglesRad.push_back(angle);
+      out.lineIntegrals.insert(out.lineIntegrals.end(), line.begin(), line.end());
+    }
+    return out;
   }
 };
 
@@ -98,9 +131,9 @@ LiveQuality::~LiveQuality() = default;
 std::optional<std::string> LiveQuality::whyNoResolution(LiveMethod method) {
   if (method == LiveMethod::window)
     return std::string(
-        "the window method keeps only the newest window's projections (bounded memory for endless "
-        "streams), so there are no two halves of everything received to compare: choose "
-        "filtered, cgls or sirt");
+        "the window method's image lags what it received (each projection takes part only in "
+        "its own window's iterations), so the agreement of two half reconstructions measures "
+        "that lag, not what the data resolve: choose filtered, cgls or sirt");
   return std::nullopt;
 }
 
@@ -120,39 +153,42 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
   m_previousSlice = first[0];
   q.residual = update.relativeResidual;
 
-  const bool measurable = m_options.resolution && !whyNoResolution(live.options().method) &&
-                          live.gridSize() >= 8 && live.receivedCount() >= 2;
-  if (measurable) {
+  const bool window = live.options().method == LiveMethod::window;
+  const bool wanted = window ? m_options.heldOutHalves : m_options.resolution;
+  if (wanted && live.gridSize() >= 8 && live.receivedCount() >= (window ? 1 : 2)) {
     std::vector<int> which =
         frcSlicesFor(inView, slices, m_options.neighbours, m_options.maxSlices);
+    const int viewIndex =
+        int(std::find(which.begin(), which.end(), inView.front()) - which.begin());
     if (!m_halves || m_halves->slices != which)
-      m_halves = std::make_unique<Halves>(live, std::move(which));
-    m_halves->feed(live);
+      m_halves = std::make_unique<Halves>(live, std::move(which), viewIndex);
+    m_halves->feed(live, update);
     std::vector<float> images[2];
     std::vector<int> all(m_halves->slices.size());
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = int(i);
     for (int h = 0; h < 2; ++h) {
       m_halves->half[h]->setCentre(live.centre());
-      m_halves->half[h]->update(1);
+      m_halves->half[h]->update(window ? std::max(1, update.iterations) : 1);
       images[h] = m_halves->half[h]->slices(all);
     }
     auto halves = std::make_shared<HalfReconstructions>();
-    const auto at = std::find(m_halves->slices.begin(), m_halves->slices.end(), inView.front());
-    halves->viewIndex = int(at - m_halves->slices.begin());
+    halves->viewIndex = viewIndex;
     for (int h = 0; h < 2; ++h) {
       halves->image[h] = VolumeStack::fromSliceMajor(images[h], int(all.size()), live.gridSize());
-      halves->measured[h] = m_halves->half[h]->sinogram(halves->viewIndex, kHeldOutProjections);
+      halves->measured[h] = m_halves->measured(h, viewIndex, live.centre());
     }
     q.halves = std::move(halves);
-    q.resolutionPixels = frcResolutionPixels(
-        fourierRingCorrelation(images[0], images[1], live.gridSize(), int(all.size())));
-    if (m_options.pixelSizeMicrometres)
-      q.resolutionMicrometres = *q.resolutionPixels * *m_options.pixelSizeMicrometres;
-    q.advice = m_advisor.advise({.update = update.update,
-                                 .resolutionPixels = q.resolutionPixels,
-                                 .change = q.change,
-                                 .received = progress.received},
-                                progress);
+    if (!window) {
+      q.resolutionPixels = frcResolutionPixels(
+          fourierRingCorrelation(images[0], images[1], live.gridSize(), int(all.size())));
+      if (m_options.pixelSizeMicrometres)
+        q.resolutionMicrometres = *q.resolutionPixels * *m_options.pixelSizeMicrometres;
+      q.advice = m_advisor.advise({.update = update.update,
+                                   .resolutionPixels = q.resolutionPixels,
+                                   .change = q.change,
+                                   .received = progress.received},
+                                  progress);
+    }
   }
   q.seconds = secondsSince(start);
   return q;

@@ -11,10 +11,15 @@
 //               when the pixel size is known, in µm;
 // - advice:     "stop" or "continue" by the StopAdvisor's rule (pipeline/StopAdvice.h).
 //
-// The half reconstructions need every received projection: the `window` method forgets them, so
-// it gets the change only (no resolution, no advice). The halves hold copies of the line
-// integrals of their few slices; a new set of slices in view rebuilds them from what the live
-// reconstruction holds. Their cost (two filtered updates on a few slices, two FRCs) is reported.
+// The half reconstructions are filtered images of everything received; their cost (two filtered
+// updates on a few slices, two FRCs) is reported. They hold copies of the line integrals of their
+// few slices; a new set of slices in view rebuilds them from what the live reconstruction holds.
+//
+// The `window` method gets the change only (no resolution, no advice: whyNoResolution). With
+// `heldOutHalves` it also gets halves for the enhancement guard's held-out check: two window-method
+// reconstructions of the same few slices, fed the even and the odd projections of each window
+// (W/2 each, I iterations) before the live reconstruction forgets it, each keeping its newest
+// line integrals of the first slice in view. A new set of slices in view starts them afresh.
 #include <memory>
 #include <optional>
 #include <span>
@@ -31,6 +36,7 @@ struct QualityOptions {
   bool resolution = true;  ///< half reconstructions and FRC (false: change and residual only)
   int neighbours = 1;      ///< slices on either side of each slice in view the FRC also uses
   int maxSlices = 8;       ///< most slices the half reconstructions hold
+  bool heldOutHalves = false;  ///< window method: halves for the held-out check (an enhancer on)
   std::optional<double> pixelSizeMicrometres;
   StopRule rule;
 };
@@ -49,7 +55,8 @@ struct QualityAssessment {
   std::optional<double> resolutionPixels, resolutionMicrometres;
   std::optional<StopAdvice> advice;  ///< none without a resolution measure (window method)
   double seconds = 0.0;              ///< wall time of the assessment (halves, FRC, change)
-  std::shared_ptr<const HalfReconstructions> halves;  ///< none without a resolution measure
+  /// none without a resolution measure (window: without heldOutHalves)
+  std::shared_ptr<const HalfReconstructions> halves;
 };
 
 class LiveQuality {

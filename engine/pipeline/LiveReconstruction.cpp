@@ -79,6 +79,10 @@ void LiveReconstruction::receive(const ProjectionStack& window, std::span<const 
                                 " columns; the reconstruction "
                                 "takes " +
                                 std::to_string(m_slices) + " × " + std::to_string(m_columns));
+  if (m_options.method == LiveMethod::window && m_updated > 0) {  // forget the updated window
+    m_angles.clear();
+    m_updated = 0;
+  }
   const int count = receivedCount(), adding = window.projections();
   if (m_received.projections() < count + adding) {
     ProjectionStack grown(std::max(count + adding, 2 * m_received.projections()), m_slices,
@@ -115,10 +119,8 @@ LiveUpdate LiveReconstruction::update(int iterations) {
       data += double(values[i]) * values[i];
   }
   switch (m_options.method) {
-    case LiveMethod::window:  // then forgets the window: memory stays bounded by it
+    case LiveMethod::window:  // forgets the window at the next receive: memory stays bounded
       u.history = m_device->iterate(g, m_received, use, iterations);
-      m_angles.clear();
-      m_updated = 0;
       break;
     case LiveMethod::sirt:
       u.history = m_device->iterate(g, m_received, use, iterations);

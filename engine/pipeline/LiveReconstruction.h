@@ -17,7 +17,8 @@
 // Every method but `window` keeps every received projection's line integrals (the rows
 // reconstructed), so a centre change applies to all of them at the next update, the centre can
 // be estimated from all of them, and a sequential scan shows all the angles received so far
-// rather than the last wedge; `window` holds only the projections of the next update.
+// rather than the last wedge; `window` holds only the newest window (the one the next update
+// uses, or after an update the one it used, until new projections arrive).
 // Non-negativity and the circular mask apply to every method.
 #include <memory>
 #include <optional>
@@ -94,8 +95,7 @@ class LiveReconstruction {
   /// after a centre far from the one the estimate was built with.
   void restart();
   int updates() const { return m_updates; }
-  /// What is held (everything received so far; for `window` the projections since the last
-  /// update): line integrals (capacity may exceed receivedCount()) and their angles.
+  /// What is held (everything received so far; for `window` the newest window): line integrals (capacity may exceed receivedCount()) and their angles.
   const ProjectionStack& received() const { return m_received; }
   int receivedCount() const { return int(m_angles.size()); }
   std::span<const double> receivedAngles() const { return m_angles; }

@@ -425,6 +425,7 @@ void StreamingSession::reconstruct() {
   std::int64_t rateReceived = 0;  // projections received at the last rate measurement
   auto rateTime = Clock::now();
   LiveQuality quality({.resolution = m_options.liveQuality,
+                       .heldOutHalves = m_options.liveQuality && m_options.enhancer != nullptr,
                        .pixelSizeMicrometres = m_options.pixelSizeMicrometres,
                        .rule = m_options.stopRule});
   try {
@@ -620,6 +621,10 @@ void StreamingSession::reconstruct() {
         if (q.advice) m.advice = q.advice->word(), m.adviceReason = q.advice->reason;
         m.qualitySeconds = q.seconds;
         if (m_options.enhancer) snapshot->guardHalves = q.halves;
+        if (m_options.enhancer && q.halves && m_options.method == LiveMethod::window)
+          // the window method holds only its last window; the halves keep more of the received
+          snapshot->guardSinogram = std::make_shared<const SliceSinogram>(
+              joinedSinogram(q.halves->measured[0], q.halves->measured[1]));
       }
       if (m_autoSteer)
         m.steeringReason = steering ? steeringReason : "the W and I in force when it began";
@@ -866,7 +871,7 @@ void StreamingSession::enhance() {
           snapshot->metrics.enhancementNote = "trained on " + trainedOn + " images";
         else if (ratio && *ratio > kAgreementRatio)
           snapshot->metrics.enhancementNote = "disagrees with the data";
-        else if (heldOut && *heldOut < 1.0 && weight >= *heldOut - 1e-12)
+        else if (heldOut && heldOutCap(*heldOut) < 1.0 && weight >= heldOutCap(*heldOut) - 1e-12)
           snapshot->metrics.enhancementNote = "not supported by held-out projections";
         else if (weight < 1.0)
           snapshot->metrics.enhancementNote = "converged";

@@ -14,8 +14,11 @@ Before training, for parity tests with random weights:
         -o /tmp/tomogan_random.h5 --golden /tmp/tomogan_random_golden.h5
 From a training checkpoint:
     /usr/bin/python3 resources/models/training/export.py --checkpoint build/tomogan_training/best.pt \
-        --recipe resources/models/training/recipe.json --golden-from /tmp/tomogan_val.h5 \
+        --recipe resources/models/training/recipe_v4.json --golden-from /tmp/tomogan_val.h5 \
         -o resources/models/tomogan.h5 --golden resources/models/tomogan_golden.h5
+The golden file of a weight file already exported (input: the synthetic stack, seed 0):
+    /usr/bin/python3 resources/models/training/export.py --weights resources/models/tomogan.h5 \
+        --golden resources/models/tomogan_golden.h5
 """
 import argparse
 import hashlib
@@ -187,8 +190,9 @@ def main():
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--random-init", action="store_true", help="random weights (He-normal, small biases)")
     src.add_argument("--checkpoint", help="training checkpoint (.pt) written by train.py")
+    src.add_argument("--weights", help="a weight file (.h5) already exported: write only its --golden")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("-o", "--output", required=True, help="weight file (.h5)")
+    ap.add_argument("-o", "--output", help="weight file (.h5) to write (not with --weights)")
     ap.add_argument("--golden", help="also write the parity golden file here")
     ap.add_argument("--golden-from", help="take the golden input from this data file (else synthetic)")
     ap.add_argument("--recipe", help="recipe.json whose SHA-256 becomes recipe_hash")
@@ -196,6 +200,17 @@ def main():
                     help="for --random-init (a checkpoint carries its own)")
     args = ap.parse_args()
 
+    if args.weights:
+        if args.output or not args.golden:
+            sys.exit("--weights writes only the golden file of that weight file: give --golden, not -o")
+        gen, offset, scale, attrs = load(args.weights)
+        x = input_from_file(args.golden_from, args.seed) if args.golden_from else synthetic_input(args.seed)
+        diff = make_golden(gen, args.golden, offset, scale, attrs["recipe_hash"], args.weights, x,
+                           attrs["normalisation"])
+        print("wrote %s, float32 vs float64 max |diff| %.3g" % (args.golden, diff))
+        return
+    if not args.output:
+        sys.exit("-o/--output is required with --random-init or --checkpoint")
     recipe_hash = sha256_file(args.recipe) if args.recipe else "none (random initialisation)"
     normalisation, input_method = args.normalisation, None
     if args.random_init:

@@ -18,8 +18,8 @@ paper's VGG perceptual term: no ImageNet weights here) + lambda_adv * BCE(D(G(x)
 Discriminator: BCE on targets (real) vs generator outputs (fake), the paper's code's network.
 
     /usr/bin/python3 resources/models/training/train.py --train /tmp/tomogan_train.h5 \
-        --val /tmp/tomogan_val.h5 --recipe resources/models/training/recipe.json
-    # same command plus --resume to continue from build/tomogan_training/last.pt
+        --val /tmp/tomogan_val.h5 --recipe resources/models/training/recipe_v4.json
+    # (recipe_v4.json: the shipped model's recipe, the default) same command plus --resume to continue from build/tomogan_training/last.pt
 """
 import argparse
 import csv
@@ -166,9 +166,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--train", required=True)
     ap.add_argument("--val", required=True)
-    ap.add_argument("--recipe", default=os.path.join(HERE, "recipe.json"))
+    ap.add_argument("--recipe", default=os.path.join(HERE, "recipe_v4.json"))
     ap.add_argument("--out-dir", default="build/tomogan_training")
-    ap.add_argument("--log", default=os.path.join(HERE, "training_log.csv"))
+    ap.add_argument("--log", default=os.path.join(HERE, "training_log_v4.csv"))
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--steps-per-epoch", type=int, default=100)
     ap.add_argument("--batch", type=int, default=16)
