@@ -81,70 +81,72 @@ void backLanes(const LineBlock& lines, const RayBlock& rays) {
 }
 
 // Across rays. One vector holds kPackedFloats floats: P items (rays or pixels) of C slices each,
-// item-major. Per-item quantities (positions, indices, weights) are computed in P-lane vectors
-// and spread to the C slices of their item.
+// item-major. Per-item quantities (positions, indices, weights) are computed in every lane, the
+// C lanes of an item alike.
 template <int C>
 struct Packed {
   static constexpr int P = kPackedFloats / C;
   typedef float Vec __attribute__((vector_size(kPackedFloats * sizeof(float))));
   typedef int Index __attribute__((vector_size(kPackedFloats * sizeof(int))));
-  typedef double Position __attribute__((vector_size(P * sizeof(double))));
-  typedef int Item __attribute__((vector_size(P * sizeof(int))));
-  typedef float Weight __attribute__((vector_size(P * sizeof(float))));
 };
-
-template <class V, class E, std::size_t... I>
-V iotaOf(std::index_sequence<I...>) {
-  return V{static_cast<E>(I)...};
-}
-
-// Item i's value in the C lanes of item i.
-template <int C, class V, std::size_t... I>
-auto spreadOf(V v, std::index_sequence<I...>) {
-  return __builtin_shufflevector(v, v, (I / C)...);
-}
-template <int C, class V>
-auto spread(V v) {
-  return spreadOf<C>(v, std::make_index_sequence<kPackedFloats>());
-}
 
 template <int C, std::size_t... I>
 typename Packed<C>::Index laneOf(std::index_sequence<I...>) {
   return typename Packed<C>::Index{static_cast<int>(I % C)...};
 }
-
-// Padded pixel index ⌊f⌋ + 2 and weight f − ⌊f⌋ of each item's f, as paddedIndex and the
-// slice kernels compute them (f > −2).
-template <int C>
-struct RayPositions {
-  typename Packed<C>::Item k;
-  typename Packed<C>::Weight w;
-};
-template <int C>
-RayPositions<C> rayPositions(typename Packed<C>::Position f) {
-  using T = Packed<C>;
-  const auto k = __builtin_convertvector(f + double(kLinePadding), typename T::Item);
-  return {k, __builtin_convertvector(
-                 f - __builtin_convertvector(k - kLinePadding, typename T::Position),
-                 typename T::Weight)};
+template <int C, std::size_t... I>
+typename Packed<C>::Vec itemOf(std::index_sequence<I...>) {
+  return typename Packed<C>::Vec{static_cast<float>(I / C)...};
 }
 
-// at[i·C + c] = src[index[i]·C + c] and next[…] = src[(index[i] + 1)·C + c], for indices that are
-// monotone in i. Usually one window of two vectors holds them all and two permutes pick them
-// (Window); otherwise each float is one load, a hardware gather on AVX2. src must stay readable
-// kWindowSlack floats past the last index.
+// ⌊x⌋ for any finite x in int range.
+inline int floorOf(double x) {
+  const int i = static_cast<int>(x);
+  return i > x ? i - 1 : i;
+}
+
+// Positions of a block's P items (item i in lanes i·C … i·C + C − 1) at x = x0 + step·i: the
+// floor ⌊x⌋ + `offset` and the fraction x − ⌊x⌋ in every lane. x0 is split once in double into
+// ⌊x0⌋ and a fraction; the items' offsets from ⌊x0⌋ are then one float FMA per vector (shifted
+// to be positive, so truncation is the floor) where P positions in double took two vectors of
+// FMAs and four conversions. Their rounding (below 1e-5 px for |step| ≤ √2, P ≤ 16) moves a
+// weight by as much, and a floor only where the fraction is that close to 0 or 1, where both
+// floors interpolate the same value.
+template <int C>
+struct SpreadPositions {
+  typename Packed<C>::Index floor;
+  typename Packed<C>::Vec fraction;
+};
+template <int C>
+__attribute__((always_inline)) inline SpreadPositions<C> spreadPositions(double x0, double step,
+                                                                         int offset) {
+  using T = Packed<C>;
+  const typename T::Vec item = itemOf<C>(std::make_index_sequence<kPackedFloats>());
+  const int whole = floorOf(x0);
+  const int shift = static_cast<int>((step < 0 ? -step : step) * (T::P - 1)) + 2;
+  const float start = static_cast<float>(x0 - whole) + static_cast<float>(shift);
+  const typename T::Vec x = start + static_cast<float>(step) * item;
+  const typename T::Index truncated = __builtin_convertvector(x, typename T::Index);
+  return {truncated + (whole - shift + offset),
+          x - __builtin_convertvector(truncated, typename T::Vec)};
+}
+
+// at[i] = src[index[i]·C + i % C] and next[i] = src[(index[i] + 1)·C + i % C] for pixel indices
+// per lane that are monotone. Usually one window of two vectors holds them all and two permutes
+// pick them (Window); otherwise each float is one load, a hardware gather on AVX2. src must stay
+// readable kWindowSlack floats past the last index.
 template <int C, bool Window>
 __attribute__((always_inline)) inline void gatherPair(const float* src,
-                                                      typename Packed<C>::Item index,
+                                                      typename Packed<C>::Index index,
                                                       typename Packed<C>::Vec& at,
                                                       typename Packed<C>::Vec& next) {
   using T = Packed<C>;
-  const int first = index[0], last = index[T::P - 1];
+  const int first = index[0], last = index[kPackedFloats - 1];
   const int base = first < last ? first : last;
   const int span = first < last ? last - first : first - last;
   const typename T::Index lane = laneOf<C>(std::make_index_sequence<kPackedFloats>());
   if (Window && (span + 2) * C <= 2 * kPackedFloats) {
-    const typename T::Index offset = spread<C>(index - base) * C + lane;
+    const typename T::Index offset = (index - base) * C + lane;
     typename T::Vec lo, hi;
     std::memcpy(&lo, src + std::size_t(base) * C, sizeof lo);
     std::memcpy(&hi, src + std::size_t(base) * C + kPackedFloats, sizeof hi);
@@ -153,13 +155,13 @@ __attribute__((always_inline)) inline void gatherPair(const float* src,
     return;
   }
 #ifdef TOMOLIVE_KERNELS_AVX2
-  const typename T::Index offset = spread<C>(index) * C + lane;
+  const typename T::Index offset = index * C + lane;
   at = _mm256_i32gather_ps(src, (__m256i)offset, 4);
   next = _mm256_i32gather_ps(src + C, (__m256i)offset, 4);
 #else
   for (int i = 0; i < kPackedFloats; ++i) {
-    at[i] = src[std::size_t(index[i / C]) * C + i % C];
-    next[i] = src[std::size_t(index[i / C] + 1) * C + i % C];
+    at[i] = src[std::size_t(index[i]) * C + i % C];
+    next[i] = src[std::size_t(index[i] + 1) * C + i % C];
   }
 #endif
 }
@@ -169,7 +171,6 @@ template <int C, bool Window>
 void forwardRays(const LineBlock& lines, const RayBlock& rays) {
   using T = Packed<C>;
   constexpr int P = T::P;
-  const auto iota = iotaOf<typename T::Position, double>(std::make_index_sequence<P>());
   const std::size_t lineFloats = std::size_t(lines.stride) * C;
   for (int l = lines.lineBegin; l < lines.lineEnd; ++l) {
     const float* line = lines.data + l * lineFloats;
@@ -182,11 +183,11 @@ void forwardRays(const LineBlock& lines, const RayBlock& rays) {
       const float weight = plan.weight;
       int j = begin;
       for (; j + P <= end; j += P) {
-        const auto [k, w] = rayPositions<C>(alpha * (double(j) + iota) + beta);
+        const auto [k, w] = spreadPositions<C>(alpha * j + beta, alpha, kLinePadding);
         typename T::Vec a, b, out;
         gatherPair<C, Window>(line, k, a, b);
         std::memcpy(&out, row + std::size_t(j) * C, sizeof out);
-        out += weight * (a + spread<C>(w) * (b - a));
+        out += weight * (a + w * (b - a));
         std::memcpy(row + std::size_t(j) * C, &out, sizeof out);
       }
       for (; j < end; ++j) {
@@ -211,11 +212,9 @@ void forwardRays(const LineBlock& lines, const RayBlock& rays) {
 template <int C, bool Window>
 void backRaysGather(const LineBlock& lines, const RayBlock& rays) {
   using T = Packed<C>;
-  using Item = typename T::Item;
-  using Position = typename T::Position;
-  using Weight = typename T::Weight;
+  using Vec = typename T::Vec;
+  using Index = typename T::Index;
   constexpr int P = T::P;
-  const auto iota = iotaOf<Position, double>(std::make_index_sequence<P>());
   const std::size_t lineFloats = std::size_t(lines.stride) * C;
   const int pixelsEnd = lines.n + kLinePadding;  // padded index past the grid's last pixel
   // Rays a block may name lie within P + 2 of the traced ones: inside the rows' padding.
@@ -251,34 +250,31 @@ void backRaysGather(const LineBlock& lines, const RayBlock& rays) {
     }
     for (int q = 0; q < pixelsEnd; q += P) {
       typename T::Vec sum = {};
-      const Position k = double(q - kLinePadding) + iota;
       for (int i = 0; i < active; ++i) {
         const Traced& t = traced[i];
         if (q >= t.pixelEnd || q + P <= t.pixelBegin) continue;
-        // ⌊g⌋ by truncation after a shift that makes g positive.
-        const Position g = (k - t.beta) * t.inverseAlpha;
-        Item j0 = __builtin_convertvector(g + double(kRowPadding), Item) - kRowPadding;
-        const int a = j0[0], b = j0[P - 1];
+        // j0 = ⌊g⌋ and t = g − ⌊g⌋ of g = (k − beta)/alpha for the block's pixels k.
+        auto [j0, frac] =
+            spreadPositions<C>((q - kLinePadding - t.beta) * t.inverseAlpha, t.inverseAlpha, 0);
+        const int a = j0[0], b = j0[kPackedFloats - 1];
         if ((a < b ? a : b) < lowest || (a < b ? b : a) > highest) {
           // Not reached for |alpha| ≥ 1; keeps every load inside the row if it were. Lanes moved
           // here name no traced ray, so they weigh zero.
           j0 = j0 < lowest ? lowest : j0;
           j0 = j0 > highest ? highest : j0;
         }
-        const Weight frac =
-            __builtin_convertvector(g - __builtin_convertvector(j0, Position), Weight);
         // Keeps c where c ≥ 0, j ≥ rayBegin and j < rayEnd, with sign bits as masks: the x86-64
         // baseline has no float compare-and-select, and wide vector compares become scalar.
-        const auto keep = [&](Weight c, Item j) {
-          const Item bits = (Item)c;  // a vector cast keeps the bits
-          const Item take = ~(bits >> 31) & ~((j - t.rayBegin) >> 31) & ((j - t.rayEnd) >> 31);
-          return (Weight)(bits & take);
+        const auto keep = [&](Vec c, Index j) {
+          const Index bits = (Index)c;  // a vector cast keeps the bits
+          const Index take = ~(bits >> 31) & ~((j - t.rayBegin) >> 31) & ((j - t.rayEnd) >> 31);
+          return (Vec)(bits & take);
         };
-        const Weight c0 = keep(1.0f - t.slope * frac, j0);
-        const Weight c1 = keep(1.0f - t.slope * (1.0f - frac), j0 + 1);
-        typename T::Vec v0, v1;
+        const Vec c0 = keep(1.0f - t.slope * frac, j0);
+        const Vec c1 = keep(1.0f - t.slope * (1.0f - frac), j0 + 1);
+        Vec v0, v1;
         gatherPair<C, Window>(t.row, j0, v0, v1);
-        sum += t.weight * (spread<C>(c0) * v0 + spread<C>(c1) * v1);
+        sum += t.weight * (c0 * v0 + c1 * v1);
       }
       std::memcpy(line + std::size_t(q) * C, &sum, sizeof sum);
     }
@@ -293,7 +289,6 @@ template <int C>
 void backRaysScatter(const LineBlock& lines, const RayBlock& rays) {
   using T = Packed<C>;
   constexpr int P = T::P;
-  const auto iota = iotaOf<typename T::Position, double>(std::make_index_sequence<P>());
   const std::size_t lineFloats = std::size_t(lines.stride) * C;
   for (int p = 0; p < rays.count; ++p) {
     const JosephRays& plan = rays.plans[p];
@@ -307,15 +302,15 @@ void backRaysScatter(const LineBlock& lines, const RayBlock& rays) {
       const double beta = plan.beta0 + l * plan.betaStep;
       int j = begin;
       for (; j + P <= end; j += P) {
-        const auto [k, w] = rayPositions<C>(alpha * (double(j) + iota) + beta);
+        const auto [k, w] = spreadPositions<C>(alpha * j + beta, alpha, kLinePadding);
         typename T::Vec v;
         std::memcpy(&v, row + std::size_t(j) * C, sizeof v);
         v = weight * v;
-        const typename T::Vec onNext = spread<C>(w) * v, onPixel = v - onNext;
+        const typename T::Vec onNext = w * v, onPixel = v - onNext;
         for (int i = 0; i < P; ++i)
-          for (int c = 0; c < C; ++c) line[k[i] * C + c] += onPixel[i * C + c];
+          for (int c = 0; c < C; ++c) line[k[i * C] * C + c] += onPixel[i * C + c];
         for (int i = 0; i < P; ++i)
-          for (int c = 0; c < C; ++c) line[(k[i] + 1) * C + c] += onNext[i * C + c];
+          for (int c = 0; c < C; ++c) line[(k[i * C] + 1) * C + c] += onNext[i * C + c];
       }
       for (; j < end; ++j) {
         const double f = alpha * j + beta;

@@ -60,39 +60,107 @@ struct GroupLayout {
   bool acrossRays;  ///< across-rays kernels on packed buffers, else across-slices kernels
 };
 
+// The projector's working buffers. A new buffer of a few MiB costs a page fault per 4 KiB and
+// a zeroing pass — as much as a few-slice projection itself — so buffers up to kKeptScratchFloats
+// (the few-slice sizes) are kept per calling thread and reused by its next call, one per role;
+// larger ones (many slices, where they are a small share of the work) are allocated per call.
+// The contents are not zeroed: each user zeroes what it relies on.
+constexpr std::size_t kKeptScratchFloats = std::size_t(8) << 20;  // 32 MiB
+enum class ScratchRole { lines, columnLines, packedRows, count };
+
+class Scratch {
+ public:
+  Scratch(ScratchRole role, std::size_t floats) {
+    struct Kept {
+      AlignedBuffer buffer;
+      bool inUse = false;  // a call nested in this thread's wait (task stealing) allocates anew
+    };
+    thread_local Kept kept[int(ScratchRole::count)];
+    Kept& k = kept[int(role)];
+    if (floats > kKeptScratchFloats || k.inUse) {
+      m_own = AlignedBuffer(floats);
+      m_data = m_own.data();
+      return;
+    }
+    if (k.buffer.size() < floats) k.buffer = AlignedBuffer(floats);
+    k.inUse = true;
+    m_inUse = &k.inUse;
+    m_data = k.buffer.data();
+  }
+  ~Scratch() {
+    if (m_inUse) *m_inUse = false;
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  float* data() const { return m_data; }
+
+ private:
+  AlignedBuffer m_own;
+  float* m_data = nullptr;
+  bool* m_inUse = nullptr;
+};
+
 // A grid of n lines of n pixels, each padded with kLinePadding zero pixels at both ends and
 // rounded up to joseph::paddedLineStride(n) pixels, plus the kernels' window slack.
 struct PaddedLines {
-  PaddedLines(int n, int lanes)
+  PaddedLines(int n, int lanes, ScratchRole role)
       : n(n),
         lanes(lanes),
         stride(joseph::paddedLineStride(n)),
-        buffer(std::size_t(n) * stride * lanes + joseph::kWindowSlack) {}
+        floats(std::size_t(n) * stride * lanes + joseph::kWindowSlack),
+        buffer(role, floats) {}
   std::size_t lineFloats() const { return std::size_t(stride) * lanes; }
-  float* pixel(int line, int k) {
-    return buffer.data() + line * lineFloats() + (k + kLinePadding) * lanes;
-  }
-  joseph::LineBlock block(int begin, int end) {
+  float* line(int l) const { return buffer.data() + l * lineFloats(); }
+  float* pixel(int l, int k) const { return line(l) + (k + kLinePadding) * lanes; }
+  joseph::LineBlock block(int begin, int end) const {
     return {buffer.data(), n, stride, lanes, begin, end};
   }
+  void zero() const { std::fill_n(buffer.data(), floats, 0.0f); }
   int n, lanes, stride;
-  AlignedBuffer buffer;
+  std::size_t floats;
+  Scratch buffer;
 };
+
+// dst[0 … lanes) = src[0 … lanes) for the lane counts of GroupLayout: fixed-size copies the
+// compiler inlines (a libc call per pixel cost more than the few-slice kernels themselves).
+inline void copyLanes(float* dst, const float* src, int lanes) {
+  switch (lanes) {
+    case 1:
+      *dst = *src;
+      return;
+    case 2:
+      std::memcpy(dst, src, 2 * sizeof(float));
+      return;
+    case 4:
+      std::memcpy(dst, src, 4 * sizeof(float));
+      return;
+    case 8:
+      std::memcpy(dst, src, 8 * sizeof(float));
+      return;
+    case 16:
+      std::memcpy(dst, src, 16 * sizeof(float));
+      return;
+    default:
+      std::memcpy(dst, src, std::size_t(lanes) * sizeof(float));
+  }
+}
 
 // Copies one slice group of the volume (stackLanes floats per pixel) into padded lines of
 // lines.lanes ≤ stackLanes floats per pixel: rows as they are, or columns (transposed) when
-// `columns` is set. Padding is left at zero.
+// `columns` is set. The padding is zeroed.
 void loadLines(const float* group, int stackLanes, bool columns, PaddedLines& lines) {
   const int n = lines.n, lanes = lines.lanes;
   tbb::parallel_for(tbb::blocked_range<int>(0, n, 16), [&](const tbb::blocked_range<int>& r) {
     for (int l = r.begin(); l < r.end(); ++l) {
+      std::fill_n(lines.line(l), kLinePadding * lanes, 0.0f);
+      std::fill(lines.pixel(l, n), lines.line(l + 1), 0.0f);
       if (!columns && lanes == stackLanes) {
         std::memcpy(lines.pixel(l, 0), group + std::size_t(l) * n * lanes,
                     sizeof(float) * n * lanes);
       } else {
         for (int k = 0; k < n; ++k) {
           const std::size_t pixel = columns ? std::size_t(k) * n + l : std::size_t(l) * n + k;
-          std::memcpy(lines.pixel(l, k), group + pixel * stackLanes, sizeof(float) * lanes);
+          copyLanes(lines.pixel(l, k), group + pixel * stackLanes, lanes);
         }
       }
     }
@@ -105,12 +173,19 @@ struct PackedRows {
       : columns(columns),
         lanes(lanes),
         rowFloats(std::size_t(columns + 2 * joseph::kRowPadding) * lanes + joseph::kWindowSlack),
-        buffer(count * rowFloats) {}
-  float* row(int i) { return buffer.data() + i * rowFloats; }
-  float* ray(int i, int j) { return row(i) + std::size_t(j + joseph::kRowPadding) * lanes; }
+        buffer(ScratchRole::packedRows, count * rowFloats) {}
+  float* row(int i) const { return buffer.data() + i * rowFloats; }
+  float* ray(int i, int j) const {
+    return row(i) + std::size_t(j + joseph::kRowPadding) * lanes;
+  }
+  /// Zeroes row i's padding and slack (the back kernels read them with weight 0).
+  void zeroPadding(int i) const {
+    std::fill(row(i), ray(i, 0), 0.0f);
+    std::fill(ray(i, columns), row(i + 1), 0.0f);
+  }
   int columns, lanes;
   std::size_t rowFloats;
-  AlignedBuffer buffer;
+  Scratch buffer;
 };
 
 constexpr int kProjectionsPerTask = 8;  // projections sharing one pass over the lines
@@ -169,7 +244,7 @@ void backOrientation(const joseph::KernelSet& kernels, const Traced& traced,
                      const GroupLayout& layout, const ProjectionStack& y, int group,
                      PaddedLines& lines) {
   const int count = static_cast<int>(traced.indices.size());
-  lines.buffer.fill(0.0f);
+  lines.zero();
   if (count == 0) return;
   const int columns = y.columns();
   std::vector<float*> rows(count);
@@ -178,9 +253,9 @@ void backOrientation(const joseph::KernelSet& kernels, const Traced& traced,
     packed.emplace(count, columns, layout.lanes);
     tbb::parallel_for(0, count, [&](int i) {
       const float* in = y.row(traced.indices[i], group);
+      packed->zeroPadding(i);
       for (int j = 0; j < columns; ++j)
-        std::memcpy(packed->ray(i, j), in + std::size_t(j) * layout.stackLanes,
-                    sizeof(float) * layout.lanes);
+        copyLanes(packed->ray(i, j), in + std::size_t(j) * layout.stackLanes, layout.lanes);
     });
     for (int i = 0; i < count; ++i) rows[i] = packed->row(i);
   } else {
@@ -223,7 +298,8 @@ void JosephProjector::forward(const VolumeStack& x, std::span<const int> project
   std::optional<PaddedLines> lines;  // only the last group may need another lane count
   for (int g = 0; g < x.groups(); ++g) {
     const GroupLayout layout(kernels, x.slices(), x.lanes(), g);
-    if (!lines || lines->lanes != layout.lanes) lines.emplace(x.gridSize(), layout.lanes);
+    if (!lines || lines->lanes != layout.lanes)
+      lines.emplace(x.gridSize(), layout.lanes, ScratchRole::lines);
     for (bool columns : {false, true}) {
       const Traced& traced = columns ? alongColumns : alongRows;
       if (traced.indices.empty()) continue;
@@ -245,8 +321,8 @@ void JosephProjector::back(const ProjectionStack& y, std::span<const int> projec
     const GroupLayout layout(kernels, x.slices(), stackLanes, g);
     const int lanes = layout.lanes;
     if (!rows || rows->lanes != lanes) {
-      rows.emplace(n, lanes);
-      columns.emplace(n, lanes);
+      rows.emplace(n, lanes, ScratchRole::lines);
+      columns.emplace(n, lanes, ScratchRole::columnLines);
     }
     backOrientation(kernels, alongRows, layout, y, g, *rows);
     backOrientation(kernels, alongColumns, layout, y, g, *columns);
