@@ -60,12 +60,12 @@ struct GroupLayout {
   bool acrossRays;  ///< across-rays kernels on packed buffers, else across-slices kernels
 };
 
-// The projector's working buffers. A new buffer of a few MiB costs a page fault per 4 KiB and
-// a zeroing pass — as much as a few-slice projection itself — so buffers up to kKeptScratchFloats
-// (the few-slice sizes) are kept per calling thread and reused by its next call, one per role;
-// larger ones (many slices, where they are a small share of the work) are allocated per call.
-// The contents are not zeroed: each user zeroes what it relies on.
-constexpr std::size_t kKeptScratchFloats = std::size_t(8) << 20;  // 32 MiB
+// The projector's working buffers. A new buffer costs a page fault per 4 KiB and a zeroing pass
+// — at 1024² × 1 slice as much as the projection itself, at 2560² × 16 slices over 64
+// projections a quarter of a call — so each calling thread keeps one buffer per role and reuses
+// it in its next call (a reconstruction calls with the same sizes every iteration). What a thread
+// keeps is what one call of its needs anyway, held until the thread ends. The contents are not
+// zeroed: each user zeroes what it relies on.
 enum class ScratchRole { lines, columnLines, packedRows, count };
 
 class Scratch {
@@ -77,7 +77,7 @@ class Scratch {
     };
     thread_local Kept kept[int(ScratchRole::count)];
     Kept& k = kept[int(role)];
-    if (floats > kKeptScratchFloats || k.inUse) {
+    if (k.inUse) {
       m_own = AlignedBuffer(floats);
       m_data = m_own.data();
       return;
@@ -145,23 +145,35 @@ inline void copyLanes(float* dst, const float* src, int lanes) {
   }
 }
 
+constexpr int kTileLines = 16;  // lines per tile of a transposed copy
+
 // Copies one slice group of the volume (stackLanes floats per pixel) into padded lines of
 // lines.lanes ≤ stackLanes floats per pixel: rows as they are, or columns (transposed) when
 // `columns` is set. The padding is zeroed.
 void loadLines(const float* group, int stackLanes, bool columns, PaddedLines& lines) {
   const int n = lines.n, lanes = lines.lanes;
-  tbb::parallel_for(tbb::blocked_range<int>(0, n, 16), [&](const tbb::blocked_range<int>& r) {
+  tbb::parallel_for(tbb::blocked_range<int>(0, n, kTileLines), [&](const tbb::blocked_range<int>& r) {
     for (int l = r.begin(); l < r.end(); ++l) {
       std::fill_n(lines.line(l), kLinePadding * lanes, 0.0f);
       std::fill(lines.pixel(l, n), lines.line(l + 1), 0.0f);
-      if (!columns && lanes == stackLanes) {
+      if (columns) continue;
+      if (lanes == stackLanes) {
         std::memcpy(lines.pixel(l, 0), group + std::size_t(l) * n * lanes,
                     sizeof(float) * n * lanes);
       } else {
-        for (int k = 0; k < n; ++k) {
-          const std::size_t pixel = columns ? std::size_t(k) * n + l : std::size_t(l) * n + k;
-          copyLanes(lines.pixel(l, k), group + pixel * stackLanes, lanes);
-        }
+        for (int k = 0; k < n; ++k)
+          copyLanes(lines.pixel(l, k), group + (std::size_t(l) * n + k) * stackLanes, lanes);
+      }
+    }
+    if (!columns) return;
+    // Transposed in tiles of kTileLines lines: each volume row gives a few adjacent pixels, so
+    // consecutive reads share a page (walking one column takes a TLB miss per pixel at 2560²).
+    for (int tile = r.begin(); tile < r.end(); tile += kTileLines) {
+      const int tileEnd = std::min(r.end(), tile + kTileLines);
+      for (int k = 0; k < n; ++k) {
+        const float* source = group + (std::size_t(k) * n + tile) * stackLanes;
+        for (int l = tile; l < tileEnd; ++l, source += stackLanes)
+          copyLanes(lines.pixel(l, k), source, lanes);
       }
     }
   });
@@ -327,14 +339,18 @@ void JosephProjector::back(const ProjectionStack& y, std::span<const int> projec
     backOrientation(kernels, alongRows, layout, y, g, *rows);
     backOrientation(kernels, alongColumns, layout, y, g, *columns);
     float* out = x.group(g);
-    tbb::parallel_for(tbb::blocked_range<int>(0, n, 16), [&](const tbb::blocked_range<int>& r) {
-      for (int row = r.begin(); row < r.end(); ++row)
-        for (int c = 0; c < n; ++c) {
-          const float* a = rows->pixel(row, c);
-          const float* b = columns->pixel(c, row);
-          float* o = out + (std::size_t(row) * n + c) * stackLanes;
-          for (int s = 0; s < stackLanes; ++s) o[s] = s < lanes ? a[s] + b[s] : 0.0f;
-        }
+    // In tiles of kTileLines rows, as loadLines: the columns' lines are read across.
+    tbb::parallel_for(tbb::blocked_range<int>(0, n, kTileLines), [&](const tbb::blocked_range<int>& r) {
+      for (int tile = r.begin(); tile < r.end(); tile += kTileLines) {
+        const int tileEnd = std::min(r.end(), tile + kTileLines);
+        for (int c = 0; c < n; ++c)
+          for (int row = tile; row < tileEnd; ++row) {
+            const float* a = rows->pixel(row, c);
+            const float* b = columns->pixel(c, row);
+            float* o = out + (std::size_t(row) * n + c) * stackLanes;
+            for (int s = 0; s < stackLanes; ++s) o[s] = s < lanes ? a[s] + b[s] : 0.0f;
+          }
+      }
     });
   }
   // Padding lanes (slices beyond the last) stay zero: y's padding lanes are zero, and packed
