@@ -283,7 +283,9 @@ class TestCli : public QObject {
              "5000", "--window", "16", "--rate", "300", "--record", path("interrupted.h5"), "--out",
              path("interrupted_recon.h5"), "--json"});
     QVERIFY(p.waitForStarted(10000));
-    QTest::qWait(1000);
+    // Interrupted mid-scan: once the first window is being reconstructed (its log line).
+    QByteArray log;
+    QTRY_VERIFY_WITH_TIMEOUT((log += p.readAllStandardError()).contains("reconstruction:"), 20000);
     p.terminate();
     QVERIFY(p.waitForFinished(20000));
     QCOMPARE(p.exitStatus(), QProcess::NormalExit);

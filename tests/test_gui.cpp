@@ -173,6 +173,20 @@ std::shared_ptr<const Snapshot> enhancedSnapshot() {
   return s;
 }
 
+/// Waits until the window's views have drawn what they were last given (their coalesced renders
+/// are no longer pending): the condition a grab needs, where a fixed sleep is too short on a
+/// slow machine and wasted on a fast one.
+bool rendered(const MainWindow& w, int timeoutMs = 10000) {
+  return QTest::qWaitFor(
+      [&] {
+        QCoreApplication::sendPostedEvents();  // layout and resize first: they ask for renders
+        for (const SliceView* v : {w.beforeView(), w.afterView(), w.cutView()})
+          if (v->renderPending()) return false;
+        return true;
+      },
+      timeoutMs);
+}
+
 /// A shown window displaying enhancedSnapshot(), no session; null if it was never exposed.
 std::unique_ptr<MainWindow> windowShowingEnhancedSnapshot(const MainWindowOptions& options) {
   auto w = std::make_unique<MainWindow>(options);
@@ -209,7 +223,7 @@ class TestGui : public QObject {
     QVERIFY(QTest::qWaitForWindowExposed(&w));
     w.startSession();
     QTRY_VERIFY_WITH_TIMEOUT(w.displayedUpdates() >= 3, 30000);
-    QTest::qWait(200);  // the coalesced render of the latest update
+    QVERIFY(rendered(w));  // the coalesced render of the latest update
     QVERIFY2(showsAnImage(w.beforeView()->grabFramebuffer()), "before view shows no image");
     QVERIFY2(showsAnImage(w.afterView()->grabFramebuffer()), "after view shows no image");
     QVERIFY2(showsAnImage(w.cutView()->grabFramebuffer()), "cut view shows no image");
@@ -354,7 +368,7 @@ class TestGui : public QObject {
     QVERIFY(!w.findChild<QCheckBox*>("autoWindowLevel")->isChecked());
 
     w.setSlice(0);
-    QTest::qWait(100);
+    QVERIFY(rendered(w));
     const QImage beforeAt0 = before->grabFramebuffer(), afterAt0 = after->grabFramebuffer();
     sendWheel(after, 120, Qt::ShiftModifier);
     sendWheel(after, 120, Qt::ShiftModifier);
@@ -503,7 +517,7 @@ class TestGui : public QObject {
       v->setMaxFramesPerSecond(kFps);
     // Warm up: the first image compiles the views' shaders (hundreds of ms on llvmpipe).
     w.showSnapshot(phantomSnapshot(0, 128, 4));
-    QTest::qWait(300);
+    QVERIFY(rendered(w));
     const int rendersBefore = w.beforeView()->renderCount();
     SessionController* c = w.controller();
     constexpr int kRate = 50, kSeconds = 3, kCount = kRate * kSeconds;
@@ -532,7 +546,8 @@ class TestGui : public QObject {
     }
     engine.join();
     const double seconds = clock.elapsed() / 1000.0;
-    QTest::qWait(300);
+    QTRY_COMPARE_WITH_TIMEOUT(w.displayedSnapshot()->metrics.update, kCount, 10000);
+    QVERIFY(rendered(w));
     QVERIFY2(maxBacklog <= 1, qPrintable(QString("backlog %1").arg(maxBacklog)));
     QVERIFY2(longestGap < 250, qPrintable(QString("event loop stalled %1 ms").arg(longestGap)));
     const int renders = w.beforeView()->renderCount() - rendersBefore;
@@ -556,14 +571,14 @@ class TestGui : public QObject {
     w.showSnapshot(s);
     w.setSlice(0);
     QVERIFY2(w.afterCaption().contains("not enhanced yet"), qPrintable(w.afterCaption()));
-    QTest::qWait(100);
+    QVERIFY(rendered(w));
     const QImage b0 = w.beforeView()->grabFramebuffer(), a0 = w.afterView()->grabFramebuffer();
     // Same slice: only the half-pixel shift of views one pixel apart in width.
     QVERIFY2(meanAbsDifference(b0, a0) < 2.0,
              qPrintable(QString::number(meanAbsDifference(b0, a0))));
     w.setSlice(1);
     QVERIFY2(w.afterCaption().startsWith("after: enhanced"), qPrintable(w.afterCaption()));
-    QTest::qWait(100);
+    QVERIFY(rendered(w));
     QVERIFY(meanAbsDifference(w.beforeView()->grabFramebuffer(), w.afterView()->grabFramebuffer()) >
             8.0);
     w.findChild<QComboBox*>("compareMode")->setCurrentIndex(1);
@@ -586,14 +601,14 @@ class TestGui : public QObject {
     first->enhancing = true;
     w.showSnapshot(first);
     w.setSlice(1);
-    QTest::qWait(100);
+    QVERIFY(rendered(w));
     const QImage enhanced = w.afterView()->grabFramebuffer();
     auto second = std::make_shared<Snapshot>(*phantomSnapshot(4, 64, 3));
     second->enhancing = true;
     w.showSnapshot(second);
     QVERIFY2(w.afterCaption().contains("of R 3") && w.afterCaption().contains("R 4 in progress"),
              qPrintable(w.afterCaption()));
-    QTest::qWait(100);
+    QVERIFY(rendered(w));
     QVERIFY(meanAbsDifference(enhanced, w.afterView()->grabFramebuffer()) < 1.0);
   }
 
@@ -606,7 +621,7 @@ class TestGui : public QObject {
     const auto whole = phantomSnapshot(3, 64, 5);
     w.showSnapshot(whole);
     w.setSlice(2);
-    QTest::qWait(100);
+    QVERIFY(rendered(w));
     const QImage wholeSlice = w.beforeView()->grabFramebuffer();
     auto partial = std::make_shared<Snapshot>(*whole);
     partial->metrics.update = 5;
@@ -619,7 +634,7 @@ class TestGui : public QObject {
     partial->enhancedCount = 1;
     partial->enhancing = true;
     w.showSnapshot(partial);
-    QTest::qWait(100);
+    QVERIFY(rendered(w));
     const auto text = [&](const char* name) { return w.findChild<QLabel*>(name)->text(); };
     QVERIFY2(text("beforeCaption").contains("R 5, slice 2"), qPrintable(text("beforeCaption")));
     QVERIFY2(text("cutCaption").contains("whole volume of R 3"), qPrintable(text("cutCaption")));

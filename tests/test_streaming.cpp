@@ -254,12 +254,12 @@ class TestStreaming : public QObject {
     session.start();
     QTRY_VERIFY_WITH_TIMEOUT(!c.all().empty(), 10000);
     session.pause();
-    QTest::qWait(50);  // an update in flight may still finish
+    QTRY_VERIFY_WITH_TIMEOUT(!session.summary().updating, 10000);  // the update in flight ends
     const std::size_t before = c.all().size();
     const std::int64_t received = session.summary().projectionsReceived;
-    QTest::qWait(200);
+    // Acquisition goes on (more than two windows arrive), and no update comes of it.
+    QTRY_VERIFY_WITH_TIMEOUT(session.summary().projectionsReceived > received + 20, 10000);
     QCOMPARE(c.all().size(), before);
-    QVERIFY(session.summary().projectionsReceived > received + 20);  // acquisition goes on
     session.resume();
     session.wait();
     const auto u = c.all();
@@ -302,9 +302,11 @@ class TestStreaming : public QObject {
     session.start();
     QTRY_VERIFY_WITH_TIMEOUT(c.all().size() >= 2, 10000);
     session.pause();
-    QTest::qWait(50);  // an update in flight may still finish
+    QTRY_VERIFY_WITH_TIMEOUT(!session.summary().updating, 10000);  // the update in flight ends
     const std::int64_t received = session.summary().projectionsReceived;
-    QTest::qWait(300);
+    // A paused replay waits: within the time a paced one would deliver far more, it delivers at
+    // most the window it had read ahead.
+    QVERIFY(!session.waitFor(std::chrono::milliseconds(300)));
     QVERIFY2(session.summary().projectionsReceived <= received + 16,
              "the replay ran on while the session was paused");
     session.resume();

@@ -137,6 +137,7 @@ struct StreamingSession::Intake {
   std::int64_t framesReceived = 0, projectionsReceived = 0, projectionsConsumed = 0;
   std::int64_t projectionsSkipped = 0;
   bool sourceFinished = false;
+  bool updating = false;  ///< a batch taken and its update not yet published
   int workersLeft = 0;  ///< recorder, reconstructor and enhancer threads still running
 };
 
@@ -466,6 +467,7 @@ void StreamingSession::reconstruct() {
         batch.assign(std::make_move_iterator(in.pending.begin()),
                      std::make_move_iterator(in.pending.end()));
         in.pending.clear();
+        in.updating = true;
         in.acquireCv.notify_all();
         if (in.flatDarkVersion != correctionVersion) {
           flats = in.flats, darks = in.darks;
@@ -659,6 +661,10 @@ void StreamingSession::reconstruct() {
       m.elapsedSeconds = std::chrono::duration<double>(now - m_start).count();
       lastPublished = snapshot;
       publish(snapshot);
+      {
+        std::lock_guard lock(in.mutex);
+        in.updating = false;
+      }
       double target = 0.0;
       {
         std::lock_guard lock(m_steeringMutex);
@@ -715,6 +721,7 @@ void StreamingSession::reconstruct() {
     // ends (or is stopped), and projections are released as they arrive so memory stays bounded.
     fail(std::string("reconstruction: ") + e.what());
     std::unique_lock lock(in.mutex);
+    in.updating = false;
     for (;;) {
       in.pending.clear();
       if (in.sourceFinished) break;
@@ -934,6 +941,7 @@ SessionSummary StreamingSession::summary() const {
     s.projectionsReceived = m_intake->projectionsReceived;
     s.projectionsConsumed = m_intake->projectionsConsumed;
     s.projectionsSkipped = m_intake->projectionsSkipped;
+    s.updating = m_intake->updating;
   }
   if (m_recorder) {
     s.record = m_recorder->status();

@@ -218,6 +218,9 @@ struct SessionSummary {
   std::int64_t framesRecorded = 0;
   RecordingStatus record;  ///< the recorder's counts, warning and stop reason (when recording)
   int updates = 0;
+  /// An update in progress (taken its projections, not yet published): after pause() the
+  /// session is quiet once this is false.
+  bool updating = false;
   double elapsedSeconds = 0.0, workSeconds = 0.0;
   bool stoppedEarly = false;
   double silentSeconds = 0.0;  ///< how long the source has delivered nothing (0 while it does)
