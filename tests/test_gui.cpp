@@ -26,6 +26,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <thread>
 
@@ -557,6 +558,67 @@ class TestGui : public QObject {
     QCOMPARE(w.displayedSnapshot()->metrics.update, kCount);
     QCOMPARE(w.charts()->updates(), kCount);
     QVERIFY(c->deliveries() <= kCount);
+  }
+
+  // File → Open / --open: a reconstruction file in the views (before: /exchange/recon, after:
+  // /exchange/recon_enhanced), exactly its values; a malformed file, mismatched volumes or
+  // non-finite values are named in the message bar and the window keeps what it showed.
+  void openShowsAReconstructionFileAndNamesWhatIsWrong() {
+    MainWindow w(simulatorOptions(path("unused_open.h5")));
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    const VolumeStack phantom = makePhantom(PhantomKind::SheppLogan, 48, 3, 0);
+    const VolumeStack glass = makePhantom(PhantomKind::Glass, 48, 3, 1);
+    Reconstruction recon{phantom.toSliceMajor(), 3, 48, {}};
+    Reconstruction enhanced{glass.toSliceMajor(), 3, 48, {}};
+    const std::string good = path("opened.h5").toStdString();
+    writeReconstructionFile(good, {{"/exchange/recon", recon}, {"/exchange/recon_enhanced", enhanced}});
+    QVERIFY(w.openReconstruction(QString::fromStdString(good)));
+    const auto shown = w.displayedSnapshot();
+    QVERIFY(shown && shown->enhanced);
+    for (int s = 0; s < 3; ++s) {
+      QCOMPARE(shown->slice(s), phantom.slice(s));
+      QCOMPARE(shown->enhanced->slice(s), glass.slice(s));
+    }
+    QVERIFY2(w.afterCaption().contains("opened.h5") && w.afterCaption().contains("recon_enhanced"),
+             qPrintable(w.afterCaption()));
+    const QString before = w.findChild<QLabel*>("beforeCaption")->text();
+    QVERIFY2(before.contains("opened.h5") && before.contains("slice 1"), qPrintable(before));
+    QVERIFY(rendered(w));
+    QVERIFY(showsAnImage(w.beforeView()->grabFramebuffer()));
+    QVERIFY(w.currentMessage().isEmpty());
+
+    const auto refused = [&](const QString& file, const QString& expected) {
+      QVERIFY2(!w.openReconstruction(file), qPrintable(file));
+      QVERIFY2(w.currentMessage().contains(file) && w.currentMessage().contains(expected),
+               qPrintable(w.currentMessage()));
+      QCOMPARE(w.displayedSnapshot(), shown);  // what was shown stays
+    };
+    {
+      QFile text(path("text.h5"));
+      QVERIFY(text.open(QIODevice::WriteOnly));
+      text.write("not HDF5\n");
+    }
+    refused(path("text.h5"), "not an HDF5 file");
+    refused(path("missing.h5"), "does not exist");
+    const std::string wrongShape = path("wrong_shape.h5").toStdString();
+    Reconstruction small{makePhantom(PhantomKind::Glass, 32, 3, 1).toSliceMajor(), 3, 32, {}};
+    writeReconstructionFile(wrongShape, {{"/exchange/recon", recon}, {"/exchange/recon_enhanced", small}});
+    refused(QString::fromStdString(wrongShape), "3 × 32²");
+    const std::string onlyScan = path("scan_only.h5").toStdString();
+    writeReconstructionFile(onlyScan, {{"/exchange/other", recon}});
+    refused(QString::fromStdString(onlyScan), "/exchange/recon");
+
+    Reconstruction withNan = recon;
+    withNan.volume[5] = std::numeric_limits<float>::quiet_NaN();
+    withNan.volume[9] = std::numeric_limits<float>::infinity();
+    const std::string nan = path("nan.h5").toStdString();
+    writeReconstructionFile(nan, {{"/exchange/recon", withNan}});
+    QVERIFY(w.openReconstruction(QString::fromStdString(nan)));
+    QVERIFY2(w.currentMessage().contains("2 values are not finite"), qPrintable(w.currentMessage()));
+    QCOMPARE(w.displayedSnapshot()->volume->slice(0)[5], 0.0f);
+    QVERIFY2(w.afterCaption().contains("has no /exchange/recon_enhanced"),
+             qPrintable(w.afterCaption()));
   }
 
   void afterViewShowsEnhancedSlicesAndSaysWhenNotYet() {

@@ -39,6 +39,7 @@
 #include "SliceImages.h"
 #include "SliceView.h"
 #include "SteeringPanel.h"
+#include "io/DataExchange.h"
 #include "io/FrameRecorder.h"
 #include "nn/Denoiser.h"
 
@@ -336,6 +337,12 @@ void MainWindow::buildActions() {
   session->addSeparator();
   session->addAction(action(tr("&Quit"), QKeySequence::Quit, [this] { close(); }));
 
+  QMenu* open = menuBar()->addMenu(tr("&File"));
+  open->addAction(action(tr("&Open reconstruction…"), QKeySequence::Open, [this] {
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open a reconstruction (/exchange/recon)"), QString(), tr("HDF5 (*.h5 *.hdf5)"));
+    if (!path.isEmpty()) openReconstruction(path);
+  }));
   QMenu* file = menuBar()->addMenu(tr("&Export"));
   file->addAction(
       action(tr("Before/after pair as &PNG…"), QKeySequence(Qt::CTRL | Qt::Key_E), [this] {
@@ -450,6 +457,7 @@ void MainWindow::startSession() {
   options.enhancer = m_enhancer.denoiser;
   options.backend = m_compute.backend;
   m_messageBar->hide();
+  m_openedFile.clear();
   m_charts->clear();
   m_snapshot.reset();
   m_lastEnhanced.reset();
@@ -570,16 +578,25 @@ void MainWindow::refreshImages() {
     afterText = enhancedHere ? tr("difference: enhanced − SIRT")
                              : tr("difference: nothing enhanced yet (zero)");
   }
+  if (!m_openedFile.isEmpty() && !differenceMode)
+    afterText = enhancedHere ? tr("after: %1, /exchange/recon_enhanced").arg(m_openedFile)
+                             : tr("after: %1 has no /exchange/recon_enhanced — showing "
+                                  "/exchange/recon")
+                                   .arg(m_openedFile);
   m_afterCaption->setText(afterText);
   m_afterCaption->setStyleSheet(
       (enhancedHere || previous || differenceMode) && !disagrees
           ? "QLabel { padding: 3px; font-weight: bold; }"
           : "QLabel { padding: 3px; font-weight: bold; background: #fff3cd; color: #664d03; }");
-  m_beforeCaption->setText(tr("before: live %1, R %2, slice %3 (detector row %4)")
-                               .arg(QString::fromStdString(s.metrics.method))
-                               .arg(s.current(m_slice) ? s.metrics.update : s.volumeUpdate)
-                               .arg(m_slice)
-                               .arg(s.firstRow + m_slice));
+  if (m_openedFile.isEmpty())
+    m_beforeCaption->setText(tr("before: live %1, R %2, slice %3 (detector row %4)")
+                                 .arg(QString::fromStdString(s.metrics.method))
+                                 .arg(s.current(m_slice) ? s.metrics.update : s.volumeUpdate)
+                                 .arg(m_slice)
+                                 .arg(s.firstRow + m_slice));
+  else
+    m_beforeCaption->setText(
+        tr("before: %1, /exchange/recon, slice %2").arg(m_openedFile).arg(m_slice));
 
   if (m_autoWindowLevel->isChecked()) {
     // One window for both views: percentiles of both images together, so an enhanced slice of
@@ -742,6 +759,61 @@ void MainWindow::updateStatus() {
     text += tr(" · %1 frames missing (disk too slow)").arg(s.record.dropped);
   m_recordLabel->setText(text);
   m_recordLabel->setToolTip(tip);
+}
+
+bool MainWindow::openReconstruction(const QString& path) {
+  if (m_controller->isActive()) {
+    showMessage(tr("Cannot open %1 while a session runs: its next update would replace the "
+                   "file's images. Stop the acquisition first.")
+                    .arg(path));
+    return false;
+  }
+  try {
+    const std::string file = path.toStdString();
+    const Reconstruction recon = readReconstruction(file);
+    const std::optional<Reconstruction> enhanced =
+        readReconstructionIfPresent(file, "/exchange/recon_enhanced");
+    if (enhanced && (enhanced->slices != recon.slices || enhanced->size != recon.size))
+      throw std::invalid_argument(
+          "/exchange/recon_enhanced is " + std::to_string(enhanced->slices) + " × " +
+          std::to_string(enhanced->size) + "², /exchange/recon " + std::to_string(recon.slices) +
+          " × " + std::to_string(recon.size) + "²");
+    // Non-finite values would spoil the window/level and the profile: shown as 0, and said.
+    std::size_t nonFinite = 0;
+    const auto finite = [&nonFinite](std::vector<float> v) {
+      for (float& x : v)
+        if (!std::isfinite(x)) x = 0.0f, ++nonFinite;
+      return v;
+    };
+    auto s = std::make_shared<Snapshot>();
+    s->volume = std::make_shared<const VolumeStack>(
+        VolumeStack::fromSliceMajor(finite(recon.volume), recon.slices, recon.size));
+    if (enhanced) {
+      s->enhanced = std::make_shared<const VolumeStack>(
+          VolumeStack::fromSliceMajor(finite(enhanced->volume), recon.slices, recon.size));
+      s->enhancedSlices.assign(std::size_t(recon.slices), 1);
+      s->enhancedCount = recon.slices;
+    }
+    s->metrics.method = "file";
+    m_openedFile = QFileInfo(path).fileName();
+    m_lastEnhanced.reset();
+    m_sliceChosen = false;
+    m_messageBar->hide();
+    showSnapshot(s);
+    appendLog(tr("opened %1: %2 slices of %3 × %3%4")
+                  .arg(path)
+                  .arg(recon.slices)
+                  .arg(recon.size)
+                  .arg(enhanced ? tr(", with its enhanced volume") : QString()));
+    if (nonFinite > 0)
+      showMessage(tr("%1: %2 values are not finite (NaN or infinite); they are shown as 0")
+                      .arg(path)
+                      .arg(nonFinite));
+    return true;
+  } catch (const std::exception& e) {
+    showMessage(tr("Cannot open %1: %2").arg(path, QString::fromStdString(e.what())));
+    return false;
+  }
 }
 
 void MainWindow::showMessage(const QString& text) {

@@ -57,6 +57,11 @@ int main(int argc, char** argv) {
       "none (/measurement/instrument/detector/pixel_size).",
       "um");
   const QCommandLineOption noStart("no-start", "Open the window without starting a session.");
+  const QCommandLineOption open(
+      "open",
+      "Show a reconstruction file (/exchange/recon, and /exchange/recon_enhanced when present) "
+      "instead of starting a session.",
+      "recon.h5");
   const QCommandLineOption fresh("fresh",
                                  "Ignore the saved settings (window layout, last source).");
   const QCommandLineOption screenshot(
@@ -65,7 +70,7 @@ int main(int argc, char** argv) {
   const QCommandLineOption afterUpdates(
       "after-updates", "Updates to wait for before --screenshot (default 10).", "count", "10");
   for (const auto& o : {source, rate, size, rows, projections, order, window, iterations, method, record,
-                        model, backend, pixelSize, noStart, fresh, screenshot, afterUpdates})
+                        model, backend, pixelSize, noStart, open, fresh, screenshot, afterUpdates})
     parser.addOption(o);
   {
     // --help, --help-all and --version answer without a display (over ssh, in scripts): a
@@ -156,25 +161,34 @@ int main(int argc, char** argv) {
 
   MainWindow mainWindow(options);
   mainWindow.show();
-  if (!parser.isSet(noStart)) QTimer::singleShot(0, &mainWindow, &MainWindow::startSession);
+  bool opened = false;  // --open: the file shown (else its error is in the message bar)
+  if (parser.isSet(open))
+    opened = mainWindow.openReconstruction(parser.value(open));
+  else if (!parser.isSet(noStart))
+    QTimer::singleShot(0, &mainWindow, &MainWindow::startSession);
 
   if (parser.isSet(screenshot)) {
     const QString path = parser.value(screenshot);
     const int wanted = integer(afterUpdates);
     auto* poll = new QTimer(&mainWindow);
-    QObject::connect(poll, &QTimer::timeout, &mainWindow, [&mainWindow, poll, path, wanted] {
+    const bool fromFile = parser.isSet(open);
+    QObject::connect(poll, &QTimer::timeout, &mainWindow,
+                     [&mainWindow, poll, path, wanted, fromFile, opened] {
       const auto shown = mainWindow.displayedSnapshot();
       const bool finished =
-          !mainWindow.controller()->isActive() &&
-          mainWindow.controller()->phase() != tomolive::ui::SessionController::Phase::Idle;
+          fromFile || (!mainWindow.controller()->isActive() &&
+                       mainWindow.controller()->phase() !=
+                           tomolive::ui::SessionController::Phase::Idle);
       if ((!shown || shown->metrics.update < wanted) && !finished) return;
       poll->stop();
       // Let the views' coalesced renders land before grabbing.
-      QTimer::singleShot(400, &mainWindow, [&mainWindow, path] {
+      QTimer::singleShot(400, &mainWindow, [&mainWindow, path, fromFile, opened] {
         const bool saved = mainWindow.screenshot().save(path, "PNG");
         std::fprintf(saved ? stdout : stderr, "tomolive: %s %s\n",
                      saved ? "screenshot saved to" : "cannot write", qPrintable(path));
-        QApplication::exit(saved ? 0 : 1);
+        if (fromFile && !opened)
+          std::fprintf(stderr, "tomolive: --open: %s\n", qPrintable(mainWindow.currentMessage()));
+        QApplication::exit(saved && (!fromFile || opened) ? 0 : 1);
       });
     });
     poll->start(100);

@@ -511,11 +511,16 @@ void writeReconstructionFile(const std::string& path,
   write.commit();
 }
 
-Reconstruction readReconstruction(const std::string& path, const std::string& dataset) {
+namespace {
+
+std::optional<Reconstruction> readReconstructionDataset(const std::string& path,
+                                                        const std::string& dataset,
+                                                        bool required) {
   const Hdf5ErrorPrintingOff quiet;
   const Hdf5File file = openFile(path, H5F_ACC_RDONLY);
   std::vector<std::string> problems;
-  const std::optional<Probe> volume = probe(file.get(), path, dataset, true, problems);
+  const std::optional<Probe> volume = probe(file.get(), path, dataset, required, problems);
+  if (!volume && problems.empty()) return std::nullopt;
   if (volume) {
     checkType(*volume, path, isFloatType, kFloatTypes, problems);
     if (checkRank(*volume, path, 3, "slice x row x column", problems) &&
@@ -535,6 +540,17 @@ Reconstruction readReconstruction(const std::string& path, const std::string& da
   const Hdf5Dataset handle = openDataset(file.get(), path, dataset);
   recon.attributes = readHdf5Attributes(handle.get(), path, dataset);
   return recon;
+}
+
+}  // namespace
+
+Reconstruction readReconstruction(const std::string& path, const std::string& dataset) {
+  return *readReconstructionDataset(path, dataset, true);
+}
+
+std::optional<Reconstruction> readReconstructionIfPresent(const std::string& path,
+                                                          const std::string& dataset) {
+  return readReconstructionDataset(path, dataset, false);
 }
 
 }  // namespace tomolive

@@ -130,5 +130,9 @@ void writeReconstructionFile(const std::string& path,
 
 Reconstruction readReconstruction(const std::string& path,
                                   const std::string& dataset = "/exchange/recon");
+/// As readReconstruction, or nothing where the file has no such dataset (a dataset there that
+/// is not a volume is still an error).
+std::optional<Reconstruction> readReconstructionIfPresent(const std::string& path,
+                                                          const std::string& dataset);
 
 }  // namespace tomolive
