@@ -186,8 +186,9 @@ struct Snapshot {
   std::shared_ptr<const VolumeStack> enhanced;
   std::vector<std::uint8_t> enhancedSlices;
   bool enhancing = false;  ///< the session has an enhancer (so `enhanced` will come)
-  /// The received line integrals of slice guardSlice (up to 64 projections), for the
-  /// enhancement guard; null when the method holds no received projections (window).
+  /// The received line integrals of slice guardSlice (up to 64 projections; the window method:
+  /// the up to 256 its held-out halves keep), for the enhancement guard; null without an
+  /// enhancer.
   std::shared_ptr<const SliceSinogram> guardSinogram;
   int guardSlice = -1;
   /// The live quality's half reconstructions around guardSlice, for the held-out check (null:
