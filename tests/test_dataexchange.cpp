@@ -6,6 +6,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <tiffio.h>
+
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -15,6 +17,7 @@
 #include "ErrorCapture.h"
 #include "RealData.h"
 #include "io/DataExchange.h"
+#include "io/TiffStack.h"
 #include "io/Hdf5Handles.h"
 
 using namespace tomolive;
@@ -164,6 +167,7 @@ class TestDataExchange : public QObject {
   void malformedFileIsRejected_data();
   void malformedFileIsRejected();
   void hdf5ErrorPrintingIsRestored();
+  void tiffStacksRoundTripAndNameWhatIsWrong();
   void everyHdf5HandleIsClosed();  // last: sees what all the tests above left open
 
  private:
@@ -869,6 +873,60 @@ void TestDataExchange::hdf5ErrorPrintingIsRestored() {
   QVERIFY(H5Eget_auto2(H5E_DEFAULT, &after, &afterData) >= 0);
   QVERIFY(after == before);
   QVERIFY(afterData == beforeData);
+}
+
+// 32-bit float TIFF stacks: every value and the description come back exactly; bad sizes,
+// unwritable places, files that are not TIFF and TIFFs of another sample format are named.
+void TestDataExchange::tiffStacksRoundTripAndNameWhatIsWrong() {
+  const int slices = 3, height = 5, width = 7;
+  std::vector<float> volume(std::size_t(slices) * height * width);
+  for (std::size_t i = 0; i < volume.size(); ++i) volume[i] = float(std::sin(double(i)) * 1e-3 - 2e-4);
+  volume[4] = std::numeric_limits<float>::denorm_min();
+  const std::string file = path("stack.tif").toStdString();
+  const std::string description = R"({"method":"filtered","update":12})";
+  writeTiffStack(file, volume, slices, height, width, description);
+  const TiffStack back = readTiffStack(file);
+  QCOMPARE(back.slices, slices);
+  QCOMPARE(back.height, height);
+  QCOMPARE(back.width, width);
+  QCOMPARE(back.volume, volume);
+  QCOMPARE(back.description, description);
+
+  QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                           writeTiffStack(file, volume, slices, height, width + 1, ""));
+  const std::string nowhere = path("no/such/folder/stack.tif").toStdString();
+  try {
+    writeTiffStack(nowhere, volume, slices, height, width, "");
+    QFAIL("a stack was written into a folder that does not exist");
+  } catch (const std::runtime_error& e) {
+    QVERIFY2(std::string(e.what()).find(nowhere) != std::string::npos, e.what());
+  }
+  QVERIFY(writeText(path("text.tif"), "this is not a TIFF file\n"));
+  try {
+    readTiffStack(path("text.tif").toStdString());
+    QFAIL("a text file was read as a TIFF stack");
+  } catch (const std::runtime_error& e) {
+    QVERIFY2(std::string(e.what()).find("text.tif") != std::string::npos, e.what());
+  }
+  {  // an 8-bit image: not what a reconstruction is
+    TIFF* t = TIFFOpen(path("bytes.tif").toStdString().c_str(), "w");
+    QVERIFY(t);
+    TIFFSetField(t, TIFFTAG_IMAGEWIDTH, 4u);
+    TIFFSetField(t, TIFFTAG_IMAGELENGTH, 1u);
+    TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 8);
+    TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 1);
+    TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+    std::uint8_t row[4] = {1, 2, 3, 4};
+    QVERIFY(TIFFWriteScanline(t, row, 0, 0) >= 0);
+    TIFFClose(t);
+  }
+  try {
+    readTiffStack(path("bytes.tif").toStdString());
+    QFAIL("an 8-bit TIFF was read as a float stack");
+  } catch (const std::runtime_error& e) {
+    QVERIFY2(std::string(e.what()).find("not one 32-bit float sample") != std::string::npos,
+             e.what());
+  }
 }
 
 void TestDataExchange::everyHdf5HandleIsClosed() {

@@ -45,6 +45,7 @@
 #include "VtkView.h"
 #include "io/DataExchange.h"
 #include "io/FrameRecorder.h"
+#include "io/TiffStack.h"
 #include "io/ScanFile.h"
 #include "sim/Phantom.h"
 
@@ -724,6 +725,26 @@ class TestGui : public QObject {
     QCOMPARE(r.slices, 4);
     QCOMPARE(r.size, 64);
     QCOMPARE(r.volume, snapshot->volume->toSliceMajor());
+
+    // 32-bit TIFF stacks: the SIRT volume, and the enhanced one beside it, exactly.
+    auto enhanced = std::make_shared<Snapshot>(*snapshot);
+    enhanced->enhanced =
+        std::make_shared<const VolumeStack>(makePhantom(PhantomKind::Glass, 64, 4, 2));
+    enhanced->enhancedSlices = {1, 1, 1, 1};
+    enhanced->enhancedCount = 4;
+    w.showSnapshot(enhanced);
+    QVERIFY(w.exportReconstructionTiff(path("recon.tif")));
+    const TiffStack sirt = readTiffStack(path("recon.tif").toStdString());
+    const TiffStack tomogan = readTiffStack(path("recon_enhanced.tif").toStdString());
+    QCOMPARE(sirt.slices, 4);
+    QCOMPARE(sirt.width, 64);
+    QCOMPARE(sirt.volume, snapshot->volume->toSliceMajor());
+    QCOMPARE(tomogan.volume, enhanced->enhanced->toSliceMajor());
+    QVERIFY2(sirt.description.find("\"update\":7") != std::string::npos, sirt.description.c_str());
+    QVERIFY2(tomogan.description.find("TomoGAN") != std::string::npos,
+             tomogan.description.c_str());
+    QVERIFY(!w.exportReconstructionTiff(path("no/such/folder/recon.tif")));
+    QVERIFY2(w.currentMessage().contains("no/such/folder/recon.tif"), qPrintable(w.currentMessage()));
   }
 
   // The Compute choice: CUDA offered only where a GPU answers (else greyed out with the reason),

@@ -2,7 +2,15 @@
 
 #include <QPainter>
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <map>
+#include <variant>
+
 #include "io/DataExchange.h"
+#include "io/TiffStack.h"
 #include "pipeline/StreamingSession.h"
 
 namespace tomolive::ui {
@@ -23,13 +31,13 @@ QImage sideBySide(const QImage& before, const QImage& after, const QString& befo
   return pair;
 }
 
-void exportReconstruction(const Snapshot& snapshot, const QString& path, const QString& source) {
+namespace {
+
+// The update's parameters, stored with every exported volume.
+std::map<std::string, Attribute> parameters(const Snapshot& snapshot, const QString& source) {
   const UpdateMetrics& m = snapshot.metrics;
-  Reconstruction r;
-  r.volume = snapshot.volume->toSliceMajor();
-  r.slices = snapshot.volume->slices();
-  r.size = snapshot.volume->gridSize();
-  r.attributes = {{"algorithm", std::string("streaming SIRT (windowed, warm start)")},
+  std::map<std::string, Attribute> a = {
+      {"algorithm", "live reconstruction, method " + m.method},
                   {"source", source.toStdString()},
                   {"first_row", std::int64_t(snapshot.firstRow)},
                   // Large volumes are read back whole only every few updates: the volume's own.
@@ -41,8 +49,39 @@ void exportReconstruction(const Snapshot& snapshot, const QString& path, const Q
                   {"projections_consumed", m.consumed},
                   {"elapsed_seconds", m.elapsedSeconds},
                   {"units", std::string("attenuation per pixel")}};
-  if (m.ssim) r.attributes["ssim"] = *m.ssim;
-  if (m.psnr) r.attributes["psnr"] = *m.psnr;
+  if (m.ssim) a["ssim"] = *m.ssim;
+  if (m.psnr) a["psnr"] = *m.psnr;
+  return a;
+}
+
+// The parameters as a JSON object (a TIFF page's description).
+std::string json(const std::map<std::string, Attribute>& attributes) {
+  QJsonObject o;
+  for (const auto& [name, value] : attributes)
+    std::visit(
+        [&](const auto& v) {
+          using V = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<V, std::string>)
+            o[QString::fromStdString(name)] = QString::fromStdString(v);
+          else if constexpr (std::is_same_v<V, std::vector<double>>)
+            o[QString::fromStdString(name)] = QJsonArray::fromVariantList(
+                QVariantList(v.begin(), v.end()));
+          else
+            o[QString::fromStdString(name)] = double(v);
+        },
+        value);
+  return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
+}
+
+}  // namespace
+
+void exportReconstruction(const Snapshot& snapshot, const QString& path, const QString& source) {
+  const UpdateMetrics& m = snapshot.metrics;
+  Reconstruction r;
+  r.volume = snapshot.volume->toSliceMajor();
+  r.slices = snapshot.volume->slices();
+  r.size = snapshot.volume->gridSize();
+  r.attributes = parameters(snapshot, source);
   writeReconstruction(path.toStdString(), r);
   if (!snapshot.enhanced) return;
   Reconstruction e = r;
@@ -52,10 +91,33 @@ void exportReconstruction(const Snapshot& snapshot, const QString& path, const Q
   if (snapshot.viewVolume)  // only the slices read back this update: which they are
     e.attributes["slice_numbers"] =
         std::vector<double>(snapshot.viewSlices.begin(), snapshot.viewSlices.end());
-  e.attributes["algorithm"] = std::string("TomoGAN enhancement of streaming SIRT");
+  e.attributes["algorithm"] = "TomoGAN enhancement of the live reconstruction, method " + m.method;
   e.attributes["enhanced_slices"] =
       std::vector<double>(snapshot.enhancedSlices.begin(), snapshot.enhancedSlices.end());
   writeReconstruction(path.toStdString(), e, "/exchange/recon_enhanced");
+}
+
+QString enhancedTiffPath(const QString& path) {
+  const int dot = path.lastIndexOf('.');
+  const int slash = path.lastIndexOf('/');
+  return dot > slash + 1 ? path.left(dot) + "_enhanced" + path.mid(dot) : path + "_enhanced";
+}
+
+bool exportTiffStacks(const Snapshot& snapshot, const QString& path, const QString& source) {
+  std::map<std::string, Attribute> a = parameters(snapshot, source);
+  const VolumeStack& v = *snapshot.volume;
+  writeTiffStack(path.toStdString(), v.toSliceMajor(), v.slices(), v.gridSize(), v.gridSize(),
+                 json(a));
+  if (!snapshot.enhanced) return false;
+  const VolumeStack& e = *snapshot.enhanced;
+  a["algorithm"] = "TomoGAN enhancement of the live reconstruction, method " + snapshot.metrics.method;
+  a["enhanced_slices"] =
+      std::vector<double>(snapshot.enhancedSlices.begin(), snapshot.enhancedSlices.end());
+  if (snapshot.viewVolume)
+    a["slice_numbers"] = std::vector<double>(snapshot.viewSlices.begin(), snapshot.viewSlices.end());
+  writeTiffStack(enhancedTiffPath(path).toStdString(), e.toSliceMajor(), e.slices(), e.gridSize(),
+                 e.gridSize(), json(a));
+  return true;
 }
 
 }  // namespace tomolive::ui

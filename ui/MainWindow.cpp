@@ -356,6 +356,12 @@ void MainWindow::buildActions() {
                                                           "tomolive-recon.h5", tr("HDF5 (*.h5)"));
         if (!path.isEmpty()) exportReconstructionHdf5(path);
       }));
+  file->addAction(action(tr("Reconstruction as 32-bit &TIFF stacks…"), QKeySequence(), [this] {
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export reconstruction as TIFF stacks (the enhanced one beside it)"),
+        "tomolive-recon.tif", tr("TIFF (*.tif *.tiff)"));
+    if (!path.isEmpty()) exportReconstructionTiff(path);
+  }));
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
   view->addAction(
@@ -924,6 +930,25 @@ bool MainWindow::exportReconstructionHdf5(const QString& path) {
     return false;
   }
   appendLog(tr("exported reconstruction R %1 to %2").arg(m_snapshot->metrics.update).arg(path));
+  return true;
+}
+
+bool MainWindow::exportReconstructionTiff(const QString& path) {
+  if (!m_snapshot) {
+    showMessage(tr("Nothing to export yet: no reconstruction has arrived"));
+    return false;
+  }
+  try {
+    const bool enhanced = exportTiffStacks(*m_snapshot, path, m_controller->sourceLabel());
+    appendLog(tr("exported reconstruction R %1 as TIFF stack %2%3")
+                  .arg(m_snapshot->metrics.update)
+                  .arg(path)
+                  .arg(enhanced ? tr(" and its enhancement as %1").arg(enhancedTiffPath(path))
+                                : QString()));
+  } catch (const std::exception& e) {
+    showMessage(QString::fromStdString(e.what()));
+    return false;
+  }
   return true;
 }
 

@@ -82,6 +82,8 @@ class MainWindow : public QMainWindow {
   QImage screenshot();
   bool exportPairPng(const QString& path);
   bool exportReconstructionHdf5(const QString& path);
+  /// The reconstruction as a 32-bit float TIFF stack, its enhancement beside it (ui/Export.h).
+  bool exportReconstructionTiff(const QString& path);
 
  public slots:
   void startSession();
