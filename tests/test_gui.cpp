@@ -28,12 +28,14 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <numeric>
 #include <thread>
 
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "CliRun.h"
+#include "HistogramPanel.h"
 #include "LineProfile.h"
 #include "MainWindow.h"
 #include "ProfilePanel.h"
@@ -706,6 +708,39 @@ class TestGui : public QObject {
     w.setSlice(0);  // not read back this update: the whole volume's, and the caption says so
     QVERIFY2(text("beforeCaption").contains("R 3, slice 0"), qPrintable(text("beforeCaption")));
     QVERIFY2(w.afterCaption().contains("not enhanced yet"), qPrintable(w.afterCaption()));
+  }
+
+  // The histogram dock: exactly the counts of the slice in view (before, and after when it is
+  // enhanced) over a range that holds the window, whose edges sit at level ± window/2.
+  void histogramShowsTheSliceAndTheWindow() {
+    QCOMPARE(histogram(std::vector<float>{0.f, 0.25f, 0.5f, 1.f, 2.f, NAN}, 0.0, 1.0, 4),
+             (std::vector<int>{1, 1, 1, 1}));
+    QVERIFY(histogram(std::vector<float>{1.f}, 1.0, 1.0, 4).empty());
+    MainWindow w(simulatorOptions(path("unused_histogram.h5")));
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    auto s = std::make_shared<Snapshot>(*phantomSnapshot(4, 64, 3));
+    s->enhanced = std::make_shared<const VolumeStack>(makePhantom(PhantomKind::Glass, 64, 3, 1));
+    s->enhancedSlices = {1, 1, 1};
+    s->enhancedCount = 3;
+    w.showSnapshot(s);
+    w.setSlice(1);
+    HistogramPanel* h = w.histogramPanel();
+    h->flush();
+    const auto [lo, hi] = h->binRange();
+    QCOMPARE(h->beforeCounts(), histogram(s->slice(1), lo, hi, HistogramPanel::kBins));
+    QCOMPARE(h->afterCounts(), histogram(s->enhanced->slice(1), lo, hi, HistogramPanel::kBins));
+    const std::vector<float> before = s->slice(1);
+    const auto inRange = std::count_if(before.begin(), before.end(),
+                                       [&](float v) { return v >= lo && v <= hi; });
+    const auto& counts = h->beforeCounts();
+    QCOMPARE(std::accumulate(counts.begin(), counts.end(), 0), int(inRange));
+    QVERIFY(inRange >= 0.99 * before.size());  // the range spans the 0.1–99.9 % values
+    w.setAutoWindowLevel(false);
+    w.setWindowLevel(0.5, 2.0);  // far outside the values: the range widens to show it
+    h->flush();
+    QCOMPARE(h->windowEdges(), (std::pair<double, double>{1.75, 2.25}));
+    QVERIFY(h->binRange().first <= 1.75 && h->binRange().second >= 2.25);
   }
 
   void exportsThePairAsPngAndTheReconstructionAsHdf5() {

@@ -34,6 +34,7 @@
 #include <limits>
 
 #include "Export.h"
+#include "HistogramPanel.h"
 #include "ProfilePanel.h"
 #include "RateCharts.h"
 #include "SliceImages.h"
@@ -268,6 +269,12 @@ void MainWindow::buildDocks() {
   profile->setWidget(m_profile);
   addDockWidget(Qt::RightDockWidgetArea, profile);
   tabifyDockWidget(charts, profile);
+  m_histogram = new HistogramPanel(this);
+  auto* histogram = new QDockWidget(tr("Histogram"), this);
+  histogram->setObjectName("histogramDock");
+  histogram->setWidget(m_histogram);
+  addDockWidget(Qt::RightDockWidgetArea, histogram);
+  tabifyDockWidget(profile, histogram);
   charts->raise();
   connect(m_profile, &ProfilePanel::drawingToggled, this, [this, profile](bool drawing) {
     if (m_profileStart) {  // a line begun and not finished is dropped
@@ -626,6 +633,7 @@ void MainWindow::refreshImages() {
     m_after->setWindowLevel(m_before->window(), m_before->level());
   }
   m_after->setImage(after);
+  m_histogram->showImages(before, enhancedHere || previous ? m_afterImage : FloatImage{});
 
   const int row = std::clamp(m_cutRow->value(), 0, s.volume->gridSize() - 1);
   const FloatImage cut = verticalCut(*s.volume, row);
@@ -729,6 +737,7 @@ void MainWindow::setWindowLevel(double window, double level) {
   for (QDoubleSpinBox* box : {m_windowSpin, m_levelSpin}) box->blockSignals(false);
   m_before->setWindowLevel(window, level);
   m_cut->setWindowLevel(window, level);
+  m_histogram->setWindowLevel(window, level);
   if (m_modeBox->currentIndex() == 0) m_after->setWindowLevel(window, level);
 }
 

@@ -31,6 +31,7 @@ namespace tomolive::ui {
 class ProfilePanel;
 class RateCharts;
 class SliceView;
+class HistogramPanel;
 class SteeringPanel;
 
 struct MainWindowOptions {
@@ -67,6 +68,7 @@ class MainWindow : public QMainWindow {
   SliceView* cutView() const { return m_cut; }
   RateCharts* charts() const { return m_charts; }
   ProfilePanel* profilePanel() const { return m_profile; }
+  HistogramPanel* histogramPanel() const { return m_histogram; }
   std::optional<ProfileLine> profileLine() const { return m_profileLine; }
   QString afterCaption() const;
   /// The message bar's text while it is shown, else "".
@@ -142,6 +144,7 @@ class MainWindow : public QMainWindow {
   SteeringPanel* m_panel = nullptr;
   RateCharts* m_charts = nullptr;
   ProfilePanel* m_profile = nullptr;
+  HistogramPanel* m_histogram = nullptr;
   std::optional<ProfileLine> m_profileLine;
   std::optional<ImagePoint> m_profileStart;  ///< picked, waiting for the line's end
   std::optional<ImagePoint> m_pointer;       ///< over a slice view's image

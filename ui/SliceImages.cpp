@@ -47,4 +47,15 @@ std::pair<double, double> robustRange(std::span<const float> pixels, double low,
   return {lo, hi};
 }
 
+std::vector<int> histogram(std::span<const float> pixels, double lo, double hi, int bins) {
+  if (bins < 1 || !(hi > lo)) return {};
+  std::vector<int> counts(std::size_t(bins), 0);
+  const double scale = bins / (hi - lo);
+  for (float v : pixels) {
+    if (!(v >= lo && v <= hi)) continue;  // also NaN
+    counts[std::size_t(std::min(bins - 1, int((v - lo) * scale)))]++;
+  }
+  return counts;
+}
+
 }  // namespace tomolive::ui

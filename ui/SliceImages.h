@@ -32,4 +32,8 @@ FloatImage difference(const FloatImage& after, const FloatImage& before);
 std::pair<double, double> robustRange(std::span<const float> pixels, double low = 0.01,
                                       double high = 0.99);
 
+/// Counts of the finite pixels in `bins` equal bins over [lo, hi) (the last bin includes hi);
+/// pixels outside are not counted. Empty for bins < 1 or an empty range.
+std::vector<int> histogram(std::span<const float> pixels, double lo, double hi, int bins);
+
 }  // namespace tomolive::ui
