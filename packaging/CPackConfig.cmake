@@ -7,10 +7,11 @@ install(FILES ${PROJECT_SOURCE_DIR}/resources/icons/tomolive.svg
         DESTINATION ${CMAKE_INSTALL_DATADIR}/icons/hicolor/scalable/apps COMPONENT gui)
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/io.github.tomolive.TomoLive.metainfo.xml
         DESTINATION ${CMAKE_INSTALL_DATADIR}/metainfo COMPONENT gui)
-if(EXISTS ${PROJECT_SOURCE_DIR}/resources/models/tomogan.h5)
-  install(FILES ${PROJECT_SOURCE_DIR}/resources/models/tomogan.h5
-          DESTINATION ${CMAKE_INSTALL_DATADIR}/tomolive/models COMPONENT gui)
-endif()
+# The shipped models: tomogan.h5 (every method) and tomogan_<method>.h5 (nn/ModelLocation.h).
+file(GLOB _tomolive_models ${PROJECT_SOURCE_DIR}/resources/models/tomogan*.h5)
+list(FILTER _tomolive_models EXCLUDE REGEX "_golden\\.h5$")
+install(FILES ${_tomolive_models} DESTINATION ${CMAKE_INSTALL_DATADIR}/tomolive/models
+        COMPONENT gui)
 
 # The GPU plugin (engine/gpu) is its own package, tomolive-gpu: it needs the NVIDIA driver, the
 # CUDA runtime it carries and cuDNN 9 from NVIDIA (not Debian packages, so no shlibdeps for it).

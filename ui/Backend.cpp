@@ -23,20 +23,28 @@ QString cpuDescription() {
   return QObject::tr("%1 (%2 threads)").arg(model).arg(std::thread::hardware_concurrency());
 }
 
-EnhancerChoice loadEnhancer(const QString& modelPath, ComputeBackend backend) {
-  if (modelPath == "none") return {nullptr, QObject::tr("no enhancer (switched off)")};
-  const std::string path = modelPath.isEmpty() ? defaultModelPath() : modelPath.toStdString();
-  if (path.empty())
+QString enhancerModelPath(const QString& modelPath, const QString& method) {
+  if (modelPath == "none") return {};
+  return modelPath.isEmpty() ? QString::fromStdString(defaultModelPath(method.toStdString()))
+                             : modelPath;
+}
+
+EnhancerChoice loadEnhancer(const QString& modelPath, ComputeBackend backend,
+                            const QString& method) {
+  if (modelPath == "none") return {nullptr, QObject::tr("no enhancer (switched off)"), {}};
+  const QString path = enhancerModelPath(modelPath, method);
+  if (path.isEmpty())
     return {nullptr,
-            QObject::tr("no enhancer: no TomoGAN model file (resources/models/tomogan.h5)")};
+            QObject::tr("no enhancer: no TomoGAN model file (resources/models/tomogan.h5)"),
+            {}};
   try {
-    TomoGanChoice choice = makeTomoGanWithFallback(backend, TomoGanModel::load(path));
+    TomoGanChoice choice = makeTomoGanWithFallback(backend, TomoGanModel::load(path.toStdString()));
     const QString name = QString::fromStdString(choice.denoiser->name());
-    if (choice.fallback.empty()) return {std::move(choice.denoiser), name};
+    if (choice.fallback.empty()) return {std::move(choice.denoiser), name, path};
     return {std::move(choice.denoiser),
-            QObject::tr("%1 — %2").arg(name, QString::fromStdString(choice.fallback))};
+            QObject::tr("%1 — %2").arg(name, QString::fromStdString(choice.fallback)), path};
   } catch (const std::exception& e) {
-    return {nullptr, QObject::tr("no enhancer: %1").arg(QString::fromStdString(e.what()))};
+    return {nullptr, QObject::tr("no enhancer: %1").arg(QString::fromStdString(e.what())), path};
   }
 }
 

@@ -15,12 +15,17 @@ QString cpuDescription();
 struct EnhancerChoice {
   std::shared_ptr<Denoiser> denoiser;  ///< null: no enhancement
   QString description;                 ///< the backend's name, or why there is none
+  QString path;                        ///< the weights file loaded ("" without one)
 };
 
-/// `modelPath` "" → the shipped model (engine/nn/ModelLocation.h); "none" → no enhancer; else
-/// that weights file, on `backend` (resolved; where cuDNN fails on a GPU, the CPU enhances and the
-/// description says why). Never throws: a missing or unreadable model gives no enhancer and says
-/// why.
-EnhancerChoice loadEnhancer(const QString& modelPath, ComputeBackend backend);
+/// The weights file loadEnhancer would load: `modelPath` "" → the shipped model for live method
+/// `method` (engine/nn/ModelLocation.h); "none" → ""; else `modelPath`.
+QString enhancerModelPath(const QString& modelPath, const QString& method);
+
+/// The enhancer of enhancerModelPath(modelPath, method) on `backend` (resolved; where cuDNN
+/// fails on a GPU, the CPU enhances and the description says why). Never throws: a missing or
+/// unreadable model, or "none", gives no enhancer and says why.
+EnhancerChoice loadEnhancer(const QString& modelPath, ComputeBackend backend,
+                            const QString& method = {});
 
 }  // namespace tomolive::ui

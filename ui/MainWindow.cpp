@@ -410,7 +410,8 @@ void MainWindow::applyComputeBackend(ComputeBackend requested) {
     showMessage(QString::fromStdString(e.what()));
     m_compute = chooseBackend(ComputeBackend::cpu);
   }
-  m_enhancer = loadEnhancer(m_options.modelPath, m_compute.backend);
+  m_enhancer = loadEnhancer(m_options.modelPath, m_compute.backend,
+                            liveMethodName(m_panel->streamOptions().method));
   const QString compute = m_compute.backend == ComputeBackend::cuda
                               ? QString::fromStdString(m_compute.description)
                               : tr("CPU: %1").arg(cpuDescription());
@@ -467,6 +468,13 @@ void MainWindow::startSession() {
   SourceSpec source = m_panel->sourceSpec();
   StreamOptions options = m_panel->streamOptions();
   if (options.recordPath.empty()) options.recordPath = newRecordPath().toStdString();
+  // The model trained on this session's method (nn/ModelLocation.h), if it is not the one loaded.
+  const QString method = liveMethodName(options.method);
+  if (enhancerModelPath(m_options.modelPath, method) != m_enhancer.path) {
+    m_enhancer = loadEnhancer(m_options.modelPath, m_compute.backend, method);
+    appendLog(tr("enhancer for the %1 method: %2 (%3)")
+                  .arg(method, m_enhancer.description, QFileInfo(m_enhancer.path).fileName()));
+  }
   options.enhancer = m_enhancer.denoiser;
   options.backend = m_compute.backend;
   m_messageBar->hide();

@@ -79,8 +79,9 @@ void addDenoiserOptions(CLI::App& app, DenoiserSettings& settings) {
   addBackendOption(app, settings.backend);
 }
 
-std::shared_ptr<Denoiser> makeDenoiser(const DenoiserSettings& settings, ComputeBackend backend) {
-  const std::string model = settings.model.empty() ? defaultModelPath() : settings.model;
+std::shared_ptr<Denoiser> makeDenoiser(const DenoiserSettings& settings, ComputeBackend backend,
+                                       std::string_view method) {
+  const std::string model = settings.model.empty() ? defaultModelPath(method) : settings.model;
   if (model.empty())
     throw UsageError(
         "no TomoGAN model found (shipped resources/models/tomogan.h5 missing); "

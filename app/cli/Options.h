@@ -64,8 +64,10 @@ struct DenoiserSettings {
 };
 void addDenoiserOptions(CLI::App& app, DenoiserSettings& settings);
 
-/// The TomoGAN denoiser the settings ask for, on `backend` (resolved).
-std::shared_ptr<Denoiser> makeDenoiser(const DenoiserSettings& settings, ComputeBackend backend);
+/// The TomoGAN denoiser the settings ask for, on `backend` (resolved); without --model the
+/// shipped model for live method `method` ("": the general one; nn/ModelLocation.h).
+std::shared_ptr<Denoiser> makeDenoiser(const DenoiserSettings& settings, ComputeBackend backend,
+                                       std::string_view method = {});
 
 /// --phantom, --size, --slices, --photons and --seed of a simulated scan, defaults from `spec`;
 /// returns the options (to exclude them where a file replaces the simulation).

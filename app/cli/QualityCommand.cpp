@@ -22,7 +22,8 @@ struct QualitySettings {
 int runQuality(QualitySettings s) {
   s.options.simulated = !s.realOnly;
   const std::shared_ptr<Denoiser> denoiser =
-      makeDenoiser(s.denoiser, resolveBackend(s.denoiser.backend, s.json).backend);
+      makeDenoiser(s.denoiser, resolveBackend(s.denoiser.backend, s.json).backend,
+                   liveMethodName(s.options.method));
   const QualityResult r = runQualityEvaluation(s.options, *denoiser);
   if (s.json)
     std::puts(nlohmann::json(r).dump().c_str());

@@ -115,7 +115,7 @@ int runStream(StreamSettings s) {
   const bool asJson = s.json;
   const BackendChoice backend = resolveBackend(s.denoiser.backend, asJson);
   o.backend = backend.backend;
-  if (s.enhance) o.enhancer = makeDenoiser(s.denoiser, backend.backend);
+  if (s.enhance) o.enhancer = makeDenoiser(s.denoiser, backend.backend, liveMethodName(o.method));
 
   std::ofstream metrics;
   if (s.metricsPath) {
