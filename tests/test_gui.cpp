@@ -622,6 +622,25 @@ class TestGui : public QObject {
     QCOMPARE(w.displayedSnapshot()->volume->slice(0)[5], 0.0f);
     QVERIFY2(w.afterCaption().contains("has no /exchange/recon_enhanced"),
              qPrintable(w.afterCaption()));
+
+    // Two files side by side: the second file's /exchange/recon in the after view.
+    const std::string other = path("other.h5").toStdString();
+    writeReconstructionFile(other, {{"/exchange/recon", enhanced}});
+    QVERIFY(w.openReconstruction(QString::fromStdString(good), QString::fromStdString(other)));
+    for (int s = 0; s < 3; ++s) QCOMPARE(w.displayedSnapshot()->enhanced->slice(s), glass.slice(s));
+    QVERIFY2(w.afterCaption().contains("other.h5, /exchange/recon"), qPrintable(w.afterCaption()));
+    const auto compared = w.displayedSnapshot();
+    const std::string smaller = path("smaller.h5").toStdString();
+    writeReconstructionFile(smaller, {{"/exchange/recon", small}});
+    QVERIFY(!w.openReconstruction(QString::fromStdString(good), QString::fromStdString(smaller)));
+    QVERIFY2(w.currentMessage().contains("smaller.h5: /exchange/recon is 3 × 32²") &&
+                 w.currentMessage().contains("opened.h5: /exchange/recon 3 × 48²"),
+             qPrintable(w.currentMessage()));
+    QVERIFY(!w.openReconstruction(QString::fromStdString(good), QString::fromStdString(onlyScan)));
+    QVERIFY2(w.currentMessage().contains("scan_only.h5") &&
+                 w.currentMessage().contains("/exchange/recon"),
+             qPrintable(w.currentMessage()));
+    QCOMPARE(w.displayedSnapshot(), compared);
   }
 
   void afterViewShowsEnhancedSlicesAndSaysWhenNotYet() {

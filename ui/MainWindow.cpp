@@ -350,6 +350,15 @@ void MainWindow::buildActions() {
         this, tr("Open a reconstruction (/exchange/recon)"), QString(), tr("HDF5 (*.h5 *.hdf5)"));
     if (!path.isEmpty()) openReconstruction(path);
   }));
+  open->addAction(action(tr("Open two reconstructions to &compare…"), QKeySequence(), [this] {
+    const QString filter = tr("HDF5 (*.h5 *.hdf5)");
+    const QString before = QFileDialog::getOpenFileName(
+        this, tr("The reconstruction for the before view"), QString(), filter);
+    if (before.isEmpty()) return;
+    const QString after = QFileDialog::getOpenFileName(
+        this, tr("The reconstruction for the after view"), QFileInfo(before).path(), filter);
+    if (!after.isEmpty()) openReconstruction(before, after);
+  }));
   QMenu* file = menuBar()->addMenu(tr("&Export"));
   file->addAction(
       action(tr("Before/after pair as &PNG…"), QKeySequence(Qt::CTRL | Qt::Key_E), [this] {
@@ -600,7 +609,7 @@ void MainWindow::refreshImages() {
                              : tr("difference: nothing enhanced yet (zero)");
   }
   if (!m_openedFile.isEmpty() && !differenceMode)
-    afterText = enhancedHere ? tr("after: %1, /exchange/recon_enhanced").arg(m_openedFile)
+    afterText = enhancedHere ? tr("after: %1").arg(m_openedAfter)
                              : tr("after: %1 has no /exchange/recon_enhanced — showing "
                                   "/exchange/recon")
                                    .arg(m_openedFile);
@@ -784,23 +793,30 @@ void MainWindow::updateStatus() {
   m_recordLabel->setToolTip(tip);
 }
 
-bool MainWindow::openReconstruction(const QString& path) {
+bool MainWindow::openReconstruction(const QString& path, const QString& comparePath) {
+  const QString what = comparePath.isEmpty() ? path : tr("%1 beside %2").arg(path, comparePath);
   if (m_controller->isActive()) {
     showMessage(tr("Cannot open %1 while a session runs: its next update would replace the "
                    "file's images. Stop the acquisition first.")
-                    .arg(path));
+                    .arg(what));
     return false;
   }
   try {
     const std::string file = path.toStdString();
     const Reconstruction recon = readReconstruction(file);
-    const std::optional<Reconstruction> enhanced =
-        readReconstructionIfPresent(file, "/exchange/recon_enhanced");
-    if (enhanced && (enhanced->slices != recon.slices || enhanced->size != recon.size))
-      throw std::invalid_argument(
-          "/exchange/recon_enhanced is " + std::to_string(enhanced->slices) + " × " +
-          std::to_string(enhanced->size) + "², /exchange/recon " + std::to_string(recon.slices) +
-          " × " + std::to_string(recon.size) + "²");
+    // After: the other file's reconstruction, else this file's enhancement where it has one.
+    const std::string afterFile = comparePath.isEmpty() ? file : comparePath.toStdString();
+    const std::string afterDataset =
+        comparePath.isEmpty() ? "/exchange/recon_enhanced" : "/exchange/recon";
+    const std::optional<Reconstruction> after =
+        comparePath.isEmpty() ? readReconstructionIfPresent(file, afterDataset)
+                              : std::optional(readReconstruction(afterFile));
+    if (after && (after->slices != recon.slices || after->size != recon.size))
+      throw std::invalid_argument(afterFile + ": " + afterDataset + " is " +
+                                  std::to_string(after->slices) + " × " +
+                                  std::to_string(after->size) + "², " + file +
+                                  ": /exchange/recon " + std::to_string(recon.slices) + " × " +
+                                  std::to_string(recon.size) + "²");
     // Non-finite values would spoil the window/level and the profile: shown as 0, and said.
     std::size_t nonFinite = 0;
     const auto finite = [&nonFinite](std::vector<float> v) {
@@ -811,14 +827,18 @@ bool MainWindow::openReconstruction(const QString& path) {
     auto s = std::make_shared<Snapshot>();
     s->volume = std::make_shared<const VolumeStack>(
         VolumeStack::fromSliceMajor(finite(recon.volume), recon.slices, recon.size));
-    if (enhanced) {
+    if (after) {
       s->enhanced = std::make_shared<const VolumeStack>(
-          VolumeStack::fromSliceMajor(finite(enhanced->volume), recon.slices, recon.size));
+          VolumeStack::fromSliceMajor(finite(after->volume), recon.slices, recon.size));
       s->enhancedSlices.assign(std::size_t(recon.slices), 1);
       s->enhancedCount = recon.slices;
     }
     s->metrics.method = "file";
     m_openedFile = QFileInfo(path).fileName();
+    m_openedAfter = after ? tr("%1, %2")
+                                .arg(QFileInfo(QString::fromStdString(afterFile)).fileName(),
+                                     QString::fromStdString(afterDataset))
+                          : QString();
     m_lastEnhanced.reset();
     m_sliceChosen = false;
     m_messageBar->hide();
@@ -827,14 +847,14 @@ bool MainWindow::openReconstruction(const QString& path) {
                   .arg(path)
                   .arg(recon.slices)
                   .arg(recon.size)
-                  .arg(enhanced ? tr(", with its enhanced volume") : QString()));
+                  .arg(after ? tr("; after: %1").arg(m_openedAfter) : QString()));
     if (nonFinite > 0)
       showMessage(tr("%1: %2 values are not finite (NaN or infinite); they are shown as 0")
-                      .arg(path)
+                      .arg(what)
                       .arg(nonFinite));
     return true;
   } catch (const std::exception& e) {
-    showMessage(tr("Cannot open %1: %2").arg(path, QString::fromStdString(e.what())));
+    showMessage(tr("Cannot open %1: %2").arg(what, QString::fromStdString(e.what())));
     return false;
   }
 }

@@ -100,11 +100,13 @@ class MainWindow : public QMainWindow {
   /// Shows a snapshot (what SessionController::snapshotReady delivers).
   void showSnapshot(std::shared_ptr<const tomolive::Snapshot> snapshot);
   void showMessage(const QString& text);
-  /// Shows a reconstruction file in the views — /exchange/recon before, /exchange/recon_enhanced
-  /// (when the file has it) after — as a finished session's last update would be. A file that
-  /// cannot be read, or a session running, is reported in the message bar and the log; the views
-  /// keep what they showed. Returns whether the file is shown.
-  bool openReconstruction(const QString& path);
+  /// Shows a reconstruction file in the views — /exchange/recon before, and after either
+  /// `comparePath`'s /exchange/recon (two files side by side, e.g. a live result and the offline
+  /// one; same shape) or, without one, the file's /exchange/recon_enhanced when it has it — as a
+  /// finished session's last update would be. A file that cannot be read, volumes of different
+  /// shapes, or a session running, are reported in the message bar and the log; the views keep
+  /// what they showed. Returns whether the files are shown.
+  bool openReconstruction(const QString& path, const QString& comparePath = {});
   /// Makes every interrupted recording readable (recoverRecording), reporting each in the log.
   void recoverInterruptedRecordings();
 
@@ -174,7 +176,8 @@ class MainWindow : public QMainWindow {
   /// The newest snapshot version with enhanced slices: shown for a slice while the enhancer is
   /// still working on the current update, so the after view does not flicker back to SIRT.
   std::shared_ptr<const Snapshot> m_lastEnhanced;
-  QString m_openedFile;  ///< the file name shown (openReconstruction), until a session starts
+  QString m_openedFile;   ///< the file name shown (openReconstruction), until a session starts
+  QString m_openedAfter;  ///< what the after view shows of it: "file, dataset" ("" none)
   int m_slice = 0;
   bool m_sliceChosen = false;
   int m_displayedUpdates = 0;

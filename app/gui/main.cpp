@@ -62,6 +62,9 @@ int main(int argc, char** argv) {
       "Show a reconstruction file (/exchange/recon, and /exchange/recon_enhanced when present) "
       "instead of starting a session.",
       "recon.h5");
+  const QCommandLineOption compare(
+      "compare", "With --open: this file's /exchange/recon in the after view, beside the first.",
+      "other.h5");
   const QCommandLineOption fresh("fresh",
                                  "Ignore the saved settings (window layout, last source).");
   const QCommandLineOption screenshot(
@@ -70,7 +73,7 @@ int main(int argc, char** argv) {
   const QCommandLineOption afterUpdates(
       "after-updates", "Updates to wait for before --screenshot (default 10).", "count", "10");
   for (const auto& o : {source, rate, size, rows, projections, order, window, iterations, method, record,
-                        model, backend, pixelSize, noStart, open, fresh, screenshot, afterUpdates})
+                        model, backend, pixelSize, noStart, open, compare, fresh, screenshot, afterUpdates})
     parser.addOption(o);
   {
     // --help, --help-all and --version answer without a display (over ssh, in scripts): a
@@ -162,8 +165,12 @@ int main(int argc, char** argv) {
   MainWindow mainWindow(options);
   mainWindow.show();
   bool opened = false;  // --open: the file shown (else its error is in the message bar)
+  if (parser.isSet(compare) && !parser.isSet(open)) {
+    std::fprintf(stderr, "tomolive: --compare needs --open (the file for the before view)\n");
+    return 2;
+  }
   if (parser.isSet(open))
-    opened = mainWindow.openReconstruction(parser.value(open));
+    opened = mainWindow.openReconstruction(parser.value(open), parser.value(compare));
   else if (!parser.isSet(noStart))
     QTimer::singleShot(0, &mainWindow, &MainWindow::startSession);
 
