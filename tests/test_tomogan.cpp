@@ -224,7 +224,11 @@ class TestTomoGan : public QObject {
   void parityF32() {
     QFETCH(QString, model);
     const std::string path = modelDir() + "/" + model.toStdString();
-    if (!std::filesystem::exists(path)) QSKIP("no such model in this folder");
+    // A candidate folder (TOMOLIVE_TOMOGAN_TEST_DIR) may hold only tomogan.h5; the shipped folder
+    // must hold every model.
+    if (!std::filesystem::exists(path) && std::getenv("TOMOLIVE_TOMOGAN_TEST_DIR"))
+      QSKIP("a candidate folder without this model");
+    QVERIFY2(std::filesystem::exists(path), (path + ": shipped model missing").c_str());
     const Golden g = readGolden(goldenPathFor(path));
     TomoGanDenoiser denoiser(TomoGanModel::load(path), options(TomoGanPrecision::f32));
     const std::vector<float> out = denoiser.enhance(g.input, g.height, g.width);

@@ -257,24 +257,21 @@ void MainWindow::buildDocks() {
   steering->setWidget(m_panel);
   addDockWidget(Qt::LeftDockWidgetArea, steering);
 
+  // The right-hand docks, tabbed: rates, line profile, histogram.
+  const auto rightDock = [this](const QString& title, const char* name, QWidget* widget) {
+    auto* dock = new QDockWidget(title, this);
+    dock->setObjectName(name);
+    dock->setWidget(widget);
+    addDockWidget(Qt::RightDockWidgetArea, dock);
+    return dock;
+  };
   m_charts = new RateCharts(this);
-  auto* charts = new QDockWidget(tr("Rates"), this);
-  charts->setObjectName("chartsDock");
-  charts->setWidget(m_charts);
-  addDockWidget(Qt::RightDockWidgetArea, charts);
-
+  auto* charts = rightDock(tr("Rates"), "chartsDock", m_charts);
   m_profile = new ProfilePanel(this);
-  auto* profile = new QDockWidget(tr("Line profile"), this);
-  profile->setObjectName("profileDock");
-  profile->setWidget(m_profile);
-  addDockWidget(Qt::RightDockWidgetArea, profile);
+  auto* profile = rightDock(tr("Line profile"), "profileDock", m_profile);
   tabifyDockWidget(charts, profile);
   m_histogram = new HistogramPanel(this);
-  auto* histogram = new QDockWidget(tr("Histogram"), this);
-  histogram->setObjectName("histogramDock");
-  histogram->setWidget(m_histogram);
-  addDockWidget(Qt::RightDockWidgetArea, histogram);
-  tabifyDockWidget(profile, histogram);
+  tabifyDockWidget(profile, rightDock(tr("Histogram"), "histogramDock", m_histogram));
   charts->raise();
   connect(m_profile, &ProfilePanel::drawingToggled, this, [this, profile](bool drawing) {
     if (m_profileStart) {  // a line begun and not finished is dropped
