@@ -342,6 +342,7 @@ class TestGui : public QObject {
     QTest::mouseClick(w.findChild<QPushButton*>("stopButton"), Qt::LeftButton);
     QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Finished, 30000));
     probe.stop();
+    qInfo("longest GUI stall while stopping: %lld ms", longestGap);
     QVERIFY2(longestGap < 500, qPrintable(QString("GUI stalled %1 ms").arg(longestGap)));
     const SessionSummary s = w.controller()->summary();
     QVERIFY(s.stoppedEarly);
@@ -552,6 +553,7 @@ class TestGui : public QObject {
     const double seconds = clock.elapsed() / 1000.0;
     QTRY_COMPARE_WITH_TIMEOUT(w.displayedSnapshot()->metrics.update, kCount, 10000);
     QVERIFY(rendered(w));
+    qInfo("longest event-loop stall: %lld ms, backlog %d", longestGap, maxBacklog);
     QVERIFY2(maxBacklog <= 1, qPrintable(QString("backlog %1").arg(maxBacklog)));
     QVERIFY2(longestGap < 250, qPrintable(QString("event loop stalled %1 ms").arg(longestGap)));
     const int renders = w.beforeView()->renderCount() - rendersBefore;
