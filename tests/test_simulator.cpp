@@ -404,6 +404,102 @@ class TestSimulator : public QObject {
     expectThrow([&] { ScanSimulator{spec}; }, "tube -1");
   }
 
+  // Rings: after flat-field correction every projection of a noise-free scan is the true line
+  // integral minus log(gain) of its pixel, the same offset in every projection (a stripe in the
+  // sinogram, a ring in the slice); the gains spread as `rings` says.
+  void ringsAreAFixedOffsetPerPixel() {
+    ScanSpec spec = smallSpec();
+    spec.photons = 0;
+    spec.rings = 0.02;
+    const ScanSimulator scan(spec);
+    const auto counts = scan.projections(0, scan.projections());
+    const auto lines = scan.lineIntegrals(0, scan.projections());
+    const auto flat = scan.flat(0), dark = scan.dark(0);
+    const std::size_t frame = std::size_t(spec.slices) * spec.size;
+    std::vector<double> offsets(frame);
+    double worst = 0.0;
+    for (int k = 0; k < scan.projections(); ++k)
+      for (std::size_t d = 0; d < frame; ++d) {
+        const std::size_t i = k * frame + d;
+        const double p = -std::log((double(counts[i]) - dark[d]) / (double(flat[d]) - dark[d]));
+        const double offset = double(lines[i]) - p;  // = log(gain)
+        if (k == 0) offsets[d] = offset;
+        worst = std::max(worst, std::abs(offset - offsets[d]));
+      }
+    QVERIFY2(worst < 1e-4, qPrintable(QString("offset varies by %1 between projections").arg(worst)));
+    const Moments m = moments(offsets);
+    QVERIFY2(std::abs(m.mean) < 0.005, qPrintable(QString::number(m.mean)));
+    QVERIFY2(std::abs(std::sqrt(m.variance) - 0.02) < 0.005,
+             qPrintable(QString("gain spread %1, expected 0.02").arg(std::sqrt(m.variance))));
+    // Off, the same scan has no offsets: the random streams of the rings are their own.
+    spec.rings = 0;
+    QVERIFY(ScanSimulator(spec).projection(3) != scan.projection(3));
+    spec.photons = 10000;
+    const ScanSimulator plain(spec);
+    spec.rings = 0.02;
+    const ScanSimulator ringed(spec);
+    QVERIFY(plain.flat(1) == ringed.flat(1));  // the flats do not see the gains
+  }
+
+  // Zingers: a share `zingers` of projection pixels gains 1–10 times the open-beam counts; the
+  // other pixels are the scan without zingers, bit for bit; flats and darks are untouched.
+  void zingersAreRareBrightPixels() {
+    ScanSpec spec = smallSpec();
+    spec.size = 128;
+    spec.acquisition = parseAcquisitionOrder("golden", 60);
+    const ScanSimulator clean(spec);
+    spec.zingers = 0.005;
+    const ScanSimulator hit(spec);
+    const auto a = clean.projections(0, 60), b = hit.projections(0, 60);
+    int zingers = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (a[i] == b[i]) continue;
+      ++zingers;
+      const double extra = double(b[i]) - a[i];
+      QVERIFY2(extra >= spec.photons * 0.999 && extra <= spec.photons * 10.001,
+               qPrintable(QString("zinger adds %1 counts").arg(extra)));
+    }
+    const double expected = 0.005 * double(a.size());  // 115
+    QVERIFY2(std::abs(zingers - expected) < 4.0 * std::sqrt(expected),
+             qPrintable(QString("%1 zingers, expected %2").arg(zingers).arg(expected)));
+    QVERIFY(clean.flat(0) == hit.flat(0) && clean.dark(0) == hit.dark(0));
+  }
+
+  // A truncated field of view: the detector sees the middle of a wider sample. Its line
+  // integrals are those of the whole sample (more than the part inside the grid where the sample
+  // extends beyond it); the ground truth is the part inside the grid.
+  void truncatedFieldOfViewSeesTheMiddleOfAWiderSample() {
+    ScanSpec spec = smallSpec();
+    spec.size = 96;
+    spec.photons = 0;
+    spec.phantom = PhantomKind::Glass;
+    spec.acquisition = {AcquisitionOrder::Sequential, 12, 12};
+    spec.truncation = 0.5;  // the sample is 96 + 2·24 = 144 wide
+    const ScanSimulator truncated(spec);
+    const VolumeStack wide = makePhantom(PhantomKind::Glass, 144, spec.slices, spec.seed);
+    for (int y = 0; y < 96; y += 7)
+      for (int x = 0; x < 96; x += 5) QCOMPARE(truncated.groundTruth().at(1, y, x), wide.at(1, y + 24, x + 24));
+    const ParallelGeometry g = ParallelGeometry::make(truncated.geometry().anglesRad, 71.5, 144);
+    ProjectionStack full(12, spec.slices, 144), inside(12, spec.slices, 96);
+    std::vector<int> all(12);
+    std::iota(all.begin(), all.end(), 0);
+    JosephProjector(g).forward(wide, all, full);
+    JosephProjector(truncated.geometry()).forward(truncated.groundTruth(), all, inside);
+    const auto lines = truncated.lineIntegrals(0, 12);
+    double worst = 0.0, beyond = 0.0;
+    for (int k = 0; k < 12; ++k)
+      for (int s = 0; s < spec.slices; ++s)
+        for (int c = 0; c < 96; ++c) {
+          const double p = lines[(std::size_t(k) * spec.slices + s) * 96 + c];
+          worst = std::max(worst, std::abs(p - full.at(k, s, c + 24)));
+          beyond = std::max(beyond, p - inside.at(k, s, c));
+        }
+    QVERIFY2(worst < 1e-5, qPrintable(QString::number(worst)));
+    QVERIFY2(beyond > 0.5, qPrintable(QString("the sample outside adds at most %1").arg(beyond)));
+    QCOMPARE(truncated.geometry().columns, 96);
+    QCOMPARE(truncated.geometry().centre, 47.5);
+  }
+
   void impossibleParametersThrow() {
     const auto expectBad = [](auto change, const char* fragment) {
       ScanSpec spec = smallSpec();
@@ -419,6 +515,9 @@ class TestSimulator : public QObject {
     expectBad([](ScanSpec& s) { s.darkLevel = -3; }, "darkLevel -3");
     expectBad([](ScanSpec& s) { s.flats = 0; }, "flats 0");
     expectBad([](ScanSpec& s) { s.darks = -1; }, "darks -1");
+    expectBad([](ScanSpec& s) { s.rings = 0.3; }, "rings 0.3");
+    expectBad([](ScanSpec& s) { s.zingers = 0.5; }, "zingers 0.5");
+    expectBad([](ScanSpec& s) { s.truncation = -0.1; }, "truncation -0.1");
     const ScanSimulator scan(smallSpec());
     expectThrow<std::out_of_range>([&] { scan.projection(12); }, "projection 12");
     expectThrow<std::out_of_range>([&] { scan.projections(10, 3); }, "projections 10 … 12");

@@ -459,6 +459,25 @@ class TestTomoGan : public QObject {
       if (k < 6) QCOMPARE(d.photons, drawTrainingScan(v2, k).photons);  // drawn after v2's
     }
     QVERIFY2(tubes >= 6 && tubes <= 18, qPrintable(QString::number(tubes)));
+    // v6: rings, zingers and truncation in drawn shares, drawn after everything v4 draws.
+    TrainingDataOptions v6 = v4;
+    v6.ringFraction = v6.zingerFraction = v6.truncationFraction = 0.5;
+    int rings = 0, zingers = 0, truncated = 0;
+    for (int k = 0; k < 24; ++k) {
+      const TrainingScanSpec d = drawTrainingScan(v6, k), before = drawTrainingScan(v4, k);
+      QCOMPARE(d.photons, before.photons);
+      QCOMPARE(d.window * 1000 + d.rotations, before.window * 1000 + before.rotations);
+      QCOMPARE(d.tube, before.tube);
+      QVERIFY(before.rings == 0 && before.zingers == 0 && before.truncation == 0);
+      QVERIFY(d.rings == 0 || (d.rings >= 0.002 && d.rings <= 0.02));
+      QVERIFY(d.zingers == 0 || (d.zingers >= 1e-5 && d.zingers <= 1e-3));
+      QVERIFY(d.truncation == 0 || (d.truncation >= 0.1 && d.truncation <= 0.6));
+      rings += d.rings > 0, zingers += d.zingers > 0, truncated += d.truncation > 0;
+    }
+    for (int count : {rings, zingers, truncated})
+      QVERIFY2(count >= 5 && count <= 19, qPrintable(QString::number(count)));
+    v6.zingerFraction = 1.5;
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, drawTrainingScan(v6, 0));
     v4.maxInputFraction = 0;  // a drawn scan size without an input fraction
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, drawTrainingScan(v4, 0));
     windowIndependent.draw = "v3";

@@ -36,10 +36,16 @@ int runTrainingData(TrainingDataSettings s) {
   setRange(s.inputFraction, "--input-fraction", o.minInputFraction, o.maxInputFraction);
   const auto start = std::chrono::steady_clock::now();
   writeTrainingData(o, s.output, [&](int k, const TrainingScanSpec& d) {
+    std::string imperfections;
+    if (d.rings > 0) imperfections += ", rings " + std::to_string(d.rings).substr(0, 6);
+    if (d.zingers > 0) imperfections += ", zingers " + std::to_string(d.zingers).substr(0, 8);
+    if (d.truncation > 0)
+      imperfections += ", truncated " + std::to_string(d.truncation).substr(0, 4);
     std::printf(
-        "scan %d/%d: %s %d²%s, %d projections, W = %d, I = %d, R = %d, %.0f photons (%.0f s)\n",
+        "scan %d/%d: %s %d²%s, %d projections, W = %d, I = %d, R = %d, %.0f photons%s (%.0f s)\n",
         k + 1, o.scans, d.phantom.c_str(), d.size, d.tube > 0 ? " in a tube" : "", d.projections,
-        d.window, d.iterations, d.rotations, d.photons, secondsSince(start));
+        d.window, d.iterations, d.rotations, d.photons, imperfections.c_str(),
+        secondsSince(start));
     std::fflush(stdout);
   });
   std::printf("wrote %s\n", s.output.c_str());
@@ -89,6 +95,15 @@ Command addTrainingDataCommand(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0));
   command.add_option("--tube-fraction", o.tubeFraction,
                      "share of scans in a sample tube (independent)")
+      ->check(CLI::Range(0.0, 1.0));
+  command.add_option("--ring-fraction", o.ringFraction,
+                     "share of scans with ring artefacts (independent)")
+      ->check(CLI::Range(0.0, 1.0));
+  command.add_option("--zinger-fraction", o.zingerFraction,
+                     "share of scans with zingers (independent)")
+      ->check(CLI::Range(0.0, 1.0));
+  command.add_option("--truncation-fraction", o.truncationFraction,
+                     "share of scans whose sample is wider than the detector (independent)")
       ->check(CLI::Range(0.0, 1.0));
   command.add_option("-o,--output", s->output, "training file to write")->required();
   return {&command, [s] { return runTrainingData(*s); }};

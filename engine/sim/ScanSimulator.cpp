@@ -17,7 +17,7 @@ namespace {
 
 constexpr int kBatch = 64;  // projections per forward call: amortises tracing, bounds memory
 
-enum class Frame : std::uint64_t { Projection = 1, Flat = 2, Dark = 3 };
+enum class Frame : std::uint64_t { Projection = 1, Flat = 2, Dark = 3, Gain = 4, Zinger = 5 };
 
 std::uint64_t splitMix(std::uint64_t x) {
   x += 0x9E3779B97F4A7C15ull;
@@ -36,6 +36,12 @@ std::mt19937_64 rowEngine(std::uint64_t seed, Frame frame, int index, int row) {
 }
 
 double uniform(std::mt19937_64& engine) { return static_cast<double>(engine() >> 11) * 0x1.0p-53; }
+
+// A standard normal deviate (Box–Muller, one of the pair): a fixed algorithm, like poisson().
+double normal(std::mt19937_64& engine) {
+  const double u = 1.0 - uniform(engine);  // (0, 1]
+  return std::sqrt(-2.0 * std::log(u)) * std::cos(2.0 * 3.14159265358979323846 * uniform(engine));
+}
 
 // Poisson deviates with a fixed algorithm (the standard library's is unspecified and slow for
 // per-pixel means): multiplication of uniforms for small means, Hörmann's transformed
@@ -99,6 +105,12 @@ void validate(const ScanSpec& spec) {
   require(spec.darks >= 0, "darks " + std::to_string(spec.darks) + " must be at least 0");
   require(std::isfinite(spec.tube) && spec.tube >= 0.0,
           "tube " + text(spec.tube) + " must be finite and ≥ 0 (0 = none)");
+  require(std::isfinite(spec.rings) && spec.rings >= 0.0 && spec.rings < 0.2,
+          "rings " + text(spec.rings) + " must lie in [0, 0.2) (0 = none)");
+  require(std::isfinite(spec.zingers) && spec.zingers >= 0.0 && spec.zingers <= 0.01,
+          "zingers " + text(spec.zingers) + " must lie in [0, 0.01] (0 = none)");
+  require(std::isfinite(spec.truncation) && spec.truncation >= 0.0 && spec.truncation <= 1.0,
+          "truncation " + text(spec.truncation) + " must lie in [0, 1] (0 = the sample fits)");
 }
 
 namespace {
@@ -132,8 +144,29 @@ ScanSimulator::ScanSimulator(const ScanSpec& spec) : m_spec(spec) {
   validate(m_spec);
   m_geometry = ParallelGeometry::make(acquisitionAnglesRad(m_spec.acquisition),
                                       0.5 * (m_spec.size - 1), m_spec.size);
-  m_phantom = makePhantom(m_spec.phantom, m_spec.size, m_spec.slices, m_spec.seed);
-  if (m_spec.tube > 0.0) addTube(m_phantom, m_spec.size, m_spec.tube);
+  m_margin = int(std::lround(0.5 * m_spec.size * m_spec.truncation));
+  const int width = m_spec.size + 2 * m_margin;
+  VolumeStack sample = makePhantom(m_spec.phantom, width, m_spec.slices, m_spec.seed);
+  if (m_spec.tube > 0.0) addTube(sample, width, m_spec.tube);
+  if (m_margin == 0) {
+    m_phantom = std::move(sample);
+  } else {
+    m_phantom = VolumeStack(m_spec.slices, m_spec.size);
+    for (int s = 0; s < m_spec.slices; ++s)
+      for (int y = 0; y < m_spec.size; ++y)
+        for (int x = 0; x < m_spec.size; ++x)
+          m_phantom.at(s, y, x) = sample.at(s, y + m_margin, x + m_margin);
+    m_sample = std::move(sample);
+  }
+  if (m_spec.rings > 0.0) {
+    m_gains.resize(std::size_t(m_spec.slices) * m_spec.size);
+    for (int row = 0; row < m_spec.slices; ++row) {
+      auto engine = rowEngine(m_spec.seed, Frame::Gain, 0, row);
+      for (int c = 0; c < m_spec.size; ++c)
+        m_gains[std::size_t(row) * m_spec.size + c] =
+            float(std::max(0.05, 1.0 + m_spec.rings * normal(engine)));
+    }
+  }
 }
 
 void ScanSimulator::checkRange(int first, int count) const {
@@ -151,17 +184,22 @@ std::vector<float> ScanSimulator::lineIntegrals(int first, int count) const {
     const int n = std::min(kBatch, count - begin);
     // A projector over just this batch's angles: the output stack then holds n projections
     // instead of every projection up to the last index.
-    ParallelGeometry batch = m_geometry;
-    batch.anglesRad.assign(m_geometry.anglesRad.begin() + first + begin,
-                           m_geometry.anglesRad.begin() + first + begin + n);
-    const JosephProjector projector(std::move(batch));
-    ProjectionStack stack(n, slices(), columns());
+    // A wider sample is projected onto a detector as wide as it; the real one sees the middle.
+    const int width = columns() + 2 * m_margin;
+    const ParallelGeometry batch = ParallelGeometry::make(
+        {m_geometry.anglesRad.begin() + first + begin,
+         m_geometry.anglesRad.begin() + first + begin + n},
+        0.5 * (width - 1), width);
+    const JosephProjector projector(batch);
+    ProjectionStack stack(n, slices(), width);
     std::vector<int> indices(n);
     for (int i = 0; i < n; ++i) indices[i] = i;
-    projector.forward(m_phantom, indices, stack);
+    projector.forward(m_margin ? m_sample : m_phantom, indices, stack);
     for (int i = 0; i < n; ++i) {
       const std::vector<float> p = stack.projection(i);
-      std::copy(p.begin(), p.end(), out.begin() + (begin + i) * frame);
+      for (int row = 0; row < slices(); ++row)
+        std::copy_n(p.begin() + std::size_t(row) * width + m_margin, columns(),
+                    out.begin() + (begin + i) * frame + std::size_t(row) * columns());
     }
   }
   return out;
@@ -176,15 +214,25 @@ std::vector<float> ScanSimulator::projections(int first, int count) const {
         for (int task = r.begin(); task < r.end(); ++task) {
           const int k = task / rows, row = task % rows;
           float* values = counts.data() + std::size_t(task) * width;
+          const float* gains =
+              m_gains.empty() ? nullptr : m_gains.data() + std::size_t(row) * width;
+          const auto mean = [&](int c) {
+            return (gains ? open * gains[c] : open) * std::exp(-double(values[c]));
+          };
           if (noiseFree()) {
+            for (int c = 0; c < width; ++c) values[c] = static_cast<float>(mean(c) + darkLevel);
+          } else {
+            auto engine = rowEngine(m_spec.seed, Frame::Projection, first + k, row);
             for (int c = 0; c < width; ++c)
-              values[c] = static_cast<float>(open * std::exp(-double(values[c])) + darkLevel);
-            continue;
+              values[c] =
+                  static_cast<float>(poisson(mean(c), engine) + poisson(darkLevel, engine));
           }
-          auto engine = rowEngine(m_spec.seed, Frame::Projection, first + k, row);
-          for (int c = 0; c < width; ++c)
-            values[c] = static_cast<float>(poisson(open * std::exp(-double(values[c])), engine) +
-                                           poisson(darkLevel, engine));
+          if (m_spec.zingers > 0.0) {
+            auto engine = rowEngine(m_spec.seed, Frame::Zinger, first + k, row);
+            for (int c = 0; c < width; ++c)
+              if (uniform(engine) < m_spec.zingers)
+                values[c] += static_cast<float>(open * (1.0 + 9.0 * uniform(engine)));
+          }
         }
       });
   return counts;

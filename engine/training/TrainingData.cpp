@@ -63,8 +63,15 @@ void validate(const TrainingDataOptions& o) {
     fail("draw '" + o.draw + "' is neither v1 nor independent");
   if (!(o.tubeFraction >= 0 && o.tubeFraction <= 1))
     fail("tube fraction " + std::to_string(o.tubeFraction) + " must lie in 0 … 1");
-  if ((drawsProjections || o.tubeFraction > 0) && usesV1Draw(o))
-    fail("a drawn projection count or a sample tube needs the independent draw");
+  for (const auto& [name, share] : {std::pair{"ring", o.ringFraction},
+                                     std::pair{"zinger", o.zingerFraction},
+                                     std::pair{"truncation", o.truncationFraction}})
+    if (!(share >= 0 && share <= 1))
+      fail(std::string(name) + " fraction " + std::to_string(share) + " must lie in 0 … 1");
+  const bool imperfect = o.ringFraction > 0 || o.zingerFraction > 0 || o.truncationFraction > 0;
+  if ((drawsProjections || o.tubeFraction > 0 || imperfect) && usesV1Draw(o))
+    fail("a drawn projection count, a sample tube or detector imperfections need the independent "
+         "draw");
   if (usesV1Draw(o) && kSeedWindow * kSeedRotations > o.projections)
     fail("the full scan must hold the seed's 5 rotations of 32 projections");
   if (o.photonsMax > 0 && !(o.photonsMin > 0 && o.photonsMin <= o.photonsMax))
@@ -87,6 +94,9 @@ ScanSpec scanFor(const TrainingDataOptions& o, const TrainingScanSpec& draw) {
   s.photons = draw.photons;
   s.seed = draw.seed;
   s.tube = draw.tube;
+  s.rings = draw.rings;
+  s.zingers = draw.zingers;
+  s.truncation = draw.truncation;
   return s;
 }
 
@@ -120,6 +130,15 @@ TrainingScanSpec drawTrainingScan(const TrainingDataOptions& o, int k) {
     const int hi = std::max(lo, maxInput / d.window);
     d.rotations = std::min(std::uniform_int_distribution<int>(lo, hi)(rng),
                            (d.projections + d.window - 1) / d.window);
+    // v6's imperfections, drawn last and only when asked for: earlier recipes stay reproducible.
+    const auto chance = [&rng](double share) {
+      return share > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < share;
+    };
+    if (chance(o.ringFraction)) d.rings = std::uniform_real_distribution<double>(0.002, 0.02)(rng);
+    if (chance(o.zingerFraction))
+      d.zingers = std::exp(std::uniform_real_distribution<double>(std::log(1e-5), std::log(1e-3))(rng));
+    if (chance(o.truncationFraction))
+      d.truncation = std::uniform_real_distribution<double>(0.1, 0.6)(rng);
     return d;
   }
   d.size = o.size;
@@ -158,6 +177,9 @@ void to_json(nlohmann::json& j, const TrainingDataOptions& o) {
     j["input_fraction"] = {o.minInputFraction, o.maxInputFraction};
   }
   if (o.tubeFraction > 0) j["tube_fraction"] = o.tubeFraction;
+  if (o.ringFraction > 0) j["ring_fraction"] = o.ringFraction;
+  if (o.zingerFraction > 0) j["zinger_fraction"] = o.zingerFraction;
+  if (o.truncationFraction > 0) j["truncation_fraction"] = o.truncationFraction;
 }
 
 void writeTrainingData(const TrainingDataOptions& o, const std::string& path,
@@ -209,6 +231,9 @@ void writeTrainingData(const TrainingDataOptions& o, const std::string& path,
         {"target_iterations", std::int64_t(o.targetIterations)},
         {"projections", std::int64_t(total)},
         {"tube", draw.tube},
+        {"rings", draw.rings},
+        {"zingers", draw.zingers},
+        {"truncation", draw.truncation},
         {"recipe", recipe.dump()},
         {"units", std::string("attenuation per pixel")}};
     writeReconstruction(path, {streaming.estimate().toSliceMajor(), slices, n, attributes},

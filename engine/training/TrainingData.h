@@ -15,7 +15,8 @@
 //   scan's projection count too, log-uniformly from [projectionsMin, projectionsMax] — real scans
 //   are often angularly under-sampled, so their SIRT-100 reference keeps streaks — with R·W a
 //   fraction of it drawn from [minInputFraction, maxInputFraction], and a share of the scans in
-//   a sample tube.
+//   a sample tube. And (recipe v6) shares of scans with the detector and sample imperfections of
+//   real scans (sim/ScanSimulator.h): rings, zingers, a truncated field of view.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -45,6 +46,11 @@ struct TrainingDataOptions {
   int projectionsMin = 0, projectionsMax = 0;  ///< v4: full scan drawn when projectionsMax > 0
   double minInputFraction = 0, maxInputFraction = 0;  ///< v4: R·W / projections, when max > 0
   double tubeFraction = 0;  ///< v4: share of scans in a sample tube (ScanSpec::tube, 0.5 … 3)
+  double ringFraction = 0;  ///< v6: share of scans with rings (ScanSpec::rings, 0.002 … 0.02)
+  /// v6: share of scans with zingers (ScanSpec::zingers, log-uniform 10⁻⁵ … 10⁻³)
+  double zingerFraction = 0;
+  /// v6: share of scans whose sample is wider than the detector (ScanSpec::truncation, 0.1 … 0.6)
+  double truncationFraction = 0;
 };
 
 /// The recipe: every option but the draw, as stored (and hashed) with the training data.
@@ -58,6 +64,7 @@ struct TrainingScanSpec {
   double photons = 0;
   int projections = 0;  ///< the full scan
   double tube = 0;      ///< ScanSpec::tube
+  double rings = 0, zingers = 0, truncation = 0;  ///< ScanSpec's imperfections
   std::uint64_t seed = 0;
 };
 
