@@ -38,12 +38,14 @@
 #include "HistogramPanel.h"
 #include "LineProfile.h"
 #include "MainWindow.h"
+#include "OrthoViews.h"
 #include "ProfilePanel.h"
 #include "RateCharts.h"
 #include "RealData.h"
 #include "SliceImages.h"
 #include "SliceView.h"
 #include "SteeringPanel.h"
+#include "VolumeView.h"
 #include "VtkView.h"
 #include "io/DataExchange.h"
 #include "io/FrameRecorder.h"
@@ -922,7 +924,8 @@ class TestGui : public QObject {
     QVERIFY2(version.exitCode == 0, qPrintable(version.err));
     QCOMPARE(version.out.trimmed(), QString("tomolive " TOMOLIVE_VERSION));
     // Bad numbers end with one line naming them, before any window opens.
-    for (const auto& [option, value] : {std::pair{"--rate", "abc"}, {"--pixel-size", "-3"}}) {
+    for (const auto& [option, value] :
+         {std::pair{"--rate", "abc"}, {"--pixel-size", "-3"}, {"--layout", "bogus"}}) {
       const CliRun bad = runProcess(TOMOLIVE_GUI_PATH, {option, value});
       QCOMPARE(bad.exitCode, 2);
       QVERIFY2(bad.err.contains(QString("%1 '%2'").arg(option, value)), qPrintable(bad.err));
@@ -1120,6 +1123,150 @@ class TestGui : public QObject {
     QEvent leave(QEvent::Leave);
     QApplication::sendEvent(w.afterView(), &leave);
     QVERIFY(w.findChild<QLabel*>("pointerLabel")->text().isEmpty());
+  }
+
+  // The orthogonal layout: XY, XZ and YZ through the crosshair, before and after, agree at the
+  // crosshair with the volume (and the enhancement where a slice is enhanced); clicks move the
+  // crosshair in the two coordinates a view shows, and its z is the slice in view.
+  void orthogonalViewsAgreeAtTheCrosshair() {
+    MainWindow w(simulatorOptions(path("unused_ortho.h5")));
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.setViewLayout(ViewLayout::Ortho);
+    auto s = std::make_shared<Snapshot>(*phantomSnapshot(3, 64, 6));
+    s->enhanced = std::make_shared<const VolumeStack>(makePhantom(PhantomKind::Glass, 64, 6, 1));
+    s->enhancedSlices = {0, 1, 1, 0, 1, 0};
+    s->enhancedCount = 3;
+    s->enhancing = true;
+    w.showSnapshot(s);
+    OrthoViews* o = w.orthoViews();
+    using Plane = OrthoViews::Plane;
+    const auto check = [&](const char* where) {
+      const OrthoViews::Crosshair c = o->crosshair();
+      QCOMPARE(c.z, w.slice());
+      for (bool after : {false, true}) {
+        const bool enhanced = after && s->enhancedSlices[std::size_t(c.z)];
+        const float expected = (enhanced ? *s->enhanced : *s->volume).at(c.z, c.y, c.x);
+        const FloatImage &xy = o->image(Plane::XY, after), &xz = o->image(Plane::XZ, after),
+                         &yz = o->image(Plane::YZ, after);
+        QVERIFY2(xy.width == 64 && xz.width == 64 && yz.width == 64 && xz.height == 6 &&
+                     yz.height == 6,
+                 where);
+        QCOMPARE(xy.pixels[std::size_t(c.y) * 64 + c.x], expected);
+        QCOMPARE(xz.pixels[std::size_t(c.z) * 64 + c.x], expected);
+        QCOMPARE(yz.pixels[std::size_t(c.z) * 64 + c.y], expected);
+        // Each view draws the crosshair through the point it shows.
+        QCOMPARE(o->view(Plane::XY, after)->crosshair()->x, double(c.x));
+        QCOMPARE(o->view(Plane::XZ, after)->crosshair()->y, double(c.z));
+        QCOMPARE(o->view(Plane::YZ, after)->crosshair()->x, double(c.y));
+      }
+    };
+    QCOMPARE(o->crosshair(), (OrthoViews::Crosshair{32, 32, 3}));  // the middle to start with
+    check("start");
+    // A click on the XY view's centre: x and y there, z kept.
+    SliceView* xy = o->view(Plane::XY, false);
+    const auto centre = xy->imagePoint(QPointF(xy->width() / 2.0, xy->height() / 2.0));
+    QVERIFY(centre);
+    w.setSlice(1);
+    QTest::mouseClick(xy, Qt::LeftButton, Qt::NoModifier, QPoint(xy->width() / 2, xy->height() / 2));
+    QCOMPARE(o->crosshair().x, int(std::lround(centre->x)));
+    QCOMPARE(o->crosshair().z, 1);
+    check("after the XY click");
+    // A click on the XZ view's top rows: slice 0 comes into view, x moves, y stays.
+    SliceView* xz = o->view(Plane::XZ, true);
+    const int y = o->crosshair().y;
+    QPoint top(xz->width() / 4, xz->height() / 2);
+    while (top.y() > 0 && xz->imagePoint(top - QPoint(0, 1))) top.ry() -= 1;  // the top edge
+    top.ry() += 1;
+    const auto picked = xz->imagePoint(top);
+    QVERIFY(picked && std::lround(picked->y) == 0);
+    QTest::mouseClick(xz, Qt::LeftButton, Qt::NoModifier, top);
+    QCOMPARE(w.slice(), 0);
+    QCOMPARE(o->crosshair().y, y);
+    QCOMPARE(o->crosshair().x, int(std::lround(picked->x)));
+    check("after the XZ click");
+    QCOMPARE(w.findChild<QSpinBox*>("cutRow")->value(), o->crosshair().y);
+    QVERIFY(rendered(w));
+    for (Plane plane : {Plane::XY, Plane::XZ, Plane::YZ})
+      for (bool after : {false, true})
+        QVERIFY2(showsAnImage(o->view(plane, after)->grabFramebuffer()),
+                 qPrintable(o->view(plane, after)->objectName()));
+  }
+
+  // The 3-D layout renders the volume (on the CPU ray caster under Xvfb), with the opacity ramp
+  // following window/level until set apart; a ramp above every value leaves the view empty.
+  void volumeViewRendersTheVolume() {
+    MainWindow w(simulatorOptions(path("unused_volume.h5")));
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.setViewLayout(ViewLayout::Volume);
+    w.showSnapshot(phantomSnapshot(2, 96, 24, PhantomKind::Glass));
+    VolumeView* v = w.volumeView();
+    QCOMPARE(v->dimensions(), (std::array<int, 3>{96, 96, 24}));
+    const QImage shown = v->grabFramebuffer();
+    const auto coverage = [](const QImage& image) {  // share of pixels brighter than the background
+      int lit = 0, all = 0;
+      for (int y = 0; y < image.height(); y += 2)
+        for (int x = 0; x < image.width(); x += 2, ++all) lit += qGray(image.pixel(x, y)) > 40;
+      return double(lit) / all;
+    };
+    QVERIFY2(coverage(shown) > 0.05, qPrintable(QString::number(coverage(shown))));
+    QVERIFY2(v->renderMode().contains("ray casting"), qPrintable(v->renderMode()));
+    QVERIFY2(w.findChild<QLabel*>("volumeCaption")->text().contains("24 slices"),
+             qPrintable(w.findChild<QLabel*>("volumeCaption")->text()));
+    const double window = w.findChild<QDoubleSpinBox*>("windowWidth")->value();
+    const double level = w.findChild<QDoubleSpinBox*>("windowLevel")->value();
+    QVERIFY(v->followsWindowLevel());
+    QVERIFY(std::abs(v->rampLow() - (level - window / 2)) < 1e-5);  // the boxes show 5 decimals
+    QVERIFY(std::abs(w.findChild<QDoubleSpinBox*>("rampHigh")->value() - v->rampHigh()) < 1e-5);
+    // The user's ramp above every value of the phantom: nothing is opaque.
+    w.findChild<QDoubleSpinBox*>("rampLow")->setValue(1e3);
+    w.findChild<QDoubleSpinBox*>("rampHigh")->setValue(2e3);
+    QVERIFY(!v->followsWindowLevel());
+    QVERIFY2(coverage(v->grabFramebuffer()) < 0.01, qPrintable(QString::number(coverage(v->grabFramebuffer()))));
+    w.setWindowLevel(0.5, 0.25);  // no longer followed
+    QCOMPARE(v->rampLow(), 1e3);
+    w.findChild<QCheckBox*>("rampFollows")->setChecked(true);
+    QCOMPARE(v->rampLow(), 0.0);
+    w.setWindowLevel(window, level);  // followed again
+    QVERIFY(coverage(v->grabFramebuffer()) > 0.05);
+  }
+
+  // Layouts come from the View menu and the command line, persist, and each renders in a
+  // screenshot of an opened file without user interaction.
+  void layoutsSwitchPersistAndScreenshot() {
+    {
+      MainWindowOptions o = simulatorOptions(path("unused_layout.h5"));
+      o.restoreSettings = true;
+      MainWindow w(o);
+      w.show();
+      QCOMPARE(w.viewLayout(), ViewLayout::Pair);
+      w.findChild<QAction*>("layout_ortho")->trigger();
+      QCOMPARE(w.viewLayout(), ViewLayout::Ortho);
+      QVERIFY(w.orthoViews()->isVisible() && !w.beforeView()->isVisible());
+      w.close();
+    }
+    {
+      MainWindowOptions o;
+      o.modelPath = "none";
+      MainWindow w(o);
+      QCOMPARE(w.viewLayout(), ViewLayout::Ortho);
+      QVERIFY(w.findChild<QAction*>("layout_ortho")->isChecked());
+      o.layout = ViewLayout::Volume;  // the command line's wins
+      MainWindow w2(o);
+      QCOMPARE(w2.viewLayout(), ViewLayout::Volume);
+    }
+    const VolumeStack phantom = makePhantom(PhantomKind::Glass, 64, 8, 0);
+    const std::string file = path("layouts.h5").toStdString();
+    writeReconstructionFile(file, {{"/exchange/recon", {phantom.toSliceMajor(), 8, 64, {}}}});
+    for (const char* layout : {"pair", "ortho", "volume"}) {
+      const QString png = path(QString("layout_%1.png").arg(layout));
+      const CliRun run = runProcess(TOMOLIVE_GUI_PATH, {"--fresh", "--open", QString::fromStdString(file),
+                                                        "--layout", layout, "--screenshot", png});
+      QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+      const QImage image(png);
+      QVERIFY2(!image.isNull() && image.width() > 600 && showsAnImage(image), layout);
+    }
   }
 
   void settingsPersistBetweenRuns() {

@@ -22,7 +22,10 @@
 #include <QScreen>
 #include <QSettings>
 #include <QSlider>
+#include <QActionGroup>
+#include <QSignalBlocker>
 #include <QSpinBox>
+#include <QStackedWidget>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QToolBar>
@@ -35,11 +38,13 @@
 
 #include "Export.h"
 #include "HistogramPanel.h"
+#include "OrthoViews.h"
 #include "ProfilePanel.h"
 #include "RateCharts.h"
 #include "SliceImages.h"
 #include "SliceView.h"
 #include "SteeringPanel.h"
+#include "VolumeView.h"
 #include "io/DataExchange.h"
 #include "io/FrameRecorder.h"
 #include "nn/Denoiser.h"
@@ -87,6 +92,24 @@ QFrame* messageBar(const char* name, const char* background, const char* border,
 
 }  // namespace
 
+QString viewLayoutName(ViewLayout layout) {
+  switch (layout) {
+    case ViewLayout::Pair:
+      return "pair";
+    case ViewLayout::Ortho:
+      return "ortho";
+    case ViewLayout::Volume:
+      return "volume";
+  }
+  return "pair";
+}
+
+std::optional<ViewLayout> viewLayoutFromName(const QString& name) {
+  for (ViewLayout l : {ViewLayout::Pair, ViewLayout::Ortho, ViewLayout::Volume})
+    if (viewLayoutName(l) == name) return l;
+  return std::nullopt;
+}
+
 MainWindow::MainWindow(MainWindowOptions options, QWidget* parent)
     : QMainWindow(parent),
       m_options(std::move(options)),
@@ -113,6 +136,7 @@ MainWindow::MainWindow(MainWindowOptions options, QWidget* parent)
   m_panel->setCudaUnavailable(QString::fromStdString(gpuUnavailableReason()));
   if (m_options.backend) m_panel->setComputeBackend(*m_options.backend);
   if (m_options.pixelSizeMicrometres) m_profile->setPixelSize(*m_options.pixelSizeMicrometres);
+  if (m_options.layout) setViewLayout(*m_options.layout);
   applyComputeBackend(m_panel->computeBackend());
   connect(m_panel, &SteeringPanel::computeBackendChanged, this, &MainWindow::applyComputeBackend);
   m_statusTimer.setInterval(500);
@@ -163,7 +187,29 @@ void MainWindow::buildViews() {
   views->addWidget(m_cutCaption, 2, 0, 1, 2);
   views->addWidget(m_cut, 3, 0, 1, 2);
   views->setRowStretch(3, 1);
-  layout->addLayout(views, 1);
+  views->setContentsMargins(0, 0, 0, 0);
+  m_layouts = new QStackedWidget(central);
+  m_layouts->setObjectName("layouts");
+  auto* pairPage = new QWidget(m_layouts);
+  pairPage->setLayout(views);
+  m_layouts->addWidget(pairPage);
+  m_ortho = new OrthoViews(m_layouts);
+  m_ortho->setObjectName("orthoViews");
+  m_layouts->addWidget(m_ortho);
+  m_layouts->addWidget(buildVolumePage(m_layouts));
+  layout->addWidget(m_layouts, 1);
+  // The crosshair's row is the cut row, its slice the slice in view.
+  connect(m_ortho, &OrthoViews::crosshairMovedByUser, this, [this](OrthoViews::Crosshair c) {
+    m_crosshairX = c.x;
+    if (m_cutRow->value() != c.y) {
+      const QSignalBlocker quiet(m_cutRow);
+      m_cutRow->setValue(c.y);
+    }
+    if (c.z != m_slice)
+      setSlice(c.z);
+    else
+      refreshImages();
+  });
 
   auto* controls = new QHBoxLayout;
   m_sliceLabel = new QLabel(tr("slice —"), central);
@@ -232,6 +278,73 @@ void MainWindow::buildViews() {
   for (SliceView* view : {m_before, m_after, m_cut})
     connect(view, &SliceView::sliceStepRequested, this,
             [this](int delta) { setSlice(m_slice + delta); });
+}
+
+QWidget* MainWindow::buildVolumePage(QWidget* parent) {
+  auto* page = new QWidget(parent);
+  auto* box = new QVBoxLayout(page);
+  box->setContentsMargins(0, 0, 0, 0);
+  m_volumeCaption = caption(tr("3-D: waiting for the first update"), "volumeCaption", page);
+  box->addWidget(m_volumeCaption);
+  m_volumeView = new VolumeView(page);
+  m_volumeView->setObjectName("volumeView");
+  box->addWidget(m_volumeView, 1);
+  auto* ramp = new QHBoxLayout;
+  m_rampFollows = new QCheckBox(tr("opacity ramp = window/level"), page);
+  m_rampFollows->setObjectName("rampFollows");
+  m_rampFollows->setChecked(true);
+  const auto number = [page](const QString& prefix, const QString& name, int decimals) {
+    auto* spin = new QDoubleSpinBox(page);
+    spin->setObjectName(name);
+    spin->setPrefix(prefix);
+    spin->setRange(-1e9, 1e9);
+    spin->setDecimals(decimals);
+    spin->setKeyboardTracking(false);
+    return spin;
+  };
+  m_rampLow = number(tr("transparent below "), "rampLow", 5);
+  m_rampHigh = number(tr("opaque above "), "rampHigh", 5);
+  m_rampOpacity = number(tr("opacity "), "rampOpacity", 2);
+  m_rampOpacity->setRange(0.0, 1.0);
+  m_rampOpacity->setSingleStep(0.05);
+  m_rampOpacity->setValue(m_volumeView->maximumOpacity());
+  m_rampOpacity->setToolTip(tr("The opacity of values at and above the ramp's high end"));
+  ramp->addWidget(m_rampFollows);
+  ramp->addWidget(m_rampLow);
+  ramp->addWidget(m_rampHigh);
+  ramp->addWidget(m_rampOpacity);
+  ramp->addStretch(1);
+  box->addLayout(ramp);
+  const auto rampEdited = [this] {
+    m_rampFollows->setChecked(false);
+    m_volumeView->setRamp(m_rampLow->value(), m_rampHigh->value(), m_rampOpacity->value());
+  };
+  connect(m_rampLow, &QDoubleSpinBox::valueChanged, this, rampEdited);
+  connect(m_rampHigh, &QDoubleSpinBox::valueChanged, this, rampEdited);
+  connect(m_rampOpacity, &QDoubleSpinBox::valueChanged, this, [this](double opacity) {
+    const bool follows = m_rampFollows->isChecked();
+    m_volumeView->setRamp(m_volumeView->rampLow(), m_volumeView->rampHigh(), opacity);
+    m_volumeView->setFollowWindowLevel(follows);
+  });
+  connect(m_rampFollows, &QCheckBox::toggled, this, [this](bool follow) {
+    m_volumeView->setFollowWindowLevel(follow);
+    if (follow) m_volumeView->setWindowLevel(m_windowSpin->value(), m_levelSpin->value());
+  });
+  connect(m_volumeView, &VolumeView::rampChanged, this, [this](double low, double high, double) {
+    const QSignalBlocker quietLow(m_rampLow), quietHigh(m_rampHigh);
+    m_rampLow->setValue(low);
+    m_rampHigh->setValue(high);
+  });
+  return page;
+}
+
+ViewLayout MainWindow::viewLayout() const { return ViewLayout(m_layouts->currentIndex()); }
+
+void MainWindow::setViewLayout(ViewLayout layout) {
+  m_layouts->setCurrentIndex(int(layout));
+  if (QAction* action = m_layoutActions[std::size_t(layout)]; action && !action->isChecked())
+    action->setChecked(true);
+  refreshImages();
 }
 
 void MainWindow::connectMeasuringTools() {
@@ -385,6 +498,22 @@ void MainWindow::buildActions() {
                          [this] { applyZoomPan(1.0, {}); }));
   view->addAction(action(tr("Draw a &line profile"), QKeySequence(Qt::Key_L),
                          [this] { m_profile->setDrawing(!m_profile->drawing()); }));
+  view->addSeparator();
+  QMenu* layouts = view->addMenu(tr("&Layout"));
+  auto* group = new QActionGroup(this);
+  const std::array<QString, 3> layoutTexts = {tr("&Pair: before | after, vertical cut"),
+                                              tr("&Orthogonal: XY, XZ, YZ before and after"),
+                                              tr("&Volume: 3-D rendering")};
+  for (ViewLayout l : {ViewLayout::Pair, ViewLayout::Ortho, ViewLayout::Volume}) {
+    QAction* a = action(layoutTexts[std::size_t(l)], QKeySequence(Qt::CTRL | (Qt::Key_1 + int(l))),
+                        [this, l] { setViewLayout(l); });
+    a->setObjectName("layout_" + viewLayoutName(l));
+    a->setCheckable(true);
+    a->setChecked(l == viewLayout());
+    group->addAction(a);
+    layouts->addAction(a);
+    m_layoutActions[std::size_t(l)] = a;
+  }
   view->addSeparator();
   for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
 }
@@ -661,6 +790,25 @@ void MainWindow::refreshImages() {
                             .arg(cut.height)
                             .arg(stretch)
                             .arg(age));
+  // The other layouts' views are fed only while they are shown (setViewLayout refreshes).
+  if (viewLayout() == ViewLayout::Ortho) {
+    const int n = s.volume->gridSize();
+    m_ortho->setCrosshair({m_crosshairX < 0 ? n / 2 : std::min(m_crosshairX, n - 1), row, m_slice});
+    m_ortho->showSnapshot(m_snapshot, before, m_afterImage);
+  } else if (viewLayout() == ViewLayout::Volume) {
+    m_volumeView->setVolume(*s.volume);
+    const auto d = m_volumeView->dimensions();
+    m_volumeCaption->setText(
+        tr("3-D: all %1 slices of R %2 (SIRT), %3 × %4 pixels per slice shown%5%6")
+            .arg(d[2])
+            .arg(s.viewVolume ? s.volumeUpdate : s.metrics.update)
+            .arg(d[0])
+            .arg(d[1])
+            .arg(m_volumeView->renderMode().isEmpty() ? QString()
+                                                      : QStringLiteral(" · ") +
+                                                            m_volumeView->renderMode())
+            .arg(tr(" · left drag rotates, wheel zooms")));
+  }
   updateProfile();
   showValuesUnderPointer();
 }
@@ -741,6 +889,8 @@ void MainWindow::setColormap(Colormap map) {
   }
   m_before->setColormap(map);
   m_cut->setColormap(map);
+  m_ortho->setColormap(map);
+  m_volumeView->setColormap(map);
   if (m_modeBox->currentIndex() == 0) m_after->setColormap(map);
 }
 
@@ -752,6 +902,8 @@ void MainWindow::setWindowLevel(double window, double level) {
   m_before->setWindowLevel(window, level);
   m_cut->setWindowLevel(window, level);
   m_histogram->setWindowLevel(window, level);
+  m_ortho->setWindowLevel(window, level);
+  m_volumeView->setWindowLevel(window, level);
   if (m_modeBox->currentIndex() == 0) m_after->setWindowLevel(window, level);
 }
 
@@ -935,7 +1087,7 @@ QString MainWindow::newRecordPath() const {
 QImage MainWindow::screenshot() {
   QImage image = grab().toImage();
   QPainter painter(&image);
-  for (SliceView* view : {m_before, m_after, m_cut})
+  for (VtkView* view : findChildren<VtkView*>())
     if (view->isVisible())
       painter.drawImage(view->mapTo(this, QPoint(0, 0)), view->grabFramebuffer());
   return image;
@@ -998,6 +1150,7 @@ void MainWindow::saveSettings() const {
   settings.setValue("window/state", saveState());
   settings.setValue("view/colormap", m_colormapBox->currentText());
   settings.setValue("view/compareMode", m_modeBox->currentIndex());
+  settings.setValue("view/layout", viewLayoutName(viewLayout()));
   m_panel->saveSettings(settings);
   m_profile->saveSettings(settings);
 }
@@ -1009,6 +1162,8 @@ void MainWindow::restoreSettings() {
   const QString map = settings.value("view/colormap", "grey").toString();
   if (colormapNames().contains(map)) m_colormapBox->setCurrentText(map);
   m_modeBox->setCurrentIndex(std::clamp(settings.value("view/compareMode", 0).toInt(), 0, 1));
+  setViewLayout(viewLayoutFromName(settings.value("view/layout").toString())
+                    .value_or(ViewLayout::Pair));
   m_panel->restoreSettings(settings);
   m_profile->restoreSettings(settings);
 }

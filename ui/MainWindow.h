@@ -1,6 +1,8 @@
 #pragma once
 // The beamline console: before (streaming SIRT) | after (TomoGAN) slice views linked in zoom,
-// pan, slice, window/level and colour map; a vertical cut through the volume; live rate charts;
+// pan, slice, window/level and colour map; a vertical cut through the volume — or, as other
+// layouts (View → Layout, persisted), three orthogonal planes through a crosshair before and
+// after, or the volume rendered in 3-D; live rate charts;
 // the steering panel; the line profile with its ruler; a message bar and log for engine errors;
 // a status bar with the values under the pointer, the backend, counts, elapsed time, R and the
 // record file. All engine traffic goes through SessionController, so the GUI thread never waits
@@ -8,6 +10,7 @@
 #include <QMainWindow>
 #include <QTimer>
 
+#include <array>
 #include <memory>
 #include <optional>
 
@@ -25,6 +28,7 @@ class QPlainTextEdit;
 class QPushButton;
 class QSlider;
 class QSpinBox;
+class QStackedWidget;
 
 namespace tomolive::ui {
 
@@ -32,7 +36,16 @@ class ProfilePanel;
 class RateCharts;
 class SliceView;
 class HistogramPanel;
+class OrthoViews;
 class SteeringPanel;
+class VolumeView;
+
+/// What the central area shows: the before/after pair with the vertical cut, three orthogonal
+/// planes (XY, XZ, YZ) before and after, or the volume in 3-D.
+enum class ViewLayout { Pair, Ortho, Volume };
+QString viewLayoutName(ViewLayout layout);  ///< "pair", "ortho", "volume"
+/// nullopt for a name that is none of them.
+std::optional<ViewLayout> viewLayoutFromName(const QString& name);
 
 struct MainWindowOptions {
   /// Overrides of the panel's (persisted) settings, e.g. from the command line.
@@ -48,6 +61,8 @@ struct MainWindowOptions {
   std::optional<ComputeBackend> backend;
   /// The pixel size for lengths when the source's file states none; overrides the saved one.
   std::optional<double> pixelSizeMicrometres;
+  /// The layout; overrides the saved one when set.
+  std::optional<ViewLayout> layout;
   bool restoreSettings = true;
 };
 
@@ -69,6 +84,9 @@ class MainWindow : public QMainWindow {
   RateCharts* charts() const { return m_charts; }
   ProfilePanel* profilePanel() const { return m_profile; }
   HistogramPanel* histogramPanel() const { return m_histogram; }
+  OrthoViews* orthoViews() const { return m_ortho; }
+  VolumeView* volumeView() const { return m_volumeView; }
+  ViewLayout viewLayout() const;
   std::optional<ProfileLine> profileLine() const { return m_profileLine; }
   QString afterCaption() const;
   /// The message bar's text while it is shown, else "".
@@ -95,6 +113,7 @@ class MainWindow : public QMainWindow {
   void setColormap(Colormap map);
   void setWindowLevel(double window, double level);
   void setAutoWindowLevel(bool automatic);
+  void setViewLayout(ViewLayout layout);
   /// The line profile's line (nullopt: none), drawn on both slice views and charted.
   void setProfileLine(const std::optional<ProfileLine>& line);
   /// Shows a snapshot (what SessionController::snapshotReady delivers).
@@ -115,6 +134,7 @@ class MainWindow : public QMainWindow {
 
  private:
   void buildViews();
+  QWidget* buildVolumePage(QWidget* parent);
   void buildDocks();
   void connectMeasuringTools();
   void buildActions();
@@ -151,6 +171,14 @@ class MainWindow : public QMainWindow {
   std::optional<ImagePoint> m_profileStart;  ///< picked, waiting for the line's end
   std::optional<ImagePoint> m_pointer;       ///< over a slice view's image
   SliceView *m_before = nullptr, *m_after = nullptr, *m_cut = nullptr;
+  QStackedWidget* m_layouts = nullptr;  ///< one page per ViewLayout, in its order
+  OrthoViews* m_ortho = nullptr;
+  int m_crosshairX = -1;  ///< the orthogonal planes' image column (−1: the middle)
+  VolumeView* m_volumeView = nullptr;
+  QLabel* m_volumeCaption = nullptr;
+  QDoubleSpinBox *m_rampLow = nullptr, *m_rampHigh = nullptr, *m_rampOpacity = nullptr;
+  QCheckBox* m_rampFollows = nullptr;
+  std::array<QAction*, 3> m_layoutActions{};
   QLabel *m_beforeCaption = nullptr, *m_afterCaption = nullptr, *m_cutCaption = nullptr;
   QSlider* m_sliceSlider = nullptr;
   QLabel* m_sliceLabel = nullptr;

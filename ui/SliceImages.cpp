@@ -11,11 +11,13 @@ FloatImage sliceImage(const VolumeStack& volume, int slice) {
   return {volume.slice(slice), volume.gridSize(), volume.gridSize()};
 }
 
-FloatImage verticalCut(const VolumeStack& volume, int row) {
+FloatImage verticalCut(const VolumeStack& volume, int index, Cut through) {
   const int n = volume.gridSize();
   FloatImage cut{std::vector<float>(std::size_t(volume.slices()) * n), n, volume.slices()};
   for (int s = 0; s < volume.slices(); ++s)
-    for (int x = 0; x < n; ++x) cut.pixels[std::size_t(s) * n + x] = volume.at(s, row, x);
+    for (int i = 0; i < n; ++i)
+      cut.pixels[std::size_t(s) * n + i] =
+          through == Cut::Row ? volume.at(s, index, i) : volume.at(s, i, index);
   return cut;
 }
 

@@ -20,9 +20,13 @@ struct FloatImage {
 
 /// Slice s of the volume (gridSize × gridSize).
 FloatImage sliceImage(const VolumeStack& volume, int slice);
-/// The vertical cut through image row `row` of every slice: width gridSize, height slices (slice
-/// 0, the first reconstructed detector row, at the top).
-FloatImage verticalCut(const VolumeStack& volume, int row);
+/// Where a vertical cut lies: through an image row (the XZ plane, x across) or through an image
+/// column (the YZ plane, y across).
+enum class Cut { Row, Column };
+
+/// The vertical cut through image row (or column) `index` of every slice: width gridSize, height
+/// slices (slice 0, the first reconstructed detector row, at the top).
+FloatImage verticalCut(const VolumeStack& volume, int index, Cut through = Cut::Row);
 /// after − before, pixel by pixel (same shapes; empty otherwise).
 FloatImage difference(const FloatImage& after, const FloatImage& before);
 

@@ -45,6 +45,14 @@ SliceView::SliceView(QWidget* parent) : VtkView(parent) {
   m_lineActor->GetProperty()->LightingOff();
   m_lineActor->VisibilityOff();
   renderer()->AddViewProp(m_lineActor);
+  vtkNew<vtkPolyDataMapper> crosshairMapper;
+  crosshairMapper->SetInputData(m_crosshairShape);
+  m_crosshairActor->SetMapper(crosshairMapper);
+  m_crosshairActor->GetProperty()->SetColor(0.2, 0.9, 1.0);
+  m_crosshairActor->GetProperty()->SetLineWidth(1.0f);
+  m_crosshairActor->GetProperty()->LightingOff();
+  m_crosshairActor->VisibilityOff();
+  renderer()->AddViewProp(m_crosshairActor);
   setMouseTracking(true);  // the pointer's position is reported without a button held
 }
 
@@ -74,6 +82,7 @@ void SliceView::setImage(const FloatImage& image, double pixelAspect) {
   if (reshaped) {
     updateCamera();
     updateMarkedLine();
+    updateCrosshair();
   }
   requestRender();
 }
@@ -178,6 +187,30 @@ void SliceView::updateMarkedLine() {
   m_lineShape->SetPoints(points);
   m_lineShape->SetLines(lines);
   m_lineShape->Modified();
+}
+
+void SliceView::setCrosshair(const std::optional<ImagePoint>& point) {
+  m_crosshair = point;
+  updateCrosshair();
+  requestRender();
+}
+
+void SliceView::updateCrosshair() {
+  m_crosshairActor->SetVisibility(m_crosshair && hasImage());
+  if (!m_crosshair || !hasImage()) return;
+  vtkNew<vtkPoints> points;
+  const auto add = [&](double x, double y) {
+    return points->InsertNextPoint(x, (m_height - 1.0 - y) * m_pixelAspect, 0.5);
+  };
+  vtkNew<vtkCellArray> lines;
+  const double x = m_crosshair->x, y = m_crosshair->y;
+  const vtkIdType across[2] = {add(-0.5, y), add(m_width - 0.5, y)};
+  const vtkIdType down[2] = {add(x, -0.5), add(x, m_height - 0.5)};
+  lines->InsertNextCell(2, across);
+  lines->InsertNextCell(2, down);
+  m_crosshairShape->SetPoints(points);
+  m_crosshairShape->SetLines(lines);
+  m_crosshairShape->Modified();
 }
 
 double SliceView::imageUnitsPerPixel() const {

@@ -60,6 +60,10 @@ class SliceView : public VtkView {
   /// Draws `line` over the image, with the outline of its band when `bandPixels` > 1; nullopt
   /// removes it.
   void setMarkedLine(const std::optional<ProfileLine>& line, int bandPixels);
+  /// Draws a crosshair (a horizontal and a vertical line across the image) through `point`;
+  /// nullopt removes it.
+  void setCrosshair(const std::optional<ImagePoint>& point);
+  std::optional<ImagePoint> crosshair() const { return m_crosshair; }
 
  signals:
   void zoomPanChangedByUser(double zoom, QPointF pan);
@@ -84,6 +88,7 @@ class SliceView : public VtkView {
   void updateCamera();
   double imageUnitsPerPixel() const;
   void updateMarkedLine();
+  void updateCrosshair();
 
   vtkNew<vtkImageData> m_image;
   vtkNew<vtkImageActor> m_actor;
@@ -103,6 +108,9 @@ class SliceView : public VtkView {
   int m_markedBand = 1;
   vtkNew<vtkPolyData> m_lineShape;
   vtkNew<vtkActor> m_lineActor;
+  std::optional<ImagePoint> m_crosshair;
+  vtkNew<vtkPolyData> m_crosshairShape;
+  vtkNew<vtkActor> m_crosshairActor;
 };
 
 }  // namespace tomolive::ui

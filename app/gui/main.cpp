@@ -65,6 +65,11 @@ int main(int argc, char** argv) {
   const QCommandLineOption compare(
       "compare", "With --open: this file's /exchange/recon in the after view, beside the first.",
       "other.h5");
+  const QCommandLineOption layout(
+      "layout",
+      "The views: pair (before | after and a vertical cut), ortho (XY, XZ, YZ before and after) "
+      "or volume (3-D). Default: the saved one.",
+      "name");
   const QCommandLineOption fresh("fresh",
                                  "Ignore the saved settings (window layout, last source).");
   const QCommandLineOption screenshot(
@@ -73,7 +78,8 @@ int main(int argc, char** argv) {
   const QCommandLineOption afterUpdates(
       "after-updates", "Updates to wait for before --screenshot (default 10).", "count", "10");
   for (const auto& o : {source, rate, size, rows, projections, order, window, iterations, method, record,
-                        model, backend, pixelSize, noStart, open, compare, fresh, screenshot, afterUpdates})
+                        model, backend, pixelSize, noStart, open, compare, layout, fresh, screenshot,
+                        afterUpdates})
     parser.addOption(o);
   {
     // --help, --help-all and --version answer without a display (over ssh, in scripts): a
@@ -162,6 +168,14 @@ int main(int argc, char** argv) {
     options.source = spec;
   }
 
+  if (parser.isSet(layout)) {
+    options.layout = tomolive::ui::viewLayoutFromName(parser.value(layout));
+    if (!options.layout) {
+      std::fprintf(stderr, "tomolive: --layout '%s' is none of pair, ortho, volume\n",
+                   qPrintable(parser.value(layout)));
+      return 2;
+    }
+  }
   MainWindow mainWindow(options);
   mainWindow.show();
   bool opened = false;  // --open: the file shown (else its error is in the message bar)
