@@ -798,10 +798,13 @@ void MainWindow::refreshImages() {
   } else if (viewLayout() == ViewLayout::Volume) {
     m_volumeView->setVolume(*s.volume);
     const auto d = m_volumeView->dimensions();
+    const QString what = m_openedFile.isEmpty()
+                             ? tr("R %1 (SIRT)").arg(s.viewVolume ? s.volumeUpdate : s.metrics.update)
+                             : m_openedFile;
     m_volumeCaption->setText(
-        tr("3-D: all %1 slices of R %2 (SIRT), %3 × %4 pixels per slice shown%5%6")
+        tr("3-D: all %1 slices of %2, %3 × %4 pixels per slice shown%5%6")
             .arg(d[2])
-            .arg(s.viewVolume ? s.volumeUpdate : s.metrics.update)
+            .arg(what)
             .arg(d[0])
             .arg(d[1])
             .arg(m_volumeView->renderMode().isEmpty() ? QString()
