@@ -5,6 +5,7 @@
 #include <QChartView>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QFile>
@@ -43,6 +44,7 @@
 #include "RateCharts.h"
 #include "RealData.h"
 #include "SliceImages.h"
+#include "SinogramPanel.h"
 #include "SliceView.h"
 #include "SteeringPanel.h"
 #include "VolumeView.h"
@@ -1123,6 +1125,47 @@ class TestGui : public QObject {
     QEvent leave(QEvent::Leave);
     QApplication::sendEvent(w.afterView(), &leave);
     QVERIFY(w.findChild<QLabel*>("pointerLabel")->text().isEmpty());
+  }
+
+  // The sinogram dock shows the slice in view's received projections sorted by angle with the
+  // centre in force; dragging its line sets the centre by hand, which the next updates use.
+  void sinogramShowsTheCentreAndDraggingItSetsIt() {
+    MainWindow w(simulatorOptions(path("unused_sinogram.h5"), 40.0, 600));
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.findChild<QDockWidget*>("sinogramDock")->raise();
+    w.startSession();
+    QTRY_VERIFY_WITH_TIMEOUT(w.displayedUpdates() >= 2, 30000);
+    SinogramPanel* panel = w.sinogramPanel();
+    const FloatImage& image = panel->image();
+    const auto shown = w.displayedSnapshot();
+    QCOMPARE(image.width, 96);
+    QCOMPARE(image.height, int(shown->viewSinogram->anglesRad.size()));
+    QVERIFY(image.height >= 32);
+    QVERIFY(std::is_sorted(panel->rowAnglesDegrees().begin(), panel->rowAnglesDegrees().end()));
+    QCOMPARE(*panel->markedCentre(), shown->metrics.centre);
+    QVERIFY(rendered(w));
+    QVERIFY(showsAnImage(panel->view()->grabFramebuffer()));
+    // Drag the line from the middle to about column 52.
+    SliceView* view = panel->view();
+    QPoint start(view->width() / 2, view->height() / 2), end = start;
+    while (view->imagePoint(end) && view->imagePoint(end)->x < 52.0) end.rx() += 1;
+    const double wanted = view->imagePoint(end)->x;
+    QTest::mousePress(view, Qt::LeftButton, Qt::NoModifier, start);
+    QMouseEvent move(QEvent::MouseMove, QPointF(end), view->mapToGlobal(QPointF(end)), Qt::NoButton,
+                     Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(view, &move);
+    QCOMPARE(*panel->markedCentre(), wanted);
+    QTest::mouseRelease(view, Qt::LeftButton, Qt::NoModifier, end);
+    QVERIFY(!w.findChild<QCheckBox*>("autoCentre")->isChecked());
+    QVERIFY(std::abs(w.findChild<QDoubleSpinBox*>("centre")->value() - wanted) < 0.01);
+    QTRY_VERIFY_WITH_TIMEOUT(w.displayedSnapshot()->metrics.centreSource == "user", 30000);
+    QVERIFY(std::abs(w.displayedSnapshot()->metrics.centre -
+                     w.findChild<QDoubleSpinBox*>("centre")->value()) < 1e-9);
+    QTRY_VERIFY_WITH_TIMEOUT(std::abs(*panel->markedCentre() - w.displayedSnapshot()->metrics.centre) < 1e-9, 10000);
+    QVERIFY(w.findChild<QPlainTextEdit*>("log")->toPlainText().contains("centre set on the sinogram"));
+    w.stopAcquisition();
+    QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Finished, 30000));
   }
 
   // The orthogonal layout: XY, XZ and YZ through the crosshair, before and after, agree at the

@@ -41,6 +41,7 @@
 #include "OrthoViews.h"
 #include "ProfilePanel.h"
 #include "RateCharts.h"
+#include "SinogramPanel.h"
 #include "SliceImages.h"
 #include "SliceView.h"
 #include "SteeringPanel.h"
@@ -384,7 +385,14 @@ void MainWindow::buildDocks() {
   auto* profile = rightDock(tr("Line profile"), "profileDock", m_profile);
   tabifyDockWidget(charts, profile);
   m_histogram = new HistogramPanel(this);
-  tabifyDockWidget(profile, rightDock(tr("Histogram"), "histogramDock", m_histogram));
+  auto* histogram = rightDock(tr("Histogram"), "histogramDock", m_histogram);
+  tabifyDockWidget(profile, histogram);
+  m_sinogram = new SinogramPanel(this);
+  tabifyDockWidget(histogram, rightDock(tr("Sinogram"), "sinogramDock", m_sinogram));
+  connect(m_sinogram, &SinogramPanel::centreRequested, this, [this](double column) {
+    appendLog(tr("centre set on the sinogram: %1 (from the next update)").arg(column, 0, 'f', 2));
+    m_panel->setManualCentre(column);
+  });
   charts->raise();
   connect(m_profile, &ProfilePanel::drawingToggled, this, [this, profile](bool drawing) {
     if (m_profileStart) {  // a line begun and not finished is dropped
@@ -662,6 +670,7 @@ void MainWindow::showSnapshot(std::shared_ptr<const Snapshot> snapshot) {
     setSlice(slices / 2);
   }
   m_slice = std::clamp(m_slice, 0, slices - 1);
+  m_sinogram->showSinogram(m_snapshot->viewSinogram, m_snapshot->guardSlice);
   refreshImages();
   ++m_displayedUpdates;
   updateStatus();
@@ -894,6 +903,7 @@ void MainWindow::setColormap(Colormap map) {
   m_cut->setColormap(map);
   m_ortho->setColormap(map);
   m_volumeView->setColormap(map);
+  m_sinogram->setColormap(map);
   if (m_modeBox->currentIndex() == 0) m_after->setColormap(map);
 }
 

@@ -3,7 +3,8 @@
 // pan, slice, window/level and colour map; a vertical cut through the volume — or, as other
 // layouts (View → Layout, persisted), three orthogonal planes through a crosshair before and
 // after, or the volume rendered in 3-D; live rate charts;
-// the steering panel; the line profile with its ruler; a message bar and log for engine errors;
+// the steering panel; the line profile with its ruler; the histogram; the sinogram of the slice
+// in view, whose centre line can be dragged; a message bar and log for engine errors;
 // a status bar with the values under the pointer, the backend, counts, elapsed time, R and the
 // record file. All engine traffic goes through SessionController, so the GUI thread never waits
 // on the engine.
@@ -37,6 +38,7 @@ class RateCharts;
 class SliceView;
 class HistogramPanel;
 class OrthoViews;
+class SinogramPanel;
 class SteeringPanel;
 class VolumeView;
 
@@ -84,6 +86,7 @@ class MainWindow : public QMainWindow {
   RateCharts* charts() const { return m_charts; }
   ProfilePanel* profilePanel() const { return m_profile; }
   HistogramPanel* histogramPanel() const { return m_histogram; }
+  SinogramPanel* sinogramPanel() const { return m_sinogram; }
   OrthoViews* orthoViews() const { return m_ortho; }
   VolumeView* volumeView() const { return m_volumeView; }
   ViewLayout viewLayout() const;
@@ -167,6 +170,7 @@ class MainWindow : public QMainWindow {
   RateCharts* m_charts = nullptr;
   ProfilePanel* m_profile = nullptr;
   HistogramPanel* m_histogram = nullptr;
+  SinogramPanel* m_sinogram = nullptr;
   std::optional<ProfileLine> m_profileLine;
   std::optional<ImagePoint> m_profileStart;  ///< picked, waiting for the line's end
   std::optional<ImagePoint> m_pointer;       ///< over a slice view's image

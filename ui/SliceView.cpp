@@ -244,8 +244,9 @@ void SliceView::mousePressEvent(QMouseEvent* event) {
   const bool plainLeft =
       event->button() == Qt::LeftButton && !(event->modifiers() & Qt::ControlModifier);
   if (plainLeft && m_pickingPoints) {
-    if (const auto p = imagePoint(event->position())) emit pointPicked(*p);
-    m_drag = Drag::None;
+    const auto p = imagePoint(event->position());
+    if (p) emit pointPicked(*p);
+    m_drag = p ? Drag::Pick : Drag::None;
   } else if (plainLeft) {
     m_drag = Drag::WindowLevel;
     m_dragWindow = m_window, m_dragLevel = m_level;
@@ -268,6 +269,8 @@ void SliceView::mouseMoveEvent(QMouseEvent* event) {
     const double level = m_dragLevel - d.y() / std::max(1, height()) * m_dragWindow;
     setWindowLevel(window, level);
     emit windowLevelChangedByUser(m_window, m_level);
+  } else if (m_drag == Drag::Pick) {
+    if (const auto p = imagePoint(event->position())) emit pickDragged(*p);
   } else if (m_drag == Drag::Pan) {
     const double unit = imageUnitsPerPixel();
     setZoomPan(m_zoom, m_dragPan - QPointF(d.x() * unit, d.y() * unit));
@@ -277,6 +280,7 @@ void SliceView::mouseMoveEvent(QMouseEvent* event) {
 }
 
 void SliceView::mouseReleaseEvent(QMouseEvent* event) {
+  if (m_drag == Drag::Pick) emit pickReleased();
   m_drag = Drag::None;
   event->accept();
 }

@@ -70,6 +70,10 @@ class SliceView : public VtkView {
   void windowLevelChangedByUser(double window, double level);
   void sliceStepRequested(int delta);
   void pointPicked(tomolive::ui::ImagePoint point);
+  /// While picking: the pointer moved with the button still held after a pick (pointPicked),
+  /// then the button was released.
+  void pickDragged(tomolive::ui::ImagePoint point);
+  void pickReleased();
   /// The pointer moved over the image (pointerLeftImage: off it, or out of the view).
   void pointerMoved(tomolive::ui::ImagePoint point);
   void pointerLeftImage();
@@ -99,7 +103,7 @@ class SliceView : public VtkView {
   Colormap m_colormap = Colormap::Grey;
   double m_zoom = 1.0;
   QPointF m_pan;
-  enum class Drag { None, WindowLevel, Pan } m_drag = Drag::None;
+  enum class Drag { None, WindowLevel, Pan, Pick } m_drag = Drag::None;
   QPointF m_dragStart;
   double m_dragWindow = 0, m_dragLevel = 0;
   QPointF m_dragPan;

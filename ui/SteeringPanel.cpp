@@ -329,6 +329,18 @@ std::optional<double> SteeringPanel::autoSteering() const {
 void SteeringPanel::setMethod(LiveMethod method) {
   m_method->setCurrentIndex(m_method->findData(int(method)));
 }
+void SteeringPanel::setManualCentre(double column) {
+  if (m_autoCentre->isChecked()) {
+    {
+      const QSignalBlocker quiet(m_centre);
+      m_centre->setValue(column);
+    }
+    m_autoCentre->setChecked(false);  // emits centreChanged with the value
+  } else {
+    m_centre->setValue(column);  // emits centreChanged when it changes
+  }
+}
+
 void SteeringPanel::setRecordPath(const QString& path) { m_recordPath->setText(path); }
 QString SteeringPanel::recordPath() const { return m_recordPath->text().trimmed(); }
 

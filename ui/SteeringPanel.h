@@ -47,6 +47,8 @@ class SteeringPanel : public QWidget {
   void setAutoSteering(std::optional<double> targetSeconds);
   std::optional<double> autoSteering() const;
   void setMethod(LiveMethod method);
+  /// A centre set by hand (as typed in the centre field: automatic off, centreChanged emitted).
+  void setManualCentre(double column);
   void setRecordPath(const QString& path);
   QString recordPath() const;
   /// The compute backend asked for (automatic, cpu or cuda).

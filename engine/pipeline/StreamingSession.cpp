@@ -603,10 +603,13 @@ void StreamingSession::reconstruct() {
         view = m_viewSlices;
       }
       snapshot->guardSlice = std::clamp(view.empty() ? slices / 2 : view.front(), 0, slices - 1);
-      if (m_options.enhancer)
-        if (recon->receivedCount() > 0)
+      if (recon->receivedCount() > 0) {
+        snapshot->viewSinogram = std::make_shared<const SliceSinogram>(
+            recon->sinogram(snapshot->guardSlice, Snapshot::kViewSinogramProjections));
+        if (m_options.enhancer)
           snapshot->guardSinogram = std::make_shared<const SliceSinogram>(
               recon->sinogram(snapshot->guardSlice, kGuardProjections));
+      }
       {
         ScanProgress progress{.scanProjections = m_source->describe().projections};
         {
@@ -623,10 +626,13 @@ void StreamingSession::reconstruct() {
         if (q.advice) m.advice = q.advice->word(), m.adviceReason = q.advice->reason;
         m.qualitySeconds = q.seconds;
         if (m_options.enhancer) snapshot->guardHalves = q.halves;
-        if (m_options.enhancer && q.halves && m_options.method == LiveMethod::window)
+        if (q.halves && m_options.method == LiveMethod::window) {
           // the window method holds only its last window; the halves keep more of the received
-          snapshot->guardSinogram = std::make_shared<const SliceSinogram>(
+          auto kept = std::make_shared<const SliceSinogram>(
               joinedSinogram(q.halves->measured[0], q.halves->measured[1]));
+          snapshot->viewSinogram = kept;
+          if (m_options.enhancer) snapshot->guardSinogram = std::move(kept);
+        }
       }
       if (m_autoSteer)
         m.steeringReason = steering ? steeringReason : "the W and I in force when it began";

@@ -191,6 +191,12 @@ struct Snapshot {
   /// enhancer.
   std::shared_ptr<const SliceSinogram> guardSinogram;
   int guardSlice = -1;
+  /// The received line integrals of the slice in view (guardSlice) on up to
+  /// kViewSinogramProjections of them spread evenly, with the centre in force: the console's
+  /// sinogram and centre tool (the window method: what its held-out halves keep, else its last
+  /// window).
+  std::shared_ptr<const SliceSinogram> viewSinogram;
+  static constexpr int kViewSinogramProjections = 720;
   /// The live quality's half reconstructions around guardSlice, for the held-out check (null:
   /// none, or no enhancer).
   std::shared_ptr<const HalfReconstructions> guardHalves;
