@@ -182,6 +182,86 @@ class TestStreaming : public QObject {
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, session.setCentre(64.0));
   }
 
+  // A region of interest from update 2 on: fewer rows and a smaller grid centred on the axis,
+  // whose image matches the whole selection's inside the region; a region that does not fit is
+  // logged and ignored; none brings the whole selection back; the record keeps every pixel.
+  void regionOfInterestReconstructsLessAndRecordsEverything() {
+    StreamOptions o;
+    o.window = 16;
+    o.recordPath = path("region.h5");
+    o.liveQuality = false;
+    StreamingSession session(std::make_unique<SimulatorSource>(glassScan(64, 8, 16, 10), 300.0), o);
+    struct Seen {
+      std::string region;
+      int slices = 0, grid = 0, firstRow = 0, firstColumn = 0;
+      std::shared_ptr<const VolumeStack> volume;
+    };
+    std::mutex mutex;
+    std::map<int, Seen> seen;
+    std::vector<std::string> log;
+    session.onLog([&](const std::string& line) {
+      std::lock_guard lock(mutex);
+      log.push_back(line);
+    });
+    session.onSnapshot([&](std::shared_ptr<const Snapshot> snap) {
+      const int u = snap->metrics.update;
+      {
+        std::lock_guard lock(mutex);
+        seen[u] = {snap->metrics.region, snap->volume->slices(), snap->volume->gridSize(),
+                   snap->firstRow, snap->firstColumn, snap->volume};
+      }
+      if (u == 1) session.setRegion(Region{2, 5, 16, 48});
+      if (u == 3) session.setRegion(Region{2, 12, 16, 48});  // rows beyond the detector's 8
+      if (u == 5) session.setRegion(std::nullopt);
+    });
+    session.start();
+    session.wait();
+    std::lock_guard lock(mutex);
+    QVERIFY(seen.size() >= 7);
+    QCOMPARE(seen[1].slices, 8);
+    QCOMPARE(seen[1].grid, 64);
+    QCOMPARE(seen[1].region, std::string());
+    for (int u : {2, 3, 4, 5}) {
+      QCOMPARE(seen[u].region, std::string("rows 2:5, columns 16:48"));
+      QCOMPARE(seen[u].slices, 3);
+      QCOMPARE(seen[u].grid, 32);
+      QCOMPARE(seen[u].firstRow, 2);
+      QCOMPARE(seen[u].firstColumn, 16);
+    }
+    for (int u = 6; u <= int(seen.size()); ++u) {
+      QCOMPARE(seen[u].slices, 8);
+      QCOMPARE(seen[u].grid, 64);
+      QCOMPARE(seen[u].region, std::string());
+    }
+    const auto said = [&](const std::string& what) {
+      return std::any_of(log.begin(), log.end(),
+                         [&](const std::string& l) { return l.find(what) != std::string::npos; });
+    };
+    QVERIFY(said("region of interest from this update: rows 2:5, columns 16:48"));
+    QVERIFY(said("region rows 2:12, columns 16:48: the rows must be a non-empty part of 0:8"));
+    QVERIFY(said("region of interest: none"));
+    // Inside the region's disk, its slice follows the whole selection's (the same rows, update 5
+    // against the whole's at update 6 with 16 more projections): correlation > 0.9.
+    const VolumeStack &part = *seen[5].volume, &whole = *seen[6].volume;
+    double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+    int n = 0;
+    for (int y = 0; y < 32; ++y)
+      for (int x = 0; x < 32; ++x) {
+        if (std::hypot(x - 15.5, y - 15.5) > 12.0) continue;
+        const double a = part.at(1, y, x), b = whole.at(3, y + 16, x + 16);
+        sa += a, sb += b, saa += a * a, sbb += b * b, sab += a * b, ++n;
+      }
+    const double r = (sab - sa * sb / n) / std::sqrt((saa - sa * sa / n) * (sbb - sb * sb / n));
+    QVERIFY2(r > 0.9, qPrintable(QString("correlation %1").arg(r)));
+    const SessionSummary summary = session.summary();
+    QCOMPARE(summary.projectionsConsumed, summary.projectionsReceived);
+    QCOMPARE(summary.framesRecorded, summary.framesReceived);
+    const RawScan record = readDataExchange(o.recordPath);
+    QCOMPARE(record.projections, 160);
+    QCOMPARE(record.rows, 8);
+    QCOMPARE(record.columns, 64);
+  }
+
   // Stop early: the source stops, the record holds exactly the frames received, and it
   // reconstructs with `recon`.
   void stopEarlyKeepsAnExactRecord() {

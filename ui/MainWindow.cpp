@@ -360,8 +360,72 @@ void MainWindow::connectMeasuringTools() {
       m_pointer.reset();
       showValuesUnderPointer();
     });
-    connect(view, &SliceView::pointPicked, this, &MainWindow::pickProfilePoint);
+    connect(view, &SliceView::pointPicked, this, [this, view](ImagePoint p) {
+      if (m_regionAction->isChecked()) {
+        if (view == m_before) pickRegionPoint(p, false);
+      } else {
+        pickProfilePoint(p);
+      }
+    });
   }
+  connect(m_cut, &SliceView::pointPicked, this, [this](ImagePoint p) {
+    if (m_regionAction->isChecked()) pickRegionPoint(p, true);
+  });
+}
+
+void MainWindow::setDrawingRegion(bool drawing) {
+  if (m_regionAction->isChecked() != drawing) {
+    m_regionAction->setChecked(drawing);  // comes back here through the action's signal
+    return;
+  }
+  m_regionStart.reset();
+  if (drawing && m_profile->drawing()) m_profile->setDrawing(false);
+  for (SliceView* view : {m_before, m_cut}) view->setPickingPoints(drawing || m_profile->drawing());
+  m_after->setPickingPoints(m_profile->drawing());
+  if (drawing)
+    appendLog(tr("region of interest: click two opposite corners on the before view (the "
+                 "columns that reconstruct them, the rows in force) or on the vertical cut "
+                 "(rows and columns)"));
+}
+
+void MainWindow::pickRegionPoint(ImagePoint point, bool onCut) {
+  if (!m_snapshot) return;
+  if (!m_regionStart || m_regionStart->second != onCut) {
+    m_regionStart = std::pair{point, onCut};
+    return;
+  }
+  const Snapshot& s = *m_snapshot;
+  const ImagePoint a = m_regionStart->first, b = point;
+  m_regionStart.reset();
+  setDrawingRegion(false);
+  if (s.detectorColumns <= 0) {
+    showMessage(tr("No region of interest for an opened file: it applies to a running session"));
+    return;
+  }
+  const int n = s.volume->gridSize(), slices = s.volume->slices();
+  // Grid pixels are centred on the axis; the cut's x is the grid's x, its rows the slices.
+  double y0 = 0, y1 = n - 1;
+  int firstRow = s.firstRow, endRow = s.firstRow + slices;
+  if (onCut) {
+    const int z0 = std::clamp(int(std::lround(std::min(a.y, b.y))), 0, slices - 1);
+    const int z1 = std::clamp(int(std::lround(std::max(a.y, b.y))), 0, slices - 1);
+    firstRow = s.firstRow + z0, endRow = s.firstRow + z1 + 1;
+    const double row = std::clamp(m_cutRow->value(), 0, n - 1);
+    y0 = y1 = row;
+  } else {
+    y0 = std::min(a.y, b.y), y1 = std::max(a.y, b.y);
+  }
+  const Region r = regionAround(std::min(a.x, b.x), y0, std::max(a.x, b.x), y1, n,
+                                s.metrics.centre, s.detectorColumns, firstRow, endRow);
+  appendLog(tr("region of interest asked for: %1 (from the next update)")
+                .arg(QString::fromStdString(describe(r))));
+  m_controller->setRegion(r);
+}
+
+void MainWindow::clearRegion() {
+  setDrawingRegion(false);
+  appendLog(tr("region of interest: back to the whole selection (from the next update)"));
+  m_controller->setRegion(std::nullopt);
 }
 
 void MainWindow::buildDocks() {
@@ -399,6 +463,7 @@ void MainWindow::buildDocks() {
       m_profileStart.reset();
       setProfileLine(std::nullopt);
     }
+    if (drawing && m_regionAction->isChecked()) m_regionAction->setChecked(false);
     for (SliceView* view : {m_before, m_after}) view->setPickingPoints(drawing);
     if (drawing) profile->raise();
   });
@@ -506,6 +571,19 @@ void MainWindow::buildActions() {
                          [this] { applyZoomPan(1.0, {}); }));
   view->addAction(action(tr("Draw a &line profile"), QKeySequence(Qt::Key_L),
                          [this] { m_profile->setDrawing(!m_profile->drawing()); }));
+  m_regionAction = new QAction(tr("Draw a &region of interest"), this);
+  m_regionAction->setObjectName("drawRegion");
+  m_regionAction->setShortcut(QKeySequence(Qt::Key_R));
+  m_regionAction->setCheckable(true);
+  m_regionAction->setToolTip(
+      tr("Two clicks on the before view or the vertical cut: only that region is reconstructed "
+         "from the next update (fewer rows, a smaller grid: a faster refresh); the record keeps "
+         "every pixel"));
+  connect(m_regionAction, &QAction::toggled, this, &MainWindow::setDrawingRegion);
+  addAction(m_regionAction);
+  view->addAction(m_regionAction);
+  view->addAction(action(tr("Whole selection (no region of interest)"), QKeySequence(),
+                         [this] { clearRegion(); }));
   view->addSeparator();
   QMenu* layouts = view->addMenu(tr("&Layout"));
   auto* group = new QActionGroup(this);
@@ -670,7 +748,8 @@ void MainWindow::showSnapshot(std::shared_ptr<const Snapshot> snapshot) {
     setSlice(slices / 2);
   }
   m_slice = std::clamp(m_slice, 0, slices - 1);
-  m_sinogram->showSinogram(m_snapshot->viewSinogram, m_snapshot->guardSlice);
+  m_sinogram->showSinogram(m_snapshot->viewSinogram, m_snapshot->guardSlice,
+                           m_snapshot->firstColumn);
   refreshImages();
   ++m_displayedUpdates;
   updateStatus();

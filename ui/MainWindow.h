@@ -13,6 +13,7 @@
 
 #include <array>
 #include <memory>
+#include <utility>
 #include <optional>
 
 #include "Backend.h"
@@ -129,6 +130,12 @@ class MainWindow : public QMainWindow {
   /// shapes, or a session running, are reported in the message bar and the log; the views keep
   /// what they showed. Returns whether the files are shown.
   bool openReconstruction(const QString& path, const QString& comparePath = {});
+  /// Region of interest: the next two picks on the before view (corners of a rectangle: the
+  /// detector columns that reconstruct it, the rows in force) or on the vertical cut (corners:
+  /// rows and columns) set the session's region from its next update; `drawing` false cancels.
+  void setDrawingRegion(bool drawing);
+  /// The whole selection again (no region of interest) from the next update.
+  void clearRegion();
   /// Makes every interrupted recording readable (recoverRecording), reporting each in the log.
   void recoverInterruptedRecordings();
 
@@ -147,6 +154,8 @@ class MainWindow : public QMainWindow {
   void applyZoomPan(double zoom, QPointF pan);
   /// First pick: the line's start; second: its end (a new line each two picks).
   void pickProfilePoint(ImagePoint point);
+  /// A region-drawing pick on the before view (`onCut` false) or the vertical cut.
+  void pickRegionPoint(ImagePoint point, bool onCut);
   void updateProfile();
   /// The values of both images at the pixel under the pointer, in the status bar.
   void showValuesUnderPointer();
@@ -174,6 +183,8 @@ class MainWindow : public QMainWindow {
   std::optional<ProfileLine> m_profileLine;
   std::optional<ImagePoint> m_profileStart;  ///< picked, waiting for the line's end
   std::optional<ImagePoint> m_pointer;       ///< over a slice view's image
+  QAction* m_regionAction = nullptr;         ///< checked while a region is being drawn
+  std::optional<std::pair<ImagePoint, bool>> m_regionStart;  ///< first corner, on the cut?
   SliceView *m_before = nullptr, *m_after = nullptr, *m_cut = nullptr;
   QStackedWidget* m_layouts = nullptr;  ///< one page per ViewLayout, in its order
   OrthoViews* m_ortho = nullptr;

@@ -101,6 +101,10 @@ bool SessionController::setAutoSteering(std::optional<double> targetSeconds) {
 bool SessionController::setCentre(double column) {
   return steer([column](StreamingSession& s) { s.setCentre(column); });
 }
+void SessionController::setRegion(std::optional<Region> region) {
+  steer([region](StreamingSession& s) { s.setRegion(region); });
+}
+
 void SessionController::setViewSlices(std::vector<int> slices) {
   steer([&slices](StreamingSession& s) { s.setViewSlices(std::move(slices)); });
 }

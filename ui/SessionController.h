@@ -48,6 +48,9 @@ class SessionController : public QObject {
   bool setIterations(int iterations);
   bool setAutoSteering(std::optional<double> targetSeconds);
   bool setCentre(double column);
+  /// A region of interest from the next update (nullopt: the whole selection); one that does not
+  /// fit is reported in the log by the engine and ignored.
+  void setRegion(std::optional<Region> region);
   void pause();
   void resume();
   void stopAcquisition();

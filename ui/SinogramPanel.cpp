@@ -34,7 +34,7 @@ SinogramPanel::SinogramPanel(QWidget* parent)
   connect(m_view, &SliceView::pickReleased, this, [this] {
     if (!m_dragging || !m_marked) return;
     m_dragging = false;
-    emit centreRequested(*m_marked);
+    emit centreRequested(*m_marked + m_firstColumn);
   });
 }
 
@@ -44,7 +44,9 @@ void SinogramPanel::markCentre(double column) {
   m_view->setMarkedLine(ProfileLine{{column, -0.5}, {column, m_image.height - 0.5}}, 1);
 }
 
-void SinogramPanel::showSinogram(std::shared_ptr<const SliceSinogram> sinogram, int slice) {
+void SinogramPanel::showSinogram(std::shared_ptr<const SliceSinogram> sinogram, int slice,
+                                 int firstColumn) {
+  m_firstColumn = firstColumn;
   if (!sinogram || sinogram->anglesRad.empty() || sinogram->columns < 1) {
     m_image = {};
     m_angles.clear();
@@ -83,7 +85,7 @@ void SinogramPanel::showSinogram(std::shared_ptr<const SliceSinogram> sinogram, 
                          .arg(rows)
                          .arg(m_angles.front(), 0, 'f', 1)
                          .arg(m_angles.back(), 0, 'f', 1)
-                         .arg(s.centre, 0, 'f', 2));
+                         .arg(s.centre + firstColumn, 0, 'f', 2));
 }
 
 void SinogramPanel::setColormap(Colormap map) { m_view->setColormap(map); }

@@ -29,14 +29,17 @@ class SinogramPanel : public QWidget {
  public:
   explicit SinogramPanel(QWidget* parent = nullptr);
 
-  /// Shows the sinogram of `slice` (null: cleared).
-  void showSinogram(std::shared_ptr<const SliceSinogram> sinogram, int slice);
+  /// Shows the sinogram of `slice` (null: cleared) whose column 0 is detector column
+  /// `firstColumn` (a region of interest's); centreRequested is in detector columns.
+  void showSinogram(std::shared_ptr<const SliceSinogram> sinogram, int slice, int firstColumn = 0);
   SliceView* view() const { return m_view; }
   /// The image shown: rows sorted by angle, and each row's angle in degrees.
   const FloatImage& image() const { return m_image; }
   const std::vector<double>& rowAnglesDegrees() const { return m_angles; }
-  /// The column the line marks: the centre in force, or where it is being dragged to.
-  std::optional<double> markedCentre() const { return m_marked; }
+  /// The detector column the line marks: the centre in force, or where it is being dragged to.
+  std::optional<double> markedCentre() const {
+    return m_marked ? std::optional<double>(*m_marked + m_firstColumn) : std::nullopt;
+  }
   void setColormap(Colormap map);
 
  signals:
@@ -49,7 +52,8 @@ class SinogramPanel : public QWidget {
   QLabel* m_caption;
   FloatImage m_image;
   std::vector<double> m_angles;
-  std::optional<double> m_marked;
+  std::optional<double> m_marked;  ///< in the sinogram's columns
+  int m_firstColumn = 0;
   bool m_dragging = false;
 };
 

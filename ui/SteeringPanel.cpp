@@ -382,6 +382,7 @@ void SteeringPanel::showApplied(const UpdateMetrics& m) {
           .arg(m.iterations)
           .arg(m.centre, 0, 'f', 2)
           .arg(QString::fromStdString(m.centreSource)) +
+      (m.region.empty() ? QString() : tr(" · region %1").arg(QString::fromStdString(m.region))) +
       (m.steeringReason.empty()
            ? QString()
            : tr("\nauto-steering: %1").arg(QString::fromStdString(m.steeringReason))));

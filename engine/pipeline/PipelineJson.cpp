@@ -43,6 +43,7 @@ void to_json(json& j, const UpdateMetrics& m) {
        {"record_dropped", m.recordDropped},
        {"quality_seconds", m.qualitySeconds}};
   putIfNotEmpty(j, "record_problem", m.recordProblem);
+  putIfNotEmpty(j, "region", m.region);
   putIfPresent(j, "ssim", m.ssim);
   putIfPresent(j, "change", m.change);
   putIfPresent(j, "psnr", m.psnr);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
+#include <utility>
 
 #include "metrics/ImageMetrics.h"
 #include "nn/VolumeEnhancement.h"
@@ -215,6 +216,16 @@ void StreamingSession::setAutoSteering(std::optional<double> targetSeconds) {
   m_autoSteerTarget = targetSeconds.value_or(0.0);
 }
 
+void StreamingSession::setRegion(std::optional<Region> region) {
+  std::lock_guard lock(m_regionMutex);
+  m_regionRequest = region;
+}
+
+std::optional<std::optional<Region>> StreamingSession::takeRegionRequest() {
+  std::lock_guard lock(m_regionMutex);
+  return std::exchange(m_regionRequest, std::nullopt);
+}
+
 void StreamingSession::setCentre(double column) {
   const int columns = m_source->describe().columns;
   if (!std::isfinite(column) || column < 0.0 || (columns > 0 && column > columns - 1))
@@ -410,13 +421,14 @@ void StreamingSession::record() {
 
 void StreamingSession::reconstruct() {
   Intake& in = *m_intake;
-  std::unique_ptr<LiveReconstruction> recon;
+  std::unique_ptr<RegionalReconstruction> regional;
   std::string centreSource;
   int centrePairs = 0;  // pairs behind the latest estimate
   std::unique_ptr<FlatDarkCorrection> correction;
   int correctionVersion = -1;
-  int rows = 0, columns = 0, firstRow = 0, slices = 0;
-  VolumeStack truth;  // ground truth restricted to the reconstructed rows
+  int rows = 0, columns = 0, firstRow = 0, slices = 0;  // the detector, the rows selected
+  VolumeStack truth;  // ground truth restricted to the reconstructed rows (and region)
+  int updates = 0;
   double workTotal = 0.0;
   std::shared_ptr<const VolumeStack> wholeVolume;  // the latest read back whole
   std::shared_ptr<const Snapshot> lastPublished;
@@ -425,10 +437,34 @@ void StreamingSession::reconstruct() {
   std::string steeringReason;
   std::int64_t rateReceived = 0;  // projections received at the last rate measurement
   auto rateTime = Clock::now();
-  LiveQuality quality({.resolution = m_options.liveQuality,
-                       .heldOutHalves = m_options.liveQuality && m_options.enhancer != nullptr,
-                       .pixelSizeMicrometres = m_options.pixelSizeMicrometres,
-                       .rule = m_options.stopRule});
+  const QualityOptions qualityOptions{
+      .resolution = m_options.liveQuality,
+      .heldOutHalves = m_options.liveQuality && m_options.enhancer != nullptr,
+      .pixelSizeMicrometres = m_options.pixelSizeMicrometres,
+      .rule = m_options.stopRule};
+  std::optional<LiveQuality> quality(std::in_place, qualityOptions);
+  // The ground truth of what is reconstructed (none for a region narrower than the detector: the
+  // truth's grid is the detector's).
+  const auto restrictTruth = [&](int first, int count, int grid) {
+    truth = VolumeStack();
+    const VolumeStack* gt = m_source->groundTruth();
+    if (!m_options.qualityMetrics || !gt || gt->gridSize() != grid ||
+        gt->slices() < first + count)
+      return;
+    truth = VolumeStack(count, grid);
+    for (int s = 0; s < count; ++s) truth.setSlice(s, gt->slice(first + s));
+  };
+  // Whether each update reads the estimate back whole (else the slices in view, and the whole
+  // volume every few updates).
+  const auto chooseReadBack = [&](const LiveReconstruction& r) {
+    const std::size_t bytes =
+        std::size_t(r.sliceCount()) * r.gridSize() * r.gridSize() * sizeof(float);
+    readBackWhole = bytes <= m_options.fullVolumeBytes;
+    if (!readBackWhole)
+      log("volume of " + std::to_string(bytes >> 20) + " MiB: each update reads back the " +
+          "slices in view, the whole volume every " +
+          std::to_string(std::max(1, m_options.fullVolumeEvery)) + " updates and at the end");
+  };
   try {
     for (;;) {
       std::vector<Intake::Pending> batch;
@@ -482,7 +518,7 @@ void StreamingSession::reconstruct() {
       // The window was complete when its W-th projection arrived (the last one at scan end).
       const auto complete = batch[std::min<std::size_t>(window, batch.size()) - 1].arrival;
 
-      if (!recon) {
+      if (!regional) {
         const Frame& first = *batch.front().frame;
         rows = first.rows, columns = first.columns;
         firstRow = std::clamp(m_options.slices.begin, 0, rows);
@@ -525,41 +561,59 @@ void StreamingSession::reconstruct() {
         angles.push_back(f.angleRad);
       }
 
-      if (!recon) {
+      if (!regional) {
         const double middle = 0.5 * (columns - 1);
         const auto known = m_source->describe().centre;
         centreSource = known ? "source" : "detector middle";
-        recon = std::make_unique<LiveReconstruction>(
+        auto whole = std::make_unique<LiveReconstruction>(
             columns, slices, columns, known ? *known : middle,
             LiveOptions{.method = m_options.method,
                         .targetIterations = m_options.targetIterations,
                         .sirt = {.circularMask = m_options.circularMask},
                         .backend = m_options.backend});
-        log("reconstruction: " + recon->description());
-        const std::size_t bytes = std::size_t(slices) * columns * columns * sizeof(float);
-        readBackWhole = bytes <= m_options.fullVolumeBytes;
-        if (!readBackWhole)
-          log("volume of " + std::to_string(bytes >> 20) + " MiB: each update reads back the " +
-              "slices in view, the whole volume every " +
-              std::to_string(std::max(1, m_options.fullVolumeEvery)) + " updates and at the end");
-        if (const VolumeStack* gt = m_source->groundTruth(); m_options.qualityMetrics && gt &&
-                                                             gt->gridSize() == columns &&
-                                                             gt->slices() >= firstRow + slices) {
-          truth = VolumeStack(slices, columns);
-          for (int s = 0; s < slices; ++s) truth.setSlice(s, gt->slice(firstRow + s));
-        }
+        log("reconstruction: " + whole->description());
+        chooseReadBack(*whole);
+        regional = std::make_unique<RegionalReconstruction>(std::move(whole), firstRow, columns);
+        restrictTruth(firstRow, slices, columns);
       }
-      recon->receive(stack, angles);
+      regional->receive(stack, angles);
       if (const double user = m_centreRequest; user >= 0.0) {
-        if (user != recon->centre() || centreSource != "user")
+        if (user != regional->centre() || centreSource != "user")
           log("centre set by the user: " + std::to_string(user));
         centreSource = "user";
-        recon->setCentre(user);
+        regional->setCentre(user);
       } else if (centreSource == "detector middle" || centreSource == "centre of mass" ||
                  (centreSource == "estimated" && centrePairs < kCentrePairsWanted)) {
-        if (const std::string line = updateCentreEstimate(*recon, centreSource, centrePairs);
+        if (const std::string line =
+                updateCentreEstimate(regional->whole(), centreSource, centrePairs);
             !line.empty())
           log(line);
+        regional->setCentre(regional->whole().centre());  // a region follows
+      }
+      if (std::optional<std::optional<Region>> request = takeRegionRequest()) {
+        try {
+          regional->setRegion(*request);
+          const auto& r = regional->region();
+          log(r ? "region of interest from this update: " + describe(*r) + " (" +
+                      std::to_string(r->columns()) + "² grid; the record keeps every pixel)"
+                : "region of interest: none, the whole selection from this update");
+          quality.emplace(qualityOptions);  // its halves and history are of the old geometry
+          wholeVolume.reset();
+          const LiveReconstruction& a = regional->active();
+          chooseReadBack(a);
+          restrictTruth(regional->firstRow(), a.sliceCount(), a.gridSize());
+        } catch (const std::invalid_argument& e) {
+          log(std::string(e.what()) + " — ignored, the reconstruction goes on as it was");
+        }
+      }
+      LiveReconstruction* const recon = &regional->active();
+      const int shown = recon->sliceCount(), grid = recon->gridSize();
+      // The slices in view as the console last set them, within what is reconstructed now.
+      std::vector<int> view;
+      {
+        std::lock_guard lock(m_snapshotMutex);
+        for (int v : m_viewSlices)
+          if (v >= 0 && v < shown) view.push_back(v);
       }
 
       const int iterations = m_iterations;
@@ -568,25 +622,22 @@ void StreamingSession::reconstruct() {
       workTotal += work;
 
       auto snapshot = std::make_shared<Snapshot>();
-      const int update = recon->updates();
+      const int update = ++updates;
       if (readBackWhole || !wholeVolume ||
           update - lastPublished->volumeUpdate >= std::max(1, m_options.fullVolumeEvery)) {
         wholeVolume = std::make_shared<const VolumeStack>(recon->estimate());
         snapshot->volumeUpdate = update;
       } else {
-        std::vector<int> view;
-        {
-          std::lock_guard lock(m_snapshotMutex);
-          view = m_viewSlices;
-        }
         const int depth = m_options.enhancer ? m_options.enhancer->depth() : 1;
-        snapshot->viewSlices = readBackSlices(view, slices, depth / 2);
+        snapshot->viewSlices = readBackSlices(view, shown, depth / 2);
         snapshot->viewVolume = std::make_shared<const VolumeStack>(stackOf(
-            recon->slices(snapshot->viewSlices), int(snapshot->viewSlices.size()), columns));
+            recon->slices(snapshot->viewSlices), int(snapshot->viewSlices.size()), grid));
         snapshot->volumeUpdate = lastPublished->volumeUpdate;
       }
       snapshot->volume = wholeVolume;
-      snapshot->firstRow = firstRow;
+      snapshot->firstRow = regional->firstRow();
+      snapshot->firstColumn = regional->firstColumn();
+      snapshot->detectorColumns = columns;
       snapshot->enhancing = m_options.enhancer != nullptr;
       UpdateMetrics& m = snapshot->metrics;
       m.update = update;
@@ -595,14 +646,10 @@ void StreamingSession::reconstruct() {
       m.projectionsUsed = done.used;
       m.iterations = iterations;
       m.method = liveMethodName(m_options.method);
-      m.centre = recon->centre();
+      m.centre = regional->centre();
       m.centreSource = centreSource;
-      std::vector<int> view;
-      {
-        std::lock_guard lock(m_snapshotMutex);
-        view = m_viewSlices;
-      }
-      snapshot->guardSlice = std::clamp(view.empty() ? slices / 2 : view.front(), 0, slices - 1);
+      if (const auto& r = regional->region()) m.region = describe(*r);
+      snapshot->guardSlice = view.empty() ? shown / 2 : view.front();
       if (recon->receivedCount() > 0) {
         snapshot->viewSinogram = std::make_shared<const SliceSinogram>(
             recon->sinogram(snapshot->guardSlice, Snapshot::kViewSinogramProjections));
@@ -618,7 +665,7 @@ void StreamingSession::reconstruct() {
         }
         const double elapsed = secondsSince(m_start);
         if (elapsed > 0.0) progress.projectionsPerSecond = double(progress.received) / elapsed;
-        const QualityAssessment q = quality.assess(*recon, done, view, progress);
+        const QualityAssessment q = quality->assess(*recon, done, view, progress);
         m.change = q.change;
         m.residual = q.residual;
         m.resolutionPixels = q.resolutionPixels;
@@ -642,7 +689,7 @@ void StreamingSession::reconstruct() {
         m.ssim = ssimVolume(*snapshot->volume, truth);
         m.psnr = psnrVolume(*snapshot->volume, truth);
       } else if (truth.slices() > 0) {  // over the slices read back
-        VolumeStack part(int(snapshot->viewSlices.size()), columns);
+        VolumeStack part(int(snapshot->viewSlices.size()), grid);
         for (std::size_t i = 0; i < snapshot->viewSlices.size(); ++i)
           part.setSlice(int(i), truth.slice(snapshot->viewSlices[i]));
         m.ssim = ssimVolume(*snapshot->viewVolume, part);
@@ -712,7 +759,7 @@ void StreamingSession::reconstruct() {
     // The scan is over: the last update's whole volume, for the result file and the views.
     if (lastPublished && lastPublished->viewVolume) {
       auto final = std::make_shared<Snapshot>(*lastPublished);
-      final->volume = std::make_shared<const VolumeStack>(recon->estimate());
+      final->volume = std::make_shared<const VolumeStack>(regional->active().estimate());
       final->volumeUpdate = final->metrics.update;
       final->viewVolume.reset();
       final->viewSlices.clear();

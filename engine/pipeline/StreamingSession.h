@@ -62,6 +62,7 @@
 #include "pipeline/LiveQuality.h"
 #include "pipeline/LiveReconstruction.h"
 #include "pipeline/RecordingStage.h"
+#include "pipeline/RegionOfInterest.h"
 #include "pipeline/StopAdvice.h"
 #include "sources/FrameSource.h"
 
@@ -130,6 +131,9 @@ struct UpdateMetrics {
   /// registration of the received projections), "centre of mass" (the sinogram's, before a pair
   /// 180° apart has arrived) or "detector middle" (neither possible yet).
   std::string centreSource;
+  /// The region of interest in force ("rows a:b, columns c:d", pipeline/RegionOfInterest.h), or
+  /// "" when the whole selection is reconstructed.
+  std::string region;
   double refreshSeconds = 0.0;       ///< from the window being complete to the snapshot published
   double workSeconds = 0.0;          ///< preprocessing + SIRT time of this update
   double sustainedPps = 0.0;         ///< projections consumed per second of reconstruction work
@@ -176,7 +180,11 @@ struct Snapshot {
   /// ascending — viewSlices[i] is slice i of viewVolume. Null when `volume` is this update's.
   std::shared_ptr<const VolumeStack> viewVolume;
   std::vector<int> viewSlices;
-  int firstRow = 0;  ///< detector row of slice 0
+  int firstRow = 0;     ///< detector row of slice 0
+  /// Detector column of viewSinogram's column 0 (non-zero in a region of interest, whose grid is
+  /// centred on the axis like the whole one)
+  int firstColumn = 0;
+  int detectorColumns = 0;  ///< the detector's width (the whole selection's grid)
   /// The enhancer's output for this update (null without an enhancer) as shown: the network's
   /// output blended with the reconstruction by metrics.enhancementWeight; filled in slice by slice
   /// — the slices in view first — each step published as a new Snapshot version sharing the
@@ -265,6 +273,10 @@ class StreamingSession {
   /// std::invalid_argument for a target that is not positive.
   void setAutoSteering(std::optional<double> targetSeconds);
   void setCentre(double column);  ///< throws std::invalid_argument outside the detector
+  /// Reconstructs only `region` (pipeline/RegionOfInterest.h; detector rows within those
+  /// selected at start, and columns) from the next update, or the whole selection again
+  /// (nullopt). A region that does not fit is logged and ignored; the record is unchanged.
+  void setRegion(std::optional<Region> region);
   void pause();                   ///< acquisition and recording go on; no new updates
   void resume();
   void stopAcquisition();  ///< stops the source; pending projections still reconstruct
@@ -289,6 +301,8 @@ class StreamingSession {
   /// InsufficientMemory (pipeline/MemoryBudget.h) when the session would not fit in memory.
   void requireMemoryFor(int rows, int columns) const;
   void publish(std::shared_ptr<const Snapshot> snapshot);
+  /// The region asked for since the last call, if any (consumed).
+  std::optional<std::optional<Region>> takeRegionRequest();
   void log(const std::string& line);
   void fail(const std::string& what);
 
@@ -307,6 +321,9 @@ class StreamingSession {
   double m_autoSteerTarget = 0.0;  ///< seconds, while m_autoSteer (guarded by m_steeringMutex)
   std::atomic<bool> m_paused{false}, m_stopRequested{false};
   std::atomic<double> m_centreRequest{-1.0};
+  std::mutex m_regionMutex;
+  /// A region asked for and not yet applied (the inner nullopt: back to the whole selection).
+  std::optional<std::optional<Region>> m_regionRequest;
   std::atomic<SessionState> m_state{SessionState::Idle};
   std::chrono::steady_clock::time_point m_start;
 
