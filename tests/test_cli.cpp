@@ -134,6 +134,7 @@ class TestCli : public QObject {
     QTest::newRow("stream enhancer share 2")
         << QStringList{"stream", "--enhancer-share", "2"} << u"--enhancer-share"_s;
     QTest::newRow("stream bad slices") << QStringList{"stream", "--slices", "5:2"} << u"--slices"_s;
+    QTest::newRow("stream bad region") << QStringList{"stream", "--region", "1:2"} << u"--region"_s;
     QTest::newRow("recon centre nan")
         << QStringList{"recon", path("x.h5"), "--center", "nan"} << u"--center"_s;
     QTest::newRow("methods fraction 0")
@@ -259,6 +260,38 @@ class TestCli : public QObject {
     const CliRun offline = runCli({"recon", path("live.h5"), "--iterations", "3", "--json"});
     QVERIFY2(offline.exitCode == 0, qPrintable(offline.err));
     QCOMPARE(json(offline)["projections"].toInt(), 128);
+  }
+
+  // --region: from the first update only those rows and columns; the metrics name it, the result
+  // file has its shape, the record every pixel; a region outside the rows is logged and ignored.
+  void streamReconstructsARegion() {
+    const QStringList common{"stream", "--source", "sim:glass", "--size", "64", "--rows", "4",
+                             "--projections", "96", "--window", "16", "--rate", "2000"};
+    const CliRun r = runCli(common + QStringList{"--region", "1:3,16:48", "--record",
+                                                 path("region.h5"), "--out", path("region_recon.h5"),
+                                                 "--metrics", path("region.jsonl"), "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY2(r.err.contains("region of interest from this update: rows 1:3, columns 16:48"),
+             qPrintable(r.err));
+    QFile lines(path("region.jsonl"));
+    QVERIFY(lines.open(QIODevice::ReadOnly));
+    for (const QByteArray& line : lines.readAll().split('\n'))
+      if (!line.isEmpty())
+        QCOMPARE(QJsonDocument::fromJson(line).object()["region"].toString(),
+                 u"rows 1:3, columns 16:48"_s);
+    const auto recon = tomolive::readReconstruction(path("region_recon.h5").toStdString());
+    QCOMPARE(recon.slices, 2);
+    QCOMPARE(recon.size, 32);
+    const auto record = tomolive::readDataExchange(path("region.h5").toStdString());
+    QCOMPARE(record.projections, 96);
+    QCOMPARE(record.rows, 4);
+    QCOMPARE(record.columns, 64);
+    const CliRun outside = runCli(common + QStringList{"--region", "2:9,16:48", "--json"});
+    QVERIFY2(outside.exitCode == 0, qPrintable(outside.err));
+    QVERIFY2(outside.err.contains("region rows 2:9, columns 16:48: the rows must be a non-empty "
+                                  "part of 0:4") &&
+                 outside.err.contains("ignored"),
+             qPrintable(outside.err));
   }
 
   void streamStopsEarly() {

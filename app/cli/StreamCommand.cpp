@@ -34,6 +34,7 @@ struct StreamSettings {
   std::size_t recordBufferMiB = StreamOptions{}.recordBufferBytes >> 20;
   std::uint64_t recordReserveMiB = StreamOptions{}.recordReserveBytes >> 20;
   std::optional<std::string> out, metricsPath;
+  std::optional<Region> region;
   int stopAfter = 0;
   bool noMask = false, noQuality = false, autoSteer = false, enhance = false, json = false;
   DenoiserSettings denoiser;
@@ -125,6 +126,7 @@ int runStream(StreamSettings s) {
   }
 
   StreamingSession session(makeSource(s.source), o);
+  if (s.region) session.setRegion(s.region);  // from the first update
   const std::string label = session.source().describe().label;
   std::mutex historyMutex;
   std::vector<UpdateMetrics> history;
@@ -263,6 +265,19 @@ Command addStreamCommand(CLI::App& app) {
                   "(default: as fast as reconstructed)")
       ->check(kPositive);
   addRowRange(command, "--slices", o.slices);
+  addParsedOption(
+      command, "--region", s->region,
+      [](const std::string& text) {
+        Region r;
+        char tail = 0;
+        if (std::sscanf(text.c_str(), "%d:%d,%d:%d%c", &r.firstRow, &r.endRow, &r.firstColumn,
+                        &r.endColumn, &tail) != 4)
+          throw std::invalid_argument("'" + text + "' is not rows,columns as a:b,c:d");
+        return std::optional<Region>(r);
+      },
+      "reconstruct only detector rows a:b (within --slices) and columns c:d (keep them "
+      "symmetric about the rotation axis: they reconstruct the disk around it), as a:b,c:d",
+      "all");
   command.add_option("--center", o.centre, "rotation centre; else the source's, else estimated")
       ->check(kFinite);
   command.add_option("--record", o.recordPath, "record every raw frame (HDF5, crash-safe)");
