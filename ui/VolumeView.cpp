@@ -7,6 +7,7 @@
 
 #include <vtkCamera.h>
 #include <vtkColorTransferFunction.h>
+#include <vtkGenericOpenGLRenderWindow.h>
 #include <vtkImageData.h>
 #include <vtkLookupTable.h>
 #include <vtkPiecewiseFunction.h>
@@ -34,6 +35,11 @@ VolumeView::VolumeView(QWidget* parent) : VtkView(parent) {
   m_volume->VisibilityOff();
   renderer()->AddViewProp(m_volume);
   renderer()->SetBackground(0.08, 0.08, 0.09);
+  // Every render is interactive: the ray casters lower their sampling to keep within the frame
+  // budget, so a render never holds the GUI thread long.
+  m_mapper->SetInteractiveUpdateRate(1.0);
+  m_mapper->AutoAdjustSampleDistancesOn();
+  renderWindow()->SetDesiredUpdateRate(kFramesPerSecond);
   updateTransferFunction();
 }
 

@@ -37,6 +37,8 @@ class VolumeView : public VtkView {
 
  public:
   static constexpr int kMaxEdge = 256;
+  /// The frame rate the ray casters are asked to keep (they sample coarser when they would not).
+  static constexpr double kFramesPerSecond = 10.0;
 
   explicit VolumeView(QWidget* parent = nullptr);
   ~VolumeView() override;
