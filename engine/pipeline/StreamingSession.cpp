@@ -9,11 +9,11 @@
 #include "metrics/ImageMetrics.h"
 #include "nn/VolumeEnhancement.h"
 #include "pipeline/AutoSteering.h"
+#include "pipeline/FramePreparation.h"
 #include "pipeline/LiveQuality.h"
 #include "pipeline/MemoryBudget.h"
 #include "pipeline/RecordingStage.h"
 #include "preprocess/CentreFinder.h"
-#include "preprocess/FlatDarkCorrection.h"
 #include "timing/Timing.h"
 
 namespace tomolive {
@@ -424,7 +424,7 @@ void StreamingSession::reconstruct() {
   std::unique_ptr<RegionalReconstruction> regional;
   std::string centreSource;
   int centrePairs = 0;  // pairs behind the latest estimate
-  std::unique_ptr<FlatDarkCorrection> correction;
+  std::optional<FramePreparation> preparation;  // made at the first frame
   int correctionVersion = -1;
   int rows = 0, columns = 0, firstRow = 0, slices = 0;  // the detector, the rows selected
   VolumeStack truth;  // ground truth restricted to the reconstructed rows (and region)
@@ -518,48 +518,18 @@ void StreamingSession::reconstruct() {
       // The window was complete when its W-th projection arrived (the last one at scan end).
       const auto complete = batch[std::min<std::size_t>(window, batch.size()) - 1].arrival;
 
-      if (!regional) {
+      if (!preparation) {
         const Frame& first = *batch.front().frame;
+        preparation.emplace(first.rows, first.columns, m_options.slices);
         rows = first.rows, columns = first.columns;
-        firstRow = std::clamp(m_options.slices.begin, 0, rows);
-        const int end = m_options.slices.end < 0 ? rows : std::min(m_options.slices.end, rows);
-        if (firstRow >= end)
-          throw std::invalid_argument("slices " + std::to_string(m_options.slices.begin) + ":" +
-                                      std::to_string(m_options.slices.end) +
-                                      " select no detector row (detector has " +
-                                      std::to_string(rows) + " rows)");
-        slices = end - firstRow;
+        firstRow = preparation->firstRow(), slices = preparation->slices();
         if (m_source->describe().rows <= 0) requireMemoryFor(rows, columns);  // known only now
       }
-      if (flatDarkChanged) {
-        const std::size_t frame = std::size_t(rows) * columns, part = std::size_t(slices) * columns;
-        std::vector<float> f, d;
-        for (const auto* list : {&flats, &darks})
-          for (const FramePtr& x : *list) {
-            if (x->rows != rows || x->columns != columns || x->pixels.size() != frame) continue;
-            auto& out = list == &flats ? f : d;
-            const auto begin = x->pixels.begin() + std::ptrdiff_t(std::size_t(firstRow) * columns);
-            out.insert(out.end(), begin, begin + std::ptrdiff_t(part));
-          }
-        correction = std::make_unique<FlatDarkCorrection>(f, d, slices, columns);
-      }
-
-      // Preprocess the selected rows of every projection in the window.
-      ProjectionStack stack(int(batch.size()), slices, columns);
+      if (flatDarkChanged) preparation->setFlatsDarks(flats, darks);
+      std::vector<const Frame*> projections;
+      for (const Intake::Pending& p : batch) projections.push_back(p.frame.get());
       std::vector<double> angles;
-      std::vector<float> lineIntegrals(std::size_t(slices) * columns);
-      const std::size_t part = lineIntegrals.size();
-      for (std::size_t k = 0; k < batch.size(); ++k) {
-        const Frame& f = *batch[k].frame;
-        if (f.rows != rows || f.columns != columns)
-          throw std::runtime_error("projection " + std::to_string(f.number) + " is " +
-                                   std::to_string(f.rows) + "×" + std::to_string(f.columns) +
-                                   ", the scan's frames are " + std::to_string(rows) + "×" +
-                                   std::to_string(columns));
-        correction->apply({f.pixels.data() + std::size_t(firstRow) * columns, part}, lineIntegrals);
-        stack.setProjection(int(k), lineIntegrals);
-        angles.push_back(f.angleRad);
-      }
+      const ProjectionStack stack = preparation->lineIntegrals(projections, angles);
 
       if (!regional) {
         const double middle = 0.5 * (columns - 1);
