@@ -17,6 +17,7 @@
 #include "io/DataExchange.h"
 #include "nn/VolumeEnhancement.h"
 #include "pipeline/FileReconstruction.h"
+#include "pipeline/FramePreparation.h"
 #include "pipeline/StreamingSession.h"
 #include "sim/Acquisition.h"
 #include "sim/ScanFile.h"
@@ -180,6 +181,60 @@ class TestStreaming : public QObject {
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, session.setIterations(-1));
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, session.setCentre(-3.0));
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, session.setCentre(64.0));
+  }
+
+  // The session's preprocessing: the selected rows of each projection as line integrals through
+  // the flat/dark correction; flats of another shape left out; a projection of another shape and
+  // a selection without rows refused, naming the shapes.
+  void framePreparationTakesTheSelectedRows() {
+    const auto frame = [](FrameKind kind, int rows, int columns, auto value) {
+      auto f = std::make_shared<Frame>();
+      f->kind = kind, f->rows = rows, f->columns = columns;
+      f->angleRad = 0.25;
+      for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < columns; ++c) f->pixels.push_back(float(value(r, c)));
+      return std::shared_ptr<const Frame>(f);
+    };
+    FramePreparation prep(6, 8, RowRange{2, 5});
+    QCOMPARE(prep.firstRow(), 2);
+    QCOMPARE(prep.slices(), 3);
+    QVERIFY(!prep.hasCorrection());
+    const std::vector<std::shared_ptr<const Frame>> flats{
+        frame(FrameKind::Flat, 6, 8, [](int, int) { return 1100.0; }),
+        frame(FrameKind::Flat, 5, 8, [](int, int) { return 9.0; })};  // another shape: left out
+    const std::vector<std::shared_ptr<const Frame>> darks{
+        frame(FrameKind::Dark, 6, 8, [](int, int) { return 100.0; })};
+    prep.setFlatsDarks(flats, darks);
+    QVERIFY(prep.hasCorrection());
+    // Counts 100 + 1000·e^(−p) with p = 0.1·row + 0.01·column.
+    const auto projection = frame(FrameKind::Projection, 6, 8, [](int r, int c) {
+      return 100.0 + 1000.0 * std::exp(-(0.1 * r + 0.01 * c));
+    });
+    std::vector<double> angles;
+    const std::vector<const Frame*> window{projection.get(), projection.get()};
+    const ProjectionStack stack = prep.lineIntegrals(window, angles);
+    QCOMPARE(stack.projections(), 2);
+    QCOMPARE(angles, (std::vector<double>{0.25, 0.25}));
+    for (int s = 0; s < 3; ++s)
+      for (int c = 0; c < 8; ++c)
+        QVERIFY(std::abs(stack.at(1, s, c) - (0.1 * (s + 2) + 0.01 * c)) < 1e-4);
+    const auto other = frame(FrameKind::Projection, 6, 7, [](int, int) { return 500.0; });
+    const std::vector<const Frame*> bad{other.get()};
+    try {
+      prep.lineIntegrals(bad, angles);
+      QFAIL("a projection of another shape was taken");
+    } catch (const std::runtime_error& e) {
+      QVERIFY2(std::string(e.what()).find("is 6×7, the scan's frames are 6×8") != std::string::npos,
+               e.what());
+    }
+    try {
+      FramePreparation none(6, 8, RowRange{7, 9});
+      QFAIL("a selection without rows was taken");
+    } catch (const std::invalid_argument& e) {
+      QVERIFY2(std::string(e.what()).find("select no detector row (detector has 6 rows)") !=
+                   std::string::npos,
+               e.what());
+    }
   }
 
   // A region of interest from update 2 on: fewer rows and a smaller grid centred on the axis,
