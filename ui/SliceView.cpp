@@ -37,22 +37,20 @@ SliceView::SliceView(QWidget* parent) : VtkView(parent) {
   renderer()->AddViewProp(m_actor);
   renderer()->SetBackground(0.08, 0.08, 0.09);
   renderer()->GetActiveCamera()->ParallelProjectionOn();
-  vtkNew<vtkPolyDataMapper> lineMapper;
-  lineMapper->SetInputData(m_lineShape);
-  m_lineActor->SetMapper(lineMapper);
-  m_lineActor->GetProperty()->SetColor(1.0, 0.85, 0.1);
-  m_lineActor->GetProperty()->SetLineWidth(2.0f);
-  m_lineActor->GetProperty()->LightingOff();
-  m_lineActor->VisibilityOff();
-  renderer()->AddViewProp(m_lineActor);
-  vtkNew<vtkPolyDataMapper> crosshairMapper;
-  crosshairMapper->SetInputData(m_crosshairShape);
-  m_crosshairActor->SetMapper(crosshairMapper);
-  m_crosshairActor->GetProperty()->SetColor(0.2, 0.9, 1.0);
-  m_crosshairActor->GetProperty()->SetLineWidth(1.0f);
-  m_crosshairActor->GetProperty()->LightingOff();
-  m_crosshairActor->VisibilityOff();
-  renderer()->AddViewProp(m_crosshairActor);
+  // Lines over the image: the profile's (yellow) and the crosshair (cyan), hidden until set.
+  const auto overlay = [this](vtkActor* actor, vtkPolyData* shape, double r, double g, double b,
+                              float width) {
+    vtkNew<vtkPolyDataMapper> mapper;
+    mapper->SetInputData(shape);
+    actor->SetMapper(mapper);
+    actor->GetProperty()->SetColor(r, g, b);
+    actor->GetProperty()->SetLineWidth(width);
+    actor->GetProperty()->LightingOff();
+    actor->VisibilityOff();
+    renderer()->AddViewProp(actor);
+  };
+  overlay(m_lineActor, m_lineShape, 1.0, 0.85, 0.1, 2.0f);
+  overlay(m_crosshairActor, m_crosshairShape, 0.2, 0.9, 1.0, 1.0f);
   setMouseTracking(true);  // the pointer's position is reported without a button held
 }
 
