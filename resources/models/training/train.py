@@ -164,7 +164,8 @@ def sha256_file(path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--train", required=True)
+    ap.add_argument("--train", required=True,
+                    help="training-data file(s), comma-separated: their scans together")
     ap.add_argument("--val", required=True)
     ap.add_argument("--recipe", default=os.path.join(HERE, "recipe_v4.json"))
     ap.add_argument("--out-dir", default="build/tomogan_training")
@@ -207,7 +208,8 @@ def main():
     recipe_hash = sha256_file(args.recipe)
 
     t0 = time.time()
-    train, val = load_pairs(args.train), load_pairs(args.val)
+    train = [pair for path in args.train.split(",") for pair in load_pairs(path)]
+    val = load_pairs(args.val)
     index = samples(train, args.normalisation)
     if args.normalisation != "global":
         offset, scale = 0.0, 1.0
