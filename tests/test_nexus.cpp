@@ -19,7 +19,9 @@
 #include "RealData.h"
 #include "io/DataExchange.h"
 #include "io/Hdf5Handles.h"
+#include "io/NexusTomo.h"
 #include "io/ScanFile.h"
+#include "sim/ScanFile.h"
 #include "pipeline/FileReconstruction.h"
 #include "sources/SourceFactory.h"
 
@@ -282,6 +284,8 @@ class TestNexus : public QObject {
   void reconOfNxTomoEqualsDataExchange();
   void cliInfoAndReconAcceptNxTomo();
   void replayDealsTheSameFrames();
+  void simulatedScanWrittenAsNxTomo_data();
+  void simulatedScanWrittenAsNxTomo();
 
   void malformedFileIsRejected_data();
   void malformedFileIsRejected();
@@ -473,6 +477,44 @@ void TestNexus::replayDealsTheSameFrames() {
     ++frames;
   }
   QCOMPARE(frames, 10 + 10 + 181);
+}
+
+// `simulate --format nxtomo` (writeNxTomo): the same frames, angles and kinds as the Data Exchange
+// file of the same scan, uint16 for noisy counts and float32 for noise-free ones; told NXtomo by
+// its content; the CLI picks the format from an .nxs name.
+void TestNexus::simulatedScanWrittenAsNxTomo_data() {
+  QTest::addColumn<double>("photons");
+  QTest::addRow("noisy, uint16") << 5000.0;
+  QTest::addRow("noise-free, float32") << 0.0;
+}
+
+void TestNexus::simulatedScanWrittenAsNxTomo() {
+  QFETCH(double, photons);
+  ScanSpec spec;
+  spec.phantom = PhantomKind::Shale;
+  spec.size = 48;
+  spec.slices = 4;
+  spec.acquisition = parseAcquisitionOrder("interlaced:8", 32);
+  spec.photons = photons;
+  spec.seed = 3;
+  const std::string nexus = path("simulated.nxs").toStdString();
+  const std::string exchange = path("simulated.h5").toStdString();
+  const auto a = writeSimulatedScan(spec, nexus, ScanFormat::NxTomo);
+  const auto b = writeSimulatedScan(spec, exchange, ScanFormat::DataExchange);
+  QCOMPARE(a.dataType, b.dataType);
+  QCOMPARE(a.dataType, std::string(photons > 0 ? "uint16" : "float32"));
+  QVERIFY(isNxTomoFile(nexus));
+  RawScan exchangeScan = readDataExchange(exchange);
+  exchangeScan.groundTruth.clear();  // NXtomo has none
+  compareScans(readScan(nexus), exchangeScan);
+  const DataExchangeInfo info = inspectScan(nexus);
+  QCOMPARE(info.format, std::string("NXtomo"));
+  QVERIFY(info.problems.empty());
+  const CliRun cli = runCli({"simulate", "--size", "32", "--slices", "2", "--projections", "20",
+                             "-o", path("cli.nxs"), "--json"});
+  QVERIFY2(cli.exitCode == 0, qPrintable(cli.err));
+  QCOMPARE(json(cli)["format"].toString(), QString("nxtomo"));
+  QVERIFY(isNxTomoFile(path("cli.nxs").toStdString()));
 }
 
 void TestNexus::malformedFileIsRejected_data() {

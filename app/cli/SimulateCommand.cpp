@@ -1,4 +1,4 @@
-// `tomolive-cli simulate`: a simulated Data Exchange scan with its ground truth.
+// `tomolive-cli simulate`: a simulated Data Exchange scan with its ground truth, or an NXtomo scan.
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -19,13 +19,17 @@ struct SimulateSettings {
   int projections = 180;
   std::string order = "sequential";
   std::string output;
+  std::string format;  ///< "dataexchange" or "nxtomo"; empty: by the file name (.nxs: nxtomo)
   bool json = false;
 };
 
 int runSimulate(SimulateSettings s) {
   s.spec.acquisition = parseAcquisitionOrder(s.order, s.projections);
   const auto start = std::chrono::steady_clock::now();
-  const SimulatedScanSummary summary = writeSimulatedScan(s.spec, s.output);
+  if (s.format.empty())
+    s.format = s.output.ends_with(".nxs") ? "nxtomo" : "dataexchange";
+  const ScanFormat format = s.format == "nxtomo" ? ScanFormat::NxTomo : ScanFormat::DataExchange;
+  const SimulatedScanSummary summary = writeSimulatedScan(s.spec, s.output, format);
   const double seconds = secondsSince(start);
   const ScanSpec& spec = s.spec;
   if (s.json) {
@@ -38,15 +42,18 @@ int runSimulate(SimulateSettings s) {
                               {"photons", spec.photons},
                               {"seed", spec.seed},
                               {"data_type", summary.dataType},
+                              {"format", s.format},
                               {"seconds", seconds}})
                   .dump()
                   .c_str());
   } else {
-    std::printf(
-        "wrote %s: %d projections of %d × %d (%s), %d flats, %d darks, ground truth %d × %d² "
-        "in %.2f s\n",
-        s.output.c_str(), s.projections, spec.slices, spec.size, summary.dataType.c_str(),
-        spec.flats, spec.darks, spec.slices, spec.size, seconds);
+    const std::string truth = format == ScanFormat::NxTomo
+                                  ? std::string("NXtomo: no ground truth")
+                                  : "ground truth " + std::to_string(spec.slices) + " × " +
+                                        std::to_string(spec.size) + "²";
+    std::printf("wrote %s: %d projections of %d × %d (%s), %d flats, %d darks, %s in %.2f s\n",
+                s.output.c_str(), s.projections, spec.slices, spec.size, summary.dataType.c_str(),
+                spec.flats, spec.darks, truth.c_str(), seconds);
   }
   return 0;
 }
@@ -57,12 +64,15 @@ Command addSimulateCommand(CLI::App& app) {
   auto s = std::make_shared<SimulateSettings>();
   CLI::App& command =
       addCommand(app, "simulate",
-                 "Writes a Data Exchange scan with its ground truth at /exchange/ground_truth.");
+                 "Writes a Data Exchange scan with its ground truth at /exchange/ground_truth, or "
+                 "(--format nxtomo, or an .nxs name) a NeXus NXtomo scan.");
   addScanOptions(command, s->spec);
   command.add_option("--projections", s->projections, "projections over 180°")
       ->check(CLI::Range(1, 100000));
   command.add_option("--order", s->order, "sequential|interlaced:W|golden");
   command.add_option("-o,--output", s->output, "scan file to write")->required();
+  command.add_option("--format", s->format, "dataexchange|nxtomo (default: nxtomo for .nxs)")
+      ->check(CLI::IsMember({"dataexchange", "nxtomo"}));
   addJsonFlag(command, s->json);
   return {&command, [s] { return runSimulate(*s); }};
 }

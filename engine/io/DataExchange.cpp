@@ -11,6 +11,7 @@
 
 #include "io/Hdf5Handles.h"
 #include "io/Hdf5Reading.h"
+#include "io/Hdf5Writing.h"
 
 namespace tomolive {
 using namespace hdf5;
@@ -23,17 +24,6 @@ constexpr const char* kDark = "/exchange/data_dark";
 constexpr const char* kTheta = "/exchange/theta";
 constexpr const char* kGroundTruth = "/exchange/ground_truth";
 constexpr const char* kPixelSize = "/measurement/instrument/detector/pixel_size";
-
-// Closes (and so flushes) a file being written, reporting failure instead of swallowing it.
-void closeWritten(Hdf5File& file, const std::string& path) {
-  if (!file.close()) fail(path, "/", withHdf5Detail("closing (flushing) the file failed"));
-}
-
-void writeAttributes(hid_t object, const std::string& path, const std::string& objectName,
-                     const std::map<std::string, Attribute>& attributes) {
-  for (const auto& [key, value] : attributes)
-    writeHdf5Attribute(object, path, objectName, key, value);
-}
 
 // --- validation of a scan's layout ---------------------------------------------------------
 
@@ -189,83 +179,9 @@ ScanLayout checkLayout(hid_t file, const std::string& path, std::vector<std::str
   return layout;
 }
 
-// --- writing ---------------------------------------------------------------------------------
+}  // namespace
 
-// A file written as "<path>.tmp" and renamed over <path> on commit; removed if never committed.
-class ReplacingWrite {
- public:
-  explicit ReplacingWrite(std::string path) : path_(std::move(path)), temporary_(path_ + ".tmp") {}
-  ~ReplacingWrite() {
-    if (committed_) return;
-    std::error_code ignored;
-    std::filesystem::remove(temporary_, ignored);
-  }
-  ReplacingWrite(const ReplacingWrite&) = delete;
-  ReplacingWrite& operator=(const ReplacingWrite&) = delete;
-
-  const std::string& temporary() const { return temporary_; }
-
-  void commit() {
-    std::error_code error;
-    std::filesystem::rename(temporary_, path_, error);
-    if (error) fail(path_, "/", "cannot rename " + temporary_ + " to it: " + error.message());
-    committed_ = true;
-  }
-
- private:
-  std::string path_;
-  std::string temporary_;
-  bool committed_ = false;
-};
-
-Hdf5File createFile(const std::string& temporary, const std::string& path) {
-  Hdf5File file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
-  if (!file) fail(path, "/", withHdf5Detail("cannot create " + temporary));
-  return file;
-}
-
-struct Storage {
-  hid_t fileType;
-  hid_t memoryType;
-  bool chunkPerFrame;  // one chunk per projection/frame, shuffled and deflated
-};
-
-void writeDataset(hid_t file, const std::string& path, const std::string& name,
-                  const std::vector<hsize_t>& dims, const Storage& storage, const void* values,
-                  const std::map<std::string, Attribute>& attributes = {}) {
-  Hdf5PropertyList linkProperties(H5Pcreate(H5P_LINK_CREATE));
-  Hdf5PropertyList createProperties(H5Pcreate(H5P_DATASET_CREATE));
-  if (!linkProperties || !createProperties ||
-      H5Pset_create_intermediate_group(linkProperties.get(), 1) < 0) {
-    fail(path, name, withHdf5Detail("cannot make the dataset properties"));
-  }
-  std::vector<hsize_t> chunk = dims;
-  chunk[0] = 1;
-  const std::uint64_t chunkBytes =
-      checkedElementCount(chunk, path, name) * H5Tget_size(storage.fileType);
-  if (storage.chunkPerFrame && chunkBytes < (std::uint64_t{1} << 32)) {
-    if (H5Pset_chunk(createProperties.get(), static_cast<int>(chunk.size()), chunk.data()) < 0) {
-      fail(path, name, withHdf5Detail("cannot set chunks of " + shapeText(chunk)));
-    }
-    if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0 &&
-        (H5Pset_shuffle(createProperties.get()) < 0 ||
-         H5Pset_deflate(createProperties.get(), 1) < 0)) {
-      fail(path, name, withHdf5Detail("cannot set compression"));
-    }
-  }
-  Hdf5Dataspace space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
-  if (!space)
-    fail(path, name, withHdf5Detail("cannot make a dataspace of shape " + shapeText(dims)));
-  Hdf5Dataset dataset(H5Dcreate2(file, name.c_str(), storage.fileType, space.get(),
-                                 linkProperties.get(), createProperties.get(), H5P_DEFAULT));
-  if (!dataset) fail(path, name, withHdf5Detail("cannot create the dataset"));
-  if (H5Dwrite(dataset.get(), storage.memoryType, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0) {
-    fail(path, name, withHdf5Detail("cannot write " + shapeText(dims) + " values"));
-  }
-  writeAttributes(dataset.get(), path, name, attributes);
-}
-
-void validate(const ScanToWrite& scan, const std::string& path) {
+void validateScanToWrite(const ScanToWrite& scan, const std::string& path) {
   const std::string shape = std::to_string(scan.projections) + "x" + std::to_string(scan.rows) +
                             "x" + std::to_string(scan.columns);
   if (scan.projections <= 0 || scan.rows <= 0 || scan.columns <= 0) {
@@ -322,6 +238,8 @@ void validate(const ScanToWrite& scan, const std::string& path) {
              "x" + std::to_string(scan.groundTruthSize));
   }
 }
+
+namespace {
 
 hsize_t frameCount(const std::vector<float>& frames, const ScanToWrite& scan) {
   return frames.size() / (static_cast<std::size_t>(scan.rows) * scan.columns);
@@ -405,7 +323,7 @@ RawScan readDataExchange(const std::string& path, RowRange range) {
 }
 
 void writeDataExchange(const std::string& path, const ScanToWrite& scan) {
-  validate(scan, path);
+  validateScanToWrite(scan, path);
   const Hdf5ErrorPrintingOff quiet;
   ReplacingWrite write(path);
   Hdf5File file = createFile(write.temporary(), path);

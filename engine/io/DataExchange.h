@@ -100,6 +100,10 @@ struct ScanToWrite {
   std::map<std::string, Attribute> attributes;  ///< written on /exchange
 };
 
+/// Throws DataExchangeError naming what is inconsistent in `scan` (shapes, counts, angles, pixel
+/// size, ground truth; fields named by their Data Exchange datasets).
+void validateScanToWrite(const ScanToWrite& scan, const std::string& path);
+
 /// Writes (replacing) a Data Exchange file: data chunked per projection and compressed, theta
 /// in degrees with units = "degrees".
 void writeDataExchange(const std::string& path, const ScanToWrite& scan);

@@ -10,6 +10,7 @@
 #include "io/Hdf5Attributes.h"
 #include "io/Hdf5Handles.h"
 #include "io/Hdf5Reading.h"
+#include "io/Hdf5Writing.h"
 
 namespace tomolive {
 using namespace hdf5;
@@ -503,6 +504,80 @@ RawScan readNxTomo(const std::string& path, RowRange range) {
       scan.thetaRad.push_back(layout.angles[i] * toRadians(layout));
   }
   return scan;
+}
+
+void writeNxTomo(const std::string& path, const ScanToWrite& scan) {
+  validateScanToWrite(scan, path);
+  const Hdf5ErrorPrintingOff quiet;
+  ReplacingWrite write(path);
+  Hdf5File file = createFile(write.temporary(), path);
+  const std::size_t frame = std::size_t(scan.rows) * scan.columns;
+  const std::size_t darks = scan.darks.size() / frame, flats = scan.flats.size() / frame;
+  const std::size_t frames = darks + flats + std::size_t(scan.projections);
+  const std::vector<hsize_t> shape{frames, hsize_t(scan.rows), hsize_t(scan.columns)};
+  const std::string detector = "/entry/instrument/detector";
+  if (!scan.dataU16.empty()) {
+    std::vector<std::uint16_t> all;
+    all.reserve(frames * frame);
+    for (const auto* open : {&scan.darks, &scan.flats})
+      for (float v : *open)
+        all.push_back(std::uint16_t(std::lround(std::clamp(v, 0.0f, 65535.0f))));
+    all.insert(all.end(), scan.dataU16.begin(), scan.dataU16.end());
+    writeDataset(file.get(), path, detector + "/data", shape,
+                 {H5T_STD_U16LE, H5T_NATIVE_UINT16, true}, all.data());
+  } else {
+    std::vector<float> all(scan.darks);
+    all.insert(all.end(), scan.flats.begin(), scan.flats.end());
+    all.insert(all.end(), scan.dataF32.begin(), scan.dataF32.end());
+    writeDataset(file.get(), path, detector + "/data", shape,
+                 {H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, true}, all.data());
+  }
+  std::vector<std::int32_t> keys(darks, std::int32_t(kDark));
+  keys.insert(keys.end(), flats, std::int32_t(kFlat));
+  keys.insert(keys.end(), std::size_t(scan.projections), std::int32_t(kProjection));
+  writeDataset(file.get(), path, detector + "/image_key", {frames},
+               {H5T_STD_I32LE, H5T_NATIVE_INT32, false}, keys.data());
+  std::vector<double> angles(darks + flats, 0.0);
+  angles.insert(angles.end(), scan.thetaDeg.begin(), scan.thetaDeg.end());
+  writeDataset(file.get(), path, "/entry/sample/rotation_angle", {frames},
+               {H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, false}, angles.data(),
+               {{"units", std::string("degree")}});
+  {
+    // definition: a scalar string dataset
+    Hdf5Datatype text(H5Tcopy(H5T_C_S1));
+    const std::string value = "NXtomo";
+    Hdf5Dataspace scalar(H5Screate(H5S_SCALAR));
+    if (!text || H5Tset_size(text.get(), value.size()) < 0 || !scalar)
+      fail(path, "/entry/definition", withHdf5Detail("cannot make the string type"));
+    Hdf5Dataset definition(H5Dcreate2(file.get(), "/entry/definition", text.get(), scalar.get(),
+                                      H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    if (!definition ||
+        H5Dwrite(definition.get(), text.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, value.data()) < 0)
+      fail(path, "/entry/definition", withHdf5Detail("cannot write it"));
+  }
+  if (H5Gclose(H5Gcreate2(file.get(), "/entry/data", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+    fail(path, "/entry/data", withHdf5Detail("cannot create the group"));
+  for (const auto& [link, target] :
+       {std::pair{"data", detector + "/data"},
+        {"image_key", detector + "/image_key"},
+        {"rotation_angle", std::string("/entry/sample/rotation_angle")}})
+    if (H5Lcreate_hard(file.get(), target.c_str(), file.get(),
+                       ("/entry/data/" + std::string(link)).c_str(), H5P_DEFAULT, H5P_DEFAULT) < 0)
+      fail(path, "/entry/data/" + std::string(link), withHdf5Detail("cannot link " + target));
+  for (const auto& [group, nxClass] : {std::pair{"/entry", "NXentry"},
+                                       {"/entry/instrument", "NXinstrument"},
+                                       {"/entry/instrument/detector", "NXdetector"},
+                                       {"/entry/sample", "NXsample"},
+                                       {"/entry/data", "NXdata"}}) {
+    const Hdf5Object object = openObject(file.get(), path, group);
+    std::map<std::string, Attribute> attributes{{"NX_class", std::string(nxClass)}};
+    if (std::string(group) == "/entry/data") attributes["signal"] = std::string("data");
+    if (std::string(group) == "/entry")
+      attributes.insert(scan.attributes.begin(), scan.attributes.end());
+    writeAttributes(object.get(), path, group, attributes);
+  }
+  closeWritten(file, path);
+  write.commit();
 }
 
 }  // namespace tomolive

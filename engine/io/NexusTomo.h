@@ -36,4 +36,12 @@ DataExchangeInfo inspectNxTomo(const std::string& path);
 /// Reads only the selected detector rows of the frames after validating the whole layout.
 RawScan readNxTomo(const std::string& path, RowRange rows = {});
 
+/// Writes (replacing) `scan` as an NXtomo file in the layout of the definition (ESRF's):
+/// /entry (NXentry, definition "NXtomo") / instrument / detector (NXdetector) with `data` —
+/// darks, then flats, then projections, uint16 or float32 as the scan's data — and `image_key`
+/// (2, 1, 0); /entry/sample (NXsample) / rotation_angle in degrees (0 for flats and darks);
+/// /entry/data (NXdata, signal "data") linking the three; the scan's attributes on /entry. No
+/// ground truth (NXtomo has no place for it). Throws DataExchangeError naming what is wrong.
+void writeNxTomo(const std::string& path, const ScanToWrite& scan);
+
 }  // namespace tomolive

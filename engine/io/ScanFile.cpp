@@ -18,4 +18,11 @@ RawScan readScan(const std::string& path, RowRange rows) {
                                                       : readDataExchange(path, rows);
 }
 
+void writeScan(const std::string& path, const ScanToWrite& scan, ScanFormat format) {
+  if (format == ScanFormat::NxTomo)
+    writeNxTomo(path, scan);
+  else
+    writeDataExchange(path, scan);
+}
+
 }  // namespace tomolive

@@ -1,6 +1,6 @@
 #pragma once
 // One entry point for raw scan files, whatever the beamline wrote: the format is told from the
-// file's content, never from its name, and both formats give the same RawScan and
+// file's content, never from its name (and chosen by the caller when writing), and both formats give the same RawScan and
 // DataExchangeInfo (io/DataExchange.h, io/NexusTomo.h). Replay, `recon`, `info`, `methods` and
 // the console read scans only through here.
 #include <string>
@@ -17,5 +17,7 @@ ScanFormat detectScanFormat(const std::string& path);
 
 DataExchangeInfo inspectScan(const std::string& path);
 RawScan readScan(const std::string& path, RowRange rows = {});
+/// Writes (replacing) `scan` in `format` (writeDataExchange or writeNxTomo).
+void writeScan(const std::string& path, const ScanToWrite& scan, ScanFormat format);
 
 }  // namespace tomolive

@@ -24,7 +24,8 @@ std::string orderName(const AcquisitionPlan& plan) {
 }
 }  // namespace
 
-SimulatedScanSummary writeSimulatedScan(const ScanSpec& spec, const std::string& path) {
+SimulatedScanSummary writeSimulatedScan(const ScanSpec& spec, const std::string& path,
+                                        ScanFormat format) {
   const ScanSimulator sim(spec);
   const int projections = sim.projections(), rows = sim.slices(), columns = sim.columns();
   const std::size_t frame = std::size_t(rows) * columns;
@@ -67,7 +68,7 @@ SimulatedScanSummary writeSimulatedScan(const ScanSpec& spec, const std::string&
       {"rotation_center", sim.geometry().centre},
       {"ground_truth_units", std::string("attenuation per pixel")},
   };
-  writeDataExchange(path, scan);
+  writeScan(path, scan, format);
   return summary;
 }
 
