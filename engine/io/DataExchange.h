@@ -24,6 +24,17 @@
 
 namespace tomolive {
 
+/// The datasets of the layout above (DataExchange.cpp reads them, DataExchangeWriting.cpp writes).
+namespace exchange_paths {
+inline constexpr const char* kExchange = "/exchange";
+inline constexpr const char* kData = "/exchange/data";
+inline constexpr const char* kWhite = "/exchange/data_white";
+inline constexpr const char* kDark = "/exchange/data_dark";
+inline constexpr const char* kTheta = "/exchange/theta";
+inline constexpr const char* kGroundTruth = "/exchange/ground_truth";
+inline constexpr const char* kPixelSize = "/measurement/instrument/detector/pixel_size";
+}  // namespace exchange_paths
+
 struct DataExchangeError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
