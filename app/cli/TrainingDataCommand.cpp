@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <tuple>
 
 #include "cli/Commands.h"
 #include "cli/Options.h"
@@ -93,18 +94,14 @@ Command addTrainingDataCommand(CLI::App& app) {
                      "min,max of R·W as a fraction of the drawn full scan")
       ->delimiter(',')
       ->check(CLI::Range(0.0, 1.0));
-  command.add_option("--tube-fraction", o.tubeFraction,
-                     "share of scans in a sample tube (independent)")
-      ->check(CLI::Range(0.0, 1.0));
-  command.add_option("--ring-fraction", o.ringFraction,
-                     "share of scans with ring artefacts (independent)")
-      ->check(CLI::Range(0.0, 1.0));
-  command.add_option("--zinger-fraction", o.zingerFraction,
-                     "share of scans with zingers (independent)")
-      ->check(CLI::Range(0.0, 1.0));
-  command.add_option("--truncation-fraction", o.truncationFraction,
-                     "share of scans whose sample is wider than the detector (independent)")
-      ->check(CLI::Range(0.0, 1.0));
+  // Shares of the scans drawn with a feature of real scans (independent draw).
+  for (auto [name, share, what] :
+       {std::tuple{"--tube-fraction", &o.tubeFraction, "in a sample tube"},
+        {"--ring-fraction", &o.ringFraction, "with ring artefacts"},
+        {"--zinger-fraction", &o.zingerFraction, "with zingers"},
+        {"--truncation-fraction", &o.truncationFraction, "whose sample is wider than the detector"}})
+    command.add_option(name, *share, std::string("share of scans ") + what + " (independent)")
+        ->check(CLI::Range(0.0, 1.0));
   command.add_option("-o,--output", s->output, "training file to write")->required();
   return {&command, [s] { return runTrainingData(*s); }};
 }
