@@ -19,6 +19,7 @@
 #include "pipeline/FileReconstruction.h"
 #include "pipeline/FramePreparation.h"
 #include "pipeline/StreamingSession.h"
+#include "pipeline/VolumeReadBack.h"
 #include "sim/Acquisition.h"
 #include "sim/ScanFile.h"
 #include "sources/FileReplaySource.h"
@@ -235,6 +236,45 @@ class TestStreaming : public QObject {
                    std::string::npos,
                e.what());
     }
+  }
+
+  // The read-back of large volumes: whole at the first update and every k-th, the slices in view
+  // and their neighbours between, the whole volume shared by the snapshots in between; a new
+  // shape starts whole again; a small volume is read whole every time.
+  void volumeReadBackReadsTheViewBetweenWholeVolumes() {
+    QCOMPARE(readBackSlices(std::vector<int>{}, 6, 1), (std::vector<int>{2, 3, 4}));
+    QCOMPARE(readBackSlices(std::vector<int>{0, 5, 1}, 6, 1), (std::vector<int>{0, 1, 2, 4, 5}));
+    LiveReconstruction recon(32, 6, 32, 15.5);
+    VolumeReadBack partial(1, 3);  // every volume is "large"
+    const std::string line = partial.reset(recon);
+    QVERIFY2(line.find("reads back the slices in view, the whole volume every 3 updates") !=
+                 std::string::npos,
+             line.c_str());
+    QVERIFY(!partial.readsWhole());
+    const std::vector<int> view{2};
+    std::vector<Snapshot> s(5);
+    for (int u = 1; u <= 5; ++u) partial.read(recon, u, view, 1, s[std::size_t(u - 1)]);
+    for (int u : {1, 4}) {
+      QVERIFY(!s[std::size_t(u - 1)].viewVolume);
+      QCOMPARE(s[std::size_t(u - 1)].volumeUpdate, u);
+      QCOMPARE(s[std::size_t(u - 1)].volume->slices(), 6);
+    }
+    for (int u : {2, 3, 5}) {
+      const Snapshot& x = s[std::size_t(u - 1)];
+      QCOMPARE(x.viewSlices, (std::vector<int>{1, 2, 3}));
+      QCOMPARE(x.viewVolume->slices(), 3);
+      QCOMPARE(x.volume, s[u < 4 ? 0 : 3].volume);  // shared, not copied
+      QCOMPARE(x.volumeUpdate, u < 4 ? 1 : 4);
+    }
+    QVERIFY(partial.reset(recon).size() > 0);  // a new shape: whole at the next update
+    Snapshot again;
+    partial.read(recon, 6, view, 1, again);
+    QVERIFY(!again.viewVolume && again.volumeUpdate == 6);
+    VolumeReadBack whole(std::size_t(1) << 30, 3);
+    QCOMPARE(whole.reset(recon), std::string());
+    Snapshot w;
+    whole.read(recon, 2, view, 1, w);
+    QVERIFY(!w.viewVolume && w.volume && w.volumeUpdate == 2);
   }
 
   // A region of interest from update 2 on: fewer rows and a smaller grid centred on the axis,

@@ -13,6 +13,7 @@
 #include "pipeline/LiveQuality.h"
 #include "pipeline/MemoryBudget.h"
 #include "pipeline/RecordingStage.h"
+#include "pipeline/VolumeReadBack.h"
 #include "preprocess/CentreFinder.h"
 #include "timing/Timing.h"
 
@@ -45,27 +46,6 @@ namespace {
 int positionOf(const std::vector<int>& slices, int s) {
   const auto it = std::lower_bound(slices.begin(), slices.end(), s);
   return it != slices.end() && *it == s ? int(it - slices.begin()) : -1;
-}
-
-// The slices to read back for a view of a large volume: those in view and their neighbours
-// (the enhancer's context), ascending; the middle slice when nothing is in view.
-std::vector<int> readBackSlices(std::vector<int> view, int slices, int neighbours) {
-  if (view.empty()) view.push_back(slices / 2);
-  std::vector<int> out;
-  for (int s : view)
-    for (int d = -neighbours; d <= neighbours; ++d)
-      if (s + d >= 0 && s + d < slices) out.push_back(s + d);
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
-// A stack of the listed slices of `images` (row-major n² images, one after the other).
-VolumeStack stackOf(const std::vector<float>& images, int count, int n) {
-  VolumeStack v(count, n);
-  const std::size_t plane = std::size_t(n) * n;
-  for (int i = 0; i < count; ++i) v.setSlice(i, {images.data() + i * plane, plane});
-  return v;
 }
 
 // Received projections the enhancement guard re-projects against (spread over those received).
@@ -430,9 +410,8 @@ void StreamingSession::reconstruct() {
   VolumeStack truth;  // ground truth restricted to the reconstructed rows (and region)
   int updates = 0;
   double workTotal = 0.0;
-  std::shared_ptr<const VolumeStack> wholeVolume;  // the latest read back whole
   std::shared_ptr<const Snapshot> lastPublished;
-  bool readBackWhole = true;             // false for volumes above fullVolumeBytes
+  VolumeReadBack readBack(m_options.fullVolumeBytes, m_options.fullVolumeEvery);
   std::optional<AutoSteering> steering;  // (re)made when auto-steering is turned on
   std::string steeringReason;
   std::int64_t rateReceived = 0;  // projections received at the last rate measurement
@@ -453,17 +432,6 @@ void StreamingSession::reconstruct() {
       return;
     truth = VolumeStack(count, grid);
     for (int s = 0; s < count; ++s) truth.setSlice(s, gt->slice(first + s));
-  };
-  // Whether each update reads the estimate back whole (else the slices in view, and the whole
-  // volume every few updates).
-  const auto chooseReadBack = [&](const LiveReconstruction& r) {
-    const std::size_t bytes =
-        std::size_t(r.sliceCount()) * r.gridSize() * r.gridSize() * sizeof(float);
-    readBackWhole = bytes <= m_options.fullVolumeBytes;
-    if (!readBackWhole)
-      log("volume of " + std::to_string(bytes >> 20) + " MiB: each update reads back the " +
-          "slices in view, the whole volume every " +
-          std::to_string(std::max(1, m_options.fullVolumeEvery)) + " updates and at the end");
   };
   try {
     for (;;) {
@@ -542,7 +510,7 @@ void StreamingSession::reconstruct() {
                         .sirt = {.circularMask = m_options.circularMask},
                         .backend = m_options.backend});
         log("reconstruction: " + whole->description());
-        chooseReadBack(*whole);
+        if (const std::string line = readBack.reset(*whole); !line.empty()) log(line);
         regional = std::make_unique<RegionalReconstruction>(std::move(whole), firstRow, columns);
         restrictTruth(firstRow, slices, columns);
       }
@@ -568,9 +536,8 @@ void StreamingSession::reconstruct() {
                       std::to_string(r->columns()) + "² grid; the record keeps every pixel)"
                 : "region of interest: none, the whole selection from this update");
           quality.emplace(qualityOptions);  // its halves and history are of the old geometry
-          wholeVolume.reset();
           const LiveReconstruction& a = regional->active();
-          chooseReadBack(a);
+          if (const std::string line = readBack.reset(a); !line.empty()) log(line);
           restrictTruth(regional->firstRow(), a.sliceCount(), a.gridSize());
         } catch (const std::invalid_argument& e) {
           log(std::string(e.what()) + " — ignored, the reconstruction goes on as it was");
@@ -593,18 +560,8 @@ void StreamingSession::reconstruct() {
 
       auto snapshot = std::make_shared<Snapshot>();
       const int update = ++updates;
-      if (readBackWhole || !wholeVolume ||
-          update - lastPublished->volumeUpdate >= std::max(1, m_options.fullVolumeEvery)) {
-        wholeVolume = std::make_shared<const VolumeStack>(recon->estimate());
-        snapshot->volumeUpdate = update;
-      } else {
-        const int depth = m_options.enhancer ? m_options.enhancer->depth() : 1;
-        snapshot->viewSlices = readBackSlices(view, shown, depth / 2);
-        snapshot->viewVolume = std::make_shared<const VolumeStack>(stackOf(
-            recon->slices(snapshot->viewSlices), int(snapshot->viewSlices.size()), grid));
-        snapshot->volumeUpdate = lastPublished->volumeUpdate;
-      }
-      snapshot->volume = wholeVolume;
+      readBack.read(*recon, update, view,
+                    m_options.enhancer ? m_options.enhancer->depth() / 2 : 0, *snapshot);
       snapshot->firstRow = regional->firstRow();
       snapshot->firstColumn = regional->firstColumn();
       snapshot->detectorColumns = columns;
@@ -729,7 +686,7 @@ void StreamingSession::reconstruct() {
     // The scan is over: the last update's whole volume, for the result file and the views.
     if (lastPublished && lastPublished->viewVolume) {
       auto final = std::make_shared<Snapshot>(*lastPublished);
-      final->volume = std::make_shared<const VolumeStack>(regional->active().estimate());
+      final->volume = readBack.readWhole(regional->active(), final->metrics.update);
       final->volumeUpdate = final->metrics.update;
       final->viewVolume.reset();
       final->viewSlices.clear();
