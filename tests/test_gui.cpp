@@ -208,6 +208,15 @@ bool rendered(const MainWindow& w, int timeoutMs = 10000) {
       timeoutMs);
 }
 
+/// Pauses the running session and waits until its last update is shown and drawn (a running
+/// session keeps asking for renders, so on a slow machine the views may never be idle); resume
+/// with w.togglePause().
+bool pausedAndRendered(MainWindow& w) {
+  w.togglePause();
+  const bool quiet = QTest::qWaitFor([&] { return !w.controller()->summary().updating; }, 20000);
+  return quiet && rendered(w, 20000);
+}
+
 /// A shown window displaying enhancedSnapshot(), no session; null if it was never exposed.
 std::unique_ptr<MainWindow> windowShowingEnhancedSnapshot(const MainWindowOptions& options) {
   auto w = std::make_unique<MainWindow>(options);
@@ -1192,13 +1201,14 @@ class TestGui : public QObject {
     QVERIFY(QTest::qWaitForWindowExposed(&w));
     w.startSession();
     QTRY_VERIFY_WITH_TIMEOUT(w.displayedUpdates() >= 2, 30000);
-    QVERIFY(rendered(w));
+    QVERIFY(pausedAndRendered(w));
     w.findChild<QAction*>("drawRegion")->trigger();
     QTest::mouseClick(w.beforeView(), Qt::LeftButton, Qt::NoModifier,
                       widgetPointFor(w.beforeView(), {40.0, 40.0}));
     QTest::mouseClick(w.beforeView(), Qt::LeftButton, Qt::NoModifier,
                       widgetPointFor(w.beforeView(), {56.0, 56.0}));
     QVERIFY(!w.findChild<QAction*>("drawRegion")->isChecked());
+    w.togglePause();  // the region applies from the next update
     // Farthest corner 12.0 px from the axis at 47.5: columns 47.5 ± 13.0.
     const auto regionShown = [&](const char* region) {
       const auto s = w.displayedSnapshot();
@@ -1210,7 +1220,7 @@ class TestGui : public QObject {
     QCOMPARE(w.displayedSnapshot()->volume->slices(), 8);
     QVERIFY2(w.findChild<QLabel*>("appliedLabel")->text().contains("region rows 0:8, columns 34:62"),
              qPrintable(w.findChild<QLabel*>("appliedLabel")->text()));
-    QVERIFY(rendered(w));
+    QVERIFY(pausedAndRendered(w));
     QVERIFY(showsAnImage(w.beforeView()->grabFramebuffer()));
     // Rows 2 … 4 on the cut (x from 5 to 20 of the region's grid: all its columns are needed).
     w.findChild<QAction*>("drawRegion")->trigger();
@@ -1218,6 +1228,7 @@ class TestGui : public QObject {
                       widgetPointFor(w.cutView(), {5.0, 2.0}));
     QTest::mouseClick(w.cutView(), Qt::LeftButton, Qt::NoModifier,
                       widgetPointFor(w.cutView(), {20.0, 4.0}));
+    w.togglePause();
     QTRY_VERIFY_WITH_TIMEOUT(w.displayedSnapshot()->metrics.region.starts_with("rows 2:5"), 30000);
     QCOMPARE(w.displayedSnapshot()->volume->slices(), 3);
     QCOMPARE(w.displayedSnapshot()->firstRow, 2);
