@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "pipeline/RowShare.h"
 #include "timing/Timing.h"
 #include "sirt/Cgls.h"
 #include "sirt/SirtFilter.h"
@@ -28,7 +29,7 @@ LiveMethod parseLiveMethod(std::string_view text) {
 const char* liveMethodName(LiveMethod method) { return kMethodNames[int(method)]; }
 
 LiveReconstruction::LiveReconstruction(int gridSize, int slices, int columns, double centre,
-                                       LiveOptions options)
+                                       LiveOptions options, std::shared_ptr<RowTeam> team)
     : m_options(options),
       m_gridSize(gridSize),
       m_slices(slices),
@@ -42,6 +43,12 @@ LiveReconstruction::LiveReconstruction(int gridSize, int slices, int columns, do
     throw std::invalid_argument("live reconstruction: target iterations " +
                                 std::to_string(options.targetIterations) + " must be at least 1");
   setCentre(centre);
+  if (team && team->members() > 1) {
+    m_share = std::make_unique<RowShare>(std::move(team), gridSize, slices, columns, centre,
+                                         options);
+    m_computeName = m_share->description();
+    return;
+  }
   if (options.method == LiveMethod::window || options.method == LiveMethod::sirt)
     m_device = makeSirt(options.backend, gridSize, slices, options.sirt);
   else
@@ -60,10 +67,13 @@ void LiveReconstruction::setCentre(double centre) {
                                 " lies outside the detector (0 … " + std::to_string(m_columns - 1) +
                                 ")");
   m_centre = centre;
+  if (m_share) m_share->setCentre(centre);
 }
 
 void LiveReconstruction::restart() {
-  if (m_device)
+  if (m_share)
+    m_share->restart();
+  else if (m_device)
     m_device = makeSirt(m_options.backend, m_gridSize, m_slices, m_options.sirt);
   else
     m_host->reset();
@@ -94,6 +104,7 @@ void LiveReconstruction::receive(const ProjectionStack& window, std::span<const 
   std::copy(window.raw().begin(), window.raw().end(),
             m_received.raw().begin() + std::ptrdiff_t(count * m_received.projectionStride()));
   m_angles.insert(m_angles.end(), anglesRad.begin(), anglesRad.end());
+  if (m_share) m_share->receive(window, anglesRad);
 }
 
 LiveUpdate LiveReconstruction::update(int iterations) {
@@ -101,6 +112,13 @@ LiveUpdate LiveReconstruction::update(int iterations) {
     throw std::invalid_argument("iterations I = " + std::to_string(iterations) +
                                 " must be at least 1");
   const auto start = std::chrono::steady_clock::now();
+  if (m_share) {  // the members keep the same account of what was received and used
+    LiveUpdate u = m_share->update(iterations);
+    m_updates = u.update;
+    m_updated = receivedCount();
+    u.seconds = secondsSince(start);
+    return u;
+  }
   LiveUpdate u;
   u.iterations = iterations;
   u.projections = receivedCount() - m_updated;
@@ -129,7 +147,7 @@ LiveUpdate LiveReconstruction::update(int iterations) {
       const auto projector = makeProjector(m_options.backend, g);
       m_computeName = projector->name();
       u.history = cglsIterate(*projector, m_received, use, iterations, m_host->mask(),
-                              m_options.sirt.nonNegative, m_host->estimate());
+                              m_options.sirt.nonNegative, m_host->estimate(), m_rowTotal);
       break;
     }
     case LiveMethod::filtered: {
@@ -143,8 +161,8 @@ LiveUpdate LiveReconstruction::update(int iterations) {
       break;
     }
   }
-  if (!u.history.empty() && data > 0.0)
-    u.relativeResidual = u.history.back().residual / std::sqrt(data);
+  u.dataNorm = std::sqrt(data);
+  if (!u.history.empty() && data > 0.0) u.relativeResidual = u.history.back().residual / u.dataNorm;
   u.seconds = secondsSince(start);
   return u;
 }
@@ -189,17 +207,20 @@ std::vector<LiveUpdate> replayInWindows(LiveReconstruction& live, const Projecti
 }
 
 VolumeStack LiveReconstruction::estimate() const {
+  if (m_share) return m_share->estimate();
   if (m_device) return m_device->estimate();
   return static_cast<const SirtSolver&>(*m_host).estimate();
 }
 
 std::vector<float> LiveReconstruction::slices(std::span<const int> which) const {
+  if (m_share) return m_share->slices(which);
   return m_device ? m_device->slices(which) : m_host->slices(which);
 }
 
 int LiveReconstruction::sliceCount() const { return m_slices; }
 
 std::string LiveReconstruction::description() const {
+  if (m_share) return m_share->description();
   std::string method = liveMethodName(m_options.method);
   if (m_options.method == LiveMethod::filtered)
     method += " SIRT-" + std::to_string(m_options.targetIterations);

@@ -20,6 +20,7 @@
 // rather than the last wedge; `window` holds only the newest window (the one the next update
 // uses, or after an update the one it used, until new projections arrive).
 // Non-negativity and the circular mask apply to every method.
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -34,6 +35,8 @@
 
 namespace tomolive {
 
+class RowShare;
+class RowTeam;
 class SirtSolver;
 
 enum class LiveMethod { filtered, cgls, sirt, window };
@@ -56,6 +59,7 @@ struct LiveUpdate {
   int used = 0;         ///< projections the update computed with (all received, or the window)
   int iterations = 0;
   double seconds = 0.0;  ///< wall time of the reconstruction work
+  double dataNorm = 0.0;  ///< ‖p‖ over the projections used
   std::vector<SirtIteration> history;
   /// ‖p − A·x‖ / ‖p‖ over the projections used, at the start of the last iteration (the data
   /// residual the update measured anyway); none when nothing was used or p is zero.
@@ -65,9 +69,11 @@ struct LiveUpdate {
 class LiveReconstruction {
  public:
   /// `backend` must be resolved. On CUDA the projector runs on the GPU (for `window` and `sirt`
-  /// the estimate also stays there between updates).
+  /// the estimate also stays there between updates). With a `team` of more than one member
+  /// (pipeline/RowTeam.h; this process its leader) the solving is split by rows over the team
+  /// (pipeline/RowShare.h) and gives what one process gives, to float rounding.
   LiveReconstruction(int gridSize, int slices, int columns, double centre,
-                     LiveOptions options = {});
+                     LiveOptions options = {}, std::shared_ptr<RowTeam> team = nullptr);
   ~LiveReconstruction();
   LiveReconstruction(const LiveReconstruction&) = delete;
   LiveReconstruction& operator=(const LiveReconstruction&) = delete;
@@ -95,6 +101,9 @@ class LiveReconstruction {
   /// after a centre far from the one the estimate was built with.
   void restart();
   int updates() const { return m_updates; }
+  /// For the rows of a team member: the inner products CGLS steps by are summed over the team
+  /// with `total` (local value in, the team's sum out), so its steps are the whole volume's.
+  void sumOverRowsWith(std::function<double(double)> total) { m_rowTotal = std::move(total); }
   /// What is held (everything received so far; for `window` the newest window): line integrals (capacity may exceed receivedCount()) and their angles.
   const ProjectionStack& received() const { return m_received; }
   int receivedCount() const { return int(m_angles.size()); }
@@ -112,6 +121,8 @@ class LiveReconstruction {
   std::string m_computeName;           ///< what the projector runs on
   std::unique_ptr<Sirt> m_device;      ///< window and sirt: the backend's SIRT
   std::unique_ptr<SirtSolver> m_host;  ///< filtered and cgls: estimate on the host
+  std::unique_ptr<RowShare> m_share;   ///< instead of both: the solving split over a team
+  std::function<double(double)> m_rowTotal;
   ProjectionStack m_received;          ///< capacity grows by doubling
   std::vector<double> m_angles;
   int m_updated = 0;  ///< projections received before the last update

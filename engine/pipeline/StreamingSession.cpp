@@ -508,7 +508,8 @@ void StreamingSession::reconstruct() {
             LiveOptions{.method = m_options.method,
                         .targetIterations = m_options.targetIterations,
                         .sirt = {.circularMask = m_options.circularMask},
-                        .backend = m_options.backend});
+                        .backend = m_options.backend},
+            m_options.rowTeam);
         log("reconstruction: " + whole->description());
         if (const std::string line = readBack.reset(*whole); !line.empty()) log(line);
         regional = std::make_unique<RegionalReconstruction>(std::move(whole), firstRow, columns);
@@ -533,7 +534,10 @@ void StreamingSession::reconstruct() {
           regional->setRegion(*request);
           const auto& r = regional->region();
           log(r ? "region of interest from this update: " + describe(*r) + " (" +
-                      std::to_string(r->columns()) + "² grid; the record keeps every pixel)"
+                      std::to_string(r->columns()) + "² grid; the record keeps every pixel" +
+                      (m_options.rowTeam && m_options.rowTeam->members() > 1
+                           ? "; reconstructed by the leader alone)"
+                           : ")")
                 : "region of interest: none, the whole selection from this update");
           quality.emplace(qualityOptions);  // its halves and history are of the old geometry
           const LiveReconstruction& a = regional->active();

@@ -63,6 +63,7 @@
 #include "pipeline/LiveReconstruction.h"
 #include "pipeline/RecordingStage.h"
 #include "pipeline/RegionOfInterest.h"
+#include "pipeline/RowTeam.h"
 #include "pipeline/StopAdvice.h"
 #include "sources/FrameSource.h"
 
@@ -113,6 +114,10 @@ struct StreamOptions {
   /// with the detector with updates of at most this many seconds; W and I above are the start.
   /// A W or I set by setWindow / setIterations turns it off (manual steering overrides it).
   std::optional<double> autoSteerTargetSeconds;
+  /// Processes sharing the reconstruction by rows (pipeline/RowTeam.h, this one their leader;
+  /// e.g. MPI ranks, cluster/MpiTeam.h); null or one member: this process alone. A region of
+  /// interest is reconstructed by the leader alone.
+  std::shared_ptr<RowTeam> rowTeam;
 };
 
 /// What one update did; also written as one JSON line per update by `tomolive-cli stream`.

@@ -2,6 +2,7 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/blocked_range2d.h>
+#include <tbb/global_control.h>
 #include <tbb/info.h>
 #include <tbb/parallel_for.h>
 
@@ -292,8 +293,11 @@ JosephProjector::JosephProjector(ParallelGeometry geometry, const joseph::Kernel
 
 namespace {
 std::string describeWith(const joseph::KernelSet& kernels) {
-  return std::string("CPU Joseph (") + kernels.isa + ", " +
-         std::to_string(tbb::info::default_concurrency()) + " threads)";
+  const std::size_t threads =
+      std::min(std::size_t(tbb::info::default_concurrency()),
+               tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+  return std::string("CPU Joseph (") + kernels.isa + ", " + std::to_string(threads) +
+         (threads == 1 ? " thread)" : " threads)");
 }
 }  // namespace
 

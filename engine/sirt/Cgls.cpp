@@ -53,7 +53,8 @@ void applyMask(VolumeStack& x, const VolumeStack& mask) {
 
 std::vector<SirtIteration> cglsIterate(const Projector& projector, const ProjectionStack& p,
                                        std::span<const int> projections, int iterations,
-                                       const VolumeStack& mask, bool nonNegative, VolumeStack& x) {
+                                       const VolumeStack& mask, bool nonNegative, VolumeStack& x,
+                                       const std::function<double(double)>& total) {
   checkSirtCall(x.gridSize(), x.slices(), projector.geometry(), p, projections, iterations);
   std::vector<SirtIteration> history;
   if (projections.empty() || iterations == 0) return history;
@@ -72,13 +73,14 @@ std::vector<SirtIteration> cglsIterate(const Projector& projector, const Project
   projector.back(r, projections, s);
   applyMask(s, mask);
   std::copy(raw(s).begin(), raw(s).end(), raw(d).begin());
-  double gamma = dot(s, s);
+  const auto whole = [&](double part) { return total ? total(part) : part; };
+  double gamma = whole(dot(s, s));
   for (int it = 0; it < iterations; ++it) {
     const double residual = std::sqrt(dot(r, r, projections));
     history.push_back({residual, residual});
     if (gamma <= 0.0) break;
     projector.forward(d, projections, q);
-    const double qq = dot(q, q, projections);
+    const double qq = whole(dot(q, q, projections));
     if (qq <= 0.0) break;
     const float alpha = float(gamma / qq);
     const auto xs = raw(x);
@@ -91,7 +93,7 @@ std::vector<SirtIteration> cglsIterate(const Projector& projector, const Project
     }
     projector.back(r, projections, s);
     applyMask(s, mask);
-    const double next = dot(s, s);
+    const double next = whole(dot(s, s));
     const float beta = float(next / gamma);
     gamma = next;
     const auto ss = raw(s);
