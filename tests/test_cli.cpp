@@ -5,6 +5,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -41,6 +42,21 @@ class TestCli : public QObject {
   Q_OBJECT
   QTemporaryDir m_dir;
   QString path(const QString& name) const { return m_dir.filePath(name); }
+#ifdef TOMOLIVE_MPIEXEC
+  // Open MPI refuses root and more ranks than cores unless told (CI: root, 2 cores).
+  static QProcessEnvironment mpiEnvironment() {
+    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+    e.insert(u"OMPI_ALLOW_RUN_AS_ROOT"_s, u"1"_s);
+    e.insert(u"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"_s, u"1"_s);
+    e.insert(u"OMPI_MCA_rmaps_base_oversubscribe"_s, u"1"_s);
+    return e;
+  }
+  static CliRun mpirun(int ranks, const QStringList& args) {
+    return runProcess(QStringLiteral(TOMOLIVE_MPIEXEC),
+                      QStringList{"-np", QString::number(ranks), QStringLiteral(TOMOLIVE_CLI_PATH)} + args,
+                      mpiEnvironment());
+  }
+#endif
 
  private slots:
   void simulateInfoRecon() {
@@ -331,6 +347,78 @@ class TestCli : public QObject {
     QCOMPARE(raw.projections, j["projections_received"].toInt());
     QCOMPARE(tomolive::readReconstruction(path("interrupted_recon.h5").toStdString()).slices, 2);
   }
+
+#ifdef TOMOLIVE_MPIEXEC
+  // `mpirun -np 2 tomolive-cli stream`: rank 0 replays the file losslessly, records it once and
+  // writes the result; the rows are reconstructed on both ranks; the result equals one process's.
+  void streamUnderMpirunEqualsOneProcess() {
+    QCOMPARE(runCli({"simulate", "--size", "64", "--slices", "6", "--projections", "96", "--order",
+                     "interlaced:16", "-o", path("mpi_scan.h5")})
+                 .exitCode,
+             0);
+    const QStringList stream{"stream", "--source", "file:" + path("mpi_scan.h5"), "--window",
+                             "16", "--method", "cgls", "--iterations", "3", "--json"};
+    const CliRun one = runCli(stream + QStringList{"--out", path("mpi_one.h5")});
+    QVERIFY2(one.exitCode == 0, qPrintable(one.err));
+    const CliRun two = mpirun(2, stream + QStringList{"--out", path("mpi_two.h5"), "--record",
+                                                      path("mpi_record.h5")});
+    QVERIFY2(two.exitCode == 0, qPrintable(two.err));
+    QVERIFY2(two.err.contains(u"rows split over 2 MPI ranks"_s), qPrintable(two.err));
+    const QJsonObject j = json(two);
+    QCOMPARE(j["updates"].toInt(), 6);
+    QCOMPARE(j["frames_recorded"].toInt(), j["frames_received"].toInt());
+    QCOMPARE(tomolive::readDataExchange(path("mpi_record.h5").toStdString()).projections, 96);
+    const auto a = tomolive::readReconstruction(path("mpi_one.h5").toStdString());
+    const auto b = tomolive::readReconstruction(path("mpi_two.h5").toStdString());
+    QCOMPARE(b.slices, 6);
+    QCOMPARE(b.volume.size(), a.volume.size());
+    float most = 0.0f, scale = 0.0f;
+    for (std::size_t i = 0; i < a.volume.size(); ++i)
+      most = std::max(most, std::abs(a.volume[i] - b.volume[i])),
+      scale = std::max(scale, std::abs(a.volume[i]));
+    QVERIFY2(most <= 2e-5f * scale, qPrintable(QString::number(most / scale)));
+  }
+
+  // A rank killed mid-scan: mpirun ends the job naming the rank, and the record (finalised as
+  // the session is stopped, else recovered) holds at least every frame of the updates reported.
+  void streamUnderMpirunReportsAKilledRank() {
+    QProcess p;
+    p.setProcessEnvironment(mpiEnvironment());
+    p.start(QStringLiteral(TOMOLIVE_MPIEXEC),
+            {"-np", "2", QStringLiteral(TOMOLIVE_CLI_PATH), "stream", "--source", "sim:glass",
+             "--size", "64", "--rows", "4", "--projections", "20000", "--window", "16", "--rate",
+             "300", "--record", path("mpi_killed.h5")});
+    QVERIFY(p.waitForStarted(10000));
+    QByteArray out;
+    QTRY_VERIFY_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("R   3"), 60000);
+    // mpirun's children are the ranks; rank 1 is the one whose environment says so.
+    const CliRun children = runProcess(u"/usr/bin/pgrep"_s, {"-P", QString::number(p.processId())});
+    bool killed = false;
+    for (const QString& pid : children.out.split(u'\n', Qt::SkipEmptyParts)) {
+      QFile environ(u"/proc/%1/environ"_s.arg(pid));
+      if (environ.open(QIODevice::ReadOnly) &&
+          environ.readAll().split('\0').contains("OMPI_COMM_WORLD_RANK=1"))
+        killed = runProcess(u"/bin/kill"_s, {"-9", pid}).exitCode == 0;
+    }
+    QVERIFY2(killed, "rank 1 not found among mpirun's children");
+    QVERIFY(p.waitForFinished(60000));
+    out += p.readAllStandardOutput();
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    QVERIFY(p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0);
+    QVERIFY2(err.contains(u"rank 1"_s), qPrintable(err));
+    // The last update reported: how many projections had been received by then.
+    int reported = 0;
+    const QRegularExpression received(u"^R +\\d+ +received +(\\d+)"_s);
+    for (const QByteArray& line : out.split('\n'))
+      if (const auto m = received.match(QString::fromLatin1(line)); m.hasMatch())
+        reported = m.captured(1).toInt();
+    QVERIFY(reported >= 48);
+    if (runCli({"info", path("mpi_killed.h5")}).exitCode != 0)
+      QCOMPARE(runCli({"recover", path("mpi_killed.h5")}).exitCode, 0);
+    QVERIFY(tomolive::readDataExchange(path("mpi_killed.h5").toStdString()).projections >=
+            reported);
+  }
+#endif
 
   // kill -9 of a recording session: every reader names `recover`, which makes the record
   // readable with the frames the last flush made durable.
