@@ -934,6 +934,29 @@ class TestGui : public QObject {
     QVERIFY(isUnfinishedRecording(fresh.toStdString()));  // left alone: maybe still recording
   }
 
+#ifdef TOMOLIVE_MPIEXEC
+  // `mpirun -np 2 tomolive`: rank 0 is the console, rank 1 reconstructs rows for it (no window);
+  // the session streams, records every frame once, and both ranks end cleanly with the console.
+  void consoleUnderMpirunSharesTheReconstruction() {
+    QTemporaryDir dir;
+    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+    e.insert("OMPI_ALLOW_RUN_AS_ROOT", "1");
+    e.insert("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+    e.insert("OMPI_MCA_rmaps_base_oversubscribe", "1");
+    const QString shot = dir.filePath("mpi.png"), record = dir.filePath("mpi_record.h5");
+    const CliRun run = runProcess(
+        TOMOLIVE_MPIEXEC,
+        {"-np", "2", TOMOLIVE_GUI_PATH, "--fresh", "--source", "sim:glass", "--size", "64",
+         "--rows", "4", "--projections", "96", "--window", "16", "--record", record,
+         "--screenshot", shot, "--after-updates", "6"},
+        e);
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    QVERIFY2(run.err.contains("rows split over 2 MPI ranks"), qPrintable(run.err));
+    QVERIFY(!QImage(shot).isNull());
+    QCOMPARE(readDataExchange(record.toStdString()).projections, 96);
+  }
+#endif
+
   // Over ssh, without a display, --help and --version answer (no QApplication, which would abort).
   void helpAndVersionAnswerWithoutADisplay() {
     QProcessEnvironment noDisplay = QProcessEnvironment::systemEnvironment();

@@ -33,6 +33,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <limits>
 
@@ -698,6 +699,7 @@ void MainWindow::startSession() {
   }
   options.enhancer = m_enhancer.denoiser;
   options.backend = m_compute.backend;
+  options.rowTeam = m_options.rowTeam;
   m_messageBar->hide();
   m_openedFile.clear();
   m_charts->clear();
@@ -1113,7 +1115,10 @@ QString MainWindow::currentMessage() const {
 QString MainWindow::afterCaption() const { return m_afterCaption->text(); }
 
 void MainWindow::appendLog(const QString& line) {
-  m_log->appendPlainText(QDateTime::currentDateTime().toString("hh:mm:ss ") + line);
+  const QString stamped = QDateTime::currentDateTime().toString("hh:mm:ss ") + line;
+  m_log->appendPlainText(stamped);
+  // Under mpirun the terminal shows every rank's messages: the console's log goes there too.
+  if (m_options.rowTeam) std::fprintf(stderr, "tomolive: %s\n", qPrintable(stamped));
 }
 
 QString MainWindow::recordingsFolder() const {

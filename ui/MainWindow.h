@@ -67,6 +67,9 @@ struct MainWindowOptions {
   /// The layout; overrides the saved one when set.
   std::optional<ViewLayout> layout;
   bool restoreSettings = true;
+  /// Processes that share each session's reconstruction by rows (MPI ranks started with the
+  /// console under mpirun, pipeline/RowTeam.h); null: this process alone.
+  std::shared_ptr<RowTeam> rowTeam;
 };
 
 class MainWindow : public QMainWindow {

@@ -11,6 +11,10 @@
 #include "SteeringPanel.h"
 #include "VtkView.h"
 #include "io/FrameRecorder.h"
+#include "pipeline/RowShare.h"
+#ifdef TOMOLIVE_HAVE_MPI
+#include "cluster/MpiTeam.h"
+#endif
 
 using tomolive::ui::MainWindow;
 using tomolive::ui::MainWindowOptions;
@@ -56,6 +60,10 @@ int main(int argc, char** argv) {
       "Pixel size in micrometres for the ruler and line profile when the source's file states "
       "none (/measurement/instrument/detector/pixel_size).",
       "um");
+  const QCommandLineOption mpi(
+      "mpi",
+      "Share each session's reconstruction by detector rows with the other MPI ranks (implied "
+      "when started by mpirun: rank 0 is the console, the others reconstruct rows).");
   const QCommandLineOption noStart("no-start", "Open the window without starting a session.");
   const QCommandLineOption open(
       "open",
@@ -78,7 +86,7 @@ int main(int argc, char** argv) {
   const QCommandLineOption afterUpdates(
       "after-updates", "Updates to wait for before --screenshot (default 10).", "count", "10");
   for (const auto& o : {source, rate, size, rows, projections, order, window, iterations, method, record,
-                        model, backend, pixelSize, noStart, open, compare, layout, fresh, screenshot,
+                        model, backend, pixelSize, mpi, noStart, open, compare, layout, fresh, screenshot,
                         afterUpdates})
     parser.addOption(o);
   {
@@ -89,6 +97,34 @@ int main(int argc, char** argv) {
     if (parser.isSet("help") || parser.isSet("help-all") || parser.isSet("version"))
       parser.process(console);  // prints and exits 0
   }
+  // Under mpirun: rank 0 is the console, the other ranks reconstruct rows for it (no display).
+  std::shared_ptr<tomolive::RowTeam> team;
+  if (parser.isSet(mpi) || tomolive::launcherProcesses() > 1) {
+#ifdef TOMOLIVE_HAVE_MPI
+    team = tomolive::MpiTeam::join();
+    if (team->member() != 0) {
+      try {
+        tomolive::serveRows(*team);
+        return 0;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "tomolive: rank %d: %s\n", team->member(), e.what());
+        return 1;
+      }
+    }
+#else
+    std::fprintf(stderr, "tomolive: started as one of %d MPI processes (or --mpi), but this build "
+                         "has no MPI (install libopenmpi-dev and rebuild)\n",
+                 tomolive::launcherProcesses());
+    return 2;
+#endif
+  }
+  // However the console ends, the other ranks are released.
+  struct Dismissal {
+    std::shared_ptr<tomolive::RowTeam> team;
+    ~Dismissal() {
+      if (team && team->members() > 1) tomolive::dismissRows(*team);
+    }
+  } const dismissal{team};
   tomolive::ui::setDefaultSurfaceFormat();  // before the QApplication: VTK needs GL 3.2 core
   QApplication app(argc, argv);
   parser.process(app);
@@ -104,6 +140,7 @@ int main(int argc, char** argv) {
     return value;
   };
   MainWindowOptions options;
+  options.rowTeam = team;
   options.restoreSettings = !parser.isSet(fresh);
   options.modelPath = parser.value(model);
   if (parser.isSet(backend)) {
