@@ -58,15 +58,22 @@ class TestMpi : public QObject {
 
   void updatesEqualOneProcess_data() {
     QTest::addColumn<QString>("method");
-    for (const char* m : {"filtered", "cgls", "sirt", "window"}) QTest::addRow("%s", m) << m;
+    QTest::addColumn<int>("slices");
+    for (const char* m : {"filtered", "cgls", "sirt", "window"}) {
+      QTest::addRow("%s, 11 slices", m) << m << 11;
+      // 16 per rank: the blocks' stores are the whole volume's, gathered as they are
+      QTest::addRow("%s, 16 slices per rank", m) << m << 16 * g_team->members();
+    }
   }
 
-  // Every method, 11 slices (an uneven split for 2 and 3 ranks), a centre change and a restart on
-  // the way: each update's image, residual and slices asked for equal rank 0's alone.
+  // Every method, 11 slices (an uneven split for 2 and 3 ranks) and 16 per rank, a centre change
+  // and a restart on the way: each update's image, residual and slices asked for equal rank 0's
+  // alone.
   void updatesEqualOneProcess() {
     QFETCH(QString, method);
-    const ScanSimulator sim(glassScan(48, 11, 16, 5));
-    const int n = sim.projections(), slices = sim.slices(), columns = sim.columns();
+    QFETCH(int, slices);
+    const ScanSimulator sim(glassScan(48, slices, 16, 5));
+    const int n = sim.projections(), columns = sim.columns();
     const std::vector<float> values = sim.lineIntegrals(0, n);
     ProjectionStack p(n, slices, columns);
     for (int k = 0; k < n; ++k)

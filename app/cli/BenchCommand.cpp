@@ -8,6 +8,7 @@
 
 #include "bench/BenchJson.h"
 #include "cli/Commands.h"
+#include "cli/TeamRun.h"
 #include "cli/Options.h"
 #include "nn/ModelLocation.h"
 
@@ -90,13 +91,24 @@ Command addStreamBench(CLI::App& bench) {
       ->check(kPositive);
   command.add_option("--target-refresh", o.targetRefreshSeconds, "auto-steering's target (s)")
       ->check(kPositive);
-  return benchCommand(
+  auto mpi = std::make_shared<bool>(false);
+  command.add_flag("--mpi", *mpi,
+                   "the table's reconstructions shared by rows with the other MPI ranks (implied "
+                   "under mpirun), with the time spent in their calls");
+  Command c = benchCommand(
       command, s,
       [](StreamBenchOptions options, ComputeBackend backend) {
         options.backend = backend;
         return runStreamBenchmark(options);
       },
       formatStreamBenchmark);
+  c.run = [run = c.run, mpi, s] {
+    return runAsTeam(*mpi, [&](std::shared_ptr<RowTeam> team) {
+      s->options.rowTeam = std::move(team);
+      return run();
+    });
+  };
+  return c;
 }
 
 Command addTomoGanBench(CLI::App& bench) {

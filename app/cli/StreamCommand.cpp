@@ -11,15 +11,12 @@
 
 #include "cli/Commands.h"
 #include "cli/Options.h"
+#include "cli/TeamRun.h"
 #include "io/DataExchange.h"
 #include "pipeline/LiveQuality.h"
 #include "pipeline/PipelineJson.h"
-#include "pipeline/RowShare.h"
 #include "pipeline/StreamingSession.h"
 #include "sources/SourceFactory.h"
-#ifdef TOMOLIVE_HAVE_MPI
-#include "cluster/MpiTeam.h"
-#endif
 
 namespace tomolive::cli {
 
@@ -43,36 +40,6 @@ struct StreamSettings {
   bool noMask = false, noQuality = false, autoSteer = false, enhance = false, json = false;
   bool mpi = false;
   DenoiserSettings denoiser;
-};
-
-// The MPI ranks this process shares the reconstruction with, when started by mpirun (or asked
-// with --mpi); null when it runs alone.
-std::shared_ptr<RowTeam> joinTeam(bool asked) {
-  const int launched = launcherProcesses();
-#ifdef TOMOLIVE_HAVE_MPI
-  if (asked || launched > 1) return MpiTeam::join();
-  return nullptr;
-#else
-  if (asked) throw UsageError("--mpi: this build has no MPI (install libopenmpi-dev, rebuild)");
-  if (launched > 1)
-    throw std::runtime_error("started as one of " + std::to_string(launched) +
-                             " MPI processes, but this build has no MPI: each would run a session "
-                             "of its own (install libopenmpi-dev and rebuild)");
-  return nullptr;
-#endif
-}
-
-// The leader releases the other ranks however its session ends.
-struct TeamDismissal {
-  std::shared_ptr<RowTeam> team;
-  ~TeamDismissal() {
-    if (!team || team->members() < 2) return;
-    try {
-      dismissRows(*team);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "tomolive-cli stream: releasing the other ranks: %s\n", e.what());
-    }
-  }
 };
 
 // The checks across options, and the options they settle.
@@ -145,18 +112,7 @@ void writeResult(const std::string& path, const Snapshot& last,
   }
 }
 
-int runStream(StreamSettings s) {
-  const std::shared_ptr<RowTeam> team = joinTeam(s.mpi);
-  if (team && team->member() != 0) {  // reconstruct rows for the leader (rank 0) until it ends
-    try {
-      serveRows(*team);
-      return 0;
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "tomolive-cli stream: rank %d: %s\n", team->member(), e.what());
-      return 1;
-    }
-  }
-  const TeamDismissal dismissal{team};
+int runStream(StreamSettings s, std::shared_ptr<RowTeam> team) {
   settle(s);
   StreamOptions& o = s.options;
   o.rowTeam = team;
@@ -384,7 +340,11 @@ Command addStreamCommand(CLI::App& app) {
       ->check(kPositive)
       ->check(CLI::Range(0.0, 1.0));
   addJsonFlag(command, s->json);
-  return {&command, [s] { return runStream(*s); }};
+  return {&command, [s] {
+            return runAsTeam(s->mpi, [s](std::shared_ptr<RowTeam> team) {
+              return runStream(*s, std::move(team));
+            });
+          }};
 }
 
 }  // namespace tomolive::cli

@@ -37,6 +37,10 @@ void to_json(json& j, const StreamBenchCell& c) {
   j = {{"method", liveMethodName(c.method)}, {"window", c.window},
        {"iterations", c.iterations},         {"refresh_seconds", c.refreshSeconds},
        {"sustained_pps", c.sustainedPps},    {"ray_pixel_updates_per_s", c.updatesPerSecond}};
+  if (c.teamSeconds)
+    j["team_seconds"] = {{"rows_out", c.teamSeconds->scatter},
+                         {"sums", c.teamSeconds->sums},
+                         {"gather", c.teamSeconds->gather}};
 }
 
 void to_json(json& j, const AutoSteerBenchRow& r) {

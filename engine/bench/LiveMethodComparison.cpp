@@ -13,6 +13,7 @@
 #include "preprocess/CentreFinder.h"
 #include "preprocess/ScanPreparation.h"
 #include "sim/Acquisition.h"
+#include "timing/Timing.h"
 
 namespace tomolive {
 
@@ -38,12 +39,6 @@ FieldOfViewScore score(const VolumeStack& image, const VolumeStack& reference) {
     mean.psnr += one.psnr / image.slices();
   }
   return mean;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
 }
 
 }  // namespace

@@ -132,11 +132,12 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
     for (LiveMethod method : o.methods)
       for (int iterations : o.iterations) {
         LiveReconstruction recon(o.size, o.slices, o.size, sim.geometry().centre,
-                                 {.method = method, .backend = o.backend});
+                                 {.method = method, .backend = o.backend}, o.rowTeam);
         result.projector = recon.description();
-        std::vector<double> times, work;
+        std::vector<double> times, work, scatter, sums, gather;
         for (int w = 0; w < windows; ++w) {
           const auto start = std::chrono::steady_clock::now();
+          const TeamTimes before = recon.rowShare() ? recon.rowShare()->times() : TeamTimes{};
           const ProjectionStack stack = correction.lineIntegrals(
               {raw.data() + std::size_t(w) * window * frame, std::size_t(window) * frame});
           const auto& angles = sim.geometry().anglesRad;
@@ -150,6 +151,11 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
           if (w == 0) continue;  // update 0 is the warm-up
           const double seconds = secondsSince(start);
           times.push_back(seconds);
+          if (const RowShare* share = recon.rowShare()) {
+            scatter.push_back(share->times().scatter - before.scatter);
+            sums.push_back(share->times().sums - before.sums);
+            gather.push_back(share->times().gather - before.gather);
+          }
           // Projections computed over per update: forward and back per iteration; filtered
           // starts with one back projection of zeros' residual.
           const JosephProjector p(sim.geometry());
@@ -169,6 +175,7 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
         cell.refreshSeconds = times[times.size() / 2];
         cell.sustainedPps = window / cell.refreshSeconds;
         cell.updatesPerSecond = work[work.size() / 2];
+        if (recon.rowShare()) cell.teamSeconds = {median(scatter), median(sums), median(gather)};
         result.cells.push_back(cell);
       }
   }
@@ -187,13 +194,25 @@ std::string formatStreamBenchmark(const StreamBenchResult& r) {
       "slice in view and its neighbours), sustained rate = W / refresh.\n\n",
       r.options.size, r.options.slices, r.options.projections, r.projector.c_str());
   out << line;
+  const bool team = !r.cells.empty() && r.cells.front().teamSeconds;
+  if (team)
+    out << "Team calls = the leader's time per update sending rows out, in the sums after the\n"
+           "update (waiting for the slowest rank) and gathering slices back (medians).\n\n";
   out << "| method | W | I | refresh (s) | sustained (proj/s) | projector work (ray-pixel "
-         "updates/s) |\n|---|---|---|---|---|---|\n";
+         "updates/s) |"
+      << (team ? " rows out (s) | sums (s) | gather (s) |\n|---|---|---|---|---|---|---|---|---|\n"
+               : "\n|---|---|---|---|---|---|\n");
   for (const auto& c : r.cells) {
-    std::snprintf(line, sizeof line, "| %s | %d | %d | %.3f | %.0f | %.2e |\n",
+    std::snprintf(line, sizeof line, "| %s | %d | %d | %.3f | %.0f | %.2e |",
                   liveMethodName(c.method), c.window, c.iterations, c.refreshSeconds,
                   c.sustainedPps, c.updatesPerSecond);
     out << line;
+    if (c.teamSeconds) {
+      std::snprintf(line, sizeof line, " %.4f | %.4f | %.4f |", c.teamSeconds->scatter,
+                    c.teamSeconds->sums, c.teamSeconds->gather);
+      out << line;
+    }
+    out << '\n';
   }
   return out.str();
 }

@@ -13,12 +13,14 @@
 // the W and I in force at the end, the worst lag (projections received but not yet consumed, in
 // windows) and the worst and median refresh over the updates after the first 3 (the last update,
 // which takes what the end of the scan left, is not a steady state).
+#include <memory>
+#include <optional>
 #include <string>
-
 #include <vector>
 
 #include "backend/ComputeBackend.h"
 #include "pipeline/LiveReconstruction.h"
+#include "pipeline/RowShare.h"
 
 namespace tomolive {
 
@@ -34,6 +36,9 @@ struct StreamBenchOptions {
   ComputeBackend backend = ComputeBackend::cpu;
   std::vector<double> autoSteerRates;  ///< detector proj/s: live sessions instead of the table
   double targetRefreshSeconds = 1.0;   ///< the auto-steering's target
+  /// The table's reconstructions shared by rows over this team (e.g. `mpirun -np N tomolive-cli
+  /// bench stream`); null: this process alone.
+  std::shared_ptr<RowTeam> rowTeam;
 };
 
 struct StreamBenchCell {
@@ -42,6 +47,9 @@ struct StreamBenchCell {
   double refreshSeconds = 0;    ///< median over the timed updates
   double sustainedPps = 0;      ///< window / refreshSeconds
   double updatesPerSecond = 0;  ///< ray-pixel updates per second achieved inside the update
+  /// With a row team: the median per update of the leader's time in team calls, split as
+  /// pipeline/RowShare.h's TeamTimes (rows out, sums, slices back).
+  std::optional<TeamTimes> teamSeconds;
 };
 
 struct AutoSteerBenchRow {

@@ -104,6 +104,9 @@ class LiveReconstruction {
   /// For the rows of a team member: the inner products CGLS steps by are summed over the team
   /// with `total` (local value in, the team's sum out), so its steps are the whole volume's.
   void sumOverRowsWith(std::function<double(double)> total) { m_rowTotal = std::move(total); }
+  /// The row team's side of this reconstruction (its blocks, the time spent in its calls), or
+  /// null when it runs in this process alone.
+  const RowShare* rowShare() const { return m_share.get(); }
   /// What is held (everything received so far; for `window` the newest window): line integrals (capacity may exceed receivedCount()) and their angles.
   const ProjectionStack& received() const { return m_received; }
   int receivedCount() const { return int(m_angles.size()); }

@@ -1,11 +1,14 @@
 #include "pipeline/RowShare.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+
+#include "timing/Timing.h"
 
 namespace tomolive {
 
@@ -65,6 +68,15 @@ struct Member {
   LiveReconstruction* recon = nullptr;  // this member's rows
   int gridSize = 0, columns = 0;
   std::string failure{};
+  TeamTimes* times = nullptr;  // the leader's account of its time in team calls
+
+  // Runs f, adding its wall time to `times->*field` on the leader.
+  template <typename F>
+  void timed(double TeamTimes::*field, F&& f) {
+    const auto start = std::chrono::steady_clock::now();
+    f();
+    if (times) times->*field += secondsSince(start);
+  }
 
   const RowBlock& block() const { return blocks[std::size_t(team.member())]; }
 
@@ -101,20 +113,22 @@ struct Member {
 
   // `angles` is the leader's (resized on the others); `window` is read on the leader only.
   void receive(int count, std::vector<double>& angles, const ProjectionStack* window) {
-    angles.resize(std::size_t(count));
-    broadcastValues(team, angles);
     std::vector<int> counts;
     for (const RowBlock& b : blocks) counts.push_back(count * b.count * columns);
-    std::vector<float> all;
-    if (window) {  // pack each member's rows, [projection][slice][column]
-      all.reserve(std::size_t(count) * window->slices() * columns);
-      for (const RowBlock& b : blocks)
-        for (int p = 0; p < count; ++p)
-          for (int s = b.first; s < b.first + b.count; ++s)
-            for (int j = 0; j < columns; ++j) all.push_back(window->at(p, s, j));
-    }
     std::vector<float> mine(std::size_t(counts[std::size_t(team.member())]));
-    team.scatter(all, counts, mine);
+    timed(&TeamTimes::scatter, [&] {
+      angles.resize(std::size_t(count));
+      broadcastValues(team, angles);
+      std::vector<float> all;
+      if (window) {  // pack each member's rows, [projection][slice][column]
+        all.reserve(std::size_t(count) * window->slices() * columns);
+        for (const RowBlock& b : blocks)
+          for (int p = 0; p < count; ++p)
+            for (int s = b.first; s < b.first + b.count; ++s)
+              for (int j = 0; j < columns; ++j) all.push_back(window->at(p, s, j));
+      }
+      team.scatter(all, counts, mine);
+    });
     locally([&] {
       ProjectionStack rows(count, block().count, columns);
       for (int p = 0; p < count; ++p)
@@ -132,7 +146,7 @@ struct Member {
     std::vector<double> shape(std::size_t(1 + team.members()), 0.0);
     shape[0] = double(u.history.size());
     if (!failure.empty()) shape[std::size_t(1 + team.member())] = 1.0;
-    team.sum(shape);
+    timed(&TeamTimes::sums, [&] { team.sum(shape); });
     std::string failed;
     for (int k = 0; k < team.members(); ++k)
       if (shape[std::size_t(1 + k)] > 0.0) failed += (failed.empty() ? "" : ", ") + std::to_string(k);
@@ -146,7 +160,7 @@ struct Member {
     std::vector<double> sums{u.dataNorm * u.dataNorm};
     for (const SirtIteration& h : u.history)
       sums.push_back(h.weightedResidual * h.weightedResidual), sums.push_back(h.residual * h.residual);
-    team.sum(sums);
+    timed(&TeamTimes::sums, [&] { team.sum(sums); });
     u.dataNorm = std::sqrt(sums[0]);
     for (std::size_t i = 0; i < u.history.size(); ++i)
       u.history[i] = {std::sqrt(sums[1 + 2 * i]), std::sqrt(sums[2 + 2 * i])};
@@ -171,7 +185,7 @@ struct Member {
     locally([&] { mine = recon->slices(local); });
     mine.resize(local.size() * pixels);
     std::vector<float> all(team.member() == 0 ? which.size() * pixels : 0);
-    team.gather(mine, counts, all);
+    timed(&TeamTimes::gather, [&] { team.gather(mine, counts, all); });
     if (team.member() != 0) return;
     std::vector<std::size_t> next(blocks.size());  // each member's next slice in `all`
     for (std::size_t k = 1; k < blocks.size(); ++k)
@@ -185,17 +199,43 @@ struct Member {
         }
   }
 
-  // Every block, slice-major, gathered at the leader.
-  std::vector<float> estimate() {
+  // The whole estimate, at the leader. Where every block starts on a lane group of the whole
+  // volume and has its lane width (say 32 slices over 2 members), the blocks' stores laid end to
+  // end are the whole volume's store, gathered as they are; else they go slice by slice.
+  VolumeStack estimate() {
+    const int total = blocks.back().first + blocks.back().count;
+    const int lanes = lanesForSlices(total);
+    bool stored = true;
+    for (std::size_t k = 0; k < blocks.size(); ++k) {
+      const RowBlock& b = blocks[k];
+      stored = stored && lanesForSlices(b.count) == lanes && b.first % lanes == 0 &&
+               (b.count % lanes == 0 || k + 1 == blocks.size());
+    }
     const std::size_t pixels = std::size_t(gridSize) * gridSize;
     std::vector<int> counts;
-    int total = 0;
-    for (const RowBlock& b : blocks) counts.push_back(b.count * int(pixels)), total += b.count;
-    std::vector<float> mine(std::size_t(block().count) * pixels, 0.0f);
-    locally([&] { mine = recon->estimate().toSliceMajor(); });
-    std::vector<float> all(team.member() == 0 ? std::size_t(total) * pixels : 0);
-    team.gather(mine, counts, all);
-    return all;
+    for (const RowBlock& b : blocks)
+      counts.push_back(int(stored ? std::size_t((b.count + lanes - 1) / lanes) * lanes * pixels
+                                  : std::size_t(b.count) * pixels));
+    VolumeStack local;
+    std::vector<float> sliceMajor;
+    locally([&] {
+      local = recon->estimate();
+      if (!stored) sliceMajor = local.toSliceMajor();
+    });
+    std::vector<float> zeros;  // what a member that failed sends
+    std::span<const float> mine = stored ? std::span<const float>(local.raw()) : sliceMajor;
+    if (mine.size() != std::size_t(counts[std::size_t(team.member())])) {
+      zeros.assign(std::size_t(counts[std::size_t(team.member())]), 0.0f);
+      mine = zeros;
+    }
+    const bool leader = team.member() == 0;
+    VolumeStack whole = leader && stored ? VolumeStack(total, gridSize) : VolumeStack();
+    std::vector<float> all(leader && !stored ? std::size_t(total) * pixels : 0);
+    timed(&TeamTimes::gather, [&] {
+      team.gather(mine, counts, stored ? whole.raw() : std::span<float>(all));
+    });
+    if (!leader || stored) return whole;
+    return VolumeStack::fromSliceMajor(all, total, gridSize);
   }
 };
 
@@ -235,7 +275,7 @@ RowShare::~RowShare() {
 void RowShare::receive(const ProjectionStack& window, std::span<const double> anglesRad) {
   Command c{.op = Op::receive, .count = window.projections()};
   send(*m_team, c);
-  Member leader{*m_team, m_blocks, m_own.get(), m_gridSize, m_columns, {}};
+  Member leader{*m_team, m_blocks, m_own.get(), m_gridSize, m_columns, {}, &m_times};
   std::vector<double> angles(anglesRad.begin(), anglesRad.end());
   leader.receive(c.count, angles, &window);
   if (!leader.failure.empty()) throw std::runtime_error(leader.failure);
@@ -244,7 +284,7 @@ void RowShare::receive(const ProjectionStack& window, std::span<const double> an
 LiveUpdate RowShare::update(int iterations) {
   Command c{.op = Op::update, .iterations = iterations};
   send(*m_team, c);
-  Member leader{*m_team, m_blocks, m_own.get(), m_gridSize, m_columns, {}};
+  Member leader{*m_team, m_blocks, m_own.get(), m_gridSize, m_columns, {}, &m_times};
   return leader.update(iterations);
 }
 
@@ -263,10 +303,10 @@ void RowShare::restart() {
 VolumeStack RowShare::estimate() const {
   Command c{.op = Op::estimate};
   send(*m_team, c);
-  Member leader{*m_team, m_blocks, m_own.get(), m_gridSize, m_columns, {}};
-  const std::vector<float> all = leader.estimate();
+  Member leader{*m_team, m_blocks, m_own.get(), m_gridSize, m_columns, {}, &m_times};
+  VolumeStack whole = leader.estimate();
   if (!leader.failure.empty()) throw std::runtime_error(leader.failure);
-  return VolumeStack::fromSliceMajor(all, m_slices, m_gridSize);
+  return whole;
 }
 
 std::vector<float> RowShare::slices(std::span<const int> which) const {
@@ -278,7 +318,7 @@ std::vector<float> RowShare::slices(std::span<const int> which) const {
   send(*m_team, c);
   std::vector<int> asked(which.begin(), which.end());
   broadcastValues(*m_team, asked);
-  Member leader{*m_team, m_blocks, m_own.get(), m_gridSize, m_columns, {}};
+  Member leader{*m_team, m_blocks, m_own.get(), m_gridSize, m_columns, {}, &m_times};
   std::vector<float> out(asked.size() * std::size_t(m_gridSize) * m_gridSize);
   leader.slices(asked, out);
   if (!leader.failure.empty()) throw std::runtime_error(leader.failure);

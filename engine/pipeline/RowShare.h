@@ -25,6 +25,14 @@
 
 namespace tomolive {
 
+/// Wall time the leader has spent in the team's calls, by what they carried: the windows'
+/// rows going out (with their packing), the sums after each update (which include waiting for
+/// the slowest member), and the slices and volumes coming back.
+struct TeamTimes {
+  double scatter = 0.0, sums = 0.0, gather = 0.0;
+  double total() const { return scatter + sums + gather; }
+};
+
 class RowShare {
  public:
   /// The leader starts the members' reconstructions (the same arguments, each its own rows).
@@ -44,12 +52,14 @@ class RowShare {
   /// The leader's compute and the team: "… on CPU Joseph (…), rows split over 2 MPI ranks …"
   std::string description() const;
   const std::vector<RowBlock>& blocks() const { return m_blocks; }
+  const TeamTimes& times() const { return m_times; }
 
  private:
   std::shared_ptr<RowTeam> m_team;
   std::vector<RowBlock> m_blocks;
   int m_gridSize, m_slices, m_columns;
   std::unique_ptr<LiveReconstruction> m_own;  ///< the leader's block
+  mutable TeamTimes m_times;
 };
 
 /// A member other than the leader: serves the leader's reconstructions, one after another, until
