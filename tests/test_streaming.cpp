@@ -16,6 +16,7 @@
 
 #include "io/DataExchange.h"
 #include "nn/VolumeEnhancement.h"
+#include "pipeline/EnhancementScheduler.h"
 #include "pipeline/FileReconstruction.h"
 #include "pipeline/FramePreparation.h"
 #include "pipeline/StreamingSession.h"
@@ -712,6 +713,77 @@ class TestStreaming : public QObject {
     QVERIFY(last->fullyEnhanced());
     MeanOfSlices direct;
     QVERIFY(shownAsTheGuardSays(enhanceVolume(direct, *last->volume), *last));
+  }
+
+  // The enhancement schedule on its own: the slice in view first (a version at once), then
+  // outwards from it; every version shows the network's output where done (weight 1 without a
+  // guard verdict); a newer update starts over; with only the view read back, only the slices
+  // whose neighbours are there; a model trained on another method's images is shown at weight 0.
+  void enhancementSchedulerDoesTheViewFirst() {
+    MeanOfSlices mean;
+    VolumeStack volume(6, 8);
+    for (int s = 0; s < 6; ++s) volume.setSlice(s, std::vector<float>(64, float(s + 1)));
+    auto update = std::make_shared<Snapshot>();
+    update->metrics.update = 1;
+    update->volume = std::make_shared<const VolumeStack>(volume);
+    const auto always = std::chrono::nanoseconds(-1);  // a version after every slice
+    EnhancementScheduler scheduler(mean, LiveMethod::filtered, always);
+    QVERIFY(scheduler.mismatch().empty());
+    QVERIFY(scheduler.isNew(*update));
+    scheduler.begin(update);
+    QVERIFY(!scheduler.isNew(*update));
+    std::vector<int> order;
+    std::vector<std::uint8_t> before(6, 0);
+    while (!scheduler.finished()) {
+      const auto step = scheduler.step(std::vector<int>{4});
+      QVERIFY(step.version);
+      const Snapshot& v = *step.version;
+      for (int s = 0; s < 6; ++s)
+        if (v.enhancedSlices[s] && !before[s]) order.push_back(s);
+      before = v.enhancedSlices;
+      QCOMPARE(v.enhancedCount, int(order.size()));
+      QCOMPARE(*v.metrics.enhancementWeight, 1.0);
+      for (int s : order) {  // the mean of the slice and its neighbours (edges repeat)
+        const float expected = (float(std::max(s, 1)) + float(s + 1) + float(std::min(s + 2, 6))) / 3;
+        QVERIFY(std::abs(v.enhanced->at(s, 3, 3) - expected) < 1e-6f);
+      }
+    }
+    QCOMPARE(order, (std::vector<int>{4, 3, 5, 2, 1, 0}));
+    QVERIFY_THROWS_EXCEPTION(std::logic_error, scheduler.step(std::vector<int>{4}));
+
+    // Only the view read back: slices 3, 4, 5 of 6; slice 3 lacks its neighbour 2.
+    auto partial = std::make_shared<Snapshot>(*update);
+    partial->metrics.update = 2;
+    VolumeStack view(3, 8);
+    for (int i = 0; i < 3; ++i) view.setSlice(i, volume.slice(3 + i));
+    partial->viewVolume = std::make_shared<const VolumeStack>(view);
+    partial->viewSlices = {3, 4, 5};
+    QVERIFY(scheduler.isNew(*partial));
+    scheduler.begin(partial);
+    int steps = 0;
+    std::shared_ptr<const Snapshot> last;
+    for (; !scheduler.finished(); ++steps) last = scheduler.step(std::vector<int>{4}).version;
+    QCOMPARE(steps, 2);
+    QCOMPARE(last->enhancedSlices, (std::vector<std::uint8_t>{0, 1, 1}));
+
+    // A model trained on the window method's images, in a filtered session: weight 0.
+    class WindowModel final : public Denoiser {
+     public:
+      int depth() const override { return 3; }
+      std::vector<float> enhance(std::span<const float> s, int h, int w) override {
+        return std::vector<float>(s.begin(), s.begin() + std::ptrdiff_t(h) * w);
+      }
+      std::string name() const override { return "window model"; }
+      std::string inputMethod() const override { return "window"; }
+    } windowModel;
+    EnhancementScheduler mismatched(windowModel, LiveMethod::filtered);
+    QVERIFY(mismatched.mismatch().find("trained on window reconstructions") != std::string::npos);
+    mismatched.begin(update);
+    const auto shown = mismatched.step(std::vector<int>{2}).version;
+    QVERIFY(shown);
+    QCOMPARE(*shown->metrics.enhancementWeight, 0.0);
+    QCOMPARE(shown->metrics.enhancementNote, std::string("trained on window images"));
+    QCOMPARE(shown->enhanced->at(2, 1, 1), 3.0f);  // the reconstruction, not the model's output
   }
 
   // A volume above fullVolumeBytes: between whole read-backs (every fullVolumeEvery updates and

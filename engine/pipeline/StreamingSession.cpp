@@ -7,8 +7,8 @@
 #include <utility>
 
 #include "metrics/ImageMetrics.h"
-#include "nn/VolumeEnhancement.h"
 #include "pipeline/AutoSteering.h"
+#include "pipeline/EnhancementScheduler.h"
 #include "pipeline/FramePreparation.h"
 #include "pipeline/LiveQuality.h"
 #include "pipeline/MemoryBudget.h"
@@ -725,31 +725,9 @@ void StreamingSession::reconstruct() {
 }
 
 void StreamingSession::enhance() {
-  Denoiser& denoiser = *m_options.enhancer;
-  std::shared_ptr<const Snapshot> base;  // the update being enhanced
-  std::shared_ptr<VolumeStack> work;
-  std::vector<std::uint8_t> done, wanted;  // per slice of base's enhanced stack
-  int count = 0, wantedCount = 0;
-  double spent = 0.0;
-  std::optional<double> ratio;    // the guard's verdict on base's guard slice
-  std::optional<double> heldOut;  // and the held-out check's
-  bool guardFailed = false;
-  const std::string trainedOn = denoiser.inputMethod();
-  const bool trainedForTheInput =
-      trainedOn.empty() || trainedOn == liveMethodName(m_options.method);
-  if (!trainedForTheInput)
-    log("enhancer: the model was trained on " + trainedOn +
-        " reconstructions, the live method "
-        "is " +
-        liveMethodName(m_options.method) +
-        ": the after view shows the reconstruction "
-        "(enhancement weight 0) until a model trained for it is loaded (docs/quality.md)");
-  auto lastPublished = Clock::now();
-  // A new reconstruction (not one of the enhancer's own versions of `base`).
-  const auto supersedes = [](const Snapshot& s, const Snapshot& b) {
-    return s.metrics.update != b.metrics.update || s.volume != b.volume ||
-           s.viewVolume != b.viewVolume;
-  };
+  EnhancementScheduler scheduler(*m_options.enhancer, m_options.method);
+  if (const std::string why = scheduler.mismatch(); !why.empty()) log("enhancer: " + why);
+  bool started = false;  // an update is in hand
   try {
     for (;;) {
       std::shared_ptr<const Snapshot> latest;
@@ -758,124 +736,24 @@ void StreamingSession::enhance() {
       {
         std::unique_lock lock(m_snapshotMutex);
         m_snapshotCv.wait(lock, [&] {
-          const bool newer = m_latest && (!base || supersedes(*m_latest, *base));
-          return newer || m_reconstructionDone || (work && count < wantedCount);
+          return (m_latest && scheduler.isNew(*m_latest)) || m_reconstructionDone ||
+                 (started && !scheduler.finished());
         });
         latest = m_latest, view = m_viewSlices, finished = m_reconstructionDone;
       }
-      if (!latest) {
+      if (latest && scheduler.isNew(*latest)) scheduler.begin(latest), started = true;
+      if (!started || scheduler.finished()) {
         if (finished) break;
         continue;
       }
-      if (!base || supersedes(*latest, *base)) {  // a new update: start over
-        base = latest;
-        const VolumeStack& source = base->viewVolume ? *base->viewVolume : *base->volume;
-        work = std::make_shared<VolumeStack>(source.slices(), source.gridSize());
-        done.assign(std::size_t(source.slices()), 0);
-        // With only the view read back, the neighbours are context: enhance the slices whose
-        // neighbours are all there.
-        wanted.assign(done.size(), 1);
-        if (base->viewVolume) {
-          const int all = base->volume->slices(), reach = denoiser.depth() / 2;
-          for (std::size_t i = 0; i < wanted.size(); ++i)
-            for (int d = -reach; d <= reach; ++d) {
-              const int s = base->viewSlices[i] + d;
-              if (s >= 0 && s < all && base->enhancedIndex(s) < 0) wanted[i] = 0;
-            }
-        }
-        wantedCount = int(std::count(wanted.begin(), wanted.end(), 1));
-        count = 0, spent = 0.0;
-        ratio.reset();
-        heldOut.reset();
-      }
-      if (count == wantedCount) {
-        if (finished) break;
-        continue;
-      }
-      const VolumeStack& source = base->viewVolume ? *base->viewVolume : *base->volume;
-      const int slices = source.slices();
-      const auto pending = [&](int i) { return i >= 0 && i < slices && wanted[i] && !done[i]; };
-      // The slices in view first (in the order given), then the nearest to the view.
-      int next = -1;
-      for (int s : view)
-        if (pending(base->enhancedIndex(s))) {
-          next = base->enhancedIndex(s);
-          break;
-        }
-      if (next < 0) {
-        const int first = view.empty() ? -1 : base->enhancedIndex(view.front());
-        const int centre = first >= 0 ? first : slices / 2;
-        for (int d = 0; next < 0 && d < slices; ++d)
-          for (int i : {centre - d, centre + d})
-            if (pending(i)) {
-              next = i;
-              break;
-            }
-      }
-      const auto start = Clock::now();
-      const std::vector<float> enhanced = enhanceSlice(denoiser, source, next);
-      work->setSlice(next, enhanced);
-      done[next] = 1;
-      if (base->guardSinogram && !guardFailed && next == base->enhancedIndex(base->guardSlice)) {
-        try {
-          ratio = enhancedResidualRatio(*base->guardSinogram, enhanced, source.slice(next),
-                                        source.gridSize());
-          if (const HalfReconstructions* h = base->guardHalves.get()) {
-            HeldOutHalf half[2];
-            for (int k = 0; k < 2; ++k)
-              half[k] = {h->measured[k], h->image[k].slice(h->viewIndex),
-                         enhanceSlice(denoiser, h->image[k], h->viewIndex)};
-            heldOut = heldOutWeight(half[0], half[1], source.gridSize());
-          }
-        } catch (const std::invalid_argument& e) {
-          log(std::string("enhancement guard: ") + e.what() + "; shown without the guard");
-          guardFailed = true;
-        }
-      }
-      ++count;
-      const double seconds = secondsSince(start);
-      spent += seconds;
-
-      bool viewDone = true, inView = false;
-      for (int s : view) {
-        const int i = base->enhancedIndex(s);
-        viewDone = viewDone && !pending(i);
-        inView = inView || i == next;
-      }
-      const auto now = Clock::now();
-      if (count == wantedCount || (inView && viewDone) ||
-          now - lastPublished > std::chrono::milliseconds(250)) {
-        auto snapshot = std::make_shared<Snapshot>(*base);
-        // What is shown: the network's output blended with the reconstruction (EnhancementGuard.h).
-        const double weight = enhancementWeight(ratio.value_or(1.0), base->metrics.change,
-                                                trainedForTheInput, heldOut);
-        auto shown = std::make_shared<VolumeStack>(*work);
-        if (weight < 1.0)
-          for (int i = 0; i < slices; ++i)
-            if (done[i])
-              shown->setSlice(i, blendEnhancement(shown->slice(i), source.slice(i), weight));
-        snapshot->enhanced = std::move(shown);
-        snapshot->metrics.enhancedResidualRatio = ratio;
-        snapshot->metrics.enhancementWeight = weight;
-        snapshot->metrics.enhancementHeldOutWeight = heldOut;
-        if (!trainedForTheInput)
-          snapshot->metrics.enhancementNote = "trained on " + trainedOn + " images";
-        else if (ratio && *ratio > kAgreementRatio)
-          snapshot->metrics.enhancementNote = "disagrees with the data";
-        else if (heldOut && heldOutCap(*heldOut) < 1.0 && weight >= heldOutCap(*heldOut) - 1e-12)
-          snapshot->metrics.enhancementNote = "not supported by held-out projections";
-        else if (weight < 1.0)
-          snapshot->metrics.enhancementNote = "converged";
-        snapshot->enhancedSlices = done;
-        snapshot->enhancedCount = count;
-        snapshot->enhanceSeconds = spent;
-        publish(snapshot);
-        lastPublished = now;
-      }
+      const EnhancementScheduler::Step step = scheduler.step(view);
+      if (!step.log.empty()) log(step.log);
+      if (step.version) publish(step.version);
       // While SIRT runs, leave it the CPU for (1 − share) of the time.
       const double share = std::clamp(m_options.enhancerShare, 0.05, 1.0);
       if (!finished && share < 1.0)
-        std::this_thread::sleep_for(std::chrono::duration<double>(seconds * (1.0 - share) / share));
+        std::this_thread::sleep_for(
+            std::chrono::duration<double>(step.seconds * (1.0 - share) / share));
     }
   } catch (const std::exception& e) {
     log(std::string("enhancer: ") + e.what() + " (reconstruction goes on without enhancement)");
