@@ -21,6 +21,7 @@
 #include "pipeline/FramePreparation.h"
 #include "pipeline/StreamingSession.h"
 #include "pipeline/VolumeReadBack.h"
+#include "pipeline/WindowIntake.h"
 #include "sim/Acquisition.h"
 #include "sim/ScanFile.h"
 #include "sources/FileReplaySource.h"
@@ -713,6 +714,85 @@ class TestStreaming : public QObject {
     QVERIFY(last->fullyEnhanced());
     MeanOfSlices direct;
     QVERIFY(shownAsTheGuardSays(enhanceVolume(direct, *last->volume), *last));
+  }
+
+  // Window assembly on its own: a batch once W projections and a flat are there, all that wait
+  // (the window method's cap leaving the oldest out, counted), the flats and darks handed on
+  // when they change, a source that can wait held while W wait, a pause holding batches back, the
+  // rest at the end, and a scan without flats refused with the count.
+  void windowIntakeHandsOverWholeWindows() {
+    std::atomic<int> window{4};
+    std::atomic<bool> paused{false}, stopped{false};
+    WindowIntake intake({window, paused, stopped}, true, 6);
+    const auto frame = [](FrameKind kind) {
+      auto f = std::make_shared<Frame>();
+      f->kind = kind;
+      return std::shared_ptr<const Frame>(std::move(f));
+    };
+    QVERIFY(intake.roomForMore(std::chrono::milliseconds(0)));
+    intake.add(frame(FrameKind::Dark));
+    intake.add(frame(FrameKind::Flat));
+    for (int i = 0; i < 4; ++i) intake.add(frame(FrameKind::Projection));
+    QVERIFY(!intake.roomForMore(std::chrono::milliseconds(1)));  // W waiting: a file waits
+    WindowIntake::Batch b = intake.take();
+    QCOMPARE(int(b.projections.size()), 4);
+    QCOMPARE(b.window, 4);
+    QVERIFY(b.flatsDarksChanged);
+    QCOMPARE(int(b.flats.size()), 1);
+    QCOMPARE(int(b.darks.size()), 1);
+    QCOMPARE(b.complete(), b.projections[3].arrival);
+    QVERIFY(intake.counts().updating);
+    WindowIntake::Counts c = intake.consumed(4);
+    intake.updated();
+    QCOMPARE(c.consumed, std::int64_t(4));
+    QVERIFY(!intake.counts().updating);
+
+    for (int i = 0; i < 10; ++i) intake.add(frame(FrameKind::Projection));
+    b = intake.take();  // behind: the newest 6 (the cap), 4 skipped
+    QCOMPARE(int(b.projections.size()), 6);
+    QCOMPARE(b.skipped, std::int64_t(4));
+    QVERIFY(!b.flatsDarksChanged);
+    c = intake.consumed(6);
+    intake.updated();
+    QCOMPARE(c.frames, std::int64_t(16));
+    QCOMPARE(c.projections, std::int64_t(14));
+    QCOMPARE(c.skipped, std::int64_t(4));
+    QCOMPARE(c.lag(), std::int64_t(0));
+
+    // Paused: no batch until resumed, even with W waiting.
+    paused = true;
+    for (int i = 0; i < 5; ++i) intake.add(frame(FrameKind::Projection));
+    std::atomic<int> taken{-1};
+    std::thread reconstructor([&] { taken = int(intake.take().projections.size()); });
+    QTest::qWait(100);
+    QCOMPARE(taken.load(), -1);
+    paused = false;
+    intake.wake();
+    reconstructor.join();
+    QCOMPARE(taken.load(), 5);
+
+    // The end: fewer than W are taken, then an empty batch.
+    intake.add(frame(FrameKind::Projection));
+    intake.add(frame(FrameKind::Flat));
+    QCOMPARE(intake.finish(), std::int64_t(23));
+    b = intake.take();
+    QCOMPARE(int(b.projections.size()), 1);
+    QVERIFY(b.flatsDarksChanged);
+    QCOMPARE(int(b.flats.size()), 2);
+    QVERIFY(intake.take().projections.empty());
+
+    // A scan without a flat field.
+    WindowIntake noFlats({window, paused, stopped}, false, 0);
+    noFlats.add(frame(FrameKind::Projection));
+    noFlats.finish();
+    try {
+      noFlats.take();
+      QFAIL("no error");
+    } catch (const std::runtime_error& e) {
+      QVERIFY2(std::string(e.what()).find("without any flat field: cannot normalise 1 projections") !=
+                   std::string::npos,
+               e.what());
+    }
   }
 
   // The enhancement schedule on its own: the slice in view first (a version at once), then

@@ -14,13 +14,13 @@
 #include "pipeline/MemoryBudget.h"
 #include "pipeline/RecordingStage.h"
 #include "pipeline/VolumeReadBack.h"
+#include "pipeline/WindowIntake.h"
 #include "preprocess/CentreFinder.h"
 #include "timing/Timing.h"
 
 namespace tomolive {
 
 using Clock = std::chrono::steady_clock;
-using FramePtr = std::shared_ptr<const Frame>;
 
 const char* sessionStateName(SessionState s) {
   switch (s) {
@@ -104,28 +104,12 @@ int Snapshot::enhancedIndex(int s) const {
   return s >= 0 && s < volume->slices() ? s : -1;
 }
 
-struct StreamingSession::Intake {
-  std::mutex mutex;
-  std::condition_variable reconCv;
-  std::condition_variable acquireCv;  ///< a source that waits: the reconstructor took frames
-  struct Pending {
-    FramePtr frame;
-    Clock::time_point arrival;
-  };
-  std::deque<Pending> pending;
-  std::vector<FramePtr> flats, darks;
-  int flatDarkVersion = 0;  ///< bumped whenever a flat or dark arrives
-  std::int64_t framesReceived = 0, projectionsReceived = 0, projectionsConsumed = 0;
-  std::int64_t projectionsSkipped = 0;
-  bool sourceFinished = false;
-  bool updating = false;  ///< a batch taken and its update not yet published
-  int workersLeft = 0;  ///< recorder, reconstructor and enhancer threads still running
-};
-
 StreamingSession::StreamingSession(std::unique_ptr<FrameSource> source, StreamOptions options)
     : m_source(std::move(source)),
       m_options(std::move(options)),
-      m_intake(std::make_unique<Intake>()) {
+      m_intake(std::make_unique<WindowIntake>(
+          WindowIntake::Steering{m_window, m_paused, m_stopRequested},
+          m_options.method == LiveMethod::window, m_options.maxWindow)) {
   if (!m_source) throw std::invalid_argument("stream: no source");
   setWindow(m_options.window);
   setIterations(m_options.iterations);
@@ -176,8 +160,7 @@ void StreamingSession::setWindow(int projections) {
     m_window = projections;
     m_autoSteer = false;
   }
-  m_intake->reconCv.notify_all();
-  m_intake->acquireCv.notify_all();
+  m_intake->wake();
 }
 
 void StreamingSession::setIterations(int iterations) {
@@ -223,14 +206,13 @@ void StreamingSession::pause() {
 void StreamingSession::resume() {
   m_paused = false;
   if (m_state == SessionState::Paused) m_state = SessionState::Running;
-  m_intake->reconCv.notify_all();
+  m_intake->wake();
 }
 
 void StreamingSession::stopAcquisition() {
   m_stopRequested = true;
   m_source->stop();
-  m_intake->reconCv.notify_all();
-  m_intake->acquireCv.notify_all();
+  m_intake->wake();
   const SessionState s = m_state;
   if (s == SessionState::Running || s == SessionState::Paused) m_state = SessionState::Stopping;
 }
@@ -303,7 +285,7 @@ void StreamingSession::start() {
   }
   m_start = Clock::now();
   m_state = SessionState::Running;
-  m_intake->workersLeft = 1 + (m_recorder ? 1 : 0) + (m_options.enhancer ? 1 : 0);
+  m_workersLeft = 1 + (m_recorder ? 1 : 0) + (m_options.enhancer ? 1 : 0);
   m_acquisition = std::thread([this] { acquire(); });
   if (m_recorder) m_recording = std::thread([this] { record(); });
   m_reconstruction = std::thread([this] { reconstruct(); });
@@ -320,20 +302,16 @@ void StreamingSession::fail(const std::string& what) {
 }
 
 void StreamingSession::acquire() {
-  Intake& in = *m_intake;
+  WindowIntake& in = *m_intake;
   const bool lossless = m_source->waitsForConsumer();
   auto lastFrame = Clock::now();
   double reported = 0.0;  // the silence last reported
   try {
     for (;;) {
-      if (lossless) {  // hand over one window at a time, as fast as it is reconstructed
-        std::unique_lock lock(in.mutex);
-        in.acquireCv.wait_for(lock, std::chrono::milliseconds(50),
-                              [&] { return int(in.pending.size()) < m_window || m_stopRequested; });
-        if (int(in.pending.size()) >= m_window && !m_stopRequested) {
-          lastFrame = Clock::now();  // waiting for the reconstruction is not silence
-          continue;
-        }
+      // A source that can wait is handed over one window at a time, as fast as reconstructed.
+      if (lossless && !in.roomForMore(std::chrono::milliseconds(50))) {
+        lastFrame = Clock::now();  // waiting for the reconstruction is not silence
+        continue;
       }
       std::optional<Frame> frame = m_source->next(std::chrono::milliseconds(50));
       for (const std::string& w : m_source->takeWarnings()) log("source: " + w);
@@ -366,21 +344,7 @@ void StreamingSession::acquire() {
         lastFrame = Clock::now(), reported = 0.0, m_silentSeconds = 0.0;
         auto shared = std::make_shared<const Frame>(std::move(*frame));
         if (m_recorder) m_recorder->offer(shared, lossless);  // waits only where the source can
-        std::lock_guard lock(in.mutex);
-        ++in.framesReceived;
-        switch (shared->kind) {
-          case FrameKind::Flat:
-            in.flats.push_back(shared), ++in.flatDarkVersion;
-            break;
-          case FrameKind::Dark:
-            in.darks.push_back(shared), ++in.flatDarkVersion;
-            break;
-          case FrameKind::Projection:
-            in.pending.push_back({shared, Clock::now()});
-            ++in.projectionsReceived;
-            break;
-        }
-        in.reconCv.notify_one();
+        in.add(std::move(shared));
       } else if (m_source->finished()) {
         break;
       }
@@ -388,10 +352,8 @@ void StreamingSession::acquire() {
   } catch (const std::exception& e) {
     fail(std::string("source: ") + e.what());
   }
-  std::lock_guard lock(in.mutex);
-  in.sourceFinished = true;
-  if (m_recorder) m_recorder->close(in.framesReceived, m_stopRequested);
-  in.reconCv.notify_all();
+  const std::int64_t frames = in.finish();
+  if (m_recorder) m_recorder->close(frames, m_stopRequested);
 }
 
 void StreamingSession::record() {
@@ -400,12 +362,11 @@ void StreamingSession::record() {
 }
 
 void StreamingSession::reconstruct() {
-  Intake& in = *m_intake;
+  WindowIntake& in = *m_intake;
   std::unique_ptr<RegionalReconstruction> regional;
   std::string centreSource;
   int centrePairs = 0;  // pairs behind the latest estimate
   std::optional<FramePreparation> preparation;  // made at the first frame
-  int correctionVersion = -1;
   int rows = 0, columns = 0, firstRow = 0, slices = 0;  // the detector, the rows selected
   VolumeStack truth;  // ground truth restricted to the reconstructed rows (and region)
   int updates = 0;
@@ -435,56 +396,15 @@ void StreamingSession::reconstruct() {
   };
   try {
     for (;;) {
-      std::vector<Intake::Pending> batch;
-      std::vector<FramePtr> flats, darks;
-      int window = 0;
-      std::int64_t skipped = 0;
-      bool flatDarkChanged = false;
-      {
-        std::unique_lock lock(in.mutex);
-        const auto ready = [&] {
-          window = m_window;
-          const bool any = !in.pending.empty();
-          const bool haveFlats = !in.flats.empty();
-          // Paused: no update, even after the scan has ended, until resumed or stopped.
-          if (m_paused && !m_stopRequested) return false;
-          if (in.sourceFinished) return true;
-          return any && haveFlats && int(in.pending.size()) >= window;
-        };
-        in.reconCv.wait(lock, ready);
-        if (in.pending.empty()) break;  // source finished, all consumed
-        if (in.flats.empty()) {
-          if (!in.sourceFinished) continue;
-          throw std::runtime_error("the scan ended without any flat field: cannot normalise " +
-                                   std::to_string(in.pending.size()) +
-                                   " projections (they are recorded)");
-        }
-        // Overload (window method): reconstruct the newest maxWindow, release the older ones
-        // (they are recorded).
-        const std::size_t cap =
-            std::size_t(m_options.maxWindow > 0 ? m_options.maxWindow : 8 * window);
-        if (m_options.method == LiveMethod::window && in.pending.size() > cap) {
-          skipped = std::int64_t(in.pending.size() - cap);
-          in.projectionsSkipped += skipped;
-          in.pending.erase(in.pending.begin(), in.pending.end() - std::ptrdiff_t(cap));
-        }
-        batch.assign(std::make_move_iterator(in.pending.begin()),
-                     std::make_move_iterator(in.pending.end()));
-        in.pending.clear();
-        in.updating = true;
-        in.acquireCv.notify_all();
-        if (in.flatDarkVersion != correctionVersion) {
-          flats = in.flats, darks = in.darks;
-          correctionVersion = in.flatDarkVersion;
-          flatDarkChanged = true;
-        }
-      }
-      if (skipped > 0)
-        log("reconstruction behind: " + std::to_string(skipped) +
+      WindowIntake::Batch taken = in.take();
+      if (taken.projections.empty()) break;  // source finished, all consumed
+      std::vector<WindowIntake::Pending>& batch = taken.projections;
+      const int window = taken.window;
+      if (taken.skipped > 0)
+        log("reconstruction behind: " + std::to_string(taken.skipped) +
             " older projections left out of this update (they are recorded)");
       const auto workStart = Clock::now();
-      // The window was complete when its W-th projection arrived (the last one at scan end).
-      const auto complete = batch[std::min<std::size_t>(window, batch.size()) - 1].arrival;
+      const auto complete = taken.complete();
 
       if (!preparation) {
         const Frame& first = *batch.front().frame;
@@ -493,9 +413,9 @@ void StreamingSession::reconstruct() {
         firstRow = preparation->firstRow(), slices = preparation->slices();
         if (m_source->describe().rows <= 0) requireMemoryFor(rows, columns);  // known only now
       }
-      if (flatDarkChanged) preparation->setFlatsDarks(flats, darks);
+      if (taken.flatsDarksChanged) preparation->setFlatsDarks(taken.flats, taken.darks);
       std::vector<const Frame*> projections;
-      for (const Intake::Pending& p : batch) projections.push_back(p.frame.get());
+      for (const WindowIntake::Pending& p : batch) projections.push_back(p.frame.get());
       std::vector<double> angles;
       const ProjectionStack stack = preparation->lineIntegrals(projections, angles);
 
@@ -590,10 +510,7 @@ void StreamingSession::reconstruct() {
       }
       {
         ScanProgress progress{.scanProjections = m_source->describe().projections};
-        {
-          std::lock_guard lock(in.mutex);
-          progress.received = in.projectionsReceived;
-        }
+        progress.received = in.counts().projections;
         const double elapsed = secondsSince(m_start);
         if (elapsed > 0.0) progress.projectionsPerSecond = double(progress.received) / elapsed;
         const QualityAssessment q = quality->assess(*recon, done, view, progress);
@@ -627,12 +544,9 @@ void StreamingSession::reconstruct() {
         m.psnr = psnrVolume(*snapshot->viewVolume, part);
       }
       {
-        std::lock_guard lock(in.mutex);
-        in.projectionsConsumed += std::int64_t(batch.size());
-        m.received = in.projectionsReceived;
-        m.consumed = in.projectionsConsumed;
-        m.skipped = in.projectionsSkipped;
-        m.lag = in.projectionsReceived - in.projectionsConsumed - in.projectionsSkipped;
+        const WindowIntake::Counts c = in.consumed(batch.size());
+        m.received = c.projections, m.consumed = c.consumed, m.skipped = c.skipped;
+        m.lag = c.lag();
       }
       if (m_recorder) {
         const RecordingStatus r = m_recorder->status();
@@ -645,10 +559,7 @@ void StreamingSession::reconstruct() {
       m.elapsedSeconds = std::chrono::duration<double>(now - m_start).count();
       lastPublished = snapshot;
       publish(snapshot);
-      {
-        std::lock_guard lock(in.mutex);
-        in.updating = false;
-      }
+      in.updated();
       double target = 0.0;
       {
         std::lock_guard lock(m_steeringMutex);
@@ -677,8 +588,7 @@ void StreamingSession::reconstruct() {
           std::lock_guard lock(m_steeringMutex);  // a W or I set by hand meanwhile wins
           if (m_autoSteer) m_window = d.window, m_iterations = d.iterations;
         }
-        m_intake->reconCv.notify_all();
-        m_intake->acquireCv.notify_all();
+        in.wake();
         if (d.window != window || d.iterations != iterations) log("auto-steering: " + d.reason);
         steeringReason = d.reason;
       }
@@ -704,13 +614,7 @@ void StreamingSession::reconstruct() {
     // Reconstruction is lost, the scan is not: acquisition and recording go on until the source
     // ends (or is stopped), and projections are released as they arrive so memory stays bounded.
     fail(std::string("reconstruction: ") + e.what());
-    std::unique_lock lock(in.mutex);
-    in.updating = false;
-    for (;;) {
-      in.pending.clear();
-      if (in.sourceFinished) break;
-      in.reconCv.wait(lock, [&] { return !in.pending.empty() || in.sourceFinished; });
-    }
+    in.discardUntilFinished();
   }
   {
     std::lock_guard lock(m_finishedMutex);
@@ -762,14 +666,13 @@ void StreamingSession::enhance() {
 }
 
 void StreamingSession::workerDone() {
-  std::lock_guard lock(m_intake->mutex);
-  if (--m_intake->workersLeft > 0) return;
+  std::lock_guard lock(m_finishedMutex);
+  if (--m_workersLeft > 0) return;
   // The last worker out: the session is over (finished, unless something failed).
   SessionState running = m_state;
   while (running != SessionState::Failed &&
          !m_state.compare_exchange_weak(running, SessionState::Finished)) {
   }
-  std::lock_guard done(m_finishedMutex);
   m_finished = true;
   m_finishedCv.notify_all();
 }
@@ -798,12 +701,10 @@ SessionSummary StreamingSession::summary() const {
     s = m_summary;
   }
   {
-    std::lock_guard lock(m_intake->mutex);
-    s.framesReceived = m_intake->framesReceived;
-    s.projectionsReceived = m_intake->projectionsReceived;
-    s.projectionsConsumed = m_intake->projectionsConsumed;
-    s.projectionsSkipped = m_intake->projectionsSkipped;
-    s.updating = m_intake->updating;
+    const WindowIntake::Counts c = m_intake->counts();
+    s.framesReceived = c.frames, s.projectionsReceived = c.projections;
+    s.projectionsConsumed = c.consumed, s.projectionsSkipped = c.skipped;
+    s.updating = c.updating;
   }
   if (m_recorder) {
     s.record = m_recorder->status();

@@ -3,9 +3,9 @@
 // preprocessing and window assembly, to streaming SIRT; each update is published as an
 // immutable Snapshot.
 //
-//   acquisition thread:    source.next() → recorder queue, intake (a detector's never waits on
-//                          either; a lossless file replay waits for the reconstruction and for
-//                          room in the recorder queue)
+//   acquisition thread:    source.next() → recorder queue, intake (pipeline/WindowIntake.h; a
+//                          detector's never waits on either; a lossless file replay waits for
+//                          the reconstruction and for room in the recorder queue)
 //   recorder thread:       appends every frame to the record file, flushing regularly, behind
 //                          a queue bounded in bytes (pipeline/RecordingStage.h: what happens
 //                          when the disk is slower than the source, or full)
@@ -14,6 +14,8 @@
 //                          latency stays bounded), updates the live reconstruction with them
 //                          (pipeline/LiveReconstruction.h: by default the SIRT-100 image of
 //                          everything received so far), publishes a Snapshot
+//   enhancer thread:       works through each update the slices in view first
+//                          (pipeline/EnhancementScheduler.h), publishing enhanced versions
 //
 // Memory: every method but `window` keeps the line integrals of the reconstructed rows of every
 // received projection (4 bytes per pixel, as much as the raw frames of those rows): that is what
@@ -46,7 +48,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -65,6 +66,7 @@
 #include "pipeline/RegionOfInterest.h"
 #include "pipeline/RowTeam.h"
 #include "pipeline/StopAdvice.h"
+#include "pipeline/WindowIntake.h"
 #include "sources/FrameSource.h"
 
 namespace tomolive {
@@ -297,7 +299,6 @@ class StreamingSession {
   const FrameSource& source() const { return *m_source; }
 
  private:
-  struct Intake;
   void acquire();
   void record();
   void reconstruct();
@@ -332,8 +333,8 @@ class StreamingSession {
   std::atomic<SessionState> m_state{SessionState::Idle};
   std::chrono::steady_clock::time_point m_start;
 
-  // Frames shared between the recorder and the reconstructor.
-  std::unique_ptr<Intake> m_intake;
+  // Frames handed from the acquisition thread to the reconstructor.
+  std::unique_ptr<WindowIntake> m_intake;
 
   std::unique_ptr<RecordingStage> m_recorder;
   mutable std::mutex m_snapshotMutex;
@@ -341,6 +342,7 @@ class StreamingSession {
   std::condition_variable m_finishedCv;
   mutable std::mutex m_finishedMutex;
   bool m_finished = false;
+  int m_workersLeft = 0;  ///< recorder, reconstructor and enhancer threads still running
   SessionSummary m_summary;              ///< guarded by m_finishedMutex
   std::condition_variable m_snapshotCv;  ///< the enhancer waits on it for a new update
   bool m_reconstructionDone = false;     ///< guarded by m_snapshotMutex
