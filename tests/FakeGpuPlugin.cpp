@@ -1,7 +1,7 @@
 // A stand-in for libtomolive_gpu.so that runs on the CPU: the same plain interface (gpu/GpuApi.h),
-// a "device" that always answers, and the CUDA kernels' own thread functions
-// (gpu/JosephDevice.h) run in loops instead of on a GPU. Loaded through TOMOLIVE_GPU_PLUGIN, it
-// lets CI exercise everything on the engine's side of the plugin — loading, the automatic choice
+// a "device" that always answers, and the CUDA kernels' own thread functions and SIRT's
+// per-element steps (gpu/JosephDevice.h) run in loops instead of on a GPU. Loaded through
+// TOMOLIVE_GPU_PLUGIN, it lets CI exercise everything on the engine's side of the plugin — loading, the automatic choice
 // of CUDA, the wrappers' window gathering and weight cache, read-back of slices, the streaming
 // session and test_gpu itself — on machines without a GPU. TomoGAN is not emulated (cuDNN).
 #include <cmath>
@@ -99,39 +99,46 @@ class EmulatedSirt final : public DeviceSirt {
       gpu::forward(one, count, m_maskStack.data(), rowSums.data());
       m_rowWeights.resize(std::size_t(count) * s.columns);
       for (std::size_t t = 0; t < m_rowWeights.size(); ++t)
-        m_rowWeights[t] = joseph::reciprocalOrZero(rowSums[t * 4]);
+        m_rowWeights[t] = joseph::sirtRowWeight(rowSums.data(), t, 4);
       for (std::size_t t = 0; t < ones.size(); t += 4) ones[t] = 1.0f;
       std::vector<float> columnSums(m_maskStack.size());
       gpu::back(one, count, ones.data(), columnSums.data());
       m_columnWeights.resize(m_mask.size());
       for (std::size_t t = 0; t < m_mask.size(); ++t)
-        m_columnWeights[t] = m_mask[t] * joseph::reciprocalOrZero(columnSums[t * 4]);
+        m_columnWeights[t] = joseph::sirtColumnWeight(columnSums.data(), m_mask.data(), t, 4);
       m_weightsFor = count;
     }
     const StackGeometry g = geometryOf(window, s);
     std::vector<float> residual(rays);
     std::vector<SirtNorms> norms;
-    for (int it = 0; it < iterations; ++it) {
-      gpu::forward(g, count, m_x.data(), residual.data());
-      double weighted = 0.0, plain = 0.0;
-      for (std::size_t i = 0; i < rays; ++i) {
-        const float w = m_rowWeights[i / s.lanes / s.columns / s.groups * s.columns +
-                                     i / s.lanes % s.columns];
-        const float d = projections[i] - residual[i];
-        plain += double(d) * d;
-        weighted += double(w) * d * d;
-        residual[i] = w * d;
+    withLanes(s.lanes, [&]<int L>() {
+      for (int it = 0; it < iterations; ++it) {
+        // The residual kernel's threads, then the update kernel's.
+        double weighted = 0.0, plain = 0.0;
+        for (int p = 0; p < count; ++p)
+          for (int group = 0; group < g.groups; ++group)
+            for (int j = 0; j < g.columns; ++j) {
+              const std::size_t at = joseph::rayOffset(g, p, group, j);
+              joseph::storeLanes<L>(
+                  residual.data() + at,
+                  joseph::sirtResidual<L>(joseph::loadLanes<L>(projections + at),
+                                          joseph::forwardThread<L>(g, m_x.data(), p, group, j),
+                                          m_rowWeights[std::size_t(p) * g.columns + j], weighted,
+                                          plain));
+            }
+        norms.push_back({std::sqrt(weighted), std::sqrt(plain)});
+        // Gathering back projections read the residual only, so updating x in place is safe.
+        for (int group = 0; group < g.groups; ++group)
+          for (int pixel = 0; pixel < g.n * g.n; ++pixel) {
+            float* at = m_x.data() + joseph::pixelOffset(g, group, pixel);
+            joseph::storeLanes<L>(
+                at, joseph::sirtUpdate<L>(joseph::loadLanes<L>(at),
+                                          joseph::backThread<L>(g, count, residual.data(), group,
+                                                                pixel),
+                                          m_columnWeights[std::size_t(pixel)], m_nonNegative));
+          }
       }
-      norms.push_back({std::sqrt(weighted), std::sqrt(plain)});
-      std::vector<float> update(m_x.size());
-      gpu::back(g, count, residual.data(), update.data());
-      for (std::size_t i = 0; i < m_x.size(); ++i) {
-        const std::size_t pixel = i / s.lanes % (std::size_t(s.gridSize) * s.gridSize);
-        float v = m_x[i] + m_columnWeights[pixel] * update[i];
-        if (m_nonNegative && v < 0.0f) v = 0.0f;
-        m_x[i] = v;
-      }
-    }
+    });
     return norms;
   }
 
@@ -141,12 +148,10 @@ class EmulatedSirt final : public DeviceSirt {
 
   void downloadSlices(const int* slices, int count, float* images) override {
     const std::size_t pixels = std::size_t(m_shape.gridSize) * m_shape.gridSize;
-    for (int i = 0; i < count; ++i) {
-      const int s = slices[i];
+    for (int i = 0; i < count; ++i)
       for (std::size_t p = 0; p < pixels; ++p)
         images[i * pixels + p] =
-            m_x[(std::size_t(s / m_shape.lanes) * pixels + p) * m_shape.lanes + s % m_shape.lanes];
-    }
+            m_x[joseph::sliceElement(m_shape.gridSize, m_shape.lanes, slices[i], p)];
   }
 
  private:
@@ -164,6 +169,8 @@ class EmulatedApi final : public Api {
     info.name = "CPU emulation of the GPU plugin";
     info.computeCapability = 90;
     info.memoryGiB = 1.0;
+    info.tomogan = false;
+    info.tomoganReason = "TomoGAN is not emulated (it needs cuDNN)";
     return info;
   }
   std::unique_ptr<DeviceProjector> createProjector() override {

@@ -16,7 +16,7 @@
 
 namespace tomolive::gpu {
 
-inline constexpr int kApiVersion = 1;
+inline constexpr int kApiVersion = 2;
 
 struct DeviceInfo {
   bool available = false;
@@ -24,6 +24,10 @@ struct DeviceInfo {
   int computeCapability = 0;  ///< 90 for 9.0
   double memoryGiB = 0.0;
   std::string reason;  ///< why no device answered (CUDA's message), when !available
+  /// Whether createTomoGan can work here (every precision: the plugin is built for sm_80 and
+  /// up, which have tf32, fp16 and bf16 tensor cores); else why not.
+  bool tomogan = true;
+  std::string tomoganReason;
 };
 
 /// One projection traced by Joseph's method (engine/projector/JosephPlan.h): for grid line l and

@@ -71,14 +71,9 @@ __global__ void forwardKernel(joseph::StackGeometry g, const float* __restrict__
       joseph::storeLanes<L>(y + out, sum);
     } else {
       const float w = rowWeights[std::size_t(p) * g.columns + j];
-      Lanes<L> d = joseph::loadLanes<L>(measured + out) - sum;
-#pragma unroll
-      for (int i = 0; i < L; ++i) {
-        plain += double(d.v[i]) * d.v[i];
-        weighted += double(w) * d.v[i] * d.v[i];
-        d.v[i] = w * d.v[i];
-      }
-      joseph::storeLanes<L>(y + out, d);
+      joseph::storeLanes<L>(
+          y + out, joseph::sirtResidual<L>(joseph::loadLanes<L>(measured + out), sum, w, weighted,
+                                           plain));
     }
   }
   if constexpr (mode == ForwardMode::sirtResidual) {
@@ -115,14 +110,8 @@ __global__ void backKernel(joseph::StackGeometry g, int count, const float* __re
   if constexpr (mode == BackMode::store) {
     joseph::storeLanes<L>(out, sum);
   } else {
-    const float c = columnWeights[pixel];
-    joseph::Lanes<L> v = joseph::loadLanes<L>(out);
-#pragma unroll
-    for (int i = 0; i < L; ++i) {
-      v.v[i] += c * sum.v[i];
-      if (nonNegative && v.v[i] < 0.0f) v.v[i] = 0.0f;
-    }
-    joseph::storeLanes<L>(out, v);
+    joseph::storeLanes<L>(out, joseph::sirtUpdate<L>(joseph::loadLanes<L>(out), sum,
+                                                      columnWeights[pixel], nonNegative));
   }
 }
 
@@ -145,7 +134,7 @@ __global__ void rowWeightsKernel(int count, int columns, int lanes, const float*
                                  float* rowWeights) {
   const int t = blockIdx.x * blockDim.x + threadIdx.x;
   if (t >= count * columns) return;
-  rowWeights[t] = joseph::reciprocalOrZero(rowSums[std::size_t(t) * lanes]);
+  rowWeights[t] = joseph::sirtRowWeight(rowSums, std::size_t(t), lanes);
 }
 
 // columnWeights[pixel] = mask / columnSums[pixel][lane 0].
@@ -153,7 +142,7 @@ __global__ void columnWeightsKernel(int pixels, int lanes, const float* columnSu
                                     const float* mask, float* columnWeights) {
   const int t = blockIdx.x * blockDim.x + threadIdx.x;
   if (t >= pixels) return;
-  columnWeights[t] = mask[t] * joseph::reciprocalOrZero(columnSums[std::size_t(t) * lanes]);
+  columnWeights[t] = joseph::sirtColumnWeight(columnSums, mask, std::size_t(t), lanes);
 }
 
 // images[i] = slice slices[i] as a row-major n × n image.
@@ -162,10 +151,7 @@ __global__ void gatherSlicesKernel(const float* x, int n, int lanes, const int* 
   const std::size_t t = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
   const std::size_t pixels = std::size_t(n) * n;
   if (t >= pixels * count) return;
-  const int i = int(t / pixels);
-  const std::size_t pixel = t % pixels;
-  const int s = slices[i];
-  images[t] = x[(std::size_t(s / lanes) * pixels + pixel) * lanes + s % lanes];
+  images[t] = x[joseph::sliceElement(n, lanes, slices[t / pixels], t % pixels)];
 }
 
 std::size_t volumeFloats(const StackShape& s) {

@@ -188,4 +188,52 @@ TOMOLIVE_HD inline Lanes<L> backThread(const StackGeometry& g, int count, const 
 /// 1/v for a row or column sum, zero for rays or pixels the window does not see (as the CPU).
 TOMOLIVE_HD inline float reciprocalOrZero(float v) { return v > 1e-6f ? 1.0f / v : 0.0f; }
 
+// SIRT's per-element steps, shared by the CUDA kernels and the plugin's CPU emulation
+// (tests/FakeGpuPlugin.cpp), so both run the same arithmetic.
+
+/// Row weight t (ray t of the one-slice stack, lane 0 of `lanes`): 1 / (A · mask).
+TOMOLIVE_HD inline float sirtRowWeight(const float* rowSums, std::size_t t, int lanes) {
+  return reciprocalOrZero(rowSums[t * lanes]);
+}
+/// Column weight of pixel t: mask / (Aᵀ · 1), lane 0 of `lanes`.
+TOMOLIVE_HD inline float sirtColumnWeight(const float* columnSums, const float* mask, std::size_t t,
+                                          int lanes) {
+  return mask[t] * reciprocalOrZero(columnSums[t * lanes]);
+}
+
+/// One ray's weighted residual w·(p − A·x) for its L slices, adding the squared residuals (plain
+/// and weighted) to the iteration's norms.
+template <int L>
+TOMOLIVE_HD inline Lanes<L> sirtResidual(const Lanes<L>& measured, const Lanes<L>& projected,
+                                         float w, double& weighted, double& plain) {
+  Lanes<L> d = measured - projected;
+#ifdef __CUDA_ARCH__  // the device pass
+#pragma unroll
+#endif
+  for (int i = 0; i < L; ++i) {
+    plain += double(d.v[i]) * d.v[i];
+    weighted += double(w) * d.v[i] * d.v[i];
+    d.v[i] = w * d.v[i];
+  }
+  return d;
+}
+
+/// One pixel's update x + c·Aᵀr for its L slices, clamped at zero where non-negative.
+template <int L>
+TOMOLIVE_HD inline Lanes<L> sirtUpdate(Lanes<L> x, const Lanes<L>& back, float c, bool nonNegative) {
+#ifdef __CUDA_ARCH__  // the device pass
+#pragma unroll
+#endif
+  for (int i = 0; i < L; ++i) {
+    x.v[i] += c * back.v[i];
+    if (nonNegative && x.v[i] < 0.0f) x.v[i] = 0.0f;
+  }
+  return x;
+}
+
+/// Where element `pixel` of slice `slice` lies in a volume stack of n² pixels and `lanes` lanes.
+TOMOLIVE_HD inline std::size_t sliceElement(int n, int lanes, int slice, std::size_t pixel) {
+  return (std::size_t(slice / lanes) * n * n + pixel) * lanes + slice % lanes;
+}
+
 }  // namespace tomolive::gpu::joseph
