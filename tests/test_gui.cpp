@@ -957,6 +957,29 @@ class TestGui : public QObject {
   }
 #endif
 
+  // The live quality can be switched off in the panel (or with --no-quality): the next session
+  // reports no resolution and no advice, only the change and the residual (which cost nothing);
+  // on, it reports them all.
+  void liveQualityCanBeSwitchedOff() {
+    for (const bool on : {false, true}) {
+      MainWindowOptions o = simulatorOptions(path(on ? "quality_on.h5" : "quality_off.h5"), 200.0,
+                                             160);
+      o.liveQuality = on;
+      MainWindow w(o);
+      w.show();
+      QVERIFY(QTest::qWaitForWindowExposed(&w));
+      QCOMPARE(w.findChild<QCheckBox*>("liveQuality")->isChecked(), on);
+      w.startSession();
+      QTRY_VERIFY_WITH_TIMEOUT(w.displayedUpdates() >= 3, 30000);
+      const UpdateMetrics m = w.displayedSnapshot()->metrics;
+      QCOMPARE(m.resolutionPixels.has_value(), on);
+      QCOMPARE(m.advice.empty(), !on);
+      QVERIFY(m.change.has_value() && m.residual.has_value());
+      w.stopAcquisition();
+      QVERIFY(QTest::qWaitFor([&] { return !w.controller()->isActive(); }, 30000));
+    }
+  }
+
   // Over ssh, without a display, --help and --version answer (no QApplication, which would abort).
   void helpAndVersionAnswerWithoutADisplay() {
     QProcessEnvironment noDisplay = QProcessEnvironment::systemEnvironment();

@@ -134,6 +134,7 @@ MainWindow::MainWindow(MainWindowOptions options, QWidget* parent)
   if (m_options.window) m_panel->setWindow(*m_options.window);
   if (m_options.iterations) m_panel->setIterations(*m_options.iterations);
   if (m_options.method) m_panel->setMethod(*m_options.method);
+  if (m_options.liveQuality) m_panel->setLiveQuality(*m_options.liveQuality);
   m_panel->setRecordPath(m_options.recordPath);
   m_panel->setCudaUnavailable(QString::fromStdString(gpuUnavailableReason()));
   if (m_options.backend) m_panel->setComputeBackend(*m_options.backend);

@@ -55,6 +55,7 @@ struct MainWindowOptions {
   std::optional<SourceSpec> source;
   std::optional<int> window, iterations;
   std::optional<LiveMethod> method;
+  std::optional<bool> liveQuality;  ///< resolution and stop advice (--no-quality: false)
   QString recordPath;  ///< "" : a new file in the recordings folder per session
   /// Where sessions record by default and where interrupted recordings are looked for at start
   /// ("": "recordings" in the application's data folder).

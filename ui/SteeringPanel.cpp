@@ -199,6 +199,15 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   steerForm->addRow(tr("Centre"), centreRow);
   steerForm->addRow(m_applied);
   steerForm->addRow(tr("Record"), recordRow);
+  m_liveQuality = new QCheckBox(tr("resolution and stop advice"), steerBox);
+  m_liveQuality->setObjectName("liveQuality");
+  m_liveQuality->setChecked(true);
+  m_liveQuality->setToolTip(
+      tr("Live quality without a ground truth: the FRC resolution of two half reconstructions, "
+         "the data residual and the stop advice (docs/streaming.md). Their halves cost up to "
+         "one more update's work per update (docs/performance.md); off, only the change and "
+         "the residual are measured. Applies at the next Start"));
+  steerForm->addRow(tr("Quality"), m_liveQuality);
   m_compute = new QComboBox(steerBox);
   m_compute->setObjectName("computeBackend");
   m_compute->addItem(tr("Auto (GPU when one answers)"), int(ComputeBackend::automatic));
@@ -293,6 +302,7 @@ StreamOptions SteeringPanel::streamOptions() const {
   o.method = LiveMethod(m_method->currentData().toInt());
   if (!m_autoCentre->isChecked()) o.centre = m_centre->value();
   o.recordPath = m_recordPath->text().trimmed().toStdString();
+  o.liveQuality = m_liveQuality->isChecked();
   return o;
 }
 
@@ -326,6 +336,8 @@ std::optional<double> SteeringPanel::autoSteering() const {
   if (!m_autoSteer->isChecked()) return std::nullopt;
   return m_targetRefresh->value();
 }
+void SteeringPanel::setLiveQuality(bool on) { m_liveQuality->setChecked(on); }
+
 void SteeringPanel::setMethod(LiveMethod method) {
   m_method->setCurrentIndex(m_method->findData(int(method)));
 }
@@ -431,6 +443,7 @@ void SteeringPanel::saveSettings(QSettings& s) const {
   s.setValue("targetRefresh", m_targetRefresh->value());
   s.setValue("method", liveMethodName(LiveMethod(m_method->currentData().toInt())));
   s.setValue("compute", computeBackendName(computeBackend()));
+  s.setValue("liveQuality", m_liveQuality->isChecked());
   s.endGroup();
 }
 
@@ -453,6 +466,7 @@ void SteeringPanel::restoreSettings(const QSettings& s) {
   m_iterations->setValue(std::max(1, value("iterations", 1).toInt()));
   m_targetRefresh->setValue(value("targetRefresh", 1.0).toDouble());
   m_autoSteer->setChecked(value("autoSteer", false).toBool());
+  m_liveQuality->setChecked(value("liveQuality", true).toBool());
   try {
     setMethod(parseLiveMethod(value("method", "filtered").toString().toStdString()));
   } catch (const std::invalid_argument&) {

@@ -47,6 +47,9 @@ class SteeringPanel : public QWidget {
   void setAutoSteering(std::optional<double> targetSeconds);
   std::optional<double> autoSteering() const;
   void setMethod(LiveMethod method);
+  /// The live quality (FRC resolution, residual, stop advice: pipeline/LiveQuality.h) on or off
+  /// for the next session; off saves its cost (up to one more update's work per update).
+  void setLiveQuality(bool on);
   /// A centre set by hand (as typed in the centre field: automatic off, centreChanged emitted).
   void setManualCentre(double column);
   void setRecordPath(const QString& path);
@@ -94,6 +97,7 @@ class SteeringPanel : public QWidget {
   QDoubleSpinBox* m_targetRefresh;
   QCheckBox* m_autoCentre;
   QDoubleSpinBox* m_centre;
+  QCheckBox* m_liveQuality;
   QLabel *m_applied, *m_advice;
   QPushButton *m_start, *m_pause, *m_stop;
 };

@@ -323,7 +323,9 @@ Command addStreamCommand(CLI::App& app) {
                    "stop the acquisition when the advice says stop");
   command.add_option("--pixel-size", o.pixelSizeMicrometres, "µm: the resolution in µm too")
       ->check(kPositive);
-  command.add_flag("--no-quality", s->noQuality, "live quality off (change only)");
+  command.add_flag("--no-quality", s->noQuality,
+                   "live quality off: no resolution or stop advice (the change and residual "
+                   "stay)");
   command.add_flag("--auto-steer", s->autoSteer,
                    "choose W and I after each update to keep up with the detector (W and I "
                    "given are the start)");

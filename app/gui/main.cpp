@@ -60,6 +60,9 @@ int main(int argc, char** argv) {
       "Pixel size in micrometres for the ruler and line profile when the source's file states "
       "none (/measurement/instrument/detector/pixel_size).",
       "um");
+  const QCommandLineOption noQuality(
+      "no-quality",
+      "No live resolution or stop advice (their cost saved; the change and residual are kept).");
   const QCommandLineOption mpi(
       "mpi",
       "Share each session's reconstruction by detector rows with the other MPI ranks (implied "
@@ -86,7 +89,7 @@ int main(int argc, char** argv) {
   const QCommandLineOption afterUpdates(
       "after-updates", "Updates to wait for before --screenshot (default 10).", "count", "10");
   for (const auto& o : {source, rate, size, rows, projections, order, window, iterations, method, record,
-                        model, backend, pixelSize, mpi, noStart, open, compare, layout, fresh, screenshot,
+                        model, backend, pixelSize, noQuality, mpi, noStart, open, compare, layout, fresh, screenshot,
                         afterUpdates})
     parser.addOption(o);
   {
@@ -163,6 +166,7 @@ int main(int argc, char** argv) {
     }
     options.pixelSizeMicrometres = micrometres;
   }
+  if (parser.isSet(noQuality)) options.liveQuality = false;
   if (parser.isSet(window)) options.window = integer(window);
   if (parser.isSet(iterations)) options.iterations = integer(iterations);
   if (parser.isSet(method)) {
