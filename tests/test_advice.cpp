@@ -393,6 +393,46 @@ class TestAdvice : public QObject {
           static_cast<long long>(summary.projectionsReceived));
   }
 
+  // The resolution on every k-th update only: updates 1, 4, 7 … have it, the others none, and
+  // they carry the last advice and the last halves (for the enhancement guard); the change and
+  // residual are there on every update; every < 1 is refused.
+  void qualityEveryKthUpdate() {
+    ScanSpec spec;
+    spec.phantom = PhantomKind::Glass;
+    spec.size = 64;
+    spec.slices = 4;
+    spec.acquisition = {AcquisitionOrder::Interlaced, 160, 16};
+    spec.seed = 5;
+    const std::string path = m_dir.filePath("every.h5").toStdString();
+    writeSimulatedScan(spec, path);
+    StreamOptions o;
+    o.window = 16;
+    o.qualityEvery = 3;
+    StreamingSession session(std::make_unique<FileReplaySource>(path, 0.0), o);
+    std::mutex mutex;
+    std::vector<UpdateMetrics> updates;
+    session.onSnapshot([&](std::shared_ptr<const Snapshot> s) {
+      std::lock_guard lock(mutex);
+      if (updates.empty() || updates.back().update != s->metrics.update)
+        updates.push_back(s->metrics);
+    });
+    session.start();
+    QVERIFY(session.waitFor(std::chrono::seconds(120)));
+    QCOMPARE(int(updates.size()), 10);
+    for (const UpdateMetrics& m : updates) {
+      const bool assessed = (m.update - 1) % 3 == 0;
+      QVERIFY2(m.resolutionPixels.has_value() == assessed, qPrintable(QString::number(m.update)));
+      QVERIFY(m.residual.has_value());
+      if (m.update > 1) QVERIFY(m.change.has_value());
+      QVERIFY(m.advice == "stop" || m.advice == "continue");
+      if (!assessed)  // the advice of the last assessed update, word for word
+        QCOMPARE(m.adviceReason, updates[std::size_t(m.update - 1 - (m.update - 1) % 3)].adviceReason);
+    }
+    QualityOptions never;
+    never.every = 0;
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, LiveQuality{never});
+  }
+
   void stopWhenStableRefusesTheWindowMethod() {
     StreamOptions o;
     o.method = LiveMethod::window;

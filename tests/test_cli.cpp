@@ -145,6 +145,8 @@ class TestCli : public QObject {
     QTest::newRow("simulate size 4")
         << QStringList{"simulate", "--size", "4", "-o", path("c.h5")} << u"--size"_s;
     QTest::newRow("stream rate 0") << QStringList{"stream", "--rate", "0"} << u"--rate"_s;
+    QTest::newRow("stream quality every 0")
+        << QStringList{"stream", "--quality-every", "0"} << u"--quality-every"_s;
     QTest::newRow("stream pixel size negative")
         << QStringList{"stream", "--pixel-size", "-1"} << u"--pixel-size"_s;
     QTest::newRow("stream enhancer share 2")

@@ -323,6 +323,11 @@ Command addStreamCommand(CLI::App& app) {
                    "stop the acquisition when the advice says stop");
   command.add_option("--pixel-size", o.pixelSizeMicrometres, "µm: the resolution in µm too")
       ->check(kPositive);
+  command
+      .add_option("--quality-every", o.qualityEvery,
+                  "the resolution (its half reconstructions) on every k-th update only, to save "
+                  "its cost; the advice stands between")
+      ->check(CLI::Range(1, 100000));
   command.add_flag("--no-quality", s->noQuality,
                    "live quality off: no resolution or stop advice (the change and residual "
                    "stay)");

@@ -120,6 +120,9 @@ LiveQuality::LiveQuality(QualityOptions options) : m_options(options), m_advisor
   if (options.pixelSizeMicrometres && !(*options.pixelSizeMicrometres > 0.0))
     throw std::invalid_argument("pixel size " + std::to_string(*options.pixelSizeMicrometres) +
                                 " µm must be positive");
+  if (options.every < 1)
+    throw std::invalid_argument("live quality: every " + std::to_string(options.every) +
+                                " updates: must be at least 1");
   if (options.neighbours < 0 || options.maxSlices < 1)
     throw std::invalid_argument("live quality: neighbours " + std::to_string(options.neighbours) +
                                 " must be ≥ 0 and slices " + std::to_string(options.maxSlices) +
@@ -155,6 +158,14 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
 
   const bool window = live.options().method == LiveMethod::window;
   const bool wanted = window ? m_options.heldOutHalves : m_options.resolution;
+  // Between every k-th update: no halves, the last advice stands (the filtered halves recompute
+  // from everything received, so they lose nothing by skipping).
+  if (wanted && !window && m_assessments++ % m_options.every != 0) {
+    q.advice = m_lastAdvice;
+    q.halves = m_lastHalves;
+    q.seconds = secondsSince(start);
+    return q;
+  }
   if (wanted && live.gridSize() >= 8 && live.receivedCount() >= (window ? 1 : 2)) {
     std::vector<int> which =
         frcSlicesFor(inView, slices, m_options.neighbours, m_options.maxSlices);
@@ -178,6 +189,7 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
       halves->measured[h] = m_halves->measured(h, viewIndex, live.centre());
     }
     q.halves = std::move(halves);
+    m_lastHalves = q.halves;
     if (!window) {
       q.resolutionPixels = frcResolutionPixels(
           fourierRingCorrelation(images[0], images[1], live.gridSize(), int(all.size())));
@@ -188,6 +200,7 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
                                    .change = q.change,
                                    .received = progress.received},
                                   progress);
+      m_lastAdvice = q.advice;
     }
   }
   q.seconds = secondsSince(start);

@@ -39,6 +39,11 @@ struct QualityOptions {
   bool heldOutHalves = false;  ///< window method: halves for the held-out check (an enhancer on)
   std::optional<double> pixelSizeMicrometres;
   StopRule rule;
+  /// The halves and the FRC on every k-th update only (the first, the (k+1)-th, …), to save
+  /// their cost; the updates between report no resolution and carry the last advice and halves
+  /// (the held-out check keeps its verdict's basis). ≥ 1. Not for the window method's held-out
+  /// halves, which must see every window.
+  int every = 1;
 };
 
 /// The half reconstructions' images of the slices they hold and their received line integrals
@@ -61,8 +66,8 @@ struct QualityAssessment {
 
 class LiveQuality {
  public:
-  /// Throws std::invalid_argument for a pixel size that is not positive, neighbours < 0 or
-  /// maxSlices < 1 (and what StopAdvisor throws).
+  /// Throws std::invalid_argument for a pixel size that is not positive, neighbours < 0,
+  /// maxSlices < 1 or every < 1 (and what StopAdvisor throws).
   explicit LiveQuality(QualityOptions options = {});
   ~LiveQuality();
   LiveQuality(const LiveQuality&) = delete;
@@ -83,6 +88,9 @@ class LiveQuality {
   std::unique_ptr<Halves> m_halves;
   std::vector<float> m_previousImage;
   int m_previousSlice = -1;
+  int m_assessments = 0;  ///< updates assessed so far (for `every`)
+  std::optional<StopAdvice> m_lastAdvice;
+  std::shared_ptr<const HalfReconstructions> m_lastHalves;
 };
 
 }  // namespace tomolive

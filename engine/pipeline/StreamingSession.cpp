@@ -381,7 +381,8 @@ void StreamingSession::reconstruct() {
       .resolution = m_options.liveQuality,
       .heldOutHalves = m_options.liveQuality && m_options.enhancer != nullptr,
       .pixelSizeMicrometres = m_options.pixelSizeMicrometres,
-      .rule = m_options.stopRule};
+      .rule = m_options.stopRule,
+      .every = m_options.qualityEvery};
   std::optional<LiveQuality> quality(std::in_place, qualityOptions);
   // The ground truth of what is reconstructed (none for a region narrower than the detector: the
   // truth's grid is the detector's).

@@ -108,6 +108,8 @@ struct StreamOptions {
   /// Resolution (FRC of two half reconstructions), residual and stop advice per update
   /// (pipeline/LiveQuality.h); the change is measured either way. Not for the window method.
   bool liveQuality = true;
+  /// The live quality's halves and FRC on every k-th update only (pipeline/LiveQuality.h).
+  int qualityEvery = 1;
   std::optional<double> pixelSizeMicrometres;  ///< for the resolution in µm
   StopRule stopRule;
   /// Stop the acquisition (as stopAcquisition() does) at the first update advised "stop".
