@@ -680,6 +680,7 @@ class TestStreaming : public QObject {
                               .arg(*m.enhancementHeldOutWeight)));
       QCOMPARE(*m.enhancementWeight, 0.0);
       QVERIFY(m.enhancedResidualRatio.has_value());
+      QVERIFY(m.enhancementGuardSeconds && *m.enhancementGuardSeconds > 0.0);  // what it cost
     }
   }
 

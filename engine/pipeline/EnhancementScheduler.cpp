@@ -49,7 +49,7 @@ void EnhancementScheduler::begin(std::shared_ptr<const Snapshot> update) {
   }
   m_wantedCount = int(std::count(m_wanted.begin(), m_wanted.end(), 1));
   m_count = 0, m_spent = 0.0;
-  m_ratio.reset(), m_heldOut.reset();
+  m_ratio.reset(), m_heldOut.reset(), m_guardSeconds.reset();
 }
 
 EnhancementScheduler::Step EnhancementScheduler::step(std::span<const int> view,
@@ -83,6 +83,7 @@ EnhancementScheduler::Step EnhancementScheduler::step(std::span<const int> view,
   m_work->setSlice(next, enhanced);
   m_done[std::size_t(next)] = 1;
   if (b.guardSinogram && !m_guardFailed && next == b.enhancedIndex(b.guardSlice)) {
+    const auto guardStart = Clock::now();
     try {
       m_ratio = enhancedResidualRatio(*b.guardSinogram, enhanced, source.slice(next),
                                       source.gridSize());
@@ -97,6 +98,7 @@ EnhancementScheduler::Step EnhancementScheduler::step(std::span<const int> view,
       step.log = std::string("enhancement guard: ") + e.what() + "; shown without the guard";
       m_guardFailed = true;
     }
+    m_guardSeconds = secondsSince(guardStart);
   }
   ++m_count;
   step.seconds = secondsSince(start);
@@ -133,6 +135,7 @@ std::shared_ptr<const Snapshot> EnhancementScheduler::version() const {
   m.enhancedResidualRatio = m_ratio;
   m.enhancementWeight = weight;
   m.enhancementHeldOutWeight = m_heldOut;
+  m.enhancementGuardSeconds = m_guardSeconds;
   if (!m_trainedForTheInput)
     m.enhancementNote = "trained on " + m_trainedOn + " images";
   else if (m_ratio && *m_ratio > kAgreementRatio)

@@ -69,6 +69,7 @@ class EnhancementScheduler {
   int m_count = 0, m_wantedCount = 0;
   double m_spent = 0.0;
   std::optional<double> m_ratio, m_heldOut;  ///< the guard's verdicts on the guard slice
+  std::optional<double> m_guardSeconds;      ///< and what they cost
   bool m_guardFailed = false;
   Clock::time_point m_lastVersion;  ///< when a version was last handed back
 };

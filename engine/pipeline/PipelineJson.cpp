@@ -65,7 +65,8 @@ json enhancementVerdictJson(const UpdateMetrics& m) {
           {"enhancement_held_out_weight",
            m.enhancementHeldOutWeight ? json(*m.enhancementHeldOutWeight) : json(nullptr)},
           {"enhancement_disagrees", ratio > kDisagreementRatio},
-          {"enhancement_note", m.enhancementNote}};
+          {"enhancement_note", m.enhancementNote},
+          {"enhancement_guard_seconds", m.enhancementGuardSeconds.value_or(0.0)}};
 }
 
 void to_json(json& j, const SessionSummary& s) {

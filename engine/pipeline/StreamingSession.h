@@ -167,6 +167,9 @@ struct UpdateMetrics {
   /// towards the network's output the projections the half reconstructions did not see support
   /// moving; none where there are no halves (window method, live quality off).
   std::optional<double> enhancementHeldOutWeight;
+  /// What the guard cost on this update, seconds: re-projecting the enhanced slice in view, and
+  /// the held-out check's enhancement of the two half images and their re-projections.
+  std::optional<double> enhancementGuardSeconds;
   /// Why the weight is below 1: "" (it is 1), "disagrees with the data", "not supported by
   /// held-out projections", "converged" or "trained on window images" (the model: another
   /// method's).
