@@ -395,8 +395,10 @@ class TestAdvice : public QObject {
 
   // The resolution on every k-th update only: updates 1, 4, 7 … have it, the others none, and
   // they carry the last advice and the last halves (for the enhancement guard); the change and
-  // residual are there on every update; every < 1 is refused.
-  void qualityEveryKthUpdate() {
+  // residual are there on every update. By cost instead: a share no assessment can stay within
+  // after the first gives the resolution on update 1 only, an unbounded one on every update.
+  // every < 1 and a share ≤ 0 are refused.
+  void qualityEveryKthUpdateOrWithinAShare() {
     ScanSpec spec;
     spec.phantom = PhantomKind::Glass;
     spec.size = 64;
@@ -405,32 +407,46 @@ class TestAdvice : public QObject {
     spec.seed = 5;
     const std::string path = m_dir.filePath("every.h5").toStdString();
     writeSimulatedScan(spec, path);
-    StreamOptions o;
-    o.window = 16;
-    o.qualityEvery = 3;
-    StreamingSession session(std::make_unique<FileReplaySource>(path, 0.0), o);
-    std::mutex mutex;
-    std::vector<UpdateMetrics> updates;
-    session.onSnapshot([&](std::shared_ptr<const Snapshot> s) {
-      std::lock_guard lock(mutex);
-      if (updates.empty() || updates.back().update != s->metrics.update)
-        updates.push_back(s->metrics);
-    });
-    session.start();
-    QVERIFY(session.waitFor(std::chrono::seconds(120)));
-    QCOMPARE(int(updates.size()), 10);
-    for (const UpdateMetrics& m : updates) {
-      const bool assessed = (m.update - 1) % 3 == 0;
-      QVERIFY2(m.resolutionPixels.has_value() == assessed, qPrintable(QString::number(m.update)));
-      QVERIFY(m.residual.has_value());
-      if (m.update > 1) QVERIFY(m.change.has_value());
-      QVERIFY(m.advice == "stop" || m.advice == "continue");
-      if (!assessed)  // the advice of the last assessed update, word for word
-        QCOMPARE(m.adviceReason, updates[std::size_t(m.update - 1 - (m.update - 1) % 3)].adviceReason);
+    const auto run = [&](int every, std::optional<double> share) {
+      StreamOptions o;
+      o.window = 16;
+      o.qualityEvery = every;
+      o.qualityShare = share;
+      StreamingSession session(std::make_unique<FileReplaySource>(path, 0.0), o);
+      std::mutex mutex;
+      std::vector<UpdateMetrics> updates;
+      session.onSnapshot([&](std::shared_ptr<const Snapshot> s) {
+        std::lock_guard lock(mutex);
+        if (updates.empty() || updates.back().update != s->metrics.update)
+          updates.push_back(s->metrics);
+      });
+      session.start();
+      session.wait();
+      return updates;
+    };
+    for (const auto& [every, share] : {std::pair{3, std::optional<double>()}, {1, 1e-12}, {1, 1e12}}) {
+      const std::vector<UpdateMetrics> updates = run(every, share);
+      QCOMPARE(int(updates.size()), 10);
+      int last = 0;  // the last assessed update
+      for (const UpdateMetrics& m : updates) {
+        const bool assessed = share ? (*share > 1.0 || m.update == 1) : (m.update - 1) % every == 0;
+        QVERIFY2(m.resolutionPixels.has_value() == assessed,
+                 qPrintable(QString("every %1, update %2").arg(every).arg(m.update)));
+        QVERIFY(m.residual.has_value());
+        if (m.update > 1) QVERIFY(m.change.has_value());
+        QVERIFY(m.advice == "stop" || m.advice == "continue");
+        if (assessed)
+          last = m.update;
+        else  // the advice of the last assessed update, word for word
+          QCOMPARE(m.adviceReason, updates[std::size_t(last - 1)].adviceReason);
+      }
     }
     QualityOptions never;
     never.every = 0;
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, LiveQuality{never});
+    QualityOptions nothing;
+    nothing.share = 0.0;
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, LiveQuality{nothing});
   }
 
   void stopWhenStableRefusesTheWindowMethod() {

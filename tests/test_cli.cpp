@@ -147,6 +147,8 @@ class TestCli : public QObject {
     QTest::newRow("stream rate 0") << QStringList{"stream", "--rate", "0"} << u"--rate"_s;
     QTest::newRow("stream quality every 0")
         << QStringList{"stream", "--quality-every", "0"} << u"--quality-every"_s;
+    QTest::newRow("stream quality share 0")
+        << QStringList{"stream", "--quality-share", "0"} << u"--quality-share"_s;
     QTest::newRow("stream pixel size negative")
         << QStringList{"stream", "--pixel-size", "-1"} << u"--pixel-size"_s;
     QTest::newRow("stream enhancer share 2")

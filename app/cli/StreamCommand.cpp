@@ -328,6 +328,11 @@ Command addStreamCommand(CLI::App& app) {
                   "the resolution (its half reconstructions) on every k-th update only, to save "
                   "its cost; the advice stands between")
       ->check(CLI::Range(1, 100000));
+  command
+      .add_option("--quality-share", o.qualityShare,
+                  "or the resolution only while it has cost at most this share of the updates' "
+                  "time (e.g. 0.25)")
+      ->check(kPositive);
   command.add_flag("--no-quality", s->noQuality,
                    "live quality off: no resolution or stop advice (the change and residual "
                    "stay)");

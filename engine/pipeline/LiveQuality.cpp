@@ -120,6 +120,9 @@ LiveQuality::LiveQuality(QualityOptions options) : m_options(options), m_advisor
   if (options.pixelSizeMicrometres && !(*options.pixelSizeMicrometres > 0.0))
     throw std::invalid_argument("pixel size " + std::to_string(*options.pixelSizeMicrometres) +
                                 " µm must be positive");
+  if (options.share && !(*options.share > 0.0 && std::isfinite(*options.share)))
+    throw std::invalid_argument("live quality: share " + std::to_string(*options.share) +
+                                " of the reconstruction's time must be positive");
   if (options.every < 1)
     throw std::invalid_argument("live quality: every " + std::to_string(options.every) +
                                 " updates: must be at least 1");
@@ -158,9 +161,13 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
 
   const bool window = live.options().method == LiveMethod::window;
   const bool wanted = window ? m_options.heldOutHalves : m_options.resolution;
-  // Between every k-th update: no halves, the last advice stands (the filtered halves recompute
-  // from everything received, so they lose nothing by skipping).
-  if (wanted && !window && m_assessments++ % m_options.every != 0) {
+  // Between every k-th update, or while the halves have cost more than their share: no halves,
+  // the last advice stands (the filtered halves recompute from everything received, so they lose
+  // nothing by skipping).
+  m_workSeconds += update.seconds;
+  const bool due = m_assessments++ % m_options.every == 0 &&
+                   (!m_options.share || m_spentSeconds <= *m_options.share * m_workSeconds);
+  if (wanted && !window && !due) {
     q.advice = m_lastAdvice;
     q.halves = m_lastHalves;
     q.seconds = secondsSince(start);
@@ -204,6 +211,7 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
     }
   }
   q.seconds = secondsSince(start);
+  m_spentSeconds += q.seconds;
   return q;
 }
 

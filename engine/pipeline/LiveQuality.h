@@ -44,6 +44,10 @@ struct QualityOptions {
   /// (the held-out check keeps its verdict's basis). ≥ 1. Not for the window method's held-out
   /// halves, which must see every window.
   int every = 1;
+  /// Or by cost: the halves and FRC run on an update only while the time they have taken so far
+  /// is at most this share of the reconstruction's own (the updates' seconds); the updates
+  /// between are as with `every`. > 0; none: no limit.
+  std::optional<double> share;
 };
 
 /// The half reconstructions' images of the slices they hold and their received line integrals
@@ -67,7 +71,7 @@ struct QualityAssessment {
 class LiveQuality {
  public:
   /// Throws std::invalid_argument for a pixel size that is not positive, neighbours < 0,
-  /// maxSlices < 1 or every < 1 (and what StopAdvisor throws).
+  /// maxSlices < 1, every < 1 or a share that is not positive (and what StopAdvisor throws).
   explicit LiveQuality(QualityOptions options = {});
   ~LiveQuality();
   LiveQuality(const LiveQuality&) = delete;
@@ -88,7 +92,8 @@ class LiveQuality {
   std::unique_ptr<Halves> m_halves;
   std::vector<float> m_previousImage;
   int m_previousSlice = -1;
-  int m_assessments = 0;  ///< updates assessed so far (for `every`)
+  int m_assessments = 0;  ///< updates seen so far (for `every`)
+  double m_spentSeconds = 0.0, m_workSeconds = 0.0;  ///< halves' and updates' time (for `share`)
   std::optional<StopAdvice> m_lastAdvice;
   std::shared_ptr<const HalfReconstructions> m_lastHalves;
 };

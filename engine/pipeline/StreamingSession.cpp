@@ -382,7 +382,8 @@ void StreamingSession::reconstruct() {
       .heldOutHalves = m_options.liveQuality && m_options.enhancer != nullptr,
       .pixelSizeMicrometres = m_options.pixelSizeMicrometres,
       .rule = m_options.stopRule,
-      .every = m_options.qualityEvery};
+      .every = m_options.qualityEvery,
+      .share = m_options.qualityShare};
   std::optional<LiveQuality> quality(std::in_place, qualityOptions);
   // The ground truth of what is reconstructed (none for a region narrower than the detector: the
   // truth's grid is the detector's).

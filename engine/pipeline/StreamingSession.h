@@ -110,6 +110,9 @@ struct StreamOptions {
   bool liveQuality = true;
   /// The live quality's halves and FRC on every k-th update only (pipeline/LiveQuality.h).
   int qualityEvery = 1;
+  /// Or the halves only while they have cost at most this share of the updates' time (none: no
+  /// limit; pipeline/LiveQuality.h).
+  std::optional<double> qualityShare;
   std::optional<double> pixelSizeMicrometres;  ///< for the resolution in µm
   StopRule stopRule;
   /// Stop the acquisition (as stopAcquisition() does) at the first update advised "stop".
