@@ -13,6 +13,7 @@
 #include <random>
 
 #include "RealData.h"
+#include "UpdateLog.h"
 #include "io/DataExchange.h"
 #include "metrics/FourierRingCorrelation.h"
 #include "metrics/ImageMetrics.h"
@@ -359,15 +360,11 @@ class TestAdvice : public QObject {
     o.pixelSizeMicrometres = 0.65;
     o.recordPath = m_dir.filePath("stop_record.h5").toStdString();
     StreamingSession session(std::make_unique<FileReplaySource>(path, 0.0), o);
-    std::mutex mutex;
-    std::vector<UpdateMetrics> updates;
-    session.onSnapshot([&](std::shared_ptr<const Snapshot> s) {
-      std::lock_guard lock(mutex);
-      if (updates.empty() || updates.back().update != s->metrics.update)
-        updates.push_back(s->metrics);
-    });
+    UpdateLog log;
+    log.attach(session);
     session.start();
     QVERIFY(session.waitFor(std::chrono::seconds(240)));
+    const std::vector<UpdateMetrics>& updates = log.updates;
     const SessionSummary summary = session.summary();
     QVERIFY2(summary.error.empty(), summary.error.c_str());
     QVERIFY(summary.stoppedEarly);
@@ -413,16 +410,11 @@ class TestAdvice : public QObject {
       o.qualityEvery = every;
       o.qualityShare = share;
       StreamingSession session(std::make_unique<FileReplaySource>(path, 0.0), o);
-      std::mutex mutex;
-      std::vector<UpdateMetrics> updates;
-      session.onSnapshot([&](std::shared_ptr<const Snapshot> s) {
-        std::lock_guard lock(mutex);
-        if (updates.empty() || updates.back().update != s->metrics.update)
-          updates.push_back(s->metrics);
-      });
+      UpdateLog log;
+      log.attach(session);
       session.start();
       session.wait();
-      return updates;
+      return log.updates;
     };
     for (const auto& [every, share] : {std::pair{3, std::optional<double>()}, {1, 1e-12}, {1, 1e12}}) {
       const std::vector<UpdateMetrics> updates = run(every, share);

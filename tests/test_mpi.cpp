@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 
+#include "UpdateLog.h"
 #include "cluster/MpiTeam.h"
 #include "pipeline/LiveReconstruction.h"
 #include "pipeline/RowShare.h"
@@ -180,13 +181,8 @@ class TestMpi : public QObject {
     o.rowTeam = g_team;
     o.recordPath = dir.filePath("record.h5").toStdString();
     StreamingSession session(std::make_unique<SimulatorSource>(scan, 400.0, false), o);
-    std::vector<UpdateMetrics> updates;
-    std::mutex mutex;
-    session.onSnapshot([&](std::shared_ptr<const Snapshot> s) {
-      std::lock_guard lock(mutex);
-      if (updates.empty() || updates.back().update != s->metrics.update)
-        updates.push_back(s->metrics);
-    });
+    UpdateLog log;
+    log.attach(session);
     session.start();
     QTRY_VERIFY_WITH_TIMEOUT(session.summary().updates >= 2, 60000);
     session.setWindow(24);
@@ -199,7 +195,7 @@ class TestMpi : public QObject {
     QVERIFY2(s.projectionsReceived < 1600, "the source did not stop");
     QCOMPARE(s.projectionsConsumed, s.projectionsReceived);
     QCOMPARE(s.framesRecorded, s.framesReceived);
-    std::lock_guard lock(mutex);
+    const std::vector<UpdateMetrics>& updates = log.updates;
     QVERIFY(std::any_of(updates.begin(), updates.end(),
                         [](const UpdateMetrics& m) { return m.window == 24; }));
   }
