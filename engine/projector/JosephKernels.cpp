@@ -208,8 +208,9 @@ void forwardRays(const LineBlock& lines, const RayBlock& rays) {
 // g = (k − beta)/alpha and t = g − ⌊g⌋, f_j − k = alpha·(j − g), so only j0 = ⌊g⌋ and j0 + 1 can
 // contribute, with weights max(0, 1 − |alpha|·t) and max(0, 1 − |alpha|·(1 − t)) (|alpha| ≥ 1).
 // These are the forward weights up to float rounding; rays outside the line's traced range
-// count zero, as in the forward kernels.
-template <int C, bool Window>
+// count zero, as in the forward kernels. With Ones, every ray carries 1 and no row is read: the
+// column sums Aᵀ·1 that SIRT weighs by.
+template <int C, bool Window, bool Ones = false>
 void backRaysGather(const LineBlock& lines, const RayBlock& rays) {
   using T = Packed<C>;
   using Vec = typename T::Vec;
@@ -246,7 +247,7 @@ void backRaysGather(const LineBlock& lines, const RayBlock& rays) {
                           rayEnd,
                           first < last ? first : last,
                           (first < last ? last : first) + 2,
-                          rays.rows[p] + kRowPadding * C};
+                          Ones ? nullptr : rays.rows[p] + kRowPadding * C};
     }
     for (int q = 0; q < pixelsEnd; q += P) {
       typename T::Vec sum = {};
@@ -272,9 +273,13 @@ void backRaysGather(const LineBlock& lines, const RayBlock& rays) {
         };
         const Vec c0 = keep(1.0f - t.slope * frac, j0);
         const Vec c1 = keep(1.0f - t.slope * (1.0f - frac), j0 + 1);
-        Vec v0, v1;
-        gatherPair<C, Window>(t.row, j0, v0, v1);
-        sum += t.weight * (c0 * v0 + c1 * v1);
+        if constexpr (Ones) {
+          sum += t.weight * (c0 + c1);
+        } else {
+          Vec v0, v1;
+          gatherPair<C, Window>(t.row, j0, v0, v1);
+          sum += t.weight * (c0 * v0 + c1 * v1);
+        }
       }
       std::memcpy(line + std::size_t(q) * C, &sum, sizeof sum);
     }
@@ -387,8 +392,8 @@ struct BackRaysScatter {
 KernelSet kernels(AcrossRays choice) {
 #define TOMOLIVE_STR2(x) #x
 #define TOMOLIVE_STR(x) TOMOLIVE_STR2(x)
-  KernelSet set{
-      TOMOLIVE_STR(TOMOLIVE_KERNEL_ISA), &forward, &back, nullptr, nullptr, kVectorFloats};
+  KernelSet set{TOMOLIVE_STR(TOMOLIVE_KERNEL_ISA), &forward, &back, nullptr, nullptr,
+                &backRaysGather<1, false, true>, kVectorFloats};
   set.forwardAcrossRays = choice.windowGather ? &byLanes<ForwardRays<true>::Kernel>
                                               : &byLanes<ForwardRays<false>::Kernel>;
   set.backAcrossRays = !choice.gatherBack    ? &byLanes<BackRaysScatter>

@@ -73,6 +73,9 @@ struct KernelSet {
   /// back reads all of rays.count projections for every line and ignores rayBegin/rayEnd.
   ForwardFn forwardAcrossRays;
   BackFn backAcrossRays;
+  /// Aᵀ·1 on one slice (lanes = 1): each pixel of the lines set to the back projection of rows of
+  /// ones, which are not read.
+  BackFn columnSums;
   /// Groups packing fewer slices per pixel than this use the across-rays kernels.
   int acrossRaysBelow;
 };

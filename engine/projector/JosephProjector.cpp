@@ -7,8 +7,13 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstring>
 #include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "projector/JosephKernels.h"
@@ -283,6 +288,102 @@ void backOrientation(const joseph::KernelSet& kernels, const Traced& traced,
       });
 }
 
+// out (stackLanes floats per pixel) = the lines along rows + the lines along columns
+// transposed; lanes beyond the lines' own stay zero. In tiles of kTileLines rows, as loadLines:
+// the columns' lines are read across.
+void addOrientations(const PaddedLines& rows, const PaddedLines& columns, float* out,
+                     int stackLanes) {
+  const int n = rows.n, lanes = rows.lanes;
+  tbb::parallel_for(tbb::blocked_range<int>(0, n, kTileLines), [&](const tbb::blocked_range<int>& r) {
+    for (int tile = r.begin(); tile < r.end(); tile += kTileLines) {
+      const int tileEnd = std::min(r.end(), tile + kTileLines);
+      for (int c = 0; c < n; ++c)
+        for (int row = tile; row < tileEnd; ++row) {
+          const float* a = rows.pixel(row, c);
+          const float* b = columns.pixel(c, row);
+          float* o = out + (std::size_t(row) * n + c) * stackLanes;
+          for (int s = 0; s < stackLanes; ++s) o[s] = s < lanes ? a[s] + b[s] : 0.0f;
+        }
+    }
+  });
+}
+
+// A one-slice mask as one run of ones per grid line, for the lines of both orientations (line l
+// of runs[0] is grid row l, of runs[1] grid column l): pixels first[l] … last[l] (none when
+// first > last). Nothing when some line holds anything else.
+struct MaskRuns {
+  std::vector<int> first, last;
+};
+std::optional<std::array<MaskRuns, 2>> maskRuns(const VolumeStack& mask) {
+  const int n = mask.gridSize(), lanes = mask.lanes();
+  std::array<MaskRuns, 2> runs;
+  for (MaskRuns& r : runs) {
+    r.first.assign(n, n);
+    r.last.assign(n, -1);
+  }
+  std::vector<int> ones(n, 0);  // per grid column
+  const float* pixel = mask.group(0);
+  for (int row = 0; row < n; ++row) {
+    int count = 0;
+    for (int c = 0; c < n; ++c, pixel += lanes) {
+      if (*pixel == 0.0f) continue;
+      if (*pixel != 1.0f) return std::nullopt;
+      runs[0].first[row] = std::min(runs[0].first[row], c);
+      runs[0].last[row] = c;
+      runs[1].first[c] = std::min(runs[1].first[c], row);
+      runs[1].last[c] = row;
+      ++count;
+      ++ones[c];
+    }
+    if (count > 0 && count != runs[0].last[row] - runs[0].first[row] + 1) return std::nullopt;
+  }
+  for (int c = 0; c < n; ++c)
+    if (ones[c] > 0 && ones[c] != runs[1].last[c] - runs[1].first[c] + 1) return std::nullopt;
+  return runs;
+}
+
+// Row sums of one projection over a mask given as runs. A ray whose position f on a line lies in
+// the run [a, b] interpolates two ones (exactly 1, as in the kernels); only the at most two rays
+// with f in (a − 1, a) or (b, b + 1) see an edge. So each line adds its ray length to a range of
+// rays (a difference array) and evaluates its edge rays as the kernels do: O(lines) per
+// projection where a forward projection of the mask is O(lines × rays).
+void rowSumsOfRuns(const JosephPlan& plan, const MaskRuns& runs, int columns, float* row,
+                   int lanes) {
+  const JosephRays rays = plan.rays();
+  std::vector<double> edge(columns, 0.0), step(columns + 1, 0.0);
+  const int n = static_cast<int>(runs.first.size());
+  for (int l = 0; l < n; ++l) {
+    const int a = runs.first[l], b = runs.last[l];
+    if (a > b || rays.rayBegin[l] >= rays.rayEnd[l]) continue;
+    const double beta = rays.beta0 + l * rays.betaStep;
+    const auto value = [&](int j) {
+      const double f = rays.alpha * j + beta;
+      const int k = static_cast<int>(f + kLinePadding) - kLinePadding;  // the kernels' floor
+      const float w = static_cast<float>(f - k);
+      const float at = k >= a && k <= b ? 1.0f : 0.0f;
+      const float next = k + 1 >= a && k + 1 <= b ? 1.0f : 0.0f;
+      return at + w * (next - at);
+    };
+    double lo = (a - 1 - beta) / rays.alpha, hi = (b + 1 - beta) / rays.alpha;
+    if (lo > hi) std::swap(lo, hi);
+    int j = std::max(rays.rayBegin[l], static_cast<int>(std::floor(lo)) - 1);
+    int last = std::min(rays.rayEnd[l] - 1, static_cast<int>(std::ceil(hi)) + 1);
+    for (float v; j <= last && (v = value(j)) != 1.0f; ++j) edge[j] += double(rays.weight) * v;
+    for (float v; last >= j && (v = value(last)) != 1.0f; --last)
+      edge[last] += double(rays.weight) * v;
+    if (j <= last) {
+      step[j] += rays.weight;
+      step[last + 1] -= rays.weight;
+    }
+  }
+  double inside = 0.0;
+  for (int j = 0; j < columns; ++j) {
+    inside += step[j];
+    row[std::size_t(j) * lanes] = static_cast<float>(inside + edge[j]);
+    for (int s = 1; s < lanes; ++s) row[std::size_t(j) * lanes + s] = 0.0f;
+  }
+}
+
 }  // namespace
 
 JosephProjector::JosephProjector(ParallelGeometry geometry)
@@ -342,23 +443,54 @@ void JosephProjector::back(const ProjectionStack& y, std::span<const int> projec
     }
     backOrientation(kernels, alongRows, layout, y, g, *rows);
     backOrientation(kernels, alongColumns, layout, y, g, *columns);
-    float* out = x.group(g);
-    // In tiles of kTileLines rows, as loadLines: the columns' lines are read across.
-    tbb::parallel_for(tbb::blocked_range<int>(0, n, kTileLines), [&](const tbb::blocked_range<int>& r) {
-      for (int tile = r.begin(); tile < r.end(); tile += kTileLines) {
-        const int tileEnd = std::min(r.end(), tile + kTileLines);
-        for (int c = 0; c < n; ++c)
-          for (int row = tile; row < tileEnd; ++row) {
-            const float* a = rows->pixel(row, c);
-            const float* b = columns->pixel(c, row);
-            float* o = out + (std::size_t(row) * n + c) * stackLanes;
-            for (int s = 0; s < stackLanes; ++s) o[s] = s < lanes ? a[s] + b[s] : 0.0f;
-          }
-      }
-    });
+    addOrientations(*rows, *columns, x.group(g), stackLanes);
   }
   // Padding lanes (slices beyond the last) stay zero: y's padding lanes are zero, and packed
   // groups leave them out.
+}
+
+void JosephProjector::rowSums(const VolumeStack& mask, std::span<const int> projections,
+                              ProjectionStack& sums) const {
+  checkShapes(mask, projections, sums);
+  const std::optional<std::array<MaskRuns, 2>> runs =
+      mask.slices() == 1 ? maskRuns(mask) : std::nullopt;
+  if (!runs) return forward(mask, projections, sums);
+  tbb::parallel_for(std::size_t(0), projections.size(), [&](std::size_t i) {
+    const JosephPlan plan = JosephPlan::make(geometry(), projections[i]);
+    rowSumsOfRuns(plan, (*runs)[plan.alongColumns() ? 1 : 0], sums.columns(),
+                  sums.row(projections[i], 0), sums.lanes());
+  });
+}
+
+void JosephProjector::columnSums(std::span<const int> projections, VolumeStack& sums) const {
+  const ParallelGeometry& g = geometry();
+  if (sums.slices() != 1 || sums.gridSize() != g.gridSize)
+    throw std::invalid_argument("projector: column sums of " + std::to_string(sums.slices()) +
+                                " slices on a " + std::to_string(sums.gridSize()) +
+                                "² grid; they take one slice of the geometry's " +
+                                std::to_string(g.gridSize) + "² grid");
+  for (int p : projections)
+    if (p < 0 || p >= g.projections())
+      throw std::invalid_argument("projector: projection index " + std::to_string(p) +
+                                  " outside 0 … " + std::to_string(g.projections() - 1));
+  Traced alongRows, alongColumns;
+  trace(g, projections, alongRows, alongColumns);
+  const int n = g.gridSize;
+  PaddedLines rows(n, 1, ScratchRole::lines), columns(n, 1, ScratchRole::columnLines);
+  for (const auto& [traced, lines] :
+       std::array{std::pair{&alongRows, &rows}, std::pair{&alongColumns, &columns}}) {
+    if (traced->indices.empty()) {
+      lines->zero();
+      continue;
+    }
+    const joseph::RayBlock rays{traced->rays.data(), nullptr, int(traced->indices.size()),
+                                g.columns, 0, g.columns};
+    tbb::parallel_for(tbb::blocked_range<int>(0, n, kLinesPerTask),
+                      [&](const tbb::blocked_range<int>& r) {
+                        m_kernels.columnSums(lines->block(r.begin(), r.end()), rays);
+                      });
+  }
+  addOrientations(rows, columns, sums.group(0), sums.lanes());
 }
 
 }  // namespace tomolive

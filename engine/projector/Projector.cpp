@@ -18,6 +18,20 @@ std::int64_t Projector::rayPixelUpdates(std::span<const int> projections) const 
   return total;
 }
 
+void Projector::rowSums(const VolumeStack& mask, std::span<const int> projections,
+                        ProjectionStack& sums) const {
+  forward(mask, projections, sums);
+}
+
+void Projector::columnSums(std::span<const int> projections, VolumeStack& sums) const {
+  const int needed = projections.empty() ? 0 : 1 + *std::ranges::max_element(projections);
+  ProjectionStack ones(needed, sums.slices(), m_geometry.columns);
+  for (int p : projections)
+    for (int s = 0; s < sums.slices(); ++s)
+      for (int j = 0; j < m_geometry.columns; ++j) ones.at(p, s, j) = 1.0f;
+  back(ones, projections, sums);
+}
+
 void Projector::checkShapes(const VolumeStack& x, std::span<const int> projections,
                             const ProjectionStack& y) const {
   const auto fail = [](const std::string& what) {

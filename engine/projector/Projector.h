@@ -28,6 +28,13 @@ class Projector {
   virtual void back(const ProjectionStack& y, std::span<const int> projections,
                     VolumeStack& x) const = 0;
 
+  /// SIRT's normalisers over `projections` on one slice: sums[p] = A_p · mask (the row sums of
+  /// the masked system). Default: forward(mask, …); a backend may compute it faster.
+  virtual void rowSums(const VolumeStack& mask, std::span<const int> projections,
+                       ProjectionStack& sums) const;
+  /// sums = Σ_{p ∈ projections} A_pᵀ · 1 on one slice (the column sums). Default: back() of ones.
+  virtual void columnSums(std::span<const int> projections, VolumeStack& sums) const;
+
   /// Human-readable backend name ("CPU Joseph (AVX-512, 2 threads)", …).
   virtual std::string name() const = 0;
 

@@ -70,26 +70,26 @@ void SirtSolver::updateWeights(const Projector& projector, std::span<const int> 
       std::copy(m_rowWeights.raw().begin(), m_rowWeights.raw().end(), grown.raw().begin());
     m_rowWeights = std::move(grown);
   }
-  projector.forward(m_mask, fresh, m_rowWeights);
-  for (int p : fresh) {
-    float* row = m_rowWeights.row(p, 0);
-    for (int j = 0; j < g.columns; ++j) {
-      const float w = reciprocalOrZero(row[j * m_rowWeights.lanes()]);
-      for (int l = 0; l < m_rowWeights.lanes(); ++l)
-        row[j * m_rowWeights.lanes() + l] = l == 0 ? w : 0.0f;
-    }
-  }
-  ProjectionStack ones(needed, 1, g.columns);
-  for (int p : fresh)
-    for (int j = 0; j < g.columns; ++j) ones.at(p, 0, j) = 1.0f;
-  VolumeStack sums(1, g.gridSize);
-  projector.back(ones, fresh, sums);
-  if (kept == 0) m_columnSums = VolumeStack(1, g.gridSize);
-  for (int r = 0; r < g.gridSize; ++r)
-    for (int c = 0; c < g.gridSize; ++c) {
-      const float sum = m_columnSums.at(0, r, c) += sums.at(0, r, c);
-      m_columnWeights.at(0, r, c) = m_mask.at(0, r, c) * reciprocalOrZero(sum);
-    }
+  projector.rowSums(m_mask, fresh, m_rowWeights);
+  const int lanes = m_rowWeights.lanes();
+  tbb::parallel_for(std::size_t(0), fresh.size(), [&](std::size_t i) {
+    float* row = m_rowWeights.row(fresh[i], 0);
+    for (int j = 0; j < g.columns; ++j)
+      row[std::size_t(j) * lanes] = reciprocalOrZero(row[std::size_t(j) * lanes]);
+  });
+  // Column sums of the fresh projections, added to the kept ones' where there are any.
+  if (m_columnSums.gridSize() != g.gridSize) m_columnSums = VolumeStack(1, g.gridSize);
+  if (kept > 0 && m_freshSums.gridSize() != g.gridSize) m_freshSums = VolumeStack(1, g.gridSize);
+  projector.columnSums(fresh, kept > 0 ? m_freshSums : m_columnSums);
+  const std::size_t cl = m_columnSums.lanes();
+  float* sums = m_columnSums.group(0);
+  const float* added = m_freshSums.group(0);
+  const float* mask = m_mask.group(0);
+  float* weights = m_columnWeights.group(0);
+  forEach(std::size_t(g.gridSize) * g.gridSize, [&](std::size_t pixel) {
+    if (kept > 0) sums[pixel * cl] += added[pixel * cl];
+    weights[pixel * cl] = mask[pixel * cl] * reciprocalOrZero(sums[pixel * cl]);
+  });
   m_weightKey = std::move(key);
   m_weightProjections.assign(projections.begin(), projections.end());
 }
