@@ -262,8 +262,7 @@ void backOrientation(const joseph::KernelSet& kernels, const Traced& traced,
                      const GroupLayout& layout, const ProjectionStack& y, int group,
                      PaddedLines& lines) {
   const int count = static_cast<int>(traced.indices.size());
-  lines.zero();
-  if (count == 0) return;
+  if (count == 0) return lines.zero();
   const int columns = y.columns();
   std::vector<float*> rows(count);
   std::optional<PackedRows> packed;
@@ -283,9 +282,12 @@ void backOrientation(const joseph::KernelSet& kernels, const Traced& traced,
   const joseph::BackFn back = packed ? kernels.backAcrossRays : kernels.back;
   tbb::parallel_for(
       tbb::blocked_range<int>(0, lines.n, kLinesPerTask), [&](const tbb::blocked_range<int>& r) {
+        // Zeroed here rather than in a pass of its own: the kernel then adds into cached lines.
+        std::fill(lines.line(r.begin()), lines.line(r.end()), 0.0f);
         joseph::RayBlock rays{traced.rays.data(), rows.data(), count, columns, 0, columns};
         back(lines.block(r.begin(), r.end()), rays);
       });
+  std::fill(lines.line(lines.n), lines.buffer.data() + lines.floats, 0.0f);  // the window slack
 }
 
 // out (stackLanes floats per pixel) = the lines along rows + the lines along columns
