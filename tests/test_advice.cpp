@@ -316,8 +316,11 @@ class TestAdvice : public QObject {
     QTest::addColumn<int>("window");
     QTest::addColumn<int>("firstRow");
     QTest::addColumn<int>("endRow");
-    QTest::newRow("tooth W=12") << "tooth.h5" << 12 << 0 << -1;
-    QTest::newRow("i13 W=8") << "i13_crop.h5" << 8 << 60 << 64;
+    QTest::addColumn<int>("binning");
+    QTest::newRow("tooth W=12") << "tooth.h5" << 12 << 0 << -1 << 1;
+    QTest::newRow("i13 W=8") << "i13_crop.h5" << 8 << 60 << 64 << 1;
+    // 40 columns from 91 projections: sampled finely enough in angle to settle before its end.
+    QTest::newRow("i13 binned 4x, W=8") << "i13_crop.h5" << 8 << 32 << 64 << 4;
   }
 
   void adviceOnRealScansWaitsForAStillImage() {
@@ -326,18 +329,19 @@ class TestAdvice : public QObject {
     QFETCH(int, window);
     QFETCH(int, firstRow);
     QFETCH(int, endRow);
+    QFETCH(int, binning);
     const PreparedScan scan = prepareScan(
-        readDataExchange(realDataFile(file.toLatin1().constData()), {firstRow, endRow}));
+        readDataExchange(realDataFile(file.toLatin1().constData()), {firstRow, endRow}), binning);
     const double centre = estimateCentre(scan.lineIntegrals, scan.anglesRad).centre;
     const std::vector<int> order = interlacedReplayOrder(scan.anglesRad, window);
     const std::vector<Step> steps =
         replayWithQuality(scan.lineIntegrals, scan.anglesRad, order, window, 1, centre, nullptr);
-    report(qPrintable(file), steps);
+    report(QTest::currentDataTag(), steps);
     const int advice = adviceUpdate(steps), still = plateauUpdate(steps, 0.01);
     qInfo(
         "%s: image within 0.01 SSIM of the last from update %d; advice to stop at update %d of "
         "%zu",
-        qPrintable(file), still, advice, steps.size());
+        QTest::currentDataTag(), still, advice, steps.size());
     if (advice > 0) QVERIFY2(advice >= still, qPrintable(QString::number(advice)));
     for (const Step& s : steps) QVERIFY(s.quality.resolutionPixels.has_value());
   }
