@@ -237,6 +237,23 @@ QList<QPointF> chartedProfile(const MainWindow& w, const char* name) {
 
 }  // namespace
 
+// The longest of three synchronous renders of the whole window (grab), in ms: what one frame of it
+// costs on this machine now. Under Xvfb the views render with software OpenGL (llvmpipe): about
+// 85 ms on an idle 2-core machine, 200–330 ms with two busy processes beside it
+// (docs/gui.md, "Known limits"). The stall bounds below allow two (while snapshots stream) or three
+// (while a session winds down) times that, and never less than a fixed floor, so they judge our
+// work on the GUI thread, not the renderer's speed on a loaded machine.
+qint64 renderMilliseconds(QWidget& window) {
+  qint64 longest = 0;
+  for (int i = 0; i < 3; ++i) {
+    QElapsedTimer timer;
+    timer.start();
+    (void)window.grab();  // renders every view, OpenGL ones included
+    longest = std::max(longest, timer.elapsed());
+  }
+  return longest;
+}
+
 class TestGui : public QObject {
   Q_OBJECT
 
@@ -357,6 +374,7 @@ class TestGui : public QObject {
     w.show();
     w.startSession();
     QTRY_VERIFY_WITH_TIMEOUT(w.displayedUpdates() >= 2, 30000);
+    const qint64 bound = std::max<qint64>(500, 3 * renderMilliseconds(w));
     // The GUI thread's longest stall while the session winds down.
     QElapsedTimer sinceTick;
     sinceTick.start();
@@ -368,8 +386,8 @@ class TestGui : public QObject {
     QTest::mouseClick(w.findChild<QPushButton*>("stopButton"), Qt::LeftButton);
     QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Finished, 30000));
     probe.stop();
-    qInfo("longest GUI stall while stopping: %lld ms", longestGap);
-    QVERIFY2(longestGap < 500, qPrintable(QString("GUI stalled %1 ms").arg(longestGap)));
+    qInfo("longest GUI stall while stopping: %lld ms (bound %lld ms)", longestGap, bound);
+    QVERIFY2(longestGap < bound, qPrintable(QString("GUI stalled %1 ms").arg(longestGap)));
     const SessionSummary s = w.controller()->summary();
     QVERIFY(s.stoppedEarly);
     QVERIFY(s.projectionsReceived < 3000);
@@ -549,6 +567,7 @@ class TestGui : public QObject {
     // Warm up: the first image compiles the views' shaders (hundreds of ms on llvmpipe).
     w.showSnapshot(phantomSnapshot(0, 128, 4));
     QVERIFY(rendered(w));
+    const qint64 bound = std::max<qint64>(250, 2 * renderMilliseconds(w));
     const int rendersBefore = w.beforeView()->renderCount();
     SessionController* c = w.controller();
     constexpr int kRate = 50, kSeconds = 3, kCount = kRate * kSeconds;
@@ -579,9 +598,10 @@ class TestGui : public QObject {
     const double seconds = clock.elapsed() / 1000.0;
     QTRY_COMPARE_WITH_TIMEOUT(w.displayedSnapshot()->metrics.update, kCount, 10000);
     QVERIFY(rendered(w));
-    qInfo("longest event-loop stall: %lld ms, backlog %d", longestGap, maxBacklog);
+    qInfo("longest event-loop stall: %lld ms (bound %lld ms), backlog %d", longestGap, bound,
+          maxBacklog);
     QVERIFY2(maxBacklog <= 1, qPrintable(QString("backlog %1").arg(maxBacklog)));
-    QVERIFY2(longestGap < 250, qPrintable(QString("event loop stalled %1 ms").arg(longestGap)));
+    QVERIFY2(longestGap < bound, qPrintable(QString("event loop stalled %1 ms").arg(longestGap)));
     const int renders = w.beforeView()->renderCount() - rendersBefore;
     QVERIFY2(renders <= kFps * (seconds + 0.3) + 1,
              qPrintable(QString("%1 renders in %2 s").arg(renders).arg(seconds)));
