@@ -1000,6 +1000,40 @@ class TestGui : public QObject {
     }
   }
 
+  // Its cost bound from the panel (or --quality-every / --quality-share): every 3rd update only,
+  // the updates between carrying the last advice; a share reaches the session; both persist.
+  void liveQualityCostFromThePanel() {
+    MainWindowOptions o = simulatorOptions(path("quality_every.h5"), 200.0, 160);
+    o.qualityEvery = 3;
+    MainWindow w(o);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    auto* every = w.findChild<QSpinBox*>("qualityEvery");
+    auto* share = w.findChild<QDoubleSpinBox*>("qualityShare");
+    QCOMPARE(every->value(), 3);
+    QCOMPARE(share->value(), 0.0);
+    std::vector<UpdateMetrics> updates;
+    connect(w.controller(), &SessionController::metricsReady, this,
+            [&](const UpdateMetrics& m) { updates.push_back(m); });
+    w.startSession();
+    QTRY_VERIFY_WITH_TIMEOUT(updates.size() >= 7, 30000);
+    w.stopAcquisition();
+    QVERIFY(QTest::qWaitFor([&] { return !w.controller()->isActive(); }, 30000));
+    for (std::size_t i = 0; i < 7; ++i) {
+      QCOMPARE(updates[i].resolutionPixels.has_value(), i % 3 == 0);
+      QVERIFY(!updates[i].advice.empty());  // carried between assessments
+    }
+    QCOMPARE(updates[1].adviceReason, updates[0].adviceReason);
+    // Unticked, the cost row is disabled; a share typed in reaches the next session's options.
+    w.findChild<QCheckBox*>("liveQuality")->setChecked(false);
+    QVERIFY(!every->isEnabled() && !share->isEnabled());
+    w.findChild<QCheckBox*>("liveQuality")->setChecked(true);
+    share->setValue(25.0);
+    const StreamOptions next = w.findChild<SteeringPanel*>()->streamOptions();
+    QCOMPARE(next.qualityEvery, 3);
+    QVERIFY(next.qualityShare && std::abs(*next.qualityShare - 0.25) < 1e-12);
+  }
+
   // Over ssh, without a display, --help and --version answer (no QApplication, which would abort).
   void helpAndVersionAnswerWithoutADisplay() {
     QProcessEnvironment noDisplay = QProcessEnvironment::systemEnvironment();
@@ -1015,7 +1049,8 @@ class TestGui : public QObject {
     QCOMPARE(version.out.trimmed(), QString("tomolive " TOMOLIVE_VERSION));
     // Bad numbers end with one line naming them, before any window opens.
     for (const auto& [option, value] :
-         {std::pair{"--rate", "abc"}, {"--pixel-size", "-3"}, {"--layout", "bogus"}}) {
+         {std::pair{"--rate", "abc"}, {"--pixel-size", "-3"}, {"--layout", "bogus"},
+          {"--quality-every", "0"}, {"--quality-share", "2"}}) {
       const CliRun bad = runProcess(TOMOLIVE_GUI_PATH, {option, value});
       QCOMPARE(bad.exitCode, 2);
       QVERIFY2(bad.err.contains(QString("%1 '%2'").arg(option, value)), qPrintable(bad.err));

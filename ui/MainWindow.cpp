@@ -135,6 +135,11 @@ MainWindow::MainWindow(MainWindowOptions options, QWidget* parent)
   if (m_options.iterations) m_panel->setIterations(*m_options.iterations);
   if (m_options.method) m_panel->setMethod(*m_options.method);
   if (m_options.liveQuality) m_panel->setLiveQuality(*m_options.liveQuality);
+  if (m_options.qualityEvery || m_options.qualityShare) {
+    const double share = m_options.qualityShare.value_or(0.0);
+    m_panel->setLiveQualityCost(m_options.qualityEvery.value_or(1),
+                                share > 0.0 ? std::optional<double>(share) : std::nullopt);
+  }
   m_panel->setRecordPath(m_options.recordPath);
   m_panel->setCudaUnavailable(QString::fromStdString(gpuUnavailableReason()));
   if (m_options.backend) m_panel->setComputeBackend(*m_options.backend);

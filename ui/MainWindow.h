@@ -56,6 +56,10 @@ struct MainWindowOptions {
   std::optional<int> window, iterations;
   std::optional<LiveMethod> method;
   std::optional<bool> liveQuality;  ///< resolution and stop advice (--no-quality: false)
+  /// Their cost bound (--quality-every, --quality-share): every k-th update, or a share of the
+  /// work (0 … 1; 0: no limit).
+  std::optional<int> qualityEvery;
+  std::optional<double> qualityShare;
   QString recordPath;  ///< "" : a new file in the recordings folder per session
   /// Where sessions record by default and where interrupted recordings are looked for at start
   /// ("": "recordings" in the application's data folder).

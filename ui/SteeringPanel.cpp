@@ -18,6 +18,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 #include "sources/DetectorProtocol.h"
 
 namespace tomolive::ui {
@@ -208,6 +210,32 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
          "one more update's work per update (docs/performance.md); off, only the change and "
          "the residual are measured. Applies at the next Start"));
   steerForm->addRow(tr("Quality"), m_liveQuality);
+  m_qualityEvery = new QSpinBox(steerBox);
+  m_qualityEvery->setObjectName("qualityEvery");
+  m_qualityEvery->setRange(1, 1000);
+  m_qualityEvery->setPrefix(tr("every "));
+  m_qualityEvery->setSuffix(tr(" updates"));
+  m_qualityEvery->setToolTip(
+      tr("Resolution and stop advice on every k-th update only; the updates between carry the "
+         "last advice (their cost divided by k). Applies at the next Start"));
+  m_qualityShare = new QDoubleSpinBox(steerBox);
+  m_qualityShare->setObjectName("qualityShare");
+  m_qualityShare->setRange(0.0, 100.0);
+  m_qualityShare->setDecimals(0);
+  m_qualityShare->setSingleStep(5.0);
+  m_qualityShare->setSpecialValueText(tr("any share of the work"));
+  m_qualityShare->setPrefix(tr("≤ "));
+  m_qualityShare->setSuffix(tr(" % of the work"));
+  m_qualityShare->setToolTip(
+      tr("Or by cost: an update is assessed only while the assessments so far have taken at most "
+         "this share of the reconstruction's time. Applies at the next Start"));
+  auto* costRow = new QWidget(steerBox);
+  auto* costLayout = new QHBoxLayout(costRow);
+  costLayout->setContentsMargins(0, 0, 0, 0);
+  costLayout->addWidget(m_qualityEvery);
+  costLayout->addWidget(m_qualityShare);
+  steerForm->addRow(tr("Quality cost"), costRow);
+  connect(m_liveQuality, &QCheckBox::toggled, costRow, &QWidget::setEnabled);
   m_compute = new QComboBox(steerBox);
   m_compute->setObjectName("computeBackend");
   m_compute->addItem(tr("Auto (GPU when one answers)"), int(ComputeBackend::automatic));
@@ -303,6 +331,8 @@ StreamOptions SteeringPanel::streamOptions() const {
   if (!m_autoCentre->isChecked()) o.centre = m_centre->value();
   o.recordPath = m_recordPath->text().trimmed().toStdString();
   o.liveQuality = m_liveQuality->isChecked();
+  o.qualityEvery = m_qualityEvery->value();
+  if (m_qualityShare->value() > 0.0) o.qualityShare = m_qualityShare->value() / 100.0;
   return o;
 }
 
@@ -337,6 +367,10 @@ std::optional<double> SteeringPanel::autoSteering() const {
   return m_targetRefresh->value();
 }
 void SteeringPanel::setLiveQuality(bool on) { m_liveQuality->setChecked(on); }
+void SteeringPanel::setLiveQualityCost(int every, std::optional<double> share) {
+  m_qualityEvery->setValue(every);
+  m_qualityShare->setValue(share ? 100.0 * *share : 0.0);
+}
 
 void SteeringPanel::setMethod(LiveMethod method) {
   m_method->setCurrentIndex(m_method->findData(int(method)));
@@ -444,6 +478,8 @@ void SteeringPanel::saveSettings(QSettings& s) const {
   s.setValue("method", liveMethodName(LiveMethod(m_method->currentData().toInt())));
   s.setValue("compute", computeBackendName(computeBackend()));
   s.setValue("liveQuality", m_liveQuality->isChecked());
+  s.setValue("qualityEvery", m_qualityEvery->value());
+  s.setValue("qualitySharePercent", m_qualityShare->value());
   s.endGroup();
 }
 
@@ -467,6 +503,8 @@ void SteeringPanel::restoreSettings(const QSettings& s) {
   m_targetRefresh->setValue(value("targetRefresh", 1.0).toDouble());
   m_autoSteer->setChecked(value("autoSteer", false).toBool());
   m_liveQuality->setChecked(value("liveQuality", true).toBool());
+  m_qualityEvery->setValue(std::max(1, value("qualityEvery", 1).toInt()));
+  m_qualityShare->setValue(std::clamp(value("qualitySharePercent", 0.0).toDouble(), 0.0, 100.0));
   try {
     setMethod(parseLiveMethod(value("method", "filtered").toString().toStdString()));
   } catch (const std::invalid_argument&) {

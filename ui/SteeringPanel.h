@@ -50,6 +50,9 @@ class SteeringPanel : public QWidget {
   /// The live quality (FRC resolution, residual, stop advice: pipeline/LiveQuality.h) on or off
   /// for the next session; off saves its cost (up to one more update's work per update).
   void setLiveQuality(bool on);
+  /// Its cost bound: halves and FRC on every `every`-th update only, or only while they have cost
+  /// at most `share` (0 … 1) of the updates' time (nullopt: no limit). Applies at the next Start.
+  void setLiveQualityCost(int every, std::optional<double> share);
   /// A centre set by hand (as typed in the centre field: automatic off, centreChanged emitted).
   void setManualCentre(double column);
   void setRecordPath(const QString& path);
@@ -98,6 +101,8 @@ class SteeringPanel : public QWidget {
   QCheckBox* m_autoCentre;
   QDoubleSpinBox* m_centre;
   QCheckBox* m_liveQuality;
+  QSpinBox* m_qualityEvery;
+  QDoubleSpinBox* m_qualityShare;  ///< percent; 0: no limit
   QLabel *m_applied, *m_advice;
   QPushButton *m_start, *m_pause, *m_stop;
 };

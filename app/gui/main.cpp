@@ -63,6 +63,14 @@ int main(int argc, char** argv) {
   const QCommandLineOption noQuality(
       "no-quality",
       "No live resolution or stop advice (their cost saved; the change and residual are kept).");
+  const QCommandLineOption qualityEvery(
+      "quality-every", "The resolution and stop advice on every k-th update only (their cost / k).",
+      "k");
+  const QCommandLineOption qualityShare(
+      "quality-share",
+      "Or the resolution only while it has cost at most this share of the updates' time "
+      "(0 < s ≤ 1, e.g. 0.25).",
+      "s");
   const QCommandLineOption mpi(
       "mpi",
       "Share each session's reconstruction by detector rows with the other MPI ranks (implied "
@@ -88,9 +96,10 @@ int main(int argc, char** argv) {
       "png");
   const QCommandLineOption afterUpdates(
       "after-updates", "Updates to wait for before --screenshot (default 10).", "count", "10");
-  for (const auto& o : {source, rate, size, rows, projections, order, window, iterations, method, record,
-                        model, backend, pixelSize, noQuality, mpi, noStart, open, compare, layout, fresh, screenshot,
-                        afterUpdates})
+  for (const auto& o :
+       {source, rate, size, rows, projections, order, window, iterations, method, record, model,
+        backend, pixelSize, noQuality, qualityEvery, qualityShare, mpi, noStart, open, compare,
+        layout, fresh, screenshot, afterUpdates})
     parser.addOption(o);
   {
     // --help, --help-all and --version answer without a display (over ssh, in scripts): a
@@ -167,6 +176,24 @@ int main(int argc, char** argv) {
     options.pixelSizeMicrometres = micrometres;
   }
   if (parser.isSet(noQuality)) options.liveQuality = false;
+  if (parser.isSet(qualityEvery)) {
+    options.qualityEvery = integer(qualityEvery);
+    if (*options.qualityEvery < 1) {
+      std::fprintf(stderr, "tomolive: --quality-every '%s' must be at least 1\n",
+                   qPrintable(parser.value(qualityEvery)));
+      return 2;
+    }
+  }
+  if (parser.isSet(qualityShare)) {
+    bool ok = false;
+    const double share = parser.value(qualityShare).toDouble(&ok);
+    if (!ok || !(share > 0.0 && share <= 1.0)) {
+      std::fprintf(stderr, "tomolive: --quality-share '%s' is not a share in (0, 1]\n",
+                   qPrintable(parser.value(qualityShare)));
+      return 2;
+    }
+    options.qualityShare = share;
+  }
   if (parser.isSet(window)) options.window = integer(window);
   if (parser.isSet(iterations)) options.iterations = integer(iterations);
   if (parser.isSet(method)) {
