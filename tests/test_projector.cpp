@@ -338,6 +338,63 @@ class TestProjector : public QObject {
                              JosephProjector(g).columnSums(window, twoSlices));
   }
 
+  // SIRT's step fused into the back projection (addBack) equals a back projection followed by
+  // x ← x + C ⊙ Aᵀy, clamped at zero or not, to 1e-5 of the largest value, for every kernel set
+  // this CPU runs and slice counts that take the across-rays (1, 3), whole-group (16) and mixed
+  // (20) layouts; padding lanes stay zero.
+  void addBackEqualsBackThenAdd() {
+    ParallelGeometry g;
+    g.anglesRad = shuffledAngles(29, 3);
+    g.centre = 0.5 * (61 - 1) + 1.7;
+    g.columns = 61;
+    g.gridSize = 57;
+    std::vector<int> window;
+    for (int p = 28; p >= 0; p -= 2) window.push_back(p);
+    std::vector<joseph::KernelSet> sets{joseph::baseline::kernels()};
+    if (cpuRunsAvx2()) sets.push_back(joseph::avx2::kernels());
+    if (cpuRunsAvx512()) sets.push_back(joseph::avx512::kernels());
+    VolumeStack weights = randomVolume(1, g.gridSize, 5);
+    for (const joseph::KernelSet& kernels : sets)
+      for (int slices : {1, 3, 16, 20})
+        for (bool nonNegative : {false, true}) {
+          const JosephProjector projector(g, kernels);
+          // Values of both signs (for the clamp) in the real slices; padding lanes zero.
+          VolumeStack x = randomVolume(slices, g.gridSize, 7);
+          for (int s = 0; s < slices; ++s)
+            for (int r = 0; r < g.gridSize; ++r)
+              for (int c = 0; c < g.gridSize; ++c) x.at(s, r, c) -= 0.5f;
+          ProjectionStack y = randomProjections(29, slices, g.columns, 8);
+          for (int p = 0; p < 29; ++p)
+            for (int s = 0; s < slices; ++s)
+              for (int j = 0; j < g.columns; ++j) y.at(p, s, j) -= 0.5f;
+          VolumeStack expected = x, update(slices, g.gridSize);
+          projector.back(y, window, update);
+          for (int s = 0; s < slices; ++s)
+            for (int r = 0; r < g.gridSize; ++r)
+              for (int c = 0; c < g.gridSize; ++c) {
+                float& v = expected.at(s, r, c);
+                v += weights.at(0, r, c) * update.at(s, r, c);
+                if (nonNegative && v < 0.0f) v = 0.0f;
+              }
+          QVERIFY(projector.addBack(y, window, weights, nonNegative, x));
+          float scale = 0.0f;
+          for (float v : expected.raw()) scale = std::max(scale, std::abs(v));
+          for (std::size_t i = 0; i < x.raw().size(); ++i)
+            QVERIFY2(std::abs(x.raw()[i] - expected.raw()[i]) <= 1e-5f * scale,
+                     qPrintable(QString("%1, %2 slices, clamp %3: element %4: %5, expected %6")
+                                    .arg(kernels.isa)
+                                    .arg(slices)
+                                    .arg(nonNegative)
+                                    .arg(i)
+                                    .arg(x.raw()[i])
+                                    .arg(expected.raw()[i])));
+        }
+    VolumeStack x(2, g.gridSize), wrong(2, g.gridSize);
+    ProjectionStack y(29, 2, g.columns);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             JosephProjector(g).addBack(y, window, wrong, true, x));
+  }
+
   // A constant disc projects to its chord length: 2·sqrt(R² − u²) at every angle.
   void discProjectsToChordLength() {
     const int n = 128;

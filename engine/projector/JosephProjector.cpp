@@ -290,24 +290,33 @@ void backOrientation(const joseph::KernelSet& kernels, const Traced& traced,
   std::fill(lines.line(lines.n), lines.buffer.data() + lines.floats, 0.0f);  // the window slack
 }
 
-// out (stackLanes floats per pixel) = the lines along rows + the lines along columns
-// transposed; lanes beyond the lines' own stay zero. In tiles of kTileLines rows, as loadLines:
-// the columns' lines are read across.
-void addOrientations(const PaddedLines& rows, const PaddedLines& columns, float* out,
-                     int stackLanes) {
-  const int n = rows.n, lanes = rows.lanes;
+// For every pixel of a group (stackLanes floats in out), combine(o, a, b, pixel) with a and b that
+// pixel's lanes in the lines along rows and along columns (transposed). In tiles of kTileLines
+// rows, as loadLines: the columns' lines are read across.
+template <class Combine>
+void forEachPixel(const PaddedLines& rows, const PaddedLines& columns, float* out, int stackLanes,
+                  Combine combine) {
+  const int n = rows.n;
   tbb::parallel_for(tbb::blocked_range<int>(0, n, kTileLines), [&](const tbb::blocked_range<int>& r) {
     for (int tile = r.begin(); tile < r.end(); tile += kTileLines) {
       const int tileEnd = std::min(r.end(), tile + kTileLines);
       for (int c = 0; c < n; ++c)
         for (int row = tile; row < tileEnd; ++row) {
-          const float* a = rows.pixel(row, c);
-          const float* b = columns.pixel(c, row);
-          float* o = out + (std::size_t(row) * n + c) * stackLanes;
-          for (int s = 0; s < stackLanes; ++s) o[s] = s < lanes ? a[s] + b[s] : 0.0f;
+          const std::size_t pixel = std::size_t(row) * n + c;
+          combine(out + pixel * stackLanes, rows.pixel(row, c), columns.pixel(c, row), pixel);
         }
     }
   });
+}
+
+// out = the lines along rows + the lines along columns; lanes beyond the lines' own stay zero.
+void addOrientations(const PaddedLines& rows, const PaddedLines& columns, float* out,
+                     int stackLanes) {
+  const int lanes = rows.lanes;
+  forEachPixel(rows, columns, out, stackLanes,
+               [&](float* o, const float* a, const float* b, std::size_t) {
+                 for (int s = 0; s < stackLanes; ++s) o[s] = s < lanes ? a[s] + b[s] : 0.0f;
+               });
 }
 
 // A one-slice mask as one run of ones per grid line, for the lines of both orientations (line l
@@ -386,6 +395,31 @@ void rowSumsOfRuns(const JosephPlan& plan, const MaskRuns& runs, int columns, fl
   }
 }
 
+// Back projection of one slice group at a time into the two line buffers, then
+// finish(rows, columns, group) makes the group's pixels of them.
+template <class Finish>
+void backProject(const joseph::KernelSet& kernels, const ParallelGeometry& geometry,
+                 const ProjectionStack& y, std::span<const int> projections, VolumeStack& x,
+                 Finish finish) {
+  Traced alongRows, alongColumns;
+  trace(geometry, projections, alongRows, alongColumns);
+  const int n = x.gridSize(), stackLanes = x.lanes();
+  std::optional<PaddedLines> rows, columns;  // only the last group may need another lane count
+  for (int g = 0; g < x.groups(); ++g) {
+    const GroupLayout layout(kernels, x.slices(), stackLanes, g);
+    const int lanes = layout.lanes;
+    if (!rows || rows->lanes != lanes) {
+      rows.emplace(n, lanes, ScratchRole::lines);
+      columns.emplace(n, lanes, ScratchRole::columnLines);
+    }
+    backOrientation(kernels, alongRows, layout, y, g, *rows);
+    backOrientation(kernels, alongColumns, layout, y, g, *columns);
+    finish(*rows, *columns, g);
+  }
+  // Padding lanes (slices beyond the last) stay zero: y's padding lanes are zero, and packed
+  // groups leave them out.
+}
+
 }  // namespace
 
 JosephProjector::JosephProjector(ParallelGeometry geometry)
@@ -431,24 +465,35 @@ void JosephProjector::forward(const VolumeStack& x, std::span<const int> project
 void JosephProjector::back(const ProjectionStack& y, std::span<const int> projections,
                            VolumeStack& x) const {
   checkShapes(x, projections, y);
-  Traced alongRows, alongColumns;
-  trace(geometry(), projections, alongRows, alongColumns);
-  const auto& kernels = m_kernels;
-  const int n = x.gridSize(), stackLanes = x.lanes();
-  std::optional<PaddedLines> rows, columns;  // only the last group may need another lane count
-  for (int g = 0; g < x.groups(); ++g) {
-    const GroupLayout layout(kernels, x.slices(), stackLanes, g);
-    const int lanes = layout.lanes;
-    if (!rows || rows->lanes != lanes) {
-      rows.emplace(n, lanes, ScratchRole::lines);
-      columns.emplace(n, lanes, ScratchRole::columnLines);
-    }
-    backOrientation(kernels, alongRows, layout, y, g, *rows);
-    backOrientation(kernels, alongColumns, layout, y, g, *columns);
-    addOrientations(*rows, *columns, x.group(g), stackLanes);
-  }
-  // Padding lanes (slices beyond the last) stay zero: y's padding lanes are zero, and packed
-  // groups leave them out.
+  backProject(m_kernels, geometry(), y, projections, x,
+              [&](const PaddedLines& rows, const PaddedLines& columns, int g) {
+                addOrientations(rows, columns, x.group(g), x.lanes());
+              });
+}
+
+bool JosephProjector::addBack(const ProjectionStack& y, std::span<const int> projections,
+                              const VolumeStack& weights, bool nonNegative, VolumeStack& x) const {
+  if (weights.slices() != 1 || weights.gridSize() != x.gridSize())
+    throw std::invalid_argument("projector: the step's weights are " +
+                                std::to_string(weights.slices()) + " slices of " +
+                                std::to_string(weights.gridSize()) + "²; they take one slice of " +
+                                std::to_string(x.gridSize()) + "²");
+  checkShapes(x, projections, y);
+  const float* c = weights.group(0);
+  const int cl = weights.lanes(), stackLanes = x.lanes();
+  backProject(m_kernels, geometry(), y, projections, x,
+              [&](const PaddedLines& rows, const PaddedLines& columns, int g) {
+    const int lanes = rows.lanes;
+    forEachPixel(rows, columns, x.group(g), stackLanes,
+                 [&](float* o, const float* a, const float* b, std::size_t pixel) {
+                   const float w = c[pixel * cl];
+                   for (int s = 0; s < lanes; ++s) {
+                     const float v = o[s] + w * (a[s] + b[s]);
+                     o[s] = nonNegative && v < 0.0f ? 0.0f : v;
+                   }
+                 });
+  });
+  return true;
 }
 
 void JosephProjector::rowSums(const VolumeStack& mask, std::span<const int> projections,

@@ -23,6 +23,10 @@ class JosephProjector final : public Projector {
                ProjectionStack& y) const override;
   void back(const ProjectionStack& y, std::span<const int> projections,
             VolumeStack& x) const override;
+  /// SIRT's step fused into the back projection's last pass (no back-projected volume written and
+  /// read again).
+  bool addBack(const ProjectionStack& y, std::span<const int> projections,
+               const VolumeStack& weights, bool nonNegative, VolumeStack& x) const override;
   /// Row sums from the mask's extent per grid line when every line of it is one run of ones (the
   /// field-of-view disk, the whole grid): O(lines) per projection instead of a projection.
   void rowSums(const VolumeStack& mask, std::span<const int> projections,

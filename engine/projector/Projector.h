@@ -28,6 +28,15 @@ class Projector {
   virtual void back(const ProjectionStack& y, std::span<const int> projections,
                     VolumeStack& x) const = 0;
 
+  /// SIRT's step, x ← x + C ⊙ Aᵀy on every slice (C: one slice of per-pixel weights), clamped at
+  /// zero when `nonNegative`, where the backend can fuse it into the back projection; false (x
+  /// untouched) where it cannot, and the caller back-projects and adds.
+  virtual bool addBack(const ProjectionStack& y, std::span<const int> projections,
+                       const VolumeStack& weights, bool nonNegative, VolumeStack& x) const {
+    (void)y, (void)projections, (void)weights, (void)nonNegative, (void)x;
+    return false;
+  }
+
   /// SIRT's normalisers over `projections` on one slice: sums[p] = A_p · mask (the row sums of
   /// the masked system). Default: forward(mask, …); a backend may compute it faster.
   virtual void rowSums(const VolumeStack& mask, std::span<const int> projections,

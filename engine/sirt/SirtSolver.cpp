@@ -29,7 +29,7 @@ float reciprocalOrZero(float v) { return v > 1e-6f ? 1.0f / v : 0.0f; }
 }  // namespace
 
 SirtSolver::SirtSolver(int gridSize, int slices, SirtOptions options)
-    : m_options(options), m_x(slices, gridSize), m_update(slices, gridSize) {
+    : m_options(options), m_x(slices, gridSize) {
   // Row and column weights are the same for every slice: computed on one slice.
   m_mask = VolumeStack(1, gridSize);
   for (int r = 0; r < gridSize; ++r)
@@ -147,11 +147,16 @@ std::vector<SirtIteration> SirtSolver::iterate(const Projector& projector, const
     history.push_back({std::sqrt(norms.weighted), std::sqrt(norms.plain)});
     if (filter) filter->apply(m_residual, projections);
 
+    // x ← clamp(x + C · Aᵀ·residual) on the masked grid (C is zero outside it).
+    const bool clamp = m_options.nonNegative;
+    if (projector.addBack(m_residual, projections, m_columnWeights, clamp, m_x)) {
+      m_zero = false;
+      continue;
+    }
+    if (m_update.slices() != m_x.slices()) m_update = VolumeStack(m_x.slices(), n);
     projector.back(m_residual, projections, m_update);
-    // x ← clamp(x + C · update) on the masked grid.
     const float* c = m_columnWeights.group(0);
     const int cl = m_columnWeights.lanes();
-    const bool clamp = m_options.nonNegative;
     for (int g = 0; g < m_x.groups(); ++g) {
       float* x = m_x.group(g);
       const float* u = m_update.group(g);

@@ -60,7 +60,8 @@ class SirtSolver final : public Sirt {
   void updateWeights(const Projector& projector, std::span<const int> projections);
 
   SirtOptions m_options;
-  VolumeStack m_x, m_update, m_columnSums, m_freshSums, m_columnWeights, m_mask;
+  VolumeStack m_x, m_columnSums, m_freshSums, m_columnWeights, m_mask;
+  VolumeStack m_update;  ///< Aᵀ·residual, where the projector does not fuse the step (addBack)
   ProjectionStack m_residual, m_rowWeights;
   std::vector<double> m_weightKey;       ///< centre, then the angles the weights were computed for
   std::vector<int> m_weightProjections;  ///< their projection indices
