@@ -215,6 +215,7 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   m_qualityEvery->setRange(1, 1000);
   m_qualityEvery->setPrefix(tr("every "));
   m_qualityEvery->setSuffix(tr(" updates"));
+  m_qualityEvery->setSpecialValueText(tr("every update"));
   m_qualityEvery->setToolTip(
       tr("Resolution and stop advice on every k-th update only; the updates between carry the "
          "last advice (their cost divided by k). Applies at the next Start"));
