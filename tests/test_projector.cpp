@@ -156,13 +156,26 @@ bool cpuRunsAvx2() {
   return __builtin_cpu_supports("x86-64-v3");
 }
 
-ParallelGeometry fewSliceGeometry() {
+// A size² grid, `columns` detector columns with the axis `centreOffset` off their middle, and
+// `angles` shuffled angles drawn from `seed`.
+ParallelGeometry testGeometry(int size, int columns, double centreOffset, int angles,
+                              std::uint64_t seed) {
   ParallelGeometry g;
-  g.anglesRad = shuffledAngles(31, 11);
-  g.centre = 0.5 * (58 - 1) + 2.3;
-  g.columns = 58;
-  g.gridSize = 53;
+  g.anglesRad = shuffledAngles(angles, seed);
+  g.centre = 0.5 * (columns - 1) + centreOffset;
+  g.columns = columns;
+  g.gridSize = size;
   return g;
+}
+
+ParallelGeometry fewSliceGeometry() { return testGeometry(53, 58, 2.3, 31, 11); }
+
+// The preferred kernel set of every instruction set this CPU runs.
+std::vector<joseph::KernelSet> kernelSetsThisCpuRuns() {
+  std::vector<joseph::KernelSet> sets{joseph::baseline::kernels()};
+  if (cpuRunsAvx2()) sets.push_back(joseph::avx2::kernels());
+  if (cpuRunsAvx512()) sets.push_back(joseph::avx512::kernels());
+  return sets;
 }
 
 // Adjoint and reference loop for every variant of one instruction set and each slice count.
@@ -204,22 +217,14 @@ class TestProjector : public QObject {
     QFETCH(int, slices);
     QFETCH(double, centreOffset);
     QFETCH(int, angles);
-    ParallelGeometry g;
-    g.anglesRad = shuffledAngles(angles, size * 7 + slices);
-    g.centre = 0.5 * (columns - 1) + centreOffset;
-    g.columns = columns;
-    g.gridSize = size;
-    checkAdjoint(JosephProjector(g), slices);
+    checkAdjoint(JosephProjector(testGeometry(size, columns, centreOffset, angles,
+                                              std::uint64_t(size * 7 + slices))),
+                 slices);
   }
 
   // Every slice lane gives what the scalar, per-slice reference loop gives.
   void matchesReferenceLoop() {
-    ParallelGeometry g;
-    g.anglesRad = shuffledAngles(23, 5);
-    g.centre = 27.3;
-    g.columns = 53;
-    g.gridSize = 47;
-    checkMatchesReferenceLoop(JosephProjector(g), 11);
+    checkMatchesReferenceLoop(JosephProjector(testGeometry(47, 53, 1.3, 23, 5)), 11);
   }
 
   void fewSlices_data() {
@@ -275,11 +280,8 @@ class TestProjector : public QObject {
     QFETCH(int, size);
     QFETCH(int, columns);
     QFETCH(double, centreOffset);
-    ParallelGeometry g;
-    g.anglesRad = shuffledAngles(41, size + columns);
-    g.centre = 0.5 * (columns - 1) + centreOffset;
-    g.columns = columns;
-    g.gridSize = size;
+    const ParallelGeometry g =
+        testGeometry(size, columns, centreOffset, 41, std::uint64_t(size + columns));
     std::vector<int> window;  // unordered, leaving some projections out
     for (int p = 40; p >= 0; p -= 3) window.push_back(p);
     window.insert(window.end(), {0, 1, 2});
@@ -292,9 +294,7 @@ class TestProjector : public QObject {
         twoRuns.at(0, r, c) = disc.at(0, r, c) * (c == size / 2 ? 0.0f : 1.0f);
         grey.at(0, r, c) = 0.5f * disc.at(0, r, c);
       }
-    std::vector<joseph::KernelSet> sets{joseph::baseline::kernels()};
-    if (cpuRunsAvx2()) sets.push_back(joseph::avx2::kernels());
-    if (cpuRunsAvx512()) sets.push_back(joseph::avx512::kernels());
+    const std::vector<joseph::KernelSet> sets = kernelSetsThisCpuRuns();
     const auto close = [](float a, float b, float scale) {
       return std::abs(a - b) <= 1e-5f * scale;
     };
@@ -343,16 +343,10 @@ class TestProjector : public QObject {
   // this CPU runs and slice counts that take the across-rays (1, 3), whole-group (16) and mixed
   // (20) layouts; padding lanes stay zero.
   void addBackEqualsBackThenAdd() {
-    ParallelGeometry g;
-    g.anglesRad = shuffledAngles(29, 3);
-    g.centre = 0.5 * (61 - 1) + 1.7;
-    g.columns = 61;
-    g.gridSize = 57;
+    const ParallelGeometry g = testGeometry(57, 61, 1.7, 29, 3);
     std::vector<int> window;
     for (int p = 28; p >= 0; p -= 2) window.push_back(p);
-    std::vector<joseph::KernelSet> sets{joseph::baseline::kernels()};
-    if (cpuRunsAvx2()) sets.push_back(joseph::avx2::kernels());
-    if (cpuRunsAvx512()) sets.push_back(joseph::avx512::kernels());
+    const std::vector<joseph::KernelSet> sets = kernelSetsThisCpuRuns();
     VolumeStack weights = randomVolume(1, g.gridSize, 5);
     for (const joseph::KernelSet& kernels : sets)
       for (int slices : {1, 3, 16, 20})

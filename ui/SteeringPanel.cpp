@@ -19,6 +19,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cmath>
 
 #include "sources/DetectorProtocol.h"
 
@@ -505,7 +506,8 @@ void SteeringPanel::restoreSettings(const QSettings& s) {
   m_autoSteer->setChecked(value("autoSteer", false).toBool());
   m_liveQuality->setChecked(value("liveQuality", true).toBool());
   m_qualityEvery->setValue(std::max(1, value("qualityEvery", 1).toInt()));
-  m_qualityShare->setValue(std::clamp(value("qualitySharePercent", 0.0).toDouble(), 0.0, 100.0));
+  const double sharePercent = value("qualitySharePercent", 0.0).toDouble();  // 0 if unreadable
+  m_qualityShare->setValue(std::isfinite(sharePercent) ? std::clamp(sharePercent, 0.0, 100.0) : 0.0);
   try {
     setMethod(parseLiveMethod(value("method", "filtered").toString().toStdString()));
   } catch (const std::invalid_argument&) {

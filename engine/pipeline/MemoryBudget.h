@@ -23,8 +23,8 @@ std::uint64_t availableMemoryBytes();
 
 /// The large buffers of SIRT on `slices` slices of a gridSize² grid over `projections` held
 /// projections of `columns` detector columns: four volumes (estimate, the projector's working
-/// lines, the copy published to the views and the one they still show) and the line integrals twice (held and residual),
-/// slices padded to the lane width (geometry/SliceStacks.h).
+/// lines, the copy published to the views and the one they still show) and the line integrals
+/// twice (held and residual), slices padded to the lane width (geometry/SliceStacks.h).
 std::uint64_t reconstructionBytes(int slices, int gridSize, int columns, std::int64_t projections);
 
 /// Throws InsufficientMemory when `bytes` exceed availableMemoryBytes(): "needs 921.6 GiB for

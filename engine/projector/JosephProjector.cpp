@@ -481,8 +481,7 @@ bool JosephProjector::addBack(const ProjectionStack& y, std::span<const int> pro
   checkShapes(x, projections, y);
   const float* c = weights.group(0);
   const int cl = weights.lanes(), stackLanes = x.lanes();
-  backProject(m_kernels, geometry(), y, projections, x,
-              [&](const PaddedLines& rows, const PaddedLines& columns, int g) {
+  const auto step = [&](const PaddedLines& rows, const PaddedLines& columns, int g) {
     const int lanes = rows.lanes;
     forEachPixel(rows, columns, x.group(g), stackLanes,
                  [&](float* o, const float* a, const float* b, std::size_t pixel) {
@@ -492,7 +491,8 @@ bool JosephProjector::addBack(const ProjectionStack& y, std::span<const int> pro
                      o[s] = nonNegative && v < 0.0f ? 0.0f : v;
                    }
                  });
-  });
+  };
+  backProject(m_kernels, geometry(), y, projections, x, step);
   return true;
 }
 
