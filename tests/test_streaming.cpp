@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <numbers>
+#include <random>
 #include <set>
 
 #include <thread>
@@ -277,6 +278,51 @@ class TestStreaming : public QObject {
     Snapshot w;
     whole.read(recon, 2, view, 1, w);
     QVERIFY(!w.viewVolume && w.volume && w.volumeUpdate == 2);
+  }
+
+  // A volume read back whole goes into a buffer read back before once no snapshot holds it (no
+  // fresh memory per update), never into one a snapshot still shows.
+  void volumeReadBackRecyclesOnlyReleasedVolumes() {
+    LiveReconstruction recon(32, 6, 32, 15.5);
+    VolumeReadBack whole(std::size_t(1) << 30, 3);
+    whole.reset(recon);
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> value(0.0f, 1.0f);
+    const auto advance = [&](int u) {
+      ProjectionStack w(4, 6, 32);
+      for (int q = 0; q < 4; ++q)
+        for (int sl = 0; sl < 6; ++sl)
+          for (int j = 0; j < 32; ++j) w.at(q, sl, j) = value(rng);
+      recon.receive(w, std::vector<double>{0.1 * u, 0.1 * u + 0.8, 0.1 * u + 1.6, 0.1 * u + 2.4});
+      recon.update(1);
+    };
+    const auto same = [](const VolumeStack& a, const VolumeStack& b) {
+      return a.toSliceMajor() == b.toSliceMajor();
+    };
+    const std::vector<int> view{2};
+    Snapshot first, second, third;
+    advance(1);
+    whole.read(recon, 1, view, 1, first);
+    const VolumeStack atFirst = recon.estimate();
+    advance(2);
+    whole.read(recon, 2, view, 1, second);  // `first` is still held: a second buffer
+    QVERIFY(second.volume.get() != first.volume.get());
+    QVERIFY(same(*first.volume, atFirst));
+    QVERIFY(same(*second.volume, recon.estimate()));
+    const VolumeStack* released = first.volume.get();
+    first = Snapshot{};
+    const VolumeStack atSecond = recon.estimate();
+    advance(3);
+    whole.read(recon, 3, view, 1, third);  // `first` was let go: its buffer is reused
+    QCOMPARE(third.volume.get(), released);
+    QVERIFY(same(*third.volume, recon.estimate()));
+    QVERIFY(same(*second.volume, atSecond));  // still shown, untouched
+    Snapshot fourth;
+    advance(4);
+    whole.read(recon, 4, view, 1, fourth);  // both held: a third buffer, the others untouched
+    QVERIFY(fourth.volume.get() != second.volume.get() && fourth.volume.get() != released);
+    QVERIFY(same(*second.volume, atSecond));
+    QVERIFY(same(*fourth.volume, recon.estimate()));
   }
 
   // A region of interest from update 2 on: fewer rows and a smaller grid centred on the axis,

@@ -131,10 +131,13 @@ class CudaSirt final : public Sirt {
     return history;
   }
 
-  VolumeStack estimate() const override {
-    VolumeStack x(m_slices, m_gridSize);
-    if (m_device) m_device->download(x.raw().data());
-    return x;
+  void readEstimate(VolumeStack& into) const override {
+    if (into.slices() != m_slices || into.gridSize() != m_gridSize)
+      into = VolumeStack(m_slices, m_gridSize);
+    if (m_device)
+      m_device->download(into.raw().data());
+    else
+      into.fill(0.0f);
   }
 
   std::vector<float> slices(std::span<const int> which) const override {

@@ -135,6 +135,7 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
                                  {.method = method, .backend = o.backend}, o.rowTeam);
         result.projector = recon.description();
         std::vector<double> times, work, scatter, sums, gather;
+        VolumeStack readBack;  // recycled update after update, as the session's read-back does
         for (int w = 0; w < windows; ++w) {
           const auto start = std::chrono::steady_clock::now();
           const TeamTimes before = recon.rowShare() ? recon.rowShare()->times() : TeamTimes{};
@@ -145,7 +146,7 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
           const LiveUpdate done = recon.update(iterations);
           // What the live session reads back to publish the update (docs/streaming.md).
           if (readBackWhole)
-            recon.estimate();
+            recon.readEstimate(readBack);
           else
             recon.slices(view);
           if (w == 0) continue;  // update 0 is the warm-up

@@ -30,7 +30,11 @@ AlignedBuffer::AlignedBuffer(const AlignedBuffer& other)
 }
 
 AlignedBuffer& AlignedBuffer::operator=(const AlignedBuffer& other) {
-  if (this != &other) *this = AlignedBuffer(other);
+  if (this == &other) return *this;
+  if (m_size == other.m_size && m_data)  // same size: copy into the memory already held
+    std::copy_n(other.data(), m_size, data());
+  else
+    *this = AlignedBuffer(other);
   return *this;
 }
 

@@ -12,6 +12,7 @@ class AlignedBuffer {
   AlignedBuffer() = default;
   explicit AlignedBuffer(std::size_t count);
   AlignedBuffer(const AlignedBuffer& other);
+  /// Copies into the memory already held when the sizes agree (no allocation, no page faults).
   AlignedBuffer& operator=(const AlignedBuffer& other);
   AlignedBuffer(AlignedBuffer&&) noexcept = default;
   AlignedBuffer& operator=(AlignedBuffer&&) noexcept = default;

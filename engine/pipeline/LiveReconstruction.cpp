@@ -206,10 +206,19 @@ std::vector<LiveUpdate> replayInWindows(LiveReconstruction& live, const Projecti
   return updates;
 }
 
+void LiveReconstruction::readEstimate(VolumeStack& into) const {
+  if (m_share)
+    into = m_share->estimate();
+  else if (m_device)
+    m_device->readEstimate(into);
+  else
+    m_host->readEstimate(into);
+}
+
 VolumeStack LiveReconstruction::estimate() const {
-  if (m_share) return m_share->estimate();
-  if (m_device) return m_device->estimate();
-  return static_cast<const SirtSolver&>(*m_host).estimate();
+  VolumeStack x;
+  readEstimate(x);
+  return x;
 }
 
 std::vector<float> LiveReconstruction::slices(std::span<const int> which) const {

@@ -87,6 +87,8 @@ class LiveReconstruction {
   LiveUpdate update(int iterations);
 
   VolumeStack estimate() const;
+  /// The estimate copied into `into`, reusing its memory when it has the estimate's shape.
+  void readEstimate(VolumeStack& into) const;
   /// Only the listed slices, as row-major gridSize² images one after the other.
   std::vector<float> slices(std::span<const int> which) const;
   int sliceCount() const;

@@ -27,6 +27,7 @@ std::string VolumeReadBack::reset(const LiveReconstruction& recon) {
       std::size_t(recon.sliceCount()) * recon.gridSize() * recon.gridSize() * sizeof(float);
   m_whole = bytes <= m_fullVolumeBytes;
   m_volume.reset();
+  for (auto& b : m_buffers) b.reset();
   if (m_whole) return {};
   return "volume of " + std::to_string(bytes >> 20) + " MiB: each update reads back the " +
          "slices in view, the whole volume every " + std::to_string(m_every) +
@@ -35,7 +36,17 @@ std::string VolumeReadBack::reset(const LiveReconstruction& recon) {
 
 std::shared_ptr<const VolumeStack> VolumeReadBack::readWhole(const LiveReconstruction& recon,
                                                              int update) {
-  m_volume = std::make_shared<const VolumeStack>(recon.estimate());
+  m_volume.reset();  // replaced now: the buffer holding it may be reused below
+  std::shared_ptr<VolumeStack> target;
+  for (const auto& b : m_buffers)
+    if (b && b.use_count() == 1) target = b;  // only this read-back holds it
+  if (!target) {
+    target = std::make_shared<VolumeStack>();
+    m_buffers[m_nextBuffer] = target;
+    m_nextBuffer = (m_nextBuffer + 1) % 2;
+  }
+  recon.readEstimate(*target);
+  m_volume = target;
   m_volumeUpdate = update;
   return m_volume;
 }

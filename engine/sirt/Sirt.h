@@ -31,8 +31,15 @@ class Sirt {
   virtual std::vector<SirtIteration> iterate(const ParallelGeometry& geometry,
                                              const ProjectionStack& p,
                                              std::span<const int> projections, int iterations) = 0;
+  /// Copies the whole estimate into `into`, into the memory it already holds when it has the
+  /// estimate's shape (a live session reads every update back into a recycled buffer).
+  virtual void readEstimate(VolumeStack& into) const = 0;
   /// A copy of the whole estimate.
-  virtual VolumeStack estimate() const = 0;
+  VolumeStack estimate() const {
+    VolumeStack x;
+    readEstimate(x);
+    return x;
+  }
   /// The listed slices as row-major gridSize × gridSize images, one after the other.
   virtual std::vector<float> slices(std::span<const int> which) const = 0;
   virtual int gridSize() const = 0;

@@ -50,7 +50,8 @@ class SirtSolver final : public Sirt {
   // Sirt, on the CPU Joseph projector:
   std::vector<SirtIteration> iterate(const ParallelGeometry& geometry, const ProjectionStack& p,
                                      std::span<const int> projections, int iterations) override;
-  VolumeStack estimate() const override { return m_x; }
+  using Sirt::estimate;
+  void readEstimate(VolumeStack& into) const override { into = m_x; }
   std::vector<float> slices(std::span<const int> which) const override;
   int gridSize() const override { return m_x.gridSize(); }
   int sliceCount() const override { return m_x.slices(); }
