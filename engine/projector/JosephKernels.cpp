@@ -6,8 +6,10 @@
 #include <utility>
 #include <vector>
 
-#if defined(__AVX2__) && !defined(__AVX512F__)
+#if defined(__AVX2__)
 #include <immintrin.h>
+#endif
+#if defined(__AVX2__) && !defined(__AVX512F__)
 #define TOMOLIVE_KERNELS_AVX2 1
 #endif
 
@@ -95,8 +97,21 @@ typename Packed<C>::Index laneOf(std::index_sequence<I...>) {
   return typename Packed<C>::Index{static_cast<int>(I % C)...};
 }
 template <int C, std::size_t... I>
-typename Packed<C>::Vec itemOf(std::index_sequence<I...>) {
-  return typename Packed<C>::Vec{static_cast<float>(I / C)...};
+typename Packed<C>::Index itemOf(std::index_sequence<I...>) {
+  return typename Packed<C>::Index{static_cast<int>(I / C)...};
+}
+
+// max(v, 0) per lane.
+template <class Vec>
+__attribute__((always_inline)) inline Vec positivePart(Vec v) {
+#if defined(__AVX__)
+  return v > 0.0f ? v : Vec{};  // vmaxps
+#else
+  // The x86-64 baseline has no float compare-and-select: the sign bit as a mask.
+  typedef int Bits __attribute__((vector_size(sizeof(Vec))));
+  const Bits bits = (Bits)v;  // a vector cast keeps the bits
+  return (Vec)(bits & ~(bits >> 31));
+#endif
 }
 
 // ⌊x⌋ for any finite x in int range.
@@ -105,183 +120,198 @@ inline int floorOf(double x) {
   return i > x ? i - 1 : i;
 }
 
-// Positions of a block's P items (item i in lanes i·C … i·C + C − 1) at x = x0 + step·i: the
-// floor ⌊x⌋ + `offset` and the fraction x − ⌊x⌋ in every lane. x0 is split once in double into
-// ⌊x0⌋ and a fraction; the items' offsets from ⌊x0⌋ are then one float FMA per vector (shifted
-// to be positive, so truncation is the floor) where P positions in double took two vectors of
-// FMAs and four conversions. Their rounding (below 1e-5 px for |step| ≤ √2, P ≤ 16) moves a
-// weight by as much, and a floor only where the fraction is that close to 0 or 1, where both
-// floors interpolate the same value.
+// A run of P items (rays or pixels) at positions x0 + step·i, i = 0 … P − 1, on the axis of
+// whatever the kernel interpolates between (pixels of a line, rays of a row). `spread` is
+// computed once per projection: the per-item offsets step·i in float, and the offset of the
+// smallest position of a whole run.
 template <int C>
-struct SpreadPositions {
-  typename Packed<C>::Index floor;
+struct Spread {
+  typename Packed<C>::Vec along;
+  double smallest;
+};
+template <int C>
+Spread<C> spread(double step) {
+  using T = Packed<C>;
+  const typename T::Index item = itemOf<C>(std::make_index_sequence<kPackedFloats>());
+  Spread<C> s{{}, step < 0 ? step * (T::P - 1) : 0.0};
+  for (int i = 0; i < kPackedFloats; ++i) s.along[i] = static_cast<float>(step * item[i]);
+  return s;
+}
+
+// `place` puts a run into a window: `whole` is the floor of the smallest position that counts
+// (x0 + smallest), `index` each item's floor relative to it and `fraction` the rest. x0 is split
+// once in double; the positions relative to `whole` are then one float add per vector. Their
+// rounding (below 1e-5 px for |step| ≤ √2, P ≤ 16) moves a weight by as much, and a floor only
+// where the fraction is that close to 0 or 1, where both floors interpolate the same value. Items
+// below the smallest counted position get meaningless indices; the kernels discard them.
+template <int C>
+struct Placed {
+  int whole;
+  typename Packed<C>::Index index;
   typename Packed<C>::Vec fraction;
 };
 template <int C>
-__attribute__((always_inline)) inline SpreadPositions<C> spreadPositions(double x0, double step,
-                                                                         int offset) {
+__attribute__((always_inline)) inline Placed<C> place(double x0, double smallest,
+                                                      const typename Packed<C>::Vec& along) {
   using T = Packed<C>;
-  const typename T::Vec item = itemOf<C>(std::make_index_sequence<kPackedFloats>());
-  const int whole = floorOf(x0);
-  const int shift = static_cast<int>((step < 0 ? -step : step) * (T::P - 1)) + 2;
-  const float start = static_cast<float>(x0 - whole) + static_cast<float>(shift);
-  const typename T::Vec x = start + static_cast<float>(step) * item;
-  const typename T::Index truncated = __builtin_convertvector(x, typename T::Index);
-  return {truncated + (whole - shift + offset),
-          x - __builtin_convertvector(truncated, typename T::Vec)};
+  const int whole = floorOf(x0 + smallest);
+  const typename T::Vec x = static_cast<float>(x0 - whole) + along;
+  const typename T::Index index = __builtin_convertvector(x, typename T::Index);
+  return {whole, index, x - __builtin_convertvector(index, typename T::Vec)};
 }
 
-// at[i] = src[index[i]·C + i % C] and next[i] = src[(index[i] + 1)·C + i % C] for pixel indices
-// per lane that are monotone. Usually one window of two vectors holds them all and two permutes
-// pick them (Window); otherwise each float is one load, a hardware gather on AVX2. src must stay
-// readable kWindowSlack floats past the last index.
+// at[i] = window[offset[i]] and next[i] = window[offset[i] + C] for offsets of counted lanes in
+// [0, 2·kPackedFloats − C); other lanes read somewhere in the window. With Window, the two
+// vectors at `window` and two permutes (__builtin_shuffle takes the offsets modulo
+// 2·kPackedFloats); otherwise one load per float, a hardware gather on AVX2. `window` must stay
+// readable for 2·kPackedFloats floats.
 template <int C, bool Window>
-__attribute__((always_inline)) inline void gatherPair(const float* src,
-                                                      typename Packed<C>::Index index,
+__attribute__((always_inline)) inline void gatherPair(const float* window,
+                                                      typename Packed<C>::Index offset,
                                                       typename Packed<C>::Vec& at,
                                                       typename Packed<C>::Vec& next) {
   using T = Packed<C>;
-  const int first = index[0], last = index[kPackedFloats - 1];
-  const int base = first < last ? first : last;
-  const int span = first < last ? last - first : first - last;
-  const typename T::Index lane = laneOf<C>(std::make_index_sequence<kPackedFloats>());
-  if (Window && (span + 2) * C <= 2 * kPackedFloats) {
-    const typename T::Index offset = (index - base) * C + lane;
+  if constexpr (Window) {
     typename T::Vec lo, hi;
-    std::memcpy(&lo, src + std::size_t(base) * C, sizeof lo);
-    std::memcpy(&hi, src + std::size_t(base) * C + kPackedFloats, sizeof hi);
+    std::memcpy(&lo, window, sizeof lo);
+    std::memcpy(&hi, window + kPackedFloats, sizeof hi);
     at = __builtin_shuffle(lo, hi, offset);
     next = __builtin_shuffle(lo, hi, offset + C);
     return;
   }
+  constexpr int highest = 2 * kPackedFloats - 1 - C;
+  offset = offset < 0 ? 0 : offset;
+  offset = offset > highest ? highest : offset;
 #ifdef TOMOLIVE_KERNELS_AVX2
-  const typename T::Index offset = index * C + lane;
-  at = _mm256_i32gather_ps(src, (__m256i)offset, 4);
-  next = _mm256_i32gather_ps(src + C, (__m256i)offset, 4);
+  at = _mm256_i32gather_ps(window, (__m256i)offset, 4);
+  next = _mm256_i32gather_ps(window + C, (__m256i)offset, 4);
 #else
   for (int i = 0; i < kPackedFloats; ++i) {
-    at[i] = src[std::size_t(index[i]) * C + i % C];
-    next[i] = src[std::size_t(index[i] + 1) * C + i % C];
+    at[i] = window[offset[i]];
+    next[i] = window[offset[i] + C];
   }
 #endif
 }
 
-// Forward across rays: P consecutive detector columns per vector; rows are packed.
+// Forward across rays: runs of P consecutive detector columns per vector; rows are packed. The
+// runs are aligned to the block's first column (RayBlock::rayBegin; callers split the detector
+// into blocks of whole vectors), so a run never reaches another block's rays; a run that reaches
+// past the line's traced rays adds only the rays inside (a mask, where a scalar tail cost as much
+// as the whole runs on a narrow line).
 template <int C, bool Window>
 void forwardRays(const LineBlock& lines, const RayBlock& rays) {
   using T = Packed<C>;
+  using Vec = typename T::Vec;
+  using Index = typename T::Index;
   constexpr int P = T::P;
+  const Index lane = laneOf<C>(std::make_index_sequence<kPackedFloats>());
+  const Index item = itemOf<C>(std::make_index_sequence<kPackedFloats>());
   const std::size_t lineFloats = std::size_t(lines.stride) * C;
+  std::vector<Spread<C>> spreads(rays.count);
+  for (int p = 0; p < rays.count; ++p) spreads[p] = spread<C>(rays.plans[p].alpha);
   for (int l = lines.lineBegin; l < lines.lineEnd; ++l) {
-    const float* line = lines.data + l * lineFloats;
+    const float* line = lines.data + l * lineFloats + kLinePadding * C;  // pixel 0
     for (int p = 0; p < rays.count; ++p) {
       const JosephRays& plan = rays.plans[p];
       const int begin = plan.rayBegin[l] > rays.rayBegin ? plan.rayBegin[l] : rays.rayBegin;
       const int end = plan.rayEnd[l] < rays.rayEnd ? plan.rayEnd[l] : rays.rayEnd;
+      if (begin >= end) continue;
       float* row = rays.rows[p] + kRowPadding * C;
       const double alpha = plan.alpha, beta = plan.beta0 + l * plan.betaStep;
       const float weight = plan.weight;
-      int j = begin;
-      for (; j + P <= end; j += P) {
-        const auto [k, w] = spreadPositions<C>(alpha * j + beta, alpha, kLinePadding);
-        typename T::Vec a, b, out;
-        gatherPair<C, Window>(line, k, a, b);
-        std::memcpy(&out, row + std::size_t(j) * C, sizeof out);
-        out += weight * (a + w * (b - a));
-        std::memcpy(row + std::size_t(j) * C, &out, sizeof out);
-      }
-      for (; j < end; ++j) {
-        const double f = alpha * j + beta;
-        const int k = paddedIndex(f);
-        const float w = static_cast<float>(f - (k - kLinePadding));
-        for (int c = 0; c < C; ++c) {
-          const float a = line[k * C + c], b = line[(k + 1) * C + c];
-          row[j * C + c] += weight * (a + w * (b - a));
+      const Spread<C>& s = spreads[p];
+      for (int j = begin - (begin - rays.rayBegin) % P; j < end; j += P) {
+        float* out = row + std::size_t(j) * C;
+        Vec sum, a, b;
+        std::memcpy(&sum, out, sizeof sum);
+        if (j >= begin && j + P <= end) {
+          const auto [whole, index, w] = place<C>(alpha * j + beta, s.smallest, s.along);
+          gatherPair<C, Window>(line + std::size_t(whole) * C, index * C + lane, a, b);
+          sum += weight * (a + w * (b - a));
+        } else {
+          const int first = begin > j ? begin - j : 0, last = (end < j + P ? end - j : P) - 1;
+          const auto [whole, index, w] =
+              place<C>(alpha * j + beta, alpha * (alpha < 0 ? last : first), s.along);
+          gatherPair<C, Window>(line + std::size_t(whole) * C, index * C + lane, a, b);
+          const Index inside = (item >= first) & (item <= last);
+          sum += (Vec)((Index)(weight * (a + w * (b - a))) & inside);
         }
+        std::memcpy(out, &sum, sizeof sum);
       }
     }
   }
 }
 
-// Back across rays as a gather: P consecutive pixels per vector. Ray j gives pixel k the weight
-// φ(f_j − k), φ(d) = max(0, 1 − |d|): 1 − w_j where ⌊f_j⌋ = k, w_j where ⌊f_j⌋ = k − 1. With
+// Back across rays as a gather: runs of P consecutive pixels per vector, one projection at a time
+// over the pixels its traced rays touch. Ray j gives pixel k the weight φ(f_j − k),
+// φ(d) = max(0, 1 − |d|): 1 − w_j where ⌊f_j⌋ = k, w_j where ⌊f_j⌋ = k − 1. With
 // g = (k − beta)/alpha and t = g − ⌊g⌋, f_j − k = alpha·(j − g), so only j0 = ⌊g⌋ and j0 + 1 can
 // contribute, with weights max(0, 1 − |alpha|·t) and max(0, 1 − |alpha|·(1 − t)) (|alpha| ≥ 1).
-// These are the forward weights up to float rounding; rays outside the line's traced range
-// count zero, as in the forward kernels. With Ones, every ray carries 1 and no row is read: the
-// column sums Aᵀ·1 that SIRT weighs by.
+// These are the forward weights up to float rounding. A ray the line's trace leaves out meets it
+// at |f_j − k| ≥ 1 from every pixel of the grid, weight zero; rays beyond the detector read the
+// rows' zero padding. With Ones, every ray of the trace carries 1 and no row is read (those rays
+// are masked instead): the column sums Aᵀ·1 that SIRT weighs by.
 template <int C, bool Window, bool Ones = false>
 void backRaysGather(const LineBlock& lines, const RayBlock& rays) {
   using T = Packed<C>;
   using Vec = typename T::Vec;
   using Index = typename T::Index;
   constexpr int P = T::P;
+  const Index lane = laneOf<C>(std::make_index_sequence<kPackedFloats>());
   const std::size_t lineFloats = std::size_t(lines.stride) * C;
-  const int pixelsEnd = lines.n + kLinePadding;  // padded index past the grid's last pixel
-  // Rays a block may name lie within P + 2 of the traced ones: inside the rows' padding.
-  const int lowest = -kRowPadding, highest = rays.columns + kRowPadding - 2;
+  // Runs name rays within P + 2 of the traced ones: inside the rows' padding and slack.
+  const int lowest = -kRowPadding, highest = rays.columns + kRowPadding + kWindowSlack / C - 2 * P;
 
   struct Traced {
-    double inverseAlpha, beta;
-    float slope, weight;       // |alpha|, ray length per line
-    int rayBegin, rayEnd;      // traced rays of the line
-    int pixelBegin, pixelEnd;  // padded pixels they touch
-    const float* row;
+    double inverseAlpha;
+    Spread<C> spread;
+    float weight, slopeWeight;  // ray length per line, and times |alpha|
+    const float* row;           // ray 0
   };
   std::vector<Traced> traced(rays.count);
+  for (int p = 0; p < rays.count; ++p) {
+    const JosephRays& plan = rays.plans[p];
+    const double slope = plan.alpha < 0 ? -plan.alpha : plan.alpha;
+    traced[p] = {1.0 / plan.alpha, spread<C>(1.0 / plan.alpha), plan.weight,
+                 static_cast<float>(slope * plan.weight),
+                 Ones ? nullptr : rays.rows[p] + kRowPadding * C};
+  }
   for (int l = lines.lineBegin; l < lines.lineEnd; ++l) {
     float* line = lines.data + l * lineFloats;
-    int active = 0;
     for (int p = 0; p < rays.count; ++p) {
       const JosephRays& plan = rays.plans[p];
       const int rayBegin = plan.rayBegin[l], rayEnd = plan.rayEnd[l];
       if (rayBegin >= rayEnd) continue;
+      const Traced& t = traced[p];
       const double beta = plan.beta0 + l * plan.betaStep;
-      const int first = paddedIndex(plan.alpha * rayBegin + beta);
-      const int last = paddedIndex(plan.alpha * (rayEnd - 1) + beta);
-      traced[active++] = {1.0 / plan.alpha,
-                          beta,
-                          static_cast<float>(plan.alpha < 0 ? -plan.alpha : plan.alpha),
-                          plan.weight,
-                          rayBegin,
-                          rayEnd,
-                          first < last ? first : last,
-                          (first < last ? last : first) + 2,
-                          Ones ? nullptr : rays.rows[p] + kRowPadding * C};
-    }
-    for (int q = 0; q < pixelsEnd; q += P) {
-      typename T::Vec sum = {};
-      for (int i = 0; i < active; ++i) {
-        const Traced& t = traced[i];
-        if (q >= t.pixelEnd || q + P <= t.pixelBegin) continue;
-        // j0 = ⌊g⌋ and t = g − ⌊g⌋ of g = (k − beta)/alpha for the block's pixels k.
-        auto [j0, frac] =
-            spreadPositions<C>((q - kLinePadding - t.beta) * t.inverseAlpha, t.inverseAlpha, 0);
-        const int a = j0[0], b = j0[kPackedFloats - 1];
-        if ((a < b ? a : b) < lowest || (a < b ? b : a) > highest) {
-          // Not reached for |alpha| ≥ 1; keeps every load inside the row if it were. Lanes moved
-          // here name no traced ray, so they weigh zero.
-          j0 = j0 < lowest ? lowest : j0;
-          j0 = j0 > highest ? highest : j0;
-        }
-        // Keeps c where c ≥ 0, j ≥ rayBegin and j < rayEnd, with sign bits as masks: the x86-64
-        // baseline has no float compare-and-select, and wide vector compares become scalar.
-        const auto keep = [&](Vec c, Index j) {
-          const Index bits = (Index)c;  // a vector cast keeps the bits
-          const Index take = ~(bits >> 31) & ~((j - t.rayBegin) >> 31) & ((j - t.rayEnd) >> 31);
-          return (Vec)(bits & take);
-        };
-        const Vec c0 = keep(1.0f - t.slope * frac, j0);
-        const Vec c1 = keep(1.0f - t.slope * (1.0f - frac), j0 + 1);
+      const int a = paddedIndex(plan.alpha * rayBegin + beta);
+      const int b = paddedIndex(plan.alpha * (rayEnd - 1) + beta);
+      // The padded pixels the traced rays touch, [min(a, b), max(a, b) + 1], in runs of P.
+      const int runsBegin = (a < b ? a : b) / P * P, runsEnd = (a < b ? b : a) + 2;
+      const double g0 = -(kLinePadding + beta) * t.inverseAlpha;  // g at padded pixel 0
+      const Vec weight = t.weight - Vec{}, slopeWeight = t.slopeWeight - Vec{};
+      for (int q = runsBegin; q < runsEnd; q += P) {
+        const auto [j0, index, frac] =
+            place<C>(g0 + q * t.inverseAlpha, t.spread.smallest, t.spread.along);
+        Vec c0 = positivePart(weight - slopeWeight * frac);
+        Vec c1 = positivePart((weight - slopeWeight) + slopeWeight * frac);
+        Vec add;
         if constexpr (Ones) {
-          sum += t.weight * (c0 + c1);
+          const Index j = j0 + index;
+          c0 = (Vec)((Index)c0 & ((j >= rayBegin) & (j < rayEnd)));
+          c1 = (Vec)((Index)c1 & ((j + 1 >= rayBegin) & (j + 1 < rayEnd)));
+          add = c0 + c1;
         } else {
+          if (j0 < lowest || j0 > highest) continue;  // not reached: every ray it names is padding
           Vec v0, v1;
-          gatherPair<C, Window>(t.row, j0, v0, v1);
-          sum += t.weight * (c0 * v0 + c1 * v1);
+          gatherPair<C, Window>(t.row + std::ptrdiff_t(j0) * C, index * C + lane, v0, v1);
+          add = c0 * v0 + c1 * v1;
         }
+        Vec sum;
+        std::memcpy(&sum, line + std::size_t(q) * C, sizeof sum);
+        sum += add;
+        std::memcpy(line + std::size_t(q) * C, &sum, sizeof sum);
       }
-      std::memcpy(line + std::size_t(q) * C, &sum, sizeof sum);
     }
   }
 }
@@ -300,22 +330,24 @@ void backRaysScatter(const LineBlock& lines, const RayBlock& rays) {
     const float* row = rays.rows[p] + kRowPadding * C;
     const double alpha = plan.alpha;
     const float weight = plan.weight;
+    const Spread<C> s = spread<C>(alpha);
     for (int l = lines.lineBegin; l < lines.lineEnd; ++l) {
-      float* line = lines.data + l * lineFloats;
+      float* line = lines.data + l * lineFloats + kLinePadding * C;  // pixel 0
       const int begin = plan.rayBegin[l] > rays.rayBegin ? plan.rayBegin[l] : rays.rayBegin;
       const int end = plan.rayEnd[l] < rays.rayEnd ? plan.rayEnd[l] : rays.rayEnd;
       const double beta = plan.beta0 + l * plan.betaStep;
       int j = begin;
       for (; j + P <= end; j += P) {
-        const auto [k, w] = spreadPositions<C>(alpha * j + beta, alpha, kLinePadding);
+        const auto [whole, index, w] = place<C>(alpha * j + beta, s.smallest, s.along);
         typename T::Vec v;
         std::memcpy(&v, row + std::size_t(j) * C, sizeof v);
         v = weight * v;
         const typename T::Vec onNext = w * v, onPixel = v - onNext;
+        float* at = line + std::ptrdiff_t(whole) * C;
         for (int i = 0; i < P; ++i)
-          for (int c = 0; c < C; ++c) line[k[i * C] * C + c] += onPixel[i * C + c];
+          for (int c = 0; c < C; ++c) at[index[i * C] * C + c] += onPixel[i * C + c];
         for (int i = 0; i < P; ++i)
-          for (int c = 0; c < C; ++c) line[(k[i * C] + 1) * C + c] += onNext[i * C + c];
+          for (int c = 0; c < C; ++c) at[(index[i * C] + 1) * C + c] += onNext[i * C + c];
       }
       for (; j < end; ++j) {
         const double f = alpha * j + beta;
@@ -323,8 +355,8 @@ void backRaysScatter(const LineBlock& lines, const RayBlock& rays) {
         const float w = static_cast<float>(f - (k - kLinePadding));
         for (int c = 0; c < C; ++c) {
           const float v = weight * row[j * C + c];
-          line[k * C + c] += v - w * v;
-          line[(k + 1) * C + c] += w * v;
+          line[(k - kLinePadding) * C + c] += v - w * v;
+          line[(k - kLinePadding + 1) * C + c] += w * v;
         }
       }
     }

@@ -73,8 +73,8 @@ struct KernelSet {
   /// back reads all of rays.count projections for every line and ignores rayBegin/rayEnd.
   ForwardFn forwardAcrossRays;
   BackFn backAcrossRays;
-  /// Aᵀ·1 on one slice (lanes = 1): each pixel of the lines set to the back projection of rows of
-  /// ones, which are not read.
+  /// Aᵀ·1 on one slice (lanes = 1): the back projection of rows of ones, which are not read, added
+  /// to the lines.
   BackFn columnSums;
   /// Groups packing fewer slices per pixel than this use the across-rays kernels.
   int acrossRaysBelow;

@@ -13,6 +13,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -127,27 +128,23 @@ struct PaddedLines {
   Scratch buffer;
 };
 
-// dst[0 … lanes) = src[0 … lanes) for the lane counts of GroupLayout: fixed-size copies the
-// compiler inlines (a libc call per pixel cost more than the few-slice kernels themselves).
-inline void copyLanes(float* dst, const float* src, int lanes) {
+// f(std::integral_constant<int, L>{}) for lanes = L, one of the lane counts of GroupLayout (1, 2,
+// 4, 8, 16): per-pixel loops then copy and add a number of floats the compiler knows, where a
+// count known only at run time cost a call or a branch per pixel, more than the few-slice kernels
+// themselves.
+template <class F>
+void withLanes(int lanes, F f) {
   switch (lanes) {
     case 1:
-      *dst = *src;
-      return;
+      return f(std::integral_constant<int, 1>{});
     case 2:
-      std::memcpy(dst, src, 2 * sizeof(float));
-      return;
+      return f(std::integral_constant<int, 2>{});
     case 4:
-      std::memcpy(dst, src, 4 * sizeof(float));
-      return;
+      return f(std::integral_constant<int, 4>{});
     case 8:
-      std::memcpy(dst, src, 8 * sizeof(float));
-      return;
-    case 16:
-      std::memcpy(dst, src, 16 * sizeof(float));
-      return;
+      return f(std::integral_constant<int, 8>{});
     default:
-      std::memcpy(dst, src, std::size_t(lanes) * sizeof(float));
+      return f(std::integral_constant<int, 16>{});
   }
 }
 
@@ -157,31 +154,40 @@ constexpr int kTileLines = 16;  // lines per tile of a transposed copy
 // lines.lanes ≤ stackLanes floats per pixel: rows as they are, or columns (transposed) when
 // `columns` is set. The padding is zeroed.
 void loadLines(const float* group, int stackLanes, bool columns, PaddedLines& lines) {
-  const int n = lines.n, lanes = lines.lanes;
-  tbb::parallel_for(tbb::blocked_range<int>(0, n, kTileLines), [&](const tbb::blocked_range<int>& r) {
-    for (int l = r.begin(); l < r.end(); ++l) {
-      std::fill_n(lines.line(l), kLinePadding * lanes, 0.0f);
-      std::fill(lines.pixel(l, n), lines.line(l + 1), 0.0f);
-      if (columns) continue;
-      if (lanes == stackLanes) {
-        std::memcpy(lines.pixel(l, 0), group + std::size_t(l) * n * lanes,
-                    sizeof(float) * n * lanes);
-      } else {
-        for (int k = 0; k < n; ++k)
-          copyLanes(lines.pixel(l, k), group + (std::size_t(l) * n + k) * stackLanes, lanes);
+  const int n = lines.n;
+  withLanes(lines.lanes, [&](auto lanesConstant) {
+    constexpr int L = decltype(lanesConstant)::value;
+    tbb::parallel_for(tbb::blocked_range<int>(0, n, kTileLines), [&](const tbb::blocked_range<int>& r) {
+      for (int l = r.begin(); l < r.end(); ++l) {
+        std::fill_n(lines.line(l), kLinePadding * L, 0.0f);
+        std::fill(lines.pixel(l, n), lines.line(l + 1), 0.0f);
+        if (columns) continue;
+        const float* source = group + std::size_t(l) * n * stackLanes;
+        if (L == stackLanes) {
+          std::memcpy(lines.pixel(l, 0), source, sizeof(float) * n * L);
+        } else {
+          float* to = lines.pixel(l, 0);
+          for (int k = 0; k < n; ++k, to += L, source += stackLanes)
+            std::memcpy(to, source, sizeof(float) * L);
+        }
       }
-    }
+    });
     if (!columns) return;
-    // Transposed in tiles of kTileLines lines: each volume row gives a few adjacent pixels, so
-    // consecutive reads share a page (walking one column takes a TLB miss per pixel at 2560²).
-    for (int tile = r.begin(); tile < r.end(); tile += kTileLines) {
-      const int tileEnd = std::min(r.end(), tile + kTileLines);
-      for (int k = 0; k < n; ++k) {
-        const float* source = group + (std::size_t(k) * n + tile) * stackLanes;
-        for (int l = tile; l < tileEnd; ++l, source += stackLanes)
-          copyLanes(lines.pixel(l, k), source, lanes);
+    // Transposed in bands of kTileLines volume rows, each walked along: the band's rows are read
+    // once each, as kTileLines sequential streams, and each line gets kTileLines adjacent
+    // pixels. (Tiles of kTileLines columns walked down the volume read a few pixels per row, a
+    // row apart: a cache miss per row the prefetchers cannot foresee.)
+    tbb::parallel_for(tbb::blocked_range<int>(0, n, kTileLines), [&](const tbb::blocked_range<int>& r) {
+      for (int band = r.begin(); band < r.end(); band += kTileLines) {
+        const int bandEnd = std::min(r.end(), band + kTileLines);
+        const float* source = group + std::size_t(band) * n * stackLanes;
+        for (int l = 0; l < n; ++l, source += stackLanes) {
+          float* to = lines.pixel(l, band);
+          for (int k = band; k < bandEnd; ++k, to += L)
+            std::memcpy(to, source + std::size_t(k - band) * n * stackLanes, sizeof(float) * L);
+        }
       }
-    }
+    });
   });
 }
 
@@ -221,7 +227,9 @@ void forwardOrientation(const joseph::KernelSet& kernels, const Traced& traced,
   const int blocks = (count + kProjectionsPerTask - 1) / kProjectionsPerTask;
   const int threads = tbb::info::default_concurrency();
   const int chunks = std::clamp(2 * threads / blocks, 1, std::max(1, columns / 64));
-  const int chunkWidth = (columns + chunks - 1) / chunks;
+  // Whole vectors per chunk: the across-rays kernels' runs start at the chunk's first column.
+  constexpr int kWhole = joseph::kVectorFloats;
+  const int chunkWidth = ((columns + chunks - 1) / chunks + kWhole - 1) / kWhole * kWhole;
   tbb::parallel_for(
       tbb::blocked_range2d<int>(0, blocks, 1, 0, chunks, 1),
       [&](const tbb::blocked_range2d<int>& r) {
@@ -268,11 +276,15 @@ void backOrientation(const joseph::KernelSet& kernels, const Traced& traced,
   std::optional<PackedRows> packed;
   if (layout.acrossRays) {
     packed.emplace(count, columns, layout.lanes);
-    tbb::parallel_for(0, count, [&](int i) {
-      const float* in = y.row(traced.indices[i], group);
-      packed->zeroPadding(i);
-      for (int j = 0; j < columns; ++j)
-        copyLanes(packed->ray(i, j), in + std::size_t(j) * layout.stackLanes, layout.lanes);
+    withLanes(layout.lanes, [&](auto lanesConstant) {
+      constexpr int L = decltype(lanesConstant)::value;
+      tbb::parallel_for(0, count, [&](int i) {
+        const float* in = y.row(traced.indices[i], group);
+        packed->zeroPadding(i);
+        for (int j = 0; j < columns; ++j)
+          std::memcpy(packed->ray(i, j), in + std::size_t(j) * layout.stackLanes,
+                      sizeof(float) * L);
+      });
     });
     for (int i = 0; i < count; ++i) rows[i] = packed->row(i);
   } else {
@@ -291,8 +303,10 @@ void backOrientation(const joseph::KernelSet& kernels, const Traced& traced,
 }
 
 // For every pixel of a group (stackLanes floats in out), combine(o, a, b, pixel) with a and b that
-// pixel's lanes in the lines along rows and along columns (transposed). In tiles of kTileLines
-// rows, as loadLines: the columns' lines are read across.
+// pixel's lanes in the lines along rows and along columns (transposed). In blocks of kTileLines ×
+// kTileLines pixels, row by row: the columns' lines are read across, kTileLines at a time, while
+// the volume and the rows' lines are read along (walking a volume column instead keeps
+// kTileLines volume rows in flight, a multiple of 4 KiB apart: one cache set, more than its ways).
 template <class Combine>
 void forEachPixel(const PaddedLines& rows, const PaddedLines& columns, float* out, int stackLanes,
                   Combine combine) {
@@ -300,11 +314,14 @@ void forEachPixel(const PaddedLines& rows, const PaddedLines& columns, float* ou
   tbb::parallel_for(tbb::blocked_range<int>(0, n, kTileLines), [&](const tbb::blocked_range<int>& r) {
     for (int tile = r.begin(); tile < r.end(); tile += kTileLines) {
       const int tileEnd = std::min(r.end(), tile + kTileLines);
-      for (int c = 0; c < n; ++c)
-        for (int row = tile; row < tileEnd; ++row) {
-          const std::size_t pixel = std::size_t(row) * n + c;
-          combine(out + pixel * stackLanes, rows.pixel(row, c), columns.pixel(c, row), pixel);
-        }
+      for (int c0 = 0; c0 < n; c0 += kTileLines) {
+        const int c1 = std::min(n, c0 + kTileLines);
+        for (int row = tile; row < tileEnd; ++row)
+          for (int c = c0; c < c1; ++c) {
+            const std::size_t pixel = std::size_t(row) * n + c;
+            combine(out + pixel * stackLanes, rows.pixel(row, c), columns.pixel(c, row), pixel);
+          }
+      }
     }
   });
 }
@@ -312,11 +329,14 @@ void forEachPixel(const PaddedLines& rows, const PaddedLines& columns, float* ou
 // out = the lines along rows + the lines along columns; lanes beyond the lines' own stay zero.
 void addOrientations(const PaddedLines& rows, const PaddedLines& columns, float* out,
                      int stackLanes) {
-  const int lanes = rows.lanes;
-  forEachPixel(rows, columns, out, stackLanes,
-               [&](float* o, const float* a, const float* b, std::size_t) {
-                 for (int s = 0; s < stackLanes; ++s) o[s] = s < lanes ? a[s] + b[s] : 0.0f;
-               });
+  withLanes(rows.lanes, [&](auto lanesConstant) {
+    constexpr int L = decltype(lanesConstant)::value;
+    forEachPixel(rows, columns, out, stackLanes,
+                 [&](float* o, const float* a, const float* b, std::size_t) {
+                   for (int s = 0; s < L; ++s) o[s] = a[s] + b[s];
+                   for (int s = L; s < stackLanes; ++s) o[s] = 0.0f;
+                 });
+  });
 }
 
 // A one-slice mask as one run of ones per grid line, for the lines of both orientations (line l
@@ -482,15 +502,17 @@ bool JosephProjector::addBack(const ProjectionStack& y, std::span<const int> pro
   const float* c = weights.group(0);
   const int cl = weights.lanes(), stackLanes = x.lanes();
   const auto step = [&](const PaddedLines& rows, const PaddedLines& columns, int g) {
-    const int lanes = rows.lanes;
-    forEachPixel(rows, columns, x.group(g), stackLanes,
-                 [&](float* o, const float* a, const float* b, std::size_t pixel) {
-                   const float w = c[pixel * cl];
-                   for (int s = 0; s < lanes; ++s) {
-                     const float v = o[s] + w * (a[s] + b[s]);
-                     o[s] = nonNegative && v < 0.0f ? 0.0f : v;
-                   }
-                 });
+    withLanes(rows.lanes, [&](auto lanesConstant) {
+      constexpr int L = decltype(lanesConstant)::value;
+      forEachPixel(rows, columns, x.group(g), stackLanes,
+                   [&](float* o, const float* a, const float* b, std::size_t pixel) {
+                     const float w = c[pixel * cl];
+                     for (int s = 0; s < L; ++s) {
+                       const float v = o[s] + w * (a[s] + b[s]);
+                       o[s] = nonNegative && v < 0.0f ? 0.0f : v;
+                     }
+                   });
+    });
   };
   backProject(m_kernels, geometry(), y, projections, x, step);
   return true;
@@ -534,6 +556,7 @@ void JosephProjector::columnSums(std::span<const int> projections, VolumeStack& 
                                 g.columns, 0, g.columns};
     tbb::parallel_for(tbb::blocked_range<int>(0, n, kLinesPerTask),
                       [&](const tbb::blocked_range<int>& r) {
+                        std::fill(lines->line(r.begin()), lines->line(r.end()), 0.0f);
                         m_kernels.columnSums(lines->block(r.begin(), r.end()), rays);
                       });
   }
