@@ -2,6 +2,8 @@
 // compiler flags select the instruction set.
 #include "projector/JosephKernels.h"
 
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -104,8 +106,12 @@ typename Packed<C>::Index itemOf(std::index_sequence<I...>) {
 // max(v, 0) per lane.
 template <class Vec>
 __attribute__((always_inline)) inline Vec positivePart(Vec v) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(Vec) == 64)  // the unmasked intrinsic trips GCC 12's -Wmaybe-uninitialized
+    return (Vec)_mm512_maskz_max_ps(__mmask16(0xffff), (__m512)v, (__m512)Vec{});
+#endif
 #if defined(__AVX__)
-  return v > 0.0f ? v : Vec{};  // vmaxps
+  return v > 0.0f ? v : Vec{};
 #else
   // The x86-64 baseline has no float compare-and-select: the sign bit as a mask.
   typedef int Bits __attribute__((vector_size(sizeof(Vec))));
@@ -114,36 +120,41 @@ __attribute__((always_inline)) inline Vec positivePart(Vec v) {
 #endif
 }
 
-// ⌊x⌋ for any finite x in int range.
-inline int floorOf(double x) {
-  const int i = static_cast<int>(x);
-  return i > x ? i - 1 : i;
-}
+// Positions of a run in 32.32 fixed point: consecutive runs of one line lie a fixed distance apart,
+// so stepping from run to run is one integer add — exact but for the step's own rounding (2^-33
+// px per run) — where splitting a double position into floor and fraction took a dozen scalar
+// instructions per run.
+using Fixed = std::int64_t;
+constexpr double kFixedOne = 4294967296.0;  // 2^32
+inline Fixed toFixed(double x) { return static_cast<Fixed>(std::floor(x * kFixedOne + 0.5)); }
 
 // A run of P items (rays or pixels) at positions x0 + step·i, i = 0 … P − 1, on the axis of
 // whatever the kernel interpolates between (pixels of a line, rays of a row). `spread` is
-// computed once per projection: the per-item offsets step·i in float, and the offset of the
-// smallest position of a whole run.
+// computed once per projection: the per-item offsets from the run's smallest position, in float
+// (all ≥ 0), the offset of that smallest position from item 0, and the fixed-point distance
+// from one run to the next.
 template <int C>
 struct Spread {
   typename Packed<C>::Vec along;
   double smallest;
+  Fixed run;
 };
 template <int C>
 Spread<C> spread(double step) {
   using T = Packed<C>;
   const typename T::Index item = itemOf<C>(std::make_index_sequence<kPackedFloats>());
-  Spread<C> s{{}, step < 0 ? step * (T::P - 1) : 0.0};
-  for (int i = 0; i < kPackedFloats; ++i) s.along[i] = static_cast<float>(step * item[i]);
+  Spread<C> s{{}, step < 0 ? step * (T::P - 1) : 0.0, toFixed(step * T::P)};
+  for (int i = 0; i < kPackedFloats; ++i)
+    s.along[i] = static_cast<float>(step * item[i] - s.smallest);
   return s;
 }
 
-// `place` puts a run into a window: `whole` is the floor of the smallest position that counts
-// (x0 + smallest), `index` each item's floor relative to it and `fraction` the rest. x0 is split
-// once in double; the positions relative to `whole` are then one float add per vector. Their
-// rounding (below 1e-5 px for |step| ≤ √2, P ≤ 16) moves a weight by as much, and a floor only
-// where the fraction is that close to 0 or 1, where both floors interpolate the same value. Items
-// below the smallest counted position get meaningless indices; the kernels discard them.
+// `place` puts a run into a window, given the smallest position that counts (fixed point) and
+// each item's offset from it: `whole` is that position's floor, `index` each item's floor
+// relative to it and `fraction` the rest. The float offsets' rounding (below 1e-5 px for
+// |step| ≤ √2, P ≤ 16) moves a weight by as much, and a floor only where the fraction is that
+// close to 0 or 1, where both floors interpolate the same value. Items below the smallest counted
+// position get meaningless indices; the kernels discard them.
 template <int C>
 struct Placed {
   int whole;
@@ -151,11 +162,12 @@ struct Placed {
   typename Packed<C>::Vec fraction;
 };
 template <int C>
-__attribute__((always_inline)) inline Placed<C> place(double x0, double smallest,
+__attribute__((always_inline)) inline Placed<C> place(Fixed smallest,
                                                       const typename Packed<C>::Vec& along) {
   using T = Packed<C>;
-  const int whole = floorOf(x0 + smallest);
-  const typename T::Vec x = static_cast<float>(x0 - whole) + along;
+  const int whole = static_cast<int>(smallest >> 32);
+  const float fraction = static_cast<float>(static_cast<std::uint32_t>(smallest));  // × 2^-32
+  const typename T::Vec x = fraction * static_cast<float>(1.0 / kFixedOne) + along;
   const typename T::Index index = __builtin_convertvector(x, typename T::Index);
   return {whole, index, x - __builtin_convertvector(index, typename T::Vec)};
 }
@@ -220,20 +232,24 @@ void forwardRays(const LineBlock& lines, const RayBlock& rays) {
       const double alpha = plan.alpha, beta = plan.beta0 + l * plan.betaStep;
       const float weight = plan.weight;
       const Spread<C>& s = spreads[p];
-      for (int j = begin - (begin - rays.rayBegin) % P; j < end; j += P) {
+      const int first = begin - (begin - rays.rayBegin) % P;
+      Fixed smallest = toFixed(alpha * first + beta + s.smallest);
+      for (int j = first; j < end; j += P, smallest += s.run) {
         float* out = row + std::size_t(j) * C;
         Vec sum, a, b;
         std::memcpy(&sum, out, sizeof sum);
         if (j >= begin && j + P <= end) {
-          const auto [whole, index, w] = place<C>(alpha * j + beta, s.smallest, s.along);
+          const auto [whole, index, w] = place<C>(smallest, s.along);
           gatherPair<C, Window>(line + std::size_t(whole) * C, index * C + lane, a, b);
           sum += weight * (a + w * (b - a));
         } else {
-          const int first = begin > j ? begin - j : 0, last = (end < j + P ? end - j : P) - 1;
-          const auto [whole, index, w] =
-              place<C>(alpha * j + beta, alpha * (alpha < 0 ? last : first), s.along);
+          // Placed from the smallest position among the rays inside.
+          const int in0 = begin > j ? begin - j : 0, in1 = (end < j + P ? end - j : P) - 1;
+          const double shift = alpha * (alpha < 0 ? in1 : in0) - s.smallest;
+          const auto [whole, index, w] = place<C>(toFixed(alpha * j + beta + alpha * (alpha < 0 ? in1 : in0)),
+                                                  s.along - static_cast<float>(shift));
           gatherPair<C, Window>(line + std::size_t(whole) * C, index * C + lane, a, b);
-          const Index inside = (item >= first) & (item <= last);
+          const Index inside = (item >= in0) & (item <= in1);
           sum += (Vec)((Index)(weight * (a + w * (b - a))) & inside);
         }
         std::memcpy(out, &sum, sizeof sum);
@@ -288,11 +304,12 @@ void backRaysGather(const LineBlock& lines, const RayBlock& rays) {
       const int b = paddedIndex(plan.alpha * (rayEnd - 1) + beta);
       // The padded pixels the traced rays touch, [min(a, b), max(a, b) + 1], in runs of P.
       const int runsBegin = (a < b ? a : b) / P * P, runsEnd = (a < b ? b : a) + 2;
-      const double g0 = -(kLinePadding + beta) * t.inverseAlpha;  // g at padded pixel 0
+      // g at the first run's smallest position
+      Fixed smallest =
+          toFixed((runsBegin - kLinePadding - beta) * t.inverseAlpha + t.spread.smallest);
       const Vec weight = t.weight - Vec{}, slopeWeight = t.slopeWeight - Vec{};
-      for (int q = runsBegin; q < runsEnd; q += P) {
-        const auto [j0, index, frac] =
-            place<C>(g0 + q * t.inverseAlpha, t.spread.smallest, t.spread.along);
+      for (int q = runsBegin; q < runsEnd; q += P, smallest += t.spread.run) {
+        const auto [j0, index, frac] = place<C>(smallest, t.spread.along);
         Vec c0 = positivePart(weight - slopeWeight * frac);
         Vec c1 = positivePart((weight - slopeWeight) + slopeWeight * frac);
         Vec add;
@@ -302,7 +319,8 @@ void backRaysGather(const LineBlock& lines, const RayBlock& rays) {
           c1 = (Vec)((Index)c1 & ((j + 1 >= rayBegin) & (j + 1 < rayEnd)));
           add = c0 + c1;
         } else {
-          if (j0 < lowest || j0 > highest) continue;  // not reached: every ray it names is padding
+          // Not reached: every ray such a run names is padding.
+          if (static_cast<unsigned>(j0 - lowest) > static_cast<unsigned>(highest - lowest)) continue;
           Vec v0, v1;
           gatherPair<C, Window>(t.row + std::ptrdiff_t(j0) * C, index * C + lane, v0, v1);
           add = c0 * v0 + c1 * v1;
@@ -337,8 +355,9 @@ void backRaysScatter(const LineBlock& lines, const RayBlock& rays) {
       const int end = plan.rayEnd[l] < rays.rayEnd ? plan.rayEnd[l] : rays.rayEnd;
       const double beta = plan.beta0 + l * plan.betaStep;
       int j = begin;
-      for (; j + P <= end; j += P) {
-        const auto [whole, index, w] = place<C>(alpha * j + beta, s.smallest, s.along);
+      for (Fixed smallest = toFixed(alpha * j + beta + s.smallest); j + P <= end;
+           j += P, smallest += s.run) {
+        const auto [whole, index, w] = place<C>(smallest, s.along);
         typename T::Vec v;
         std::memcpy(&v, row + std::size_t(j) * C, sizeof v);
         v = weight * v;
