@@ -231,7 +231,7 @@ void forwardRays(const LineBlock& lines, const RayBlock& rays) {
       float* row = rays.rows[p] + kRowPadding * C;
       const double alpha = plan.alpha, beta = plan.beta0 + l * plan.betaStep;
       const float weight = plan.weight;
-      const Spread<C>& s = spreads[p];
+      const Spread<C> s = spreads[p];  // a copy: the compiler need not reload it after each store
       const int first = begin - (begin - rays.rayBegin) % P;
       Fixed smallest = toFixed(alpha * first + beta + s.smallest);
       for (int j = first; j < end; j += P, smallest += s.run) {
@@ -307,27 +307,30 @@ void backRaysGather(const LineBlock& lines, const RayBlock& rays) {
       // g at the first run's smallest position
       Fixed smallest =
           toFixed((runsBegin - kLinePadding - beta) * t.inverseAlpha + t.spread.smallest);
+      // Locals, so the compiler need not reload them after each store to the line.
       const Vec weight = t.weight - Vec{}, slopeWeight = t.slopeWeight - Vec{};
-      for (int q = runsBegin; q < runsEnd; q += P, smallest += t.spread.run) {
-        const auto [j0, index, frac] = place<C>(smallest, t.spread.along);
+      const Vec along = t.spread.along;
+      const Fixed run = t.spread.run;
+      const float* row = t.row;
+      for (int q = runsBegin; q < runsEnd; q += P, smallest += run) {
+        const auto [j0, index, frac] = place<C>(smallest, along);
         Vec c0 = positivePart(weight - slopeWeight * frac);
         Vec c1 = positivePart((weight - slopeWeight) + slopeWeight * frac);
-        Vec add;
+        Vec sum;
+        std::memcpy(&sum, line + std::size_t(q) * C, sizeof sum);
         if constexpr (Ones) {
           const Index j = j0 + index;
           c0 = (Vec)((Index)c0 & ((j >= rayBegin) & (j < rayEnd)));
           c1 = (Vec)((Index)c1 & ((j + 1 >= rayBegin) & (j + 1 < rayEnd)));
-          add = c0 + c1;
+          sum += c0 + c1;
         } else {
           // Not reached: every ray such a run names is padding.
           if (static_cast<unsigned>(j0 - lowest) > static_cast<unsigned>(highest - lowest)) continue;
           Vec v0, v1;
-          gatherPair<C, Window>(t.row + std::ptrdiff_t(j0) * C, index * C + lane, v0, v1);
-          add = c0 * v0 + c1 * v1;
+          gatherPair<C, Window>(row + std::ptrdiff_t(j0) * C, index * C + lane, v0, v1);
+          sum += c0 * v0;
+          sum += c1 * v1;
         }
-        Vec sum;
-        std::memcpy(&sum, line + std::size_t(q) * C, sizeof sum);
-        sum += add;
         std::memcpy(line + std::size_t(q) * C, &sum, sizeof sum);
       }
     }

@@ -330,12 +330,13 @@ void forEachPixel(const PaddedLines& rows, const PaddedLines& columns, float* ou
 void addOrientations(const PaddedLines& rows, const PaddedLines& columns, float* out,
                      int stackLanes) {
   withLanes(rows.lanes, [&](auto lanesConstant) {
-    constexpr int L = decltype(lanesConstant)::value;
-    forEachPixel(rows, columns, out, stackLanes,
-                 [&](float* o, const float* a, const float* b, std::size_t) {
-                   for (int s = 0; s < L; ++s) o[s] = a[s] + b[s];
-                   for (int s = L; s < stackLanes; ++s) o[s] = 0.0f;
-                 });
+    withLanes(stackLanes, [&](auto stackLanesConstant) {
+      constexpr int L = decltype(lanesConstant)::value, S = decltype(stackLanesConstant)::value;
+      forEachPixel(rows, columns, out, S, [&](float* o, const float* a, const float* b, std::size_t) {
+        for (int s = 0; s < L; ++s) o[s] = a[s] + b[s];
+        for (int s = L; s < S; ++s) o[s] = 0.0f;
+      });
+    });
   });
 }
 
