@@ -13,9 +13,9 @@
 //   groups with too few slices to fill a vector. Forward picks the two pixels of each ray from
 //   the line; back is either a gather (for each pixel, the at most two rays whose interpolation
 //   touches it) or a scatter over rays whose items are added one at a time, so no two lanes
-//   write the same place at once. Forward and the scatter evaluate f with the slice kernels'
-//   expression, so they give the same weights; the gather derives them from (k − beta)/alpha,
-//   equal to float rounding.
+//   write the same place at once. They step each run of V / lanes positions along a line in
+//   fixed point and spread it over the run in float (forward and the scatter: f; the gather:
+//   (k − beta)/alpha), so their weights equal the slice kernels' to float rounding.
 #include "projector/JosephPlan.h"
 
 namespace tomolive::joseph {

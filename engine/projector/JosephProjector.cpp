@@ -303,25 +303,24 @@ void backOrientation(const joseph::KernelSet& kernels, const Traced& traced,
 }
 
 // For every pixel of a group (stackLanes floats in out), combine(o, a, b, pixel) with a and b that
-// pixel's lanes in the lines along rows and along columns (transposed). In blocks of kTileLines ×
-// kTileLines pixels, row by row: the columns' lines are read across, kTileLines at a time, while
-// the volume and the rows' lines are read along (walking a volume column instead keeps
-// kTileLines volume rows in flight, a multiple of 4 KiB apart: one cache set, more than its ways).
+// pixel's lanes in the lines along rows and along columns (transposed). Row by row, in tiles of
+// kTileLines rows: the volume and the rows' lines are walked along, and each cache line of the
+// columns' lines (kTileLines rows of one column) is read by all the tile's rows while it is still
+// cached. (Walking a volume column instead keeps kTileLines volume rows in flight, a multiple of
+// 4 KiB apart: one cache set, more than its ways.)
 template <class Combine>
 void forEachPixel(const PaddedLines& rows, const PaddedLines& columns, float* out, int stackLanes,
                   Combine combine) {
   const int n = rows.n;
+  const std::size_t lineFloats = columns.lineFloats();
   tbb::parallel_for(tbb::blocked_range<int>(0, n, kTileLines), [&](const tbb::blocked_range<int>& r) {
-    for (int tile = r.begin(); tile < r.end(); tile += kTileLines) {
-      const int tileEnd = std::min(r.end(), tile + kTileLines);
-      for (int c0 = 0; c0 < n; c0 += kTileLines) {
-        const int c1 = std::min(n, c0 + kTileLines);
-        for (int row = tile; row < tileEnd; ++row)
-          for (int c = c0; c < c1; ++c) {
-            const std::size_t pixel = std::size_t(row) * n + c;
-            combine(out + pixel * stackLanes, rows.pixel(row, c), columns.pixel(c, row), pixel);
-          }
-      }
+    for (int row = r.begin(); row < r.end(); ++row) {
+      std::size_t pixel = std::size_t(row) * n;
+      float* o = out + pixel * stackLanes;
+      const float* a = rows.pixel(row, 0);
+      const float* b = columns.pixel(0, row);
+      for (int c = 0; c < n; ++c, ++pixel, o += stackLanes, a += rows.lanes, b += lineFloats)
+        combine(o, a, b, pixel);
     }
   });
 }
