@@ -87,6 +87,7 @@ class TestMpi : public QObject {
     LiveReconstruction alone(columns, slices, columns, centre, options);
     LiveReconstruction shared(columns, slices, columns, centre, options, g_team);
     QVERIFY(shared.description().find("rows split over") != std::string::npos);
+    VolumeStack kept;  // the read-back's volume, reused from update to update
     for (int first = 0, update = 1; first < n; first += 16, ++update) {
       ProjectionStack window(16, slices, columns);
       for (int k = 0; k < 16; ++k)
@@ -116,6 +117,12 @@ class TestMpi : public QObject {
                               .arg(*one.relativeResidual)));
       const double d = relativeDifference(alone.estimate().raw(), shared.estimate().raw());
       QVERIFY2(d < kFloatTolerance, qPrintable(QString("update %1: %2").arg(update).arg(d)));
+      // Read back into the volume of the update before: the same values, and where the blocks'
+      // stores are gathered as they are, the same memory (no volume allocated per update).
+      const float* before = kept.raw().data();
+      shared.readEstimate(kept);
+      QVERIFY(relativeDifference(alone.estimate().raw(), kept.raw()) < kFloatTolerance);
+      if (update > 1 && slices == 16 * g_team->members()) QCOMPARE(kept.raw().data(), before);
       const std::vector<int> asked{10, 0, 5, 6};
       QVERIFY(relativeDifference(alone.slices(asked), shared.slices(asked)) < kFloatTolerance);
     }

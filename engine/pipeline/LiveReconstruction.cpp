@@ -208,7 +208,7 @@ std::vector<LiveUpdate> replayInWindows(LiveReconstruction& live, const Projecti
 
 void LiveReconstruction::readEstimate(VolumeStack& into) const {
   if (m_share)
-    into = m_share->estimate();
+    m_share->readEstimate(into);
   else if (m_device)
     m_device->readEstimate(into);
   else

@@ -199,10 +199,13 @@ struct Member {
         }
   }
 
-  // The whole estimate, at the leader. Where every block starts on a lane group of the whole
-  // volume and has its lane width (say 32 slices over 2 members), the blocks' stores laid end to
-  // end are the whole volume's store, gathered as they are; else they go slice by slice.
-  VolumeStack estimate() {
+  // The whole estimate into `whole`, at the leader (others leave it alone). Where every block
+  // starts on a lane group of the whole volume and has its lane width (say 32 slices over 2
+  // members), the blocks' stores laid end to end are the whole volume's store, gathered as they
+  // are — into the memory `whole` already holds when its shape agrees, as a single process's
+  // read-back does; else they go slice by slice. `local` is this member's copy of its block,
+  // kept between read-backs for the same reason.
+  void estimate(VolumeStack& whole, VolumeStack& local) {
     const int total = blocks.back().first + blocks.back().count;
     const int lanes = lanesForSlices(total);
     bool stored = true;
@@ -216,10 +219,9 @@ struct Member {
     for (const RowBlock& b : blocks)
       counts.push_back(int(stored ? std::size_t((b.count + lanes - 1) / lanes) * lanes * pixels
                                   : std::size_t(b.count) * pixels));
-    VolumeStack local;
     std::vector<float> sliceMajor;
     locally([&] {
-      local = recon->estimate();
+      recon->readEstimate(local);
       if (!stored) sliceMajor = local.toSliceMajor();
     });
     std::vector<float> zeros;  // what a member that failed sends
@@ -229,13 +231,13 @@ struct Member {
       mine = zeros;
     }
     const bool leader = team.member() == 0;
-    VolumeStack whole = leader && stored ? VolumeStack(total, gridSize) : VolumeStack();
+    if (leader && stored && (whole.slices() != total || whole.gridSize() != gridSize))
+      whole = VolumeStack(total, gridSize);
     std::vector<float> all(leader && !stored ? std::size_t(total) * pixels : 0);
     timed(&TeamTimes::gather, [&] {
-      team.gather(mine, counts, stored ? whole.raw() : std::span<float>(all));
+      team.gather(mine, counts, leader && stored ? whole.raw() : std::span<float>(all));
     });
-    if (!leader || stored) return whole;
-    return VolumeStack::fromSliceMajor(all, total, gridSize);
+    if (leader && !stored) whole = VolumeStack::fromSliceMajor(all, total, gridSize);
   }
 };
 
@@ -300,13 +302,12 @@ void RowShare::restart() {
   m_own->restart();
 }
 
-VolumeStack RowShare::estimate() const {
+void RowShare::readEstimate(VolumeStack& into) const {
   Command c{.op = Op::estimate};
   send(*m_team, c);
   Member leader{*m_team, m_blocks, m_own.get(), m_gridSize, m_columns, {}, &m_times};
-  VolumeStack whole = leader.estimate();
+  leader.estimate(into, m_ownEstimate);
   if (!leader.failure.empty()) throw std::runtime_error(leader.failure);
-  return whole;
 }
 
 std::vector<float> RowShare::slices(std::span<const int> which) const {
@@ -332,6 +333,7 @@ std::string RowShare::description() const {
 void serveRows(RowTeam& team) {
   Member m{team};
   std::unique_ptr<LiveReconstruction> mine;
+  VolumeStack estimate, none;  // this member's block as last read back; the leader's volume
   for (;;) {
     Command c;
     send(team, c);
@@ -360,7 +362,7 @@ void serveRows(RowTeam& team) {
         m.locally([&] { m.recon->restart(); });
         break;
       case Op::estimate:
-        m.estimate();
+        m.estimate(none, estimate);
         break;
       case Op::slices: {
         std::vector<int> asked(std::size_t(c.count));
@@ -371,6 +373,7 @@ void serveRows(RowTeam& team) {
       case Op::close:
         m.recon = nullptr;
         mine.reset();
+        estimate = VolumeStack();
         break;
       case Op::dismiss:
         return;

@@ -47,7 +47,9 @@ class RowShare {
   LiveUpdate update(int iterations);
   void setCentre(double centre);
   void restart();
-  VolumeStack estimate() const;
+  /// The whole volume into `into`, reusing its memory when the shape agrees (as
+  /// Sirt::readEstimate); every member reuses its own block's copy too.
+  void readEstimate(VolumeStack& into) const;
   std::vector<float> slices(std::span<const int> which) const;
   /// The leader's compute and the team: "… on CPU Joseph (…), rows split over 2 MPI ranks …"
   std::string description() const;
@@ -59,6 +61,7 @@ class RowShare {
   std::vector<RowBlock> m_blocks;
   int m_gridSize, m_slices, m_columns;
   std::unique_ptr<LiveReconstruction> m_own;  ///< the leader's block
+  mutable VolumeStack m_ownEstimate;          ///< its copy at the last read-back
   mutable TeamTimes m_times;
 };
 
