@@ -39,7 +39,7 @@ void forwardLanes(const LineBlock& lines, const RayBlock& rays) {
   using Vec = typename Lanes<L>::Vec;
   const std::size_t lineStride = std::size_t(lines.stride);
   for (int l = lines.lineBegin; l < lines.lineEnd; ++l) {
-    const Vec* line = reinterpret_cast<const Vec*>(lines.data) + l * lineStride;
+    const Vec* line = reinterpret_cast<const Vec*>(lines.data) + (l - lines.lineBegin) * lineStride;
     for (int p = 0; p < rays.count; ++p) {
       const JosephRays& plan = rays.plans[p];
       const int begin = plan.rayBegin[l] > rays.rayBegin ? plan.rayBegin[l] : rays.rayBegin;
@@ -68,7 +68,7 @@ void backLanes(const LineBlock& lines, const RayBlock& rays) {
     const double alpha = plan.alpha;
     const float weight = plan.weight;
     for (int l = lines.lineBegin; l < lines.lineEnd; ++l) {
-      Vec* line = reinterpret_cast<Vec*>(lines.data) + l * lineStride;
+      Vec* line = reinterpret_cast<Vec*>(lines.data) + (l - lines.lineBegin) * lineStride;
       const int begin = plan.rayBegin[l] > rays.rayBegin ? plan.rayBegin[l] : rays.rayBegin;
       const int end = plan.rayEnd[l] < rays.rayEnd ? plan.rayEnd[l] : rays.rayEnd;
       const double beta = plan.beta0 + l * plan.betaStep;
@@ -222,7 +222,7 @@ void forwardRays(const LineBlock& lines, const RayBlock& rays) {
   std::vector<Spread<C>> spreads(rays.count);
   for (int p = 0; p < rays.count; ++p) spreads[p] = spread<C>(rays.plans[p].alpha);
   for (int l = lines.lineBegin; l < lines.lineEnd; ++l) {
-    const float* line = lines.data + l * lineFloats + kLinePadding * C;  // pixel 0
+    const float* line = lines.data + (l - lines.lineBegin) * lineFloats + kLinePadding * C;
     for (int p = 0; p < rays.count; ++p) {
       const JosephRays& plan = rays.plans[p];
       const int begin = plan.rayBegin[l] > rays.rayBegin ? plan.rayBegin[l] : rays.rayBegin;
@@ -293,7 +293,7 @@ void backRaysGather(const LineBlock& lines, const RayBlock& rays) {
                  Ones ? nullptr : rays.rows[p] + kRowPadding * C};
   }
   for (int l = lines.lineBegin; l < lines.lineEnd; ++l) {
-    float* line = lines.data + l * lineFloats;
+    float* line = lines.data + (l - lines.lineBegin) * lineFloats;
     for (int p = 0; p < rays.count; ++p) {
       const JosephRays& plan = rays.plans[p];
       const int rayBegin = plan.rayBegin[l], rayEnd = plan.rayEnd[l];
@@ -353,7 +353,7 @@ void backRaysScatter(const LineBlock& lines, const RayBlock& rays) {
     const float weight = plan.weight;
     const Spread<C> s = spread<C>(alpha);
     for (int l = lines.lineBegin; l < lines.lineEnd; ++l) {
-      float* line = lines.data + l * lineFloats + kLinePadding * C;  // pixel 0
+      float* line = lines.data + (l - lines.lineBegin) * lineFloats + kLinePadding * C;
       const int begin = plan.rayBegin[l] > rays.rayBegin ? plan.rayBegin[l] : rays.rayBegin;
       const int end = plan.rayEnd[l] < rays.rayEnd ? plan.rayEnd[l] : rays.rayEnd;
       const double beta = plan.beta0 + l * plan.betaStep;

@@ -35,7 +35,7 @@ constexpr int paddedLineStride(int n) {
 }
 
 struct LineBlock {
-  float* data;    ///< padded line 0 of the grid (lanes × stride floats per line)
+  float* data;    ///< padded line lineBegin (lanes × stride floats per line, the next lines after)
   int n;          ///< pixels per line
   int stride;     ///< pixels per padded line, paddedLineStride(n)
   int lanes;      ///< slices per pixel: 4, 8, 16 (across slices) or 1, 2, 4, 8 (across rays)
