@@ -34,23 +34,47 @@ struct Lanes {
 // Floor of f for f > −2, as an index into a padded line (pixel k at k + 2).
 inline int paddedIndex(double f) { return static_cast<int>(f + kLinePadding); }
 
+// Forward across slices. Lines are padded (LineBlock::padding = kLinePadding: pixels −1 and n
+// read as zero) or read in place (padding 0: the volume's own rows, not copied); in place, the
+// rays at a line's ends whose interpolation reaches past the grid — one, rarely two, at each end,
+// since f moves by |alpha| ≥ 1 from ray to ray and the inner rays form one run — are taken apart
+// and read zero there.
 template <int L>
 void forwardLanes(const LineBlock& lines, const RayBlock& rays) {
   using Vec = typename Lanes<L>::Vec;
   const std::size_t lineStride = std::size_t(lines.stride);
+  const int n = lines.n;
   for (int l = lines.lineBegin; l < lines.lineEnd; ++l) {
-    const Vec* line = reinterpret_cast<const Vec*>(lines.data) + (l - lines.lineBegin) * lineStride;
+    const Vec* line = reinterpret_cast<const Vec*>(lines.data) +
+                      (l - lines.lineBegin) * lineStride + lines.padding;  // pixel 0
     for (int p = 0; p < rays.count; ++p) {
       const JosephRays& plan = rays.plans[p];
-      const int begin = plan.rayBegin[l] > rays.rayBegin ? plan.rayBegin[l] : rays.rayBegin;
-      const int end = plan.rayEnd[l] < rays.rayEnd ? plan.rayEnd[l] : rays.rayEnd;
+      int begin = plan.rayBegin[l] > rays.rayBegin ? plan.rayBegin[l] : rays.rayBegin;
+      int end = plan.rayEnd[l] < rays.rayEnd ? plan.rayEnd[l] : rays.rayEnd;
       Vec* row = reinterpret_cast<Vec*>(rays.rows[p]);
       const double alpha = plan.alpha, beta = plan.beta0 + l * plan.betaStep;
       const float weight = plan.weight;
+      const auto pixelOf = [&](int j) { return paddedIndex(alpha * j + beta) - kLinePadding; };
+      if (lines.padding == 0) {
+        const auto apart = [&](int j) {
+          const double f = alpha * j + beta;
+          const int k = paddedIndex(f) - kLinePadding;
+          const float w = static_cast<float>(f - k);
+          const Vec a = k >= 0 && k < n ? line[k] : Vec{};
+          const Vec b = k + 1 >= 0 && k + 1 < n ? line[k + 1] : Vec{};
+          row[j] += weight * (a + w * (b - a));
+        };
+        const auto inner = [&](int j) {
+          const int k = pixelOf(j);
+          return k >= 0 && k + 1 < n;
+        };
+        while (begin < end && !inner(begin)) apart(begin++);
+        while (end > begin && !inner(end - 1)) apart(--end);
+      }
       for (int j = begin; j < end; ++j) {
         const double f = alpha * j + beta;
-        const int k = paddedIndex(f);
-        const float w = static_cast<float>(f - (k - kLinePadding));
+        const int k = paddedIndex(f) - kLinePadding;
+        const float w = static_cast<float>(f - k);
         const Vec a = line[k], b = line[k + 1];
         row[j] += weight * (a + w * (b - a));
       }

@@ -41,6 +41,9 @@ struct LineBlock {
   int lanes;      ///< slices per pixel: 4, 8, 16 (across slices) or 1, 2, 4, 8 (across rays)
   int lineBegin;  ///< first line to process
   int lineEnd;    ///< one past the last line
+  /// Zero pixels before pixel 0 of each line: kLinePadding, or 0 for lines read in place (the
+  /// volume's rows; only the across-slices forward kernel takes them).
+  int padding;
 };
 
 struct RayBlock {

@@ -120,7 +120,7 @@ struct PaddedLines {
   float* line(int l) const { return buffer.data() + l * lineFloats(); }
   float* pixel(int l, int k) const { return line(l) + (k + kLinePadding) * lanes; }
   joseph::LineBlock block(int begin, int end) const {
-    return {line(begin), n, stride, lanes, begin, end};
+    return {line(begin), n, stride, lanes, begin, end, kLinePadding};
   }
   void zero() const { std::fill_n(buffer.data(), floats, 0.0f); }
   int n, lanes, stride;
@@ -217,7 +217,7 @@ constexpr int kProjectionsPerTask = 8;  // projections sharing one pass over the
 constexpr int kLinesPerTask = 8;        // lines sharing one pass over a detector row
 
 void forwardOrientation(const joseph::KernelSet& kernels, const Traced& traced,
-                        const GroupLayout& layout, PaddedLines& lines, ProjectionStack& y,
+                        const GroupLayout& layout, const joseph::LineBlock& lines, ProjectionStack& y,
                         int group) {
   const int count = static_cast<int>(traced.indices.size());
   if (count == 0) return;
@@ -250,10 +250,10 @@ void forwardOrientation(const joseph::KernelSet& kernels, const Traced& traced,
             }
             joseph::RayBlock rays{traced.rays.data() + first, rows, n, columns, rayBegin, rayEnd};
             if (!packed) {
-              kernels.forward(lines.block(0, lines.n), rays);
+              kernels.forward(lines, rays);
               continue;
             }
-            kernels.forwardAcrossRays(lines.block(0, lines.n), rays);
+            kernels.forwardAcrossRays(lines, rays);
             for (int i = 0; i < n; ++i) {
               float* out = y.row(traced.indices[first + i], group);
               for (int j = rayBegin; j < rayEnd; ++j) {
@@ -310,7 +310,7 @@ void backOrientation(const joseph::KernelSet& kernels, const Traced& traced,
           std::fill_n(lines, std::size_t(end - begin) * lineFloats, 0.0f);
           if (count > 0) {
             joseph::RayBlock block{traced.rays.data(), rows.data(), count, columns, 0, columns};
-            back({lines, n, stride, lanes, begin, end}, block);
+            back({lines, n, stride, lanes, begin, end, kLinePadding}, block);
           }
           done(begin, end, static_cast<const float*>(lines));
         }
@@ -498,8 +498,16 @@ void JosephProjector::forward(const VolumeStack& x, std::span<const int> project
     for (bool columns : {false, true}) {
       const Traced& traced = columns ? alongColumns : alongRows;
       if (traced.indices.empty()) continue;
+      if (!columns && !layout.acrossRays) {
+        // The group's rows are its lines along rows as they are: read in place, not copied (the
+        // kernel only reads them; at 2560² × 16 slices a copy was 420 MB per call).
+        const int n = x.gridSize();
+        forwardOrientation(kernels, traced, layout,
+                           {const_cast<float*>(x.group(g)), n, n, layout.lanes, 0, n, 0}, y, g);
+        continue;
+      }
       loadLines(x.group(g), layout.stackLanes, columns, *lines);
-      forwardOrientation(kernels, traced, layout, *lines, y, g);
+      forwardOrientation(kernels, traced, layout, lines->block(0, lines->n), y, g);
     }
   }
 }
