@@ -264,15 +264,16 @@ void forwardRays(const LineBlock& lines, const RayBlock& rays) {
         std::memcpy(&sum, out, sizeof sum);
         if (j >= begin && j + P <= end) {
           const auto [whole, index, w] = place<C>(smallest, s.along);
-          gatherPair<C, Window>(line + std::size_t(whole) * C, index * C + lane, a, b);
+          gatherPair<C, Window>(line + std::ptrdiff_t(whole) * C, index * C + lane, a, b);
           sum += weight * (a + w * (b - a));
         } else {
-          // Placed from the smallest position among the rays inside.
+          // Placed from the smallest position among the rays inside (items in0 … in1).
           const int in0 = begin > j ? begin - j : 0, in1 = (end < j + P ? end - j : P) - 1;
-          const double shift = alpha * (alpha < 0 ? in1 : in0) - s.smallest;
-          const auto [whole, index, w] = place<C>(toFixed(alpha * j + beta + alpha * (alpha < 0 ? in1 : in0)),
-                                                  s.along - static_cast<float>(shift));
-          gatherPair<C, Window>(line + std::size_t(whole) * C, index * C + lane, a, b);
+          const double lowest = alpha * (alpha < 0 ? in1 : in0);  // from item 0
+          const auto [whole, index, w] =
+              place<C>(toFixed(alpha * j + beta + lowest),
+                       s.along - static_cast<float>(lowest - s.smallest));
+          gatherPair<C, Window>(line + std::ptrdiff_t(whole) * C, index * C + lane, a, b);
           const Index inside = (item >= in0) & (item <= in1);
           sum += (Vec)((Index)(weight * (a + w * (b - a))) & inside);
         }
@@ -349,7 +350,8 @@ void backRaysGather(const LineBlock& lines, const RayBlock& rays) {
           sum += c0 + c1;
         } else {
           // Not reached: every ray such a run names is padding.
-          if (static_cast<unsigned>(j0 - lowest) > static_cast<unsigned>(highest - lowest)) continue;
+          if (static_cast<unsigned>(j0 - lowest) > static_cast<unsigned>(highest - lowest))
+            continue;
           Vec v0, v1;
           gatherPair<C, Window>(row + std::ptrdiff_t(j0) * C, index * C + lane, v0, v1);
           sum += c0 * v0;
@@ -470,8 +472,8 @@ struct BackRaysScatter {
 KernelSet kernels(AcrossRays choice) {
 #define TOMOLIVE_STR2(x) #x
 #define TOMOLIVE_STR(x) TOMOLIVE_STR2(x)
-  KernelSet set{TOMOLIVE_STR(TOMOLIVE_KERNEL_ISA), &forward, &back, nullptr, nullptr,
-                &backRaysGather<1, false, true>, kVectorFloats};
+  KernelSet set{TOMOLIVE_STR(TOMOLIVE_KERNEL_ISA), &forward,     &back, nullptr, nullptr,
+                &backRaysGather<1, false, true>,   kVectorFloats};
   set.forwardAcrossRays = choice.windowGather ? &byLanes<ForwardRays<true>::Kernel>
                                               : &byLanes<ForwardRays<false>::Kernel>;
   set.backAcrossRays = !choice.gatherBack    ? &byLanes<BackRaysScatter>

@@ -148,7 +148,7 @@ void withLanes(int lanes, F f) {
   }
 }
 
-constexpr int kTileLines = 16;  // lines per tile of a transposed copy
+constexpr int kTileLines = 16;      // lines per tile of a transposed copy
 constexpr int kPrefetchPixels = 8;  // how far ahead a walk across lines prefetches
 
 // Copies one slice group of the volume (stackLanes floats per pixel) into padded lines of
@@ -158,37 +158,39 @@ void loadLines(const float* group, int stackLanes, bool columns, PaddedLines& li
   const int n = lines.n;
   withLanes(lines.lanes, [&](auto lanesConstant) {
     constexpr int L = decltype(lanesConstant)::value;
-    tbb::parallel_for(tbb::blocked_range<int>(0, n, kTileLines), [&](const tbb::blocked_range<int>& r) {
-      for (int l = r.begin(); l < r.end(); ++l) {
-        std::fill_n(lines.line(l), kLinePadding * L, 0.0f);
-        std::fill(lines.pixel(l, n), lines.line(l + 1), 0.0f);
-        if (columns) continue;
-        const float* source = group + std::size_t(l) * n * stackLanes;
-        if (L == stackLanes) {
-          std::memcpy(lines.pixel(l, 0), source, sizeof(float) * n * L);
-        } else {
-          float* to = lines.pixel(l, 0);
-          for (int k = 0; k < n; ++k, to += L, source += stackLanes)
-            std::memcpy(to, source, sizeof(float) * L);
-        }
-      }
-    });
+    tbb::parallel_for(tbb::blocked_range<int>(0, n, kTileLines),
+                      [&](const tbb::blocked_range<int>& r) {
+                        for (int l = r.begin(); l < r.end(); ++l) {
+                          std::fill_n(lines.line(l), kLinePadding * L, 0.0f);
+                          std::fill(lines.pixel(l, n), lines.line(l + 1), 0.0f);
+                          if (columns) continue;
+                          const float* source = group + std::size_t(l) * n * stackLanes;
+                          if (L == stackLanes) {
+                            std::memcpy(lines.pixel(l, 0), source, sizeof(float) * n * L);
+                          } else {
+                            float* to = lines.pixel(l, 0);
+                            for (int k = 0; k < n; ++k, to += L, source += stackLanes)
+                              std::memcpy(to, source, sizeof(float) * L);
+                          }
+                        }
+                      });
     if (!columns) return;
     // Transposed in bands of kTileLines volume rows, each walked along: the band's rows are read
     // once each, as kTileLines sequential streams, and each line gets kTileLines adjacent
     // pixels. (Tiles of kTileLines columns walked down the volume read a few pixels per row, a
     // row apart: a cache miss per row the prefetchers cannot foresee.)
-    tbb::parallel_for(tbb::blocked_range<int>(0, n, kTileLines), [&](const tbb::blocked_range<int>& r) {
-      for (int band = r.begin(); band < r.end(); band += kTileLines) {
-        const int bandEnd = std::min(r.end(), band + kTileLines);
-        const float* source = group + std::size_t(band) * n * stackLanes;
-        for (int l = 0; l < n; ++l, source += stackLanes) {
-          float* to = lines.pixel(l, band);
-          for (int k = band; k < bandEnd; ++k, to += L)
-            std::memcpy(to, source + std::size_t(k - band) * n * stackLanes, sizeof(float) * L);
-        }
-      }
-    });
+    tbb::parallel_for(
+        tbb::blocked_range<int>(0, n, kTileLines), [&](const tbb::blocked_range<int>& r) {
+          for (int band = r.begin(); band < r.end(); band += kTileLines) {
+            const int bandEnd = std::min(r.end(), band + kTileLines);
+            const float* source = group + std::size_t(band) * n * stackLanes;
+            for (int l = 0; l < n; ++l, source += stackLanes) {
+              float* to = lines.pixel(l, band);
+              for (int k = band; k < bandEnd; ++k, to += L)
+                std::memcpy(to, source + std::size_t(k - band) * n * stackLanes, sizeof(float) * L);
+            }
+          }
+        });
   });
 }
 
@@ -200,9 +202,7 @@ struct PackedRows {
         rowFloats(std::size_t(columns + 2 * joseph::kRowPadding) * lanes + joseph::kWindowSlack),
         buffer(ScratchRole::packedRows, count * rowFloats) {}
   float* row(int i) const { return buffer.data() + i * rowFloats; }
-  float* ray(int i, int j) const {
-    return row(i) + std::size_t(j + joseph::kRowPadding) * lanes;
-  }
+  float* ray(int i, int j) const { return row(i) + std::size_t(j + joseph::kRowPadding) * lanes; }
   /// Zeroes row i's padding and slack (the back kernels read them with weight 0).
   void zeroPadding(int i) const {
     std::fill(row(i), ray(i, 0), 0.0f);
@@ -217,8 +217,8 @@ constexpr int kProjectionsPerTask = 8;  // projections sharing one pass over the
 constexpr int kLinesPerTask = 8;        // lines sharing one pass over a detector row
 
 void forwardOrientation(const joseph::KernelSet& kernels, const Traced& traced,
-                        const GroupLayout& layout, const joseph::LineBlock& lines, ProjectionStack& y,
-                        int group) {
+                        const GroupLayout& layout, const joseph::LineBlock& lines,
+                        ProjectionStack& y, int group) {
   const int count = static_cast<int>(traced.indices.size());
   if (count == 0) return;
   const int columns = y.columns(), stackLanes = layout.stackLanes, lanes = layout.lanes;
@@ -325,8 +325,8 @@ void backOrientation(const joseph::KernelSet& kernels, const Traced& traced,
 // instead keeps many volume rows in flight, a multiple of 4 KiB apart: one cache set, more than
 // its ways.)
 template <class Combine>
-void forEachPixel(const float* rowLines, int begin, int end, const PaddedLines& columns,
-                  float* out, int stackLanes, Combine combine) {
+void forEachPixel(const float* rowLines, int begin, int end, const PaddedLines& columns, float* out,
+                  int stackLanes, Combine combine) {
   const int n = columns.n, lanes = columns.lanes;
   const std::size_t lineFloats = columns.lineFloats();
   for (int row = begin; row < end; ++row) {
@@ -584,7 +584,7 @@ void JosephProjector::columnSums(std::span<const int> projections, VolumeStack& 
       continue;
     }
     const joseph::RayBlock rays{traced->rays.data(), nullptr, int(traced->indices.size()),
-                                g.columns, 0, g.columns};
+                                g.columns,           0,       g.columns};
     tbb::parallel_for(tbb::blocked_range<int>(0, n, kLinesPerTask),
                       [&](const tbb::blocked_range<int>& r) {
                         std::fill(lines->line(r.begin()), lines->line(r.end()), 0.0f);
