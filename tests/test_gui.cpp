@@ -567,7 +567,10 @@ class TestGui : public QObject {
     // Warm up: the first image compiles the views' shaders (hundreds of ms on llvmpipe).
     w.showSnapshot(phantomSnapshot(0, 128, 4));
     QVERIFY(rendered(w));
-    const qint64 bound = std::max<qint64>(250, 2 * renderMilliseconds(w));
+    // A stall is one render of the whole window and what rides with it; a shared 2-core CI
+    // machine stretches that by a scheduler slice or two, hence the slack (a backlog of
+    // deliveries would stall for seconds, and is also checked apart).
+    const qint64 bound = std::max<qint64>(400, 3 * renderMilliseconds(w));
     const int rendersBefore = w.beforeView()->renderCount();
     SessionController* c = w.controller();
     constexpr int kRate = 50, kSeconds = 3, kCount = kRate * kSeconds;
