@@ -3,6 +3,7 @@
 // across-rays kernels for few slices in every variant this CPU runs.
 #include <QTest>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <numeric>
@@ -341,7 +342,7 @@ class TestProjector : public QObject {
   // SIRT's step fused into the back projection (addBack) equals a back projection followed by
   // x ← x + C ⊙ Aᵀy, clamped at zero or not, to 1e-5 of the largest value, for every kernel set
   // this CPU runs and slice counts that take the across-rays (1, 3), whole-group (16) and mixed
-  // (20) layouts; padding lanes stay zero.
+  // (20) layouts, in place and into another volume; padding lanes stay zero.
   void addBackEqualsBackThenAdd() {
     const ParallelGeometry g = testGeometry(57, 61, 1.7, 29, 3);
     std::vector<int> window;
@@ -370,23 +371,34 @@ class TestProjector : public QObject {
                 v += weights.at(0, r, c) * update.at(s, r, c);
                 if (nonNegative && v < 0.0f) v = 0.0f;
               }
-          QVERIFY(projector.addBack(y, window, weights, nonNegative, x));
           float scale = 0.0f;
           for (float v : expected.raw()) scale = std::max(scale, std::abs(v));
-          for (std::size_t i = 0; i < x.raw().size(); ++i)
-            QVERIFY2(std::abs(x.raw()[i] - expected.raw()[i]) <= 1e-5f * scale,
-                     qPrintable(QString("%1, %2 slices, clamp %3: element %4: %5, expected %6")
-                                    .arg(kernels.isa)
-                                    .arg(slices)
-                                    .arg(nonNegative)
-                                    .arg(i)
-                                    .arg(x.raw()[i])
-                                    .arg(expected.raw()[i])));
+          const auto matches = [&](const VolumeStack& got, const char* how) {
+            for (std::size_t i = 0; i < got.raw().size(); ++i)
+              if (!(std::abs(got.raw()[i] - expected.raw()[i]) <= 1e-5f * scale)) {
+                qWarning("%s, %d slices, clamp %d, %s: element %zu: %g, expected %g", kernels.isa,
+                         slices, int(nonNegative), how, i, got.raw()[i], expected.raw()[i]);
+                return false;
+              }
+            return true;
+          };
+          // Into another volume (every element written, padding lanes included; the source
+          // untouched), then in place.
+          const VolumeStack before = x;
+          VolumeStack to(slices, g.gridSize);
+          std::fill(to.raw().begin(), to.raw().end(), 7.0f);
+          QVERIFY(projector.addBack(y, window, weights, nonNegative, x, to));
+          QVERIFY(matches(to, "into another volume"));
+          QVERIFY(std::ranges::equal(x.raw(), before.raw()));
+          QVERIFY(projector.addBack(y, window, weights, nonNegative, x, x));
+          QVERIFY(matches(x, "in place"));
         }
-    VolumeStack x(2, g.gridSize), wrong(2, g.gridSize);
+    VolumeStack x(2, g.gridSize), wrong(2, g.gridSize), other(3, g.gridSize);
     ProjectionStack y(29, 2, g.columns);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
-                             JosephProjector(g).addBack(y, window, wrong, true, x));
+                             JosephProjector(g).addBack(y, window, wrong, true, x, x));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             JosephProjector(g).addBack(y, window, weights, true, x, other));
   }
 
   // A constant disc projects to its chord length: 2·sqrt(R² − u²) at every angle.

@@ -280,10 +280,18 @@ class TestStreaming : public QObject {
     QVERIFY(!w.viewVolume && w.volume && w.volumeUpdate == 2);
   }
 
-  // A volume read back whole goes into a buffer read back before once no snapshot holds it (no
-  // fresh memory per update), never into one a snapshot still shows.
+  // A volume read back whole is the solver's estimate itself, not a copy; the next step writes a
+  // buffer read back before once no snapshot holds it (no fresh memory per update), never one a
+  // snapshot still shows. For the methods with an estimate on the host, the default and the
+  // seed's.
+  void volumeReadBackRecyclesOnlyReleasedVolumes_data() {
+    QTest::addColumn<QString>("method");
+    QTest::newRow("filtered") << "filtered";
+    QTest::newRow("window") << "window";
+  }
   void volumeReadBackRecyclesOnlyReleasedVolumes() {
-    LiveReconstruction recon(32, 6, 32, 15.5);
+    QFETCH(QString, method);
+    LiveReconstruction recon(32, 6, 32, 15.5, {.method = parseLiveMethod(method.toStdString())});
     VolumeReadBack whole(std::size_t(1) << 30, 3);
     whole.reset(recon);
     std::mt19937 rng(5);
@@ -303,6 +311,7 @@ class TestStreaming : public QObject {
     Snapshot first, second, third;
     advance(1);
     whole.read(recon, 1, view, 1, first);
+    QCOMPARE(first.volume.get(), recon.sharedEstimate().get());  // not copied
     const VolumeStack atFirst = recon.estimate();
     advance(2);
     whole.read(recon, 2, view, 1, second);  // `first` is still held: a second buffer

@@ -9,6 +9,7 @@
 
 #include "pipeline/LiveReconstruction.h"
 #include "pipeline/StreamingSession.h"
+#include "pipeline/VolumeReadBack.h"
 #include "preprocess/FlatDarkCorrection.h"
 #include "projector/JosephProjector.h"
 #include "sim/ScanSimulator.h"
@@ -125,17 +126,18 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
     const int windows = std::min(o.updates + 1, needed / window);
     const std::vector<float> raw = sim.projections(0, windows * window);
     const std::size_t frame = std::size_t(o.slices) * o.size;
-    const bool readBackWhole =
-        std::size_t(o.slices) * o.size * o.size * sizeof(float) <= StreamOptions{}.fullVolumeBytes;
-    const std::vector<int> view{std::max(0, o.slices / 2 - 1), o.slices / 2,
-                                std::min(o.slices - 1, o.slices / 2 + 1)};
     for (LiveMethod method : o.methods)
       for (int iterations : o.iterations) {
         LiveReconstruction recon(o.size, o.slices, o.size, sim.geometry().centre,
                                  {.method = method, .backend = o.backend}, o.rowTeam);
         result.projector = recon.description();
         std::vector<double> times, work, scatter, sums, gather;
-        VolumeStack readBack;  // recycled update after update, as the session's read-back does
+        // What the live session reads back to publish each update (docs/streaming.md), held
+        // until the next, as a view holds it.
+        VolumeReadBack readBack(StreamOptions{}.fullVolumeBytes, StreamOptions{}.fullVolumeEvery);
+        readBack.reset(recon);
+        const std::vector<int> view{o.slices / 2};
+        Snapshot published;
         for (int w = 0; w < windows; ++w) {
           const auto start = std::chrono::steady_clock::now();
           const TeamTimes before = recon.rowShare() ? recon.rowShare()->times() : TeamTimes{};
@@ -144,11 +146,8 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
           const auto& angles = sim.geometry().anglesRad;
           recon.receive(stack, {angles.data() + std::size_t(w) * window, std::size_t(window)});
           const LiveUpdate done = recon.update(iterations);
-          // What the live session reads back to publish the update (docs/streaming.md).
-          if (readBackWhole)
-            recon.readEstimate(readBack);
-          else
-            recon.slices(view);
+          published = Snapshot{};
+          readBack.read(recon, w + 1, view, 1, published);
           if (w == 0) continue;  // update 0 is the warm-up
           const double seconds = secondsSince(start);
           times.push_back(seconds);

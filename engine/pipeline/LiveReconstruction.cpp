@@ -215,6 +215,11 @@ void LiveReconstruction::readEstimate(VolumeStack& into) const {
     m_host->readEstimate(into);
 }
 
+std::shared_ptr<const VolumeStack> LiveReconstruction::sharedEstimate() const {
+  if (m_share) return nullptr;  // the team's rows are gathered
+  return m_device ? m_device->sharedEstimate() : m_host->sharedEstimate();
+}
+
 VolumeStack LiveReconstruction::estimate() const {
   VolumeStack x;
   readEstimate(x);

@@ -89,6 +89,9 @@ class LiveReconstruction {
   VolumeStack estimate() const;
   /// The estimate copied into `into`, reusing its memory when it has the estimate's shape.
   void readEstimate(VolumeStack& into) const;
+  /// The estimate without a copy where the method keeps it in this process's memory (the
+  /// solver then steps into another buffer while it is held: Sirt::sharedEstimate), else null.
+  std::shared_ptr<const VolumeStack> sharedEstimate() const;
   /// Only the listed slices, as row-major gridSize² images one after the other.
   std::vector<float> slices(std::span<const int> which) const;
   int sliceCount() const;

@@ -37,6 +37,11 @@ std::string VolumeReadBack::reset(const LiveReconstruction& recon) {
 std::shared_ptr<const VolumeStack> VolumeReadBack::readWhole(const LiveReconstruction& recon,
                                                              int update) {
   m_volume.reset();  // replaced now: the buffer holding it may be reused below
+  if (std::shared_ptr<const VolumeStack> shared = recon.sharedEstimate()) {
+    m_volume = std::move(shared);  // no copy: the solver steps into another buffer from now on
+    m_volumeUpdate = update;
+    return m_volume;
+  }
   std::shared_ptr<VolumeStack> target;
   for (const auto& b : m_buffers)
     if (b && b.use_count() == 1) target = b;  // only this read-back holds it

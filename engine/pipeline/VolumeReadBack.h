@@ -3,7 +3,8 @@
 // whole estimate while it is at most `fullVolumeBytes`; a larger one only every
 // `fullVolumeEvery` updates (and when asked for, as after the last update), and in between the
 // slices in view with their neighbours (Snapshot::viewSlices/viewVolume, the enhancer's input
-// depth), beside the latest whole volume, which snapshots share rather than copy.
+// depth), beside the latest whole volume, which snapshots share rather than copy. A host
+// estimate is shared, not copied: the solver steps into another buffer while it is held.
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -40,7 +41,8 @@ class VolumeReadBack {
   int m_every;
   bool m_whole = true;
   std::shared_ptr<const VolumeStack> m_volume;  ///< the latest read back whole
-  /// Volumes read back whole before, reused once no snapshot holds them: a new volume every
+  /// Where the reconstruction cannot share its estimate (on a device, gathered from a team):
+  /// volumes read back whole before, reused once no snapshot holds them: a new volume every
   /// update would cost a page fault per 4 KiB (at 2560² × 16, 420 MB of fresh pages per update).
   /// Two are enough while the views hold one snapshot at a time.
   std::shared_ptr<VolumeStack> m_buffers[2];

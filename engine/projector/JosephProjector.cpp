@@ -522,30 +522,41 @@ void JosephProjector::back(const ProjectionStack& y, std::span<const int> projec
 }
 
 bool JosephProjector::addBack(const ProjectionStack& y, std::span<const int> projections,
-                              const VolumeStack& weights, bool nonNegative, VolumeStack& x) const {
-  if (weights.slices() != 1 || weights.gridSize() != x.gridSize())
+                              const VolumeStack& weights, bool nonNegative,
+                              const VolumeStack& from, VolumeStack& to) const {
+  if (weights.slices() != 1 || weights.gridSize() != to.gridSize())
     throw std::invalid_argument("projector: the step's weights are " +
                                 std::to_string(weights.slices()) + " slices of " +
                                 std::to_string(weights.gridSize()) + "²; they take one slice of " +
-                                std::to_string(x.gridSize()) + "²");
-  checkShapes(x, projections, y);
+                                std::to_string(to.gridSize()) + "²");
+  if (from.slices() != to.slices() || from.gridSize() != to.gridSize())
+    throw std::invalid_argument("projector: the step goes from " + std::to_string(from.slices()) +
+                                " slices of " + std::to_string(from.gridSize()) + "² to " +
+                                std::to_string(to.slices()) + " slices of " +
+                                std::to_string(to.gridSize()) + "²; they must match");
+  checkShapes(to, projections, y);
   const float* c = weights.group(0);
-  const int cl = weights.lanes(), stackLanes = x.lanes();
+  const int cl = weights.lanes(), stackLanes = to.lanes();
   const auto step = [&](const float* rowLines, int begin, int end, const PaddedLines& columns,
                         int g) {
+    // `in` is the pixel in `from` (the same layout as `to`); its lanes beyond the group's own
+    // (padding slices, zero) are carried over.
+    const float* source = from.group(g);
     withLanes(columns.lanes, [&](auto lanesConstant) {
       constexpr int L = decltype(lanesConstant)::value;
-      forEachPixel(rowLines, begin, end, columns, x.group(g), stackLanes,
+      forEachPixel(rowLines, begin, end, columns, to.group(g), stackLanes,
                    [&](float* o, const float* a, const float* b, std::size_t pixel) {
                      const float w = c[pixel * cl];
+                     const float* in = source + pixel * stackLanes;
                      for (int s = 0; s < L; ++s) {
-                       const float v = o[s] + w * (a[s] + b[s]);
+                       const float v = in[s] + w * (a[s] + b[s]);
                        o[s] = nonNegative && v < 0.0f ? 0.0f : v;
                      }
+                     for (int s = L; s < stackLanes; ++s) o[s] = in[s];
                    });
     });
   };
-  backProject(m_kernels, geometry(), y, projections, x, step);
+  backProject(m_kernels, geometry(), y, projections, to, step);
   return true;
 }
 

@@ -26,7 +26,8 @@ class JosephProjector final : public Projector {
   /// SIRT's step fused into the back projection's last pass (no back-projected volume written and
   /// read again).
   bool addBack(const ProjectionStack& y, std::span<const int> projections,
-               const VolumeStack& weights, bool nonNegative, VolumeStack& x) const override;
+               const VolumeStack& weights, bool nonNegative, const VolumeStack& from,
+               VolumeStack& to) const override;
   /// Row sums from the mask's extent per grid line when every line of it is one run of ones (the
   /// field-of-view disk, the whole grid): O(lines) per projection instead of a projection.
   void rowSums(const VolumeStack& mask, std::span<const int> projections,

@@ -28,12 +28,15 @@ class Projector {
   virtual void back(const ProjectionStack& y, std::span<const int> projections,
                     VolumeStack& x) const = 0;
 
-  /// SIRT's step, x ← x + C ⊙ Aᵀy on every slice (C: one slice of per-pixel weights), clamped at
-  /// zero when `nonNegative`, where the backend can fuse it into the back projection; false (x
-  /// untouched) where it cannot, and the caller back-projects and adds.
+  /// SIRT's step, to = from + C ⊙ Aᵀy on every slice (C: one slice of per-pixel weights), clamped
+  /// at zero when `nonNegative`, where the backend can fuse it into the back projection; false
+  /// (`to` untouched) where it cannot, and the caller back-projects and adds. `from` and `to` are
+  /// the same volume (the step in place) or two of the same shape (`to` is written whole, so a
+  /// reader of `from` is left undisturbed).
   virtual bool addBack(const ProjectionStack& y, std::span<const int> projections,
-                       const VolumeStack& weights, bool nonNegative, VolumeStack& x) const {
-    (void)y, (void)projections, (void)weights, (void)nonNegative, (void)x;
+                       const VolumeStack& weights, bool nonNegative, const VolumeStack& from,
+                       VolumeStack& to) const {
+    (void)y, (void)projections, (void)weights, (void)nonNegative, (void)from, (void)to;
     return false;
   }
 

@@ -3,6 +3,7 @@
 // projections, with the estimate kept where the backend computes (host memory for the CPU,
 // device memory for CUDA) and read back only when asked — whole, or just the slices a view needs.
 // The formulation is SirtSolver's (SirtSolver.h); backend/ComputeBackend.h makes one.
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -34,6 +35,10 @@ class Sirt {
   /// Copies the whole estimate into `into`, into the memory it already holds when it has the
   /// estimate's shape (a live session reads every update back into a recycled buffer).
   virtual void readEstimate(VolumeStack& into) const = 0;
+  /// The whole estimate without a copy, for readers on other threads, where the backend keeps it
+  /// in host memory: the solver's own buffer, which it leaves as it is from then on (its next
+  /// step writes into another). Null where it cannot (a device's estimate: readEstimate).
+  virtual std::shared_ptr<const VolumeStack> sharedEstimate() const { return nullptr; }
   /// A copy of the whole estimate.
   VolumeStack estimate() const {
     VolumeStack x;

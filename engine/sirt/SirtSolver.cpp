@@ -5,9 +5,11 @@
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "projector/JosephProjector.h"
 
@@ -29,7 +31,7 @@ float reciprocalOrZero(float v) { return v > 1e-6f ? 1.0f / v : 0.0f; }
 }  // namespace
 
 SirtSolver::SirtSolver(int gridSize, int slices, SirtOptions options)
-    : m_options(options), m_x(slices, gridSize) {
+    : m_options(options), m_x(std::make_shared<VolumeStack>(slices, gridSize)) {
   // Row and column weights are the same for every slice: computed on one slice.
   m_mask = VolumeStack(1, gridSize);
   for (int r = 0; r < gridSize; ++r)
@@ -41,8 +43,44 @@ SirtSolver::SirtSolver(int gridSize, int slices, SirtOptions options)
 }
 
 void SirtSolver::reset() {
-  m_x.fill(0.0f);
+  writableEstimate(false).fill(0.0f);
   m_zero = true;
+}
+
+std::shared_ptr<VolumeStack> SirtSolver::freeBuffer() {
+  for (auto spare = m_spares.begin(); spare != m_spares.end(); ++spare)
+    if (spare->use_count() == 1) {
+      // Its last reader let go: what it read happened before (shared_ptr's release), and is
+      // seen as done here.
+      std::atomic_thread_fence(std::memory_order_acquire);
+      std::shared_ptr<VolumeStack> buffer = std::move(*spare);
+      m_spares.erase(spare);
+      return buffer;
+    }
+  return std::make_shared<VolumeStack>(m_x->slices(), m_x->gridSize());
+}
+
+void SirtSolver::replaceEstimate(std::shared_ptr<VolumeStack> next) {
+  // Two spares cover a reader of the newest estimate and one of the estimate before; an older
+  // one still held is its readers' alone.
+  constexpr std::size_t kSpares = 2;
+  m_spares.push_back(std::exchange(m_x, std::move(next)));
+  if (m_spares.size() > kSpares) m_spares.erase(m_spares.begin());
+}
+
+bool SirtSolver::estimateShared() const {
+  if (m_x.use_count() > 1) return true;
+  std::atomic_thread_fence(std::memory_order_acquire);  // as in freeBuffer()
+  return false;
+}
+
+VolumeStack& SirtSolver::writableEstimate(bool keepValues) {
+  if (estimateShared()) {
+    std::shared_ptr<VolumeStack> next = freeBuffer();
+    if (keepValues) *next = *m_x;
+    replaceEstimate(std::move(next));
+  }
+  return *m_x;
 }
 
 void SirtSolver::updateWeights(const Projector& projector, std::span<const int> projections) {
@@ -97,21 +135,21 @@ void SirtSolver::updateWeights(const Projector& projector, std::span<const int> 
 std::vector<SirtIteration> SirtSolver::iterate(const Projector& projector, const ProjectionStack& p,
                                                std::span<const int> projections, int iterations,
                                                const SirtFilter* filter) {
-  checkSirtCall(m_x.gridSize(), m_x.slices(), projector.geometry(), p, projections, iterations);
+  checkSirtCall(m_x->gridSize(), m_x->slices(), projector.geometry(), p, projections, iterations);
   std::vector<SirtIteration> history;
   if (projections.empty() || iterations == 0) return history;
   updateWeights(projector, projections);
   if (m_residual.projections() != p.projections() || m_residual.slices() != p.slices())
     m_residual = ProjectionStack(p.projections(), p.slices(), p.columns());
 
-  const int lanes = m_x.lanes(), columns = p.columns(), n = m_x.gridSize();
+  const int lanes = m_x->lanes(), columns = p.columns(), n = m_x->gridSize();
   for (int it = 0; it < iterations; ++it) {
     if (m_zero) {  // A·0 = 0
       for (int proj : projections)
         for (int g = 0; g < p.groups(); ++g)
           std::fill_n(m_residual.row(proj, g), std::size_t(columns) * lanes, 0.0f);
     } else {
-      projector.forward(m_x, projections, m_residual);
+      projector.forward(*m_x, projections, m_residual);
     }
     // residual ← R · (p − A·x) (or p − A·x to be filtered), measuring both norms on the way.
     struct Norms {
@@ -147,18 +185,28 @@ std::vector<SirtIteration> SirtSolver::iterate(const Projector& projector, const
     history.push_back({std::sqrt(norms.weighted), std::sqrt(norms.plain)});
     if (filter) filter->apply(m_residual, projections);
 
-    // x ← clamp(x + C · Aᵀ·residual) on the masked grid (C is zero outside it).
+    // x ← clamp(x + C · Aᵀ·residual) on the masked grid (C is zero outside it); while a reader
+    // holds x, into a free buffer (the step reads x once either way).
     const bool clamp = m_options.nonNegative;
-    if (projector.addBack(m_residual, projections, m_columnWeights, clamp, m_x)) {
+    if (estimateShared()) {
+      std::shared_ptr<VolumeStack> next = freeBuffer();
+      if (projector.addBack(m_residual, projections, m_columnWeights, clamp, *m_x, *next)) {
+        replaceEstimate(std::move(next));
+        m_zero = false;
+        continue;
+      }
+      m_spares.push_back(std::move(next));
+    } else if (projector.addBack(m_residual, projections, m_columnWeights, clamp, *m_x, *m_x)) {
       m_zero = false;
       continue;
     }
-    if (m_update.slices() != m_x.slices()) m_update = VolumeStack(m_x.slices(), n);
+    VolumeStack& estimate = writableEstimate(true);
+    if (m_update.slices() != estimate.slices()) m_update = VolumeStack(estimate.slices(), n);
     projector.back(m_residual, projections, m_update);
     const float* c = m_columnWeights.group(0);
     const int cl = m_columnWeights.lanes();
-    for (int g = 0; g < m_x.groups(); ++g) {
-      float* x = m_x.group(g);
+    for (int g = 0; g < estimate.groups(); ++g) {
+      float* x = estimate.group(g);
       const float* u = m_update.group(g);
       forEach(std::size_t(n) * n, [&](std::size_t pixel) {
         const float w = c[pixel * cl];
@@ -182,12 +230,12 @@ std::vector<SirtIteration> SirtSolver::iterate(const ParallelGeometry& geometry,
 
 std::vector<float> SirtSolver::slices(std::span<const int> which) const {
   std::vector<float> images;
-  images.reserve(which.size() * std::size_t(m_x.gridSize()) * m_x.gridSize());
+  images.reserve(which.size() * std::size_t(m_x->gridSize()) * m_x->gridSize());
   for (int s : which) {
-    if (s < 0 || s >= m_x.slices())
+    if (s < 0 || s >= m_x->slices())
       throw std::invalid_argument("SIRT: slice " + std::to_string(s) + " outside 0 … " +
-                                  std::to_string(m_x.slices() - 1));
-    const std::vector<float> image = m_x.slice(s);
+                                  std::to_string(m_x->slices() - 1));
+    const std::vector<float> image = m_x->slice(s);
     images.insert(images.end(), image.begin(), image.end());
   }
   return images;

@@ -30,9 +30,10 @@ class SirtSolver final : public Sirt {
   /// Starts from x = 0 on a gridSize × gridSize × slices volume.
   SirtSolver(int gridSize, int slices, SirtOptions options = {});
 
+  /// The estimate to write to (a copy of it first when a reader holds the shared one).
   VolumeStack& estimate() {
     m_zero = false;  // the caller may write to it
-    return m_x;
+    return writableEstimate(true);
   }
   const SirtOptions& options() const { return m_options; }
   /// 1 inside the reconstructed region, 0 outside (one slice).
@@ -51,17 +52,31 @@ class SirtSolver final : public Sirt {
   std::vector<SirtIteration> iterate(const ParallelGeometry& geometry, const ProjectionStack& p,
                                      std::span<const int> projections, int iterations) override;
   using Sirt::estimate;
-  void readEstimate(VolumeStack& into) const override { into = m_x; }
+  void readEstimate(VolumeStack& into) const override { into = *m_x; }
+  /// Shared with the reader: while it holds it, the next step writes into another buffer (a
+  /// former estimate no reader holds any more, else a new one), not into this one.
+  std::shared_ptr<const VolumeStack> sharedEstimate() const override { return m_x; }
   std::vector<float> slices(std::span<const int> which) const override;
-  int gridSize() const override { return m_x.gridSize(); }
-  int sliceCount() const override { return m_x.slices(); }
+  int gridSize() const override { return m_x->gridSize(); }
+  int sliceCount() const override { return m_x->slices(); }
   std::string name() const override;
 
  private:
   void updateWeights(const Projector& projector, std::span<const int> projections);
+  /// The estimate, no longer shared with a reader: moved into a free buffer first where it is
+  /// (its values copied along when `keepValues`).
+  VolumeStack& writableEstimate(bool keepValues);
+  /// Whether a reader holds the estimate (once none does, what it read is done).
+  bool estimateShared() const;
+  /// A buffer of the estimate's shape that no reader holds.
+  std::shared_ptr<VolumeStack> freeBuffer();
+  /// Makes `next` the estimate; the one before waits among the spares until its readers let go.
+  void replaceEstimate(std::shared_ptr<VolumeStack> next);
 
   SirtOptions m_options;
-  VolumeStack m_x, m_columnSums, m_freshSums, m_columnWeights, m_mask;
+  std::shared_ptr<VolumeStack> m_x;                    ///< the estimate
+  std::vector<std::shared_ptr<VolumeStack>> m_spares;  ///< former estimates
+  VolumeStack m_columnSums, m_freshSums, m_columnWeights, m_mask;
   VolumeStack m_update;  ///< Aᵀ·residual, where the projector does not fuse the step (addBack)
   ProjectionStack m_residual, m_rowWeights;
   std::vector<double> m_weightKey;       ///< centre, then the angles the weights were computed for
