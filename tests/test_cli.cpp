@@ -132,6 +132,8 @@ class TestCli : public QObject {
         << QStringList{"bench", "projector", "--slices", "1,4,2000"} << u"2000"_s;
     QTest::newRow("bench slices not a list")
         << QStringList{"bench", "projector", "--slices", "1;4"} << u"1;4"_s;
+    QTest::newRow("bench unknown kernel set")
+        << QStringList{"bench", "projector", "--kernels", "avx3"} << u"avx3"_s;
     QTest::newRow("stream window 0") << QStringList{"stream", "--window", "0"} << u"window"_s;
     QTest::newRow("stream bad source")
         << QStringList{"stream", "--source", "ftp://x"} << u"ftp://x"_s;

@@ -51,6 +51,11 @@ Command addProjectorBench(CLI::App& bench) {
   addIntegerList(command, "--slices", o.slices, "slice counts", 1024);
   command.add_option("--projections", o.projections, "projections")->check(CLI::Range(1, 100000));
   command.add_option("--repeats", o.repeats, "timed repeats")->check(CLI::Range(1, 1000));
+  command
+      .add_option("--kernels", o.kernels,
+                  "CPU kernel set: best (this CPU's), avx512, avx2 (an AVX2-only machine's) or "
+                  "baseline")
+      ->check(CLI::IsMember({"best", "avx512", "avx2", "baseline"}));
   return benchCommand(
       command, s,
       [](ProjectorBenchOptions options, ComputeBackend backend) {

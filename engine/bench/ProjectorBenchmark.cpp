@@ -9,6 +9,8 @@
 #include <numeric>
 #include <random>
 #include <sstream>
+#include <stdexcept>
+#include <utility>
 
 #include "timing/Timing.h"
 #include "projector/JosephProjector.h"
@@ -36,9 +38,18 @@ ParallelGeometry benchGeometry(int n, int projections) {
   return ParallelGeometry::make(angles, 0.5 * (n - 1) + 0.25, n);
 }
 
+std::unique_ptr<Projector> benchProjector(const ProjectorBenchOptions& o, ParallelGeometry g) {
+  if (o.backend == ComputeBackend::cpu)
+    return std::make_unique<JosephProjector>(std::move(g), joseph::kernelsNamed(o.kernels));
+  if (o.kernels != "best")
+    throw std::invalid_argument("bench projector --kernels " + o.kernels +
+                                ": a CPU kernel set, and the backend is not the CPU");
+  return makeProjector(o.backend, std::move(g));
+}
+
 ProjectorBenchRow measure(int n, int slices, const ProjectorBenchOptions& o) {
   const ParallelGeometry g = benchGeometry(n, o.projections);
-  const std::unique_ptr<Projector> projectorPtr = makeProjector(o.backend, g);
+  const std::unique_ptr<Projector> projectorPtr = benchProjector(o, g);
   const Projector& projector = *projectorPtr;
   std::vector<int> all(o.projections);
   std::iota(all.begin(), all.end(), 0);
@@ -93,6 +104,7 @@ void measurePlainLoop(int n, const ProjectorBenchOptions& o, ProjectorBenchRow& 
 }  // namespace
 
 ProjectorBenchResult runProjectorBenchmark(const ProjectorBenchOptions& options) {
+  benchProjector(options, benchGeometry(16, 1));  // an unusable kernel set fails now
   ProjectorBenchResult result;
   result.threads = tbb::info::default_concurrency();
   result.copyBandwidthBytesPerSecond = copyBandwidth(options.repeats);
@@ -114,7 +126,7 @@ ProjectorBenchResult runProjectorBenchmark(const ProjectorBenchOptions& options)
       }
     }
   }
-  result.projector = makeProjector(options.backend, ParallelGeometry::make({0.0}, 7.5, 16))->name();
+  result.projector = benchProjector(options, ParallelGeometry::make({0.0}, 7.5, 16))->name();
   return result;
 }
 

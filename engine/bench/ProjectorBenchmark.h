@@ -19,6 +19,9 @@ struct ProjectorBenchOptions {
   /// cuda: the CUDA projector through the Projector interface, so each call includes uploading
   /// its input and downloading its output (the plain loop stays the CPU reference).
   ComputeBackend backend = ComputeBackend::cpu;
+  /// The CPU's kernel set (joseph::kernelsNamed): "best", or "avx2" to measure an AVX2-only
+  /// machine's kernels on an AVX-512 one.
+  std::string kernels = "best";
 };
 
 struct ProjectorBenchRow {

@@ -25,6 +25,13 @@ constexpr int kPackedFloats = 8;
 #else
 constexpr int kPackedFloats = kVectorFloats;
 #endif
+// Whether a permute picks from one vector only (AVX2's vpermps; AVX-512's vpermt2ps picks from
+// two in one instruction): the gather back projection then keeps its offsets within one vector.
+#ifdef TOMOLIVE_KERNELS_AVX2
+constexpr bool kOneVectorPermutes = true;
+#else
+constexpr bool kOneVectorPermutes = false;
+#endif
 
 template <int L>
 struct Lanes {
@@ -185,13 +192,22 @@ struct Placed {
   typename Packed<C>::Index index;
   typename Packed<C>::Vec fraction;
 };
-template <int C>
+//
+// With Near (a run of positions at most 1 apart: the gather back projection's rays per pixel),
+// every index is kept below P: the positions span less than P − 1 + 1, but the fraction's
+// conversion to float may round up to 1, and the last item's position is then held just below P
+// (its floor P − 1, its fraction 1 − 2^-20: the same interpolated value to float rounding).
+template <int C, bool Near = false>
 __attribute__((always_inline)) inline Placed<C> place(Fixed smallest,
                                                       const typename Packed<C>::Vec& along) {
   using T = Packed<C>;
   const int whole = static_cast<int>(smallest >> 32);
   const float fraction = static_cast<float>(static_cast<std::uint32_t>(smallest));  // × 2^-32
-  const typename T::Vec x = fraction * static_cast<float>(1.0 / kFixedOne) + along;
+  typename T::Vec x = fraction * static_cast<float>(1.0 / kFixedOne) + along;
+  if constexpr (Near) {
+    constexpr float below = static_cast<float>(T::P) - 1.0f / 1048576.0f;
+    x = x < below ? x : below - typename T::Vec{};
+  }
   const typename T::Index index = __builtin_convertvector(x, typename T::Index);
   return {whole, index, x - __builtin_convertvector(index, typename T::Vec)};
 }
@@ -200,13 +216,23 @@ __attribute__((always_inline)) inline Placed<C> place(Fixed smallest,
 // [0, 2·kPackedFloats − C); other lanes read somewhere in the window. With Window, the two
 // vectors at `window` and two permutes (__builtin_shuffle takes the offsets modulo
 // 2·kPackedFloats); otherwise one load per float, a hardware gather on AVX2. `window` must stay
-// readable for 2·kPackedFloats floats.
-template <int C, bool Window>
+// readable for 2·kPackedFloats floats. With Near, every offset is below kPackedFloats (place<C,
+// true>): each of the two is one single-source permute of one vector (AVX2 has no two-source
+// permute: it took two, a compare and a blend).
+template <int C, bool Window, bool Near = false>
 __attribute__((always_inline)) inline void gatherPair(const float* window,
                                                       typename Packed<C>::Index offset,
                                                       typename Packed<C>::Vec& at,
                                                       typename Packed<C>::Vec& next) {
   using T = Packed<C>;
+  if constexpr (Window && Near) {
+    typename T::Vec here, after;
+    std::memcpy(&here, window, sizeof here);
+    std::memcpy(&after, window + C, sizeof after);
+    at = __builtin_shuffle(here, offset);
+    next = __builtin_shuffle(after, offset);
+    return;
+  }
   if constexpr (Window) {
     typename T::Vec lo, hi;
     std::memcpy(&lo, window, sizeof lo);
@@ -338,7 +364,7 @@ void backRaysGather(const LineBlock& lines, const RayBlock& rays) {
       const Fixed run = t.spread.run;
       const float* row = t.row;
       for (int q = runsBegin; q < runsEnd; q += P, smallest += run) {
-        const auto [j0, index, frac] = place<C>(smallest, along);
+        const auto [j0, index, frac] = place<C, kOneVectorPermutes>(smallest, along);
         Vec c0 = positivePart(weight - slopeWeight * frac);
         Vec c1 = positivePart((weight - slopeWeight) + slopeWeight * frac);
         Vec sum;
@@ -353,7 +379,8 @@ void backRaysGather(const LineBlock& lines, const RayBlock& rays) {
           if (static_cast<unsigned>(j0 - lowest) > static_cast<unsigned>(highest - lowest))
             continue;
           Vec v0, v1;
-          gatherPair<C, Window>(row + std::ptrdiff_t(j0) * C, index * C + lane, v0, v1);
+          gatherPair<C, Window, kOneVectorPermutes>(row + std::ptrdiff_t(j0) * C, index * C + lane,
+                                                    v0, v1);
           sum += c0 * v0;
           sum += c1 * v1;
         }
@@ -488,11 +515,12 @@ KernelSet kernels() {
   return kernels({.windowGather = true, .gatherBack = true});
 #elif defined(TOMOLIVE_KERNELS_AVX2)
   // Window picks (vpermps) beat hardware gathers, and the gather back projection beats the
-  // scatter, for 1 and 2 slices. Groups of 4 keep the across-slices kernels (half a register, but
-  // one ray position per 4 updates): packed 2 rays per register, the per-ray work of the
-  // across-rays kernels costs more than the half register saves (docs/performance.md).
+  // scatter. Groups of 4 slices too are packed across rays (2 rays or pixels per register) since
+  // the gather's picks take one permute each (kOneVectorPermutes): forward and back faster than
+  // the across-slices kernels on half a register (docs/performance.md). Groups of 8 fill a
+  // register across slices.
   KernelSet set = kernels({.windowGather = true, .gatherBack = true});
-  set.acrossRaysBelow = 4;
+  set.acrossRaysBelow = 8;
   return set;
 #else
   // Without gathers or variable permutes each pixel is one load: the scatter back projection

@@ -16,6 +16,8 @@
 //   write the same place at once. They step each run of V / lanes positions along a line in
 //   fixed point and spread it over the run in float (forward and the scatter: f; the gather:
 //   (k − beta)/alpha), so their weights equal the slice kernels' to float rounding.
+#include <string_view>
+
 #include "projector/JosephPlan.h"
 
 namespace tomolive::joseph {
@@ -100,5 +102,9 @@ KernelSet kernels(AcrossRays choice);
 
 /// The fastest kernel set this CPU runs.
 const KernelSet& bestKernels();
+/// The preferred set of the instruction set named "avx512", "avx2" or "baseline", or bestKernels()
+/// for "best"; throws std::invalid_argument naming the set when it is unknown or this CPU cannot
+/// run it.
+const KernelSet& kernelsNamed(std::string_view name);
 
 }  // namespace tomolive::joseph
