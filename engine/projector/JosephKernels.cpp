@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#if defined(__AVX2__)
+#if defined(__AVX__)
 #include <immintrin.h>
 #endif
 #if defined(__AVX2__) && !defined(__AVX512F__)
@@ -142,6 +142,8 @@ __attribute__((always_inline)) inline Vec positivePart(Vec v) {
     return (Vec)_mm512_maskz_max_ps(__mmask16(0xffff), (__m512)v, (__m512)Vec{});
 #endif
 #if defined(__AVX__)
+  // One vmaxps on 8 floats, where the select below compiles to a compare and a mask.
+  if constexpr (sizeof(Vec) == 32) return (Vec)_mm256_max_ps((__m256)v, (__m256)Vec{});
   return v > 0.0f ? v : Vec{};
 #else
   // The x86-64 baseline has no float compare-and-select: the sign bit as a mask.
@@ -206,7 +208,13 @@ __attribute__((always_inline)) inline Placed<C> place(Fixed smallest,
   typename T::Vec x = fraction * static_cast<float>(1.0 / kFixedOne) + along;
   if constexpr (Near) {
     constexpr float below = static_cast<float>(T::P) - 1.0f / 1048576.0f;
-    x = x < below ? x : below - typename T::Vec{};
+#if defined(__AVX__)
+    // One vminps on 8 floats, where the select compiles to a compare and a blend.
+    if constexpr (sizeof(x) == 32)
+      x = (typename T::Vec)_mm256_min_ps((__m256)x, _mm256_set1_ps(below));
+    else
+#endif
+      x = x < below ? x : below - typename T::Vec{};
   }
   const typename T::Index index = __builtin_convertvector(x, typename T::Index);
   return {whole, index, x - __builtin_convertvector(index, typename T::Vec)};
