@@ -110,11 +110,12 @@ class Scratch {
 // A grid of n lines of n pixels, each padded with kLinePadding zero pixels at both ends and
 // rounded up to joseph::paddedLineStride(n) pixels, plus the kernels' window slack.
 struct PaddedLines {
-  PaddedLines(int n, int lanes, ScratchRole role)
+  /// `count` lines (all n by default).
+  PaddedLines(int n, int lanes, ScratchRole role, int count = 0)
       : n(n),
         lanes(lanes),
         stride(joseph::paddedLineStride(n)),
-        floats(std::size_t(n) * stride * lanes + joseph::kWindowSlack),
+        floats(std::size_t(count > 0 ? count : n) * stride * lanes + joseph::kWindowSlack),
         buffer(role, floats) {}
   std::size_t lineFloats() const { return std::size_t(stride) * lanes; }
   float* line(int l) const { return buffer.data() + l * lineFloats(); }
@@ -218,7 +219,7 @@ constexpr int kLinesPerTask = 8;        // lines sharing one pass over a detecto
 
 void forwardOrientation(const joseph::KernelSet& kernels, const Traced& traced,
                         const GroupLayout& layout, const joseph::LineBlock& lines,
-                        ProjectionStack& y, int group) {
+                        ProjectionStack& y, int group, bool addToRows = false) {
   const int count = static_cast<int>(traced.indices.size());
   if (count == 0) return;
   const int columns = y.columns(), stackLanes = layout.stackLanes, lanes = layout.lanes;
@@ -243,7 +244,7 @@ void forwardOrientation(const joseph::KernelSet& kernels, const Traced& traced,
           for (int c = r.cols().begin(); c < r.cols().end(); ++c) {
             const int rayBegin = c * chunkWidth, rayEnd = std::min(columns, rayBegin + chunkWidth);
             if (rayBegin >= rayEnd) continue;
-            for (int i = 0; i < n; ++i) {
+            for (int i = 0; i < n && !addToRows; ++i) {
               float* start = packed ? packed->ray(first + i, rayBegin)
                                     : rows[i] + std::size_t(rayBegin) * lanes;
               std::memset(start, 0, sizeof(float) * (rayEnd - rayBegin) * lanes);
@@ -265,6 +266,45 @@ void forwardOrientation(const joseph::KernelSet& kernels, const Traced& traced,
           }
         }
       });
+}
+
+// Forward along columns across slices: the group's columns transposed into lines a band of
+// kBandLines at a time, each band projected while it is cached (2.6 MB at 2560 × 16 lanes), so
+// the transposed volume never goes to memory (at 2560² × 16 slices it was 420 MB written and read
+// again per call). For groups up to kBandedAbove bytes the whole transposed copy stays in the
+// last-level cache, and one copy without the bands' synchronisation is faster (512² × 16 lanes:
+// 0.018–0.021 s against 0.021–0.024 s over 64 projections).
+constexpr int kBandLines = 16;
+constexpr std::size_t kBandedAbove = std::size_t(32) << 20;
+void forwardColumnsInBands(const joseph::KernelSet& kernels, const Traced& traced,
+                           const GroupLayout& layout, const float* group, int n,
+                           ProjectionStack& y, int g) {
+  if (traced.indices.empty()) return;
+  const PaddedLines band(n, layout.lanes, ScratchRole::lines, kBandLines);
+  withLanes(layout.lanes, [&](auto lanesConstant) {
+    constexpr int L = decltype(lanesConstant)::value;
+    for (int l = 0; l < kBandLines; ++l) {  // the padding: the bands write pixels 0 … n − 1 only
+      std::fill_n(band.line(l), kLinePadding * L, 0.0f);
+      std::fill(band.pixel(l, n), band.line(l + 1), 0.0f);
+    }
+    for (int first = 0; first < n; first += kBandLines) {
+      const int count = std::min(kBandLines, n - first);
+      // Line l of the band is grid column first + l: pixel r from row r, count pixels of it
+      // at once.
+      tbb::parallel_for(
+          tbb::blocked_range<int>(0, n, 256), [&](const tbb::blocked_range<int>& r) {
+            for (int row = r.begin(); row < r.end(); ++row) {
+              const float* source = group + (std::size_t(row) * n + first) * L;
+              for (int l = 0; l < count; ++l)
+                std::memcpy(band.pixel(l, row), source + std::size_t(l) * L, sizeof(float) * L);
+            }
+          });
+      joseph::LineBlock lines = band.block(0, count);
+      lines.lineBegin = first;
+      lines.lineEnd = first + count;
+      forwardOrientation(kernels, traced, layout, lines, y, g, first > 0);
+    }
+  });
 }
 
 // Back projection of one orientation of one slice group, in blocks of kLinesPerTask lines: each
@@ -504,6 +544,10 @@ void JosephProjector::forward(const VolumeStack& x, std::span<const int> project
         const int n = x.gridSize();
         forwardOrientation(kernels, traced, layout,
                            {const_cast<float*>(x.group(g)), n, n, layout.lanes, 0, n, 0}, y, g);
+        continue;
+      }
+      if (!layout.acrossRays && x.groupStride() * sizeof(float) > kBandedAbove) {
+        forwardColumnsInBands(kernels, traced, layout, x.group(g), x.gridSize(), y, g);
         continue;
       }
       loadLines(x.group(g), layout.stackLanes, columns, *lines);
