@@ -277,8 +277,8 @@ void forwardOrientation(const joseph::KernelSet& kernels, const Traced& traced,
 constexpr int kBandLines = 16;
 constexpr std::size_t kBandedAbove = std::size_t(32) << 20;
 void forwardColumnsInBands(const joseph::KernelSet& kernels, const Traced& traced,
-                           const GroupLayout& layout, const float* group, int n,
-                           ProjectionStack& y, int g) {
+                           const GroupLayout& layout, const float* group, int n, ProjectionStack& y,
+                           int g) {
   if (traced.indices.empty()) return;
   const PaddedLines band(n, layout.lanes, ScratchRole::lines, kBandLines);
   withLanes(layout.lanes, [&](auto lanesConstant) {
@@ -291,14 +291,13 @@ void forwardColumnsInBands(const joseph::KernelSet& kernels, const Traced& trace
       const int count = std::min(kBandLines, n - first);
       // Line l of the band is grid column first + l: pixel r from row r, count pixels of it
       // at once.
-      tbb::parallel_for(
-          tbb::blocked_range<int>(0, n, 256), [&](const tbb::blocked_range<int>& r) {
-            for (int row = r.begin(); row < r.end(); ++row) {
-              const float* source = group + (std::size_t(row) * n + first) * L;
-              for (int l = 0; l < count; ++l)
-                std::memcpy(band.pixel(l, row), source + std::size_t(l) * L, sizeof(float) * L);
-            }
-          });
+      tbb::parallel_for(tbb::blocked_range<int>(0, n, 256), [&](const tbb::blocked_range<int>& r) {
+        for (int row = r.begin(); row < r.end(); ++row) {
+          const float* source = group + (std::size_t(row) * n + first) * L;
+          for (int l = 0; l < count; ++l)
+            std::memcpy(band.pixel(l, row), source + std::size_t(l) * L, sizeof(float) * L);
+        }
+      });
       joseph::LineBlock lines = band.block(0, count);
       lines.lineBegin = first;
       lines.lineEnd = first + count;
@@ -566,8 +565,8 @@ void JosephProjector::back(const ProjectionStack& y, std::span<const int> projec
 }
 
 bool JosephProjector::addBack(const ProjectionStack& y, std::span<const int> projections,
-                              const VolumeStack& weights, bool nonNegative,
-                              const VolumeStack& from, VolumeStack& to) const {
+                              const VolumeStack& weights, bool nonNegative, const VolumeStack& from,
+                              VolumeStack& to) const {
   if (weights.slices() != 1 || weights.gridSize() != to.gridSize())
     throw std::invalid_argument("projector: the step's weights are " +
                                 std::to_string(weights.slices()) + " slices of " +
