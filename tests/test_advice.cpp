@@ -254,8 +254,9 @@ class TestAdvice : public QObject {
 
   // Where the truth is known: the advice fires within 2 updates of where SSIM against the ground
   // truth comes (and stays) within 0.01 of its final value — on the cases the rule's thresholds
-  // were chosen on. On cases held out from that choice it is never early, and up to 4 updates
-  // late (docs/quality.md: measured 0–4).
+  // were chosen on. On cases held out from that choice up to 4 updates late (docs/quality.md:
+  // measured 2–4); a second set held out (2026-12-04) found one 4 updates early, marked as an
+  // expected failure until the rule is fixed.
   void adviceFiresWhereSsimPlateaus_data() {
     QTest::addColumn<int>("phantom");
     QTest::addColumn<int>("window");
@@ -273,6 +274,9 @@ class TestAdvice : public QObject {
     QTest::newRow("held out: glass W=32 I=1 3e3") << glass << 32 << 1 << 3e3 << 4;
     QTest::newRow("held out: shale W=24 I=1 1e5") << shale << 24 << 1 << 1e5 << 4;
     QTest::newRow("held out: shepp-logan W=16 I=1 1e3") << shepp << 16 << 1 << 1e3 << 4;
+    QTest::newRow("held out 2: glass W=20 I=2 3e4") << glass << 20 << 2 << 3e4 << 4;
+    QTest::newRow("held out 2: shale W=32 I=1 3e4") << shale << 32 << 1 << 3e4 << 4;
+    QTest::newRow("held out 2: shepp-logan W=20 I=1 3e3") << shepp << 20 << 1 << 3e3 << 4;
   }
 
   void adviceFiresWhereSsimPlateaus() {
@@ -305,6 +309,11 @@ class TestAdvice : public QObject {
         QTest::currentDataTag(), steps.back().reference, plateau, advice, steps.size());
     // An advice that never comes counts as coming after the last update.
     const int fired = advice > 0 ? advice : int(steps.size()) + 1;
+    QEXPECT_FAIL("held out 2: shepp-logan W=20 I=1 3e3",
+                 "known: the grid-limited change limit (2 % within 3 px) lets the advice fire 4 "
+                 "updates before SSIM settles on a noisy scan near the grid's resolution "
+                 "(docs/quality.md)",
+                 Continue);
     QVERIFY2(fired >= plateau - 2 && fired <= plateau + late,
              qPrintable(QStringLiteral("advice at %1, plateau at %2").arg(fired).arg(plateau)));
   }
