@@ -22,9 +22,10 @@ class InsufficientMemory : public std::runtime_error {
 std::uint64_t availableMemoryBytes();
 
 /// The large buffers of SIRT on `slices` slices of a gridSize² grid over `projections` held
-/// projections of `columns` detector columns: four volumes (estimate, the projector's working
-/// lines, the copy published to the views and the one they still show) and the line integrals
-/// twice (held and residual), slices padded to the lane width (geometry/SliceStacks.h).
+/// projections of `columns` detector columns: four volumes (the estimate, the two before it that
+/// the views may still show — the solver's spares, or the read-back's copies of a device's
+/// estimate — and the back projection's working lines) and the line integrals twice (held and
+/// residual), slices padded to the lane width (geometry/SliceStacks.h).
 std::uint64_t reconstructionBytes(int slices, int gridSize, int columns, std::int64_t projections);
 
 /// Throws InsufficientMemory when `bytes` exceed availableMemoryBytes(): "needs 921.6 GiB for
