@@ -221,6 +221,26 @@ class TestCli : public QObject {
     QCOMPARE(runCli({"reconstruct", "--help"}).exitCode, 2);
   }
 
+  // bench stream sets each update's projector work beside the projector's own rate over 64
+  // projections of the same grid, measured in the same run (the table's last column, the JSON's
+  // field); a tiny grid, so only that it is there and sane.
+  void benchStreamComparesWithThe64ProjectionRate() {
+    const QStringList args{"bench",      "stream", "--size",    "32", "--slices",
+                           "4",          "--projections",       "64", "--windows",
+                           "16",         "--iterations",        "1",  "--repeats",
+                           "1",          "--backend",           "cpu"};
+    const CliRun table = runCli(args);
+    QVERIFY2(table.exitCode == 0, qPrintable(table.err));
+    QVERIFY2(table.out.contains(u"| vs 64 projections |"_s), qPrintable(table.out));
+    QVERIFY2(table.out.contains(u"| window | 16 | 1 |"_s) && table.out.contains(u" % |"_s),
+             qPrintable(table.out));
+    const CliRun record = runCli(args + QStringList{u"--json"_s});
+    QVERIFY2(record.exitCode == 0, qPrintable(record.err));
+    const QJsonObject j = json(record);
+    QVERIFY(j["ray_pixel_updates_per_s_64_projections"].toDouble() > 0.0);
+    QVERIFY(j["cells"].toArray().first().toObject()["ray_pixel_updates_per_s"].toDouble() > 0.0);
+  }
+
   void centreOutsideDetector() {
     QVERIFY(runCli({"simulate", "--size", "32", "--slices", "1", "--projections", "20", "-o",
                     path("small.h5")})

@@ -62,6 +62,7 @@ void to_json(json& j, const StreamBenchResult& r) {
        {"slices", r.options.slices},
        {"projections", r.options.projections},
        {"cells", r.cells}};
+  if (r.rate64 > 0) j["ray_pixel_updates_per_s_64_projections"] = r.rate64;
   if (!r.autoSteer.empty()) {
     j["target_refresh_seconds"] = r.options.targetRefreshSeconds;
     j["auto_steer"] = r.autoSteer;

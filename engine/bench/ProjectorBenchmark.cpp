@@ -47,7 +47,9 @@ std::unique_ptr<Projector> benchProjector(const ProjectorBenchOptions& o, Parall
   return makeProjector(o.backend, std::move(g));
 }
 
-ProjectorBenchRow measure(int n, int slices, const ProjectorBenchOptions& o) {
+}  // namespace
+
+ProjectorBenchRow measureProjector(int n, int slices, const ProjectorBenchOptions& o) {
   const ParallelGeometry g = benchGeometry(n, o.projections);
   const std::unique_ptr<Projector> projectorPtr = benchProjector(o, g);
   const Projector& projector = *projectorPtr;
@@ -74,6 +76,8 @@ ProjectorBenchRow measure(int n, int slices, const ProjectorBenchOptions& o) {
   row.backRate = row.updates / row.backSeconds;
   return row;
 }
+
+namespace {
 
 // The plain loop on one slice and a few projections (it is slow), scaled to updates / s.
 void measurePlainLoop(int n, const ProjectorBenchOptions& o, ProjectorBenchRow& row) {
@@ -110,7 +114,7 @@ ProjectorBenchResult runProjectorBenchmark(const ProjectorBenchOptions& options)
   result.copyBandwidthBytesPerSecond = copyBandwidth(options.repeats);
   for (int n : options.sizes) {
     const std::size_t first = result.rows.size();
-    for (int slices : options.slices) result.rows.push_back(measure(n, slices, options));
+    for (int slices : options.slices) result.rows.push_back(measureProjector(n, slices, options));
     ProjectorBenchRow plain;
     measurePlainLoop(n, options, plain);
     const ProjectorBenchRow* sixteen = nullptr;

@@ -43,6 +43,9 @@ struct ProjectorBenchResult {
 };
 
 ProjectorBenchResult runProjectorBenchmark(const ProjectorBenchOptions& options);
+/// One row of it: forward and back over options.projections evenly spread projections of an
+/// n² grid with `slices` slices (no plain loop, no 16-slice ratios).
+ProjectorBenchRow measureProjector(int n, int slices, const ProjectorBenchOptions& options);
 
 /// Markdown table of the result, as published in docs/performance.md.
 std::string formatProjectorBenchmark(const ProjectorBenchResult& result);

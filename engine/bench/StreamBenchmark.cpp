@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "bench/ProjectorBenchmark.h"
 #include "pipeline/LiveReconstruction.h"
 #include "pipeline/StreamingSession.h"
 #include "pipeline/VolumeReadBack.h"
@@ -109,6 +110,11 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
       }
     return result;
   }
+  if (!o.rowTeam) {
+    const ProjectorBenchRow row =
+        measureProjector(o.size, o.slices, {.projections = 64, .repeats = 3, .backend = o.backend});
+    result.rate64 = 2.0 * row.updates / (row.forwardSeconds + row.backSeconds);
+  }
   const int maxWindow = *std::max_element(o.windows.begin(), o.windows.end());
   const int needed = std::min(o.projections, maxWindow * (o.updates + 1));
   ScanSpec spec;
@@ -194,19 +200,33 @@ std::string formatStreamBenchmark(const StreamBenchResult& r) {
       "slice in view and its neighbours), sustained rate = W / refresh.\n\n",
       r.options.size, r.options.slices, r.options.projections, r.projector.c_str());
   out << line;
+  const bool vs64 = r.rate64 > 0;
+  if (vs64) {
+    std::snprintf(line, sizeof line,
+                  "vs 64 projections = the update's projector work per second as a share of one\n"
+                  "forward and one back projection over 64 projections of this grid, measured in\n"
+                  "this run: %.2e ray-pixel updates/s.\n\n",
+                  r.rate64);
+    out << line;
+  }
   const bool team = !r.cells.empty() && r.cells.front().teamSeconds;
   if (team)
     out << "Team calls = the leader's time per update sending rows out, in the sums after the\n"
            "update (waiting for the slowest rank) and gathering slices back (medians).\n\n";
   out << "| method | W | I | refresh (s) | sustained (proj/s) | projector work (ray-pixel "
          "updates/s) |"
-      << (team ? " rows out (s) | sums (s) | gather (s) |\n|---|---|---|---|---|---|---|---|---|\n"
-               : "\n|---|---|---|---|---|---|\n");
+      << (vs64 ? " vs 64 projections |" : "")
+      << (team ? " rows out (s) | sums (s) | gather (s) |" : "") << "\n|---|---|---|---|---|---|"
+      << (vs64 ? "---|" : "") << (team ? "---|---|---|" : "") << "\n";
   for (const auto& c : r.cells) {
     std::snprintf(line, sizeof line, "| %s | %d | %d | %.3f | %.0f | %.2e |",
                   liveMethodName(c.method), c.window, c.iterations, c.refreshSeconds,
                   c.sustainedPps, c.updatesPerSecond);
     out << line;
+    if (vs64) {
+      std::snprintf(line, sizeof line, " %.0f %% |", 100.0 * c.updatesPerSecond / r.rate64);
+      out << line;
+    }
     if (c.teamSeconds) {
       std::snprintf(line, sizeof line, " %.4f | %.4f | %.4f |", c.teamSeconds->scatter,
                     c.teamSeconds->sums, c.teamSeconds->gather);

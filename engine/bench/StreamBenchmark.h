@@ -65,6 +65,10 @@ struct AutoSteerBenchRow {
 struct StreamBenchResult {
   StreamBenchOptions options;
   std::string projector;
+  /// The projector's rate (ray-pixel updates/s) over one forward and one back projection of 64
+  /// evenly spread projections of the same grid and slices, measured in this run: what an
+  /// update's work rate is compared with. 0 with a row team (no process holds the whole volume).
+  double rate64 = 0;
   std::vector<StreamBenchCell> cells;
   std::vector<AutoSteerBenchRow> autoSteer;  ///< with rates: the sessions (no cells)
 };
