@@ -225,10 +225,9 @@ class TestCli : public QObject {
   // projections of the same grid, measured in the same run (the table's last column, the JSON's
   // field); a tiny grid, so only that it is there and sane.
   void benchStreamComparesWithThe64ProjectionRate() {
-    const QStringList args{"bench",      "stream", "--size",    "32", "--slices",
-                           "4",          "--projections",       "64", "--windows",
-                           "16",         "--iterations",        "1",  "--repeats",
-                           "1",          "--backend",           "cpu"};
+    const QStringList args{"bench",         "stream", "--size",    "32", "--slices",     "4",
+                           "--projections", "64",     "--windows", "16", "--iterations", "1",
+                           "--repeats",     "1",      "--backend", "cpu"};
     const CliRun table = runCli(args);
     QVERIFY2(table.exitCode == 0, qPrintable(table.err));
     QVERIFY2(table.out.contains(u"| vs 64 projections |"_s), qPrintable(table.out));
