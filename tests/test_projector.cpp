@@ -231,6 +231,29 @@ class TestProjector : public QObject {
   // A grid whose slice groups exceed the last-level cache (760² × 16 lanes, 37 MB): the forward
   // projection along columns transposes them a band of lines at a time; the result still equals
   // the reference loop, for every kernel set this CPU runs, on a detector wider than the grid.
+  // Kernel sets by name (bench projector --kernels): "best" is the one this CPU uses, each set
+  // this CPU runs is given by its name, an unknown name or one this CPU cannot run is refused
+  // naming it.
+  void kernelSetsByName() {
+    QVERIFY(&joseph::kernelsNamed("best") == &joseph::bestKernels());
+    QCOMPARE(std::string(joseph::kernelsNamed("baseline").isa), std::string("baseline"));
+    for (const char* isa : {"avx2", "avx512"}) {
+      const bool runs = std::string(isa) == "avx2" ? cpuRunsAvx2() : cpuRunsAvx512();
+      try {
+        QCOMPARE(std::string(joseph::kernelsNamed(isa).isa), std::string(isa));
+        QVERIFY2(runs, isa);
+      } catch (const std::invalid_argument& e) {
+        QVERIFY2(!runs && std::string(e.what()).find(isa) != std::string::npos, e.what());
+      }
+    }
+    try {
+      joseph::kernelsNamed("avx3");
+      QFAIL("an unknown kernel set was taken");
+    } catch (const std::invalid_argument& e) {
+      QVERIFY2(std::string(e.what()).find("\"avx3\"") != std::string::npos, e.what());
+    }
+  }
+
   void forwardMatchesReferenceLoopOnALargeGrid() {
     const ParallelGeometry g = testGeometry(760, 790, -2.6, 5, 9);
     const VolumeStack x = randomVolume(16, g.gridSize, 3);

@@ -26,14 +26,26 @@ const KernelSet& bestKernels() {
 }
 
 const KernelSet& kernelsNamed(std::string_view name) {
-  static const KernelSet sets[] = {avx512::kernels(), avx2::kernels(), baseline::kernels()};
+  // Each set is made only once this CPU is known to run it: the AVX-512 translation unit's own
+  // code may use its instructions.
+  const auto unusable = [&] {
+    return std::invalid_argument("kernel set " + std::string(name) + ": this CPU cannot run it");
+  };
   if (name == "best") return bestKernels();
-  if (name == "avx512" || name == "avx2") {
-    if (!(name == "avx512" ? runsAvx512() : runsAvx2()))
-      throw std::invalid_argument("kernel set " + std::string(name) + ": this CPU cannot run it");
-    return sets[name == "avx512" ? 0 : 1];
+  if (name == "avx512") {
+    if (!runsAvx512()) throw unusable();
+    static const KernelSet set = avx512::kernels();
+    return set;
   }
-  if (name == "baseline") return sets[2];
+  if (name == "avx2") {
+    if (!runsAvx2()) throw unusable();
+    static const KernelSet set = avx2::kernels();
+    return set;
+  }
+  if (name == "baseline") {
+    static const KernelSet set = baseline::kernels();
+    return set;
+  }
   throw std::invalid_argument("kernel set \"" + std::string(name) +
                               "\": expected best, avx512, avx2 or baseline");
 }
