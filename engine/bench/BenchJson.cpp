@@ -37,6 +37,7 @@ void to_json(json& j, const StreamBenchCell& c) {
   j = {{"method", liveMethodName(c.method)}, {"window", c.window},
        {"iterations", c.iterations},         {"refresh_seconds", c.refreshSeconds},
        {"sustained_pps", c.sustainedPps},    {"ray_pixel_updates_per_s", c.updatesPerSecond}};
+  if (c.shareOf64 > 0) j["share_of_64_projection_rate"] = c.shareOf64;
   if (c.teamSeconds)
     j["team_seconds"] = {{"rows_out", c.teamSeconds->scatter},
                          {"sums", c.teamSeconds->sums},

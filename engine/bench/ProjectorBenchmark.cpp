@@ -3,6 +3,7 @@
 #include <tbb/info.h>
 #include <tbb/parallel_for.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <numbers>
@@ -49,29 +50,52 @@ std::unique_ptr<Projector> benchProjector(const ProjectorBenchOptions& o, Parall
 
 }  // namespace
 
-ProjectorBenchRow measureProjector(int n, int slices, const ProjectorBenchOptions& o) {
-  const ParallelGeometry g = benchGeometry(n, o.projections);
-  const std::unique_ptr<Projector> projectorPtr = benchProjector(o, g);
-  const Projector& projector = *projectorPtr;
-  std::vector<int> all(o.projections);
-  std::iota(all.begin(), all.end(), 0);
+struct ProjectorCalls::Buffers {
+  std::unique_ptr<Projector> projector;
+  std::vector<int> all;
+  VolumeStack x, aty;
+  ProjectionStack y, ax;
+};
 
+ProjectorCalls::ProjectorCalls(int n, int slices, const ProjectorBenchOptions& o)
+    : m_buffers(std::make_unique<Buffers>()) {
+  Buffers& b = *m_buffers;
+  b.projector = benchProjector(o, benchGeometry(n, o.projections));
+  b.all.resize(o.projections);
+  std::iota(b.all.begin(), b.all.end(), 0);
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> value(0.0f, 1.0f);
-  VolumeStack x(slices, n);
-  for (float& v : x.raw()) v = value(rng);
-  ProjectionStack y(o.projections, slices, n);
-  for (float& v : y.raw()) v = value(rng);
+  b.x = VolumeStack(slices, n);
+  for (float& v : b.x.raw()) v = value(rng);
+  b.y = ProjectionStack(o.projections, slices, n);
+  for (float& v : b.y.raw()) v = value(rng);
+  b.ax = ProjectionStack(o.projections, slices, n);
+  b.aty = VolumeStack(slices, n);
+  m_updates = double(b.projector->rayPixelUpdates(b.all)) * slices;
+}
 
+ProjectorCalls::~ProjectorCalls() = default;
+
+void ProjectorCalls::forward() { m_buffers->projector->forward(m_buffers->x, m_buffers->all, m_buffers->ax); }
+
+void ProjectorCalls::back() { m_buffers->projector->back(m_buffers->y, m_buffers->all, m_buffers->aty); }
+
+double ProjectorCalls::rate() {
+  const auto start = std::chrono::steady_clock::now();
+  forward();
+  back();
+  return 2.0 * m_updates / secondsSince(start);
+}
+
+ProjectorBenchRow measureProjector(int n, int slices, const ProjectorBenchOptions& o) {
+  ProjectorCalls calls(n, slices, o);
   ProjectorBenchRow row;
   row.size = n;
   row.slices = slices;
   row.projections = o.projections;
-  row.updates = double(projector.rayPixelUpdates(all)) * slices;
-  ProjectionStack ax(o.projections, slices, n);
-  VolumeStack aty(slices, n);
-  row.forwardSeconds = medianSeconds(o.repeats, [&] { projector.forward(x, all, ax); });
-  row.backSeconds = medianSeconds(o.repeats, [&] { projector.back(y, all, aty); });
+  row.updates = calls.updates();
+  row.forwardSeconds = medianSeconds(o.repeats, [&] { calls.forward(); });
+  row.backSeconds = medianSeconds(o.repeats, [&] { calls.back(); });
   row.forwardRate = row.updates / row.forwardSeconds;
   row.backRate = row.updates / row.backSeconds;
   return row;

@@ -4,9 +4,10 @@
 // plain scalar loop (one thread, one slice at a time) and the 16-slice rate of the same grid,
 // both measured in the same run, and the machine's memory bandwidth measured by a large copy.
 // Every figure is the median of repeats.
+#include <memory>
 #include <string>
-
 #include <vector>
+
 #include "backend/ComputeBackend.h"
 
 namespace tomolive {
@@ -46,6 +47,25 @@ ProjectorBenchResult runProjectorBenchmark(const ProjectorBenchOptions& options)
 /// One row of it: forward and back over options.projections evenly spread projections of an
 /// n² grid with `slices` slices (no plain loop, no 16-slice ratios).
 ProjectorBenchRow measureProjector(int n, int slices, const ProjectorBenchOptions& options);
+
+/// The calls a row times, one at a time: forward and back over options.projections evenly spread
+/// projections of an n² grid with `slices` slices of random values. `bench stream` times one pair
+/// after each update, so that both see the machine in the same state.
+class ProjectorCalls {
+ public:
+  ProjectorCalls(int n, int slices, const ProjectorBenchOptions& options);
+  ~ProjectorCalls();
+  double updates() const { return m_updates; }  ///< ray-pixel updates per direction, all slices
+  void forward();
+  void back();
+  /// One forward and one back projection, timed: 2 · updates() / seconds.
+  double rate();
+
+ private:
+  struct Buffers;
+  std::unique_ptr<Buffers> m_buffers;
+  double m_updates = 0;
+};
 
 /// Markdown table of the result, as published in docs/performance.md.
 std::string formatProjectorBenchmark(const ProjectorBenchResult& result);

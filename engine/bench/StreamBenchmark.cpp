@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -110,11 +111,16 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
       }
     return result;
   }
+  // The 64-projection reference, timed after each timed update (not once at the start: on a
+  // shared machine the rate drifts between minutes, and a share of two figures taken minutes
+  // apart measures the drift).
+  std::optional<ProjectorCalls> reference;
   if (!o.rowTeam) {
-    const ProjectorBenchRow row =
-        measureProjector(o.size, o.slices, {.projections = 64, .repeats = 3, .backend = o.backend});
-    result.rate64 = 2.0 * row.updates / (row.forwardSeconds + row.backSeconds);
+    reference.emplace(o.size, o.slices,
+                      ProjectorBenchOptions{.projections = 64, .backend = o.backend});
+    reference->rate();  // warm-up: its buffers' first touch
   }
+  std::vector<double> rates64;
   const int maxWindow = *std::max_element(o.windows.begin(), o.windows.end());
   const int needed = std::min(o.projections, maxWindow * (o.updates + 1));
   ScanSpec spec;
@@ -137,7 +143,7 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
         LiveReconstruction recon(o.size, o.slices, o.size, sim.geometry().centre,
                                  {.method = method, .backend = o.backend}, o.rowTeam);
         result.projector = recon.description();
-        std::vector<double> times, work, scatter, sums, gather;
+        std::vector<double> times, work, shares, scatter, sums, gather;
         // What the live session reads back to publish each update (docs/streaming.md), held
         // until the next, as a view holds it.
         VolumeReadBack readBack(StreamOptions{}.fullVolumeBytes, StreamOptions{}.fullVolumeEvery);
@@ -171,6 +177,10 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
                                 : method == LiveMethod::cgls   ? 2.0 * iterations + 2.0
                                                                : 2.0 * iterations;
           work.push_back(passes * double(p.rayPixelUpdates(used)) * o.slices / seconds);
+          if (reference) {
+            rates64.push_back(reference->rate());
+            shares.push_back(work.back() / rates64.back());
+          }
         }
         std::sort(times.begin(), times.end());
         std::sort(work.begin(), work.end());
@@ -181,10 +191,12 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
         cell.refreshSeconds = times[times.size() / 2];
         cell.sustainedPps = window / cell.refreshSeconds;
         cell.updatesPerSecond = work[work.size() / 2];
+        cell.shareOf64 = median(shares);
         if (recon.rowShare()) cell.teamSeconds = {median(scatter), median(sums), median(gather)};
         result.cells.push_back(cell);
       }
   }
+  result.rate64 = median(rates64);
   return result;
 }
 
@@ -204,8 +216,9 @@ std::string formatStreamBenchmark(const StreamBenchResult& r) {
   if (vs64) {
     std::snprintf(line, sizeof line,
                   "vs 64 projections = the update's projector work per second as a share of one\n"
-                  "forward and one back projection over 64 projections of this grid, measured in\n"
-                  "this run: %.2e ray-pixel updates/s.\n\n",
+                  "forward and one back projection over 64 projections of this grid, timed after\n"
+                  "each update (median of the updates' shares; the rate's median in this\n"
+                  "run: %.2e ray-pixel updates/s).\n\n",
                   r.rate64);
     out << line;
   }
@@ -224,7 +237,7 @@ std::string formatStreamBenchmark(const StreamBenchResult& r) {
                   c.sustainedPps, c.updatesPerSecond);
     out << line;
     if (vs64) {
-      std::snprintf(line, sizeof line, " %.0f %% |", 100.0 * c.updatesPerSecond / r.rate64);
+      std::snprintf(line, sizeof line, " %.0f %% |", 100.0 * c.shareOf64);
       out << line;
     }
     if (c.teamSeconds) {

@@ -47,6 +47,9 @@ struct StreamBenchCell {
   double refreshSeconds = 0;    ///< median over the timed updates
   double sustainedPps = 0;      ///< window / refreshSeconds
   double updatesPerSecond = 0;  ///< ray-pixel updates per second achieved inside the update
+  /// Median over the timed updates of the update's rate over the 64-projection rate timed right
+  /// after it (StreamBenchResult::rate64); 0 with a row team.
+  double shareOf64 = 0;
   /// With a row team: the median per update of the leader's time in team calls, split as
   /// pipeline/RowShare.h's TeamTimes (rows out, sums, slices back).
   std::optional<TeamTimes> teamSeconds;
@@ -66,8 +69,9 @@ struct StreamBenchResult {
   StreamBenchOptions options;
   std::string projector;
   /// The projector's rate (ray-pixel updates/s) over one forward and one back projection of 64
-  /// evenly spread projections of the same grid and slices, measured in this run: what an
-  /// update's work rate is compared with. 0 with a row team (no process holds the whole volume).
+  /// evenly spread projections of the same grid and slices, timed after each timed update (the
+  /// median here): what an update's work rate is compared with. 0 with a row team (no process
+  /// holds the whole volume).
   double rate64 = 0;
   std::vector<StreamBenchCell> cells;
   std::vector<AutoSteerBenchRow> autoSteer;  ///< with rates: the sessions (no cells)
