@@ -275,6 +275,8 @@ void forwardOrientation(const joseph::KernelSet& kernels, const Traced& traced,
 // last-level cache, and one copy without the bands' synchronisation is faster (512² × 16 lanes:
 // 0.018–0.021 s against 0.021–0.024 s over 64 projections).
 constexpr int kBandLines = 16;
+constexpr int kBandRowsAhead = 8;
+constexpr int kFloatsPerCacheLine = 16;
 constexpr std::size_t kBandedAbove = std::size_t(32) << 20;
 void forwardColumnsInBands(const joseph::KernelSet& kernels, const Traced& traced,
                            const GroupLayout& layout, const float* group, int n, ProjectionStack& y,
@@ -294,6 +296,13 @@ void forwardColumnsInBands(const joseph::KernelSet& kernels, const Traced& trace
       tbb::parallel_for(tbb::blocked_range<int>(0, n, 256), [&](const tbb::blocked_range<int>& r) {
         for (int row = r.begin(); row < r.end(); ++row) {
           const float* source = group + (std::size_t(row) * n + first) * L;
+          // Each row gives count · L floats a row apart: a new page per row, which the
+          // prefetchers do not enter. Fetched kBandRowsAhead rows ahead, the copy's time over the
+          // forward kernel's in profiles at 2560² × 16 fell 0.42 → 0.26 (forward calls alone) and
+          // 0.44 → 0.37 (inside SIRT updates, where the step competes for memory).
+          if (row + kBandRowsAhead < n)
+            for (int f = 0; f < count * L; f += kFloatsPerCacheLine)
+              __builtin_prefetch(source + std::size_t(kBandRowsAhead) * n * L + f);
           for (int l = 0; l < count; ++l)
             std::memcpy(band.pixel(l, row), source + std::size_t(l) * L, sizeof(float) * L);
         }
