@@ -222,6 +222,31 @@ class TestCli : public QObject {
     QCOMPARE(runCli({"reconstruct", "--help"}).exitCode, 2);
   }
 
+  // bench projector sets each row beside the 16-slice row of its grid, timed in turn within each
+  // repeat: with one repeat the share is exactly the ratio of the two rates; the 16-slice row's is
+  // 1; with several, each share is the median of the repeats' and lies within their range.
+  void benchProjectorComparesWithThe16SliceRow() {
+    for (const char* repeats : {"1", "3"}) {
+      const CliRun r = runCli({"bench", "projector", "--sizes", "48", "--slices", "1,16",
+                               "--projections", "16", "--repeats", repeats, "--json"});
+      QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+      const QJsonArray rows = json(r)["rows"].toArray();
+      QCOMPARE(rows.size(), 2);
+      const QJsonObject one = rows[0].toObject(), sixteen = rows[1].toObject();
+      QCOMPARE(sixteen["forward_vs_16_slices"].toDouble(), 1.0);
+      QCOMPARE(sixteen["back_vs_16_slices"].toDouble(), 1.0);
+      for (const char* direction : {"forward", "back"}) {
+        const double share = one[QLatin1String(direction) + u"_vs_16_slices"_s].toDouble();
+        const double ratio = one[QLatin1String(direction) + u"_updates_per_s"_s].toDouble() /
+                             sixteen[QLatin1String(direction) + u"_updates_per_s"_s].toDouble();
+        QVERIFY2(std::isfinite(share) && share > 0.0, qPrintable(QString::number(share)));
+        if (QLatin1String(repeats) == "1"_L1)
+          QVERIFY2(std::abs(share - ratio) <= 1e-9 * ratio,
+                   qPrintable(QString::number(share) + u" against "_s + QString::number(ratio)));
+      }
+    }
+  }
+
   // bench stream sets each update's projector work beside the projector's own rate over 64
   // projections of the same grid, timed after the update (the table's last column, the JSON's
   // fields); a tiny grid, so only that it is there and consistent.

@@ -3,9 +3,11 @@
 #include <tbb/info.h>
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <numbers>
 #include <numeric>
 #include <random>
@@ -87,21 +89,55 @@ double ProjectorCalls::rate() {
   return 2.0 * m_updates / secondsSince(start);
 }
 
-ProjectorBenchRow measureProjector(int n, int slices, const ProjectorBenchOptions& o) {
-  ProjectorCalls calls(n, slices, o);
-  ProjectorBenchRow row;
-  row.size = n;
-  row.slices = slices;
-  row.projections = o.projections;
-  row.updates = calls.updates();
-  row.forwardSeconds = medianSeconds(o.repeats, [&] { calls.forward(); });
-  row.backSeconds = medianSeconds(o.repeats, [&] { calls.back(); });
-  row.forwardRate = row.updates / row.forwardSeconds;
-  row.backRate = row.updates / row.backSeconds;
-  return row;
-}
-
 namespace {
+
+// The rows of one grid (one per slice count), timed in turn within each repeat after one untimed
+// call of each.
+std::vector<ProjectorBenchRow> measureRows(int n, const ProjectorBenchOptions& o) {
+  std::vector<std::unique_ptr<ProjectorCalls>> calls;
+  for (int slices : o.slices) {
+    calls.push_back(std::make_unique<ProjectorCalls>(n, slices, o));
+    calls.back()->forward();
+    calls.back()->back();
+  }
+  const std::size_t rows = calls.size();
+  std::vector<std::vector<double>> forward(rows), back(rows);
+  const auto timed = [](auto&& f) {
+    const auto start = std::chrono::steady_clock::now();
+    f();
+    return secondsSince(start);
+  };
+  for (int r = 0; r < o.repeats; ++r)
+    for (std::size_t i = 0; i < rows; ++i) {
+      forward[i].push_back(timed([&] { calls[i]->forward(); }));
+      back[i].push_back(timed([&] { calls[i]->back(); }));
+    }
+  const auto sixteen = std::find(o.slices.begin(), o.slices.end(), 16);
+  const std::size_t s16 = std::size_t(sixteen - o.slices.begin());
+  std::vector<ProjectorBenchRow> result(rows);
+  for (std::size_t i = 0; i < rows; ++i) {
+    ProjectorBenchRow& row = result[i];
+    row.size = n;
+    row.slices = o.slices[i];
+    row.projections = o.projections;
+    row.updates = calls[i]->updates();
+    row.forwardSeconds = median(forward[i]);
+    row.backSeconds = median(back[i]);
+    row.forwardRate = row.updates / row.forwardSeconds;
+    row.backRate = row.updates / row.backSeconds;
+    if (sixteen == o.slices.end()) continue;
+    // rate / 16-slice rate of each repeat: (updates / seconds) / (updates16 / seconds16)
+    std::vector<double> forwardShares, backShares;
+    const double perUpdates = row.updates / calls[s16]->updates();
+    for (int r = 0; r < o.repeats; ++r) {
+      forwardShares.push_back(perUpdates * forward[s16][std::size_t(r)] / forward[i][std::size_t(r)]);
+      backShares.push_back(perUpdates * back[s16][std::size_t(r)] / back[i][std::size_t(r)]);
+    }
+    row.forwardVs16 = median(forwardShares);
+    row.backVs16 = median(backShares);
+  }
+  return result;
+}
 
 // The plain loop on one slice and a few projections (it is slow), scaled to updates / s.
 void measurePlainLoop(int n, const ProjectorBenchOptions& o, ProjectorBenchRow& row) {
@@ -137,21 +173,12 @@ ProjectorBenchResult runProjectorBenchmark(const ProjectorBenchOptions& options)
   result.threads = tbb::info::default_concurrency();
   result.copyBandwidthBytesPerSecond = copyBandwidth(options.repeats);
   for (int n : options.sizes) {
-    const std::size_t first = result.rows.size();
-    for (int slices : options.slices) result.rows.push_back(measureProjector(n, slices, options));
     ProjectorBenchRow plain;
     measurePlainLoop(n, options, plain);
-    const ProjectorBenchRow* sixteen = nullptr;
-    for (std::size_t i = first; i < result.rows.size(); ++i)
-      if (result.rows[i].slices == 16) sixteen = &result.rows[i];
-    for (std::size_t i = first; i < result.rows.size(); ++i) {
-      ProjectorBenchRow& row = result.rows[i];
+    for (ProjectorBenchRow& row : measureRows(n, options)) {
       row.referenceForwardRate = plain.referenceForwardRate;
       row.referenceBackRate = plain.referenceBackRate;
-      if (sixteen) {
-        row.forwardVs16 = row.forwardRate / sixteen->forwardRate;
-        row.backVs16 = row.backRate / sixteen->backRate;
-      }
+      result.rows.push_back(row);
     }
   }
   result.projector = benchProjector(options, ParallelGeometry::make({0.0}, 7.5, 16))->name();

@@ -3,7 +3,9 @@
 // projector in ray-pixel updates per second for each grid size and slice count, beside the
 // plain scalar loop (one thread, one slice at a time) and the 16-slice rate of the same grid,
 // both measured in the same run, and the machine's memory bandwidth measured by a large copy.
-// Every figure is the median of repeats.
+// Every figure is the median of repeats; the rows of one grid are timed in turn within each
+// repeat, and a row's share of the 16-slice rate is the median of the repeats' shares (a shared
+// machine's speed drifts over the seconds between one row and the next).
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,13 +46,11 @@ struct ProjectorBenchResult {
 };
 
 ProjectorBenchResult runProjectorBenchmark(const ProjectorBenchOptions& options);
-/// One row of it: forward and back over options.projections evenly spread projections of an
-/// n² grid with `slices` slices (no plain loop, no 16-slice ratios).
-ProjectorBenchRow measureProjector(int n, int slices, const ProjectorBenchOptions& options);
 
 /// The calls a row times, one at a time: forward and back over options.projections evenly spread
-/// projections of an n² grid with `slices` slices of random values. `bench stream` times one pair
-/// after each update, so that both see the machine in the same state.
+/// projections of an n² grid with `slices` slices of random values. The rows of one grid are timed
+/// in turn, repeat after repeat, and `bench stream` times one pair after each update, so that the
+/// figures a ratio compares see the machine in the same state.
 class ProjectorCalls {
  public:
   ProjectorCalls(int n, int slices, const ProjectorBenchOptions& options);
