@@ -278,6 +278,57 @@ class TestProjector : public QObject {
     }
   }
 
+  // A group this large (760² × 16 slices, 37 MB) is back-projected by tiles of 64² pixels (the
+  // last ones partial), each tile's rows and columns as segments: the back projection and SIRT's
+  // fused step equal the reference loop's, for every kernel set.
+  void backAndStepMatchReferenceLoopOnALargeGrid() {
+    const ParallelGeometry g = testGeometry(760, 790, 3.1, 9, 4);
+    const int n = g.gridSize;
+    std::vector<int> all(g.projections());
+    std::iota(all.begin(), all.end(), 0);
+    ProjectionStack y = randomProjections(g.projections(), 16, g.columns, 5);
+    for (float& v : y.raw()) v -= 0.5f;
+    VolumeStack x = randomVolume(16, n, 6);
+    for (float& v : x.raw()) v -= 0.5f;
+    const VolumeStack weights = randomVolume(1, n, 7);
+    const std::vector<int> checked{0, 9, 15};
+    std::vector<std::vector<float>> reference;
+    for (int s : checked) {
+      std::vector<float> image(std::size_t(n) * n, 0.0f), row(g.columns);
+      for (int p : all) {
+        for (int j = 0; j < g.columns; ++j) row[j] = y.at(p, s, j);
+        referenceBackAdd(g, row, p, image);
+      }
+      reference.push_back(std::move(image));
+    }
+    for (const joseph::KernelSet& kernels : kernelSetsThisCpuRuns()) {
+      const JosephProjector projector(g, kernels);
+      VolumeStack aty(16, n), stepped(16, n);
+      projector.back(y, all, aty);
+      QVERIFY(projector.addBack(y, all, weights, true, x, stepped));
+      QString mismatch;
+      for (std::size_t i = 0; i < checked.size() && mismatch.isEmpty(); ++i)
+        for (int r = 0; r < n && mismatch.isEmpty(); ++r)
+          for (int c = 0; c < n && mismatch.isEmpty(); ++c) {
+            const int s = checked[i];
+            const float ref = reference[i][std::size_t(r) * n + c];
+            const float step = std::max(0.0f, x.at(s, r, c) + weights.at(0, r, c) * ref);
+            if (!(std::abs(aty.at(s, r, c) - ref) < 2e-4f * (1.0f + std::abs(ref)) &&
+                  std::abs(stepped.at(s, r, c) - step) < 2e-4f * (1.0f + std::abs(step))))
+              mismatch = QString("%1: slice %2 pixel (%3, %4): back %5 vs %6, step %7 vs %8")
+                             .arg(kernels.isa)
+                             .arg(s)
+                             .arg(r)
+                             .arg(c)
+                             .arg(aty.at(s, r, c))
+                             .arg(ref)
+                             .arg(stepped.at(s, r, c))
+                             .arg(step);
+          }
+      QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
+    }
+  }
+
   void fewSlices_data() {
     QTest::addColumn<int>("slices");
     QTest::addColumn<joseph::KernelSet>("kernels");

@@ -89,24 +89,38 @@ void forwardLanes(const LineBlock& lines, const RayBlock& rays) {
   }
 }
 
+// Back across slices, scattering each ray into the two pixels it interpolates. The lines may be
+// segments (LineBlock::first): only the rays with f ∈ [first − 1, first + n) touch pixels of the
+// segment. Bounds rounded the wrong way take in a ray with f within rounding of those ends, whose
+// values land in the padding (pixels first − 2 … first − 1 and first + n … first + n + 1) or
+// carry weight zero to the segment.
 template <int L>
 void backLanes(const LineBlock& lines, const RayBlock& rays) {
   using Vec = typename Lanes<L>::Vec;
   const std::size_t lineStride = std::size_t(lines.stride);
+  const double lowest = lines.first - 1.0, beyond = double(lines.first) + lines.n;
   for (int p = 0; p < rays.count; ++p) {
     const JosephRays& plan = rays.plans[p];
     const Vec* row = reinterpret_cast<const Vec*>(rays.rows[p]);
-    const double alpha = plan.alpha;
+    const double alpha = plan.alpha, inverseAlpha = 1.0 / alpha;
     const float weight = plan.weight;
     for (int l = lines.lineBegin; l < lines.lineEnd; ++l) {
       Vec* line = reinterpret_cast<Vec*>(lines.data) + (l - lines.lineBegin) * lineStride;
-      const int begin = plan.rayBegin[l] > rays.rayBegin ? plan.rayBegin[l] : rays.rayBegin;
-      const int end = plan.rayEnd[l] < rays.rayEnd ? plan.rayEnd[l] : rays.rayEnd;
+      int begin = plan.rayBegin[l] > rays.rayBegin ? plan.rayBegin[l] : rays.rayBegin;
+      int end = plan.rayEnd[l] < rays.rayEnd ? plan.rayEnd[l] : rays.rayEnd;
       const double beta = plan.beta0 + l * plan.betaStep;
+      // j with f = alpha·j + beta in [lowest, beyond): from ≤ j < to (alpha > 0) or to < j ≤ from.
+      const double from = (lowest - beta) * inverseAlpha, to = (beyond - beta) * inverseAlpha;
+      const int touchBegin = alpha > 0 ? static_cast<int>(std::ceil(from))
+                                       : static_cast<int>(std::floor(to)) + 1;
+      const int touchEnd = alpha > 0 ? static_cast<int>(std::ceil(to))
+                                     : static_cast<int>(std::floor(from)) + 1;
+      begin = begin > touchBegin ? begin : touchBegin;
+      end = end < touchEnd ? end : touchEnd;
       for (int j = begin; j < end; ++j) {
         const double f = alpha * j + beta;
-        const int k = paddedIndex(f);
-        const float w = static_cast<float>(f - (k - kLinePadding));
+        const int k = paddedIndex(f) - lines.first;
+        const float w = static_cast<float>(f - (k + lines.first - kLinePadding));
         const Vec v = weight * row[j];
         line[k] += v - w * v;
         line[k + 1] += w * v;

@@ -46,6 +46,10 @@ struct LineBlock {
   /// Zero pixels before pixel 0 of each line: kLinePadding, or 0 for lines read in place (the
   /// volume's rows; only the across-slices forward kernel takes them).
   int padding;
+  /// The grid pixel held as pixel 0: the lines are pixels first … first + n − 1 of grid lines
+  /// lineBegin … lineEnd − 1 (a tile's segments; padded). Only the across-slices back kernel takes
+  /// a segment (first > 0 or n short of the grid); it adds the rays that touch the segment.
+  int first = 0;
 };
 
 struct RayBlock {

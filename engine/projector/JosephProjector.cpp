@@ -107,6 +107,12 @@ class Scratch {
   bool* m_inUse = nullptr;
 };
 
+// L floats (one pixel of a group) as one vector.
+template <int L>
+struct PixelLanes {
+  typedef float Vec __attribute__((vector_size(L * sizeof(float))));
+};
+
 // A grid of n lines of n pixels, each padded with kLinePadding zero pixels at both ends and
 // rounded up to joseph::paddedLineStride(n) pixels, plus the kernels' window slack.
 struct PaddedLines {
@@ -149,6 +155,7 @@ void withLanes(int lanes, F f) {
   }
 }
 
+constexpr int kFloatsPerCacheLine = 16;
 constexpr int kTileLines = 16;      // lines per tile of a transposed copy
 constexpr int kPrefetchPixels = 8;  // how far ahead a walk across lines prefetches
 
@@ -276,7 +283,6 @@ void forwardOrientation(const joseph::KernelSet& kernels, const Traced& traced,
 // 0.018–0.021 s against 0.021–0.024 s over 64 projections).
 constexpr int kBandLines = 16;
 constexpr int kBandRowsAhead = 8;
-constexpr int kFloatsPerCacheLine = 16;
 constexpr std::size_t kBandedAbove = std::size_t(32) << 20;
 void forwardColumnsInBands(const joseph::KernelSet& kernels, const Traced& traced,
                            const GroupLayout& layout, const float* group, int n, ProjectionStack& y,
@@ -365,45 +371,76 @@ void backOrientation(const joseph::KernelSet& kernels, const Traced& traced,
       });
 }
 
-// For every pixel of grid rows begin … end − 1 of a group (stackLanes floats in out),
-// combine(o, a, b, pixel) with a and b that pixel's lanes in the lines along rows (`rowLines`:
-// padded line `begin`, laid out as `columns`) and along columns (transposed). Row by row: the
+// Where one orientation's back-projected lines hold their pixels: grid line l's pixel k at
+// at(l, k), for the lines firstLine … and pixels firstPixel … they hold (whole padded lines:
+// firstPixel 0; a tile's segments: its first row or column).
+struct LinesView {
+  const float* data;  ///< padded line firstLine
+  std::size_t lineFloats;
+  int firstLine, firstPixel, lanes;
+  const float* at(int l, int k) const {
+    return data + (l - firstLine) * lineFloats + (k - firstPixel + kLinePadding) * lanes;
+  }
+};
+
+// For every pixel (row, c) of grid rows rowBegin … rowEnd − 1 and columns colBegin … colEnd − 1 of
+// a group (stackLanes floats in out, n pixels per row), combine(o, a, b, pixel) with a and b that
+// pixel's lanes in the lines along rows (line row) and along columns (line c). Row by row: the
 // volume and the rows' lines are walked along, and each cache line of the columns' lines (a few
 // rows of one column) serves the next rows while it is still cached. (Walking a volume column
 // instead keeps many volume rows in flight, a multiple of 4 KiB apart: one cache set, more than
 // its ways.)
+//
+// A tile's rows are short runs a volume row apart, each a new page for the prefetchers: the next
+// row of `out` and of `source` (the volume combine reads beside it, if any) is fetched ahead.
 template <class Combine>
-void forEachPixel(const float* rowLines, int begin, int end, const PaddedLines& columns, float* out,
-                  int stackLanes, Combine combine) {
-  const int n = columns.n, lanes = columns.lanes;
-  const std::size_t lineFloats = columns.lineFloats();
-  for (int row = begin; row < end; ++row) {
-    std::size_t pixel = std::size_t(row) * n;
+void forEachPixel(const LinesView& rows, const LinesView& columns, int rowBegin, int rowEnd,
+                  int colBegin, int colEnd, int n, float* out, const float* source, int stackLanes,
+                  Combine combine) {
+  const bool tile = colEnd - colBegin < n;
+  for (int row = rowBegin; row < rowEnd; ++row) {
+    std::size_t pixel = std::size_t(row) * n + colBegin;
     float* o = out + pixel * stackLanes;
-    const float* a = rowLines + (row - begin) * lineFloats + kLinePadding * lanes;
-    const float* b = columns.pixel(0, row);
-    for (int c = 0; c < n; ++c, ++pixel, o += stackLanes, a += lanes, b += lineFloats) {
+    if (tile && row + 1 < rowEnd) {
+      const std::size_t next = (pixel + n) * stackLanes, end = next + std::size_t(colEnd - colBegin) * stackLanes;
+      for (std::size_t f = next; f < end; f += kFloatsPerCacheLine) {
+        __builtin_prefetch(out + f, 1);
+        if (source) __builtin_prefetch(source + f);
+      }
+    }
+    const float* a = rows.at(row, colBegin);
+    const float* b = columns.at(colBegin, row);
+    for (int c = colBegin; c < colEnd;
+         ++c, ++pixel, o += stackLanes, a += rows.lanes, b += columns.lineFloats) {
       // The columns' lines are read a line apart, farther than the prefetchers follow.
-      __builtin_prefetch(b + kPrefetchPixels * lineFloats);
+      __builtin_prefetch(b + kPrefetchPixels * columns.lineFloats);
       combine(o, a, b, pixel);
     }
   }
 }
 
-// Rows begin … end − 1 of out = the lines along rows + the lines along columns; lanes beyond the
-// lines' own stay zero.
-void addOrientations(const float* rowLines, int begin, int end, const PaddedLines& columns,
-                     float* out, int stackLanes) {
-  withLanes(columns.lanes, [&](auto lanesConstant) {
+// Pixels of rows rowBegin … rowEnd − 1 and columns colBegin … colEnd − 1 of `out` (n pixels per
+// row) = the lines along rows + the lines along columns; lanes beyond the lines' own stay zero.
+void addOrientations(const LinesView& rows, const LinesView& columns, int rowBegin, int rowEnd,
+                     int colBegin, int colEnd, int n, float* out, int stackLanes) {
+  withLanes(rows.lanes, [&](auto lanesConstant) {
     withLanes(stackLanes, [&](auto stackLanesConstant) {
       constexpr int L = decltype(lanesConstant)::value, S = decltype(stackLanesConstant)::value;
-      forEachPixel(rowLines, begin, end, columns, out, S,
+      forEachPixel(rows, columns, rowBegin, rowEnd, colBegin, colEnd, n, out, nullptr, S,
                    [&](float* o, const float* a, const float* b, std::size_t) {
                      for (int s = 0; s < L; ++s) o[s] = a[s] + b[s];
                      for (int s = L; s < S; ++s) o[s] = 0.0f;
                    });
     });
   });
+}
+
+// The views of whole padded lines: rows from padded line `begin` of rowLines, every column.
+LinesView rowsView(const float* rowLines, int begin, const PaddedLines& columns) {
+  return {rowLines, columns.lineFloats(), begin, 0, columns.lanes};
+}
+LinesView columnsView(const PaddedLines& columns) {
+  return {columns.line(0), columns.lineFloats(), 0, 0, columns.lanes};
 }
 
 // A one-slice mask as one run of ones per grid line, for the lines of both orientations (line l
@@ -482,11 +519,60 @@ void rowSumsOfRuns(const JosephPlan& plan, const MaskRuns& runs, int columns, fl
   }
 }
 
-// Back projection of one slice group at a time: its lines along columns first, whole, then its
-// lines along rows a block at a time, each block finished at once — finish(rowLines, begin, end,
-// columns, group) makes grid rows begin … end − 1 of the group from the block (padded line
-// `begin`) and the columns' lines — while it is cached. So the lines along rows never go to
-// memory (at 2560² × 16 slices they were 420 MB zeroed, written and read again per call).
+// Back projection of a large slice group (across slices) in tiles of kTilePixels² pixels: each
+// tile's rows and columns as segments (LineBlock::first) in a buffer of its task's own, both
+// orientations projected into them and finished while they are cached. No whole buffer of lines
+// goes to memory (at 2560² × 16 slices the columns' lines were 420 MB zeroed, written and read
+// again per call); the cost is the rays at a segment's ends, projected for both tiles they touch.
+constexpr int kTilePixels = 64;
+constexpr std::size_t kTiledAbove = std::size_t(32) << 20;  // group bytes, as kBandedAbove
+template <class Finish>
+void backTiles(const joseph::KernelSet& kernels, const Traced& alongRows,
+               const Traced& alongColumns, const GroupLayout& layout, const ProjectionStack& y,
+               int g, int n, Finish finish) {
+  const int lanes = layout.lanes, columns = y.columns();
+  const int stride = kTilePixels + 2 * kLinePadding;  // pixels per segment, padded
+  const std::size_t segmentFloats = std::size_t(kTilePixels) * stride * lanes;
+  std::vector<float*> rows[2];
+  const Traced* traced[2] = {&alongRows, &alongColumns};
+  for (int o = 0; o < 2; ++o)
+    for (int p : traced[o]->indices)  // kernels only read rows
+      rows[o].push_back(const_cast<float*>(y.row(p, g)));
+  const int tiles = (n + kTilePixels - 1) / kTilePixels;
+  tbb::parallel_for(
+      tbb::blocked_range2d<int>(0, tiles, 1, 0, tiles, 1),
+      [&](const tbb::blocked_range2d<int>& r) {
+        const Scratch buffer(ScratchRole::rowBlock, 2 * segmentFloats);
+        float* segments[2] = {buffer.data(), buffer.data() + segmentFloats};
+        for (int tr = r.rows().begin(); tr < r.rows().end(); ++tr)
+          for (int tc = r.cols().begin(); tc < r.cols().end(); ++tc) {
+            const int r0 = tr * kTilePixels, r1 = std::min(n, r0 + kTilePixels);
+            const int c0 = tc * kTilePixels, c1 = std::min(n, c0 + kTilePixels);
+            // Orientation 0: lines are rows r0 … r1 − 1, segments columns c0 … c1 − 1; 1: the
+            // transpose.
+            const int lineBegin[2] = {r0, c0}, lineEnd[2] = {r1, c1};
+            for (int o = 0; o < 2; ++o) {
+              const int first = lineBegin[1 - o], count = lineEnd[1 - o] - first;
+              std::fill_n(segments[o], std::size_t(lineEnd[o] - lineBegin[o]) * stride * lanes,
+                          0.0f);
+              if (rows[o].empty()) continue;
+              joseph::LineBlock block{segments[o], count, stride, lanes,
+                                      lineBegin[o], lineEnd[o], kLinePadding, first};
+              kernels.back(block, {traced[o]->rays.data(), rows[o].data(), int(rows[o].size()),
+                                   columns, 0, columns});
+            }
+            const std::size_t lineFloats = std::size_t(stride) * lanes;
+            finish(LinesView{segments[0], lineFloats, r0, c0, lanes},
+                   LinesView{segments[1], lineFloats, c0, r0, lanes}, r0, r1, c0, c1, g);
+          }
+      });
+}
+
+// Back projection of one slice group at a time. Large groups across slices go by tiles
+// (backTiles); the others project their lines along columns first, whole, then their lines along
+// rows a block at a time, each block finished at once while it is cached. Either way
+// finish(rows, columns, rowBegin, rowEnd, colBegin, colEnd, group) makes those pixels of the
+// group from the two orientations' lines (LinesView).
 template <class Finish>
 void backProject(const joseph::KernelSet& kernels, const ParallelGeometry& geometry,
                  const ProjectionStack& y, std::span<const int> projections, VolumeStack& x,
@@ -497,13 +583,18 @@ void backProject(const joseph::KernelSet& kernels, const ParallelGeometry& geome
   std::optional<PaddedLines> columns;  // only the last group may need another lane count
   for (int g = 0; g < x.groups(); ++g) {
     const GroupLayout layout(kernels, x.slices(), stackLanes, g);
+    if (!layout.acrossRays && x.groupStride() * sizeof(float) > kTiledAbove) {
+      backTiles(kernels, alongRows, alongColumns, layout, y, g, n, finish);
+      continue;
+    }
     if (!columns || columns->lanes != layout.lanes)
       columns.emplace(n, layout.lanes, ScratchRole::columnLines);
     backOrientation(kernels, alongColumns, layout, y, g, n, &*columns,
                     [](int, int, const float*) {});
     backOrientation(kernels, alongRows, layout, y, g, n, nullptr,
                     [&](int begin, int end, const float* rowLines) {
-                      finish(rowLines, begin, end, *columns, g);
+                      finish(rowsView(rowLines, begin, *columns), columnsView(*columns), begin, end,
+                             0, n, g);
                     });
   }
   // Padding lanes (slices beyond the last) stay zero: y's padding lanes are zero, and packed
@@ -567,9 +658,12 @@ void JosephProjector::forward(const VolumeStack& x, std::span<const int> project
 void JosephProjector::back(const ProjectionStack& y, std::span<const int> projections,
                            VolumeStack& x) const {
   checkShapes(x, projections, y);
+  const int n = x.gridSize();
   backProject(m_kernels, geometry(), y, projections, x,
-              [&](const float* rowLines, int begin, int end, const PaddedLines& columns, int g) {
-                addOrientations(rowLines, begin, end, columns, x.group(g), x.lanes());
+              [&](const LinesView& rows, const LinesView& columns, int rowBegin, int rowEnd,
+                  int colBegin, int colEnd, int g) {
+                addOrientations(rows, columns, rowBegin, rowEnd, colBegin, colEnd, n, x.group(g),
+                                x.lanes());
               });
 }
 
@@ -589,20 +683,33 @@ bool JosephProjector::addBack(const ProjectionStack& y, std::span<const int> pro
   checkShapes(to, projections, y);
   const float* c = weights.group(0);
   const int cl = weights.lanes(), stackLanes = to.lanes();
-  const auto step = [&](const float* rowLines, int begin, int end, const PaddedLines& columns,
-                        int g) {
+  const int n = to.gridSize();
+  const auto step = [&](const LinesView& rows, const LinesView& columns, int rowBegin, int rowEnd,
+                        int colBegin, int colEnd, int g) {
     // `in` is the pixel in `from` (the same layout as `to`); its lanes beyond the group's own
     // (padding slices, zero) are carried over.
     const float* source = from.group(g);
-    withLanes(columns.lanes, [&](auto lanesConstant) {
+    withLanes(rows.lanes, [&](auto lanesConstant) {
       constexpr int L = decltype(lanesConstant)::value;
-      forEachPixel(rowLines, begin, end, columns, to.group(g), stackLanes,
+      forEachPixel(rows, columns, rowBegin, rowEnd, colBegin, colEnd, n, to.group(g),
+                   source == to.group(g) ? nullptr : source, stackLanes,
                    [&](float* o, const float* a, const float* b, std::size_t pixel) {
-                     const float w = c[pixel * cl];
+                     // In vectors of (up to) 4 lanes, each loaded before it is stored (o may be
+                     // in). Lane by lane, the compiler could not tell and made 16 scalar steps
+                     // with a branch each; vectors wider than this file's instruction set (the
+                     // x86-64 baseline) went through the stack.
+                     constexpr int V = L < 4 ? L : 4;
+                     using Vec = typename PixelLanes<V>::Vec;
                      const float* in = source + pixel * stackLanes;
-                     for (int s = 0; s < L; ++s) {
-                       const float v = in[s] + w * (a[s] + b[s]);
-                       o[s] = nonNegative && v < 0.0f ? 0.0f : v;
+                     const float w = c[pixel * cl];
+                     for (int s = 0; s < L; s += V) {
+                       Vec u, va, vb;
+                       std::memcpy(&u, in + s, sizeof u);
+                       std::memcpy(&va, a + s, sizeof va);
+                       std::memcpy(&vb, b + s, sizeof vb);
+                       u += w * (va + vb);
+                       if (nonNegative) u = u > 0.0f ? u : Vec{};
+                       std::memcpy(o + s, &u, sizeof u);
                      }
                      for (int s = L; s < stackLanes; ++s) o[s] = in[s];
                    });
@@ -656,7 +763,8 @@ void JosephProjector::columnSums(std::span<const int> projections, VolumeStack& 
   }
   tbb::parallel_for(tbb::blocked_range<int>(0, n, kLinesPerTask),
                     [&](const tbb::blocked_range<int>& r) {
-                      addOrientations(rows.line(r.begin()), r.begin(), r.end(), columns,
+                      addOrientations(rowsView(rows.line(r.begin()), r.begin(), columns),
+                                      columnsView(columns), r.begin(), r.end(), 0, n, n,
                                       sums.group(0), sums.lanes());
                     });
 }
