@@ -428,7 +428,16 @@ void addOrientations(const LinesView& rows, const LinesView& columns, int rowBeg
       constexpr int L = decltype(lanesConstant)::value, S = decltype(stackLanesConstant)::value;
       forEachPixel(rows, columns, rowBegin, rowEnd, colBegin, colEnd, n, out, nullptr, S,
                    [&](float* o, const float* a, const float* b, std::size_t) {
-                     for (int s = 0; s < L; ++s) o[s] = a[s] + b[s];
+                     // In vectors of up to 4 lanes, as SIRT's step (JosephProjector::addBack).
+                     constexpr int V = L < 4 ? L : 4;
+                     using Vec = typename PixelLanes<V>::Vec;
+                     for (int s = 0; s < L; s += V) {
+                       Vec va, vb;
+                       std::memcpy(&va, a + s, sizeof va);
+                       std::memcpy(&vb, b + s, sizeof vb);
+                       va += vb;
+                       std::memcpy(o + s, &va, sizeof va);
+                     }
                      for (int s = L; s < S; ++s) o[s] = 0.0f;
                    });
     });
