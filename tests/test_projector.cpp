@@ -290,7 +290,7 @@ class TestProjector : public QObject {
     for (float& v : y.raw()) v -= 0.5f;
     VolumeStack x = randomVolume(16, n, 6);
     for (float& v : x.raw()) v -= 0.5f;
-    const VolumeStack weights = randomVolume(1, n, 7);
+    const std::vector<float> weights = randomVolume(1, n, 7).slice(0);
     const std::vector<int> checked{0, 9, 15};
     std::vector<std::vector<float>> reference;
     for (int s : checked) {
@@ -312,7 +312,8 @@ class TestProjector : public QObject {
           for (int c = 0; c < n && mismatch.isEmpty(); ++c) {
             const int s = checked[i];
             const float ref = reference[i][std::size_t(r) * n + c];
-            const float step = std::max(0.0f, x.at(s, r, c) + weights.at(0, r, c) * ref);
+            const float step =
+                std::max(0.0f, x.at(s, r, c) + weights[std::size_t(r) * n + c] * ref);
             if (!(std::abs(aty.at(s, r, c) - ref) < 2e-4f * (1.0f + std::abs(ref)) &&
                   std::abs(stepped.at(s, r, c) - step) < 2e-4f * (1.0f + std::abs(step))))
               mismatch = QString("%1: slice %2 pixel (%3, %4): back %5 vs %6, step %7 vs %8")
@@ -419,25 +420,27 @@ class TestProjector : public QObject {
                                     .arg(sums.at(p, 0, j))
                                     .arg(expected.at(p, 0, j))));
       }
-      VolumeStack sums(1, size), expected(1, size);
+      std::vector<float> sums(std::size_t(size) * size, -1.0f), expected(sums.size());
       projector.columnSums(window, sums);
       projector.Projector::columnSums(window, expected);  // a back projection of ones
       float scale = 0.0f;
-      for (float v : expected.raw()) scale = std::max(scale, v);
+      for (float v : expected) scale = std::max(scale, v);
       QVERIFY(scale > 1.0f);
       for (int r = 0; r < size; ++r)
-        for (int c = 0; c < size; ++c)
-          QVERIFY2(close(sums.at(0, r, c), expected.at(0, r, c), scale),
+        for (int c = 0; c < size; ++c) {
+          const std::size_t i = std::size_t(r) * size + c;
+          QVERIFY2(close(sums[i], expected[i], scale),
                    qPrintable(QString("%1: column sum at (%2, %3): %4, back projection %5")
                                   .arg(kernels.isa)
                                   .arg(r)
                                   .arg(c)
-                                  .arg(sums.at(0, r, c))
-                                  .arg(expected.at(0, r, c))));
+                                  .arg(sums[i])
+                                  .arg(expected[i])));
+        }
     }
-    VolumeStack twoSlices(2, size);
+    std::vector<float> wrongSize(std::size_t(size) * size + 1);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
-                             JosephProjector(g).columnSums(window, twoSlices));
+                             JosephProjector(g).columnSums(window, wrongSize));
   }
 
   // SIRT's step fused into the back projection (addBack) equals a back projection followed by
@@ -449,7 +452,8 @@ class TestProjector : public QObject {
     std::vector<int> window;
     for (int p = 28; p >= 0; p -= 2) window.push_back(p);
     const std::vector<joseph::KernelSet> sets = kernelSetsThisCpuRuns();
-    VolumeStack weights = randomVolume(1, g.gridSize, 5);
+    const int n = g.gridSize;
+    const std::vector<float> weights = randomVolume(1, n, 5).slice(0);
     for (const joseph::KernelSet& kernels : sets)
       for (int slices : {1, 3, 16, 20})
         for (bool nonNegative : {false, true}) {
@@ -469,7 +473,7 @@ class TestProjector : public QObject {
             for (int r = 0; r < g.gridSize; ++r)
               for (int c = 0; c < g.gridSize; ++c) {
                 float& v = expected.at(s, r, c);
-                v += weights.at(0, r, c) * update.at(s, r, c);
+                v += weights[std::size_t(r) * n + c] * update.at(s, r, c);
                 if (nonNegative && v < 0.0f) v = 0.0f;
               }
           float scale = 0.0f;
@@ -494,7 +498,8 @@ class TestProjector : public QObject {
           QVERIFY(projector.addBack(y, window, weights, nonNegative, x, x));
           QVERIFY(matches(x, "in place"));
         }
-    VolumeStack x(2, g.gridSize), wrong(2, g.gridSize), other(3, g.gridSize);
+    VolumeStack x(2, g.gridSize), other(3, g.gridSize);
+    const std::vector<float> wrong(2 * weights.size());
     ProjectionStack y(29, 2, g.columns);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
                              JosephProjector(g).addBack(y, window, wrong, true, x, x));

@@ -677,21 +677,17 @@ void JosephProjector::back(const ProjectionStack& y, std::span<const int> projec
 }
 
 bool JosephProjector::addBack(const ProjectionStack& y, std::span<const int> projections,
-                              const VolumeStack& weights, bool nonNegative, const VolumeStack& from,
-                              VolumeStack& to) const {
-  if (weights.slices() != 1 || weights.gridSize() != to.gridSize())
-    throw std::invalid_argument("projector: the step's weights are " +
-                                std::to_string(weights.slices()) + " slices of " +
-                                std::to_string(weights.gridSize()) + "²; they take one slice of " +
-                                std::to_string(to.gridSize()) + "²");
+                              std::span<const float> weights, bool nonNegative,
+                              const VolumeStack& from, VolumeStack& to) const {
+  checkPixels(weights.size(), "the step's weights");
   if (from.slices() != to.slices() || from.gridSize() != to.gridSize())
     throw std::invalid_argument("projector: the step goes from " + std::to_string(from.slices()) +
                                 " slices of " + std::to_string(from.gridSize()) + "² to " +
                                 std::to_string(to.slices()) + " slices of " +
                                 std::to_string(to.gridSize()) + "²; they must match");
   checkShapes(to, projections, y);
-  const float* c = weights.group(0);
-  const int cl = weights.lanes(), stackLanes = to.lanes();
+  const float* c = weights.data();
+  const int stackLanes = to.lanes();
   const int n = to.gridSize();
   const auto step = [&](const LinesView& rows, const LinesView& columns, int rowBegin, int rowEnd,
                         int colBegin, int colEnd, int g) {
@@ -710,7 +706,7 @@ bool JosephProjector::addBack(const ProjectionStack& y, std::span<const int> pro
                      constexpr int V = L < 4 ? L : 4;
                      using Vec = typename PixelLanes<V>::Vec;
                      const float* in = source + pixel * stackLanes;
-                     const float w = c[pixel * cl];
+                     const float w = c[pixel];
                      for (int s = 0; s < L; s += V) {
                        Vec u, va, vb;
                        std::memcpy(&u, in + s, sizeof u);
@@ -741,13 +737,9 @@ void JosephProjector::rowSums(const VolumeStack& mask, std::span<const int> proj
   });
 }
 
-void JosephProjector::columnSums(std::span<const int> projections, VolumeStack& sums) const {
+void JosephProjector::columnSums(std::span<const int> projections, std::span<float> sums) const {
   const ParallelGeometry& g = geometry();
-  if (sums.slices() != 1 || sums.gridSize() != g.gridSize)
-    throw std::invalid_argument("projector: column sums of " + std::to_string(sums.slices()) +
-                                " slices on a " + std::to_string(sums.gridSize()) +
-                                "² grid; they take one slice of the geometry's " +
-                                std::to_string(g.gridSize) + "² grid");
+  checkPixels(sums.size(), "column sums");
   for (int p : projections)
     if (p < 0 || p >= g.projections())
       throw std::invalid_argument("projector: projection index " + std::to_string(p) +
@@ -774,7 +766,7 @@ void JosephProjector::columnSums(std::span<const int> projections, VolumeStack& 
                     [&](const tbb::blocked_range<int>& r) {
                       addOrientations(rowsView(rows.line(r.begin()), r.begin(), columns),
                                       columnsView(columns), r.begin(), r.end(), 0, n, n,
-                                      sums.group(0), sums.lanes());
+                                      sums.data(), 1);
                     });
 }
 

@@ -26,14 +26,14 @@ class JosephProjector final : public Projector {
   /// SIRT's step fused into the back projection's last pass (no back-projected volume written and
   /// read again).
   bool addBack(const ProjectionStack& y, std::span<const int> projections,
-               const VolumeStack& weights, bool nonNegative, const VolumeStack& from,
+               std::span<const float> weights, bool nonNegative, const VolumeStack& from,
                VolumeStack& to) const override;
   /// Row sums from the mask's extent per grid line when every line of it is one run of ones (the
   /// field-of-view disk, the whole grid): O(lines) per projection instead of a projection.
   void rowSums(const VolumeStack& mask, std::span<const int> projections,
                ProjectionStack& sums) const override;
   /// Column sums by the gather back projection without reading rows of ones.
-  void columnSums(std::span<const int> projections, VolumeStack& sums) const override;
+  void columnSums(std::span<const int> projections, std::span<float> sums) const override;
   std::string name() const override;
   /// "CPU Joseph (AVX-512, 2 threads)": the kernels and threads this machine uses.
   static std::string describe();

@@ -23,13 +23,24 @@ void Projector::rowSums(const VolumeStack& mask, std::span<const int> projection
   forward(mask, projections, sums);
 }
 
-void Projector::columnSums(std::span<const int> projections, VolumeStack& sums) const {
+void Projector::checkPixels(std::size_t count, const char* what) const {
+  const std::size_t n = std::size_t(m_geometry.gridSize);
+  if (count != n * n)
+    throw std::invalid_argument(std::string("projector: ") + what + " of " + std::to_string(count) +
+                                " pixels; the geometry's grid has " + std::to_string(n) + "² = " +
+                                std::to_string(n * n));
+}
+
+void Projector::columnSums(std::span<const int> projections, std::span<float> sums) const {
+  checkPixels(sums.size(), "column sums");
   const int needed = projections.empty() ? 0 : 1 + *std::ranges::max_element(projections);
-  ProjectionStack ones(needed, sums.slices(), m_geometry.columns);
+  ProjectionStack ones(needed, 1, m_geometry.columns);
   for (int p : projections)
-    for (int s = 0; s < sums.slices(); ++s)
-      for (int j = 0; j < m_geometry.columns; ++j) ones.at(p, s, j) = 1.0f;
-  back(ones, projections, sums);
+    for (int j = 0; j < m_geometry.columns; ++j) ones.at(p, 0, j) = 1.0f;
+  VolumeStack image(1, m_geometry.gridSize);
+  back(ones, projections, image);
+  const std::vector<float> slice = image.slice(0);
+  std::copy(slice.begin(), slice.end(), sums.begin());
 }
 
 void Projector::checkShapes(const VolumeStack& x, std::span<const int> projections,

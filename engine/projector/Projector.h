@@ -28,13 +28,13 @@ class Projector {
   virtual void back(const ProjectionStack& y, std::span<const int> projections,
                     VolumeStack& x) const = 0;
 
-  /// SIRT's step, to = from + C ⊙ Aᵀy on every slice (C: one slice of per-pixel weights), clamped
-  /// at zero when `nonNegative`, where the backend can fuse it into the back projection; false
-  /// (`to` untouched) where it cannot, and the caller back-projects and adds. `from` and `to` are
-  /// the same volume (the step in place) or two of the same shape (`to` is written whole, so a
-  /// reader of `from` is left undisturbed).
+  /// SIRT's step, to = from + C ⊙ Aᵀy on every slice (C: per-pixel weights of one slice,
+  /// gridSize² values row by row), clamped at zero when `nonNegative`, where the backend can fuse
+  /// it into the back projection; false (`to` untouched) where it cannot, and the caller
+  /// back-projects and adds. `from` and `to` are the same volume (the step in place) or two of the
+  /// same shape (`to` is written whole, so a reader of `from` is left undisturbed).
   virtual bool addBack(const ProjectionStack& y, std::span<const int> projections,
-                       const VolumeStack& weights, bool nonNegative, const VolumeStack& from,
+                       std::span<const float> weights, bool nonNegative, const VolumeStack& from,
                        VolumeStack& to) const {
     (void)y, (void)projections, (void)weights, (void)nonNegative, (void)from, (void)to;
     return false;
@@ -44,8 +44,11 @@ class Projector {
   /// the masked system). Default: forward(mask, …); a backend may compute it faster.
   virtual void rowSums(const VolumeStack& mask, std::span<const int> projections,
                        ProjectionStack& sums) const;
-  /// sums = Σ_{p ∈ projections} A_pᵀ · 1 on one slice (the column sums). Default: back() of ones.
-  virtual void columnSums(std::span<const int> projections, VolumeStack& sums) const;
+  /// sums = Σ_{p ∈ projections} A_pᵀ · 1 on one slice (the column sums), gridSize² values row by
+  /// row (one slice of a VolumeStack would hold four lanes per pixel, three of them padding: four
+  /// times the memory traffic in SIRT's passes over the weights). Default: back() of ones.
+  /// Throws std::invalid_argument for another size.
+  virtual void columnSums(std::span<const int> projections, std::span<float> sums) const;
 
   /// Human-readable backend name ("CPU Joseph (AVX-512, 2 threads)", …).
   virtual std::string name() const = 0;
@@ -59,6 +62,8 @@ class Projector {
   /// Throws std::invalid_argument when the stacks or indices do not match the geometry.
   void checkShapes(const VolumeStack& x, std::span<const int> projections,
                    const ProjectionStack& y) const;
+  /// Throws std::invalid_argument naming `what` when `count` is not gridSize².
+  void checkPixels(std::size_t count, const char* what) const;
 
  private:
   ParallelGeometry m_geometry;

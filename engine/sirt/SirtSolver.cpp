@@ -39,7 +39,8 @@ SirtSolver::SirtSolver(int gridSize, int slices, SirtOptions options)
       m_mask.at(0, r, c) =
           !m_options.circularMask || insideFieldOfView(gridSize, r, c) ? 1.0f : 0.0f;
     }
-  m_columnWeights = VolumeStack(1, gridSize);
+  m_maskPixels = m_mask.slice(0);
+  m_columnWeights.assign(m_maskPixels.size(), 0.0f);
 }
 
 void SirtSolver::reset() {
@@ -116,17 +117,17 @@ void SirtSolver::updateWeights(const Projector& projector, std::span<const int> 
       row[std::size_t(j) * lanes] = reciprocalOrZero(row[std::size_t(j) * lanes]);
   });
   // Column sums of the fresh projections, added to the kept ones' where there are any.
-  if (m_columnSums.gridSize() != g.gridSize) m_columnSums = VolumeStack(1, g.gridSize);
-  if (kept > 0 && m_freshSums.gridSize() != g.gridSize) m_freshSums = VolumeStack(1, g.gridSize);
+  const std::size_t pixels = m_maskPixels.size();
+  m_columnSums.resize(pixels);
+  if (kept > 0) m_freshSums.resize(pixels);
   projector.columnSums(fresh, kept > 0 ? m_freshSums : m_columnSums);
-  const std::size_t cl = m_columnSums.lanes();
-  float* sums = m_columnSums.group(0);
-  const float* added = m_freshSums.group(0);
-  const float* mask = m_mask.group(0);
-  float* weights = m_columnWeights.group(0);
-  forEach(std::size_t(g.gridSize) * g.gridSize, [&](std::size_t pixel) {
-    if (kept > 0) sums[pixel * cl] += added[pixel * cl];
-    weights[pixel * cl] = mask[pixel * cl] * reciprocalOrZero(sums[pixel * cl]);
+  float* sums = m_columnSums.data();
+  const float* added = m_freshSums.data();
+  const float* mask = m_maskPixels.data();
+  float* weights = m_columnWeights.data();
+  forEach(pixels, [&](std::size_t pixel) {
+    if (kept > 0) sums[pixel] += added[pixel];
+    weights[pixel] = mask[pixel] * reciprocalOrZero(sums[pixel]);
   });
   m_weightKey = std::move(key);
   m_weightProjections.assign(projections.begin(), projections.end());
@@ -203,13 +204,12 @@ std::vector<SirtIteration> SirtSolver::iterate(const Projector& projector, const
     VolumeStack& estimate = writableEstimate(true);
     if (m_update.slices() != estimate.slices()) m_update = VolumeStack(estimate.slices(), n);
     projector.back(m_residual, projections, m_update);
-    const float* c = m_columnWeights.group(0);
-    const int cl = m_columnWeights.lanes();
+    const float* c = m_columnWeights.data();
     for (int g = 0; g < estimate.groups(); ++g) {
       float* x = estimate.group(g);
       const float* u = m_update.group(g);
       forEach(std::size_t(n) * n, [&](std::size_t pixel) {
-        const float w = c[pixel * cl];
+        const float w = c[pixel];
         for (int l = 0; l < lanes; ++l) {
           float& v = x[pixel * lanes + l];
           v += w * u[pixel * lanes + l];

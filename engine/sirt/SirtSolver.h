@@ -76,7 +76,10 @@ class SirtSolver final : public Sirt {
   SirtOptions m_options;
   std::shared_ptr<VolumeStack> m_x;                    ///< the estimate
   std::vector<std::shared_ptr<VolumeStack>> m_spares;  ///< former estimates
-  VolumeStack m_columnSums, m_freshSums, m_columnWeights, m_mask;
+  VolumeStack m_mask;  ///< one slice (rowSums, CGLS)
+  /// One slice each, gridSize² values row by row: the mask, the column sums (all, and of the
+  /// projections new to a window that grew), the step's weights C.
+  std::vector<float> m_maskPixels, m_columnSums, m_freshSums, m_columnWeights;
   VolumeStack m_update;  ///< Aᵀ·residual, where the projector does not fuse the step (addBack)
   ProjectionStack m_residual, m_rowWeights;
   std::vector<double> m_weightKey;       ///< centre, then the angles the weights were computed for
