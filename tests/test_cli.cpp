@@ -486,6 +486,27 @@ class TestCli : public QObject {
     QVERIFY(tomolive::readDataExchange(path("mpi_killed.h5").toStdString()).projections >=
             reported);
   }
+  // A rank whose own reconstruction fails while it keeps running (here: rank 1 alone under a
+  // 400 MB address-space limit, so allocating its rows of a 2048² × 32 session throws
+  // std::bad_alloc; every check a rank makes, rank 0 makes first, so only a resource can fail
+  // there): the rank logs its error, rank 0 reports it at the next update naming the rank and
+  // ends the reconstruction, and the record keeps every projection the source sent.
+  void streamUnderMpirunReportsAFailedRank() {
+    const QString command =
+        u"if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then ulimit -v 400000; fi; exec "_s +
+        QStringLiteral(TOMOLIVE_CLI_PATH) +
+        u" stream --source sim:glass --size 2048 --rows 32 --projections 48 --window 16 "
+        u"--record "_s + path("mpi_failed.h5");
+    const CliRun r = runProcess(QStringLiteral(TOMOLIVE_MPIEXEC),
+                                {"-np", "2", "/bin/sh", "-c", command}, mpiEnvironment());
+    QVERIFY2(r.exitCode != 0, qPrintable(r.out));
+    QVERIFY2(r.err.contains(u"row team member 1: std::bad_alloc"_s), qPrintable(r.err));
+    QVERIFY2(r.err.contains(u"rows of member(s) 1 failed"_s), qPrintable(r.err));
+    const QRegularExpressionMatch frames =
+        QRegularExpression(u"(\\d+) frames received, (\\d+) recorded"_s).match(r.out);
+    QVERIFY2(frames.hasMatch() && frames.captured(1) == frames.captured(2), qPrintable(r.out));
+    QCOMPARE(tomolive::readDataExchange(path("mpi_failed.h5").toStdString()).projections, 48);
+  }
 #endif
 
   // kill -9 of a recording session: every reader names `recover`, which makes the record
