@@ -390,24 +390,12 @@ struct LinesView {
 // rows of one column) serves the next rows while it is still cached. (Walking a volume column
 // instead keeps many volume rows in flight, a multiple of 4 KiB apart: one cache set, more than
 // its ways.)
-//
-// A tile's rows are short runs a volume row apart, each a new page for the prefetchers: the next
-// row of `out` and of `source` (the volume combine reads beside it, if any) is fetched ahead.
 template <class Combine>
 void forEachPixel(const LinesView& rows, const LinesView& columns, int rowBegin, int rowEnd,
-                  int colBegin, int colEnd, int n, float* out, const float* source, int stackLanes,
-                  Combine combine) {
-  const bool tile = colEnd - colBegin < n;
+                  int colBegin, int colEnd, int n, float* out, int stackLanes, Combine combine) {
   for (int row = rowBegin; row < rowEnd; ++row) {
     std::size_t pixel = std::size_t(row) * n + colBegin;
     float* o = out + pixel * stackLanes;
-    if (tile && row + 1 < rowEnd) {
-      const std::size_t next = (pixel + n) * stackLanes, end = next + std::size_t(colEnd - colBegin) * stackLanes;
-      for (std::size_t f = next; f < end; f += kFloatsPerCacheLine) {
-        __builtin_prefetch(out + f, 1);
-        if (source) __builtin_prefetch(source + f);
-      }
-    }
     const float* a = rows.at(row, colBegin);
     const float* b = columns.at(colBegin, row);
     for (int c = colBegin; c < colEnd;
@@ -426,7 +414,7 @@ void addOrientations(const LinesView& rows, const LinesView& columns, int rowBeg
   withLanes(rows.lanes, [&](auto lanesConstant) {
     withLanes(stackLanes, [&](auto stackLanesConstant) {
       constexpr int L = decltype(lanesConstant)::value, S = decltype(stackLanesConstant)::value;
-      forEachPixel(rows, columns, rowBegin, rowEnd, colBegin, colEnd, n, out, nullptr, S,
+      forEachPixel(rows, columns, rowBegin, rowEnd, colBegin, colEnd, n, out, S,
                    [&](float* o, const float* a, const float* b, std::size_t) {
                      // In vectors of up to 4 lanes, as SIRT's step (JosephProjector::addBack).
                      constexpr int V = L < 4 ? L : 4;
@@ -696,8 +684,7 @@ bool JosephProjector::addBack(const ProjectionStack& y, std::span<const int> pro
     const float* source = from.group(g);
     withLanes(rows.lanes, [&](auto lanesConstant) {
       constexpr int L = decltype(lanesConstant)::value;
-      forEachPixel(rows, columns, rowBegin, rowEnd, colBegin, colEnd, n, to.group(g),
-                   source == to.group(g) ? nullptr : source, stackLanes,
+      forEachPixel(rows, columns, rowBegin, rowEnd, colBegin, colEnd, n, to.group(g), stackLanes,
                    [&](float* o, const float* a, const float* b, std::size_t pixel) {
                      // In vectors of (up to) 4 lanes, each loaded before it is stored (o may be
                      // in). Lane by lane, the compiler could not tell and made 16 scalar steps
