@@ -278,9 +278,9 @@ class TestCli : public QObject {
     // One timed update: its share is its rate over the one 64-projection rate timed after it.
     const double recorded =
         j["cells"].toArray().first().toObject()["share_of_64_projection_rate"].toDouble();
-    QVERIFY2(recorded > 0.0 && std::abs(recorded - work / rate64) <= 1e-9 * recorded,
-             qPrintable(QString::number(recorded) + u" against "_s +
-                        QString::number(work / rate64)));
+    QVERIFY2(
+        recorded > 0.0 && std::abs(recorded - work / rate64) <= 1e-9 * recorded,
+        qPrintable(QString::number(recorded) + u" against "_s + QString::number(work / rate64)));
   }
 
   void centreOutsideDetector() {
@@ -496,7 +496,8 @@ class TestCli : public QObject {
         u"if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then ulimit -v 400000; fi; exec "_s +
         QStringLiteral(TOMOLIVE_CLI_PATH) +
         u" stream --source sim:glass --size 2048 --rows 32 --projections 48 --window 16 "
-        u"--record "_s + path("mpi_failed.h5");
+        u"--record "_s +
+        path("mpi_failed.h5");
     const CliRun r = runProcess(QStringLiteral(TOMOLIVE_MPIEXEC),
                                 {"-np", "2", "/bin/sh", "-c", command}, mpiEnvironment());
     QVERIFY2(r.exitCode != 0, qPrintable(r.out));

@@ -78,9 +78,13 @@ ProjectorCalls::ProjectorCalls(int n, int slices, const ProjectorBenchOptions& o
 
 ProjectorCalls::~ProjectorCalls() = default;
 
-void ProjectorCalls::forward() { m_buffers->projector->forward(m_buffers->x, m_buffers->all, m_buffers->ax); }
+void ProjectorCalls::forward() {
+  m_buffers->projector->forward(m_buffers->x, m_buffers->all, m_buffers->ax);
+}
 
-void ProjectorCalls::back() { m_buffers->projector->back(m_buffers->y, m_buffers->all, m_buffers->aty); }
+void ProjectorCalls::back() {
+  m_buffers->projector->back(m_buffers->y, m_buffers->all, m_buffers->aty);
+}
 
 double ProjectorCalls::rate() {
   const auto start = std::chrono::steady_clock::now();
@@ -130,7 +134,8 @@ std::vector<ProjectorBenchRow> measureRows(int n, const ProjectorBenchOptions& o
     std::vector<double> forwardShares, backShares;
     const double perUpdates = row.updates / calls[s16]->updates();
     for (int r = 0; r < o.repeats; ++r) {
-      forwardShares.push_back(perUpdates * forward[s16][std::size_t(r)] / forward[i][std::size_t(r)]);
+      forwardShares.push_back(perUpdates * forward[s16][std::size_t(r)] /
+                              forward[i][std::size_t(r)]);
       backShares.push_back(perUpdates * back[s16][std::size_t(r)] / back[i][std::size_t(r)]);
     }
     row.forwardVs16 = median(forwardShares);

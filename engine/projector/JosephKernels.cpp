@@ -111,10 +111,10 @@ void backLanes(const LineBlock& lines, const RayBlock& rays) {
       const double beta = plan.beta0 + l * plan.betaStep;
       // j with f = alpha·j + beta in [lowest, beyond): from ≤ j < to (alpha > 0) or to < j ≤ from.
       const double from = (lowest - beta) * inverseAlpha, to = (beyond - beta) * inverseAlpha;
-      const int touchBegin = alpha > 0 ? static_cast<int>(std::ceil(from))
-                                       : static_cast<int>(std::floor(to)) + 1;
-      const int touchEnd = alpha > 0 ? static_cast<int>(std::ceil(to))
-                                     : static_cast<int>(std::floor(from)) + 1;
+      const int touchBegin =
+          alpha > 0 ? static_cast<int>(std::ceil(from)) : static_cast<int>(std::floor(to)) + 1;
+      const int touchEnd =
+          alpha > 0 ? static_cast<int>(std::ceil(to)) : static_cast<int>(std::floor(from)) + 1;
       begin = begin > touchBegin ? begin : touchBegin;
       end = end < touchEnd ? end : touchEnd;
       for (int j = begin; j < end; ++j) {

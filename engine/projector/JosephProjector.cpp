@@ -537,8 +537,7 @@ void backTiles(const joseph::KernelSet& kernels, const Traced& alongRows,
       rows[o].push_back(const_cast<float*>(y.row(p, g)));
   const int tiles = (n + kTilePixels - 1) / kTilePixels;
   tbb::parallel_for(
-      tbb::blocked_range2d<int>(0, tiles, 1, 0, tiles, 1),
-      [&](const tbb::blocked_range2d<int>& r) {
+      tbb::blocked_range2d<int>(0, tiles, 1, 0, tiles, 1), [&](const tbb::blocked_range2d<int>& r) {
         const Scratch buffer(ScratchRole::rowBlock, 2 * segmentFloats);
         float* segments[2] = {buffer.data(), buffer.data() + segmentFloats};
         for (int tr = r.rows().begin(); tr < r.rows().end(); ++tr)
@@ -553,7 +552,7 @@ void backTiles(const joseph::KernelSet& kernels, const Traced& alongRows,
               std::fill_n(segments[o], std::size_t(lineEnd[o] - lineBegin[o]) * stride * lanes,
                           0.0f);
               if (rows[o].empty()) continue;
-              joseph::LineBlock block{segments[o], count, stride, lanes,
+              joseph::LineBlock block{segments[o],  count,      stride,       lanes,
                                       lineBegin[o], lineEnd[o], kLinePadding, first};
               kernels.back(block, {traced[o]->rays.data(), rows[o].data(), int(rows[o].size()),
                                    columns, 0, columns});
@@ -749,12 +748,11 @@ void JosephProjector::columnSums(std::span<const int> projections, std::span<flo
                         m_kernels.columnSums(lines->block(r.begin(), r.end()), rays);
                       });
   }
-  tbb::parallel_for(tbb::blocked_range<int>(0, n, kLinesPerTask),
-                    [&](const tbb::blocked_range<int>& r) {
-                      addOrientations(rowsView(rows.line(r.begin()), r.begin(), columns),
-                                      columnsView(columns), r.begin(), r.end(), 0, n, n,
-                                      sums.data(), 1);
-                    });
+  tbb::parallel_for(
+      tbb::blocked_range<int>(0, n, kLinesPerTask), [&](const tbb::blocked_range<int>& r) {
+        addOrientations(rowsView(rows.line(r.begin()), r.begin(), columns), columnsView(columns),
+                        r.begin(), r.end(), 0, n, n, sums.data(), 1);
+      });
 }
 
 }  // namespace tomolive

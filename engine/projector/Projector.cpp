@@ -27,8 +27,8 @@ void Projector::checkPixels(std::size_t count, const char* what) const {
   const std::size_t n = std::size_t(m_geometry.gridSize);
   if (count != n * n)
     throw std::invalid_argument(std::string("projector: ") + what + " of " + std::to_string(count) +
-                                " pixels; the geometry's grid has " + std::to_string(n) + "² = " +
-                                std::to_string(n * n));
+                                " pixels; the geometry's grid has " + std::to_string(n) +
+                                "² = " + std::to_string(n * n));
 }
 
 void Projector::columnSums(std::span<const int> projections, std::span<float> sums) const {

@@ -76,7 +76,7 @@ class SirtSolver final : public Sirt {
   SirtOptions m_options;
   std::shared_ptr<VolumeStack> m_x;                    ///< the estimate
   std::vector<std::shared_ptr<VolumeStack>> m_spares;  ///< former estimates
-  VolumeStack m_mask;  ///< one slice (rowSums, CGLS)
+  VolumeStack m_mask;                                  ///< one slice (rowSums, CGLS)
   /// One slice each, gridSize² values row by row: the mask, the column sums (all, and of the
   /// projections new to a window that grew), the step's weights C.
   std::vector<float> m_maskPixels, m_columnSums, m_freshSums, m_columnWeights;
