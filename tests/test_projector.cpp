@@ -278,20 +278,30 @@ class TestProjector : public QObject {
     }
   }
 
-  // A group this large (760² × 16 slices, 37 MB) is back-projected by tiles of 64² pixels (the
-  // last ones partial), each tile's rows and columns as segments: the back projection and SIRT's
-  // fused step equal the reference loop's, for every kernel set.
+  void backAndStepMatchReferenceLoopOnALargeGrid_data() {
+    QTest::addColumn<int>("size");
+    QTest::addColumn<int>("slices");
+    QTest::newRow("760², 16 slices") << 760 << 16;
+    QTest::newRow("1200², 8 slices (across slices on AVX2)") << 1200 << 8;
+  }
+
+  // A group this large (760² × 16 slices, 37 MB; 1200² × 8, 46 MB, where a kernel set takes 8
+  // slices across slices) is back-projected by tiles of 64² pixels (the last ones partial), each
+  // tile's rows and columns as segments: the back projection and SIRT's fused step equal the
+  // reference loop's, for every kernel set.
   void backAndStepMatchReferenceLoopOnALargeGrid() {
-    const ParallelGeometry g = testGeometry(760, 790, 3.1, 9, 4);
+    QFETCH(int, size);
+    QFETCH(int, slices);
+    const ParallelGeometry g = testGeometry(size, size + 30, 3.1, 9, 4);
     const int n = g.gridSize;
     std::vector<int> all(g.projections());
     std::iota(all.begin(), all.end(), 0);
-    ProjectionStack y = randomProjections(g.projections(), 16, g.columns, 5);
+    ProjectionStack y = randomProjections(g.projections(), slices, g.columns, 5);
     for (float& v : y.raw()) v -= 0.5f;
-    VolumeStack x = randomVolume(16, n, 6);
+    VolumeStack x = randomVolume(slices, n, 6);
     for (float& v : x.raw()) v -= 0.5f;
     const std::vector<float> weights = randomVolume(1, n, 7).slice(0);
-    const std::vector<int> checked{0, 9, 15};
+    const std::vector<int> checked{0, slices / 2 + 1, slices - 1};
     std::vector<std::vector<float>> reference;
     for (int s : checked) {
       std::vector<float> image(std::size_t(n) * n, 0.0f), row(g.columns);
@@ -303,7 +313,7 @@ class TestProjector : public QObject {
     }
     for (const joseph::KernelSet& kernels : kernelSetsThisCpuRuns()) {
       const JosephProjector projector(g, kernels);
-      VolumeStack aty(16, n), stepped(16, n);
+      VolumeStack aty(slices, n), stepped(slices, n);
       projector.back(y, all, aty);
       QVERIFY(projector.addBack(y, all, weights, true, x, stepped));
       QString mismatch;

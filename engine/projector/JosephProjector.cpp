@@ -278,12 +278,13 @@ void forwardOrientation(const joseph::KernelSet& kernels, const Traced& traced,
 // Forward along columns across slices: the group's columns transposed into lines a band of
 // kBandLines at a time, each band projected while it is cached (2.6 MB at 2560 × 16 lanes), so
 // the transposed volume never goes to memory (at 2560² × 16 slices it was 420 MB written and read
-// again per call). For groups up to kBandedAbove bytes the whole transposed copy stays in the
+// again per call). For groups up to kLargeGroupBytes the whole transposed copy stays in the
 // last-level cache, and one copy without the bands' synchronisation is faster (512² × 16 lanes:
 // 0.018–0.021 s against 0.021–0.024 s over 64 projections).
 constexpr int kBandLines = 16;
 constexpr int kBandRowsAhead = 8;
-constexpr std::size_t kBandedAbove = std::size_t(32) << 20;
+// Groups above this size (bytes) are projected forward in bands and back by tiles.
+constexpr std::size_t kLargeGroupBytes = std::size_t(32) << 20;
 void forwardColumnsInBands(const joseph::KernelSet& kernels, const Traced& traced,
                            const GroupLayout& layout, const float* group, int n, ProjectionStack& y,
                            int g) {
@@ -522,7 +523,6 @@ void rowSumsOfRuns(const JosephPlan& plan, const MaskRuns& runs, int columns, fl
 // goes to memory (at 2560² × 16 slices the columns' lines were 420 MB zeroed, written and read
 // again per call); the cost is the rays at a segment's ends, projected for both tiles they touch.
 constexpr int kTilePixels = 64;
-constexpr std::size_t kTiledAbove = std::size_t(32) << 20;  // group bytes, as kBandedAbove
 template <class Finish>
 void backTiles(const joseph::KernelSet& kernels, const Traced& alongRows,
                const Traced& alongColumns, const GroupLayout& layout, const ProjectionStack& y,
@@ -579,7 +579,7 @@ void backProject(const joseph::KernelSet& kernels, const ParallelGeometry& geome
   std::optional<PaddedLines> columns;  // only the last group may need another lane count
   for (int g = 0; g < x.groups(); ++g) {
     const GroupLayout layout(kernels, x.slices(), stackLanes, g);
-    if (!layout.acrossRays && x.groupStride() * sizeof(float) > kTiledAbove) {
+    if (!layout.acrossRays && x.groupStride() * sizeof(float) > kLargeGroupBytes) {
       backTiles(kernels, alongRows, alongColumns, layout, y, g, n, finish);
       continue;
     }
@@ -641,7 +641,7 @@ void JosephProjector::forward(const VolumeStack& x, std::span<const int> project
                            {const_cast<float*>(x.group(g)), n, n, layout.lanes, 0, n, 0}, y, g);
         continue;
       }
-      if (!layout.acrossRays && x.groupStride() * sizeof(float) > kBandedAbove) {
+      if (!layout.acrossRays && x.groupStride() * sizeof(float) > kLargeGroupBytes) {
         forwardColumnsInBands(kernels, traced, layout, x.group(g), x.gridSize(), y, g);
         continue;
       }
