@@ -223,8 +223,9 @@ class TestCli : public QObject {
   }
 
   // bench projector sets each row beside the 16-slice row of its grid, timed in turn within each
-  // repeat: with one repeat the share is exactly the ratio of the two rates; the 16-slice row's is
-  // 1; with several, each share is the median of the repeats' and lies within their range.
+  // repeat: the 16-slice row's share is exactly 1, and with one repeat another row's share is
+  // exactly the ratio of the two rates. With several repeats the share is the median of the
+  // repeats' ratios, which the record does not list: there only that it is finite and positive.
   void benchProjectorComparesWithThe16SliceRow() {
     for (const char* repeats : {"1", "3"}) {
       const CliRun r = runCli({"bench", "projector", "--sizes", "48", "--slices", "1,16",
