@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <numbers>
 #include <numeric>
 #include <random>
@@ -18,6 +19,7 @@
 #include "metrics/FourierRingCorrelation.h"
 #include "metrics/ImageMetrics.h"
 #include "pipeline/LiveQuality.h"
+#include "pipeline/PipelineJson.h"
 #include "pipeline/StreamingSession.h"
 #include "preprocess/CentreFinder.h"
 #include "preprocess/ScanPreparation.h"
@@ -116,10 +118,11 @@ void report(const char* label, const std::vector<Step>& steps) {
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const QualityAssessment& q = steps[i].quality;
     qInfo(
-        "%s R %2zu  ref SSIM %.4f  resolution %6.2f px  change %.4f  residual %.4f  %s  "
-        "%.3f s",
+        "%s R %2zu  ref SSIM %.4f  resolution %6.2f px  change %.4f  1-SSIM %.4f  residual "
+        "%.4f  %s  %.3f s",
         label, i + 1, steps[i].reference, q.resolutionPixels.value_or(0.0), q.change.value_or(0.0),
-        q.residual.value_or(0.0), q.advice ? q.advice->word() : "-", q.seconds);
+        q.structuralChange.value_or(0.0), q.residual.value_or(0.0),
+        q.advice ? q.advice->word() : "-", q.seconds);
   }
 }
 
@@ -211,72 +214,103 @@ class TestAdvice : public QObject {
 
   void adviceSaysWhyAndWhatStoppingSaves() {
     StopAdvisor advisor;
-    // Resolution reaches the grid-limited 2.6 px at update 6 (smoothed over 3 updates: at 7);
-    // the change falls below 2 % at update 6.
+    // 1 − SSIM between updates falls to the 0.5 % limit at update 9.
     const double resolution[] = {9.0, 6.0, 4.5, 3.6, 2.8, 2.6, 2.6, 2.6, 2.6};
-    const double change[] = {0.0, 0.2, 0.1, 0.05, 0.03, 0.015, 0.012, 0.01, 0.009};
+    const double change[] = {0.0, 0.2, 0.1, 0.05, 0.03, 0.015, 0.012, 0.008, 0.004};
     std::vector<StopAdvice> advice;
     for (int r = 1; r <= 9; ++r)
       advice.push_back(advisor.advise(
           {.update = r,
            .resolutionPixels = resolution[r - 1],
-           .change = r > 1 ? std::optional<double>(change[r - 1]) : std::nullopt,
+           .structuralChange = r > 1 ? std::optional<double>(change[r - 1]) : std::nullopt,
            .received = 120 * r},
           {.received = 120 * r, .scanProjections = 1680, .projectionsPerSecond = 100.0}));
     for (int r = 1; r <= 8; ++r) QVERIFY2(!advice[r - 1].stop, advice[r - 1].reason.c_str());
+    QCOMPARE(advice[0].reason, std::string("image change not measured yet, resolution 9.0 px"));
     QCOMPARE(advice[1].reason,
-             std::string("image still changing 20.0 % per update (limit 1.0 % at 9.0 px)"));
-    QCOMPARE(advice[2].reason,
-             std::string("resolution improving: 9.0 → 6.0 px in the last update"));
-    QCOMPARE(advice[7].reason, std::string("resolution 2.6 px, stable for 1 of 2 updates"));
+             std::string("image still changing: 1 − SSIM to the last update 20.00 % (limit "
+                         "0.50 %), resolution 6.0 px"));
+    QCOMPARE(advice[7].reason,
+             std::string("image still changing: 1 − SSIM to the last update 0.80 % (limit "
+                         "0.50 %), resolution 2.6 px"));
     QVERIFY(advice[8].stop);
     QCOMPARE(advice[8].reason,
-             std::string("resolution stable at 2.6 px since update 8 — stopping now saves 600 "
-                         "projections, 36 % of the scan, about 6 s of beam"));
-    QCOMPARE(advice[8].stableSince, 8);
+             std::string("image stable since update 9, resolution 2.6 px — stopping now saves "
+                         "600 projections, 36 % of the scan, about 6 s of beam"));
+    QCOMPARE(advice[8].stableSince, 9);
+    // A finishing pass (no new projections) repeats the last advice, whatever it measured.
+    const StopAdvice finishing = advisor.advise(
+        {.update = 10, .resolutionPixels = 2.6, .structuralChange = 0.3, .received = 1080},
+        {.received = 1080, .scanProjections = 1680, .projectionsPerSecond = 100.0});
+    QVERIFY(finishing.stop);
+    QCOMPARE(finishing.reason, advice[8].reason);
+    StopAdvisor quick({.minimumUpdates = 1});
+    QCOMPARE(quick
+                 .advise({.update = 1, .resolutionPixels = 2.0, .structuralChange = 0.001},
+                         {.received = 100, .scanProjections = 150, .projectionsPerSecond = 100.0})
+                 .reason,
+             std::string("image stable since update 1, resolution 2.0 px — stopping now saves 50 "
+                         "projections, 33 % of the scan, less than 1 s of beam"));
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, StopAdvisor({.stableUpdates = 0}));
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, StopAdvisor({.gridLimitedPixels = 1.0}));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, StopAdvisor({.structuralChangeLimit = -0.1}));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, StopAdvisor({.minimumUpdates = 0}));
   }
 
-  // A data-limited resolution (well above the 2 px Nyquist limit) needs the stricter change limit.
-  void dataLimitedResolutionNeedsAStillerImage() {
-    StopAdvisor advisor;
-    int firstStop = 0;
-    for (int r = 1; r <= 14 && !firstStop; ++r) {
-      const double change = r <= 10 ? 0.015 : 0.008;
-      if (advisor
-              .advise({.update = r, .resolutionPixels = 6.0, .change = change, .received = 0}, {})
-              .stop)
-        firstStop = r;
+  // The limit is inclusive; a rule asking for several stable updates in a row waits for them and
+  // says how many it has; none before the minimum update; a change above the limit starts over.
+  void structuralChangeLimitAndStableUpdates() {
+    for (int stable : {1, 2}) {
+      StopAdvisor advisor({.stableUpdates = stable});
+      int firstStop = 0;
+      std::vector<std::string> reasons;
+      for (int r = 1; r <= 14 && !firstStop; ++r) {
+        const bool dip = r == 2 || (stable == 2 && r == 8);  // too early; a run broken at 9
+        const double change = dip ? 0.004 : r <= 10 ? 0.0051 : 0.005;
+        const StopAdvice a = advisor.advise(
+            {.update = r, .resolutionPixels = std::nullopt, .structuralChange = change}, {});
+        if (a.stop) firstStop = r;
+        reasons.push_back(a.reason);
+      }
+      QCOMPARE(firstStop, 10 + stable);
+      if (stable == 1)
+        QCOMPARE(reasons[1], std::string("image stable, too early to judge (update 2 of at "
+                                         "least 4)"));
+      else
+        for (int r : {8, 11})
+          QCOMPARE(reasons[std::size_t(r - 1)], std::string("image stable for 1 of 2 updates"));
     }
-    QCOMPARE(firstStop, 12);  // changes of 1.5 % would pass at 2.6 px; at 6 px only below 1 %
   }
 
   // Where the truth is known: the advice fires within 2 updates of where SSIM against the ground
-  // truth comes (and stays) within 0.01 of its final value — on the cases the rule's thresholds
-  // were chosen on. On cases held out from that choice up to 4 updates late (docs/quality.md:
-  // measured 2–4); a second set held out (2026-12-04) found one 4 updates early, marked as an
-  // expected failure until the rule is fixed.
+  // truth comes (and stays) within 0.01 of its final value. The limit on the structural change
+  // was chosen on the first twelve cases (the first six, and two sets of three held out from an
+  // earlier rule's choice); the last six were chosen before either rule was run on them and held
+  // out from that choice: one fires 3 updates early, an expected failure (docs/quality.md).
   void adviceFiresWhereSsimPlateaus_data() {
     QTest::addColumn<int>("phantom");
     QTest::addColumn<int>("window");
     QTest::addColumn<int>("iterations");
     QTest::addColumn<double>("photons");
-    QTest::addColumn<int>("late");  // most updates after the plateau the advice may come
     const int glass = int(PhantomKind::Glass), shale = int(PhantomKind::Shale),
               shepp = int(PhantomKind::SheppLogan);
-    QTest::newRow("glass W=24 I=1 1e4") << glass << 24 << 1 << 1e4 << 2;
-    QTest::newRow("glass W=16 I=1 1e5") << glass << 16 << 1 << 1e5 << 2;
-    QTest::newRow("shale W=32 I=1 1e3") << shale << 32 << 1 << 1e3 << 2;
-    QTest::newRow("shale W=16 I=2 1e4") << shale << 16 << 2 << 1e4 << 2;
-    QTest::newRow("shepp-logan W=24 I=1 1e4") << shepp << 24 << 1 << 1e4 << 2;
-    QTest::newRow("shepp-logan W=32 I=2 1e5") << shepp << 32 << 2 << 1e5 << 2;
-    QTest::newRow("held out: glass W=32 I=1 3e3") << glass << 32 << 1 << 3e3 << 4;
-    QTest::newRow("held out: shale W=24 I=1 1e5") << shale << 24 << 1 << 1e5 << 4;
-    QTest::newRow("held out: shepp-logan W=16 I=1 1e3") << shepp << 16 << 1 << 1e3 << 4;
-    QTest::newRow("held out 2: glass W=20 I=2 3e4") << glass << 20 << 2 << 3e4 << 4;
-    QTest::newRow("held out 2: shale W=32 I=1 3e4") << shale << 32 << 1 << 3e4 << 4;
-    QTest::newRow("held out 2: shepp-logan W=20 I=1 3e3") << shepp << 20 << 1 << 3e3 << 4;
+    QTest::newRow("glass W=24 I=1 1e4") << glass << 24 << 1 << 1e4;
+    QTest::newRow("glass W=16 I=1 1e5") << glass << 16 << 1 << 1e5;
+    QTest::newRow("shale W=32 I=1 1e3") << shale << 32 << 1 << 1e3;
+    QTest::newRow("shale W=16 I=2 1e4") << shale << 16 << 2 << 1e4;
+    QTest::newRow("shepp-logan W=24 I=1 1e4") << shepp << 24 << 1 << 1e4;
+    QTest::newRow("shepp-logan W=32 I=2 1e5") << shepp << 32 << 2 << 1e5;
+    QTest::newRow("held out: glass W=32 I=1 3e3") << glass << 32 << 1 << 3e3;
+    QTest::newRow("held out: shale W=24 I=1 1e5") << shale << 24 << 1 << 1e5;
+    QTest::newRow("held out: shepp-logan W=16 I=1 1e3") << shepp << 16 << 1 << 1e3;
+    QTest::newRow("held out 2: glass W=20 I=2 3e4") << glass << 20 << 2 << 3e4;
+    QTest::newRow("held out 2: shale W=32 I=1 3e4") << shale << 32 << 1 << 3e4;
+    QTest::newRow("held out 2: shepp-logan W=20 I=1 3e3") << shepp << 20 << 1 << 3e3;
+    QTest::newRow("held out 3: glass W=16 I=1 3e3") << glass << 16 << 1 << 3e3;
+    QTest::newRow("held out 3: shale W=20 I=1 1e4") << shale << 20 << 1 << 1e4;
+    QTest::newRow("held out 3: shepp-logan W=32 I=1 3e4") << shepp << 32 << 1 << 3e4;
+    QTest::newRow("held out 3: glass W=32 I=2 1e3") << glass << 32 << 2 << 1e3;
+    QTest::newRow("held out 3: shale W=16 I=1 1e5") << shale << 16 << 1 << 1e5;
+    QTest::newRow("held out 3: shepp-logan W=24 I=2 3e3") << shepp << 24 << 2 << 3e3;
   }
 
   void adviceFiresWhereSsimPlateaus() {
@@ -284,7 +318,6 @@ class TestAdvice : public QObject {
     QFETCH(int, window);
     QFETCH(int, iterations);
     QFETCH(double, photons);
-    QFETCH(int, late);
     ScanSpec spec;
     spec.phantom = PhantomKind(phantom);
     spec.size = 128;
@@ -309,12 +342,11 @@ class TestAdvice : public QObject {
         QTest::currentDataTag(), steps.back().reference, plateau, advice, steps.size());
     // An advice that never comes counts as coming after the last update.
     const int fired = advice > 0 ? advice : int(steps.size()) + 1;
-    QEXPECT_FAIL("held out 2: shepp-logan W=20 I=1 3e3",
-                 "known: the grid-limited change limit (2 % within 3 px) lets the advice fire 4 "
-                 "updates before SSIM settles on a noisy scan near the grid's resolution "
-                 "(docs/quality.md)",
+    QEXPECT_FAIL("held out 3: glass W=16 I=1 3e3",
+                 "known: the structural change falls below its limit at update 13 while SSIM "
+                 "against the truth still climbs 0.889 → 0.912 to update 24 (docs/quality.md)",
                  Continue);
-    QVERIFY2(fired >= plateau - 2 && fired <= plateau + late,
+    QVERIFY2(std::abs(fired - plateau) <= 2,
              qPrintable(QStringLiteral("advice at %1, plateau at %2").arg(fired).arg(plateau)));
   }
 
@@ -390,6 +422,15 @@ class TestAdvice : public QObject {
       QVERIFY(m.resolutionPixels && *m.resolutionPixels >= 2.0);
       QVERIFY(std::abs(*m.resolutionMicrometres - 0.65 * *m.resolutionPixels) < 1e-9);
       QVERIFY(m.residual && *m.residual > 0.0 && *m.residual < 1.0);
+      // 1 − SSIM to the last update from the second update on, in the metrics JSON line too
+      QCOMPARE(m.structuralChange.has_value(), i > 0);
+      const nlohmann::json line = m;
+      if (i > 0) {
+        QVERIFY(*m.structuralChange >= 0.0 && *m.structuralChange < 1.0);
+        QCOMPARE(line.at("structural_change").get<double>(), *m.structuralChange);
+      } else {
+        QVERIFY(!line.contains("structural_change"));
+      }
       QVERIFY(m.advice == "stop" || m.advice == "continue");
       QVERIFY(!m.adviceReason.empty());
       if (m.advice == "stop" && firstStop == updates.size()) firstStop = i;

@@ -41,7 +41,8 @@ RateCharts::RateCharts(QWidget* parent)
       m_lagSeries(series(tr("lag"), this)),
       m_ssimSeries(series(tr("SSIM"), this)),
       m_resolutionSeries(series(tr("resolution"), this)),
-      m_changeSeries(series(tr("change"), this)) {
+      m_changeSeries(series(tr("change"), this)),
+      m_structuralChangeSeries(series(tr("1 − SSIM"), this)) {
   m_redraw.setInterval(kRedrawMs);
   connect(&m_redraw, &QTimer::timeout, this, &RateCharts::drawNext);
   auto* grid = new QGridLayout(this);
@@ -54,7 +55,7 @@ RateCharts::RateCharts(QWidget* parent)
   m_ssim = makePlot(tr("SSIM vs ground truth"), "", {m_ssimSeries});
   m_ssim.y->setRange(0.0, 1.0);
   m_resolution = makePlot(tr("Resolution (FRC, half-bit)"), tr("px"), {m_resolutionSeries});
-  m_change = makePlot(tr("Change per update"), tr("%"), {m_changeSeries});
+  m_change = makePlot(tr("Change per update"), tr("%"), {m_changeSeries, m_structuralChangeSeries});
   const Plot* plots[] = {&m_refresh, &m_rate, &m_projections, &m_ssim, &m_resolution, &m_change};
   for (int i = 0; i < 6; ++i) {
     auto* view = new QChartView(plots[i]->chart, this);
@@ -127,6 +128,7 @@ void RateCharts::addMetrics(const UpdateMetrics& m) {
         tr("Resolution (FRC, half-bit): %1 px").arg(*m.resolutionPixels, 0, 'f', 1);
   }
   if (m.change) wait(m_change, m_changeSeries, t, 100.0 * *m.change);
+  if (m.structuralChange) wait(m_change, m_structuralChangeSeries, t, 100.0 * *m.structuralChange);
   if (!m_redraw.isActive()) m_redraw.start();
 }
 

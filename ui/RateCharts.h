@@ -52,7 +52,7 @@ class RateCharts : public QWidget {
 
   Plot m_refresh, m_rate, m_projections, m_ssim, m_resolution, m_change;
   QLineSeries *m_refreshSeries, *m_workSeries, *m_rateSeries, *m_receivedSeries, *m_consumedSeries,
-      *m_lagSeries, *m_ssimSeries, *m_resolutionSeries, *m_changeSeries;
+      *m_lagSeries, *m_ssimSeries, *m_resolutionSeries, *m_changeSeries, *m_structuralChangeSeries;
   std::map<QLineSeries*, QList<QPointF>> m_waiting;
   int m_next = 0;  ///< the plot drawNext() looks at first
   QTimer m_redraw;

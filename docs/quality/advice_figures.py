@@ -5,8 +5,9 @@
     /usr/bin/python3 docs/quality/advice_figures.py /tmp/advice.log docs/quality
 
 Writes advice_simulated.png (SSIM against the ground truth) and advice_real.png (SSIM against the
-image at the end of the scan), each case with the FRC resolution, the change per update, where
-SSIM comes within 0.01 of its last value (dashed) and where the advice says stop (green).
+image at the end of the scan), each case with the FRC resolution, the change and the structural
+change (1 − SSIM to the last update, ×10 to share the axis) per update, where SSIM comes within
+0.01 of its last value (dashed) and where the advice says stop (green).
 """
 import collections
 import re
@@ -19,7 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 LINE = re.compile(
     r"\((?P<tag>[^)]*)\) .* R\s+(?P<r>\d+)\s+ref SSIM (?P<ssim>[\d.]+)\s+resolution\s+"
-    r"(?P<res>[\d.]+) px\s+change (?P<change>[\d.]+)\s+residual [\d.]+\s+(?P<advice>\S+)")
+    r"(?P<res>[\d.]+) px\s+change (?P<change>[\d.]+)\s+1-SSIM (?P<structural>[\d.]+)\s+"
+    r"residual [\d.]+\s+(?P<advice>\S+)")
 
 
 def plateau(ssim, tolerance=0.01):
@@ -48,8 +50,10 @@ def figure(cases, title, reference, path):
         right.plot(r, [s["res"] for s in steps], "b.-", label="resolution (px)")
         right.plot(r, [100 * s["change"] for s in steps], color="orange", marker=".",
                    label="change (%)")
+        right.plot(r, [1000 * s["structural"] for s in steps], color="purple", marker=".",
+                   label="1 − SSIM to last update (‰)")
         right.set_ylim(0, min(15, max(max(s["res"] for s in steps), 5) * 1.1))
-        right.set_ylabel("resolution (px), change (%)", fontsize=8)
+        right.set_ylabel("resolution (px), change (%), 1 − SSIM (‰)", fontsize=8)
         if ax is axes.flat[0]:
             lines = ax.get_lines()[:1] + right.get_lines()
             ax.legend(lines, [l.get_label() for l in lines], fontsize=7, loc="lower right")
@@ -68,7 +72,8 @@ def main(log, out):
         if m:
             cases.setdefault(m["tag"], []).append(
                 {"r": int(m["r"]), "ssim": float(m["ssim"]), "res": float(m["res"]),
-                 "change": float(m["change"]), "advice": m["advice"]})
+                 "change": float(m["change"]), "structural": float(m["structural"]),
+                 "advice": m["advice"]})
     real = collections.OrderedDict((k, v) for k, v in cases.items() if ".h5" in k or "W=" in k
                                    and ("tooth" in k or "i13" in k))
     simulated = collections.OrderedDict((k, v) for k, v in cases.items() if k not in real)

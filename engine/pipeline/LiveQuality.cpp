@@ -7,8 +7,10 @@
 #include <deque>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "metrics/FourierRingCorrelation.h"
+#include "metrics/ImageMetrics.h"
 #include "timing/Timing.h"
 
 namespace tomolive {
@@ -27,6 +29,18 @@ std::optional<double> relativeChange(const std::vector<float>& a, const std::vec
   }
   if (!(norm > 0.0)) return std::nullopt;
   return std::sqrt(difference / norm);
+}
+
+// 1 − SSIM of `now` to `before` (stacked n × n slices), SSIM as the simulator's scores measure
+// it against the ground truth (metrics/ImageMetrics.h, ssimVolume: mean over the slices, one
+// data range, `before`'s). None where it cannot be measured (a grid smaller than SSIM's window,
+// a flat image).
+std::optional<double> structuralChange(const std::vector<float>& now,
+                                       const std::vector<float>& before, int n) {
+  if (n < 11 || now.empty() || now.size() != before.size()) return std::nullopt;
+  if (!(dataRange(before) > 0.0)) return std::nullopt;
+  const int slices = int(now.size() / (std::size_t(n) * n));
+  return 1.0 - ssimVolume(now, before, n, n, slices);
 }
 
 // The slices in view and their neighbours, ascending, at most `most` (nearest the view first).
@@ -161,6 +175,13 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
 
   const bool window = live.options().method == LiveMethod::window;
   const bool wanted = window ? m_options.heldOutHalves : m_options.resolution;
+  std::vector<int> which = frcSlicesFor(inView, slices, m_options.neighbours, m_options.maxSlices);
+  // The advice's structural change compares these slices with the last update's.
+  std::vector<float> structure;
+  if (wanted && !window) structure = live.slices(which);
+  const bool comparable = m_previousStructureSlices == which;
+  std::vector<float> before = std::exchange(m_previousStructure, std::move(structure));
+  m_previousStructureSlices = which;
   // Between every k-th update, or while the halves have cost more than their share: no halves,
   // the last advice stands (the filtered halves recompute from everything received, so they lose
   // nothing by skipping).
@@ -173,9 +194,9 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
     q.seconds = secondsSince(start);
     return q;
   }
+  if (wanted && !window && comparable)
+    q.structuralChange = structuralChange(m_previousStructure, before, live.gridSize());
   if (wanted && live.gridSize() >= 8 && live.receivedCount() >= (window ? 1 : 2)) {
-    std::vector<int> which =
-        frcSlicesFor(inView, slices, m_options.neighbours, m_options.maxSlices);
     const int viewIndex =
         int(std::find(which.begin(), which.end(), inView.front()) - which.begin());
     if (!m_halves || m_halves->slices != which)
@@ -204,7 +225,7 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
         q.resolutionMicrometres = *q.resolutionPixels * *m_options.pixelSizeMicrometres;
       q.advice = m_advisor.advise({.update = update.update,
                                    .resolutionPixels = q.resolutionPixels,
-                                   .change = q.change,
+                                   .structuralChange = q.structuralChange,
                                    .received = progress.received},
                                   progress);
       m_lastAdvice = q.advice;

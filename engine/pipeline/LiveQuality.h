@@ -2,6 +2,9 @@
 // Live quality without a ground truth, measured after each update of a LiveReconstruction:
 //
 // - change:     ‖x_R − x_{R−1}‖ / ‖x_R‖ of the first slice in view between successive updates;
+// - structural change: 1 − SSIM(x_R, x_{R−1}) on the slices the resolution uses, SSIM as the
+//               scores against a ground truth compute it (metrics/ImageMetrics.h, ssimVolume):
+//               the stop advice's measure of what still changes; with the resolution only;
 // - residual:   ‖p − A·x‖ / ‖p‖ over the projections the update used, as the update's own last
 //               step measured it (LiveUpdate::relativeResidual: no extra projection);
 // - resolution: the Fourier ring correlation (metrics/FourierRingCorrelation.h) of two half
@@ -61,6 +64,7 @@ struct HalfReconstructions {
 
 struct QualityAssessment {
   std::optional<double> change, residual;
+  std::optional<double> structuralChange;  ///< 1 − SSIM to the last update (with the resolution)
   std::optional<double> resolutionPixels, resolutionMicrometres;
   std::optional<StopAdvice> advice;  ///< none without a resolution measure (window method)
   double seconds = 0.0;              ///< wall time of the assessment (halves, FRC, change)
@@ -92,6 +96,8 @@ class LiveQuality {
   std::unique_ptr<Halves> m_halves;
   std::vector<float> m_previousImage;
   int m_previousSlice = -1;
+  std::vector<float> m_previousStructure;  ///< the last update's slices of the resolution
+  std::vector<int> m_previousStructureSlices;
   int m_assessments = 0;  ///< updates seen so far (for `every`)
   double m_spentSeconds = 0.0, m_workSeconds = 0.0;  ///< halves' and updates' time (for `share`)
   std::optional<StopAdvice> m_lastAdvice;

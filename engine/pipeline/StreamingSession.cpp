@@ -517,6 +517,7 @@ void StreamingSession::reconstruct() {
         if (elapsed > 0.0) progress.projectionsPerSecond = double(progress.received) / elapsed;
         const QualityAssessment q = quality->assess(*recon, done, view, progress);
         m.change = q.change;
+        m.structuralChange = q.structuralChange;
         m.residual = q.residual;
         m.resolutionPixels = q.resolutionPixels;
         m.resolutionMicrometres = q.resolutionMicrometres;

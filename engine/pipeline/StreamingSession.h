@@ -154,6 +154,8 @@ struct UpdateMetrics {
   std::optional<double> ssim, psnr;  ///< against the source's ground truth
   /// ‖x_R − x_{R−1}‖ / ‖x_R‖ on the first slice in view (none at the first update).
   std::optional<double> change;
+  /// 1 − SSIM to the last update on the slices the resolution uses (the stop advice's measure).
+  std::optional<double> structuralChange;
   /// Live quality without a ground truth (pipeline/LiveQuality.h): ‖p − A·x‖/‖p‖ over the
   /// projections used; the FRC resolution of two half reconstructions in pixels (and µm when the
   /// pixel size is known); the stop advice ("continue" or "stop", "" when not assessed) and why.
