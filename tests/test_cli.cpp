@@ -75,6 +75,8 @@ class TestCli : public QObject {
     QCOMPARE(i["columns"].toInt(), 96);
     QVERIFY(i["has_ground_truth"].toBool());
     QVERIFY(i["usable"].toBool());
+    QCOMPARE(i["theta_units"].toString(), u"degrees"_s);  // as the simulator states them
+    QVERIFY(i["theta_units_stated"].toBool());
 
     const CliRun recon =
         runCli({"recon", path("scan.h5"), "--iterations", "60", "-o", path("recon.h5"), "--json"});

@@ -154,6 +154,8 @@ class TestDataExchange : public QObject {
   void missingDarkIsAllowed();
   void thetaUnits_data();
   void thetaUnits();
+  void unstatedThetaUnitsFollowTheValues_data();
+  void unstatedThetaUnitsFollowTheValues();
   void pixelSizeUnits_data();
   void pixelSizeUnits();
   void invalidScanIsNotWritten_data();
@@ -427,6 +429,40 @@ void TestDataExchange::thetaUnits() {
   const DataExchangeInfo info = inspectDataExchange(file.toStdString());
   QCOMPARE(info.thetaInRadians, radians);
   QVERIFY(std::abs(info.thetaMaxDeg - (radians ? 144.0 * 180.0 / std::numbers::pi : 144.0)) < 1e-9);
+}
+
+// Without a units attribute the values decide: angles within ±2π that are not all equal are
+// radians (as degrees they would be a scan of at most 12.6°), anything else degrees.
+void TestDataExchange::unstatedThetaUnitsFollowTheValues_data() {
+  QTest::addColumn<double>("step");  // between successive angles, as stored
+  QTest::addColumn<bool>("radians");
+  QTest::newRow("0 … 2.51: radians") << 0.2 * std::numbers::pi << true;
+  QTest::newRow("0 … 2π: radians") << 0.5 * std::numbers::pi << true;
+  QTest::newRow("0 … 8 (beyond 2π): degrees") << 2.0 << false;
+  QTest::newRow("0 … 144: degrees") << 36.0 << false;
+  QTest::newRow("all 0: degrees") << 0.0 << false;
+}
+
+void TestDataExchange::unstatedThetaUnitsFollowTheValues() {
+  QFETCH(double, step);
+  QFETCH(bool, radians);
+  const QString file = writeSmallScan("unstated.h5");
+  std::vector<double> theta(kP);
+  for (int p = 0; p < kP; ++p) theta[p] = step * p;
+  {
+    Hdf5Edit edit(file);
+    QVERIFY(edit.ok());
+    QVERIFY(edit.replace("/exchange/theta", H5T_IEEE_F64LE, {hsize_t(kP)}, theta.data()));
+  }
+  const RawScan scan = readDataExchange(file.toStdString());
+  const double scale = radians ? 1.0 : std::numbers::pi / 180.0;
+  for (int p = 0; p < kP; ++p) QCOMPARE(scan.thetaRad[p], theta[p] * scale);
+  const DataExchangeInfo info = inspectDataExchange(file.toStdString());
+  QVERIFY(info.usable());
+  QCOMPARE(info.thetaInRadians, radians);
+  QVERIFY(!info.thetaUnitsStated);
+  QVERIFY(std::abs(info.thetaMaxDeg - theta[kP - 1] * (radians ? 180.0 / std::numbers::pi : 1.0)) <
+          1e-9);
 }
 
 // /measurement/instrument/detector/pixel_size: written in micrometres, read in any length unit

@@ -37,7 +37,7 @@ struct NxTomoScan {
   std::vector<float> frames;  // [frame][row][column]
   std::vector<std::int32_t> keys;
   std::vector<double> angles;  // as stored, in `units`
-  std::string units = "degree";
+  std::string units = "degree";  // none written when empty
   hid_t frameType = H5T_IEEE_F32LE;
 
   int frameCount() const { return static_cast<int>(keys.size()); }
@@ -217,7 +217,7 @@ bool writeNxTomo(const QString& path, const NxTomoScan& scan, Layout layout) {
   ok = ok && file.dataset(at.frames, scan.frameType, dims, H5T_NATIVE_FLOAT, scan.frames.data()) &&
        file.dataset(at.imageKey, H5T_STD_I32LE, perFrame, H5T_NATIVE_INT32, scan.keys.data()) &&
        file.dataset(at.angle, H5T_IEEE_F64LE, perFrame, H5T_NATIVE_DOUBLE, scan.angles.data()) &&
-       file.attribute(at.angle, "units", scan.units);
+       (scan.units.empty() || file.attribute(at.angle, "units", scan.units));
   if (layout == Layout::Esrf) {
     ok = ok && file.attribute("/entry/data", "signal", "data") &&
          file.link(at.frames, "/entry/data/data") &&
@@ -362,6 +362,8 @@ void TestNexus::anglesInRadians_data() {
   QTest::newRow("rad") << "rad";
   QTest::newRow("radians") << "radians";
   QTest::newRow("Radian") << "Radian";
+  // No units attribute: angles within ±2π are read as radians.
+  QTest::newRow("unstated") << "";
 }
 
 void TestNexus::anglesInRadians() {
@@ -374,6 +376,7 @@ void TestNexus::anglesInRadians() {
   compareScans(readScan(file.toStdString()), exchange);
   const DataExchangeInfo info = inspectScan(file.toStdString());
   QVERIFY(info.thetaInRadians);
+  QCOMPARE(info.thetaUnitsStated, !units.isEmpty());
   QVERIFY(std::abs(info.thetaMaxDeg - 179.00552486187846) < 1e-9);
 }
 

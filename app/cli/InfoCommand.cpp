@@ -30,12 +30,18 @@ void printInfo(const DataExchangeInfo& info) {
   for (const auto& d : info.datasets)
     std::printf("  %-28s %-10s %s\n", d.name.c_str(), d.type.c_str(), shapeText(d.shape).c_str());
   if (!info.usable()) return;
+  const char* units =
+      !info.thetaUnitsStated
+          ? (info.thetaInRadians ? " (no units attribute: read as radians, since as degrees the "
+                                   "angles would span at most 12.6°)"
+                                 : " (no units attribute: read as degrees)")
+      : info.thetaInRadians ? " (stored in radians)"
+                            : "";
   std::printf(
       "scan: %d projections of %d rows × %d columns, %d flats, %d darks, "
       "theta %.3f° … %.3f°%s%s\n",
       info.projections, info.rows, info.columns, info.flats, info.darks, info.thetaMinDeg,
-      info.thetaMaxDeg, info.thetaInRadians ? " (stored in radians)" : "",
-      info.hasGroundTruth ? ", with ground truth" : "");
+      info.thetaMaxDeg, units, info.hasGroundTruth ? ", with ground truth" : "");
   if (info.invalidFrames)
     std::printf("note: %d frames marked invalid (image_key 3) are skipped\n", info.invalidFrames);
   if (info.nonFiniteData)

@@ -25,6 +25,7 @@ struct ScanLayout {
   std::optional<Probe> data, white, dark, theta, groundTruth;  // set only when usable
   std::vector<double> thetaValues;                             // as stored
   bool thetaInRadians = false;
+  bool thetaUnitsStated = true;  ///< false: no units attribute, the unit inferred
   int groundTruthSize = 0;
   std::optional<double> pixelSizeMicrometres;
 };
@@ -81,13 +82,6 @@ void checkTheta(hid_t file, const std::string& path, ScanLayout& layout,
     ok = false;
   }
 
-  const std::optional<bool> radians = angleUnitsAreRadians(file, path, kTheta, problems);
-  if (radians) {
-    layout.thetaInRadians = *radians;
-  } else {
-    ok = false;
-  }
-
   if (typeOk && rankOk) {
     layout.thetaValues =
         readSlab<double>(file, path, *theta, 0, 0, theta->dims[0], H5T_NATIVE_DOUBLE);
@@ -103,6 +97,14 @@ void checkTheta(hid_t file, const std::string& path, ScanLayout& layout,
                       std::to_string(values.size()) + " angles are not finite)"));
       ok = false;
     }
+  }
+  const std::optional<AngleUnits> units =
+      angleUnits(file, path, kTheta, layout.thetaValues, problems);
+  if (units) {
+    layout.thetaInRadians = units->radians;
+    layout.thetaUnitsStated = units->stated;
+  } else {
+    ok = false;
   }
   if (ok) layout.theta = std::move(theta);
 }
@@ -196,6 +198,7 @@ DataExchangeInfo inspectDataExchange(const std::string& path) {
   info.flats = layout.flats;
   info.darks = layout.darks;
   info.thetaInRadians = layout.thetaInRadians;
+  info.thetaUnitsStated = layout.thetaUnitsStated;
   info.hasGroundTruth = layout.groundTruth.has_value();
   const double toDegrees = layout.thetaInRadians ? 180.0 / std::numbers::pi : 1.0;
   bool first = true;

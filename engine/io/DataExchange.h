@@ -6,7 +6,9 @@
 //   /exchange/data_white    flat × row × column         same types; at least one flat
 //   /exchange/data_dark     dark × row × column         optional (absent: zero dark)
 //   /exchange/theta         projection                  float32/64; degrees unless its `units`
-//                                                       attribute says "rad", "radian(s)"
+//                                                       attribute says "rad", "radian(s)"; with
+//                                                       none, radians when all lie within ±2π
+//                                                       and differ (io/Hdf5Reading.h angleUnits)
 //   /exchange/ground_truth  slice × N × N               optional float32/64, slice = detector row
 //   /measurement/instrument/detector/pixel_size         optional, one float32/64 length:
 //                                                       micrometres unless `units` says nm, mm,
@@ -65,6 +67,7 @@ struct DataExchangeInfo {
   int projections = 0, rows = 0, columns = 0, flats = 0, darks = 0;
   double thetaMinDeg = 0.0, thetaMaxDeg = 0.0;
   bool thetaInRadians = false;
+  bool thetaUnitsStated = true;  ///< false: no units attribute; the unit inferred from the values
   bool hasGroundTruth = false;
   std::int64_t nonFiniteData = 0;     ///< NaN/Inf values in data, flats and darks (repairable)
   std::vector<std::string> problems;  ///< why the file cannot be read; empty when usable

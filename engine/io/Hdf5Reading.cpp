@@ -4,6 +4,8 @@
 #include <cctype>
 #include <climits>
 #include <cmath>
+#include <limits>
+#include <numbers>
 #include <sstream>
 
 #include "io/Hdf5Attributes.h"
@@ -328,19 +330,28 @@ double lengthUnitInMicrometres(hid_t file, const std::string& path, const std::s
   return micrometres.value_or(0.0);
 }
 
-std::optional<bool> angleUnitsAreRadians(hid_t file, const std::string& path,
-                                         const std::string& name,
-                                         std::vector<std::string>& problems) {
+std::optional<AngleUnits> angleUnits(hid_t file, const std::string& path, const std::string& name,
+                                     std::span<const double> values,
+                                     std::vector<std::string>& problems) {
   const std::optional<std::string> text = unitsAttribute(file, path, name, problems);
   if (!text) return std::nullopt;
+  if (text->empty()) {
+    double lowest = std::numeric_limits<double>::infinity(), highest = -lowest;
+    for (const double v : values)
+      if (std::isfinite(v)) lowest = std::min(lowest, v), highest = std::max(highest, v);
+    const double turn = 2.0 * std::numbers::pi * (1.0 + 1e-9);
+    return AngleUnits{.radians = lowest < highest && lowest >= -turn && highest <= turn,
+                      .stated = false};
+  }
   const std::optional<bool> radians = unitsAreRadians(*text);
   if (!radians) {
     problems.push_back(message(path, name,
                                "units attribute '" + *text +
                                    "' is neither degrees (deg, degree, degrees) nor radians "
                                    "(rad, radian, radians)"));
+    return std::nullopt;
   }
-  return radians;
+  return AngleUnits{.radians = *radians, .stated = true};
 }
 
 }  // namespace tomolive::hdf5

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <new>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -84,11 +85,19 @@ FrameStack checkFrameStack(hid_t file, const std::string& path, const std::strin
 
 /// True for radians, false for degrees (or no unit), nullopt for a unit this reader does not know.
 std::optional<bool> unitsAreRadians(std::string units);
-/// The `units` attribute of a dataset of angles: false (degrees) when absent; a problem (and
-/// nullopt) when it is not a string or names neither degrees nor radians.
-std::optional<bool> angleUnitsAreRadians(hid_t file, const std::string& path,
-                                         const std::string& name,
-                                         std::vector<std::string>& problems);
+/// How a dataset of angles is to be read.
+struct AngleUnits {
+  bool radians = false;
+  bool stated = true;  ///< from a units attribute; false: inferred from the values
+};
+/// The unit of a dataset of angles holding `values`, from its `units` attribute; a problem (and
+/// nullopt) when that is not a string or names neither degrees nor radians. Without the
+/// attribute the values decide: radians when the finite ones all lie within ±2π and are not all
+/// equal (read as degrees they would span at most 12.6°: no tomographic scan), else degrees (the
+/// Data Exchange and NeXus convention).
+std::optional<AngleUnits> angleUnits(hid_t file, const std::string& path, const std::string& name,
+                                     std::span<const double> values,
+                                     std::vector<std::string>& problems);
 
 /// Micrometres in one unit of a dataset of lengths, from its `units` attribute (nm, um, µm,
 /// micron(s), micrometre(s), micrometer(s), mm, cm, m; case ignored): `whenAbsent` without one; 0

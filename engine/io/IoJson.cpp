@@ -23,6 +23,8 @@ void to_json(nlohmann::json& j, const DataExchangeInfo& info) {
        {"invalid_frames", info.invalidFrames},
        {"theta_min_deg", info.thetaMinDeg},
        {"theta_max_deg", info.thetaMaxDeg},
+       {"theta_units", info.thetaInRadians ? "radians" : "degrees"},
+       {"theta_units_stated", info.thetaUnitsStated},
        {"has_ground_truth", info.hasGroundTruth},
        {"non_finite_values", info.nonFiniteData}};
 }

@@ -253,6 +253,7 @@ struct NexusLayout {
   std::vector<std::int64_t> keys;                // one per frame, when imageKey is usable
   std::vector<double> angles;                    // one per frame, as stored
   bool anglesInRadians = false;
+  bool anglesUnitsStated = true;
   int projections = 0, flats = 0, darks = 0, invalid = 0;
 };
 
@@ -342,10 +343,18 @@ void checkAngle(hid_t file, const std::string& path, NexusLayout& layout,
   if (!angle) return;
   const bool typeOk = checkType(*angle, path, isFloatType, kFloatTypes, problems);
   const bool shapeOk = checkPerFrame(*angle, path, layout, "angles", problems);
-  const std::optional<bool> radians = angleUnitsAreRadians(file, path, name, problems);
-  if (!typeOk || !shapeOk || !radians) return;
-  layout.anglesInRadians = *radians;
-  layout.angles = readSlab<double>(file, path, *angle, 0, 0, angle->dims[0], H5T_NATIVE_DOUBLE);
+  if (!typeOk || !shapeOk) return;
+  std::vector<double> angles =
+      readSlab<double>(file, path, *angle, 0, 0, angle->dims[0], H5T_NATIVE_DOUBLE);
+  // The unit from the projections' angles only: flats and darks often carry none.
+  std::vector<double> projectionAngles;
+  for (std::size_t i = 0; i < angles.size() && i < layout.keys.size(); ++i)
+    if (layout.keys[i] == kProjection) projectionAngles.push_back(angles[i]);
+  const std::optional<AngleUnits> units = angleUnits(file, path, name, projectionAngles, problems);
+  if (!units) return;
+  layout.anglesInRadians = units->radians;
+  layout.anglesUnitsStated = units->stated;
+  layout.angles = std::move(angles);
   if (layout.keys.size() != layout.angles.size()) return;  // the keys' problem is reported
   // Flats, darks and invalid frames are often stored without a meaningful angle.
   int bad = 0;
@@ -459,6 +468,7 @@ DataExchangeInfo inspectNxTomo(const std::string& path) {
   info.darks = layout.darks;
   info.invalidFrames = layout.invalid;
   info.thetaInRadians = layout.anglesInRadians;
+  info.thetaUnitsStated = layout.anglesUnitsStated;
   const double toDegrees = layout.anglesInRadians ? 180.0 / std::numbers::pi : 1.0;
   bool first = true;
   for (std::size_t i = 0; i < layout.angles.size() && i < layout.keys.size(); ++i) {
