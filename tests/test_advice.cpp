@@ -143,8 +143,15 @@ class TestAdvice : public QObject {
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, halfBitThreshold(0.0));
   }
 
+  // Any grid size: 96 = 4³·… and sizes whose factors are primes above 3 (17, 25, 1260 = 4·9·35 —
+  // the width of the real scan in docs/quality.md; these once looped forever factorising).
+  void frcOfIdenticalImagesIsOne_data() {
+    QTest::addColumn<int>("n");
+    for (int n : {96, 17, 25, 121, 1260}) QTest::addRow("%d²", n) << n;
+  }
+
   void frcOfIdenticalImagesIsOne() {
-    const int n = 96;
+    QFETCH(int, n);
     const std::vector<float> image = whiteNoise(std::size_t(n) * n * 2, 1);
     const FrcCurve c = fourierRingCorrelation(image, image, n, 2);
     QCOMPARE(int(c.correlation.size()), n / 2 + 1);
@@ -175,6 +182,8 @@ class TestAdvice : public QObject {
     QTest::newRow("128², band 16 (8 px)") << 128 << 16;
     QTest::newRow("160², band 40 (4 px)") << 160 << 40;
     QTest::newRow("90², band 9 (10 px)") << 90 << 9;  // sizes of any factors
+    QTest::newRow("100², band 10 (10 px)") << 100 << 10;
+    QTest::newRow("101², band 10 (10.1 px)") << 101 << 10;  // a prime
   }
 
   void frcResolutionOfABandLimitedPair() {

@@ -23,13 +23,11 @@ class Dft {
   explicit Dft(int n) : m_n(n), m_twiddle(std::size_t(n)) {
     for (int j = 0; j < n; ++j)
       m_twiddle[std::size_t(j)] = std::polar(1.0, -2.0 * std::numbers::pi * j / n);
-    for (int rest = n, p = 4; rest > 1;) {  // radix 4 first, then the primes
-      if (rest % p == 0) {
-        m_factors.push_back(p);
-        rest /= p;
-      } else {
-        p = p == 4 ? 2 : p * p > rest ? rest : p + 1;
-      }
+    int rest = n;
+    for (; rest % 4 == 0; rest /= 4) m_factors.push_back(4);  // radix 4 first, then the primes
+    for (int p = 2; rest > 1; ++p) {
+      if (p * p > rest) p = rest;  // what is left is prime
+      for (; rest % p == 0; rest /= p) m_factors.push_back(p);
     }
     m_largestFactor = m_factors.empty() ? 1 : *std::max_element(m_factors.begin(), m_factors.end());
   }
