@@ -56,7 +56,7 @@ Command addMethodsCommand(CLI::App& app) {
   command.add_option("--reference-iterations", o.referenceIterations, "SIRT-K of the reference")
       ->check(CLI::Range(1, 100000));
   addRowRange(command, "--slices", o.rows);
-  command.add_option("--center", o.centre, "rotation centre; estimated when absent")
+  command.add_option("--center,--centre", o.centre, "rotation centre; estimated when absent")
       ->check(kFinite);
   command.add_option("--images", o.imagesPath, "HDF5 file for the middle slice of each image");
   addBackendOption(command, s->backend);

@@ -71,7 +71,7 @@ Command addReconCommand(CLI::App& app) {
   command.add_option("--iterations", s->options.iterations, "SIRT iterations")
       ->check(CLI::Range(1, 100000));
   command
-      .add_option("--center", s->options.centre,
+      .add_option("--center,--centre", s->options.centre,
                   "rotation centre (detector column, unbinned); "
                   "estimated when absent")
       ->check(kFinite);

@@ -281,7 +281,9 @@ Command addStreamCommand(CLI::App& app) {
       "reconstruct only detector rows a:b (within --slices) and columns c:d (keep them "
       "symmetric about the rotation axis: they reconstruct the disk around it), as a:b,c:d",
       "all");
-  command.add_option("--center", o.centre, "rotation centre; else the source's, else estimated")
+  command
+      .add_option("--center,--centre", o.centre,
+                  "rotation centre; else the source's, else estimated")
       ->check(kFinite);
   command.add_option("--record", o.recordPath, "record every raw frame (HDF5, crash-safe)");
   command.add_flag("--overwrite", o.overwriteRecord, "replace an existing record");
