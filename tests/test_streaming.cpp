@@ -560,6 +560,10 @@ class TestStreaming : public QObject {
     spec.acquisition = {AcquisitionOrder::Golden, 10000, 10000};
     StreamOptions o;
     o.window = 64;
+    // Under overload an update takes at most 2·W projections: the buffers sized by the largest
+    // window stay small beside the 80 MB the second half's frames would take, however late in the
+    // run a busy machine makes the windows grow.
+    o.maxWindow = 128;
     o.method = LiveMethod::window;  // the others keep every projection's line integrals
     o.qualityMetrics = false;
     o.recordPath = path("long.h5");
@@ -580,18 +584,26 @@ class TestStreaming : public QObject {
     QCOMPARE(s.framesRecorded, s.framesReceived);
     QCOMPARE(readDataExchange(o.recordPath, {0, 1}).projections, 10000);
     const double growthMiB = (peak - before) / 1024.0;
+    // Frames waiting for a disk slower than the source (a busy machine) are held by design, up
+    // to the record buffer's bound: their peak is measured and allowed for.
+    const double queuedMiB = double(s.record.peakQueuedBytes) / (1 << 20);
     qInfo(
         "resident memory grew by %.1f MiB at peak over 10 000 frames (%.1f MiB in the first "
-        "half; max lag %lld, %lld projections skipped under overload)",
+        "half; max lag %lld, %lld projections skipped under overload; record queue peak %.1f "
+        "MiB)",
         growthMiB, (peakFirstHalf - before) / 1024.0, static_cast<long long>(maxLag.load()),
-        static_cast<long long>(s.projectionsSkipped));
+        static_cast<long long>(s.projectionsSkipped), queuedMiB);
     // The bound: a fixed start-up share (thread pools, HDF5, allocator arenas, the volume, up to
-    // maxWindow frames in flight) reached in the first half, then no trend: holding the frames
-    // of the second half would add 80 MB.
+    // maxWindow frames in flight) reached in the first half, then no trend beyond the record
+    // queue: holding the frames of the second half would add 80 MB.
     const double laterMiB = (peak - peakFirstHalf) / 1024.0;
-    QVERIFY2(laterMiB < 40.0,
-             qPrintable(QString("memory kept growing: %1 MiB in the second half").arg(laterMiB)));
-    QVERIFY2(growthMiB < 128.0, qPrintable(QString("memory grew by %1 MiB").arg(growthMiB)));
+    QVERIFY2(laterMiB < 40.0 + queuedMiB,
+             qPrintable(QString("memory kept growing: %1 MiB in the second half (record queue "
+                                "peak %2 MiB)")
+                            .arg(laterMiB)
+                            .arg(queuedMiB)));
+    QVERIFY2(growthMiB < 128.0 + queuedMiB,
+             qPrintable(QString("memory grew by %1 MiB").arg(growthMiB)));
   }
 
   // On a simulated interlaced glass scan, SSIM against the ground truth rises with R. Replayed
