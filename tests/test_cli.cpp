@@ -133,6 +133,12 @@ class TestCli : public QObject {
                                << u"interlaced"_s;
     QTest::newRow("negative photons")
         << QStringList{"simulate", "--photons", "-5", "-o", path("c.h5")} << u"photons"_s;
+    // Checked before a record is created or a frame taken (the source states its rows).
+    QTest::newRow("stream slices beyond the detector")
+        << QStringList{"stream", "--source", "sim:glass",     "--size", "32",
+                       "--rows", "2",        "--projections", "40",     "--slices",
+                       "5:7",    "--record", path("none.h5")}
+        << u"slices 5:7 select no detector row (detector has 2 rows)"_s;
     QTest::newRow("no output") << QStringList{"simulate"} << u"--output"_s;
     QTest::newRow("unknown command") << QStringList{"reconstruct"} << u"reconstruct"_s;
     QTest::newRow("unknown benchmark") << QStringList{"bench", "gpu"} << u"gpu"_s;

@@ -271,7 +271,12 @@ void StreamingSession::requireMemoryFor(int rows, int columns) const {
 void StreamingSession::start() {
   if (m_state != SessionState::Idle) throw std::logic_error("stream: session already started");
   const ScanDescription scan = m_source->describe();
-  if (scan.rows > 0 && scan.columns > 0) requireMemoryFor(scan.rows, scan.columns);
+  if (scan.rows > 0 && scan.columns > 0) {
+    // A source that states its shape (a file, the simulator) has its row selection checked now,
+    // before a record is created or a frame is taken; a detector's, at its first frame.
+    FramePreparation(scan.rows, scan.columns, m_options.slices);
+    requireMemoryFor(scan.rows, scan.columns);
+  }
   if (!m_options.recordPath.empty()) {
     m_recorder = std::make_unique<RecordingStage>(
         RecordingOptions{.path = m_options.recordPath,

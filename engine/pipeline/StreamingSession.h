@@ -277,8 +277,9 @@ class StreamingSession {
   void onSilence(std::function<void(double)> callback);
 
   /// Starts the threads. Throws InsufficientMemory, before allocating, when the reconstruction
-  /// of the source's scan would not fit in the memory available (a network source: at its first
-  /// frame, failing the reconstruction; recording goes on).
+  /// of the source's scan would not fit in the memory available, and std::invalid_argument when
+  /// `slices` selects none of its rows (a network source: at its first frame, failing the
+  /// reconstruction; recording goes on).
   void start();
 
   // Steering: thread-safe, applied at the next window boundary.
