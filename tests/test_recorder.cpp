@@ -484,6 +484,12 @@ void TestRecorder::killedWriterKeepsEveryFlushedFrame() {
   // Recovering again (or a finalized file) changes nothing.
   const FrameCounts again = recoverRecording(file);
   QCOMPARE(again.projections, std::int64_t{86});
+  // An HDF5 file that is no recording is refused with that reason.
+  const std::string other = path("not_a_recording.h5");
+  QVERIFY(Hdf5File(H5Fcreate(other.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)));
+  const QString refused = errorOf<DataExchangeError>([&] { recoverRecording(other); });
+  QVERIFY2(refused.contains("is not a TomoLive recording (no /recorder group)"),
+           qPrintable(refused));
 }
 
 void TestRecorder::killedMidStreamKeepsAtLeastTheReportedFrames() {

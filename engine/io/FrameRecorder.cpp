@@ -491,6 +491,10 @@ FrameCounts recoverRecording(const std::string& path) {
     fail(path, "/", withHdf5Detail("cannot restore the file's recorded end"));
 
   std::array<std::int64_t, kKinds> kept{};
+  const htri_t recorder = H5Lexists(file.get(), "/recorder", H5P_DEFAULT);
+  if (recorder < 0) fail(path, "/recorder", withHdf5Detail("cannot look up"));
+  if (recorder == 0)
+    fail(path, "/", "is not a TomoLive recording (no /recorder group): nothing to recover");
   const htri_t started = H5Lexists(file.get(), kFlushed, H5P_DEFAULT);
   if (started < 0) fail(path, kFlushed, withHdf5Detail("cannot look up"));
   if (started > 0) {
