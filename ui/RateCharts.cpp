@@ -158,7 +158,7 @@ void RateCharts::clear() {
   for (Plot* p : plots()) p->waiting = false, p->title.clear();
   for (QLineSeries* s :
        {m_refreshSeries, m_workSeries, m_rateSeries, m_receivedSeries, m_consumedSeries,
-        m_lagSeries, m_ssimSeries, m_resolutionSeries, m_changeSeries})
+        m_lagSeries, m_ssimSeries, m_resolutionSeries, m_changeSeries, m_structuralChangeSeries})
     s->clear();
   for (Plot* p : {&m_refresh, &m_rate, &m_projections, &m_ssim, &m_resolution, &m_change}) {
     p->x->setRange(0.0, 10.0);
