@@ -89,7 +89,7 @@ class TestCli : public QObject {
     QVERIFY2(r["ssim"].toDouble() > 0.6, qPrintable(u"SSIM %1"_s.arg(r["ssim"].toDouble())));
     QVERIFY(r["psnr"].toDouble() > 15.0);
     QVERIFY(r["residual_last"].toDouble() < r["residual_first"].toDouble());
-    // The centre given, in either spelling.
+    // The centre given, in either spelling, is the one used (the estimate above is ≈ 47.5).
     const CliRun given = runCli({"recon", path("scan.h5"), "--iterations", "5", "--centre", "47.25",
                                  "-o", path("recon_given.h5"), "--json"});
     QVERIFY2(given.exitCode == 0, qPrintable(given.err));
