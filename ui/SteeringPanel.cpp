@@ -291,8 +291,9 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   m_advice->setToolTip(
       tr("Live quality without a ground truth: resolution from the Fourier ring correlation of "
          "two half reconstructions (even / odd projections), relative change of the image per "
-         "update, its structural change (1 − SSIM to the last update), and whether the image "
-         "has stopped improving (docs/streaming.md)"));
+         "update, its structural change (1 − SSIM to the last update), the SSIM the rest of the "
+         "scan is expected to bring, and whether the image has stopped improving "
+         "(docs/streaming.md)"));
   layout->addWidget(m_advice);
   layout->addStretch(1);
   connect(m_start, &QPushButton::clicked, this, &SteeringPanel::startRequested);
@@ -450,6 +451,7 @@ void SteeringPanel::showApplied(const UpdateMetrics& m) {
   if (m.change) quality << tr("change %1 %").arg(100.0 * *m.change, 0, 'f', 1);
   if (m.structuralChange)
     quality << tr("1 − SSIM %1 %").arg(100.0 * *m.structuralChange, 0, 'f', 2);
+  if (m.expectedGain) quality << tr("gain to come %1").arg(*m.expectedGain, 0, 'f', 3);
   QString advice = quality.join(QStringLiteral(" · "));
   if (!m.advice.empty())
     advice += QStringLiteral("\n") + (m.advice == "stop" ? tr("Stop now: %1") : tr("Continue: %1"))

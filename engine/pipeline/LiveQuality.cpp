@@ -182,6 +182,8 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
   const bool comparable = m_previousStructureSlices == which;
   std::vector<float> before = std::exchange(m_previousStructure, std::move(structure));
   m_previousStructureSlices = which;
+  const std::int64_t receivedBefore =
+      std::exchange(m_previousStructureReceived, std::int64_t(live.receivedCount()));
   // Between every k-th update, or while the halves have cost more than their share: no halves,
   // the last advice stands (the filtered halves recompute from everything received, so they lose
   // nothing by skipping).
@@ -226,7 +228,8 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
       q.advice = m_advisor.advise({.update = update.update,
                                    .resolutionPixels = q.resolutionPixels,
                                    .structuralChange = q.structuralChange,
-                                   .received = progress.received},
+                                   .received = live.receivedCount(),
+                                   .receivedBefore = receivedBefore},
                                   progress);
       m_lastAdvice = q.advice;
     }

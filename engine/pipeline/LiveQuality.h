@@ -23,6 +23,7 @@
 // reconstructions of the same few slices, fed the even and the odd projections of each window
 // (W/2 each, I iterations) before the live reconstruction forgets it, each keeping its newest
 // line integrals of the first slice in view. A new set of slices in view starts them afresh.
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -98,6 +99,7 @@ class LiveQuality {
   int m_previousSlice = -1;
   std::vector<float> m_previousStructure;  ///< the last update's slices of the resolution
   std::vector<int> m_previousStructureSlices;
+  std::int64_t m_previousStructureReceived = 0;  ///< projections in the last update's image
   int m_assessments = 0;  ///< updates seen so far (for `every`)
   double m_spentSeconds = 0.0, m_workSeconds = 0.0;  ///< halves' and updates' time (for `share`)
   std::optional<StopAdvice> m_lastAdvice;

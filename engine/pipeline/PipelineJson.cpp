@@ -47,6 +47,7 @@ void to_json(json& j, const UpdateMetrics& m) {
   putIfPresent(j, "ssim", m.ssim);
   putIfPresent(j, "change", m.change);
   putIfPresent(j, "structural_change", m.structuralChange);
+  putIfPresent(j, "expected_gain", m.expectedGain);
   putIfPresent(j, "psnr", m.psnr);
   putIfPresent(j, "residual", m.residual);
   putIfPresent(j, "resolution_px", m.resolutionPixels);

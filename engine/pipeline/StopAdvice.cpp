@@ -1,16 +1,23 @@
 #include "pipeline/StopAdvice.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 
 namespace tomolive {
 
+std::optional<double> expectedGain(const QualityReading& reading, int scanProjections) {
+  const std::int64_t n = reading.received, added = n - reading.receivedBefore;
+  if (!reading.structuralChange || added <= 0 || n <= 0) return std::nullopt;
+  const double rest = scanProjections > 0 ? std::max(0.0, 1.0 - double(n) / scanProjections) : 0.5;
+  return *reading.structuralChange * double(n) / double(added) * rest;
+}
+
 StopAdvisor::StopAdvisor(StopRule rule) : m_rule(rule) {
-  if (!(rule.structuralChangeLimit >= 0.0) || rule.stableUpdates < 1 || rule.minimumUpdates < 1)
+  if (!(rule.expectedGainLimit >= 0.0) || rule.minimumUpdates < 1)
     throw std::invalid_argument(
-        "stop rule: structural change limit " + std::to_string(rule.structuralChangeLimit) +
-        " must be ≥ 0, stable updates " + std::to_string(rule.stableUpdates) +
-        " and minimum updates " + std::to_string(rule.minimumUpdates) + " at least 1");
+        "stop rule: expected gain limit " + std::to_string(rule.expectedGainLimit) +
+        " must be ≥ 0 and minimum updates " + std::to_string(rule.minimumUpdates) + " at least 1");
 }
 
 StopAdvice StopAdvisor::advise(const QualityReading& reading, const ScanProgress& progress) {
@@ -22,24 +29,48 @@ StopAdvice StopAdvisor::advise(const QualityReading& reading, const ScanProgress
   return *m_last;
 }
 
-StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress& progress) {
-  const auto& change = reading.structuralChange;
-  const bool stable = change && *change <= m_rule.structuralChangeLimit;
-  m_stableRun = stable ? m_stableRun + 1 : 0;
+StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress& progress) const {
   StopAdvice advice;
+  advice.expectedGain = expectedGain(reading, progress.scanProjections);
   char text[256];
   std::string resolution;
   if (reading.resolutionPixels) {
     std::snprintf(text, sizeof text, ", resolution %.1f px", *reading.resolutionPixels);
     resolution = text;
   }
-  if (m_stableRun >= m_rule.stableUpdates && reading.update >= m_rule.minimumUpdates) {
-    advice.stop = true;
-    advice.stableSince = reading.update + 1 - m_stableRun;
-    std::snprintf(text, sizeof text, "image stable since update %d", advice.stableSince);
+  const char* horizon =
+      progress.scanProjections > 0 ? "to the end of the scan" : "from as many projections again";
+  std::string gain;
+  if (advice.expectedGain) {
+    std::snprintf(text, sizeof text, "expected gain %s %.3f SSIM (limit %.3f)", horizon,
+                  *advice.expectedGain, m_rule.expectedGainLimit);
+    gain = text;
+  }
+  const std::int64_t left = std::int64_t(progress.scanProjections) - progress.received;
+  const std::int64_t added = reading.received - reading.receivedBefore;
+  if (!advice.expectedGain) {
+    advice.reason = "image change not measured yet" + resolution;
+  } else if (progress.scanProjections > 0 && left < added) {
+    // Stopping now would save less than one more update: nothing worth advising.
+    if (left > 0)
+      std::snprintf(text, sizeof text, "the scan ends with the next update (%lld projections left)",
+                    static_cast<long long>(left));
+    else
+      std::snprintf(text, sizeof text, "all %d projections of the scan received",
+                    progress.scanProjections);
     advice.reason = text + resolution;
-    const std::int64_t left = std::int64_t(progress.scanProjections) - progress.received;
-    if (progress.scanProjections > 0 && left > 0) {
+  } else if (*advice.expectedGain > m_rule.expectedGainLimit) {
+    advice.reason = "image still improving: " + gain + resolution;
+  } else if (reading.update < m_rule.minimumUpdates) {
+    std::snprintf(text, sizeof text,
+                  "image settling, too early to judge (update %d of at least %d)", reading.update,
+                  m_rule.minimumUpdates);
+    advice.reason = text + resolution;
+  } else {
+    advice.stop = true;
+    std::snprintf(text, sizeof text, "image settled at update %d: ", reading.update);
+    advice.reason = text + gain + resolution;
+    if (progress.scanProjections > 0) {
       std::snprintf(text, sizeof text,
                     " — stopping now saves %lld projections, %.0f %% of the scan",
                     static_cast<long long>(left), 100.0 * double(left) / progress.scanProjections);
@@ -53,21 +84,7 @@ StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress
         advice.reason += text;
       }
     }
-    return advice;
   }
-  if (!change)
-    std::snprintf(text, sizeof text, "image change not measured yet");
-  else if (!stable)
-    std::snprintf(text, sizeof text,
-                  "image still changing: 1 − SSIM to the last update %.2f %% (limit %.2f %%)",
-                  100.0 * *change, 100.0 * m_rule.structuralChangeLimit);
-  else if (m_stableRun < m_rule.stableUpdates)
-    std::snprintf(text, sizeof text, "image stable for %d of %d updates", m_stableRun,
-                  m_rule.stableUpdates);
-  else
-    std::snprintf(text, sizeof text, "image stable, too early to judge (update %d of at least %d)",
-                  reading.update, m_rule.minimumUpdates);
-  advice.reason = text + resolution;
   return advice;
 }
 

@@ -526,7 +526,9 @@ void StreamingSession::reconstruct() {
         m.residual = q.residual;
         m.resolutionPixels = q.resolutionPixels;
         m.resolutionMicrometres = q.resolutionMicrometres;
-        if (q.advice) m.advice = q.advice->word(), m.adviceReason = q.advice->reason;
+        if (q.advice)
+          m.advice = q.advice->word(), m.adviceReason = q.advice->reason,
+          m.expectedGain = q.advice->expectedGain;
         m.qualitySeconds = q.seconds;
         if (m_options.enhancer) snapshot->guardHalves = q.halves;
         if (q.halves && m_options.method == LiveMethod::window) {
