@@ -61,11 +61,13 @@ struct Profiles {
   std::vector<std::vector<float>> a, b;
 };
 
-// Mean squared mismatch between a(j) and b(2c − j) over the overlap (b interpolated linearly),
-// with each profile's mean over the overlap removed, so a flat offset does not bias the result.
+// Mismatch between a(j) and b(2c − j) over the overlap (b interpolated linearly), each profile's
+// mean over the overlap removed (a flat offset does not bias it), relative to the profiles' own
+// variation there: Σ(a − b)² / Σ(a² + b²) over all profiles, 0 for a perfect match, about 1 for
+// unrelated profiles. Relative, so that a short overlap of featureless background (air beside
+// the sample, a holder's wall) cannot match better than the sample itself.
 double mismatch(const Profiles& profiles, double c, int columns) {
-  double total = 0.0;
-  long count = 0;
+  double difference = 0.0, variation = 0.0;
   for (std::size_t k = 0; k < profiles.a.size(); ++k) {
     const auto& a = profiles.a[k];
     const auto& b = profiles.b[k];
@@ -80,12 +82,13 @@ double mismatch(const Profiles& profiles, double c, int columns) {
       sumA += va, sumB += vb, sumAA += va * va, sumBB += vb * vb, sumAB += va * vb;
       ++n;
     }
-    if (n == 0) continue;
+    if (n < 2) continue;
     const double ma = sumA / n, mb = sumB / n;
-    total += (sumAA - 2 * sumAB + sumBB) - n * (ma - mb) * (ma - mb);
-    count += n;
+    const double aa = sumAA - n * ma * ma, bb = sumBB - n * mb * mb, ab = sumAB - n * ma * mb;
+    difference += aa + bb - 2.0 * ab;
+    variation += aa + bb;
   }
-  return count ? total / count : std::numeric_limits<double>::max();
+  return variation > 0.0 ? difference / variation : std::numeric_limits<double>::max();
 }
 
 }  // namespace
@@ -120,14 +123,16 @@ CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals,
   }
   estimate.pairs = static_cast<int>(pairs.size());
 
-  // Coarse search over the middle 60 % of the detector (half-pixel steps), then golden-section
-  // refinement within ±0.5 px of the best coarse point.
+  // Coarse search over the middle 60 % of the detector in quarter-pixel steps on whole and half
+  // pixels (a narrow detector's minimum is a fraction of a pixel wide, and whole or half pixels
+  // are where it lies when the axis is where it was meant to be), then golden-section refinement
+  // within ±0.25 px of the best coarse point.
   double best = 0.5 * (columns - 1), bestCost = std::numeric_limits<double>::max();
-  for (double c = 0.2 * columns; c <= 0.8 * columns; c += 0.5) {
+  for (double c = std::ceil(0.8 * columns) / 4.0; c <= 0.8 * columns; c += 0.25) {
     const double cost = mismatch(profiles, c, columns);
     if (cost < bestCost) bestCost = cost, best = c;
   }
-  double lo = best - 0.5, hi = best + 0.5;
+  double lo = best - 0.25, hi = best + 0.25;
   const double ratio = 0.5 * (std::sqrt(5.0) - 1.0);
   double x1 = hi - ratio * (hi - lo), x2 = lo + ratio * (hi - lo);
   double f1 = mismatch(profiles, x1, columns), f2 = mismatch(profiles, x2, columns);
