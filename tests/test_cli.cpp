@@ -404,6 +404,25 @@ class TestCli : public QObject {
     QCOMPARE(j["frames_recorded"].toInt(), j["frames_received"].toInt());
     const auto raw = tomolive::readDataExchange(path("early.h5").toStdString());
     QCOMPARE(raw.projections, j["projections_received"].toInt());
+    // A file replayed losslessly stops exactly: every run the same N, 16 + 16 + 8 in 3 updates
+    // (it once read on while the command polled, 96 or 128 of 64 as the machine's speed had it).
+    const CliRun sim = runCli({"simulate", "--size", "32", "--slices", "2", "--projections", "180",
+                               "-o", path("stop_after_scan.h5")});
+    QVERIFY2(sim.exitCode == 0, qPrintable(sim.err));
+    for (int run = 0; run < 2; ++run) {
+      const QString record = path(QStringLiteral("stop_after_%1.h5").arg(run));
+      const CliRun f =
+          runCli({"stream", "--source", "file:" + path("stop_after_scan.h5"), "--window", "16",
+                  "--stop-after", "40", "--record", record, "--json"});
+      QVERIFY2(f.exitCode == 0, qPrintable(f.err));
+      const QJsonObject k = json(f);
+      QVERIFY(k["stopped_early"].toBool());
+      QCOMPARE(k["projections_received"].toInt(), 40);
+      QCOMPARE(k["projections_consumed"].toInt(), 40);
+      QCOMPARE(k["updates"].toInt(), 3);
+      QCOMPARE(k["frames_recorded"].toInt(), k["frames_received"].toInt());
+      QCOMPARE(tomolive::readDataExchange(record.toStdString()).projections, 40);
+    }
   }
 
   // Ctrl-C / SIGTERM during a live session: acquisition stops, files are finalised, exit 0.

@@ -36,7 +36,6 @@ struct StreamSettings {
   std::uint64_t recordReserveMiB = StreamOptions{}.recordReserveBytes >> 20;
   std::optional<std::string> out, metricsPath;
   std::optional<Region> region;
-  int stopAfter = 0;
   bool noMask = false, noQuality = false, autoSteer = false, enhance = false, json = false;
   bool mpi = false;
   DenoiserSettings denoiser;
@@ -182,12 +181,10 @@ int runStream(StreamSettings s, std::shared_ptr<RowTeam> team) {
   session.start();
   bool stopped = false;
   while (!session.waitFor(std::chrono::milliseconds(50))) {
-    const bool enough = s.stopAfter > 0 && session.summary().projectionsReceived >= s.stopAfter;
-    if (!stopped && (g_interrupted || enough)) {
+    if (!stopped && g_interrupted) {
       session.stopAcquisition();
       stopped = true;
-      if (!asJson)
-        std::fprintf(stderr, "stopping acquisition%s\n", g_interrupted ? " (interrupted)" : "");
+      if (!asJson) std::fprintf(stderr, "stopping acquisition (interrupted)\n");
     }
   }
   std::signal(SIGINT, previousInt);
@@ -314,7 +311,10 @@ Command addStreamCommand(CLI::App& app) {
       ->check(kNonNegative);
   command.add_option("--seed", s->source.seed, "simulator: random seed")
       ->check(CLI::Range(0, 2147483647));
-  command.add_option("--stop-after", s->stopAfter, "stop the acquisition after N projections")
+  command
+      .add_option("--stop-after", o.stopAfterProjections,
+                  "stop the acquisition after N projections (exact for a file replayed without "
+                  "--rate)")
       ->check(CLI::Range(0, 100000000));
   command
       .add_option("--idle-timeout", o.idleTimeoutSeconds,

@@ -350,6 +350,12 @@ void StreamingSession::acquire() {
         auto shared = std::make_shared<const Frame>(std::move(*frame));
         if (m_recorder) m_recorder->offer(shared, lossless);  // waits only where the source can
         in.add(std::move(shared));
+        const std::int64_t enough = m_options.stopAfterProjections;
+        if (enough > 0 && !m_stopRequested && in.counts().projections >= enough) {
+          log("received " + std::to_string(enough) +
+              " projections, as many as asked for: stopping the acquisition");
+          stopAcquisition();
+        }
       } else if (m_source->finished()) {
         break;
       }

@@ -117,6 +117,10 @@ struct StreamOptions {
   StopRule stopRule;
   /// Stop the acquisition (as stopAcquisition() does) at the first update advised "stop".
   bool stopWhenStable = false;
+  /// Stop the acquisition as soon as this many projections have been received (0: never). Exact
+  /// for a source that waits for the reconstruction (a file replayed losslessly); a detector
+  /// stops at once, but frames already on their way are still recorded and reconstructed.
+  std::int64_t stopAfterProjections = 0;
   /// Auto-steering (pipeline/AutoSteering.h): after each update W and I are chosen to keep up
   /// with the detector with updates of at most this many seconds; W and I above are the start.
   /// A W or I set by setWindow / setIterations turns it off (manual steering overrides it).
