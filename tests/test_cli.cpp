@@ -139,6 +139,11 @@ class TestCli : public QObject {
                        "--rows", "2",        "--projections", "40",     "--slices",
                        "5:7",    "--record", path("none.h5")}
         << u"slices 5:7 select no detector row (detector has 2 rows)"_s;
+    for (const char* centre : {"-3", "32"})
+      QTest::addRow("stream centre %s outside the detector", centre)
+          << QStringList{"stream", "--source", "sim:glass", "--size",   "32",           "--rows",
+                         "2",      "--center", centre,      "--record", path("none.h5")}
+          << QStringLiteral("rotation centre %1 lies outside the detector (0 … 31)").arg(centre);
     QTest::newRow("no output") << QStringList{"simulate"} << u"--output"_s;
     QTest::newRow("unknown command") << QStringList{"reconstruct"} << u"reconstruct"_s;
     QTest::newRow("unknown benchmark") << QStringList{"bench", "gpu"} << u"gpu"_s;
@@ -361,7 +366,8 @@ class TestCli : public QObject {
   }
 
   // --region: from the first update only those rows and columns; the metrics name it, the result
-  // file has its shape, the record every pixel; a region outside the rows is logged and ignored.
+  // file has its shape, the record every pixel; a region outside the rows or too narrow is
+  // refused with exit code 2; "all" (the default) is the whole selection.
   void streamReconstructsARegion() {
     const QStringList common{"stream", "--source", "sim:glass", "--size", "64", "--rows", "4",
                              "--projections", "96", "--window", "16", "--rate", "2000"};
@@ -384,12 +390,20 @@ class TestCli : public QObject {
     QCOMPARE(record.projections, 96);
     QCOMPARE(record.rows, 4);
     QCOMPARE(record.columns, 64);
+    // A region outside what a file states is bad input, refused before anything starts (the
+    // console's live region requests are checked at the next update and ignored with a log).
     const CliRun outside = runCli(common + QStringList{"--region", "2:9,16:48", "--json"});
-    QVERIFY2(outside.exitCode == 0, qPrintable(outside.err));
+    QCOMPARE(outside.exitCode, 2);
     QVERIFY2(outside.err.contains("region rows 2:9, columns 16:48: the rows must be a non-empty "
-                                  "part of 0:4") &&
-                 outside.err.contains("ignored"),
+                                  "part of 0:4"),
              qPrintable(outside.err));
+    const CliRun narrow = runCli(common + QStringList{"--region", "0:4,40:20", "--json"});
+    QCOMPARE(narrow.exitCode, 2);
+    QVERIFY2(narrow.err.contains("the columns must be at least 8 of the detector's 0:64"),
+             qPrintable(narrow.err));
+    const CliRun all = runCli(common + QStringList{"--region", "all", "--json"});
+    QVERIFY2(all.exitCode == 0, qPrintable(all.err));
+    QVERIFY2(!all.err.contains("region of interest"), qPrintable(all.err));
   }
 
   void streamStopsEarly() {

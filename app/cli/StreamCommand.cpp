@@ -268,6 +268,7 @@ Command addStreamCommand(CLI::App& app) {
   addParsedOption(
       command, "--region", s->region,
       [](const std::string& text) {
+        if (text == "all") return std::optional<Region>();
         Region r;
         char tail = 0;
         if (std::sscanf(text.c_str(), "%d:%d,%d:%d%c", &r.firstRow, &r.endRow, &r.firstColumn,

@@ -31,6 +31,18 @@ Region regionAround(double x0, double y0, double x1, double y1, int gridSize, do
   return r;
 }
 
+void checkRegion(const Region& r, int firstRow, int endRow, int columns) {
+  if (r.firstRow < firstRow || r.endRow > endRow || r.rows() < 1)
+    throw std::invalid_argument("region " + describe(r) +
+                                ": the rows must be a non-empty part of " +
+                                std::to_string(firstRow) + ":" + std::to_string(endRow) +
+                                ", the rows this session reconstructs");
+  if (r.firstColumn < 0 || r.endColumn > columns || r.columns() < kMinimumColumns)
+    throw std::invalid_argument("region " + describe(r) + ": the columns must be at least " +
+                                std::to_string(kMinimumColumns) +
+                                " of the detector's 0:" + std::to_string(columns));
+}
+
 RegionalReconstruction::RegionalReconstruction(std::unique_ptr<LiveReconstruction> whole,
                                                int firstRow, int columns)
     : m_whole(std::move(whole)), m_firstRow(firstRow), m_columns(columns) {}
@@ -44,15 +56,7 @@ void RegionalReconstruction::setRegion(std::optional<Region> region) {
     return;
   }
   const Region& r = *region;
-  if (r.firstRow < m_firstRow || r.endRow > endRow || r.rows() < 1)
-    throw std::invalid_argument("region " + describe(r) +
-                                ": the rows must be a non-empty part of " +
-                                std::to_string(m_firstRow) + ":" + std::to_string(endRow) +
-                                ", the rows this session reconstructs");
-  if (r.firstColumn < 0 || r.endColumn > m_columns || r.columns() < kMinimumColumns)
-    throw std::invalid_argument("region " + describe(r) + ": the columns must be at least " +
-                                std::to_string(kMinimumColumns) +
-                                " of the detector's 0:" + std::to_string(m_columns));
+  checkRegion(r, m_firstRow, endRow, m_columns);
   auto part = std::make_unique<LiveReconstruction>(
       r.columns(), r.rows(), r.columns(), m_whole->centre() - r.firstColumn, m_whole->options());
   m_region = region;

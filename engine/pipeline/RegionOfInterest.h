@@ -32,6 +32,10 @@ struct Region {
 /// "rows 10:20, columns 100:300".
 std::string describe(const Region& region);
 
+/// Throws std::invalid_argument naming what is wrong where `region` is empty or leaves the rows
+/// [firstRow, endRow) a session reconstructs or the detector's `columns` (or keeps fewer than 8).
+void checkRegion(const Region& region, int firstRow, int endRow, int columns);
+
 /// The region that reconstructs the rectangle [x0, x1] × [y0, y1] of a slice (grid pixels of a
 /// gridSize² grid centred on the axis, which is at detector column `centre`) on rows
 /// [firstRow, endRow): the columns centre ± (the rectangle's farthest point from the axis + 1),

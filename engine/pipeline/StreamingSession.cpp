@@ -114,7 +114,7 @@ StreamingSession::StreamingSession(std::unique_ptr<FrameSource> source, StreamOp
   setWindow(m_options.window);
   setIterations(m_options.iterations);
   setAutoSteering(m_options.autoSteerTargetSeconds);
-  if (m_options.centre) m_centreRequest = *m_options.centre;
+  if (m_options.centre) setCentre(*m_options.centre);  // checked against a stated detector
   if (m_options.stopWhenStable) {
     if (!m_options.liveQuality)
       throw std::invalid_argument(
@@ -191,10 +191,15 @@ std::optional<std::optional<Region>> StreamingSession::takeRegionRequest() {
 
 void StreamingSession::setCentre(double column) {
   const int columns = m_source->describe().columns;
-  if (!std::isfinite(column) || column < 0.0 || (columns > 0 && column > columns - 1))
-    throw std::invalid_argument("rotation centre " + std::to_string(column) +
-                                " lies outside the detector (0 … " + std::to_string(columns - 1) +
-                                ")");
+  if (!std::isfinite(column) || column < 0.0 || (columns > 0 && column > columns - 1)) {
+    char text[160];
+    if (columns > 0)
+      std::snprintf(text, sizeof text, "rotation centre %.6g lies outside the detector (0 … %d)",
+                    column, columns - 1);
+    else
+      std::snprintf(text, sizeof text, "rotation centre %.6g: must be a column, 0 or more", column);
+    throw std::invalid_argument(text);
+  }
   m_centreRequest = column;
 }
 
@@ -274,8 +279,12 @@ void StreamingSession::start() {
   if (scan.rows > 0 && scan.columns > 0) {
     // A source that states its shape (a file, the simulator) has its row selection checked now,
     // before a record is created or a frame is taken; a detector's, at its first frame.
-    FramePreparation(scan.rows, scan.columns, m_options.slices);
+    const FramePreparation selection(scan.rows, scan.columns, m_options.slices);
     requireMemoryFor(scan.rows, scan.columns);
+    std::lock_guard lock(m_regionMutex);
+    if (m_regionRequest && *m_regionRequest)
+      checkRegion(**m_regionRequest, selection.firstRow(),
+                  selection.firstRow() + selection.slices(), scan.columns);
   }
   if (!m_options.recordPath.empty()) {
     m_recorder = std::make_unique<RecordingStage>(
