@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <numbers>
 #include <string>
@@ -490,6 +491,29 @@ void TestRecorder::killedWriterKeepsEveryFlushedFrame() {
   const QString refused = errorOf<DataExchangeError>([&] { recoverRecording(other); });
   QVERIFY2(refused.contains("is not a TomoLive recording (no /recorder group)"),
            qPrintable(refused));
+  // Nor is one cut short (the readers' message for a truncated file names `recover`): refused
+  // without a byte changed (recovering it once padded it to its recorded end with zeros, after
+  // which it read as a valid scan of zero projections).
+  const std::string cut = path("cut_short.h5");
+  {
+    Hdf5File f(H5Fcreate(cut.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    const hsize_t count = 1 << 16;
+    Hdf5Dataspace space(H5Screate_simple(1, &count, nullptr));
+    Hdf5Dataset d(H5Dcreate2(f.get(), "data", H5T_NATIVE_FLOAT, space.get(), H5P_DEFAULT,
+                             H5P_DEFAULT, H5P_DEFAULT));
+    const std::vector<float> values(count, 1.5f);
+    QVERIFY(H5Dwrite(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0);
+  }
+  std::filesystem::resize_file(cut, std::filesystem::file_size(cut) * 2 / 3);
+  QFile original(QString::fromStdString(cut));
+  QVERIFY(original.open(QIODevice::ReadOnly));
+  const QByteArray bytes = original.readAll();
+  original.close();
+  const QString cutRefused = errorOf<DataExchangeError>([&] { recoverRecording(cut); });
+  QVERIFY2(cutRefused.contains("is not a TomoLive recording"), qPrintable(cutRefused));
+  QFile after(QString::fromStdString(cut));
+  QVERIFY(after.open(QIODevice::ReadOnly));
+  QCOMPARE(after.readAll(), bytes);
 }
 
 void TestRecorder::killedMidStreamKeepsAtLeastTheReportedFrames() {

@@ -479,6 +479,17 @@ FrameCounts recoverRecording(const std::string& path) {
   // A writer stopped by a full disk may also leave the file shorter than the end its superblock
   // records (a write cut short): like `h5clear --increment`, skip that check and let the close
   // extend the file to its recorded end.
+  // First, read-only (as an SWMR reader may, past the mark and a short end): a file that is no
+  // recording is refused untouched.
+  {
+    Hdf5PropertyList look(H5Pcreate(H5P_FILE_ACCESS));
+    hbool_t skip = true;
+    if (look && H5Pset(look.get(), "skip_eof_check", &skip) >= 0) {
+      const Hdf5File peek(H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, look.get()));
+      if (peek && H5Lexists(peek.get(), "/recorder", H5P_DEFAULT) == 0)
+        fail(path, "/", "is not a TomoLive recording (no /recorder group): nothing to recover");
+    }
+  }
   Hdf5PropertyList access(H5Pcreate(H5P_FILE_ACCESS));
   hbool_t clearStatusFlags = true, skipEofCheck = true;
   if (!access || H5Pset(access.get(), "clear_status_flags", &clearStatusFlags) < 0 ||
