@@ -289,6 +289,7 @@ class TestNexus : public QObject {
 
   void malformedFileIsRejected_data();
   void malformedFileIsRejected();
+  void signedIntegerFramesAndIntegerAngles();
   void everyHdf5HandleIsClosed();  // last: sees what all the tests above left open
 
  private:
@@ -536,11 +537,9 @@ void TestNexus::malformedFileIsRejected_data() {
   QTest::newRow("no rotation_angle") << angle << "required dataset is missing";
   QTest::newRow("rotation_angle too long") << angle << "holds 9 angles, but " + data;
   QTest::newRow("rotation_angle nan") << angle << "rotation_angle[5] = nan is not a finite angle";
-  QTest::newRow("rotation_angle int32") << angle << "unsupported type int32";
   QTest::newRow("rotation_angle units") << angle << "'gradians'";
   QTest::newRow("no data") << data << "required dataset is missing";
   QTest::newRow("data rank 2") << data << "rank 2 (shape 8x12)";
-  QTest::newRow("data int16") << data << "unsupported type int16";
   QTest::newRow("data compound") << data << "unsupported type compound";
   QTest::newRow("zero frames") << data << "holds no frames";
   QTest::newRow("dangling data link") << "/entry/data/data"
@@ -603,15 +602,9 @@ bool TestNexus::buildMalformed(const QString& kind, const QString& file) const {
   if (kind == "rotation_angle too long") {
     return edit.dataset(angle, H5T_IEEE_F32LE, {9}, H5T_NATIVE_DOUBLE, angles.data());
   }
-  if (kind == "rotation_angle int32") {
-    return edit.dataset(angle, H5T_STD_I32LE, {8}, H5T_NATIVE_DOUBLE, angles.data());
-  }
   if (kind == "no data") return edit.remove(data) && edit.remove("/entry/data/data");
   if (kind == "data rank 2") {
     return edit.dataset(data, H5T_IEEE_F32LE, {8, 12}, H5T_NATIVE_FLOAT, nx.frames.data());
-  }
-  if (kind == "data int16") {
-    return edit.dataset(data, H5T_STD_I16LE, {8, 3, 4}, H5T_NATIVE_FLOAT, nx.frames.data());
   }
   if (kind == "data compound") {
     Hdf5Datatype pixel(H5Tcreate(H5T_COMPOUND, 8));
@@ -659,6 +652,30 @@ void TestNexus::malformedFileIsRejected() {
   QCOMPARE(info.format, std::string("NXtomo"));
   QVERIFY(!info.usable());
   QCOMPARE(QString::fromStdString(info.problems.front()), error);
+}
+
+// Frames stored as signed integers (Pilatus, Eiger: int32; int16) and angles stored as integers
+// read as their values.
+void TestNexus::signedIntegerFramesAndIntegerAngles() {
+  const QString plain = path("plain.nxs"), integers = path("integers.nxs");
+  NxTomoScan nx = smallScan();
+  for (double& a : nx.angles)
+    if (std::isnan(a)) a = 0.0;  // integers have no NaN; flats' and darks' angles are ignored
+  QVERIFY(writeNxTomo(plain, nx, Layout::Esrf));
+  QVERIFY(writeNxTomo(integers, nx, Layout::Esrf));
+  {
+    NexusFile edit = NexusFile::edit(integers);
+    std::vector<std::int32_t> angles(nx.angles.begin(), nx.angles.end());
+    QVERIFY(edit.dataset("/entry/sample/rotation_angle", H5T_STD_I32LE, {8}, H5T_NATIVE_INT32,
+                         angles.data()));
+    QVERIFY(edit.dataset("/entry/instrument/detector/data", H5T_STD_I16BE, {8, 3, 4},
+                         H5T_NATIVE_FLOAT, nx.frames.data()));
+  }
+  const RawScan expected = readScan(plain.toStdString()), got = readScan(integers.toStdString());
+  QCOMPARE(got.dataType, std::string("int16"));
+  QCOMPARE(got.data, expected.data);
+  QCOMPARE(got.flats, expected.flats);
+  QCOMPARE(got.thetaRad, expected.thetaRad);
 }
 
 void TestNexus::everyHdf5HandleIsClosed() {

@@ -71,7 +71,7 @@ void checkTheta(hid_t file, const std::string& path, ScanLayout& layout,
                 std::vector<std::string>& problems) {
   std::optional<Probe> theta = probe(file, path, kTheta, true, problems);
   if (!theta) return;
-  const bool typeOk = checkType(*theta, path, isFloatType, kFloatTypes, problems);
+  const bool typeOk = checkType(*theta, path, isNumberType, kNumberTypes, problems);
   const bool rankOk = checkRank(*theta, path, 1, "one angle per projection", problems);
   bool ok = typeOk && rankOk;
   if (rankOk && layout.frameKnown && theta->dims[0] != static_cast<hsize_t>(layout.projections)) {

@@ -68,10 +68,17 @@ std::string typeName(hid_t type) {
   }
 }
 
-bool isCountType(const std::string& type) {
-  return type == "uint8" || type == "uint16" || type == "uint32" || type == "float32" ||
-         type == "float64";
+bool isIntegerType(const std::string& type) {
+  return type.rfind("int", 0) == 0 || type.rfind("uint", 0) == 0;
 }
+
+bool isCountType(const std::string& type) {
+  // Signed integers too (Pilatus and Eiger detectors write int32, some cameras int16); HDF5
+  // converts every one of these to float32 on reading.
+  return isIntegerType(type) || type == "float16" || type == "float32" || type == "float64";
+}
+
+bool isNumberType(const std::string& type) { return isIntegerType(type) || isFloatType(type); }
 
 bool isFloatType(const std::string& type) { return type == "float32" || type == "float64"; }
 
@@ -277,10 +284,6 @@ FrameStack checkFrameStack(hid_t file, const std::string& path, const std::strin
   }
   if (typeOk) stack.usable = std::move(frames);
   return stack;
-}
-
-bool isIntegerType(const std::string& type) {
-  return type.rfind("int", 0) == 0 || type.rfind("uint", 0) == 0;
 }
 
 namespace {

@@ -24,7 +24,8 @@ namespace tomolive::hdf5 {
 
 // Larger reads are refused with a message instead of failing in the allocator (64 GiB of float).
 inline constexpr std::uint64_t kMaxElements = std::uint64_t{1} << 34;
-inline constexpr const char* kCountTypes = "uint8, uint16, uint32, float32 or float64";
+inline constexpr const char* kCountTypes = "an integer type or float16, float32 or float64";
+inline constexpr const char* kNumberTypes = "an integer or float type";
 inline constexpr const char* kFloatTypes = "float32 or float64";
 
 std::string message(const std::string& file, const std::string& dataset,
@@ -39,6 +40,7 @@ std::string typeName(hid_t type);
 bool isCountType(const std::string& type);
 bool isFloatType(const std::string& type);
 bool isIntegerType(const std::string& type);
+bool isNumberType(const std::string& type);  ///< integer or float
 
 std::uint64_t checkedElementCount(const std::vector<hsize_t>& dims, const std::string& file,
                                   const std::string& name);

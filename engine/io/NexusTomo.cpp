@@ -341,7 +341,7 @@ void checkAngle(hid_t file, const std::string& path, NexusLayout& layout,
   const std::string& name = layout.paths.angle;
   std::optional<Probe> angle = probe(file, path, name, true, problems);
   if (!angle) return;
-  const bool typeOk = checkType(*angle, path, isFloatType, kFloatTypes, problems);
+  const bool typeOk = checkType(*angle, path, isNumberType, kNumberTypes, problems);
   const bool shapeOk = checkPerFrame(*angle, path, layout, "angles", problems);
   if (!typeOk || !shapeOk) return;
   std::vector<double> angles =
