@@ -38,10 +38,12 @@ PreparedScan prepareScan(const RawScan& raw, int binning) {
     out.groundTruth = VolumeStack(slices, binnedN);
     for (int s = 0; s < slices; ++s) {
       // b detector rows become one slice: average the b ground-truth slices, then bin in-plane.
+      // The reconstruction's pixels are b times wider, so its values (attenuation per pixel)
+      // are b times the unbinned ones: the truth in the same unit.
       std::vector<float> mean(sliceSize, 0.0f);
       for (int k = 0; k < binning; ++k)
         for (std::size_t i = 0; i < sliceSize; ++i)
-          mean[i] += raw.groundTruth[(std::size_t(s) * binning + k) * sliceSize + i] / binning;
+          mean[i] += raw.groundTruth[(std::size_t(s) * binning + k) * sliceSize + i];
       out.groundTruth.setSlice(s, binImage(mean, n, n, binning));
     }
   }

@@ -15,7 +15,9 @@ struct PreparedScan {
   int binning = 1;
   std::int64_t repairedPixels = 0;      ///< raw pixels replaced by interpolation (all frames)
   std::int64_t deadDetectorPixels = 0;  ///< detector pixels with flat ≤ dark
-  VolumeStack groundTruth;              ///< binned like the data; empty (0 slices) if none
+  /// binned like the data, in its unit (attenuation per binned pixel: b × the file's values);
+  /// empty (0 slices) if none
+  VolumeStack groundTruth;
   bool hasGroundTruth() const { return groundTruth.slices() > 0; }
 };
 
