@@ -169,6 +169,14 @@ class TestCentre : public QObject {
     QVERIFY(std::abs(out[8] - (0.5f + 2.0f / 6)) < 1e-5f);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, FlatDarkCorrection({}, darks, rows, columns));
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, correction.apply(std::vector<float>(5), out));
+    // Flats with no beam anywhere (all zero): refused, not every pixel "repaired".
+    try {
+      FlatDarkCorrection(std::vector<float>(2 * rows * columns, 0.0f), darks, rows, columns);
+      QFAIL("all-zero flats accepted");
+    } catch (const std::invalid_argument& e) {
+      QVERIFY2(QString(e.what()).contains("no pixel's flat field is above its dark (2 flat frames"),
+               e.what());
+    }
   }
 
   void noOppositePairIsAnError() {

@@ -418,6 +418,29 @@ class TestCli : public QObject {
     QVERIFY2(!all.err.contains("region of interest"), qPrintable(all.err));
   }
 
+  // A ground truth that cannot score (here: an 8-pixel grid, smaller than SSIM's window; also
+  // constant, NaN or of another grid) gives no scores and a note, and the reconstruction is still
+  // written and streamed — it once ended recon with "ssim: … pass a data range" and no output.
+  void groundTruthThatCannotScoreIsANote() {
+    const CliRun sim = runCli(
+        {"simulate", "--size", "8", "--slices", "1", "--projections", "32", "-o", path("tiny.h5")});
+    QVERIFY2(sim.exitCode == 0, qPrintable(sim.err));
+    const CliRun recon = runCli({"recon", path("tiny.h5"), "--center", "3.5", "--iterations", "5",
+                                 "-o", path("tiny_recon.h5"), "--json"});
+    QVERIFY2(recon.exitCode == 0, qPrintable(recon.err));
+    const QJsonObject r = json(recon);
+    QVERIFY(!r.contains("ssim"));
+    QCOMPARE(
+        r["ground_truth_note"].toString(),
+        u"ground truth not scored against: its 8×8 grid is smaller than SSIM's 11×11 window"_s);
+    QVERIFY(QFileInfo::exists(path("tiny_recon.h5")));
+    const CliRun stream = runCli({"stream", "--source", "file:" + path("tiny.h5"), "--window", "8",
+                                  "--center", "3.5", "--json"});
+    QVERIFY2(stream.exitCode == 0, qPrintable(stream.err));
+    QVERIFY2(stream.err.contains(u"ground truth not scored against"_s), qPrintable(stream.err));
+    QCOMPARE(json(stream)["updates"].toInt(), 4);
+  }
+
   void streamStopsEarly() {
     const CliRun r = runCli({"stream", "--source", "sim:glass", "--size", "64", "--rows", "2",
                              "--projections", "2000", "--window", "16", "--rate", "400",

@@ -17,8 +17,9 @@
 #include "ErrorCapture.h"
 #include "RealData.h"
 #include "io/DataExchange.h"
-#include "io/TiffStack.h"
 #include "io/Hdf5Handles.h"
+#include "io/ScanFile.h"
+#include "io/TiffStack.h"
 
 using namespace tomolive;
 
@@ -153,6 +154,7 @@ class TestDataExchange : public QObject {
   void scanRoundTrip();
   void missingDarkIsAllowed();
   void signedIntegerFramesAndIntegerAngles();
+  void framesNeverWrittenAreLeftOut();
   void thetaUnits_data();
   void thetaUnits();
   void unstatedThetaUnitsFollowTheValues_data();
@@ -874,6 +876,37 @@ void TestDataExchange::signedIntegerFramesAndIntegerAngles() {
   for (std::size_t i = 0; i < after.thetaRad.size(); ++i)
     QVERIFY(std::abs(after.thetaRad[i] - before.thetaRad[i]) < 1e-12);
   QVERIFY(inspectDataExchange(file.toStdString()).usable());
+}
+
+// A dataset sized for the whole scan by a writer that stopped holds the fill value (0) in the
+// frames it never wrote: readScan leaves them out and says which; all of them: an error.
+void TestDataExchange::framesNeverWrittenAreLeftOut() {
+  const QString file = writeSmallScan("aborted.h5", false);
+  const RawScan whole = readScan(file.toStdString());
+  QVERIFY(whole.emptyProjections.empty());
+  const std::size_t frame = std::size_t(kR) * kC;
+  std::vector<float> data = whole.data;
+  for (std::size_t i = 0; i < data.size(); ++i)
+    if (const std::size_t p = i / frame; p == 1 || p >= 3) data[i] = 0.0f;
+  {
+    Hdf5Edit edit(file);
+    QVERIFY(edit.replace("/exchange/data", H5T_NATIVE_FLOAT, {kP, kR, kC}, data.data()));
+  }
+  const RawScan read = readScan(file.toStdString());
+  QCOMPARE(read.emptyProjections, (std::vector<int>{1, 3, 4}));
+  QCOMPARE(read.projections, 2);
+  QCOMPARE(read.thetaRad, (std::vector<double>{whole.thetaRad[0], whole.thetaRad[2]}));
+  for (std::size_t i = 0; i < frame; ++i) {
+    QCOMPARE(read.data[i], whole.data[i]);
+    QCOMPARE(read.data[frame + i], whole.data[2 * frame + i]);
+  }
+  {
+    Hdf5Edit edit(file);
+    QVERIFY(edit.replace("/exchange/data", H5T_NATIVE_FLOAT, {kP, kR, kC}));  // none written
+  }
+  const QString error = errorOf([&] { readScan(file.toStdString()); });
+  QVERIFY2(error.contains("every one of the 5 projections holds nothing but zeros"),
+           qPrintable(error));
 }
 
 void TestDataExchange::malformedFileIsRejected() {

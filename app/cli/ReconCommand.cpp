@@ -28,8 +28,14 @@ void printSummary(const std::string& input, const FileReconResult& r, int iterat
                 r.centre, r.estimate.pairs, r.estimate.worstPairOffsetDeg);
   else
     std::printf("centre %.2f px (given)\n", r.centre);
+  if (r.emptyProjections)
+    std::printf(
+        "left out %d projections that hold nothing but zeros (never written: an aborted "
+        "scan?)\n",
+        r.emptyProjections);
   if (r.repairedPixels)
     std::printf("repaired %lld bad pixels\n", static_cast<long long>(r.repairedPixels));
+  if (!r.groundTruthNote.empty()) std::printf("note: %s\n", r.groundTruthNote.c_str());
   std::printf("SIRT %d iterations in %.2f s on %s; weighted residual %.4g → %.4g\n", iterations,
               r.reconSeconds, r.projector.c_str(), r.history.front().weightedResidual,
               r.history.back().weightedResidual);

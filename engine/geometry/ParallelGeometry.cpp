@@ -1,6 +1,7 @@
 #include "geometry/ParallelGeometry.h"
 
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -18,10 +19,18 @@ void ParallelGeometry::validate() const {
   if (gridSize < 1)
     throw std::invalid_argument("geometry: grid size " + std::to_string(gridSize) +
                                 " must be positive");
-  if (!std::isfinite(centre) || centre < 0.0 || centre > columns - 1)
-    throw std::invalid_argument("geometry: rotation centre " + std::to_string(centre) +
-                                " lies outside the detector (0 … " + std::to_string(columns - 1) +
-                                ")");
+  checkCentreOnDetector(centre, columns);
+}
+
+void checkCentreOnDetector(double centre, int columns) {
+  if (std::isfinite(centre) && centre >= 0.0 && (columns <= 0 || centre <= columns - 1)) return;
+  char text[160];
+  if (columns > 0)
+    std::snprintf(text, sizeof text, "rotation centre %.6g lies outside the detector (0 … %d)",
+                  centre, columns - 1);
+  else
+    std::snprintf(text, sizeof text, "rotation centre %.6g: must be a column, 0 or more", centre);
+  throw std::invalid_argument(text);
 }
 
 ParallelGeometry ParallelGeometry::make(std::vector<double> anglesRad, double centre, int columns) {

@@ -29,6 +29,11 @@ struct ParallelGeometry {
   static ParallelGeometry make(std::vector<double> anglesRad, double centre, int columns);
 };
 
+/// Throws std::invalid_argument ("rotation centre 200 lies outside the detector (0 … 127)") unless
+/// `centre` is a column of a detector `columns` wide (any finite value ≥ 0 when columns ≤ 0:
+/// unknown).
+void checkCentreOnDetector(double centre, int columns);
+
 /// Whether pixel (row, column) of an n × n grid lies in the grid's inscribed circle — the field
 /// of view every projection sees, where SIRT reconstructs under a circular mask.
 inline bool insideFieldOfView(int n, int row, int column) {

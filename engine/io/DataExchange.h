@@ -92,6 +92,9 @@ struct RawScan {
   int groundTruthSize = 0;         ///< N of the N × N ground-truth slices
   std::optional<double> pixelSizeMicrometres;   ///< the detector pixel, when the file says
   std::map<std::string, Attribute> attributes;  ///< attributes of /exchange
+  /// File indices of projections left out by readScan (io/ScanFile.h) because every pixel read
+  /// was zero (never written: an aborted scan); `projections` counts only those kept.
+  std::vector<int> emptyProjections;
 
   int flatCount() const;
   int darkCount() const;

@@ -1,5 +1,8 @@
 #include "io/ScanFile.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "io/NexusTomo.h"
 
 namespace tomolive {
@@ -14,8 +17,34 @@ DataExchangeInfo inspectScan(const std::string& path) {
 }
 
 RawScan readScan(const std::string& path, RowRange rows) {
-  return detectScanFormat(path) == ScanFormat::NxTomo ? readNxTomo(path, rows)
-                                                      : readDataExchange(path, rows);
+  RawScan scan = detectScanFormat(path) == ScanFormat::NxTomo ? readNxTomo(path, rows)
+                                                              : readDataExchange(path, rows);
+  // Frames never written (a dataset sized for the whole scan by a writer that stopped, a virtual
+  // dataset whose source file is gone) read as the fill value: nothing but zeros. They are no
+  // measurement: leave them out, and say so.
+  const std::size_t frame = std::size_t(scan.rows) * scan.columns;
+  std::size_t kept = 0;
+  for (int p = 0; p < scan.projections; ++p) {
+    const float* values = scan.data.data() + std::size_t(p) * frame;
+    if (std::all_of(values, values + frame,
+                    [](float v) { return v == 0.0f || !std::isfinite(v); })) {
+      scan.emptyProjections.push_back(p);
+      continue;
+    }
+    if (kept != std::size_t(p)) {
+      std::copy_n(values, frame, scan.data.data() + kept * frame);
+      scan.thetaRad[kept] = scan.thetaRad[std::size_t(p)];
+    }
+    ++kept;
+  }
+  if (kept == 0)
+    throw DataExchangeError(path + ": every one of the " + std::to_string(scan.projections) +
+                            " projections holds nothing but zeros in the rows read (never "
+                            "written?): nothing to reconstruct");
+  scan.projections = int(kept);
+  scan.data.resize(kept * frame);
+  scan.thetaRad.resize(kept);
+  return scan;
 }
 
 void writeScan(const std::string& path, const ScanToWrite& scan, ScanFormat format) {

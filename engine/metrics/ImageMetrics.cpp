@@ -282,6 +282,25 @@ double nrmseVolume(std::span<const float> image, std::span<const float> referenc
                         [&](auto a, auto b) { return nrmse(a, b, width, height); });
 }
 
+std::optional<std::string> whyNotAReference(const VolumeStack& reference) {
+  const int n = reference.gridSize();
+  if (reference.slices() < 1 || n < 1) return "it is empty";
+  if (n < kWindow)
+    return "its " + shapeText(n, n) + " grid is smaller than SSIM's " +
+           shapeText(kWindow, kWindow) + " window";
+  const std::vector<float> values = reference.toSliceMajor();
+  if (!std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); }))
+    return std::string("it holds NaN or infinite values");
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  if (!(*hi > *lo)) return std::string("it is constant");
+  const std::size_t slice = std::size_t(n) * n;
+  for (int s = 0; s < reference.slices(); ++s)
+    if (std::all_of(values.begin() + s * slice, values.begin() + (s + 1) * slice,
+                    [](float v) { return v == 0.0f; }))
+      return "its slice " + std::to_string(s) + " is all zero";
+  return std::nullopt;
+}
+
 double ssimVolume(const VolumeStack& image, const VolumeStack& reference,
                   std::optional<double> range) {
   checkStacks("ssim", image, reference);

@@ -13,6 +13,7 @@
 // or a data range that is not positive.
 #include <optional>
 #include <span>
+#include <string>
 
 #include "geometry/ParallelGeometry.h"
 #include "geometry/SliceStacks.h"
@@ -21,6 +22,12 @@ namespace tomolive {
 
 /// max − min of the values (the data range scikit-image users usually pass).
 double dataRange(std::span<const float> reference);
+
+/// Why `reference` cannot score a volume by SSIM, PSNR and NRMSE ("it holds NaN or infinite
+/// values", "it is constant", "its slice 3 is all zero", "its 8 × 8 grid is smaller than SSIM's
+/// 11 × 11 window"), or none when it can: the callers that score against a ground truth skip the
+/// scores with this note rather than fail.
+std::optional<std::string> whyNotAReference(const VolumeStack& reference);
 
 /// Mean structural similarity of `image` to `reference`; both images at least 11 × 11.
 double ssim(std::span<const float> image, std::span<const float> reference, int width, int height,

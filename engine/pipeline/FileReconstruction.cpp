@@ -5,6 +5,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "geometry/ParallelGeometry.h"
 #include "io/ScanFile.h"
 #include "metrics/ImageMetrics.h"
 #include "pipeline/MemoryBudget.h"
@@ -52,17 +53,23 @@ FileReconResult reconstructFile(const std::string& path, const FileReconOptions&
   result.columns = scan.lineIntegrals.columns();
   result.repairedPixels = scan.repairedPixels;
   result.deadDetectorPixels = scan.deadDetectorPixels;
+  result.emptyProjections = int(raw.emptyProjections.size());
 
   const DetectorSelection selection{raw.firstRow, raw.firstRow + raw.rows, options.binning};
   double centre = 0.0;
   if (options.centre) {
-    if (!(*options.centre >= 0.0 && *options.centre <= raw.columns - 1))
-      throw std::invalid_argument("centre " + std::to_string(*options.centre) +
-                                  " lies outside the detector (0 … " +
-                                  std::to_string(raw.columns - 1) + ")");
+    checkCentreOnDetector(*options.centre, raw.columns);
     centre = selection.binnedCentre(*options.centre);
   } else {
-    result.estimate = estimateCentre(scan.lineIntegrals, scan.anglesRad);
+    try {
+      result.estimate = estimateCentre(scan.lineIntegrals, scan.anglesRad);
+    } catch (const std::invalid_argument& e) {
+      if (raw.emptyProjections.empty()) throw;
+      throw std::invalid_argument(std::string(e.what()) + " (" +
+                                  std::to_string(raw.emptyProjections.size()) +
+                                  " projections of the file were left out: nothing but zeros, "
+                                  "never written)");
+    }
     centre = result.estimate.centre;
     result.centreEstimated = true;
   }
@@ -79,10 +86,19 @@ FileReconResult reconstructFile(const std::string& path, const FileReconOptions&
   const VolumeStack estimate = solver->estimate();
   result.reconSeconds = secondsSince(start);
 
-  if (scan.hasGroundTruth() && scan.groundTruth.gridSize() == result.columns) {
-    result.ssim = ssimVolume(estimate, scan.groundTruth);
-    result.psnr = psnrVolume(estimate, scan.groundTruth);
-    result.nrmse = nrmseVolume(estimate, scan.groundTruth);
+  if (scan.hasGroundTruth()) {
+    const int n = scan.groundTruth.gridSize();
+    const std::optional<std::string> why =
+        n != result.columns ? "its " + std::to_string(n) + "² grid is not the reconstruction's " +
+                                  std::to_string(result.columns) + "²"
+                            : whyNotAReference(scan.groundTruth);
+    if (why) {
+      result.groundTruthNote = "ground truth not scored against: " + *why;
+    } else {
+      result.ssim = ssimVolume(estimate, scan.groundTruth);
+      result.psnr = psnrVolume(estimate, scan.groundTruth);
+      result.nrmse = nrmseVolume(estimate, scan.groundTruth);
+    }
   }
 
   Reconstruction& recon = result.recon;
@@ -102,6 +118,7 @@ FileReconResult reconstructFile(const std::string& path, const FileReconOptions&
       {"binning", std::int64_t(options.binning)},
       {"circular_mask", std::int64_t(options.circularMask)},
       {"repaired_pixels", std::int64_t(result.repairedPixels)},
+      {"empty_projections_left_out", std::int64_t(result.emptyProjections)},
       {"recon_seconds", result.reconSeconds},
       {"units", std::string("attenuation per pixel")},
   };

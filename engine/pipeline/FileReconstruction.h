@@ -28,10 +28,13 @@ struct FileReconResult {
   CentreEstimate estimate;  ///< valid when centreEstimated
   int projections = 0, slices = 0, columns = 0;
   std::int64_t repairedPixels = 0, deadDetectorPixels = 0;
+  int emptyProjections = 0;  ///< left out: nothing but zeros (RawScan::emptyProjections)
   std::string projector;
   double readSeconds = 0.0, reconSeconds = 0.0;
   std::vector<SirtIteration> history;
   std::optional<double> ssim, psnr, nrmse;  ///< against the file's ground truth, if any
+  /// Why a ground truth the file holds gave no scores ("" when it did or there is none).
+  std::string groundTruthNote;
 };
 
 /// Throws DataExchangeError for file problems and std::invalid_argument for bad options.

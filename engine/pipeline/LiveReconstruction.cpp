@@ -7,11 +7,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "geometry/ParallelGeometry.h"
 #include "pipeline/RowShare.h"
-#include "timing/Timing.h"
 #include "sirt/Cgls.h"
 #include "sirt/SirtFilter.h"
 #include "sirt/SirtSolver.h"
+#include "timing/Timing.h"
 
 namespace tomolive {
 
@@ -62,10 +63,7 @@ LiveReconstruction::LiveReconstruction(int gridSize, int slices, int columns, do
 LiveReconstruction::~LiveReconstruction() = default;
 
 void LiveReconstruction::setCentre(double centre) {
-  if (!(centre >= 0.0 && centre <= m_columns - 1))
-    throw std::invalid_argument("rotation centre " + std::to_string(centre) +
-                                " lies outside the detector (0 … " + std::to_string(m_columns - 1) +
-                                ")");
+  checkCentreOnDetector(centre, m_columns);
   m_centre = centre;
   if (m_share) m_share->setCentre(centre);
 }

@@ -103,6 +103,7 @@ void to_json(json& j, const FileReconResult& r) {
        {"seconds", r.reconSeconds},
        {"read_seconds", r.readSeconds},
        {"repaired_pixels", r.repairedPixels},
+       {"empty_projections_left_out", r.emptyProjections},
        {"projector", r.projector},
        {"residual_first", r.history.front().weightedResidual},
        {"residual_last", r.history.back().weightedResidual}};
@@ -111,6 +112,7 @@ void to_json(json& j, const FileReconResult& r) {
     j["psnr"] = std::isfinite(*r.psnr) ? json(*r.psnr) : json(nullptr);
     j["nrmse"] = *r.nrmse;
   }
+  putIfNotEmpty(j, "ground_truth_note", r.groundTruthNote);
 }
 
 }  // namespace tomolive

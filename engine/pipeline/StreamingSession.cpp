@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "geometry/ParallelGeometry.h"
 #include "metrics/ImageMetrics.h"
 #include "pipeline/AutoSteering.h"
 #include "pipeline/EnhancementScheduler.h"
@@ -190,16 +191,7 @@ std::optional<std::optional<Region>> StreamingSession::takeRegionRequest() {
 }
 
 void StreamingSession::setCentre(double column) {
-  const int columns = m_source->describe().columns;
-  if (!std::isfinite(column) || column < 0.0 || (columns > 0 && column > columns - 1)) {
-    char text[160];
-    if (columns > 0)
-      std::snprintf(text, sizeof text, "rotation centre %.6g lies outside the detector (0 … %d)",
-                    column, columns - 1);
-    else
-      std::snprintf(text, sizeof text, "rotation centre %.6g: must be a column, 0 or more", column);
-    throw std::invalid_argument(text);
-  }
+  checkCentreOnDetector(column, m_source->describe().columns);
   m_centreRequest = column;
 }
 
@@ -407,6 +399,7 @@ void StreamingSession::reconstruct() {
   std::optional<LiveQuality> quality(std::in_place, qualityOptions);
   // The ground truth of what is reconstructed (none for a region narrower than the detector: the
   // truth's grid is the detector's).
+  bool truthRefused = false;  // said once
   const auto restrictTruth = [&](int first, int count, int grid) {
     truth = VolumeStack();
     const VolumeStack* gt = m_source->groundTruth();
@@ -415,6 +408,11 @@ void StreamingSession::reconstruct() {
       return;
     truth = VolumeStack(count, grid);
     for (int s = 0; s < count; ++s) truth.setSlice(s, gt->slice(first + s));
+    if (const auto why = whyNotAReference(truth)) {
+      if (!truthRefused) log("ground truth not scored against: " + *why);
+      truthRefused = true;
+      truth = VolumeStack();
+    }
   };
   try {
     for (;;) {

@@ -77,6 +77,11 @@ FlatDarkCorrection::FlatDarkCorrection(std::span<const float> flats, std::span<c
       ++m_dead;
     }
   }
+  if (m_dead == std::int64_t(pixels))
+    throw std::invalid_argument(
+        "flat/dark correction: no pixel's flat field is above its dark (" +
+        std::to_string(flats.size() / pixels) +
+        " flat frames, all zero or darker than the darks): there is no beam to normalise by");
 }
 
 std::int64_t FlatDarkCorrection::apply(std::span<const float> raw,

@@ -7,6 +7,7 @@
 // update gets exactly W new projections. The whole file is read up front (replays are for files
 // that fit in memory; the recorder's own files qualify).
 #include <string>
+#include <utility>
 
 #include "io/DataExchange.h"
 #include "sources/PacedSource.h"
@@ -25,6 +26,8 @@ class FileReplaySource final : public PacedSource {
   const VolumeStack* groundTruth() const override {
     return m_groundTruth.slices() > 0 ? &m_groundTruth : nullptr;
   }
+  /// Once: the projections left out because they hold nothing but zeros (io/ScanFile.h).
+  std::vector<std::string> takeWarnings() override { return std::exchange(m_warnings, {}); }
 
  protected:
   Frame makeFrame(std::int64_t i) override;
@@ -37,6 +40,7 @@ class FileReplaySource final : public PacedSource {
   std::vector<int> m_order;  ///< stored index of the k-th projection replayed
   PixelType m_type = PixelType::Float32;
   VolumeStack m_groundTruth;
+  std::vector<std::string> m_warnings;
 };
 
 }  // namespace tomolive
