@@ -155,6 +155,7 @@ class TestDataExchange : public QObject {
   void missingDarkIsAllowed();
   void signedIntegerFramesAndIntegerAngles();
   void framesNeverWrittenAreLeftOut();
+  void missingFilterIsNamed();
   void thetaUnits_data();
   void thetaUnits();
   void unstatedThetaUnitsFollowTheValues_data();
@@ -907,6 +908,48 @@ void TestDataExchange::framesNeverWrittenAreLeftOut() {
   const QString error = errorOf([&] { readScan(file.toStdString()); });
   QVERIFY2(error.contains("every one of the 5 projections holds nothing but zeros"),
            qPrintable(error));
+}
+
+// A dataset written with a plugin filter this HDF5 lacks (LZF, written by h5py by default in many
+// Python tools; bitshuffle, Blosc, Zstandard) is refused naming the filter and what to do. Made
+// here by registering a stand-in for LZF's id while writing and unregistering it before reading.
+namespace {
+std::size_t passThrough(unsigned, std::size_t, const unsigned[], std::size_t bytes, std::size_t*,
+                        void**) {
+  return bytes;
+}
+}  // namespace
+
+void TestDataExchange::missingFilterIsNamed() {
+  const QString file = writeSmallScan("lzf.h5", true);
+  const RawScan plain = readDataExchange(file.toStdString());
+  const H5Z_filter_t lzf = 32000;
+  const H5Z_class2_t standIn{H5Z_CLASS_T_VERS, lzf,     1,       1,
+                             "stand-in",       nullptr, nullptr, passThrough};
+  QVERIFY(H5Zregister(&standIn) >= 0);
+  {
+    Hdf5File f(H5Fopen(file.toLocal8Bit().constData(), H5F_ACC_RDWR, H5P_DEFAULT));
+    QVERIFY(H5Ldelete(f.get(), "/exchange/data", H5P_DEFAULT) >= 0);
+    const hsize_t dims[3] = {kP, kR, kC}, chunk[3] = {1, kR, kC};
+    Hdf5Dataspace space(H5Screate_simple(3, dims, nullptr));
+    Hdf5PropertyList create(H5Pcreate(H5P_DATASET_CREATE));
+    QVERIFY(H5Pset_chunk(create.get(), 3, chunk) >= 0);
+    QVERIFY(H5Pset_filter(create.get(), lzf, H5Z_FLAG_MANDATORY, 0, nullptr) >= 0);
+    Hdf5Dataset d(H5Dcreate2(f.get(), "/exchange/data", H5T_NATIVE_FLOAT, space.get(), H5P_DEFAULT,
+                             create.get(), H5P_DEFAULT));
+    QVERIFY(d.valid());
+    QVERIFY(H5Dwrite(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, plain.data.data()) >=
+            0);
+  }
+  QCOMPARE(readDataExchange(file.toStdString()).data, plain.data);  // readable with it
+  QVERIFY(H5Zunregister(lzf) >= 0);
+  const QString error = errorOf([&] { readDataExchange(file.toStdString()); });
+  QVERIFY2(error.contains("/exchange/data: stored with HDF5 filter 32000 (LZF), which this HDF5 "
+                          "cannot decode") &&
+               error.contains("HDF5_PLUGIN_PATH"),
+           qPrintable(error));
+  const DataExchangeInfo info = inspectDataExchange(file.toStdString());
+  QVERIFY(!info.usable());
 }
 
 void TestDataExchange::malformedFileIsRejected() {

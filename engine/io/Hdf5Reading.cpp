@@ -148,7 +148,39 @@ std::optional<Probe> probe(hid_t file, const std::string& path, const std::strin
     problems.push_back(message(path, name, withHdf5Detail("exists but is not a dataset")));
     return std::nullopt;
   }
+  if (const auto missing = missingFilter(dataset.get())) {
+    problems.push_back(message(path, name, *missing));
+    return std::nullopt;
+  }
   return describe(dataset.get(), path, name);
+}
+
+std::optional<std::string> missingFilter(hid_t dataset) {
+  const Hdf5PropertyList create(H5Dget_create_plist(dataset));
+  if (!create) return std::nullopt;
+  const int filters = H5Pget_nfilters(create.get());
+  for (int i = 0; i < filters; ++i) {
+    unsigned flags = 0, config = 0;
+    std::size_t values = 0;
+    char name[64] = {};
+    const H5Z_filter_t id = H5Pget_filter2(create.get(), unsigned(i), &flags, &values, nullptr,
+                                           sizeof name, name, &config);
+    // An optional filter that is missing was skipped when writing: the chunks read without it.
+    if (id < 0 || (flags & H5Z_FLAG_OPTIONAL) || H5Zfilter_avail(id) > 0) continue;
+    // Known plugin filters (registered ids, https://portal.hdfgroup.org/documentation/).
+    const char* known = id == 32000   ? "LZF"
+                        : id == 32001 ? "Blosc"
+                        : id == 32004 ? "LZ4"
+                        : id == 32008 ? "bitshuffle"
+                        : id == 32015 ? "Zstandard"
+                        : id == 32026 ? "Blosc2"
+                                      : nullptr;
+    std::string what = known ? known : name[0] ? name : "unknown";
+    return "stored with HDF5 filter " + std::to_string(id) + " (" + what +
+           "), which this HDF5 cannot decode: install the filter's plugin (e.g. Python's "
+           "hdf5plugin) and point HDF5_PLUGIN_PATH at its folder";
+  }
+  return std::nullopt;
 }
 
 bool checkType(const Probe& probe, const std::string& path, bool (*accepted)(const std::string&),

@@ -65,7 +65,11 @@ struct Probe {
 };
 
 Probe describe(hid_t dataset, const std::string& path, const std::string& name);
-/// The dataset's shape and type; nullopt (with a problem when required) if it is absent.
+/// Why a dataset cannot be decoded here: the first of its filters this HDF5 lacks (a plugin
+/// filter such as LZF or bitshuffle), named with its id and what to do; none if all are there.
+std::optional<std::string> missingFilter(hid_t dataset);
+/// The dataset's shape and type; nullopt (with a problem when required) if it is absent, or
+/// with a problem if it needs a filter this HDF5 lacks.
 std::optional<Probe> probe(hid_t file, const std::string& path, const std::string& name,
                            bool required, std::vector<std::string>& problems);
 bool checkType(const Probe& probe, const std::string& path, bool (*accepted)(const std::string&),
