@@ -156,6 +156,7 @@ class TestDataExchange : public QObject {
   void signedIntegerFramesAndIntegerAngles();
   void framesNeverWrittenAreLeftOut();
   void missingFilterIsNamed();
+  void oneFlatOrDarkWithoutFrameAxis();
   void thetaUnits_data();
   void thetaUnits();
   void unstatedThetaUnitsFollowTheValues_data();
@@ -727,8 +728,8 @@ void TestDataExchange::malformedFileIsRejected_data() {
   QTest::newRow("white rank 4") << "/exchange/data_white"
                                 << "rank 4"
                                 << "content";
-  QTest::newRow("dark rank 2") << "/exchange/data_dark"
-                               << "rank 2"
+  QTest::newRow("dark rank 1") << "/exchange/data_dark"
+                               << "rank 1"
                                << "content";
   QTest::newRow("theta rank 2") << "/exchange/theta"
                                 << "rank 2"
@@ -795,7 +796,7 @@ bool TestDataExchange::buildMalformed(const QString& kind, const QString& file) 
   if (kind == "white rank 4") {
     return edit.replace("/exchange/data_white", H5T_NATIVE_FLOAT, {2, 3, 4, 1});
   }
-  if (kind == "dark rank 2") return edit.replace("/exchange/data_dark", H5T_NATIVE_FLOAT, {3, 4});
+  if (kind == "dark rank 1") return edit.replace("/exchange/data_dark", H5T_NATIVE_FLOAT, {12});
   if (kind == "theta rank 2") {
     return edit.replace("/exchange/theta", H5T_NATIVE_DOUBLE, {5, 1}, theta.data());
   }
@@ -950,6 +951,29 @@ void TestDataExchange::missingFilterIsNamed() {
            qPrintable(error));
   const DataExchangeInfo info = inspectDataExchange(file.toStdString());
   QVERIFY(!info.usable());
+}
+
+// One flat or dark image stored as row x column (no frame axis) is one frame.
+void TestDataExchange::oneFlatOrDarkWithoutFrameAxis() {
+  const QString file = writeSmallScan("flat2d.h5", true);
+  const RawScan before = readDataExchange(file.toStdString());
+  const std::size_t frame = std::size_t(kR) * kC;
+  const std::vector<float> flat(before.flats.begin(), before.flats.begin() + long(frame));
+  const std::vector<float> dark(before.darks.begin(), before.darks.begin() + long(frame));
+  {
+    Hdf5Edit edit(file);
+    QVERIFY(edit.replace("/exchange/data_white", H5T_NATIVE_FLOAT, {kR, kC}, flat.data()));
+    QVERIFY(edit.replace("/exchange/data_dark", H5T_NATIVE_FLOAT, {kR, kC}, dark.data()));
+  }
+  const RawScan after = readDataExchange(file.toStdString(), {1, 3});
+  QCOMPARE(after.flatCount(), 1);
+  QCOMPARE(after.darkCount(), 1);
+  for (int r = 1; r < 3; ++r)
+    for (int c = 0; c < kC; ++c) {
+      QCOMPARE(after.flats[std::size_t(r - 1) * kC + c], flat[std::size_t(r) * kC + c]);
+      QCOMPARE(after.darks[std::size_t(r - 1) * kC + c], dark[std::size_t(r) * kC + c]);
+    }
+  QCOMPARE(inspectDataExchange(file.toStdString()).flats, 1);
 }
 
 void TestDataExchange::malformedFileIsRejected() {

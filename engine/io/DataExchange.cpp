@@ -48,14 +48,18 @@ std::optional<Probe> checkFrames(hid_t file, const std::string& path, const std:
   std::optional<Probe> frames = probe(file, path, name, required, problems);
   if (!frames) return std::nullopt;
   bool ok = checkType(*frames, path, isCountType, kCountTypes, problems);
-  if (!checkRank(*frames, path, 3, "frame x row x column", problems)) return std::nullopt;
-  count = static_cast<int>(frames->dims[0]);
-  if (layout.frameKnown && (frames->dims[1] != static_cast<hsize_t>(layout.rows) ||
-                            frames->dims[2] != static_cast<hsize_t>(layout.columns))) {
+  // One image may come without the frame axis (row x column): one frame.
+  const bool single = frames->dims.size() == 2;
+  if (!single && !checkRank(*frames, path, 3, "frame x row x column, or row x column", problems))
+    return std::nullopt;
+  count = single ? 1 : static_cast<int>(frames->dims[0]);
+  const hsize_t rows = frames->dims[single ? 0 : 1], columns = frames->dims[single ? 1 : 2];
+  if (layout.frameKnown && (rows != static_cast<hsize_t>(layout.rows) ||
+                            columns != static_cast<hsize_t>(layout.columns))) {
     problems.push_back(message(path, name,
-                               "frames are " + shapeText({frames->dims[1], frames->dims[2]}) +
-                                   " (shape " + shapeText(frames->dims) + "), but " + kData +
-                                   " frames are " + std::to_string(layout.rows) + "x" +
+                               "frames are " + shapeText({rows, columns}) + " (shape " +
+                                   shapeText(frames->dims) + "), but " + kData + " frames are " +
+                                   std::to_string(layout.rows) + "x" +
                                    std::to_string(layout.columns)));
     ok = false;
   }
@@ -233,9 +237,13 @@ RawScan readDataExchange(const std::string& path, RowRange range) {
   scan.firstRow = range.begin;
   scan.dataType = layout.data->type;
   scan.data = readSlab<float>(file.get(), path, *layout.data, 1, begin, count, H5T_NATIVE_FLOAT);
-  scan.flats = readSlab<float>(file.get(), path, *layout.white, 1, begin, count, H5T_NATIVE_FLOAT);
+  // Flats and darks: the row axis is 1, or 0 for one image stored without the frame axis.
+  const auto rowAxis = [](const Probe& p) { return p.dims.size() == 2 ? 0u : 1u; };
+  scan.flats = readSlab<float>(file.get(), path, *layout.white, rowAxis(*layout.white), begin,
+                               count, H5T_NATIVE_FLOAT);
   if (layout.dark) {
-    scan.darks = readSlab<float>(file.get(), path, *layout.dark, 1, begin, count, H5T_NATIVE_FLOAT);
+    scan.darks = readSlab<float>(file.get(), path, *layout.dark, rowAxis(*layout.dark), begin,
+                                 count, H5T_NATIVE_FLOAT);
   }
   const double toRadians = layout.thetaInRadians ? 1.0 : std::numbers::pi / 180.0;
   scan.thetaRad.reserve(layout.thetaValues.size());
