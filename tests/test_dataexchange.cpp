@@ -722,6 +722,13 @@ void TestDataExchange::malformedFileIsRejected_data() {
   QTest::newRow("data is a group") << "/exchange/data"
                                    << "not a dataset"
                                    << "content";
+  QTest::newRow("no exchange group") << "/exchange"
+                                     << "no such group: neither a Data Exchange scan nor a NeXus "
+                                        "NXtomo one"
+                                     << "content";
+  QTest::newRow("exchange is a dataset") << "/exchange"
+                                         << "is a dataset, not the group"
+                                         << "content";
   QTest::newRow("data rank 2") << "/exchange/data"
                                << "rank 2 (shape 5x12)"
                                << "content";
@@ -792,6 +799,9 @@ bool TestDataExchange::buildMalformed(const QString& kind, const QString& file) 
   if (kind == "data is a group") {
     return edit.remove("/exchange/data") && edit.makeGroup("/exchange/data");
   }
+  if (kind == "no exchange group") return edit.remove("/exchange");
+  if (kind == "exchange is a dataset")
+    return edit.remove("/exchange") && edit.replace("/exchange", H5T_NATIVE_DOUBLE, {3});
   if (kind == "data rank 2") return edit.replace("/exchange/data", H5T_NATIVE_FLOAT, {5, 12});
   if (kind == "white rank 4") {
     return edit.replace("/exchange/data_white", H5T_NATIVE_FLOAT, {2, 3, 4, 1});

@@ -164,6 +164,22 @@ void checkPixelSize(hid_t file, const std::string& path, ScanLayout& layout,
 
 ScanLayout checkLayout(hid_t file, const std::string& path, std::vector<std::string>& problems) {
   ScanLayout layout;
+  // Without an /exchange group nothing below can be there: one problem that says what the file
+  // is not, instead of every dataset missing (or an HDF5 lookup error when it is a dataset).
+  if (!linkExists(file, path, "/exchange")) {
+    problems.push_back(message(
+        path, "/exchange",
+        "no such group: neither a Data Exchange scan nor a NeXus NXtomo one (no NXentry with "
+        "definition NXtomo, or an entry whose instrument/detector or NXdata holds data and "
+        "image_key)"));
+    return layout;
+  }
+  const Hdf5Object exchange = openObject(file, path, "/exchange");
+  if (H5Iget_type(exchange.get()) != H5I_GROUP) {
+    problems.push_back(
+        message(path, "/exchange", "is a dataset, not the group of a Data Exchange scan"));
+    return layout;
+  }
   collect(problems, [&] { checkData(file, path, layout, problems); });
   collect(problems, [&] {
     layout.white = checkFrames(file, path, kWhite, true, layout, layout.flats, problems);
