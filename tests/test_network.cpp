@@ -166,6 +166,7 @@ class TestNetwork : public QObject {
     QCOMPARE(source.rejectedMessages(), std::int64_t(0));
     QCOMPARE(source.describe().rows, 4);
     QCOMPARE(source.describe().columns, 64);
+    QCOMPARE(source.describe().projections, 200);  // the detector says the scan's length
     QCOMPARE(source.describe().label, address(port).toStdString());
     // The detector was done (all frames handed over) long before the receiver was.
     QVERIFY2(receivedWhenDetectorExited >= 0 && receivedWhenDetectorExited < kScanFrames,

@@ -69,6 +69,10 @@ std::vector<Malformed> malformedCases() {
        })},
       {"missing field 'scan_id'", editedFrame([](json& h) { h.erase("scan_id"); })},
       {"field 'scan_id' is empty", editedFrame([](json& h) { h["scan_id"] = ""; })},
+      {"field 'scan_projections' must be at least 1, got 0",
+       editedFrame([](json& h) { h["scan_projections"] = 0; })},
+      {"field 'scan_projections' must be an integer ≥ 0, got \"many\"",
+       editedFrame([](json& h) { h["scan_projections"] = "many"; })},
       {"missing field 'angle_deg'", editedFrame([](json& h) { h.erase("angle_deg"); })},
       {"field 'frame' must be an integer ≥ 0, got \"7\"",
        editedFrame([](json& h) { h["frame"] = "7"; })},
@@ -138,6 +142,11 @@ class TestProtocol : public QObject {
     QCOMPARE(m.frame.columns, in.columns);
     QVERIFY(std::abs(m.frame.angleRad - in.angleRad) < 1e-12);
     QVERIFY(m.frame.pixels == in.pixels);  // every sample value is exact in every type
+    QCOMPARE(m.scanProjections, std::int64_t(0));  // not said
+    // The scan's length, when the detector says it (optional).
+    const MessageParts said = encodeFrame(in, "scan-7", 360);
+    QCOMPARE(json::parse(said[0])["scan_projections"].get<std::int64_t>(), std::int64_t(360));
+    QCOMPARE(std::get<FrameMessage>(decodeMessage(said)).scanProjections, std::int64_t(360));
   }
 
   void pixelsAreLittleEndianRowMajor() {

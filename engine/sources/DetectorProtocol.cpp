@@ -127,6 +127,11 @@ FrameMessage decodeFrame(const json& header, const MessageParts& parts) {
   Frame& f = m.frame;
   f.number = countField(header, "frame");
   f.kind = parseKind(stringField(header, "kind"));
+  if (header.contains("scan_projections")) {
+    m.scanProjections = countField(header, "scan_projections");
+    if (m.scanProjections < 1)
+      throw ProtocolError("field 'scan_projections' must be at least 1, got 0");
+  }
   const auto angle = header.find("angle_deg");
   const bool hasAngle =
       angle != header.end() && !(f.kind != FrameKind::Projection && angle->is_null());
@@ -218,7 +223,8 @@ const char* endReasonName(EndReason reason) {
   return "unknown";
 }
 
-MessageParts encodeFrame(const Frame& frame, const std::string& scanId) {
+MessageParts encodeFrame(const Frame& frame, const std::string& scanId,
+                         std::int64_t scanProjections) {
   if (frame.rows <= 0 || frame.columns <= 0 ||
       std::int64_t(frame.rows) * frame.columns > kMaxFramePixels ||
       frame.pixels.size() != std::size_t(frame.rows) * std::size_t(frame.columns))
@@ -233,6 +239,7 @@ MessageParts encodeFrame(const Frame& frame, const std::string& scanId) {
                  {"kind", frameKindName(frame.kind)},
                  {"shape", {frame.rows, frame.columns}},
                  {"dtype", pixelTypeName(frame.type)}};
+  if (scanProjections > 0) header["scan_projections"] = scanProjections;
   if (frame.kind == FrameKind::Projection) {
     if (!std::isfinite(frame.angleRad))
       throw std::invalid_argument("frame " + std::to_string(frame.number) +

@@ -33,6 +33,8 @@ using MessageParts = std::vector<std::string>;
 struct FrameMessage {
   std::string scanId;
   Frame frame;  ///< pixels converted to float; frame.type is the wire dtype
+  /// Projections the whole scan will send, when the detector says (0: not said).
+  std::int64_t scanProjections = 0;
 };
 
 /// Why a detector sent the end of a scan: every frame was sent, TomoLive asked it to stop, or the
@@ -50,7 +52,9 @@ using DetectorMessage = std::variant<FrameMessage, EndMessage>;
 
 /// Header + payload of one frame. Throws std::invalid_argument when the frame cannot be sent as
 /// it is (pixel count ≠ rows × columns, a pixel that does not fit frame.type, a non-finite angle).
-MessageParts encodeFrame(const Frame& frame, const std::string& scanId);
+/// `scanProjections` > 0 is sent as the scan's length (the optional field scan_projections).
+MessageParts encodeFrame(const Frame& frame, const std::string& scanId,
+                         std::int64_t scanProjections = 0);
 MessageParts encodeEnd(const EndMessage& end);
 /// Throws ProtocolError naming the problem.
 DetectorMessage decodeMessage(const MessageParts& parts);

@@ -190,7 +190,7 @@ DetectorServerResult DetectorServer::serve(FrameSource& source, const std::strin
     if (!frame) continue;
     produced = std::max(produced, frame->number + 1);
     if (frame->number < o.firstFrame) continue;  // sent before the restart
-    if (!d.send(encodeFrame(*frame, scanId), true)) break;
+    if (!d.send(encodeFrame(*frame, scanId, source.describe().projections), true)) break;
     d.sent = ++result.sent;
     unsent = frame->number + 1;
     if (result.malformed < o.malformed &&

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -59,6 +60,7 @@ struct NetworkDetectorSource::Impl {
   std::int64_t suppressedWarnings = 0;
   std::string scanId;
   int rows = 0, columns = 0;
+  std::int64_t scanProjections = 0;  ///< the scan's length, once a frame has said it
   bool stopRequested = false, closing = false;
   std::optional<Clock::time_point> stopSettled;  ///< stop answered, refused or given up
   Clock::time_point lastFrame = Clock::now();
@@ -181,6 +183,7 @@ struct NetworkDetectorSource::Impl {
         rows = m.frame.rows;
         columns = m.frame.columns;
       }
+      if (m.scanId == scanId && m.scanProjections > 0) scanProjections = m.scanProjections;
     }
     if (m.scanId != scanId) {
       reject("frame " + std::to_string(number) + " of scan '" + m.scanId +
@@ -262,6 +265,8 @@ ScanDescription NetworkDetectorSource::describe() const {
   ScanDescription d;
   d.rows = m_impl->rows;
   d.columns = m_impl->columns;
+  d.projections =
+      int(std::min<std::int64_t>(m_impl->scanProjections, std::numeric_limits<int>::max()));
   d.label = m_impl->address;
   return d;
 }
