@@ -44,8 +44,8 @@ CLI::Option* addRowRange(CLI::App& app, const std::string& name, RowRange& targe
         throw std::invalid_argument("'" + side + "' is not an integer");
       return value;
     };
-    if (colon == std::string::npos)
-      throw std::invalid_argument("'" + text + "' is not a range a:b");
+    if (colon == std::string::npos || text.find_first_of(":,", colon + 1) != std::string::npos)
+      throw std::invalid_argument("'" + text + "' is not one range a:b");
     const RowRange range{bound(text.substr(0, colon), 0), bound(text.substr(colon + 1), -1)};
     if (range.begin < 0 || (range.end != -1 && range.end <= range.begin))
       throw std::invalid_argument("range '" + text + "' is empty or negative");
