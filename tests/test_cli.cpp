@@ -156,6 +156,20 @@ class TestCli : public QObject {
           << QStringList{"stream", "--source", "sim:glass", "--size",   "32",           "--rows",
                          "2",      "--center", centre,      "--record", path("none.h5")}
           << QStringLiteral("rotation centre %1 lies outside the detector (0 … 31)").arg(centre);
+    // Results never write into the scan read or an existing file (without --overwrite).
+    QTest::newRow("stream out is the replayed file")
+        << QStringList{"stream", "--source", "file:" + path("text.h5"), "--out", path("text.h5")}
+        << u"is the file being replayed: writing there would change it"_s;
+    QTest::newRow("stream record is the replayed file")
+        << QStringList{"stream",   "--source",      "file:" + path("text.h5"),
+                       "--record", path("text.h5"), "--overwrite"}
+        << u"is the file being replayed"_s;
+    QTest::newRow("stream out exists")
+        << QStringList{"stream", "--source", "sim:glass", "--out", path("text.h5")}
+        << u"exists: give --overwrite to replace it"_s;
+    QTest::newRow("recon output is the scan")
+        << QStringList{"recon", path("text.h5"), "-o", path("text.h5")}
+        << u"is the scan read: writing there would change it"_s;
     QTest::newRow("no output") << QStringList{"simulate"} << u"--output"_s;
     QTest::newRow("unknown command") << QStringList{"reconstruct"} << u"reconstruct"_s;
     QTest::newRow("unknown benchmark") << QStringList{"bench", "gpu"} << u"gpu"_s;

@@ -27,6 +27,7 @@ struct EnhanceSettings {
 };
 
 int runEnhance(const EnhanceSettings& s) {
+  refuseToWriteOver("-o", s.output, s.input, "the reconstruction read");
   const Reconstruction recon = readReconstruction(s.input);
   const std::shared_ptr<Denoiser> denoiser =
       makeDenoiser(s.denoiser, resolveBackend(s.denoiser.backend, s.json).backend);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "cli/Command.h"
 #include "nn/ModelLocation.h"
@@ -53,6 +54,14 @@ CLI::Option* addRowRange(CLI::App& app, const std::string& name, RowRange& targe
   };
   return addParsedOption(app, name, target, parse,
                          "detector rows (slices) a:b, half-open; either side may be empty", "all");
+}
+
+void refuseToWriteOver(const std::string& option, const std::string& output,
+                       const std::string& input, const char* role) {
+  std::error_code error;
+  if (!output.empty() && !input.empty() && std::filesystem::equivalent(output, input, error))
+    throw UsageError(option + " " + output + " is " + role +
+                     ": writing there would change it; name another file");
 }
 
 CLI::Option* addJsonFlag(CLI::App& app, bool& json) {

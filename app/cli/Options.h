@@ -45,6 +45,11 @@ CLI::Option* addIntegerList(CLI::App& app, const std::string& name, std::vector<
 /// `--name a:b`: detector rows (slices) [a, b), either side may be empty.
 CLI::Option* addRowRange(CLI::App& app, const std::string& name, RowRange& target);
 
+/// A UsageError when `output` names the file `input` (`role`, e.g. "the scan read") is: writing
+/// would change or replace it. Nothing when either does not exist.
+void refuseToWriteOver(const std::string& option, const std::string& output,
+                       const std::string& input, const char* role);
+
 /// --json: one machine-readable JSON object on stdout.
 CLI::Option* addJsonFlag(CLI::App& app, bool& json);
 

@@ -46,6 +46,7 @@ void printSummary(const std::string& input, const FileReconResult& r, int iterat
 
 int runRecon(ReconSettings s) {
   s.options.circularMask = !s.noMask;
+  refuseToWriteOver("-o", s.output, s.input, "the scan read");
   const BackendChoice backend = resolveBackend(s.backend, s.json);
   s.options.backend = backend.backend;
   const FileReconResult r = reconstructFile(s.input, s.options);

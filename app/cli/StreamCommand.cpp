@@ -4,6 +4,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -64,6 +65,18 @@ void settle(StreamSettings& s) {
   if (const auto why = LiveQuality::whyNoResolution(o.method); why && o.stopWhenStable)
     throw UsageError("--stop-when-stable cannot work with --method " +
                      std::string(liveMethodName(o.method)) + ": " + *why);
+  // Results never change the scan replayed, nor each other; an existing --out needs --overwrite.
+  if (s.source.uri.starts_with("file:")) {
+    const std::string replayed = s.source.uri.substr(5);
+    refuseToWriteOver("--record", o.recordPath, replayed, "the file being replayed");
+    if (s.out) refuseToWriteOver("--out", *s.out, replayed, "the file being replayed");
+  }
+  if (s.out) {
+    if (*s.out == o.recordPath) throw UsageError("--out and --record name the same file");
+    std::error_code error;
+    if (std::filesystem::exists(*s.out, error) && !o.overwriteRecord)
+      throw UsageError("--out " + *s.out + " exists: give --overwrite to replace it");
+  }
   s.source.framesPerSecond = s.rate.value_or(0.0);
   s.source.window = o.window;
   s.source.projections = s.projections.value_or(16 * o.window);
@@ -103,12 +116,15 @@ void writeResult(const std::string& path, const Snapshot& last,
   r.attributes["update_lag"] = lag;
   r.attributes["update_center"] = centre;
   if (!ssim.empty()) r.attributes["update_ssim"] = ssim;
-  writeReconstruction(path, r);
-  if (last.fullyEnhanced()) {
-    r.volume = last.enhanced->toSliceMajor();
-    r.attributes["enhance_seconds"] = last.enhanceSeconds;
-    writeReconstruction(path, r, "/exchange/recon_enhanced");
+  // A new file (replacing one only with --overwrite, checked before the session started).
+  if (!last.fullyEnhanced()) {
+    writeReconstructionFile(path, {{"/exchange/recon", r}});
+    return;
   }
+  Reconstruction enhanced = r;
+  enhanced.volume = last.enhanced->toSliceMajor();
+  enhanced.attributes["enhance_seconds"] = last.enhanceSeconds;
+  writeReconstructionFile(path, {{"/exchange/recon", r}, {"/exchange/recon_enhanced", enhanced}});
 }
 
 int runStream(StreamSettings s, std::shared_ptr<RowTeam> team) {
@@ -284,7 +300,7 @@ Command addStreamCommand(CLI::App& app) {
                   "rotation centre; else the source's, else estimated")
       ->check(kFinite);
   command.add_option("--record", o.recordPath, "record every raw frame (HDF5, crash-safe)");
-  command.add_flag("--overwrite", o.overwriteRecord, "replace an existing record");
+  command.add_flag("--overwrite", o.overwriteRecord, "replace an existing record or --out file");
   command
       .add_option("--record-buffer", s->recordBufferMiB,
                   "MiB the record's queue holds (beyond it a detector's frames are left out "
