@@ -27,6 +27,7 @@
 #include "sim/ScanFile.h"
 #include "sources/FileReplaySource.h"
 #include "sources/SimulatorSource.h"
+#include "sources/SourceFactory.h"
 
 using namespace tomolive;
 
@@ -112,6 +113,27 @@ class NoFlatsSource final : public FrameSource {
  private:
   int m_sent = 0;
   bool m_finished = false;
+};
+
+// The simulator's scan, counting the stop requests that reach it.
+class CountsStops final : public FrameSource {
+ public:
+  CountsStops(std::unique_ptr<FrameSource> inner, std::shared_ptr<std::atomic<int>> stops)
+      : m_inner(std::move(inner)), m_stops(std::move(stops)) {}
+  ScanDescription describe() const override { return m_inner->describe(); }
+  std::optional<Frame> next(std::chrono::milliseconds timeout) override {
+    return m_inner->next(timeout);
+  }
+  bool finished() const override { return m_inner->finished(); }
+  void stop() override {
+    ++*m_stops;
+    m_inner->stop();
+  }
+  bool waitsForConsumer() const override { return m_inner->waitsForConsumer(); }
+
+ private:
+  std::unique_ptr<FrameSource> m_inner;
+  std::shared_ptr<std::atomic<int>> m_stops;  ///< outlives the session that owns the source
 };
 
 // A real, simple enhancer: the mean of the slice and its neighbours, with a fixed cost per call so
@@ -1011,6 +1033,31 @@ class TestStreaming : public QObject {
     QVERIFY(last->fullyEnhanced());
     MeanOfSlices direct;
     QVERIFY(shownAsTheGuardSays(enhanceVolume(direct, *last->volume), *last));
+  }
+
+  // A scan that ended by itself (its last frame, a detector's "end") is not told to stop when the
+  // session goes: a detector may already be taking its next scan. A session stopped early is.
+  void endedSourceIsNotToldToStop() {
+    SourceSpec spec;
+    spec.size = 32;
+    spec.rows = 2;
+    spec.projections = 48;
+    spec.window = 16;
+    for (const bool early : {false, true}) {
+      const auto stops = std::make_shared<std::atomic<int>>(0);
+      StreamOptions o;
+      o.window = 16;
+      o.liveQuality = false;
+      {
+        StreamingSession session(std::make_unique<CountsStops>(makeSource(spec), stops), o);
+        session.start();
+        if (early) session.stopAcquisition();
+        QVERIFY(session.waitFor(std::chrono::seconds(30)));
+        QCOMPARE(session.summary().stoppedEarly, early);
+        QCOMPARE(stops->load(), early ? 1 : 0);
+      }  // the session's end
+      QCOMPARE(stops->load(), early ? 1 : 0);
+    }
   }
 
   // No flat field at all: the session fails with a clear reason, every frame is still recorded.

@@ -129,7 +129,9 @@ StreamingSession::StreamingSession(std::unique_ptr<FrameSource> source, StreamOp
 }
 
 StreamingSession::~StreamingSession() {
-  stopAcquisition();
+  // A source that has ended (a detector's "end", a file's last frame) is not told to stop: a
+  // detector may already be taking its next scan.
+  if (!m_source->finished()) stopAcquisition();
   for (std::thread* t : {&m_acquisition, &m_recording, &m_reconstruction, &m_enhancement})
     if (t->joinable()) t->join();
 }
