@@ -206,6 +206,11 @@ class TestCli : public QObject {
         << QStringList{"recon", path("x.h5"), "--center", "nan"} << u"--center"_s;
     QTest::newRow("methods fraction 0")
         << QStringList{"methods", path("x.h5"), "--fraction", "0"} << u"--fraction"_s;
+    // One window of the scan is a warm-up only: nothing timed (it crashed reading no times).
+    QTest::newRow("bench stream W above half the scan")
+        << QStringList{"bench",         "stream", "--size",    "32",    "--slices",  "4",
+                       "--projections", "64",     "--windows", "16,33", "--repeats", "1"}
+        << u"W = 33 leaves 1 window(s) of the 64-projection scan; each W needs 2"_s;
     QTest::newRow("bench stream windows 0")
         << QStringList{"bench", "stream", "--windows", "16,0"} << u"--windows"_s;
     QTest::newRow("bench stream bad method")

@@ -123,6 +123,15 @@ StreamBenchResult runStreamBenchmark(const StreamBenchOptions& o) {
   std::vector<double> rates64;
   const int maxWindow = *std::max_element(o.windows.begin(), o.windows.end());
   const int needed = std::min(o.projections, maxWindow * (o.updates + 1));
+  // Every W needs a warm-up update and at least one timed one, from the same scan.
+  for (int window : o.windows)
+    if (window < 1 || needed / window < 2)
+      throw std::invalid_argument(
+          "W = " + std::to_string(window) + " leaves " +
+          std::to_string(window < 1 ? 0 : needed / window) + " window(s) of the " +
+          std::to_string(o.projections) +
+          "-projection scan; each W needs 2 (a warm-up and a timed update): --projections ≥ " +
+          std::to_string(2 * std::max(window, 1)));
   ScanSpec spec;
   spec.phantom = PhantomKind::Glass;
   spec.size = o.size;
