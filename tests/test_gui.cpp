@@ -1070,6 +1070,18 @@ class TestGui : public QObject {
     }
   }
 
+  // A --screenshot run whose session could not start is a failed run: exit 1 with the reason
+  // (it saved the picture of the empty window and exited 0).
+  void screenshotRunOfASessionThatCannotStartFails() {
+    const CliRun run = runProcess(TOMOLIVE_GUI_PATH,
+                                  {"--fresh", "--source", "file:" + path("none.h5"), "--screenshot",
+                                   path("cannot_start.png"), "--after-updates", "2"});
+    QCOMPARE(run.exitCode, 1);
+    QVERIFY2(run.err.contains("the session failed: Could not start:") &&
+                 run.err.contains("none.h5") && run.err.contains("file does not exist"),
+             qPrintable(run.err));
+  }
+
   // A file replayed interlaced from the panel: the source it starts replays with the window W
   // per rotation; the choice shows in the panel when it came from the command line.
   void fileReplayOrderFromThePanel() {

@@ -277,7 +277,13 @@ int main(int argc, char** argv) {
                      saved ? "screenshot saved to" : "cannot write", qPrintable(path));
         if (fromFile && !opened)
           std::fprintf(stderr, "tomolive: --open: %s\n", qPrintable(mainWindow.currentMessage()));
-        QApplication::exit(saved && (!fromFile || opened) ? 0 : 1);
+        // A session that could not start (or failed) is a failed run, whatever the picture.
+        const bool failed = !fromFile && mainWindow.controller()->phase() ==
+                                             tomolive::ui::SessionController::Phase::Failed;
+        if (failed)
+          std::fprintf(stderr, "tomolive: the session failed: %s\n",
+                       qPrintable(mainWindow.currentMessage()));
+        QApplication::exit(saved && (!fromFile || opened) && !failed ? 0 : 1);
       });
     });
     poll->start(100);
