@@ -700,6 +700,17 @@ class TestCli : public QObject {
                  stream.err.contains(u"GiB available"_s) && stream.err.contains(u"--slices"_s),
              qPrintable(stream.err));
     QVERIFY(!QFileInfo::exists(path("wide_rec.h5")));
+    // A simulated scan too large is refused before the simulator draws its phantom (8192² ×
+    // 2048 rows: a 512 GiB volume; it once drew 6.8 GB of phantom for 16 s first), counting the
+    // session's snapshots too (8192² × 16 once started with 4 volumes counted and ran the
+    // machine out of memory).
+    const CliRun sim = runCli({"stream", "--source", "sim:glass", "--size", "8192", "--rows",
+                               "2048", "--record", path("sim_rec.h5")});
+    QCOMPARE(sim.exitCode, 1);
+    QVERIFY2(sim.err.contains(u"8192² × 2048 slices"_s) && sim.err.contains(u"snapshots"_s) &&
+                 sim.err.contains(u"GiB available"_s),
+             qPrintable(sim.err));
+    QVERIFY(!QFileInfo::exists(path("sim_rec.h5")));
   }
 
   void streamRefusesToOverwriteARecording() {

@@ -45,6 +45,9 @@ void SessionController::start(const SourceSpec& source, const StreamOptions& opt
   setPhase(Phase::Starting);
   m_startWatcher.setFuture(QtConcurrent::run([this, source, options]() -> StartResult {
     try {
+      // The simulator draws its phantom when made: a session that cannot fit is refused before.
+      if (source.uri.starts_with("sim:"))
+        StreamingSession::requireMemoryFor(options, source.rows, source.size, source.projections);
       auto session = std::make_shared<StreamingSession>(makeSource(source), options);
       session->onSnapshot(
           [this](std::shared_ptr<const Snapshot> s) { acceptSnapshot(std::move(s)); });

@@ -143,6 +143,9 @@ int runStream(StreamSettings s, std::shared_ptr<RowTeam> team) {
       throw std::invalid_argument(*s.metricsPath + ": cannot open the metrics file for writing");
   }
 
+  // The simulator draws its phantom when made: a session that cannot fit is refused before.
+  if (s.source.uri.starts_with("sim:"))
+    StreamingSession::requireMemoryFor(o, s.source.rows, s.source.size, s.source.projections);
   StreamingSession session(makeSource(s.source), o);
   if (s.region) session.setRegion(s.region);  // from the first update
   const std::string label = session.source().describe().label;

@@ -244,25 +244,37 @@ std::shared_ptr<const Snapshot> StreamingSession::latest() const {
 }
 
 void StreamingSession::requireMemoryFor(int rows, int columns) const {
-  const int first = std::clamp(m_options.slices.begin, 0, rows);
-  const int slices =
-      (m_options.slices.end < 0 ? rows : std::min(m_options.slices.end, rows)) - first;
+  StreamOptions options = m_options;
+  options.window = m_window;
+  requireMemoryFor(options, rows, columns, m_source->describe().projections);
+}
+
+void StreamingSession::requireMemoryFor(const StreamOptions& options, int rows, int columns,
+                                        std::int64_t scan) {
+  const int first = std::clamp(options.slices.begin, 0, rows);
+  const int slices = (options.slices.end < 0 ? rows : std::min(options.slices.end, rows)) - first;
   if (slices < 1 || columns < 1) return;  // the reconstructor says what is wrong
-  const std::int64_t scan = m_source->describe().projections;
-  const int window = m_window;
+  const int window = options.window;
   // `window` holds one (capped) window; the others every projection of the scan.
   const std::int64_t held =
-      m_options.method == LiveMethod::window || scan == 0
-          ? std::int64_t(m_options.maxWindow > 0 ? m_options.maxWindow : 8 * window)
+      options.method == LiveMethod::window || scan == 0
+          ? std::int64_t(options.maxWindow > 0 ? options.maxWindow : 8 * window)
           : scan;
-  const std::uint64_t record = m_options.recordPath.empty() ? 0 : m_options.recordBufferBytes;
-  requireMemory(reconstructionBytes(slices, columns, columns, held) + record,
+  const std::uint64_t record = options.recordPath.empty() ? 0 : options.recordBufferBytes;
+  // Beyond the reconstruction's own buffers a session holds about 8 volumes more: the snapshots
+  // published (the latest, the one a view still shows, the final), the read-back's copy, a
+  // source's ground truth and its copy, the live quality's half reconstructions (padded to the
+  // lanes). Measured peak: 1024² × 16 slices 818 MB (estimated 805 MB), 2048² × 8 1.91 GB
+  // (2.1 GB); counting 4 volumes let 8192² × 16 start and run the machine out of memory.
+  const std::uint64_t volume =
+      std::uint64_t(slices) * std::uint64_t(columns) * std::uint64_t(columns) * sizeof(float);
+  requireMemory(reconstructionBytes(slices, columns, columns, held) + 8 * volume + record,
                 "a live reconstruction of " + std::to_string(columns) + "² × " +
                     std::to_string(slices) + " slices over " + std::to_string(held) +
-                    " projections (volume, SIRT buffers, line integrals" +
+                    " projections (volume, SIRT buffers, line integrals, snapshots" +
                     (record ? ", record buffer)" : ")"),
                 "reconstruct fewer rows (--slices a:b)" +
-                    std::string(m_options.method == LiveMethod::window
+                    std::string(options.method == LiveMethod::window
                                     ? ""
                                     : ", or --method window, which holds only its window"));
 }

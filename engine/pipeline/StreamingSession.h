@@ -302,6 +302,12 @@ class StreamingSession {
   /// selected at start, and columns) from the next update, or the whole selection again
   /// (nullopt). A region that does not fit is logged and ignored; the record is unchanged.
   void setRegion(std::optional<Region> region);
+  /// InsufficientMemory (pipeline/MemoryBudget.h), with the numbers and a way out, when a session
+  /// with `options` on a detector of rows × columns over a scan of `scanProjections` (0: unknown)
+  /// would not fit in memory. start() checks it; callers that build a costly source (the
+  /// simulator draws its phantom) check it first.
+  static void requireMemoryFor(const StreamOptions& options, int rows, int columns,
+                               std::int64_t scanProjections);
   void pause();                   ///< acquisition and recording go on; no new updates
   void resume();
   void stopAcquisition();  ///< stops the source; pending projections still reconstruct
@@ -322,8 +328,7 @@ class StreamingSession {
   void reconstruct();
   void enhance();
   void workerDone();  ///< each worker thread's last act
-  /// InsufficientMemory (pipeline/MemoryBudget.h) when the session would not fit in memory.
-  void requireMemoryFor(int rows, int columns) const;
+  void requireMemoryFor(int rows, int columns) const;  ///< with this session's options and W
   void publish(std::shared_ptr<const Snapshot> snapshot);
   /// The region asked for since the last call, if any (consumed).
   std::optional<std::optional<Region>> takeRegionRequest();
