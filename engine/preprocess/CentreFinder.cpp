@@ -37,7 +37,11 @@ std::vector<Pair> opposingPairs(std::span<const double> angles) {
     if (folded[i] - folded[i - 1] > 1e-9) gaps.push_back(folded[i] - folded[i - 1]);
   std::sort(gaps.begin(), gaps.end());
   const double step = gaps.empty() ? 0.0 : gaps[gaps.size() / 2];
+  // Pairs within 1.5 angular steps of 180°; where there are none (a scan whose angles stop short
+  // of 180° by more than a step, e.g. an interlaced scan cut before its last rotations), within
+  // 4 steps but at most 2°, where the mirror is still close enough for a sub-pixel estimate.
   const double tolerance = std::max(1.5 * step, 1e-6);
+  const double wider = std::max(tolerance, std::min(4.0 * step, 2.0 * std::numbers::pi / 180));
 
   std::vector<Pair> pairs;
   for (int a = 0; a < n; ++a) {
@@ -48,8 +52,11 @@ std::vector<Pair> opposingPairs(std::span<const double> angles) {
       const double offset = std::abs(wrap(angles[b] - angles[a] - std::numbers::pi));
       if (offset < bestOffset) bestOffset = offset, best = b;
     }
-    if (best >= 0 && bestOffset <= tolerance && a < best) pairs.push_back({a, best, bestOffset});
+    if (best >= 0 && bestOffset <= wider && a < best) pairs.push_back({a, best, bestOffset});
   }
+  const bool close =
+      std::any_of(pairs.begin(), pairs.end(), [&](const Pair& p) { return p.offset <= tolerance; });
+  if (close) std::erase_if(pairs, [&](const Pair& p) { return p.offset > tolerance; });
   std::sort(pairs.begin(), pairs.end(),
             [](const Pair& x, const Pair& y) { return x.offset < y.offset; });
   if (pairs.size() > kMaxPairs) pairs.resize(kMaxPairs);
@@ -102,7 +109,8 @@ CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals,
   const std::vector<Pair> pairs = opposingPairs(anglesRad);
   if (pairs.empty())
     throw std::invalid_argument(
-        "centre estimate: no two projections are 180° apart (within 1.5 angular steps); "
+        "centre estimate: no two projections are 180° apart (within 1.5 angular steps, or 4 "
+        "steps up to 2°); "
         "give the centre explicitly");
   const int columns = lineIntegrals.columns(), slices = lineIntegrals.slices();
   const int rowStep = std::max(1, slices / kMaxRows);

@@ -5,7 +5,8 @@
 // axis. For pairs of projections whose angles differ by (nearly) 180°, the centre c minimises
 // the mismatch between p_a(j) and p_b(2c − j); the cost is summed over the pairs and over a few
 // detector rows, searched on a coarse grid and refined to sub-pixel precision. Works for any
-// angle order; needs at least one pair within 1.5 angular steps of 180° apart.
+// angle order; needs at least one pair within 1.5 angular steps of 180° apart (else within 4
+// steps, at most 2°: the pairs of a scan whose angles stop short of 180°).
 #include <optional>
 #include <span>
 #include <vector>
