@@ -89,6 +89,14 @@ class TestCli : public QObject {
     QVERIFY2(r["ssim"].toDouble() > 0.6, qPrintable(u"SSIM %1"_s.arg(r["ssim"].toDouble())));
     QVERIFY(r["psnr"].toDouble() > 15.0);
     QVERIFY(r["residual_last"].toDouble() < r["residual_first"].toDouble());
+    // info on the result: a reconstruction file, its volume (it said every scan dataset was
+    // missing, exit 2).
+    const CliRun resultInfo = runCli({"info", path("recon.h5"), "--json"});
+    QVERIFY2(resultInfo.exitCode == 0, qPrintable(resultInfo.err));
+    const QJsonObject ri = json(resultInfo);
+    QCOMPARE(ri["kind"].toString(), u"reconstruction"_s);
+    QCOMPARE(ri["volumes"].toArray().first().toObject()["slices"].toInt(), 4);
+    QCOMPARE(ri["volumes"].toArray().first().toObject()["size"].toInt(), 96);
     // Binned, the truth is compared in the reconstruction's unit (attenuation per binned pixel,
     // twice the unbinned values): it scores like the unbinned image, not NRMSE ≈ 1 (the truth
     // was once compared unscaled: SSIM 0.66, PSNR 10 dB where unbinned gave 0.94, 26 dB).

@@ -50,8 +50,35 @@ void printInfo(const DataExchangeInfo& info) {
         static_cast<long long>(info.nonFiniteData));
 }
 
+// A file TomoLive wrote with reconstructions (recon -o, stream --out, enhance -o) rather than a
+// scan: its volumes, or nothing when it holds a scan or no volume.
+std::vector<const DatasetInfo*> reconstructionVolumes(const DataExchangeInfo& info) {
+  std::vector<const DatasetInfo*> volumes;
+  bool scan = false;
+  for (const auto& d : info.datasets) {
+    scan |= d.name == "/exchange/data";
+    if ((d.name == "/exchange/recon" || d.name == "/exchange/recon_enhanced") &&
+        d.shape.size() == 3)
+      volumes.push_back(&d);
+  }
+  return scan ? std::vector<const DatasetInfo*>{} : volumes;
+}
+
 int runInfo(const InfoSettings& s) {
   const DataExchangeInfo info = inspectScan(s.input);
+  if (const auto volumes = reconstructionVolumes(info); !volumes.empty()) {
+    nlohmann::json j{{"path", info.path}, {"kind", "reconstruction"}};
+    if (!s.json) std::printf("%s (reconstruction file, no scan)\n", info.path.c_str());
+    for (const DatasetInfo* v : volumes) {
+      j["volumes"].push_back({{"name", v->name}, {"slices", v->shape[0]}, {"size", v->shape[1]}});
+      if (!s.json)
+        std::printf("  %-28s %lld slices of %lld² (%s)\n", v->name.c_str(),
+                    static_cast<long long>(v->shape[0]), static_cast<long long>(v->shape[1]),
+                    v->type.c_str());
+    }
+    if (s.json) std::puts(j.dump().c_str());
+    return 0;
+  }
   if (s.json)
     std::puts(nlohmann::json(info).dump().c_str());
   else
@@ -66,7 +93,8 @@ Command addInfoCommand(CLI::App& app) {
   auto s = std::make_shared<InfoSettings>();
   CLI::App& command = addCommand(app, "info",
                                  "What a scan file holds (Data Exchange or NeXus NXtomo, told from "
-                                 "its content), or what is wrong with it.");
+                                 "its content), or what is wrong with it; of a reconstruction "
+                                 "file, its volumes.");
   command.add_option("input", s->input, "scan file")->required();
   addJsonFlag(command, s->json);
   return {&command, [s] { return runInfo(*s); }};
