@@ -31,6 +31,14 @@ void checkMonotone(const std::vector<SirtIteration>& history) {
                             .arg(history[i - 1].weightedResidual)));
   QVERIFY(history.back().weightedResidual < history.front().weightedResidual);
 }
+// The estimate from a simulated scan as a file holds it (raw counts, flats and darks).
+CentreEstimate centreOfSimulatedScan(const ScanSpec& spec) {
+  QTemporaryDir dir;
+  const std::string path = dir.filePath("scan.h5").toStdString();
+  writeSimulatedScan(spec, path);
+  const PreparedScan scan = prepareScan(readDataExchange(path));
+  return estimateCentre(scan.lineIntegrals, scan.anglesRad);
+}
 }  // namespace
 
 class TestCentre : public QObject {
@@ -93,11 +101,7 @@ class TestCentre : public QObject {
     spec.slices = 1;
     spec.phantom = PhantomKind::Glass;
     spec.acquisition = {AcquisitionOrder::Sequential, 90, 1};
-    QTemporaryDir dir;
-    const std::string path = dir.filePath("narrow.h5").toStdString();
-    writeSimulatedScan(spec, path);
-    const PreparedScan scan = prepareScan(readDataExchange(path));
-    const CentreEstimate e = estimateCentre(scan.lineIntegrals, scan.anglesRad);
+    const CentreEstimate e = centreOfSimulatedScan(spec);
     const double truth = 0.5 * (columns - 1);
     QVERIFY2(std::abs(e.centre - truth) <= 0.25,
              qPrintable(QString("centre %1, expected %2").arg(e.centre).arg(truth)));
@@ -112,11 +116,7 @@ class TestCentre : public QObject {
     spec.size = 64;
     spec.slices = 4;
     spec.acquisition = {AcquisitionOrder::Interlaced, 400, 32};
-    QTemporaryDir dir;
-    const std::string path = dir.filePath("short.h5").toStdString();
-    writeSimulatedScan(spec, path);
-    const PreparedScan scan = prepareScan(readDataExchange(path));
-    const CentreEstimate e = estimateCentre(scan.lineIntegrals, scan.anglesRad);
+    const CentreEstimate e = centreOfSimulatedScan(spec);
     QVERIFY2(e.worstPairOffsetDeg > 0.6 && e.worstPairOffsetDeg <= 2.0,
              qPrintable(QString::number(e.worstPairOffsetDeg)));
     QVERIFY2(std::abs(e.centre - 31.5) <= 0.25, qPrintable(QString::number(e.centre)));
