@@ -468,6 +468,19 @@ class TestCli : public QObject {
     QCOMPARE(json(stream)["updates"].toInt(), 4);
   }
 
+  // A session that reconstructs nothing says so and names the --out it did not write (a
+  // detector that never sends, ended by the idle timeout: stopped, so exit 0).
+  void sessionWithoutUpdatesSaysSo() {
+    const CliRun r = runCli({"stream", "--source", "tcp://127.0.0.1:56997", "--idle-timeout", "1",
+                             "--out", path("never.h5"), "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY2(r.err.contains(u"no update was made: 0 frames received"_s) &&
+                 r.err.contains(u"no --out file was written"_s),
+             qPrintable(r.err));
+    QVERIFY(!json(r).contains("out"));
+    QVERIFY(!QFileInfo::exists(path("never.h5")));
+  }
+
   void streamStopsEarly() {
     const CliRun r = runCli({"stream", "--source", "sim:glass", "--size", "64", "--rows", "2",
                              "--projections", "2000", "--window", "16", "--rate", "400",

@@ -211,7 +211,8 @@ int runStream(StreamSettings s, std::shared_ptr<RowTeam> team) {
 
   const SessionSummary summary = session.summary();
   const auto last = session.latest();
-  if (s.out && last) writeResult(*s.out, *last, history, label, summary);
+  const bool wroteOut = s.out && last;
+  if (wroteOut) writeResult(*s.out, *last, history, label, summary);
 
   double refreshSum = 0;
   for (const auto& m : history) refreshSum += m.refreshSeconds;
@@ -221,7 +222,7 @@ int runStream(StreamSettings s, std::shared_ptr<RowTeam> team) {
   j["mean_refresh_seconds"] = history.empty() ? 0.0 : refreshSum / history.size();
   if (last && last->metrics.ssim) j["final_ssim"] = *last->metrics.ssim;
   if (!o.recordPath.empty()) j["record"] = o.recordPath;
-  if (s.out) j["out"] = *s.out;
+  if (wroteOut) j["out"] = *s.out;
   if (asJson) {
     std::printf("%s\n", j.dump().c_str());
   } else {
@@ -243,6 +244,17 @@ int runStream(StreamSettings s, std::shared_ptr<RowTeam> team) {
   if (!summary.error.empty()) {
     std::fprintf(stderr, "tomolive-cli stream: %s\n", summary.error.c_str());
     return 1;
+  }
+  // Nothing reconstructed: say so (and that no --out was written); a failure unless stopped.
+  if (summary.updates == 0) {
+    std::fprintf(stderr,
+                 "tomolive-cli stream: no update was made: %lld frames received, %lld of them "
+                 "projections%s%s\n",
+                 static_cast<long long>(summary.framesReceived),
+                 static_cast<long long>(summary.projectionsReceived),
+                 summary.stoppedEarly ? " before the acquisition was stopped" : "",
+                 s.out ? "; no --out file was written" : "");
+    if (!summary.stoppedEarly) return 1;
   }
   if (!summary.record.stopped.empty()) {
     std::fprintf(stderr,

@@ -338,7 +338,7 @@ void StreamingSession::acquire() {
       if (!frame && !m_source->finished()) {
         const double silent = secondsSince(lastFrame);
         m_silentSeconds = silent;
-        if (silent >= std::max(5.0, 2.0 * reported)) {
+        if (silent >= std::max(5.0, 2.0 * reported) && !m_stopRequested) {  // not once stopping
           reported = std::floor(silent);
           char line[96];
           std::snprintf(line, sizeof line, "detector silent for %.0f s", reported);
