@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 
 #include "CliRun.h"
 #include "io/DataExchange.h"
@@ -771,6 +772,15 @@ class TestCli : public QObject {
     const CliRun precision =
         runCli({"enhance", path("e_recon.h5"), "-o", path("e_p.h5"), "--precision", "f16"});
     QCOMPARE(precision.exitCode, 2);
+    // NaN in the input: refused by count (the network spread 1 NaN over hundreds of pixels).
+    tomolive::Reconstruction withNan = raw;
+    withNan.volume[100] = std::numeric_limits<float>::quiet_NaN();
+    tomolive::writeReconstructionFile(path("e_nan.h5").toStdString(),
+                                      {{"/exchange/recon", withNan}});
+    const CliRun nan = runCli({"enhance", path("e_nan.h5"), "-o", path("e_nan_enh.h5")});
+    QCOMPARE(nan.exitCode, 2);
+    QVERIFY2(nan.err.contains(u"holds 1 NaN or infinite values of 12288"_s), qPrintable(nan.err));
+    QVERIFY(!QFileInfo::exists(path("e_nan_enh.h5")));
   }
 
   void demoRuns() {

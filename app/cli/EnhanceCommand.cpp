@@ -6,7 +6,9 @@
 // a volume in memory, and the output is a new file: nothing of an existing one is copied.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 
@@ -29,6 +31,13 @@ struct EnhanceSettings {
 int runEnhance(const EnhanceSettings& s) {
   refuseToWriteOver("-o", s.output, s.input, "the reconstruction read");
   const Reconstruction recon = readReconstruction(s.input);
+  // The network's 3 × 3 convolutions would spread a NaN over its neighbourhood, layer by layer.
+  if (const auto bad = std::count_if(recon.volume.begin(), recon.volume.end(),
+                                     [](float v) { return !std::isfinite(v); }))
+    throw std::invalid_argument(
+        s.input + ": /exchange/recon holds " + std::to_string(bad) + " NaN or infinite values of " +
+        std::to_string(recon.volume.size()) +
+        ": TomoGAN would spread them over their neighbourhoods; enhance a finite volume");
   const std::shared_ptr<Denoiser> denoiser =
       makeDenoiser(s.denoiser, resolveBackend(s.denoiser.backend, s.json).backend);
 
