@@ -426,6 +426,11 @@ class TestCli : public QObject {
     const auto recon = tomolive::readReconstruction(path("region_recon.h5").toStdString());
     QCOMPARE(recon.slices, 2);
     QCOMPARE(recon.size, 32);
+    // Where it lies on the detector: rows from first_row, columns from first_column.
+    QCOMPARE(std::get<std::int64_t>(recon.attributes.at("first_row")), std::int64_t{1});
+    QCOMPARE(std::get<std::int64_t>(recon.attributes.at("first_column")), std::int64_t{16});
+    QCOMPARE(std::get<std::string>(recon.attributes.at("region")),
+             std::string("rows 1:3, columns 16:48"));
     const auto record = tomolive::readDataExchange(path("region.h5").toStdString());
     QCOMPARE(record.projections, 96);
     QCOMPARE(record.rows, 4);

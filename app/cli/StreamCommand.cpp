@@ -94,6 +94,7 @@ void writeResult(const std::string& path, const Snapshot& last,
       {"algorithm", "live " + (history.empty() ? std::string() : history.back().method)},
       {"source", source},
       {"first_row", std::int64_t(last.firstRow)},
+      {"first_column", std::int64_t(last.firstColumn)},  // non-zero for a region's narrower grid
       {"updates", std::int64_t(summary.updates)},
       {"projections_received", summary.projectionsReceived},
       {"projections_consumed", summary.projectionsConsumed},
@@ -108,6 +109,8 @@ void writeResult(const std::string& path, const Snapshot& last,
     sustained.push_back(m.sustainedPps), lag.push_back(double(m.lag)), centre.push_back(m.centre);
     if (m.ssim) ssim.push_back(*m.ssim);
   }
+  if (!history.empty() && !history.back().region.empty())
+    r.attributes["region"] = history.back().region;
   r.attributes["update_window"] = window;
   r.attributes["update_iterations"] = iterations;
   r.attributes["update_projections"] = projections;
