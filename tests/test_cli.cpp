@@ -179,6 +179,8 @@ class TestCli : public QObject {
     QTest::newRow("recon output is the scan")
         << QStringList{"recon", path("text.h5"), "-o", path("text.h5")}
         << u"is the scan read: writing there would change it"_s;
+    QTest::newRow("demo grid below SSIM's window")
+        << QStringList{"demo", "--size", "8"} << u"demo --size 8: the demo scores every update"_s;
     QTest::newRow("no output") << QStringList{"simulate"} << u"--output"_s;
     QTest::newRow("unknown command") << QStringList{"reconstruct"} << u"reconstruct"_s;
     QTest::newRow("unknown benchmark") << QStringList{"bench", "gpu"} << u"gpu"_s;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "cli/Command.h"
 #include "cli/Commands.h"
 #include "cli/Options.h"
 #include "metrics/ImageMetrics.h"
@@ -29,6 +30,10 @@ struct DemoSettings {
 
 int runDemo(DemoSettings s) {
   ScanSpec& spec = s.spec;
+  if (spec.size < 11)  // metrics/ImageMetrics.h: SSIM's window
+    throw UsageError("demo --size " + std::to_string(spec.size) +
+                     ": the demo scores every update by SSIM against the truth, whose window is "
+                     "11 × 11 pixels: --size at least 11");
   spec.acquisition = {AcquisitionOrder::Interlaced, s.window * s.rotations, s.window};
   const ScanSimulator sim(spec);
   const int rows = sim.slices(), columns = sim.columns();
