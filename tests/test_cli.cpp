@@ -105,6 +105,7 @@ class TestCli : public QObject {
                                   "-o", path("recon_binned.h5"), "--json"});
     QVERIFY2(binned.exitCode == 0, qPrintable(binned.err));
     const QJsonObject b = json(binned);
+    QVERIFY(b.contains("ssim") && b.contains("nrmse"));  // the file has a ground truth
     QVERIFY2(
         b["ssim"].toDouble() > r["ssim"].toDouble() - 0.05,
         qPrintable(
