@@ -234,7 +234,8 @@ class TestAdvice : public QObject {
            .resolutionPixels = resolution[r - 1],
            .structuralChange = r > 1 ? std::optional<double>(change[r - 1]) : std::nullopt,
            .received = 120 * r,
-           .receivedBefore = 120 * (r - 1)},
+           .receivedBefore = 120 * (r - 1),
+           .coverage = {}},
           {.received = 120 * r, .scanProjections = 1680, .projectionsPerSecond = 100.0}));
     for (int r = 1; r <= 8; ++r) QVERIFY2(!advice[r - 1].stop, advice[r - 1].reason.c_str());
     QCOMPARE(advice[0].reason, std::string("image change not measured yet, resolution 9.0 px"));
@@ -256,7 +257,8 @@ class TestAdvice : public QObject {
                                                  .resolutionPixels = 2.6,
                                                  .structuralChange = 0.3,
                                                  .received = 1080,
-                                                 .receivedBefore = 1080},
+                                                 .receivedBefore = 1080,
+                                                 .coverage = {}},
                                                 {.received = 1080, .scanProjections = 1680});
     QVERIFY(finishing.stop);
     QCOMPARE(finishing.reason, advice[8].reason);
@@ -266,7 +268,8 @@ class TestAdvice : public QObject {
                           .resolutionPixels = 2.0,
                           .structuralChange = 0.001,
                           .received = 100,
-                          .receivedBefore = 50},
+                          .receivedBefore = 50,
+                          .coverage = {}},
                          {.received = 100, .scanProjections = 150, .projectionsPerSecond = 100.0})
                  .reason,
              std::string("image settled at update 1: expected gain to the end of the scan 0.001 "
@@ -284,7 +287,8 @@ class TestAdvice : public QObject {
                            .resolutionPixels = std::nullopt,
                            .structuralChange = 0.01,
                            .received = 200,
-                           .receivedBefore = 180};
+                           .receivedBefore = 180,
+                           .coverage = {}};
     QVERIFY(std::abs(*expectedGain(r, 1000) - 0.01 * 10.0 * 0.8) < 1e-12);
     QVERIFY(std::abs(*expectedGain(r, 0) - 0.01 * 10.0 * 0.5) < 1e-12);
     QCOMPARE(*expectedGain(r, 200), 0.0);
@@ -411,6 +415,75 @@ class TestAdvice : public QObject {
                    Continue);
     QVERIFY2(std::abs(fired - plateau) <= 2,
              qPrintable(QStringLiteral("advice at %1, plateau at %2").arg(fired).arg(plateau)));
+  }
+
+  // A resolution from two half reconstructions needs angles that cover the half circle: one
+  // angle repeated or a wedge gives equally degenerate halves that agree to the grid's limit.
+  void angularCoverageOfTheReceivedAngles() {
+    const double pi = std::numbers::pi;
+    auto spread = [](int n, double from, double to) {
+      std::vector<double> a;
+      for (int k = 0; k < n; ++k) a.push_back(from + (to - from) * k / n);
+      return a;
+    };
+    const AngularCoverage even = angularCoverage(spread(32, 0.0, pi));
+    QVERIFY(std::abs(even.largestGapDegrees - 180.0 / 32) < 1e-9);
+    QVERIFY(std::abs(even.limitDegrees - 8 * 180.0 / 32) < 1e-9);
+    QVERIFY(even.enough());
+    QVERIFY(angularCoverage(spread(64, 0.0, 2 * pi)).enough());          // a 360° scan folds
+    QVERIFY(angularCoverage(spread(16, -0.5 * pi, 0.5 * pi)).enough());  // across 0°
+    std::vector<double> golden;
+    for (int k = 0; k < 50; ++k) golden.push_back(std::fmod(k * pi * 0.6180339887, pi));
+    QVERIFY(angularCoverage(golden).enough());
+    const AngularCoverage sequential = angularCoverage(spread(60, 0.0, pi / 3));  // a third
+    QVERIFY(std::abs(sequential.largestGapDegrees - (180.0 - 59.0)) < 1e-9);
+    QVERIFY(!sequential.enough());
+    QVERIFY(!angularCoverage(spread(60, 0.0, 10.0 * pi / 180.0)).enough());  // 10° wedge
+    QVERIFY(!angularCoverage(std::vector<double>(60, 0.3)).enough());        // a stuck stage
+    QVERIFY(!angularCoverage(std::vector<double>{0.0, 0.0}).enough());
+    QVERIFY(angularCoverage(std::vector<double>{0.0, 0.5 * pi}).enough());  // 90°: the most
+    QVERIFY(!angularCoverage({}).enough());
+  }
+
+  // Live: a stuck stage (every projection at one angle) and a sequential scan before its end get
+  // no resolution and a "continue" that says why; the sequential scan's last update gets one.
+  void degenerateCoverageGetsNoResolution() {
+    ScanSpec spec;
+    spec.phantom = PhantomKind::SheppLogan;
+    spec.size = 64;
+    spec.slices = 2;
+    spec.acquisition = {AcquisitionOrder::Sequential, 96, 16};
+    spec.photons = 1e4;
+    const std::string path = m_dir.filePath("sequential.h5").toStdString();
+    writeSimulatedScan(spec, path);
+    const PreparedScan scan = prepareScan(readDataExchange(path));
+    std::vector<int> order(scan.anglesRad.size());
+    std::iota(order.begin(), order.end(), 0);
+    const double centre = 0.5 * (spec.size - 1);
+    const std::vector<Step> sequential =
+        replayWithQuality(scan.lineIntegrals, scan.anglesRad, order, 16, 1, centre, nullptr);
+    QCOMPARE(sequential.size(), std::size_t(6));
+    for (std::size_t i = 0; i + 1 < sequential.size(); ++i) {
+      const QualityAssessment& q = sequential[i].quality;
+      QVERIFY(!q.resolutionPixels);
+      QVERIFY(q.coverage && !q.coverage->enough());
+      QVERIFY(q.advice && !q.advice->stop);
+      QVERIFY2(q.advice->reason.starts_with("angular coverage incomplete: the " +
+                                            std::to_string(16 * (i + 1)) + " angles received"),
+               q.advice->reason.c_str());
+    }
+    QVERIFY(sequential.back().quality.resolutionPixels);
+    QVERIFY(sequential.back().quality.coverage->enough());
+
+    const std::vector<double> stuck(scan.anglesRad.size(), 0.7);
+    const std::vector<Step> still =
+        replayWithQuality(scan.lineIntegrals, stuck, order, 16, 1, centre, nullptr);
+    for (const Step& s : still) {
+      QVERIFY(!s.quality.resolutionPixels);
+      QVERIFY(s.quality.advice && !s.quality.advice->stop);
+      QVERIFY2(s.quality.advice->reason.find("leave a 180° gap") != std::string::npos,
+               s.quality.advice->reason.c_str());
+    }
   }
 
   // On real scans replayed interlaced: the advice does not fire before the image has stopped

@@ -163,7 +163,7 @@ class TestNetwork : public QObject {
     QCOMPARE(r.frames, std::int64_t(kScanFrames));
     QVERIFY(r.eachOnce(0, kScanFrames));
     QCOMPARE(source.framesReceived(), std::int64_t(kScanFrames));
-    QCOMPARE(source.rejectedMessages(), std::int64_t(0));
+    QCOMPARE(source.losses().rejected, std::int64_t(0));
     QCOMPARE(source.describe().rows, 4);
     QCOMPARE(source.describe().columns, 64);
     QCOMPARE(source.describe().projections, 200);  // the detector says the scan's length
@@ -188,7 +188,7 @@ class TestNetwork : public QObject {
     QCOMPARE(s["sent"].toInt(), kScanFrames);
     QCOMPARE(s["malformed"].toInt(), 5);
     QVERIFY(r.eachOnce(0, kScanFrames));
-    QCOMPARE(source.rejectedMessages(), std::int64_t(5));
+    QCOMPARE(source.losses().rejected, std::int64_t(5));
 
     const std::vector<std::string> warnings = source.takeWarnings();
     QCOMPARE(countContaining(warnings, "rejected message #"), 5);
@@ -260,10 +260,49 @@ class TestNetwork : public QObject {
     QCOMPARE(s2["reason"].toString(), QStringLiteral("complete"));
     QCOMPARE(s2["sent"].toInt(), kScanFrames - resumeAt);
     QVERIFY(r.eachOnce(0, kScanFrames));
-    QCOMPARE(source.duplicateFrames(), std::int64_t(10));
+    QCOMPARE(source.losses().duplicates, std::int64_t(10));
     const auto warnings = source.takeWarnings();
     QCOMPARE(countContaining(warnings, "dropped duplicate frame"), 10);
     QCOMPARE(countContaining(warnings, "shut down after"), 1);
+  }
+
+  // Two receivers connected to one detector each get some of the frames (PUSH hands each frame to
+  // one of them): each counts the frame numbers it never got, says so early without a line per
+  // frame, and the one that gets the end message names both counts.
+  void framesTakenByAnotherReceiverAreCountedMissing() {
+    const int port = freePortPair();
+    QVERIFY(port);
+    NetworkDetectorSource a(address(port).toStdString()), b(address(port).toStdString());
+    Detector detector;
+    detector.start(kScan + QStringList{"--bind", address(port), "--rate", "400"});
+    QVERIFY(detector.started());
+    Reception ra, rb;
+    const auto deadline = Clock::now() + 30s;
+    while (!a.finished() && !b.finished() && Clock::now() < deadline)
+      for (auto [source, r] : {std::pair{&a, &ra}, std::pair{&b, &rb}})
+        if (auto frame = source->next(10ms)) ++r->times[frame->number], ++r->frames;
+    QVERIFY(a.finished() || b.finished());
+    QCOMPARE(detector.summary()["sent"].toInt(), kScanFrames);
+    // drain what the other one still holds
+    for (auto [source, r] : {std::pair{&a, &ra}, std::pair{&b, &rb}})
+      while (auto frame = source->next(200ms)) ++r->times[frame->number], ++r->frames;
+    QCOMPARE(ra.frames + rb.frames, std::int64_t(kScanFrames));
+    for (auto [source, r] : {std::pair{&a, &ra}, std::pair{&b, &rb}}) {
+      QVERIFY2(r->frames > 0, "both receivers connected before the detector sent");
+      const std::int64_t highest = r->times.rbegin()->first;
+      QCOMPARE(source->losses().missing, highest + 1 - r->frames);
+      QVERIFY(source->losses().missing > 0);
+      const auto warnings = source->takeWarnings();
+      const int reports = countContaining(warnings, "missing so far");
+      QVERIFY2(reports >= 1 && reports <= 9, qPrintable(QString::number(reports)));  // doubling
+      QCOMPARE(
+          countContaining(warnings, "another receiver connected to " + address(port).toStdString()),
+          reports);
+      if (source->finished())
+        QCOMPARE(countContaining(warnings, "ended (complete) with 215 frames, " +
+                                               std::to_string(r->frames) + " received"),
+                 1);
+    }
   }
 
   // A Data Exchange file served as stored: uint16 projections at the file's angles, in file order.

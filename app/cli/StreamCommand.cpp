@@ -244,6 +244,11 @@ int runStream(StreamSettings s, std::shared_ptr<RowTeam> team) {
                  "tomolive-cli stream: %s: %lld frames are missing from the record (the disk was "
                  "slower than the source; --record-buffer MiB holds more)\n",
                  o.recordPath.c_str(), static_cast<long long>(summary.record.dropped));
+  if (summary.source.missing > 0)
+    std::fprintf(stderr,
+                 "tomolive-cli stream: %lld frame numbers below the highest received never "
+                 "arrived (lost, or taken by another receiver connected to the same detector)\n",
+                 static_cast<long long>(summary.source.missing));
   if (!summary.error.empty()) {
     std::fprintf(stderr, "tomolive-cli stream: %s\n", summary.error.c_str());
     return 1;

@@ -221,15 +221,19 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
     q.halves = std::move(halves);
     m_lastHalves = q.halves;
     if (!window) {
-      q.resolutionPixels = frcResolutionPixels(
-          fourierRingCorrelation(images[0], images[1], live.gridSize(), int(all.size())));
-      if (m_options.pixelSizeMicrometres)
-        q.resolutionMicrometres = *q.resolutionPixels * *m_options.pixelSizeMicrometres;
+      q.coverage = angularCoverage(live.receivedAngles());
+      if (q.coverage->enough()) {
+        q.resolutionPixels = frcResolutionPixels(
+            fourierRingCorrelation(images[0], images[1], live.gridSize(), int(all.size())));
+        if (m_options.pixelSizeMicrometres)
+          q.resolutionMicrometres = *q.resolutionPixels * *m_options.pixelSizeMicrometres;
+      }
       q.advice = m_advisor.advise({.update = update.update,
                                    .resolutionPixels = q.resolutionPixels,
                                    .structuralChange = q.structuralChange,
                                    .received = live.receivedCount(),
-                                   .receivedBefore = receivedBefore},
+                                   .receivedBefore = receivedBefore,
+                                   .coverage = q.coverage},
                                   progress);
       m_lastAdvice = q.advice;
     }

@@ -11,7 +11,9 @@
 //               reconstructions — the received projections of even and of odd arrival index —
 //               on the slices in view and their neighbours, each recomputed at every update as
 //               the filtered method does (the SIRT-K image of its half, I = 1), in pixels and,
-//               when the pixel size is known, in µm;
+//               when the pixel size is known, in µm; none while the received angles leave a
+//               gap too wide for one (pipeline/StopAdvice.h, AngularCoverage: one angle
+//               repeated, a wedge, a sequential scan before its end), the advice then "continue";
 // - advice:     "stop" or "continue" by the StopAdvisor's rule (pipeline/StopAdvice.h).
 //
 // The half reconstructions are filtered images of everything received; their cost (two filtered
@@ -66,7 +68,9 @@ struct HalfReconstructions {
 struct QualityAssessment {
   std::optional<double> change, residual;
   std::optional<double> structuralChange;  ///< 1 − SSIM to the last update (with the resolution)
+  /// none where the received angles leave a gap too wide for one (AngularCoverage)
   std::optional<double> resolutionPixels, resolutionMicrometres;
+  std::optional<AngularCoverage> coverage;  ///< of the received angles (not for window)
   std::optional<StopAdvice> advice;  ///< none without a resolution measure (window method)
   double seconds = 0.0;              ///< wall time of the assessment (halves, FRC, change)
   /// none without a resolution measure (window: without heldOutHalves)

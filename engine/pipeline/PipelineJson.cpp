@@ -52,6 +52,7 @@ void to_json(json& j, const UpdateMetrics& m) {
   putIfPresent(j, "residual", m.residual);
   putIfPresent(j, "resolution_px", m.resolutionPixels);
   putIfPresent(j, "resolution_um", m.resolutionMicrometres);
+  putIfPresent(j, "angular_gap_deg", m.angularGapDegrees);
   if (!m.advice.empty()) {
     j["advice"] = m.advice;
     j["advice_reason"] = m.adviceReason;
@@ -77,6 +78,9 @@ void to_json(json& j, const SessionSummary& s) {
        {"frames_recorded", s.framesRecorded},
        {"record_dropped", s.record.dropped},
        {"record_peak_queued_bytes", s.record.peakQueuedBytes},
+       {"frames_missing", s.source.missing},
+       {"frames_duplicate", s.source.duplicates},
+       {"messages_rejected", s.source.rejected},
        {"projections_received", s.projectionsReceived},
        {"projections_consumed", s.projectionsConsumed},
        {"projections_skipped", s.projectionsSkipped},

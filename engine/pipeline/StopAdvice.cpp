@@ -1,10 +1,31 @@
 #include "pipeline/StopAdvice.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <numbers>
 #include <stdexcept>
+#include <vector>
 
 namespace tomolive {
+
+AngularCoverage angularCoverage(std::span<const double> anglesRad) {
+  AngularCoverage coverage;
+  if (anglesRad.empty()) return coverage;
+  std::vector<double> folded;
+  folded.reserve(anglesRad.size());
+  for (double a : anglesRad) {
+    double d = std::fmod(a * 180.0 / std::numbers::pi, 180.0);
+    if (d < 0.0) d += 180.0;
+    folded.push_back(d);
+  }
+  std::sort(folded.begin(), folded.end());
+  double gap = folded.front() + 180.0 - folded.back();  // across 0° = 180°
+  for (std::size_t i = 1; i < folded.size(); ++i) gap = std::max(gap, folded[i] - folded[i - 1]);
+  coverage.largestGapDegrees = gap;
+  coverage.limitDegrees = std::min(90.0, 8.0 * 180.0 / double(anglesRad.size()));
+  return coverage;
+}
 
 std::optional<double> expectedGain(const QualityReading& reading, int scanProjections) {
   const std::int64_t n = reading.received, added = n - reading.receivedBefore;
@@ -48,7 +69,14 @@ StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress
   }
   const std::int64_t left = std::int64_t(progress.scanProjections) - progress.received;
   const std::int64_t added = reading.received - reading.receivedBefore;
-  if (!advice.expectedGain) {
+  if (reading.coverage && !reading.coverage->enough()) {
+    std::snprintf(text, sizeof text,
+                  "angular coverage incomplete: the %lld angles received leave a %.0f° gap "
+                  "(a resolution and an advice need at most %.0f°)",
+                  static_cast<long long>(reading.received), reading.coverage->largestGapDegrees,
+                  reading.coverage->limitDegrees);
+    advice.reason = text;
+  } else if (!advice.expectedGain) {
     advice.reason = "image change not measured yet" + resolution;
   } else if (progress.scanProjections > 0 && left < added) {
     // Stopping now would save less than one more update: nothing worth advising.

@@ -14,7 +14,8 @@
 // (P = 2n). SSIM is computed exactly as the scores against a ground truth compute it, so noise
 // still averaging out of flat regions counts where a relative L2 change hides it under edges.
 //
-// The advice is "stop" at update R when the expected gain is at most `expectedGainLimit`, at least
+// The advice is "stop" at update R when the received angles cover the half circle (below:
+// AngularCoverage), the expected gain is at most `expectedGainLimit`, at least
 // `minimumUpdates` updates have been made and more projections are still to come than the last
 // update added (at the scan's very end stopping saves nothing). Otherwise "continue", with the
 // expected gain as the reason. The reason of a "stop" names the gain, the resolution and, when the
@@ -26,6 +27,7 @@
 // real scans (docs/quality.md, "Live resolution (FRC) and stop advice"; test_advice).
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 
 namespace tomolive {
@@ -35,6 +37,19 @@ struct StopRule {
   int minimumUpdates = 4;            ///< no advice to stop before this update
 };
 
+/// How evenly the received angles cover the half circle. A resolution measured by two half
+/// reconstructions says how well their images agree, not what the angles leave unmeasured: one
+/// angle repeated, or a 10° wedge, gives two equally degenerate halves that agree to the grid's
+/// limit. Enough coverage: the largest gap between the received angles, folded onto [0°, 180°),
+/// is at most 8 mean spacings (180°/n for n projections: an interlaced or golden-angle scan has
+/// gaps of 1–2 spacings, a sequential one a gap of what is still to come) and at most 90°.
+struct AngularCoverage {
+  double largestGapDegrees = 180.0;
+  double limitDegrees = 0.0;
+  bool enough() const { return largestGapDegrees <= limitDegrees; }
+};
+AngularCoverage angularCoverage(std::span<const double> anglesRad);
+
 /// What one update measured (none where it could not be measured).
 struct QualityReading {
   int update = 0;
@@ -43,6 +58,7 @@ struct QualityReading {
   std::optional<double> structuralChange;
   std::int64_t received = 0;        ///< projections in this update's image
   std::int64_t receivedBefore = 0;  ///< projections in the image the change compares with
+  std::optional<AngularCoverage> coverage;  ///< of the received angles; not enough: "continue"
 };
 
 /// Where the scan stands, for the expected gain and the savings in the reason.

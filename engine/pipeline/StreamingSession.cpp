@@ -553,6 +553,7 @@ void StreamingSession::reconstruct() {
         m.residual = q.residual;
         m.resolutionPixels = q.resolutionPixels;
         m.resolutionMicrometres = q.resolutionMicrometres;
+        if (q.coverage) m.angularGapDegrees = q.coverage->largestGapDegrees;
         if (q.advice)
           m.advice = q.advice->word(), m.adviceReason = q.advice->reason,
           m.expectedGain = q.advice->expectedGain;
@@ -748,6 +749,7 @@ SessionSummary StreamingSession::summary() const {
     s.framesRecorded = s.record.recorded;
   }
   if (const auto snap = latest()) s.updates = snap->metrics.update;
+  s.source = m_source->losses();
   s.state = m_state;
   s.stoppedEarly = m_stopRequested;
   s.silentSeconds = m_silentSeconds;

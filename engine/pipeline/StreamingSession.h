@@ -167,6 +167,9 @@ struct UpdateMetrics {
   /// projections used; the FRC resolution of two half reconstructions in pixels (and µm when the
   /// pixel size is known); the stop advice ("continue" or "stop", "" when not assessed) and why.
   std::optional<double> residual, resolutionPixels, resolutionMicrometres;
+  /// The largest gap between the received angles (pipeline/StopAdvice.h, AngularCoverage); too
+  /// wide, no resolution and the advice says so.
+  std::optional<double> angularGapDegrees;
   std::string advice, adviceReason;
   double qualitySeconds = 0.0;  ///< time the quality assessment added to this update
   /// With auto-steering: why this update has its W and I ("" when steered by hand).
@@ -256,6 +259,7 @@ struct SessionSummary {
   std::int64_t projectionsSkipped = 0;  ///< received, recorded, not reconstructed (overload)
   std::int64_t framesRecorded = 0;
   RecordingStatus record;  ///< the recorder's counts, warning and stop reason (when recording)
+  SourceLosses source;     ///< what the source rejected, dropped as duplicate or never received
   int updates = 0;
   /// An update in progress (taken its projections, not yet published): after pause() the
   /// session is quiet once this is false.

@@ -4,6 +4,7 @@
 // stop(), which must reach the acquisition itself (the simulated scanner stops scanning, the
 // replay stops reading, the network detector is told to stop acquiring).
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,13 @@ struct ScanDescription {
   std::optional<double> centre;  ///< rotation centre (detector column) when the source knows it
   std::string label;             ///< e.g. "simulated glass 256² × 8", "file scan.h5", "tcp://…"
   std::optional<double> pixelSizeMicrometres;  ///< the detector pixel, when the source knows it
+};
+
+/// What a source left out of the scan it delivered: messages it rejected (malformed, of another
+/// scan or shape), duplicate frames it dropped, and frame numbers it never received below the
+/// highest it did (lost on the way, or taken by a second receiver of the same detector).
+struct SourceLosses {
+  std::int64_t rejected = 0, duplicates = 0, missing = 0;
 };
 
 class FrameSource {
@@ -50,6 +58,8 @@ class FrameSource {
   /// Problems the source met and survived (malformed messages, reconnects), oldest first; the
   /// caller takes them.
   virtual std::vector<std::string> takeWarnings() { return {}; }
+  /// Counts so far; thread-safe. A file or the simulator loses nothing.
+  virtual SourceLosses losses() const { return {}; }
 };
 
 }  // namespace tomolive

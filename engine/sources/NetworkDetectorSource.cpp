@@ -66,10 +66,12 @@ struct NetworkDetectorSource::Impl {
   Clock::time_point lastFrame = Clock::now();
 
   std::atomic<bool> finished{false};
-  std::atomic<std::int64_t> received{0}, rejected{0}, duplicates{0};
+  std::atomic<std::int64_t> received{0}, rejected{0}, duplicates{0}, missing{0};
 
   // Consumer thread only.
   std::unordered_set<std::int64_t> seen;
+  std::int64_t highest = -1;         ///< highest frame number received
+  std::int64_t missingReported = 0;  ///< missing count at the last warning about it
 
   std::thread controlThread;
 
@@ -207,7 +209,23 @@ struct NetworkDetectorSource::Impl {
       std::lock_guard lock(mutex);
       lastFrame = Clock::now();
     }
+    countMissing(number);
     return std::move(m.frame);
+  }
+
+  // Frame numbers below the highest received that never came; a resent frame fills its gap.
+  void countMissing(std::int64_t number) {
+    const std::int64_t before = highest;
+    highest = std::max(highest, number);
+    const std::int64_t now = highest + 1 - std::int64_t(seen.size());
+    missing = now;
+    if (now > 0 && now >= 2 * missingReported) {
+      warn(std::to_string(now) + " frame number(s) of scan '" + scanId +
+           "' missing so far (frame " + std::to_string(number) + " came after " +
+           std::to_string(before) + "): lost, or taken by another receiver connected to " +
+           address + " — a detector hands each frame to one receiver");
+      missingReported = now;
+    }
   }
 
   void handleEnd(const EndMessage& end) {
@@ -326,7 +344,9 @@ std::string NetworkDetectorSource::scanId() const {
 }
 
 std::int64_t NetworkDetectorSource::framesReceived() const { return m_impl->received; }
-std::int64_t NetworkDetectorSource::rejectedMessages() const { return m_impl->rejected; }
-std::int64_t NetworkDetectorSource::duplicateFrames() const { return m_impl->duplicates; }
+SourceLosses NetworkDetectorSource::losses() const {
+  return {
+      .rejected = m_impl->rejected, .duplicates = m_impl->duplicates, .missing = m_impl->missing};
+}
 
 }  // namespace tomolive

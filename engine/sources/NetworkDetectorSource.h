@@ -8,9 +8,11 @@
 //
 // Malformed messages and frames of another scan are rejected, duplicate frame numbers (a restarted
 // detector resending) are dropped; each is counted and reported by takeWarnings(), and the stream
-// goes on. The scan ends with the detector's end message ("complete" or "stopped"; "shutdown" only
-// means that detector process went away), or, once stop() was answered or gave up, after a quiet
-// period without frames.
+// goes on. Frame numbers skipped (below the highest received) are counted as missing and reported
+// when they first appear and each time their count doubles: a frame lost, or a second receiver
+// connected to the same detector (PUSH hands each frame to one of them). The scan ends with the
+// detector's end message ("complete" or "stopped"; "shutdown" only means that detector process went
+// away), or, once stop() was answered or gave up, after a quiet period without frames.
 //
 // Threads: next(), describe(), finished() and the counters from one consumer thread; stop() and
 // takeWarnings() from any. stop() returns at once: a control thread owned by the source sends
@@ -49,9 +51,8 @@ class NetworkDetectorSource : public FrameSource {
   const std::string& controlAddress() const;
   /// The scan id of the first frame received; empty before.
   std::string scanId() const;
-  std::int64_t framesReceived() const;    ///< frames delivered by next()
-  std::int64_t rejectedMessages() const;  ///< malformed or of another scan
-  std::int64_t duplicateFrames() const;
+  std::int64_t framesReceived() const;  ///< frames delivered by next()
+  SourceLosses losses() const override;
 
  private:
   struct Impl;
