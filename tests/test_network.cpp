@@ -23,6 +23,7 @@
 
 #include "io/DataExchange.h"
 #include "pipeline/StreamingSession.h"
+#include "sources/DetectorServer.h"
 #include "sources/NetworkDetectorSource.h"
 
 using namespace tomolive;
@@ -125,6 +126,33 @@ bool receive(NetworkDetectorSource& source, Reception& r, std::chrono::milliseco
   }
   return source.finished();
 }
+
+// A detector's frames given one by one: `shapes` rows × 64 columns, numbered from 0.
+class ListedFrames : public FrameSource {
+ public:
+  explicit ListedFrames(std::vector<int> rows) : m_rows(std::move(rows)) {}
+  ScanDescription describe() const override {
+    ScanDescription d;
+    d.label = "listed frames";
+    return d;
+  }
+  std::optional<Frame> next(std::chrono::milliseconds) override {
+    if (m_next >= m_rows.size()) return std::nullopt;
+    Frame f;
+    f.number = std::int64_t(m_next);
+    f.angleRad = 0.01 * double(m_next);
+    f.rows = m_rows[m_next++];
+    f.columns = 64;
+    f.pixels.assign(std::size_t(f.rows) * 64, 100.0f);
+    return f;
+  }
+  bool finished() const override { return m_next >= m_rows.size(); }
+  void stop() override { m_next = m_rows.size(); }
+
+ private:
+  std::vector<int> m_rows;
+  std::size_t m_next = 0;
+};
 
 int countContaining(const std::vector<std::string>& lines, const std::string& text) {
   int n = 0;
@@ -264,6 +292,48 @@ class TestNetwork : public QObject {
     const auto warnings = source.takeWarnings();
     QCOMPARE(countContaining(warnings, "dropped duplicate frame"), 10);
     QCOMPARE(countContaining(warnings, "shut down after"), 1);
+  }
+
+  // A stray first frame of another shape does not decide the scan's shape: it is dropped (and
+  // said so) once the next frame disagrees with it, and every later frame is taken.
+  void strayFirstFrameDoesNotDecideTheShape() {
+    const int port = freePortPair();
+    QVERIFY(port);
+    NetworkDetectorSource source(address(port).toStdString());
+    std::vector<int> rows(30, 4);
+    rows[0] = 2;
+    ListedFrames frames(rows);
+    DetectorServerOptions options;
+    options.bind = address(port).toStdString();
+    DetectorServer server(options);
+    std::thread serving([&] { server.serve(frames, "stray"); });
+    Reception r;
+    const bool finished = receive(source, r, 20s, [](const Frame& f) { return f.rows == 4; });
+    serving.join();
+    QVERIFY(finished);
+    QCOMPARE(r.frames, std::int64_t(29));
+    QVERIFY(r.eachOnce(1, 29));
+    QCOMPARE(source.describe().rows, 4);
+    QCOMPARE(source.losses().rejected, std::int64_t(1));
+    QCOMPARE(source.losses().missing, std::int64_t(1));  // frame 0 never delivered
+    const auto warnings = source.takeWarnings();
+    QCOMPARE(countContaining(warnings,
+                             "frame 0 of scan 'stray' (2×64) dropped: the frame after it, 1 of "
+                             "scan 'stray', is 4×64"),
+             1);
+    // A scan of one frame is delivered at its end.
+    const int port2 = freePortPair();
+    QVERIFY(port2);
+    NetworkDetectorSource single(address(port2).toStdString());
+    ListedFrames one({3});
+    options.bind = address(port2).toStdString();
+    DetectorServer server2(options);
+    std::thread serving2([&] { server2.serve(one, "one"); });
+    Reception r1;
+    QVERIFY(receive(single, r1, 20s, [](const Frame&) { return true; }));
+    serving2.join();
+    QCOMPARE(r1.frames, std::int64_t(1));
+    QCOMPARE(single.describe().rows, 3);
   }
 
   // Two receivers connected to one detector each get some of the frames (PUSH hands each frame to

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <deque>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
@@ -69,7 +70,14 @@ struct NetworkDetectorSource::Impl {
   std::atomic<std::int64_t> received{0}, rejected{0}, duplicates{0}, missing{0};
 
   // Consumer thread only.
-  std::unordered_set<std::int64_t> seen;
+  std::unordered_set<std::int64_t> seen;  ///< frame numbers delivered or held
+  /// The first frame, held until a second frame of its scan and shape confirms them: a stray
+  /// first frame of another shape (or scan) must not decide what every later frame is held to.
+  std::optional<Frame> held;
+  std::string heldScanId;
+  std::int64_t heldScanProjections = 0;
+  bool settled = false;              ///< the scan's id and frame shape are decided
+  std::deque<Frame> ready;           ///< accepted frames next() has not handed over yet
   std::int64_t highest = -1;         ///< highest frame number received
   std::int64_t missingReported = 0;  ///< missing count at the last warning about it
 
@@ -162,55 +170,92 @@ struct NetworkDetectorSource::Impl {
     return parts;
   }
 
-  // Takes one message; returns the frame to deliver, if it is one.
-  std::optional<Frame> handle(const MessageParts& parts) {
+  // Takes one message: an accepted frame joins `ready`.
+  void handle(const MessageParts& parts) {
     DetectorMessage message;
     try {
       message = decodeMessage(parts);
     } catch (const ProtocolError& e) {
       reject(e.what());
-      return std::nullopt;
+      return;
     }
-    if (auto* f = std::get_if<FrameMessage>(&message)) return accept(*f);
-    handleEnd(std::get<EndMessage>(message));
-    return std::nullopt;
+    if (auto* f = std::get_if<FrameMessage>(&message))
+      accept(*f);
+    else
+      handleEnd(std::get<EndMessage>(message));
   }
 
-  std::optional<Frame> accept(FrameMessage& m) {
+  std::string shapeText(int r, int c) const { return std::to_string(r) + "×" + std::to_string(c); }
+
+  void accept(FrameMessage& m) {
     const std::int64_t number = m.frame.number;
+    if (!settled) {
+      if (held && (m.scanId != heldScanId || m.frame.rows != held->rows ||
+                   m.frame.columns != held->columns)) {
+        reject("frame " + std::to_string(held->number) + " of scan '" + heldScanId + "' (" +
+               shapeText(held->rows, held->columns) + ") dropped: the frame after it, " +
+               std::to_string(number) + " of scan '" + m.scanId + "', is " +
+               shapeText(m.frame.rows, m.frame.columns) +
+               " — the scan and its shape are those of the first two frames that agree");
+        seen.erase(held->number);
+        held.reset();
+      }
+      if (!seen.insert(number).second) return dropDuplicate(number, m.scanId);
+      if (!held) {
+        held = std::move(m.frame);
+        heldScanId = m.scanId;
+        heldScanProjections = m.scanProjections;
+        return;
+      }
+      settle();
+    } else {
+      if (m.scanId != scanId)
+        return reject("frame " + std::to_string(number) + " of scan '" + m.scanId +
+                      "' while receiving scan '" + scanId + "'");
+      if (m.frame.rows != rows || m.frame.columns != columns)
+        return reject("frame " + std::to_string(number) + " has shape " +
+                      shapeText(m.frame.rows, m.frame.columns) + ", the scan's frames are " +
+                      shapeText(rows, columns));
+      if (!seen.insert(number).second) return dropDuplicate(number, scanId);
+    }
+    noteScanLength(m.scanProjections);
+    deliver(std::move(m.frame));
+  }
+
+  // The held first frame decides the scan's id and shape, and is delivered.
+  void settle() {
     {
       std::lock_guard lock(mutex);
-      if (scanId.empty()) {
-        scanId = m.scanId;
-        rows = m.frame.rows;
-        columns = m.frame.columns;
-      }
-      if (m.scanId == scanId && m.scanProjections > 0) scanProjections = m.scanProjections;
+      scanId = heldScanId;
+      rows = held->rows;
+      columns = held->columns;
     }
-    if (m.scanId != scanId) {
-      reject("frame " + std::to_string(number) + " of scan '" + m.scanId +
-             "' while receiving scan '" + scanId + "'");
-      return std::nullopt;
-    }
-    if (m.frame.rows != rows || m.frame.columns != columns) {
-      reject("frame " + std::to_string(number) + " has shape " + std::to_string(m.frame.rows) +
-             "×" + std::to_string(m.frame.columns) + ", the scan's frames are " +
-             std::to_string(rows) + "×" + std::to_string(columns));
-      return std::nullopt;
-    }
-    if (!seen.insert(number).second) {
-      ++duplicates;
-      warn("dropped duplicate frame " + std::to_string(number) + " of scan '" + scanId +
-           "' (already received; a restarted detector resending?)");
-      return std::nullopt;
-    }
+    settled = true;
+    noteScanLength(heldScanProjections);
+    deliver(std::move(*held));
+    held.reset();
+  }
+
+  void noteScanLength(std::int64_t projections) {
+    if (projections <= 0) return;
+    std::lock_guard lock(mutex);
+    scanProjections = projections;
+  }
+
+  void dropDuplicate(std::int64_t number, const std::string& scan) {
+    ++duplicates;
+    warn("dropped duplicate frame " + std::to_string(number) + " of scan '" + scan +
+         "' (already received; a restarted detector resending?)");
+  }
+
+  void deliver(Frame frame) {
     ++received;
     {
       std::lock_guard lock(mutex);
       lastFrame = Clock::now();
     }
-    countMissing(number);
-    return std::move(m.frame);
+    countMissing(frame.number);
+    ready.push_back(std::move(frame));
   }
 
   // Frame numbers below the highest received that never came; a resent frame fills its gap.
@@ -229,7 +274,8 @@ struct NetworkDetectorSource::Impl {
   }
 
   void handleEnd(const EndMessage& end) {
-    const std::string current = scanId;
+    if (held && end.scanId == heldScanId) settle();  // a scan of one frame, or its last
+    const std::string current = settled ? scanId : heldScanId;
     if (!current.empty() && end.scanId != current) {
       reject("end of scan '" + end.scanId + "' while receiving scan '" + current + "'");
       return;
@@ -292,19 +338,25 @@ ScanDescription NetworkDetectorSource::describe() const {
 std::optional<Frame> NetworkDetectorSource::next(std::chrono::milliseconds timeout) {
   Impl& d = *m_impl;
   const auto deadline = Clock::now() + timeout;
-  while (!d.finished) {
+  while (true) {
+    if (!d.ready.empty()) {
+      Frame frame = std::move(d.ready.front());
+      d.ready.pop_front();
+      return frame;
+    }
+    if (d.finished) break;
     const auto quiet = d.quietDeadline();
     if (quiet && Clock::now() >= *quiet) {
+      if (d.held) d.settle();  // stopped after its first frame: that frame is the scan
       d.finished = true;
-      break;
+      continue;
     }
     const milliseconds wait =
         quiet ? std::min(remaining(deadline), remaining(*quiet) + milliseconds(1))
               : remaining(deadline);
     try {
       if (pollIn(d.data, wait)) {
-        if (auto parts = d.receive())
-          if (auto frame = d.handle(*parts)) return frame;
+        if (auto parts = d.receive()) d.handle(*parts);
       }
     } catch (const zmq::error_t& e) {
       throw std::runtime_error("detector stream " + d.address + ": " + e.what());
@@ -314,7 +366,7 @@ std::optional<Frame> NetworkDetectorSource::next(std::chrono::milliseconds timeo
   return std::nullopt;
 }
 
-bool NetworkDetectorSource::finished() const { return m_impl->finished; }
+bool NetworkDetectorSource::finished() const { return m_impl->finished && m_impl->ready.empty(); }
 
 void NetworkDetectorSource::stop() {
   {

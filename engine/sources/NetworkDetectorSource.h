@@ -6,6 +6,9 @@
 // queue is unbounded (ZMQ_RCVHWM = 0) and PUSH/PULL never drops, so a burst faster than the
 // reconstruction is buffered here, never lost, and the detector never waits for us.
 //
+// The scan's id and frame shape are those of the first two frames that agree: the first frame is
+// held until the next one confirms it (or the scan ends), so a stray first frame of another shape
+// or scan is dropped, with a warning, instead of having every later frame rejected against it.
 // Malformed messages and frames of another scan are rejected, duplicate frame numbers (a restarted
 // detector resending) are dropped; each is counted and reported by takeWarnings(), and the stream
 // goes on. Frame numbers skipped (below the highest received) are counted as missing and reported
@@ -41,7 +44,7 @@ class NetworkDetectorSource : public FrameSource {
   NetworkDetectorSource(const NetworkDetectorSource&) = delete;
   NetworkDetectorSource& operator=(const NetworkDetectorSource&) = delete;
 
-  /// rows/columns once the first frame arrived; label is the data address.
+  /// rows/columns once the scan's shape is settled (above); label is the data address.
   ScanDescription describe() const override;
   std::optional<Frame> next(std::chrono::milliseconds timeout) override;
   bool finished() const override;
