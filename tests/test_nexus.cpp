@@ -51,8 +51,9 @@ struct NxTomoScan {
 };
 
 // A Data Exchange scan interleaved as beamlines acquire it: half the darks and flats, an invalid
-// frame, the first half of the projections, two invalid frames, the other flats, the other
-// projections, the other darks. Flats and darks carry angles that are not finite or unrelated
+// frame, the first half of the projections, an alignment frame (image_key -1, as ESRF's
+// image_key_control has them) and an invalid one, the other flats, the other projections, the
+// other darks. Flats and darks carry angles that are not finite or unrelated
 // (as files have them), invalid frames hold garbage.
 NxTomoScan interleaved(const RawScan& scan, bool radians = false) {
   NxTomoScan nx;
@@ -67,7 +68,7 @@ NxTomoScan interleaved(const RawScan& scan, bool radians = false) {
   for (int i = 0; i < (flats + 1) / 2; ++i) nx.add(scan.flats, i, 1, 0.0);
   nx.add(garbage, 0, 3, kNaN);
   for (int p = 0; p < half; ++p) nx.add(scan.data, p, 0, angle(p));
-  nx.add(garbage, 0, 3, 1e6);
+  nx.add(garbage, 0, -1, 1e6);
   nx.add(garbage, 0, 3, kNaN);
   for (int i = (flats + 1) / 2; i < flats; ++i) nx.add(scan.flats, i, 1, 180.0 * unit);
   for (int p = half; p < scan.projections; ++p) nx.add(scan.data, p, 0, angle(p));
@@ -392,6 +393,31 @@ void TestNexus::formatToldByContentNotName() {
   compareScans(readScan(exchangeNamedNxs.toStdString()),
                readDataExchange(realDataFile("tooth.h5")));
   QCOMPARE(inspectScan(exchangeNamedNxs.toStdString()).format, std::string("Data Exchange"));
+  QCOMPARE(inspectScan(exchangeNamedNxs.toStdString()).formatNote, std::string());
+
+  // Both: /exchange is read, and both inspect and read say that the NeXus entry is not.
+  {
+    NexusFile both = NexusFile::edit(exchangeNamedNxs);
+    QVERIFY(both.ok() && both.group("/entry", "NXentry"));
+  }
+  const std::string note =
+      "the file holds both a Data Exchange scan (/exchange) and a NeXus entry: /exchange is "
+      "read, the NeXus entry is not";
+  QCOMPARE(detectScanFormat(exchangeNamedNxs.toStdString()), ScanFormat::DataExchange);
+  QCOMPARE(inspectScan(exchangeNamedNxs.toStdString()).formatNote, note);
+  const RawScan both = readScan(exchangeNamedNxs.toStdString());
+  QCOMPARE(both.formatNote, note);
+  compareScans(both, readDataExchange(realDataFile("tooth.h5")));
+
+  // Neither: said so, not labelled Data Exchange.
+  const QString neither = path("neither.h5");
+  {
+    NexusFile file = NexusFile::create(neither);
+    QVERIFY(file.ok() && file.group("/measurement"));
+  }
+  const DataExchangeInfo none = inspectScan(neither.toStdString());
+  QCOMPARE(none.format, std::string("neither Data Exchange nor NXtomo"));
+  QCOMPARE(none.problems.size(), std::size_t(1));
 }
 
 void TestNexus::inspectCountsEveryKind() {
@@ -400,10 +426,11 @@ void TestNexus::inspectCountsEveryKind() {
   QCOMPARE(info.projections, 181);
   QCOMPARE(info.flats, 10);
   QCOMPARE(info.darks, 10);
-  QCOMPARE(info.invalidFrames, 3);
+  QCOMPARE(info.invalidFrames, 2);
+  QCOMPARE(info.alignmentFrames, 1);
   QCOMPARE(info.rows, 2);
   QCOMPARE(info.columns, 640);
-  QCOMPARE(info.thetaMinDeg, 0.0);  // the flats' 180° and the invalid 1e6° are not projections
+  QCOMPARE(info.thetaMinDeg, 0.0);  // the flats' 180° and the alignment 1e6° are not projections
   QVERIFY(std::abs(info.thetaMaxDeg - 179.00552486187846) < 1e-9);
   QVERIFY(!info.thetaInRadians);
   QCOMPARE(info.nonFiniteData, std::int64_t{0});
@@ -435,8 +462,12 @@ void TestNexus::cliInfoAndReconAcceptNxTomo() {
   QCOMPARE(json(info)["format"].toString(), QStringLiteral("NXtomo"));
   QCOMPARE(json(info)["entry"].toString(), QStringLiteral("/entry"));
   QCOMPARE(json(info)["projections"].toInt(), 181);
-  QCOMPARE(json(info)["invalid_frames"].toInt(), 3);
+  QCOMPARE(json(info)["invalid_frames"].toInt(), 2);
+  QCOMPARE(json(info)["alignment_frames"].toInt(), 1);
   QCOMPARE(json(info)["usable"].toBool(), true);
+  const CliRun text = runCli({"info", file});
+  QVERIFY2(text.out.contains("note: 1 alignment frames (image_key -1) are skipped"),
+           qPrintable(text.out));
 
   const CliRun nexus = runCli({"recon", file, "--iterations", "5", "--json"});
   const CliRun exchange = runCli(

@@ -44,6 +44,9 @@ void printInfo(const DataExchangeInfo& info) {
       info.thetaMaxDeg, units, info.hasGroundTruth ? ", with ground truth" : "");
   if (info.invalidFrames)
     std::printf("note: %d frames marked invalid (image_key 3) are skipped\n", info.invalidFrames);
+  if (!info.formatNote.empty()) std::printf("note: %s\n", info.formatNote.c_str());
+  if (info.alignmentFrames)
+    std::printf("note: %d alignment frames (image_key -1) are skipped\n", info.alignmentFrames);
   if (info.nonFiniteData)
     std::printf(
         "note: %lld NaN/Inf values in data, flats or darks (repaired when reconstructing)\n",

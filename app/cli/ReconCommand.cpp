@@ -28,6 +28,7 @@ void printSummary(const std::string& input, const FileReconResult& r, int iterat
                 r.centre, r.estimate.pairs, r.estimate.worstPairOffsetDeg);
   else
     std::printf("centre %.2f px (given)\n", r.centre);
+  if (!r.formatNote.empty()) std::printf("note: %s\n", r.formatNote.c_str());
   if (r.emptyProjections)
     std::printf(
         "left out %d projections that hold nothing but zeros (never written: an aborted "

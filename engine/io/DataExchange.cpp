@@ -212,6 +212,7 @@ DataExchangeInfo inspectDataExchange(const std::string& path) {
   info.path = path;
   collect(info.problems, [&] { info.datasets = listDatasets(file.get(), path); });
   const ScanLayout layout = checkLayout(file.get(), path, info.problems);
+  if (!linkExists(file.get(), path, "/exchange")) info.format = "neither Data Exchange nor NXtomo";
   info.projections = layout.projections;
   info.rows = layout.rows;
   info.columns = layout.columns;

@@ -60,9 +60,13 @@ struct DatasetInfo {
 /// inspectNxTomo, NeXus NXtomo: then projections, flats and darks count the frames of each key).
 struct DataExchangeInfo {
   std::string path;
-  std::string format = "Data Exchange";  ///< or "NXtomo"
+  /// or "NXtomo", or "neither Data Exchange nor NXtomo" (no /exchange group, no NeXus entry)
+  std::string format = "Data Exchange";
   std::string entry;                     ///< the NXtomo entry's path; empty for Data Exchange
   int invalidFrames = 0;                 ///< NXtomo frames with image_key 3, skipped
+  int alignmentFrames = 0;               ///< NXtomo frames with image_key -1, skipped
+  /// What else the file holds that is not read (a NeXus entry beside /exchange); "" if nothing.
+  std::string formatNote;
   std::vector<DatasetInfo> datasets;     ///< every dataset in the file, in name order
   int projections = 0, rows = 0, columns = 0, flats = 0, darks = 0;
   double thetaMinDeg = 0.0, thetaMaxDeg = 0.0;
@@ -95,6 +99,7 @@ struct RawScan {
   /// File indices of projections left out by readScan (io/ScanFile.h) because every pixel read
   /// was zero (never written: an aborted scan); `projections` counts only those kept.
   std::vector<int> emptyProjections;
+  std::string formatNote;  ///< as DataExchangeInfo::formatNote (set by readScan)
 
   int flatCount() const;
   int darkCount() const;

@@ -21,12 +21,14 @@ void to_json(nlohmann::json& j, const DataExchangeInfo& info) {
        {"flats", info.flats},
        {"darks", info.darks},
        {"invalid_frames", info.invalidFrames},
+       {"alignment_frames", info.alignmentFrames},
        {"theta_min_deg", info.thetaMinDeg},
        {"theta_max_deg", info.thetaMaxDeg},
        {"theta_units", info.thetaInRadians ? "radians" : "degrees"},
        {"theta_units_stated", info.thetaUnitsStated},
        {"has_ground_truth", info.hasGroundTruth},
        {"non_finite_values", info.nonFiniteData}};
+  if (!info.formatNote.empty()) j["format_note"] = info.formatNote;
 }
 
 void to_json(nlohmann::json& j, const FrameCounts& counts) {

@@ -16,7 +16,14 @@ namespace tomolive {
 using namespace hdf5;
 namespace {
 
-enum ImageKey : std::int64_t { kProjection = 0, kFlat = 1, kDark = 2, kInvalid = 3 };
+// -1: alignment frames (ESRF's image_key_control and tomoscan use it; skipped like invalid ones)
+enum ImageKey : std::int64_t {
+  kAlignment = -1,
+  kProjection = 0,
+  kFlat = 1,
+  kDark = 2,
+  kInvalid = 3
+};
 
 // Entries of files written without NX_class attributes: Diamond's, then the definition's own.
 constexpr std::array<const char*, 3> kPlainEntries{"/entry1/tomo_entry", "/entry", "/entry0000"};
@@ -254,13 +261,14 @@ struct NexusLayout {
   std::vector<double> angles;                    // one per frame, as stored
   bool anglesInRadians = false;
   bool anglesUnitsStated = true;
-  int projections = 0, flats = 0, darks = 0, invalid = 0;
+  int projections = 0, flats = 0, darks = 0, invalid = 0, alignment = 0;
 };
 
 std::string frameCounts(const NexusLayout& layout) {
   return std::to_string(layout.frameCount) + " frames: " + std::to_string(layout.projections) +
          " projections, " + std::to_string(layout.flats) + " flats, " +
-         std::to_string(layout.darks) + " darks, " + std::to_string(layout.invalid) + " invalid";
+         std::to_string(layout.darks) + " darks, " + std::to_string(layout.invalid) + " invalid, " +
+         std::to_string(layout.alignment) + " alignment";
 }
 
 void checkFrames(hid_t file, const std::string& path, NexusLayout& layout,
@@ -295,7 +303,7 @@ void checkImageKey(hid_t file, const std::string& path, NexusLayout& layout,
     problems.push_back(message(path, name,
                                "required dataset is missing: NXtomo tells projections, flats and "
                                "darks apart by image_key (0 projection, 1 flat, 2 dark, 3 "
-                               "invalid), one per frame"));
+                               "invalid, -1 alignment), one per frame"));
     return;
   }
   std::optional<Probe> key = probe(file, path, name, true, problems);
@@ -303,14 +311,15 @@ void checkImageKey(hid_t file, const std::string& path, NexusLayout& layout,
   const bool typeOk = checkType(*key, path, isIntegerType, "an integer type", problems);
   if (!checkPerFrame(*key, path, layout, "keys", problems) || !typeOk) return;
   layout.keys = readSlab<std::int64_t>(file, path, *key, 0, 0, key->dims[0], H5T_NATIVE_INT64);
-  const auto isBad = [](std::int64_t k) { return k < kProjection || k > kInvalid; };
+  const auto isBad = [](std::int64_t k) { return k < kAlignment || k > kInvalid; };
   const auto firstBad = std::find_if(layout.keys.begin(), layout.keys.end(), isBad);
   if (firstBad != layout.keys.end()) {
     problems.push_back(
         message(path, name,
                 "image_key[" + std::to_string(firstBad - layout.keys.begin()) +
                     "] = " + std::to_string(*firstBad) +
-                    " is not 0 (projection), 1 (flat), 2 (dark) or 3 (invalid) (" +
+                    " is not 0 (projection), 1 (flat), 2 (dark), 3 (invalid) or -1 "
+                    "(alignment) (" +
                     std::to_string(std::count_if(layout.keys.begin(), layout.keys.end(), isBad)) +
                     " of " + std::to_string(layout.keys.size()) + " keys)"));
     layout.keys.clear();
@@ -321,6 +330,7 @@ void checkImageKey(hid_t file, const std::string& path, NexusLayout& layout,
     layout.flats += k == kFlat;
     layout.darks += k == kDark;
     layout.invalid += k == kInvalid;
+    layout.alignment += k == kAlignment;
   }
   bool ok = true;
   if (layout.projections == 0) {
@@ -441,9 +451,17 @@ double toRadians(const NexusLayout& layout) {
 }  // namespace
 
 bool isNxTomoFile(const std::string& path) {
+  {
+    const Hdf5ErrorPrintingOff quiet;
+    const Hdf5File file = openFile(path, H5F_ACC_RDONLY);
+    if (linkExists(file.get(), path, "/exchange")) return false;
+  }
+  return holdsNexusEntry(path);
+}
+
+bool holdsNexusEntry(const std::string& path) {
   const Hdf5ErrorPrintingOff quiet;
   const Hdf5File file = openFile(path, H5F_ACC_RDONLY);
-  if (linkExists(file.get(), path, "/exchange")) return false;
   const std::vector<NexusGroup> groups = nexusGroups(file.get(), path);
   if (std::any_of(groups.begin(), groups.end(),
                   [](const NexusGroup& g) { return isEntryClass(g.nxClass); })) {
@@ -467,6 +485,7 @@ DataExchangeInfo inspectNxTomo(const std::string& path) {
   info.flats = layout.flats;
   info.darks = layout.darks;
   info.invalidFrames = layout.invalid;
+  info.alignmentFrames = layout.alignment;
   info.thetaInRadians = layout.anglesInRadians;
   info.thetaUnitsStated = layout.anglesUnitsStated;
   const double toDegrees = layout.anglesInRadians ? 180.0 / std::numbers::pi : 1.0;

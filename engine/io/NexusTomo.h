@@ -1,7 +1,8 @@
 #pragma once
 // NeXus NXtomo scans (what Diamond, ESRF and PSI write), read into the same RawScan as Data
 // Exchange: one stack of frames whose `image_key` gives each frame's kind — 0 projection, 1 flat
-// field, 2 dark field, 3 invalid (skipped) — split into projections, flats and darks, each kept
+// field, 2 dark field, 3 invalid and -1 alignment (ESRF's image_key_control, tomoscan; both
+// skipped) — split into projections, flats and darks, each kept
 // in file order, with the projections' `rotation_angle` in radians.
 //
 // Where it looks (NeXus application definition NXtomo):
@@ -28,6 +29,9 @@ namespace tomolive {
 /// NXentry (or an NXtomo layout at one of the paths above). Throws DataExchangeError when the
 /// file cannot be opened.
 bool isNxTomoFile(const std::string& path);
+/// Whether the file holds an NXentry or an NXtomo layout at one of the paths above, whatever
+/// else it holds (a Data Exchange file may carry one too). Throws as isNxTomoFile.
+bool holdsNexusEntry(const std::string& path);
 
 /// Never throws for content problems (they go to `problems`); throws DataExchangeError only
 /// when the file cannot be opened at all. format = "NXtomo", entry = the entry used.

@@ -11,14 +11,31 @@ ScanFormat detectScanFormat(const std::string& path) {
   return isNxTomoFile(path) ? ScanFormat::NxTomo : ScanFormat::DataExchange;
 }
 
+namespace {
+
+// A Data Exchange file that also carries a NeXus entry: which of the two is read.
+std::string formatNoteOf(const std::string& path, ScanFormat format) {
+  if (format == ScanFormat::DataExchange && holdsNexusEntry(path))
+    return "the file holds both a Data Exchange scan (/exchange) and a NeXus entry: /exchange "
+           "is read, the NeXus entry is not";
+  return {};
+}
+
+}  // namespace
+
 DataExchangeInfo inspectScan(const std::string& path) {
-  return detectScanFormat(path) == ScanFormat::NxTomo ? inspectNxTomo(path)
-                                                      : inspectDataExchange(path);
+  const ScanFormat format = detectScanFormat(path);
+  DataExchangeInfo info =
+      format == ScanFormat::NxTomo ? inspectNxTomo(path) : inspectDataExchange(path);
+  if (info.format == "Data Exchange") info.formatNote = formatNoteOf(path, format);
+  return info;
 }
 
 RawScan readScan(const std::string& path, RowRange rows) {
-  RawScan scan = detectScanFormat(path) == ScanFormat::NxTomo ? readNxTomo(path, rows)
-                                                              : readDataExchange(path, rows);
+  const ScanFormat format = detectScanFormat(path);
+  RawScan scan =
+      format == ScanFormat::NxTomo ? readNxTomo(path, rows) : readDataExchange(path, rows);
+  scan.formatNote = formatNoteOf(path, format);
   // Frames never written (a dataset sized for the whole scan by a writer that stopped, a virtual
   // dataset whose source file is gone) read as the fill value: nothing but zeros. They are no
   // measurement: leave them out, and say so.

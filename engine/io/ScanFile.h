@@ -15,6 +15,7 @@ enum class ScanFormat { DataExchange, NxTomo };
 /// missing). Throws DataExchangeError when the file cannot be opened.
 ScanFormat detectScanFormat(const std::string& path);
 
+/// Both say, in formatNote, when a Data Exchange file also holds a NeXus entry (not read).
 DataExchangeInfo inspectScan(const std::string& path);
 RawScan readScan(const std::string& path, RowRange rows = {});
 /// Writes (replacing) `scan` in `format` (writeDataExchange or writeNxTomo).

@@ -54,6 +54,7 @@ FileReconResult reconstructFile(const std::string& path, const FileReconOptions&
   result.repairedPixels = scan.repairedPixels;
   result.deadDetectorPixels = scan.deadDetectorPixels;
   result.emptyProjections = int(raw.emptyProjections.size());
+  result.formatNote = raw.formatNote;
 
   const DetectorSelection selection{raw.firstRow, raw.firstRow + raw.rows, options.binning};
   double centre = 0.0;

@@ -29,6 +29,7 @@ struct FileReconResult {
   int projections = 0, slices = 0, columns = 0;
   std::int64_t repairedPixels = 0, deadDetectorPixels = 0;
   int emptyProjections = 0;  ///< left out: nothing but zeros (RawScan::emptyProjections)
+  std::string formatNote;    ///< RawScan::formatNote
   std::string projector;
   double readSeconds = 0.0, reconSeconds = 0.0;
   std::vector<SirtIteration> history;

@@ -117,6 +117,7 @@ void to_json(json& j, const FileReconResult& r) {
     j["nrmse"] = *r.nrmse;
   }
   putIfNotEmpty(j, "ground_truth_note", r.groundTruthNote);
+  putIfNotEmpty(j, "format_note", r.formatNote);
 }
 
 }  // namespace tomolive

@@ -42,6 +42,7 @@ FileReplaySource::FileReplaySource(const std::string& path, RawScan scan, double
   if (!m_scan.groundTruth.empty())
     m_groundTruth =
         VolumeStack::fromSliceMajor(m_scan.groundTruth, m_scan.rows, m_scan.groundTruthSize);
+  if (!m_scan.formatNote.empty()) m_warnings.push_back(path + ": " + m_scan.formatNote);
   if (const auto& empty = m_scan.emptyProjections; !empty.empty())
     m_warnings.push_back(path + ": left out " + std::to_string(empty.size()) +
                          " projections that hold nothing but zeros (never written: an aborted "
