@@ -155,6 +155,11 @@ class TestCli : public QObject {
                                << u"interlaced"_s;
     QTest::newRow("negative photons")
         << QStringList{"simulate", "--photons", "-5", "-o", path("c.h5")} << u"photons"_s;
+    QTest::newRow("photons beyond float counts")
+        << QStringList{"demo", "--photons", "1e300"} << u"photons 1e+300 must lie in 0 … 1e20"_s;
+    QTest::newRow("stream rate beyond 1e7")
+        << QStringList{"stream", "--source", "sim:glass", "--rate", "1e9"}
+        << u"frame rate 1e+09 must lie in 0 … 1e7 frames/s"_s;
     // Checked before a record is created or a frame taken (the source states its rows).
     QTest::newRow("stream slices beyond the detector")
         << QStringList{"stream", "--source", "sim:glass",     "--size", "32",
@@ -449,6 +454,10 @@ class TestCli : public QObject {
     QCOMPARE(narrow.exitCode, 2);
     QVERIFY2(narrow.err.contains("the columns must be at least 8 of the detector's 0:64"),
              qPrintable(narrow.err));
+    const CliRun wide = runCli(common + QStringList{"--region", "0:4,-5:70", "--json"});
+    QCOMPARE(wide.exitCode, 2);
+    QVERIFY2(wide.err.contains("the columns lie outside the detector's 0:64"),
+             qPrintable(wide.err));
     const CliRun all = runCli(common + QStringList{"--region", "all", "--json"});
     QVERIFY2(all.exitCode == 0, qPrintable(all.err));
     QVERIFY2(!all.err.contains("region of interest"), qPrintable(all.err));
@@ -488,6 +497,17 @@ class TestCli : public QObject {
              qPrintable(r.err));
     QVERIFY(!json(r).contains("out"));
     QVERIFY(!QFileInfo::exists(path("never.h5")));
+  }
+
+  // Slices reaching beyond the detector are reconstructed where they overlap it, and the log says
+  // so (no overlap at all is bad input: badInput).
+  void streamSaysWhenSlicesReachBeyondTheDetector() {
+    const CliRun r =
+        runCli({"stream", "--source", "sim:glass", "--size", "32", "--rows", "2", "--projections",
+                "40", "--window", "10", "--slices", "0:100", "--json"});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.err.contains("slices 0:100 reach beyond the detector's 2 rows: reconstructing 0:2"),
+             qPrintable(r.err));
   }
 
   void streamStopsEarly() {

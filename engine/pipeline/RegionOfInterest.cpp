@@ -37,7 +37,11 @@ void checkRegion(const Region& r, int firstRow, int endRow, int columns) {
                                 ": the rows must be a non-empty part of " +
                                 std::to_string(firstRow) + ":" + std::to_string(endRow) +
                                 ", the rows this session reconstructs");
-  if (r.firstColumn < 0 || r.endColumn > columns || r.columns() < kMinimumColumns)
+  if (r.firstColumn < 0 || r.endColumn > columns)
+    throw std::invalid_argument(
+        "region " + describe(r) +
+        ": the columns lie outside the detector's 0:" + std::to_string(columns));
+  if (r.columns() < kMinimumColumns)
     throw std::invalid_argument("region " + describe(r) + ": the columns must be at least " +
                                 std::to_string(kMinimumColumns) +
                                 " of the detector's 0:" + std::to_string(columns));

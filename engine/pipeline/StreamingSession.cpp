@@ -446,6 +446,11 @@ void StreamingSession::reconstruct() {
         rows = first.rows, columns = first.columns;
         firstRow = preparation->firstRow(), slices = preparation->slices();
         if (m_source->describe().rows <= 0) requireMemoryFor(rows, columns);  // known only now
+        const RowRange asked = m_options.slices;
+        if (asked.begin < 0 || asked.end > rows)
+          log("slices " + std::to_string(asked.begin) + ":" + std::to_string(asked.end) +
+              " reach beyond the detector's " + std::to_string(rows) + " rows: reconstructing " +
+              std::to_string(firstRow) + ":" + std::to_string(firstRow + slices));
       }
       if (taken.flatsDarksChanged) preparation->setFlatsDarks(taken.flats, taken.darks);
       std::vector<const Frame*> projections;

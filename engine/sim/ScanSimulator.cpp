@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -82,7 +83,9 @@ void require(bool ok, const std::string& what) {
 
 std::string text(double value) {
   if (std::isnan(value)) return "NaN";
-  return std::to_string(value);
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", value);
+  return buffer;
 }
 
 }  // namespace
@@ -97,8 +100,9 @@ void validate(const ScanSpec& spec) {
           (spec.acquisition.window >= 1 && spec.acquisition.window <= spec.acquisition.projections),
       "window " + std::to_string(spec.acquisition.window) + " must lie in 1 … projections (" +
           std::to_string(spec.acquisition.projections) + ")");
-  require(std::isfinite(spec.photons) && spec.photons >= 0.0,
-          "photons " + text(spec.photons) + " must be finite and ≥ 0 (0 = noise-free)");
+  // Counts are stored as 32-bit floats: far above any detector's well, far below their limit.
+  require(std::isfinite(spec.photons) && spec.photons >= 0.0 && spec.photons <= 1e20,
+          "photons " + text(spec.photons) + " must lie in 0 … 1e20 (0 = noise-free)");
   require(std::isfinite(spec.darkLevel) && spec.darkLevel >= 0.0,
           "darkLevel " + text(spec.darkLevel) + " must be finite and ≥ 0");
   require(spec.flats >= 1, "flats " + std::to_string(spec.flats) + " must be at least 1");

@@ -1,5 +1,6 @@
 #include "sources/PacedSource.h"
 
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -9,9 +10,13 @@ namespace tomolive {
 PacedSource::PacedSource(std::int64_t frames, double framesPerSecond)
     : m_frames(frames), m_framesPerSecond(framesPerSecond) {
   if (frames < 1) throw std::invalid_argument("source: a scan needs at least one frame");
-  if (!(framesPerSecond >= 0.0) || framesPerSecond > 1e7)
-    throw std::invalid_argument("source: frame rate " + std::to_string(framesPerSecond) +
-                                " must be ≥ 0 (0: as fast as possible) and finite");
+  if (!(framesPerSecond >= 0.0) || framesPerSecond > 1e7) {
+    char text[160];
+    std::snprintf(text, sizeof text,
+                  "source: frame rate %g must lie in 0 … 1e7 frames/s (0: as fast as possible)",
+                  framesPerSecond);
+    throw std::invalid_argument(text);
+  }
 }
 
 std::optional<Frame> PacedSource::next(std::chrono::milliseconds timeout) {
