@@ -185,6 +185,27 @@ class TestCli : public QObject {
     QTest::newRow("recon output is the scan")
         << QStringList{"recon", path("text.h5"), "-o", path("text.h5")}
         << u"is the scan read: writing there would change it"_s;
+    QTest::newRow("methods images are the scan")
+        << QStringList{"methods", path("text.h5"), "--images", path("text.h5")}
+        << u"--images "_s + path("text.h5") + u" is the scan read"_s;
+    QTest::newRow("quality images are a real scan")
+        << QStringList{"quality", "--real", path("text.h5"), "--images", path("text.h5")}
+        << u"is a real scan read: writing there would change it"_s;
+    QTest::newRow("quality real-only without a real scan")
+        << QStringList{"quality", "--real-only"} << u"--real-only needs --real SCAN.h5"_s;
+    QTest::newRow("stream out in a missing folder")
+        << QStringList{"stream", "--source", "sim:glass", "--out", path("no/such/out.h5")}
+        << u"the folder "_s + path("no/such") + u" does not exist"_s;
+    QTest::newRow("stream out is a folder")
+        << QStringList{"stream", "--source", "sim:glass", "--out", m_dir.path(), "--overwrite"}
+        << u"is a folder: name a file"_s;
+    QTest::newRow("stream out replaces a file that is not HDF5")
+        << QStringList{"stream", "--source", "sim:glass", "--out", path("text.h5"), "--overwrite"}
+        << u"exists and is not an HDF5 file: refusing to replace it"_s;
+    for (const char* command : {"simulate", "training-data"})
+      QTest::addRow("%s output exists", command)
+          << QStringList{command, "-o", path("text.h5")}
+          << u"-o "_s + path("text.h5") + u" exists: give --overwrite to replace it"_s;
     QTest::newRow("demo grid below SSIM's window")
         << QStringList{"demo", "--size", "8"} << u"demo --size 8: the demo scores every update"_s;
     QTest::newRow("no output") << QStringList{"simulate"} << u"--output"_s;

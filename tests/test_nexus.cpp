@@ -546,7 +546,7 @@ void TestNexus::simulatedScanWrittenAsNxTomo() {
   QCOMPARE(info.format, std::string("NXtomo"));
   QVERIFY(info.problems.empty());
   const CliRun cli = runCli({"simulate", "--size", "32", "--slices", "2", "--projections", "20",
-                             "-o", path("cli.nxs"), "--json"});
+                             "-o", path("cli.nxs"), "--overwrite", "--json"});
   QVERIFY2(cli.exitCode == 0, qPrintable(cli.err));
   QCOMPARE(json(cli)["format"].toString(), QString("nxtomo"));
   QVERIFY(isNxTomoFile(path("cli.nxs").toStdString()));

@@ -1162,12 +1162,14 @@ void MainWindow::recoverInterruptedRecordings() {
   int recovered = 0;
   for (const QString& path : m_interrupted) {
     try {
-      const FrameCounts kept = recoverRecording(path.toStdString());
-      appendLog(tr("recovered %1: %2 projections, %3 flats, %4 darks")
+      const RecoveredRecording r = recoverRecording(path.toStdString());
+      appendLog(tr("recovered %1: %2 projections, %3 flats, %4 darks%5")
                     .arg(path)
-                    .arg(kept.projections)
-                    .arg(kept.flats)
-                    .arg(kept.darks));
+                    .arg(r.kept.projections)
+                    .arg(r.kept.flats)
+                    .arg(r.kept.darks)
+                    .arg(r.lostFrames ? tr(" (%1 frames cut off and left out)").arg(r.lostFrames)
+                                      : QString()));
       ++recovered;
     } catch (const std::exception& e) {
       appendLog(tr("could not recover %1: %2").arg(path, QString::fromStdString(e.what())));

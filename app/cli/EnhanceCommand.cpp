@@ -25,11 +25,11 @@ namespace {
 struct EnhanceSettings {
   std::string input, output;
   DenoiserSettings denoiser;
-  bool json = false;
+  bool json = false, overwrite = false;
 };
 
 int runEnhance(const EnhanceSettings& s) {
-  refuseToWriteOver("-o", s.output, s.input, "the reconstruction read");
+  checkOutputFile("-o", s.output, s.overwrite, {{s.input, "the reconstruction read"}});
   const Reconstruction recon = readReconstruction(s.input);
   // The network's 3 × 3 convolutions would spread a NaN over its neighbourhood, layer by layer.
   if (const auto bad = std::count_if(recon.volume.begin(), recon.volume.end(),
@@ -82,6 +82,7 @@ Command addEnhanceCommand(CLI::App& app) {
       "and /exchange/recon_enhanced.");
   command.add_option("input", s->input, "reconstruction file (/exchange/recon)")->required();
   command.add_option("-o,--output", s->output, "file to write")->required();
+  addOverwriteFlag(command, s->overwrite);
   addDenoiserOptions(command, s->denoiser);
   addJsonFlag(command, s->json);
   return {&command, [s] { return runEnhance(*s); }};

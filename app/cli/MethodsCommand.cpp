@@ -17,11 +17,12 @@ struct MethodsSettings {
   MethodComparisonOptions options;
   std::string order = "interlaced";
   ComputeBackend backend = ComputeBackend::automatic;
-  bool json = false;
+  bool json = false, overwrite = false;
 };
 
 int runMethods(MethodsSettings s) {
   MethodComparisonOptions& o = s.options;
+  checkOutputFile("--images", o.imagesPath, s.overwrite, {{o.path, "the scan read"}});
   o.interlaced = s.order == "interlaced";
   o.backend = resolveBackend(s.backend, s.json).backend;
   const MethodComparison r = compareLiveMethods(o);
@@ -59,6 +60,7 @@ Command addMethodsCommand(CLI::App& app) {
   command.add_option("--center,--centre", o.centre, "rotation centre; estimated when absent")
       ->check(kFinite);
   command.add_option("--images", o.imagesPath, "HDF5 file for the middle slice of each image");
+  addOverwriteFlag(command, s->overwrite);
   addBackendOption(command, s->backend);
   addJsonFlag(command, s->json);
   return {&command, [s] { return runMethods(*s); }};

@@ -4,7 +4,10 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <unistd.h>
+
 #include "cli/Command.h"
+#include "io/DataExchange.h"
 #include "nn/ModelLocation.h"
 #include "nn/TomoGanModel.h"
 
@@ -62,6 +65,38 @@ void refuseToWriteOver(const std::string& option, const std::string& output,
   if (!output.empty() && !input.empty() && std::filesystem::equivalent(output, input, error))
     throw UsageError(option + " " + output + " is " + role +
                      ": writing there would change it; name another file");
+}
+
+void checkOutputFile(const std::string& option, const std::string& output, bool overwrite,
+                     std::initializer_list<std::pair<std::string, const char*>> inputs) {
+  if (output.empty()) return;
+  for (const auto& [input, role] : inputs) refuseToWriteOver(option, output, input, role);
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::path file(output);
+  if (fs::is_directory(file, error))
+    throw UsageError(option + " " + output + " is a folder: name a file");
+  const fs::path folder = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  if (!fs::is_directory(folder, error))
+    throw UsageError(option + " " + output + ": the folder " + folder.string() + " does not exist");
+  if (::access(folder.c_str(), W_OK | X_OK) != 0)
+    throw UsageError(option + " " + output + ": the folder " + folder.string() +
+                     " cannot be written to");
+  if (fs::exists(file, error)) {
+    if (!overwrite)
+      throw UsageError(option + " " + output + " exists: give --overwrite to replace it");
+    try {
+      refuseToOverwriteNonHdf5(output);
+    } catch (const DataExchangeError&) {
+      throw UsageError(option + " " + output +
+                       " exists and is not an HDF5 file: refusing to replace it");
+    }
+  }
+}
+
+CLI::Option* addOverwriteFlag(CLI::App& app, bool& overwrite) {
+  return app.add_flag("--overwrite", overwrite,
+                      "replace an existing output file (by a new one, once complete)");
 }
 
 CLI::Option* addJsonFlag(CLI::App& app, bool& json) {

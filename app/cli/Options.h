@@ -4,9 +4,11 @@
 // every bad value is reported with the option's name.
 #include <CLI/CLI.hpp>
 
+#include <initializer_list>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend/ComputeBackend.h"
@@ -49,6 +51,17 @@ CLI::Option* addRowRange(CLI::App& app, const std::string& name, RowRange& targe
 /// would change or replace it. Nothing when either does not exist.
 void refuseToWriteOver(const std::string& option, const std::string& output,
                        const std::string& input, const char* role);
+
+/// An output file, checked before any work: a UsageError when it names one of `inputs` (each
+/// with its role, as refuseToWriteOver), a folder, a file in a folder that does not exist or
+/// cannot be written, something that is not an HDF5 file, or an existing file without
+/// `overwrite`. With it the existing file is replaced by a new one once the output is complete,
+/// never added to. Nothing when `output` is empty.
+void checkOutputFile(const std::string& option, const std::string& output, bool overwrite,
+                     std::initializer_list<std::pair<std::string, const char*>> inputs = {});
+
+/// --overwrite: replace an existing output file (checkOutputFile).
+CLI::Option* addOverwriteFlag(CLI::App& app, bool& overwrite);
 
 /// --json: one machine-readable JSON object on stdout.
 CLI::Option* addJsonFlag(CLI::App& app, bool& json);

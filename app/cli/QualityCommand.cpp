@@ -16,11 +16,16 @@ namespace {
 struct QualitySettings {
   QualityOptions options;
   DenoiserSettings denoiser;
-  bool realOnly = false, json = false;
+  bool realOnly = false, json = false, overwrite = false;
 };
 
 int runQuality(QualitySettings s) {
   s.options.simulated = !s.realOnly;
+  if (s.realOnly && s.options.realScans.empty())
+    throw UsageError("--real-only needs --real SCAN.h5: there is nothing else to evaluate");
+  for (const std::string& scan : s.options.realScans)
+    refuseToWriteOver("--images", s.options.imagesPath, scan, "a real scan read");
+  checkOutputFile("--images", s.options.imagesPath, s.overwrite);
   const std::shared_ptr<Denoiser> denoiser =
       makeDenoiser(s.denoiser, resolveBackend(s.denoiser.backend, s.json).backend,
                    liveMethodName(s.options.method));
@@ -52,6 +57,7 @@ Command addQualityCommand(CLI::App& app) {
   command.add_option("--real", o.realScans, "real scans a.h5,b.h5")->delimiter(',');
   command.add_flag("--real-only", s->realOnly, "only the real scans");
   command.add_option("--images", o.imagesPath, "HDF5 file for the before/after/reference slices");
+  addOverwriteFlag(command, s->overwrite);
   addParsedOption(command, "--method", o.method, parseLiveMethod,
                   "the live method enhanced: filtered|cgls|sirt|window", liveMethodName(o.method));
   addDenoiserOptions(command, s->denoiser);

@@ -16,7 +16,7 @@ namespace {
 struct ReconSettings {
   std::string input, output;
   FileReconOptions options;
-  bool noMask = false, json = false;
+  bool noMask = false, json = false, overwrite = false;
   ComputeBackend backend = ComputeBackend::automatic;
 };
 
@@ -47,11 +47,11 @@ void printSummary(const std::string& input, const FileReconResult& r, int iterat
 
 int runRecon(ReconSettings s) {
   s.options.circularMask = !s.noMask;
-  refuseToWriteOver("-o", s.output, s.input, "the scan read");
+  checkOutputFile("-o", s.output, s.overwrite, {{s.input, "the scan read"}});
   const BackendChoice backend = resolveBackend(s.backend, s.json);
   s.options.backend = backend.backend;
   const FileReconResult r = reconstructFile(s.input, s.options);
-  if (!s.output.empty()) writeReconstruction(s.output, r.recon);
+  if (!s.output.empty()) writeReconstructionFile(s.output, {{"/exchange/recon", r.recon}});
   if (s.json) {
     nlohmann::json j = r;
     j["input"] = s.input;
@@ -88,6 +88,7 @@ Command addReconCommand(CLI::App& app) {
       ->check(CLI::Range(1, 64));
   command.add_flag("--no-mask", s->noMask, "no circular field-of-view mask");
   command.add_option("-o,--output", s->output, "reconstruction file (/exchange/recon)");
+  addOverwriteFlag(command, s->overwrite);
   addBackendOption(command, s->backend);
   addJsonFlag(command, s->json);
   return {&command, [s] { return runRecon(*s); }};

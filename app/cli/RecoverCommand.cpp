@@ -18,17 +18,25 @@ struct RecoverSettings {
 };
 
 int runRecover(const RecoverSettings& s) {
-  const FrameCounts kept = recoverRecording(s.path);
+  const RecoveredRecording r = recoverRecording(s.path);
+  const FrameCounts& kept = r.kept;
   if (s.json) {
     nlohmann::json j = kept;
     j["file"] = s.path;
+    j["lost_frames"] = r.lostFrames;
     std::puts(j.dump().c_str());
   } else {
     std::printf(
         "%s: readable, with %lld projections, %lld flats and %lld darks (every frame the "
-        "last flush made durable)\n",
+        "last flush made durable%s)\n",
         s.path.c_str(), static_cast<long long>(kept.projections),
-        static_cast<long long>(kept.flats), static_cast<long long>(kept.darks));
+        static_cast<long long>(kept.flats), static_cast<long long>(kept.darks),
+        r.lostFrames ? " that can still be read" : "");
+    if (r.lostFrames)
+      std::printf(
+          "%lld frames the last flush counted were cut off (the file is shorter than it was "
+          "written) and are left out\n",
+          static_cast<long long>(r.lostFrames));
   }
   return 0;
 }

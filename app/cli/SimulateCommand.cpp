@@ -20,10 +20,11 @@ struct SimulateSettings {
   std::string order = "sequential";
   std::string output;
   std::string format;  ///< "dataexchange" or "nxtomo"; empty: by the file name (.nxs: nxtomo)
-  bool json = false;
+  bool json = false, overwrite = false;
 };
 
 int runSimulate(SimulateSettings s) {
+  checkOutputFile("-o", s.output, s.overwrite);
   s.spec.acquisition = parseAcquisitionOrder(s.order, s.projections);
   const auto start = std::chrono::steady_clock::now();
   if (s.format.empty())
@@ -71,6 +72,7 @@ Command addSimulateCommand(CLI::App& app) {
       ->check(CLI::Range(1, 100000));
   command.add_option("--order", s->order, "sequential|interlaced:W|golden");
   command.add_option("-o,--output", s->output, "scan file to write")->required();
+  addOverwriteFlag(command, s->overwrite);
   command.add_option("--format", s->format, "dataexchange|nxtomo (default: nxtomo for .nxs)")
       ->check(CLI::IsMember({"dataexchange", "nxtomo"}));
   addJsonFlag(command, s->json);

@@ -65,17 +65,13 @@ void settle(StreamSettings& s) {
   if (const auto why = LiveQuality::whyNoResolution(o.method); why && o.stopWhenStable)
     throw UsageError("--stop-when-stable cannot work with --method " +
                      std::string(liveMethodName(o.method)) + ": " + *why);
-  // Results never change the scan replayed, nor each other; an existing --out needs --overwrite.
-  if (s.source.uri.starts_with("file:")) {
-    const std::string replayed = s.source.uri.substr(5);
-    refuseToWriteOver("--record", o.recordPath, replayed, "the file being replayed");
-    if (s.out) refuseToWriteOver("--out", *s.out, replayed, "the file being replayed");
-  }
+  // Results never change the scan replayed, nor each other; an existing --out needs --overwrite;
+  // all checked before the scan starts (a result lost at its end would cost the beam time).
+  const std::string replayed = s.source.uri.starts_with("file:") ? s.source.uri.substr(5) : "";
+  refuseToWriteOver("--record", o.recordPath, replayed, "the file being replayed");
   if (s.out) {
     if (*s.out == o.recordPath) throw UsageError("--out and --record name the same file");
-    std::error_code error;
-    if (std::filesystem::exists(*s.out, error) && !o.overwriteRecord)
-      throw UsageError("--out " + *s.out + " exists: give --overwrite to replace it");
+    checkOutputFile("--out", *s.out, o.overwriteRecord, {{replayed, "the file being replayed"}});
   }
   s.source.framesPerSecond = s.rate.value_or(0.0);
   s.source.window = o.window;

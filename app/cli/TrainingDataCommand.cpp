@@ -19,6 +19,7 @@ struct TrainingDataSettings {
   std::vector<int> photonsRange, inputProjections, projectionsRange;  ///< min,max each
   std::vector<double> inputFraction;                                   ///< min,max
   std::string output;
+  bool overwrite = false;
 };
 
 // `--name min,max` into `min` and `max`, when given.
@@ -35,6 +36,7 @@ int runTrainingData(TrainingDataSettings s) {
   setRange(s.inputProjections, "--input-projections", o.minInputProjections, o.maxInputProjections);
   setRange(s.projectionsRange, "--projections-range", o.projectionsMin, o.projectionsMax);
   setRange(s.inputFraction, "--input-fraction", o.minInputFraction, o.maxInputFraction);
+  checkOutputFile("-o", s.output, s.overwrite);
   const auto start = std::chrono::steady_clock::now();
   writeTrainingData(o, s.output, [&](int k, const TrainingScanSpec& d) {
     std::string imperfections;
@@ -103,6 +105,7 @@ Command addTrainingDataCommand(CLI::App& app) {
     command.add_option(name, *share, std::string("share of scans ") + what + " (independent)")
         ->check(CLI::Range(0.0, 1.0));
   command.add_option("-o,--output", s->output, "training file to write")->required();
+  addOverwriteFlag(command, s->overwrite);
   return {&command, [s] { return runTrainingData(*s); }};
 }
 

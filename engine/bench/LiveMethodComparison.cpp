@@ -91,12 +91,13 @@ MethodComparison compareLiveMethods(const MethodComparisonOptions& o) {
   const FieldOfViewScore cost = score(converged, full);
   result.ssimReceivedVsFull = cost.ssim, result.psnrReceivedVsFull = cost.psnr;
 
-  if (!o.imagesPath.empty()) std::filesystem::remove(o.imagesPath);
+  // The images replace --images only once every one is written.
+  std::optional<ReconstructionFileWriter> images;
+  if (!o.imagesPath.empty()) images.emplace(o.imagesPath);
   const int middle = p.slices() / 2, n = p.columns();
   const auto save = [&](const VolumeStack& v, const std::string& name,
                         std::map<std::string, Attribute> attributes) {
-    if (!o.imagesPath.empty())
-      writeReconstruction(o.imagesPath, {v.slice(middle), 1, n, std::move(attributes)}, name);
+    if (images) images->add({v.slice(middle), 1, n, std::move(attributes)}, name);
   };
   save(full, "/reference_full", {{"iterations", std::int64_t(k)}});
   save(converged, "/reference_received", {{"iterations", std::int64_t(k)}});
@@ -121,6 +122,7 @@ MethodComparison compareLiveMethods(const MethodComparisonOptions& o) {
     save(image, std::string("/") + liveMethodName(c.method) + "_I" + std::to_string(c.iterations),
          {{"ssim_received", s.ssimReceived}, {"ssim_full", s.ssimFull}});
   }
+  if (images) images->commit();
   return result;
 }
 

@@ -36,7 +36,7 @@ VolumeStack sirtReference(const ParallelGeometry& g, const ProjectionStack& p, i
 void scoreStreaming(const std::string& scan, const ParallelGeometry& g, const ProjectionStack& p,
                     const std::vector<int>& order, int window, int iterations,
                     const std::vector<int>& rotations, const VolumeStack& reference,
-                    Denoiser& denoiser, LiveMethod method, const std::string& imagesPath,
+                    Denoiser& denoiser, LiveMethod method, ReconstructionFileWriter* images,
                     QualityResult& result) {
   LiveReconstruction streaming(g.gridSize, p.slices(), g.columns, g.centre, {.method = method});
   const int last = *std::max_element(rotations.begin(), rotations.end());
@@ -58,18 +58,15 @@ void scoreStreaming(const std::string& scan, const ParallelGeometry& g, const Pr
     c.psnrBefore = psnrVolume(estimate, reference, range);
     c.psnrAfter = psnrVolume(enhanced, reference, range);
     result.cells.push_back(c);
-    if (!imagesPath.empty()) {
+    if (images) {
       char name[160];
       std::snprintf(name, sizeof name, "/%s/W%d_I%d_R%d", scan.c_str(), window, iterations, r);
       const int s = p.slices() / 2, n = g.gridSize;
       const std::map<std::string, Attribute> attributes{{"ssim_before", c.ssimBefore},
                                                         {"ssim_after", c.ssimAfter}};
-      writeReconstruction(imagesPath, {estimate.slice(s), 1, n, attributes},
-                          std::string(name) + "/before");
-      writeReconstruction(imagesPath, {enhanced.slice(s), 1, n, attributes},
-                          std::string(name) + "/after");
-      writeReconstruction(imagesPath, {reference.slice(s), 1, n, {}},
-                          std::string(name) + "/reference");
+      images->add({estimate.slice(s), 1, n, attributes}, std::string(name) + "/before");
+      images->add({enhanced.slice(s), 1, n, attributes}, std::string(name) + "/after");
+      images->add({reference.slice(s), 1, n, {}}, std::string(name) + "/reference");
     }
   }
 }
@@ -93,7 +90,9 @@ std::vector<int> interlacedOrder(int n) {
 QualityResult runQualityEvaluation(const QualityOptions& o, Denoiser& denoiser) {
   QualityResult result;
   result.enhancer = denoiser.name();
-  if (!o.imagesPath.empty()) std::filesystem::remove(o.imagesPath);
+  // The images replace --images only once every one is written.
+  std::optional<ReconstructionFileWriter> images;
+  if (!o.imagesPath.empty()) images.emplace(o.imagesPath);
   int phantomIndex = 0;
   for (PhantomKind kind : {PhantomKind::Glass, PhantomKind::Shale}) {
     if (!o.simulated) break;
@@ -113,7 +112,8 @@ QualityResult runQualityEvaluation(const QualityOptions& o, Denoiser& denoiser) 
       std::iota(order.begin(), order.end(), 0);  // already in acquisition (interlaced) order
       for (int iterations : o.iterations)
         scoreStreaming(phantomKindName(kind), sim.geometry(), p, order, window, iterations,
-                       o.rotations, reference, denoiser, o.method, o.imagesPath, result);
+                       o.rotations, reference, denoiser, o.method, images ? &*images : nullptr,
+                       result);
     }
     ++phantomIndex;
   }
@@ -127,8 +127,9 @@ QualityResult runQualityEvaluation(const QualityOptions& o, Denoiser& denoiser) 
     for (int iterations : o.iterations)
       scoreStreaming(name, g, scan.lineIntegrals, interlacedOrder(scan.lineIntegrals.projections()),
                      o.realWindow, iterations, {o.realRotations}, reference, denoiser, o.method,
-                     o.imagesPath, result);
+                     images ? &*images : nullptr, result);
   }
+  if (images) images->commit();
   return result;
 }
 

@@ -18,6 +18,7 @@
 // rename it, so a failed write never leaves a half-written file behind.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -146,6 +147,28 @@ void writeReconstruction(const std::string& path, const Reconstruction& recon,
 struct ReconstructionDataset {
   std::string name;  ///< absolute, e.g. "/exchange/recon"
   const Reconstruction& recon;
+};
+
+/// Throws DataExchangeError when something that is not an HDF5 file exists at `path`: every
+/// writer here refuses to overwrite it (it is not ours).
+void refuseToOverwriteNonHdf5(const std::string& path);
+
+/// A new reconstruction file written volume by volume as a run produces them (the images of a
+/// comparison, training pairs): each volume is stored as writeReconstruction stores it, in a
+/// temporary file beside `path` that replaces `path` only at commit(). A run that fails before
+/// leaves `path` as it was (and no temporary). A non-HDF5 file at `path` is refused up front.
+class ReconstructionFileWriter {
+ public:
+  explicit ReconstructionFileWriter(std::string path);
+  ~ReconstructionFileWriter();
+  ReconstructionFileWriter(const ReconstructionFileWriter&) = delete;
+  ReconstructionFileWriter& operator=(const ReconstructionFileWriter&) = delete;
+  void add(const Reconstruction& recon, const std::string& dataset);
+  void commit();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
 };
 
 /// Writes a new file holding just these volumes, each stored as writeReconstruction stores it,

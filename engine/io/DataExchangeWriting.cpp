@@ -123,14 +123,15 @@ void writeDataExchange(const std::string& path, const ScanToWrite& scan) {
   write.commit();
 }
 
-namespace {
-
-void refuseNonHdf5(const std::string& path) {
+void refuseToOverwriteNonHdf5(const std::string& path) {
+  const Hdf5ErrorPrintingOff quiet;
   std::error_code error;
   if (std::filesystem::exists(path, error) && H5Fis_hdf5(path.c_str()) <= 0) {
     fail(path, "/", "exists and is not an HDF5 file; refusing to overwrite it");
   }
 }
+
+namespace {
 
 void writeVolume(hid_t file, const std::string& path, const std::string& dataset,
                  const Reconstruction& recon) {
@@ -155,7 +156,7 @@ void writeVolume(hid_t file, const std::string& path, const std::string& dataset
 void writeReconstruction(const std::string& path, const Reconstruction& recon,
                          const std::string& dataset) {
   const Hdf5ErrorPrintingOff quiet;
-  refuseNonHdf5(path);
+  refuseToOverwriteNonHdf5(path);
   ReplacingWrite write(path);
   Hdf5File file;
   std::error_code error;
@@ -177,10 +178,38 @@ void writeReconstruction(const std::string& path, const Reconstruction& recon,
   write.commit();
 }
 
+struct ReconstructionFileWriter::Impl {
+  std::string path;
+  ReplacingWrite write;
+  Hdf5File file;
+  explicit Impl(std::string p) : path(p), write(std::move(p)) {}
+};
+
+ReconstructionFileWriter::ReconstructionFileWriter(std::string path) {
+  const Hdf5ErrorPrintingOff quiet;
+  refuseToOverwriteNonHdf5(path);
+  m_impl = std::make_unique<Impl>(std::move(path));
+  m_impl->file = createFile(m_impl->write.temporary(), m_impl->path);
+}
+
+ReconstructionFileWriter::~ReconstructionFileWriter() = default;
+
+void ReconstructionFileWriter::add(const Reconstruction& recon, const std::string& dataset) {
+  const Hdf5ErrorPrintingOff quiet;
+  if (!m_impl->file) fail(m_impl->path, dataset, "the file is already complete");
+  writeVolume(m_impl->file.get(), m_impl->path, dataset, recon);
+}
+
+void ReconstructionFileWriter::commit() {
+  const Hdf5ErrorPrintingOff quiet;
+  closeWritten(m_impl->file, m_impl->path);
+  m_impl->write.commit();
+}
+
 void writeReconstructionFile(const std::string& path,
                              const std::vector<ReconstructionDataset>& datasets) {
   const Hdf5ErrorPrintingOff quiet;
-  refuseNonHdf5(path);
+  refuseToOverwriteNonHdf5(path);
   ReplacingWrite write(path);
   Hdf5File file = createFile(write.temporary(), path);
   for (const ReconstructionDataset& d : datasets) writeVolume(file.get(), path, d.name, d.recon);

@@ -2,6 +2,7 @@
 
 #include "io/Hdf5Attributes.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <chrono>
@@ -467,7 +468,38 @@ bool isUnfinishedRecording(const std::string& path) {
   return exchange && H5Aexists(exchange.get(), kLayout[0].countAttribute) == 0;
 }
 
-FrameCounts recoverRecording(const std::string& path) {
+namespace {
+
+// How many of the first `count` frames of `name` (frame × row × column) can be read back, and of
+// those how many come before a tail of frames holding nothing but zeros when `zerosAreLost` (a
+// file cut short after its last flush reads back the lost chunks as zeros, or not at all).
+std::int64_t readableFrames(hid_t file, const std::string& path, const char* name,
+                            std::int64_t count, bool zerosAreLost) {
+  if (count <= 0) return 0;
+  const Hdf5Dataset dataset = openDataset(file, path, name);
+  const std::vector<hsize_t> dims = extentOf(dataset.get(), path, name);
+  if (dims.size() != 3) return count;
+  const hsize_t frame[3] = {1, dims[1], dims[2]};
+  std::vector<float> pixels(std::size_t(dims[1] * dims[2]));
+  const Hdf5Dataspace memory(H5Screate_simple(3, frame, nullptr));
+  std::int64_t readable = 0, beforeZeros = 0;
+  for (; readable < count; ++readable) {
+    const Hdf5Dataspace space(H5Dget_space(dataset.get()));
+    const hsize_t start[3] = {hsize_t(readable), 0, 0};
+    if (!space ||
+        H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, frame, nullptr) < 0 ||
+        H5Dread(dataset.get(), H5T_NATIVE_FLOAT, memory.get(), space.get(), H5P_DEFAULT,
+                pixels.data()) < 0)
+      break;
+    if (!zerosAreLost || std::any_of(pixels.begin(), pixels.end(), [](float v) { return v != 0; }))
+      beforeZeros = readable + 1;
+  }
+  return zerosAreLost ? beforeZeros : readable;
+}
+
+}  // namespace
+
+RecoveredRecording recoverRecording(const std::string& path) {
   const Hdf5ErrorPrintingOff quiet;
   std::error_code error;
   if (!std::filesystem::exists(path, error)) fail(path, "/", "file does not exist");
@@ -502,6 +534,7 @@ FrameCounts recoverRecording(const std::string& path) {
     fail(path, "/", withHdf5Detail("cannot restore the file's recorded end"));
 
   std::array<std::int64_t, kKinds> kept{};
+  std::int64_t lostFrames = 0;
   const htri_t recorder = H5Lexists(file.get(), "/recorder", H5P_DEFAULT);
   if (recorder < 0) fail(path, "/recorder", withHdf5Detail("cannot look up"));
   if (recorder == 0)
@@ -524,9 +557,31 @@ FrameCounts recoverRecording(const std::string& path) {
       }
       dims[0] = static_cast<hsize_t>(count);
       if (H5Dset_extent(dataset.get(), dims.data()) < 0) {
-        fail(path, name, withHdf5Detail("cannot trim to " + std::to_string(count) + " entries"));
+        fail(path, name,
+             withHdf5Detail(lostFrames > 0
+                                ? "the file was cut short after its last flush (" +
+                                      std::to_string(lostFrames) +
+                                      " frames lost) and its frame index with it: it cannot be "
+                                      "trimmed to the " +
+                                      std::to_string(count) + " entries still readable"
+                                : "cannot trim to " + std::to_string(count) + " entries"));
       }
     };
+    // A file cut short after its last flush (copied while written, a disk that failed) lost
+    // frames the flush counted: they read back as zeros or not at all. Keep the frames before
+    // them (darks may be zeros: only an unreadable one ends them).
+    std::int64_t lost = 0;
+    for (std::size_t k = 0; k < kKinds; ++k) {
+      const std::int64_t readable = readableFrames(file.get(), path, kLayout[k].pixels, kept[k],
+                                                   k != std::size_t(FrameKind::Dark));
+      lost += kept[k] - readable;
+      kept[k] = readable;
+    }
+    if (lost > 0 && kept[0] == 0)
+      fail(path, kLayout[0].pixels,
+           "no projection the last flush counted can be read back (the file was cut short "
+           "after it, or its frame index is damaged): nothing to recover");
+    lostFrames = lost;
     for (std::size_t k = 0; k < kKinds; ++k) {
       trim(kLayout[k].pixels, kept[k]);
       trim(kLayout[k].numbers, kept[k]);
@@ -545,7 +600,7 @@ FrameCounts recoverRecording(const std::string& path) {
   }
   exchange = Hdf5Group();
   if (!file.close()) fail(path, "/", withHdf5Detail("closing (flushing) the recording failed"));
-  return {kept[0], kept[1], kept[2]};
+  return {.kept = {kept[0], kept[1], kept[2]}, .lostFrames = lostFrames};
 }
 
 }  // namespace tomolive

@@ -87,12 +87,20 @@ class FrameRecorder {
   std::unique_ptr<State> state_;
 };
 
+struct RecoveredRecording {
+  FrameCounts kept;
+  /// Frames the last flush counted that cannot be read back (a file cut short after the flush:
+  /// they read as zeros or not at all), left out.
+  std::int64_t lostFrames = 0;
+};
+
 /// Makes a recording left unfinalized by a killed writer readable by readDataExchange, in
 /// place: clears HDF5's "open for writing" mark, trims every kind to the frames the last flush
-/// made durable (a frame appended after it may be incomplete) and writes the frames_* counts
-/// and recovered = "…" on /exchange. A finalized recording is left unchanged. Returns the
-/// frames kept.
-FrameCounts recoverRecording(const std::string& path);
+/// made durable (a frame appended after it may be incomplete) and, of those, to the ones that
+/// read back (not cut off: projections and flats not all zeros), and writes the frames_* counts
+/// and recovered = "…" on /exchange. A finalized recording is left unchanged. Throws
+/// DataExchangeError naming the problem when not one projection can be read back.
+RecoveredRecording recoverRecording(const std::string& path);
 
 /// Whether `path` is a recording its writer never finalised (killed, crashed, stopped by a failed
 /// close): one that recoverRecording() makes readable. False for finalised recordings, files that

@@ -187,6 +187,7 @@ void writeTrainingData(const TrainingDataOptions& o, const std::string& path,
   validate(o);
   const nlohmann::json recipe = o;
   const LiveMethod method = parseLiveMethod(o.method);
+  ReconstructionFileWriter file(path);  // replaces `path` once every pair is written
   for (int k = 0; k < o.scans; ++k) {
     const TrainingScanSpec draw = drawTrainingScan(o, k);
     const ScanSimulator sim(scanFor(o, draw));
@@ -236,12 +237,13 @@ void writeTrainingData(const TrainingDataOptions& o, const std::string& path,
         {"truncation", draw.truncation},
         {"recipe", recipe.dump()},
         {"units", std::string("attenuation per pixel")}};
-    writeReconstruction(path, {streaming.estimate().toSliceMajor(), slices, n, attributes},
-                        std::string(group) + "/input");
-    writeReconstruction(path, {full.estimate().toSliceMajor(), slices, n, attributes},
-                        std::string(group) + "/target");
+    file.add({streaming.estimate().toSliceMajor(), slices, n, attributes},
+             std::string(group) + "/input");
+    file.add({full.estimate().toSliceMajor(), slices, n, attributes},
+             std::string(group) + "/target");
     if (progress) progress(k, draw);
   }
+  file.commit();
 }
 
 }  // namespace tomolive
