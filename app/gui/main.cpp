@@ -2,9 +2,14 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QSocketNotifier>
 #include <QTimer>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 
 #include "MainWindow.h"
@@ -12,12 +17,43 @@
 #include "VtkView.h"
 #include "io/FrameRecorder.h"
 #include "pipeline/RowShare.h"
+#include "sources/SourceFactory.h"
 #ifdef TOMOLIVE_HAVE_MPI
 #include "cluster/MpiTeam.h"
 #endif
 
 using tomolive::ui::MainWindow;
 using tomolive::ui::MainWindowOptions;
+
+namespace {
+
+// SIGINT/SIGTERM reach the event loop through a pipe: the window closes as the Close button
+// closes it (acquisition stopped, the record finalised, the settings saved). A second signal
+// acts as it would have without this (the process ends at once).
+int g_signalPipe[2] = {-1, -1};
+
+extern "C" void onTerminationSignal(int signal) {
+  const char byte = char(signal);
+  [[maybe_unused]] const ssize_t written = ::write(g_signalPipe[1], &byte, 1);
+  std::signal(signal, SIG_DFL);
+}
+
+void closeOnTerminationSignals(MainWindow& window) {
+  if (::pipe2(g_signalPipe, O_CLOEXEC | O_NONBLOCK) != 0) return;
+  auto* notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, &window);
+  QObject::connect(notifier, &QSocketNotifier::activated, &window, [&window] {
+    char byte = 0;
+    while (::read(g_signalPipe[0], &byte, 1) == 1) {
+    }
+    std::fprintf(stderr, "tomolive: %s: stopping the acquisition and closing\n",
+                 byte == SIGINT ? "interrupted" : "terminated");
+    window.close();
+  });
+  std::signal(SIGINT, onTerminationSignal);
+  std::signal(SIGTERM, onTerminationSignal);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   tomolive::skipHdf5CleanupAtExit();
@@ -194,8 +230,19 @@ int main(int argc, char** argv) {
     }
     options.qualityShare = share;
   }
-  if (parser.isSet(window)) options.window = integer(window);
-  if (parser.isSet(iterations)) options.iterations = integer(iterations);
+  // Values a session could never start with are bad input here, as in tomolive-cli.
+  auto atLeast = [&](const QCommandLineOption& option, int minimum) {
+    const int value = integer(option);
+    if (value < minimum) {
+      std::fprintf(stderr, "tomolive: --%s %d must be at least %d\n",
+                   qPrintable(option.names().first()), value, minimum);
+      std::exit(2);
+    }
+    return value;
+  };
+  if (parser.isSet(window)) options.window = atLeast(window, 1);
+  if (parser.isSet(iterations)) options.iterations = atLeast(iterations, 1);
+  if (parser.isSet(afterUpdates)) atLeast(afterUpdates, 0);
   if (parser.isSet(method)) {
     try {
       options.method = tomolive::parseLiveMethod(parser.value(method).toStdString());
@@ -218,9 +265,13 @@ int main(int argc, char** argv) {
       }
     } else if (!spec.uri.starts_with("sim:"))
       spec.framesPerSecond = tomolive::ui::kDefaultReplayFramesPerSecond;
-    if (parser.isSet(size)) spec.size = integer(size);
-    if (parser.isSet(rows)) spec.rows = integer(rows);
-    if (parser.isSet(projections)) spec.projections = integer(projections);
+    if (parser.isSet(size)) spec.size = atLeast(size, 8);
+    if (parser.isSet(rows)) spec.rows = atLeast(rows, 1);
+    if (parser.isSet(projections)) spec.projections = atLeast(projections, 1);
+    if (const auto why = tomolive::whyNotASource(spec.uri)) {
+      std::fprintf(stderr, "tomolive: --source: %s\n", why->c_str());
+      return 2;
+    }
     if (parser.isSet(order)) {
       const QString value = parser.value(order);
       if (!spec.uri.starts_with("file:") || (value != "file" && value != "interlaced")) {
@@ -245,6 +296,7 @@ int main(int argc, char** argv) {
     }
   }
   MainWindow mainWindow(options);
+  closeOnTerminationSignals(mainWindow);
   mainWindow.show();
   bool opened = false;  // --open: the file shown (else its error is in the message bar)
   if (parser.isSet(compare) && !parser.isSet(open)) {
@@ -261,31 +313,35 @@ int main(int argc, char** argv) {
     const int wanted = integer(afterUpdates);
     auto* poll = new QTimer(&mainWindow);
     const bool fromFile = parser.isSet(open);
-    QObject::connect(poll, &QTimer::timeout, &mainWindow,
-                     [&mainWindow, poll, path, wanted, fromFile, opened] {
-      const auto shown = mainWindow.displayedSnapshot();
-      const bool finished =
-          fromFile || (!mainWindow.controller()->isActive() &&
-                       mainWindow.controller()->phase() !=
-                           tomolive::ui::SessionController::Phase::Idle);
-      if ((!shown || shown->metrics.update < wanted) && !finished) return;
-      poll->stop();
-      // Let the views' coalesced renders land before grabbing.
-      QTimer::singleShot(400, &mainWindow, [&mainWindow, path, fromFile, opened] {
-        const bool saved = mainWindow.screenshot().save(path, "PNG");
-        std::fprintf(saved ? stdout : stderr, "tomolive: %s %s\n",
-                     saved ? "screenshot saved to" : "cannot write", qPrintable(path));
-        if (fromFile && !opened)
-          std::fprintf(stderr, "tomolive: --open: %s\n", qPrintable(mainWindow.currentMessage()));
-        // A session that could not start (or failed) is a failed run, whatever the picture.
-        const bool failed = !fromFile && mainWindow.controller()->phase() ==
-                                             tomolive::ui::SessionController::Phase::Failed;
-        if (failed)
-          std::fprintf(stderr, "tomolive: the session failed: %s\n",
-                       qPrintable(mainWindow.currentMessage()));
-        QApplication::exit(saved && (!fromFile || opened) && !failed ? 0 : 1);
-      });
-    });
+    const bool idle = parser.isSet(noStart);  // no session to wait for
+    QObject::connect(
+        poll, &QTimer::timeout, &mainWindow,
+        [&mainWindow, poll, path, wanted, fromFile, opened, idle] {
+          const auto shown = mainWindow.displayedSnapshot();
+          const bool finished =
+              fromFile || idle ||
+              (!mainWindow.controller()->isActive() &&
+               mainWindow.controller()->phase() != tomolive::ui::SessionController::Phase::Idle);
+          if ((!shown || shown->metrics.update < wanted) && !finished) return;
+          poll->stop();
+          // Let the views' coalesced renders land before grabbing.
+          QTimer::singleShot(400, &mainWindow, [&mainWindow, path, fromFile, opened, idle] {
+            const bool saved = mainWindow.screenshot().save(path, "PNG");
+            std::fprintf(saved ? stdout : stderr, "tomolive: %s %s\n",
+                         saved ? "screenshot saved to" : "cannot write", qPrintable(path));
+            if (fromFile && !opened)
+              std::fprintf(stderr, "tomolive: --open: %s\n",
+                           qPrintable(mainWindow.currentMessage()));
+            // A session that could not start (or failed) is a failed run, whatever the picture.
+            const bool failed =
+                !fromFile && !idle &&
+                mainWindow.controller()->phase() == tomolive::ui::SessionController::Phase::Failed;
+            if (failed)
+              std::fprintf(stderr, "tomolive: the session failed: %s\n",
+                           qPrintable(mainWindow.currentMessage()));
+            QApplication::exit(saved && (!fromFile || opened) && !failed ? 0 : 1);
+          });
+        });
     poll->start(100);
   }
   return QApplication::exec();

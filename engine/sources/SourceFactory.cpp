@@ -1,9 +1,11 @@
 #include "sources/SourceFactory.h"
 
+#include <filesystem>
 #include <stdexcept>
 
 #include "sim/Acquisition.h"
 #include "sim/Phantom.h"
+#include "sources/DetectorProtocol.h"
 #include "sources/FileReplaySource.h"
 #include "sources/NetworkDetectorSource.h"
 #include "sources/SimulatorSource.h"
@@ -27,8 +29,28 @@ std::unique_ptr<FrameSource> makeSource(const SourceSpec& spec) {
   if (uri.rfind("file:", 0) == 0)
     return std::make_unique<FileReplaySource>(uri.substr(5), spec.framesPerSecond, spec.order);
   if (uri.rfind("tcp://", 0) == 0) return std::make_unique<NetworkDetectorSource>(uri);
-  throw std::invalid_argument("source '" + uri +
-                              "' is not sim:PHANTOM, file:PATH or tcp://HOST:PORT");
+  throw std::invalid_argument(*whyNotASource(uri));
+}
+
+std::optional<std::string> whyNotASource(const std::string& uri) {
+  try {
+    if (uri.starts_with("sim:")) {
+      parsePhantomKind(uri.substr(4));
+    } else if (uri.starts_with("file:")) {
+      const std::string path = uri.substr(5);
+      std::error_code error;
+      if (!std::filesystem::exists(path, error)) return "source '" + uri + "': no such file";
+      if (std::filesystem::is_directory(path, error))
+        return "source '" + uri + "' is a folder, not a scan file";
+    } else if (uri.starts_with("tcp://")) {
+      parseTcpAddress(uri);
+    } else {
+      return "source '" + uri + "' is not sim:PHANTOM, file:PATH or tcp://HOST:PORT";
+    }
+  } catch (const std::invalid_argument& e) {
+    return std::string(e.what());
+  }
+  return std::nullopt;
 }
 
 }  // namespace tomolive

@@ -4,6 +4,7 @@
 // detector ("tcp://HOST:PORT").
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "sources/FrameSource.h"
@@ -28,5 +29,10 @@ struct SourceSpec {
 /// Throws std::invalid_argument naming the spec when the scheme is none of the three or a
 /// parameter is impossible, DataExchangeError when a replayed file cannot be read.
 std::unique_ptr<FrameSource> makeSource(const SourceSpec& spec);
+
+/// Why `uri` can never be a source, checked without opening it: an unknown scheme or phantom, a
+/// file that does not exist (or is a folder), an address that is not tcp://HOST:PORT. Nothing
+/// when it may be one.
+std::optional<std::string> whyNotASource(const std::string& uri);
 
 }  // namespace tomolive
