@@ -475,6 +475,12 @@ class TestCli : public QObject {
     QCOMPARE(narrow.exitCode, 2);
     QVERIFY2(narrow.err.contains("the columns must be at least 8 of the detector's 0:64"),
              qPrintable(narrow.err));
+    const CliRun offAxis =
+        runCli(common + QStringList{"--region", "0:4,0:20", "--center", "40", "--json"});
+    QCOMPARE(offAxis.exitCode, 2);
+    QVERIFY2(offAxis.err.contains("region rows 0:4, columns 0:20: the columns do not contain the "
+                                  "rotation axis (detector column 40.00)"),
+             qPrintable(offAxis.err));
     const CliRun wide = runCli(common + QStringList{"--region", "0:4,-5:70", "--json"});
     QCOMPARE(wide.exitCode, 2);
     QVERIFY2(wide.err.contains("the columns lie outside the detector's 0:64"),

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 #include <vector>
 
@@ -31,7 +32,8 @@ Region regionAround(double x0, double y0, double x1, double y1, int gridSize, do
   return r;
 }
 
-void checkRegion(const Region& r, int firstRow, int endRow, int columns) {
+void checkRegion(const Region& r, int firstRow, int endRow, int columns,
+                 std::optional<double> centre) {
   if (r.firstRow < firstRow || r.endRow > endRow || r.rows() < 1)
     throw std::invalid_argument("region " + describe(r) +
                                 ": the rows must be a non-empty part of " +
@@ -45,6 +47,12 @@ void checkRegion(const Region& r, int firstRow, int endRow, int columns) {
     throw std::invalid_argument("region " + describe(r) + ": the columns must be at least " +
                                 std::to_string(kMinimumColumns) +
                                 " of the detector's 0:" + std::to_string(columns));
+  if (centre && (*centre < r.firstColumn || *centre > r.endColumn - 1)) {
+    char text[96];
+    std::snprintf(text, sizeof text, "the rotation axis (detector column %.2f)", *centre);
+    throw std::invalid_argument("region " + describe(r) + ": the columns do not contain " + text +
+                                "; a region is reconstructed around the axis");
+  }
 }
 
 RegionalReconstruction::RegionalReconstruction(std::unique_ptr<LiveReconstruction> whole,
@@ -60,7 +68,7 @@ void RegionalReconstruction::setRegion(std::optional<Region> region) {
     return;
   }
   const Region& r = *region;
-  checkRegion(r, m_firstRow, endRow, m_columns);
+  checkRegion(r, m_firstRow, endRow, m_columns, m_whole->centre());
   auto part = std::make_unique<LiveReconstruction>(
       r.columns(), r.rows(), r.columns(), m_whole->centre() - r.firstColumn, m_whole->options());
   m_region = region;

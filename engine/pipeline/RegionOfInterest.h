@@ -33,8 +33,11 @@ struct Region {
 std::string describe(const Region& region);
 
 /// Throws std::invalid_argument naming what is wrong where `region` is empty or leaves the rows
-/// [firstRow, endRow) a session reconstructs or the detector's `columns` (or keeps fewer than 8).
-void checkRegion(const Region& region, int firstRow, int endRow, int columns);
+/// [firstRow, endRow) a session reconstructs or the detector's `columns` (or keeps fewer than 8),
+/// or, with the rotation axis' detector column `centre`, does not contain the axis (a region is
+/// reconstructed on a grid centred on it).
+void checkRegion(const Region& region, int firstRow, int endRow, int columns,
+                 std::optional<double> centre = std::nullopt);
 
 /// The region that reconstructs the rectangle [x0, x1] × [y0, y1] of a slice (grid pixels of a
 /// gridSize² grid centred on the axis, which is at detector column `centre`) on rows

@@ -18,8 +18,8 @@ RowBlock rowBlock(int slices, int members, int member) {
                                 std::to_string(members));
   if (slices < members)
     throw std::invalid_argument("row team: " + std::to_string(members) + " members for " +
-                                std::to_string(slices) +
-                                " slices; each member needs at least one row (reconstruct more "
+                                std::to_string(slices) + (slices == 1 ? " slice" : " slices") +
+                                "; each member needs at least one row (reconstruct more "
                                 "rows or start fewer processes)");
   const int base = slices / members, extra = slices % members;
   return {member * base + std::min(member, extra), base + (member < extra ? 1 : 0)};

@@ -54,6 +54,10 @@ constexpr int kGuardProjections = 64;
 
 // Pairs of opposite projections after which the centre estimate is trusted as final.
 constexpr int kCentrePairsWanted = 8;
+// A registration of projections this far or more from 180° apart mirrors a point r pixels from
+// the axis r·sin(offset) off itself (5 px at r = 300 px and 1°): it does not replace a
+// centre-of-mass fit, only the detector middle.
+constexpr double kLoosePairDeg = 1.0;
 
 // The centre from everything `recon` received: by 0°/180° registration once a pair of opposite
 // projections has arrived, before that from the sinogram's centre of mass where that is reliable
@@ -69,6 +73,8 @@ std::string updateCentreEstimate(LiveReconstruction& recon, std::string& source,
     e = estimateCentreFromMass(recon.received(), recon.receivedAngles());
     if (!e) return "";  // the detector middle (or the last centre-of-mass fit) stays
   }
+  if (!e->fromMass && source == "centre of mass" && e->worstPairOffsetDeg >= kLoosePairDeg)
+    return "";
   const double before = recon.centre();
   const std::string was = source;
   source = e->fromMass ? "centre of mass" : "estimated";
@@ -80,7 +86,8 @@ std::string updateCentreEstimate(LiveReconstruction& recon, std::string& source,
   if (e->fromMass)
     std::snprintf(how, sizeof how, "sinogram centre of mass, ±%.2f px", e->standardError);
   else
-    std::snprintf(how, sizeof how, "%d pairs 180° apart", e->pairs);
+    std::snprintf(how, sizeof how, "%d pair%s 180° apart, worst %.2f° off", e->pairs,
+                  e->pairs == 1 ? "" : "s", e->worstPairOffsetDeg);
   char line[256];
   std::snprintf(line, sizeof line,
                 "centre %s from %d received projections (%s): %.2f (was %s %.2f); applied from "
@@ -287,10 +294,12 @@ void StreamingSession::start() {
     // before a record is created or a frame is taken; a detector's, at its first frame.
     const FramePreparation selection(scan.rows, scan.columns, m_options.slices);
     requireMemoryFor(scan.rows, scan.columns);
+    if (m_options.rowTeam) rowBlock(selection.slices(), m_options.rowTeam->members(), 0);
     std::lock_guard lock(m_regionMutex);
     if (m_regionRequest && *m_regionRequest)
       checkRegion(**m_regionRequest, selection.firstRow(),
-                  selection.firstRow() + selection.slices(), scan.columns);
+                  selection.firstRow() + selection.slices(), scan.columns,
+                  m_options.centre ? m_options.centre : scan.centre);
   }
   if (!m_options.recordPath.empty()) {
     m_recorder = std::make_unique<RecordingStage>(
