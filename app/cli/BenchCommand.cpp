@@ -47,7 +47,7 @@ Command addProjectorBench(CLI::App& bench) {
       bench, "projector",
       "Projector throughput (ray-pixel updates/s) per grid and slice count (default 16 slices), "
       "beside the 16-slice rate of the same run, the plain loop and memory bandwidth.");
-  addIntegerList(command, "--sizes", o.sizes, "grid sizes N");
+  addIntegerList(command, "--sizes", o.sizes, "grid sizes N", 16384, 8);
   addIntegerList(command, "--slices", o.slices, "slice counts", 1024);
   command.add_option("--projections", o.projections, "projections")->check(CLI::Range(1, 100000));
   command.add_option("--repeats", o.repeats, "timed repeats")->check(CLI::Range(1, 1000));

@@ -35,8 +35,8 @@ const CLI::Validator kPositive = finiteNumber("> 0", [](double v) { return v > 0
 const CLI::Validator kNonNegative = finiteNumber("≥ 0", [](double v) { return v >= 0.0; });
 
 CLI::Option* addIntegerList(CLI::App& app, const std::string& name, std::vector<int>& target,
-                            const std::string& description, int max) {
-  return app.add_option(name, target, description)->delimiter(',')->check(CLI::Range(1, max));
+                            const std::string& description, int max, int min) {
+  return app.add_option(name, target, description)->delimiter(',')->check(CLI::Range(min, max));
 }
 
 CLI::Option* addRowRange(CLI::App& app, const std::string& name, RowRange& target) {

@@ -40,9 +40,9 @@ CLI::Option* addParsedOption(CLI::App& app, const std::string& name, T& target, 
       ->default_str(defaultText);
 }
 
-/// `--name N,N,…`: integers in 1 … max.
+/// `--name N,N,…`: integers in min … max.
 CLI::Option* addIntegerList(CLI::App& app, const std::string& name, std::vector<int>& target,
-                            const std::string& description, int max = 1 << 20);
+                            const std::string& description, int max = 1 << 20, int min = 1);
 
 /// `--name a:b`: detector rows (slices) [a, b), either side may be empty.
 CLI::Option* addRowRange(CLI::App& app, const std::string& name, RowRange& target);

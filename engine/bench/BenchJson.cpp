@@ -122,9 +122,13 @@ void to_json(json& j, const MethodScore& s) {
 }
 
 void to_json(json& j, const MethodComparison& r) {
-  j = {{"scan", r.scan},         {"projections", r.projections},
-       {"received", r.received}, {"centre", r.centre},
-       {"compute", r.compute},   {"ssim_received_vs_full", r.ssimReceivedVsFull},
+  j = {{"scan", r.scan},
+       {"projections", r.projections},
+       {"received", r.received},
+       {"centre", r.centre},
+       {"compute", r.compute},
+       {"ssim_received_vs_full", r.ssimReceivedVsFull},
+       {"reference_iterations", r.referenceIterations},
        {"scores", r.scores}};
 }
 

@@ -85,6 +85,7 @@ MethodComparison compareLiveMethods(const MethodComparisonOptions& o) {
   result.received = cut;
   const std::span<const int> received(order.data(), std::size_t(cut));
   const int k = o.referenceIterations;
+  result.referenceIterations = k;
   const VolumeStack full = sirtReference(p, scan.anglesRad, order, result.centre, k, o.backend);
   const VolumeStack converged =
       sirtReference(p, scan.anglesRad, received, result.centre, k, o.backend);
@@ -131,9 +132,10 @@ std::string formatMethodComparison(const MethodComparison& r) {
   char line[320];
   std::snprintf(line, sizeof line,
                 "%s: %d of %d projections received (%d slices × %d columns, centre %.2f), %s\n"
-                "SIRT-100 over the received against SIRT-100 over all: SSIM %.3f, PSNR %.2f dB\n\n",
+                "SIRT-%d over the received against SIRT-%d over all: SSIM %.3f, PSNR %.2f dB\n\n",
                 r.scan.c_str(), r.received, r.projections, r.slices, r.columns, r.centre,
-                r.compute.c_str(), r.ssimReceivedVsFull, r.psnrReceivedVsFull);
+                r.compute.c_str(), r.referenceIterations, r.referenceIterations,
+                r.ssimReceivedVsFull, r.psnrReceivedVsFull);
   out << line;
   out << "| method | I | updates | SSIM vs converged on received | PSNR (dB) | SSIM vs full scan "
          "| PSNR (dB) | refresh median (s) | last refresh (s) |\n"

@@ -48,6 +48,7 @@ struct MethodScore {
 struct MethodComparison {
   std::string scan;
   int projections = 0, received = 0, slices = 0, columns = 0;
+  int referenceIterations = 0;  ///< K of the SIRT-K references
   double centre = 0.0;
   std::string compute;
   /// SIRT-K over the received projections against SIRT-K over all: what the cut itself costs.

@@ -31,6 +31,12 @@ bool usesV1Draw(const TrainingDataOptions& o) {
   return o.draw.empty() ? parseLiveMethod(o.method) == LiveMethod::window : o.draw == "v1";
 }
 
+std::string number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
 void validate(const TrainingDataOptions& o) {
   const auto fail = [](const std::string& what) {
     throw std::invalid_argument("training data: " + what);
@@ -43,7 +49,11 @@ void validate(const TrainingDataOptions& o) {
     fail("the window, iteration and photon lists must not be empty");
   if (o.minInputProjections < 1 || o.maxInputProjections < o.minInputProjections ||
       o.maxInputProjections > o.projections)
-    fail("input projections must satisfy 1 ≤ min ≤ max ≤ projections");
+    fail("input projections " + std::to_string(o.minInputProjections) + "," +
+         std::to_string(o.maxInputProjections) +
+         " (--input-projections min,max) must satisfy 1 ≤ "
+         "min ≤ max ≤ the scan's projections (" +
+         std::to_string(o.projections) + ")");
   const bool drawsProjections = o.projectionsMax > 0;
   if (drawsProjections && !(o.projectionsMin >= 16 && o.projectionsMin <= o.projectionsMax))
     fail("projection range " + std::to_string(o.projectionsMin) + " … " +
@@ -53,8 +63,8 @@ void validate(const TrainingDataOptions& o) {
   if (o.maxInputFraction > 0 &&
       !(o.minInputFraction > 0 && o.minInputFraction <= o.maxInputFraction &&
         o.maxInputFraction <= 1))
-    fail("input fraction " + std::to_string(o.minInputFraction) + " … " +
-         std::to_string(o.maxInputFraction) + " must satisfy 0 < min ≤ max ≤ 1");
+    fail("input fraction " + number(o.minInputFraction) + " … " + number(o.maxInputFraction) +
+         " must satisfy 0 < min ≤ max ≤ 1");
   for (int w : o.windows)
     if (w < 1 || (!drawsProjections && w > o.maxInputProjections))
       fail("window " + std::to_string(w) + " must lie in 1 … max input projections");
@@ -75,10 +85,10 @@ void validate(const TrainingDataOptions& o) {
   if (usesV1Draw(o) && kSeedWindow * kSeedRotations > o.projections)
     fail("the full scan must hold the seed's 5 rotations of 32 projections");
   if (o.photonsMax > 0 && !(o.photonsMin > 0 && o.photonsMin <= o.photonsMax))
-    fail("photon range " + std::to_string(o.photonsMin) + " … " + std::to_string(o.photonsMax) +
+    fail("photon range " + number(o.photonsMin) + " … " + number(o.photonsMax) +
          " must satisfy 0 < min ≤ max");
   for (int n : o.sizes)
-    if (n < 16) fail("grid size " + std::to_string(n) + " must be ≥ 16");
+    if (n < 16 || n > 4096) fail("grid size " + std::to_string(n) + " must lie in 16 … 4096");
   if (!usesV1Draw(o)) {
     if (o.phantoms.empty()) fail("the phantom list must not be empty");
     for (const auto& name : o.phantoms) parsePhantomKind(name);
