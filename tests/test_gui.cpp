@@ -44,17 +44,19 @@
 #include "ProfilePanel.h"
 #include "RateCharts.h"
 #include "RealData.h"
-#include "SliceImages.h"
 #include "SinogramPanel.h"
+#include "SliceImages.h"
 #include "SliceView.h"
 #include "SteeringPanel.h"
 #include "VolumeView.h"
 #include "VtkView.h"
 #include "io/DataExchange.h"
 #include "io/FrameRecorder.h"
-#include "io/TiffStack.h"
 #include "io/ScanFile.h"
+#include "io/TiffStack.h"
+#include "sim/Acquisition.h"
 #include "sim/Phantom.h"
+#include "sim/ScanFile.h"
 
 using namespace tomolive;
 using namespace tomolive::ui;
@@ -934,7 +936,17 @@ class TestGui : public QObject {
     }
     QVERIFY(isUnfinishedRecording(killed.toStdString()));
     QVERIFY(!isUnfinishedRecording(finished.toStdString()));
-    for (const QString& file : {killed, finished})
+    // A scan file cut short (no recording: nothing `recover` could do) is not offered.
+    const QString cut = folder + "/scan-cut.h5";
+    ScanSpec cutScan;
+    cutScan.size = 64;
+    cutScan.slices = 8;
+    cutScan.acquisition = {AcquisitionOrder::Interlaced, 64, 16};
+    writeSimulatedScan(cutScan, cut.toStdString());
+    std::filesystem::resize_file(cut.toStdString(),
+                                 std::filesystem::file_size(cut.toStdString()) / 2);
+    QVERIFY(!isUnfinishedRecording(cut.toStdString()));
+    for (const QString& file : {killed, finished, cut})
       std::filesystem::last_write_time(
           file.toStdString(),
           std::filesystem::file_time_type::clock::now() - std::chrono::minutes(10));

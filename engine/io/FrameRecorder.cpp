@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <limits>
 #include <numbers>
+#include <optional>
 #include <stdexcept>
 #include <system_error>
 #include <type_traits>
@@ -457,12 +458,29 @@ const std::string& FrameRecorder::path() const { return state_->path; }
 
 void skipHdf5CleanupAtExit() { H5dont_atexit(); }
 
+namespace {
+
+// Whether the file holds a /recorder group, looked at read-only past an "open for writing" mark
+// and a short end (as an SWMR reader may); nothing when even that cannot open it.
+std::optional<bool> holdsRecorder(const std::string& path) {
+  Hdf5PropertyList look(H5Pcreate(H5P_FILE_ACCESS));
+  hbool_t skip = true;
+  if (!look || H5Pset(look.get(), "skip_eof_check", &skip) < 0) return std::nullopt;
+  const Hdf5File peek(H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, look.get()));
+  if (!peek) return std::nullopt;
+  return H5Lexists(peek.get(), kRecorder, H5P_DEFAULT) > 0;
+}
+
+}  // namespace
+
 bool isUnfinishedRecording(const std::string& path) {
   const Hdf5ErrorPrintingOff quiet;
   std::error_code error;
   if (!std::filesystem::is_regular_file(path, error) || H5Fis_hdf5(path.c_str()) <= 0) return false;
   const Hdf5File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-  if (!file) return true;  // still marked "open for writing" by a writer that never closed it
+  // Still marked "open for writing" by a writer that never closed it (or cut short): a recording
+  // only when it holds the recorder's group.
+  if (!file) return holdsRecorder(path).value_or(false);
   if (H5Lexists(file.get(), kFlushed, H5P_DEFAULT) <= 0) return false;  // not a recording
   const Hdf5Group exchange(H5Gopen2(file.get(), kExchange, H5P_DEFAULT));
   return exchange && H5Aexists(exchange.get(), kLayout[0].countAttribute) == 0;
@@ -513,15 +531,8 @@ RecoveredRecording recoverRecording(const std::string& path) {
   // extend the file to its recorded end.
   // First, read-only (as an SWMR reader may, past the mark and a short end): a file that is no
   // recording is refused untouched.
-  {
-    Hdf5PropertyList look(H5Pcreate(H5P_FILE_ACCESS));
-    hbool_t skip = true;
-    if (look && H5Pset(look.get(), "skip_eof_check", &skip) >= 0) {
-      const Hdf5File peek(H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, look.get()));
-      if (peek && H5Lexists(peek.get(), "/recorder", H5P_DEFAULT) == 0)
-        fail(path, "/", "is not a TomoLive recording (no /recorder group): nothing to recover");
-    }
-  }
+  if (holdsRecorder(path) == false)
+    fail(path, "/", "is not a TomoLive recording (no /recorder group): nothing to recover");
   Hdf5PropertyList access(H5Pcreate(H5P_FILE_ACCESS));
   hbool_t clearStatusFlags = true, skipEofCheck = true;
   if (!access || H5Pset(access.get(), "clear_status_flags", &clearStatusFlags) < 0 ||
