@@ -134,7 +134,7 @@ class TestMpi : public QObject {
       LiveReconstruction tooFew(32, 1, 32, 15.5, {}, g_team);
       QFAIL("no error");
     } catch (const std::invalid_argument& e) {
-      QVERIFY2(std::string(e.what()).find("members for 1 slices") != std::string::npos, e.what());
+      QVERIFY2(std::string(e.what()).find("members for 1 slice;") != std::string::npos, e.what());
     }
     LiveReconstruction afterwards(32, g_team->members(), 32, 15.5, {}, g_team);  // still in step
     QCOMPARE(afterwards.sliceCount(), g_team->members());

@@ -268,10 +268,6 @@ int main(int argc, char** argv) {
     if (parser.isSet(size)) spec.size = atLeast(size, 8);
     if (parser.isSet(rows)) spec.rows = atLeast(rows, 1);
     if (parser.isSet(projections)) spec.projections = atLeast(projections, 1);
-    if (const auto why = tomolive::whyNotASource(spec.uri)) {
-      std::fprintf(stderr, "tomolive: --source: %s\n", why->c_str());
-      return 2;
-    }
     if (parser.isSet(order)) {
       const QString value = parser.value(order);
       if (!spec.uri.starts_with("file:") || (value != "file" && value != "interlaced")) {
@@ -283,6 +279,10 @@ int main(int argc, char** argv) {
       }
       if (value == "interlaced")
         spec.order = "interlaced:" + std::to_string(options.window.value_or(spec.window));
+    }
+    if (const auto why = tomolive::whyNotASource(spec.uri)) {
+      std::fprintf(stderr, "tomolive: --source: %s\n", why->c_str());
+      return 2;
     }
     options.source = spec;
   }
