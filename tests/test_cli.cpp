@@ -625,6 +625,43 @@ class TestCli : public QObject {
     QVERIFY2(most <= 2e-5f * scale, qPrintable(QString::number(most / scale)));
   }
 
+  // Ctrl-C to mpirun reaches every rank: rank 0 stops the acquisition and finishes the session
+  // (the other ranks wait to be dismissed instead of dying), so --out and the summary are written
+  // and the record is finalised. mpirun itself exits 1 after an interrupt, whatever the ranks do.
+  void streamUnderMpirunInterruptedWritesItsResults() {
+    QProcess p;
+    p.setProcessEnvironment(mpiEnvironment());
+    p.start(QStringLiteral(TOMOLIVE_MPIEXEC), {"-np",
+                                               "2",
+                                               QStringLiteral(TOMOLIVE_CLI_PATH),
+                                               "stream",
+                                               "--source",
+                                               "sim:glass",
+                                               "--size",
+                                               "64",
+                                               "--rows",
+                                               "4",
+                                               "--projections",
+                                               "20000",
+                                               "--window",
+                                               "16",
+                                               "--rate",
+                                               "300",
+                                               "--record",
+                                               path("mpi_int.h5"),
+                                               "--out",
+                                               path("mpi_int_out.h5")});
+    QVERIFY(p.waitForStarted(10000));
+    QByteArray out;
+    QTRY_VERIFY_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("R   3"), 60000);
+    QCOMPARE(runProcess(u"/bin/kill"_s, {"-INT", QString::number(p.processId())}).exitCode, 0);
+    QVERIFY(p.waitForFinished(60000));
+    out += p.readAllStandardOutput();
+    QVERIFY2(out.contains("(stopped early)"), out.constData());
+    QCOMPARE(tomolive::readReconstruction(path("mpi_int_out.h5").toStdString()).slices, 4);
+    QVERIFY(tomolive::readDataExchange(path("mpi_int.h5").toStdString()).projections >= 48);
+  }
+
   // A rank killed mid-scan: mpirun ends the job naming the rank, and the record (finalised as
   // the session is stopped, else recovered) holds at least every frame of the updates reported.
   void streamUnderMpirunReportsAKilledRank() {

@@ -1,5 +1,6 @@
 #include "cli/TeamRun.h"
 
+#include <csignal>
 #include <cstdio>
 #include <string>
 
@@ -46,6 +47,10 @@ struct Dismissal {
 int runAsTeam(bool asked, const std::function<int(std::shared_ptr<RowTeam>)>& leader) {
   const std::shared_ptr<RowTeam> team = joinTeam(asked);
   if (team && team->member() != 0) {
+    // Ctrl-C reaches every rank (mpirun forwards it): the leader stops the acquisition and
+    // finishes the session, which needs these ranks until it dismisses them.
+    std::signal(SIGINT, SIG_IGN);
+    std::signal(SIGTERM, SIG_IGN);
     try {
       serveRows(*team);
       return 0;
