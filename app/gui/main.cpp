@@ -151,6 +151,9 @@ int main(int argc, char** argv) {
 #ifdef TOMOLIVE_HAVE_MPI
     team = tomolive::MpiTeam::join();
     if (team->member() != 0) {
+      // SIGINT/SIGTERM close the console on rank 0, which needs these ranks until it is done.
+      std::signal(SIGINT, SIG_IGN);
+      std::signal(SIGTERM, SIG_IGN);
       try {
         tomolive::serveRows(*team);
         return 0;
