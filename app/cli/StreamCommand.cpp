@@ -202,7 +202,15 @@ int runStream(StreamSettings s, std::shared_ptr<RowTeam> team) {
     if (!stopped && g_interrupted) {
       session.stopAcquisition();
       stopped = true;
-      if (!asJson) std::fprintf(stderr, "stopping acquisition (interrupted)\n");
+      // What is pending is still reconstructed and the files finalised; a second signal ends
+      // the process at once.
+      std::signal(SIGINT, SIG_DFL);
+      std::signal(SIGTERM, SIG_DFL);
+      if (!asJson)
+        std::fprintf(stderr,
+                     "stopping acquisition (interrupted); finishing the pending updates and the "
+                     "files — interrupt again to quit at once (a record then needs `tomolive-cli "
+                     "recover`)\n");
     }
   }
   std::signal(SIGINT, previousInt);
