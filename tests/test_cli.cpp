@@ -191,6 +191,11 @@ class TestCli : public QObject {
     QTest::newRow("quality images are a real scan")
         << QStringList{"quality", "--real", path("text.h5"), "--images", path("text.h5")}
         << u"is a real scan read: writing there would change it"_s;
+    QTest::newRow("quality rotations beyond the scan")
+        << QStringList{"quality", "--projections", "64", "--windows", "16", "--rotations", "3,100"}
+        << u"100 rotations of W = 16 start beyond the 64-projection scans"_s;
+    QTest::newRow("bench stream no method")
+        << QStringList{"bench", "stream", "--method", ""} << u"no method given"_s;
     QTest::newRow("quality real-only without a real scan")
         << QStringList{"quality", "--real-only"} << u"--real-only needs --real SCAN.h5"_s;
     QTest::newRow("stream out in a missing folder")

@@ -69,6 +69,7 @@ std::vector<LiveMethod> parseLiveMethods(const std::string& list) {
   std::vector<LiveMethod> methods;
   std::stringstream in(list);
   for (std::string name; std::getline(in, name, ',');) methods.push_back(parseLiveMethod(name));
+  if (methods.empty()) throw std::invalid_argument("no method given (filtered,cgls,sirt,window)");
   return methods;
 }
 

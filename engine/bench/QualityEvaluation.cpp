@@ -90,6 +90,16 @@ std::vector<int> interlacedOrder(int n) {
 QualityResult runQualityEvaluation(const QualityOptions& o, Denoiser& denoiser) {
   QualityResult result;
   result.enhancer = denoiser.name();
+  // A cell whose last rotation of W would start beyond the scan cannot be scored (a last
+  // rotation cut short by the scan's end is scored on what it has).
+  if (o.simulated)
+    for (int window : o.windows)
+      for (int r : o.rotations)
+        if (std::int64_t(r - 1) * window >= o.projections)
+          throw std::invalid_argument("quality: " + std::to_string(r) +
+                                      " rotations of W = " + std::to_string(window) +
+                                      " start beyond the " + std::to_string(o.projections) +
+                                      "-projection scans (--projections)");
   // The images replace --images only once every one is written.
   std::optional<ReconstructionFileWriter> images;
   if (!o.imagesPath.empty()) images.emplace(o.imagesPath);
