@@ -410,6 +410,7 @@ void StreamingSession::reconstruct() {
   VolumeReadBack readBack(m_options.fullVolumeBytes, m_options.fullVolumeEvery);
   std::optional<AutoSteering> steering;  // (re)made when auto-steering is turned on
   std::string steeringReason;
+  int loggedWindow = 0, loggedIterations = 0;  // the W and I of the last auto-steering log line
   std::int64_t rateReceived = 0;  // projections received at the last rate measurement
   auto rateTime = Clock::now();
   const QualityOptions qualityOptions{
@@ -643,7 +644,14 @@ void StreamingSession::reconstruct() {
           if (m_autoSteer) m_window = d.window, m_iterations = d.iterations;
         }
         in.wake();
-        if (d.window != window || d.iterations != iterations) log("auto-steering: " + d.reason);
+        // A W that wavers by a projection or two between updates is no news for the log (the
+        // metrics carry every decision): a line when I changes or W moves 20 % from the last one.
+        const bool news = d.iterations != loggedIterations ||
+                          5 * std::abs(d.window - loggedWindow) >= loggedWindow;
+        if ((d.window != window || d.iterations != iterations) && news) {
+          log("auto-steering: " + d.reason);
+          loggedWindow = d.window, loggedIterations = d.iterations;
+        }
         steeringReason = d.reason;
       }
       if (m_options.stopWhenStable && m.advice == "stop" && !m_stopRequested) {
