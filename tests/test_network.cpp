@@ -290,7 +290,9 @@ class TestNetwork : public QObject {
     QVERIFY(r.eachOnce(0, kScanFrames));
     QCOMPARE(source.losses().duplicates, std::int64_t(10));
     const auto warnings = source.takeWarnings();
-    QCOMPARE(countContaining(warnings, "dropped duplicate frame"), 10);
+    // 10 duplicates: a line at the 1st, 2nd, 4th and 8th
+    QCOMPARE(countContaining(warnings, "dropped duplicate frame"), 4);
+    QCOMPARE(countContaining(warnings, ": 8 duplicates so far"), 1);
     QCOMPARE(countContaining(warnings, "shut down after"), 1);
   }
 

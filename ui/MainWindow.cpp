@@ -1190,6 +1190,7 @@ QString MainWindow::newRecordPath() const {
 }
 
 QImage MainWindow::screenshot() {
+  updateStatus();  // the status bar refreshes twice a second: not a stale one in the picture
   QImage image = grab().toImage();
   QPainter painter(&image);
   for (VtkView* view : findChildren<VtkView*>())

@@ -96,6 +96,7 @@ void SirtFilter::apply(ProjectionStack& residual, std::span<const int> projectio
   // Rows are filtered two at a time: a real, even response keeps the pair in the real and
   // imaginary parts apart.
   const int pairs = (slices + 1) / 2;
+  const double floor = 1.0 / double(this->projections());
   tbb::parallel_for(
       tbb::blocked_range<std::size_t>(0, projections.size()),
       [&](const tbb::blocked_range<std::size_t>& range) {
@@ -106,8 +107,12 @@ void SirtFilter::apply(ProjectionStack& residual, std::span<const int> projectio
           const double density = m_density[std::size_t(proj)];
           for (int k = 0; k <= half; ++k) {
             const double nu = double(k) / m_padded;
+            // Between 1/P and 1: a component finer than the angular gaps is seen by its own
+            // projection alone, which gives it 1/P of a plain step (the continuum density
+            // would make it vanish, and the step amplify it up to k-fold: from a handful of
+            // projections, an image many times too bright).
             const double lambda =
-                k == 0 ? 1.0 : std::min(1.0, density / (std::numbers::pi * length * nu));
+                k == 0 ? 1.0 : std::clamp(density / (std::numbers::pi * length * nu), floor, 1.0);
             response[k] = (1.0 - std::pow(1.0 - lambda, m_iterations)) / lambda / length /
                           double(m_padded);  // with the inverse transform's 1/n
           }

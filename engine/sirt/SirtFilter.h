@@ -14,8 +14,10 @@
 // neighbours) therefore responds like k plain iterations in one go, and s such steps each made
 // for k/s iterations respond like k (1 − (1 − h_{k/s})^s = h_k). The shift-invariant picture is an
 // approximation (ray lengths vary, angles are discrete); each further step, computed on the
-// true residual, corrects what it misses. This is the analytic form of the idea behind
-// SIRT-mimicking FBP filters (Pelt & Batenburg, IEEE TIP 2015).
+// true residual, corrects what it misses. Where the continuum λ falls below 1/P (components
+// finer than the gaps between angles: each is seen by its own projection alone) it is 1/P, the
+// discrete operator's floor; without it, few projections gave k-fold amplified steps. This is the
+// analytic form of the idea behind SIRT-mimicking FBP filters (Pelt & Batenburg, IEEE TIP 2015).
 #include <span>
 #include <vector>
 

@@ -242,10 +242,14 @@ struct NetworkDetectorSource::Impl {
     scanProjections = projections;
   }
 
+  // A restarted detector resends a run of frames: a line for the first and as their count
+  // doubles, not one per frame (the summary has the count).
   void dropDuplicate(std::int64_t number, const std::string& scan) {
-    ++duplicates;
+    const std::int64_t n = ++duplicates;
+    if (n & (n - 1)) return;  // not a power of two
     warn("dropped duplicate frame " + std::to_string(number) + " of scan '" + scan +
-         "' (already received; a restarted detector resending?)");
+         "' (already received; a restarted detector resending?)" +
+         (n > 1 ? ": " + std::to_string(n) + " duplicates so far" : std::string()));
   }
 
   void deliver(Frame frame) {
