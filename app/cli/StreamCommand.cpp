@@ -361,6 +361,11 @@ Command addStreamCommand(CLI::App& app) {
                   "--rate)")
       ->check(CLI::Range(0, 100000000));
   command
+      .add_option("--finish", o.finishIterations,
+                  "after the scan's end, SIRT-K from zero over everything received: the last "
+                  "image (and --out) is then what `recon` computes (0: no finishing pass)")
+      ->check(CLI::Range(0, 100000));
+  command
       .add_option("--idle-timeout", o.idleTimeoutSeconds,
                   "end the session after S s without a frame (0: never)")
       ->check(kNonNegative);

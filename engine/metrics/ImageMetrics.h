@@ -40,8 +40,9 @@ double nrmse(std::span<const float> image, std::span<const float> reference, int
 
 /// A reconstruction scored as the streaming literature does, independent of grey-level units:
 /// `image` (n × n) is fitted to `reference` by least squares (a·image + b) inside the grid's
-/// inscribed circle (the field of view), then SSIM is averaged over the circle (windows inside
-/// it) and PSNR computed there, both with the reference's range inside the circle.
+/// inscribed circle less its outermost 2 pixels (the field of view; SIRT leaves that ring bright
+/// on data inconsistent at the detector's edges), then SSIM is averaged over it (windows inside
+/// it) and PSNR computed there, both with the reference's range there.
 struct FieldOfViewScore {
   double ssim = 0.0, psnr = 0.0;
   double scale = 1.0, offset = 0.0;  ///< the fit a, b

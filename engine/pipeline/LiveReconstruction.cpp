@@ -165,6 +165,33 @@ LiveUpdate LiveReconstruction::update(int iterations) {
   return u;
 }
 
+LiveUpdate LiveReconstruction::finish(int iterations) {
+  if (iterations < 1)
+    throw std::invalid_argument("finishing pass of " + std::to_string(iterations) +
+                                " iterations: must be at least 1");
+  if (m_options.method == LiveMethod::window || m_share)
+    throw std::logic_error("finishing pass: not for the window method or a shared reconstruction");
+  const auto start = std::chrono::steady_clock::now();
+  LiveUpdate u;
+  u.update = m_updates;
+  u.iterations = iterations;
+  const ParallelGeometry g{m_angles, m_centre, m_columns, m_gridSize};
+  std::vector<int> use(receivedCount());
+  std::iota(use.begin(), use.end(), 0);
+  u.used = int(use.size());
+  if (use.empty()) return u;
+  if (m_options.method == LiveMethod::sirt) {
+    restart();
+    u.history = m_device->iterate(g, m_received, use, iterations);
+  } else {
+    const auto projector = makeProjector(m_options.backend, g);
+    m_host->reset();
+    u.history = m_host->iterate(*projector, m_received, use, iterations, nullptr);
+  }
+  u.seconds = secondsSince(start);
+  return u;
+}
+
 SliceSinogram LiveReconstruction::sinogram(int s, int most) const {
   const int count = receivedCount();
   if (s < 0 || s >= m_slices || count == 0 || most < 1)

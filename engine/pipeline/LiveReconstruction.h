@@ -85,6 +85,11 @@ class LiveReconstruction {
   /// received since the last update (window), or all received. An update without new
   /// projections does more work on what was received (e.g. after the scan ended).
   LiveUpdate update(int iterations);
+  /// The finishing pass after the scan's end: plain SIRT, `iterations` of them from zero over
+  /// everything received — what `recon` computes from the same projections. Not for the window
+  /// method (it keeps its newest window only) nor a reconstruction shared with other processes
+  /// (std::logic_error).
+  LiveUpdate finish(int iterations);
 
   VolumeStack estimate() const;
   /// The estimate copied into `into`, reusing its memory when it has the estimate's shape.

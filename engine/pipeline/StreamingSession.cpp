@@ -659,7 +659,42 @@ void StreamingSession::reconstruct() {
         stopAcquisition();
       }
     }
-    // The scan is over: the last update's whole volume, for the result file and the views.
+    // The scan is over: a finishing pass where asked (what `recon` computes from everything
+    // received), then the last update's whole volume, for the result file and the views.
+    if (lastPublished && m_options.finishIterations > 0) {
+      const bool shared = m_options.rowTeam && m_options.rowTeam->members() > 1;
+      if (m_options.method == LiveMethod::window || shared || regional->region()) {
+        log("finishing pass skipped: not for " +
+            std::string(shared               ? "a session shared by MPI ranks"
+                        : regional->region() ? "a region of interest"
+                                             : "the window method (it keeps its newest "
+                                               "window only)"));
+      } else {
+        LiveReconstruction& live = regional->active();
+        log("finishing pass: SIRT-" + std::to_string(m_options.finishIterations) +
+            " from zero over the " + std::to_string(live.receivedCount()) +
+            " projections received (what `recon` computes from them)");
+        const LiveUpdate f = live.finish(m_options.finishIterations);
+        workTotal += f.seconds;
+        auto final = std::make_shared<Snapshot>(*lastPublished);
+        final->volume = std::make_shared<const VolumeStack>(live.estimate());
+        final->volumeUpdate = final->metrics.update;
+        final->viewVolume.reset();
+        final->viewSlices.clear();
+        if (truth.slices() > 0) {
+          final->metrics.ssim = ssimVolume(*final->volume, truth);
+          final->metrics.psnr = psnrVolume(*final->volume, truth);
+        }
+        char line[160];
+        std::snprintf(line, sizeof line, "finishing pass done in %.2f s%s", f.seconds,
+                      final->metrics.ssim
+                          ? (", SSIM " + std::to_string(*final->metrics.ssim).substr(0, 6)).c_str()
+                          : "");
+        log(line);
+        publish(final);
+        lastPublished = final;
+      }
+    }
     if (lastPublished && lastPublished->viewVolume) {
       auto final = std::make_shared<Snapshot>(*lastPublished);
       final->volume = readBack.readWhole(regional->active(), final->metrics.update);

@@ -121,6 +121,11 @@ struct StreamOptions {
   /// for a source that waits for the reconstruction (a file replayed losslessly); a detector
   /// stops at once, but frames already on their way are still recorded and reconstructed.
   std::int64_t stopAfterProjections = 0;
+  /// After the scan's end, a finishing pass of plain SIRT, this many iterations from zero over
+  /// everything received (LiveReconstruction::finish): the last image is then what `recon`
+  /// computes from the same projections. 0: none (its cost is that of an offline recon). Not
+  /// for the window method, a region, or a session shared by MPI ranks (logged and skipped).
+  int finishIterations = 0;
   /// Auto-steering (pipeline/AutoSteering.h): after each update W and I are chosen to keep up
   /// with the detector with updates of at most this many seconds; W and I above are the start.
   /// A W or I set by setWindow / setIterations turns it off (manual steering overrides it).
