@@ -1,11 +1,28 @@
 #include "geometry/ParallelGeometry.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <numbers>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 
 namespace tomolive {
+
+double foldedAngle(double anglesRad) {
+  const double folded = std::fmod(anglesRad, std::numbers::pi);
+  return folded < 0.0 ? folded + std::numbers::pi : folded;
+}
+
+std::vector<int> orderByFoldedAngle(std::span<const double> anglesRad) {
+  std::vector<int> order(anglesRad.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return foldedAngle(anglesRad[std::size_t(a)]) < foldedAngle(anglesRad[std::size_t(b)]);
+  });
+  return order;
+}
 
 void ParallelGeometry::validate() const {
   if (anglesRad.empty()) throw std::invalid_argument("geometry: no projection angles");

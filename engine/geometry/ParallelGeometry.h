@@ -10,6 +10,7 @@
 // - A projection at θ + π equals the projection at θ mirrored about the centre: column j ↔
 //   2·centre − j.
 // Angles may come in any order and any number; nothing assumes sorted or evenly spaced angles.
+#include <span>
 #include <vector>
 
 namespace tomolive {
@@ -33,6 +34,12 @@ struct ParallelGeometry {
 /// `centre` is a column of a detector `columns` wide (any finite value ≥ 0 when columns ≤ 0:
 /// unknown).
 void checkCentreOnDetector(double centre, int columns);
+
+/// An angle in radians folded onto [0, π): parallel projections π apart are mirror images.
+double foldedAngle(double anglesRad);
+
+/// Indices of `anglesRad` in the order of their folded angles (ties in index order).
+std::vector<int> orderByFoldedAngle(std::span<const double> anglesRad);
 
 /// Whether pixel (row, column) of an n × n grid lies in the grid's inscribed circle — the field
 /// of view every projection sees, where SIRT reconstructs under a circular mask.

@@ -42,8 +42,20 @@ std::pair<HeldOutHalf, HeldOutHalf> replayHeldOutHalves(const ProjectionStack& p
     throw std::invalid_argument("held-out halves of slice " + std::to_string(s) + " (of " +
                                 std::to_string(p.slices()) + ") from " +
                                 std::to_string(order.size()) + " projections");
+  // As a session's halves are dealt (pipeline/LiveQuality.h): the window method by arrival, the
+  // others every other projection in angle order (each half then covers the angles evenly);
+  // each half keeps the arrival order.
+  std::vector<std::size_t> half(order.size());
+  for (std::size_t k = 0; k < order.size(); ++k) half[k] = k % 2;
+  if (options.method != LiveMethod::window) {
+    std::vector<double> angles;
+    for (int i : order) angles.push_back(anglesRad[std::size_t(i)]);
+    const std::vector<int> sorted = orderByFoldedAngle(angles);
+    for (std::size_t rank = 0; rank < sorted.size(); ++rank)
+      half[std::size_t(sorted[rank])] = rank % 2;
+  }
   std::vector<int> a, b;
-  for (std::size_t k = 0; k < order.size(); ++k) (k % 2 == 0 ? a : b).push_back(order[k]);
+  for (std::size_t k = 0; k < order.size(); ++k) (half[k] == 0 ? a : b).push_back(order[k]);
   const int halfWindow = std::max(1, window / 2);
   return {replayHalf(p, anglesRad, centre, a, halfWindow, iterations, options, denoiser, s),
           replayHalf(p, anglesRad, centre, b, halfWindow, iterations, options, denoiser, s)};

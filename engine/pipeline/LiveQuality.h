@@ -8,7 +8,7 @@
 // - residual:   ‖p − A·x‖ / ‖p‖ over the projections the update used, as the update's own last
 //               step measured it (LiveUpdate::relativeResidual: no extra projection);
 // - resolution: the Fourier ring correlation (metrics/FourierRingCorrelation.h) of two half
-//               reconstructions — the received projections of even and of odd arrival index —
+//               reconstructions — every other received projection in angle order —
 //               on the slices in view and their neighbours, each recomputed at every update as
 //               the filtered method does (the SIRT-K image of its half, I = 1), in pixels and,
 //               when the pixel size is known, in µm; none while the received angles leave a
