@@ -23,11 +23,17 @@ struct ReconSettings {
 void printSummary(const std::string& input, const FileReconResult& r, int iterations) {
   std::printf("%s: %d projections, %d slices × %d columns\n", input.c_str(), r.projections,
               r.slices, r.columns);
-  if (r.centreEstimated)
+  if (r.centreEstimated && r.estimate.fromMass)
+    std::printf(
+        "centre %.2f px (sinogram centre of mass, ±%.2f px: no two projections 180° "
+        "apart)\n",
+        r.centre, r.estimate.standardError);
+  else if (r.centreEstimated)
     std::printf("centre %.2f px (estimated from %d opposite pairs, worst %.2f° off 180°)\n",
                 r.centre, r.estimate.pairs, r.estimate.worstPairOffsetDeg);
   else
-    std::printf("centre %.2f px (given)\n", r.centre);
+    std::printf("centre %.2f px (%s)\n", r.centre,
+                r.centreSource == "file" ? "the file's rotation_center" : "given");
   if (!r.formatNote.empty()) std::printf("note: %s\n", r.formatNote.c_str());
   if (r.emptyProjections)
     std::printf(

@@ -195,6 +195,14 @@ ScanLayout checkLayout(hid_t file, const std::string& path, std::vector<std::str
 
 }  // namespace
 
+std::optional<double> RawScan::statedCentre() const {
+  const auto found = attributes.find("rotation_center");
+  if (found == attributes.end()) return std::nullopt;
+  if (const double* c = std::get_if<double>(&found->second)) return *c;
+  if (const std::int64_t* c = std::get_if<std::int64_t>(&found->second)) return double(*c);
+  return std::nullopt;
+}
+
 int RawScan::flatCount() const {
   const std::size_t frame = static_cast<std::size_t>(rows) * columns;
   return frame == 0 ? 0 : static_cast<int>(flats.size() / frame);

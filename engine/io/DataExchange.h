@@ -103,6 +103,8 @@ struct RawScan {
   std::string formatNote;  ///< as DataExchangeInfo::formatNote (set by readScan)
 
   int flatCount() const;
+  /// The rotation centre the file states (/exchange's rotation_center, a detector column), if any.
+  std::optional<double> statedCentre() const;
   int darkCount() const;
 };
 

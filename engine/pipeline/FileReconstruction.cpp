@@ -58,21 +58,31 @@ FileReconResult reconstructFile(const std::string& path, const FileReconOptions&
 
   const DetectorSelection selection{raw.firstRow, raw.firstRow + raw.rows, options.binning};
   double centre = 0.0;
-  if (options.centre) {
-    checkCentreOnDetector(*options.centre, raw.columns);
-    centre = selection.binnedCentre(*options.centre);
+  // Given, else the file's (as a replay of the file takes it), else estimated.
+  if (const std::optional<double> stated = options.centre ? options.centre : raw.statedCentre()) {
+    checkCentreOnDetector(*stated, raw.columns);
+    centre = selection.binnedCentre(*stated);
+    result.centreSource = options.centre ? "given" : "file";
   } else {
     try {
       result.estimate = estimateCentre(scan.lineIntegrals, scan.anglesRad);
     } catch (const std::invalid_argument& e) {
-      if (raw.emptyProjections.empty()) throw;
-      throw std::invalid_argument(std::string(e.what()) + " (" +
-                                  std::to_string(raw.emptyProjections.size()) +
-                                  " projections of the file were left out: nothing but zeros, "
-                                  "never written)");
+      // No opposite pair: the sinogram's centre of mass where it is reliable (as a live session
+      // does before its first pair), else the reason.
+      if (const auto fromMass = estimateCentreFromMass(scan.lineIntegrals, scan.anglesRad)) {
+        result.estimate = *fromMass;
+      } else if (raw.emptyProjections.empty()) {
+        throw;
+      } else {
+        throw std::invalid_argument(std::string(e.what()) + " (" +
+                                    std::to_string(raw.emptyProjections.size()) +
+                                    " projections of the file were left out: nothing but zeros, "
+                                    "never written)");
+      }
     }
     centre = result.estimate.centre;
     result.centreEstimated = true;
+    result.centreSource = result.estimate.fromMass ? "centre of mass" : "estimated";
   }
   result.centre = selection.unbinnedCentre(centre);
 
@@ -114,6 +124,7 @@ FileReconResult reconstructFile(const std::string& path, const FileReconOptions&
       {"projections", std::int64_t(result.projections)},
       {"center", result.centre},
       {"center_estimated", std::int64_t(result.centreEstimated)},
+      {"center_source", result.centreSource},
       {"first_row", std::int64_t(raw.firstRow)},
       {"end_row", std::int64_t(raw.firstRow + raw.rows)},
       {"binning", std::int64_t(options.binning)},

@@ -25,6 +25,8 @@ struct FileReconResult {
   Reconstruction recon;  ///< volume plus every parameter as attributes
   double centre = 0.0;   ///< unbinned detector column used
   bool centreEstimated = false;
+  /// "given", "file" (its rotation_center), "estimated" (opposite pairs), "centre of mass"
+  std::string centreSource;
   CentreEstimate estimate;  ///< valid when centreEstimated
   int projections = 0, slices = 0, columns = 0;
   std::int64_t repairedPixels = 0, deadDetectorPixels = 0;

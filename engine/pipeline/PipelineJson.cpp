@@ -101,6 +101,7 @@ void to_json(json& j, const SessionSummary& s) {
 void to_json(json& j, const FileReconResult& r) {
   j = {{"center", r.centre},
        {"center_estimated", r.centreEstimated},
+       {"center_source", r.centreSource},
        {"projections", r.projections},
        {"slices", r.slices},
        {"columns", r.columns},

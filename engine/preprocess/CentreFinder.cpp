@@ -40,7 +40,9 @@ std::vector<Pair> opposingPairs(std::span<const double> angles) {
   // Pairs within 1.5 angular steps of 180°; where there are none (a scan whose angles stop short
   // of 180° by more than a step, e.g. an interlaced scan cut before its last rotations), within
   // 4 steps but at most 2°, where the mirror is still close enough for a sub-pixel estimate.
-  const double tolerance = std::max(1.5 * step, 1e-6);
+  // At most 10° whatever the step: from a handful of projections (0° and 89°: a step of 89°) a
+  // "pair" that far from 180° registers nothing.
+  const double tolerance = std::max(std::min(1.5 * step, 10.0 * std::numbers::pi / 180), 1e-6);
   const double wider = std::max(tolerance, std::min(4.0 * step, 2.0 * std::numbers::pi / 180));
 
   std::vector<Pair> pairs;
@@ -109,9 +111,8 @@ CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals,
   const std::vector<Pair> pairs = opposingPairs(anglesRad);
   if (pairs.empty())
     throw std::invalid_argument(
-        "centre estimate: no two projections are 180° apart (within 1.5 angular steps, or 4 "
-        "steps up to 2°); "
-        "give the centre explicitly");
+        "centre estimate: no two projections are 180° apart (within 1.5 angular steps and 10°, "
+        "or 4 steps up to 2°); give the centre explicitly");
   const int columns = lineIntegrals.columns(), slices = lineIntegrals.slices();
   const int rowStep = std::max(1, slices / kMaxRows);
   Profiles profiles;

@@ -55,9 +55,7 @@ ScanDescription FileReplaySource::describe() const {
   d.rows = m_scan.rows;
   d.columns = m_scan.columns;
   d.projections = m_scan.projections;
-  const auto centre = m_scan.attributes.find("rotation_center");
-  if (centre != m_scan.attributes.end())
-    if (const double* c = std::get_if<double>(&centre->second)) d.centre = *c;
+  d.centre = m_scan.statedCentre();
   d.label = "file " + m_path;
   d.pixelSizeMicrometres = m_scan.pixelSizeMicrometres;
   return d;
