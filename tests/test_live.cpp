@@ -194,6 +194,18 @@ class TestLive : public QObject {
     QCOMPARE(enhancementWeight(1.0, std::nullopt, true, 0.5), 0.0);
     QVERIFY(std::abs(enhancementWeight(1.0, std::nullopt, true, 0.8) - 0.6) < 1e-12);
     QCOMPARE(enhancementWeight(1.0, std::nullopt, true, 1.0), 1.0);
+    // The note names the limit that sets the weight (it named "disagrees" at ratio 1.6 while the
+    // held-out check had set w = 0, and "not supported" while 39 % was shown).
+    QCOMPARE(enhancementLimit(1.0, std::nullopt, 1.0), std::string());
+    QCOMPARE(enhancementLimit(2.3, std::nullopt, 0.9),
+             std::string("disagrees with the data (residual ratio 2.30)"));
+    QCOMPARE(enhancementLimit(1.6, std::nullopt, 0.9),
+             std::string("partly disagrees with the data (residual ratio 1.60)"));
+    QCOMPARE(enhancementLimit(1.6, std::nullopt, 0.0),
+             std::string("not supported by held-out projections (w* 0.00)"));
+    QCOMPARE(enhancementLimit(1.0, std::nullopt, 0.7),
+             std::string("partly supported by held-out projections (w* 0.70)"));
+    QCOMPARE(enhancementLimit(1.0, kConvergedChange, 1.0), std::string("converged"));
     QCOMPARE(heldOutCap(wOvershoot), 0.0);  // a fourfold overshoot is not shown at all
     QVERIFY2(heldOutCap(wTruth) > 0.6 && heldOutCap(wTarget) > 0.6,
              qPrintable(QString("%1, %2").arg(heldOutCap(wTruth)).arg(heldOutCap(wTarget))));

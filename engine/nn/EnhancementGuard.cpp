@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -130,6 +131,26 @@ double enhancementWeight(double residualRatio, std::optional<double> change,
   const double agreement = 1.0 - ramp(residualRatio, kAgreementRatio, kDisagreementRatio);
   const double moving = change ? ramp(*change, kConvergedChange, kMovingChange) : 1.0;
   return std::min({agreement, moving, heldOut ? heldOutCap(*heldOut) : 1.0});
+}
+
+std::string enhancementLimit(double residualRatio, std::optional<double> change,
+                             std::optional<double> heldOut) {
+  const double agreement = 1.0 - ramp(residualRatio, kAgreementRatio, kDisagreementRatio);
+  const double moving = change ? ramp(*change, kConvergedChange, kMovingChange) : 1.0;
+  const double cap = heldOut ? heldOutCap(*heldOut) : 1.0;
+  const double weight = std::min({agreement, moving, cap});
+  if (weight >= 1.0) return {};
+  char text[96];
+  if (agreement == weight) {
+    std::snprintf(text, sizeof text, "%s with the data (residual ratio %.2f)",
+                  weight > 0.0 ? "partly disagrees" : "disagrees", residualRatio);
+  } else if (cap == weight) {
+    std::snprintf(text, sizeof text, "%s by held-out projections (w* %.2f)",
+                  weight > 0.0 ? "partly supported" : "not supported", *heldOut);
+  } else {
+    return "converged";
+  }
+  return text;
 }
 
 double heldOutCap(double heldOutWeight) { return std::clamp(2.0 * heldOutWeight - 1.0, 0.0, 1.0); }

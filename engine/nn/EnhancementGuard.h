@@ -20,6 +20,7 @@
 // under-sampled image, and is only a risk once the measurements speak for themselves.
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace tomolive {
@@ -81,5 +82,12 @@ std::vector<float> blendEnhancement(std::span<const float> enhanced,
 double enhancementWeight(double residualRatio, std::optional<double> change,
                          bool trainedForTheInput = true,
                          std::optional<double> heldOut = std::nullopt);
+
+/// Which limit sets enhancementWeight below 1 for a network trained for the input, in words:
+/// "disagrees with the data (residual ratio 2.31)", "partly disagrees with the data (…)", "not
+/// supported by held-out projections (w* 0.21)", "partly supported by held-out projections
+/// (w* 0.68)" or "converged"; "" when the whole enhancement is shown.
+std::string enhancementLimit(double residualRatio, std::optional<double> change,
+                             std::optional<double> heldOut);
 
 }  // namespace tomolive

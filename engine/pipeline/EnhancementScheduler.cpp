@@ -136,14 +136,9 @@ std::shared_ptr<const Snapshot> EnhancementScheduler::version() const {
   m.enhancementWeight = weight;
   m.enhancementHeldOutWeight = m_heldOut;
   m.enhancementGuardSeconds = m_guardSeconds;
-  if (!m_trainedForTheInput)
-    m.enhancementNote = "trained on " + m_trainedOn + " images";
-  else if (m_ratio && *m_ratio > kAgreementRatio)
-    m.enhancementNote = "disagrees with the data";
-  else if (m_heldOut && heldOutCap(*m_heldOut) < 1.0 && weight >= heldOutCap(*m_heldOut) - 1e-12)
-    m.enhancementNote = "not supported by held-out projections";
-  else if (weight < 1.0)
-    m.enhancementNote = "converged";
+  m.enhancementNote = m_trainedForTheInput
+                          ? enhancementLimit(m_ratio.value_or(1.0), b.metrics.change, m_heldOut)
+                          : "trained on " + m_trainedOn + " images";
   snapshot->enhancedSlices = m_done;
   snapshot->enhancedCount = m_count;
   snapshot->enhanceSeconds = m_spent;

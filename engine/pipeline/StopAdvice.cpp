@@ -31,7 +31,9 @@ std::optional<double> expectedGain(const QualityReading& reading, int scanProjec
   const std::int64_t n = reading.received, added = n - reading.receivedBefore;
   if (!reading.structuralChange || added <= 0 || n <= 0) return std::nullopt;
   const double rest = scanProjections > 0 ? std::max(0.0, 1.0 - double(n) / scanProjections) : 0.5;
-  return *reading.structuralChange * double(n) / double(added) * rest;
+  // SSIM cannot rise by more than 1: early on (a few projections, the 1/n model not yet
+  // applying) the model's value is capped there.
+  return std::min(1.0, *reading.structuralChange * double(n) / double(added) * rest);
 }
 
 StopAdvisor::StopAdvisor(StopRule rule) : m_rule(rule) {

@@ -76,8 +76,8 @@ struct StopAdvice {
   const char* word() const { return stop ? "stop" : "continue"; }
 };
 
-/// The gain in SSIM that the rest of the scan is expected to bring (above); none without a
-/// change or without new projections between the two images.
+/// The gain in SSIM that the rest of the scan is expected to bring (above), at most 1; none
+/// without a change or without new projections between the two images.
 std::optional<double> expectedGain(const QualityReading& reading, int scanProjections);
 
 class StopAdvisor {
