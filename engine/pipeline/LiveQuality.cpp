@@ -229,6 +229,19 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
   }
   if (wanted && !window && comparable)
     q.structuralChange = structuralChange(m_previousStructure, before, live.gridSize());
+  // One projection: no halves to compare, but the same readings as every other update (the
+  // coverage, and the advice that says why it is "continue").
+  if (wanted && !window && live.receivedCount() == 1) {
+    q.coverage = angularCoverage(live.receivedAngles());
+    q.advice = m_advisor.advise({.update = update.update,
+                                 .resolutionPixels = std::nullopt,
+                                 .structuralChange = q.structuralChange,
+                                 .received = live.receivedCount(),
+                                 .receivedBefore = receivedBefore,
+                                 .coverage = q.coverage},
+                                progress);
+    m_lastAdvice = q.advice;
+  }
   if (wanted && live.gridSize() >= 8 && live.receivedCount() >= (window ? 1 : 2)) {
     const int viewIndex =
         int(std::find(which.begin(), which.end(), inView.front()) - which.begin());

@@ -73,9 +73,10 @@ StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress
   const std::int64_t added = reading.received - reading.receivedBefore;
   if (reading.coverage && !reading.coverage->enough()) {
     std::snprintf(text, sizeof text,
-                  "angular coverage incomplete: the %lld angles received leave a %.0f° gap "
+                  "angular coverage incomplete: the %lld angle%s received leave%s a %.0f° gap "
                   "(a resolution and an advice need at most %.0f°)",
-                  static_cast<long long>(reading.received), reading.coverage->largestGapDegrees,
+                  static_cast<long long>(reading.received), reading.received == 1 ? "" : "s",
+                  reading.received == 1 ? "s" : "", reading.coverage->largestGapDegrees,
                   reading.coverage->limitDegrees);
     advice.reason = text;
   } else if (!advice.expectedGain) {
