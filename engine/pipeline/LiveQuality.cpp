@@ -229,19 +229,8 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
   }
   if (wanted && !window && comparable)
     q.structuralChange = structuralChange(m_previousStructure, before, live.gridSize());
-  // One projection: no halves to compare, but the same readings as every other update (the
-  // coverage, and the advice that says why it is "continue").
-  if (wanted && !window && live.receivedCount() == 1) {
+  if (wanted && !window && live.receivedCount() > 0)
     q.coverage = angularCoverage(live.receivedAngles());
-    q.advice = m_advisor.advise({.update = update.update,
-                                 .resolutionPixels = std::nullopt,
-                                 .structuralChange = q.structuralChange,
-                                 .received = live.receivedCount(),
-                                 .receivedBefore = receivedBefore,
-                                 .coverage = q.coverage},
-                                progress);
-    m_lastAdvice = q.advice;
-  }
   if (wanted && live.gridSize() >= 8 && live.receivedCount() >= (window ? 1 : 2)) {
     const int viewIndex =
         int(std::find(which.begin(), which.end(), inView.front()) - which.begin());
@@ -264,23 +253,23 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
     }
     q.halves = std::move(halves);
     m_lastHalves = q.halves;
-    if (!window) {
-      q.coverage = angularCoverage(live.receivedAngles());
-      if (q.coverage->enough()) {
-        q.resolutionPixels = frcResolutionPixels(
-            fourierRingCorrelation(images[0], images[1], live.gridSize(), int(all.size())));
-        if (m_options.pixelSizeMicrometres)
-          q.resolutionMicrometres = *q.resolutionPixels * *m_options.pixelSizeMicrometres;
-      }
-      q.advice = m_advisor.advise({.update = update.update,
-                                   .resolutionPixels = q.resolutionPixels,
-                                   .structuralChange = q.structuralChange,
-                                   .received = live.receivedCount(),
-                                   .receivedBefore = receivedBefore,
-                                   .coverage = q.coverage},
-                                  progress);
-      m_lastAdvice = q.advice;
+    if (!window && q.coverage->enough()) {
+      q.resolutionPixels = frcResolutionPixels(
+          fourierRingCorrelation(images[0], images[1], live.gridSize(), int(all.size())));
+      if (m_options.pixelSizeMicrometres)
+        q.resolutionMicrometres = *q.resolutionPixels * *m_options.pixelSizeMicrometres;
     }
+  }
+  // Every update with something received gets an advice (one projection: "continue", and why).
+  if (q.coverage) {
+    q.advice = m_advisor.advise({.update = update.update,
+                                 .resolutionPixels = q.resolutionPixels,
+                                 .structuralChange = q.structuralChange,
+                                 .received = live.receivedCount(),
+                                 .receivedBefore = receivedBefore,
+                                 .coverage = q.coverage},
+                                progress);
+    m_lastAdvice = q.advice;
   }
   q.seconds = secondsSince(start);
   m_spentSeconds += q.seconds;

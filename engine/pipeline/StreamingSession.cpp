@@ -661,6 +661,19 @@ void StreamingSession::reconstruct() {
     }
     // The scan is over: a finishing pass where asked (what `recon` computes from everything
     // received), then the last update's whole volume, for the result file and the views.
+    const auto publishFinal = [&](std::shared_ptr<const VolumeStack> volume) {
+      auto final = std::make_shared<Snapshot>(*lastPublished);
+      final->volume = std::move(volume);
+      final->volumeUpdate = final->metrics.update;
+      final->viewVolume.reset();
+      final->viewSlices.clear();
+      if (truth.slices() > 0) {
+        final->metrics.ssim = ssimVolume(*final->volume, truth);
+        final->metrics.psnr = psnrVolume(*final->volume, truth);
+      }
+      publish(final);
+      lastPublished = final;
+    };
     if (lastPublished && m_options.finishIterations > 0) {
       const bool shared = m_options.rowTeam && m_options.rowTeam->members() > 1;
       if (m_options.method == LiveMethod::window || shared || regional->region()) {
@@ -676,37 +689,16 @@ void StreamingSession::reconstruct() {
             " projections received (what `recon` computes from them)");
         const LiveUpdate f = live.finish(m_options.finishIterations);
         workTotal += f.seconds;
-        auto final = std::make_shared<Snapshot>(*lastPublished);
-        final->volume = std::make_shared<const VolumeStack>(live.estimate());
-        final->volumeUpdate = final->metrics.update;
-        final->viewVolume.reset();
-        final->viewSlices.clear();
-        if (truth.slices() > 0) {
-          final->metrics.ssim = ssimVolume(*final->volume, truth);
-          final->metrics.psnr = psnrVolume(*final->volume, truth);
-        }
+        publishFinal(std::make_shared<const VolumeStack>(live.estimate()));
+        const auto& ssim = lastPublished->metrics.ssim;
         char line[160];
         std::snprintf(line, sizeof line, "finishing pass done in %.2f s%s", f.seconds,
-                      final->metrics.ssim
-                          ? (", SSIM " + std::to_string(*final->metrics.ssim).substr(0, 6)).c_str()
-                          : "");
+                      ssim ? (", SSIM " + std::to_string(*ssim).substr(0, 6)).c_str() : "");
         log(line);
-        publish(final);
-        lastPublished = final;
       }
     }
-    if (lastPublished && lastPublished->viewVolume) {
-      auto final = std::make_shared<Snapshot>(*lastPublished);
-      final->volume = readBack.readWhole(regional->active(), final->metrics.update);
-      final->volumeUpdate = final->metrics.update;
-      final->viewVolume.reset();
-      final->viewSlices.clear();
-      if (truth.slices() > 0) {
-        final->metrics.ssim = ssimVolume(*final->volume, truth);
-        final->metrics.psnr = psnrVolume(*final->volume, truth);
-      }
-      publish(final);
-    }
+    if (lastPublished && lastPublished->viewVolume)
+      publishFinal(readBack.readWhole(regional->active(), lastPublished->metrics.update));
   } catch (const std::exception& e) {
     // Reconstruction is lost, the scan is not: acquisition and recording go on until the source
     // ends (or is stopped), and projections are released as they arrive so memory stays bounded.
