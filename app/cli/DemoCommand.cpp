@@ -38,9 +38,9 @@ int runDemo(DemoSettings s) {
   const ScanSimulator sim(spec);
   const int rows = sim.slices(), columns = sim.columns();
   const FlatDarkCorrection correction(sim.flats(), sim.darks(), rows, columns);
-  LiveReconstruction recon(
-      columns, rows, columns, sim.geometry().centre,
-      {.method = s.method, .backend = resolveBackend(s.backend, s.json).backend});
+  const BackendChoice backend = resolveBackend(s.backend, s.json);
+  LiveReconstruction recon(columns, rows, columns, sim.geometry().centre,
+                           {.method = s.method, .backend = backend.backend});
   if (!s.json)
     std::printf(
         "Simulated %s scan: %d slices of %d², %d interlaced rotations of W = %d projections, "
@@ -74,7 +74,15 @@ int runDemo(DemoSettings s) {
   }
   if (s.json)
     std::puts(nlohmann::json({{"phantom", phantomKindName(spec.phantom)},
+                              {"size", spec.size},
+                              {"slices", spec.slices},
+                              {"photons", spec.photons},
+                              {"seed", spec.seed},
+                              {"method", liveMethodName(s.method)},
+                              {"compute", recon.description()},
+                              {"backend", backend.description},
                               {"window", s.window},
+                              {"rotations", s.rotations},
                               {"iterations", s.iterations},
                               {"updates", updates}})
                   .dump()

@@ -106,7 +106,10 @@ MethodComparison compareLiveMethods(const MethodComparisonOptions& o) {
   for (const MethodCandidate& c : o.candidates) {
     LiveReconstruction live(n, p.slices(), n, result.centre,
                             {.method = c.method, .targetIterations = k, .backend = o.backend});
-    result.compute = live.description();
+    // What every candidate ran on (its description is "<method> on <projector>").
+    const std::string description = live.description();
+    const std::size_t on = description.find(" on ");
+    result.compute = on == std::string::npos ? description : description.substr(on + 4);
     std::vector<double> refresh;
     for (const LiveUpdate& u :
          replayInWindows(live, p, scan.anglesRad, received, o.window, c.iterations))
@@ -131,7 +134,7 @@ std::string formatMethodComparison(const MethodComparison& r) {
   std::ostringstream out;
   char line[320];
   std::snprintf(line, sizeof line,
-                "%s: %d of %d projections received (%d slices × %d columns, centre %.2f), %s\n"
+                "%s: %d of %d projections received (%d slices × %d columns, centre %.2f), on %s\n"
                 "SIRT-%d over the received against SIRT-%d over all: SSIM %.3f, PSNR %.2f dB\n\n",
                 r.scan.c_str(), r.received, r.projections, r.slices, r.columns, r.centre,
                 r.compute.c_str(), r.referenceIterations, r.referenceIterations,

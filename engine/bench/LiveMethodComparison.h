@@ -50,7 +50,7 @@ struct MethodComparison {
   int projections = 0, received = 0, slices = 0, columns = 0;
   int referenceIterations = 0;  ///< K of the SIRT-K references
   double centre = 0.0;
-  std::string compute;
+  std::string compute;  ///< the projector every candidate ran on
   /// SIRT-K over the received projections against SIRT-K over all: what the cut itself costs.
   double ssimReceivedVsFull = 0, psnrReceivedVsFull = 0;
   std::vector<MethodScore> scores;
