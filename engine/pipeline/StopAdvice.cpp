@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "geometry/ParallelGeometry.h"
+
 namespace tomolive {
 
 AngularCoverage angularCoverage(std::span<const double> anglesRad) {
@@ -14,11 +16,7 @@ AngularCoverage angularCoverage(std::span<const double> anglesRad) {
   if (anglesRad.empty()) return coverage;
   std::vector<double> folded;
   folded.reserve(anglesRad.size());
-  for (double a : anglesRad) {
-    double d = std::fmod(a * 180.0 / std::numbers::pi, 180.0);
-    if (d < 0.0) d += 180.0;
-    folded.push_back(d);
-  }
+  for (double a : anglesRad) folded.push_back(foldedAngle(a) * 180.0 / std::numbers::pi);
   std::sort(folded.begin(), folded.end());
   double gap = folded.front() + 180.0 - folded.back();  // across 0° = 180°
   for (std::size_t i = 1; i < folded.size(); ++i) gap = std::max(gap, folded[i] - folded[i - 1]);

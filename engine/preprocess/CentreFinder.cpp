@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "geometry/ParallelGeometry.h"
+
 namespace tomolive {
 
 namespace {
@@ -29,8 +31,7 @@ std::vector<Pair> opposingPairs(std::span<const double> angles) {
   const int n = static_cast<int>(angles.size());
   // Median spacing of the sorted angles (mod π) sets how far from 180° a pair may be.
   std::vector<double> folded(angles.begin(), angles.end());
-  for (double& a : folded)
-    a = std::fmod(std::fmod(a, std::numbers::pi) + std::numbers::pi, std::numbers::pi);
+  for (double& a : folded) a = foldedAngle(a);
   std::sort(folded.begin(), folded.end());
   std::vector<double> gaps;
   for (int i = 1; i < n; ++i)

@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "geometry/ParallelGeometry.h"
+
 namespace tomolive {
 
 namespace {
@@ -58,9 +60,7 @@ SirtFilter::SirtFilter(std::span<const double> anglesRad, int columns, int gridS
   // Projections per radian near each angle, from the gap to its neighbours (angles mod π).
   const std::size_t p = anglesRad.size();
   std::vector<double> folded(p);
-  for (std::size_t i = 0; i < p; ++i)
-    folded[i] =
-        std::fmod(std::fmod(anglesRad[i], std::numbers::pi) + std::numbers::pi, std::numbers::pi);
+  for (std::size_t i = 0; i < p; ++i) folded[i] = foldedAngle(anglesRad[i]);
   std::vector<std::size_t> order(p);
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](auto a, auto b) { return folded[a] < folded[b]; });
