@@ -148,6 +148,16 @@ class TestCli : public QObject {
         << QStringList{"recon", path("x.h5"), "--itrations", "5"} << u"--itrations"_s;
     QTest::newRow("zero iterations")
         << QStringList{"recon", path("x.h5"), "--iterations", "0"} << u"iterations"_s;
+    QTest::newRow("stream iterations neither a number nor auto")
+        << QStringList{"stream", "--source", "sim:glass", "--iterations", "many"}
+        << u"--iterations: many is neither a whole number in 1 … 10000 nor auto"_s;
+    QTest::newRow("stream zero iterations")
+        << QStringList{"stream", "--source", "sim:glass", "--iterations", "0"}
+        << u"--iterations: 0 is neither"_s;
+    QTest::newRow("stream auto iterations and auto-steering")
+        << QStringList{"stream", "--source",     "sim:glass",        "--iterations",
+                       "auto",   "--auto-steer", "--target-refresh", "1"}
+        << u"--iterations auto and --auto-steer: choose one"_s;
     QTest::newRow("bad number") << QStringList{"recon", path("x.h5"), "--center", "abc"}
                                 << u"center"_s;
     QTest::newRow("bad phantom") << QStringList{"simulate", "--phantom", "cube", "-o", path("c.h5")}

@@ -308,6 +308,40 @@ class TestGui : public QObject {
     QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Finished, 30000));
   }
 
+  // The console's default I is "auto": W stays as given, the engine chooses I after each update
+  // (the most that fit the window's arrival and the refresh target) and says why; the field
+  // keeps showing auto; an I typed by hand ends the choice.
+  void defaultIterationsAreChosenByTheEngine() {
+    MainWindowOptions o = simulatorOptions(path("autoi.h5"), 200.0, 2000);
+    o.iterations.reset();
+    MainWindow w(o);
+    w.show();
+    auto* iterations = w.findChild<QSpinBox*>("iterations");
+    QVERIFY(iterations);
+    QCOMPARE(iterations->value(), SteeringPanel::kAutoIterations);
+    QCOMPARE(iterations->text(), QStringLiteral("auto"));
+    w.startSession();
+    QTRY_VERIFY_WITH_TIMEOUT(w.displayedUpdates() >= 2 &&
+                                 w.displayedSnapshot()->metrics.steeringReason.starts_with("I "),
+                             30000);
+    const UpdateMetrics m = w.displayedSnapshot()->metrics;
+    QCOMPARE(m.window, 16);
+    QVERIFY2(m.steeringReason.find("the window arrives every") != std::string::npos,
+             m.steeringReason.c_str());
+    QCOMPARE(iterations->text(), QStringLiteral("auto"));
+    const QString applied = w.findChild<QLabel*>("appliedLabel")->text();
+    QVERIFY2(applied.contains("auto-steering: I "), qPrintable(applied));
+    iterations->setValue(2);  // by hand
+    QTRY_VERIFY_WITH_TIMEOUT(w.displayedSnapshot()->metrics.iterations == 2 &&
+                                 w.displayedSnapshot()->metrics.steeringReason.empty(),
+                             30000);
+    iterations->setValue(SteeringPanel::kAutoIterations);  // and back to auto
+    QTRY_VERIFY_WITH_TIMEOUT(w.displayedSnapshot()->metrics.steeringReason.starts_with("I "),
+                             30000);
+    w.stopAcquisition();
+    QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Finished, 30000));
+  }
+
   // "auto" for W and I: turned on while a session runs, the engine chooses W and I from the next
   // update, the panel follows its choice and says why; a W set by hand turns it off again.
   void autoSteeringChoosesWAndIAndSaysWhy() {

@@ -449,7 +449,12 @@ class TestLive : public QObject {
   }
 
   // After a third of an interlaced real scan, the default method is closer than the seed's to what
-  // the received projections allow (SIRT-100 over them) and to the full scan.
+  // the received projections allow (SIRT-100 over them) and to the full scan, and on the sample
+  // alone it already looks like SIRT-100 at I = 1. Issue 10's target, SSIM ≥ 0.85 over the whole
+  // field of view against SIRT-100 over the received projections at the console's default
+  // settings: there I is chosen for the time each window leaves (`auto`; the tooth at its
+  // 15 proj/s gets I = 7–8 on the 2-core development machine); asserted here at I = 3, the
+  // least that reaches it on the tooth, so that a slow machine cannot make the test pass or fail.
   void aThirdOfARealScanIsCloseToConverged_data() {
     QTest::addColumn<QString>("file");
     QTest::addColumn<int>("window");
@@ -469,24 +474,34 @@ class TestLive : public QObject {
     o.path = realDataFile(file.toLatin1().constData());
     o.rows = {firstRow, endRow};
     o.window = window;
-    o.candidates = parseMethodCandidates("filtered:1,window:1");
+    o.candidates = parseMethodCandidates("filtered:1,window:1,filtered:3");
     const MethodComparison r = compareLiveMethods(o);
-    QCOMPARE(r.scores.size(), std::size_t(2));
+    QCOMPARE(r.scores.size(), std::size_t(3));
     const MethodScore& filtered = r.scores[0];
     const MethodScore& seed = r.scores[1];
-    qInfo("%s: filtered SSIM %.3f vs converged, %.3f vs full; window %.3f, %.3f", qPrintable(file),
-          filtered.ssimReceived, filtered.ssimFull, seed.ssimReceived, seed.ssimFull);
+    const MethodScore& more = r.scores[2];
+    qInfo(
+        "%s: filtered SSIM %.3f (sample %.3f) vs converged, %.3f vs full; I = 3: %.3f; "
+        "window %.3f, %.3f; the sample covers %.0f %% of the field of view",
+        qPrintable(file), filtered.ssimReceived, filtered.ssimSampleReceived, filtered.ssimFull,
+        more.ssimReceived, seed.ssimReceived, seed.ssimFull, 100.0 * r.sampleShare);
     // Always: closer than the seed's sliding window to both references.
     QVERIFY(filtered.ssimReceived >= seed.ssimReceived);
     QVERIFY(filtered.ssimFull >= seed.ssimFull);
-    // Issue 10's target, SSIM ≥ 0.85 against SIRT-100 over the received projections, is not met
-    // once the score leaves out the ring SIRT leaves bright at the field of view's edge (it set
-    // the range and inflated every score: tooth 0.880, i13 0.987 before; docs/quality.md).
-    QEXPECT_FAIL("",
-                 "known: SIRT-100's noise and aliasing texture is not reached at I = 1 "
-                 "(tooth 0.78, i13 rows 30-42 0.17; docs/quality.md)",
-                 Continue);
-    QVERIFY2(filtered.ssimReceived >= 0.85, qPrintable(QString::number(filtered.ssimReceived)));
+    QVERIFY(filtered.ssimSampleReceived >= seed.ssimSampleReceived);
+    // i13's rows 30–42 hold no sample, only the field's texture: SIRT-100's answer to line
+    // integrals that never fall to zero at the detector's edges (a 0.4 offset in every
+    // projection; docs/quality.md), which no live method reproduces and SIRT-100 itself does not
+    // reproduce from 30 projections against 91 (0.24 on these rows).
+    if (file == "i13_crop.h5")
+      QEXPECT_FAIL("",
+                   "known: i13's empty rows hold only SIRT's texture of an inconsistent "
+                   "background (0.17–0.18; docs/quality.md)",
+                   Continue);
+    QVERIFY2(filtered.ssimSampleReceived >= 0.95,
+             qPrintable(QString::number(filtered.ssimSampleReceived)));
+    if (file == "i13_crop.h5") QEXPECT_FAIL("", "known: as above", Continue);
+    QVERIFY2(more.ssimReceived >= 0.85, qPrintable(QString::number(more.ssimReceived)));
   }
 };
 

@@ -138,6 +138,40 @@ class TestMetrics : public QObject {
     QVERIFY(previousSsim < 0.5);
   }
 
+  // The field-of-view score over the sample alone: a disk (a quarter of the field's radius)
+  // reproduced exactly in air whose noise differs scores 1 on the sample, less over the field;
+  // the sample's share is the disk's (with the smoothing window's reach), and noise on the
+  // sample lowers its score.
+  void sampleScoreLeavesTheAirOut() {
+    const int n = 128;
+    std::mt19937_64 rng(3);
+    std::normal_distribution<float> unit(0.0f, 1.0f);
+    std::vector<float> reference(std::size_t(n) * n), image(reference.size());
+    const double h = 0.5 * (n - 1), radius = 0.25 * n / 2;
+    int disk = 0, field = 0;
+    for (int r = 0; r < n; ++r)
+      for (int c = 0; c < n; ++c) {
+        const std::size_t i = std::size_t(r) * n + c;
+        const double d = std::hypot(r - h, c - h);
+        const bool inside = d <= radius;
+        disk += inside, field += d <= h - 7.0;
+        reference[i] = inside ? 1.0f : std::max(0.0f, 0.02f * unit(rng));
+        image[i] = inside ? 1.0f : std::max(0.0f, 0.02f * unit(rng));
+      }
+    const FieldOfViewScore airOnly = scoreInFieldOfView(image, reference, n);
+    QVERIFY2(airOnly.ssim < 0.9, qPrintable(QString::number(airOnly.ssim)));
+    QVERIFY2(airOnly.ssimSample > 0.98, qPrintable(QString::number(airOnly.ssimSample)));
+    const double share = double(disk) / field;
+    QVERIFY2(airOnly.sampleShare > share && airOnly.sampleShare < 2.0 * share,
+             qPrintable(QString("%1 against the disk's %2").arg(airOnly.sampleShare).arg(share)));
+    for (int r = 0; r < n; ++r)
+      for (int c = 0; c < n; ++c)
+        if (std::hypot(r - h, c - h) <= radius) image[std::size_t(r) * n + c] += 0.3f * unit(rng);
+    const FieldOfViewScore noisySample = scoreInFieldOfView(image, reference, n);
+    QVERIFY2(noisySample.ssimSample < airOnly.ssimSample - 0.1,
+             qPrintable(QString::number(noisySample.ssimSample)));
+  }
+
   void psnrFollowsDefinition() {
     const auto a = smoothImage(20, 20);
     auto b = a;

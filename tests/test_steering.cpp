@@ -239,6 +239,100 @@ class TestSteering : public QObject {
     QVERIFY2(refresh <= 1.5 * target, qPrintable(QString::number(refresh)));
   }
 
+  // I alone (`--iterations auto`, the console's default): W stays, I is the largest that fits
+  // both the target and the window's arrival time with 25 % to spare.
+  void iterationsAloneFitTheWindowsArrival() {
+    AutoSteering steering(1.0);
+    // 1 ms per projection-pass, 60 projections kept, W = 20 at 15 proj/s (a window every 1.33 s),
+    // 10 ms fixed: the filtered method at I costs 0.01 + 0.001·(1 + 2I)·80 s; the largest I with
+    // 1.25·t ≤ 1 s (the target, shorter than the arrival) is 4 (t = 0.73 s; I = 5: 0.89 s).
+    const SteeringInput tooth{.method = LiveMethod::filtered,
+                              .window = 20,
+                              .iterations = 1,
+                              .projectionsUsed = 60,
+                              .workSeconds = 0.001 * 3 * 60,
+                              .updateSeconds = 0.01 + 0.001 * 3 * 60,
+                              .projectionsPerSecond = 15.0,
+                              .keepWindow = true};
+    SteeringDecision d = steering.decide(tooth);
+    QCOMPARE(d.window, 20);
+    QCOMPARE(d.iterations, 4);
+    QVERIFY2(d.reason.find("the window arrives every 1.33 s") != std::string::npos,
+             d.reason.c_str());
+    // A faster detector: the window arrives every 0.67 s, which now bounds I (1.25·t ≤ 0.67 s:
+    // I = 2, t = 0.41 s; I = 3: 0.57 s).
+    AutoSteering faster(1.0);
+    SteeringInput quick = tooth;
+    quick.projectionsPerSecond = 30.0;
+    d = faster.decide(quick);
+    QCOMPARE(d.window, 20);
+    QCOMPARE(d.iterations, 2);
+    // Rate unknown (a lossless replay): the target alone; the most iterations allowed at most.
+    AutoSteering replay(1.0, 3);
+    SteeringInput lossless = tooth;
+    lossless.projectionsPerSecond = 0.0;
+    d = replay.decide(lossless);
+    QCOMPARE(d.iterations, 3);
+    QVERIFY2(d.reason.find("rate unknown") != std::string::npos, d.reason.c_str());
+    // Even I = 1 too slow for the window: I = 1, W kept, and the reason says what would help.
+    AutoSteering slow(1.0);
+    SteeringInput heavy = tooth;
+    heavy.workSeconds = 0.05 * 3 * 60, heavy.updateSeconds = 0.01 + heavy.workSeconds;
+    d = slow.decide(heavy);
+    QCOMPARE(d.window, 20);
+    QCOMPARE(d.iterations, 1);
+    QVERIFY2(d.reason.find("a larger W or fewer slices") != std::string::npos, d.reason.c_str());
+  }
+
+  // A session choosing I alone keeps the W it was given (and a W set by hand), and chooses more
+  // than one iteration where updates are cheap; an I set by hand ends the choice.
+  void sessionChoosesIterationsAlone() {
+    SourceSpec spec;
+    spec.uri = "sim:glass";
+    spec.framesPerSecond = 100.0;
+    spec.size = 64;
+    spec.rows = 2;
+    spec.projections = 200;
+    StreamOptions o;
+    o.window = 16;
+    o.autoIterations = true;
+    o.qualityMetrics = false;
+    StreamingSession s(makeSource(spec), o);
+    std::mutex mutex;
+    std::vector<UpdateMetrics> updates;
+    s.onSnapshot([&](std::shared_ptr<const Snapshot> snapshot) {
+      std::lock_guard lock(mutex);
+      updates.push_back(snapshot->metrics);
+    });
+    s.setWindow(20);  // W by hand: I is still chosen
+    s.start();
+    s.wait();
+    QVERIFY(updates.size() >= 5);
+    int most = 0;
+    for (const UpdateMetrics& m : updates) {
+      QCOMPARE(m.window, 20);
+      QVERIFY(!m.steeringReason.empty());
+      most = std::max(most, m.iterations);
+    }
+    // A 64² update over ≤ 200 projections takes milliseconds; the window arrives every 0.2 s.
+    QVERIFY2(most > 1, qPrintable(QString::number(most)));
+
+    StreamingSession manual(makeSource(spec), o);
+    std::vector<UpdateMetrics> fixed;
+    manual.onSnapshot([&](std::shared_ptr<const Snapshot> snapshot) {
+      std::lock_guard lock(mutex);
+      fixed.push_back(snapshot->metrics);
+    });
+    manual.setIterations(2);
+    manual.start();
+    manual.wait();
+    QVERIFY(!fixed.empty());
+    for (const UpdateMetrics& m : fixed) {
+      QCOMPARE(m.iterations, 2);
+      QVERIFY(m.steeringReason.empty());
+    }
+  }
+
   // Steering by hand overrides auto-steering: a W set on the session turns it off.
   void manualWindowOverridesAutoSteering() {
     SourceSpec spec;

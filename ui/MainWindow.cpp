@@ -495,8 +495,16 @@ void MainWindow::buildDocks() {
       appendLog(tr("W → %1 (from the next window)").arg(w));
   });
   connect(m_panel, &SteeringPanel::iterationsChanged, this, [this](int i) {
-    if (m_controller->isActive() && m_controller->setIterations(i))
+    if (!m_controller->isActive()) return;
+    if (i == SteeringPanel::kAutoIterations) {
+      const double target = m_panel->targetRefreshSeconds();
+      if (m_controller->setAutoIterations(target))
+        appendLog(tr("I → auto: the most that fit the window's arrival and %1 s (from the next "
+                     "update)")
+                      .arg(target));
+    } else if (m_controller->setIterations(i)) {
       appendLog(tr("I → %1 (from the next window)").arg(i));
+    }
   });
   connect(m_panel, &SteeringPanel::autoSteeringChanged, this, [this](std::optional<double> t) {
     if (m_controller->isActive() && m_controller->setAutoSteering(t))

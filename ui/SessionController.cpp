@@ -101,6 +101,9 @@ bool SessionController::setIterations(int iterations) {
 bool SessionController::setAutoSteering(std::optional<double> targetSeconds) {
   return steer([targetSeconds](StreamingSession& s) { s.setAutoSteering(targetSeconds); });
 }
+bool SessionController::setAutoIterations(std::optional<double> targetSeconds) {
+  return steer([targetSeconds](StreamingSession& s) { s.setAutoIterations(targetSeconds); });
+}
 bool SessionController::setCentre(double column) {
   return steer([column](StreamingSession& s) { s.setCentre(column); });
 }

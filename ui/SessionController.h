@@ -47,6 +47,7 @@ class SessionController : public QObject {
   bool setWindow(int projections);
   bool setIterations(int iterations);
   bool setAutoSteering(std::optional<double> targetSeconds);
+  bool setAutoIterations(std::optional<double> targetSeconds);
   bool setCentre(double column);
   /// A region of interest from the next update (nullopt: the whole selection); one that does not
   /// fit is reported in the log by the engine and ignored.

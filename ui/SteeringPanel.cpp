@@ -149,8 +149,12 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   // W = 0 is accepted here on purpose: the engine rejects it with a message the user sees.
   m_window = spin(0, 100000, 32, "window", steerBox);
   m_window->setToolTip(tr("W: new projections per update (+/− double or halve it)"));
-  m_iterations = spin(0, 10000, 1, "iterations", steerBox);
-  m_iterations->setToolTip(tr("I: iterations of the method per update"));
+  m_iterations = spin(kAutoIterations, 10000, kAutoIterations, "iterations", steerBox);
+  m_iterations->setSpecialValueText(tr("auto"));
+  m_iterations->setToolTip(
+      tr("I: iterations of the method per update; auto (the default, below 1): the most that "
+         "fit both the time the window takes to arrive and the refresh target — for the "
+         "filtered method each brings the image closer to SIRT-100 of everything received"));
   auto* autoRow = new QHBoxLayout;
   m_autoSteer = new QCheckBox(tr("auto, refresh ≤"), steerBox);
   m_autoSteer->setObjectName("autoSteer");
@@ -261,7 +265,10 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   connect(m_autoSteer, &QCheckBox::toggled, this,
           [this] { emit autoSteeringChanged(autoSteering()); });
   connect(m_targetRefresh, &QDoubleSpinBox::valueChanged, this, [this] {
-    if (m_autoSteer->isChecked()) emit autoSteeringChanged(autoSteering());
+    if (m_autoSteer->isChecked())
+      emit autoSteeringChanged(autoSteering());
+    else if (m_iterations->value() == kAutoIterations)
+      emit iterationsChanged(kAutoIterations);
   });
   connect(m_centre, &QDoubleSpinBox::valueChanged, this, [this](double v) {
     if (!m_autoCentre->isChecked()) emit centreChanged(v);
@@ -329,8 +336,12 @@ SourceSpec SteeringPanel::sourceSpec() const {
 StreamOptions SteeringPanel::streamOptions() const {
   StreamOptions o;
   o.window = m_window->value();
-  o.iterations = m_iterations->value();
+  o.iterations = std::max(1, m_iterations->value());
   o.autoSteerTargetSeconds = autoSteering();
+  if (!o.autoSteerTargetSeconds && m_iterations->value() == kAutoIterations) {
+    o.autoIterations = true;
+    o.autoSteerTargetSeconds = m_targetRefresh->value();
+  }
   o.method = LiveMethod(m_method->currentData().toInt());
   if (!m_autoCentre->isChecked()) o.centre = m_centre->value();
   o.recordPath = m_recordPath->text().trimmed().toStdString();
@@ -362,6 +373,7 @@ void SteeringPanel::setSourceSpec(const SourceSpec& spec) {
 
 void SteeringPanel::setWindow(int window) { m_window->setValue(window); }
 void SteeringPanel::setIterations(int iterations) { m_iterations->setValue(iterations); }
+double SteeringPanel::targetRefreshSeconds() const { return m_targetRefresh->value(); }
 void SteeringPanel::setAutoSteering(std::optional<double> targetSeconds) {
   if (targetSeconds) m_targetRefresh->setValue(*targetSeconds);
   m_autoSteer->setChecked(targetSeconds.has_value());
@@ -437,7 +449,8 @@ void SteeringPanel::showApplied(const UpdateMetrics& m) {
            ? QString()
            : tr("\nauto-steering: %1").arg(QString::fromStdString(m.steeringReason))));
   if (m_autoSteer->isChecked() && !m.steeringReason.empty()) {
-    const QSignalBlocker quietW(m_window), quietI(m_iterations);  // showing them is no request
+    // showing them is no request; I chosen alone (auto) stays shown as auto
+    const QSignalBlocker quietW(m_window), quietI(m_iterations);
     m_window->setValue(m.window);
     m_iterations->setValue(m.iterations);
   }
@@ -506,7 +519,7 @@ void SteeringPanel::restoreSettings(const QSettings& s) {
   m_fileOrder->setCurrentIndex(std::max(0, m_fileOrder->findData(value("fileOrder", "file"))));
   m_address->setText(value("address", kDefaultDetectorAddress).toString());
   m_window->setValue(std::max(1, value("window", 32).toInt()));
-  m_iterations->setValue(std::max(1, value("iterations", 1).toInt()));
+  m_iterations->setValue(std::max(kAutoIterations, value("iterations", kAutoIterations).toInt()));
   m_targetRefresh->setValue(value("targetRefresh", 1.0).toDouble());
   m_autoSteer->setChecked(value("autoSteer", false).toBool());
   m_liveQuality->setChecked(value("liveQuality", true).toBool());

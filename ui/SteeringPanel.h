@@ -41,8 +41,14 @@ class SteeringPanel : public QWidget {
   /// Session options from the panel (W, I, centre, record file).
   StreamOptions streamOptions() const;
   void setSourceSpec(const SourceSpec& spec);
+  /// The I field's value meaning "auto" (the default): I chosen after each update, W kept
+  /// (StreamOptions::autoIterations) for updates of at most targetRefreshSeconds().
+  static constexpr int kAutoIterations = 0;
   void setWindow(int window);
+  /// I ≥ 1, or kAutoIterations.
   void setIterations(int iterations);
+  /// The refresh target of auto-steering and of I auto (seconds).
+  double targetRefreshSeconds() const;
   /// Auto-steering of W and I with updates of at most `targetSeconds` (nullopt: off).
   void setAutoSteering(std::optional<double> targetSeconds);
   std::optional<double> autoSteering() const;

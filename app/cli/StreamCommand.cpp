@@ -33,6 +33,7 @@ struct StreamSettings {
   SourceSpec source;  ///< the simulator's scan: size, rows, projections, order, photons, seed
   std::optional<int> projections;  ///< of the simulator's scan; default 16 W
   std::optional<double> rate, targetRefresh;
+  std::string iterations = "1";  ///< I, or "auto"
   std::size_t recordBufferMiB = StreamOptions{}.recordBufferBytes >> 20;
   std::uint64_t recordReserveMiB = StreamOptions{}.recordReserveBytes >> 20;
   std::optional<std::string> out, metricsPath;
@@ -49,14 +50,34 @@ void settle(StreamSettings& s) {
   o.liveQuality = !s.noQuality;
   o.recordBufferBytes = s.recordBufferMiB << 20;
   o.recordReserveBytes = s.recordReserveMiB << 20;
+  if (s.iterations == "auto") {
+    if (s.autoSteer)
+      throw UsageError(
+          "--iterations auto and --auto-steer: choose one (--auto-steer chooses I too)");
+    o.autoIterations = true;
+    o.iterations = 1;
+    o.autoSteerTargetSeconds = s.targetRefresh;
+  } else {
+    std::size_t end = 0;
+    int value = 0;
+    try {
+      value = std::stoi(s.iterations, &end);
+    } catch (const std::exception&) {
+      end = 0;
+    }
+    if (end == 0 || end != s.iterations.size() || value < 1 || value > 10000)
+      throw UsageError("--iterations: " + s.iterations +
+                       " is neither a whole number in 1 … 10000 nor auto");
+    o.iterations = value;
+  }
   if (s.autoSteer) {
     if (!s.targetRefresh)
       throw UsageError(
           "--auto-steer needs --target-refresh S, the longest an update may take "
           "(seconds > 0)");
     o.autoSteerTargetSeconds = s.targetRefresh;
-  } else if (s.targetRefresh) {
-    throw UsageError("--target-refresh applies to --auto-steer only");
+  } else if (s.targetRefresh && !o.autoIterations) {
+    throw UsageError("--target-refresh applies to --auto-steer and --iterations auto only");
   }
   if (o.stopWhenStable && !o.liveQuality)
     throw UsageError(
@@ -195,7 +216,8 @@ int runStream(StreamSettings s, std::shared_ptr<RowTeam> team) {
   auto previousInt = std::signal(SIGINT, onInterrupt);
   auto previousTerm = std::signal(SIGTERM, onInterrupt);
   if (!asJson)
-    std::printf("streaming from %s, W = %d, I = %d\n", label.c_str(), o.window, o.iterations);
+    std::printf("streaming from %s, W = %d, I = %s\n", label.c_str(), o.window,
+                o.autoIterations ? "auto" : std::to_string(o.iterations).c_str());
   session.start();
   bool stopped = false;
   while (!session.waitFor(std::chrono::milliseconds(50))) {
@@ -296,8 +318,9 @@ Command addStreamCommand(CLI::App& app) {
                      "sim:glass|sim:shale|sim:shepp-logan|file:scan.h5|tcp://HOST:PORT");
   command.add_option("--window", o.window, "W: projections per update")
       ->check(CLI::Range(1, 100000));
-  command.add_option("--iterations", o.iterations, "I: iterations per update")
-      ->check(CLI::Range(1, 10000));
+  command.add_option("--iterations", s->iterations,
+                     "I: iterations per update, or auto: the most that fit the window's arrival "
+                     "time and the target refresh (--target-refresh, default 1 s)");
   addParsedOption(command, "--method", o.method, parseLiveMethod,
                   "filtered (SIRT-100 image of everything received), cgls, sirt or window (the "
                   "seed's sliding window)",
@@ -392,7 +415,7 @@ Command addStreamCommand(CLI::App& app) {
                    "given are the start)");
   command
       .add_option("--target-refresh", s->targetRefresh,
-                  "with --auto-steer: the longest an update may take, s")
+                  "with --auto-steer or --iterations auto: the longest an update may take, s")
       ->check(kPositive);
   command.add_flag("--mpi", s->mpi,
                    "share the reconstruction by detector rows with the other MPI ranks (implied "

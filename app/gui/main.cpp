@@ -81,7 +81,8 @@ int main(int argc, char** argv) {
       "rotations of W projections would have recorded it).",
       "order");
   const QCommandLineOption window("window", "W: projections per update.", "W");
-  const QCommandLineOption iterations("iterations", "I: iterations of the method per update.", "I");
+  const QCommandLineOption iterations(
+      "iterations", "I: iterations of the method per update, or auto (the default).", "I");
   const QCommandLineOption method(
       "method", "Reconstruction method: filtered (default), cgls, sirt or window (the seed's).",
       "name");
@@ -244,7 +245,10 @@ int main(int argc, char** argv) {
     return value;
   };
   if (parser.isSet(window)) options.window = atLeast(window, 1);
-  if (parser.isSet(iterations)) options.iterations = atLeast(iterations, 1);
+  if (parser.isSet(iterations))
+    options.iterations = parser.value(iterations) == "auto"
+                             ? tomolive::ui::SteeringPanel::kAutoIterations
+                             : atLeast(iterations, 1);
   if (parser.isSet(afterUpdates)) atLeast(afterUpdates, 0);
   if (parser.isSet(method)) {
     try {

@@ -117,6 +117,8 @@ void to_json(json& j, const MethodScore& s) {
        {"psnr_received", s.psnrReceived},
        {"ssim_full", s.ssimFull},
        {"psnr_full", s.psnrFull},
+       {"ssim_sample_received", s.ssimSampleReceived},
+       {"ssim_sample_full", s.ssimSampleFull},
        {"refresh_median_seconds", s.medianRefresh},
        {"refresh_last_seconds", s.lastRefresh}};
 }
@@ -128,6 +130,8 @@ void to_json(json& j, const MethodComparison& r) {
        {"centre", r.centre},
        {"compute", r.compute},
        {"ssim_received_vs_full", r.ssimReceivedVsFull},
+       {"ssim_sample_received_vs_full", r.ssimSampleReceivedVsFull},
+       {"sample_share", r.sampleShare},
        {"reference_iterations", r.referenceIterations},
        {"scores", r.scores}};
 }

@@ -31,12 +31,14 @@ VolumeStack sirtReference(const ProjectionStack& p, const std::vector<double>& a
 
 // Mean over slices of the field-of-view scores.
 FieldOfViewScore score(const VolumeStack& image, const VolumeStack& reference) {
-  FieldOfViewScore mean{0, 0, 0, 0};
+  FieldOfViewScore mean{0, 0, 0, 0, 0, 0};
   const int n = image.gridSize();
   for (int s = 0; s < image.slices(); ++s) {
     const FieldOfViewScore one = scoreInFieldOfView(image.slice(s), reference.slice(s), n);
     mean.ssim += one.ssim / image.slices();
     mean.psnr += one.psnr / image.slices();
+    mean.ssimSample += one.ssimSample / image.slices();
+    mean.sampleShare += one.sampleShare / image.slices();
   }
   return mean;
 }
@@ -91,6 +93,8 @@ MethodComparison compareLiveMethods(const MethodComparisonOptions& o) {
       sirtReference(p, scan.anglesRad, received, result.centre, k, o.backend);
   const FieldOfViewScore cost = score(converged, full);
   result.ssimReceivedVsFull = cost.ssim, result.psnrReceivedVsFull = cost.psnr;
+  result.ssimSampleReceivedVsFull = cost.ssimSample;
+  result.sampleShare = score(converged, converged).sampleShare;
 
   // The images replace --images only once every one is written.
   std::optional<ReconstructionFileWriter> images;
@@ -121,6 +125,7 @@ MethodComparison compareLiveMethods(const MethodComparisonOptions& o) {
     const FieldOfViewScore vsReceived = score(image, converged), vsFull = score(image, full);
     s.ssimReceived = vsReceived.ssim, s.psnrReceived = vsReceived.psnr;
     s.ssimFull = vsFull.ssim, s.psnrFull = vsFull.psnr;
+    s.ssimSampleReceived = vsReceived.ssimSample, s.ssimSampleFull = vsFull.ssimSample;
     s.medianRefresh = median(refresh), s.lastRefresh = refresh.back();
     result.scores.push_back(s);
     save(image, std::string("/") + liveMethodName(c.method) + "_I" + std::to_string(c.iterations),
@@ -135,19 +140,22 @@ std::string formatMethodComparison(const MethodComparison& r) {
   char line[320];
   std::snprintf(line, sizeof line,
                 "%s: %d of %d projections received (%d slices × %d columns, centre %.2f), on %s\n"
-                "SIRT-%d over the received against SIRT-%d over all: SSIM %.3f, PSNR %.2f dB\n\n",
+                "SIRT-%d over the received against SIRT-%d over all: SSIM %.3f (sample %.3f), "
+                "PSNR %.2f dB; the sample covers %.0f %% of the field of view\n\n",
                 r.scan.c_str(), r.received, r.projections, r.slices, r.columns, r.centre,
                 r.compute.c_str(), r.referenceIterations, r.referenceIterations,
-                r.ssimReceivedVsFull, r.psnrReceivedVsFull);
+                r.ssimReceivedVsFull, r.ssimSampleReceivedVsFull, r.psnrReceivedVsFull,
+                100.0 * r.sampleShare);
   out << line;
-  out << "| method | I | updates | SSIM vs converged on received | PSNR (dB) | SSIM vs full scan "
-         "| PSNR (dB) | refresh median (s) | last refresh (s) |\n"
-         "|---|---|---|---|---|---|---|---|---|\n";
+  out << "| method | I | updates | SSIM vs converged on received | sample | PSNR (dB) | SSIM vs "
+         "full scan | sample | PSNR (dB) | refresh median (s) | last refresh (s) |\n"
+         "|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const MethodScore& s : r.scores) {
-    std::snprintf(line, sizeof line, "| %s | %d | %d | %.3f | %.2f | %.3f | %.2f | %.3f | %.3f |\n",
+    std::snprintf(line, sizeof line,
+                  "| %s | %d | %d | %.3f | %.3f | %.2f | %.3f | %.3f | %.2f | %.3f | %.3f |\n",
                   liveMethodName(s.candidate.method), s.candidate.iterations, s.updates,
-                  s.ssimReceived, s.psnrReceived, s.ssimFull, s.psnrFull, s.medianRefresh,
-                  s.lastRefresh);
+                  s.ssimReceived, s.ssimSampleReceived, s.psnrReceived, s.ssimFull,
+                  s.ssimSampleFull, s.psnrFull, s.medianRefresh, s.lastRefresh);
     out << line;
   }
   return out.str();

@@ -42,6 +42,8 @@ struct MethodScore {
   int updates = 0, received = 0;
   double ssimReceived = 0, psnrReceived = 0;  ///< against SIRT-K over the received projections
   double ssimFull = 0, psnrFull = 0;          ///< against SIRT-K over all projections
+  /// SSIM over the sample alone (metrics/ImageMetrics.h, FieldOfViewScore::ssimSample)
+  double ssimSampleReceived = 0, ssimSampleFull = 0;
   double medianRefresh = 0, lastRefresh = 0;  ///< seconds of reconstruction work per update
 };
 
@@ -53,6 +55,8 @@ struct MethodComparison {
   std::string compute;  ///< the projector every candidate ran on
   /// SIRT-K over the received projections against SIRT-K over all: what the cut itself costs.
   double ssimReceivedVsFull = 0, psnrReceivedVsFull = 0;
+  double ssimSampleReceivedVsFull = 0;
+  double sampleShare = 0;  ///< the sample's share of the field of view (received reference)
   std::vector<MethodScore> scores;
 };
 

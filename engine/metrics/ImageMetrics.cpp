@@ -79,6 +79,9 @@ constexpr int kFields = 5;
 // sample wider than the field of view, flat-field offsets): on i13 up to 0.9 against 0.014
 // inside. Scored with it, the reference's range was the ring's and every image agreed with it.
 constexpr double kScoreRim = 2.0;
+// The sample: where the reference, smoothed by SSIM's window, stands above its lowest value in
+// the field of view by this share of its range there.
+constexpr double kSampleLevel = 0.1;
 
 bool insideScoredField(int n, int row, int column) {
   const double h = 0.5 * (n - 1), dx = column - h, dy = row - h, reach = h + 0.5 - kScoreRim;
@@ -87,7 +90,8 @@ bool insideScoredField(int n, int row, int column) {
 
 std::pair<double, long> ssimRowBlock(const float* x, const float* y, int width, int r0, int r1,
                                      const std::array<double, kWindow>& g, double c1, double c2,
-                                     bool circle = false) {
+                                     bool circle = false, std::pair<double, long>* sample = nullptr,
+                                     double sampleLevel = 0.0) {
   const int validWidth = width - 2 * kRadius;
   const int inRows = r1 - r0 + 2 * kRadius;
   std::vector<double> products(std::size_t(kFields) * width);
@@ -137,7 +141,10 @@ std::pair<double, long> ssimRowBlock(const float* x, const float* y, int width, 
       const double vx = m[2 * validWidth + c] - ux * ux;
       const double vy = m[3 * validWidth + c] - uy * uy;
       const double vxy = m[4 * validWidth + c] - ux * uy;
-      sum += ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
+      const double value =
+          ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
+      sum += value;
+      if (sample && ux >= sampleLevel) sample->first += value, ++sample->second;
     }
   }
   return {sum, count};
@@ -235,10 +242,13 @@ FieldOfViewScore scoreInFieldOfView(std::span<const float> image, std::span<cons
   checkRange("field-of-view score", range);
   const auto g = gaussianWindow();
   const double c1 = (kK1 * range) * (kK1 * range), c2 = (kK2 * range) * (kK2 * range);
-  const auto [sum, pixels] =
-      ssimRowBlock(reference.data(), fitted.data(), n, kRadius, n - kRadius, g, c1, c2, true);
+  std::pair<double, long> sample{0.0, 0};
+  const auto [sum, pixels] = ssimRowBlock(reference.data(), fitted.data(), n, kRadius, n - kRadius,
+                                          g, c1, c2, true, &sample, lo + kSampleLevel * range);
   FieldOfViewScore score;
   score.ssim = sum / double(pixels);
+  score.sampleShare = double(sample.second) / double(pixels);
+  score.ssimSample = sample.second > 0 ? sample.first / double(sample.second) : score.ssim;
   score.psnr = squares == 0.0 ? std::numeric_limits<double>::infinity()
                               : 10.0 * std::log10(range * range / (squares / double(count)));
   score.scale = scale, score.offset = offset;

@@ -65,6 +65,7 @@ SteeringDecision AutoSteering::decide(const SteeringInput& u) {
     return std::clamp(std::ceil(kHeadroom * r * (o + k * kept) / (1.0 - r * k)),
                       std::max(1.0, shortest), double(kMaxWindow));
   };
+  if (u.keepWindow) return decideIterations(u.window, r, seconds);
   SteeringDecision d;
   char text[256];
   for (int i = m_maxIterations; i >= 1; --i)
@@ -98,6 +99,38 @@ SteeringDecision AutoSteering::decide(const SteeringInput& u) {
                   "W %d, I 1: update %.2f s, above or within 25 %% of the %.2f s target even "
                   "at I = 1 (the projections used cost that much)",
                   d.window, d.predictedSeconds, m_target);
+  d.reason = text;
+  return d;
+}
+
+SteeringDecision AutoSteering::decideIterations(
+    int window, double rate, const std::function<double(int, double)>& seconds) const {
+  // The window arrives in W/r seconds; unknown rate: only the target limits the update.
+  const double arrival = rate > 0.0 ? window / rate : m_target;
+  const double budget = std::min(m_target, arrival);
+  SteeringDecision d;
+  d.window = window;
+  d.iterations = 1;
+  for (int i = m_maxIterations; i >= 1; --i)
+    if (kHeadroom * seconds(i, window) <= budget) {
+      d.iterations = i;
+      break;
+    }
+  d.predictedSeconds = seconds(d.iterations, window);
+  char text[256];
+  const bool fits = kHeadroom * d.predictedSeconds <= budget;
+  if (rate > 0.0)
+    std::snprintf(text, sizeof text,
+                  fits ? "I %d: update %.2f s, the window arrives every %.2f s, target %.2f s"
+                       : "I %d: update %.2f s even at I = 1, the window arrives every %.2f s "
+                         "(target %.2f s): a larger W or fewer slices keep up",
+                  d.iterations, d.predictedSeconds, arrival, m_target);
+  else
+    std::snprintf(text, sizeof text,
+                  fits ? "I %d: update %.2f s ≤ %.2f s (detector rate unknown)"
+                       : "I %d: update %.2f s even at I = 1, above the %.2f s target "
+                         "(detector rate unknown)",
+                  d.iterations, d.predictedSeconds, m_target);
   d.reason = text;
   return d;
 }

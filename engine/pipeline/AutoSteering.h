@@ -22,6 +22,13 @@
 // (so an update stays at least 10 % shorter than its window's arrival), with that W; when
 // even I = 1 cannot meet S or keep up, I = 1 and the W that keeps up (or the current one), with the
 // reason. Without a known rate (a lossless replay) only the target limits I and W stays.
+//
+// With the window kept (the scientist's W, I chosen: `--iterations auto`, the console's default)
+// the decision is the largest I ≤ maxIterations whose update, 25 % larger, fits both the target
+// and the time its window takes to arrive (W/r; unknown r: the target alone), else I = 1 with the
+// reason. For the filtered method every further iteration brings the image closer to the SIRT-K
+// image of what was received (docs/quality.md), so the time a window leaves is spent on it.
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -40,6 +47,7 @@ struct SteeringInput {
   double workSeconds = 0.0;         ///< the reconstruction work (what scales with U and I)
   double updateSeconds = 0.0;       ///< the whole update, work included (≥ workSeconds)
   double projectionsPerSecond = 0;  ///< detector rate measured; 0: unknown (lossless replay)
+  bool keepWindow = false;          ///< choose I only: W stays the scientist's
 };
 
 struct SteeringDecision {
@@ -57,6 +65,9 @@ class AutoSteering {
   double targetSeconds() const { return m_target; }
 
  private:
+  SteeringDecision decideIterations(int window, double rate,
+                                    const std::function<double(int, double)>& seconds) const;
+
   double m_target;
   int m_maxIterations;
   std::optional<double> m_secondsPerPass, m_fixedSeconds;

@@ -121,7 +121,10 @@ StreamingSession::StreamingSession(std::unique_ptr<FrameSource> source, StreamOp
   if (!m_source) throw std::invalid_argument("stream: no source");
   setWindow(m_options.window);
   setIterations(m_options.iterations);
-  setAutoSteering(m_options.autoSteerTargetSeconds);
+  if (m_options.autoIterations)
+    setAutoIterations(m_options.autoSteerTargetSeconds.value_or(kAutoIterationsTarget));
+  else
+    setAutoSteering(m_options.autoSteerTargetSeconds);
   if (m_options.centre) setCentre(*m_options.centre);  // checked against a stated detector
   if (m_options.stopWhenStable) {
     if (!m_options.liveQuality)
@@ -168,7 +171,7 @@ void StreamingSession::setWindow(int projections) {
   {
     std::lock_guard lock(m_steeringMutex);
     m_window = projections;
-    m_autoSteer = false;
+    if (m_steerWindow) m_autoSteer = false;
   }
   m_intake->wake();
 }
@@ -186,6 +189,15 @@ void StreamingSession::setAutoSteering(std::optional<double> targetSeconds) {
   if (targetSeconds) AutoSteering check(*targetSeconds);  // throws for a bad target
   std::lock_guard lock(m_steeringMutex);
   m_autoSteer = targetSeconds.has_value();
+  m_steerWindow = true;
+  m_autoSteerTarget = targetSeconds.value_or(0.0);
+}
+
+void StreamingSession::setAutoIterations(std::optional<double> targetSeconds) {
+  if (targetSeconds) AutoSteering check(*targetSeconds);  // throws for a bad target
+  std::lock_guard lock(m_steeringMutex);
+  m_autoSteer = targetSeconds.has_value();
+  m_steerWindow = false;
   m_autoSteerTarget = targetSeconds.value_or(0.0);
 }
 
@@ -616,9 +628,11 @@ void StreamingSession::reconstruct() {
       publish(snapshot);
       in.updated();
       double target = 0.0;
+      bool steerWindow = true;
       {
         std::lock_guard lock(m_steeringMutex);
         target = m_autoSteer ? m_autoSteerTarget : 0.0;
+        steerWindow = m_steerWindow;
       }
       if (target <= 0.0) {
         steering.reset();
@@ -638,10 +652,14 @@ void StreamingSession::reconstruct() {
                                                      .projectionsUsed = done.used,
                                                      .workSeconds = work,
                                                      .updateSeconds = secondsSince(workStart),
-                                                     .projectionsPerSecond = rate});
+                                                     .projectionsPerSecond = rate,
+                                                     .keepWindow = !steerWindow});
         {
           std::lock_guard lock(m_steeringMutex);  // a W or I set by hand meanwhile wins
-          if (m_autoSteer) m_window = d.window, m_iterations = d.iterations;
+          if (m_autoSteer) {
+            m_iterations = d.iterations;
+            if (m_steerWindow) m_window = d.window;
+          }
         }
         in.wake();
         // A W that wavers by a projection or two between updates is no news for the log (the

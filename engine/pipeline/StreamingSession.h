@@ -71,6 +71,9 @@
 
 namespace tomolive {
 
+/// The target refresh of `--iterations auto` when none is given (seconds).
+inline constexpr double kAutoIterationsTarget = 1.0;
+
 struct StreamOptions {
   int window = 32;     ///< W: new projections per update
   int iterations = 1;  ///< I: iterations of the method per update
@@ -130,6 +133,11 @@ struct StreamOptions {
   /// with the detector with updates of at most this many seconds; W and I above are the start.
   /// A W or I set by setWindow / setIterations turns it off (manual steering overrides it).
   std::optional<double> autoSteerTargetSeconds;
+  /// I chosen after each update with W kept (pipeline/AutoSteering.h): the most iterations whose
+  /// update fits the target (autoSteerTargetSeconds, else kAutoIterationsTarget) and ends before
+  /// the next window arrives; `iterations` above is the start. W set by hand keeps it on; I set
+  /// by hand turns it off.
+  bool autoIterations = false;
   /// Processes sharing the reconstruction by rows (pipeline/RowTeam.h, this one their leader;
   /// e.g. MPI ranks, cluster/MpiTeam.h); null or one member: this process alone. A region of
   /// interest is reconstructed by the leader alone.
@@ -299,13 +307,18 @@ class StreamingSession {
   void start();
 
   // Steering: thread-safe, applied at the next window boundary.
-  /// Both throw std::invalid_argument unless ≥ 1, and turn auto-steering off.
+  /// Both throw std::invalid_argument unless ≥ 1. Either turns auto-steering of W and I off;
+  /// W set by hand keeps the choice of I alone (setAutoIterations) on.
   void setWindow(int projections);
   void setIterations(int iterations);
   /// Auto-steering on with updates of at most `targetSeconds` (from the next update, starting
   /// from the W and I in force), or off (nullopt: W and I stay where it left them). Throws
   /// std::invalid_argument for a target that is not positive.
   void setAutoSteering(std::optional<double> targetSeconds);
+  /// I alone chosen after each update, for updates of at most `targetSeconds` that end before
+  /// the next window arrives (W stays as set), or off (nullopt: I stays where it left it).
+  /// Throws std::invalid_argument for a target that is not positive.
+  void setAutoIterations(std::optional<double> targetSeconds);
   void setCentre(double column);  ///< throws std::invalid_argument outside the detector
   /// Reconstructs only `region` (pipeline/RegionOfInterest.h; detector rows within those
   /// selected at start, and columns) from the next update, or the whole selection again
@@ -355,6 +368,7 @@ class StreamingSession {
 
   std::atomic<int> m_window, m_iterations;
   std::atomic<bool> m_autoSteer{false};
+  bool m_steerWindow = true;       ///< while m_autoSteer: W chosen too (guarded by m_steeringMutex)
   std::mutex m_steeringMutex;      ///< orders steering by hand against the auto-steering's choice
   double m_autoSteerTarget = 0.0;  ///< seconds, while m_autoSteer (guarded by m_steeringMutex)
   std::atomic<bool> m_paused{false}, m_stopRequested{false};
