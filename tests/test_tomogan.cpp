@@ -625,18 +625,25 @@ class TestTomoGan : public QObject {
     const auto raw = scoreInFieldOfView(enhanced, reference.slice(s), n);
     const auto guarded = scoreInFieldOfView(shown, reference.slice(s), n);
     qInfo(
-        "%s, %s: live SSIM %.3f / %.2f dB; network output %.3f / %.2f dB (residual ratio %.2f, "
-        "held-out weight %.2f, weight %.2f); shown %.3f / %.2f dB",
-        qPrintable(file), qPrintable(method), plain.ssim, plain.psnr, raw.ssim, raw.psnr, ratio,
-        heldOut, weight, guarded.ssim, guarded.psnr);
+        "%s, %s: live SSIM %.3f (sample %.3f) / %.2f dB; network output %.3f (sample %.3f) / "
+        "%.2f dB (residual ratio %.2f, held-out weight %.2f, weight %.2f); shown %.3f (sample "
+        "%.3f) / %.2f dB",
+        qPrintable(file), qPrintable(method), plain.ssim, plain.ssimSample, plain.psnr, raw.ssim,
+        raw.ssimSample, raw.psnr, ratio, heldOut, weight, guarded.ssim, guarded.ssimSample,
+        guarded.psnr);
     QVERIFY2(guarded.psnr >= plain.psnr - 1e-6, qPrintable(QString::number(guarded.psnr)));
+    // On the sample alone (metrics/ImageMetrics.h) what is shown never loses either: the tooth's
+    // window image gains 0.613 -> 0.728, its filtered image 0.832 -> 0.843.
+    QVERIFY2(guarded.ssimSample >= plain.ssimSample - 1e-6,
+             qPrintable(QString::number(guarded.ssimSample)));
     // Scored without the bright ring SIRT-100 leaves at the field of view's edge (which set the
-    // range before), the seed's window image of the tooth loses SSIM to v4's output (0.211 ->
-    // 0.176) while gaining PSNR (18.0 -> 20.2 dB) and being fully supported by the held-out
-    // projections (w* = 1): an issue-10 defect, documented in docs/quality.md.
+    // range before), the seed's window image of the tooth loses SSIM over the whole field of view
+    // to v4's output (0.211 -> 0.176) while gaining PSNR (18.0 -> 20.2 dB) and on the tooth itself
+    // (above), fully supported by the held-out projections (w* = 1): the loss is the texture v4
+    // leaves in the air, 84 % of the field; an issue-10 defect, documented in docs/quality.md.
     QEXPECT_FAIL("tooth, window",
                  "known: v4 lowers SSIM on the tooth's window image against SIRT-100 over all "
-                 "projections (docs/quality.md)",
+                 "projections, in the air around the tooth (docs/quality.md)",
                  Continue);
     QVERIFY2(guarded.ssim >= plain.ssim - 1e-6, qPrintable(QString::number(guarded.ssim)));
   }
