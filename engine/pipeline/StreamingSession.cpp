@@ -52,7 +52,9 @@ int positionOf(const std::vector<int>& slices, int s) {
 // Received projections the enhancement guard re-projects against (spread over those received).
 constexpr int kGuardProjections = 64;
 
-// Pairs of opposite projections after which the centre estimate is trusted as final.
+// Pairs of opposite projections, each less than kLoosePairDeg from 180° apart, after which the
+// centre estimate is trusted as final (looser pairs, e.g. the first window of an interlaced
+// 360° scan, whose angles fold 9° apart, leave it to be estimated again at the next update).
 constexpr int kCentrePairsWanted = 8;
 // A registration of projections this far or more from 180° apart mirrors a point r pixels from
 // the axis r·sin(offset) off itself (5 px at r = 300 px and 1°): it does not replace a
@@ -78,7 +80,7 @@ std::string updateCentreEstimate(LiveReconstruction& recon, std::string& source,
   const double before = recon.centre();
   const std::string was = source;
   source = e->fromMass ? "centre of mass" : "estimated";
-  pairs = e->pairs;
+  pairs = e->worstPairOffsetDeg < kLoosePairDeg ? e->pairs : 0;
   if (was == source && std::abs(e->centre - before) < 0.1) return "";
   recon.setCentre(e->centre);
   if (std::abs(e->centre - before) > 1.0) recon.restart();
@@ -423,8 +425,10 @@ void StreamingSession::reconstruct() {
   std::optional<AutoSteering> steering;  // (re)made when auto-steering is turned on
   std::string steeringReason;
   int loggedWindow = 0, loggedIterations = 0;  // the W and I of the last auto-steering log line
+  // The detector's rate is measured from its first projection's arrival (flats and darks before
+  // it, and the start-up, are no projection rate).
   std::int64_t rateReceived = 0;  // projections received at the last rate measurement
-  auto rateTime = Clock::now();
+  std::optional<Clock::time_point> rateTime, firstArrival;
   const QualityOptions qualityOptions{
       .resolution = m_options.liveQuality,
       .heldOutHalves = m_options.liveQuality && m_options.enhancer != nullptr,
@@ -460,7 +464,12 @@ void StreamingSession::reconstruct() {
         log("reconstruction behind: " + std::to_string(taken.skipped) +
             " older projections left out of this update (they are recorded)");
       const auto workStart = Clock::now();
-      const auto complete = taken.complete();
+      if (!firstArrival) firstArrival = rateTime = batch.front().arrival;
+      // A source that waits for us (a lossless file replay) is ahead by design: its window was
+      // complete long before we could take it. Its refresh is that of a detector the machine
+      // keeps up with: from the start of the update.
+      const auto complete =
+          m_source->waitsForConsumer() ? std::max(taken.complete(), workStart) : taken.complete();
 
       if (!preparation) {
         const Frame& first = *batch.front().frame;
@@ -638,13 +647,17 @@ void StreamingSession::reconstruct() {
         steering.reset();
       } else {
         if (!steering || steering->targetSeconds() != target) steering.emplace(target);
-        // The detector's rate: since the last decision, or since the start where that is higher
-        // (a bursty source must not shrink the windows); unknown for a source that waits for us.
+        // The detector's rate: since the last decision, or since its first projection where that
+        // is higher (a bursty source must not shrink the windows); unknown for a source that
+        // waits for us. The first projection counts as the start, not as one received over time.
         double rate = 0.0;
-        if (!m_source->waitsForConsumer() && now > rateTime)
-          rate = std::max(double(m.received - rateReceived) /
-                              std::chrono::duration<double>(now - rateTime).count(),
-                          double(m.received) / m.elapsedSeconds);
+        const auto seconds = [&](Clock::time_point since) {
+          return std::chrono::duration<double>(now - since).count();
+        };
+        if (!m_source->waitsForConsumer() && now > *rateTime)
+          rate = std::max(
+              double(m.received - std::max<std::int64_t>(rateReceived, 1)) / seconds(*rateTime),
+              double(m.received - 1) / seconds(*firstArrival));
         rateReceived = m.received, rateTime = now;
         const SteeringDecision d = steering->decide({.method = m_options.method,
                                                      .window = window,
