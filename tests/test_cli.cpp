@@ -810,6 +810,27 @@ class TestCli : public QObject {
     QCOMPARE(kept, j["frames_recorded"].toInt());
   }
 
+  // A scan whose projections are all at one angle (a stage that did not turn) is refused by
+  // recon, exit 2, naming the file and why; info shows it as a note.
+  void scanAtOneAngleIsRefused() {
+    tomolive::ScanToWrite scan;
+    scan.projections = 4, scan.rows = 2, scan.columns = 32;
+    scan.dataU16.assign(std::size_t(4) * 2 * 32, 1000);
+    scan.flats.assign(std::size_t(2) * 32, 2000.0f);
+    scan.thetaDeg = {0.0, 0.0, 0.0, 0.0};
+    const QString stuck = path("stuck.h5");
+    tomolive::writeDataExchange(stuck.toStdString(), scan);
+    const CliRun recon = runCli({"recon", stuck, "--centre", "15.5"});
+    QCOMPARE(recon.exitCode, 2);
+    QVERIFY2(recon.err.contains(stuck) &&
+                 recon.err.contains(u"all 4 projections are at one angle, 0°"_s),
+             qPrintable(recon.err));
+    const CliRun info = runCli({"info", stuck});
+    QCOMPARE(info.exitCode, 0);
+    QVERIFY2(info.out.contains(u"note: all 4 projections are at one angle"_s),
+             qPrintable(info.out));
+  }
+
   // A 60000² grid is refused before anything is allocated: the numbers and a way out.
   void tooLargeForMemoryIsRefusedUpFront() {
     tomolive::ScanToWrite scan;

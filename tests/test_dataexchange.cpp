@@ -161,6 +161,8 @@ class TestDataExchange : public QObject {
   void thetaUnits();
   void unstatedThetaUnitsFollowTheValues_data();
   void unstatedThetaUnitsFollowTheValues();
+  void oddAnglesAreNoted_data();
+  void oddAnglesAreNoted();
   void pixelSizeUnits_data();
   void pixelSizeUnits();
   void invalidScanIsNotWritten_data();
@@ -468,6 +470,54 @@ void TestDataExchange::unstatedThetaUnitsFollowTheValues() {
   QVERIFY(!info.thetaUnitsStated);
   QVERIFY(std::abs(info.thetaMaxDeg - theta[kP - 1] * (radians ? 180.0 / std::numbers::pi : 1.0)) <
           1e-9);
+}
+
+// Angles that cannot be a tomographic scan as read are said (info, recon, replay): all at one
+// angle (recon refuses it: pipeline/FileReconstruction), or more than two turns (degrees
+// labelled radians, a unit lost); a scan over one or two turns is not.
+void TestDataExchange::oddAnglesAreNoted_data() {
+  QTest::addColumn<double>("step");  // degrees between projections as stored
+  QTest::addColumn<QString>("units");
+  QTest::addColumn<QString>("note");  // "" for none
+  QTest::newRow("one turn") << 72.0 << "degrees"
+                            << "";
+  QTest::newRow("two turns") << 144.0 << "degrees"
+                             << "";
+  QTest::newRow("all at one angle") << 0.0 << "degrees"
+                                    << "all 5 projections are at one angle, 0°: nothing to "
+                                       "reconstruct";
+  QTest::newRow("degrees labelled radians")
+      << 36.0 << "rad"
+      << "the angles span 22.9 turns (0° … 8250.59°, read in radians (as its "
+         "units attribute says))";
+  QTest::newRow("thousandths of a degree, no units")
+      << 36000.0 << ""
+      << "the angles span 400.0 turns (0° … 144000°, read in degrees (inferred";
+}
+
+void TestDataExchange::oddAnglesAreNoted() {
+  QFETCH(double, step);
+  QFETCH(QString, units);
+  QFETCH(QString, note);
+  QCOMPARE(kP, 5);
+  const QString file = writeSmallScan("angles.h5");
+  std::vector<double> theta(kP);
+  for (int p = 0; p < kP; ++p) theta[p] = step * p;
+  {
+    Hdf5Edit edit(file);
+    QVERIFY(edit.ok());
+    QVERIFY(edit.replace("/exchange/theta", H5T_IEEE_F64LE, {hsize_t(kP)}, theta.data()));
+    if (!units.isEmpty()) QVERIFY(edit.setUnits("/exchange/theta", units.toStdString()));
+  }
+  const DataExchangeInfo info = inspectScan(file.toStdString());
+  const RawScan scan = readScan(file.toStdString());
+  if (note.isEmpty()) {
+    QVERIFY2(info.angleNote.empty(), info.angleNote.c_str());
+    QVERIFY2(scan.angleNote.empty(), scan.angleNote.c_str());
+  } else {
+    QVERIFY2(info.angleNote.starts_with(note.toStdString()), info.angleNote.c_str());
+    QCOMPARE(scan.angleNote, info.angleNote);
+  }
 }
 
 // /measurement/instrument/detector/pixel_size: written in micrometres, read in any length unit

@@ -45,6 +45,7 @@ void printInfo(const DataExchangeInfo& info) {
   if (info.invalidFrames)
     std::printf("note: %d frames marked invalid (image_key 3) are skipped\n", info.invalidFrames);
   if (!info.formatNote.empty()) std::printf("note: %s\n", info.formatNote.c_str());
+  if (!info.angleNote.empty()) std::printf("note: %s\n", info.angleNote.c_str());
   if (info.alignmentFrames)
     std::printf("note: %d alignment frames (image_key -1) are skipped\n", info.alignmentFrames);
   if (info.nonFiniteData)

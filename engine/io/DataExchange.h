@@ -73,6 +73,8 @@ struct DataExchangeInfo {
   double thetaMinDeg = 0.0, thetaMaxDeg = 0.0;
   bool thetaInRadians = false;
   bool thetaUnitsStated = true;  ///< false: no units attribute; the unit inferred from the values
+  /// What is odd about the angles (io/ScanFile.h angleNote); "" if nothing.
+  std::string angleNote;
   bool hasGroundTruth = false;
   std::int64_t nonFiniteData = 0;     ///< NaN/Inf values in data, flats and darks (repairable)
   std::vector<std::string> problems;  ///< why the file cannot be read; empty when usable
@@ -101,6 +103,7 @@ struct RawScan {
   /// was zero (never written: an aborted scan); `projections` counts only those kept.
   std::vector<int> emptyProjections;
   std::string formatNote;  ///< as DataExchangeInfo::formatNote (set by readScan)
+  std::string angleNote;   ///< as DataExchangeInfo::angleNote (set by readScan)
 
   int flatCount() const;
   /// The rotation centre the file states (/exchange's rotation_center, a detector column), if any.

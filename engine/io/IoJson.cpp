@@ -29,6 +29,7 @@ void to_json(nlohmann::json& j, const DataExchangeInfo& info) {
        {"has_ground_truth", info.hasGroundTruth},
        {"non_finite_values", info.nonFiniteData}};
   if (!info.formatNote.empty()) j["format_note"] = info.formatNote;
+  if (!info.angleNote.empty()) j["angle_note"] = info.angleNote;
 }
 
 void to_json(nlohmann::json& j, const FrameCounts& counts) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <numbers>
 
 #include "io/NexusTomo.h"
 
@@ -21,13 +23,41 @@ std::string formatNoteOf(const std::string& path, ScanFormat format) {
   return {};
 }
 
+std::string unitRead(bool radians, bool stated) {
+  return std::string(radians ? "radians" : "degrees") +
+         (stated ? " (as its units attribute says)" : " (inferred: no units attribute)");
+}
+
 }  // namespace
+
+std::string angleNote(double minDeg, double maxDeg, int projections, const std::string& unit) {
+  char text[400];
+  if (projections > 1 && maxDeg - minDeg < 1e-6) {
+    std::snprintf(text, sizeof text,
+                  "all %d projections are at one angle, %g°: nothing to reconstruct (a rotation "
+                  "stage that did not turn, or angles not written?)",
+                  projections, minDeg);
+    return text;
+  }
+  if (const double turns = (maxDeg - minDeg) / 360.0; turns > 2.0) {
+    std::snprintf(text, sizeof text,
+                  "the angles span %.1f turns (%g° … %g°, read in %s): a multi-turn scan is "
+                  "reconstructed as one, but if the values are in another unit, correct the "
+                  "units attribute",
+                  turns, minDeg, maxDeg, unit.c_str());
+    return text;
+  }
+  return {};
+}
 
 DataExchangeInfo inspectScan(const std::string& path) {
   const ScanFormat format = detectScanFormat(path);
   DataExchangeInfo info =
       format == ScanFormat::NxTomo ? inspectNxTomo(path) : inspectDataExchange(path);
   if (info.format == "Data Exchange") info.formatNote = formatNoteOf(path, format);
+  if (info.projections > 0)
+    info.angleNote = angleNote(info.thetaMinDeg, info.thetaMaxDeg, info.projections,
+                               unitRead(info.thetaInRadians, info.thetaUnitsStated));
   return info;
 }
 
@@ -61,6 +91,11 @@ RawScan readScan(const std::string& path, RowRange rows) {
   scan.projections = int(kept);
   scan.data.resize(kept * frame);
   scan.thetaRad.resize(kept);
+  const auto [lowest, highest] = std::minmax_element(scan.thetaRad.begin(), scan.thetaRad.end());
+  const DataExchangeInfo info = inspectScan(path);  // how the angles were read
+  scan.angleNote =
+      angleNote(*lowest * 180 / std::numbers::pi, *highest * 180 / std::numbers::pi,
+                scan.projections, unitRead(info.thetaInRadians, info.thetaUnitsStated));
   return scan;
 }
 

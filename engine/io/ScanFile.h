@@ -15,7 +15,14 @@ enum class ScanFormat { DataExchange, NxTomo };
 /// missing). Throws DataExchangeError when the file cannot be opened.
 ScanFormat detectScanFormat(const std::string& path);
 
-/// Both say, in formatNote, when a Data Exchange file also holds a NeXus entry (not read).
+/// What is odd about a scan's angles, or "": all at one angle ("all 181 projections are at one
+/// angle, 0°: nothing to reconstruct …"), or spanning more than two turns (a multi-turn scan, or
+/// values in another unit than the one they are read in: degrees labelled radians span 57 times
+/// the turns they should). `unit` names how they were read ("degrees", "radians").
+std::string angleNote(double minDeg, double maxDeg, int projections, const std::string& unit);
+
+/// Both say, in formatNote, when a Data Exchange file also holds a NeXus entry (not read), and
+/// in angleNote what is odd about the angles.
 DataExchangeInfo inspectScan(const std::string& path);
 RawScan readScan(const std::string& path, RowRange rows = {});
 /// Writes (replacing) `scan` in `format` (writeDataExchange or writeNxTomo).

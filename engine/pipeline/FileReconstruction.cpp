@@ -46,6 +46,9 @@ FileReconResult reconstructFile(const std::string& path, const FileReconOptions&
   requireMemoryForFile(path, options);
   auto start = std::chrono::steady_clock::now();
   const RawScan raw = readScan(path, options.rows);
+  if (raw.projections > 1 && std::all_of(raw.thetaRad.begin(), raw.thetaRad.end(),
+                                         [&](double a) { return a == raw.thetaRad.front(); }))
+    throw std::invalid_argument(path + ": " + raw.angleNote);
   const PreparedScan scan = prepareScan(raw, options.binning);
   result.readSeconds = secondsSince(start);
   result.projections = scan.lineIntegrals.projections();
@@ -55,8 +58,11 @@ FileReconResult reconstructFile(const std::string& path, const FileReconOptions&
   result.deadDetectorPixels = scan.deadDetectorPixels;
   result.emptyProjections = int(raw.emptyProjections.size());
   result.formatNote = raw.formatNote;
+  result.angleNote = raw.angleNote;
 
-  const DetectorSelection selection{raw.firstRow, raw.firstRow + raw.rows, options.binning};
+  // The rows the binned slices were made of (a partial block of rows is left out).
+  const DetectorSelection selection{
+      raw.firstRow, raw.firstRow + raw.rows / options.binning * options.binning, options.binning};
   double centre = 0.0;
   // Given, else the file's (as a replay of the file takes it), else estimated.
   if (const std::optional<double> stated = options.centre ? options.centre : raw.statedCentre()) {
@@ -126,7 +132,7 @@ FileReconResult reconstructFile(const std::string& path, const FileReconOptions&
       {"center_estimated", std::int64_t(result.centreEstimated)},
       {"center_source", result.centreSource},
       {"first_row", std::int64_t(raw.firstRow)},
-      {"end_row", std::int64_t(raw.firstRow + raw.rows)},
+      {"end_row", std::int64_t(selection.endRow)},
       {"binning", std::int64_t(options.binning)},
       {"circular_mask", std::int64_t(options.circularMask)},
       {"repaired_pixels", std::int64_t(result.repairedPixels)},

@@ -32,6 +32,7 @@ struct FileReconResult {
   std::int64_t repairedPixels = 0, deadDetectorPixels = 0;
   int emptyProjections = 0;  ///< left out: nothing but zeros (RawScan::emptyProjections)
   std::string formatNote;    ///< RawScan::formatNote
+  std::string angleNote;     ///< RawScan::angleNote
   std::string projector;
   double readSeconds = 0.0, reconSeconds = 0.0;
   std::vector<SirtIteration> history;

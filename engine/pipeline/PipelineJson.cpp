@@ -119,6 +119,7 @@ void to_json(json& j, const FileReconResult& r) {
   }
   putIfNotEmpty(j, "ground_truth_note", r.groundTruthNote);
   putIfNotEmpty(j, "format_note", r.formatNote);
+  putIfNotEmpty(j, "angle_note", r.angleNote);
 }
 
 }  // namespace tomolive

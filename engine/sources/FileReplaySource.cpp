@@ -43,6 +43,7 @@ FileReplaySource::FileReplaySource(const std::string& path, RawScan scan, double
     m_groundTruth =
         VolumeStack::fromSliceMajor(m_scan.groundTruth, m_scan.rows, m_scan.groundTruthSize);
   if (!m_scan.formatNote.empty()) m_warnings.push_back(path + ": " + m_scan.formatNote);
+  if (!m_scan.angleNote.empty()) m_warnings.push_back(path + ": " + m_scan.angleNote);
   if (const auto& empty = m_scan.emptyProjections; !empty.empty())
     m_warnings.push_back(path + ": left out " + std::to_string(empty.size()) +
                          " projections that hold nothing but zeros (never written: an aborted "
