@@ -385,6 +385,29 @@ class TestLive : public QObject {
     QVERIFY(!estimateCentreFromMass(cropped, first60));
   }
 
+  // The detector's edges say when the flats do not match the projections' beam, or the sample
+  // is wider than the field of view (preprocess/FlatDarkCorrection.h flatFieldNote): not on the
+  // tooth (air at its edges), on the tooth with flats 10 % brighter or dimmer, on i13 (a tube
+  // wider than the field of view: 0.68).
+  void flatFieldMismatchIsSaid() {
+    TOMOLIVE_REQUIRE_REAL_DATA();
+    RawScan tooth = readScan(realDataFile("tooth.h5"));
+    QVERIFY2(prepareScan(tooth).flatNote.empty(), prepareScan(tooth).flatNote.c_str());
+    const std::vector<float> flats = tooth.flats;
+    for (const auto& [scale, says] : {std::pair{1.1, "transmit 0.91 of the flat field"},
+                                      std::pair{0.9, "transmit 1.11 of the flat field"}}) {
+      tooth.flats = flats;
+      for (std::size_t i = 0; i < flats.size(); ++i)  // a beam brighter or dimmer at the flats
+        tooth.flats[i] = float(flats[i] * scale);
+      const std::string note = prepareScan(tooth).flatNote;
+      QVERIFY2(note.find(says) != std::string::npos, note.c_str());
+    }
+    const std::string i13 = prepareScan(readScan(realDataFile("i13_crop.h5"), {60, 64})).flatNote;
+    QVERIFY2(i13.find("transmit 0.68 of the flat field") != std::string::npos &&
+                 i13.find("wider than the field of view") != std::string::npos,
+             i13.c_str());
+  }
+
   // A 360° scan replayed interlaced: its first window's angles fold 9° apart, so its first
   // "pairs 180° apart" are up to 9° off; the estimate must go on as closer pairs arrive (it used
   // to settle on 8 such pairs and keep their centre to the end: here 295.68 where the offline

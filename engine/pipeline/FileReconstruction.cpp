@@ -59,6 +59,7 @@ FileReconResult reconstructFile(const std::string& path, const FileReconOptions&
   result.emptyProjections = int(raw.emptyProjections.size());
   result.formatNote = raw.formatNote;
   result.angleNote = raw.angleNote;
+  result.flatNote = scan.flatNote;
 
   // The rows the binned slices were made of (a partial block of rows is left out).
   const DetectorSelection selection{

@@ -33,6 +33,7 @@ struct FileReconResult {
   int emptyProjections = 0;  ///< left out: nothing but zeros (RawScan::emptyProjections)
   std::string formatNote;    ///< RawScan::formatNote
   std::string angleNote;     ///< RawScan::angleNote
+  std::string flatNote;      ///< PreparedScan::flatNote
   std::string projector;
   double readSeconds = 0.0, reconSeconds = 0.0;
   std::vector<SirtIteration> history;

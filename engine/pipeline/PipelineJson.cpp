@@ -120,6 +120,7 @@ void to_json(json& j, const FileReconResult& r) {
   putIfNotEmpty(j, "ground_truth_note", r.groundTruthNote);
   putIfNotEmpty(j, "format_note", r.formatNote);
   putIfNotEmpty(j, "angle_note", r.angleNote);
+  putIfNotEmpty(j, "flat_note", r.flatNote);
 }
 
 }  // namespace tomolive

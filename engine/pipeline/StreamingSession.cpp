@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 #include <stdexcept>
 #include <utility>
 
@@ -17,6 +18,7 @@
 #include "pipeline/VolumeReadBack.h"
 #include "pipeline/WindowIntake.h"
 #include "preprocess/CentreFinder.h"
+#include "preprocess/FlatDarkCorrection.h"
 #include "timing/Timing.h"
 
 namespace tomolive {
@@ -554,6 +556,13 @@ void StreamingSession::reconstruct() {
 
       auto snapshot = std::make_shared<Snapshot>();
       const int update = ++updates;
+      if (update == 1) {  // what the first projections' edges say about the flats, once
+        const LiveReconstruction& whole = regional->whole();
+        std::vector<int> held(std::size_t(whole.receivedCount()));
+        std::iota(held.begin(), held.end(), 0);
+        if (const std::string note = flatFieldNote(whole.received(), held); !note.empty())
+          log("note: " + note);
+      }
       readBack.read(*recon, update, view,
                     m_options.enhancer ? m_options.enhancer->depth() / 2 : 0, *snapshot);
       snapshot->firstRow = regional->firstRow();

@@ -1,6 +1,8 @@
 #include "preprocess/FlatDarkCorrection.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -137,6 +139,36 @@ std::vector<float> binImage(std::span<const float> image, int rows, int columns,
     for (int c = 0; c < outColumns * b; ++c)
       out[std::size_t(r / b) * outColumns + c / b] += scale * image[std::size_t(r) * columns + c];
   return out;
+}
+
+std::string flatFieldNote(const ProjectionStack& lineIntegrals, std::span<const int> projections) {
+  const int columns = lineIntegrals.columns(), slices = lineIntegrals.slices();
+  const int edge = std::max(3, columns / 64);
+  if (projections.empty() || 2 * edge >= columns) return {};
+  std::vector<float> levels;  // per projection, row and side: the median of its edge columns
+  std::vector<float> strip(std::size_t(edge), 0.0f);
+  for (int p : projections)
+    for (int s = 0; s < slices; ++s)
+      for (int side = 0; side < 2; ++side) {
+        for (int k = 0; k < edge; ++k)
+          strip[std::size_t(k)] = lineIntegrals.at(p, s, side == 0 ? k : columns - 1 - k);
+        std::nth_element(strip.begin(), strip.begin() + edge / 2, strip.end());
+        levels.push_back(strip[std::size_t(edge / 2)]);
+      }
+  std::nth_element(levels.begin(), levels.begin() + levels.size() / 2, levels.end());
+  const double transmission = std::exp(-double(levels[levels.size() / 2]));
+  if (transmission >= 0.95 && transmission <= 1.05) return {};
+  char text[400];
+  std::snprintf(text, sizeof text,
+                "the detector's edges transmit %.2f of the flat field (median of its outer %d "
+                "columns on each side): %s; the reconstruction carries it (an offset that SIRT "
+                "piles up at the field of view's edge)",
+                transmission, edge,
+                transmission > 1.0
+                    ? "the flats were dimmer than the projections' beam (nothing transmits more)"
+                    : "a sample or container wider than the field of view, or flats brighter "
+                      "than the projections' beam");
+  return text;
 }
 
 }  // namespace tomolive

@@ -7,6 +7,7 @@
 // and counted, so bad pixels never reach the reconstruction as NaN or ±∞.
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "geometry/SliceStacks.h"
@@ -38,6 +39,15 @@ class FlatDarkCorrection {
   std::vector<float> m_dark, m_range;  ///< per pixel: mean dark, mean flat − mean dark (≤ 0: dead)
   std::int64_t m_dead = 0;
 };
+
+/// What the detector's edges say about the flat field, or "": the median transmission of the
+/// outer columns (the outer 1/64 of the detector on each side, at least 3 columns) over the
+/// listed projections and every row, where a sample inside the field of view leaves air that
+/// transmits what the flat field did. Below 0.95 the edges are not air — a sample or a container
+/// wider than the field of view — or the flats were brighter than the projections' beam; above
+/// 1.05 (nothing transmits more than the beam) the flats were dimmer. Either way the
+/// reconstruction carries the mismatch (an offset SIRT piles up at the field of view's edge).
+std::string flatFieldNote(const ProjectionStack& lineIntegrals, std::span<const int> projections);
 
 /// Averages b × b pixel blocks of a rows × columns image (trailing partial blocks are dropped).
 std::vector<float> binImage(std::span<const float> image, int rows, int columns, int b);

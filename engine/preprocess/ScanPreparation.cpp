@@ -3,6 +3,7 @@
 #include <tbb/parallel_for.h>
 
 #include <atomic>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 
@@ -31,6 +32,9 @@ PreparedScan prepareScan(const RawScan& raw, int binning) {
     out.lineIntegrals.setProjection(p, binImage(lineIntegrals, raw.rows, raw.columns, binning));
   });
   out.repairedPixels = repaired;
+  std::vector<int> all(std::size_t(raw.projections));
+  std::iota(all.begin(), all.end(), 0);
+  out.flatNote = flatFieldNote(out.lineIntegrals, all);
 
   if (!raw.groundTruth.empty()) {
     const int n = raw.groundTruthSize, binnedN = n / binning;

@@ -2,6 +2,7 @@
 // A raw scan as read from a file, turned into what the reconstructor consumes: line integrals
 // in the slice-lane layout, angles, and the ground truth (if the file has one) on the same grid.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "geometry/SliceStacks.h"
@@ -15,6 +16,7 @@ struct PreparedScan {
   int binning = 1;
   std::int64_t repairedPixels = 0;      ///< raw pixels replaced by interpolation (all frames)
   std::int64_t deadDetectorPixels = 0;  ///< detector pixels with flat ≤ dark
+  std::string flatNote;  ///< flatFieldNote over every projection (preprocess/FlatDarkCorrection.h)
   /// binned like the data, in its unit (attenuation per binned pixel: b × the file's values);
   /// empty (0 slices) if none
   VolumeStack groundTruth;
