@@ -810,6 +810,23 @@ class TestCli : public QObject {
     QCOMPARE(kept, j["frames_recorded"].toInt());
   }
 
+  // `--out` says what made its image: with a finishing pass, the algorithm names it and
+  // finish_iterations counts it; the centre of the last image is stored.
+  void streamOutNamesTheFinishingPass() {
+    const QString out = path("finished.h5");
+    const CliRun run =
+        runCli({"stream", "--source", "sim:glass", "--size", "48", "--rows", "2", "--projections",
+                "64", "--window", "16", "--finish", "20", "--out", out, "--overwrite"});
+    QCOMPARE(run.exitCode, 0);
+    const tomolive::Reconstruction r = tomolive::readReconstruction(out.toStdString());
+    const auto text = [&](const char* key) { return std::get<std::string>(r.attributes.at(key)); };
+    QVERIFY2(text("algorithm").find("then SIRT-20 from zero over everything received") !=
+                 std::string::npos,
+             text("algorithm").c_str());
+    QCOMPARE(std::get<std::int64_t>(r.attributes.at("finish_iterations")), std::int64_t(20));
+    QVERIFY(std::abs(std::get<double>(r.attributes.at("center")) - 23.5) < 1.0);
+  }
+
   // A scan whose projections are all at one angle (a stage that did not turn) is refused by
   // recon, exit 2, naming the file and why; info shows it as a note.
   void scanAtOneAngleIsRefused() {

@@ -108,7 +108,12 @@ void writeResult(const std::string& path, const Snapshot& last,
   r.slices = last.volume->slices();
   r.size = last.volume->gridSize();
   r.attributes = {
-      {"algorithm", "live " + (history.empty() ? std::string() : history.back().method)},
+      {"algorithm", "live " + (history.empty() ? std::string() : history.back().method) +
+                        (summary.finishedIterations > 0
+                             ? ", then SIRT-" + std::to_string(summary.finishedIterations) +
+                                   " from zero over everything received (finishing pass)"
+                             : std::string())},
+      {"finish_iterations", std::int64_t(summary.finishedIterations)},
       {"source", source},
       {"first_row", std::int64_t(last.firstRow)},
       {"first_column", std::int64_t(last.firstColumn)},  // non-zero for a region's narrower grid
@@ -135,6 +140,7 @@ void writeResult(const std::string& path, const Snapshot& last,
   r.attributes["update_sustained_pps"] = sustained;
   r.attributes["update_lag"] = lag;
   r.attributes["update_center"] = centre;
+  if (!history.empty()) r.attributes["center"] = history.back().centre;  // the last image's
   if (!ssim.empty()) r.attributes["update_ssim"] = ssim;
   // A new file (replacing one only with --overwrite, checked before the session started).
   if (!last.fullyEnhanced()) {

@@ -729,6 +729,10 @@ void StreamingSession::reconstruct() {
             " projections received (what `recon` computes from them)");
         const LiveUpdate f = live.finish(m_options.finishIterations);
         workTotal += f.seconds;
+        {
+          std::lock_guard lock(m_finishedMutex);
+          m_summary.finishedIterations = m_options.finishIterations;
+        }
         publishFinal(std::make_shared<const VolumeStack>(live.estimate()));
         const auto& ssim = lastPublished->metrics.ssim;
         char line[160];

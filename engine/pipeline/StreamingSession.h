@@ -278,6 +278,8 @@ struct SessionSummary {
   /// session is quiet once this is false.
   bool updating = false;
   double elapsedSeconds = 0.0, workSeconds = 0.0;
+  /// The finishing pass's iterations when it made the last image (0: none ran)
+  int finishedIterations = 0;
   bool stoppedEarly = false;
   double silentSeconds = 0.0;  ///< how long the source has delivered nothing (0 while it does)
   bool endedIdle = false;      ///< ended by StreamOptions::idleTimeoutSeconds
