@@ -36,9 +36,7 @@ void requireMemoryForFile(const std::string& path, const FileReconOptions& optio
                 "a quarter of the volume)");
 }
 
-}  // namespace
-
-FileReconResult reconstructFile(const std::string& path, const FileReconOptions& options) {
+FileReconResult reconstruct(const std::string& path, const FileReconOptions& options) {
   if (options.iterations < 1)
     throw std::invalid_argument("iterations " + std::to_string(options.iterations) +
                                 " must be at least 1");
@@ -152,6 +150,19 @@ FileReconResult reconstructFile(const std::string& path, const FileReconOptions&
     recon.attributes["nrmse"] = *result.nrmse;
   }
   return result;
+}
+
+}  // namespace
+
+FileReconResult reconstructFile(const std::string& path, const FileReconOptions& options) {
+  try {
+    return reconstruct(path, options);
+  } catch (const std::invalid_argument& e) {
+    // What the file made impossible (no opposite pair, no usable flat, a centre off its
+    // detector) says which file.
+    if (std::string(e.what()).find(path) != std::string::npos) throw;
+    throw std::invalid_argument(path + ": " + e.what());
+  }
 }
 
 }  // namespace tomolive
