@@ -191,9 +191,12 @@ TOMOLIVE_HD inline float reciprocalOrZero(float v) { return v > 1e-6f ? 1.0f / v
 // SIRT's per-element steps, shared by the CUDA kernels and the plugin's CPU emulation
 // (tests/FakeGpuPlugin.cpp), so both run the same arithmetic.
 
-/// Row weight t (ray t of the one-slice stack, lane 0 of `lanes`): 1 / (A · mask).
+/// Row weight t (ray t of the one-slice stack, lane 0 of `lanes`): 1 / (A · mask), at most 1 (as
+/// the CPU, sirt/SirtSolver.cpp: a ray that only grazes the field of view's edge is weighted as
+/// one pixel long, not by the inverse of its sliver).
 TOMOLIVE_HD inline float sirtRowWeight(const float* rowSums, std::size_t t, int lanes) {
-  return reciprocalOrZero(rowSums[t * lanes]);
+  const float length = rowSums[t * lanes];
+  return length > 1e-6f ? 1.0f / (length > 1.0f ? length : 1.0f) : 0.0f;
 }
 /// Column weight of pixel t: mask / (Aᵀ · 1), lane 0 of `lanes`.
 TOMOLIVE_HD inline float sirtColumnWeight(const float* columnSums, const float* mask, std::size_t t,

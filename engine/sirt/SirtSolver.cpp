@@ -27,6 +27,12 @@ void forEach(std::size_t count, F&& f) {
 }
 
 float reciprocalOrZero(float v) { return v > 1e-6f ? 1.0f / v : 0.0f; }
+// R of a ray: 1 / its length through the masked grid, at most 1. A ray that only grazes the
+// field of view's edge (a sliver of a pixel, as an off-centre axis on an odd detector gives)
+// would otherwise multiply its residual by up to 1e6 into the pixel it grazes: a hot pixel at the
+// edge (twice the sample's maximum on a cropped tooth). Smaller steps on those rays keep SIRT
+// convergent (R ≤ 1/row sum); the GPU's sirtRowWeight is the same.
+float rayWeight(float v) { return v > 1e-6f ? 1.0f / std::max(v, 1.0f) : 0.0f; }
 
 }  // namespace
 
@@ -114,7 +120,7 @@ void SirtSolver::updateWeights(const Projector& projector, std::span<const int> 
   tbb::parallel_for(std::size_t(0), fresh.size(), [&](std::size_t i) {
     float* row = m_rowWeights.row(fresh[i], 0);
     for (int j = 0; j < g.columns; ++j)
-      row[std::size_t(j) * lanes] = reciprocalOrZero(row[std::size_t(j) * lanes]);
+      row[std::size_t(j) * lanes] = rayWeight(row[std::size_t(j) * lanes]);
   });
   // Column sums of the fresh projections, added to the kept ones' where there are any.
   const std::size_t pixels = m_maskPixels.size();
