@@ -531,11 +531,11 @@ class TestCli : public QObject {
   }
 
   // A session that reconstructs nothing says so and names the --out it did not write (a
-  // detector that never sends, ended by the idle timeout: stopped, so exit 0).
+  // detector that never sends, ended by the idle timeout: nothing came, so a failure, exit 1).
   void sessionWithoutUpdatesSaysSo() {
     const CliRun r = runCli({"stream", "--source", "tcp://127.0.0.1:56997", "--idle-timeout", "1",
                              "--out", path("never.h5"), "--json"});
-    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY2(r.exitCode == 1, qPrintable(r.err));
     QVERIFY2(r.err.contains(u"no update was made: 0 frames received"_s) &&
                  r.err.contains(u"no --out file was written"_s),
              qPrintable(r.err));

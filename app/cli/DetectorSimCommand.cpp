@@ -113,6 +113,7 @@ Command addDetectorSimCommand(CLI::App& app) {
   CLI::Option* file = command.add_option("--file", s->file, "scan file to serve");
   std::vector<CLI::Option*> simulation = addScanOptions(command, s->spec);
   s->phantom = simulation.front();
+  s->phantom->default_str("");  // no default: --file or --phantom must be given
   simulation.push_back(command.add_option("--projections", s->projections, "projections")
                            ->check(CLI::Range(1, 100000)));
   simulation.push_back(command.add_option("--order", s->order,

@@ -294,7 +294,9 @@ int runStream(StreamSettings s, std::shared_ptr<RowTeam> team) {
                  static_cast<long long>(summary.projectionsReceived),
                  summary.stoppedEarly ? " before the acquisition was stopped" : "",
                  s.out ? "; no --out file was written" : "");
-    if (!summary.stoppedEarly) return 1;
+    // Stopped by hand before a window was complete is no failure; a detector that stayed
+    // silent until the idle timeout ended the session is.
+    if (!summary.stoppedEarly || summary.endedIdle) return 1;
   }
   if (!summary.record.stopped.empty()) {
     std::fprintf(stderr,
