@@ -186,6 +186,15 @@ class TestCentre : public QObject {
     // Row 1: pixels 1 and 2 bad between 0.5 (pixel 0) and 1.0 (pixel 3): linear.
     QVERIFY(std::abs(out[7] - (0.5f + 1.0f / 6)) < 1e-5f);
     QVERIFY(std::abs(out[8] - (0.5f + 2.0f / 6)) < 1e-5f);
+    // A saturated pixel or a zinger (a count above twice its flat: no sample transmits more than
+    // the beam) is repaired likewise; a pixel at the flat's level (air) or a little above it
+    // (noise, a beam 10 % brighter than at the flats) is not.
+    std::vector<float> spiky(rows * columns, 100.0f + 1000.0f * std::exp(-0.5f));
+    spiky[5] = 65535.0f;                                      // saturated
+    spiky[6] = 100.0f + 1000.0f * 1.1f;                       // transmission 1.1: kept
+    QCOMPARE(correction.apply(spiky, out), std::int64_t(2));  // pixel 3: the dead one
+    QVERIFY(std::abs(out[5] - 0.5f) < 1e-5f);
+    QVERIFY(std::abs(out[6] + std::log(1.1f)) < 1e-5f);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, FlatDarkCorrection({}, darks, rows, columns));
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, correction.apply(std::vector<float>(5), out));
     // Flats with no beam anywhere (all zero): refused, not every pixel "repaired".

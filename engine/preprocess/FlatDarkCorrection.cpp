@@ -100,7 +100,8 @@ std::int64_t FlatDarkCorrection::apply(std::span<const float> raw,
     for (int j = 0; j < m_columns; ++j) {
       const std::size_t i = std::size_t(r) * m_columns + j;
       const float signal = raw[i] - m_dark[i];
-      const bool ok = m_range[i] > 0.0f && signal > 0.0f && std::isfinite(signal);
+      const bool ok = m_range[i] > 0.0f && signal > 0.0f && std::isfinite(signal) &&
+                      signal <= kMostTransmission * m_range[i];
       bad[j] = !ok;
       anyBad |= !ok;
       out[j] = ok ? -std::log(signal / m_range[i]) : 0.0f;

@@ -2,9 +2,11 @@
 // Raw detector counts → line integrals: p = −log((I − dark) / (flat − dark)).
 //
 // Flats and darks are averaged per pixel once. Pixels that cannot give a line integral — a dead
-// detector pixel (flat ≤ dark), a non-positive or non-finite count, a non-finite flat or dark —
-// are repaired by linear interpolation between the nearest good pixels of the same detector row,
-// and counted, so bad pixels never reach the reconstruction as NaN or ±∞.
+// detector pixel (flat ≤ dark), a non-positive or non-finite count, a non-finite flat or dark,
+// a count above twice its flat (no sample transmits more than the beam: a saturated pixel or a
+// zinger, a cosmic ray's single-pixel spike) — are repaired by linear interpolation between the
+// nearest good pixels of the same detector row, and counted, so bad pixels never reach the
+// reconstruction as NaN, ±∞ or a spike.
 #include <cstdint>
 #include <span>
 #include <string>
@@ -13,6 +15,9 @@
 #include "geometry/SliceStacks.h"
 
 namespace tomolive {
+
+/// Transmission above which a pixel is taken as saturated or a zinger (repaired, counted).
+inline constexpr float kMostTransmission = 2.0f;
 
 class FlatDarkCorrection {
  public:
