@@ -38,6 +38,16 @@ CliRun streamUnderFileSizeLimit(const QString& record, const QString& reserveMiB
                            "--record-reserve", reserveMiB, "--json"});
 }
 
+// A scan of 2 rows × `columns` at `thetaDeg`, every count half its flat.
+void writeFlatScan(const QString& file, int columns, const std::vector<double>& thetaDeg) {
+  tomolive::ScanToWrite scan;
+  scan.projections = int(thetaDeg.size()), scan.rows = 2, scan.columns = columns;
+  scan.dataU16.assign(thetaDeg.size() * 2 * std::size_t(columns), 1000);
+  scan.flats.assign(std::size_t(2) * columns, 2000.0f);
+  scan.thetaDeg = thetaDeg;
+  tomolive::writeDataExchange(file.toStdString(), scan);
+}
+
 }  // namespace
 
 class TestCli : public QObject {
@@ -830,13 +840,8 @@ class TestCli : public QObject {
   // A scan whose projections are all at one angle (a stage that did not turn) is refused by
   // recon, exit 2, naming the file and why; info shows it as a note.
   void scanAtOneAngleIsRefused() {
-    tomolive::ScanToWrite scan;
-    scan.projections = 4, scan.rows = 2, scan.columns = 32;
-    scan.dataU16.assign(std::size_t(4) * 2 * 32, 1000);
-    scan.flats.assign(std::size_t(2) * 32, 2000.0f);
-    scan.thetaDeg = {0.0, 0.0, 0.0, 0.0};
     const QString stuck = path("stuck.h5");
-    tomolive::writeDataExchange(stuck.toStdString(), scan);
+    writeFlatScan(stuck, 32, {0.0, 0.0, 0.0, 0.0});
     const CliRun recon = runCli({"recon", stuck, "--centre", "15.5"});
     QCOMPARE(recon.exitCode, 2);
     QVERIFY2(recon.err.contains(stuck) &&
@@ -850,13 +855,8 @@ class TestCli : public QObject {
 
   // A 60000² grid is refused before anything is allocated: the numbers and a way out.
   void tooLargeForMemoryIsRefusedUpFront() {
-    tomolive::ScanToWrite scan;
-    scan.projections = 4, scan.rows = 2, scan.columns = 60000;
-    scan.dataU16.assign(std::size_t(4) * 2 * 60000, 1000);
-    scan.flats.assign(std::size_t(2) * 60000, 2000.0f);
-    scan.thetaDeg = {0.0, 45.0, 90.0, 135.0};
     const QString wide = path("wide.h5");
-    tomolive::writeDataExchange(wide.toStdString(), scan);
+    writeFlatScan(wide, 60000, {0.0, 45.0, 90.0, 135.0});
     const CliRun recon = runCli({"recon", wide});
     QCOMPARE(recon.exitCode, 1);
     QVERIFY2(recon.err.contains(u"needs "_s) && recon.err.contains(u"60000² grid"_s) &&

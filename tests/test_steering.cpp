@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <mutex>
 
 #include "pipeline/AutoSteering.h"
@@ -71,6 +72,23 @@ Outcome run(const Machine& m, double target) {
     }
   }
   return out;
+}
+
+// A whole session on `spec`'s source with `o`, steered by `steer` before it starts: the metrics
+// of every update.
+std::vector<UpdateMetrics> sessionMetrics(const SourceSpec& spec, const StreamOptions& o,
+                                          const std::function<void(StreamingSession&)>& steer) {
+  StreamingSession s(makeSource(spec), o);
+  std::mutex mutex;
+  std::vector<UpdateMetrics> updates;
+  s.onSnapshot([&](std::shared_ptr<const Snapshot> snapshot) {
+    std::lock_guard lock(mutex);
+    updates.push_back(snapshot->metrics);
+  });
+  steer(s);
+  s.start();
+  s.wait();
+  return updates;
 }
 
 }  // namespace
@@ -297,16 +315,8 @@ class TestSteering : public QObject {
     o.window = 16;
     o.autoIterations = true;
     o.qualityMetrics = false;
-    StreamingSession s(makeSource(spec), o);
-    std::mutex mutex;
-    std::vector<UpdateMetrics> updates;
-    s.onSnapshot([&](std::shared_ptr<const Snapshot> snapshot) {
-      std::lock_guard lock(mutex);
-      updates.push_back(snapshot->metrics);
-    });
-    s.setWindow(20);  // W by hand: I is still chosen
-    s.start();
-    s.wait();
+    const std::vector<UpdateMetrics> updates =  // W by hand: I is still chosen
+        sessionMetrics(spec, o, [](StreamingSession& s) { s.setWindow(20); });
     QVERIFY(updates.size() >= 5);
     int most = 0;
     for (const UpdateMetrics& m : updates) {
@@ -317,15 +327,8 @@ class TestSteering : public QObject {
     // A 64² update over ≤ 200 projections takes milliseconds; the window arrives every 0.2 s.
     QVERIFY2(most > 1, qPrintable(QString::number(most)));
 
-    StreamingSession manual(makeSource(spec), o);
-    std::vector<UpdateMetrics> fixed;
-    manual.onSnapshot([&](std::shared_ptr<const Snapshot> snapshot) {
-      std::lock_guard lock(mutex);
-      fixed.push_back(snapshot->metrics);
-    });
-    manual.setIterations(2);
-    manual.start();
-    manual.wait();
+    const std::vector<UpdateMetrics> fixed =
+        sessionMetrics(spec, o, [](StreamingSession& s) { s.setIterations(2); });
     QVERIFY(!fixed.empty());
     for (const UpdateMetrics& m : fixed) {
       QCOMPARE(m.iterations, 2);
@@ -345,16 +348,8 @@ class TestSteering : public QObject {
     o.window = 32;
     o.autoSteerTargetSeconds = 0.5;
     o.qualityMetrics = false;
-    StreamingSession s(makeSource(spec), o);
-    std::mutex mutex;
-    std::vector<UpdateMetrics> updates;
-    s.onSnapshot([&](std::shared_ptr<const Snapshot> snapshot) {
-      std::lock_guard lock(mutex);
-      updates.push_back(snapshot->metrics);
-    });
-    s.setWindow(20);
-    s.start();
-    s.wait();
+    const std::vector<UpdateMetrics> updates =
+        sessionMetrics(spec, o, [](StreamingSession& s) { s.setWindow(20); });
     QVERIFY(!updates.empty());
     for (const UpdateMetrics& m : updates) {
       QCOMPARE(m.window, 20);
