@@ -54,10 +54,12 @@ int positionOf(const std::vector<int>& slices, int s) {
 // Received projections the enhancement guard re-projects against (spread over those received).
 constexpr int kGuardProjections = 64;
 
-// Pairs of opposite projections, each less than kLoosePairDeg from 180° apart, after which the
-// centre estimate is trusted as final (looser pairs, e.g. the first window of an interlaced
-// 360° scan, whose angles fold 9° apart, leave it to be estimated again at the next update).
+// Pairs of opposite projections, each less than kSettledPairDeg from 180° apart, after which the
+// centre estimate is trusted as final. Looser pairs leave it to be estimated again at the next
+// update: an interlaced 360° scan's first windows fold their angles 9°, then 4°, 2° and 1° apart,
+// and pairs 1° off put the tooth's centre 0.18 px from where its exact pairs put it.
 constexpr int kCentrePairsWanted = 8;
+constexpr double kSettledPairDeg = 0.1;
 // A registration of projections this far or more from 180° apart mirrors a point r pixels from
 // the axis r·sin(offset) off itself (5 px at r = 300 px and 1°): it does not replace a
 // centre-of-mass fit, only the detector middle.
@@ -82,10 +84,12 @@ std::string updateCentreEstimate(LiveReconstruction& recon, std::string& source,
   const double before = recon.centre();
   const std::string was = source;
   source = e->fromMass ? "centre of mass" : "estimated";
-  pairs = e->worstPairOffsetDeg < kLoosePairDeg ? e->pairs : 0;
-  if (was == source && std::abs(e->centre - before) < 0.1) return "";
+  pairs = e->worstPairOffsetDeg < kSettledPairDeg ? e->pairs : 0;
+  // Moves of a few hundredths are applied without a word; a line from a tenth of a pixel.
+  if (was == source && std::abs(e->centre - before) < 0.02) return "";
   recon.setCentre(e->centre);
   if (std::abs(e->centre - before) > 1.0) recon.restart();
+  if (was == source && std::abs(e->centre - before) < 0.1) return "";
   char how[96];
   if (e->fromMass)
     std::snprintf(how, sizeof how, "sinogram centre of mass, ±%.2f px", e->standardError);
