@@ -71,7 +71,10 @@ class EmulatedProjector final : public DeviceProjector {
 class EmulatedSirt final : public DeviceSirt {
  public:
   EmulatedSirt(const StackShape& shape, bool circularMask, bool nonNegative)
-      : m_shape(shape), m_nonNegative(nonNegative), m_x(volumeFloats(shape), 0.0f) {
+      : m_shape(shape),
+        m_circularMask(circularMask),
+        m_nonNegative(nonNegative),
+        m_x(volumeFloats(shape), 0.0f) {
     const int n = shape.gridSize;
     m_one = {n, 1, 4, 1, shape.columns};
     m_mask.assign(std::size_t(n) * n, 0.0f);
@@ -103,9 +106,11 @@ class EmulatedSirt final : public DeviceSirt {
       for (std::size_t t = 0; t < ones.size(); t += 4) ones[t] = 1.0f;
       std::vector<float> columnSums(m_maskStack.size());
       gpu::back(one, count, ones.data(), columnSums.data());
+      const std::vector<float> seen =
+          m_circularMask ? seenByEveryProjection(s.gridSize, window.centre, s.columns) : m_mask;
       m_columnWeights.resize(m_mask.size());
       for (std::size_t t = 0; t < m_mask.size(); ++t)
-        m_columnWeights[t] = joseph::sirtColumnWeight(columnSums.data(), m_mask.data(), t, 4);
+        m_columnWeights[t] = joseph::sirtColumnWeight(columnSums.data(), seen.data(), t, 4);
       m_weightsFor = count;
     }
     const StackGeometry g = geometryOf(window, s);
@@ -156,7 +161,7 @@ class EmulatedSirt final : public DeviceSirt {
 
  private:
   StackShape m_shape, m_one;
-  bool m_nonNegative;
+  bool m_circularMask, m_nonNegative;
   std::vector<float> m_x, m_mask, m_maskStack, m_rowWeights, m_columnWeights;
   int m_weightsFor = -1;
 };

@@ -8,6 +8,7 @@ gpu::JosephWindow traceJosephWindow(const ParallelGeometry& g, std::span<const i
   gpu::JosephWindow w;
   w.gridSize = g.gridSize;
   w.columns = g.columns;
+  w.centre = g.centre;
   w.projections.reserve(projections.size());
   w.rayBegin.reserve(projections.size() * g.gridSize);
   w.rayEnd.reserve(projections.size() * g.gridSize);

@@ -42,6 +42,7 @@ struct JosephProjection {
 /// The projections of one window and their per-line ray ranges ([projection][line]).
 struct JosephWindow {
   int gridSize = 0, columns = 0;
+  double centre = 0.0;  ///< the axis's detector column (what every projection sees depends on it)
   std::vector<JosephProjection> projections;
   std::vector<int> rayBegin, rayEnd;
 };

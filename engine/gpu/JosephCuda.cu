@@ -232,7 +232,7 @@ class CudaProjector final : public DeviceProjector {
 class CudaSirt final : public DeviceSirt {
  public:
   CudaSirt(const StackShape& shape, bool circularMask, bool nonNegative)
-      : m_shape(shape), m_nonNegative(nonNegative) {
+      : m_shape(shape), m_circularMask(circularMask), m_nonNegative(nonNegative) {
     const int n = shape.gridSize;
     m_x.resize(volumeFloats(shape));
     checkCuda(cudaMemsetAsync(m_x.data(), 0, m_x.size() * sizeof(float), m_stream), "clear estimate");
@@ -284,7 +284,7 @@ class CudaSirt final : public DeviceSirt {
                               projectionFloats(m_shape, count) * sizeof(float),
                               cudaMemcpyHostToDevice, m_stream),
               "upload projections");
-    if (newWeights) computeWeights(count);
+    if (newWeights) computeWeights(count, window.centre);
 
     const joseph::StackGeometry g = geometryOf(m_window, m_shape);
     m_norms.reserve(2 * std::size_t(iterations));
@@ -346,8 +346,17 @@ class CudaSirt final : public DeviceSirt {
 
  private:
   // R = 1 / (A · mask) per ray and C = mask / (Aᵀ · 1) per pixel, on the one-slice stack.
-  void computeWeights(int count) {
+  void computeWeights(int count, double centre) {
     m_weightsFor = -1;  // until both sets are complete
+    // C only where every projection sees (as the CPU): the mask's outer ring on the short side of
+    // an axis off the detector's middle is left alone.
+    std::vector<float> seen;
+    if (m_circularMask) {
+      seen = seenByEveryProjection(m_shape.gridSize, centre, m_shape.columns);
+      checkCuda(cudaMemcpyAsync(m_mask.data(), seen.data(), seen.size() * sizeof(float),
+                                cudaMemcpyHostToDevice, m_stream),
+                "upload the seen mask");
+    }
     const joseph::StackGeometry g = geometryOf(m_window, m_one);
     const std::size_t rows = projectionFloats(m_one, count);
     m_rowSums.reserve(rows);
@@ -373,7 +382,7 @@ class CudaSirt final : public DeviceSirt {
   }
 
   StackShape m_shape, m_one;
-  bool m_nonNegative;
+  bool m_circularMask, m_nonNegative;
   Stream m_stream;
   DeviceWindow m_window;
   DeviceBuffer<float> m_x, m_measured, m_residual;

@@ -129,11 +129,16 @@ void SirtSolver::updateWeights(const Projector& projector, std::span<const int> 
   projector.columnSums(fresh, kept > 0 ? m_freshSums : m_columnSums);
   float* sums = m_columnSums.data();
   const float* added = m_freshSums.data();
+  // Within the mask, what every projection sees (geometry/ParallelGeometry.h): with the axis off
+  // the detector's middle the mask's outer ring on the short side is left alone.
+  const std::vector<float> seen = m_options.circularMask
+                                      ? seenByEveryProjection(m_x->gridSize(), g.centre, g.columns)
+                                      : m_maskPixels;
   const float* mask = m_maskPixels.data();
   float* weights = m_columnWeights.data();
   forEach(pixels, [&](std::size_t pixel) {
     if (kept > 0) sums[pixel] += added[pixel];
-    weights[pixel] = mask[pixel] * reciprocalOrZero(sums[pixel]);
+    weights[pixel] = mask[pixel] * seen[pixel] * reciprocalOrZero(sums[pixel]);
   });
   m_weightKey = std::move(key);
   m_weightProjections.assign(projections.begin(), projections.end());
