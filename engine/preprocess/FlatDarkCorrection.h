@@ -52,6 +52,8 @@ class FlatDarkCorrection {
 /// wider than the field of view — or the flats were brighter than the projections' beam; above
 /// 1.05 (nothing transmits more than the beam) the flats were dimmer. Either way the
 /// reconstruction carries the mismatch (an offset SIRT piles up at the field of view's edge).
+/// Where the edge pixels are noisier than that, the offset must exceed three quarters of their
+/// noise (robust: 1.4826 × the median distance from their strip's median).
 std::string flatFieldNote(const ProjectionStack& lineIntegrals, std::span<const int> projections);
 
 /// Averages b × b pixel blocks of a rows × columns image (trailing partial blocks are dropped).
