@@ -299,7 +299,18 @@ class TestSteering : public QObject {
     d = slow.decide(heavy);
     QCOMPARE(d.window, 20);
     QCOMPARE(d.iterations, 1);
-    QVERIFY2(d.reason.find("a larger W or fewer slices") != std::string::npos, d.reason.c_str());
+    // The target (1 s) binds before the window's arrival (1.33 s): the reason names it, and the
+    // figure compared with it (the update with its 25 % margin).
+    QVERIFY2(d.reason.find("more than the target of 1.00 s: a longer target, a larger W or fewer "
+                           "slices") != std::string::npos &&
+                 d.reason.find("with the 25 % margin") != std::string::npos,
+             d.reason.c_str());
+    AutoSteering slowAndFast(1.0);
+    heavy.projectionsPerSecond = 30.0;  // now the window's arrival (0.67 s) binds
+    d = slowAndFast.decide(heavy);
+    QVERIFY2(d.reason.find("more than the window's arrival every 0.67 s: a larger W or fewer "
+                           "slices keep up") != std::string::npos,
+             d.reason.c_str());
   }
 
   // A session choosing I alone keeps the W it was given (and a W set by hand), and chooses more

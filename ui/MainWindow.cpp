@@ -724,7 +724,7 @@ void MainWindow::startSession() {
                 .arg(QString::fromStdString(source.uri))
                 .arg(liveMethodName(options.method))
                 .arg(options.window)
-                .arg(options.iterations));
+                .arg(options.autoIterations ? tr("auto") : QString::number(options.iterations)));
   m_controller->start(source, options);
 }
 

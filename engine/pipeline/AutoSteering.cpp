@@ -117,20 +117,26 @@ SteeringDecision AutoSteering::decideIterations(
       break;
     }
   d.predictedSeconds = seconds(d.iterations, window);
-  char text[256];
-  const bool fits = kHeadroom * d.predictedSeconds <= budget;
-  if (rate > 0.0)
+  char text[320];
+  if (kHeadroom * d.predictedSeconds <= budget) {
+    if (rate > 0.0)
+      std::snprintf(text, sizeof text,
+                    "I %d: update %.2f s, the window arrives every %.2f s, target %.2f s",
+                    d.iterations, d.predictedSeconds, arrival, m_target);
+    else
+      std::snprintf(text, sizeof text, "I %d: update %.2f s ≤ %.2f s (detector rate unknown)",
+                    d.iterations, d.predictedSeconds, m_target);
+  } else {
+    // Name the limit that binds, and the figure compared with it (the update and its margin).
+    const bool arrivalBinds = rate > 0.0 && arrival < m_target;
     std::snprintf(text, sizeof text,
-                  fits ? "I %d: update %.2f s, the window arrives every %.2f s, target %.2f s"
-                       : "I %d: update %.2f s even at I = 1, the window arrives every %.2f s "
-                         "(target %.2f s): a larger W or fewer slices keep up",
-                  d.iterations, d.predictedSeconds, arrival, m_target);
-  else
-    std::snprintf(text, sizeof text,
-                  fits ? "I %d: update %.2f s ≤ %.2f s (detector rate unknown)"
-                       : "I %d: update %.2f s even at I = 1, above the %.2f s target "
-                         "(detector rate unknown)",
-                  d.iterations, d.predictedSeconds, m_target);
+                  "I 1: update %.2f s (%.2f s with the 25 %% margin) even at I = 1, more than %s "
+                  "%.2f s: %s",
+                  d.predictedSeconds, kHeadroom * d.predictedSeconds,
+                  arrivalBinds ? "the window's arrival every" : "the target of", budget,
+                  arrivalBinds ? "a larger W or fewer slices keep up"
+                               : "a longer target, a larger W or fewer slices");
+  }
   d.reason = text;
   return d;
 }
