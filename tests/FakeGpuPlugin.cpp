@@ -107,7 +107,9 @@ class EmulatedSirt final : public DeviceSirt {
       std::vector<float> columnSums(m_maskStack.size());
       gpu::back(one, count, ones.data(), columnSums.data());
       const std::vector<float> seen =
-          m_circularMask ? seenByEveryProjection(s.gridSize, window.centre, s.columns) : m_mask;
+          m_circularMask
+              ? seenByEveryProjection(s.gridSize, window.centre, s.columns, window.fullTurn)
+              : m_mask;
       m_columnWeights.resize(m_mask.size());
       for (std::size_t t = 0; t < m_mask.size(); ++t)
         m_columnWeights[t] = joseph::sirtColumnWeight(columnSums.data(), seen.data(), t, 4);

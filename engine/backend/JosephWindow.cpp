@@ -9,6 +9,9 @@ gpu::JosephWindow traceJosephWindow(const ParallelGeometry& g, std::span<const i
   w.gridSize = g.gridSize;
   w.columns = g.columns;
   w.centre = g.centre;
+  std::vector<double> angles;
+  for (int p : projections) angles.push_back(g.anglesRad[std::size_t(p)]);
+  w.fullTurn = coversFullTurn(angles);
   w.projections.reserve(projections.size());
   w.rayBegin.reserve(projections.size() * g.gridSize);
   w.rayEnd.reserve(projections.size() * g.gridSize);

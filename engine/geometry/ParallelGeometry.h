@@ -11,6 +11,7 @@
 //   2·centre − j.
 // Angles may come in any order and any number; nothing assumes sorted or evenly spaced angles.
 #include <algorithm>
+#include <cmath>
 #include <span>
 #include <vector>
 
@@ -49,15 +50,33 @@ inline bool insideFieldOfView(int n, int row, int column) {
   return dx * dx + dy * dy <= (h + 0.5) * (h + 0.5);
 }
 
-/// 1 for the pixels of an n × n grid (centred on the axis) that every projection of a detector
-/// `columns` wide with the axis at `centre` sees — inside the inscribed circle and within the
-/// detector's reach on both sides of the axis — else 0 (row-major). With the axis off the
-/// detector's middle, the circle's outer ring on the short side is seen at some angles only: SIRT
-/// filled it with whatever made the seen angles agree (a tooth's recon had 167 pixels there above
-/// a third of its maximum). For a centred axis it is the inscribed circle.
-inline std::vector<float> seenByEveryProjection(int n, double centre, int columns) {
+/// Whether `anglesRad` go all the way round (no gap between them, taken mod 2π, above 30°): then
+/// every line through a pixel is measured from one side of the axis or the other.
+inline bool coversFullTurn(std::span<const double> anglesRad) {
+  constexpr double turn = 2.0 * 3.14159265358979323846, most = 30.0 * turn / 360.0;
+  if (anglesRad.size() < 12) return false;
+  std::vector<double> folded;
+  folded.reserve(anglesRad.size());
+  for (double a : anglesRad) folded.push_back(a - turn * std::floor(a / turn));
+  std::sort(folded.begin(), folded.end());
+  double gap = folded.front() + turn - folded.back();
+  for (std::size_t i = 1; i < folded.size(); ++i) gap = std::max(gap, folded[i] - folded[i - 1]);
+  return gap <= most;
+}
+
+/// 1 for the pixels of an n × n grid (centred on the axis) whose every line the projections of a
+/// detector `columns` wide with the axis at `centre` measure — inside the inscribed circle and
+/// within the detector's reach on both sides of the axis (on its longer side only for angles
+/// that go all the way round, `fullTurn`: a line missed on one side is measured half a turn
+/// later on the other) — else 0 (row-major). With the axis off the detector's middle in a
+/// half-turn scan, the circle's outer ring on the short side is seen at some angles only: SIRT
+/// filled it with whatever made the seen angles agree (a tooth's recon had 167 pixels there
+/// above a third of its maximum). For a centred axis it is the inscribed circle.
+inline std::vector<float> seenByEveryProjection(int n, double centre, int columns,
+                                                bool fullTurn = false) {
   const double h = 0.5 * (n - 1);
-  const double reach = std::min({h + 0.5, centre + 0.5, columns - 0.5 - centre});
+  const double left = centre + 0.5, right = columns - 0.5 - centre;
+  const double reach = std::min(h + 0.5, fullTurn ? std::max(left, right) : std::min(left, right));
   std::vector<float> seen(std::size_t(n) * n, 0.0f);
   for (int r = 0; r < n; ++r)
     for (int c = 0; c < n; ++c) {

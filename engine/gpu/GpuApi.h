@@ -43,6 +43,7 @@ struct JosephProjection {
 struct JosephWindow {
   int gridSize = 0, columns = 0;
   double centre = 0.0;  ///< the axis's detector column (what every projection sees depends on it)
+  bool fullTurn = false;  ///< the angles go all the way round (geometry/ParallelGeometry.h)
   std::vector<JosephProjection> projections;
   std::vector<int> rayBegin, rayEnd;
 };

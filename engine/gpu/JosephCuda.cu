@@ -284,7 +284,7 @@ class CudaSirt final : public DeviceSirt {
                               projectionFloats(m_shape, count) * sizeof(float),
                               cudaMemcpyHostToDevice, m_stream),
               "upload projections");
-    if (newWeights) computeWeights(count, window.centre);
+    if (newWeights) computeWeights(count, window.centre, window.fullTurn);
 
     const joseph::StackGeometry g = geometryOf(m_window, m_shape);
     m_norms.reserve(2 * std::size_t(iterations));
@@ -346,13 +346,13 @@ class CudaSirt final : public DeviceSirt {
 
  private:
   // R = 1 / (A · mask) per ray and C = mask / (Aᵀ · 1) per pixel, on the one-slice stack.
-  void computeWeights(int count, double centre) {
+  void computeWeights(int count, double centre, bool fullTurn) {
     m_weightsFor = -1;  // until both sets are complete
     // C only where every projection sees (as the CPU): the mask's outer ring on the short side of
     // an axis off the detector's middle is left alone.
     std::vector<float> seen;
     if (m_circularMask) {
-      seen = seenByEveryProjection(m_shape.gridSize, centre, m_shape.columns);
+      seen = seenByEveryProjection(m_shape.gridSize, centre, m_shape.columns, fullTurn);
       checkCuda(cudaMemcpyAsync(m_mask.data(), seen.data(), seen.size() * sizeof(float),
                                 cudaMemcpyHostToDevice, m_stream),
                 "upload the seen mask");

@@ -129,11 +129,15 @@ void SirtSolver::updateWeights(const Projector& projector, std::span<const int> 
   projector.columnSums(fresh, kept > 0 ? m_freshSums : m_columnSums);
   float* sums = m_columnSums.data();
   const float* added = m_freshSums.data();
-  // Within the mask, what every projection sees (geometry/ParallelGeometry.h): with the axis off
-  // the detector's middle the mask's outer ring on the short side is left alone.
-  const std::vector<float> seen = m_options.circularMask
-                                      ? seenByEveryProjection(m_x->gridSize(), g.centre, g.columns)
-                                      : m_maskPixels;
+  // Within the mask, what the projections measure every line of (geometry/ParallelGeometry.h):
+  // with the axis off the detector's middle, in a half-turn scan, the mask's outer ring on the
+  // short side is left alone.
+  std::vector<double> used;
+  for (int p : projections) used.push_back(g.anglesRad[std::size_t(p)]);
+  const std::vector<float> seen =
+      m_options.circularMask
+          ? seenByEveryProjection(m_x->gridSize(), g.centre, g.columns, coversFullTurn(used))
+          : m_maskPixels;
   const float* mask = m_maskPixels.data();
   float* weights = m_columnWeights.data();
   forEach(pixels, [&](std::size_t pixel) {
