@@ -4,7 +4,7 @@ One row per scan: the seed's sliding window (I = 1) | filtered (I = 1, the defau
 SIRT-100 over the received projections | SIRT-100 over all projections, the middle slice on the
 full-scan reference's 1–99.5 % grey window.
 
-    /usr/bin/python3 resources/models/training/method_figures.py /tmp/tooth_methods.h5 \
+    python3 resources/models/training/method_figures.py /tmp/tooth_methods.h5 \
         docs/quality/methods_tooth.png
 """
 import sys
