@@ -1140,6 +1140,10 @@ class TestGui : public QObject {
     const CliRun zero = runProcess(TOMOLIVE_GUI_PATH, {"--fresh", "--window", "0"});
     QCOMPARE(zero.exitCode, 2);
     QVERIFY2(zero.err.contains("--window 0 must be at least 1"), qPrintable(zero.err));
+    const CliRun many = runProcess(TOMOLIVE_GUI_PATH, {"--fresh", "--iterations", "many"});
+    QCOMPARE(many.exitCode, 2);
+    QVERIFY2(many.err.contains("--iterations 'many' is neither a whole number nor auto"),
+             qPrintable(many.err));
     // Nothing to wait for without a session: the picture at once.
     const CliRun idle = runProcess(TOMOLIVE_GUI_PATH, {"--fresh", "--model", "none", "--no-start",
                                                        "--screenshot", path("idle.png")});

@@ -74,6 +74,17 @@ Outcome run(const Machine& m, double target) {
   return out;
 }
 
+// The paced simulator's glass scan of 64² × `rows` at `rate` projections/s.
+SourceSpec pacedGlass(double rate, int rows, int projections) {
+  SourceSpec spec;
+  spec.uri = "sim:glass";
+  spec.framesPerSecond = rate;
+  spec.size = 64;
+  spec.rows = rows;
+  spec.projections = projections;
+  return spec;
+}
+
 // A whole session on `spec`'s source with `o`, steered by `steer` before it starts: the metrics
 // of every update.
 std::vector<UpdateMetrics> sessionMetrics(const SourceSpec& spec, const StreamOptions& o,
@@ -316,12 +327,7 @@ class TestSteering : public QObject {
   // A session choosing I alone keeps the W it was given (and a W set by hand), and chooses more
   // than one iteration where updates are cheap; an I set by hand ends the choice.
   void sessionChoosesIterationsAlone() {
-    SourceSpec spec;
-    spec.uri = "sim:glass";
-    spec.framesPerSecond = 100.0;
-    spec.size = 64;
-    spec.rows = 2;
-    spec.projections = 200;
+    const SourceSpec spec = pacedGlass(100.0, 2, 200);
     StreamOptions o;
     o.window = 16;
     o.autoIterations = true;
@@ -349,12 +355,7 @@ class TestSteering : public QObject {
 
   // Steering by hand overrides auto-steering: a W set on the session turns it off.
   void manualWindowOverridesAutoSteering() {
-    SourceSpec spec;
-    spec.uri = "sim:glass";
-    spec.framesPerSecond = 400.0;
-    spec.size = 64;
-    spec.rows = 4;
-    spec.projections = 400;
+    const SourceSpec spec = pacedGlass(400.0, 4, 400);
     StreamOptions o;
     o.window = 32;
     o.autoSteerTargetSeconds = 0.5;

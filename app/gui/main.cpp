@@ -245,10 +245,18 @@ int main(int argc, char** argv) {
     return value;
   };
   if (parser.isSet(window)) options.window = atLeast(window, 1);
-  if (parser.isSet(iterations))
+  if (parser.isSet(iterations)) {
+    bool whole = false;
+    parser.value(iterations).toInt(&whole);
+    if (parser.value(iterations) != "auto" && !whole) {
+      std::fprintf(stderr, "tomolive: --iterations '%s' is neither a whole number nor auto\n",
+                   qPrintable(parser.value(iterations)));
+      return 2;
+    }
     options.iterations = parser.value(iterations) == "auto"
                              ? tomolive::ui::SteeringPanel::kAutoIterations
                              : atLeast(iterations, 1);
+  }
   if (parser.isSet(afterUpdates)) atLeast(afterUpdates, 0);
   if (parser.isSet(method)) {
     try {

@@ -5,6 +5,7 @@
 // layout; neighbouring threads read neighbouring pixels. SIRT fuses the residual into the forward kernel and the update into the back kernel:
 // one iteration is two kernels and no host round trip.
 #include <algorithm>
+#include <limits>
 #include <type_traits>
 #include <vector>
 
@@ -350,12 +351,14 @@ class CudaSirt final : public DeviceSirt {
     m_weightsFor = -1;  // until both sets are complete
     // C only where every projection sees (as the CPU): the mask's outer ring on the short side of
     // an axis off the detector's middle is left alone.
+    // (Remade and uploaded only when the centre or the full turn changed.)
     std::vector<float> seen;
-    if (m_circularMask) {
+    if (m_circularMask && (centre != m_seenCentre || fullTurn != m_seenFullTurn)) {
       seen = seenByEveryProjection(m_shape.gridSize, centre, m_shape.columns, fullTurn);
       checkCuda(cudaMemcpyAsync(m_mask.data(), seen.data(), seen.size() * sizeof(float),
                                 cudaMemcpyHostToDevice, m_stream),
                 "upload the seen mask");
+      m_seenCentre = centre, m_seenFullTurn = fullTurn;
     }
     const joseph::StackGeometry g = geometryOf(m_window, m_one);
     const std::size_t rows = projectionFloats(m_one, count);
@@ -383,6 +386,8 @@ class CudaSirt final : public DeviceSirt {
 
   StackShape m_shape, m_one;
   bool m_circularMask, m_nonNegative;
+  double m_seenCentre = std::numeric_limits<double>::quiet_NaN();  ///< of the mask uploaded
+  bool m_seenFullTurn = false;
   Stream m_stream;
   DeviceWindow m_window;
   DeviceBuffer<float> m_x, m_measured, m_residual;

@@ -271,6 +271,7 @@ RawScan readDataExchange(const std::string& path, RowRange range) {
                                  count, H5T_NATIVE_FLOAT);
   }
   const double toRadians = layout.thetaInRadians ? 1.0 : std::numbers::pi / 180.0;
+  scan.thetaInRadians = layout.thetaInRadians, scan.thetaUnitsStated = layout.thetaUnitsStated;
   scan.thetaRad.reserve(layout.thetaValues.size());
   for (const double theta : layout.thetaValues) scan.thetaRad.push_back(theta * toRadians);
   if (layout.groundTruth) {

@@ -95,6 +95,8 @@ struct RawScan {
   std::vector<float> flats;        ///< [flat][row][column]
   std::vector<float> darks;        ///< [dark][row][column]; empty means zero dark
   std::vector<double> thetaRad;    ///< one per projection, in file order
+  bool thetaInRadians = false;     ///< how the file's angles were read (as DataExchangeInfo)
+  bool thetaUnitsStated = true;    ///< false: no units attribute; the unit inferred
   std::vector<float> groundTruth;  ///< [slice][row][column] for the selected rows, or empty
   int groundTruthSize = 0;         ///< N of the N × N ground-truth slices
   std::optional<double> pixelSizeMicrometres;   ///< the detector pixel, when the file says

@@ -527,6 +527,7 @@ RawScan readNxTomo(const std::string& path, RowRange range) {
   scan.data = readFramesOf(file.get(), path, layout, kProjection, layout.projections, begin, count);
   scan.flats = readFramesOf(file.get(), path, layout, kFlat, layout.flats, begin, count);
   scan.darks = readFramesOf(file.get(), path, layout, kDark, layout.darks, begin, count);
+  scan.thetaInRadians = layout.anglesInRadians, scan.thetaUnitsStated = layout.anglesUnitsStated;
   scan.thetaRad.reserve(static_cast<std::size_t>(layout.projections));
   for (std::size_t i = 0; i < layout.keys.size(); ++i) {
     if (layout.keys[i] == kProjection)

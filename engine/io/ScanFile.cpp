@@ -92,10 +92,9 @@ RawScan readScan(const std::string& path, RowRange rows) {
   scan.data.resize(kept * frame);
   scan.thetaRad.resize(kept);
   const auto [lowest, highest] = std::minmax_element(scan.thetaRad.begin(), scan.thetaRad.end());
-  const DataExchangeInfo info = inspectScan(path);  // how the angles were read
   scan.angleNote =
       angleNote(*lowest * 180 / std::numbers::pi, *highest * 180 / std::numbers::pi,
-                scan.projections, unitRead(info.thetaInRadians, info.thetaUnitsStated));
+                scan.projections, unitRead(scan.thetaInRadians, scan.thetaUnitsStated));
   return scan;
 }
 

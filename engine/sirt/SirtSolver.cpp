@@ -134,10 +134,14 @@ void SirtSolver::updateWeights(const Projector& projector, std::span<const int> 
   // short side is left alone.
   std::vector<double> used;
   for (int p : projections) used.push_back(g.anglesRad[std::size_t(p)]);
-  const std::vector<float> seen =
-      m_options.circularMask
-          ? seenByEveryProjection(m_x->gridSize(), g.centre, g.columns, coversFullTurn(used))
-          : m_maskPixels;
+  const std::vector<double> seenKey{g.centre, double(g.columns), double(coversFullTurn(used))};
+  if (seenKey != m_seenKey) {
+    m_seen = m_options.circularMask
+                 ? seenByEveryProjection(m_x->gridSize(), g.centre, g.columns, seenKey[2] > 0.0)
+                 : m_maskPixels;
+    m_seenKey = seenKey;
+  }
+  const std::vector<float>& seen = m_seen;
   const float* mask = m_maskPixels.data();
   float* weights = m_columnWeights.data();
   forEach(pixels, [&](std::size_t pixel) {

@@ -80,6 +80,10 @@ class SirtSolver final : public Sirt {
   /// One slice each, gridSize² values row by row: the mask, the column sums (all, and of the
   /// projections new to a window that grew), the step's weights C.
   std::vector<float> m_maskPixels, m_columnSums, m_freshSums, m_columnWeights;
+  /// The mask less what the projections do not measure every line of (seenByEveryProjection),
+  /// for the centre, detector width and full turn in m_seenKey: remade only when one changes.
+  std::vector<float> m_seen;
+  std::vector<double> m_seenKey;
   VolumeStack m_update;  ///< Aᵀ·residual, where the projector does not fuse the step (addBack)
   ProjectionStack m_residual, m_rowWeights;
   std::vector<double> m_weightKey;       ///< centre, then the angles the weights were computed for
