@@ -216,6 +216,37 @@ class TestLive : public QObject {
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, heldOutWeight(wrong, half[1], n));
   }
 
+  // The enhancement is kept to the pixels SIRT reconstructs: with the axis 6 px left of the
+  // detector's middle over a half turn, the circle's outer ring on the short side is zero (a
+  // network's output there is invention); over a full turn all of the inscribed circle stays.
+  void enhancementIsKeptToTheMeasuredPixels() {
+    const int n = 64;
+    SliceSinogram half;
+    half.columns = n;
+    half.centre = 0.5 * (n - 1) - 6.0;
+    for (int k = 0; k < 90; ++k) half.anglesRad.push_back(k * std::numbers::pi / 90);
+    SliceSinogram full = half;
+    full.anglesRad.clear();
+    for (int k = 0; k < 180; ++k) full.anglesRad.push_back(k * std::numbers::pi / 90);
+    const std::vector<float> ones(std::size_t(n) * n, 1.0f);
+    const auto count = [](const std::vector<float>& x) {
+      return std::count_if(x.begin(), x.end(), [](float v) { return v != 0.0f; });
+    };
+    const auto kept = keptToMeasured(ones, half, n), keptFull = keptToMeasured(ones, full, n);
+    std::ptrdiff_t circle = 0;
+    for (int r = 0; r < n; ++r)
+      for (int c = 0; c < n; ++c) circle += insideFieldOfView(n, r, c);
+    qInfo("kept %td (half turn), %td (full turn) of the circle's %td pixels", count(kept),
+          count(keptFull), circle);
+    // a circle of radius 26 px of the circle's 32: about (26/32)² of it
+    QVERIFY(count(kept) > 0.6 * circle && count(kept) < 0.7 * circle);
+    QCOMPARE(count(keptFull), circle);
+    QCOMPARE(kept[std::size_t(n / 2) * n + n / 2], 1.0f);  // the middle stays
+    QCOMPARE(kept[std::size_t(n / 2) * n + 1], 0.0f);      // the short side's edge goes
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             keptToMeasured(std::vector<float>(10), half, n));
+  }
+
   // One filtered step from zero stands for K plain iterations; more steps follow the discrete
   // operator more closely.
   void filteredStepsReachSirtK() {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "geometry/ParallelGeometry.h"
 #include "projector/JosephProjector.h"
 
 namespace tomolive {
@@ -56,13 +57,15 @@ void checkSizes(const char* what, const SliceSinogram& measured, std::size_t fir
                                 std::to_string(measured.columns) + " columns");
 }
 
-// Adds ⟨p_o − A_o·x_h, A_o·(e_h − x_h)⟩ and ‖A_o·(e_h − x_h)‖² of half h on the other half o.
+// Adds ⟨p_o − A_o·x_h, A_o·(e_h − x_h)⟩ and ‖A_o·(e_h − x_h)‖² of half h on the other half o,
+// e_h kept to the pixels h's projections measure.
 void addHeldOutTerms(const HeldOutHalf& h, const HeldOutHalf& o, int n, double& cross,
                      double& square) {
   const JosephProjector projector(
       ParallelGeometry{o.measured.anglesRad, o.measured.centre, o.measured.columns, n});
   const std::vector<float> ax = project(projector, o.measured, h.reconstruction, n);
-  const std::vector<float> ae = project(projector, o.measured, h.enhanced, n);
+  const std::vector<float> ae =
+      project(projector, o.measured, keptToMeasured(h.enhanced, h.measured, n), n);
   for (std::size_t i = 0; i < ax.size(); ++i) {
     const double r = double(o.measured.lineIntegrals[i]) - ax[i], d = double(ae[i]) - ax[i];
     cross += r * d;
@@ -86,6 +89,20 @@ SliceSinogram joinedSinogram(const SliceSinogram& a, const SliceSinogram& b) {
   out.lineIntegrals.insert(out.lineIntegrals.end(), b.lineIntegrals.begin(),
                            b.lineIntegrals.end());
   return out;
+}
+
+std::vector<float> keptToMeasured(std::vector<float> enhanced, const SliceSinogram& measured,
+                                  int n) {
+  if (n < 1 || enhanced.size() != std::size_t(n) * n || measured.columns < 1)
+    throw std::invalid_argument(
+        "enhancement kept to the measured pixels: " + std::to_string(enhanced.size()) +
+        " values for a " + std::to_string(n) + "² grid read by " +
+        std::to_string(measured.columns) + " columns");
+  const std::vector<float> seen = seenByEveryProjection(n, measured.centre, measured.columns,
+                                                        coversFullTurn(measured.anglesRad));
+  for (std::size_t k = 0; k < enhanced.size(); ++k)
+    if (seen[k] == 0.0f) enhanced[k] = 0.0f;
+  return enhanced;
 }
 
 double enhancedResidualRatio(const SliceSinogram& measured, std::span<const float> enhanced,

@@ -79,7 +79,10 @@ EnhancementScheduler::Step EnhancementScheduler::step(std::span<const int> view,
   }
   Step step;
   const auto start = Clock::now();
-  const std::vector<float> enhanced = enhanceSlice(m_denoiser, source, next);
+  std::vector<float> enhanced = enhanceSlice(m_denoiser, source, next);
+  // Nothing where the reconstruction is not defined (nn/EnhancementGuard.h keptToMeasured).
+  if (b.guardSinogram)
+    enhanced = keptToMeasured(std::move(enhanced), *b.guardSinogram, source.gridSize());
   m_work->setSlice(next, enhanced);
   m_done[std::size_t(next)] = 1;
   if (b.guardSinogram && !m_guardFailed && next == b.enhancedIndex(b.guardSlice)) {
