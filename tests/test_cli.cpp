@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "CliRun.h"
+#include "RealData.h"
 #include "io/DataExchange.h"
 
 using namespace Qt::StringLiterals;
@@ -438,6 +439,13 @@ class TestCli : public QObject {
     QCOMPARE(j["projections_received"].toInt(), 128);
     QCOMPARE(j["frames_recorded"].toInt(), j["frames_received"].toInt());
     QCOMPARE(j["projections_consumed"].toInt() + j["projections_skipped"].toInt(), 128);
+    // what the last image was made with
+    QCOMPARE(j["method"].toString(), u"filtered"_s);
+    QCOMPARE(j["window"].toInt(), 16);
+    QCOMPARE(j["iterations"].toInt(), 2);
+    QVERIFY2(std::abs(j["center"].toDouble() - 31.5) < 1.0, qPrintable(r.out));
+    QVERIFY(!j["center_source"].toString().isEmpty());
+    QVERIFY(!j.contains("notes"));  // nothing odd about a simulated scan
 
     QFile lines(path("live.jsonl"));
     QVERIFY(lines.open(QIODevice::ReadOnly));
@@ -459,6 +467,20 @@ class TestCli : public QObject {
     const CliRun offline = runCli({"recon", path("live.h5"), "--iterations", "3", "--json"});
     QVERIFY2(offline.exitCode == 0, qPrintable(offline.err));
     QCOMPARE(json(offline)["projections"].toInt(), 128);
+  }
+
+  // The log's notes reach the JSON summary too: i13's detector edges transmit 0.68 of the flat.
+  void streamSummaryCarriesTheNotes() {
+    TOMOLIVE_REQUIRE_REAL_DATA();
+    const CliRun r =
+        runCli({"stream", "--source", QString::fromStdString("file:" + realDataFile("i13_crop.h5")),
+                "--slices", "30:34", "--window", "16", "--stop-after", "32", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonArray notes = json(r)["notes"].toArray();
+    QCOMPARE(notes.size(), 1);
+    QVERIFY2(notes[0].toString().contains(u"transmit 0.68 of the flat field"_s),
+             qPrintable(notes[0].toString()));
+    QVERIFY(r.err.contains(u"note: the detector's edges transmit 0.68"_s));
   }
 
   // --region: from the first update only those rows and columns; the metrics name it, the result

@@ -177,7 +177,14 @@ int runStream(StreamSettings s, std::shared_ptr<RowTeam> team) {
   const std::string label = session.source().describe().label;
   std::mutex historyMutex;
   std::vector<UpdateMetrics> history;
-  session.onLog([](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+  std::vector<std::string> notes;  // the log's notes, for the JSON summary too
+  session.onLog([&](const std::string& line) {
+    std::fprintf(stderr, "%s\n", line.c_str());
+    if (line.starts_with("note: ")) {
+      std::lock_guard lock(historyMutex);
+      notes.push_back(line.substr(6));
+    }
+  });
   session.onSilence([&](double seconds) {
     std::lock_guard lock(historyMutex);  // the metrics file is shared with the update lines
     if (metrics)
@@ -256,6 +263,19 @@ int runStream(StreamSettings s, std::shared_ptr<RowTeam> team) {
   j["backend"] = backend.description;
   j["mean_refresh_seconds"] = history.empty() ? 0.0 : refreshSum / history.size();
   if (last && last->metrics.ssim) j["final_ssim"] = *last->metrics.ssim;
+  if (!history.empty()) {  // what the last image was made with
+    const UpdateMetrics& m = history.back();
+    j["method"] = m.method;
+    j["window"] = m.window;
+    j["iterations"] = m.iterations;
+    j["center"] = m.centre;
+    j["center_source"] = m.centreSource;
+  }
+  if (summary.finishedIterations > 0) j["finish_iterations"] = summary.finishedIterations;
+  {
+    std::lock_guard lock(historyMutex);
+    if (!notes.empty()) j["notes"] = notes;
+  }
   if (!o.recordPath.empty()) j["record"] = o.recordPath;
   if (wroteOut) j["out"] = *s.out;
   if (asJson) {

@@ -692,7 +692,8 @@ void StreamingSession::reconstruct() {
         // metrics carry every decision): a line when I changes or W moves 20 % from the last one.
         const bool news = d.iterations != loggedIterations ||
                           5 * std::abs(d.window - loggedWindow) >= loggedWindow;
-        if ((d.window != window || d.iterations != iterations) && news) {
+        // (nothing about W and I for an update that will not come)
+        if ((d.window != window || d.iterations != iterations) && news && in.moreToCome()) {
           log("auto-steering: " + d.reason);
           loggedWindow = d.window, loggedIterations = d.iterations;
         }

@@ -110,6 +110,11 @@ WindowIntake::Counts WindowIntake::counts() const {
   return m_counts;
 }
 
+bool WindowIntake::moreToCome() const {
+  std::lock_guard lock(m_mutex);
+  return !((m_finished || m_steering.stopped) && m_pending.empty());
+}
+
 void WindowIntake::wake() {
   m_reconCv.notify_all();
   m_acquireCv.notify_all();

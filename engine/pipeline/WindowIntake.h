@@ -85,6 +85,8 @@ class WindowIntake {
   void discardUntilFinished();
 
   Counts counts() const;
+  /// False once the source has ended or was stopped and no projection waits: no further update.
+  bool moreToCome() const;
   /// Steering changed: the waits look again.
   void wake();
 
