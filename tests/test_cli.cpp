@@ -645,14 +645,17 @@ class TestCli : public QObject {
 
 #ifdef TOMOLIVE_MPIEXEC
   // `mpirun -np 2 tomolive-cli stream`: rank 0 replays the file losslessly, records it once and
-  // writes the result; the rows are reconstructed on both ranks; the result equals one process's.
+  // writes the result; the rows are reconstructed on both ranks, the finishing pass too; the
+  // result equals one process's.
   void streamUnderMpirunEqualsOneProcess() {
     QCOMPARE(runCli({"simulate", "--size", "64", "--slices", "6", "--projections", "96", "--order",
                      "interlaced:16", "-o", path("mpi_scan.h5")})
                  .exitCode,
              0);
-    const QStringList stream{"stream", "--source", "file:" + path("mpi_scan.h5"), "--window",
-                             "16", "--method", "cgls", "--iterations", "3", "--json"};
+    const QStringList stream{"stream",   "--source",     "file:" + path("mpi_scan.h5"),
+                             "--window", "16",           "--method",
+                             "cgls",     "--iterations", "3",
+                             "--finish", "20",           "--json"};
     const CliRun one = runCli(stream + QStringList{"--out", path("mpi_one.h5")});
     QVERIFY2(one.exitCode == 0, qPrintable(one.err));
     const CliRun two = mpirun(2, stream + QStringList{"--out", path("mpi_two.h5"), "--record",
@@ -661,6 +664,8 @@ class TestCli : public QObject {
     QVERIFY2(two.err.contains(u"rows split over 2 MPI ranks"_s), qPrintable(two.err));
     const QJsonObject j = json(two);
     QCOMPARE(j["updates"].toInt(), 6);
+    QCOMPARE(j["finish_iterations"].toInt(), 20);
+    QCOMPARE(json(one)["finish_iterations"].toInt(), 20);
     QCOMPARE(j["frames_recorded"].toInt(), j["frames_received"].toInt());
     QCOMPARE(tomolive::readDataExchange(path("mpi_record.h5").toStdString()).projections, 96);
     const auto a = tomolive::readReconstruction(path("mpi_one.h5").toStdString());

@@ -126,6 +126,20 @@ class TestMpi : public QObject {
       const std::vector<int> asked{10, 0, 5, 6};
       QVERIFY(relativeDifference(alone.slices(asked), shared.slices(asked)) < kFloatTolerance);
     }
+    // The finishing pass after the scan's end, on every rank's rows (not for the window method).
+    if (options.method == LiveMethod::window) {
+      QVERIFY_THROWS_EXCEPTION(std::logic_error, shared.finish(5));
+      QVERIFY_THROWS_EXCEPTION(std::logic_error, alone.finish(5));
+      return;
+    }
+    const LiveUpdate one = alone.finish(10), team = shared.finish(10);
+    QCOMPARE(team.used, one.used);
+    QCOMPARE(team.history.size(), one.history.size());
+    for (std::size_t i = 0; i < one.history.size(); ++i)
+      QVERIFY(std::abs(team.history[i].residual - one.history[i].residual) <=
+              1e-4 * one.history[i].residual);
+    const double d = relativeDifference(alone.estimate().raw(), shared.estimate().raw());
+    QVERIFY2(d < kFloatTolerance, qPrintable(QString("finishing pass: %1").arg(d)));
   }
 
   // More ranks than slices: refused before any rank is asked for anything.

@@ -169,9 +169,14 @@ LiveUpdate LiveReconstruction::finish(int iterations) {
   if (iterations < 1)
     throw std::invalid_argument("finishing pass of " + std::to_string(iterations) +
                                 " iterations: must be at least 1");
-  if (m_options.method == LiveMethod::window || m_share)
-    throw std::logic_error("finishing pass: not for the window method or a shared reconstruction");
+  if (m_options.method == LiveMethod::window)
+    throw std::logic_error("finishing pass: not for the window method");
   const auto start = std::chrono::steady_clock::now();
+  if (m_share) {
+    LiveUpdate u = m_share->finish(iterations);
+    u.seconds = secondsSince(start);
+    return u;
+  }
   LiveUpdate u;
   u.update = m_updates;
   u.iterations = iterations;

@@ -86,9 +86,9 @@ class LiveReconstruction {
   /// projections does more work on what was received (e.g. after the scan ended).
   LiveUpdate update(int iterations);
   /// The finishing pass after the scan's end: plain SIRT, `iterations` of them from zero over
-  /// everything received — what `recon` computes from the same projections. Not for the window
-  /// method (it keeps its newest window only) nor a reconstruction shared with other processes
-  /// (std::logic_error).
+  /// everything received — what `recon` computes from the same projections; shared with other
+  /// processes, every one runs it on its rows. Not for the window method (it keeps its newest
+  /// window only: std::logic_error).
   LiveUpdate finish(int iterations);
 
   VolumeStack estimate() const;

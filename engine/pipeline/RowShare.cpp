@@ -33,14 +33,24 @@ int launcherProcesses() {
 
 namespace {
 
-enum class Op : std::int32_t { start, receive, update, centre, restart, estimate, slices, close,
-                               dismiss };
+enum class Op : std::int32_t {
+  start,
+  receive,
+  update,
+  finish,
+  centre,
+  restart,
+  estimate,
+  slices,
+  close,
+  dismiss
+};
 
 // One message from the leader to every member; the fields each operation reads.
 struct Command {
   Op op = Op::close;
   std::int32_t count = 0;       // receive: projections; slices: slices asked for
-  std::int32_t iterations = 0;  // update
+  std::int32_t iterations = 0;  // update, finish
   std::int32_t gridSize = 0, slices = 0, columns = 0;  // start
   std::int32_t method = 0, targetIterations = 0, circularMask = 0, nonNegative = 0, backend = 0;
   double centre = 0.0;  // start, centre
@@ -138,10 +148,11 @@ struct Member {
     });
   }
 
-  // The update of every block, with the residuals (and their norms) of the whole volume.
-  LiveUpdate update(int iterations) {
+  // The update (or the finishing pass) of every block, with the residuals (and their norms) of
+  // the whole volume.
+  LiveUpdate update(int iterations, bool finishing = false) {
     LiveUpdate u;
-    locally([&] { u = recon->update(iterations); });
+    locally([&] { u = finishing ? recon->finish(iterations) : recon->update(iterations); });
     // How many iterations ran and who failed, first: the sums after it must be the same length.
     std::vector<double> shape(std::size_t(1 + team.members()), 0.0);
     shape[0] = double(u.history.size());
@@ -290,6 +301,13 @@ LiveUpdate RowShare::update(int iterations) {
   return leader.update(iterations);
 }
 
+LiveUpdate RowShare::finish(int iterations) {
+  Command c{.op = Op::finish, .iterations = iterations};
+  send(*m_team, c);
+  Member leader{*m_team, m_blocks, m_own.get(), m_gridSize, m_columns, {}, &m_times};
+  return leader.update(iterations, true);
+}
+
 void RowShare::setCentre(double centre) {
   m_own->setCentre(centre);  // checks it before any member sees it
   Command c{.op = Op::centre, .centre = centre};
@@ -348,8 +366,9 @@ void serveRows(RowTeam& team) {
         break;
       }
       case Op::update:
+      case Op::finish:
         try {
-          m.update(c.iterations);
+          m.update(c.iterations, c.op == Op::finish);
         } catch (const TeamError&) {  // the leader reports it and ends the reconstruction
           if (!m.failure.empty())
             std::fprintf(stderr, "row team member %d: %s\n", team.member(), m.failure.c_str());

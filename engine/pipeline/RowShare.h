@@ -10,6 +10,7 @@
 //   receive   the window's angles to all, each member's rows of it scattered (4 bytes a pixel)
 //   update    I iterations on every block at once; the residuals summed (CGLS also sums its
 //             inner products every iteration, so its steps are those of the whole volume)
+//   finish    the finishing pass on every block, likewise
 //   centre, restart   applied by every member before the next update
 //   estimate, slices  the blocks (or the slices asked for) gathered to the leader
 //
@@ -45,6 +46,8 @@ class RowShare {
 
   void receive(const ProjectionStack& window, std::span<const double> anglesRad);
   LiveUpdate update(int iterations);
+  /// The finishing pass (LiveReconstruction::finish) on every block.
+  LiveUpdate finish(int iterations);
   void setCentre(double centre);
   void restart();
   /// The whole volume into `into`, reusing its memory when the shape agrees (as

@@ -720,13 +720,11 @@ void StreamingSession::reconstruct() {
       lastPublished = final;
     };
     if (lastPublished && m_options.finishIterations > 0) {
-      const bool shared = m_options.rowTeam && m_options.rowTeam->members() > 1;
-      if (m_options.method == LiveMethod::window || shared || regional->region()) {
+      if (m_options.method == LiveMethod::window || regional->region()) {
         log("finishing pass skipped: not for " +
-            std::string(shared               ? "a session shared by MPI ranks"
-                        : regional->region() ? "a region of interest"
-                                             : "the window method (it keeps its newest "
-                                               "window only)"));
+            std::string(regional->region() ? "a region of interest"
+                                           : "the window method (it keeps its newest "
+                                             "window only)"));
       } else {
         LiveReconstruction& live = regional->active();
         log("finishing pass: SIRT-" + std::to_string(m_options.finishIterations) +
