@@ -12,6 +12,7 @@
 #include "UpdateLog.h"
 #include "cluster/MpiTeam.h"
 #include "pipeline/LiveReconstruction.h"
+#include "pipeline/RegionOfInterest.h"
 #include "pipeline/RowShare.h"
 #include "pipeline/StreamingSession.h"
 #include "sim/ScanSimulator.h"
@@ -140,6 +141,45 @@ class TestMpi : public QObject {
               1e-4 * one.history[i].residual);
     const double d = relativeDifference(alone.estimate().raw(), shared.estimate().raw());
     QVERIFY2(d < kFloatTolerance, qPrintable(QString("finishing pass: %1").arg(d)));
+  }
+
+  // A region of interest of a shared session is shared too (its own blocks; the whole selection
+  // goes on receiving beside it on every rank), unless it has fewer rows than ranks; either way
+  // each update equals rank 0's alone, and dropping the region goes back to the whole.
+  void regionIsSharedLikeTheWhole() {
+    const int slices = 11, size = 48;
+    const ScanSimulator sim(glassScan(size, slices, 16, 4));
+    const int n = sim.projections(), columns = sim.columns();
+    const std::vector<float> values = sim.lineIntegrals(0, n);
+    const std::vector<double>& angles = sim.geometry().anglesRad;
+    const double centre = 0.5 * (columns - 1);
+    const LiveOptions options{.method = LiveMethod::filtered};
+    RegionalReconstruction alone(
+        std::make_unique<LiveReconstruction>(columns, slices, columns, centre, options), 0,
+        columns);
+    RegionalReconstruction shared(
+        std::make_unique<LiveReconstruction>(columns, slices, columns, centre, options, g_team), 0,
+        columns);
+    const Region wide{2, 9, 8, 40}, thin{5, 6, 8, 40};
+    for (int first = 0, update = 1; first < n; first += 16, ++update) {
+      ProjectionStack window(16, slices, columns);
+      for (int k = 0; k < 16; ++k)
+        window.setProjection(k, std::span(values).subspan(std::size_t(first + k) * slices * columns,
+                                                          std::size_t(slices) * columns));
+      const std::span<const double> a(angles.data() + first, 16);
+      const std::optional<Region> region = update == 2   ? std::optional(wide)
+                                           : update == 3 ? std::optional(thin)
+                                                         : std::nullopt;
+      if (update > 1) alone.setRegion(region), shared.setRegion(region);
+      alone.receive(window, a);
+      shared.receive(window, a);
+      QCOMPARE(shared.active().rowShare() != nullptr, update != 3);  // thin: 1 row, rank 0 alone
+      const LiveUpdate one = alone.active().update(2), team = shared.active().update(2);
+      QCOMPARE(team.used, one.used);
+      const double d =
+          relativeDifference(alone.active().estimate().raw(), shared.active().estimate().raw());
+      QVERIFY2(d < kFloatTolerance, qPrintable(QString("update %1: %2").arg(update).arg(d)));
+    }
   }
 
   // More ranks than slices: refused before any rank is asked for anything.

@@ -1,5 +1,7 @@
 #include "pipeline/RegionOfInterest.h"
 
+#include "pipeline/RowShare.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -69,8 +71,14 @@ void RegionalReconstruction::setRegion(std::optional<Region> region) {
   }
   const Region& r = *region;
   checkRegion(r, m_firstRow, endRow, m_columns, m_whole->centre());
-  auto part = std::make_unique<LiveReconstruction>(
-      r.columns(), r.rows(), r.columns(), m_whole->centre() - r.firstColumn, m_whole->options());
+  // Shared by the whole selection's row team where each member gets a row (else this process
+  // alone reconstructs it).
+  std::shared_ptr<RowTeam> team;
+  if (const RowShare* share = m_whole->rowShare(); share && share->team()->members() <= r.rows())
+    team = share->team();
+  auto part = std::make_unique<LiveReconstruction>(r.columns(), r.rows(), r.columns(),
+                                                   m_whole->centre() - r.firstColumn,
+                                                   m_whole->options(), std::move(team));
   m_region = region;
   if (const int held = m_whole->receivedCount(); held > 0) {
     const auto angles = m_whole->receivedAngles();

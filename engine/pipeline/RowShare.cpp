@@ -1,12 +1,15 @@
 #include "pipeline/RowShare.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <map>
+#include <memory>
 
 #include "timing/Timing.h"
 
@@ -49,6 +52,7 @@ enum class Op : std::int32_t {
 // One message from the leader to every member; the fields each operation reads.
 struct Command {
   Op op = Op::close;
+  std::int32_t id = 0;          // which of the leader's shared reconstructions (start: a new one)
   std::int32_t count = 0;       // receive: projections; slices: slices asked for
   std::int32_t iterations = 0;  // update, finish
   std::int32_t gridSize = 0, slices = 0, columns = 0;  // start
@@ -252,16 +256,24 @@ struct Member {
   }
 };
 
+// The leader's shared reconstructions are told apart by the order they were made in.
+std::int32_t nextId() {
+  static std::atomic<std::int32_t> next{0};
+  return next++;
+}
+
 }  // namespace
 
 RowShare::RowShare(std::shared_ptr<RowTeam> team, int gridSize, int slices, int columns,
                    double centre, const LiveOptions& options)
     : m_team(std::move(team)),
+      m_id(nextId()),
       m_blocks(blocksOf(slices, m_team->members())),
       m_gridSize(gridSize),
       m_slices(slices),
       m_columns(columns) {
   Command c{.op = Op::start,
+            .id = m_id,
             .gridSize = gridSize,
             .slices = slices,
             .columns = columns,
@@ -278,7 +290,7 @@ RowShare::RowShare(std::shared_ptr<RowTeam> team, int gridSize, int slices, int 
 
 RowShare::~RowShare() {
   try {
-    Command c{.op = Op::close};
+    Command c{.op = Op::close, .id = m_id};
     send(*m_team, c);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "row team: %s\n", e.what());
@@ -286,7 +298,7 @@ RowShare::~RowShare() {
 }
 
 void RowShare::receive(const ProjectionStack& window, std::span<const double> anglesRad) {
-  Command c{.op = Op::receive, .count = window.projections()};
+  Command c{.op = Op::receive, .id = m_id, .count = window.projections()};
   send(*m_team, c);
   Member leader{*m_team, m_blocks, m_own.get(), m_gridSize, m_columns, {}, &m_times};
   std::vector<double> angles(anglesRad.begin(), anglesRad.end());
@@ -295,14 +307,14 @@ void RowShare::receive(const ProjectionStack& window, std::span<const double> an
 }
 
 LiveUpdate RowShare::update(int iterations) {
-  Command c{.op = Op::update, .iterations = iterations};
+  Command c{.op = Op::update, .id = m_id, .iterations = iterations};
   send(*m_team, c);
   Member leader{*m_team, m_blocks, m_own.get(), m_gridSize, m_columns, {}, &m_times};
   return leader.update(iterations);
 }
 
 LiveUpdate RowShare::finish(int iterations) {
-  Command c{.op = Op::finish, .iterations = iterations};
+  Command c{.op = Op::finish, .id = m_id, .iterations = iterations};
   send(*m_team, c);
   Member leader{*m_team, m_blocks, m_own.get(), m_gridSize, m_columns, {}, &m_times};
   return leader.update(iterations, true);
@@ -310,18 +322,18 @@ LiveUpdate RowShare::finish(int iterations) {
 
 void RowShare::setCentre(double centre) {
   m_own->setCentre(centre);  // checks it before any member sees it
-  Command c{.op = Op::centre, .centre = centre};
+  Command c{.op = Op::centre, .id = m_id, .centre = centre};
   send(*m_team, c);
 }
 
 void RowShare::restart() {
-  Command c{.op = Op::restart};
+  Command c{.op = Op::restart, .id = m_id};
   send(*m_team, c);
   m_own->restart();
 }
 
 void RowShare::readEstimate(VolumeStack& into) const {
-  Command c{.op = Op::estimate};
+  Command c{.op = Op::estimate, .id = m_id};
   send(*m_team, c);
   Member leader{*m_team, m_blocks, m_own.get(), m_gridSize, m_columns, {}, &m_times};
   leader.estimate(into, m_ownEstimate);
@@ -333,7 +345,7 @@ std::vector<float> RowShare::slices(std::span<const int> which) const {
     if (s < 0 || s >= m_slices)
       throw std::invalid_argument("slice " + std::to_string(s) + " outside the " +
                                   std::to_string(m_slices) + " reconstructed");
-  Command c{.op = Op::slices, .count = int(which.size())};
+  Command c{.op = Op::slices, .id = m_id, .count = int(which.size())};
   send(*m_team, c);
   std::vector<int> asked(which.begin(), which.end());
   broadcastValues(*m_team, asked);
@@ -349,16 +361,28 @@ std::string RowShare::description() const {
 }
 
 void serveRows(RowTeam& team) {
-  Member m{team};
-  std::unique_ptr<LiveReconstruction> mine;
-  VolumeStack estimate, none;  // this member's block as last read back; the leader's volume
+  // The leader's shared reconstructions held here (a session's whole selection, and its region
+  // of interest beside it), by the leader's id.
+  struct Served {
+    Member m;
+    std::unique_ptr<LiveReconstruction> mine{};
+    VolumeStack estimate{}, none{};  // this member's block as last read back; the leader's volume
+  };
+  std::map<std::int32_t, Served> served;
   for (;;) {
     Command c;
     send(team, c);
+    if (c.op == Op::dismiss) return;
+    if (c.op == Op::start) served.erase(c.id);
+    const auto [entry, fresh] = served.try_emplace(c.id, Served{Member{team}});
+    Served& x = entry->second;
+    Member& m = x.m;
+    // (a command for a reconstruction this member never started still takes part in the
+    // collective calls, and reports the failure at the next update)
+    if (fresh && c.op != Op::start) m.failure = "no reconstruction " + std::to_string(c.id);
     switch (c.op) {
       case Op::start:
-        m.failure.clear();
-        m.locally([&] { mine = m.start(c); });
+        m.locally([&] { x.mine = m.start(c); });
         break;
       case Op::receive: {
         std::vector<double> angles;
@@ -381,7 +405,7 @@ void serveRows(RowTeam& team) {
         m.locally([&] { m.recon->restart(); });
         break;
       case Op::estimate:
-        m.estimate(none, estimate);
+        m.estimate(x.none, x.estimate);
         break;
       case Op::slices: {
         std::vector<int> asked(std::size_t(c.count));
@@ -390,9 +414,7 @@ void serveRows(RowTeam& team) {
         break;
       }
       case Op::close:
-        m.recon = nullptr;
-        mine.reset();
-        estimate = VolumeStack();
+        served.erase(c.id);
         break;
       case Op::dismiss:
         return;

@@ -16,6 +16,7 @@
 //
 // Steering, pause and stop need nothing of their own: they change what the leader asks for next,
 // so every member sees them at the same window boundary.
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -57,10 +58,12 @@ class RowShare {
   /// The leader's compute and the team: "… on CPU Joseph (…), rows split over 2 MPI ranks …"
   std::string description() const;
   const std::vector<RowBlock>& blocks() const { return m_blocks; }
+  const std::shared_ptr<RowTeam>& team() const { return m_team; }
   const TeamTimes& times() const { return m_times; }
 
  private:
   std::shared_ptr<RowTeam> m_team;
+  std::int32_t m_id;  ///< which of the leader's shared reconstructions, for the members
   std::vector<RowBlock> m_blocks;
   int m_gridSize, m_slices, m_columns;
   std::unique_ptr<LiveReconstruction> m_own;  ///< the leader's block
@@ -68,8 +71,9 @@ class RowShare {
   mutable TeamTimes m_times;
 };
 
-/// A member other than the leader: serves the leader's reconstructions, one after another, until
-/// the leader calls dismissRows. Throws TeamError when the team breaks (a member gone).
+/// A member other than the leader: serves the leader's reconstructions (several at once: a
+/// session's whole selection and its region of interest) until the leader calls dismissRows. Throws
+/// TeamError when the team breaks (a member gone).
 void serveRows(RowTeam& team);
 /// The leader: releases the members from serveRows (at the end of the program).
 void dismissRows(RowTeam& team);

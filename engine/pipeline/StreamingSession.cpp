@@ -531,9 +531,10 @@ void StreamingSession::reconstruct() {
           const auto& r = regional->region();
           log(r ? "region of interest from this update: " + describe(*r) + " (" +
                       std::to_string(r->columns()) + "² grid; the record keeps every pixel" +
-                      (m_options.rowTeam && m_options.rowTeam->members() > 1
-                           ? "; reconstructed by the leader alone)"
-                           : ")")
+                      (!m_options.rowTeam || m_options.rowTeam->members() < 2 ? ")"
+                       : regional->active().rowShare()
+                           ? "; its rows split over the ranks)"
+                           : "; reconstructed by the leader alone: fewer rows than ranks)")
                 : "region of interest: none, the whole selection from this update");
           quality.emplace(qualityOptions);  // its halves and history are of the old geometry
           const LiveReconstruction& a = regional->active();
