@@ -78,7 +78,13 @@ MethodComparison compareLiveMethods(const MethodComparisonOptions& o) {
   if (o.window < 1 || o.window > p.projections())
     throw std::invalid_argument("window " + std::to_string(o.window) + " must lie in 1 … " +
                                 std::to_string(p.projections()) + " (the scan's projections)");
-  result.centre = o.centre ? *o.centre : estimateCentre(p, scan.anglesRad).centre;
+  // Given, else the file's, else chosen as `recon` and a live session choose it.
+  if (o.centre)
+    result.centre = *o.centre;
+  else if (const std::optional<double> stated = raw.statedCentre())
+    result.centre = *stated;
+  else
+    result.centre = chooseCentre(p, scan.anglesRad).centre;
 
   std::vector<int> order(p.projections());
   std::iota(order.begin(), order.end(), 0);

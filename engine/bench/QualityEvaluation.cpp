@@ -128,8 +128,11 @@ QualityResult runQualityEvaluation(const QualityOptions& o, Denoiser& denoiser) 
     ++phantomIndex;
   }
   for (const std::string& path : o.realScans) {
-    const PreparedScan scan = prepareScan(readScan(path));
-    const double centre = estimateCentre(scan.lineIntegrals, scan.anglesRad).centre;
+    const RawScan raw = readScan(path);
+    const PreparedScan scan = prepareScan(raw);
+    const std::optional<double> stated = raw.statedCentre();  // as `recon` takes it
+    const double centre =
+        stated ? *stated : chooseCentre(scan.lineIntegrals, scan.anglesRad).centre;
     const ParallelGeometry g =
         ParallelGeometry::make(scan.anglesRad, centre, scan.lineIntegrals.columns());
     const VolumeStack reference = sirtReference(g, scan.lineIntegrals, o.referenceIterations);

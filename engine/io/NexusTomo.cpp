@@ -533,6 +533,16 @@ RawScan readNxTomo(const std::string& path, RowRange range) {
     if (layout.keys[i] == kProjection)
       scan.thetaRad.push_back(layout.angles[i] * toRadians(layout));
   }
+  // The rotation centre, where the entry states it as ours do (not part of NXtomo: an
+  // attribute of another kind or type is no error, only not a centre).
+  if (H5Aexists_by_name(file.get(), "/entry", "rotation_center", H5P_DEFAULT) > 0) {
+    try {
+      const Hdf5Object entry = openObject(file.get(), path, "/entry");
+      scan.attributes["rotation_center"] =
+          readHdf5Attribute(entry.get(), path, "/entry", "rotation_center");
+    } catch (const DataExchangeError&) {
+    }
+  }
   return scan;
 }
 

@@ -69,14 +69,10 @@ FileReconResult reconstruct(const std::string& path, const FileReconOptions& opt
     centre = selection.binnedCentre(*stated);
     result.centreSource = options.centre ? "given" : "file";
   } else {
-    try {
-      result.estimate = estimateCentre(scan.lineIntegrals, scan.anglesRad);
+    try {  // as a live session chooses it
+      result.estimate = chooseCentre(scan.lineIntegrals, scan.anglesRad);
     } catch (const std::invalid_argument& e) {
-      // No opposite pair: the sinogram's centre of mass where it is reliable (as a live session
-      // does before its first pair), else the reason.
-      if (const auto fromMass = estimateCentreFromMass(scan.lineIntegrals, scan.anglesRad)) {
-        result.estimate = *fromMass;
-      } else if (raw.emptyProjections.empty()) {
+      if (raw.emptyProjections.empty()) {
         throw;
       } else {
         throw std::invalid_argument(std::string(e.what()) + " (" +

@@ -60,27 +60,19 @@ constexpr int kGuardProjections = 64;
 // and pairs 1° off put the tooth's centre 0.18 px from where its exact pairs put it.
 constexpr int kCentrePairsWanted = 8;
 constexpr double kSettledPairDeg = 0.1;
-// A registration of projections this far or more from 180° apart mirrors a point r pixels from
-// the axis r·sin(offset) off itself (5 px at r = 300 px and 1°): it does not replace a
-// centre-of-mass fit, only the detector middle.
-constexpr double kLoosePairDeg = 1.0;
 
-// The centre from everything `recon` received: by 0°/180° registration once a pair of opposite
-// projections has arrived, before that from the sinogram's centre of mass where that is reliable
-// (preprocess/CentreFinder.h). Applied to `recon` (a warm-started estimate built with a centre
-// more than a pixel away starts again). Returns the log line for a new or moved centre ("" when
-// nothing changed).
+// The centre from everything `recon` received, chosen as `recon` chooses it
+// (preprocess/CentreFinder.h chooseCentre: close 0°/180° pairs, else the sinogram's centre of
+// mass where reliable, else looser pairs). Applied to `recon` (a warm-started estimate built with a
+// centre more than a pixel away starts again). Returns the log line for a new or moved centre (""
+// when nothing changed).
 std::string updateCentreEstimate(LiveReconstruction& recon, std::string& source, int& pairs) {
   std::optional<CentreEstimate> e;
-  try {
-    e = estimateCentre(recon.received(), recon.receivedAngles());
+  try {  // as `recon` chooses, so that the last update's centre is recon's
+    e = chooseCentre(recon.received(), recon.receivedAngles());
   } catch (const std::invalid_argument&) {
-    if (source == "estimated") return "";
-    e = estimateCentreFromMass(recon.received(), recon.receivedAngles());
-    if (!e) return "";  // the detector middle (or the last centre-of-mass fit) stays
+    return "";  // the detector middle (or the last estimate) stays
   }
-  if (!e->fromMass && source == "centre of mass" && e->worstPairOffsetDeg >= kLoosePairDeg)
-    return "";
   const double before = recon.centre();
   const std::string was = source;
   source = e->fromMass ? "centre of mass" : "estimated";

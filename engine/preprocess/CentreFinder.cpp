@@ -204,6 +204,9 @@ std::optional<CentreEstimate> estimateCentreFromMass(const ProjectionStack& line
     double background = 0.0, peak = 0.0;
     for (int j = 0; j < edge; ++j) background += profile[j] + profile[columns - 1 - j];
     background /= 2 * edge;
+    for (double q : profile) peak = std::max(peak, q);
+    if (!(std::abs(background) < 0.05 * peak)) return std::nullopt;  // edges that absorb
+    peak = 0.0;
     for (double& q : profile) peak = std::max(peak, q -= background);
     double edgeLevel = 0.0;
     for (int j = 0; j < edge; ++j)
@@ -247,6 +250,21 @@ std::optional<CentreEstimate> estimateCentreFromMass(const ProjectionStack& line
   e.fromMass = true;
   e.standardError = error;
   return e;
+}
+
+CentreEstimate chooseCentre(const ProjectionStack& lineIntegrals,
+                            std::span<const double> anglesRad) {
+  std::optional<CentreEstimate> pairs;
+  std::string why;
+  try {
+    pairs = estimateCentre(lineIntegrals, anglesRad);
+  } catch (const std::invalid_argument& e) {
+    why = e.what();
+  }
+  if (pairs && pairs->worstPairOffsetDeg < kLoosePairDeg) return *pairs;
+  if (const auto fromMass = estimateCentreFromMass(lineIntegrals, anglesRad)) return *fromMass;
+  if (pairs) return *pairs;
+  throw std::invalid_argument(why);
 }
 
 }  // namespace tomolive

@@ -32,12 +32,27 @@ CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals,
 /// The centre from the sinogram's centre of mass, which needs no pair 180° apart: for a sample
 /// wholly inside the field of view, each projection's centre of mass sits at
 /// c + x·cosθ + y·sinθ (x, y: the sample's centre of mass), so a least-squares fit over the
-/// received angles gives c. Returned only where it is reliable: every profile falls to the
-/// background at both detector edges (no truncation), the fit explains the centres of mass to
-/// within 2 px, and the standard error of c is below 0.25 px (it needs a wide enough span of
-/// angles: a narrow wedge leaves c and x confounded). Throws std::invalid_argument when the
-/// stack holds fewer projections than angles.
+/// received angles gives c. Returned only where it is reliable: the detector's edges absorb
+/// less than 5 % of a profile's peak (else the sample reaches beyond the field of view, or the
+/// flats do not match the beam: i13's edges absorb 25 %, and its fit put the axis 0.4 px off
+/// its pairs'), every profile falls to the background at both detector edges, the fit explains the
+/// centres of mass to within 2 px, and the standard error of c is below 0.25 px (it needs a wide
+/// enough span of angles: a narrow wedge leaves c and x confounded). Throws std::invalid_argument
+/// when the stack holds fewer projections than angles.
 std::optional<CentreEstimate> estimateCentreFromMass(const ProjectionStack& lineIntegrals,
                                                      std::span<const double> anglesRad);
+
+/// A registration of projections this far or more from 180° apart mirrors a point r pixels from
+/// the axis r·sin(offset) off itself (5 px at r = 300 px and 1°): a centre-of-mass fit, where
+/// reliable, is the better estimate.
+inline constexpr double kLoosePairDeg = 1.0;
+
+/// The centre every estimating reader uses (`recon`, a live session after each update, the
+/// method comparison), so that the same projections give the same centre: the 0°/180°
+/// registration where its worst pair is within kLoosePairDeg of 180° apart, else the centre of
+/// mass where it is reliable, else the looser registration. Throws std::invalid_argument with
+/// the registration's reason when none of them can be made.
+CentreEstimate chooseCentre(const ProjectionStack& lineIntegrals,
+                            std::span<const double> anglesRad);
 
 }  // namespace tomolive
