@@ -40,11 +40,13 @@ CliRun streamUnderFileSizeLimit(const QString& record, const QString& reserveMiB
 }
 
 // A scan of 2 rows × `columns` at `thetaDeg`, every count half its flat.
-void writeFlatScan(const QString& file, int columns, const std::vector<double>& thetaDeg) {
+// counts 1000 under flats of `flat` (and no darks)
+void writeFlatScan(const QString& file, int columns, const std::vector<double>& thetaDeg,
+                   float flat = 2000.0f) {
   tomolive::ScanToWrite scan;
   scan.projections = int(thetaDeg.size()), scan.rows = 2, scan.columns = columns;
   scan.dataU16.assign(thetaDeg.size() * 2 * std::size_t(columns), 1000);
-  scan.flats.assign(std::size_t(2) * columns, 2000.0f);
+  scan.flats.assign(std::size_t(2) * columns, flat);
   scan.thetaDeg = thetaDeg;
   tomolive::writeDataExchange(file.toStdString(), scan);
 }
@@ -865,19 +867,43 @@ class TestCli : public QObject {
   }
 
   // A scan whose projections are all at one angle (a stage that did not turn) is refused by
-  // recon, exit 2, naming the file and why; info shows it as a note.
+  // recon and by a replay, exit 2, naming the file and why; info calls it unusable.
   void scanAtOneAngleIsRefused() {
     const QString stuck = path("stuck.h5");
     writeFlatScan(stuck, 32, {0.0, 0.0, 0.0, 0.0});
-    const CliRun recon = runCli({"recon", stuck, "--centre", "15.5"});
+    for (const QStringList& args :
+         {QStringList{"recon", stuck, "--centre", "15.5"},
+          QStringList{"stream", "--source", "file:" + stuck, "--window", "2"},
+          {"info", stuck}}) {
+      const CliRun run = runCli(args);
+      QCOMPARE(run.exitCode, 2);
+      QVERIFY2(
+          run.err.contains(stuck) && run.err.contains(u"all 4 projections are at one angle, 0°"_s),
+          qPrintable(run.err));
+    }
+  }
+
+  // Flats no brighter than the darks: a replay refuses the file up front as recon does (it
+  // failed the reconstruction with exit 1, without the file's name); projections that are
+  // mostly below the dark (here: above twice the flat) are refused rather than repaired into an
+  // image of the repair.
+  void replayRefusesWhatReconRefuses() {
+    const QString dark = path("no_beam.h5");
+    writeFlatScan(dark, 32, {0.0, 60.0, 120.0}, 0.0f);
+    for (const QStringList& args : {QStringList{"recon", dark, "--centre", "15.5"},
+                                    QStringList{"stream", "--source", "file:" + dark}}) {
+      const CliRun run = runCli(args);
+      QCOMPARE(run.exitCode, 2);
+      QVERIFY2(run.err.contains(dark) && run.err.contains(u"no pixel's flat field is above"_s),
+               qPrintable(run.err));
+    }
+    const QString bright = path("brighter_than_beam.h5");
+    writeFlatScan(bright, 32, {0.0, 60.0, 120.0}, 400.0f);  // counts 1000: 2.5 × the flat
+    const CliRun recon = runCli({"recon", bright, "--centre", "15.5"});
     QCOMPARE(recon.exitCode, 2);
-    QVERIFY2(recon.err.contains(stuck) &&
-                 recon.err.contains(u"all 4 projections are at one angle, 0°"_s),
+    QVERIFY2(recon.err.contains(bright) &&
+                 recon.err.contains(u"192 of the projections' 192 pixels cannot give one"_s),
              qPrintable(recon.err));
-    const CliRun info = runCli({"info", stuck});
-    QCOMPARE(info.exitCode, 0);
-    QVERIFY2(info.out.contains(u"note: all 4 projections are at one angle"_s),
-             qPrintable(info.out));
   }
 
   // A 60000² grid is refused before anything is allocated: the numbers and a way out.

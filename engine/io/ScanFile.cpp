@@ -58,6 +58,9 @@ DataExchangeInfo inspectScan(const std::string& path) {
   if (info.projections > 0)
     info.angleNote = angleNote(info.thetaMinDeg, info.thetaMaxDeg, info.projections,
                                unitRead(info.thetaInRadians, info.thetaUnitsStated));
+  // What `recon` and a replay refuse is no usable scan.
+  if (info.problems.empty() && info.projections > 1 && info.thetaMinDeg == info.thetaMaxDeg)
+    info.problems.push_back(path + ": " + info.angleNote);
   return info;
 }
 

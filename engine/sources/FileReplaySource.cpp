@@ -1,9 +1,11 @@
 #include "sources/FileReplaySource.h"
 
+#include <algorithm>
 #include <numeric>
 #include <stdexcept>
 
 #include "io/ScanFile.h"
+#include "preprocess/FlatDarkCorrection.h"
 #include "sim/Acquisition.h"
 
 namespace tomolive {
@@ -38,6 +40,15 @@ FileReplaySource::FileReplaySource(const std::string& path, RawScan scan, double
   } else {
     m_order.resize(std::size_t(m_scan.projections));
     std::iota(m_order.begin(), m_order.end(), 0);
+  }
+  // What `recon` refuses is refused here too, naming the file, before a frame is sent.
+  if (m_scan.projections > 1 && std::all_of(m_scan.thetaRad.begin(), m_scan.thetaRad.end(),
+                                            [&](double a) { return a == m_scan.thetaRad.front(); }))
+    throw std::invalid_argument(path + ": " + m_scan.angleNote);
+  try {
+    const FlatDarkCorrection check(m_scan.flats, m_scan.darks, m_scan.rows, m_scan.columns);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(path + ": " + e.what());
   }
   if (!m_scan.groundTruth.empty())
     m_groundTruth =
