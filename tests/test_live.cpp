@@ -208,6 +208,8 @@ class TestLive : public QObject {
     QCOMPARE(enhancementLimit(1.0, std::nullopt, 0.7),
              std::string("partly supported by held-out projections (w* 0.70)"));
     QCOMPARE(enhancementLimit(1.0, kConvergedChange, 1.0), std::string("converged"));
+    QCOMPARE(enhancementLimit(1.0, 0.5 * (kConvergedChange + kMovingChange), 1.0),
+             std::string("converging"));
     QCOMPARE(heldOutCap(wOvershoot), 0.0);  // a fourfold overshoot is not shown at all
     QVERIFY2(heldOutCap(wTruth) > 0.6 && heldOutCap(wTarget) > 0.6,
              qPrintable(QString("%1, %2").arg(heldOutCap(wTruth)).arg(heldOutCap(wTarget))));

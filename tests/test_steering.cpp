@@ -322,6 +322,17 @@ class TestSteering : public QObject {
     QVERIFY2(d.reason.find("more than the window's arrival every 0.67 s: a larger W or fewer "
                            "slices keep up") != std::string::npos,
              d.reason.c_str());
+    // A first update 6× dearer (its one-off setup), then the usual cost: the second decision is
+    // the usual one at once (averaged, it chose I = 1 and took five updates to reach 4); a
+    // dearer spell afterwards is averaged in.
+    AutoSteering learning(1.0);
+    SteeringInput first = tooth;
+    first.workSeconds *= 6.0, first.updateSeconds = 0.01 + first.workSeconds;
+    QCOMPARE(learning.decide(first).iterations, 1);
+    QCOMPARE(learning.decide(tooth).iterations, 4);
+    SteeringInput busy = tooth;
+    busy.workSeconds *= 2.0, busy.updateSeconds = 0.01 + busy.workSeconds;
+    QCOMPARE(learning.decide(busy).iterations, 2);  // 1.5 ms per pass: I = 2 (t = 0.61 s)
   }
 
   // A session choosing I alone keeps the W it was given (and a W set by hand), and chooses more

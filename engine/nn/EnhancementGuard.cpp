@@ -165,7 +165,7 @@ std::string enhancementLimit(double residualRatio, std::optional<double> change,
     std::snprintf(text, sizeof text, "%s by held-out projections (w* %.2f)",
                   weight > 0.0 ? "partly supported" : "not supported", *heldOut);
   } else {
-    return "converged";
+    return weight > 0.0 ? "converging" : "converged";
   }
   return text;
 }

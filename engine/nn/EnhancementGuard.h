@@ -96,7 +96,8 @@ double enhancementWeight(double residualRatio, std::optional<double> change,
 /// Which limit sets enhancementWeight below 1 for a network trained for the input, in words:
 /// "disagrees with the data (residual ratio 2.31)", "partly disagrees with the data (…)", "not
 /// supported by held-out projections (w* 0.21)", "partly supported by held-out projections
-/// (w* 0.68)" or "converged"; "" when the whole enhancement is shown.
+/// (w* 0.68)", "converging" (faded out in part) or "converged"; "" when the whole enhancement
+/// is shown.
 std::string enhancementLimit(double residualRatio, std::optional<double> change,
                              std::optional<double> heldOut);
 

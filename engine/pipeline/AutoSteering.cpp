@@ -49,8 +49,14 @@ SteeringDecision AutoSteering::decide(const SteeringInput& u) {
   const double used = std::max(1, u.projectionsUsed);
   const double perPass = u.workSeconds / (used * projectorPasses(u.method, u.iterations));
   const double fixed = std::max(0.0, u.updateSeconds - u.workSeconds);
-  m_secondsPerPass = m_secondsPerPass ? 0.5 * (*m_secondsPerPass + perPass) : perPass;
-  m_fixedSeconds = m_fixedSeconds ? 0.5 * (*m_fixedSeconds + fixed) : fixed;
+  // A cost that falls is taken at once (the first update's one-off setup — weights, masks,
+  // buffers — made a pass look 6× dearer, and the average took five updates to forget it); one
+  // that rises is averaged in (a busy spell).
+  const auto learn = [](std::optional<double>& known, double now) {
+    known = known && now > *known ? 0.5 * (*known + now) : now;
+  };
+  learn(m_secondsPerPass, perPass);
+  learn(m_fixedSeconds, fixed);
   const double c = *m_secondsPerPass, o = *m_fixedSeconds, r = u.projectionsPerSecond;
   const double kept = u.method == LiveMethod::window ? 0.0 : double(u.projectionsUsed);
   const auto seconds = [&](int iterations, double window) {

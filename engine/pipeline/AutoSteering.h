@@ -9,7 +9,8 @@
 //   t(I, U) = o + c · passes(I) · U
 //
 // with passes(I) the projector passes of the method (filtered 1 + 2I, cgls 2 + 2I, sirt and
-// window 2I), c the seconds per projection-pass (averaged with the previous estimate) and o the
+// window 2I), c the seconds per projection-pass (a lower measurement replaces the estimate, a
+// higher one is averaged with it) and o the
 // update's fixed part (its time beyond the reconstruction work: quality, read-back, publishing).
 // The next update uses U = U₀ + W projections (U₀ = those used now; 0 for `window`).
 //

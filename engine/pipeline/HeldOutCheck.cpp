@@ -57,8 +57,11 @@ std::pair<HeldOutHalf, HeldOutHalf> replayHeldOutHalves(const ProjectionStack& p
   std::vector<int> a, b;
   for (std::size_t k = 0; k < order.size(); ++k) (half[k] == 0 ? a : b).push_back(order[k]);
   const int halfWindow = std::max(1, window / 2);
-  return {replayHalf(p, anglesRad, centre, a, halfWindow, iterations, options, denoiser, s),
-          replayHalf(p, anglesRad, centre, b, halfWindow, iterations, options, denoiser, s)};
+  // As a session's halves iterate (pipeline/LiveQuality.cpp): the window method as the session
+  // does, the others once per update (their images are the SIRT-K of everything received).
+  const int halfIterations = options.method == LiveMethod::window ? iterations : 1;
+  return {replayHalf(p, anglesRad, centre, a, halfWindow, halfIterations, options, denoiser, s),
+          replayHalf(p, anglesRad, centre, b, halfWindow, halfIterations, options, denoiser, s)};
 }
 
 }  // namespace tomolive

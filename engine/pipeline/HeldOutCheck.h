@@ -3,7 +3,8 @@
 // replayed as a live session would take it: the received projections split as the session splits
 // them (pipeline/LiveQuality.h: the window method by arrival, even positions → half A, odd → B;
 // the others every other one in angle order), each half replayed with the live method in windows
-// of half the size, and each half's image enhanced. heldOutWeight(a, b, n) then says how far
+// of half the size (and, as there, I = 1 but for the window method), and each half's image
+// enhanced. heldOutWeight(a, b, n) then says how far
 // towards the network's output the projections it did not see support moving.
 #include <span>
 #include <utility>
