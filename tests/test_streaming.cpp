@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "io/DataExchange.h"
+#include "io/ScanFile.h"
 #include "nn/VolumeEnhancement.h"
 #include "pipeline/EnhancementScheduler.h"
 #include "pipeline/FileReconstruction.h"
@@ -680,6 +681,48 @@ class TestStreaming : public QObject {
     QVERIFY(replayed.thetaRad.size() == original.thetaRad.size());
     for (std::size_t i = 0; i < original.thetaRad.size(); ++i)
       QVERIFY(std::abs(replayed.thetaRad[i] - original.thetaRad[i]) < 1e-9);
+  }
+
+  // A replay reads each projection when it sends it (both formats), leaving out those a writer
+  // never wrote (zeros), as readScan does, with their angles; its frames are the file's.
+  void fileReplayReadsProjectionsAsItSendsThem_data() {
+    QTest::addColumn<bool>("nexus");
+    QTest::newRow("Data Exchange") << false;
+    QTest::newRow("NXtomo") << true;
+  }
+
+  void fileReplayReadsProjectionsAsItSendsThem() {
+    QFETCH(bool, nexus);
+    ScanToWrite scan;
+    scan.projections = 5, scan.rows = 3, scan.columns = 8;
+    for (int p = 0; p < 5; ++p)
+      for (int i = 0; i < 3 * 8; ++i)
+        scan.dataU16.push_back(p == 1 || p == 3 ? 0 : std::uint16_t(1000 + 10 * p + i));
+    scan.flats.assign(3 * 8, 2000.0f);
+    scan.thetaDeg = {0.0, 36.0, 72.0, 108.0, 144.0};
+    const std::string file = path(nexus ? "aborted.nxs" : "aborted.h5");
+    writeScan(file, scan, nexus ? ScanFormat::NxTomo : ScanFormat::DataExchange);
+    FileReplaySource source(file, 0.0);
+    QCOMPARE(source.describe().projections, 3);
+    const std::vector<std::string> warnings = source.takeWarnings();
+    QVERIFY(std::any_of(warnings.begin(), warnings.end(), [](const std::string& w) {
+      return w.find("left out 2 projections that hold nothing but zeros") != std::string::npos;
+    }));
+    std::vector<Frame> frames;
+    while (auto f = source.next(std::chrono::seconds(5))) frames.push_back(std::move(*f));
+    QVERIFY(source.finished());
+    QCOMPARE(frames.size(), std::size_t(4));  // the flat, then projections 0, 2 and 4
+    QCOMPARE(frames[0].kind, FrameKind::Flat);
+    const int kept[] = {0, 2, 4};
+    for (int k = 0; k < 3; ++k) {
+      const Frame& f = frames[std::size_t(1 + k)];
+      QCOMPARE(f.kind, FrameKind::Projection);
+      QCOMPARE(f.rows, 3);
+      QVERIFY(std::abs(f.angleRad - scan.thetaDeg[std::size_t(kept[k])] * std::numbers::pi / 180) <
+              1e-12);
+      for (int i = 0; i < 3 * 8; ++i)
+        QCOMPARE(f.pixels[std::size_t(i)], float(1000 + 10 * kept[k] + i));
+    }
   }
 
   // A sequentially stored file replayed in interlaced order: every projection once, in the order

@@ -246,7 +246,7 @@ DataExchangeInfo inspectDataExchange(const std::string& path) {
   return info;
 }
 
-RawScan readDataExchange(const std::string& path, RowRange range) {
+RawScan readDataExchange(const std::string& path, RowRange range, bool projections) {
   const Hdf5ErrorPrintingOff quiet;
   const Hdf5File file = openFile(path, H5F_ACC_RDONLY);
   std::vector<std::string> problems;
@@ -261,7 +261,8 @@ RawScan readDataExchange(const std::string& path, RowRange range) {
   scan.columns = layout.columns;
   scan.firstRow = range.begin;
   scan.dataType = layout.data->type;
-  scan.data = readSlab<float>(file.get(), path, *layout.data, 1, begin, count, H5T_NATIVE_FLOAT);
+  if (projections)
+    scan.data = readSlab<float>(file.get(), path, *layout.data, 1, begin, count, H5T_NATIVE_FLOAT);
   // Flats and darks: the row axis is 1, or 0 for one image stored without the frame axis.
   const auto rowAxis = [](const Probe& p) { return p.dims.size() == 2 ? 0u : 1u; };
   scan.flats = readSlab<float>(file.get(), path, *layout.white, rowAxis(*layout.white), begin,
@@ -283,6 +284,18 @@ RawScan readDataExchange(const std::string& path, RowRange range) {
   const Hdf5Object exchange = openObject(file.get(), path, kExchange);
   scan.attributes = readHdf5Attributes(exchange.get(), path, kExchange);
   return scan;
+}
+
+std::function<std::vector<float>(int)> dataExchangeProjections(const std::string& path) {
+  const Hdf5ErrorPrintingOff quiet;
+  auto file = std::make_shared<Hdf5File>(openFile(path, H5F_ACC_RDONLY));
+  std::vector<std::string> problems;
+  const ScanLayout layout = checkLayout(file->get(), path, problems);
+  if (!problems.empty()) throw DataExchangeError(problems.front());
+  return [file, path, data = *layout.data](int index) {
+    const Hdf5ErrorPrintingOff quiet;
+    return readSlab<float>(file->get(), path, data, 0, hsize_t(index), 1, H5T_NATIVE_FLOAT);
+  };
 }
 
 namespace {

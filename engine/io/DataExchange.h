@@ -17,6 +17,7 @@
 // names the offending value. Nothing is printed to stderr. Writers go through "<file>.tmp" and
 // rename it, so a failed write never leaves a half-written file behind.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -113,8 +114,13 @@ struct RawScan {
   int darkCount() const;
 };
 
-/// Reads only the selected rows (hyperslabs) after validating the whole layout.
-RawScan readDataExchange(const std::string& path, RowRange rows = {});
+/// Reads only the selected rows (hyperslabs) after validating the whole layout; without
+/// `projections`, everything but the projections (`data` stays empty).
+RawScan readDataExchange(const std::string& path, RowRange rows = {}, bool projections = true);
+
+/// Projection `index` (file order), all rows, from the file kept open by the function returned:
+/// a replay holds one frame, not the scan. Throws DataExchangeError as readDataExchange does.
+std::function<std::vector<float>(int index)> dataExchangeProjections(const std::string& path);
 
 /// A scan to store; the projections keep their storage type: exactly one of dataU16/dataF32.
 struct ScanToWrite {

@@ -510,7 +510,7 @@ DataExchangeInfo inspectNxTomo(const std::string& path) {
   return info;
 }
 
-RawScan readNxTomo(const std::string& path, RowRange range) {
+RawScan readNxTomo(const std::string& path, RowRange range, bool projections) {
   const Hdf5ErrorPrintingOff quiet;
   const Hdf5File file = openFile(path, H5F_ACC_RDONLY);
   std::vector<std::string> problems;
@@ -524,7 +524,9 @@ RawScan readNxTomo(const std::string& path, RowRange range) {
   scan.columns = layout.columns;
   scan.firstRow = range.begin;
   scan.dataType = layout.frames->type;
-  scan.data = readFramesOf(file.get(), path, layout, kProjection, layout.projections, begin, count);
+  if (projections)
+    scan.data =
+        readFramesOf(file.get(), path, layout, kProjection, layout.projections, begin, count);
   scan.flats = readFramesOf(file.get(), path, layout, kFlat, layout.flats, begin, count);
   scan.darks = readFramesOf(file.get(), path, layout, kDark, layout.darks, begin, count);
   scan.thetaInRadians = layout.anglesInRadians, scan.thetaUnitsStated = layout.anglesUnitsStated;
@@ -544,6 +546,22 @@ RawScan readNxTomo(const std::string& path, RowRange range) {
     }
   }
   return scan;
+}
+
+std::function<std::vector<float>(int)> nxTomoProjections(const std::string& path) {
+  const Hdf5ErrorPrintingOff quiet;
+  auto file = std::make_shared<Hdf5File>(openFile(path, H5F_ACC_RDONLY));
+  std::vector<std::string> problems;
+  const NexusLayout layout = checkLayout(file->get(), path, problems);
+  if (!problems.empty()) throw DataExchangeError(problems.front());
+  std::vector<hsize_t> frameOf;  // the frame index of each projection
+  for (std::size_t i = 0; i < layout.keys.size(); ++i)
+    if (layout.keys[i] == kProjection) frameOf.push_back(hsize_t(i));
+  return [file, path, frames = *layout.frames, frameOf = std::move(frameOf)](int index) {
+    const Hdf5ErrorPrintingOff quiet;
+    return readSlab<float>(file->get(), path, frames, 0, frameOf.at(std::size_t(index)), 1,
+                           H5T_NATIVE_FLOAT);
+  };
 }
 
 void writeNxTomo(const std::string& path, const ScanToWrite& scan) {

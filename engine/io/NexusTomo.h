@@ -19,6 +19,7 @@
 // At least one projection and one flat field are required; no dark field means a zero dark.
 // Every failure is a DataExchangeError reading "<file>: <dataset>: <problem>", naming the value
 // that was wrong; nothing is printed to stderr. No ground truth and no attributes are read.
+#include <functional>
 #include <string>
 
 #include "io/DataExchange.h"
@@ -37,8 +38,13 @@ bool holdsNexusEntry(const std::string& path);
 /// when the file cannot be opened at all. format = "NXtomo", entry = the entry used.
 DataExchangeInfo inspectNxTomo(const std::string& path);
 
-/// Reads only the selected detector rows of the frames after validating the whole layout.
-RawScan readNxTomo(const std::string& path, RowRange rows = {});
+/// Reads only the selected detector rows of the frames after validating the whole layout;
+/// without `projections`, everything but the projections (`data` stays empty).
+RawScan readNxTomo(const std::string& path, RowRange rows = {}, bool projections = true);
+
+/// Projection `index` (among the projections, in file order), all rows, from the file kept open
+/// by the function returned. Throws DataExchangeError as readNxTomo does.
+std::function<std::vector<float>(int index)> nxTomoProjections(const std::string& path);
 
 /// Writes (replacing) `scan` as an NXtomo file in the layout of the definition (ESRF's):
 /// /entry (NXentry, definition "NXtomo") / instrument / detector (NXdetector) with `data` —

@@ -64,11 +64,22 @@ DataExchangeInfo inspectScan(const std::string& path) {
   return info;
 }
 
-RawScan readScan(const std::string& path, RowRange rows) {
+RawScan readScan(const std::string& path, RowRange rows, bool projections) {
   const ScanFormat format = detectScanFormat(path);
-  RawScan scan =
-      format == ScanFormat::NxTomo ? readNxTomo(path, rows) : readDataExchange(path, rows);
+  RawScan scan = format == ScanFormat::NxTomo ? readNxTomo(path, rows, projections)
+                                              : readDataExchange(path, rows, projections);
   scan.formatNote = formatNoteOf(path, format);
+  const auto noteAngles = [&] {
+    if (scan.thetaRad.empty()) return;
+    const auto [lowest, highest] = std::minmax_element(scan.thetaRad.begin(), scan.thetaRad.end());
+    scan.angleNote =
+        angleNote(*lowest * 180 / std::numbers::pi, *highest * 180 / std::numbers::pi,
+                  scan.projections, unitRead(scan.thetaInRadians, scan.thetaUnitsStated));
+  };
+  if (!projections) {
+    noteAngles();
+    return scan;
+  }
   // Frames never written (a dataset sized for the whole scan by a writer that stopped, a virtual
   // dataset whose source file is gone) read as the fill value: nothing but zeros. They are no
   // measurement: leave them out, and say so.
@@ -94,11 +105,13 @@ RawScan readScan(const std::string& path, RowRange rows) {
   scan.projections = int(kept);
   scan.data.resize(kept * frame);
   scan.thetaRad.resize(kept);
-  const auto [lowest, highest] = std::minmax_element(scan.thetaRad.begin(), scan.thetaRad.end());
-  scan.angleNote =
-      angleNote(*lowest * 180 / std::numbers::pi, *highest * 180 / std::numbers::pi,
-                scan.projections, unitRead(scan.thetaInRadians, scan.thetaUnitsStated));
+  noteAngles();
   return scan;
+}
+
+std::function<std::vector<float>(int)> openProjections(const std::string& path) {
+  return detectScanFormat(path) == ScanFormat::NxTomo ? nxTomoProjections(path)
+                                                      : dataExchangeProjections(path);
 }
 
 void writeScan(const std::string& path, const ScanToWrite& scan, ScanFormat format) {

@@ -3,7 +3,9 @@
 // file's content, never from its name (and chosen by the caller when writing), and both formats give the same RawScan and
 // DataExchangeInfo (io/DataExchange.h, io/NexusTomo.h). Replay, `recon`, `info`, `methods` and
 // the console read scans only through here.
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "io/DataExchange.h"
 
@@ -24,7 +26,12 @@ std::string angleNote(double minDeg, double maxDeg, int projections, const std::
 /// Both say, in formatNote, when a Data Exchange file also holds a NeXus entry (not read), and
 /// in angleNote what is odd about the angles.
 DataExchangeInfo inspectScan(const std::string& path);
-RawScan readScan(const std::string& path, RowRange rows = {});
+/// Without `projections`, everything but the projections (`data` stays empty, and no
+/// projection is known to be empty).
+RawScan readScan(const std::string& path, RowRange rows = {}, bool projections = true);
+/// Projection `index` (file order), all rows, of either format, from a file kept open by the
+/// function returned (dataExchangeProjections, nxTomoProjections).
+std::function<std::vector<float>(int index)> openProjections(const std::string& path);
 /// Writes (replacing) `scan` in `format` (writeDataExchange or writeNxTomo).
 void writeScan(const std::string& path, const ScanToWrite& scan, ScanFormat format);
 

@@ -20,9 +20,27 @@ PixelType storedType(const std::string& type) {
 }
 }  // namespace
 
+namespace {
+
+// Everything but the projections, with the angles and the count of those that hold a
+// measurement: the projections never written read as zeros in every row, the middle one
+// included (one row of each read to find them, as readScan finds them in the rows it reads).
+RawScan withoutProjections(const std::string& path) {
+  RawScan scan = readScan(path, {}, false);
+  const int middle = scan.rows / 2;
+  const RawScan row = readScan(path, {middle, middle + 1});
+  scan.projections = row.projections;
+  scan.thetaRad = row.thetaRad;
+  scan.emptyProjections = row.emptyProjections;
+  scan.angleNote = row.angleNote;
+  return scan;
+}
+
+}  // namespace
+
 FileReplaySource::FileReplaySource(const std::string& path, double framesPerSecond,
                                    const std::string& order)
-    : FileReplaySource(path, readScan(path), framesPerSecond, order) {}
+    : FileReplaySource(path, withoutProjections(path), framesPerSecond, order) {}
 
 FileReplaySource::FileReplaySource(const std::string& path, RawScan scan, double framesPerSecond,
                                    const std::string& order)
@@ -30,7 +48,14 @@ FileReplaySource::FileReplaySource(const std::string& path, RawScan scan, double
                   framesPerSecond),
       m_path(path),
       m_scan(std::move(scan)),
+      m_read(openProjections(path)),
       m_type(storedType(m_scan.dataType)) {
+  for (int i = 0, empty = 0; int(m_fileIndex.size()) < m_scan.projections; ++i) {
+    if (empty < int(m_scan.emptyProjections.size()) && m_scan.emptyProjections[empty] == i)
+      ++empty;
+    else
+      m_fileIndex.push_back(i);
+  }
   if (order.starts_with("interlaced:")) {
     const int window = parseAcquisitionOrder(order, m_scan.projections).window;
     m_order = interlacedReplayOrder(m_scan.thetaRad, window);
@@ -81,19 +106,17 @@ Frame FileReplaySource::makeFrame(std::int64_t i) {
   f.rows = m_scan.rows;
   f.columns = m_scan.columns;
   f.type = m_type;
-  const std::vector<float>* from = &m_scan.data;
-  std::int64_t index = i - flats - darks;
-  if (i < flats) {
-    f.kind = FrameKind::Flat, from = &m_scan.flats, index = i;
-    f.type = PixelType::Float32;
-  } else if (i < flats + darks) {
-    f.kind = FrameKind::Dark, from = &m_scan.darks, index = i - flats;
-    f.type = PixelType::Float32;
-  } else {
-    index = m_order[std::size_t(index)];
+  if (i >= flats + darks) {
+    const int index = m_order[std::size_t(i - flats - darks)];
     f.angleRad = m_scan.thetaRad[std::size_t(index)];
+    f.pixels = m_read(m_fileIndex[std::size_t(index)]);
+    return f;
   }
-  const auto begin = from->begin() + std::ptrdiff_t(index * frame);
+  const std::vector<float>& from = i < flats ? m_scan.flats : m_scan.darks;
+  const std::int64_t index = i < flats ? i : i - flats;
+  f.kind = i < flats ? FrameKind::Flat : FrameKind::Dark;
+  f.type = PixelType::Float32;
+  const auto begin = from.begin() + std::ptrdiff_t(index * frame);
   f.pixels.assign(begin, begin + std::ptrdiff_t(frame));
   return f;
 }

@@ -4,10 +4,14 @@
 // the order an interlaced acquisition of rotations of W angles would have recorded them
 // (sim/Acquisition.h, interlacedReplayOrder) — at a chosen frame rate (real-time emulation of a
 // detector), or without one (0) as fast as the session reconstructs them, losslessly: every
-// update gets exactly W new projections. The whole file is read up front (replays are for files
-// that fit in memory; the recorder's own files qualify).
+// update gets exactly W new projections. Flats, darks and angles are read up front, each
+// projection when it is sent (a replay holds a frame, not the scan: a 16 GB file replays in the
+// memory its session needs); projections that hold nothing but zeros in the detector's middle row
+// (never written: an aborted scan) are left out, as readScan leaves them out.
+#include <functional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "io/DataExchange.h"
 #include "sources/PacedSource.h"
@@ -36,8 +40,10 @@ class FileReplaySource final : public PacedSource {
   FileReplaySource(const std::string& path, RawScan scan, double framesPerSecond,
                    const std::string& order);
   std::string m_path;
-  RawScan m_scan;
-  std::vector<int> m_order;  ///< stored index of the k-th projection replayed
+  RawScan m_scan;                ///< all but the projections; thetaRad of those kept
+  std::vector<int> m_fileIndex;  ///< file index of each projection kept
+  std::function<std::vector<float>(int)> m_read;  ///< one projection, by file index
+  std::vector<int> m_order;                       ///< kept index of the k-th projection replayed
   PixelType m_type = PixelType::Float32;
   VolumeStack m_groundTruth;
   std::vector<std::string> m_warnings;
