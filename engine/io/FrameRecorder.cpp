@@ -188,6 +188,7 @@ void convertCounts(const Frame& frame, PixelType storage, std::vector<unsigned c
 struct FrameRecorder::State {
   struct Stream {
     Hdf5Dataset pixels, numbers;
+    PixelType type = PixelType::Float32;  // how its pixels are stored
     std::int64_t count = 0;    // frames appended
     std::int64_t flushed = 0;  // frames made durable by the last flush
     std::vector<std::int64_t> pendingNumbers;
@@ -208,9 +209,16 @@ struct FrameRecorder::State {
 
   void start(const Frame& frame);
   void check(const Frame& frame, const char* dataset) const;
-  // The recording's pixel type: the first frame's; frames of another type are converted to it
-  // when every value fits exactly (e.g. uint16 projections after float32 flats).
-  PixelType storageType(const Frame& frame) const { return started ? first.type : frame.type; }
+  // The pixel type of a kind's dataset: the first frame's, but for the projections the type the
+  // source states; frames of another type are converted to it when every value fits exactly
+  // (e.g. uint16 flats of a float32 detector).
+  PixelType initialType(std::size_t kind, const Frame& frame) const {
+    return kind == 0 && options.projectionType ? *options.projectionType : frame.type;
+  }
+  PixelType storageType(const Frame& frame) const {
+    const std::size_t kind = indexOf(frame.kind);
+    return started ? streams[kind].type : initialType(kind, frame);
+  }
   const void* storageBytes(const Frame& frame, const char* dataset);
   void flush();
   std::array<std::int64_t, kKinds> counts() const {
@@ -222,8 +230,9 @@ void FrameRecorder::State::start(const Frame& frame) {
   const auto rows = static_cast<hsize_t>(frame.rows);
   const auto columns = static_cast<hsize_t>(frame.columns);
   for (std::size_t k = 0; k < kKinds; ++k) {
+    streams[k].type = initialType(k, frame);
     streams[k].pixels = createExtendible(file.get(), path, kLayout[k].pixels,
-                                         fileTypeOf(frame.type), {1, rows, columns});
+                                         fileTypeOf(streams[k].type), {1, rows, columns});
     streams[k].numbers =
         createExtendible(file.get(), path, kLayout[k].numbers, H5T_STD_I64LE, {kValuesPerChunk});
   }

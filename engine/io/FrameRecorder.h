@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "io/DataExchange.h"
@@ -42,6 +43,10 @@ struct RecorderOptions {
   int flushEveryFrames = 16;       ///< flush after this many frames (any kind) since the last
   double flushEverySeconds = 1.0;  ///< or when an append comes this long after the last flush
   bool overwrite = false;          ///< replace an existing file at the path
+  /// How the source stores its projections (a file's type), where its first frame — a flat —
+  /// does not say: a uint16 scan replayed after float32 flats is recorded as uint16, not at
+  /// twice its size. None: the first frame's type for every kind.
+  std::optional<PixelType> projectionType{};
 };
 
 /// Frames per kind, in the order of FrameKind.

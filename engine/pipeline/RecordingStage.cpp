@@ -179,8 +179,10 @@ RecordingStage::RecordingStage(RecordingOptions options,
     : m(std::make_unique<State>()) {
   m->options = std::move(options);
   m->log = std::move(log);
-  m->recorder = std::make_unique<FrameRecorder>(m->options.path, m->options.attributes,
-                                                RecorderOptions{.overwrite = m->options.overwrite});
+  m->recorder =
+      std::make_unique<FrameRecorder>(m->options.path, m->options.attributes,
+                                      RecorderOptions{.overwrite = m->options.overwrite,
+                                                      .projectionType = m->options.projectionType});
 }
 
 RecordingStage::~RecordingStage() = default;

@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "io/DataExchange.h"
@@ -37,6 +38,7 @@ struct RecordingOptions {
   std::uint64_t reserveBytes = std::uint64_t(64) << 20;
   std::int64_t expectedFrames = 0;              ///< frames the scan will deliver (0: unknown)
   std::map<std::string, Attribute> attributes;  ///< written on /exchange at creation
+  std::optional<PixelType> projectionType{};    ///< RecorderOptions::projectionType
   /// Extra time spent on every frame written: emulates a disk slower than the source (tests).
   std::chrono::microseconds delayPerFrame{0};
 };

@@ -321,6 +321,7 @@ void StreamingSession::start() {
                          .reserveBytes = m_options.recordReserveBytes,
                          .expectedFrames = scan.projections,
                          .attributes = {{"source", scan.label}},
+                         .projectionType = scan.projectionType,
                          .delayPerFrame = m_options.recordDelayPerFrame},
         [this](const std::string& line) { log(line); });
   }

@@ -95,6 +95,7 @@ ScanDescription FileReplaySource::describe() const {
   d.centre = m_scan.statedCentre();
   d.label = "file " + m_path;
   d.pixelSizeMicrometres = m_scan.pixelSizeMicrometres;
+  d.projectionType = m_type;
   return d;
 }
 

@@ -21,6 +21,7 @@ struct ScanDescription {
   std::optional<double> centre;  ///< rotation centre (detector column) when the source knows it
   std::string label;             ///< e.g. "simulated glass 256² × 8", "file scan.h5", "tcp://…"
   std::optional<double> pixelSizeMicrometres;  ///< the detector pixel, when the source knows it
+  std::optional<PixelType> projectionType{};   ///< how its projections are stored, when known
 };
 
 /// What a source left out of the scan it delivered: messages it rejected (malformed, of another
