@@ -27,6 +27,10 @@ struct Pair {
   double offset;  // |θb − θa − π| (wrapped)
 };
 
+constexpr const char* kNoPairs =
+    "centre estimate: no two projections are 180° apart (within 1.5 angular steps and 10°, or 4 "
+    "steps up to 2°); give the centre explicitly";
+
 std::vector<Pair> opposingPairs(std::span<const double> angles) {
   const int n = static_cast<int>(angles.size());
   // Median spacing of the sorted angles (mod π) sets how far from 180° a pair may be.
@@ -46,22 +50,35 @@ std::vector<Pair> opposingPairs(std::span<const double> angles) {
   const double tolerance = std::max(std::min(1.5 * step, 10.0 * std::numbers::pi / 180), 1e-6);
   const double wider = std::max(tolerance, std::min(4.0 * step, 2.0 * std::numbers::pi / 180));
 
+  // Each projection with its nearest opposite, as an unordered pair, so that the pairs — and
+  // the centre — do not depend on the order the projections are stored in (keeping only pairs
+  // whose first index was the lower one gave an interlaced record of i13 one pair where its
+  // sequential file has two, and a centre 0.08 px apart). Ties go to the lower angle.
   std::vector<Pair> pairs;
+  const auto lower = [&](int x, int y) {
+    return angles[x] < angles[y] || (angles[x] == angles[y] && x < y);
+  };
   for (int a = 0; a < n; ++a) {
     int best = -1;
     double bestOffset = std::numeric_limits<double>::max();
     for (int b = 0; b < n; ++b) {
       if (b == a) continue;
       const double offset = std::abs(wrap(angles[b] - angles[a] - std::numbers::pi));
-      if (offset < bestOffset) bestOffset = offset, best = b;
+      if (offset < bestOffset || (offset == bestOffset && best >= 0 && lower(b, best)))
+        bestOffset = offset, best = b;
     }
-    if (best >= 0 && bestOffset <= wider && a < best) pairs.push_back({a, best, bestOffset});
+    if (best < 0 || bestOffset > wider) continue;
+    const Pair pair = lower(a, best) ? Pair{a, best, bestOffset} : Pair{best, a, bestOffset};
+    if (std::none_of(pairs.begin(), pairs.end(),
+                     [&](const Pair& p) { return p.a == pair.a && p.b == pair.b; }))
+      pairs.push_back(pair);
   }
   const bool close =
       std::any_of(pairs.begin(), pairs.end(), [&](const Pair& p) { return p.offset <= tolerance; });
   if (close) std::erase_if(pairs, [&](const Pair& p) { return p.offset > tolerance; });
-  std::sort(pairs.begin(), pairs.end(),
-            [](const Pair& x, const Pair& y) { return x.offset < y.offset; });
+  std::sort(pairs.begin(), pairs.end(), [&](const Pair& x, const Pair& y) {
+    return x.offset < y.offset || (x.offset == y.offset && lower(x.a, y.a));
+  });
   if (pairs.size() > kMaxPairs) pairs.resize(kMaxPairs);
   return pairs;
 }
@@ -101,19 +118,15 @@ double mismatch(const Profiles& profiles, double c, int columns) {
   return variation > 0.0 ? difference / variation : std::numeric_limits<double>::max();
 }
 
-}  // namespace
-
-CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals,
-                              std::span<const double> anglesRad) {
+void checkAngles(const ProjectionStack& lineIntegrals, std::span<const double> anglesRad) {
   if (static_cast<int>(anglesRad.size()) > lineIntegrals.projections())
     throw std::invalid_argument("centre estimate: " + std::to_string(anglesRad.size()) +
                                 " angles for " + std::to_string(lineIntegrals.projections()) +
                                 " projections");
-  const std::vector<Pair> pairs = opposingPairs(anglesRad);
-  if (pairs.empty())
-    throw std::invalid_argument(
-        "centre estimate: no two projections are 180° apart (within 1.5 angular steps and 10°, "
-        "or 4 steps up to 2°); give the centre explicitly");
+}
+
+// The registration of `pairs` (not empty).
+CentreEstimate registration(const ProjectionStack& lineIntegrals, const std::vector<Pair>& pairs) {
   const int columns = lineIntegrals.columns(), slices = lineIntegrals.slices();
   const int rowStep = std::max(1, slices / kMaxRows);
   Profiles profiles;
@@ -182,6 +195,16 @@ CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals,
   }
   estimate.centre = 0.5 * (lo + hi);
   return estimate;
+}
+
+}  // namespace
+
+CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals,
+                              std::span<const double> anglesRad) {
+  checkAngles(lineIntegrals, anglesRad);
+  const std::vector<Pair> pairs = opposingPairs(anglesRad);
+  if (pairs.empty()) throw std::invalid_argument(kNoPairs);
+  return registration(lineIntegrals, pairs);
 }
 
 std::optional<CentreEstimate> estimateCentreFromMass(const ProjectionStack& lineIntegrals,
@@ -254,17 +277,15 @@ std::optional<CentreEstimate> estimateCentreFromMass(const ProjectionStack& line
 
 CentreEstimate chooseCentre(const ProjectionStack& lineIntegrals,
                             std::span<const double> anglesRad) {
-  std::optional<CentreEstimate> pairs;
-  std::string why;
-  try {
-    pairs = estimateCentre(lineIntegrals, anglesRad);
-  } catch (const std::invalid_argument& e) {
-    why = e.what();
-  }
-  if (pairs && pairs->worstPairOffsetDeg < kLoosePairDeg) return *pairs;
+  checkAngles(lineIntegrals, anglesRad);
+  const std::vector<Pair> pairs = opposingPairs(anglesRad);
+  std::vector<Pair> close;  // the pairs within kLoosePairDeg, where there are any
+  for (const Pair& p : pairs)
+    if (p.offset * 180 / std::numbers::pi < kLoosePairDeg) close.push_back(p);
+  if (!close.empty()) return registration(lineIntegrals, close);
   if (const auto fromMass = estimateCentreFromMass(lineIntegrals, anglesRad)) return *fromMass;
-  if (pairs) return *pairs;
-  throw std::invalid_argument(why);
+  if (!pairs.empty()) return registration(lineIntegrals, pairs);
+  throw std::invalid_argument(kNoPairs);
 }
 
 }  // namespace tomolive
