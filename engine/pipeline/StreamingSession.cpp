@@ -66,10 +66,42 @@ constexpr double kSettledPairDeg = 0.1;
 // mass where reliable, else looser pairs). Applied to `recon` (a warm-started estimate built with a
 // centre more than a pixel away starts again). Returns the log line for a new or moved centre (""
 // when nothing changed).
-std::string updateCentreEstimate(LiveReconstruction& recon, std::string& source, int& pairs) {
+// What the centre is estimated from: everything received, which the live reconstruction holds —
+// but the window method keeps only its newest window, so for it the rows the estimate reads
+// (centreRows) of every projection received are kept here (a window-method session stayed at the
+// detector middle, or swung between its windows' loose pairs).
+class CentreHistory {
+ public:
+  void add(const ProjectionStack& window, std::span<const double> angles) {
+    if (m_rows.empty()) m_rows = centreRows(window.slices());
+    const int count = int(m_angles.size()), adding = window.projections();
+    if (m_stack.projections() < count + adding) {
+      ProjectionStack grown(std::max(count + adding, 2 * m_stack.projections()), int(m_rows.size()),
+                            window.columns());
+      std::copy_n(m_stack.raw().begin(), std::size_t(count) * m_stack.projectionStride(),
+                  grown.raw().begin());
+      m_stack = std::move(grown);
+    }
+    for (int p = 0; p < adding; ++p)
+      for (std::size_t r = 0; r < m_rows.size(); ++r)
+        for (int j = 0; j < window.columns(); ++j)
+          m_stack.at(count + p, int(r), j) = window.at(p, m_rows[r], j);
+    m_angles.insert(m_angles.end(), angles.begin(), angles.end());
+  }
+  const ProjectionStack& projections() const { return m_stack; }
+  std::span<const double> angles() const { return m_angles; }
+
+ private:
+  std::vector<int> m_rows;
+  ProjectionStack m_stack;  ///< the first m_angles.size() projections are held
+  std::vector<double> m_angles;
+};
+
+std::string updateCentreEstimate(LiveReconstruction& recon, const ProjectionStack& received,
+                                 std::span<const double> angles, std::string& source, int& pairs) {
   std::optional<CentreEstimate> e;
   try {  // as `recon` chooses, so that the last update's centre is recon's
-    e = chooseCentre(recon.received(), recon.receivedAngles());
+    e = chooseCentre(received, angles);
   } catch (const std::invalid_argument&) {
     return "";  // the detector middle (or the last estimate) stays
   }
@@ -92,7 +124,7 @@ std::string updateCentreEstimate(LiveReconstruction& recon, std::string& source,
   std::snprintf(line, sizeof line,
                 "centre %s from %d received projections (%s): %.2f (was %s %.2f); applied from "
                 "this update",
-                was == "detector middle" ? "estimated" : "re-estimated", recon.receivedCount(), how,
+                was == "detector middle" ? "estimated" : "re-estimated", int(angles.size()), how,
                 e->centre, was.c_str(), before);
   return line;
 }
@@ -421,6 +453,7 @@ void StreamingSession::reconstruct() {
   double workTotal = 0.0;
   std::shared_ptr<const Snapshot> lastPublished;
   VolumeReadBack readBack(m_options.fullVolumeBytes, m_options.fullVolumeEvery);
+  CentreHistory centreHistory;           // the window method's, for the centre estimate
   std::optional<AutoSteering> steering;  // (re)made when auto-steering is turned on
   std::string steeringReason;
   int loggedWindow = 0, loggedIterations = 0;  // the W and I of the last auto-steering log line
@@ -505,6 +538,7 @@ void StreamingSession::reconstruct() {
         restrictTruth(firstRow, slices, columns);
       }
       regional->receive(stack, angles);
+      if (m_options.method == LiveMethod::window) centreHistory.add(stack, angles);
       if (const double user = m_centreRequest; user >= 0.0) {
         if (user != regional->centre() || centreSource != "user")
           log("centre set by the user: " + std::to_string(user));
@@ -512,8 +546,12 @@ void StreamingSession::reconstruct() {
         regional->setCentre(user);
       } else if (centreSource == "detector middle" || centreSource == "centre of mass" ||
                  (centreSource == "estimated" && centrePairs < kCentrePairsWanted)) {
-        if (const std::string line =
-                updateCentreEstimate(regional->whole(), centreSource, centrePairs);
+        LiveReconstruction& whole = regional->whole();
+        const bool history = m_options.method == LiveMethod::window;
+        if (const std::string line = updateCentreEstimate(
+                whole, history ? centreHistory.projections() : whole.received(),
+                history ? centreHistory.angles() : whole.receivedAngles(), centreSource,
+                centrePairs);
             !line.empty())
           log(line);
         regional->setCentre(regional->whole().centre());  // a region follows

@@ -275,6 +275,12 @@ std::optional<CentreEstimate> estimateCentreFromMass(const ProjectionStack& line
   return e;
 }
 
+std::vector<int> centreRows(int slices) {
+  std::vector<int> rows;
+  for (int s = 0; s < slices; s += std::max(1, slices / kMaxRows)) rows.push_back(s);
+  return rows;
+}
+
 CentreEstimate chooseCentre(const ProjectionStack& lineIntegrals,
                             std::span<const double> anglesRad) {
   checkAngles(lineIntegrals, anglesRad);

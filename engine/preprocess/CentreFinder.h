@@ -42,6 +42,10 @@ CentreEstimate estimateCentre(const ProjectionStack& lineIntegrals,
 std::optional<CentreEstimate> estimateCentreFromMass(const ProjectionStack& lineIntegrals,
                                                      std::span<const double> anglesRad);
 
+/// The rows (of `slices`) the estimates above read: every max(1, slices / 16)-th. A stack of
+/// these rows alone gives the same estimates as the whole stack.
+std::vector<int> centreRows(int slices);
+
 /// A registration of projections this far or more from 180° apart mirrors a point r pixels from
 /// the axis r·sin(offset) off itself (5 px at r = 300 px and 1°): a centre-of-mass fit, where
 /// reliable, is the better estimate.
