@@ -67,14 +67,25 @@ constexpr double kSettledPairDeg = 0.1;
 // centre more than a pixel away starts again). Returns the log line for a new or moved centre (""
 // when nothing changed).
 // What the centre is estimated from: everything received, which the live reconstruction holds —
-// but the window method keeps only its newest window, so for it the rows the estimate reads
-// (centreRows) of every projection received are kept here (a window-method session stayed at the
-// detector middle, or swung between its windows' loose pairs).
+// but the window method keeps only its newest window (its memory bounded by the window), so for
+// it up to 4 of the rows the estimate reads (centreRows) of the projections received are kept
+// here, at most kCentreHistoryBytes of them, while the centre is still being estimated (a
+// window-method session stayed at the detector middle, or swung between its windows' loose
+// pairs).
+constexpr std::size_t kCentreHistoryBytes = std::size_t(128) << 20;
+
 class CentreHistory {
  public:
   void add(const ProjectionStack& window, std::span<const double> angles) {
-    if (m_rows.empty()) m_rows = centreRows(window.slices());
-    const int count = int(m_angles.size()), adding = window.projections();
+    if (m_rows.empty()) {
+      const std::vector<int> rows = centreRows(window.slices());
+      for (std::size_t k = 0; k < std::min<std::size_t>(4, rows.size()); ++k)
+        m_rows.push_back(rows[k * rows.size() / std::min<std::size_t>(4, rows.size())]);
+    }
+    const int count = int(m_angles.size());
+    const std::size_t bytes = m_rows.size() * std::size_t(window.columns()) * sizeof(float);
+    const int adding =
+        std::min(window.projections(), std::max(0, int(kCentreHistoryBytes / bytes) - count));
     if (m_stack.projections() < count + adding) {
       ProjectionStack grown(std::max(count + adding, 2 * m_stack.projections()), int(m_rows.size()),
                             window.columns());
@@ -86,8 +97,9 @@ class CentreHistory {
       for (std::size_t r = 0; r < m_rows.size(); ++r)
         for (int j = 0; j < window.columns(); ++j)
           m_stack.at(count + p, int(r), j) = window.at(p, m_rows[r], j);
-    m_angles.insert(m_angles.end(), angles.begin(), angles.end());
+    m_angles.insert(m_angles.end(), angles.begin(), angles.begin() + adding);
   }
+  void clear() { *this = CentreHistory(); }
   const ProjectionStack& projections() const { return m_stack; }
   std::span<const double> angles() const { return m_angles; }
 
@@ -538,14 +550,19 @@ void StreamingSession::reconstruct() {
         restrictTruth(firstRow, slices, columns);
       }
       regional->receive(stack, angles);
-      if (m_options.method == LiveMethod::window) centreHistory.add(stack, angles);
+      const bool estimating = centreSource == "detector middle" ||
+                              centreSource == "centre of mass" ||
+                              (centreSource == "estimated" && centrePairs < kCentrePairsWanted);
+      if (m_options.method == LiveMethod::window && estimating && m_centreRequest < 0.0)
+        centreHistory.add(stack, angles);
+      else
+        centreHistory.clear();  // settled, given or not needed
       if (const double user = m_centreRequest; user >= 0.0) {
         if (user != regional->centre() || centreSource != "user")
           log("centre set by the user: " + std::to_string(user));
         centreSource = "user";
         regional->setCentre(user);
-      } else if (centreSource == "detector middle" || centreSource == "centre of mass" ||
-                 (centreSource == "estimated" && centrePairs < kCentrePairsWanted)) {
+      } else if (estimating) {
         LiveReconstruction& whole = regional->whole();
         const bool history = m_options.method == LiveMethod::window;
         if (const std::string line = updateCentreEstimate(

@@ -1,6 +1,7 @@
 #include "sources/FileReplaySource.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <stdexcept>
 
@@ -20,27 +21,9 @@ PixelType storedType(const std::string& type) {
 }
 }  // namespace
 
-namespace {
-
-// Everything but the projections, with the angles and the count of those that hold a
-// measurement: the projections never written read as zeros in every row, the middle one
-// included (one row of each read to find them, as readScan finds them in the rows it reads).
-RawScan withoutProjections(const std::string& path) {
-  RawScan scan = readScan(path, {}, false);
-  const int middle = scan.rows / 2;
-  const RawScan row = readScan(path, {middle, middle + 1});
-  scan.projections = row.projections;
-  scan.thetaRad = row.thetaRad;
-  scan.emptyProjections = row.emptyProjections;
-  scan.angleNote = row.angleNote;
-  return scan;
-}
-
-}  // namespace
-
 FileReplaySource::FileReplaySource(const std::string& path, double framesPerSecond,
                                    const std::string& order)
-    : FileReplaySource(path, withoutProjections(path), framesPerSecond, order) {}
+    : FileReplaySource(path, readScan(path, {}, false), framesPerSecond, order) {}
 
 FileReplaySource::FileReplaySource(const std::string& path, RawScan scan, double framesPerSecond,
                                    const std::string& order)
@@ -50,12 +33,6 @@ FileReplaySource::FileReplaySource(const std::string& path, RawScan scan, double
       m_scan(std::move(scan)),
       m_read(openProjections(path)),
       m_type(storedType(m_scan.dataType)) {
-  for (int i = 0, empty = 0; int(m_fileIndex.size()) < m_scan.projections; ++i) {
-    if (empty < int(m_scan.emptyProjections.size()) && m_scan.emptyProjections[empty] == i)
-      ++empty;
-    else
-      m_fileIndex.push_back(i);
-  }
   if (order.starts_with("interlaced:")) {
     const int window = parseAcquisitionOrder(order, m_scan.projections).window;
     m_order = interlacedReplayOrder(m_scan.thetaRad, window);
@@ -80,11 +57,6 @@ FileReplaySource::FileReplaySource(const std::string& path, RawScan scan, double
         VolumeStack::fromSliceMajor(m_scan.groundTruth, m_scan.rows, m_scan.groundTruthSize);
   if (!m_scan.formatNote.empty()) m_warnings.push_back(path + ": " + m_scan.formatNote);
   if (!m_scan.angleNote.empty()) m_warnings.push_back(path + ": " + m_scan.angleNote);
-  if (const auto& empty = m_scan.emptyProjections; !empty.empty())
-    m_warnings.push_back(path + ": left out " + std::to_string(empty.size()) +
-                         " projections that hold nothing but zeros (never written: an aborted "
-                         "scan?), the first at file index " +
-                         std::to_string(empty.front()));
 }
 
 ScanDescription FileReplaySource::describe() const {
@@ -99,7 +71,7 @@ ScanDescription FileReplaySource::describe() const {
   return d;
 }
 
-Frame FileReplaySource::makeFrame(std::int64_t i) {
+std::optional<Frame> FileReplaySource::makeFrame(std::int64_t i) {
   const std::size_t frame = std::size_t(m_scan.rows) * m_scan.columns;
   const int flats = m_scan.flatCount(), darks = m_scan.darkCount();
   Frame f;
@@ -108,9 +80,21 @@ Frame FileReplaySource::makeFrame(std::int64_t i) {
   f.columns = m_scan.columns;
   f.type = m_type;
   if (i >= flats + darks) {
-    const int index = m_order[std::size_t(i - flats - darks)];
+    const std::int64_t k = i - flats - darks;
+    const int index = m_order[std::size_t(k)];
     f.angleRad = m_scan.thetaRad[std::size_t(index)];
-    f.pixels = m_read(m_fileIndex[std::size_t(index)]);
+    f.pixels = m_read(index);
+    // Never written (a dataset sized for the whole scan by a writer that stopped): the fill
+    // value, nothing but zeros — no measurement, left out as readScan leaves it out.
+    const bool empty = std::all_of(f.pixels.begin(), f.pixels.end(),
+                                   [](float v) { return v == 0.0f || !std::isfinite(v); });
+    if (empty && m_leftOut++ == 0)
+      m_warnings.push_back(m_path + ": left out projection " + std::to_string(index) +
+                           " (file index): nothing but zeros (never written: an aborted scan?)");
+    if (k + 1 == std::int64_t(m_order.size()) && m_leftOut > 1)
+      m_warnings.push_back(m_path + ": left out " + std::to_string(m_leftOut) +
+                           " projections in all that hold nothing but zeros");
+    if (empty) return std::nullopt;
     return f;
   }
   const std::vector<float>& from = i < flats ? m_scan.flats : m_scan.darks;

@@ -6,8 +6,8 @@
 // detector), or without one (0) as fast as the session reconstructs them, losslessly: every
 // update gets exactly W new projections. Flats, darks and angles are read up front, each
 // projection when it is sent (a replay holds a frame, not the scan: a 16 GB file replays in the
-// memory its session needs); projections that hold nothing but zeros in the detector's middle row
-// (never written: an aborted scan) are left out, as readScan leaves them out.
+// memory its session needs); a projection that holds nothing but zeros (never written: an
+// aborted scan) is left out when its turn comes, as readScan leaves it out.
 #include <functional>
 #include <string>
 #include <utility>
@@ -30,20 +30,21 @@ class FileReplaySource final : public PacedSource {
   const VolumeStack* groundTruth() const override {
     return m_groundTruth.slices() > 0 ? &m_groundTruth : nullptr;
   }
-  /// Once: the projections left out because they hold nothing but zeros (io/ScanFile.h).
+  /// The first projection left out because it holds nothing but zeros (io/ScanFile.h), and at
+  /// the end how many were; the file's notes (odd angles, another format's entry) at once.
   std::vector<std::string> takeWarnings() override { return std::exchange(m_warnings, {}); }
 
  protected:
-  Frame makeFrame(std::int64_t i) override;
+  std::optional<Frame> makeFrame(std::int64_t i) override;
 
  private:
   FileReplaySource(const std::string& path, RawScan scan, double framesPerSecond,
                    const std::string& order);
   std::string m_path;
-  RawScan m_scan;                ///< all but the projections; thetaRad of those kept
-  std::vector<int> m_fileIndex;  ///< file index of each projection kept
+  RawScan m_scan;                                 ///< all but the projections
   std::function<std::vector<float>(int)> m_read;  ///< one projection, by file index
-  std::vector<int> m_order;                       ///< kept index of the k-th projection replayed
+  std::vector<int> m_order;                       ///< file index of the k-th projection replayed
+  std::int64_t m_leftOut = 0;                     ///< projections left out (nothing but zeros)
   PixelType m_type = PixelType::Float32;
   VolumeStack m_groundTruth;
   std::vector<std::string> m_warnings;

@@ -37,7 +37,10 @@ std::optional<Frame> PacedSource::next(std::chrono::milliseconds timeout) {
     }
     std::this_thread::sleep_until(due);
   }
-  return makeFrame(m_next++);
+  while (m_next < m_frames)
+    if (std::optional<Frame> frame = makeFrame(m_next++)) return frame;
+  m_finished = true;
+  return std::nullopt;
 }
 
 }  // namespace tomolive

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 
 #include "sources/FrameSource.h"
 
@@ -23,8 +24,10 @@ class PacedSource : public FrameSource {
   /// `frames`: how many frames the scan has; `framesPerSecond` ≤ 0: no pacing.
   PacedSource(std::int64_t frames, double framesPerSecond);
   double framesPerSecond() const { return m_framesPerSecond; }
-  /// Frame i of the scan, 0 ≤ i < frames; called from next()'s thread, in order.
-  virtual Frame makeFrame(std::int64_t i) = 0;
+  /// Frame i of the scan, 0 ≤ i < frames, or none where the scan holds no frame there (a
+  /// file's projection never written: next() goes on to the following one); called from
+  /// next()'s thread, in order.
+  virtual std::optional<Frame> makeFrame(std::int64_t i) = 0;
 
  private:
   std::int64_t m_frames;

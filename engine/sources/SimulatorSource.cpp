@@ -25,7 +25,7 @@ ScanDescription SimulatorSource::describe() const {
   return d;
 }
 
-Frame SimulatorSource::makeFrame(std::int64_t i) {
+std::optional<Frame> SimulatorSource::makeFrame(std::int64_t i) {
   const ScanSpec& spec = m_sim.spec();
   Frame f;
   f.number = i;

@@ -22,7 +22,7 @@ class SimulatorSource final : public PacedSource {
   const ScanSimulator& simulator() const { return m_sim; }
 
  protected:
-  Frame makeFrame(std::int64_t i) override;
+  std::optional<Frame> makeFrame(std::int64_t i) override;
 
  private:
   ScanSimulator m_sim;
