@@ -473,6 +473,14 @@ class TestCli : public QObject {
 
   // The log's notes reach the JSON summary too: i13's detector edges transmit 0.68 of the flat.
   void streamSummaryCarriesTheNotes() {
+    // a source's warning too: angles over three turns
+    const QString turns = path("three_turns.h5");
+    writeFlatScan(turns, 32, {0.0, 300.0, 600.0, 900.0, 1080.0});
+    const CliRun odd = runCli({"stream", "--source", "file:" + turns, "--window", "5", "--json"});
+    QVERIFY2(odd.exitCode == 0, qPrintable(odd.err));
+    const QJsonArray oddNotes = json(odd)["notes"].toArray();
+    QVERIFY2(!oddNotes.isEmpty() && oddNotes[0].toString().contains(u"span 3.0 turns"_s),
+             qPrintable(odd.out));
     TOMOLIVE_REQUIRE_REAL_DATA();
     const CliRun r =
         runCli({"stream", "--source", QString::fromStdString("file:" + realDataFile("i13_crop.h5")),

@@ -177,13 +177,16 @@ int runStream(StreamSettings s, std::shared_ptr<RowTeam> team) {
   const std::string label = session.source().describe().label;
   std::mutex historyMutex;
   std::vector<UpdateMetrics> history;
-  std::vector<std::string> notes;  // the log's notes, for the JSON summary too
+  // The log's notes and the source's warnings (odd angles, projections left out), for the JSON
+  // summary too.
+  std::vector<std::string> notes;
   session.onLog([&](const std::string& line) {
     std::fprintf(stderr, "%s\n", line.c_str());
-    if (line.starts_with("note: ")) {
-      std::lock_guard lock(historyMutex);
-      notes.push_back(line.substr(6));
-    }
+    for (const std::string prefix : {"note: ", "source: "})
+      if (line.starts_with(prefix)) {
+        std::lock_guard lock(historyMutex);
+        notes.push_back(line.substr(prefix.size()));
+      }
   });
   session.onSilence([&](double seconds) {
     std::lock_guard lock(historyMutex);  // the metrics file is shared with the update lines
