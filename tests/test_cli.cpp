@@ -12,6 +12,7 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <map>
 
 #include "CliRun.h"
 #include "RealData.h"
@@ -40,10 +41,12 @@ CliRun streamUnderFileSizeLimit(const QString& record, const QString& reserveMiB
 }
 
 // A scan of 2 rows × `columns` at `thetaDeg`, every count half its flat.
-// counts 1000 under flats of `flat` (and no darks)
+// counts 1000 under flats of `flat` (and no darks), with `attributes` on /exchange
 void writeFlatScan(const QString& file, int columns, const std::vector<double>& thetaDeg,
-                   float flat = 2000.0f) {
+                   float flat = 2000.0f,
+                   std::map<std::string, tomolive::Attribute> attributes = {}) {
   tomolive::ScanToWrite scan;
+  scan.attributes = std::move(attributes);
   scan.projections = int(thetaDeg.size()), scan.rows = 2, scan.columns = columns;
   scan.dataU16.assign(thetaDeg.size() * 2 * std::size_t(columns), 1000);
   scan.flats.assign(std::size_t(2) * columns, flat);
@@ -879,6 +882,14 @@ class TestCli : public QObject {
   void scanAtOneAngleIsRefused() {
     const QString stuck = path("stuck.h5");
     writeFlatScan(stuck, 32, {0.0, 0.0, 0.0, 0.0});
+    {  // an encoder's jitter is still one angle
+      const QString jitter = path("jitter.h5");
+      writeFlatScan(jitter, 32, {45.0, 45.003, 44.998, 45.001});
+      const CliRun run = runCli({"stream", "--source", "file:" + jitter, "--window", "2"});
+      QCOMPARE(run.exitCode, 2);
+      QVERIFY2(run.err.contains(u"all 4 projections are at one angle, 44.998° (within 0.005°)"_s),
+               qPrintable(run.err));
+    }
     for (const QStringList& args :
          {QStringList{"recon", stuck, "--centre", "15.5"},
           QStringList{"stream", "--source", "file:" + stuck, "--window", "2"},
@@ -905,13 +916,28 @@ class TestCli : public QObject {
       QVERIFY2(run.err.contains(dark) && run.err.contains(u"no pixel's flat field is above"_s),
                qPrintable(run.err));
     }
+    const QString far = path("centre_off_the_detector.h5");  // the file's centre, 5000
+    writeFlatScan(far, 32, {0.0, 60.0, 120.0}, 2000.0f, {{"rotation_center", 5000.0}});
+    for (const QStringList& args :
+         {QStringList{"recon", far}, QStringList{"stream", "--source", "file:" + far}}) {
+      const CliRun run = runCli(args);
+      QCOMPARE(run.exitCode, 2);
+      QVERIFY2(run.err.contains(far) && run.err.contains(u"5000 lies outside the detector"_s),
+               qPrintable(run.err));
+    }
     const QString bright = path("brighter_than_beam.h5");
     writeFlatScan(bright, 32, {0.0, 60.0, 120.0}, 400.0f);  // counts 1000: 2.5 × the flat
     const CliRun recon = runCli({"recon", bright, "--centre", "15.5"});
     QCOMPARE(recon.exitCode, 2);
-    QVERIFY2(recon.err.contains(bright) &&
-                 recon.err.contains(u"192 of the projections' 192 pixels cannot give one"_s),
-             qPrintable(recon.err));
+    QVERIFY2(
+        recon.err.contains(bright) &&
+            recon.err.contains(u"192 of the projections' 192 pixels cannot give a line integral"_s),
+        qPrintable(recon.err));
+    // a replay reads each projection when it sends it: the first window's say so in a note
+    const CliRun replay = runCli({"stream", "--source", "file:" + bright, "--window", "3"});
+    QVERIFY2(replay.err.contains(u"note: the first window: 192 of the projections' 192 pixels "
+                                 "cannot give a line integral"_s),
+             qPrintable(replay.err));
   }
 
   // A 60000² grid is refused before anything is allocated: the numbers and a way out.

@@ -30,13 +30,30 @@ std::string unitRead(bool radians, bool stated) {
 
 }  // namespace
 
+bool atOneAngle(double minDeg, double maxDeg, int projections) {
+  return projections > 1 && maxDeg - minDeg < kOneAngleDeg;
+}
+
+bool atOneAngle(std::span<const double> anglesRad) {
+  if (anglesRad.empty()) return false;
+  const auto [lowest, highest] = std::minmax_element(anglesRad.begin(), anglesRad.end());
+  return atOneAngle(*lowest * 180 / std::numbers::pi, *highest * 180 / std::numbers::pi,
+                    int(anglesRad.size()));
+}
+
 std::string angleNote(double minDeg, double maxDeg, int projections, const std::string& unit) {
   char text[400];
-  if (projections > 1 && maxDeg - minDeg < 1e-6) {
-    std::snprintf(text, sizeof text,
-                  "all %d projections are at one angle, %g°: nothing to reconstruct (a rotation "
-                  "stage that did not turn, or angles not written?)",
-                  projections, minDeg);
+  if (atOneAngle(minDeg, maxDeg, projections)) {
+    if (maxDeg - minDeg < 1e-6)
+      std::snprintf(text, sizeof text,
+                    "all %d projections are at one angle, %g°: nothing to reconstruct (a "
+                    "rotation stage that did not turn, or angles not written?)",
+                    projections, minDeg);
+    else
+      std::snprintf(text, sizeof text,
+                    "all %d projections are at one angle, %g° (within %.2g°): nothing to "
+                    "reconstruct (a rotation stage that did not turn, or angles not written?)",
+                    projections, minDeg, maxDeg - minDeg);
     return text;
   }
   if (const double turns = (maxDeg - minDeg) / 360.0; turns > 2.0) {
@@ -59,7 +76,7 @@ DataExchangeInfo inspectScan(const std::string& path) {
     info.angleNote = angleNote(info.thetaMinDeg, info.thetaMaxDeg, info.projections,
                                unitRead(info.thetaInRadians, info.thetaUnitsStated));
   // What `recon` and a replay refuse is no usable scan.
-  if (info.problems.empty() && info.projections > 1 && info.thetaMinDeg == info.thetaMaxDeg)
+  if (info.problems.empty() && atOneAngle(info.thetaMinDeg, info.thetaMaxDeg, info.projections))
     info.problems.push_back(path + ": " + info.angleNote);
   return info;
 }

@@ -4,6 +4,7 @@
 // DataExchangeInfo (io/DataExchange.h, io/NexusTomo.h). Replay, `recon`, `info`, `methods` and
 // the console read scans only through here.
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,13 @@ ScanFormat detectScanFormat(const std::string& path);
 /// values in another unit than the one they are read in: degrees labelled radians span 57 times
 /// the turns they should). `unit` names how they were read ("degrees", "radians").
 std::string angleNote(double minDeg, double maxDeg, int projections, const std::string& unit);
+
+/// Angles spanning less than this are one angle, whatever an encoder's jitter.
+inline constexpr double kOneAngleDeg = 0.1;
+/// Whether more than one projection and all within kOneAngleDeg: nothing to reconstruct
+/// (`recon`, a replay and `info` refuse the scan).
+bool atOneAngle(double minDeg, double maxDeg, int projections);
+bool atOneAngle(std::span<const double> anglesRad);
 
 /// Both say, in formatNote, when a Data Exchange file also holds a NeXus entry (not read), and
 /// in angleNote what is odd about the angles.

@@ -44,9 +44,7 @@ FileReconResult reconstruct(const std::string& path, const FileReconOptions& opt
   requireMemoryForFile(path, options);
   auto start = std::chrono::steady_clock::now();
   const RawScan raw = readScan(path, options.rows);
-  if (raw.projections > 1 && std::all_of(raw.thetaRad.begin(), raw.thetaRad.end(),
-                                         [&](double a) { return a == raw.thetaRad.front(); }))
-    throw std::invalid_argument(path + ": " + raw.angleNote);
+  if (atOneAngle(raw.thetaRad)) throw std::invalid_argument(path + ": " + raw.angleNote);
   const PreparedScan scan = prepareScan(raw, options.binning);
   result.readSeconds = secondsSince(start);
   result.projections = scan.lineIntegrals.projections();

@@ -33,7 +33,7 @@ void FramePreparation::setFlatsDarks(std::span<const std::shared_ptr<const Frame
 }
 
 ProjectionStack FramePreparation::lineIntegrals(std::span<const Frame* const> projections,
-                                                std::vector<double>& anglesRad) const {
+                                                std::vector<double>& anglesRad) {
   if (!m_correction) throw std::logic_error("frame preparation without flats");
   ProjectionStack stack(int(projections.size()), m_slices, m_columns);
   std::vector<float> lineIntegrals(std::size_t(m_slices) * m_columns);
@@ -45,8 +45,9 @@ ProjectionStack FramePreparation::lineIntegrals(std::span<const Frame* const> pr
                                std::to_string(f.rows) + "×" + std::to_string(f.columns) +
                                ", the scan's frames are " + std::to_string(m_rows) + "×" +
                                std::to_string(m_columns));
-    m_correction->apply({f.pixels.data() + std::size_t(m_firstRow) * m_columns, part},
-                        lineIntegrals);
+    m_repaired += m_correction->apply({f.pixels.data() + std::size_t(m_firstRow) * m_columns, part},
+                                      lineIntegrals);
+    m_pixels += std::int64_t(part);
     stack.setProjection(int(k), lineIntegrals);
     anglesRad.push_back(f.angleRad);
   }

@@ -3,6 +3,7 @@
 // selection, fixed with the detector's shape by the first frame) as line integrals, through the
 // flat/dark correction of the latest flats and darks. Frames of another shape are refused with
 // both shapes named: a detector does not change shape within a scan.
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <vector>
@@ -34,11 +35,15 @@ class FramePreparation {
   /// angles appended to `anglesRad`. Needs setFlatsDarks first; throws std::runtime_error naming a
   /// frame whose shape is not the detector's.
   ProjectionStack lineIntegrals(std::span<const Frame* const> projections,
-                                std::vector<double>& anglesRad) const;
+                                std::vector<double>& anglesRad);
+  /// Pixels corrected so far, and of them those repaired (preprocess/FlatDarkCorrection.h).
+  std::int64_t pixels() const { return m_pixels; }
+  std::int64_t repaired() const { return m_repaired; }
 
  private:
   int m_rows, m_columns, m_firstRow, m_slices;
   std::unique_ptr<FlatDarkCorrection> m_correction;
+  std::int64_t m_pixels = 0, m_repaired = 0;
 };
 
 }  // namespace tomolive

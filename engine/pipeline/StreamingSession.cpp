@@ -615,6 +615,10 @@ void StreamingSession::reconstruct() {
         std::iota(held.begin(), held.end(), 0);
         if (const std::string note = flatFieldNote(whole.received(), held); !note.empty())
           log("note: " + note);
+        if (const std::string note =
+                unrepairableNote(preparation->repaired(), preparation->pixels());
+            !note.empty())
+          log("note: the first window: " + note);
       }
       readBack.read(*recon, update, view,
                     m_options.enhancer ? m_options.enhancer->depth() / 2 : 0, *snapshot);

@@ -196,4 +196,12 @@ std::string flatFieldNote(const ProjectionStack& lineIntegrals, std::span<const 
   return text;
 }
 
+std::string unrepairableNote(std::int64_t repaired, std::int64_t pixels) {
+  if (!(pixels > 0 && 2 * repaired > pixels)) return {};
+  return std::to_string(repaired) + " of the projections' " + std::to_string(pixels) +
+         " pixels cannot give a line integral (counts at or below the dark, not finite, or above "
+         "twice the flat): the projections, flats and darks do not belong together (another "
+         "dataset, an offset in the counts, or darks taken with the beam on)";
+}
+
 }  // namespace tomolive

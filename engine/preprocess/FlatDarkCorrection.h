@@ -56,6 +56,11 @@ class FlatDarkCorrection {
 /// noise (robust: 1.4826 × the median distance from their strip's median).
 std::string flatFieldNote(const ProjectionStack& lineIntegrals, std::span<const int> projections);
 
+/// Why `repaired` of `pixels` repaired is too many to reconstruct from — more than half: a
+/// repair interpolates between good pixels, and with most of them bad the image would be one of
+/// the repair (the projections, flats and darks do not belong together) — or "".
+std::string unrepairableNote(std::int64_t repaired, std::int64_t pixels);
+
 /// Averages b × b pixel blocks of a rows × columns image (trailing partial blocks are dropped).
 std::vector<float> binImage(std::span<const float> image, int rows, int columns, int b);
 

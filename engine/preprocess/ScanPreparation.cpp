@@ -32,16 +32,10 @@ PreparedScan prepareScan(const RawScan& raw, int binning) {
     out.lineIntegrals.setProjection(p, binImage(lineIntegrals, raw.rows, raw.columns, binning));
   });
   out.repairedPixels = repaired;
-  // Repairs interpolate between good pixels: with most of them bad there is nothing to
-  // interpolate from, and what came out would be an image of the repair.
-  const std::int64_t pixels = std::int64_t(raw.projections) * std::int64_t(frame);
-  if (pixels > 0 && 2 * out.repairedPixels > pixels)
-    throw std::invalid_argument(
-        "line integrals: " + std::to_string(out.repairedPixels) + " of the projections' " +
-        std::to_string(pixels) +
-        " pixels cannot give one (counts at or below the dark, not finite, or above twice the "
-        "flat): the projections, flats and darks do not belong together (another dataset, an "
-        "offset in the counts, or darks taken with the beam on)");
+  if (const std::string why =
+          unrepairableNote(out.repairedPixels, std::int64_t(raw.projections) * std::int64_t(frame));
+      !why.empty())
+    throw std::invalid_argument("line integrals: " + why);
   std::vector<int> all(std::size_t(raw.projections));
   std::iota(all.begin(), all.end(), 0);
   out.flatNote = flatFieldNote(out.lineIntegrals, all);

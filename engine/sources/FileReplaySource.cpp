@@ -5,6 +5,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "geometry/ParallelGeometry.h"
 #include "io/ScanFile.h"
 #include "preprocess/FlatDarkCorrection.h"
 #include "sim/Acquisition.h"
@@ -44,9 +45,14 @@ FileReplaySource::FileReplaySource(const std::string& path, RawScan scan, double
     std::iota(m_order.begin(), m_order.end(), 0);
   }
   // What `recon` refuses is refused here too, naming the file, before a frame is sent.
-  if (m_scan.projections > 1 && std::all_of(m_scan.thetaRad.begin(), m_scan.thetaRad.end(),
-                                            [&](double a) { return a == m_scan.thetaRad.front(); }))
-    throw std::invalid_argument(path + ": " + m_scan.angleNote);
+  if (atOneAngle(m_scan.thetaRad)) throw std::invalid_argument(path + ": " + m_scan.angleNote);
+  if (const std::optional<double> centre = m_scan.statedCentre()) {
+    try {
+      checkCentreOnDetector(*centre, m_scan.columns);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(path + ": the file's rotation_center: " + e.what());
+    }
+  }
   try {
     const FlatDarkCorrection check(m_scan.flats, m_scan.darks, m_scan.rows, m_scan.columns);
   } catch (const std::invalid_argument& e) {
