@@ -474,6 +474,17 @@ class TestCli : public QObject {
     QCOMPARE(json(offline)["projections"].toInt(), 128);
   }
 
+  // `quality --json` names the centre each cell was reconstructed with (the simulator's; a real
+  // scan's as recon chooses it).
+  void qualityNamesItsCentre() {
+    const CliRun r = runCli({"quality", "--size", "64", "--slices", "2", "--projections", "64",
+                             "--windows", "16", "--rotations", "3", "--iterations", "1", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonArray cells = json(r)["cells"].toArray();
+    QVERIFY(!cells.isEmpty());
+    for (const QJsonValue& c : cells) QCOMPARE(c.toObject()["center"].toDouble(), 31.5);
+  }
+
   // The log's notes reach the JSON summary too: i13's detector edges transmit 0.68 of the flat.
   void streamSummaryCarriesTheNotes() {
     // a source's warning too: angles over three turns

@@ -99,6 +99,7 @@ void to_json(json& j, const QualityCell& c) {
        {"iterations", c.iterations},
        {"rotations", c.rotations},
        {"projections", c.projectionsUsed},
+       {"center", c.centre},
        {"ssim_streaming", c.ssimBefore},
        {"ssim_enhanced", c.ssimAfter},
        {"psnr_streaming", c.psnrBefore},

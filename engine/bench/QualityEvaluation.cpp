@@ -53,6 +53,7 @@ void scoreStreaming(const std::string& scan, const ParallelGeometry& g, const Pr
     QualityCell c;
     c.scan = scan, c.window = window, c.iterations = iterations, c.rotations = r;
     c.projectionsUsed = first + count;
+    c.centre = g.centre;
     c.ssimBefore = ssimVolume(estimate, reference, range);
     c.ssimAfter = ssimVolume(enhanced, reference, range);
     c.psnrBefore = psnrVolume(estimate, reference, range);

@@ -34,6 +34,7 @@ struct QualityOptions {
 struct QualityCell {
   std::string scan;  ///< "glass", "shale", or the real file's name
   int window = 0, iterations = 0, rotations = 0, projectionsUsed = 0;
+  double centre = 0.0;  ///< the rotation centre used (detector column)
   double ssimBefore = 0, ssimAfter = 0, psnrBefore = 0, psnrAfter = 0;
 };
 
