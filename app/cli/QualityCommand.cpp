@@ -54,7 +54,13 @@ Command addQualityCommand(CLI::App& app) {
   addIntegerList(command, "--windows", o.windows, "windows W");
   addIntegerList(command, "--iterations", o.iterations, "iterations I per update");
   addIntegerList(command, "--rotations", o.rotations, "rotations R");
-  command.add_option("--real", o.realScans, "real scans a.h5,b.h5")->delimiter(',');
+  command
+      .add_option(
+          "--real", o.realScans,
+          "real scans a.h5,b.h5, replayed interlaced with W = " + std::to_string(o.realWindow) +
+              " and scored after " + std::to_string(o.realRotations) +
+              " rotations whatever --windows and --rotations say; the --iterations apply")
+      ->delimiter(',');
   command.add_flag("--real-only", s->realOnly, "only the real scans");
   command.add_option("--images", o.imagesPath, "HDF5 file for the before/after/reference slices");
   addOverwriteFlag(command, s->overwrite);
