@@ -98,8 +98,12 @@ std::optional<Frame> FileReplaySource::makeFrame(std::int64_t i) {
       m_warnings.push_back(m_path + ": left out projection " + std::to_string(index) +
                            " (file index): nothing but zeros (never written: an aborted scan?)");
     if (k + 1 == std::int64_t(m_order.size()) && m_leftOut > 1)
-      m_warnings.push_back(m_path + ": left out " + std::to_string(m_leftOut) +
-                           " projections in all that hold nothing but zeros");
+      m_warnings.push_back(
+          m_path + ": left out " + std::to_string(m_leftOut) +
+          (m_leftOut == std::int64_t(m_order.size())
+               ? " projections in all, every one: nothing but zeros, nothing to reconstruct "
+                 "(never written?)"
+               : " projections in all that hold nothing but zeros"));
     if (empty) return std::nullopt;
     return f;
   }
