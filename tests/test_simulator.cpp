@@ -500,6 +500,35 @@ class TestSimulator : public QObject {
     QCOMPARE(truncated.geometry().centre, 47.5);
   }
 
+  // A small sample in a wide field of view: the phantom drawn on a smaller grid, in the middle of
+  // the reconstruction grid with air around it (the tooth fills 16 % of its circle).
+  void smallSampleSitsInAir() {
+    ScanSpec spec = smallSpec();
+    spec.size = 96;
+    spec.phantom = PhantomKind::Shale;
+    spec.acquisition = {AcquisitionOrder::Sequential, 12, 12};
+    spec.sampleScale = 0.5;  // a 48-pixel sample, 24 pixels of air on each side
+    const ScanSimulator small(spec);
+    const VolumeStack drawn = makePhantom(PhantomKind::Shale, 48, spec.slices, spec.seed);
+    double inside = 0.0;
+    for (int y = 0; y < 96; ++y)
+      for (int x = 0; x < 96; ++x) {
+        const bool sample = y >= 24 && y < 72 && x >= 24 && x < 72;
+        const float v = small.groundTruth().at(1, y, x);
+        if (!sample)
+          QCOMPARE(v, 0.0f);
+        else
+          QCOMPARE(v, drawn.at(1, y - 24, x - 24));
+        inside += v;
+      }
+    QVERIFY(inside > 0.0);
+    spec.sampleScale = 0.0;
+    expectThrow([&] { ScanSimulator{spec}; }, "sample scale 0");
+    spec.sampleScale = 0.5;
+    spec.truncation = 0.2;
+    expectThrow([&] { ScanSimulator{spec}; }, "cannot also be truncated");
+  }
+
   void impossibleParametersThrow() {
     const auto expectBad = [](auto change, const char* fragment) {
       ScanSpec spec = smallSpec();

@@ -476,6 +476,19 @@ class TestTomoGan : public QObject {
     }
     for (int count : {rings, zingers, truncated})
       QVERIFY2(count >= 5 && count <= 19, qPrintable(QString::number(count)));
+    // v9: small samples in air, drawn after everything v4 draws (v4's tubes and counts unchanged).
+    TrainingDataOptions v9 = v4;
+    v9.smallSampleFraction = 0.5;
+    int small = 0;
+    for (int k = 0; k < 24; ++k) {
+      const TrainingScanSpec d = drawTrainingScan(v9, k), before = drawTrainingScan(v4, k);
+      QCOMPARE(d.photons, before.photons);
+      QCOMPARE(d.tube, before.tube);
+      QCOMPARE(before.sampleScale, 1.0);
+      QVERIFY(d.sampleScale == 1.0 || (d.sampleScale >= 0.3 && d.sampleScale <= 0.7));
+      small += d.sampleScale < 1.0;
+    }
+    QVERIFY2(small >= 5 && small <= 19, qPrintable(QString::number(small)));
     v6.zingerFraction = 1.5;
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, drawTrainingScan(v6, 0));
     v4.maxInputFraction = 0;  // a drawn scan size without an input fraction

@@ -44,6 +44,8 @@ int runTrainingData(TrainingDataSettings s) {
     if (d.zingers > 0) imperfections += ", zingers " + std::to_string(d.zingers).substr(0, 8);
     if (d.truncation > 0)
       imperfections += ", truncated " + std::to_string(d.truncation).substr(0, 4);
+    if (d.sampleScale < 1)
+      imperfections += ", sample at " + std::to_string(d.sampleScale).substr(0, 4) + " of the grid";
     std::printf(
         "scan %d/%d: %s %d²%s, %d projections, W = %d, I = %d, R = %d, %.0f photons%s (%.0f s)\n",
         k + 1, o.scans, d.phantom.c_str(), d.size, d.tube > 0 ? " in a tube" : "", d.projections,
@@ -101,7 +103,9 @@ Command addTrainingDataCommand(CLI::App& app) {
        {std::tuple{"--tube-fraction", &o.tubeFraction, "in a sample tube"},
         {"--ring-fraction", &o.ringFraction, "with ring artefacts"},
         {"--zinger-fraction", &o.zingerFraction, "with zingers"},
-        {"--truncation-fraction", &o.truncationFraction, "whose sample is wider than the detector"}})
+        {"--truncation-fraction", &o.truncationFraction, "whose sample is wider than the detector"},
+        {"--small-sample-fraction", &o.smallSampleFraction,
+         "whose sample is small in a wide field of view"}})
     command.add_option(name, *share, std::string("share of scans ") + what + " (independent)")
         ->check(CLI::Range(0.0, 1.0));
   command.add_option("-o,--output", s->output, "training file to write")->required();

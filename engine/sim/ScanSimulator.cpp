@@ -115,6 +115,12 @@ void validate(const ScanSpec& spec) {
           "zingers " + text(spec.zingers) + " must lie in [0, 0.01] (0 = none)");
   require(std::isfinite(spec.truncation) && spec.truncation >= 0.0 && spec.truncation <= 1.0,
           "truncation " + text(spec.truncation) + " must lie in [0, 1] (0 = the sample fits)");
+  require(std::isfinite(spec.sampleScale) && spec.sampleScale > 0.0 && spec.sampleScale <= 1.0,
+          "sample scale " + text(spec.sampleScale) +
+              " must lie in (0, 1] (1 = the sample fills the grid)");
+  require(spec.sampleScale == 1.0 || spec.truncation == 0.0,
+          "a small sample (scale " + text(spec.sampleScale) + ") cannot also be truncated (" +
+              text(spec.truncation) + ")");
 }
 
 namespace {
@@ -142,6 +148,17 @@ void addTube(VolumeStack& volume, int size, double lineIntegral) {
       for (int x = 0; x < size; ++x) volume.at(s, y, x) += wall[std::size_t(y) * size + x];
 }
 
+// `sample` in the middle of an empty size² grid (air around it).
+VolumeStack inAir(const VolumeStack& sample, int size) {
+  const int margin = (size - sample.gridSize()) / 2;
+  VolumeStack out(sample.slices(), size);
+  for (int s = 0; s < sample.slices(); ++s)
+    for (int y = 0; y < sample.gridSize(); ++y)
+      for (int x = 0; x < sample.gridSize(); ++x)
+        out.at(s, y + margin, x + margin) = sample.at(s, y, x);
+  return out;
+}
+
 }  // namespace
 
 ScanSimulator::ScanSimulator(const ScanSpec& spec) : m_spec(spec) {
@@ -150,7 +167,11 @@ ScanSimulator::ScanSimulator(const ScanSpec& spec) : m_spec(spec) {
                                       0.5 * (m_spec.size - 1), m_spec.size);
   m_margin = int(std::lround(0.5 * m_spec.size * m_spec.truncation));
   const int width = m_spec.size + 2 * m_margin;
-  VolumeStack sample = makePhantom(m_spec.phantom, width, m_spec.slices, m_spec.seed);
+  // A small sample is drawn on its own grid (an even margin of air around it, at least 8 px).
+  const int drawn =
+      std::max(8, width - 2 * int(std::lround(0.5 * width * (1.0 - m_spec.sampleScale))));
+  VolumeStack sample = makePhantom(m_spec.phantom, drawn, m_spec.slices, m_spec.seed);
+  if (drawn < width) sample = inAir(sample, width);
   if (m_spec.tube > 0.0) addTube(sample, width, m_spec.tube);
   if (m_margin == 0) {
     m_phantom = std::move(sample);

@@ -53,6 +53,11 @@ struct ScanSpec {
   /// detector's width (rounded to an even excess) and the detector sees its middle columns; the
   /// ground truth is the part inside the reconstruction grid. In [0, 1]; 0 = the sample fits.
   double truncation = 0.0;
+  /// A small sample in a wide field of view (a tooth fills 16 % of its circle): the sample is
+  /// drawn on a grid this share of the detector's width (rounded to an even margin) and sits in
+  /// air in the middle of the reconstruction grid; a tube stays at the grid's scale. In
+  /// (0, 1]; 1 = the sample fills the grid. Not together with truncation.
+  double sampleScale = 1.0;
 };
 
 /// Throws std::invalid_argument naming the first impossible parameter and its value.

@@ -73,12 +73,14 @@ void validate(const TrainingDataOptions& o) {
     fail("draw '" + o.draw + "' is neither v1 nor independent");
   if (!(o.tubeFraction >= 0 && o.tubeFraction <= 1))
     fail("tube fraction " + std::to_string(o.tubeFraction) + " must lie in 0 … 1");
-  for (const auto& [name, share] : {std::pair{"ring", o.ringFraction},
-                                     std::pair{"zinger", o.zingerFraction},
-                                     std::pair{"truncation", o.truncationFraction}})
+  for (const auto& [name, share] :
+       {std::pair{"ring", o.ringFraction}, std::pair{"zinger", o.zingerFraction},
+        std::pair{"truncation", o.truncationFraction},
+        std::pair{"small sample", o.smallSampleFraction}})
     if (!(share >= 0 && share <= 1))
       fail(std::string(name) + " fraction " + std::to_string(share) + " must lie in 0 … 1");
-  const bool imperfect = o.ringFraction > 0 || o.zingerFraction > 0 || o.truncationFraction > 0;
+  const bool imperfect = o.ringFraction > 0 || o.zingerFraction > 0 || o.truncationFraction > 0 ||
+                         o.smallSampleFraction > 0;
   if ((drawsProjections || o.tubeFraction > 0 || imperfect) && usesV1Draw(o))
     fail("a drawn projection count, a sample tube or detector imperfections need the independent "
          "draw");
@@ -107,6 +109,7 @@ ScanSpec scanFor(const TrainingDataOptions& o, const TrainingScanSpec& draw) {
   s.rings = draw.rings;
   s.zingers = draw.zingers;
   s.truncation = draw.truncation;
+  s.sampleScale = draw.sampleScale;
   return s;
 }
 
@@ -149,6 +152,8 @@ TrainingScanSpec drawTrainingScan(const TrainingDataOptions& o, int k) {
       d.zingers = std::exp(std::uniform_real_distribution<double>(std::log(1e-5), std::log(1e-3))(rng));
     if (chance(o.truncationFraction))
       d.truncation = std::uniform_real_distribution<double>(0.1, 0.6)(rng);
+    if (chance(o.smallSampleFraction) && d.truncation == 0)  // v9, after v6's draws
+      d.sampleScale = std::uniform_real_distribution<double>(0.3, 0.7)(rng);
     return d;
   }
   d.size = o.size;
@@ -190,6 +195,7 @@ void to_json(nlohmann::json& j, const TrainingDataOptions& o) {
   if (o.ringFraction > 0) j["ring_fraction"] = o.ringFraction;
   if (o.zingerFraction > 0) j["zinger_fraction"] = o.zingerFraction;
   if (o.truncationFraction > 0) j["truncation_fraction"] = o.truncationFraction;
+  if (o.smallSampleFraction > 0) j["small_sample_fraction"] = o.smallSampleFraction;
 }
 
 void writeTrainingData(const TrainingDataOptions& o, const std::string& path,
@@ -245,6 +251,7 @@ void writeTrainingData(const TrainingDataOptions& o, const std::string& path,
         {"rings", draw.rings},
         {"zingers", draw.zingers},
         {"truncation", draw.truncation},
+        {"sample_scale", draw.sampleScale},
         {"recipe", recipe.dump()},
         {"units", std::string("attenuation per pixel")}};
     file.add({streaming.estimate().toSliceMajor(), slices, n, attributes},

@@ -51,6 +51,9 @@ struct TrainingDataOptions {
   double zingerFraction = 0;
   /// v6: share of scans whose sample is wider than the detector (ScanSpec::truncation, 0.1 … 0.6)
   double truncationFraction = 0;
+  /// v9: share of scans whose sample is small in a wide field of view, air around it
+  /// (ScanSpec::sampleScale 0.3 … 0.7; a tooth fills 16 % of its circle); never truncated too
+  double smallSampleFraction = 0;
 };
 
 /// The recipe: every option but the draw, as stored (and hashed) with the training data.
@@ -65,6 +68,7 @@ struct TrainingScanSpec {
   int projections = 0;  ///< the full scan
   double tube = 0;      ///< ScanSpec::tube
   double rings = 0, zingers = 0, truncation = 0;  ///< ScanSpec's imperfections
+  double sampleScale = 1;                         ///< ScanSpec::sampleScale
   std::uint64_t seed = 0;
 };
 
