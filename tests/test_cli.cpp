@@ -94,6 +94,7 @@ class TestCli : public QObject {
     QVERIFY(i["usable"].toBool());
     QCOMPARE(i["theta_units"].toString(), u"degrees"_s);  // as the simulator states them
     QVERIFY(i["theta_units_stated"].toBool());
+    QCOMPARE(i["rotation_center"].toDouble(), 47.5);  // stated by the file, as recon takes it
 
     const CliRun recon =
         runCli({"recon", path("scan.h5"), "--iterations", "60", "-o", path("recon.h5"), "--json"});
@@ -930,7 +931,8 @@ class TestCli : public QObject {
     const QString far = path("centre_off_the_detector.h5");  // the file's centre, 5000
     writeFlatScan(far, 32, {0.0, 60.0, 120.0}, 2000.0f, {{"rotation_center", 5000.0}});
     for (const QStringList& args :
-         {QStringList{"recon", far}, QStringList{"stream", "--source", "file:" + far}}) {
+         {QStringList{"recon", far}, QStringList{"stream", "--source", "file:" + far},
+          QStringList{"info", far}}) {
       const CliRun run = runCli(args);
       QCOMPARE(run.exitCode, 2);
       QVERIFY2(run.err.contains(far) && run.err.contains(u"5000 lies outside the detector"_s),

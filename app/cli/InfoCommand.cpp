@@ -42,6 +42,12 @@ void printInfo(const DataExchangeInfo& info) {
       "theta %.3f° … %.3f°%s%s\n",
       info.projections, info.rows, info.columns, info.flats, info.darks, info.thetaMinDeg,
       info.thetaMaxDeg, units, info.hasGroundTruth ? ", with ground truth" : "");
+  if (info.statedCentre)
+    std::printf(
+        "rotation centre: column %.2f, stated by the file (recon and replay use it unless "
+        "--center is given)\n",
+        *info.statedCentre);
+  if (info.pixelSizeMicrometres) std::printf("pixel size: %g µm\n", *info.pixelSizeMicrometres);
   if (info.invalidFrames)
     std::printf("note: %d frames marked invalid (image_key 3) are skipped\n", info.invalidFrames);
   if (!info.formatNote.empty()) std::printf("note: %s\n", info.formatNote.c_str());

@@ -77,6 +77,9 @@ struct DataExchangeInfo {
   /// What is odd about the angles (io/ScanFile.h angleNote); "" if nothing.
   std::string angleNote;
   bool hasGroundTruth = false;
+  /// Set by inspectScan (io/ScanFile.h) for a usable scan: the rotation centre the file states
+  /// (RawScan::statedCentre), which `recon` and a replay use unless one is given, and the pixel.
+  std::optional<double> statedCentre, pixelSizeMicrometres;
   std::int64_t nonFiniteData = 0;     ///< NaN/Inf values in data, flats and darks (repairable)
   std::vector<std::string> problems;  ///< why the file cannot be read; empty when usable
 

@@ -30,6 +30,8 @@ void to_json(nlohmann::json& j, const DataExchangeInfo& info) {
        {"non_finite_values", info.nonFiniteData}};
   if (!info.formatNote.empty()) j["format_note"] = info.formatNote;
   if (!info.angleNote.empty()) j["angle_note"] = info.angleNote;
+  if (info.statedCentre) j["rotation_center"] = *info.statedCentre;
+  if (info.pixelSizeMicrometres) j["pixel_size_um"] = *info.pixelSizeMicrometres;
 }
 
 void to_json(nlohmann::json& j, const FrameCounts& counts) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <numbers>
 
+#include "geometry/ParallelGeometry.h"
 #include "io/NexusTomo.h"
 
 namespace tomolive {
@@ -78,6 +79,16 @@ DataExchangeInfo inspectScan(const std::string& path) {
   // What `recon` and a replay refuse is no usable scan.
   if (info.problems.empty() && atOneAngle(info.thetaMinDeg, info.thetaMaxDeg, info.projections))
     info.problems.push_back(path + ": " + info.angleNote);
+  if (info.problems.empty()) {  // what the scan states besides its frames (one row read)
+    const RawScan stated = readScan(path, {0, 1}, false);
+    info.statedCentre = stated.statedCentre();
+    info.pixelSizeMicrometres = stated.pixelSizeMicrometres;
+    if (info.statedCentre) try {
+        checkCentreOnDetector(*info.statedCentre, info.columns);
+      } catch (const std::invalid_argument& e) {
+        info.problems.push_back(path + ": the file's rotation_center: " + e.what());
+      }
+  }
   return info;
 }
 
