@@ -438,14 +438,17 @@ void TestDataExchange::thetaUnits() {
   QVERIFY(std::abs(info.thetaMaxDeg - (radians ? 144.0 * 180.0 / std::numbers::pi : 144.0)) < 1e-9);
 }
 
-// Without a units attribute the values decide: angles within ±2π that are not all equal are
-// radians (as degrees they would be a scan of at most 12.6°), anything else degrees.
+// Without a units attribute the values decide: angles within ±4π that are not all equal are
+// radians (as degrees they would be a scan of at most 25.1°), anything else degrees. A full turn
+// with overscan in radians (0 … 370° = 6.46) was read as a 6.5° scan in degrees.
 void TestDataExchange::unstatedThetaUnitsFollowTheValues_data() {
   QTest::addColumn<double>("step");  // between successive angles, as stored
   QTest::addColumn<bool>("radians");
   QTest::newRow("0 … 2.51: radians") << 0.2 * std::numbers::pi << true;
   QTest::newRow("0 … 2π: radians") << 0.5 * std::numbers::pi << true;
-  QTest::newRow("0 … 8 (beyond 2π): degrees") << 2.0 << false;
+  QTest::newRow("0 … 6.46 (370° in radians): radians") << 370.0 / 180.0 * std::numbers::pi / 4
+                                                        << true;
+  QTest::newRow("0 … 14 (beyond 4π): degrees") << 3.5 << false;
   QTest::newRow("0 … 144: degrees") << 36.0 << false;
   QTest::newRow("all 0: degrees") << 0.0 << false;
 }

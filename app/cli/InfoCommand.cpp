@@ -33,7 +33,7 @@ void printInfo(const DataExchangeInfo& info) {
   const char* units =
       !info.thetaUnitsStated
           ? (info.thetaInRadians ? " (no units attribute: read as radians, since as degrees the "
-                                   "angles would span at most 12.6°)"
+                                   "angles would span at most 25.1°)"
                                  : " (no units attribute: read as degrees)")
       : info.thetaInRadians ? " (stored in radians)"
                             : "";

@@ -374,8 +374,9 @@ std::optional<AngleUnits> angleUnits(hid_t file, const std::string& path, const 
     double lowest = std::numeric_limits<double>::infinity(), highest = -lowest;
     for (const double v : values)
       if (std::isfinite(v)) lowest = std::min(lowest, v), highest = std::max(highest, v);
-    const double turn = 2.0 * std::numbers::pi * (1.0 + 1e-9);
-    return AngleUnits{.radians = lowest < highest && lowest >= -turn && highest <= turn,
+    // Two turns: a full turn with its overscan (0 … 370°: 6.46) is radians.
+    const double turns = 4.0 * std::numbers::pi * (1.0 + 1e-9);
+    return AngleUnits{.radians = lowest < highest && lowest >= -turns && highest <= turns,
                       .stated = false};
   }
   const std::optional<bool> radians = unitsAreRadians(*text);

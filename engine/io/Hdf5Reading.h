@@ -98,8 +98,9 @@ struct AngleUnits {
 };
 /// The unit of a dataset of angles holding `values`, from its `units` attribute; a problem (and
 /// nullopt) when that is not a string or names neither degrees nor radians. Without the
-/// attribute the values decide: radians when the finite ones all lie within ±2π and are not all
-/// equal (read as degrees they would span at most 12.6°: no tomographic scan), else degrees (the
+/// attribute the values decide: radians when the finite ones all lie within ±4π and are not all
+/// equal (read as degrees they would span at most 25.1°: no tomographic scan; a full turn with
+/// overscan in radians, 0 … 6.46, is one), else degrees (the
 /// Data Exchange and NeXus convention).
 std::optional<AngleUnits> angleUnits(hid_t file, const std::string& path, const std::string& name,
                                      std::span<const double> values,
