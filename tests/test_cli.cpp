@@ -938,6 +938,30 @@ class TestCli : public QObject {
       QVERIFY2(run.err.contains(far) && run.err.contains(u"5000 lies outside the detector"_s),
                qPrintable(run.err));
     }
+    // A centre stored as text or as a one-element array is the file's centre (writers do both;
+    // it was ignored without a word); anything else is refused, naming it.
+    for (const tomolive::Attribute& stated : {tomolive::Attribute(std::string("15.5")),
+                                              tomolive::Attribute(std::vector<double>{15.5})}) {
+      const QString file = path("centre_stated_otherwise.h5");
+      QFile::remove(file);
+      writeFlatScan(file, 32, {0.0, 60.0, 120.0}, 2000.0f, {{"rotation_center", stated}});
+      const CliRun recon = runCli({"recon", file, "--iterations", "2", "--json"});
+      QVERIFY2(recon.exitCode == 0, qPrintable(recon.err));
+      QCOMPARE(json(recon)["center"].toDouble(), 15.5);
+      QCOMPARE(json(recon)["center_source"].toString(), u"file"_s);
+    }
+    const QString named = path("centre_named.h5");
+    writeFlatScan(named, 32, {0.0, 60.0, 120.0}, 2000.0f,
+                  {{"rotation_center", std::string("middle")}});
+    for (const QStringList& args :
+         {QStringList{"recon", named}, QStringList{"stream", "--source", "file:" + named},
+          QStringList{"info", named}}) {
+      const CliRun run = runCli(args);
+      QCOMPARE(run.exitCode, 2);
+      QVERIFY2(run.err.contains(named) &&
+                   run.err.contains(u"rotation_center 'middle' is not one finite number"_s),
+               qPrintable(run.err));
+    }
     const QString bright = path("brighter_than_beam.h5");
     writeFlatScan(bright, 32, {0.0, 60.0, 120.0}, 400.0f);  // counts 1000: 2.5 × the flat
     const CliRun recon = runCli({"recon", bright, "--centre", "15.5"});

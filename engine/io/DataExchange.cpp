@@ -3,10 +3,13 @@
 #include "io/Hdf5Attributes.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <numbers>
 #include <optional>
+#include <stdexcept>
 #include <system_error>
 
 #include "io/Hdf5Handles.h"
@@ -198,9 +201,30 @@ ScanLayout checkLayout(hid_t file, const std::string& path, std::vector<std::str
 std::optional<double> RawScan::statedCentre() const {
   const auto found = attributes.find("rotation_center");
   if (found == attributes.end()) return std::nullopt;
-  if (const double* c = std::get_if<double>(&found->second)) return *c;
-  if (const std::int64_t* c = std::get_if<std::int64_t>(&found->second)) return double(*c);
-  return std::nullopt;
+  const Attribute& a = found->second;
+  std::optional<double> value;
+  if (const double* c = std::get_if<double>(&a)) value = *c;
+  if (const std::int64_t* c = std::get_if<std::int64_t>(&a)) value = double(*c);
+  if (const auto* c = std::get_if<std::vector<double>>(&a); c && c->size() == 1) value = c->front();
+  if (const std::string* text = std::get_if<std::string>(&a)) {  // writers that store "295.6"
+    const char* begin = text->c_str();
+    char* end = nullptr;
+    const double parsed = std::strtod(begin, &end);
+    while (end && std::isspace(static_cast<unsigned char>(*end))) ++end;
+    if (end != begin && end && *end == '\0') value = parsed;
+  }
+  if (!value || !std::isfinite(*value)) {
+    std::string shown;
+    if (const std::string* text = std::get_if<std::string>(&a))
+      shown = "'" + *text + "'";
+    else if (const auto* c = std::get_if<std::vector<double>>(&a))
+      shown = std::to_string(c->size()) + " numbers";
+    else
+      shown = value ? std::to_string(*value) : "?";
+    throw std::invalid_argument("rotation_center " + shown +
+                                " is not one finite number (a detector column)");
+  }
+  return value;
 }
 
 int RawScan::flatCount() const {

@@ -112,7 +112,9 @@ struct RawScan {
   std::string angleNote;   ///< as DataExchangeInfo::angleNote (set by readScan)
 
   int flatCount() const;
-  /// The rotation centre the file states (/exchange's rotation_center, a detector column), if any.
+  /// The rotation centre the file states (/exchange's rotation_center, a detector column), if any:
+  /// a number, a numeric string or a one-element array. Throws std::invalid_argument for anything
+  /// else (readScan has checked it, naming the file).
   std::optional<double> statedCentre() const;
   int darkCount() const;
 };

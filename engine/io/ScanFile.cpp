@@ -79,16 +79,18 @@ DataExchangeInfo inspectScan(const std::string& path) {
   // What `recon` and a replay refuse is no usable scan.
   if (info.problems.empty() && atOneAngle(info.thetaMinDeg, info.thetaMaxDeg, info.projections))
     info.problems.push_back(path + ": " + info.angleNote);
-  if (info.problems.empty()) {  // what the scan states besides its frames (one row read)
-    const RawScan stated = readScan(path, {0, 1}, false);
-    info.statedCentre = stated.statedCentre();
-    info.pixelSizeMicrometres = stated.pixelSizeMicrometres;
-    if (info.statedCentre) try {
-        checkCentreOnDetector(*info.statedCentre, info.columns);
-      } catch (const std::invalid_argument& e) {
-        info.problems.push_back(path + ": the file's rotation_center: " + e.what());
-      }
-  }
+  if (info.problems.empty()) try {  // what the scan states besides its frames (one row read)
+      const RawScan stated = readScan(path, {0, 1}, false);
+      info.statedCentre = stated.statedCentre();
+      info.pixelSizeMicrometres = stated.pixelSizeMicrometres;
+      if (info.statedCentre) try {
+          checkCentreOnDetector(*info.statedCentre, info.columns);
+        } catch (const std::invalid_argument& e) {
+          info.problems.push_back(path + ": the file's rotation_center: " + e.what());
+        }
+    } catch (const DataExchangeError& e) {
+      info.problems.push_back(e.what());
+    }
   return info;
 }
 
@@ -97,6 +99,11 @@ RawScan readScan(const std::string& path, RowRange rows, bool projections) {
   RawScan scan = format == ScanFormat::NxTomo ? readNxTomo(path, rows, projections)
                                               : readDataExchange(path, rows, projections);
   scan.formatNote = formatNoteOf(path, format);
+  try {
+    scan.statedCentre();
+  } catch (const std::invalid_argument& e) {
+    throw DataExchangeError(path + ": " + e.what());
+  }
   const auto noteAngles = [&] {
     if (scan.thetaRad.empty()) return;
     const auto [lowest, highest] = std::minmax_element(scan.thetaRad.begin(), scan.thetaRad.end());
