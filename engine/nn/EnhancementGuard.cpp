@@ -105,6 +105,16 @@ std::vector<float> keptToMeasured(std::vector<float> enhanced, const SliceSinogr
   return enhanced;
 }
 
+double relativeResidual(const SliceSinogram& measured, std::span<const float> image, int n) {
+  checkSizes("data residual", measured, image.size(), image.size(), n);
+  double data = 0.0;
+  for (const float v : measured.lineIntegrals) data += double(v) * v;
+  if (!(data > 0.0)) return 0.0;
+  const JosephProjector projector(
+      ParallelGeometry{measured.anglesRad, measured.centre, measured.columns, n});
+  return std::sqrt(squaredResidual(projector, measured, image, n) / data);
+}
+
 double enhancedResidualRatio(const SliceSinogram& measured, std::span<const float> enhanced,
                              std::span<const float> reconstruction, int n) {
   checkSizes("enhancement guard", measured, enhanced.size(), reconstruction.size(), n);

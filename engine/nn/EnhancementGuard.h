@@ -54,6 +54,10 @@ SliceSinogram joinedSinogram(const SliceSinogram& a, const SliceSinogram& b);
 std::vector<float> keptToMeasured(std::vector<float> enhanced, const SliceSinogram& measured,
                                   int n);
 
+/// ‖p − A·image‖ / ‖p‖ of an n × n slice on the sinogram's geometry (0 for an all-zero
+/// sinogram). Throws std::invalid_argument for mismatched sizes.
+double relativeResidual(const SliceSinogram& measured, std::span<const float> image, int n);
+
 /// ‖p − A·enhanced‖ / ‖p − A·reconstruction‖ for n × n slices on the sinogram's geometry.
 /// Throws std::invalid_argument for mismatched sizes or a reconstruction that fits the data
 /// exactly (no residual to compare with).

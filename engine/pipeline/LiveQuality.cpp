@@ -19,6 +19,8 @@ namespace {
 
 // Most projections of each half the held-out check re-projects (spread evenly over the half).
 constexpr int kHeldOutProjections = 128;
+// The residual's projections at most: one slice's forward projection of these bounds its cost.
+constexpr int kResidualProjections = 512;
 
 // ‖a − b‖ / ‖a‖, or none when a is zero.
 std::optional<double> relativeChange(const std::vector<float>& a, const std::vector<float>& b) {
@@ -202,7 +204,11 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
   if (m_previousSlice == first[0]) q.change = relativeChange(image, m_previousImage);
   m_previousImage = std::move(image);
   m_previousSlice = first[0];
-  q.residual = update.relativeResidual;
+  // The residual of the image shown (the update's own steps measured it before their last step,
+  // which for the filtered method is the image of its filtered start).
+  if (live.receivedCount() > 0)
+    q.residual = relativeResidual(live.sinogram(first[0], kResidualProjections), m_previousImage,
+                                  live.gridSize());
 
   const bool window = live.options().method == LiveMethod::window;
   const bool wanted = window ? m_options.heldOutHalves : m_options.resolution;

@@ -5,8 +5,10 @@
 // - structural change: 1 − SSIM(x_R, x_{R−1}) on the slices the resolution uses, SSIM as the
 //               scores against a ground truth compute it (metrics/ImageMetrics.h, ssimVolume):
 //               the stop advice's measure of what still changes; with the resolution only;
-// - residual:   ‖p − A·x‖ / ‖p‖ over the projections the update used, as the update's own last
-//               step measured it (LiveUpdate::relativeResidual: no extra projection);
+// - residual:   ‖p − A·x‖ / ‖p‖ of the first slice in view as shown, over the projections the
+//               live reconstruction holds (every one received; the window method: its newest
+//               window), at most 512 of them spread evenly (one slice's forward
+//               projection; the update's own steps measure the residual before their last step);
 // - resolution: the Fourier ring correlation (metrics/FourierRingCorrelation.h) of two half
 //               reconstructions — every other received projection in angle order —
 //               on the slices in view and their neighbours, each recomputed at every update as
