@@ -112,8 +112,13 @@ void writeResult(const std::string& path, const Snapshot& last,
                         (summary.finishedIterations > 0
                              ? ", then SIRT-" + std::to_string(summary.finishedIterations) +
                                    " from zero over everything received (finishing pass)"
+                         : summary.polishedIterations > 0
+                             ? ", then " + std::to_string(summary.polishedIterations) +
+                                   " SIRT iterations from it over everything received (closing "
+                                   "polish)"
                              : std::string())},
       {"finish_iterations", std::int64_t(summary.finishedIterations)},
+      {"polish_iterations", std::int64_t(summary.polishedIterations)},
       {"source", source},
       {"first_row", std::int64_t(last.firstRow)},
       {"first_column", std::int64_t(last.firstColumn)},  // non-zero for a region's narrower grid
@@ -275,6 +280,7 @@ int runStream(StreamSettings s, std::shared_ptr<RowTeam> team) {
     j["center_source"] = m.centreSource;
   }
   if (summary.finishedIterations > 0) j["finish_iterations"] = summary.finishedIterations;
+  if (summary.polishedIterations > 0) j["polish_iterations"] = summary.polishedIterations;
   {
     std::lock_guard lock(historyMutex);
     if (!notes.empty()) j["notes"] = notes;
@@ -418,6 +424,12 @@ Command addStreamCommand(CLI::App& app) {
       .add_option("--finish", o.finishIterations,
                   "after the scan's end, SIRT-K from zero over everything received: the last "
                   "image (and --out) is then what `recon` computes (0: no finishing pass)")
+      ->check(CLI::Range(0, 100000));
+  command
+      .add_option("--polish", o.polishIterations,
+                  "without --finish: after the scan's end, K SIRT iterations over everything "
+                  "received from the live image, which take it closer to `recon` (0: none)")
+      ->capture_default_str()
       ->check(CLI::Range(0, 100000));
   command
       .add_option("--idle-timeout", o.idleTimeoutSeconds,

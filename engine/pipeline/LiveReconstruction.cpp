@@ -165,7 +165,7 @@ LiveUpdate LiveReconstruction::update(int iterations) {
   return u;
 }
 
-LiveUpdate LiveReconstruction::finish(int iterations) {
+LiveUpdate LiveReconstruction::finish(int iterations, bool fromZero) {
   if (iterations < 1)
     throw std::invalid_argument("finishing pass of " + std::to_string(iterations) +
                                 " iterations: must be at least 1");
@@ -173,7 +173,7 @@ LiveUpdate LiveReconstruction::finish(int iterations) {
     throw std::logic_error("finishing pass: not for the window method");
   const auto start = std::chrono::steady_clock::now();
   if (m_share) {
-    LiveUpdate u = m_share->finish(iterations);
+    LiveUpdate u = m_share->finish(iterations, fromZero);
     u.seconds = secondsSince(start);
     return u;
   }
@@ -186,11 +186,11 @@ LiveUpdate LiveReconstruction::finish(int iterations) {
   u.used = int(use.size());
   if (use.empty()) return u;
   if (m_options.method == LiveMethod::sirt) {
-    restart();
+    if (fromZero) restart();
     u.history = m_device->iterate(g, m_received, use, iterations);
   } else {
     const auto projector = makeProjector(m_options.backend, g);
-    m_host->reset();
+    if (fromZero) m_host->reset();
     u.history = m_host->iterate(*projector, m_received, use, iterations, nullptr);
   }
   u.seconds = secondsSince(start);

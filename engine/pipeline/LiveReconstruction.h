@@ -86,10 +86,12 @@ class LiveReconstruction {
   /// projections does more work on what was received (e.g. after the scan ended).
   LiveUpdate update(int iterations);
   /// The finishing pass after the scan's end: plain SIRT, `iterations` of them from zero over
-  /// everything received — what `recon` computes from the same projections; shared with other
-  /// processes, every one runs it on its rows. Not for the window method (it keeps its newest
-  /// window only: std::logic_error).
-  LiveUpdate finish(int iterations);
+  /// everything received — what `recon` computes from the same projections — or, not
+  /// `fromZero`, warm-started from the live image (the closing polish: a few clamped iterations
+  /// take the air around a sample to where `recon` leaves it, which the filtered method's few
+  /// large steps do not). Shared with other processes, every one runs it on its rows. Not for
+  /// the window method (it keeps its newest window only: std::logic_error).
+  LiveUpdate finish(int iterations, bool fromZero = true);
 
   VolumeStack estimate() const;
   /// The estimate copied into `into`, reusing its memory when it has the estimate's shape.

@@ -53,7 +53,7 @@ enum class Op : std::int32_t {
 struct Command {
   Op op = Op::close;
   std::int32_t id = 0;          // which of the leader's shared reconstructions (start: a new one)
-  std::int32_t count = 0;       // receive: projections; slices: slices asked for
+  std::int32_t count = 0;  // receive: projections; slices: slices asked for; finish: 1 from zero
   std::int32_t iterations = 0;  // update, finish
   std::int32_t gridSize = 0, slices = 0, columns = 0;  // start
   std::int32_t method = 0, targetIterations = 0, circularMask = 0, nonNegative = 0, backend = 0;
@@ -154,9 +154,10 @@ struct Member {
 
   // The update (or the finishing pass) of every block, with the residuals (and their norms) of
   // the whole volume.
-  LiveUpdate update(int iterations, bool finishing = false) {
+  LiveUpdate update(int iterations, bool finishing = false, bool fromZero = true) {
     LiveUpdate u;
-    locally([&] { u = finishing ? recon->finish(iterations) : recon->update(iterations); });
+    locally(
+        [&] { u = finishing ? recon->finish(iterations, fromZero) : recon->update(iterations); });
     // How many iterations ran and who failed, first: the sums after it must be the same length.
     std::vector<double> shape(std::size_t(1 + team.members()), 0.0);
     shape[0] = double(u.history.size());
@@ -313,11 +314,11 @@ LiveUpdate RowShare::update(int iterations) {
   return leader.update(iterations);
 }
 
-LiveUpdate RowShare::finish(int iterations) {
-  Command c{.op = Op::finish, .id = m_id, .iterations = iterations};
+LiveUpdate RowShare::finish(int iterations, bool fromZero) {
+  Command c{.op = Op::finish, .id = m_id, .count = fromZero ? 1 : 0, .iterations = iterations};
   send(*m_team, c);
   Member leader{*m_team, m_blocks, m_own.get(), m_gridSize, m_columns, {}, &m_times};
-  return leader.update(iterations, true);
+  return leader.update(iterations, true, fromZero);
 }
 
 void RowShare::setCentre(double centre) {
@@ -392,7 +393,7 @@ void serveRows(RowTeam& team) {
       case Op::update:
       case Op::finish:
         try {
-          m.update(c.iterations, c.op == Op::finish);
+          m.update(c.iterations, c.op == Op::finish, c.count != 0);
         } catch (const TeamError&) {  // the leader reports it and ends the reconstruction
           if (!m.failure.empty())
             std::fprintf(stderr, "row team member %d: %s\n", team.member(), m.failure.c_str());

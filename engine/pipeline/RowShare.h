@@ -48,7 +48,7 @@ class RowShare {
   void receive(const ProjectionStack& window, std::span<const double> anglesRad);
   LiveUpdate update(int iterations);
   /// The finishing pass (LiveReconstruction::finish) on every block.
-  LiveUpdate finish(int iterations);
+  LiveUpdate finish(int iterations, bool fromZero);
   void setCentre(double centre);
   void restart();
   /// The whole volume into `into`, reusing its memory when the shape agrees (as

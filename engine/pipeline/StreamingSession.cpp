@@ -772,27 +772,32 @@ void StreamingSession::reconstruct() {
       publish(final);
       lastPublished = final;
     };
-    if (lastPublished && m_options.finishIterations > 0) {
+    const bool fromZero = m_options.finishIterations > 0;
+    const int closing = fromZero ? m_options.finishIterations : m_options.polishIterations;
+    const char* pass = fromZero ? "finishing pass" : "closing polish";
+    if (lastPublished && closing > 0) {
       if (m_options.method == LiveMethod::window || regional->region()) {
-        log("finishing pass skipped: not for " +
-            std::string(regional->region() ? "a region of interest"
-                                           : "the window method (it keeps its newest "
-                                             "window only)"));
+        if (fromZero)  // the polish is the default: said only where asked for
+          log(std::string(pass) + " skipped: not for " +
+              std::string(regional->region() ? "a region of interest"
+                                             : "the window method (it keeps its newest "
+                                               "window only)"));
       } else {
         LiveReconstruction& live = regional->active();
-        log("finishing pass: SIRT-" + std::to_string(m_options.finishIterations) +
-            " from zero over the " + std::to_string(live.receivedCount()) +
-            " projections received (what `recon` computes from them)");
-        const LiveUpdate f = live.finish(m_options.finishIterations);
+        log(std::string(pass) + ": SIRT-" + std::to_string(closing) +
+            (fromZero ? " from zero" : " from the live image") + " over the " +
+            std::to_string(live.receivedCount()) + " projections received" +
+            (fromZero ? " (what `recon` computes from them)" : ""));
+        const LiveUpdate f = live.finish(closing, fromZero);
         workTotal += f.seconds;
         {
           std::lock_guard lock(m_finishedMutex);
-          m_summary.finishedIterations = m_options.finishIterations;
+          (fromZero ? m_summary.finishedIterations : m_summary.polishedIterations) = closing;
         }
         publishFinal(std::make_shared<const VolumeStack>(live.estimate()));
         const auto& ssim = lastPublished->metrics.ssim;
         char line[160];
-        std::snprintf(line, sizeof line, "finishing pass done in %.2f s%s", f.seconds,
+        std::snprintf(line, sizeof line, "%s done in %.2f s%s", pass, f.seconds,
                       ssim ? (", SSIM " + std::to_string(*ssim).substr(0, 6)).c_str() : "");
         log(line);
       }
