@@ -197,6 +197,27 @@ class TestCentre : public QObject {
     QVERIFY(std::abs(out[6] + std::log(1.1f)) < 1e-5f);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, FlatDarkCorrection({}, darks, rows, columns));
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, correction.apply(std::vector<float>(5), out));
+    // Zingers in the flats and darks (a spike in one frame of several) are left out of the
+    // averages: with 10 flats of 1100 and 5 darks of 100, flats at 65535 and 2200 and a dark at
+    // 5000 change nothing; a beam 10 % brighter in one flat still counts.
+    {
+      std::vector<float> tenFlats, fiveDarks;
+      for (int f = 0; f < 10; ++f) tenFlats.insert(tenFlats.end(), flat.begin(), flat.end());
+      for (int d = 0; d < 5; ++d) fiveDarks.insert(fiveDarks.end(), dark.begin(), dark.end());
+      tenFlats[std::size_t(3) * rows * columns + 4] = 65535.0f;           // frame 3, pixel 4
+      tenFlats[std::size_t(7) * rows * columns + 2] = 1100.0f + 1100.0f;  // frame 7, pixel 2
+      fiveDarks[std::size_t(1) * rows * columns + 9] = 5000.0f;           // frame 1, pixel 9
+      for (int p = 0; p < rows * columns; ++p) tenFlats[p] = 1210.0f;     // frame 0: 10 % brighter
+      const FlatDarkCorrection robust(tenFlats, fiveDarks, rows, columns);
+      QCOMPARE(robust.zingersLeftOut(), std::int64_t(3));
+      // Air at each pixel's expected mean flat (frame 0 counted, the spikes not) reads 0.
+      std::vector<float> air(rows * columns, (1210.0f + 9 * 1100.0f) / 10), lines(rows * columns);
+      air[2] = air[4] = (1210.0f + 8 * 1100.0f) / 9;
+      QCOMPARE(robust.apply(air, lines), std::int64_t(0));
+      for (int p = 0; p < rows * columns; ++p)
+        QVERIFY2(std::abs(lines[p]) < 1e-5f,
+                 qPrintable(QString("pixel %1: %2").arg(p).arg(lines[p])));
+    }
     // Flats with no beam anywhere (all zero): refused, not every pixel "repaired".
     try {
       FlatDarkCorrection(std::vector<float>(2 * rows * columns, 0.0f), darks, rows, columns);

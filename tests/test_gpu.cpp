@@ -295,8 +295,9 @@ class TestGpu : public QObject {
         log.push_back(line);
       });
       session.onSnapshot([&](std::shared_ptr<const Snapshot> s) {
-        std::lock_guard lock(mutex);
-        updates.push_back(s->metrics);
+        std::lock_guard lock(mutex);  // each update once (the closing polish republishes the last)
+        if (updates.empty() || updates.back().update != s->metrics.update)
+          updates.push_back(s->metrics);
       });
       session.start();
       if (!session.waitFor(std::chrono::seconds(120))) return std::vector<UpdateMetrics>{};

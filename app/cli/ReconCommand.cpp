@@ -44,6 +44,9 @@ void printSummary(const std::string& input, const FileReconResult& r, int iterat
         r.emptyProjections);
   if (r.repairedPixels)
     std::printf("repaired %lld bad pixels\n", static_cast<long long>(r.repairedPixels));
+  if (r.flatDarkZingers)
+    std::printf("left %lld zinger values out of the flat and dark averages\n",
+                static_cast<long long>(r.flatDarkZingers));
   if (!r.groundTruthNote.empty()) std::printf("note: %s\n", r.groundTruthNote.c_str());
   std::printf("SIRT %d iterations in %.2f s on %s; weighted residual %.4g → %.4g\n", iterations,
               r.reconSeconds, r.projector.c_str(), r.history.front().weightedResidual,

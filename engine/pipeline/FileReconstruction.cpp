@@ -52,6 +52,7 @@ FileReconResult reconstruct(const std::string& path, const FileReconOptions& opt
   result.columns = scan.lineIntegrals.columns();
   result.repairedPixels = scan.repairedPixels;
   result.deadDetectorPixels = scan.deadDetectorPixels;
+  result.flatDarkZingers = scan.flatDarkZingers;
   result.emptyProjections = int(raw.emptyProjections.size());
   result.formatNote = raw.formatNote;
   result.angleNote = raw.angleNote;

@@ -30,6 +30,7 @@ struct FileReconResult {
   CentreEstimate estimate;  ///< valid when centreEstimated
   int projections = 0, slices = 0, columns = 0;
   std::int64_t repairedPixels = 0, deadDetectorPixels = 0;
+  std::int64_t flatDarkZingers = 0;  ///< PreparedScan::flatDarkZingers
   int emptyProjections = 0;  ///< left out: nothing but zeros (RawScan::emptyProjections)
   std::string formatNote;    ///< RawScan::formatNote
   std::string angleNote;     ///< RawScan::angleNote

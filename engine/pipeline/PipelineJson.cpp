@@ -108,6 +108,7 @@ void to_json(json& j, const FileReconResult& r) {
        {"seconds", r.reconSeconds},
        {"read_seconds", r.readSeconds},
        {"repaired_pixels", r.repairedPixels},
+       {"flat_dark_zingers_left_out", r.flatDarkZingers},
        {"empty_projections_left_out", r.emptyProjections},
        {"projector", r.projector},
        {"residual_first", r.history.front().weightedResidual},

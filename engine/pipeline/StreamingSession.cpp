@@ -109,12 +109,16 @@ class CentreHistory {
   std::vector<double> m_angles;
 };
 
+// A log line when the estimate moved; `whyNot` says why there is none (empty when there is).
 std::string updateCentreEstimate(LiveReconstruction& recon, const ProjectionStack& received,
-                                 std::span<const double> angles, std::string& source, int& pairs) {
+                                 std::span<const double> angles, std::string& source, int& pairs,
+                                 std::string& whyNot) {
   std::optional<CentreEstimate> e;
+  whyNot.clear();
   try {  // as `recon` chooses, so that the last update's centre is recon's
     e = chooseCentre(received, angles);
-  } catch (const std::invalid_argument&) {
+  } catch (const std::invalid_argument& refused) {
+    whyNot = refused.what();
     return "";  // the detector middle (or the last estimate) stays
   }
   const double before = recon.centre();
@@ -458,6 +462,8 @@ void StreamingSession::reconstruct() {
   std::unique_ptr<RegionalReconstruction> regional;
   std::string centreSource;
   int centrePairs = 0;  // pairs behind the latest estimate
+  std::string centreWhyNot;  // why the received angles allow no estimate yet
+  bool centreWhyNotSaid = false;
   std::optional<FramePreparation> preparation;  // made at the first frame
   int rows = 0, columns = 0, firstRow = 0, slices = 0;  // the detector, the rows selected
   VolumeStack truth;  // ground truth restricted to the reconstructed rows (and region)
@@ -568,9 +574,17 @@ void StreamingSession::reconstruct() {
         if (const std::string line = updateCentreEstimate(
                 whole, history ? centreHistory.projections() : whole.received(),
                 history ? centreHistory.angles() : whole.receivedAngles(), centreSource,
-                centrePairs);
+                centrePairs, centreWhyNot);
             !line.empty())
           log(line);
+        if (!centreWhyNot.empty() && centreSource == "detector middle" && !centreWhyNotSaid) {
+          char middle[32];
+          std::snprintf(middle, sizeof middle, "%.2f", whole.centre());
+          log("centre: no estimate from the " + std::to_string(whole.receivedCount()) +
+              " projections received yet (" + centreWhyNot + "); the detector middle " + middle +
+              " is used until one is possible");
+          centreWhyNotSaid = true;
+        }
         regional->setCentre(regional->whole().centre());  // a region follows
       }
       if (std::optional<std::optional<Region>> request = takeRegionRequest()) {
@@ -756,6 +770,14 @@ void StreamingSession::reconstruct() {
         log("stop advice: " + m.adviceReason + "; stopping the acquisition");
         stopAcquisition();
       }
+    }
+    // A scan that never allowed an estimate is reconstructed about a guess: said in the summary.
+    if (regional && centreSource == "detector middle" && !centreWhyNot.empty()) {
+      char middle[32];
+      std::snprintf(middle, sizeof middle, "%.2f", regional->whole().centre());
+      log("note: the scan's " + std::to_string(regional->whole().receivedCount()) +
+          " projections allow no centre estimate (" + centreWhyNot +
+          "); reconstructed about the detector middle " + middle + ", which may be off");
     }
     // The scan is over: a finishing pass where asked (what `recon` computes from everything
     // received), then the last update's whole volume, for the result file and the views.

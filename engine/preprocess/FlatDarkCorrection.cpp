@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -10,7 +11,31 @@ namespace tomolive {
 
 namespace {
 
-std::vector<float> meanFrame(std::span<const float> frames, std::size_t pixels) {
+// Per pixel, the median of its finite values over the frames (NaN where none; 0 for no frames).
+std::vector<float> medianFrame(std::span<const float> frames, std::size_t pixels) {
+  std::vector<float> out(pixels, 0.0f);
+  if (frames.empty()) return out;
+  const std::size_t count = frames.size() / pixels;
+  std::vector<float> values;
+  for (std::size_t i = 0; i < pixels; ++i) {
+    values.clear();
+    for (std::size_t f = 0; f < count; ++f)
+      if (const float v = frames[f * pixels + i]; std::isfinite(v)) values.push_back(v);
+    if (values.empty()) {
+      out[i] = std::nanf("");
+      continue;
+    }
+    const auto middle = values.begin() + std::ptrdiff_t(values.size() / 2);
+    std::nth_element(values.begin(), middle, values.end());
+    out[i] = *middle;
+  }
+  return out;
+}
+
+// Per pixel, the mean of its finite values at or below ceiling[i] (a zinger's spike above it is
+// left out and counted in `leftOut`; NaN where nothing is left; 0 for no frames).
+std::vector<float> meanFrame(std::span<const float> frames, std::size_t pixels,
+                             std::span<const float> ceiling, std::int64_t& leftOut) {
   std::vector<float> mean(pixels, 0.0f);
   if (frames.empty()) return mean;
   const std::size_t count = frames.size() / pixels;
@@ -19,10 +44,13 @@ std::vector<float> meanFrame(std::span<const float> frames, std::size_t pixels) 
   for (std::size_t f = 0; f < count; ++f)
     for (std::size_t i = 0; i < pixels; ++i) {
       const float v = frames[f * pixels + i];
-      if (std::isfinite(v)) {
-        sum[i] += v;
-        ++good[i];
+      if (!std::isfinite(v)) continue;
+      if (v > ceiling[i]) {
+        ++leftOut;
+        continue;
       }
+      sum[i] += v;
+      ++good[i];
     }
   for (std::size_t i = 0; i < pixels; ++i)
     mean[i] = good[i] ? float(sum[i] / good[i]) : std::nanf("");
@@ -69,8 +97,22 @@ FlatDarkCorrection::FlatDarkCorrection(std::span<const float> flats, std::span<c
     throw std::invalid_argument("flat/dark correction: dark fields hold " +
                                 std::to_string(darks.size()) + " values, not a multiple of " +
                                 std::to_string(pixels) + " (one frame)");
-  m_dark = meanFrame(darks, pixels);
-  const std::vector<float> flat = meanFrame(flats, pixels);
+  // Zingers in the flats and darks (a stray photon's spike in one frame) would ring through every
+  // projection: with three frames or more, a value more than half the beam's range (median flat
+  // − median dark) above its pixel's median is left out of the mean.
+  const std::vector<float> darkMedian = medianFrame(darks, pixels),
+                           flatMedian = medianFrame(flats, pixels);
+  const auto ceilings = [&](const std::vector<float>& median, std::size_t frames) {
+    std::vector<float> ceiling(pixels, std::numeric_limits<float>::infinity());
+    if (frames >= 3)
+      for (std::size_t i = 0; i < pixels; ++i)
+        if (const float range = flatMedian[i] - darkMedian[i]; range > 0.0f)
+          ceiling[i] = median[i] + 0.5f * range;
+    return ceiling;
+  };
+  m_dark = meanFrame(darks, pixels, ceilings(darkMedian, darks.size() / pixels), m_zingersLeftOut);
+  const std::vector<float> flat =
+      meanFrame(flats, pixels, ceilings(flatMedian, flats.size() / pixels), m_zingersLeftOut);
   m_range.resize(pixels);
   for (std::size_t i = 0; i < pixels; ++i) {
     m_range[i] = flat[i] - m_dark[i];

@@ -1,12 +1,13 @@
 #pragma once
 // Raw detector counts → line integrals: p = −log((I − dark) / (flat − dark)).
 //
-// Flats and darks are averaged per pixel once. Pixels that cannot give a line integral — a dead
-// detector pixel (flat ≤ dark), a non-positive or non-finite count, a non-finite flat or dark,
-// a count above twice its flat (no sample transmits more than the beam: a saturated pixel or a
-// zinger, a cosmic ray's single-pixel spike) — are repaired by linear interpolation between the
-// nearest good pixels of the same detector row, and counted, so bad pixels never reach the
-// reconstruction as NaN, ±∞ or a spike.
+// Flats and darks are averaged per pixel once, with three frames or more leaving out a value
+// more than half the beam's range above its pixel's median (a zinger). Pixels that cannot give a
+// line integral — a dead detector pixel (flat ≤ dark), a non-positive or non-finite count, a
+// non-finite flat or dark, a count above twice its flat (no sample transmits more than the beam: a
+// saturated pixel or a zinger, a cosmic ray's single-pixel spike) — are repaired by linear
+// interpolation between the nearest good pixels of the same detector row, and counted, so bad
+// pixels never reach the reconstruction as NaN, ±∞ or a spike.
 #include <cstdint>
 #include <span>
 #include <string>
@@ -29,6 +30,8 @@ class FlatDarkCorrection {
   int rows() const { return m_rows; }
   int columns() const { return m_columns; }
   std::int64_t deadDetectorPixels() const { return m_dead; }
+  /// Flat and dark values left out of the averages as zingers.
+  std::int64_t zingersLeftOut() const { return m_zingersLeftOut; }
 
   /// Converts one raw frame (rows × columns) into line integrals; returns the number of pixels
   /// that had to be repaired.
@@ -43,6 +46,7 @@ class FlatDarkCorrection {
   int m_rows, m_columns;
   std::vector<float> m_dark, m_range;  ///< per pixel: mean dark, mean flat − mean dark (≤ 0: dead)
   std::int64_t m_dead = 0;
+  std::int64_t m_zingersLeftOut = 0;
 };
 
 /// What the detector's edges say about the flat field, or "": the median transmission of the

@@ -24,6 +24,7 @@ PreparedScan prepareScan(const RawScan& raw, int binning) {
   out.binning = binning;
   out.anglesRad = raw.thetaRad;
   out.deadDetectorPixels = correction.deadDetectorPixels();
+  out.flatDarkZingers = correction.zingersLeftOut();
   out.lineIntegrals = ProjectionStack(raw.projections, slices, columns);
   std::atomic<std::int64_t> repaired{0};
   tbb::parallel_for(0, raw.projections, [&](int p) {

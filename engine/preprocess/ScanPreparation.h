@@ -16,6 +16,7 @@ struct PreparedScan {
   int binning = 1;
   std::int64_t repairedPixels = 0;      ///< raw pixels replaced by interpolation (all frames)
   std::int64_t deadDetectorPixels = 0;  ///< detector pixels with flat ≤ dark
+  std::int64_t flatDarkZingers = 0;     ///< flat and dark values left out as zingers
   std::string flatNote;  ///< flatFieldNote over every projection (preprocess/FlatDarkCorrection.h)
   /// binned like the data, in its unit (attenuation per binned pixel: b × the file's values);
   /// empty (0 slices) if none
