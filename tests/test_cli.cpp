@@ -188,7 +188,7 @@ class TestCli : public QObject {
         << QStringList{"demo", "--photons", "1e300"} << u"photons 1e+300 must lie in 0 … 1e20"_s;
     QTest::newRow("stream rate beyond 1e7")
         << QStringList{"stream", "--source", "sim:glass", "--rate", "1e9"}
-        << u"frame rate 1e+09 must lie in 0 … 1e7 frames/s"_s;
+        << u"--rate: Value 1e9 not in range 0"_s;
     // Checked before a record is created or a frame taken (the source states its rows).
     QTest::newRow("stream slices beyond the detector")
         << QStringList{"stream", "--source", "sim:glass",     "--size", "32",
@@ -263,7 +263,6 @@ class TestCli : public QObject {
         << QStringList{"demo", "--iterations", "0"} << u"--iterations"_s;
     QTest::newRow("simulate size 4")
         << QStringList{"simulate", "--size", "4", "-o", path("c.h5")} << u"--size"_s;
-    QTest::newRow("stream rate 0") << QStringList{"stream", "--rate", "0"} << u"--rate"_s;
     QTest::newRow("stream quality every 0")
         << QStringList{"stream", "--quality-every", "0"} << u"--quality-every"_s;
     QTest::newRow("stream quality share 0")

@@ -403,6 +403,8 @@ class TestNetwork : public QObject {
     QCOMPARE(detector.summary()["sent"].toInt(), 35);  // 10 flats, 5 darks, 20 projections
     QVERIFY(r.eachOnce(0, 35));
     QCOMPARE(source.scanId(), std::string("scan"));
+    // the file's rotation_center ((32 − 1) / 2, as simulate writes it) reaches the receiver
+    QCOMPARE(source.describe().centre, std::optional(15.5));
     QCOMPARE(angles.size(), std::size_t(20));
     for (std::size_t k = 0; k < angles.size(); ++k)  // sequential: k · 180° / 20
       QVERIFY(std::abs(angles[k] - double(k) * std::numbers::pi / 20) < 1e-6);

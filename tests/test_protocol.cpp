@@ -147,6 +147,22 @@ class TestProtocol : public QObject {
     const MessageParts said = encodeFrame(in, "scan-7", 360);
     QCOMPARE(json::parse(said[0])["scan_projections"].get<std::int64_t>(), std::int64_t(360));
     QCOMPARE(std::get<FrameMessage>(decodeMessage(said)).scanProjections, std::int64_t(360));
+    // The rotation centre likewise (a file served by detector-sim states it); not a number:
+    // refused.
+    QVERIFY(!m.rotationCentre);
+    MessageParts centred = encodeFrame(in, "scan-7", 0, 278.5);
+    QCOMPARE(std::get<FrameMessage>(decodeMessage(centred)).rotationCentre, std::optional(278.5));
+    json header = json::parse(centred[0]);
+    header["rotation_center"] = "middle";
+    centred[0] = header.dump();
+    try {
+      decodeMessage(centred);
+      QFAIL("a rotation_center that is not a number was accepted");
+    } catch (const ProtocolError& e) {
+      QVERIFY2(std::string(e.what()).find("'rotation_center' must be a finite number") !=
+                   std::string::npos,
+               e.what());
+    }
   }
 
   void pixelsAreLittleEndianRowMajor() {

@@ -120,8 +120,8 @@ Command addDetectorSimCommand(CLI::App& app) {
                                           "sequential|interlaced:W|golden (default "
                                           "interlaced:16)"));
   for (CLI::Option* option : simulation) file->excludes(option);
-  command.add_option("--rate", s->rate, "frames per second (default: as fast as taken)")
-      ->check(kPositive);
+  command.add_option("--rate", s->rate, "frames per second (0, the default: as fast as taken)")
+      ->check(CLI::Range(0.0, 1e7));
   command.add_option("--first-frame", s->server.firstFrame, "first frame sent (resuming)")
       ->check(CLI::Range(0, std::numeric_limits<int>::max()));
   command.add_option("--scan-id", s->scanId, "scan id (default: from the file or the simulation)");

@@ -365,8 +365,8 @@ Command addStreamCommand(CLI::App& app) {
   command
       .add_option("--rate", s->rate,
                   "frames per second of a simulator or file replay "
-                  "(default: as fast as reconstructed)")
-      ->check(kPositive);
+                  "(0, the default: as fast as reconstructed)")
+      ->check(CLI::Range(0.0, 1e7));
   addRowRange(command, "--slices", o.slices);
   addParsedOption(
       command, "--region", s->region,

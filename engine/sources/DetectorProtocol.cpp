@@ -132,6 +132,14 @@ FrameMessage decodeFrame(const json& header, const MessageParts& parts) {
     if (m.scanProjections < 1)
       throw ProtocolError("field 'scan_projections' must be at least 1, got 0");
   }
+  if (const auto centre = header.find("rotation_center"); centre != header.end()) {
+    if (!centre->is_number())
+      throw ProtocolError(
+          "field 'rotation_center' must be a finite number (a detector column), "
+          "got " +
+          valueText(*centre));
+    m.rotationCentre = centre->get<double>();
+  }
   const auto angle = header.find("angle_deg");
   const bool hasAngle =
       angle != header.end() && !(f.kind != FrameKind::Projection && angle->is_null());
@@ -224,7 +232,7 @@ const char* endReasonName(EndReason reason) {
 }
 
 MessageParts encodeFrame(const Frame& frame, const std::string& scanId,
-                         std::int64_t scanProjections) {
+                         std::int64_t scanProjections, std::optional<double> rotationCentre) {
   if (frame.rows <= 0 || frame.columns <= 0 ||
       std::int64_t(frame.rows) * frame.columns > kMaxFramePixels ||
       frame.pixels.size() != std::size_t(frame.rows) * std::size_t(frame.columns))
@@ -240,6 +248,11 @@ MessageParts encodeFrame(const Frame& frame, const std::string& scanId,
                  {"shape", {frame.rows, frame.columns}},
                  {"dtype", pixelTypeName(frame.type)}};
   if (scanProjections > 0) header["scan_projections"] = scanProjections;
+  if (rotationCentre) {
+    if (!std::isfinite(*rotationCentre))
+      throw std::invalid_argument("rotation centre is not finite");
+    header["rotation_center"] = *rotationCentre;
+  }
   if (frame.kind == FrameKind::Projection) {
     if (!std::isfinite(frame.angleRad))
       throw std::invalid_argument("frame " + std::to_string(frame.number) +

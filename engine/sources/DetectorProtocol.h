@@ -8,6 +8,7 @@
 // Decoding never trusts the sender: every malformed message is a ProtocolError whose text names
 // the field and the value that was wrong, so a receiver can log it and carry on.
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <variant>
@@ -35,6 +36,8 @@ struct FrameMessage {
   Frame frame;  ///< pixels converted to float; frame.type is the wire dtype
   /// Projections the whole scan will send, when the detector says (0: not said).
   std::int64_t scanProjections = 0;
+  /// The rotation centre (a detector column) when the detector says, e.g. from a scan file.
+  std::optional<double> rotationCentre;
 };
 
 /// Why a detector sent the end of a scan: every frame was sent, TomoLive asked it to stop, or the
@@ -52,9 +55,11 @@ using DetectorMessage = std::variant<FrameMessage, EndMessage>;
 
 /// Header + payload of one frame. Throws std::invalid_argument when the frame cannot be sent as
 /// it is (pixel count ≠ rows × columns, a pixel that does not fit frame.type, a non-finite angle).
-/// `scanProjections` > 0 is sent as the scan's length (the optional field scan_projections).
+/// `scanProjections` > 0 is sent as the scan's length (the optional field scan_projections), a
+/// `rotationCentre` as rotation_center.
 MessageParts encodeFrame(const Frame& frame, const std::string& scanId,
-                         std::int64_t scanProjections = 0);
+                         std::int64_t scanProjections = 0,
+                         std::optional<double> rotationCentre = std::nullopt);
 MessageParts encodeEnd(const EndMessage& end);
 /// Throws ProtocolError naming the problem.
 DetectorMessage decodeMessage(const MessageParts& parts);

@@ -190,7 +190,8 @@ DetectorServerResult DetectorServer::serve(FrameSource& source, const std::strin
     if (!frame) continue;
     produced = std::max(produced, frame->number + 1);
     if (frame->number < o.firstFrame) continue;  // sent before the restart
-    if (!d.send(encodeFrame(*frame, scanId, source.describe().projections), true)) break;
+    const ScanDescription scan = source.describe();
+    if (!d.send(encodeFrame(*frame, scanId, scan.projections, scan.centre), true)) break;
     d.sent = ++result.sent;
     unsent = frame->number + 1;
     if (result.malformed < o.malformed &&

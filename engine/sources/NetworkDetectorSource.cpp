@@ -62,6 +62,7 @@ struct NetworkDetectorSource::Impl {
   std::string scanId;
   int rows = 0, columns = 0;
   std::int64_t scanProjections = 0;  ///< the scan's length, once a frame has said it
+  std::optional<double> rotationCentre;  ///< the scan's centre, once a frame has said it
   bool stopRequested = false, closing = false;
   std::optional<Clock::time_point> stopSettled;  ///< stop answered, refused or given up
   Clock::time_point lastFrame = Clock::now();
@@ -76,6 +77,7 @@ struct NetworkDetectorSource::Impl {
   std::optional<Frame> held;
   std::string heldScanId;
   std::int64_t heldScanProjections = 0;
+  std::optional<double> heldCentre;
   bool settled = false;              ///< the scan's id and frame shape are decided
   std::deque<Frame> ready;           ///< accepted frames next() has not handed over yet
   std::int64_t highest = -1;         ///< highest frame number received
@@ -205,6 +207,7 @@ struct NetworkDetectorSource::Impl {
         held = std::move(m.frame);
         heldScanId = m.scanId;
         heldScanProjections = m.scanProjections;
+        heldCentre = m.rotationCentre;
         return;
       }
       settle();
@@ -219,6 +222,7 @@ struct NetworkDetectorSource::Impl {
       if (!seen.insert(number).second) return dropDuplicate(number, scanId);
     }
     noteScanLength(m.scanProjections);
+    noteCentre(m.rotationCentre);
     deliver(std::move(m.frame));
   }
 
@@ -232,6 +236,7 @@ struct NetworkDetectorSource::Impl {
     }
     settled = true;
     noteScanLength(heldScanProjections);
+    noteCentre(heldCentre);
     deliver(std::move(*held));
     held.reset();
   }
@@ -240,6 +245,12 @@ struct NetworkDetectorSource::Impl {
     if (projections <= 0) return;
     std::lock_guard lock(mutex);
     scanProjections = projections;
+  }
+
+  void noteCentre(std::optional<double> centre) {
+    if (!centre) return;
+    std::lock_guard lock(mutex);
+    rotationCentre = centre;
   }
 
   // A restarted detector resends a run of frames: a line for the first and as their count
@@ -336,6 +347,7 @@ ScanDescription NetworkDetectorSource::describe() const {
   d.projections =
       int(std::min<std::int64_t>(m_impl->scanProjections, std::numeric_limits<int>::max()));
   d.label = m_impl->address;
+  d.centre = m_impl->rotationCentre;
   return d;
 }
 
