@@ -16,6 +16,7 @@
 
 #include "CliRun.h"
 #include "RealData.h"
+#include "geometry/ParallelGeometry.h"
 #include "io/DataExchange.h"
 
 using namespace Qt::StringLiterals;
@@ -980,6 +981,26 @@ class TestCli : public QObject {
     QVERIFY2(replay.err.contains(u"note: the first window: 192 of the projections' 192 pixels "
                                  "cannot give a line integral"_s),
              qPrintable(replay.err));
+  }
+
+  // A centre so far off the detector's middle that a half turn measures only a small disc around
+  // it (a probe's rotation_center 2 on 128 columns gave an image of 16 pixels, without a word):
+  // recon and a replay say so; a full turn about the same axis measures out to the long side.
+  void farOffCentreIsSaid() {
+    const QString file = path("centre_far_off.h5");
+    writeFlatScan(file, 32, {0.0, 60.0, 120.0}, 2000.0f, {{"rotation_center", 2.0}});
+    const CliRun recon = runCli({"recon", file, "--iterations", "2", "--json"});
+    QVERIFY2(recon.exitCode == 0, qPrintable(recon.err));
+    QVERIFY2(json(recon)["centre_note"].toString().contains(
+                 u"the rotation centre 2 lies 13.5 px from the detector's middle: every projection "
+                 "measures only a disc of radius 2.5 px around it, of the 16 px"_s),
+             qPrintable(recon.out));
+    const CliRun replay = runCli({"stream", "--source", "file:" + file, "--window", "3", "--json"});
+    QVERIFY2(replay.exitCode == 0, qPrintable(replay.err));
+    QVERIFY2(replay.err.contains(u"note: the rotation centre 2 lies 13.5 px"_s),
+             qPrintable(replay.err));
+    QCOMPARE(tomolive::narrowFieldNote(2.0, 32, true), std::string());  // 29.5 px, the long side
+    QCOMPARE(tomolive::narrowFieldNote(15.5, 32, false), std::string());
   }
 
   // A 60000² grid is refused before anything is allocated: the numbers and a way out.

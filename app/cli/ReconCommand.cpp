@@ -36,6 +36,7 @@ void printSummary(const std::string& input, const FileReconResult& r, int iterat
                 r.centreSource == "file" ? "the file's rotation_center" : "given");
   if (!r.formatNote.empty()) std::printf("note: %s\n", r.formatNote.c_str());
   if (!r.angleNote.empty()) std::printf("note: %s\n", r.angleNote.c_str());
+  if (!r.centreNote.empty()) std::printf("note: %s\n", r.centreNote.c_str());
   if (!r.flatNote.empty()) std::printf("note: %s\n", r.flatNote.c_str());
   if (r.emptyProjections)
     std::printf(

@@ -39,6 +39,20 @@ void ParallelGeometry::validate() const {
   checkCentreOnDetector(centre, columns);
 }
 
+std::string narrowFieldNote(double centre, int columns, bool fullTurn) {
+  const double left = centre + 0.5, right = columns - 0.5 - centre;
+  const double reach = fullTurn ? std::max(left, right) : std::min(left, right);
+  if (columns < 8 || reach >= 0.25 * columns) return "";
+  char text[320];
+  std::snprintf(text, sizeof text,
+                "the rotation centre %.6g lies %.1f px from the detector's middle: every "
+                "projection measures only a disc of radius %.1f px around it, of the %.0f px a "
+                "centred axis gives (a wrong centre, or an offset axis that needs a full turn)",
+                centre, std::abs(centre - 0.5 * (columns - 1)), std::max(0.0, reach),
+                0.5 * columns);
+  return text;
+}
+
 void checkCentreOnDetector(double centre, int columns) {
   if (std::isfinite(centre) && centre >= 0.0 && (columns <= 0 || centre <= columns - 1)) return;
   char text[160];

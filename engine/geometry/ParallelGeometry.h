@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace tomolive {
@@ -36,6 +37,14 @@ struct ParallelGeometry {
 /// `centre` is a column of a detector `columns` wide (any finite value ≥ 0 when columns ≤ 0:
 /// unknown).
 void checkCentreOnDetector(double centre, int columns);
+
+/// What a centre far off the detector's middle leaves measured, or "": where every projection of
+/// a half turn (`fullTurn`: of a full turn, which measures out to the longer side) reaches less
+/// than a quarter of the detector's width around the axis, the reconstruction is a small disc
+/// ("the rotation centre 2 lies 61.5 px from the detector's middle: every projection measures
+/// only a disc of radius 2.5 px around it, of the 64 px a centred axis gives …"). A centre given
+/// or stated that far off is usually wrong; an offset-axis scan needs a full turn.
+std::string narrowFieldNote(double centre, int columns, bool fullTurn);
 
 /// An angle in radians folded onto [0, π): parallel projections π apart are mirror images.
 double foldedAngle(double anglesRad);

@@ -85,6 +85,7 @@ FileReconResult reconstruct(const std::string& path, const FileReconOptions& opt
     result.centreSource = result.estimate.fromMass ? "centre of mass" : "estimated";
   }
   result.centre = selection.unbinnedCentre(centre);
+  result.centreNote = narrowFieldNote(result.centre, raw.columns, coversFullTurn(scan.anglesRad));
 
   const ParallelGeometry geometry = ParallelGeometry::make(scan.anglesRad, centre, result.columns);
   const std::unique_ptr<Sirt> solver = makeSirt(options.backend, result.columns, result.slices,

@@ -34,6 +34,7 @@ struct FileReconResult {
   int emptyProjections = 0;  ///< left out: nothing but zeros (RawScan::emptyProjections)
   std::string formatNote;    ///< RawScan::formatNote
   std::string angleNote;     ///< RawScan::angleNote
+  std::string centreNote;    ///< narrowFieldNote of the centre used (geometry/ParallelGeometry.h)
   std::string flatNote;      ///< PreparedScan::flatNote
   std::string projector;
   double readSeconds = 0.0, reconSeconds = 0.0;

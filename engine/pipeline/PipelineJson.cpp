@@ -121,6 +121,7 @@ void to_json(json& j, const FileReconResult& r) {
   putIfNotEmpty(j, "ground_truth_note", r.groundTruthNote);
   putIfNotEmpty(j, "format_note", r.formatNote);
   putIfNotEmpty(j, "angle_note", r.angleNote);
+  putIfNotEmpty(j, "centre_note", r.centreNote);
   putIfNotEmpty(j, "flat_note", r.flatNote);
 }
 

@@ -779,6 +779,13 @@ void StreamingSession::reconstruct() {
           " projections allow no centre estimate (" + centreWhyNot +
           "); reconstructed about the detector middle " + middle + ", which may be off");
     }
+    if (regional && regional->whole().receivedCount() > 0) {  // a centre far off the middle
+      const LiveReconstruction& whole = regional->whole();
+      if (const std::string note = narrowFieldNote(whole.centre(), whole.gridSize(),
+                                                   coversFullTurn(whole.receivedAngles()));
+          !note.empty())
+        log("note: " + note);
+    }
     // The scan is over: a finishing pass where asked (what `recon` computes from everything
     // received), then the last update's whole volume, for the result file and the views.
     const auto publishFinal = [&](std::shared_ptr<const VolumeStack> volume) {
