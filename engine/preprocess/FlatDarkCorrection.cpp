@@ -32,10 +32,19 @@ std::vector<float> medianFrame(std::span<const float> frames, std::size_t pixels
   return out;
 }
 
-// Per pixel, the mean of its finite values at or below ceiling[i] (a zinger's spike above it is
+// A zinger's ceiling: frame f's value at pixel i above offset[i] + level[f]·gain[i] is a spike.
+struct Ceiling {
+  std::vector<float> offset, gain;  ///< per pixel (empty: no ceiling)
+  std::vector<float> level;         ///< per frame
+  float at(std::size_t f, std::size_t i) const {
+    return offset.empty() ? std::numeric_limits<float>::infinity() : offset[i] + level[f] * gain[i];
+  }
+};
+
+// Per pixel, the mean of its finite values at or below the ceiling (a zinger's spike above it is
 // left out and counted in `leftOut`; NaN where nothing is left; 0 for no frames).
 std::vector<float> meanFrame(std::span<const float> frames, std::size_t pixels,
-                             std::span<const float> ceiling, std::int64_t& leftOut) {
+                             const Ceiling& ceiling, std::int64_t& leftOut) {
   std::vector<float> mean(pixels, 0.0f);
   if (frames.empty()) return mean;
   const std::size_t count = frames.size() / pixels;
@@ -45,7 +54,7 @@ std::vector<float> meanFrame(std::span<const float> frames, std::size_t pixels,
     for (std::size_t i = 0; i < pixels; ++i) {
       const float v = frames[f * pixels + i];
       if (!std::isfinite(v)) continue;
-      if (v > ceiling[i]) {
+      if (v > ceiling.at(f, i)) {
         ++leftOut;
         continue;
       }
@@ -97,22 +106,45 @@ FlatDarkCorrection::FlatDarkCorrection(std::span<const float> flats, std::span<c
     throw std::invalid_argument("flat/dark correction: dark fields hold " +
                                 std::to_string(darks.size()) + " values, not a multiple of " +
                                 std::to_string(pixels) + " (one frame)");
-  // Zingers in the flats and darks (a stray photon's spike in one frame) would ring through every
-  // projection: with three frames or more, a value more than half the beam's range (median flat
-  // − median dark) above its pixel's median is left out of the mean.
+  // Zingers in the flats and darks (a stray photon's spike in one pixel of one frame) would ring
+  // through every projection: with three frames or more, a value more than half the beam's range
+  // r = median flat − median dark above what its frame leads to expect is left out of the mean —
+  // for a dark its pixel's median dark, for a flat dark + s_f·r with s_f the frame's own beam
+  // level (the median over pixels of (flat − dark) / r), so that a beam drifting between flats
+  // (80 % and 120 %) is averaged, not taken for zingers.
   const std::vector<float> darkMedian = medianFrame(darks, pixels),
                            flatMedian = medianFrame(flats, pixels);
-  const auto ceilings = [&](const std::vector<float>& median, std::size_t frames) {
-    std::vector<float> ceiling(pixels, std::numeric_limits<float>::infinity());
-    if (frames >= 3)
-      for (std::size_t i = 0; i < pixels; ++i)
-        if (const float range = flatMedian[i] - darkMedian[i]; range > 0.0f)
-          ceiling[i] = median[i] + 0.5f * range;
-    return ceiling;
+  const auto ceilingFor = [&](std::span<const float> frames, bool flat) {
+    Ceiling c;
+    const std::size_t count = frames.size() / pixels;
+    if (count < 3) return c;
+    c.offset.assign(pixels, std::numeric_limits<float>::infinity());
+    c.gain.assign(pixels, 0.0f);
+    for (std::size_t i = 0; i < pixels; ++i)
+      if (const float range = flatMedian[i] - darkMedian[i]; range > 0.0f) {
+        c.offset[i] = darkMedian[i] + 0.5f * range;
+        c.gain[i] = flat ? range : 0.0f;
+      }
+    c.level.assign(count, flat ? 0.0f : 1.0f);
+    if (flat) {
+      std::vector<float> ratios;
+      for (std::size_t f = 0; f < count; ++f) {
+        ratios.clear();
+        for (std::size_t i = 0; i < pixels; ++i)
+          if (const float range = flatMedian[i] - darkMedian[i]; range > 0.0f)
+            if (const float v = frames[f * pixels + i]; std::isfinite(v))
+              ratios.push_back((v - darkMedian[i]) / range);
+        if (ratios.empty()) continue;
+        const auto middle = ratios.begin() + std::ptrdiff_t(ratios.size() / 2);
+        std::nth_element(ratios.begin(), middle, ratios.end());
+        c.level[f] = *middle;
+      }
+    }
+    return c;
   };
-  m_dark = meanFrame(darks, pixels, ceilings(darkMedian, darks.size() / pixels), m_zingersLeftOut);
+  m_dark = meanFrame(darks, pixels, ceilingFor(darks, false), m_zingersLeftOut);
   const std::vector<float> flat =
-      meanFrame(flats, pixels, ceilings(flatMedian, flats.size() / pixels), m_zingersLeftOut);
+      meanFrame(flats, pixels, ceilingFor(flats, true), m_zingersLeftOut);
   m_range.resize(pixels);
   for (std::size_t i = 0; i < pixels; ++i) {
     m_range[i] = flat[i] - m_dark[i];

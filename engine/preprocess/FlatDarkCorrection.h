@@ -2,7 +2,8 @@
 // Raw detector counts → line integrals: p = −log((I − dark) / (flat − dark)).
 //
 // Flats and darks are averaged per pixel once, with three frames or more leaving out a value
-// more than half the beam's range above its pixel's median (a zinger). Pixels that cannot give a
+// more than half the beam's range above what its frame leads to expect (a zinger; a flat's beam
+// level is its own, so a beam drifting between flats is averaged). Pixels that cannot give a
 // line integral — a dead detector pixel (flat ≤ dark), a non-positive or non-finite count, a
 // non-finite flat or dark, a count above twice its flat (no sample transmits more than the beam: a
 // saturated pixel or a zinger, a cosmic ray's single-pixel spike) — are repaired by linear
