@@ -217,10 +217,10 @@ std::optional<double> RawScan::statedCentre() const {
     std::string shown;
     if (const std::string* text = std::get_if<std::string>(&a))
       shown = "'" + *text + "'";
+    else if (value)  // nan, inf
+      shown = std::to_string(*value);
     else if (const auto* c = std::get_if<std::vector<double>>(&a))
       shown = std::to_string(c->size()) + " numbers";
-    else
-      shown = value ? std::to_string(*value) : "?";
     throw std::invalid_argument("rotation_center " + shown +
                                 " is not one finite number (a detector column)");
   }

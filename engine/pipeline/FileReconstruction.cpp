@@ -64,7 +64,12 @@ FileReconResult reconstruct(const std::string& path, const FileReconOptions& opt
   double centre = 0.0;
   // Given, else the file's (as a replay of the file takes it), else estimated.
   if (const std::optional<double> stated = options.centre ? options.centre : raw.statedCentre()) {
-    checkCentreOnDetector(*stated, raw.columns);
+    try {
+      checkCentreOnDetector(*stated, raw.columns);
+    } catch (const std::invalid_argument& e) {
+      if (options.centre) throw;
+      throw std::invalid_argument(path + ": the file's rotation_center: " + e.what());
+    }
     centre = selection.binnedCentre(*stated);
     result.centreSource = options.centre ? "given" : "file";
   } else {

@@ -775,7 +775,10 @@ void StreamingSession::reconstruct() {
     if (regional && centreSource == "detector middle" && !centreWhyNot.empty()) {
       char middle[32];
       std::snprintf(middle, sizeof middle, "%.2f", regional->whole().centre());
-      log("note: the scan's " + std::to_string(regional->whole().receivedCount()) +
+      // (the window method holds its newest window only: the count is the session's)
+      log("note: the scan's " +
+          std::to_string(lastPublished ? lastPublished->metrics.consumed
+                                       : std::int64_t(regional->whole().receivedCount())) +
           " projections allow no centre estimate (" + centreWhyNot +
           "); reconstructed about the detector middle " + middle + ", which may be off");
     }
