@@ -218,6 +218,29 @@ class TestCentre : public QObject {
         QVERIFY2(std::abs(lines[p]) < 1e-5f,
                  qPrintable(QString("pixel %1: %2").arg(p).arg(lines[p])));
     }
+    // A beam that drifts between flats (80 %, 80 %, 120 % of 1000 above the dark, with a little
+    // noise per pixel) is averaged, not taken for zingers: a probe's such flats lost the 120 %
+    // frame in a quarter of the pixels and rang (SSIM to the truth 0.42 against 0.88).
+    {
+      std::vector<float> drifting;
+      for (const float level : {0.8f, 0.8f, 1.2f})
+        for (int p = 0; p < rows * columns; ++p)
+          drifting.push_back(100.0f + 1000.0f * level + float((p * 7 + int(10 * level)) % 5) -
+                             2.0f);
+      QCOMPARE(FlatDarkCorrection(drifting, dark, rows, columns).zingersLeftOut(), std::int64_t(0));
+    }
+    // At a few counts (flats 20 above darks of 100, noise of ±12) the noise's tail is no zinger (a
+    // probe's 20-photon scan lost 2021 of 15 360 values and came out 16 % too dark).
+    {
+      std::vector<float> dim, darkish;
+      for (int f = 0; f < 10; ++f)
+        for (int p = 0; p < rows * columns; ++p) {
+          const int k = (f * 13 + p * 7) % 9 - 4;  // −4 … 4, spread over frames and pixels
+          dim.push_back(120.0f + 3.0f * float(k));
+          darkish.push_back(100.0f + 3.0f * float((k + 13) % 9 - 4));
+        }
+      QCOMPARE(FlatDarkCorrection(dim, darkish, rows, columns).zingersLeftOut(), std::int64_t(0));
+    }
     // Flats with no beam anywhere (all zero): refused, not every pixel "repaired".
     try {
       FlatDarkCorrection(std::vector<float>(2 * rows * columns, 0.0f), darks, rows, columns);

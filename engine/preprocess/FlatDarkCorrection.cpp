@@ -32,12 +32,14 @@ std::vector<float> medianFrame(std::span<const float> frames, std::size_t pixels
   return out;
 }
 
-// A zinger's ceiling: frame f's value at pixel i above offset[i] + level[f]·gain[i] is a spike.
+// A zinger's ceiling: frame f's value at pixel i above base[i] + level[f]·gain[i] (what the
+// frame leads to expect) + max(half[i], margin[f]) is a spike.
 struct Ceiling {
-  std::vector<float> offset, gain;  ///< per pixel (empty: no ceiling)
-  std::vector<float> level;         ///< per frame
+  std::vector<float> base, gain, half;  ///< per pixel (empty: no ceiling)
+  std::vector<float> level, margin;     ///< per frame
   float at(std::size_t f, std::size_t i) const {
-    return offset.empty() ? std::numeric_limits<float>::infinity() : offset[i] + level[f] * gain[i];
+    return base.empty() ? std::numeric_limits<float>::infinity()
+                        : base[i] + level[f] * gain[i] + std::max(half[i], margin[f]);
   }
 };
 
@@ -107,38 +109,52 @@ FlatDarkCorrection::FlatDarkCorrection(std::span<const float> flats, std::span<c
                                 std::to_string(darks.size()) + " values, not a multiple of " +
                                 std::to_string(pixels) + " (one frame)");
   // Zingers in the flats and darks (a stray photon's spike in one pixel of one frame) would ring
-  // through every projection: with three frames or more, a value more than half the beam's range
-  // r = median flat − median dark above what its frame leads to expect is left out of the mean —
-  // for a dark its pixel's median dark, for a flat dark + s_f·r with s_f the frame's own beam
-  // level (the median over pixels of (flat − dark) / r), so that a beam drifting between flats
-  // (80 % and 120 %) is averaged, not taken for zingers.
+  // through every projection: with three frames or more, a value above what its frame leads to
+  // expect by more than half the beam's range r = median flat − median dark and six times the
+  // frame's noise is left out of the mean — expected for a dark its pixel's median dark, for a
+  // flat dark + s_f·r with s_f the frame's own beam level (the median over pixels of
+  // (flat − dark) / r), so that a beam drifting between flats (80 % and 120 %) is averaged, and
+  // the Poisson tail of a low-dose flat is not taken for zingers.
   const std::vector<float> darkMedian = medianFrame(darks, pixels),
                            flatMedian = medianFrame(flats, pixels);
   const auto ceilingFor = [&](std::span<const float> frames, bool flat) {
     Ceiling c;
     const std::size_t count = frames.size() / pixels;
     if (count < 3) return c;
-    c.offset.assign(pixels, std::numeric_limits<float>::infinity());
+    c.base.assign(pixels, std::numeric_limits<float>::infinity());
     c.gain.assign(pixels, 0.0f);
+    c.half.assign(pixels, 0.0f);
+    std::vector<std::size_t> beam;  // the pixels with a beam range
     for (std::size_t i = 0; i < pixels; ++i)
       if (const float range = flatMedian[i] - darkMedian[i]; range > 0.0f) {
-        c.offset[i] = darkMedian[i] + 0.5f * range;
+        c.base[i] = darkMedian[i];
         c.gain[i] = flat ? range : 0.0f;
+        c.half[i] = 0.5f * range;
+        beam.push_back(i);
       }
     c.level.assign(count, flat ? 0.0f : 1.0f);
-    if (flat) {
-      std::vector<float> ratios;
-      for (std::size_t f = 0; f < count; ++f) {
-        ratios.clear();
-        for (std::size_t i = 0; i < pixels; ++i)
-          if (const float range = flatMedian[i] - darkMedian[i]; range > 0.0f)
-            if (const float v = frames[f * pixels + i]; std::isfinite(v))
-              ratios.push_back((v - darkMedian[i]) / range);
-        if (ratios.empty()) continue;
-        const auto middle = ratios.begin() + std::ptrdiff_t(ratios.size() / 2);
-        std::nth_element(ratios.begin(), middle, ratios.end());
-        c.level[f] = *middle;
+    c.margin.assign(count, 0.0f);
+    const auto median = [](std::vector<float>& v) {
+      const auto middle = v.begin() + std::ptrdiff_t(v.size() / 2);
+      std::nth_element(v.begin(), middle, v.end());
+      return *middle;
+    };
+    std::vector<float> values;
+    for (std::size_t f = 0; f < count && !beam.empty(); ++f) {
+      const float* frame = frames.data() + f * pixels;
+      if (flat) {  // the frame's own beam level
+        values.clear();
+        for (std::size_t i : beam)
+          if (std::isfinite(frame[i])) values.push_back((frame[i] - darkMedian[i]) / c.gain[i]);
+        if (!values.empty()) c.level[f] = median(values);
       }
+      // Six times the frame's own noise (1.4826 × the median distance from what it leads to
+      // expect): at a few counts per pixel half the range is within Poisson noise.
+      values.clear();
+      for (std::size_t i : beam)
+        if (std::isfinite(frame[i]))
+          values.push_back(std::abs(frame[i] - (c.base[i] + c.level[f] * c.gain[i])));
+      if (!values.empty()) c.margin[f] = 6.0f * 1.4826f * median(values);
     }
     return c;
   };
