@@ -211,7 +211,8 @@ std::optional<double> RawScan::statedCentre() const {
     char* end = nullptr;
     const double parsed = std::strtod(begin, &end);
     while (end && std::isspace(static_cast<unsigned char>(*end))) ++end;
-    if (end != begin && end && *end == '\0') value = parsed;
+    const bool decimal = text->find_first_of("xXpP") == std::string::npos;  // not 0x4B
+    if (decimal && end != begin && end && *end == '\0') value = parsed;
   }
   if (!value || !std::isfinite(*value)) {
     std::string shown;

@@ -30,6 +30,8 @@ class FramePreparation {
   void setFlatsDarks(std::span<const std::shared_ptr<const Frame>> flats,
                      std::span<const std::shared_ptr<const Frame>> darks);
   bool hasCorrection() const { return m_correction != nullptr; }
+  /// Flat and dark values of the selected rows the correction left out as zingers.
+  std::int64_t zingersLeftOut() const { return m_correction ? m_correction->zingersLeftOut() : 0; }
 
   /// The selected rows of each projection as line integrals (slices × columns each), and their
   /// angles appended to `anglesRad`. Needs setFlatsDarks first; throws std::runtime_error naming a

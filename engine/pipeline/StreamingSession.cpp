@@ -533,7 +533,12 @@ void StreamingSession::reconstruct() {
               " reach beyond the detector's " + std::to_string(rows) + " rows: reconstructing " +
               std::to_string(firstRow) + ":" + std::to_string(firstRow + slices));
       }
-      if (taken.flatsDarksChanged) preparation->setFlatsDarks(taken.flats, taken.darks);
+      if (taken.flatsDarksChanged) {
+        preparation->setFlatsDarks(taken.flats, taken.darks);
+        if (const std::int64_t z = preparation->zingersLeftOut(); z > 0)
+          log("flats and darks: " + std::to_string(z) +
+              " zinger values left out of their averages (preprocess/FlatDarkCorrection.h)");
+      }
       std::vector<const Frame*> projections;
       for (const WindowIntake::Pending& p : batch) projections.push_back(p.frame.get());
       std::vector<double> angles;
