@@ -153,6 +153,9 @@ class TestProtocol : public QObject {
     MessageParts centred = encodeFrame(in, "scan-7", 0, 278.5);
     QCOMPARE(std::get<FrameMessage>(decodeMessage(centred)).rotationCentre, std::optional(278.5));
     json header = json::parse(centred[0]);
+    header["rotation_center"] = nullptr;  // null: not said (a sender's empty optional)
+    centred[0] = header.dump();
+    QVERIFY(!std::get<FrameMessage>(decodeMessage(centred)).rotationCentre);
     header["rotation_center"] = "middle";
     centred[0] = header.dump();
     try {

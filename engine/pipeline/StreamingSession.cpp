@@ -546,7 +546,14 @@ void StreamingSession::reconstruct() {
 
       if (!regional) {
         const double middle = 0.5 * (columns - 1);
-        const auto known = m_source->describe().centre;
+        std::optional<double> known = m_source->describe().centre;
+        if (known) try {  // a detector's word is checked like a file's, but costs no scan
+            checkCentreOnDetector(*known, columns);
+          } catch (const std::invalid_argument& e) {
+            log(std::string("the source's rotation centre: ") + e.what() +
+                "; ignored, the centre is estimated");
+            known.reset();
+          }
         centreSource = known ? "source" : "detector middle";
         auto whole = std::make_unique<LiveReconstruction>(
             columns, slices, columns, known ? *known : middle,

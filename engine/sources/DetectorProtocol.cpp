@@ -132,7 +132,9 @@ FrameMessage decodeFrame(const json& header, const MessageParts& parts) {
     if (m.scanProjections < 1)
       throw ProtocolError("field 'scan_projections' must be at least 1, got 0");
   }
-  if (const auto centre = header.find("rotation_center"); centre != header.end()) {
+  // (null: not said, as the field left out)
+  if (const auto centre = header.find("rotation_center");
+      centre != header.end() && !centre->is_null()) {
     if (!centre->is_number())
       throw ProtocolError(
           "field 'rotation_center' must be a finite number (a detector column), "
