@@ -995,10 +995,14 @@ class TestCli : public QObject {
                  u"the rotation centre 2 lies 13.5 px from the detector's middle: every projection "
                  "measures only a disc of radius 2.5 px around it, of the 16 px"_s),
              qPrintable(recon.out));
-    const CliRun replay = runCli({"stream", "--source", "file:" + file, "--window", "3", "--json"});
+    const CliRun replay = runCli({"stream", "--source", "file:" + file, "--window", "3", "--record",
+                                  path("centre_far_off_record.h5"), "--json"});
     QVERIFY2(replay.exitCode == 0, qPrintable(replay.err));
     QVERIFY2(replay.err.contains(u"note: the rotation centre 2 lies 13.5 px"_s),
              qPrintable(replay.err));
+    // the record keeps the centre the file stated, for `recon` of the record
+    const CliRun recordInfo = runCli({"info", path("centre_far_off_record.h5"), "--json"});
+    QCOMPARE(json(recordInfo)["rotation_center"].toDouble(), 2.0);
     QCOMPARE(tomolive::narrowFieldNote(2.0, 32, true), std::string());  // 29.5 px, the long side
     QCOMPARE(tomolive::narrowFieldNote(15.5, 32, false), std::string());
   }

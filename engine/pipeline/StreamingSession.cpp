@@ -362,13 +362,17 @@ void StreamingSession::start() {
                   m_options.centre ? m_options.centre : scan.centre);
   }
   if (!m_options.recordPath.empty()) {
+    // What the source states that a reader of the record needs: its label, and its centre where
+    // it states one from the start (a file's rotation_center), so `recon` of the record uses it.
+    std::map<std::string, Attribute> attributes{{"source", scan.label}};
+    if (scan.centre) attributes["rotation_center"] = *scan.centre;
     m_recorder = std::make_unique<RecordingStage>(
         RecordingOptions{.path = m_options.recordPath,
                          .overwrite = m_options.overwriteRecord,
                          .bufferBytes = m_options.recordBufferBytes,
                          .reserveBytes = m_options.recordReserveBytes,
                          .expectedFrames = scan.projections,
-                         .attributes = {{"source", scan.label}},
+                         .attributes = std::move(attributes),
                          .projectionType = scan.projectionType,
                          .delayPerFrame = m_options.recordDelayPerFrame},
         [this](const std::string& line) { log(line); });
