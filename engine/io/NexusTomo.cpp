@@ -537,13 +537,12 @@ RawScan readNxTomo(const std::string& path, RowRange range, bool projections) {
   }
   // The rotation centre, where the entry states it as ours do (not part of NXtomo: an
   // attribute of another kind or type is no error, only not a centre).
+  // A centre the entry states is read as /exchange's is; one that cannot be read is refused
+  // (naming it), not passed over for an estimate.
   if (H5Aexists_by_name(file.get(), "/entry", "rotation_center", H5P_DEFAULT) > 0) {
-    try {
-      const Hdf5Object entry = openObject(file.get(), path, "/entry");
-      scan.attributes["rotation_center"] =
-          readHdf5Attribute(entry.get(), path, "/entry", "rotation_center");
-    } catch (const DataExchangeError&) {
-    }
+    const Hdf5Object entry = openObject(file.get(), path, "/entry");
+    scan.attributes["rotation_center"] =
+        readHdf5Attribute(entry.get(), path, "/entry", "rotation_center");
   }
   return scan;
 }

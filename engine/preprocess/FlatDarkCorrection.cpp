@@ -7,6 +7,9 @@
 #include <stdexcept>
 #include <string>
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
 namespace tomolive {
 
 namespace {
@@ -16,19 +19,22 @@ std::vector<float> medianFrame(std::span<const float> frames, std::size_t pixels
   std::vector<float> out(pixels, 0.0f);
   if (frames.empty()) return out;
   const std::size_t count = frames.size() / pixels;
-  std::vector<float> values;
-  for (std::size_t i = 0; i < pixels; ++i) {
-    values.clear();
-    for (std::size_t f = 0; f < count; ++f)
-      if (const float v = frames[f * pixels + i]; std::isfinite(v)) values.push_back(v);
-    if (values.empty()) {
-      out[i] = std::nanf("");
-      continue;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, pixels, 4096), [&](const auto& block) {
+    std::vector<float> values;
+    values.reserve(count);
+    for (std::size_t i = block.begin(); i < block.end(); ++i) {
+      values.clear();
+      for (std::size_t f = 0; f < count; ++f)
+        if (const float v = frames[f * pixels + i]; std::isfinite(v)) values.push_back(v);
+      if (values.empty()) {
+        out[i] = std::nanf("");
+        continue;
+      }
+      const auto middle = values.begin() + std::ptrdiff_t(values.size() / 2);
+      std::nth_element(values.begin(), middle, values.end());
+      out[i] = *middle;
     }
-    const auto middle = values.begin() + std::ptrdiff_t(values.size() / 2);
-    std::nth_element(values.begin(), middle, values.end());
-    out[i] = *middle;
-  }
+  });
   return out;
 }
 
@@ -124,14 +130,19 @@ FlatDarkCorrection::FlatDarkCorrection(std::span<const float> flats, std::span<c
     c.base.assign(pixels, std::numeric_limits<float>::infinity());
     c.gain.assign(pixels, 0.0f);
     c.half.assign(pixels, 0.0f);
-    std::vector<std::size_t> beam;  // the pixels with a beam range
-    for (std::size_t i = 0; i < pixels; ++i)
+    std::vector<std::size_t> beam;  // pixels with a beam range, at most ~65 536 spread evenly:
+    for (std::size_t i = 0; i < pixels; ++i)  // the frames' level and noise are medians over them
       if (const float range = flatMedian[i] - darkMedian[i]; range > 0.0f) {
         c.base[i] = darkMedian[i];
         c.gain[i] = flat ? range : 0.0f;
         c.half[i] = 0.5f * range;
         beam.push_back(i);
       }
+    if (const std::size_t stride = beam.size() / 65536 + 1; stride > 1) {
+      std::size_t kept = 0;
+      for (std::size_t k = 0; k < beam.size(); k += stride) beam[kept++] = beam[k];
+      beam.resize(kept);
+    }
     c.level.assign(count, flat ? 0.0f : 1.0f);
     c.margin.assign(count, 0.0f);
     const auto median = [](std::vector<float>& v) {
