@@ -312,7 +312,7 @@ class TestGui : public QObject {
   // (the most that fit the window's arrival and the refresh target) and says why; the field
   // keeps showing auto; an I typed by hand ends the choice.
   void defaultIterationsAreChosenByTheEngine() {
-    MainWindowOptions o = simulatorOptions(path("autoi.h5"), 200.0, 2000);
+    MainWindowOptions o = simulatorOptions(path("autoi.h5"), 100.0, 2000);
     o.iterations.reset();
     MainWindow w(o);
     w.show();

@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <mutex>
 #include <numbers>
 #include <numeric>
+#include <random>
 #include <set>
 
 #include "RealData.h"
@@ -17,6 +19,7 @@
 #include "io/ScanFile.h"
 #include "metrics/ImageMetrics.h"
 #include "nn/EnhancementGuard.h"
+#include "nn/SampleSupport.h"
 #include "pipeline/FileReconstruction.h"
 #include "pipeline/LiveReconstruction.h"
 #include "pipeline/StreamingSession.h"
@@ -247,6 +250,115 @@ class TestLive : public QObject {
     QCOMPARE(kept[std::size_t(n / 2) * n + 1], 0.0f);      // the short side's edge goes
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
                              keptToMeasured(std::vector<float>(10), half, n));
+  }
+
+  // The air threshold is the air's level plus four spreads; a lone noisy value does not widen a
+  // row's shadow, an unknown (NaN) one does, a row of air has none; no threshold where no air
+  // peak stands clear (noise only, a sample filling the field, a plateau far from zero).
+  void airThresholdAndRowShadows() {
+    std::mt19937 random(11);
+    std::normal_distribution<float> noise(0.0f, 0.01f);
+    std::vector<float> sinogram;  // 40 rows of 200 columns: air at 0.005, a sample 60–139
+    for (int p = 0; p < 40; ++p)
+      for (int j = 0; j < 200; ++j)
+        sinogram.push_back(
+            0.005f + noise(random) +
+            (j >= 60 && j < 140 ? 1.5f * float(std::sin((j - 59) * 3.14159 / 81)) : 0.0f));
+    const std::optional<float> air = airThreshold(sinogram, 200);
+    QVERIFY(air.has_value());
+    qInfo("air threshold %.4f (level 0.005, spread 0.01)", *air);
+    QVERIFY2(*air > 0.005f + 0.03f && *air < 0.005f + 0.05f, qPrintable(QString::number(*air)));
+    std::vector<float> row(200, 0.0f);
+    for (int j = 60; j < 140; ++j) row[std::size_t(j)] = 1.0f;
+    row[20] = 1.0f;  // alone: noise
+    Shadow s = rowShadow(row, *air);
+    QCOMPARE(s.first, 60);
+    QCOMPARE(s.last, 139);
+    row[180] = row[181] = std::numeric_limits<float>::quiet_NaN();  // not known: may be sample
+    s = rowShadow(row, *air);
+    QCOMPARE(s.last, 181);
+    s = rowShadow(std::vector<float>(200, 0.0f), *air);
+    QVERIFY(s.first > s.last);
+    std::vector<float> noiseOnly, filled, plateau;
+    for (int k = 0; k < 8000; ++k) {
+      const float v = noise(random);
+      noiseOnly.push_back(v);
+      filled.push_back(0.8f + v + (k % 200 >= 100 ? 0.5f : 0.0f));
+      plateau.push_back(k % 200 < 60 ? 0.3f + v : 2.0f + v);  // no ray below the tube's 0.3
+    }
+    QVERIFY(!airThreshold(noiseOnly, 200));
+    QVERIFY(!airThreshold(filled, 200));
+    QVERIFY(!airThreshold(plateau, 200));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, airThreshold(plateau, 300));
+  }
+
+  // The sample's support from the received projections alone (nn/SampleSupport.h), as a live
+  // session keeps them (the shadows of each window, whatever the method): a small glass sample
+  // in a wide field, and the same in a tube, with rings and zingers, 1000 photons. The support
+  // keeps every pixel of the sample and clears most of the air around it; a sample wider than
+  // the field (no ray reads air) keeps everything.
+  void sampleSupportKeepsTheSampleAndClearsTheAir_data() {
+    QTest::addColumn<double>("scale");
+    QTest::addColumn<double>("tube");
+    QTest::addColumn<double>("truncation");
+    QTest::addColumn<double>("cleared");  // the least share of the air cleared
+    QTest::newRow("small sample") << 0.4 << 0.0 << 0.0 << 0.6;
+    QTest::newRow("small sample in a tube") << 0.4 << 0.4 << 0.0 << 0.0;
+    QTest::newRow("wider than the field") << 1.0 << 0.0 << 0.3 << 0.0;
+  }
+  void sampleSupportKeepsTheSampleAndClearsTheAir() {
+    QFETCH(double, scale);
+    QFETCH(double, tube);
+    QFETCH(double, truncation);
+    QFETCH(double, cleared);
+    ScanSpec spec;
+    spec.phantom = PhantomKind::Glass;
+    spec.size = 128;
+    spec.slices = 2;
+    spec.acquisition = {AcquisitionOrder::Interlaced, 90, 10};
+    spec.photons = 1000;
+    spec.rings = 0.01;
+    spec.zingers = 0.001;
+    spec.sampleScale = scale;
+    spec.tube = tube;
+    spec.truncation = truncation;
+    spec.seed = 8;
+    const ScanSimulator sim(spec);
+    const Problem pr = simulate(spec);
+    const int n = spec.size;
+    std::vector<int> order(90);
+    std::iota(order.begin(), order.end(), 0);
+    LiveReconstruction live(n, 2, n, pr.geometry.centre, {.method = LiveMethod::window});
+    replayInWindows(live, pr.p, pr.geometry.anglesRad, order, 10, 1);
+    for (int s = 0; s < 2; ++s) {
+      const SliceShadows shadows = live.shadows(s, kSupportProjections);
+      QCOMPARE(shadows.shadows.size(), truncation > 0 ? std::size_t(0) : std::size_t(90));
+      const std::vector<float> support = sampleSupport(shadows, n);
+      const std::vector<float> truth = sim.groundTruth().slice(s);
+      std::ptrdiff_t sample = 0, lost = 0, air = 0, clear = 0;
+      for (int r = 0; r < n; ++r)
+        for (int c = 0; c < n; ++c) {
+          const std::size_t k = std::size_t(r) * n + c;
+          if (!insideFieldOfView(n, r, c)) continue;
+          if (truth[k] > 0.0f) {
+            ++sample;
+            lost += support[k] < 1.0f;
+          } else {
+            ++air;
+            clear += support[k] == 0.0f;
+          }
+        }
+      qInfo("slice %d: %td of %td sample pixels below full weight, %td of %td air pixels cleared",
+            s, lost, sample, clear, air);
+      QCOMPARE(lost, std::ptrdiff_t(0));
+      QVERIFY(clear >= cleared * air);
+      if (truncation > 0) QCOMPARE(clear, std::ptrdiff_t(0));
+      const std::vector<float> kept = keptToSample(truth, shadows, n);
+      for (std::size_t k = 0; k < kept.size(); ++k) QCOMPARE(kept[k], truth[k] * support[k]);
+    }
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             keptToSample(std::vector<float>(10), live.shadows(0, 8), n));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, live.shadows(2, 8));
   }
 
   // One filtered step from zero stands for K plain iterations; more steps follow the discrete

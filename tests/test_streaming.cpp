@@ -17,6 +17,7 @@
 
 #include "io/DataExchange.h"
 #include "io/ScanFile.h"
+#include "nn/SampleSupport.h"
 #include "nn/VolumeEnhancement.h"
 #include "pipeline/EnhancementScheduler.h"
 #include "pipeline/FileReconstruction.h"
@@ -45,12 +46,18 @@ ScanSpec glassScan(int size, int rows, int window, int rotations, double photons
   return s;
 }
 
-// What the session shows as enhanced is the enhancer's output blended with the reconstruction by
-// the guard's weight (nn/EnhancementGuard.h).
-bool shownAsTheGuardSays(const VolumeStack& enhanced, const Snapshot& s) {
-  if (!s.metrics.enhancementWeight) return false;
+// What the session shows as enhanced is the enhancer's output kept to the sample the projections
+// show (nn/SampleSupport.h) and blended with the reconstruction by the guard's weight
+// (nn/EnhancementGuard.h).
+bool shownAsTheGuardSays(VolumeStack enhanced, const Snapshot& s) {
+  if (!s.metrics.enhancementWeight || !s.sampleShadows ||
+      int(s.sampleShadows->size()) != enhanced.slices())
+    return false;
+  for (int i = 0; i < enhanced.slices(); ++i)
+    enhanced.setSlice(i, keptToSample(enhanced.slice(i), s.sampleShadows->at(std::size_t(i)),
+                                      enhanced.gridSize()));
   const double w = *s.metrics.enhancementWeight;
-  const auto e = enhanced.raw(), x = s.volume->raw(), shown = s.enhanced->raw();
+  const std::span<const float> e = enhanced.raw(), x = s.volume->raw(), shown = s.enhanced->raw();
   for (std::size_t i = 0; i < e.size(); ++i)
     if (std::abs(shown[i] - (w * e[i] + (1.0 - w) * x[i])) > 1e-5 * (1.0 + std::abs(e[i])))
       return false;

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "nn/EnhancementGuard.h"
+#include "nn/SampleSupport.h"
 #include "nn/VolumeEnhancement.h"
 #include "pipeline/StreamingSession.h"
 #include "timing/Timing.h"
@@ -83,8 +84,6 @@ EnhancementScheduler::Step EnhancementScheduler::step(std::span<const int> view,
   // Nothing where the reconstruction is not defined (nn/EnhancementGuard.h keptToMeasured).
   if (b.guardSinogram)
     enhanced = keptToMeasured(std::move(enhanced), *b.guardSinogram, source.gridSize());
-  m_work->setSlice(next, enhanced);
-  m_done[std::size_t(next)] = 1;
   if (b.guardSinogram && !m_guardFailed && next == b.enhancedIndex(b.guardSlice)) {
     const auto guardStart = Clock::now();
     try {
@@ -103,6 +102,13 @@ EnhancementScheduler::Step EnhancementScheduler::step(std::span<const int> view,
     }
     m_guardSeconds = secondsSince(guardStart);
   }
+  // Nothing where the measurements show air (nn/SampleSupport.h): a certainty the guard does
+  // not weigh — it weighs what the network adds or takes away where the sample may be.
+  if (b.sampleShadows)
+    enhanced = keptToSample(std::move(enhanced), b.sampleShadows->at(std::size_t(next)),
+                            source.gridSize());
+  m_work->setSlice(next, enhanced);
+  m_done[std::size_t(next)] = 1;
   ++m_count;
   step.seconds = secondsSince(start);
   m_spent += step.seconds;

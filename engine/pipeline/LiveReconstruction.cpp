@@ -77,6 +77,34 @@ void LiveReconstruction::restart() {
     m_host->reset();
 }
 
+namespace {
+
+// Detector row (projection p, slice s) of a stack, whose rows lie interleaved by lanes.
+void copyRow(const ProjectionStack& stack, int p, int s, std::vector<float>& into) {
+  const int lanes = stack.lanes();
+  const float* first = stack.row(p, s / lanes) + s % lanes;
+  into.resize(std::size_t(stack.columns()));
+  for (int j = 0; j < stack.columns(); ++j) into[std::size_t(j)] = first[std::size_t(j) * lanes];
+}
+
+// The values of up to 2^18 of a window's pixels, whole detector rows spread evenly: what its air
+// threshold is read from.
+std::vector<float> sampledRows(const ProjectionStack& window) {
+  const std::int64_t rows = std::int64_t(window.projections()) * window.slices();
+  const std::int64_t most = std::max<std::int64_t>(1, (std::int64_t(1) << 18) / window.columns());
+  const std::int64_t taken = std::min(rows, most);
+  std::vector<float> values, row;
+  values.reserve(std::size_t(taken * window.columns()));
+  for (std::int64_t k = 0; k < taken; ++k) {
+    const std::int64_t at = k * rows / taken;
+    copyRow(window, int(at / window.slices()), int(at % window.slices()), row);
+    values.insert(values.end(), row.begin(), row.end());
+  }
+  return values;
+}
+
+}  // namespace
+
 void LiveReconstruction::receive(const ProjectionStack& window, std::span<const double> anglesRad) {
   if (int(anglesRad.size()) != window.projections())
     throw std::invalid_argument("window holds " + std::to_string(window.projections()) +
@@ -102,6 +130,15 @@ void LiveReconstruction::receive(const ProjectionStack& window, std::span<const 
   std::copy(window.raw().begin(), window.raw().end(),
             m_received.raw().begin() + std::ptrdiff_t(count * m_received.projectionStride()));
   m_angles.insert(m_angles.end(), anglesRad.begin(), anglesRad.end());
+  if (const std::optional<float> air = airThreshold(sampledRows(window), m_columns)) {
+    std::vector<float> row;
+    for (int p = 0; p < adding; ++p)
+      for (int s = 0; s < m_slices; ++s) {
+        copyRow(window, p, s, row);
+        m_shadows.push_back(rowShadow(row, *air));
+      }
+    m_shadowAngles.insert(m_shadowAngles.end(), anglesRad.begin(), anglesRad.end());
+  }
   if (m_share) m_share->receive(window, anglesRad);
 }
 
@@ -211,6 +248,22 @@ SliceSinogram LiveReconstruction::sinogram(int s, int most) const {
     const int p = int(std::int64_t(k) * count / taken);
     out.anglesRad.push_back(m_angles[p]);
     for (int j = 0; j < m_columns; ++j) out.lineIntegrals.push_back(m_received.at(p, s, j));
+  }
+  return out;
+}
+
+SliceShadows LiveReconstruction::shadows(int s, int most) const {
+  if (s < 0 || s >= m_slices)
+    throw std::invalid_argument("shadows of slice " + std::to_string(s) + " (of " +
+                                std::to_string(m_slices) + ")");
+  SliceShadows out;
+  out.centre = m_centre;
+  out.columns = m_columns;
+  const int count = int(m_shadowAngles.size()), taken = std::min(count, std::max(most, 0));
+  for (int k = 0; k < taken; ++k) {
+    const int p = int(std::int64_t(k) * count / taken);
+    out.anglesRad.push_back(m_shadowAngles[std::size_t(p)]);
+    out.shadows.push_back(m_shadows[std::size_t(p) * m_slices + s]);
   }
   return out;
 }

@@ -54,6 +54,17 @@ int positionOf(const std::vector<int>& slices, int s) {
 // Received projections the enhancement guard re-projects against (spread over those received).
 constexpr int kGuardProjections = 64;
 
+// The sample's shadows of every slice a snapshot's enhancement covers, in its order.
+std::shared_ptr<const std::vector<SliceShadows>> shadowsOfEnhanced(const Snapshot& s,
+                                                                   const LiveReconstruction& live) {
+  auto shadows = std::make_shared<std::vector<SliceShadows>>();
+  const int covered = s.viewVolume ? int(s.viewSlices.size()) : s.volume->slices();
+  for (int i = 0; i < covered; ++i)
+    shadows->push_back(
+        live.shadows(s.viewVolume ? s.viewSlices[std::size_t(i)] : i, kSupportProjections));
+  return shadows;
+}
+
 // Pairs of opposite projections, each less than kSettledPairDeg from 180° apart, after which the
 // centre estimate is trusted as final. Looser pairs leave it to be estimated again at the next
 // update: an interlaced 360° scan's first windows fold their angles 9°, then 4°, 2° and 1° apart,
@@ -670,9 +681,11 @@ void StreamingSession::reconstruct() {
       if (recon->receivedCount() > 0) {
         snapshot->viewSinogram = std::make_shared<const SliceSinogram>(
             recon->sinogram(snapshot->guardSlice, Snapshot::kViewSinogramProjections));
-        if (m_options.enhancer)
+        if (m_options.enhancer) {
           snapshot->guardSinogram = std::make_shared<const SliceSinogram>(
               recon->sinogram(snapshot->guardSlice, kGuardProjections));
+          snapshot->sampleShadows = shadowsOfEnhanced(*snapshot, *recon);
+        }
       }
       {
         ScanProgress progress{.scanProjections = m_source->describe().projections};
@@ -813,6 +826,7 @@ void StreamingSession::reconstruct() {
       final->volumeUpdate = final->metrics.update;
       final->viewVolume.reset();
       final->viewSlices.clear();
+      if (m_options.enhancer) final->sampleShadows = shadowsOfEnhanced(*final, regional->active());
       if (truth.slices() > 0) {
         final->metrics.ssim = ssimVolume(*final->volume, truth);
         final->metrics.psnr = psnrVolume(*final->volume, truth);

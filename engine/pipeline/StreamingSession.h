@@ -246,6 +246,10 @@ struct Snapshot {
   /// enhancer.
   std::shared_ptr<const SliceSinogram> guardSinogram;
   int guardSlice = -1;
+  /// The sample's shadows on up to kSupportProjections received projections (nn/SampleSupport.h)
+  /// of every slice `enhanced` covers, in its order: the enhancer's output is kept to the sample
+  /// they leave. Null without an enhancer.
+  std::shared_ptr<const std::vector<SliceShadows>> sampleShadows;
   /// The received line integrals of the slice in view (guardSlice) on up to
   /// kViewSinogramProjections of them spread evenly, with the centre in force: the console's
   /// sinogram and centre tool (the window method: what its held-out halves keep, else its last
