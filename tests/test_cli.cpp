@@ -190,6 +190,9 @@ class TestCli : public QObject {
     QTest::newRow("stream rate beyond 1e7")
         << QStringList{"stream", "--source", "sim:glass", "--rate", "1e9"}
         << u"--rate: Value 1e9 not in range 0"_s;
+    QTest::newRow("stream rate not a number")
+        << QStringList{"stream", "--source", "sim:glass", "--rate", "nan"}
+        << u"--rate: 'nan' is not a finite number"_s;
     // Checked before a record is created or a frame taken (the source states its rows).
     QTest::newRow("stream slices beyond the detector")
         << QStringList{"stream", "--source", "sim:glass",     "--size", "32",

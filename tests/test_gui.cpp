@@ -1101,9 +1101,12 @@ class TestGui : public QObject {
     QVERIFY2(version.exitCode == 0, qPrintable(version.err));
     QCOMPARE(version.out.trimmed(), QString("tomolive " TOMOLIVE_VERSION));
     // Bad numbers end with one line naming them, before any window opens.
-    for (const auto& [option, value] :
-         {std::pair{"--rate", "abc"}, {"--pixel-size", "-3"}, {"--layout", "bogus"},
-          {"--quality-every", "0"}, {"--quality-share", "2"}}) {
+    for (const auto& [option, value] : {std::pair{"--rate", "abc"},
+                                        {"--rate", "2e7"},
+                                        {"--pixel-size", "-3"},
+                                        {"--layout", "bogus"},
+                                        {"--quality-every", "0"},
+                                        {"--quality-share", "2"}}) {
       const CliRun bad = runProcess(TOMOLIVE_GUI_PATH, {option, value});
       QCOMPARE(bad.exitCode, 2);
       QVERIFY2(bad.err.contains(QString("%1 '%2'").arg(option, value)), qPrintable(bad.err));

@@ -146,6 +146,36 @@ class CountsStops final : public FrameSource {
   std::shared_ptr<std::atomic<int>> m_stops;  ///< outlives the session that owns the source
 };
 
+// A source whose stated rotation centre comes late and changes: none before `at[0]` projections
+// were taken, then each of `centres` from `at[k]` on.
+class StatesCentreLate final : public FrameSource {
+ public:
+  StatesCentreLate(std::unique_ptr<FrameSource> inner, std::vector<int> at,
+                   std::vector<double> centres)
+      : m_inner(std::move(inner)), m_at(std::move(at)), m_centres(std::move(centres)) {}
+  ScanDescription describe() const override {
+    ScanDescription d = m_inner->describe();
+    d.centre.reset();
+    for (std::size_t k = 0; k < m_at.size(); ++k)
+      if (m_taken >= m_at[k]) d.centre = m_centres[k];
+    return d;
+  }
+  std::optional<Frame> next(std::chrono::milliseconds timeout) override {
+    std::optional<Frame> f = m_inner->next(timeout);
+    if (f && f->kind == FrameKind::Projection) ++m_taken;
+    return f;
+  }
+  bool finished() const override { return m_inner->finished(); }
+  void stop() override { m_inner->stop(); }
+  bool waitsForConsumer() const override { return m_inner->waitsForConsumer(); }
+
+ private:
+  std::unique_ptr<FrameSource> m_inner;
+  std::vector<int> m_at;
+  std::vector<double> m_centres;
+  std::atomic<int> m_taken{0};
+};
+
 // A real, simple enhancer: the mean of the slice and its neighbours, with a fixed cost per call so
 // that the scheduling is observable.
 class MeanOfSlices final : public Denoiser {
@@ -1106,6 +1136,7 @@ class TestStreaming : public QObject {
     spec.rows = 2;
     spec.projections = 48;
     spec.window = 16;
+    spec.framesPerSecond = 200;  // the stop comes before the scan's end (0.3 s)
     for (const bool early : {false, true}) {
       const auto stops = std::make_shared<std::atomic<int>>(0);
       StreamOptions o;
@@ -1121,6 +1152,78 @@ class TestStreaming : public QObject {
       }  // the session's end
       QCOMPARE(stops->load(), early ? 1 : 0);
     }
+  }
+
+  // A centre the source states late, or changes, is used from the next update and said; one off
+  // the detector is said once and ignored.
+  void lateAndChangedSourceCentreIsUsed() {
+    SourceSpec spec;
+    spec.size = 32;
+    spec.rows = 2;
+    spec.projections = 112;
+    spec.window = 16;
+    spec.framesPerSecond = 200;  // the first update comes long before the 48th projection
+    StreamOptions o;
+    o.window = 16;
+    o.liveQuality = false;
+    StreamingSession session(
+        std::make_unique<StatesCentreLate>(makeSource(spec), std::vector<int>{48, 64, 80},
+                                           std::vector<double>{14, 500, 15}),
+        o);
+    Collector updates;
+    updates.attach(session);
+    std::mutex mutex;
+    std::vector<std::string> log;
+    session.onLog([&](const std::string& line) {
+      std::lock_guard lock(mutex);
+      log.push_back(line);
+    });
+    session.start();
+    QVERIFY(session.waitFor(std::chrono::seconds(30)));
+    const std::vector<UpdateMetrics> all = updates.all();
+    QVERIFY(!all.empty());
+    QVERIFY(all.front().centreSource != "source");
+    QCOMPARE(all.back().centreSource, std::string("source"));
+    QCOMPARE(all.back().centre, 15.0);
+    const auto said = [&](const std::string& text) {
+      return std::count_if(log.begin(), log.end(),
+                           [&](const std::string& l) { return l.find(text) != std::string::npos; });
+    };
+    QCOMPARE(said("the source states the rotation centre 14.00"), 1);
+    QCOMPARE(said("the source states the rotation centre 15.00 (it said 14.00)"), 1);
+    QCOMPARE(said("the source's rotation centre: rotation centre 500 lies outside"), 1);
+  }
+
+  // A stop asked for once the scan has ended (Ctrl-C while the closing polish runs) cuts the
+  // polish short, says so, and is not an early stop: the detector is not told, the summary
+  // says every projection arrived.
+  void stopAfterTheScanCutsThePolishShort() {
+    SourceSpec spec;
+    spec.size = 32;
+    spec.rows = 2;
+    spec.projections = 48;
+    spec.window = 16;
+    const auto stops = std::make_shared<std::atomic<int>>(0);
+    StreamOptions o;
+    o.window = 16;
+    o.liveQuality = false;
+    StreamingSession session(std::make_unique<CountsStops>(makeSource(spec), stops), o);
+    std::mutex mutex;
+    std::vector<std::string> log;
+    session.onLog([&](const std::string& line) {
+      if (line.starts_with("closing polish: SIRT-10")) session.stopAcquisition();
+      std::lock_guard lock(mutex);
+      log.push_back(line);
+    });
+    session.start();
+    QVERIFY(session.waitFor(std::chrono::seconds(30)));
+    const SessionSummary s = session.summary();
+    QVERIFY(!s.stoppedEarly);
+    QCOMPARE(s.projectionsReceived, std::int64_t(48));
+    QCOMPARE(s.polishedIterations, 0);
+    QCOMPARE(stops->load(), 0);
+    QVERIFY(std::count(log.begin(), log.end(),
+                       "closing polish cut short after 0 of 10 iterations: stopped") == 1);
   }
 
   // No flat field at all: the session fails with a clear reason, every frame is still recorded.

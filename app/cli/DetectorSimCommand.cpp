@@ -15,6 +15,7 @@
 #include "cli/Options.h"
 #include "sources/DetectorServer.h"
 #include "sources/FileReplaySource.h"
+#include "sources/PacedSource.h"
 #include "sources/SimulatorSource.h"
 #include "sources/SourcesJson.h"
 
@@ -121,7 +122,8 @@ Command addDetectorSimCommand(CLI::App& app) {
                                           "interlaced:16)"));
   for (CLI::Option* option : simulation) file->excludes(option);
   command.add_option("--rate", s->rate, "frames per second (0, the default: as fast as taken)")
-      ->check(CLI::Range(0.0, 1e7));
+      ->check(kFinite)
+      ->check(CLI::Range(0.0, kMostFramesPerSecond));
   command.add_option("--first-frame", s->server.firstFrame, "first frame sent (resuming)")
       ->check(CLI::Range(0, std::numeric_limits<int>::max()));
   command.add_option("--scan-id", s->scanId, "scan id (default: from the file or the simulation)");

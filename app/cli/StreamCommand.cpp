@@ -17,6 +17,7 @@
 #include "pipeline/LiveQuality.h"
 #include "pipeline/PipelineJson.h"
 #include "pipeline/StreamingSession.h"
+#include "sources/PacedSource.h"
 #include "sources/SourceFactory.h"
 
 namespace tomolive::cli {
@@ -366,7 +367,8 @@ Command addStreamCommand(CLI::App& app) {
       .add_option("--rate", s->rate,
                   "frames per second of a simulator or file replay "
                   "(0, the default: as fast as reconstructed)")
-      ->check(CLI::Range(0.0, 1e7));
+      ->check(kFinite)
+      ->check(CLI::Range(0.0, kMostFramesPerSecond));
   addRowRange(command, "--slices", o.slices);
   addParsedOption(
       command, "--region", s->region,

@@ -17,6 +17,7 @@
 #include "VtkView.h"
 #include "io/FrameRecorder.h"
 #include "pipeline/RowShare.h"
+#include "sources/PacedSource.h"
 #include "sources/SourceFactory.h"
 #ifdef TOMOLIVE_HAVE_MPI
 #include "cluster/MpiTeam.h"
@@ -273,8 +274,11 @@ int main(int argc, char** argv) {
     if (parser.isSet(rate)) {
       bool ok = false;
       spec.framesPerSecond = parser.value(rate).toDouble(&ok);
-      if (!ok || !(spec.framesPerSecond >= 0.0) || !std::isfinite(spec.framesPerSecond)) {
-        std::fprintf(stderr, "tomolive: --rate '%s' is not a number of frames per second ≥ 0\n",
+      if (!ok || !(spec.framesPerSecond >= 0.0) ||
+          !(spec.framesPerSecond <= tomolive::kMostFramesPerSecond)) {
+        std::fprintf(stderr,
+                     "tomolive: --rate '%s' is not a number of frames per second in 0 … 1e7 (0: "
+                     "as fast as possible)\n",
                      qPrintable(parser.value(rate)));
         return 2;
       }

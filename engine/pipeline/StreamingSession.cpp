@@ -287,8 +287,9 @@ void StreamingSession::resume() {
 }
 
 void StreamingSession::stopAcquisition() {
+  // Once the scan has ended the detector is not told (it may be taking its next scan).
+  if (!m_acquisitionOver) m_stoppedEarly = true, m_source->stop();
   m_stopRequested = true;
-  m_source->stop();
   m_intake->wake();
   const SessionState s = m_state;
   if (s == SessionState::Running || s == SessionState::Paused) m_state = SessionState::Stopping;
@@ -463,8 +464,9 @@ void StreamingSession::acquire() {
   } catch (const std::exception& e) {
     fail(std::string("source: ") + e.what());
   }
+  m_acquisitionOver = true;
   const std::int64_t frames = in.finish();
-  if (m_recorder) m_recorder->close(frames, m_stopRequested);
+  if (m_recorder) m_recorder->close(frames, m_stoppedEarly);
 }
 
 void StreamingSession::record() {
@@ -476,6 +478,8 @@ void StreamingSession::reconstruct() {
   WindowIntake& in = *m_intake;
   std::unique_ptr<RegionalReconstruction> regional;
   std::string centreSource;
+  std::optional<double> sourceCentre;   // the source's stated centre in force
+  std::optional<double> refusedCentre;  // the last it stated off the detector
   int centrePairs = 0;  // pairs behind the latest estimate
   std::string centreWhyNot;  // why the received angles allow no estimate yet
   bool centreWhyNotSaid = false;
@@ -559,16 +563,25 @@ void StreamingSession::reconstruct() {
       std::vector<double> angles;
       const ProjectionStack stack = preparation->lineIntegrals(projections, angles);
 
+      // The centre the source states (a detector may say it late, or change it), checked like a
+      // file's; one it states off the detector is said once and ignored.
+      const auto statedCentre = [&]() -> std::optional<double> {
+        const std::optional<double> stated = m_source->describe().centre;
+        if (!stated || stated == refusedCentre) return std::nullopt;
+        try {
+          checkCentreOnDetector(*stated, columns);
+          return stated;
+        } catch (const std::invalid_argument& e) {
+          log(std::string("the source's rotation centre: ") + e.what() +
+              "; ignored, the centre is estimated");
+          refusedCentre = stated;
+          return std::nullopt;
+        }
+      };
       if (!regional) {
         const double middle = 0.5 * (columns - 1);
-        std::optional<double> known = m_source->describe().centre;
-        if (known) try {  // a detector's word is checked like a file's, but costs no scan
-            checkCentreOnDetector(*known, columns);
-          } catch (const std::invalid_argument& e) {
-            log(std::string("the source's rotation centre: ") + e.what() +
-                "; ignored, the centre is estimated");
-            known.reset();
-          }
+        const std::optional<double> known = statedCentre();
+        sourceCentre = known;
         centreSource = known ? "source" : "detector middle";
         auto whole = std::make_unique<LiveReconstruction>(
             columns, slices, columns, known ? *known : middle,
@@ -583,6 +596,18 @@ void StreamingSession::reconstruct() {
         restrictTruth(firstRow, slices, columns);
       }
       regional->receive(stack, angles);
+      if (const std::optional<double> stated = statedCentre();
+          stated && stated != sourceCentre && m_centreRequest < 0.0) {
+        char line[160];
+        std::snprintf(line, sizeof line,
+                      "the source states the rotation centre %.2f (%s %.2f): used from this update",
+                      *stated, sourceCentre ? "it said" : centreSource.c_str(),
+                      sourceCentre ? *sourceCentre : regional->centre());
+        log(line);
+        sourceCentre = stated;
+        centreSource = "source";
+        regional->setCentre(*stated);
+      }
       const bool estimating = centreSource == "detector middle" ||
                               centreSource == "centre of mass" ||
                               (centreSource == "estimated" && centrePairs < kCentrePairsWanted);
@@ -850,16 +875,28 @@ void StreamingSession::reconstruct() {
             (fromZero ? " from zero" : " from the live image") + " over the " +
             std::to_string(live.receivedCount()) + " projections received" +
             (fromZero ? " (what `recon` computes from them)" : ""));
-        const LiveUpdate f = live.finish(closing, fromZero);
-        workTotal += f.seconds;
+        // The polish one iteration at a time: a stop asked for once the scan had ended (Ctrl-C
+        // while it runs) cuts it short; a scan stopped early gets it whole. The finishing pass,
+        // what `recon` computes, runs whole.
+        int done = 0;
+        double seconds = 0.0;
+        while (done < closing && (fromZero || m_stoppedEarly || !m_stopRequested)) {
+          const int now = fromZero ? closing : 1;
+          seconds += live.finish(now, fromZero).seconds;
+          done += now;
+        }
+        workTotal += seconds;
+        if (done < closing)
+          log(std::string(pass) + " cut short after " + std::to_string(done) + " of " +
+              std::to_string(closing) + " iterations: stopped");
         {
           std::lock_guard lock(m_finishedMutex);
-          (fromZero ? m_summary.finishedIterations : m_summary.polishedIterations) = closing;
+          (fromZero ? m_summary.finishedIterations : m_summary.polishedIterations) = done;
         }
         publishFinal(std::make_shared<const VolumeStack>(live.estimate()));
         const auto& ssim = lastPublished->metrics.ssim;
         char line[160];
-        std::snprintf(line, sizeof line, "%s done in %.2f s%s", pass, f.seconds,
+        std::snprintf(line, sizeof line, "%s done in %.2f s%s", pass, seconds,
                       ssim ? (", SSIM " + std::to_string(*ssim).substr(0, 6)).c_str() : "");
         log(line);
       }
@@ -969,7 +1006,7 @@ SessionSummary StreamingSession::summary() const {
   if (const auto snap = latest()) s.updates = snap->metrics.update;
   s.source = m_source->losses();
   s.state = m_state;
-  s.stoppedEarly = m_stopRequested;
+  s.stoppedEarly = m_stoppedEarly;
   s.silentSeconds = m_silentSeconds;
   s.endedIdle = m_endedIdle;
   if (m_state != SessionState::Idle)

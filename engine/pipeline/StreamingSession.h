@@ -293,6 +293,8 @@ struct SessionSummary {
   int finishedIterations = 0;
   /// The closing polish's iterations, where it ran (StreamOptions::polishIterations); 0 if not.
   int polishedIterations = 0;
+  /// The acquisition was stopped before the source ended (by the scientist, --stop-after, the
+  /// advice, an idle detector); a stop after the last projection arrived is not early.
   bool stoppedEarly = false;
   double silentSeconds = 0.0;  ///< how long the source has delivered nothing (0 while it does)
   bool endedIdle = false;      ///< ended by StreamOptions::idleTimeoutSeconds
@@ -387,6 +389,7 @@ class StreamingSession {
   std::mutex m_steeringMutex;      ///< orders steering by hand against the auto-steering's choice
   double m_autoSteerTarget = 0.0;  ///< seconds, while m_autoSteer (guarded by m_steeringMutex)
   std::atomic<bool> m_paused{false}, m_stopRequested{false};
+  std::atomic<bool> m_acquisitionOver{false}, m_stoppedEarly{false};
   std::atomic<double> m_centreRequest{-1.0};
   std::mutex m_regionMutex;
   /// A region asked for and not yet applied (the inner nullopt: back to the whole selection).

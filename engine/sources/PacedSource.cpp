@@ -10,7 +10,7 @@ namespace tomolive {
 PacedSource::PacedSource(std::int64_t frames, double framesPerSecond)
     : m_frames(frames), m_framesPerSecond(framesPerSecond) {
   if (frames < 1) throw std::invalid_argument("source: a scan needs at least one frame");
-  if (!(framesPerSecond >= 0.0) || framesPerSecond > 1e7) {
+  if (!(framesPerSecond >= 0.0) || framesPerSecond > kMostFramesPerSecond) {
     char text[160];
     std::snprintf(text, sizeof text,
                   "source: frame rate %g must lie in 0 … 1e7 frames/s (0: as fast as possible)",

@@ -11,6 +11,9 @@
 
 namespace tomolive {
 
+/// The fastest pacing a source takes (frames per second); 0 means no pacing.
+inline constexpr double kMostFramesPerSecond = 1e7;
+
 class PacedSource : public FrameSource {
  public:
   std::optional<Frame> next(std::chrono::milliseconds timeout) override;
