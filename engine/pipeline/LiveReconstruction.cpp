@@ -130,15 +130,7 @@ void LiveReconstruction::receive(const ProjectionStack& window, std::span<const 
   std::copy(window.raw().begin(), window.raw().end(),
             m_received.raw().begin() + std::ptrdiff_t(count * m_received.projectionStride()));
   m_angles.insert(m_angles.end(), anglesRad.begin(), anglesRad.end());
-  if (const std::optional<float> air = airThreshold(sampledRows(window), m_columns)) {
-    std::vector<float> row;
-    for (int p = 0; p < adding; ++p)
-      for (int s = 0; s < m_slices; ++s) {
-        copyRow(window, p, s, row);
-        m_shadows.push_back(rowShadow(row, *air));
-      }
-    m_shadowAngles.insert(m_shadowAngles.end(), anglesRad.begin(), anglesRad.end());
-  }
+  if (m_options.method == LiveMethod::window) recordShadows(window, anglesRad);
   if (m_share) m_share->receive(window, anglesRad);
 }
 
@@ -250,6 +242,19 @@ SliceSinogram LiveReconstruction::sinogram(int s, int most) const {
     for (int j = 0; j < m_columns; ++j) out.lineIntegrals.push_back(m_received.at(p, s, j));
   }
   return out;
+}
+
+void LiveReconstruction::recordShadows(const ProjectionStack& window,
+                                       std::span<const double> anglesRad) {
+  const std::optional<float> air = airThreshold(sampledRows(window), m_columns);
+  if (!air) return;
+  std::vector<float> row;
+  for (int p = 0; p < window.projections(); ++p)
+    for (int s = 0; s < m_slices; ++s) {
+      copyRow(window, p, s, row);
+      m_shadows.push_back(rowShadow(row, *air));
+    }
+  m_shadowAngles.insert(m_shadowAngles.end(), anglesRad.begin(), anglesRad.end());
 }
 
 SliceShadows LiveReconstruction::shadows(int s, int most) const {

@@ -128,10 +128,11 @@ class LiveReconstruction {
   /// what the enhancement guard re-projects against. Throws std::invalid_argument for a slice
   /// outside the volume or nothing held.
   SliceSinogram sinogram(int s, int most) const;
-  /// Slice s's sample shadows (nn/SampleSupport.h) on up to `most` of every projection received
-  /// (for every method, `window` included), spread evenly; each window's own air threshold
-  /// decides them, and a window that shows no air adds none. Throws std::invalid_argument for a
-  /// slice outside the volume.
+  /// Slice s's sample shadows (nn/SampleSupport.h) on up to `most` of every projection received,
+  /// spread evenly; each window's own air threshold decides them, and a window that shows no air
+  /// adds none. Kept for the window method only (its unconverged image leaves mass in the air,
+  /// which an enhancement of it turns into texture); none for the others. Throws
+  /// std::invalid_argument for a slice outside the volume.
   SliceShadows shadows(int s, int most) const;
 
  private:
@@ -146,6 +147,7 @@ class LiveReconstruction {
   std::function<double(double)> m_rowTotal;
   ProjectionStack m_received;          ///< capacity grows by doubling
   std::vector<double> m_angles;
+  void recordShadows(const ProjectionStack& window, std::span<const double> anglesRad);
   std::vector<double> m_shadowAngles;  ///< every projection received whose window showed air
   std::vector<Shadow> m_shadows;       ///< [projection][slice], of those projections
   int m_updated = 0;  ///< projections received before the last update
