@@ -789,6 +789,57 @@ class TestCli : public QObject {
     QVERIFY(tomolive::readDataExchange(path("mpi_killed.h5").toStdString()).projections >=
             reported);
   }
+  // Where the launcher keeps the other ranks running when one dies (mpirun --mca
+  // orte_enable_recovery 1), rank 0 names the rank that stopped answering after --rank-timeout,
+  // ends the reconstruction and goes on recording to the scan's end: every frame is in the
+  // record, which needs no recovery, and the summary is printed; then every rank is ended.
+  void streamUnderMpirunWithRecoveryNamesALostRankAndGoesOn() {
+    QProcess p;
+    QProcessEnvironment e = mpiEnvironment();
+    e.insert(u"OMPI_MCA_orte_enable_recovery"_s, u"1"_s);
+    p.setProcessEnvironment(e);
+    p.start(QStringLiteral(TOMOLIVE_MPIEXEC), {"-np",
+                                               "2",
+                                               QStringLiteral(TOMOLIVE_CLI_PATH),
+                                               "stream",
+                                               "--source",
+                                               "sim:glass",
+                                               "--size",
+                                               "64",
+                                               "--rows",
+                                               "4",
+                                               "--projections",
+                                               "1500",
+                                               "--window",
+                                               "16",
+                                               "--rate",
+                                               "300",
+                                               "--rank-timeout",
+                                               "2",
+                                               "--record",
+                                               path("mpi_lost.h5")});
+    QVERIFY(p.waitForStarted(10000));
+    QByteArray out;
+    QTRY_VERIFY_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("R   3"), 60000);
+    const CliRun children = runProcess(u"/usr/bin/pgrep"_s, {"-P", QString::number(p.processId())});
+    bool killed = false;
+    for (const QString& pid : children.out.split(u'\n', Qt::SkipEmptyParts)) {
+      QFile environ(u"/proc/%1/environ"_s.arg(pid));
+      if (environ.open(QIODevice::ReadOnly) &&
+          environ.readAll().split('\0').contains("OMPI_COMM_WORLD_RANK=1"))
+        killed = runProcess(u"/bin/kill"_s, {"-9", pid}).exitCode == 0;
+    }
+    QVERIFY2(killed, "rank 1 not found among mpirun's children");
+    QVERIFY(p.waitForFinished(90000));
+    out += p.readAllStandardOutput();
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    QVERIFY2(err.contains(u"rank 1 lost: no part in MPI"_s), qPrintable(err));
+    const QRegularExpressionMatch frames =
+        QRegularExpression(u"failed: (\\d+) frames received, (\\d+) recorded"_s)
+            .match(QString::fromUtf8(out));
+    QVERIFY2(frames.hasMatch() && frames.captured(1) == frames.captured(2), out.constData());
+    QCOMPARE(tomolive::readDataExchange(path("mpi_lost.h5").toStdString()).projections, 1500);
+  }
   // A rank whose own reconstruction fails while it keeps running (here: rank 1 alone under a
   // 400 MB address-space limit, so allocating its rows of a 2048² × 32 session throws
   // std::bad_alloc; every check a rank makes, rank 0 makes first, so only a resource can fail

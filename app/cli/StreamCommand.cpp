@@ -2,6 +2,8 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -41,6 +43,7 @@ struct StreamSettings {
   std::optional<Region> region;
   bool noMask = false, noQuality = false, autoSteer = false, enhance = false, json = false;
   bool mpi = false;
+  double rankTimeout = 60.0;  ///< seconds rank 0 waits for the other ranks' part of a call
   DenoiserSettings denoiser;
 };
 
@@ -163,6 +166,7 @@ int runStream(StreamSettings s, std::shared_ptr<RowTeam> team) {
   settle(s);
   StreamOptions& o = s.options;
   o.rowTeam = team;
+  if (team) team->setPatience(std::chrono::milliseconds(std::llround(1000.0 * s.rankTimeout)));
   const bool asJson = s.json;
   const BackendChoice backend = resolveBackend(s.denoiser.backend, asJson);
   o.backend = backend.backend;
@@ -465,6 +469,12 @@ Command addStreamCommand(CLI::App& app) {
   command.add_flag("--mpi", s->mpi,
                    "share the reconstruction by detector rows with the other MPI ranks (implied "
                    "when started by mpirun; rank 0 reads the source, records and reports)");
+  command
+      .add_option("--rank-timeout", s->rankTimeout,
+                  "under MPI: seconds rank 0 waits for the other ranks' part of a step before it "
+                  "names those that do not answer as lost (with mpirun --mca "
+                  "orte_enable_recovery 1 the other ranks survive one that dies)")
+      ->check(kPositive);
   command.add_flag("--enhance", s->enhance, "TomoGAN beside it, the slices in view first");
   addDenoiserOptions(command, s->denoiser);
   command.add_option("--enhancer-share", o.enhancerShare, "share of the CPU the enhancer may use")

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -20,6 +21,9 @@ void check(int rc, const char* call) {
   MPI_Error_string(rc, text, &length);
   throw TeamError(std::string("MPI ") + call + ": " + std::string(text, std::size_t(length)));
 }
+
+// Point-to-point tags of the leader's roll call, apart from the collective calls.
+constexpr int kRollCallTag = 7101, kHereTag = 7102;
 
 // Offsets of consecutive parts of the given sizes.
 std::vector<int> offsets(std::span<const int> counts) {
@@ -72,10 +76,76 @@ MpiTeam::MpiTeam() {
 }
 
 MpiTeam::~MpiTeam() {
+  if (!m_lost.empty()) abandon(m_lost);  // MPI_Finalize would wait for the lost rank forever
   m_limit.reset();
   int finalised = 0;
   MPI_Finalized(&finalised);
   if (!finalised) MPI_Finalize();
+}
+
+void MpiTeam::checkNotLost() const {
+  if (!m_lost.empty()) throw TeamError(m_lost);
+}
+
+void MpiTeam::answerRollCall() {
+  int asked = 0;
+  check(MPI_Iprobe(0, kRollCallTag, MPI_COMM_WORLD, &asked, MPI_STATUS_IGNORE), "Iprobe");
+  if (!asked) return;
+  int here = 0;
+  check(MPI_Recv(&here, 1, MPI_INT, 0, kRollCallTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "Recv");
+  here = m_rank;
+  check(MPI_Send(&here, 1, MPI_INT, 0, kHereTag, MPI_COMM_WORLD), "Send");
+}
+
+void MpiTeam::loseSilentMembers(const char* call) {
+  // Every member still running waits in complete(), answering: ask each, give them 2 s.
+  std::vector<int> answers(std::size_t(m_size), -1);
+  std::vector<MPI_Request> replies(std::size_t(m_size), MPI_REQUEST_NULL);
+  int ask = 0;
+  for (int k = 1; k < m_size; ++k) {
+    MPI_Request sent;
+    check(MPI_Isend(&ask, 1, MPI_INT, k, kRollCallTag, MPI_COMM_WORLD, &sent), "Isend");
+    MPI_Request_free(&sent);
+    check(MPI_Irecv(&answers[std::size_t(k)], 1, MPI_INT, k, kHereTag, MPI_COMM_WORLD,
+                    &replies[std::size_t(k)]),
+          "Irecv");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(2)) {
+    for (int k = 1; k < m_size; ++k) {
+      int done = 0;
+      if (replies[std::size_t(k)] != MPI_REQUEST_NULL)
+        check(MPI_Test(&replies[std::size_t(k)], &done, MPI_STATUS_IGNORE), "Test");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::string silent;
+  for (int k = 1; k < m_size; ++k)
+    if (answers[std::size_t(k)] != k) silent += (silent.empty() ? "" : ", ") + std::to_string(k);
+  const long waited = long(std::chrono::duration_cast<std::chrono::seconds>(m_patience).count());
+  m_lost = silent.empty()
+               ? "the row team did not complete MPI " + std::string(call) + " within " +
+                     std::to_string(waited) + " s although every rank answers"
+               : "rank " + silent + " lost: no part in MPI " + std::string(call) + " for " +
+                     std::to_string(waited) + " s, and no answer when asked (it died or hangs)";
+  throw TeamError(m_lost);
+}
+
+void MpiTeam::complete(void* pending, const char* call) {
+  MPI_Request& request = *static_cast<MPI_Request*>(pending);
+  const auto start = std::chrono::steady_clock::now();
+  // A member may wait minutes for the next window: poll, sleeping longer the longer it waits.
+  auto nap = std::chrono::microseconds(20);
+  for (int done = 0;;) {
+    check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), call);
+    if (done) return;
+    if (m_rank != 0)
+      answerRollCall();
+    else if (std::chrono::steady_clock::now() - start > m_patience)
+      loseSilentMembers(call);
+    std::this_thread::sleep_for(nap);
+    nap = std::min(nap * 2, std::chrono::microseconds(2000));
+  }
 }
 
 std::string MpiTeam::describe() const {
@@ -85,43 +155,42 @@ std::string MpiTeam::describe() const {
 }
 
 void MpiTeam::broadcast(std::span<std::byte> bytes) {
+  checkNotLost();
   MPI_Request request;
   check(MPI_Ibcast(bytes.data(), int(bytes.size()), MPI_BYTE, 0, MPI_COMM_WORLD, &request),
         "Ibcast");
-  if (m_rank == 0) {
-    check(MPI_Wait(&request, MPI_STATUS_IGNORE), "Wait");
-    return;
-  }
-  // A member may wait minutes for the next window: poll, sleeping longer the longer it waits.
-  auto nap = std::chrono::microseconds(20);
-  for (int done = 0;;) {
-    check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "Test");
-    if (done) return;
-    std::this_thread::sleep_for(nap);
-    nap = std::min(nap * 2, std::chrono::microseconds(2000));
-  }
+  complete(&request, "Ibcast");
 }
 
 void MpiTeam::scatter(std::span<const float> all, std::span<const int> counts,
                       std::span<float> mine) {
+  checkNotLost();
   const std::vector<int> at = m_rank == 0 ? offsets(counts) : std::vector<int>();
-  check(MPI_Scatterv(all.data(), counts.data(), at.data(), MPI_FLOAT, mine.data(),
-                     int(mine.size()), MPI_FLOAT, 0, MPI_COMM_WORLD),
-        "Scatterv");
+  MPI_Request request;
+  check(MPI_Iscatterv(all.data(), counts.data(), at.data(), MPI_FLOAT, mine.data(),
+                      int(mine.size()), MPI_FLOAT, 0, MPI_COMM_WORLD, &request),
+        "Iscatterv");
+  complete(&request, "Iscatterv");
 }
 
 void MpiTeam::gather(std::span<const float> mine, std::span<const int> counts,
                      std::span<float> all) {
+  checkNotLost();
   const std::vector<int> at = m_rank == 0 ? offsets(counts) : std::vector<int>();
-  check(MPI_Gatherv(mine.data(), int(mine.size()), MPI_FLOAT, all.data(), counts.data(),
-                    at.data(), MPI_FLOAT, 0, MPI_COMM_WORLD),
-        "Gatherv");
+  MPI_Request request;
+  check(MPI_Igatherv(mine.data(), int(mine.size()), MPI_FLOAT, all.data(), counts.data(), at.data(),
+                     MPI_FLOAT, 0, MPI_COMM_WORLD, &request),
+        "Igatherv");
+  complete(&request, "Igatherv");
 }
 
 void MpiTeam::sum(std::span<double> values) {
-  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_DOUBLE, MPI_SUM,
-                      MPI_COMM_WORLD),
-        "Allreduce");
+  checkNotLost();
+  MPI_Request request;
+  check(MPI_Iallreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_DOUBLE, MPI_SUM,
+                       MPI_COMM_WORLD, &request),
+        "Iallreduce");
+  complete(&request, "Iallreduce");
 }
 
 void MpiTeam::abandon(const std::string& why) {

@@ -7,8 +7,13 @@
 // the ranks on it), so ranks on one machine do not compete for the same cores. A rank waiting
 // for the leader's next command sleeps between polls instead of spinning.
 //
-// A rank that dies: Open MPI's mpirun ends the job and names the rank; errors MPI returns are
-// thrown as TeamError naming the call.
+// A rank that dies: Open MPI's mpirun ends the job and names the rank — unless started with
+// `--mca orte_enable_recovery 1`, where the other ranks go on: the leader then finds the rank
+// silent after its patience (RowTeam::setPatience, 60 s by default), names it and throws
+// TeamError, and the team is lost (at the end of the process every rank is ended, MPI_Abort,
+// since MPI cannot finalise without the lost one). Errors MPI returns are thrown as TeamError
+// naming the call.
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +38,7 @@ class MpiTeam : public RowTeam {
   void gather(std::span<const float> mine, std::span<const int> counts,
               std::span<float> all) override;
   void sum(std::span<double> values) override;
+  void setPatience(std::chrono::milliseconds patience) override { m_patience = patience; }
 
   /// Ends every rank at once (MPI_Abort) after printing `why`: for a failure that leaves the
   /// ranks out of step.
@@ -42,6 +48,14 @@ class MpiTeam : public RowTeam {
   MpiTeam();
   struct Threads;
   int m_rank = 0, m_size = 1, m_hosts = 1, m_threads = 1;
+  std::chrono::milliseconds m_patience{60000};
+  std::string m_lost;  ///< why the team is lost, or empty
+  /// Completes a request of this rank's part of a collective call: members answering the
+  /// leader's "still there?" while they wait, the leader within its patience.
+  void complete(void* request, const char* call);
+  void answerRollCall();
+  [[noreturn]] void loseSilentMembers(const char* call);
+  void checkNotLost() const;
   std::unique_ptr<Threads> m_limit;
 };
 

@@ -8,6 +8,7 @@
 // This header is the collective operations the protocol needs; cluster/MpiTeam.h provides them
 // with MPI (one member per rank of MPI_COMM_WORLD). Every call is collective: all members make
 // it, in the same order. A call that fails (a member gone) throws TeamError naming the member.
+#include <chrono>
 #include <cstddef>
 #include <span>
 #include <stdexcept>
@@ -58,6 +59,13 @@ class RowTeam {
                       std::span<float> all) = 0;
   /// Element-wise sum over the members, in place, on every member.
   virtual void sum(std::span<double> values) = 0;
+
+  /// How long the leader waits for the other members' part of a call before it asks each of
+  /// them whether it is still there and throws TeamError naming those that do not answer (a
+  /// member that died, where the launcher keeps the others running). The team is then lost:
+  /// every later call throws at once. The members wait for the leader without limit (it may
+  /// wait minutes for the next window).
+  virtual void setPatience(std::chrono::milliseconds patience) = 0;
 };
 
 }  // namespace tomolive
