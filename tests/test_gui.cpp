@@ -1028,6 +1028,53 @@ class TestGui : public QObject {
     QVERIFY(!QImage(shot).isNull());
     QCOMPARE(readDataExchange(record.toStdString()).projections, 96);
   }
+
+  // With mpirun --mca orte_enable_recovery 1 the console survives a rank that dies: after
+  // --rank-timeout it names the rank, the reconstruction ends, the console stays up and records
+  // on; closed (SIGTERM, as Close), it finalises the record, which then reads without recovery.
+  void consoleUnderMpirunSurvivesALostRank() {
+    QTemporaryDir dir;
+    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+    e.insert("OMPI_ALLOW_RUN_AS_ROOT", "1");
+    e.insert("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+    e.insert("OMPI_MCA_rmaps_base_oversubscribe", "1");
+    e.insert("OMPI_MCA_orte_enable_recovery", "1");
+    const QString record = dir.filePath("lost_record.h5");
+    QProcess p;
+    p.setProcessEnvironment(e);
+    p.start(TOMOLIVE_MPIEXEC,
+            {"-np",      "2",    TOMOLIVE_GUI_PATH, "--fresh", "--source",      "sim:glass",
+             "--size",   "64",   "--rows",          "4",       "--projections", "3000",
+             "--rate",   "300",  "--window",        "16",      "--model",       "none",
+             "--record", record, "--rank-timeout",  "2"});
+    QVERIFY(p.waitForStarted(10000));
+    QByteArray err;
+    QTRY_VERIFY_WITH_TIMEOUT((err += p.readAllStandardError()).contains("rows split over 2"),
+                             60000);
+    const auto rankPid = [&](int rank) {
+      const CliRun children = runProcess("/usr/bin/pgrep", {"-P", QString::number(p.processId())});
+      for (const QString& pid : children.out.split('\n', Qt::SkipEmptyParts)) {
+        QFile environ(QString("/proc/%1/environ").arg(pid));
+        if (environ.open(QIODevice::ReadOnly) &&
+            environ.readAll().split('\0').contains("OMPI_COMM_WORLD_RANK=" +
+                                                   QByteArray::number(rank)))
+          return pid;
+      }
+      return QString();
+    };
+    const QString rank0 = rankPid(0), rank1 = rankPid(1);
+    QVERIFY(!rank0.isEmpty() && !rank1.isEmpty());
+    QTest::qWait(1000);  // a few updates
+    QCOMPARE(runProcess("/bin/kill", {"-9", rank1}).exitCode, 0);
+    QTRY_VERIFY_WITH_TIMEOUT((err += p.readAllStandardError()).contains("rank 1 lost"), 30000);
+    QTest::qWait(2000);
+    QCOMPARE(p.state(), QProcess::Running);  // the console is still up
+    QVERIFY(QFile::exists(QString("/proc/%1").arg(rank0)));
+    QCOMPARE(runProcess("/bin/kill", {"-TERM", rank0}).exitCode, 0);
+    QVERIFY(p.waitForFinished(60000));
+    err += p.readAllStandardError();
+    QVERIFY2(readDataExchange(record.toStdString()).projections >= 300, err.constData());
+  }
 #endif
 
   // The live quality can be switched off in the panel (or with --no-quality): the next session

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -113,6 +114,12 @@ int main(int argc, char** argv) {
       "mpi",
       "Share each session's reconstruction by detector rows with the other MPI ranks (implied "
       "when started by mpirun: rank 0 is the console, the others reconstruct rows).");
+  const QCommandLineOption rankTimeout(
+      "rank-timeout",
+      "Under MPI: seconds rank 0 waits for the other ranks' part of a step before it names those "
+      "that do not answer as lost (default 60; with mpirun --mca orte_enable_recovery 1 the "
+      "console survives a rank that dies).",
+      "s", "60");
   const QCommandLineOption noStart("no-start", "Open the window without starting a session.");
   const QCommandLineOption open(
       "open",
@@ -135,9 +142,10 @@ int main(int argc, char** argv) {
   const QCommandLineOption afterUpdates(
       "after-updates", "Updates to wait for before --screenshot (default 10).", "count", "10");
   for (const auto& o :
-       {source, rate, size, rows, projections, order, window, iterations, method, record, model,
-        backend, pixelSize, noQuality, qualityEvery, qualityShare, mpi, noStart, open, compare,
-        layout, fresh, screenshot, afterUpdates})
+       {source,       rate,         size,       rows,        projections, order,     window,
+        iterations,   method,       record,     model,       backend,     pixelSize, noQuality,
+        qualityEvery, qualityShare, mpi,        rankTimeout, noStart,     open,      compare,
+        layout,       fresh,        screenshot, afterUpdates})
     parser.addOption(o);
   {
     // --help, --help-all and --version answer without a display (over ssh, in scripts): a
@@ -171,11 +179,26 @@ int main(int argc, char** argv) {
     return 2;
 #endif
   }
-  // However the console ends, the other ranks are released.
+  if (team) {
+    bool ok = false;
+    const double seconds = parser.value(rankTimeout).toDouble(&ok);
+    if (!ok || !(seconds > 0.0) || !std::isfinite(seconds)) {
+      std::fprintf(stderr, "tomolive: --rank-timeout '%s' is not a number of seconds > 0\n",
+                   qPrintable(parser.value(rankTimeout)));
+      return 2;
+    }
+    team->setPatience(std::chrono::milliseconds(std::llround(1000.0 * seconds)));
+  }
+  // However the console ends, the other ranks are released (a lost team cannot be: it is ended).
   struct Dismissal {
     std::shared_ptr<tomolive::RowTeam> team;
     ~Dismissal() {
-      if (team && team->members() > 1) tomolive::dismissRows(*team);
+      if (!team || team->members() < 2) return;
+      try {
+        tomolive::dismissRows(*team);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "tomolive: releasing the other ranks: %s\n", e.what());
+      }
     }
   } const dismissal{team};
   tomolive::ui::setDefaultSurfaceFormat();  // before the QApplication: VTK needs GL 3.2 core
