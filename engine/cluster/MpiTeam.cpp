@@ -149,9 +149,20 @@ void MpiTeam::complete(void* pending, const char* call) {
 }
 
 std::string MpiTeam::describe() const {
+  // Open MPI passes mpirun's --mca settings to the ranks as OMPI_MCA_ variables.
+  const char* recovery = std::getenv("OMPI_MCA_orte_enable_recovery");
+  const bool survivorsKept =
+      recovery && (std::string(recovery) == "1" || std::string(recovery) == "true");
   return std::to_string(m_size) + " MPI ranks on " + std::to_string(m_hosts) +
          (m_hosts == 1 ? " host" : " hosts") + " (" + std::to_string(m_threads) +
-         (m_threads == 1 ? " thread" : " threads") + " each)";
+         (m_threads == 1 ? " thread" : " threads") + " each" +
+         (survivorsKept
+              ? "; a rank that dies is named after " +
+                    std::to_string(
+                        std::chrono::duration_cast<std::chrono::seconds>(m_patience).count()) +
+                    " s, the others go on)"
+              : "; a rank that dies ends every rank: mpirun --mca orte_enable_recovery "
+                "1 keeps rank 0 going)");
 }
 
 void MpiTeam::broadcast(std::span<std::byte> bytes) {
