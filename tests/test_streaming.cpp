@@ -1166,6 +1166,7 @@ class TestStreaming : public QObject {
     StreamOptions o;
     o.window = 16;
     o.liveQuality = false;
+    o.recordPath = path("late_centre.h5");
     StreamingSession session(
         std::make_unique<StatesCentreLate>(makeSource(spec), std::vector<int>{48, 64, 80},
                                            std::vector<double>{14, 500, 15}),
@@ -1192,6 +1193,9 @@ class TestStreaming : public QObject {
     QCOMPARE(said("the source states the rotation centre 14.00"), 1);
     QCOMPARE(said("the source states the rotation centre 15.00 (it said 14.00)"), 1);
     QCOMPARE(said("the source's rotation centre: rotation centre 500 lies outside"), 1);
+    QCOMPARE(said("ignored, the centre it stated before, 14.00, stays"), 1);
+    // the record keeps the last centre the source stated on the detector, for `recon` of it
+    QCOMPARE(readDataExchange(path("late_centre.h5")).statedCentre(), std::optional(15.0));
   }
 
   // A stop asked for once the scan has ended (Ctrl-C while the closing polish runs) cuts the

@@ -25,6 +25,13 @@ void check(int rc, const char* call) {
 // Point-to-point tags of the leader's roll call, apart from the collective calls.
 constexpr int kRollCallTag = 7101, kHereTag = 7102;
 
+// "60 s", "0.5 s".
+std::string seconds(std::chrono::milliseconds duration) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g s", std::chrono::duration<double>(duration).count());
+  return text;
+}
+
 // Offsets of consecutive parts of the given sizes.
 std::vector<int> offsets(std::span<const int> counts) {
   std::vector<int> at(counts.size(), 0);
@@ -122,12 +129,11 @@ void MpiTeam::loseSilentMembers(const char* call) {
   std::string silent;
   for (int k = 1; k < m_size; ++k)
     if (answers[std::size_t(k)] != k) silent += (silent.empty() ? "" : ", ") + std::to_string(k);
-  const long waited = long(std::chrono::duration_cast<std::chrono::seconds>(m_patience).count());
-  m_lost = silent.empty()
-               ? "the row team did not complete MPI " + std::string(call) + " within " +
-                     std::to_string(waited) + " s although every rank answers"
-               : "rank " + silent + " lost: no part in MPI " + std::string(call) + " for " +
-                     std::to_string(waited) + " s, and no answer when asked (it died or hangs)";
+  const std::string waited = seconds(m_patience);
+  m_lost = silent.empty() ? "the row team did not complete MPI " + std::string(call) + " within " +
+                                waited + " although every rank answers"
+                          : "rank " + silent + " lost: no part in MPI " + std::string(call) +
+                                " for " + waited + ", and no answer when asked (it died or hangs)";
   throw TeamError(m_lost);
 }
 
@@ -157,10 +163,7 @@ std::string MpiTeam::describe() const {
          (m_hosts == 1 ? " host" : " hosts") + " (" + std::to_string(m_threads) +
          (m_threads == 1 ? " thread" : " threads") + " each" +
          (survivorsKept
-              ? "; a rank that dies is named after " +
-                    std::to_string(
-                        std::chrono::duration_cast<std::chrono::seconds>(m_patience).count()) +
-                    " s, the others go on)"
+              ? "; a rank that dies is named after " + seconds(m_patience) + ", the others go on)"
               : "; a rank that dies ends every rank: mpirun --mca orte_enable_recovery "
                 "1 keeps rank 0 going)");
 }

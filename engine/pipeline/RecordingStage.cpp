@@ -71,6 +71,7 @@ struct RecordingStage::State {
   bool closed = false, stopped = false;
   std::int64_t framesReceived = 0;
   bool stoppedEarly = false;
+  std::optional<double> statedCentre;
   Clock::time_point lastDropReport{};
   std::int64_t droppedReported = 0;
 
@@ -91,6 +92,8 @@ std::map<std::string, Attribute> RecordingStage::State::finalAttributes() const 
                                      {"stopped_early", std::int64_t(stoppedEarly)}};
   a["frames_received"] = closed ? framesReceived : offered;
   if (!status.stopped.empty()) a["record_stopped"] = status.stopped;
+  if (statedCentre && !options.attributes.contains("rotation_center"))
+    a["rotation_center"] = *statedCentre;
   return a;
 }
 
@@ -222,11 +225,13 @@ void RecordingStage::offer(std::shared_ptr<const Frame> frame, bool canWait) {
   m->queued.notify_one();
 }
 
-void RecordingStage::close(std::int64_t framesReceived, bool stoppedEarly) {
+void RecordingStage::close(std::int64_t framesReceived, bool stoppedEarly,
+                           std::optional<double> statedCentre) {
   std::lock_guard lock(m->mutex);
   m->closed = true;
   m->framesReceived = framesReceived;
   m->stoppedEarly = stoppedEarly;
+  m->statedCentre = statedCentre;
   m->queued.notify_all();
 }
 

@@ -66,7 +66,10 @@ class RecordingStage {
   /// full; otherwise a frame that does not fit is dropped (and counted).
   void offer(std::shared_ptr<const Frame> frame, bool canWait);
   /// No more frames will come: run() writes what is queued, finalises the file and returns.
-  void close(std::int64_t framesReceived, bool stoppedEarly);
+  /// `statedCentre`: the rotation centre the source stated by the end (a detector says it with
+  /// its frames), written as rotation_center where the record did not state one from the start.
+  void close(std::int64_t framesReceived, bool stoppedEarly,
+             std::optional<double> statedCentre = std::nullopt);
   /// The recorder thread's body: appends queued frames, flushes when the queue is quiet for
   /// 0.5 s, and returns after close() with the file finalised (or once recording has stopped).
   void run();

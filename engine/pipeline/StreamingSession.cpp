@@ -466,7 +466,18 @@ void StreamingSession::acquire() {
   }
   m_acquisitionOver = true;
   const std::int64_t frames = in.finish();
-  if (m_recorder) m_recorder->close(frames, m_stoppedEarly);
+  if (m_recorder) {
+    // A detector states its centre with its frames: the record keeps the last it stated (on
+    // the detector), as a replayed file's is kept from the start.
+    const ScanDescription scan = m_source->describe();
+    std::optional<double> centre = scan.centre;
+    if (centre) try {
+        checkCentreOnDetector(*centre, scan.columns);
+      } catch (const std::invalid_argument&) {
+        centre.reset();
+      }
+    m_recorder->close(frames, m_stoppedEarly, centre);
+  }
 }
 
 void StreamingSession::record() {
@@ -572,8 +583,11 @@ void StreamingSession::reconstruct() {
           checkCentreOnDetector(*stated, columns);
           return stated;
         } catch (const std::invalid_argument& e) {
-          log(std::string("the source's rotation centre: ") + e.what() +
-              "; ignored, the centre is estimated");
+          char kept[96] = "the centre is estimated";
+          if (sourceCentre)
+            std::snprintf(kept, sizeof kept, "the centre it stated before, %.2f, stays",
+                          *sourceCentre);
+          log(std::string("the source's rotation centre: ") + e.what() + "; ignored, " + kept);
           refusedCentre = stated;
           return std::nullopt;
         }
