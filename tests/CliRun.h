@@ -3,6 +3,7 @@
 // would: exit code
 // (−2 when it crashed), stdout and stderr, and stdout parsed as the JSON object --json prints.
 #include <QDebug>
+#include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -41,4 +42,24 @@ inline QJsonObject json(const CliRun& r) {
   const auto doc = QJsonDocument::fromJson(r.out.toUtf8(), &error);
   if (error.error != QJsonParseError::NoError) qWarning() << "not JSON:" << r.out << r.err;
   return doc.object();
+}
+
+/// The process id of MPI rank `rank` among the children of the launcher `mpirun` (the child whose
+/// environment says OMPI_COMM_WORLD_RANK=rank), or "" when there is none.
+inline QString mpiRankPid(qint64 mpirun, int rank) {
+  const CliRun children =
+      runProcess(QStringLiteral("/usr/bin/pgrep"), {"-P", QString::number(mpirun)});
+  const QByteArray wanted = "OMPI_COMM_WORLD_RANK=" + QByteArray::number(rank);
+  for (const QString& pid : children.out.split(u'\n', Qt::SkipEmptyParts)) {
+    QFile environ(QStringLiteral("/proc/%1/environ").arg(pid));
+    if (environ.open(QIODevice::ReadOnly) && environ.readAll().split('\0').contains(wanted))
+      return pid;
+  }
+  return {};
+}
+
+/// Kills (SIGKILL) MPI rank `rank` under the launcher `mpirun`; false when it was not found.
+inline bool killMpiRank(qint64 mpirun, int rank) {
+  const QString pid = mpiRankPid(mpirun, rank);
+  return !pid.isEmpty() && runProcess(QStringLiteral("/bin/kill"), {"-9", pid}).exitCode == 0;
 }

@@ -762,16 +762,7 @@ class TestCli : public QObject {
     QVERIFY(p.waitForStarted(10000));
     QByteArray out;
     QTRY_VERIFY_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("R   3"), 60000);
-    // mpirun's children are the ranks; rank 1 is the one whose environment says so.
-    const CliRun children = runProcess(u"/usr/bin/pgrep"_s, {"-P", QString::number(p.processId())});
-    bool killed = false;
-    for (const QString& pid : children.out.split(u'\n', Qt::SkipEmptyParts)) {
-      QFile environ(u"/proc/%1/environ"_s.arg(pid));
-      if (environ.open(QIODevice::ReadOnly) &&
-          environ.readAll().split('\0').contains("OMPI_COMM_WORLD_RANK=1"))
-        killed = runProcess(u"/bin/kill"_s, {"-9", pid}).exitCode == 0;
-    }
-    QVERIFY2(killed, "rank 1 not found among mpirun's children");
+    QVERIFY2(killMpiRank(p.processId(), 1), "rank 1 not found among mpirun's children");
     QVERIFY(p.waitForFinished(60000));
     out += p.readAllStandardOutput();
     const QString err = QString::fromUtf8(p.readAllStandardError());
@@ -821,15 +812,7 @@ class TestCli : public QObject {
     QVERIFY(p.waitForStarted(10000));
     QByteArray out;
     QTRY_VERIFY_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("R   3"), 60000);
-    const CliRun children = runProcess(u"/usr/bin/pgrep"_s, {"-P", QString::number(p.processId())});
-    bool killed = false;
-    for (const QString& pid : children.out.split(u'\n', Qt::SkipEmptyParts)) {
-      QFile environ(u"/proc/%1/environ"_s.arg(pid));
-      if (environ.open(QIODevice::ReadOnly) &&
-          environ.readAll().split('\0').contains("OMPI_COMM_WORLD_RANK=1"))
-        killed = runProcess(u"/bin/kill"_s, {"-9", pid}).exitCode == 0;
-    }
-    QVERIFY2(killed, "rank 1 not found among mpirun's children");
+    QVERIFY2(killMpiRank(p.processId(), 1), "rank 1 not found among mpirun's children");
     QVERIFY(p.waitForFinished(90000));
     out += p.readAllStandardOutput();
     const QString err = QString::fromUtf8(p.readAllStandardError());

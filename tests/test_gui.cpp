@@ -1051,21 +1051,10 @@ class TestGui : public QObject {
     QByteArray err;
     QTRY_VERIFY_WITH_TIMEOUT((err += p.readAllStandardError()).contains("rows split over 2"),
                              60000);
-    const auto rankPid = [&](int rank) {
-      const CliRun children = runProcess("/usr/bin/pgrep", {"-P", QString::number(p.processId())});
-      for (const QString& pid : children.out.split('\n', Qt::SkipEmptyParts)) {
-        QFile environ(QString("/proc/%1/environ").arg(pid));
-        if (environ.open(QIODevice::ReadOnly) &&
-            environ.readAll().split('\0').contains("OMPI_COMM_WORLD_RANK=" +
-                                                   QByteArray::number(rank)))
-          return pid;
-      }
-      return QString();
-    };
-    const QString rank0 = rankPid(0), rank1 = rankPid(1);
-    QVERIFY(!rank0.isEmpty() && !rank1.isEmpty());
+    const QString rank0 = mpiRankPid(p.processId(), 0);
+    QVERIFY(!rank0.isEmpty());
     QTest::qWait(1000);  // a few updates
-    QCOMPARE(runProcess("/bin/kill", {"-9", rank1}).exitCode, 0);
+    QVERIFY(killMpiRank(p.processId(), 1));
     QTRY_VERIFY_WITH_TIMEOUT((err += p.readAllStandardError()).contains("rank 1 lost"), 30000);
     QTest::qWait(2000);
     QCOMPARE(p.state(), QProcess::Running);  // the console is still up
