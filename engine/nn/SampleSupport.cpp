@@ -9,8 +9,8 @@ namespace tomolive {
 
 namespace {
 
-constexpr double kNoiseWidths = 4.0;        // the air threshold, in spreads above the air's level
 constexpr double kLargestAirDrift = 0.02;   // |air's line integral| a drifting beam leaves
+constexpr int kFaintRun = 8;                // neighbouring columns above level + spread
 constexpr double kAirShareOfAngles = 0.03;  // projections whose rays must read air, at least 2
 constexpr float kGrownBack = 2.0f;          // pixels the support is grown back by at full weight
 constexpr float kTaperedTo = 8.0f;          // and the distance at which its weight reaches 0
@@ -23,9 +23,9 @@ float quantile(std::vector<float>& values, double share) {
 
 }  // namespace
 
-std::optional<float> airThreshold(std::span<const float> rows, int columns) {
+std::optional<AirLevel> airLevel(std::span<const float> rows, int columns) {
   if (columns < 1 || rows.size() % std::size_t(columns) != 0)
-    throw std::invalid_argument("air threshold: " + std::to_string(rows.size()) +
+    throw std::invalid_argument("air level: " + std::to_string(rows.size()) +
                                 " values are not rows of " + std::to_string(columns) + " columns");
   const int edge = std::max(2, columns / 50);
   if (2 * edge > columns) return std::nullopt;
@@ -48,24 +48,42 @@ std::optional<float> airThreshold(std::span<const float> rows, int columns) {
   const double spread = quantile(below, 0.5) / 0.6745;
   if (!(spread > 0.0)) return std::nullopt;
   const auto within = std::count_if(edges.begin(), edges.end(), [&](float v) {
-    return std::abs(v - level) <= kNoiseWidths * spread;
+    return std::abs(v - level) <= double(kAirNoiseWidths) * spread;
   });
   const bool edgesAreAir = double(within) >= 0.75 * double(edges.size());
   const bool nearZero = std::abs(level) <= std::max(3.0 * spread, kLargestAirDrift);
-  const bool clear = quantile(all, 0.99) - level > 2.0 * kNoiseWidths * spread;
+  const bool clear = quantile(all, 0.99) - level > 2.0 * double(kAirNoiseWidths) * spread;
   if (!edgesAreAir || !nearZero || !clear) return std::nullopt;
-  return float(level + kNoiseWidths * spread);
+  return AirLevel{float(level), float(spread)};
 }
 
-Shadow rowShadow(std::span<const float> row, float airThreshold) {
-  const auto shadowed = [&](std::size_t j) { return !(row[j] < airThreshold); };  // NaN: unknown
-  const std::size_t n = row.size();
+Shadow rowShadow(std::span<const float> row, const AirLevel& air) {
+  const float threshold = air.threshold(), faint = air.level + air.spread;
+  const auto shadowed = [&](int j) { return !(row[std::size_t(j)] < threshold); };  // NaN: unknown
+  const auto above = [&](int j) { return !(row[std::size_t(j)] < faint); };
+  const int n = int(row.size());
   if (n == 1) return shadowed(0) ? Shadow{0, 0} : Shadow{};
   Shadow s;
-  for (std::size_t j = 0; j + 1 < n && s.first > s.last; ++j)
-    if (shadowed(j) && shadowed(j + 1)) s.first = int(j), s.last = int(j) + 1;
-  for (std::size_t j = n - 1; s.first <= s.last && j > std::size_t(s.last); --j)
-    if (shadowed(j) && shadowed(j - 1)) s.last = int(j);
+  for (int j = 0; j + 1 < n && s.first > s.last; ++j)
+    if (shadowed(j) && shadowed(j + 1)) s.first = j, s.last = j + 1;
+  for (int j = n - 1; s.first <= s.last && j > s.last; --j)
+    if (shadowed(j) && shadowed(j - 1)) s.last = j;
+  // Faint parts: runs of kFaintRun columns above level + spread, beyond the shadow so far.
+  for (int j = 0, run = 0; j < n && (s.first > s.last || j < s.first); ++j) {
+    run = above(j) ? run + 1 : 0;
+    if (run == kFaintRun) {
+      if (s.first > s.last) s.last = j;
+      s.first = j - kFaintRun + 1;
+      break;
+    }
+  }
+  for (int j = n - 1, run = 0; j >= 0 && j > s.last; --j) {
+    run = above(j) ? run + 1 : 0;
+    if (run == kFaintRun) {
+      s.last = j + kFaintRun - 1;
+      break;
+    }
+  }
   return s;
 }
 
@@ -73,14 +91,14 @@ SliceShadows sliceShadows(const SliceSinogram& measured) {
   SliceShadows out;
   out.centre = measured.centre;
   out.columns = measured.columns;
-  const std::optional<float> threshold =
-      measured.columns < 1 ? std::nullopt : airThreshold(measured.lineIntegrals, measured.columns);
-  if (!threshold || measured.columns < 1) return out;
+  const std::optional<AirLevel> air =
+      measured.columns < 1 ? std::nullopt : airLevel(measured.lineIntegrals, measured.columns);
+  if (!air) return out;
   const std::size_t columns = std::size_t(measured.columns);
   for (std::size_t p = 0; p < measured.anglesRad.size(); ++p) {
     out.anglesRad.push_back(measured.anglesRad[p]);
     out.shadows.push_back(rowShadow(
-        std::span<const float>(measured.lineIntegrals).subspan(p * columns, columns), *threshold));
+        std::span<const float>(measured.lineIntegrals).subspan(p * columns, columns), *air));
   }
   return out;
 }

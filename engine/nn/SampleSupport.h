@@ -20,24 +20,34 @@ namespace tomolive {
 /// 128 angles leave no gap above 1.5° over a half turn.
 inline constexpr int kSupportProjections = 128;
 
-/// The line integral below which a ray read air, from detector rows of `columns` values: the
-/// air's level — the median of the rows' outermost 2 % of columns (at least 2 each side), where
-/// a sample that fits the field leaves air — plus four times its spread, measured on the low
-/// side (no sample lowers a line integral). None unless three quarters of those edge values lie
-/// within four spreads of the level, the level is near zero (flat-field corrected: within three
-/// spreads or 0.02, a drifting beam), and the rows' 99th percentile stands clear of it: a sample
-/// wider than the field, a tube's wall at the edges, a scan without flats or a contrast the noise
-/// covers give none. Non-finite values are left out. Throws std::invalid_argument where the
-/// values are not whole rows.
-std::optional<float> airThreshold(std::span<const float> rows, int columns);
+/// What air reads on the detector: the level of its line integrals and one ray's noise spread.
+/// A ray reads air below threshold() = level + 4·spread.
+inline constexpr float kAirNoiseWidths = 4.0f;
+struct AirLevel {
+  float level = 0.0f, spread = 0.0f;
+  float threshold() const { return level + kAirNoiseWidths * spread; }
+};
 
-/// The columns a sample shadows on one detector row: from the first to the last of the columns
-/// where two neighbours both read at or above the air threshold (a lone noisy value does not
-/// widen it). first > last: the whole row read air.
+/// The air's level and spread from detector rows of `columns` values: the median of the rows'
+/// outermost 2 % of columns (at least 2 each side), where a sample that fits the field leaves air,
+/// and the spread measured on its low side (no sample lowers a line integral). None unless three
+/// quarters of those edge values lie within four spreads of the level, the level is near zero
+/// (flat-field corrected: within three spreads or 0.02, a drifting beam), and the rows' 99th
+/// percentile stands clear of it: a sample wider than the field, a tube's wall at the edges, a
+/// scan without flats or a contrast the noise covers give none. Non-finite values are left out.
+/// Throws std::invalid_argument where the values are not whole rows.
+std::optional<AirLevel> airLevel(std::span<const float> rows, int columns);
+
+/// The columns a sample shadows on one detector row, from the first to the last that read above
+/// air: two neighbouring columns above the threshold (a lone noisy value does not widen it), or —
+/// for faint parts no single ray tells from noise (a faint mount, the thin ends of a sample) — a
+/// run of 8 neighbouring columns each above level + spread, which air alone gives once in 4·10⁶
+/// (0.16⁸) and a part reading two spreads above air at a quarter of its positions. An unknown
+/// (NaN) value counts as sample. first > last: the whole row read air.
 struct Shadow {
   int first = 0, last = -1;
 };
-Shadow rowShadow(std::span<const float> row, float airThreshold);
+Shadow rowShadow(std::span<const float> row, const AirLevel& air);
 
 /// One slice's shadows on projections at `anglesRad`, on a detector of `columns` with the axis at
 /// `centre` (the reconstruction's geometry).
@@ -48,7 +58,7 @@ struct SliceShadows {
   std::vector<Shadow> shadows;  ///< one per angle
 };
 
-/// The shadows of a sinogram's rows, with the air threshold of its own values (none found: no
+/// The shadows of a sinogram's rows, with the air level of its own values (none found: no
 /// shadows, nothing cleared).
 SliceShadows sliceShadows(const SliceSinogram& measured);
 

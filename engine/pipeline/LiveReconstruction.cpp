@@ -88,7 +88,7 @@ void copyRow(const ProjectionStack& stack, int p, int s, std::vector<float>& int
 }
 
 // The values of up to 2^18 of a window's pixels, whole detector rows spread evenly: what its air
-// threshold is read from.
+// level is read from.
 std::vector<float> sampledRows(const ProjectionStack& window) {
   const std::int64_t rows = std::int64_t(window.projections()) * window.slices();
   const std::int64_t most = std::max<std::int64_t>(1, (std::int64_t(1) << 18) / window.columns());
@@ -246,7 +246,7 @@ SliceSinogram LiveReconstruction::sinogram(int s, int most) const {
 
 void LiveReconstruction::recordShadows(const ProjectionStack& window,
                                        std::span<const double> anglesRad) {
-  const std::optional<float> air = airThreshold(sampledRows(window), m_columns);
+  const std::optional<AirLevel> air = airLevel(sampledRows(window), m_columns);
   if (!air) return;
   std::vector<float> row;
   for (int p = 0; p < window.projections(); ++p)

@@ -129,7 +129,7 @@ class LiveReconstruction {
   /// outside the volume or nothing held.
   SliceSinogram sinogram(int s, int most) const;
   /// Slice s's sample shadows (nn/SampleSupport.h) on up to `most` of every projection received,
-  /// spread evenly; each window's own air threshold decides them, and a window that shows no air
+  /// spread evenly; each window's own air level decides them, and a window that shows no air
   /// adds none. Kept for the window method only (its unconverged image leaves mass in the air,
   /// which an enhancement of it turns into texture); none for the others. Throws
   /// std::invalid_argument for a slice outside the volume.
