@@ -297,6 +297,35 @@ class TestLive : public QObject {
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, airLevel(plateau, 300));
   }
 
+  // The window method keeps its memory bounded on a long scan: the shadows of at most
+  // kMostShadowedProjections received projections, spread over the scan (every other one let
+  // go past the bound), so the support still sees every direction.
+  void shadowsStayBoundedOnALongScan() {
+    ScanSpec spec;
+    spec.phantom = PhantomKind::Glass;
+    spec.size = 48;
+    spec.slices = 1;
+    spec.acquisition = {AcquisitionOrder::Sequential, 2500, 2500};
+    spec.sampleScale = 0.5;
+    spec.seed = 4;
+    const Problem pr = simulate(spec);
+    std::vector<int> order(2500);
+    std::iota(order.begin(), order.end(), 0);
+    LiveReconstruction live(48, 1, 48, pr.geometry.centre, {.method = LiveMethod::window});
+    replayInWindows(live, pr.p, pr.geometry.anglesRad, order, 100, 1);
+    const SliceShadows all = live.shadows(0, 100000);
+    qInfo("%zu of 2500 projections' shadows kept", all.shadows.size());
+    QVERIFY(all.shadows.size() <= std::size_t(LiveReconstruction::kMostShadowedProjections));
+    QVERIFY(all.shadows.size() > std::size_t(LiveReconstruction::kMostShadowedProjections / 2));
+    std::vector<double> folded;
+    for (const double a : all.anglesRad) folded.push_back(foldedAngle(a));
+    std::sort(folded.begin(), folded.end());
+    double gap = folded.front() + std::numbers::pi - folded.back();
+    for (std::size_t k = 1; k < folded.size(); ++k) gap = std::max(gap, folded[k] - folded[k - 1]);
+    // every direction kept: no gap above 1.1° (the earliest projections were halved most often)
+    QVERIFY2(gap < 0.02, qPrintable(QString::number(gap)));
+  }
+
   // A faint mount around a dense core (0.0006 per pixel, radius 60 px; 0.01 noise per ray), 120
   // angles: its rays 50–52 px out read 3.6–4 spreads above air, below one ray's threshold (four
   // spreads: 279 of its pixels there were given up) and found by the runs of faint columns; only

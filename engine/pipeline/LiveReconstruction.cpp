@@ -255,6 +255,18 @@ void LiveReconstruction::recordShadows(const ProjectionStack& window,
       m_shadows.push_back(rowShadow(row, *air));
     }
   m_shadowAngles.insert(m_shadowAngles.end(), anglesRad.begin(), anglesRad.end());
+  // Bounded like the window: past kMostShadowedProjections every other projection is let go, so
+  // those kept stay spread over the scan (8 bytes per row each: 17 MB at 2160 rows).
+  if (m_shadowAngles.size() > std::size_t(kMostShadowedProjections)) {
+    const std::size_t kept = (m_shadowAngles.size() + 1) / 2, rows = std::size_t(m_slices);
+    for (std::size_t k = 0; k < kept; ++k) {
+      m_shadowAngles[k] = m_shadowAngles[2 * k];
+      std::copy_n(m_shadows.begin() + std::ptrdiff_t(2 * k * rows), rows,
+                  m_shadows.begin() + std::ptrdiff_t(k * rows));
+    }
+    m_shadowAngles.resize(kept);
+    m_shadows.resize(kept * rows);
+  }
 }
 
 SliceShadows LiveReconstruction::shadows(int s, int most) const {

@@ -128,11 +128,14 @@ class LiveReconstruction {
   /// what the enhancement guard re-projects against. Throws std::invalid_argument for a slice
   /// outside the volume or nothing held.
   SliceSinogram sinogram(int s, int most) const;
-  /// Slice s's sample shadows (nn/SampleSupport.h) on up to `most` of every projection received,
-  /// spread evenly; each window's own air level decides them, and a window that shows no air
-  /// adds none. Kept for the window method only (its unconverged image leaves mass in the air,
-  /// which an enhancement of it turns into texture); none for the others. Throws
-  /// std::invalid_argument for a slice outside the volume.
+  /// The received projections whose shadows are kept at most (then every other one is let go).
+  static constexpr int kMostShadowedProjections = 1024;
+  /// Slice s's sample shadows (nn/SampleSupport.h) on up to `most` of the projections received
+  /// (of at most kMostShadowedProjections kept spread over the scan), spread evenly; each window's
+  /// own air level decides them, and a window that shows no air adds none. Kept for the window
+  /// method only (its unconverged image leaves mass in the air, which an enhancement of it turns
+  /// into texture); none for the others. Throws std::invalid_argument for a slice outside the
+  /// volume.
   SliceShadows shadows(int s, int most) const;
 
  private:
