@@ -44,6 +44,15 @@ inline QJsonObject json(const CliRun& r) {
   return doc.object();
 }
 
+/// The environment mpirun needs on a test machine: runs as root allowed, more ranks than cores.
+inline QProcessEnvironment mpiEnvironment() {
+  QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+  e.insert(QStringLiteral("OMPI_ALLOW_RUN_AS_ROOT"), QStringLiteral("1"));
+  e.insert(QStringLiteral("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"), QStringLiteral("1"));
+  e.insert(QStringLiteral("OMPI_MCA_rmaps_base_oversubscribe"), QStringLiteral("1"));
+  return e;
+}
+
 /// The process id of MPI rank `rank` among the children of the launcher `mpirun` (the child whose
 /// environment says OMPI_COMM_WORLD_RANK=rank), or "" when there is none.
 inline QString mpiRankPid(qint64 mpirun, int rank) {

@@ -63,12 +63,16 @@ class TestCli : public QObject {
   QString path(const QString& name) const { return m_dir.filePath(name); }
 #ifdef TOMOLIVE_MPIEXEC
   // Open MPI refuses root and more ranks than cores unless told (CI: root, 2 cores).
-  static QProcessEnvironment mpiEnvironment() {
-    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
-    e.insert(u"OMPI_ALLOW_RUN_AS_ROOT"_s, u"1"_s);
-    e.insert(u"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"_s, u"1"_s);
-    e.insert(u"OMPI_MCA_rmaps_base_oversubscribe"_s, u"1"_s);
-    return e;
+  // Starts `mpirun -np 2 tomolive-cli stream` of a paced simulated scan (64² × 4 rows, glass,
+  // W = 16, 300 frames/s, `projections` long) with `extra` arguments.
+  static void startMpiStream(QProcess& p, const QProcessEnvironment& environment, int projections,
+                             const QStringList& extra) {
+    p.setProcessEnvironment(environment);
+    p.start(QStringLiteral(TOMOLIVE_MPIEXEC),
+            QStringList{"-np", "2", QStringLiteral(TOMOLIVE_CLI_PATH), "stream", "--source",
+                        "sim:glass", "--size", "64", "--rows", "4", "--projections",
+                        QString::number(projections), "--window", "16", "--rate", "300"} +
+                extra);
   }
   static CliRun mpirun(int ranks, const QStringList& args) {
     return runProcess(QStringLiteral(TOMOLIVE_MPIEXEC),
@@ -190,6 +194,9 @@ class TestCli : public QObject {
     QTest::newRow("stream rate beyond 1e7")
         << QStringList{"stream", "--source", "sim:glass", "--rate", "1e9"}
         << u"--rate: Value 1e9 not in range 0"_s;
+    QTest::newRow("stream rank timeout not positive")
+        << QStringList{"stream", "--source", "sim:glass", "--rank-timeout", "0"}
+        << u"--rank-timeout"_s;
     QTest::newRow("stream rate not a number")
         << QStringList{"stream", "--source", "sim:glass", "--rate", "nan"}
         << u"--rate: 'nan' is not a finite number"_s;
@@ -718,27 +725,8 @@ class TestCli : public QObject {
   // and the record is finalised. mpirun itself exits 1 after an interrupt, whatever the ranks do.
   void streamUnderMpirunInterruptedWritesItsResults() {
     QProcess p;
-    p.setProcessEnvironment(mpiEnvironment());
-    p.start(QStringLiteral(TOMOLIVE_MPIEXEC), {"-np",
-                                               "2",
-                                               QStringLiteral(TOMOLIVE_CLI_PATH),
-                                               "stream",
-                                               "--source",
-                                               "sim:glass",
-                                               "--size",
-                                               "64",
-                                               "--rows",
-                                               "4",
-                                               "--projections",
-                                               "20000",
-                                               "--window",
-                                               "16",
-                                               "--rate",
-                                               "300",
-                                               "--record",
-                                               path("mpi_int.h5"),
-                                               "--out",
-                                               path("mpi_int_out.h5")});
+    startMpiStream(p, mpiEnvironment(), 20000,
+                   {"--record", path("mpi_int.h5"), "--out", path("mpi_int_out.h5")});
     QVERIFY(p.waitForStarted(10000));
     QByteArray out;
     QTRY_VERIFY_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("R   3"), 60000);
@@ -754,11 +742,7 @@ class TestCli : public QObject {
   // the session is stopped, else recovered) holds at least every frame of the updates reported.
   void streamUnderMpirunReportsAKilledRank() {
     QProcess p;
-    p.setProcessEnvironment(mpiEnvironment());
-    p.start(QStringLiteral(TOMOLIVE_MPIEXEC),
-            {"-np", "2", QStringLiteral(TOMOLIVE_CLI_PATH), "stream", "--source", "sim:glass",
-             "--size", "64", "--rows", "4", "--projections", "20000", "--window", "16", "--rate",
-             "300", "--record", path("mpi_killed.h5")});
+    startMpiStream(p, mpiEnvironment(), 20000, {"--record", path("mpi_killed.h5")});
     QVERIFY(p.waitForStarted(10000));
     QByteArray out;
     QTRY_VERIFY_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("R   3"), 60000);
@@ -788,27 +772,7 @@ class TestCli : public QObject {
     QProcess p;
     QProcessEnvironment e = mpiEnvironment();
     e.insert(u"OMPI_MCA_orte_enable_recovery"_s, u"1"_s);
-    p.setProcessEnvironment(e);
-    p.start(QStringLiteral(TOMOLIVE_MPIEXEC), {"-np",
-                                               "2",
-                                               QStringLiteral(TOMOLIVE_CLI_PATH),
-                                               "stream",
-                                               "--source",
-                                               "sim:glass",
-                                               "--size",
-                                               "64",
-                                               "--rows",
-                                               "4",
-                                               "--projections",
-                                               "1500",
-                                               "--window",
-                                               "16",
-                                               "--rate",
-                                               "300",
-                                               "--rank-timeout",
-                                               "2",
-                                               "--record",
-                                               path("mpi_lost.h5")});
+    startMpiStream(p, e, 1500, {"--rank-timeout", "2", "--record", path("mpi_lost.h5")});
     QVERIFY(p.waitForStarted(10000));
     QByteArray out;
     QTRY_VERIFY_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("R   3"), 60000);

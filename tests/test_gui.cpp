@@ -1012,10 +1012,7 @@ class TestGui : public QObject {
   // the session streams, records every frame once, and both ranks end cleanly with the console.
   void consoleUnderMpirunSharesTheReconstruction() {
     QTemporaryDir dir;
-    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
-    e.insert("OMPI_ALLOW_RUN_AS_ROOT", "1");
-    e.insert("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
-    e.insert("OMPI_MCA_rmaps_base_oversubscribe", "1");
+    QProcessEnvironment e = mpiEnvironment();
     const QString shot = dir.filePath("mpi.png"), record = dir.filePath("mpi_record.h5");
     const CliRun run = runProcess(
         TOMOLIVE_MPIEXEC,
@@ -1034,10 +1031,7 @@ class TestGui : public QObject {
   // on; closed (SIGTERM, as Close), it finalises the record, which then reads without recovery.
   void consoleUnderMpirunSurvivesALostRank() {
     QTemporaryDir dir;
-    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
-    e.insert("OMPI_ALLOW_RUN_AS_ROOT", "1");
-    e.insert("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
-    e.insert("OMPI_MCA_rmaps_base_oversubscribe", "1");
+    QProcessEnvironment e = mpiEnvironment();
     e.insert("OMPI_MCA_orte_enable_recovery", "1");
     const QString record = dir.filePath("lost_record.h5");
     QProcess p;
@@ -1139,6 +1133,7 @@ class TestGui : public QObject {
     // Bad numbers end with one line naming them, before any window opens.
     for (const auto& [option, value] : {std::pair{"--rate", "abc"},
                                         {"--rate", "2e7"},
+                                        {"--rank-timeout", "0"},
                                         {"--pixel-size", "-3"},
                                         {"--layout", "bogus"},
                                         {"--quality-every", "0"},

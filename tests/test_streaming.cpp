@@ -146,6 +146,18 @@ class CountsStops final : public FrameSource {
   std::shared_ptr<std::atomic<int>> m_stops;  ///< outlives the session that owns the source
 };
 
+// The simulator's glass at 32² × 2 rows in rotations of 16, `projections` long, paced at
+// `framesPerSecond` (0: as fast as taken).
+SourceSpec smallGlassScan(int projections, double framesPerSecond) {
+  SourceSpec spec;
+  spec.size = 32;
+  spec.rows = 2;
+  spec.projections = projections;
+  spec.window = 16;
+  spec.framesPerSecond = framesPerSecond;
+  return spec;
+}
+
 // A source whose stated rotation centre comes late and changes: none before `at[0]` projections
 // were taken, then each of `centres` from `at[k]` on.
 class StatesCentreLate final : public FrameSource {
@@ -1131,12 +1143,7 @@ class TestStreaming : public QObject {
   // A scan that ended by itself (its last frame, a detector's "end") is not told to stop when the
   // session goes: a detector may already be taking its next scan. A session stopped early is.
   void endedSourceIsNotToldToStop() {
-    SourceSpec spec;
-    spec.size = 32;
-    spec.rows = 2;
-    spec.projections = 48;
-    spec.window = 16;
-    spec.framesPerSecond = 200;  // the stop comes before the scan's end (0.3 s)
+    const SourceSpec spec = smallGlassScan(48, 200);  // the stop comes before its end (0.3 s)
     for (const bool early : {false, true}) {
       const auto stops = std::make_shared<std::atomic<int>>(0);
       StreamOptions o;
@@ -1157,12 +1164,8 @@ class TestStreaming : public QObject {
   // A centre the source states late, or changes, is used from the next update and said; one off
   // the detector is said once and ignored.
   void lateAndChangedSourceCentreIsUsed() {
-    SourceSpec spec;
-    spec.size = 32;
-    spec.rows = 2;
-    spec.projections = 112;
-    spec.window = 16;
-    spec.framesPerSecond = 200;  // the first update comes long before the 48th projection
+    // the first update comes long before the 48th projection
+    const SourceSpec spec = smallGlassScan(112, 200);
     StreamOptions o;
     o.window = 16;
     o.liveQuality = false;
@@ -1202,11 +1205,7 @@ class TestStreaming : public QObject {
   // polish short, says so, and is not an early stop: the detector is not told, the summary
   // says every projection arrived.
   void stopAfterTheScanCutsThePolishShort() {
-    SourceSpec spec;
-    spec.size = 32;
-    spec.rows = 2;
-    spec.projections = 48;
-    spec.window = 16;
+    const SourceSpec spec = smallGlassScan(48, 0);
     const auto stops = std::make_shared<std::atomic<int>>(0);
     StreamOptions o;
     o.window = 16;

@@ -155,6 +155,14 @@ int main(int argc, char** argv) {
     if (parser.isSet("help") || parser.isSet("help-all") || parser.isSet("version"))
       parser.process(console);  // prints and exits 0
   }
+  // Checked on every rank before any joins the team (a rank 0 leaving later would strand them).
+  bool patienceOk = false;
+  const double patience = parser.value(rankTimeout).toDouble(&patienceOk);
+  if (!patienceOk || !(patience > 0.0) || !std::isfinite(patience)) {
+    std::fprintf(stderr, "tomolive: --rank-timeout '%s' is not a number of seconds > 0\n",
+                 qPrintable(parser.value(rankTimeout)));
+    return 2;
+  }
   // Under mpirun: rank 0 is the console, the other ranks reconstruct rows for it (no display).
   std::shared_ptr<tomolive::RowTeam> team;
   if (parser.isSet(mpi) || tomolive::launcherProcesses() > 1) {
@@ -179,16 +187,7 @@ int main(int argc, char** argv) {
     return 2;
 #endif
   }
-  if (team) {
-    bool ok = false;
-    const double seconds = parser.value(rankTimeout).toDouble(&ok);
-    if (!ok || !(seconds > 0.0) || !std::isfinite(seconds)) {
-      std::fprintf(stderr, "tomolive: --rank-timeout '%s' is not a number of seconds > 0\n",
-                   qPrintable(parser.value(rankTimeout)));
-      return 2;
-    }
-    team->setPatience(std::chrono::milliseconds(std::llround(1000.0 * seconds)));
-  }
+  if (team) team->setPatience(std::chrono::milliseconds(std::llround(1000.0 * patience)));
   // However the console ends, the other ranks are released (a lost team cannot be: it is ended).
   struct Dismissal {
     std::shared_ptr<tomolive::RowTeam> team;

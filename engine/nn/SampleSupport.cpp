@@ -182,6 +182,7 @@ std::vector<float> keptToSample(std::vector<float> enhanced, const SliceShadows&
     throw std::invalid_argument(
         "enhancement kept to the sample: " + std::to_string(enhanced.size()) + " values for a " +
         std::to_string(n) + "² grid");
+  if (shadows.shadows.empty() && shadows.anglesRad.empty()) return enhanced;  // none kept
   const std::vector<float> support = sampleSupport(shadows, n);
   for (std::size_t k = 0; k < enhanced.size(); ++k) enhanced[k] *= support[k];
   return enhanced;
