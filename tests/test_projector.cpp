@@ -4,6 +4,7 @@
 #include <QTest>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numbers>
 #include <numeric>
@@ -228,9 +229,6 @@ class TestProjector : public QObject {
     checkMatchesReferenceLoop(JosephProjector(testGeometry(47, 53, 1.3, 23, 5)), 11);
   }
 
-  // A grid whose slice groups exceed the last-level cache (760² × 16 lanes, 37 MB): the forward
-  // projection along columns transposes them a band of lines at a time; the result still equals
-  // the reference loop, for every kernel set this CPU runs, on a detector wider than the grid.
   // Kernel sets by name (bench projector --kernels): "best" is the one this CPU uses, each set
   // this CPU runs is given by its name, an unknown name or one this CPU cannot run is refused
   // naming it.
@@ -254,17 +252,41 @@ class TestProjector : public QObject {
     }
   }
 
+  void forwardMatchesReferenceLoopOnALargeGrid_data() {
+    QTest::addColumn<int>("size");
+    QTest::addColumn<int>("slices");
+    QTest::addColumn<int>("projections");
+    // 340 projections of 790 columns × 16 lanes are more than one batch of the tiles' detector
+    // rows holds (16 MB per thread: 331 projections).
+    QTest::newRow("760², 16 slices, two batches") << 760 << 16 << 340;
+    QTest::newRow("1200², 8 slices (across slices on AVX2)") << 1200 << 8 << 7;
+  }
+
+  // A grid whose slice groups exceed the last-level cache (760² × 16 lanes, 37 MB; 1200² × 8,
+  // 46 MB) is projected forward by tiles of 64² pixels (the last ones partial), the projections
+  // in batches: the result equals the reference loop, for every kernel set this CPU runs, on a
+  // detector wider than the grid, in every batch.
   void forwardMatchesReferenceLoopOnALargeGrid() {
-    const ParallelGeometry g = testGeometry(760, 790, -2.6, 5, 9);
-    const VolumeStack x = randomVolume(16, g.gridSize, 3);
-    std::vector<int> all(g.projections());
+    QFETCH(int, size);
+    QFETCH(int, slices);
+    QFETCH(int, projections);
+    const ParallelGeometry g = testGeometry(size, size + 30, -2.6, projections, 9);
+    const VolumeStack x = randomVolume(slices, g.gridSize, 3);
+    std::vector<int> all(g.projections()), checked;
     std::iota(all.begin(), all.end(), 0);
+    for (int p : all)
+      if (p < 4 || p % 23 == 0 || p >= projections - 4) checked.push_back(p);
+    const std::array sliceChecked{0, slices / 2 + 1, slices - 1};
+    std::vector<std::vector<float>> reference;
+    for (int s : sliceChecked)
+      for (int p : checked) reference.push_back(referenceForward(g, x.slice(s), p));
     for (const joseph::KernelSet& kernels : kernelSetsThisCpuRuns()) {
-      ProjectionStack ax(g.projections(), 16, g.columns);
+      ProjectionStack ax(g.projections(), slices, g.columns);
       JosephProjector(g, kernels).forward(x, all, ax);
-      for (int s : {0, 9, 15})
-        for (int p : all) {
-          const std::vector<float> ref = referenceForward(g, x.slice(s), p);
+      auto next = reference.begin();
+      for (int s : sliceChecked)
+        for (int p : checked) {
+          const std::vector<float>& ref = *next++;
           for (int j = 0; j < g.columns; ++j)
             QVERIFY2(std::abs(ref[j] - ax.at(p, s, j)) < 2e-4f * (1.0f + std::abs(ref[j])),
                      qPrintable(QString("%1: slice %2 projection %3 column %4: %5 vs %6")

@@ -41,19 +41,32 @@ struct Lanes {
 // Floor of f for f > −2, as an index into a padded line (pixel k at k + 2).
 inline int paddedIndex(double f) { return static_cast<int>(f + kLinePadding); }
 
+// The rays j whose position f = alpha·j + beta lies in [lowest, beyond): touch.first ≤ j <
+// touch.second, rounded outwards (a ray within rounding of an end is taken in).
+inline std::pair<int, int> raysWithin(double alpha, double inverseAlpha, double beta, double lowest,
+                                      double beyond) {
+  const double from = (lowest - beta) * inverseAlpha, to = (beyond - beta) * inverseAlpha;
+  if (alpha > 0) return {static_cast<int>(std::ceil(from)), static_cast<int>(std::ceil(to))};
+  return {static_cast<int>(std::floor(to)) + 1, static_cast<int>(std::floor(from)) + 1};
+}
+
 // Forward across slices. Lines are padded (LineBlock::padding = kLinePadding: pixels −1 and n
 // read as zero) or read in place (padding 0: the volume's own rows, not copied); in place, the
 // rays at a line's ends whose interpolation reaches past the grid — one, rarely two, at each end,
 // since f moves by |alpha| ≥ 1 from ray to ray and the inner rays form one run — are taken apart
-// and read zero there.
+// and read zero there. Padded lines may be segments (LineBlock::first): each ray adds what its
+// interpolation takes from the segment's pixels, the padding reading zero, so the sums over the
+// segments of a line are the whole line's; only the rays with f ∈ [first − 1, first + n) are
+// visited.
 template <int L>
 void forwardLanes(const LineBlock& lines, const RayBlock& rays) {
   using Vec = typename Lanes<L>::Vec;
   const std::size_t lineStride = std::size_t(lines.stride);
-  const int n = lines.n;
+  const int n = lines.n, first = lines.first;
+  const double lowest = first - 1.0, beyond = double(first) + n;
   for (int l = lines.lineBegin; l < lines.lineEnd; ++l) {
     const Vec* line = reinterpret_cast<const Vec*>(lines.data) +
-                      (l - lines.lineBegin) * lineStride + lines.padding;  // pixel 0
+                      (l - lines.lineBegin) * lineStride + lines.padding;  // pixel 0 (first)
     for (int p = 0; p < rays.count; ++p) {
       const JosephRays& plan = rays.plans[p];
       int begin = plan.rayBegin[l] > rays.rayBegin ? plan.rayBegin[l] : rays.rayBegin;
@@ -61,6 +74,11 @@ void forwardLanes(const LineBlock& lines, const RayBlock& rays) {
       Vec* row = reinterpret_cast<Vec*>(rays.rows[p]);
       const double alpha = plan.alpha, beta = plan.beta0 + l * plan.betaStep;
       const float weight = plan.weight;
+      if (lines.padding != 0) {
+        const auto [touchBegin, touchEnd] = raysWithin(alpha, 1.0 / alpha, beta, lowest, beyond);
+        begin = begin > touchBegin ? begin : touchBegin;
+        end = end < touchEnd ? end : touchEnd;
+      }
       const auto pixelOf = [&](int j) { return paddedIndex(alpha * j + beta) - kLinePadding; };
       if (lines.padding == 0) {
         const auto apart = [&](int j) {
@@ -80,8 +98,8 @@ void forwardLanes(const LineBlock& lines, const RayBlock& rays) {
       }
       for (int j = begin; j < end; ++j) {
         const double f = alpha * j + beta;
-        const int k = paddedIndex(f) - kLinePadding;
-        const float w = static_cast<float>(f - k);
+        const int k = paddedIndex(f) - kLinePadding - first;
+        const float w = static_cast<float>(f - (k + first));
         const Vec a = line[k], b = line[k + 1];
         row[j] += weight * (a + w * (b - a));
       }
@@ -109,12 +127,7 @@ void backLanes(const LineBlock& lines, const RayBlock& rays) {
       int begin = plan.rayBegin[l] > rays.rayBegin ? plan.rayBegin[l] : rays.rayBegin;
       int end = plan.rayEnd[l] < rays.rayEnd ? plan.rayEnd[l] : rays.rayEnd;
       const double beta = plan.beta0 + l * plan.betaStep;
-      // j with f = alpha·j + beta in [lowest, beyond): from ≤ j < to (alpha > 0) or to < j ≤ from.
-      const double from = (lowest - beta) * inverseAlpha, to = (beyond - beta) * inverseAlpha;
-      const int touchBegin =
-          alpha > 0 ? static_cast<int>(std::ceil(from)) : static_cast<int>(std::floor(to)) + 1;
-      const int touchEnd =
-          alpha > 0 ? static_cast<int>(std::ceil(to)) : static_cast<int>(std::floor(from)) + 1;
+      const auto [touchBegin, touchEnd] = raysWithin(alpha, inverseAlpha, beta, lowest, beyond);
       begin = begin > touchBegin ? begin : touchBegin;
       end = end < touchEnd ? end : touchEnd;
       for (int j = begin; j < end; ++j) {

@@ -2,6 +2,7 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/blocked_range2d.h>
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 #include <tbb/parallel_for.h>
@@ -155,7 +156,6 @@ void withLanes(int lanes, F f) {
   }
 }
 
-constexpr int kFloatsPerCacheLine = 16;
 constexpr int kTileLines = 16;      // lines per tile of a transposed copy
 constexpr int kPrefetchPixels = 8;  // how far ahead a walk across lines prefetches
 
@@ -273,53 +273,6 @@ void forwardOrientation(const joseph::KernelSet& kernels, const Traced& traced,
           }
         }
       });
-}
-
-// Forward along columns across slices: the group's columns transposed into lines a band of
-// kBandLines at a time, each band projected while it is cached (2.6 MB at 2560 × 16 lanes), so
-// the transposed volume never goes to memory (at 2560² × 16 slices it was 420 MB written and read
-// again per call). For groups up to kLargeGroupBytes the whole transposed copy stays in the
-// last-level cache, and one copy without the bands' synchronisation is faster (512² × 16 lanes:
-// 0.018–0.021 s against 0.021–0.024 s over 64 projections).
-constexpr int kBandLines = 16;
-constexpr int kBandRowsAhead = 8;
-// Groups above this size (bytes) are projected forward in bands and back by tiles.
-constexpr std::size_t kLargeGroupBytes = std::size_t(32) << 20;
-void forwardColumnsInBands(const joseph::KernelSet& kernels, const Traced& traced,
-                           const GroupLayout& layout, const float* group, int n, ProjectionStack& y,
-                           int g) {
-  if (traced.indices.empty()) return;
-  const PaddedLines band(n, layout.lanes, ScratchRole::lines, kBandLines);
-  withLanes(layout.lanes, [&](auto lanesConstant) {
-    constexpr int L = decltype(lanesConstant)::value;
-    for (int l = 0; l < kBandLines; ++l) {  // the padding: the bands write pixels 0 … n − 1 only
-      std::fill_n(band.line(l), kLinePadding * L, 0.0f);
-      std::fill(band.pixel(l, n), band.line(l + 1), 0.0f);
-    }
-    for (int first = 0; first < n; first += kBandLines) {
-      const int count = std::min(kBandLines, n - first);
-      // Line l of the band is grid column first + l: pixel r from row r, count pixels of it
-      // at once.
-      tbb::parallel_for(tbb::blocked_range<int>(0, n, 256), [&](const tbb::blocked_range<int>& r) {
-        for (int row = r.begin(); row < r.end(); ++row) {
-          const float* source = group + (std::size_t(row) * n + first) * L;
-          // Each row gives count · L floats a row apart: a new page per row, which the
-          // prefetchers do not enter. Fetched kBandRowsAhead rows ahead, the copy's time over the
-          // forward kernel's in profiles at 2560² × 16 fell 0.42 → 0.26 (forward calls alone) and
-          // 0.44 → 0.37 (inside SIRT updates, where the step competes for memory).
-          if (row + kBandRowsAhead < n)
-            for (int f = 0; f < count * L; f += kFloatsPerCacheLine)
-              __builtin_prefetch(source + std::size_t(kBandRowsAhead) * n * L + f);
-          for (int l = 0; l < count; ++l)
-            std::memcpy(band.pixel(l, row), source + std::size_t(l) * L, sizeof(float) * L);
-        }
-      });
-      joseph::LineBlock lines = band.block(0, count);
-      lines.lineBegin = first;
-      lines.lineEnd = first + count;
-      forwardOrientation(kernels, traced, layout, lines, y, g, first > 0);
-    }
-  });
 }
 
 // Back projection of one orientation of one slice group, in blocks of kLinesPerTask lines: each
@@ -523,6 +476,8 @@ void rowSumsOfRuns(const JosephPlan& plan, const MaskRuns& runs, int columns, fl
 // goes to memory (at 2560² × 16 slices the columns' lines were 420 MB zeroed, written and read
 // again per call); the cost is the rays at a segment's ends, projected for both tiles they touch.
 constexpr int kTilePixels = 64;
+// Slice groups above this size (bytes) are projected by tiles, forward and back.
+constexpr std::size_t kLargeGroupBytes = std::size_t(32) << 20;
 template <class Finish>
 void backTiles(const joseph::KernelSet& kernels, const Traced& alongRows,
                const Traced& alongColumns, const GroupLayout& layout, const ProjectionStack& y,
@@ -562,6 +517,105 @@ void backTiles(const joseph::KernelSet& kernels, const Traced& alongRows,
                    LinesView{segments[1], lineFloats, c0, r0, lanes}, r0, r1, c0, c1, g);
           }
       });
+}
+
+// Forward projection of a large slice group (across slices) by tiles of kTilePixels² pixels: each
+// tile is read once from the volume into its rows and (transposed) its columns as padded
+// segments (LineBlock::first) in a buffer of its task's own, and every projection of the batch,
+// of either orientation, takes its share of the tile while it is cached; a ray at a segment's
+// end is taken by both tiles it touches, each adding its own pixels' part. Tiles run in parallel,
+// so each thread adds into detector rows of its own, summed into y at the end; the projections go
+// in batches that keep those rows within kTileSumsBytes per thread. The volume is read once per
+// batch, where reading the rows in place and copying the columns a band at a time read it twice
+// (at 2560² × 16 slices the bands' strided copy alone was 12 % of a streaming update).
+constexpr std::size_t kTileSumsBytes = std::size_t(16) << 20;
+void forwardTiles(const joseph::KernelSet& kernels, const Traced& alongRows,
+                  const Traced& alongColumns, const GroupLayout& layout, const float* group, int n,
+                  ProjectionStack& y, int g) {
+  const int lanes = layout.lanes, columns = y.columns();
+  const std::size_t rowFloats = std::size_t(columns) * lanes;
+  const Traced* traced[2] = {&alongRows, &alongColumns};
+  const int counts[2] = {int(alongRows.indices.size()), int(alongColumns.indices.size())};
+  const int total = counts[0] + counts[1];
+  const int batch = std::max(1, int(kTileSumsBytes / (rowFloats * sizeof(float))));
+  const int stride = kTilePixels + 2 * kLinePadding;  // pixels per segment, padded
+  const std::size_t segmentFloats = std::size_t(kTilePixels) * stride * lanes;
+  const int tiles = (n + kTilePixels - 1) / kTilePixels;
+  withLanes(lanes, [&](auto lanesConstant) {
+    constexpr int L = decltype(lanesConstant)::value;
+    for (int batchBegin = 0; batchBegin < total; batchBegin += batch) {
+      const int count = std::min(batch, total - batchBegin);
+      // The batch's projections of orientation o: traced[o] entries begin[o] … end[o] − 1, its
+      // detector rows from sums row offset[o] on.
+      int begin[2], end[2], offset[2];
+      for (int o = 0; o < 2; ++o) {
+        const int start = o == 0 ? 0 : counts[0];
+        begin[o] = std::clamp(batchBegin - start, 0, counts[o]);
+        end[o] = std::clamp(batchBegin + count - start, 0, counts[o]);
+        offset[o] = o == 0 ? 0 : end[0] - begin[0];
+      }
+      struct Sums {
+        AlignedBuffer rows;
+        std::vector<float*> row;
+      };
+      tbb::enumerable_thread_specific<Sums> sums;
+      tbb::parallel_for(
+          tbb::blocked_range2d<int>(0, tiles, 1, 0, tiles, 1),
+          [&](const tbb::blocked_range2d<int>& r) {
+            Sums& mine = sums.local();
+            if (mine.row.empty()) {
+              mine.rows = AlignedBuffer(std::size_t(count) * rowFloats);
+              for (int i = 0; i < count; ++i) mine.row.push_back(mine.rows.data() + i * rowFloats);
+            }
+            const Scratch buffer(ScratchRole::rowBlock, 2 * segmentFloats);
+            float* segments[2] = {buffer.data(), buffer.data() + segmentFloats};
+            for (int tr = r.rows().begin(); tr < r.rows().end(); ++tr)
+              for (int tc = r.cols().begin(); tc < r.cols().end(); ++tc) {
+                const int r0 = tr * kTilePixels, r1 = std::min(n, r0 + kTilePixels);
+                const int c0 = tc * kTilePixels, c1 = std::min(n, c0 + kTilePixels);
+                // Segments[0]: line i is grid row r0 + i, pixels c0 … c1 − 1; segments[1]: the
+                // transpose. Their padding reads zero.
+                for (int o = 0; o < 2; ++o) {
+                  const int lines = o == 0 ? r1 - r0 : c1 - c0, pixels = o == 0 ? c1 - c0 : r1 - r0;
+                  for (int i = 0; i < lines; ++i) {
+                    float* line = segments[o] + std::size_t(i) * stride * L;
+                    std::fill_n(line, kLinePadding * L, 0.0f);
+                    std::fill(line + (kLinePadding + pixels) * L, line + stride * L, 0.0f);
+                  }
+                }
+                for (int row = r0; row < r1; ++row) {
+                  const float* source = group + (std::size_t(row) * n + c0) * L;
+                  float* line = segments[0] + std::size_t(row - r0) * stride * L;
+                  std::memcpy(line + kLinePadding * L, source, sizeof(float) * (c1 - c0) * L);
+                  float* column = segments[1] + std::size_t(row - r0 + kLinePadding) * L;
+                  for (int c = c0; c < c1; ++c, column += std::size_t(stride) * L)
+                    std::memcpy(column, line + (c - c0 + kLinePadding) * L, sizeof(float) * L);
+                }
+                const int lineBegin[2] = {r0, c0}, lineEnd[2] = {r1, c1};
+                for (int o = 0; o < 2; ++o) {
+                  if (begin[o] == end[o]) continue;
+                  const int first = lineBegin[1 - o], pixels = lineEnd[1 - o] - first;
+                  const joseph::LineBlock block{segments[o],  pixels,     stride,       L,
+                                                lineBegin[o], lineEnd[o], kLinePadding, first};
+                  kernels.forward(block,
+                                  {traced[o]->rays.data() + begin[o], mine.row.data() + offset[o],
+                                   end[o] - begin[o], columns, 0, columns});
+                }
+              }
+          });
+      std::vector<const float*> parts;
+      for (const Sums& t : sums) parts.push_back(t.rows.data());
+      tbb::parallel_for(0, count, [&](int i) {
+        const int o = i < offset[1] ? 0 : 1;
+        const int index = traced[o]->indices[begin[o] + i - offset[o]];
+        float* out = y.row(index, g);
+        const std::size_t at = std::size_t(i) * rowFloats;
+        std::copy_n(parts[0] + at, rowFloats, out);
+        for (std::size_t t = 1; t < parts.size(); ++t)
+          for (std::size_t f = 0; f < rowFloats; ++f) out[f] += parts[t][at + f];
+      });
+    }
+  });
 }
 
 // Back projection of one slice group at a time. Large groups across slices go by tiles
@@ -628,6 +682,10 @@ void JosephProjector::forward(const VolumeStack& x, std::span<const int> project
   std::optional<PaddedLines> lines;  // only the last group may need another lane count
   for (int g = 0; g < x.groups(); ++g) {
     const GroupLayout layout(kernels, x.slices(), x.lanes(), g);
+    if (!layout.acrossRays && x.groupStride() * sizeof(float) > kLargeGroupBytes) {
+      forwardTiles(kernels, alongRows, alongColumns, layout, x.group(g), x.gridSize(), y, g);
+      continue;
+    }
     if (!lines || lines->lanes != layout.lanes)
       lines.emplace(x.gridSize(), layout.lanes, ScratchRole::lines);
     for (bool columns : {false, true}) {
@@ -639,10 +697,6 @@ void JosephProjector::forward(const VolumeStack& x, std::span<const int> project
         const int n = x.gridSize();
         forwardOrientation(kernels, traced, layout,
                            {const_cast<float*>(x.group(g)), n, n, layout.lanes, 0, n, 0}, y, g);
-        continue;
-      }
-      if (!layout.acrossRays && x.groupStride() * sizeof(float) > kLargeGroupBytes) {
-        forwardColumnsInBands(kernels, traced, layout, x.group(g), x.gridSize(), y, g);
         continue;
       }
       loadLines(x.group(g), layout.stackLanes, columns, *lines);
@@ -748,11 +802,21 @@ void JosephProjector::columnSums(std::span<const int> projections, std::span<flo
                         m_kernels.columnSums(lines->block(r.begin(), r.end()), rays);
                       });
   }
-  tbb::parallel_for(
-      tbb::blocked_range<int>(0, n, kLinesPerTask), [&](const tbb::blocked_range<int>& r) {
-        addOrientations(rowsView(rows.line(r.begin()), r.begin(), columns), columnsView(columns),
-                        r.begin(), r.end(), 0, n, n, sums.data(), 1);
-      });
+  // Added in blocks of kSumBlock² pixels: the block's stretches of the columns' lines (a line
+  // apart) stay in the first-level cache while its rows are walked. Walked along whole rows, each
+  // pixel read a new cache line of the columns' lines (3 % of a streaming update at 2560²).
+  constexpr int kSumBlock = 32;
+  tbb::parallel_for(tbb::blocked_range<int>(0, n, kSumBlock),
+                    [&](const tbb::blocked_range<int>& r) {
+                      for (int c0 = 0; c0 < n; c0 += kSumBlock) {
+                        const int c1 = std::min(n, c0 + kSumBlock);
+                        for (int row = r.begin(); row < r.end(); ++row) {
+                          const float* a = rows.pixel(row, 0);
+                          float* out = sums.data() + std::size_t(row) * n;
+                          for (int c = c0; c < c1; ++c) out[c] = a[c] + *columns.pixel(c, row);
+                        }
+                      }
+                    });
 }
 
 }  // namespace tomolive
