@@ -268,13 +268,15 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
   }
   // Every update with something received gets an advice (one projection: "continue", and why).
   if (q.coverage) {
+    ScanProgress atGrid = progress;
+    atGrid.gridSize = live.gridSize();
     q.advice = m_advisor.advise({.update = update.update,
                                  .resolutionPixels = q.resolutionPixels,
                                  .structuralChange = q.structuralChange,
                                  .received = live.receivedCount(),
                                  .receivedBefore = receivedBefore,
                                  .coverage = q.coverage},
-                                progress);
+                                atGrid);
     m_lastAdvice = q.advice;
   }
   q.seconds = secondsSince(start);

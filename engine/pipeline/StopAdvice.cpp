@@ -34,11 +34,65 @@ std::optional<double> expectedGain(const QualityReading& reading, int scanProjec
   return std::min(1.0, *reading.structuralChange * double(n) / double(added) * rest);
 }
 
+namespace {
+
+// a, b ≥ 0 minimising Σ ((a·u + b·v) / y − 1)² with u = 1/n², v = 2/n³, y = c/Δn: the
+// unconstrained solution where both are ≥ 0, else the better of a alone and b alone.
+std::optional<std::pair<double, double>> fitApproach(std::span<const ChangePoint> points) {
+  double suu = 0, svv = 0, suv = 0, su = 0, sv = 0;
+  for (const ChangePoint& p : points) {
+    const double y = p.change / p.added;
+    const double u = 1.0 / (p.received * p.received) / y, v = 2.0 / p.received * u;
+    suu += u * u;
+    svv += v * v;
+    suv += u * v;
+    su += u;
+    sv += v;
+  }
+  const auto error = [&](double a, double b) {
+    // Σ (a·u + b·v − 1)², expanded.
+    return a * a * suu + b * b * svv + 2 * a * b * suv - 2 * a * su - 2 * b * sv + points.size();
+  };
+  const double det = suu * svv - suv * suv;
+  if (det > 0.0) {
+    const double a = (su * svv - sv * suv) / det, b = (suu * sv - suv * su) / det;
+    if (a >= 0.0 && b >= 0.0) return std::pair{a, b};
+  }
+  if (!(suu > 0.0) || !(svv > 0.0)) return std::nullopt;
+  const double a = su / suu, b = sv / svv;
+  return error(a, 0.0) <= error(0.0, b) ? std::pair{a, 0.0} : std::pair{0.0, b};
+}
+
+}  // namespace
+
+std::optional<double> expectedGain(std::span<const ChangePoint> recent, int scanProjections,
+                                   int gridSize) {
+  if (recent.empty()) return std::nullopt;
+  const ChangePoint& last = recent.back();
+  QualityReading newest;
+  newest.structuralChange = last.change;
+  newest.received = std::int64_t(last.received);
+  newest.receivedBefore = std::int64_t(last.received - last.added);
+  const double n = last.received;
+  const bool streaksFading = gridSize > 0 && n < std::numbers::pi / 2.0 * gridSize;
+  const bool measurable = std::all_of(recent.begin(), recent.end(), [](const ChangePoint& p) {
+    return p.change > 0.0 && p.added > 0.0 && p.received > 0.0;
+  });
+  if (!streaksFading || recent.size() < 3 || !measurable)
+    return expectedGain(newest, scanProjections);
+  const std::optional<std::pair<double, double>> ab = fitApproach(recent);
+  if (!ab) return expectedGain(newest, scanProjections);
+  const double whole = scanProjections > 0 ? std::max(n, double(scanProjections)) : 2.0 * n;
+  const auto [a, b] = *ab;
+  return std::min(1.0, a * (1.0 / n - 1.0 / whole) + b * (1.0 / (n * n) - 1.0 / (whole * whole)));
+}
+
 StopAdvisor::StopAdvisor(StopRule rule) : m_rule(rule) {
-  if (!(rule.expectedGainLimit >= 0.0) || rule.minimumUpdates < 1)
+  if (!(rule.expectedGainLimit >= 0.0) || rule.minimumUpdates < 1 || rule.fittedUpdates < 3)
     throw std::invalid_argument(
         "stop rule: expected gain limit " + std::to_string(rule.expectedGainLimit) +
-        " must be ≥ 0 and minimum updates " + std::to_string(rule.minimumUpdates) + " at least 1");
+        " must be ≥ 0, minimum updates " + std::to_string(rule.minimumUpdates) +
+        " at least 1 and fitted updates " + std::to_string(rule.fittedUpdates) + " at least 3");
 }
 
 StopAdvice StopAdvisor::advise(const QualityReading& reading, const ScanProgress& progress) {
@@ -46,13 +100,20 @@ StopAdvice StopAdvisor::advise(const QualityReading& reading, const ScanProgress
   // without saying anything about what more projections would do: the last advice stands.
   if (m_last && reading.received > 0 && reading.received <= m_lastReceived) return *m_last;
   m_lastReceived = reading.received;
+  if (reading.structuralChange && reading.received > reading.receivedBefore) {
+    m_recent.push_back({double(reading.received), double(reading.received - reading.receivedBefore),
+                        *reading.structuralChange});
+    if (int(m_recent.size()) > m_rule.fittedUpdates) m_recent.erase(m_recent.begin());
+  }
   m_last = decide(reading, progress);
   return *m_last;
 }
 
 StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress& progress) const {
   StopAdvice advice;
-  advice.expectedGain = expectedGain(reading, progress.scanProjections);
+  // The fit over this reading's change and those before it; without a change, none.
+  if (reading.structuralChange && reading.received > reading.receivedBefore)
+    advice.expectedGain = expectedGain(m_recent, progress.scanProjections, progress.gridSize);
   char text[256];
   std::string resolution;
   if (reading.resolutionPixels) {
