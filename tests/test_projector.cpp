@@ -362,6 +362,57 @@ class TestProjector : public QObject {
     }
   }
 
+  // SIRT's step fused with the next forward projection (tiles, 760² × 16 slices): `to` is the
+  // step's, element for element, and y then holds A·to for the projections, as a forward
+  // projection after the step gives it (to float rounding: the threads' sums add up in another
+  // order); into another volume and in place. A group that does not go by tiles (80² × 16) is
+  // not fused: false, nothing written.
+  void stepThenForwardEqualsStepAndForward() {
+    const ParallelGeometry g = testGeometry(760, 790, 1.4, 9, 6);
+    const int n = g.gridSize;
+    std::vector<int> window{8, 1, 5, 2, 7};
+    const std::vector<float> weights = randomVolume(1, n, 4).slice(0);
+    VolumeStack x = randomVolume(16, n, 2);
+    for (float& v : x.raw()) v -= 0.5f;
+    ProjectionStack y = randomProjections(9, 16, g.columns, 3);
+    for (const joseph::KernelSet& kernels : kernelSetsThisCpuRuns())
+      for (bool inPlace : {false, true}) {
+        const JosephProjector projector(g, kernels);
+        VolumeStack stepped(16, n);
+        QVERIFY(projector.addBack(y, window, weights, true, x, stepped));
+        ProjectionStack expected = y;
+        projector.forward(stepped, window, expected);
+        VolumeStack fromTo = x, to(16, n);
+        ProjectionStack fused = y;
+        QVERIFY(projector.addBackThenForward(fused, window, weights, true, fromTo,
+                                             inPlace ? fromTo : to));
+        const VolumeStack& got = inPlace ? fromTo : to;
+        QVERIFY2(got.raw().size() == stepped.raw().size() &&
+                     std::equal(got.raw().begin(), got.raw().end(), stepped.raw().begin()),
+                 kernels.isa);
+        float scale = 0.0f;
+        for (float v : expected.raw()) scale = std::max(scale, std::abs(v));
+        for (std::size_t i = 0; i < fused.raw().size(); ++i)
+          QVERIFY2(std::abs(fused.raw()[i] - expected.raw()[i]) <= 1e-5f * scale,
+                   qPrintable(QString("%1, in place %2: element %3: %4 vs %5")
+                                  .arg(kernels.isa)
+                                  .arg(inPlace)
+                                  .arg(i)
+                                  .arg(fused.raw()[i])
+                                  .arg(expected.raw()[i])));
+      }
+    const ParallelGeometry small = testGeometry(80, 84, 0.3, 9, 6);
+    const JosephProjector projector(small);
+    const VolumeStack from = randomVolume(16, 80, 2);
+    VolumeStack to(16, 80);
+    ProjectionStack ys = randomProjections(9, 16, small.columns, 3);
+    const ProjectionStack before = ys;
+    QVERIFY(!projector.addBackThenForward(ys, window, std::vector<float>(80 * 80, 1.0f), false,
+                                          from, to));
+    QVERIFY(std::all_of(to.raw().begin(), to.raw().end(), [](float v) { return v == 0.0f; }));
+    QVERIFY(std::equal(ys.raw().begin(), ys.raw().end(), before.raw().begin()));
+  }
+
   void fewSlices_data() {
     QTest::addColumn<int>("slices");
     QTest::addColumn<joseph::KernelSet>("kernels");

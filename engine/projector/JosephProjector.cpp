@@ -11,6 +11,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -76,7 +77,7 @@ struct GroupLayout {
 // it in its next call (a reconstruction calls with the same sizes every iteration). What a thread
 // keeps is what one call of its needs anyway, held until the thread ends. The contents are not
 // zeroed: each user zeroes what it relies on.
-enum class ScratchRole { lines, columnLines, rowBlock, packedRows, count };
+enum class ScratchRole { lines, columnLines, rowBlock, packedRows, forwardTile, count };
 
 class Scratch {
  public:
@@ -573,93 +574,130 @@ void backTiles(const joseph::KernelSet& kernels, const Traced& alongRows,
 // batch, where reading the rows in place and copying the columns a band at a time read it twice
 // (at 2560² × 16 slices the bands' strided copy alone was 12 % of a streaming update).
 constexpr std::size_t kTileSumsBytes = std::size_t(16) << 20;
+
+// One batch of that projection: count projections from batchBegin in the order alongRows,
+// then alongColumns.
+class TileForward {
+ public:
+  TileForward(const joseph::KernelSet& kernels, const Traced& alongRows, const Traced& alongColumns,
+              const GroupLayout& layout, int columns, int batchBegin, int count)
+      : m_kernels(kernels),
+        m_traced{&alongRows, &alongColumns},
+        m_lanes(layout.lanes),
+        m_columns(columns),
+        m_count(count),
+        m_rowFloats(std::size_t(columns) * layout.lanes) {
+    const int counts[2] = {int(alongRows.indices.size()), int(alongColumns.indices.size())};
+    for (int o = 0; o < 2; ++o) {
+      const int start = o == 0 ? 0 : counts[0];
+      m_begin[o] = std::clamp(batchBegin - start, 0, counts[o]);
+      m_end[o] = std::clamp(batchBegin + count - start, 0, counts[o]);
+      m_offset[o] = o == 0 ? 0 : m_end[0] - m_begin[0];
+    }
+  }
+  /// Projections per batch at `columns` detector columns of `lanes` slices.
+  static int batch(int columns, int lanes) {
+    return std::max(1, int(kTileSumsBytes / (std::size_t(columns) * lanes * sizeof(float))));
+  }
+  /// Floats of the segment buffer tile() takes.
+  std::size_t bufferFloats() const { return 2 * segmentFloats(); }
+  /// Adds what the batch's projections take from the tile (rows r0 … r1 − 1, columns c0 … c1 − 1)
+  /// of `group` (n pixels per row) into this thread's rows.
+  void tile(const float* group, int n, int r0, int r1, int c0, int c1, float* buffer) {
+    Sums& mine = m_sums.local();
+    if (mine.row.empty()) {
+      mine.rows = AlignedBuffer(std::size_t(m_count) * m_rowFloats);
+      for (int i = 0; i < m_count; ++i) mine.row.push_back(mine.rows.data() + i * m_rowFloats);
+    }
+    withLanes(m_lanes, [&](auto lanesConstant) {
+      constexpr int L = decltype(lanesConstant)::value;
+      float* segments[2] = {buffer, buffer + segmentFloats()};
+      // Segments[0]: line i is grid row r0 + i, pixels c0 … c1 − 1; segments[1]: the transpose.
+      // Their padding reads zero.
+      for (int o = 0; o < 2; ++o) {
+        const int lines = o == 0 ? r1 - r0 : c1 - c0, pixels = o == 0 ? c1 - c0 : r1 - r0;
+        for (int i = 0; i < lines; ++i) {
+          float* line = segments[o] + std::size_t(i) * kStride * L;
+          std::fill_n(line, kLinePadding * L, 0.0f);
+          std::fill(line + (kLinePadding + pixels) * L, line + kStride * L, 0.0f);
+        }
+      }
+      for (int row = r0; row < r1; ++row) {
+        const float* source = group + (std::size_t(row) * n + c0) * L;
+        float* line = segments[0] + std::size_t(row - r0) * kStride * L;
+        std::memcpy(line + kLinePadding * L, source, sizeof(float) * (c1 - c0) * L);
+        float* column = segments[1] + std::size_t(row - r0 + kLinePadding) * L;
+        for (int c = c0; c < c1; ++c, column += std::size_t(kStride) * L)
+          std::memcpy(column, line + (c - c0 + kLinePadding) * L, sizeof(float) * L);
+      }
+      const int lineBegin[2] = {r0, c0}, lineEnd[2] = {r1, c1};
+      for (int o = 0; o < 2; ++o) {
+        if (m_begin[o] == m_end[o]) continue;
+        const int first = lineBegin[1 - o], pixels = lineEnd[1 - o] - first;
+        const joseph::LineBlock block{segments[o],  pixels,     kStride,      L,
+                                      lineBegin[o], lineEnd[o], kLinePadding, first};
+        m_kernels.forward(block,
+                          {m_traced[o]->rays.data() + m_begin[o], mine.row.data() + m_offset[o],
+                           m_end[o] - m_begin[o], m_columns, 0, m_columns});
+      }
+    });
+  }
+  /// y's rows of the batch's projections, group g = the sums of the threads' rows.
+  void finish(ProjectionStack& y, int g) const {
+    std::vector<const float*> parts;
+    for (const Sums& t : m_sums) parts.push_back(t.rows.data());
+    tbb::parallel_for(0, m_count, [&](int i) {
+      const int o = i < m_offset[1] ? 0 : 1;
+      float* out = y.row(m_traced[o]->indices[m_begin[o] + i - m_offset[o]], g);
+      const std::size_t at = std::size_t(i) * m_rowFloats;
+      if (parts.empty()) {  // no tile at all (an empty grid)
+        std::fill_n(out, m_rowFloats, 0.0f);
+        return;
+      }
+      std::copy_n(parts[0] + at, m_rowFloats, out);
+      for (std::size_t t = 1; t < parts.size(); ++t)
+        for (std::size_t f = 0; f < m_rowFloats; ++f) out[f] += parts[t][at + f];
+    });
+  }
+
+ private:
+  static constexpr int kStride = kTilePixels + 2 * kLinePadding;  // pixels per segment, padded
+  std::size_t segmentFloats() const { return std::size_t(kTilePixels) * kStride * m_lanes; }
+  struct Sums {
+    AlignedBuffer rows;
+    std::vector<float*> row;
+  };
+  const joseph::KernelSet& m_kernels;
+  const Traced* m_traced[2];
+  int m_lanes, m_columns, m_count;
+  std::size_t m_rowFloats;
+  // The batch's projections of orientation o: m_traced[o] entries m_begin[o] … m_end[o] − 1,
+  // their rows from row m_offset[o] of the sums on.
+  int m_begin[2], m_end[2], m_offset[2];
+  tbb::enumerable_thread_specific<Sums> m_sums;
+};
+
 void forwardTiles(const joseph::KernelSet& kernels, const Traced& alongRows,
                   const Traced& alongColumns, const GroupLayout& layout, const float* group, int n,
                   ProjectionStack& y, int g) {
-  const int lanes = layout.lanes, columns = y.columns();
-  const std::size_t rowFloats = std::size_t(columns) * lanes;
-  const Traced* traced[2] = {&alongRows, &alongColumns};
-  const int counts[2] = {int(alongRows.indices.size()), int(alongColumns.indices.size())};
-  const int total = counts[0] + counts[1];
-  const int batch = std::max(1, int(kTileSumsBytes / (rowFloats * sizeof(float))));
-  const int stride = kTilePixels + 2 * kLinePadding;  // pixels per segment, padded
-  const std::size_t segmentFloats = std::size_t(kTilePixels) * stride * lanes;
+  const int total = int(alongRows.indices.size() + alongColumns.indices.size());
+  const int batch = TileForward::batch(y.columns(), layout.lanes);
   const int tiles = (n + kTilePixels - 1) / kTilePixels;
-  withLanes(lanes, [&](auto lanesConstant) {
-    constexpr int L = decltype(lanesConstant)::value;
-    for (int batchBegin = 0; batchBegin < total; batchBegin += batch) {
-      const int count = std::min(batch, total - batchBegin);
-      // The batch's projections of orientation o: traced[o] entries begin[o] … end[o] − 1, its
-      // detector rows from sums row offset[o] on.
-      int begin[2], end[2], offset[2];
-      for (int o = 0; o < 2; ++o) {
-        const int start = o == 0 ? 0 : counts[0];
-        begin[o] = std::clamp(batchBegin - start, 0, counts[o]);
-        end[o] = std::clamp(batchBegin + count - start, 0, counts[o]);
-        offset[o] = o == 0 ? 0 : end[0] - begin[0];
-      }
-      struct Sums {
-        AlignedBuffer rows;
-        std::vector<float*> row;
-      };
-      tbb::enumerable_thread_specific<Sums> sums;
-      tbb::parallel_for(
-          tbb::blocked_range2d<int>(0, tiles, 1, 0, tiles, 1),
-          [&](const tbb::blocked_range2d<int>& r) {
-            Sums& mine = sums.local();
-            if (mine.row.empty()) {
-              mine.rows = AlignedBuffer(std::size_t(count) * rowFloats);
-              for (int i = 0; i < count; ++i) mine.row.push_back(mine.rows.data() + i * rowFloats);
-            }
-            const Scratch buffer(ScratchRole::rowBlock, 2 * segmentFloats);
-            float* segments[2] = {buffer.data(), buffer.data() + segmentFloats};
-            for (int tr = r.rows().begin(); tr < r.rows().end(); ++tr)
-              for (int tc = r.cols().begin(); tc < r.cols().end(); ++tc) {
-                const int r0 = tr * kTilePixels, r1 = std::min(n, r0 + kTilePixels);
-                const int c0 = tc * kTilePixels, c1 = std::min(n, c0 + kTilePixels);
-                // Segments[0]: line i is grid row r0 + i, pixels c0 … c1 − 1; segments[1]: the
-                // transpose. Their padding reads zero.
-                for (int o = 0; o < 2; ++o) {
-                  const int lines = o == 0 ? r1 - r0 : c1 - c0, pixels = o == 0 ? c1 - c0 : r1 - r0;
-                  for (int i = 0; i < lines; ++i) {
-                    float* line = segments[o] + std::size_t(i) * stride * L;
-                    std::fill_n(line, kLinePadding * L, 0.0f);
-                    std::fill(line + (kLinePadding + pixels) * L, line + stride * L, 0.0f);
-                  }
-                }
-                for (int row = r0; row < r1; ++row) {
-                  const float* source = group + (std::size_t(row) * n + c0) * L;
-                  float* line = segments[0] + std::size_t(row - r0) * stride * L;
-                  std::memcpy(line + kLinePadding * L, source, sizeof(float) * (c1 - c0) * L);
-                  float* column = segments[1] + std::size_t(row - r0 + kLinePadding) * L;
-                  for (int c = c0; c < c1; ++c, column += std::size_t(stride) * L)
-                    std::memcpy(column, line + (c - c0 + kLinePadding) * L, sizeof(float) * L);
-                }
-                const int lineBegin[2] = {r0, c0}, lineEnd[2] = {r1, c1};
-                for (int o = 0; o < 2; ++o) {
-                  if (begin[o] == end[o]) continue;
-                  const int first = lineBegin[1 - o], pixels = lineEnd[1 - o] - first;
-                  const joseph::LineBlock block{segments[o],  pixels,     stride,       L,
-                                                lineBegin[o], lineEnd[o], kLinePadding, first};
-                  kernels.forward(block,
-                                  {traced[o]->rays.data() + begin[o], mine.row.data() + offset[o],
-                                   end[o] - begin[o], columns, 0, columns});
-                }
-              }
-          });
-      std::vector<const float*> parts;
-      for (const Sums& t : sums) parts.push_back(t.rows.data());
-      tbb::parallel_for(0, count, [&](int i) {
-        const int o = i < offset[1] ? 0 : 1;
-        const int index = traced[o]->indices[begin[o] + i - offset[o]];
-        float* out = y.row(index, g);
-        const std::size_t at = std::size_t(i) * rowFloats;
-        std::copy_n(parts[0] + at, rowFloats, out);
-        for (std::size_t t = 1; t < parts.size(); ++t)
-          for (std::size_t f = 0; f < rowFloats; ++f) out[f] += parts[t][at + f];
-      });
-    }
-  });
+  for (int batchBegin = 0; batchBegin < total; batchBegin += batch) {
+    TileForward forward(kernels, alongRows, alongColumns, layout, y.columns(), batchBegin,
+                        std::min(batch, total - batchBegin));
+    tbb::parallel_for(tbb::blocked_range2d<int>(0, tiles, 1, 0, tiles, 1),
+                      [&](const tbb::blocked_range2d<int>& r) {
+                        const Scratch buffer(ScratchRole::forwardTile, forward.bufferFloats());
+                        for (int tr = r.rows().begin(); tr < r.rows().end(); ++tr)
+                          for (int tc = r.cols().begin(); tc < r.cols().end(); ++tc) {
+                            const int r0 = tr * kTilePixels, c0 = tc * kTilePixels;
+                            forward.tile(group, n, r0, std::min(n, r0 + kTilePixels), c0,
+                                         std::min(n, c0 + kTilePixels), buffer.data());
+                          }
+                      });
+    forward.finish(y, g);
+  }
 }
 
 // Back projection of one slice group at a time. Large groups across slices go by tiles
@@ -761,21 +799,25 @@ void JosephProjector::back(const ProjectionStack& y, std::span<const int> projec
               });
 }
 
-bool JosephProjector::addBack(const ProjectionStack& y, std::span<const int> projections,
-                              std::span<const float> weights, bool nonNegative,
-                              const VolumeStack& from, VolumeStack& to) const {
-  checkPixels(weights.size(), "the step's weights");
+namespace {
+
+// Throws std::invalid_argument unless SIRT's step goes between volumes of one shape.
+void checkStep(const VolumeStack& from, const VolumeStack& to) {
   if (from.slices() != to.slices() || from.gridSize() != to.gridSize())
     throw std::invalid_argument("projector: the step goes from " + std::to_string(from.slices()) +
                                 " slices of " + std::to_string(from.gridSize()) + "² to " +
                                 std::to_string(to.slices()) + " slices of " +
                                 std::to_string(to.gridSize()) + "²; they must match");
-  checkShapes(to, projections, y);
-  const float* c = weights.data();
-  const int stackLanes = to.lanes();
-  const int n = to.gridSize();
-  const auto step = [&](const LinesView& rows, const LinesView& columns, int rowBegin, int rowEnd,
-                        int colBegin, int colEnd, int g) {
+}
+
+// SIRT's step as a finish of backProject: to = clamp(from + C · (rows + columns)) on the pixels
+// given.
+auto stepInto(std::span<const float> weights, bool nonNegative, const VolumeStack& from,
+              VolumeStack& to) {
+  return [&, c = weights.data(), nonNegative](const LinesView& rows, const LinesView& columns,
+                                              int rowBegin, int rowEnd, int colBegin, int colEnd,
+                                              int g) {
+    const int stackLanes = to.lanes(), n = to.gridSize();
     // `in` is the pixel in `from` (the same layout as `to`); its lanes beyond the group's own
     // (padding slices, zero) are carried over.
     const float* source = from.group(g);
@@ -804,7 +846,51 @@ bool JosephProjector::addBack(const ProjectionStack& y, std::span<const int> pro
                    });
     });
   };
-  backProject(m_kernels, geometry(), y, projections, to, step);
+}
+
+}  // namespace
+
+bool JosephProjector::addBack(const ProjectionStack& y, std::span<const int> projections,
+                              std::span<const float> weights, bool nonNegative,
+                              const VolumeStack& from, VolumeStack& to) const {
+  checkPixels(weights.size(), "the step's weights");
+  checkStep(from, to);
+  checkShapes(to, projections, y);
+  backProject(m_kernels, geometry(), y, projections, to, stepInto(weights, nonNegative, from, to));
+  return true;
+}
+
+bool JosephProjector::addBackThenForward(ProjectionStack& y, std::span<const int> projections,
+                                         std::span<const float> weights, bool nonNegative,
+                                         const VolumeStack& from, VolumeStack& to) const {
+  checkPixels(weights.size(), "the step's weights");
+  checkStep(from, to);
+  checkShapes(to, projections, y);
+  std::vector<GroupLayout> layouts;
+  for (int g = 0; g < to.groups(); ++g) {
+    layouts.emplace_back(m_kernels, to.slices(), to.lanes(), g);
+    if (layouts.back().acrossRays || to.groupStride() * sizeof(float) <= kLargeGroupBytes)
+      return false;  // not by tiles
+  }
+  if (int(projections.size()) > TileForward::batch(y.columns(), to.lanes())) return false;
+  Traced alongRows, alongColumns;
+  trace(geometry(), projections, alongRows, alongColumns);
+  std::vector<std::unique_ptr<TileForward>> forwards;
+  for (const GroupLayout& layout : layouts)
+    forwards.push_back(std::make_unique<TileForward>(m_kernels, alongRows, alongColumns, layout,
+                                                     y.columns(), 0, int(projections.size())));
+  const auto step = stepInto(weights, nonNegative, from, to);
+  const int n = to.gridSize();
+  backProject(
+      m_kernels, geometry(), y, projections, to,
+      [&](const LinesView& rows, const LinesView& columns, int r0, int r1, int c0, int c1, int g) {
+        step(rows, columns, r0, r1, c0, c1, g);
+        TileForward& forward = *forwards[std::size_t(g)];
+        const Scratch buffer(ScratchRole::forwardTile, forward.bufferFloats());
+        forward.tile(to.group(g), n, r0, r1, c0, c1, buffer.data());
+      });
+  // Every tile has read its rows of y: they can take the forward projection now.
+  for (int g = 0; g < to.groups(); ++g) forwards[std::size_t(g)]->finish(y, g);
   return true;
 }
 

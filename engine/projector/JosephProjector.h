@@ -28,6 +28,12 @@ class JosephProjector final : public Projector {
   bool addBack(const ProjectionStack& y, std::span<const int> projections,
                std::span<const float> weights, bool nonNegative, const VolumeStack& from,
                VolumeStack& to) const override;
+  /// The step, each tile of `to` then projected forward while cached (the forward projection's
+  /// read of the volume saved), where every slice group goes by tiles (above 32 MB across slices)
+  /// and the projections fit one batch of the tiles' detector rows.
+  bool addBackThenForward(ProjectionStack& y, std::span<const int> projections,
+                          std::span<const float> weights, bool nonNegative, const VolumeStack& from,
+                          VolumeStack& to) const override;
   /// Row sums from the mask's extent per grid line when every line of it is one run of ones (the
   /// field-of-view disk, the whole grid): O(lines) per projection instead of a projection.
   void rowSums(const VolumeStack& mask, std::span<const int> projections,

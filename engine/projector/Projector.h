@@ -40,6 +40,17 @@ class Projector {
     return false;
   }
 
+  /// addBack, then y[p] = A_p · to for the same projections — the next SIRT iteration's forward
+  /// projection, in the same pass over `to` while each part of it is cached — where the backend
+  /// can fuse the two; false (nothing done) where it cannot. y is the back projection's input and
+  /// then receives the forward projection.
+  virtual bool addBackThenForward(ProjectionStack& y, std::span<const int> projections,
+                                  std::span<const float> weights, bool nonNegative,
+                                  const VolumeStack& from, VolumeStack& to) const {
+    (void)y, (void)projections, (void)weights, (void)nonNegative, (void)from, (void)to;
+    return false;
+  }
+
   /// SIRT's normalisers over `projections` on one slice: sums[p] = A_p · mask (the row sums of
   /// the masked system). Default: forward(mask, …); a backend may compute it faster.
   virtual void rowSums(const VolumeStack& mask, std::span<const int> projections,

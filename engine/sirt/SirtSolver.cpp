@@ -163,14 +163,16 @@ std::vector<SirtIteration> SirtSolver::iterate(const Projector& projector, const
     m_residual = ProjectionStack(p.projections(), p.slices(), p.columns());
 
   const int lanes = m_x->lanes(), columns = p.columns(), n = m_x->gridSize();
+  bool projected = false;  // the last step left A·x in m_residual
   for (int it = 0; it < iterations; ++it) {
     if (m_zero) {  // A·0 = 0
       for (int proj : projections)
         for (int g = 0; g < p.groups(); ++g)
           std::fill_n(m_residual.row(proj, g), std::size_t(columns) * lanes, 0.0f);
-    } else {
+    } else if (!projected) {
       projector.forward(*m_x, projections, m_residual);
     }
+    projected = false;
     // residual ← R · (p − A·x) (or p − A·x to be filtered), measuring both norms on the way.
     struct Norms {
       double weighted = 0, plain = 0;
@@ -207,16 +209,24 @@ std::vector<SirtIteration> SirtSolver::iterate(const Projector& projector, const
 
     // x ← clamp(x + C · Aᵀ·residual) on the masked grid (C is zero outside it); while a reader
     // holds x, into a free buffer (the step reads x once either way).
-    const bool clamp = m_options.nonNegative;
+    // Before another iteration, the step and the next forward projection in one pass where the
+    // projector fuses them.
+    const bool clamp = m_options.nonNegative, another = it + 1 < iterations;
+    const auto step = [&](VolumeStack& to) {
+      if (another &&
+          projector.addBackThenForward(m_residual, projections, m_columnWeights, clamp, *m_x, to))
+        return projected = true;
+      return projector.addBack(m_residual, projections, m_columnWeights, clamp, *m_x, to);
+    };
     if (estimateShared()) {
       std::shared_ptr<VolumeStack> next = freeBuffer();
-      if (projector.addBack(m_residual, projections, m_columnWeights, clamp, *m_x, *next)) {
+      if (step(*next)) {
         replaceEstimate(std::move(next));
         m_zero = false;
         continue;
       }
       m_spares.push_back(std::move(next));
-    } else if (projector.addBack(m_residual, projections, m_columnWeights, clamp, *m_x, *m_x)) {
+    } else if (step(*m_x)) {
       m_zero = false;
       continue;
     }
