@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU checks of issue 6 on a machine with an NVIDIA GPU: CPU/GPU parity (test_gpu), the
+# The GPU checks on a machine with an NVIDIA GPU: CPU/GPU parity (test_gpu), the
 # kernels' arithmetic (test_gpu_math) and the benchmarks on the GPU beside the CPU in the same run.
 #
 #   tests/gpu/run.sh [RESULTS]                    build here (the Debian packages of
