@@ -224,6 +224,23 @@ class TestProjector : public QObject {
                  slices);
   }
 
+  // Volumes are zeroed, aligned for vector loads, and from 4 MB on start on a 2 MB huge page
+  // (copies too), so the kernel can back them with huge pages.
+  void largeVolumesStartOnHugePages() {
+    const auto offset = [](const VolumeStack& v, std::size_t alignment) {
+      return reinterpret_cast<std::uintptr_t>(v.group(0)) % alignment;
+    };
+    const VolumeStack small(3, 40);
+    QCOMPARE(offset(small, 64), std::uintptr_t(0));
+    VolumeStack large(16, 256);  // 4 MB
+    QCOMPARE(offset(large, AlignedBuffer::kHugePageBytes), std::uintptr_t(0));
+    QVERIFY(std::all_of(large.raw().begin(), large.raw().end(), [](float v) { return v == 0.0f; }));
+    large.raw()[12345] = 2.5f;
+    const VolumeStack copy = large;
+    QCOMPARE(offset(copy, AlignedBuffer::kHugePageBytes), std::uintptr_t(0));
+    QCOMPARE(copy.raw()[12345], 2.5f);
+  }
+
   // Every slice lane gives what the scalar, per-slice reference loop gives.
   void matchesReferenceLoop() {
     checkMatchesReferenceLoop(JosephProjector(testGeometry(47, 53, 1.3, 23, 5)), 11);

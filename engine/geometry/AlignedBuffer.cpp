@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <new>
 
+#include <sys/mman.h>
+
 namespace tomolive {
 
 namespace {
@@ -11,9 +13,12 @@ constexpr std::size_t kAlignment = 64;
 
 float* allocate(std::size_t count) {
   if (count == 0) return nullptr;
-  const std::size_t bytes = (count * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
-  void* p = std::aligned_alloc(kAlignment, bytes);
+  const bool huge = count * sizeof(float) >= AlignedBuffer::kHugePagesFrom;
+  const std::size_t align = huge ? AlignedBuffer::kHugePageBytes : kAlignment;
+  const std::size_t bytes = (count * sizeof(float) + align - 1) / align * align;
+  void* p = std::aligned_alloc(align, bytes);
   if (!p) throw std::bad_alloc();
+  if (huge) madvise(p, bytes, MADV_HUGEPAGE);  // a hint: without it, 4 KB pages as before
   return static_cast<float*>(p);
 }
 }  // namespace

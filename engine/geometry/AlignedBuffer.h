@@ -1,6 +1,8 @@
 #pragma once
 // A zero-initialised float buffer aligned to 64 bytes (one AVX-512 register, one cache line),
-// so that slice-lane vectors can be loaded with aligned moves.
+// so that slice-lane vectors can be loaded with aligned moves. One of 4 MB or more starts on a
+// 2 MB boundary and asks the kernel for transparent huge pages (madvise): a tile of a volume
+// touches 64 rows a page or more apart, and with 4 KB pages each row costs a TLB miss.
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -9,6 +11,10 @@ namespace tomolive {
 
 class AlignedBuffer {
  public:
+  /// Buffers of at least this many bytes start on a huge page (2 MB).
+  static constexpr std::size_t kHugePageBytes = std::size_t(2) << 20;
+  static constexpr std::size_t kHugePagesFrom = 2 * kHugePageBytes;
+
   AlignedBuffer() = default;
   explicit AlignedBuffer(std::size_t count);
   AlignedBuffer(const AlignedBuffer& other);
