@@ -2,7 +2,8 @@
 // A zero-initialised float buffer aligned to 64 bytes (one AVX-512 register, one cache line),
 // so that slice-lane vectors can be loaded with aligned moves. One of 4 MB or more starts on a
 // 2 MB boundary and asks the kernel for transparent huge pages (madvise): a tile of a volume
-// touches 64 rows a page or more apart, and with 4 KB pages each row costs a TLB miss.
+// touches 64 rows a page or more apart, and with 4 KB pages each row costs a TLB miss. Such a
+// buffer is zeroed and copied on all threads, a huge page each.
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -31,6 +32,7 @@ class AlignedBuffer {
   void fill(float value);
 
  private:
+  void copyFrom(const AlignedBuffer& other);  ///< same size
   struct Free {
     void operator()(float* p) const;
   };
