@@ -224,7 +224,7 @@ class TestAdvice : public QObject {
   void adviceSaysWhyAndWhatStoppingSaves() {
     StopAdvisor advisor;
     // 120 projections per update of a 1680-projection scan; the expected gain
-    // c · (n/Δn) · (1 − n/P) falls to the 0.015 limit at update 9 (3.21 · 0.004).
+    // c · (m/Δn) · (1 − n/P) falls to the 0.015 limit at update 9 (2.86 · 0.004).
     const double resolution[] = {9.0, 6.0, 4.5, 3.6, 2.8, 2.6, 2.6, 2.6, 2.6};
     const double change[] = {0.0, 0.2, 0.1, 0.05, 0.03, 0.015, 0.012, 0.008, 0.004};
     std::vector<StopAdvice> advice;
@@ -241,17 +241,17 @@ class TestAdvice : public QObject {
     QCOMPARE(advice[0].reason, std::string("image change not measured yet, resolution 9.0 px"));
     QVERIFY(!advice[0].expectedGain);
     QCOMPARE(advice[1].reason,
-             std::string("image still improving: expected gain to the end of the scan 0.343 SSIM "
+             std::string("image still improving: expected gain to the end of the scan 0.171 SSIM "
                          "(limit 0.015), resolution 6.0 px"));
     QCOMPARE(advice[7].reason,
-             std::string("image still improving: expected gain to the end of the scan 0.027 SSIM "
+             std::string("image still improving: expected gain to the end of the scan 0.024 SSIM "
                          "(limit 0.015), resolution 2.6 px"));
     QVERIFY(advice[8].stop);
     QCOMPARE(advice[8].reason,
-             std::string("image settled at update 9: expected gain to the end of the scan 0.013 "
+             std::string("image settled at update 9: expected gain to the end of the scan 0.011 "
                          "SSIM (limit 0.015), resolution 2.6 px — stopping now saves 600 "
                          "projections, 36 % of the scan, about 6 s of beam"));
-    QVERIFY(std::abs(*advice[8].expectedGain - 0.004 * 9.0 * (1.0 - 1080.0 / 1680.0)) < 1e-12);
+    QVERIFY(std::abs(*advice[8].expectedGain - 0.004 * 8.0 * (1.0 - 1080.0 / 1680.0)) < 1e-12);
     // A finishing pass (no new projections) repeats the last advice, whatever it measured.
     const StopAdvice finishing = advisor.advise({.update = 10,
                                                  .resolutionPixels = 2.6,
@@ -266,7 +266,7 @@ class TestAdvice : public QObject {
     QCOMPARE(quick
                  .advise({.update = 1,
                           .resolutionPixels = 2.0,
-                          .structuralChange = 0.001,
+                          .structuralChange = 0.003,
                           .received = 100,
                           .receivedBefore = 50,
                           .coverage = {}},
@@ -279,7 +279,8 @@ class TestAdvice : public QObject {
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, StopAdvisor({.minimumUpdates = 0}));
   }
 
-  // The expected gain c · (n/Δn) · (1 − n/P), or with an unknown length as many projections
+  // The expected gain c · (m/Δn) · (1 − n/P) of an image of n projections changed by c since
+  // the image of m = n − Δn, or with an unknown length as many projections
   // again (P = 2n); the limit is inclusive; none before the minimum update; nothing to advise
   // when less than one more update's projections are left.
   void expectedGainAndItsLimit() {
@@ -289,14 +290,16 @@ class TestAdvice : public QObject {
                            .received = 200,
                            .receivedBefore = 180,
                            .coverage = {}};
-    QVERIFY(std::abs(*expectedGain(r, 1000) - 0.01 * 10.0 * 0.8) < 1e-12);
-    QVERIFY(std::abs(*expectedGain(r, 0) - 0.01 * 10.0 * 0.5) < 1e-12);
+    QVERIFY(std::abs(*expectedGain(r, 1000) - 0.01 * 9.0 * 0.8) < 1e-12);
+    QVERIFY(std::abs(*expectedGain(r, 0) - 0.01 * 9.0 * 0.5) < 1e-12);
     QCOMPARE(*expectedGain(r, 200), 0.0);
-    QualityReading unmeasured = r, nothingNew = r;
+    QualityReading unmeasured = r, nothingNew = r, fromNothing = r;
     unmeasured.structuralChange.reset();
     nothingNew.receivedBefore = nothingNew.received;
+    fromNothing.receivedBefore = 0;  // compared with an image of no projections: no model
     QVERIFY(!expectedGain(unmeasured, 1000));
     QVERIFY(!expectedGain(nothingNew, 1000));
+    QVERIFY(!expectedGain(fromNothing, 1000));
     const double gain = *expectedGain(r, 1000);
     QVERIFY(StopAdvisor({.expectedGainLimit = gain})
                 .advise(r, {.received = 200, .scanProjections = 1000})
@@ -305,10 +308,10 @@ class TestAdvice : public QObject {
                                  .advise(r, {.received = 200, .scanProjections = 1000});
     QVERIFY(!above.stop);
     QCOMPARE(above.reason, std::string("image still improving: expected gain to the end of the "
-                                       "scan 0.080 SSIM (limit 0.080)"));
+                                       "scan 0.072 SSIM (limit 0.072)"));
     QCOMPARE(StopAdvisor({.expectedGainLimit = 1.0}).advise(r, {.received = 200}).reason,
              std::string("image settled at update 5: expected gain from as many projections "
-                         "again 0.050 SSIM (limit 1.000)"));
+                         "again 0.045 SSIM (limit 1.000)"));
     QualityReading early = r;
     early.update = 2;
     QCOMPARE(StopAdvisor({.expectedGainLimit = 1.0})
@@ -333,7 +336,9 @@ class TestAdvice : public QObject {
     const double a = 3.0, b = 400.0, added = 20.0;
     std::vector<ChangePoint> points;
     for (double n : {100.0, 120.0, 140.0, 160.0})
-      points.push_back({n, added, added * (a / (n * n) + 2.0 * b / (n * n * n))});
+      points.push_back({n, added,
+                        a * (1.0 / (n - added) - 1.0 / n) +
+                            b * (1.0 / ((n - added) * (n - added)) - 1.0 / (n * n))});
     const double n = 160.0, whole = 1000.0;
     const double twoTerms =
         a * (1.0 / n - 1.0 / whole) + b * (1.0 / (n * n) - 1.0 / (whole * whole));
@@ -346,14 +351,15 @@ class TestAdvice : public QObject {
     newest.received = 160;
     newest.receivedBefore = 140;
     const double oneTerm = *expectedGain(newest, 1000);
-    QVERIFY(twoTerms < 0.8 * oneTerm);  // the streaks fade faster than the 1/n model says (0.74)
+    QVERIFY(twoTerms < 0.8 * oneTerm);  // the streaks fade faster than the 1/n model says (0.71)
     QCOMPARE(*expectedGain(points, 1000, 64), oneTerm);  // 160 ≥ π/2 · 64: past the sampling
     QCOMPARE(*expectedGain(std::span(points).last(2), 1000, 200), oneTerm);
     std::vector<ChangePoint> still = points;
     still[1].change = 0.0;
     QCOMPARE(*expectedGain(still, 1000, 200), oneTerm);
     std::vector<ChangePoint> noise;
-    for (double m : {100.0, 120.0, 140.0, 160.0}) noise.push_back({m, added, added * a / (m * m)});
+    for (double m : {100.0, 120.0, 140.0, 160.0})
+      noise.push_back({m, added, a * (1.0 / (m - added) - 1.0 / m)});
     newest.structuralChange = noise.back().change;
     QVERIFY(std::abs(*expectedGain(noise, 1000, 200) - *expectedGain(newest, 1000)) < 1e-9);
     QVERIFY(!expectedGain(std::span<const ChangePoint>(), 1000, 200));
@@ -459,8 +465,7 @@ class TestAdvice : public QObject {
     QVERIFY2(
         fired >= plateau - 2,
         qPrintable(QStringLiteral("early: advice at %1, plateau at %2").arg(fired).arg(plateau)));
-    for (const char* late : {"128² shale W=16 I=1 1e5", "held out 192² glass W=16 I=1 1e5",
-                             "held out 192² shepp-logan W=32 I=2 1e5"})
+    for (const char* late : {"128² shale W=16 I=1 1e5", "held out 192² glass W=16 I=1 1e5"})
       QEXPECT_FAIL(late,
                    "known: late on a scan of high photon count, whose SSIM against the truth "
                    "saturates while streaks still fade (docs/quality.md)",

@@ -26,23 +26,24 @@ AngularCoverage angularCoverage(std::span<const double> anglesRad) {
 }
 
 std::optional<double> expectedGain(const QualityReading& reading, int scanProjections) {
-  const std::int64_t n = reading.received, added = n - reading.receivedBefore;
-  if (!reading.structuralChange || added <= 0 || n <= 0) return std::nullopt;
+  const std::int64_t n = reading.received, before = reading.receivedBefore;
+  if (!reading.structuralChange || before <= 0 || n <= before) return std::nullopt;
   const double rest = scanProjections > 0 ? std::max(0.0, 1.0 - double(n) / scanProjections) : 0.5;
   // SSIM cannot rise by more than 1: early on (a few projections, the 1/n model not yet
   // applying) the model's value is capped there.
-  return std::min(1.0, *reading.structuralChange * double(n) / double(added) * rest);
+  return std::min(1.0, *reading.structuralChange * double(before) / double(n - before) * rest);
 }
 
 namespace {
 
-// a, b ≥ 0 minimising Σ ((a·u + b·v) / y − 1)² with u = 1/n², v = 2/n³, y = c/Δn: the
-// unconstrained solution where both are ≥ 0, else the better of a alone and b alone.
+// a, b ≥ 0 minimising Σ ((a·u + b·v) / c − 1)² with u = 1/m − 1/n, v = 1/m² − 1/n² (m = n − Δn
+// projections in the image compared with): the unconstrained solution where both are ≥ 0, else
+// the better of a alone and b alone.
 std::optional<std::pair<double, double>> fitApproach(std::span<const ChangePoint> points) {
   double suu = 0, svv = 0, suv = 0, su = 0, sv = 0;
   for (const ChangePoint& p : points) {
-    const double y = p.change / p.added;
-    const double u = 1.0 / (p.received * p.received) / y, v = 2.0 / p.received * u;
+    const double n = p.received, m = p.received - p.added;
+    const double u = (1.0 / m - 1.0 / n) / p.change, v = (1.0 / (m * m) - 1.0 / (n * n)) / p.change;
     suu += u * u;
     svv += v * v;
     suv += u * v;
@@ -76,7 +77,7 @@ std::optional<double> expectedGain(std::span<const ChangePoint> recent, int scan
   const double n = last.received;
   const bool streaksFading = gridSize > 0 && n < std::numbers::pi / 2.0 * gridSize;
   const bool measurable = std::all_of(recent.begin(), recent.end(), [](const ChangePoint& p) {
-    return p.change > 0.0 && p.added > 0.0 && p.received > 0.0;
+    return p.change > 0.0 && p.added > 0.0 && p.received > p.added;
   });
   if (!streaksFading || recent.size() < 3 || !measurable)
     return expectedGain(newest, scanProjections);

@@ -6,8 +6,11 @@
 //
 // The expected gain. While noise and under-sampling streaks average out, an image of n received
 // projections approaches its limit as S(n) ≈ S∞ − a/n (the variance of an average falls as 1/n).
-// An update that added Δn projections then changed the image by c ≈ a·Δn/n², and what the rest of
-// a scan of P projections still brings is a/n − a/P = c · (n/Δn) · (1 − n/P). So the same change
+// An update that took the image from m = n − Δn projections to n then changed it by
+// c = a/m − a/n = a·Δn/(m·n) (for noise exactly: the two images share m projections' average), and
+// what the rest of a scan of P projections still brings is a/n − a/P = c · (m/Δn) · (1 − n/P)
+// (the differential form c ≈ a·Δn/n² read n/m times as much, 25 % at the fifth update, and
+// advised late on clean scans). So the same change
 // means more still to come the more the image already holds: a fixed limit on c alone fires
 // early on long scans and fine grids and late on short ones. Where the scan's length is unknown
 // (a detector that does not say) the gain is that of receiving as many projections again
@@ -16,8 +19,8 @@
 //
 // Below the angular sampling the grid needs (π/2 · N projections for N pixels across), the
 // under-sampling streaks fade too, faster than noise averages out: S(n) ≈ S∞ − a/n − b/n², whose
-// changes are c ≈ Δn·(a/n² + 2b/n³). There a and b ≥ 0 are fitted to the changes of the last
-// `fittedUpdates` updates (relative errors, at least 3), and the gain still to come is
+// changes are c = a·(1/m − 1/n) + b·(1/m² − 1/n²). There a and b ≥ 0 are fitted to the changes of
+// the last `fittedUpdates` updates (relative errors, at least 3), and the gain still to come is
 // a·(1/n − 1/P) + b·(1/n² − 1/P²): on scans of high photon count, whose streaks fade while
 // their noise is already low, the 1/n model alone waited 3–9 updates too long. Past the grid's
 // angular sampling the streaks are gone and b would only read noise in the changes as settling
