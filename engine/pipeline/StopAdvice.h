@@ -7,14 +7,13 @@
 // The expected gain. While noise and under-sampling streaks average out, an image of n received
 // projections approaches its limit as S(n) ≈ S∞ − a/n (the variance of an average falls as 1/n).
 // An update that took the image from m = n − Δn projections to n then changed it by
-// c = a/m − a/n = a·Δn/(m·n) (for noise exactly: the two images share m projections' average), and
-// what the rest of a scan of P projections still brings is a/n − a/P = c · (m/Δn) · (1 − n/P)
-// (the differential form c ≈ a·Δn/n² read n/m times as much, 25 % at the fifth update, and
-// advised late on clean scans). So the same change
-// means more still to come the more the image already holds: a fixed limit on c alone fires
-// early on long scans and fine grids and late on short ones. Where the scan's length is unknown
-// (a detector that does not say) the gain is that of receiving as many projections again
-// (P = 2n). SSIM is computed exactly as the scores against a ground truth compute it, so noise
+// c = a/m − a/n = a·Δn/(m·n) (for noise exactly: the two images share m projections' average),
+// and what the rest of a scan of P projections still brings is a/n − a/P = c · (m/Δn) · (1 − n/P)
+// (the differential form c ≈ a·Δn/n² reads n/m times as much: 25 % more at the fifth update,
+// late advice on clean scans). So the same change means more still to come the more the image
+// already holds: a fixed limit on c alone fires early on long scans and fine grids and late on
+// short ones. Where the scan's length is unknown (a detector that does not say) the gain is that
+// of receiving as many projections again (P = 2n). SSIM is computed exactly as the scores against a ground truth compute it, so noise
 // still averaging out of flat regions counts where a relative L2 change hides it under edges.
 //
 // Below the angular sampling the grid needs (π/2 · N projections for N pixels across), the
@@ -99,7 +98,8 @@ struct StopAdvice {
 };
 
 /// The gain in SSIM that the rest of the scan is expected to bring (above), at most 1; none
-/// without a change or without new projections between the two images.
+/// without a change, without new projections between the two images, or where the image
+/// compared with holds none (m = 0: the model says nothing).
 std::optional<double> expectedGain(const QualityReading& reading, int scanProjections);
 /// The gain still to come from the changes of the last updates (the newest last): the two-term
 /// fit while the newest image holds fewer projections than π/2 · gridSize and at least 3 changes
