@@ -209,6 +209,12 @@ Spread<C> spread(double step) {
   return s;
 }
 
+// A fixed-point position split into its floor and its fraction (exact: a power-of-two scale).
+inline int wholeOf(Fixed x) { return static_cast<int>(x >> 32); }
+inline float fractionOf(Fixed x) {
+  return static_cast<float>(static_cast<std::uint32_t>(x)) * static_cast<float>(1.0 / kFixedOne);
+}
+
 // `place` puts a run into a window, given the smallest position that counts (fixed point, or its
 // floor and fraction) and each item's offset from it: `whole` is that position's floor, `index`
 // each item's floor relative to it and `fraction` the rest. The float offsets' rounding (below 1e-5
@@ -226,11 +232,6 @@ struct Placed {
 // every index is kept below P: the positions span less than P − 1 + 1, but the fraction's
 // conversion to float may round up to 1, and the last item's position is then held just below P
 // (its floor P − 1, its fraction 1 − 2^-20: the same interpolated value to float rounding).
-// The smallest position split into its floor and its fraction (exact: a power-of-two scale).
-inline int wholeOf(Fixed x) { return static_cast<int>(x >> 32); }
-inline float fractionOf(Fixed x) {
-  return static_cast<float>(static_cast<std::uint32_t>(x)) * static_cast<float>(1.0 / kFixedOne);
-}
 template <int C, bool Near = false>
 __attribute__((always_inline)) inline Placed<C> place(int whole, float fraction,
                                                       const typename Packed<C>::Vec& along) {
