@@ -892,8 +892,8 @@ class TestLive : public QObject {
 
   // After a third of an interlaced real scan, the default method is closer than the seed's to what
   // the received projections allow (SIRT-100 over them) and to the full scan, and on the sample
-  // alone it already looks like SIRT-100 at I = 1. The live image's target, SSIM ≥ 0.85 over the whole
-  // field of view against SIRT-100 over the received projections at the console's default
+  // alone it already looks like SIRT-100 at I = 1. The live image's target, SSIM ≥ 0.85 over the
+  // whole field of view against SIRT-100 over the received projections at the console's default
   // settings: there I is chosen for the time each window leaves (`auto`; the tooth at its
   // 15 proj/s gets I = 7–8 on the 2-core development machine); asserted here at I = 3, the
   // least that reaches it on the tooth, so that a slow machine cannot make the test pass or fail.

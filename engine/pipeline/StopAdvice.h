@@ -13,8 +13,9 @@
 // late advice on clean scans). So the same change means more still to come the more the image
 // already holds: a fixed limit on c alone fires early on long scans and fine grids and late on
 // short ones. Where the scan's length is unknown (a detector that does not say) the gain is that
-// of receiving as many projections again (P = 2n). SSIM is computed exactly as the scores against a ground truth compute it, so noise
-// still averaging out of flat regions counts where a relative L2 change hides it under edges.
+// of receiving as many projections again (P = 2n). SSIM is computed exactly as the scores
+// against a ground truth compute it, so noise still averaging out of flat regions counts where a
+// relative L2 change hides it under edges.
 //
 // Below the angular sampling the grid needs (π/2 · N projections for N pixels across), the
 // under-sampling streaks fade too, faster than noise averages out: S(n) ≈ S∞ − a/n − b/n², whose
