@@ -464,7 +464,11 @@ void SteeringPanel::showApplied(const UpdateMetrics& m) {
   if (m.change) quality << tr("change %1 %").arg(100.0 * *m.change, 0, 'f', 1);
   if (m.structuralChange)
     quality << tr("1 − SSIM %1 %").arg(100.0 * *m.structuralChange, 0, 'f', 2);
-  if (m.expectedGain) quality << tr("gain to come %1").arg(*m.expectedGain, 0, 'f', 3);
+  if (m.expectedGain) {
+    QString gain = tr("gain to come %1").arg(*m.expectedGain, 0, 'f', 3);
+    if (m.halvesGain) gain += tr(" (halves %1)").arg(*m.halvesGain, 0, 'f', 3);
+    quality << gain;
+  }
   QString advice = quality.join(QStringLiteral(" · "));
   if (!m.advice.empty())
     advice += QStringLiteral("\n") + (m.advice == "stop" ? tr("Stop now: %1") : tr("Continue: %1"))

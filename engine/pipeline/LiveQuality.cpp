@@ -259,6 +259,13 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
     }
     q.halves = std::move(halves);
     m_lastHalves = q.halves;
+    // The halves' change: each half's image to the whole's, on the same slices.
+    if (!window) {
+      std::optional<double> change[2];
+      for (int h = 0; h < 2; ++h)
+        change[h] = structuralChange(images[h], m_previousStructure, live.gridSize());
+      if (change[0] && change[1]) q.halvesChange = 0.5 * (*change[0] + *change[1]);
+    }
     if (!window && q.coverage->enough()) {
       q.resolutionPixels = frcResolutionPixels(
           fourierRingCorrelation(images[0], images[1], live.gridSize(), int(all.size())));
@@ -275,7 +282,8 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
                                  .structuralChange = q.structuralChange,
                                  .received = live.receivedCount(),
                                  .receivedBefore = receivedBefore,
-                                 .coverage = q.coverage},
+                                 .coverage = q.coverage,
+                                 .halvesChange = q.halvesChange},
                                 atGrid);
     m_lastAdvice = q.advice;
   }

@@ -5,6 +5,9 @@
 // - structural change: 1 − SSIM(x_R, x_{R−1}) on the slices the resolution uses, SSIM as the
 //               scores against a ground truth compute it (metrics/ImageMetrics.h, ssimVolume):
 //               the stop advice's measure of what still changes; with the resolution only;
+// - halves' change: 1 − SSIM between each half reconstruction's image (below) and x_R on the
+//               same slices, the mean of the two: what the second half of the data changed, the
+//               stop advice's second reading; with the resolution only;
 // - residual:   ‖p − A·x‖ / ‖p‖ of the first slice in view as shown, over the projections the
 //               live reconstruction holds (every one received; the window method: its newest
 //               window), at most 512 of them spread evenly (one slice's forward
@@ -70,6 +73,8 @@ struct HalfReconstructions {
 struct QualityAssessment {
   std::optional<double> change, residual;
   std::optional<double> structuralChange;  ///< 1 − SSIM to the last update (with the resolution)
+  /// 1 − SSIM of each half reconstruction's image to this update's, the mean (with the resolution)
+  std::optional<double> halvesChange;
   /// none where the received angles leave a gap too wide for one (AngularCoverage)
   std::optional<double> resolutionPixels, resolutionMicrometres;
   std::optional<AngularCoverage> coverage;  ///< of the received angles (not for window)

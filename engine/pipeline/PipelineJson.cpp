@@ -47,7 +47,9 @@ void to_json(json& j, const UpdateMetrics& m) {
   putIfPresent(j, "ssim", m.ssim);
   putIfPresent(j, "change", m.change);
   putIfPresent(j, "structural_change", m.structuralChange);
+  putIfPresent(j, "halves_change", m.halvesChange);
   putIfPresent(j, "expected_gain", m.expectedGain);
+  putIfPresent(j, "expected_gain_halves", m.halvesGain);
   putIfPresent(j, "psnr", m.psnr);
   putIfPresent(j, "residual", m.residual);
   putIfPresent(j, "resolution_px", m.resolutionPixels);

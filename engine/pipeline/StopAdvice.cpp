@@ -25,16 +25,15 @@ AngularCoverage angularCoverage(std::span<const double> anglesRad) {
   return coverage;
 }
 
-std::optional<double> expectedGain(const QualityReading& reading, int scanProjections) {
-  const std::int64_t n = reading.received, before = reading.receivedBefore;
-  if (!reading.structuralChange || before <= 0 || n <= before) return std::nullopt;
-  const double rest = scanProjections > 0 ? std::max(0.0, 1.0 - double(n) / scanProjections) : 0.5;
+namespace {
+
+// The 1/n model's gain from a change c between the images of m and n > m > 0 projections.
+double oneTermGain(double change, double m, double n, int scanProjections) {
+  const double rest = scanProjections > 0 ? std::max(0.0, 1.0 - n / scanProjections) : 0.5;
   // SSIM cannot rise by more than 1: early on (a few projections, the 1/n model not yet
   // applying) the model's value is capped there.
-  return std::min(1.0, *reading.structuralChange * double(before) / double(n - before) * rest);
+  return std::min(1.0, change * m / (n - m) * rest);
 }
-
-namespace {
 
 // a, b ≥ 0 minimising Σ ((a·u + b·v) / c − 1)² with u = 1/m − 1/n, v = 1/m² − 1/n² (m = n − Δn
 // projections in the image compared with): the unconstrained solution where both are ≥ 0, else
@@ -66,34 +65,39 @@ std::optional<std::pair<double, double>> fitApproach(std::span<const ChangePoint
 
 }  // namespace
 
+std::optional<double> expectedGain(const QualityReading& reading, int scanProjections) {
+  const std::int64_t n = reading.received, before = reading.receivedBefore;
+  if (!reading.structuralChange || before <= 0 || n <= before) return std::nullopt;
+  return oneTermGain(*reading.structuralChange, double(before), double(n), scanProjections);
+}
+
 std::optional<double> expectedGain(std::span<const ChangePoint> recent, int scanProjections,
                                    int gridSize) {
   if (recent.empty()) return std::nullopt;
   const ChangePoint& last = recent.back();
-  QualityReading newest;
-  newest.structuralChange = last.change;
-  newest.received = std::int64_t(last.received);
-  newest.receivedBefore = std::int64_t(last.received - last.added);
-  const double n = last.received;
+  const double n = last.received, m = last.received - last.added;
+  if (!(m > 0.0) || !(last.added > 0.0)) return std::nullopt;
+  const double newest = oneTermGain(last.change, m, n, scanProjections);
   const bool streaksFading = gridSize > 0 && n < std::numbers::pi / 2.0 * gridSize;
   const bool measurable = std::all_of(recent.begin(), recent.end(), [](const ChangePoint& p) {
     return p.change > 0.0 && p.added > 0.0 && p.received > p.added;
   });
-  if (!streaksFading || recent.size() < 3 || !measurable)
-    return expectedGain(newest, scanProjections);
+  if (!streaksFading || recent.size() < 3 || !measurable) return newest;
   const std::optional<std::pair<double, double>> ab = fitApproach(recent);
-  if (!ab) return expectedGain(newest, scanProjections);
+  if (!ab) return newest;
   const double whole = scanProjections > 0 ? std::max(n, double(scanProjections)) : 2.0 * n;
   const auto [a, b] = *ab;
   return std::min(1.0, a * (1.0 / n - 1.0 / whole) + b * (1.0 / (n * n) - 1.0 / (whole * whole)));
 }
 
 StopAdvisor::StopAdvisor(StopRule rule) : m_rule(rule) {
-  if (!(rule.expectedGainLimit >= 0.0) || rule.minimumUpdates < 1 || rule.fittedUpdates < 3)
+  if (!(rule.expectedGainLimit >= 0.0) || !(rule.halvesGainLimit >= 0.0) ||
+      rule.minimumUpdates < 1 || rule.fittedUpdates < 3)
     throw std::invalid_argument(
-        "stop rule: expected gain limit " + std::to_string(rule.expectedGainLimit) +
-        " must be ≥ 0, minimum updates " + std::to_string(rule.minimumUpdates) +
-        " at least 1 and fitted updates " + std::to_string(rule.fittedUpdates) + " at least 3");
+        "stop rule: expected gain limits " + std::to_string(rule.expectedGainLimit) + " and " +
+        std::to_string(rule.halvesGainLimit) + " (halves) must be ≥ 0, minimum updates " +
+        std::to_string(rule.minimumUpdates) + " at least 1 and fitted updates " +
+        std::to_string(rule.fittedUpdates) + " at least 3");
 }
 
 StopAdvice StopAdvisor::advise(const QualityReading& reading, const ScanProgress& progress) {
@@ -101,11 +105,17 @@ StopAdvice StopAdvisor::advise(const QualityReading& reading, const ScanProgress
   // without saying anything about what more projections would do: the last advice stands.
   if (m_last && reading.received > 0 && reading.received <= m_lastReceived) return *m_last;
   m_lastReceived = reading.received;
-  if (reading.structuralChange && reading.received > reading.receivedBefore) {
-    m_recent.push_back({double(reading.received), double(reading.received - reading.receivedBefore),
-                        *reading.structuralChange});
-    if (int(m_recent.size()) > m_rule.fittedUpdates) m_recent.erase(m_recent.begin());
-  }
+  const auto keep = [this](std::vector<ChangePoint>& recent, ChangePoint point) {
+    recent.push_back(point);
+    if (int(recent.size()) > m_rule.fittedUpdates) recent.erase(recent.begin());
+  };
+  if (reading.structuralChange && reading.received > reading.receivedBefore)
+    keep(m_recent, {double(reading.received), double(reading.received - reading.receivedBefore),
+                    *reading.structuralChange});
+  // Each half holds half the received projections: a change from n/2 to n.
+  if (reading.halvesChange && reading.received > 1)
+    keep(m_recentHalves,
+         {double(reading.received), 0.5 * double(reading.received), *reading.halvesChange});
   m_last = decide(reading, progress);
   return *m_last;
 }
@@ -115,6 +125,8 @@ StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress
   // The fit over this reading's change and those before it; without a change, none.
   if (reading.structuralChange && reading.received > reading.receivedBefore)
     advice.expectedGain = expectedGain(m_recent, progress.scanProjections, progress.gridSize);
+  if (reading.halvesChange && reading.received > 1)
+    advice.halvesGain = expectedGain(m_recentHalves, progress.scanProjections, progress.gridSize);
   char text[256];
   std::string resolution;
   if (reading.resolutionPixels) {
@@ -128,7 +140,15 @@ StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress
     std::snprintf(text, sizeof text, "expected gain %s %.3f SSIM (limit %.3f)", horizon,
                   *advice.expectedGain, m_rule.expectedGainLimit);
     gain = text;
+    if (advice.halvesGain) {
+      std::snprintf(text, sizeof text, ", by the halves %.3f (limit %.3f)", *advice.halvesGain,
+                    m_rule.halvesGainLimit);
+      gain += text;
+    }
   }
+  const bool improving =
+      advice.expectedGain && (*advice.expectedGain > m_rule.expectedGainLimit ||
+                              (advice.halvesGain && *advice.halvesGain > m_rule.halvesGainLimit));
   const std::int64_t left = std::int64_t(progress.scanProjections) - progress.received;
   const std::int64_t added = reading.received - reading.receivedBefore;
   if (reading.coverage && !reading.coverage->enough()) {
@@ -150,7 +170,7 @@ StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress
       std::snprintf(text, sizeof text, "all %d projections of the scan received",
                     progress.scanProjections);
     advice.reason = text + resolution;
-  } else if (*advice.expectedGain > m_rule.expectedGainLimit) {
+  } else if (improving) {
     advice.reason = "image still improving: " + gain + resolution;
   } else if (reading.update < m_rule.minimumUpdates) {
     std::snprintf(text, sizeof text,

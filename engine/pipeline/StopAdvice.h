@@ -27,17 +27,31 @@
 // (on a scan 4× finer in angle than the grid needs it advised stopping up to 9 updates early):
 // the 1/n model alone.
 //
+// A second reading of the same gain comes from the two half reconstructions (every other received
+// projection in angle order, LiveQuality.h): the change d = 1 − SSIM between the image of all n
+// projections and each half's image of n/2 is what the second half of the data did, with the
+// angles of both spread as evenly as the received ones. Under the same model that is a change
+// from m = n/2 to n, so the same fit turns it into a gain. The change between successive updates
+// follows the arrival order: an interlaced or golden-angle scan fills the half circle level by
+// level, and within a level successive images differ by patterns that the next windows undo, so
+// it reads high there and low where a level starts; the halves always compare evenly spread sets,
+// but read low where noise still averages out of a finely sampled scan. Each errs where the other
+// does not, so the advice asks both to be low.
+//
 // The advice is "stop" at update R when the received angles cover the half circle (below:
-// AngularCoverage), the expected gain is at most `expectedGainLimit`, at least
-// `minimumUpdates` updates have been made and more projections are still to come than the last
-// update added (at the scan's very end stopping saves nothing). Otherwise "continue", with the
-// expected gain as the reason. The reason of a "stop" names the gain, the resolution and, when the
-// scan's length and the acquisition rate are known, what stopping saves:
+// AngularCoverage), the expected gain is at most `expectedGainLimit` and the halves' at most
+// `halvesGainLimit` (where measured), at least `minimumUpdates` updates have been made and more
+// projections are still to come than the last update added (at the scan's very end stopping saves
+// nothing). Otherwise "continue", with the expected gains as the reason. The reason of a "stop"
+// names the gains, the resolution and, when the scan's length and the acquisition rate are known,
+// what stopping saves:
 //   "image settled at update 9: expected gain to the end of the scan 0.004 SSIM (limit 0.015),
-//    resolution 3.1 px — stopping now saves 640 projections, 38 % of the scan, about 6 s of beam"
-// The limit was chosen on simulated scans of two sizes against SSIM to the ground truth (within
-// 0.01 of its final value) and checked on scans of four more sizes held out from that choice and on
-// real scans (docs/quality.md, "Live resolution (FRC) and stop advice"; test_advice).
+//    by the halves 0.006 (limit 0.010), resolution 3.1 px — stopping now saves 640 projections,
+//    38 % of the scan, about 6 s of beam"
+// The limits were chosen on simulated scans against SSIM to the ground truth (within 0.01 of its
+// final value), the halves' on six sets of such scans, and checked on five sets held out from
+// that choice and on real scans (docs/quality.md, "Live resolution (FRC) and stop advice";
+// test_advice).
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -48,6 +62,7 @@ namespace tomolive {
 
 struct StopRule {
   double expectedGainLimit = 0.015;  ///< most SSIM still to come for a "stop"
+  double halvesGainLimit = 0.010;    ///< most SSIM still to come by the halves' reading
   int minimumUpdates = 4;            ///< no advice to stop before this update
   int fittedUpdates = 4;             ///< the last updates whose changes the two terms fit
 };
@@ -74,6 +89,9 @@ struct QualityReading {
   std::int64_t received = 0;        ///< projections in this update's image
   std::int64_t receivedBefore = 0;  ///< projections in the image the change compares with
   std::optional<AngularCoverage> coverage;  ///< of the received angles; not enough: "continue"
+  /// 1 − SSIM between this update's image and each half reconstruction's (half the received
+  /// projections each), the mean of the two
+  std::optional<double> halvesChange;
 };
 
 /// Where the scan stands, for the expected gain and the savings in the reason.
@@ -95,6 +113,8 @@ struct StopAdvice {
   std::string reason;
   /// SSIM still to come by the rule's model (none before the change can be measured)
   std::optional<double> expectedGain;
+  /// the same from the halves' change (none without it)
+  std::optional<double> halvesGain;
   const char* word() const { return stop ? "stop" : "continue"; }
 };
 
@@ -120,7 +140,8 @@ class StopAdvisor {
  private:
   StopAdvice decide(const QualityReading& reading, const ScanProgress& progress) const;
   StopRule m_rule;
-  std::vector<ChangePoint> m_recent;  ///< the last rule.fittedUpdates changes, the newest last
+  /// the last rule.fittedUpdates changes between updates and to the halves, the newest last
+  std::vector<ChangePoint> m_recent, m_recentHalves;
   std::int64_t m_lastReceived = 0;
   std::optional<StopAdvice> m_last;
 };

@@ -736,13 +736,14 @@ void StreamingSession::reconstruct() {
         const QualityAssessment q = quality->assess(*recon, done, view, progress);
         m.change = q.change;
         m.structuralChange = q.structuralChange;
+        m.halvesChange = q.halvesChange;
         m.residual = q.residual;
         m.resolutionPixels = q.resolutionPixels;
         m.resolutionMicrometres = q.resolutionMicrometres;
         if (q.coverage) m.angularGapDegrees = q.coverage->largestGapDegrees;
         if (q.advice)
           m.advice = q.advice->word(), m.adviceReason = q.advice->reason,
-          m.expectedGain = q.advice->expectedGain;
+          m.expectedGain = q.advice->expectedGain, m.halvesGain = q.advice->halvesGain;
         m.qualitySeconds = q.seconds;
         if (m_options.enhancer) snapshot->guardHalves = q.halves;
         if (q.halves && m_options.method == LiveMethod::window) {

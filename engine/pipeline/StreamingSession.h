@@ -180,9 +180,12 @@ struct UpdateMetrics {
   std::optional<double> change;
   /// 1 − SSIM to the last update on the slices the resolution uses (the stop advice's measure).
   std::optional<double> structuralChange;
-  /// SSIM the rest of the scan is expected to bring, by the stop advice's rule
-  /// (pipeline/StopAdvice.h; none before the change is measured).
-  std::optional<double> expectedGain;
+  /// 1 − SSIM of each half reconstruction's image to this update's, the mean (the advice's
+  /// second reading).
+  std::optional<double> halvesChange;
+  /// SSIM the rest of the scan is expected to bring, by the stop advice's rule from the change
+  /// between updates and from the halves' change (pipeline/StopAdvice.h; none before measured).
+  std::optional<double> expectedGain, halvesGain;
   /// Live quality without a ground truth (pipeline/LiveQuality.h): ‖p − A·x‖/‖p‖ over the
   /// projections used; the FRC resolution of two half reconstructions in pixels (and µm when the
   /// pixel size is known); the stop advice ("continue" or "stop", "" when not assessed) and why.
