@@ -34,9 +34,10 @@
 // from m = n/2 to n, so the same fit turns it into a gain. The change between successive updates
 // follows the arrival order: an interlaced or golden-angle scan fills the half circle level by
 // level, and within a level successive images differ by patterns that the next windows undo, so
-// it reads high there and low where a level starts; the halves always compare evenly spread sets,
-// but read low where noise still averages out of a finely sampled scan. Each errs where the other
-// does not, so the advice asks both to be low.
+// it reads high there and low where a level starts; on finely sampled noisy scans it read half
+// the noise still to average out. The halves compare evenly spread sets and see more of that
+// noise, but on the real scans said "settled" an update before the image stopped changing. Each
+// errs where the other does not, so the advice asks both to be low.
 //
 // The advice is "stop" at update R when the received angles cover the half circle (below:
 // AngularCoverage), the expected gain is at most `expectedGainLimit` and the halves' at most
