@@ -15,6 +15,8 @@
 
 #include "RealData.h"
 #include "UpdateLog.h"
+#include "bench/AdviceEvaluation.h"
+#include "bench/QualityReplay.h"
 #include "io/DataExchange.h"
 #include "metrics/FourierRingCorrelation.h"
 #include "metrics/ImageMetrics.h"
@@ -56,65 +58,7 @@ std::vector<float> bandLimited(int n, int band, unsigned seed) {
   return {image.begin(), image.end()};
 }
 
-// One update's readings beside what only hindsight or the simulator knows.
-struct Step {
-  double reference = 0.0;  ///< SSIM against the ground truth, or against the last image
-  QualityAssessment quality;
-};
-
-// Replays `p` in arrival order `order` in windows of W into the filtered live reconstruction and
-// assesses every update as the streaming session does (LiveQuality, middle slice in view). The
-// reference score is SSIM against `truth`, or (no truth) against the image after the last update.
-std::vector<Step> replayWithQuality(const ProjectionStack& p, std::span<const double> angles,
-                                    std::span<const int> order, int window, int iterations,
-                                    double centre, const VolumeStack* truth) {
-  LiveReconstruction live(p.columns(), p.slices(), p.columns(), centre);
-  LiveQuality quality;
-  std::vector<Step> steps;
-  std::vector<VolumeStack> images;
-  const std::vector<int> view = {p.slices() / 2};
-  for (std::size_t first = 0; first < order.size(); first += std::size_t(window)) {
-    const int count = int(std::min<std::size_t>(std::size_t(window), order.size() - first));
-    ProjectionStack w(count, p.slices(), p.columns());
-    std::vector<double> a;
-    for (int k = 0; k < count; ++k) {
-      std::copy_n(p.row(order[first + k], 0), p.projectionStride(), w.row(k, 0));
-      a.push_back(angles[std::size_t(order[first + k])]);
-    }
-    live.receive(w, a);
-    const LiveUpdate u = live.update(iterations);
-    Step s;
-    s.quality = quality.assess(
-        live, u, view, {.received = live.receivedCount(), .scanProjections = int(order.size())});
-    if (truth)
-      s.reference = ssimVolume(live.estimate(), *truth);
-    else
-      images.push_back(live.estimate());
-    steps.push_back(std::move(s));
-  }
-  if (!truth)
-    for (std::size_t i = 0; i < steps.size(); ++i)
-      steps[i].reference = ssimVolume(images[i], images.back());
-  return steps;
-}
-
-// First update (1-based) from which the reference score stays within `tolerance` of its last.
-int plateauUpdate(const std::vector<Step>& steps, double tolerance) {
-  int from = int(steps.size());
-  while (from > 1 &&
-         std::abs(steps[std::size_t(from - 2)].reference - steps.back().reference) <= tolerance)
-    --from;
-  return from;
-}
-
-// First update (1-based) advised "stop", or 0.
-int adviceUpdate(const std::vector<Step>& steps) {
-  for (std::size_t i = 0; i < steps.size(); ++i)
-    if (steps[i].quality.advice && steps[i].quality.advice->stop) return int(i) + 1;
-  return 0;
-}
-
-void report(const char* label, const std::vector<Step>& steps) {
+void report(const char* label, const std::vector<ReplayStep>& steps) {
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const QualityAssessment& q = steps[i].quality;
     qInfo(
@@ -457,38 +401,15 @@ class TestAdvice : public QObject {
     QTest::addColumn<double>("photons");
     QTest::addColumn<int>("size");
     QTest::addColumn<int>("projections");
-    const int glass = int(PhantomKind::Glass), shale = int(PhantomKind::Shale),
-              shepp = int(PhantomKind::SheppLogan);
-    const struct {
-      const char* name;
-      int phantom, window, iterations;
-      double photons;
-    } cases[] = {{"glass W=24 I=1 1e4", glass, 24, 1, 1e4},
-                 {"glass W=16 I=1 1e5", glass, 16, 1, 1e5},
-                 {"shale W=32 I=1 1e3", shale, 32, 1, 1e3},
-                 {"shale W=16 I=2 1e4", shale, 16, 2, 1e4},
-                 {"shepp-logan W=24 I=1 1e4", shepp, 24, 1, 1e4},
-                 {"shepp-logan W=32 I=2 1e5", shepp, 32, 2, 1e5},
-                 {"glass W=32 I=1 3e3", glass, 32, 1, 3e3},
-                 {"shale W=24 I=1 1e5", shale, 24, 1, 1e5},
-                 {"shepp-logan W=16 I=1 1e3", shepp, 16, 1, 1e3},
-                 {"glass W=20 I=2 3e4", glass, 20, 2, 3e4},
-                 {"shale W=32 I=1 3e4", shale, 32, 1, 3e4},
-                 {"shepp-logan W=20 I=1 3e3", shepp, 20, 1, 3e3},
-                 {"glass W=16 I=1 3e3", glass, 16, 1, 3e3},
-                 {"shale W=20 I=1 1e4", shale, 20, 1, 1e4},
-                 {"shepp-logan W=32 I=1 3e4", shepp, 32, 1, 3e4},
-                 {"glass W=32 I=2 1e3", glass, 32, 2, 1e3},
-                 {"shale W=16 I=1 1e5", shale, 16, 1, 1e5},
-                 {"shepp-logan W=24 I=2 3e3", shepp, 24, 2, 3e3}};
-    for (const auto& c : cases)
-      QTest::newRow((std::string("128² ") + c.name).c_str())
-          << c.phantom << c.window << c.iterations << c.photons << 128 << 384;
+    const std::vector<AdviceCase>& cases = adviceValidationCases();
+    for (const AdviceCase& c : cases)
+      QTest::newRow(("128² " + adviceCaseName(c)).c_str())
+          << int(c.phantom) << c.window << c.iterations << c.photons << 128 << 384;
     // Held out: a finer grid, more projections (the first six cases).
     for (int i = 0; i < 6; ++i)
-      QTest::newRow((std::string("held out 192² ") + cases[i].name).c_str())
-          << cases[i].phantom << cases[i].window << cases[i].iterations << cases[i].photons << 192
-          << 600;
+      QTest::newRow(("held out 192² " + adviceCaseName(cases[std::size_t(i)])).c_str())
+          << int(cases[std::size_t(i)].phantom) << cases[std::size_t(i)].window
+          << cases[std::size_t(i)].iterations << cases[std::size_t(i)].photons << 192 << 600;
   }
 
   void adviceFiresWhereSsimPlateaus() {
@@ -511,7 +432,7 @@ class TestAdvice : public QObject {
     QVERIFY(scan.hasGroundTruth());
     std::vector<int> order(scan.anglesRad.size());
     std::iota(order.begin(), order.end(), 0);  // the file holds the acquisition order
-    const std::vector<Step> steps =
+    const std::vector<ReplayStep> steps =
         replayWithQuality(scan.lineIntegrals, scan.anglesRad, order, window, iterations,
                           0.5 * (spec.size - 1), &scan.groundTruth);
     report(QTest::currentDataTag(), steps);
@@ -557,7 +478,7 @@ class TestAdvice : public QObject {
     std::vector<double> last;
     for (const int rotation : {8, 32}) {
       const std::vector<int> order = interlacedReplayOrder(scan.anglesRad, rotation);
-      const std::vector<Step> steps =
+      const std::vector<ReplayStep> steps =
           replayWithQuality(scan.lineIntegrals, scan.anglesRad, order, 32, 1, centre, nullptr);
       QVERIFY(steps.back().quality.resolutionPixels);
       last.push_back(*steps.back().quality.resolutionPixels);
@@ -610,7 +531,7 @@ class TestAdvice : public QObject {
     std::vector<int> order(scan.anglesRad.size());
     std::iota(order.begin(), order.end(), 0);
     const double centre = 0.5 * (spec.size - 1);
-    const std::vector<Step> sequential =
+    const std::vector<ReplayStep> sequential =
         replayWithQuality(scan.lineIntegrals, scan.anglesRad, order, 16, 1, centre, nullptr);
     QCOMPARE(sequential.size(), std::size_t(6));
     for (std::size_t i = 0; i + 1 < sequential.size(); ++i) {
@@ -626,9 +547,9 @@ class TestAdvice : public QObject {
     QVERIFY(sequential.back().quality.coverage->enough());
 
     const std::vector<double> stuck(scan.anglesRad.size(), 0.7);
-    const std::vector<Step> still =
+    const std::vector<ReplayStep> still =
         replayWithQuality(scan.lineIntegrals, stuck, order, 16, 1, centre, nullptr);
-    for (const Step& s : still) {
+    for (const ReplayStep& s : still) {
       QVERIFY(!s.quality.resolutionPixels);
       QVERIFY(s.quality.advice && !s.quality.advice->stop);
       QVERIFY2(s.quality.advice->reason.find("leave a 180° gap") != std::string::npos,
@@ -661,7 +582,7 @@ class TestAdvice : public QObject {
         readDataExchange(realDataFile(file.toLatin1().constData()), {firstRow, endRow}), binning);
     const double centre = estimateCentre(scan.lineIntegrals, scan.anglesRad).centre;
     const std::vector<int> order = interlacedReplayOrder(scan.anglesRad, window);
-    const std::vector<Step> steps =
+    const std::vector<ReplayStep> steps =
         replayWithQuality(scan.lineIntegrals, scan.anglesRad, order, window, 1, centre, nullptr);
     report(QTest::currentDataTag(), steps);
     const int advice = adviceUpdate(steps), still = plateauUpdate(steps, 0.01);
@@ -670,7 +591,7 @@ class TestAdvice : public QObject {
         "%zu",
         QTest::currentDataTag(), still, advice, steps.size());
     if (advice > 0) QVERIFY2(advice >= still, qPrintable(QString::number(advice)));
-    for (const Step& s : steps) QVERIFY(s.quality.resolutionPixels.has_value());
+    for (const ReplayStep& s : steps) QVERIFY(s.quality.resolutionPixels.has_value());
   }
 
   // A session told to stop when stable stops its source at the first "stop" advice: the replay

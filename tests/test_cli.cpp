@@ -1,5 +1,6 @@
 // tomolive-cli end to end, as a scientist or a script would run it: simulate → info → recon
 // with JSON summaries, and bad input turned into one line on stderr with exit code 2.
+#include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -293,6 +294,14 @@ class TestCli : public QObject {
         << QStringList{"bench",         "stream", "--size",    "32",    "--slices",  "4",
                        "--projections", "64",     "--windows", "16,33", "--repeats", "1"}
         << u"W = 33 leaves 1 window(s) of the 64-projection scan; each W needs 2"_s;
+    QTest::newRow("bench advice sequential")
+        << QStringList{"bench", "advice", "--order", "sequential"}
+        << u"\"sequential\": interlaced or golden"_s;
+    QTest::newRow("bench advice window 0")
+        << QStringList{"bench", "advice", "--window", "0"} << u"--window"_s;
+    QTest::newRow("bench advice window beyond the scan")
+        << QStringList{"bench", "advice", "--projections", "64", "--window", "65"}
+        << u"window 65 must be 1 … 64"_s;
     QTest::newRow("bench stream windows 0")
         << QStringList{"bench", "stream", "--windows", "16,0"} << u"--windows"_s;
     QTest::newRow("bench stream bad method")
@@ -377,6 +386,36 @@ class TestCli : public QObject {
                    qPrintable(QString::number(share) + u" against "_s + QString::number(ratio)));
       }
     }
+  }
+
+  // bench advice replays the 18 scans of a set and counts each once: within 2 updates of the
+  // plateau, more than 2 early or more than 2 late, by the offset it lists; a never-given advice
+  // is null and counts as update N + 1.
+  void benchAdviceCountsEveryScanOnce() {
+    const CliRun r = runCli({"bench", "advice", "--size", "48", "--projections", "96", "--seed",
+                             "3", "--order", "golden", "--dir", m_dir.path(), "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject result = json(r);
+    QCOMPARE(result["order"].toString(), u"golden"_s);
+    const QJsonArray rows = result["rows"].toArray();
+    QCOMPARE(rows.size(), 18);
+    int within = 0, early = 0, late = 0;
+    for (const QJsonValue& value : rows) {
+      const QJsonObject row = value.toObject();
+      const int updates = row["updates"].toInt(), plateau = row["plateau"].toInt();
+      const int fired = row["advice"].isNull() ? updates + 1 : row["advice"].toInt();
+      QVERIFY(updates >= 1 && plateau >= 1 && plateau <= updates);
+      QVERIFY(fired >= 1 && fired <= updates + 1);
+      QCOMPARE(row["offset"].toInt(), fired - plateau);
+      const double ssim = row["final_ssim"].toDouble();
+      QVERIFY2(ssim > 0.3 && ssim <= 1.0, qPrintable(QString::number(ssim)));
+      (fired - plateau < -2 ? early : fired - plateau > 2 ? late : within) += 1;
+    }
+    QCOMPARE(result["within_2"].toInt(), within);
+    QCOMPARE(result["early"].toInt(), early);
+    QCOMPARE(result["late"].toInt(), late);
+    QCOMPARE(rows[0].toObject()["scan"].toString(), u"glass W=24 I=1 1e4"_s);
+    QVERIFY(QDir(m_dir.path()).entryList({u"tomolive-advice-*"_s}).isEmpty());  // scans removed
   }
 
   // bench stream sets each update's projector work beside the projector's own rate over 64

@@ -1,4 +1,5 @@
-// `tomolive-cli bench projector|stream|tomogan`: the benchmarks behind docs/performance.md.
+// `tomolive-cli bench projector|stream|tomogan|advice`: the benchmarks behind docs/performance.md
+// and the stop advice's check against the truth behind docs/quality.md.
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -144,12 +145,47 @@ Command addTomoGanBench(CLI::App& bench) {
       formatTomoGanBenchmark);
 }
 
+Command addAdviceBench(CLI::App& bench) {
+  auto s = std::make_shared<BenchSettings<AdviceBenchOptions>>();
+  AdviceBenchOptions& o = s->options;
+  CLI::App& command = addCommand(
+      bench, "advice",
+      "The stop advice against the truth on a set of 18 simulated scans (glass, shale, "
+      "Shepp-Logan at several W, I and photon counts): per scan the update from which SSIM "
+      "against the truth stays within 0.01 of its end, and the update advised \"stop\".");
+  command.add_option("--size", o.size, "grid size N")->check(CLI::Range(16, 4096));
+  command.add_option("--slices", o.slices, "slices")->check(CLI::Range(1, 64));
+  command.add_option("--projections", o.projections, "projections of each scan")
+      ->check(CLI::Range(8, 100000));
+  command.add_option("--seed", o.seed, "simulation seed");
+  addParsedOption(
+      command, "--order", o.order,
+      [](const std::string& text) {
+        if (text == "interlaced") return AcquisitionOrder::Interlaced;
+        if (text == "golden") return AcquisitionOrder::Golden;
+        throw std::invalid_argument("\"" + text + "\": interlaced or golden");
+      },
+      "acquisition order: interlaced (each scan's W per rotation) or golden", "interlaced");
+  command.add_option("--window", o.window, "every scan's W instead of its own")
+      ->check(CLI::Range(1, 100000));
+  command.add_option("--photons", o.photons, "every scan's photons instead of its own")
+      ->check(kPositive);
+  command.add_option("--dir", o.directory, "where the scans are written (default: temporary)");
+  return benchCommand(
+      command, s,
+      [](AdviceBenchOptions options, ComputeBackend backend) {
+        options.backend = backend;
+        return runAdviceEvaluation(options);
+      },
+      formatAdviceEvaluation);
+}
+
 }  // namespace
 
 Command addBenchCommand(CLI::App& app) {
   CLI::App& command = addCommand(app, "bench", "Benchmarks (docs/performance.md).");
   const std::vector<Command> benches{addProjectorBench(command), addStreamBench(command),
-                                     addTomoGanBench(command)};
+                                     addTomoGanBench(command), addAdviceBench(command)};
   return {&command, [benches] { return runParsed(benches); }};
 }
 

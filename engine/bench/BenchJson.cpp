@@ -137,4 +137,30 @@ void to_json(json& j, const MethodComparison& r) {
        {"scores", r.scores}};
 }
 
+void to_json(json& j, const AdviceRow& row) {
+  j = {{"scan", adviceCaseName(row.scan)},
+       {"phantom", phantomKindName(row.scan.phantom)},
+       {"window", row.scan.window},
+       {"iterations", row.scan.iterations},
+       {"photons", row.scan.photons},
+       {"updates", row.updates},
+       {"final_ssim", row.finalSsim},
+       {"plateau", row.plateau},
+       {"advice", row.advice > 0 ? json(row.advice) : json()},
+       {"offset", row.offset()}};
+}
+
+void to_json(json& j, const AdviceResult& r) {
+  const AdviceBenchOptions& o = r.options;
+  j = {{"size", o.size},
+       {"slices", o.slices},
+       {"projections", o.projections},
+       {"seed", o.seed},
+       {"order", o.order == AcquisitionOrder::Golden ? "golden" : "interlaced"},
+       {"rows", r.rows},
+       {"within_2", r.within},
+       {"early", r.early},
+       {"late", r.late}};
+}
+
 }  // namespace tomolive

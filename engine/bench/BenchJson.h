@@ -4,6 +4,7 @@
 // `methods --json` (docs/performance.md, docs/quality.md).
 #include <nlohmann/json_fwd.hpp>
 
+#include "bench/AdviceEvaluation.h"
 #include "bench/LiveMethodComparison.h"
 #include "bench/ProjectorBenchmark.h"
 #include "bench/QualityEvaluation.h"
@@ -24,5 +25,7 @@ void to_json(nlohmann::json& j, const QualityCell& c);
 void to_json(nlohmann::json& j, const QualityResult& r);
 void to_json(nlohmann::json& j, const MethodScore& s);
 void to_json(nlohmann::json& j, const MethodComparison& r);
+void to_json(nlohmann::json& j, const AdviceRow& row);
+void to_json(nlohmann::json& j, const AdviceResult& r);
 
 }  // namespace tomolive

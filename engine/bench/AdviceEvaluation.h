@@ -1,0 +1,63 @@
+#pragma once
+// `tomolive-cli bench advice`: the stop advice checked where the truth is known. A set of
+// simulated scans (one grid, length and seed; glass, shale and Shepp–Logan at several W, I and
+// photon counts) is replayed update by update as a session sees it (bench/QualityReplay.h); per
+// scan, the plateau — the first update from which SSIM against the ground truth stays within
+// 0.01 of its final value — beside the first update advised "stop" (docs/quality.md, "Live
+// resolution (FRC) and stop advice"; test_advice checks the test's own sets).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "backend/ComputeBackend.h"
+#include "sim/Acquisition.h"
+#include "sim/Phantom.h"
+
+namespace tomolive {
+
+/// One scan of a set: the phantom, the window W and iterations I it is replayed with, and the
+/// open-beam photons per pixel.
+struct AdviceCase {
+  PhantomKind phantom = PhantomKind::SheppLogan;
+  int window = 16, iterations = 1;
+  double photons = 1e4;
+};
+
+/// The 18 scans of each validation set: 3 phantoms × W ∈ 16–32 × I ∈ {1, 2} × 10³–10⁵ photons.
+const std::vector<AdviceCase>& adviceValidationCases();
+/// "glass W=24 I=1 1e4"
+std::string adviceCaseName(const AdviceCase& c);
+
+struct AdviceBenchOptions {
+  int size = 128, projections = 384, slices = 4;
+  std::uint64_t seed = 31;
+  /// Interlaced (W per rotation, each scan its own W) or golden; sequential leaves the half
+  /// circle uncovered until the scan's end and is refused.
+  AcquisitionOrder order = AcquisitionOrder::Interlaced;
+  int window = 0;         ///< every scan's W instead of its own (0: its own)
+  double photons = 0.0;   ///< every scan's photons instead of its own (0: its own)
+  std::string directory;  ///< where the scans are written (empty: the system's temporary one)
+  ComputeBackend backend = ComputeBackend::cpu;  ///< resolved: cpu or cuda
+};
+
+struct AdviceRow {
+  AdviceCase scan;
+  int updates = 0;
+  double finalSsim = 0.0;
+  int plateau = 0;  ///< first update within 0.01 of the final SSIM against the truth
+  int advice = 0;   ///< first update advised "stop", 0 for none
+  /// advice − plateau, a missing advice counted as update N + 1
+  int offset() const { return (advice > 0 ? advice : updates + 1) - plateau; }
+};
+
+struct AdviceResult {
+  AdviceBenchOptions options;
+  std::vector<AdviceRow> rows;
+  int within = 0, early = 0, late = 0;  ///< |offset| ≤ 2, offset < −2, offset > 2
+};
+
+/// Throws std::invalid_argument for a sequential order or a grid, length or W out of range.
+AdviceResult runAdviceEvaluation(const AdviceBenchOptions& options);
+std::string formatAdviceEvaluation(const AdviceResult& result);
+
+}  // namespace tomolive

@@ -1,0 +1,59 @@
+#include "bench/QualityReplay.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "metrics/ImageMetrics.h"
+#include "pipeline/LiveReconstruction.h"
+
+namespace tomolive {
+
+std::vector<ReplayStep> replayWithQuality(const ProjectionStack& p, std::span<const double> angles,
+                                          std::span<const int> order, int window, int iterations,
+                                          double centre, const VolumeStack* truth,
+                                          ComputeBackend backend) {
+  LiveReconstruction live(p.columns(), p.slices(), p.columns(), centre, {.backend = backend});
+  LiveQuality quality;
+  std::vector<ReplayStep> steps;
+  std::vector<VolumeStack> images;
+  const std::vector<int> view = {p.slices() / 2};
+  for (std::size_t first = 0; first < order.size(); first += std::size_t(window)) {
+    const int count = int(std::min<std::size_t>(std::size_t(window), order.size() - first));
+    ProjectionStack w(count, p.slices(), p.columns());
+    std::vector<double> a;
+    for (int k = 0; k < count; ++k) {
+      std::copy_n(p.row(order[first + k], 0), p.projectionStride(), w.row(k, 0));
+      a.push_back(angles[std::size_t(order[first + k])]);
+    }
+    live.receive(w, a);
+    const LiveUpdate u = live.update(iterations);
+    ReplayStep s;
+    s.quality = quality.assess(
+        live, u, view, {.received = live.receivedCount(), .scanProjections = int(order.size())});
+    if (truth)
+      s.reference = ssimVolume(live.estimate(), *truth);
+    else
+      images.push_back(live.estimate());
+    steps.push_back(std::move(s));
+  }
+  if (!truth)
+    for (std::size_t i = 0; i < steps.size(); ++i)
+      steps[i].reference = ssimVolume(images[i], images.back());
+  return steps;
+}
+
+int plateauUpdate(std::span<const ReplayStep> steps, double tolerance) {
+  int from = int(steps.size());
+  while (from > 1 &&
+         std::abs(steps[std::size_t(from - 2)].reference - steps.back().reference) <= tolerance)
+    --from;
+  return from;
+}
+
+int adviceUpdate(std::span<const ReplayStep> steps) {
+  for (std::size_t i = 0; i < steps.size(); ++i)
+    if (steps[i].quality.advice && steps[i].quality.advice->stop) return int(i) + 1;
+  return 0;
+}
+
+}  // namespace tomolive
