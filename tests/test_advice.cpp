@@ -364,6 +364,15 @@ class TestAdvice : public QObject {
     const StopAdvice alone = StopAdvisor().advise(r, progress);
     QVERIFY(alone.stop);
     QVERIFY(!alone.halvesGain);
+    // A reading that is not a number counts as not measured, never as settled.
+    r.halvesChange = std::nan("");
+    const StopAdvice nanHalves = StopAdvisor().advise(r, progress);
+    QVERIFY(nanHalves.stop && !nanHalves.halvesGain);
+    r.structuralChange = std::nan("");
+    const StopAdvice nanChange = StopAdvisor().advise(r, progress);
+    QVERIFY(!nanChange.stop && !nanChange.expectedGain);
+    QCOMPARE(nanChange.reason, std::string("image change not measured yet, resolution 3.0 px"));
+    r.structuralChange = 0.001;
 
     // Halves' changes made exactly by S(n) ≈ S∞ − a/n − b/n² (from n/2 to n: a/n + 3b/n²)
     // give its gain back below the grid's sampling.

@@ -297,6 +297,9 @@ class TestCli : public QObject {
     QTest::newRow("bench advice sequential")
         << QStringList{"bench", "advice", "--order", "sequential"}
         << u"\"sequential\": interlaced or golden"_s;
+    QTest::newRow("bench advice no such folder")
+        << QStringList{"bench", "advice", "--dir", path("no/such")}
+        << path("no/such") + u" is not a folder to write the scans in"_s;
     QTest::newRow("bench advice window 0")
         << QStringList{"bench", "advice", "--window", "0"} << u"--window"_s;
     QTest::newRow("bench advice window beyond the scan")

@@ -53,8 +53,19 @@ AdviceResult runAdviceEvaluation(const AdviceBenchOptions& options) {
   const std::filesystem::path directory = options.directory.empty()
                                               ? std::filesystem::temp_directory_path()
                                               : std::filesystem::path(options.directory);
+  if (!std::filesystem::is_directory(directory))
+    throw std::invalid_argument("bench advice: " + directory.string() +
+                                " is not a folder to write the scans in");
   const std::filesystem::path path =
       directory / ("tomolive-advice-" + std::to_string(::getpid()) + ".h5");
+  // Each scan is written, read and removed; a failure on the way removes it too.
+  struct Removal {
+    const std::filesystem::path& path;
+    ~Removal() {
+      std::error_code ignored;
+      std::filesystem::remove(path, ignored);
+    }
+  } removal{path};
   AdviceResult result;
   result.options = options;
   for (AdviceCase c : adviceValidationCases()) {
@@ -72,7 +83,6 @@ AdviceResult runAdviceEvaluation(const AdviceBenchOptions& options) {
     spec.seed = options.seed;
     writeSimulatedScan(spec, path.string());
     const PreparedScan scan = prepareScan(readDataExchange(path.string()));
-    std::filesystem::remove(path);
     std::vector<int> order(scan.anglesRad.size());
     std::iota(order.begin(), order.end(), 0);  // the file holds the acquisition order
     const std::vector<ReplayStep> steps =

@@ -56,7 +56,8 @@ struct AdviceResult {
   int within = 0, early = 0, late = 0;  ///< |offset| ≤ 2, offset < −2, offset > 2
 };
 
-/// Throws std::invalid_argument for a sequential order or a grid, length or W out of range.
+/// Throws std::invalid_argument for a sequential order, a grid, length or W out of range, or a
+/// directory that is not a folder. The scans' files are removed, also on failure.
 AdviceResult runAdviceEvaluation(const AdviceBenchOptions& options);
 std::string formatAdviceEvaluation(const AdviceResult& result);
 

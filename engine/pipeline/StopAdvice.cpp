@@ -27,6 +27,10 @@ AngularCoverage angularCoverage(std::span<const double> anglesRad) {
 
 namespace {
 
+// A change that was measured and is a number (an image with a NaN in it is not evidence of
+// anything: its reading counts as not measured, never as settled).
+bool measured(const std::optional<double>& change) { return change && std::isfinite(*change); }
+
 // The 1/n model's gain from a change c between the images of m and n > m > 0 projections.
 double oneTermGain(double change, double m, double n, int scanProjections) {
   const double rest = scanProjections > 0 ? std::max(0.0, 1.0 - n / scanProjections) : 0.5;
@@ -67,7 +71,7 @@ std::optional<std::pair<double, double>> fitApproach(std::span<const ChangePoint
 
 std::optional<double> expectedGain(const QualityReading& reading, int scanProjections) {
   const std::int64_t n = reading.received, before = reading.receivedBefore;
-  if (!reading.structuralChange || before <= 0 || n <= before) return std::nullopt;
+  if (!measured(reading.structuralChange) || before <= 0 || n <= before) return std::nullopt;
   return oneTermGain(*reading.structuralChange, double(before), double(n), scanProjections);
 }
 
@@ -109,11 +113,11 @@ StopAdvice StopAdvisor::advise(const QualityReading& reading, const ScanProgress
     recent.push_back(point);
     if (int(recent.size()) > m_rule.fittedUpdates) recent.erase(recent.begin());
   };
-  if (reading.structuralChange && reading.received > reading.receivedBefore)
+  if (measured(reading.structuralChange) && reading.received > reading.receivedBefore)
     keep(m_recent, {double(reading.received), double(reading.received - reading.receivedBefore),
                     *reading.structuralChange});
   // Each half holds half the received projections: a change from n/2 to n.
-  if (reading.halvesChange && reading.received > 1)
+  if (measured(reading.halvesChange) && reading.received > 1)
     keep(m_recentHalves,
          {double(reading.received), 0.5 * double(reading.received), *reading.halvesChange});
   m_last = decide(reading, progress);
@@ -123,9 +127,9 @@ StopAdvice StopAdvisor::advise(const QualityReading& reading, const ScanProgress
 StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress& progress) const {
   StopAdvice advice;
   // The fit over this reading's change and those before it; without a change, none.
-  if (reading.structuralChange && reading.received > reading.receivedBefore)
+  if (measured(reading.structuralChange) && reading.received > reading.receivedBefore)
     advice.expectedGain = expectedGain(m_recent, progress.scanProjections, progress.gridSize);
-  if (reading.halvesChange && reading.received > 1)
+  if (measured(reading.halvesChange) && reading.received > 1)
     advice.halvesGain = expectedGain(m_recentHalves, progress.scanProjections, progress.gridSize);
   char text[256];
   std::string resolution;

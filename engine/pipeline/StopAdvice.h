@@ -81,7 +81,8 @@ struct AngularCoverage {
 };
 AngularCoverage angularCoverage(std::span<const double> anglesRad);
 
-/// What one update measured (none where it could not be measured).
+/// What one update measured (none where it could not be measured; a change that is not a number
+/// counts as not measured, never as settled).
 struct QualityReading {
   int update = 0;
   std::optional<double> resolutionPixels;
