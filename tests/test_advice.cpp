@@ -447,9 +447,10 @@ class TestAdvice : public QObject {
     report(QTest::currentDataTag(), steps);
     const int plateau = plateauUpdate(steps, 0.01), advice = adviceUpdate(steps);
     qInfo(
-        "%s: SSIM within 0.01 of its final %.4f from update %d; advice to stop at update %d "
-        "of %zu",
-        QTest::currentDataTag(), steps.back().reference, plateau, advice, steps.size());
+        "%s: SSIM within 0.01 of its final %.4f from update %d (over the sample: %.4f, from %d); "
+        "advice to stop at update %d of %zu",
+        QTest::currentDataTag(), steps.back().reference, plateau, *steps.back().sampleReference,
+        plateauUpdate(steps, 0.01, ReplayScore::sample), advice, steps.size());
     // An advice that never comes counts as coming after the last update.
     const int fired = advice > 0 ? advice : int(steps.size()) + 1;
     QVERIFY2(
@@ -459,11 +460,13 @@ class TestAdvice : public QObject {
       QEXPECT_FAIL(late,
                    "known: late on a scan of high photon count, whose SSIM against the truth "
                    "settles while each window of the interlaced order's next level still "
-                   "changes the image by about as much as the last (docs/quality.md)",
+                   "changes the image by about as much as the last: the change between "
+                   "updates reads up to 8 times the change still to come (docs/quality.md)",
                    Continue);
     QEXPECT_FAIL("held out 192² shale W=16 I=2 1e4",
-                 "known: 1 update late, both readings twice the 0.006 still to come at update 30 "
-                 "(docs/quality.md)",
+                 "known: 1 update late, both readings twice the 0.006 still to come at update 30: "
+                 "where the truth is flat, SSIM against it gains less than the image still "
+                 "changes (docs/quality.md)",
                  Continue);
     QVERIFY2(std::abs(fired - plateau) <= 2,
              qPrintable(QStringLiteral("advice at %1, plateau at %2").arg(fired).arg(plateau)));
@@ -595,6 +598,9 @@ class TestAdvice : public QObject {
         replayWithQuality(scan.lineIntegrals, scan.anglesRad, order, window, 1, centre, nullptr);
     report(QTest::currentDataTag(), steps);
     const int advice = adviceUpdate(steps), still = plateauUpdate(steps, 0.01);
+    // Without a truth there is no sample's score to read a plateau from.
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             plateauUpdate(steps, 0.01, ReplayScore::sample));
     qInfo(
         "%s: image within 0.01 SSIM of the last from update %d; advice to stop at update %d of "
         "%zu",

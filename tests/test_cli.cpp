@@ -402,21 +402,35 @@ class TestCli : public QObject {
     QCOMPARE(result["order"].toString(), u"golden"_s);
     const QJsonArray rows = result["rows"].toArray();
     QCOMPARE(rows.size(), 18);
-    int within = 0, early = 0, late = 0;
+    // Each row counted once against each plateau: over the slice and over the sample.
+    int counts[2][3] = {};
+    const auto count = [](int counted[3], int offset) {
+      ++counted[offset < -2 ? 1 : offset > 2 ? 2 : 0];
+    };
     for (const QJsonValue& value : rows) {
       const QJsonObject row = value.toObject();
       const int updates = row["updates"].toInt(), plateau = row["plateau"].toInt();
+      const int sample = row["plateau_sample"].toInt();
       const int fired = row["advice"].isNull() ? updates + 1 : row["advice"].toInt();
       QVERIFY(updates >= 1 && plateau >= 1 && plateau <= updates);
+      QVERIFY(sample >= 1 && sample <= updates);
       QVERIFY(fired >= 1 && fired <= updates + 1);
       QCOMPARE(row["offset"].toInt(), fired - plateau);
-      const double ssim = row["final_ssim"].toDouble();
-      QVERIFY2(ssim > 0.3 && ssim <= 1.0, qPrintable(QString::number(ssim)));
-      (fired - plateau < -2 ? early : fired - plateau > 2 ? late : within) += 1;
+      QCOMPARE(row["offset_sample"].toInt(), fired - sample);
+      for (const char* key : {"final_ssim", "final_ssim_sample"}) {
+        const double ssim = row[key].toDouble();
+        QVERIFY2(ssim > 0.3 && ssim <= 1.0, qPrintable(key + u" "_s + QString::number(ssim)));
+      }
+      count(counts[0], fired - plateau);
+      count(counts[1], fired - sample);
     }
-    QCOMPARE(result["within_2"].toInt(), within);
-    QCOMPARE(result["early"].toInt(), early);
-    QCOMPARE(result["late"].toInt(), late);
+    const QJsonObject sample = result["sample"].toObject();
+    for (int k = 0; k < 2; ++k) {
+      const QJsonObject tally = k == 0 ? result : sample;
+      QCOMPARE(tally["within_2"].toInt(), counts[k][0]);
+      QCOMPARE(tally["early"].toInt(), counts[k][1]);
+      QCOMPARE(tally["late"].toInt(), counts[k][2]);
+    }
     QCOMPARE(rows[0].toObject()["scan"].toString(), u"glass W=24 I=1 1e4"_s);
     QVERIFY(QDir(m_dir.path()).entryList({u"tomolive-advice-*"_s}).isEmpty());  // scans removed
   }

@@ -92,9 +92,11 @@ AdviceResult runAdviceEvaluation(const AdviceBenchOptions& options) {
                   .updates = int(steps.size()),
                   .finalSsim = steps.back().reference,
                   .plateau = plateauUpdate(steps, 0.01),
-                  .advice = adviceUpdate(steps)};
-    const int offset = row.offset();
-    (offset < -2 ? result.early : offset > 2 ? result.late : result.within) += 1;
+                  .advice = adviceUpdate(steps),
+                  .finalSampleSsim = steps.back().sampleReference.value_or(0.0),
+                  .samplePlateau = plateauUpdate(steps, 0.01, ReplayScore::sample)};
+    result.whole.count(row.offset());
+    result.sample.count(row.sampleOffset());
     result.rows.push_back(row);
   }
   return result;
@@ -110,18 +112,26 @@ std::string formatAdviceEvaluation(const AdviceResult& r) {
       static_cast<unsigned long long>(o.seed));
   std::string out = line;
   out +=
-      "| scan | updates | final SSIM | plateau | advice | advice − plateau |\n"
-      "|---|---|---|---|---|---|\n";
+      "| scan | updates | final SSIM | plateau | advice | advice − plateau | over the sample: "
+      "final SSIM | plateau | advice − plateau |\n"
+      "|---|---|---|---|---|---|---|---|---|\n";
   for (const AdviceRow& row : r.rows) {
-    std::snprintf(line, sizeof line, "| %s | %d | %.4f | %d | %s | %+d |\n",
+    std::snprintf(line, sizeof line, "| %s | %d | %.4f | %d | %s | %+d | %.4f | %d | %+d |\n",
                   adviceCaseName(row.scan).c_str(), row.updates, row.finalSsim, row.plateau,
-                  row.advice > 0 ? std::to_string(row.advice).c_str() : "never", row.offset());
+                  row.advice > 0 ? std::to_string(row.advice).c_str() : "never", row.offset(),
+                  row.finalSampleSsim, row.samplePlateau, row.sampleOffset());
     out += line;
   }
-  std::snprintf(line, sizeof line,
-                "\nwithin 2 updates: %d of %zu; more than 2 early: %d; more than 2 late: %d\n",
-                r.within, r.rows.size(), r.early, r.late);
-  return out + line;
+  const auto tally = [&](const char* against, const AdviceTally& t) {
+    std::snprintf(line, sizeof line,
+                  "%s: within 2 updates: %d of %zu; more than 2 early: %d; more than 2 late: %d\n",
+                  against, t.within, r.rows.size(), t.early, t.late);
+    return std::string(line);
+  };
+  out += '\n';
+  out += tally("against SSIM over the slice", r.whole);
+  out += tally("against SSIM over the sample", r.sample);
+  return out;
 }
 
 }  // namespace tomolive

@@ -3,8 +3,9 @@
 // simulated scans (one grid, length and seed; glass, shale and Shepp–Logan at several W, I and
 // photon counts) is replayed update by update as a session sees it (bench/QualityReplay.h); per
 // scan, the plateau — the first update from which SSIM against the ground truth stays within
-// 0.01 of its final value — beside the first update advised "stop" (docs/quality.md, "Live
-// resolution (FRC) and stop advice"; test_advice checks the test's own sets).
+// 0.01 of its final value, over the whole slice and over the sample alone — beside the first
+// update advised "stop" (docs/quality.md, "Live resolution (FRC) and stop advice"; test_advice
+// checks the test's own sets).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -46,14 +47,25 @@ struct AdviceRow {
   double finalSsim = 0.0;
   int plateau = 0;  ///< first update within 0.01 of the final SSIM against the truth
   int advice = 0;   ///< first update advised "stop", 0 for none
+  /// The same over the sample alone (FieldOfViewScore::ssimSample): what the image shows of the
+  /// sample, without the air's windows, where SSIM's luminance term weighs the faintest offset.
+  double finalSampleSsim = 0.0;
+  int samplePlateau = 0;
   /// advice − plateau, a missing advice counted as update N + 1
   int offset() const { return (advice > 0 ? advice : updates + 1) - plateau; }
+  int sampleOffset() const { return (advice > 0 ? advice : updates + 1) - samplePlateau; }
+};
+
+/// Rows by their offset: |offset| ≤ 2, offset < −2, offset > 2.
+struct AdviceTally {
+  int within = 0, early = 0, late = 0;
+  void count(int offset) { (offset < -2 ? early : offset > 2 ? late : within) += 1; }
 };
 
 struct AdviceResult {
   AdviceBenchOptions options;
   std::vector<AdviceRow> rows;
-  int within = 0, early = 0, late = 0;  ///< |offset| ≤ 2, offset < −2, offset > 2
+  AdviceTally whole, sample;  ///< against the plateau of SSIM over all, over the sample
 };
 
 /// Throws std::invalid_argument for a sequential order, a grid, length or W out of range, or a

@@ -147,7 +147,10 @@ void to_json(json& j, const AdviceRow& row) {
        {"final_ssim", row.finalSsim},
        {"plateau", row.plateau},
        {"advice", row.advice > 0 ? json(row.advice) : json()},
-       {"offset", row.offset()}};
+       {"offset", row.offset()},
+       {"final_ssim_sample", row.finalSampleSsim},
+       {"plateau_sample", row.samplePlateau},
+       {"offset_sample", row.sampleOffset()}};
 }
 
 void to_json(json& j, const AdviceResult& r) {
@@ -158,9 +161,11 @@ void to_json(json& j, const AdviceResult& r) {
        {"seed", o.seed},
        {"order", o.order == AcquisitionOrder::Golden ? "golden" : "interlaced"},
        {"rows", r.rows},
-       {"within_2", r.within},
-       {"early", r.early},
-       {"late", r.late}};
+       {"within_2", r.whole.within},
+       {"early", r.whole.early},
+       {"late", r.whole.late},
+       {"sample",
+        {{"within_2", r.sample.within}, {"early", r.sample.early}, {"late", r.sample.late}}}};
 }
 
 }  // namespace tomolive

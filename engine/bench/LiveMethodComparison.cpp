@@ -29,20 +29,6 @@ VolumeStack sirtReference(const ProjectionStack& p, const std::vector<double>& a
   return solver->estimate();
 }
 
-// Mean over slices of the field-of-view scores.
-FieldOfViewScore score(const VolumeStack& image, const VolumeStack& reference) {
-  FieldOfViewScore mean{0, 0, 0, 0, 0, 0};
-  const int n = image.gridSize();
-  for (int s = 0; s < image.slices(); ++s) {
-    const FieldOfViewScore one = scoreInFieldOfView(image.slice(s), reference.slice(s), n);
-    mean.ssim += one.ssim / image.slices();
-    mean.psnr += one.psnr / image.slices();
-    mean.ssimSample += one.ssimSample / image.slices();
-    mean.sampleShare += one.sampleShare / image.slices();
-  }
-  return mean;
-}
-
 }  // namespace
 
 std::vector<MethodCandidate> parseMethodCandidates(const std::string& text) {
@@ -97,10 +83,10 @@ MethodComparison compareLiveMethods(const MethodComparisonOptions& o) {
   const VolumeStack full = sirtReference(p, scan.anglesRad, order, result.centre, k, o.backend);
   const VolumeStack converged =
       sirtReference(p, scan.anglesRad, received, result.centre, k, o.backend);
-  const FieldOfViewScore cost = score(converged, full);
+  const FieldOfViewScore cost = scoreInFieldOfView(converged, full);
   result.ssimReceivedVsFull = cost.ssim, result.psnrReceivedVsFull = cost.psnr;
   result.ssimSampleReceivedVsFull = cost.ssimSample;
-  result.sampleShare = score(converged, converged).sampleShare;
+  result.sampleShare = scoreInFieldOfView(converged, converged).sampleShare;
 
   // The images replace --images only once every one is written.
   std::optional<ReconstructionFileWriter> images;
@@ -128,7 +114,8 @@ MethodComparison compareLiveMethods(const MethodComparisonOptions& o) {
     MethodScore s;
     s.candidate = c;
     s.updates = live.updates(), s.received = cut;
-    const FieldOfViewScore vsReceived = score(image, converged), vsFull = score(image, full);
+    const FieldOfViewScore vsReceived = scoreInFieldOfView(image, converged),
+                           vsFull = scoreInFieldOfView(image, full);
     s.ssimReceived = vsReceived.ssim, s.psnrReceived = vsReceived.psnr;
     s.ssimFull = vsFull.ssim, s.psnrFull = vsFull.psnr;
     s.ssimSampleReceived = vsReceived.ssimSample, s.ssimSampleFull = vsFull.ssimSample;

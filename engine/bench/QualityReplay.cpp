@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "metrics/ImageMetrics.h"
 #include "pipeline/LiveReconstruction.h"
@@ -30,9 +31,11 @@ std::vector<ReplayStep> replayWithQuality(const ProjectionStack& p, std::span<co
     ReplayStep s;
     s.quality = quality.assess(
         live, u, view, {.received = live.receivedCount(), .scanProjections = int(order.size())});
-    if (truth)
-      s.reference = ssimVolume(live.estimate(), *truth);
-    else
+    if (truth) {
+      const VolumeStack image = live.estimate();
+      s.reference = ssimVolume(image, *truth);
+      s.sampleReference = scoreInFieldOfView(image, *truth).ssimSample;
+    } else
       images.push_back(live.estimate());
     steps.push_back(std::move(s));
   }
@@ -42,11 +45,19 @@ std::vector<ReplayStep> replayWithQuality(const ProjectionStack& p, std::span<co
   return steps;
 }
 
-int plateauUpdate(std::span<const ReplayStep> steps, double tolerance) {
-  int from = int(steps.size());
-  while (from > 1 &&
-         std::abs(steps[std::size_t(from - 2)].reference - steps.back().reference) <= tolerance)
-    --from;
+int plateauUpdate(std::span<const ReplayStep> steps, double tolerance, ReplayScore score) {
+  std::vector<double> values;
+  for (const ReplayStep& s : steps) {
+    if (score == ReplayScore::whole)
+      values.push_back(s.reference);
+    else if (s.sampleReference)
+      values.push_back(*s.sampleReference);
+    else
+      throw std::invalid_argument(
+          "plateau over the sample: the replay has no ground truth to score the sample against");
+  }
+  int from = int(values.size());
+  while (from > 1 && std::abs(values[std::size_t(from - 2)] - values.back()) <= tolerance) --from;
   return from;
 }
 

@@ -2,6 +2,7 @@
 // A scan replayed update by update into the live reconstruction with the live quality assessed
 // after each update, as a streaming session does, beside a reference score only hindsight or the
 // simulator knows: what the stop advice is checked against (test_advice, `bench advice`).
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -14,6 +15,10 @@ namespace tomolive {
 /// One update's readings beside its reference score.
 struct ReplayStep {
   double reference = 0.0;  ///< SSIM against the ground truth, or against the last image
+  /// SSIM over the sample against the ground truth (metrics/ImageMetrics.h, FieldOfViewScore::
+  /// ssimSample: in the field of view, the windows whose truth stands above its lowest value);
+  /// none without a truth
+  std::optional<double> sampleReference;
   QualityAssessment quality;
 };
 
@@ -27,8 +32,13 @@ std::vector<ReplayStep> replayWithQuality(const ProjectionStack& p, std::span<co
                                           double centre, const VolumeStack* truth,
                                           ComputeBackend backend = ComputeBackend::cpu);
 
-/// First update (1-based) from which the reference score stays within `tolerance` of its last.
-int plateauUpdate(std::span<const ReplayStep> steps, double tolerance);
+/// Which score a plateau is read from: the reference, or SSIM over the sample.
+enum class ReplayScore { whole, sample };
+
+/// First update (1-based) from which the score stays within `tolerance` of its last. Throws
+/// std::invalid_argument for the sample's score of a replay without a truth.
+int plateauUpdate(std::span<const ReplayStep> steps, double tolerance,
+                  ReplayScore score = ReplayScore::whole);
 /// First update (1-based) advised "stop", or 0.
 int adviceUpdate(std::span<const ReplayStep> steps);
 

@@ -330,6 +330,22 @@ double ssimVolume(const VolumeStack& image, const VolumeStack& reference,
   return ssimVolume(image.toSliceMajor(), reference.toSliceMajor(), n, n, image.slices(), range);
 }
 
+FieldOfViewScore scoreInFieldOfView(const VolumeStack& image, const VolumeStack& reference) {
+  checkStacks("field-of-view score", image, reference);
+  FieldOfViewScore mean{.scale = 0.0};
+  const int n = image.gridSize(), slices = image.slices();
+  for (int s = 0; s < slices; ++s) {
+    const FieldOfViewScore one = scoreInFieldOfView(image.slice(s), reference.slice(s), n);
+    mean.ssim += one.ssim / slices;
+    mean.psnr += one.psnr / slices;
+    mean.scale += one.scale / slices;
+    mean.offset += one.offset / slices;
+    mean.ssimSample += one.ssimSample / slices;
+    mean.sampleShare += one.sampleShare / slices;
+  }
+  return mean;
+}
+
 double psnrVolume(const VolumeStack& image, const VolumeStack& reference,
                   std::optional<double> range) {
   checkStacks("psnr", image, reference);

@@ -55,6 +55,8 @@ struct FieldOfViewScore {
 };
 FieldOfViewScore scoreInFieldOfView(std::span<const float> image, std::span<const float> reference,
                                     int n);
+/// The same for slice stacks: each field the mean over the slices of theirs.
+FieldOfViewScore scoreInFieldOfView(const VolumeStack& image, const VolumeStack& reference);
 
 /// Means over slices of [slice][row][column] volumes (slices × height × width values).
 double ssimVolume(std::span<const float> image, std::span<const float> reference, int width,
