@@ -159,6 +159,7 @@ class TestMetrics : public QObject {
         image[i] = inside ? 1.0f : std::max(0.0f, 0.02f * unit(rng));
       }
     const FieldOfViewScore airOnly = scoreInFieldOfView(image, reference, n);
+    const std::vector<float> imageBefore = image;
     QVERIFY2(airOnly.ssim < 0.9, qPrintable(QString::number(airOnly.ssim)));
     QVERIFY2(airOnly.ssimSample > 0.98, qPrintable(QString::number(airOnly.ssimSample)));
     const double share = double(disk) / field;
@@ -170,6 +171,16 @@ class TestMetrics : public QObject {
     const FieldOfViewScore noisySample = scoreInFieldOfView(image, reference, n);
     QVERIFY2(noisySample.ssimSample < airOnly.ssimSample - 0.1,
              qPrintable(QString::number(noisySample.ssimSample)));
+    // A stack of the two images scores the mean of their slices' scores.
+    std::vector<float> images = imageBefore, references = reference;
+    images.insert(images.end(), image.begin(), image.end());
+    references.insert(references.end(), reference.begin(), reference.end());
+    const FieldOfViewScore stack = scoreInFieldOfView(
+        VolumeStack::fromSliceMajor(images, 2, n), VolumeStack::fromSliceMajor(references, 2, n));
+    QCOMPARE_LE(std::abs(stack.ssim - 0.5 * (airOnly.ssim + noisySample.ssim)), 1e-9);
+    QCOMPARE_LE(std::abs(stack.ssimSample - 0.5 * (airOnly.ssimSample + noisySample.ssimSample)),
+                1e-9);
+    QCOMPARE_LE(std::abs(stack.sampleShare - airOnly.sampleShare), 1e-9);
   }
 
   void psnrFollowsDefinition() {
