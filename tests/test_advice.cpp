@@ -274,6 +274,12 @@ class TestAdvice : public QObject {
                                .advise(r, {.received = 200, .scanProjections = 200});
     QVERIFY(!all.stop);
     QCOMPARE(all.reason, std::string("all 200 projections of the scan received"));
+    const StopAdvice stopped =
+        StopAdvisor({.expectedGainLimit = 1.0})
+            .advise(r, {.received = 200, .scanProjections = 200, .stopped = true});
+    QVERIFY(!stopped.stop);
+    QCOMPARE(stopped.reason,
+             std::string("acquisition stopped after 200 projections, all in the image"));
   }
 
   // Below the grid's angular sampling (π/2 · N projections) the gain comes from a·(1/n − 1/P) +
@@ -667,6 +673,10 @@ class TestAdvice : public QObject {
     QVERIFY2(
         updates.size() - firstStop <= 2,  // the update advised, and one with what was pending
         qPrintable(QStringLiteral("%1 updates after the advice").arg(updates.size() - firstStop)));
+    // An update after the stop says the acquisition stopped, not that the scan was all received.
+    if (firstStop + 1 < updates.size() && updates.back().projections > 0)
+      QVERIFY2(updates.back().adviceReason.starts_with("acquisition stopped after "),
+               updates.back().adviceReason.c_str());
     qInfo("stopped at the advice of update %zu: %s (%lld of 384 projections received)",
           firstStop + 1, updates[firstStop].adviceReason.c_str(),
           static_cast<long long>(summary.projectionsReceived));

@@ -170,6 +170,9 @@ StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress
     if (left > 0)
       std::snprintf(text, sizeof text, "the scan ends with the next update (%lld projections left)",
                     static_cast<long long>(left));
+    else if (progress.stopped)
+      std::snprintf(text, sizeof text, "acquisition stopped after %d projections, all in the image",
+                    progress.scanProjections);
     else
       std::snprintf(text, sizeof text, "all %d projections of the scan received",
                     progress.scanProjections);

@@ -102,6 +102,9 @@ struct ScanProgress {
   int scanProjections = 0;            ///< the whole scan; 0 when unknown
   double projectionsPerSecond = 0.0;  ///< acquisition rate; 0 when unknown
   int gridSize = 0;  ///< pixels across the reconstructed slice; 0 when unknown (the 1/n model)
+  /// The acquisition was stopped early: the scan is what was received (scanProjections then
+  /// counts those), and the advice says so rather than "all … of the scan received".
+  bool stopped = false;
 };
 
 /// One update's change, for the fit of the approach: the image of `received` projections,

@@ -730,7 +730,10 @@ void StreamingSession::reconstruct() {
         ScanProgress progress{.scanProjections = m_source->describe().projections};
         progress.received = in.counts().projections;
         // Stopped: the scan is what was received (nothing more comes to save).
-        if (m_stopRequested) progress.scanProjections = int(progress.received);
+        if (m_stopRequested) {
+          progress.scanProjections = int(progress.received);
+          progress.stopped = true;
+        }
         const double elapsed = secondsSince(m_start);
         if (elapsed > 0.0) progress.projectionsPerSecond = double(progress.received) / elapsed;
         const QualityAssessment q = quality->assess(*recon, done, view, progress);
