@@ -331,6 +331,19 @@ class TestGui : public QObject {
     QCOMPARE(iterations->text(), QStringLiteral("auto"));
     const QString applied = w.findChild<QLabel*>("appliedLabel")->text();
     QVERIFY2(applied.contains("auto-steering: I "), qPrintable(applied));
+    // On a short screen the steering panel scrolls: its wrapped lines (the settings in force,
+    // the auto-steering's reason, the advice) keep the height their text needs.
+    w.resize(1200, 560);
+    QTest::qWait(200);
+    for (const QLabel* label : w.findChild<SteeringPanel*>()->findChildren<QLabel*>()) {
+      if (!label->wordWrap() || !label->isVisible() || label->text().isEmpty()) continue;
+      QVERIFY2(label->height() >= label->heightForWidth(label->width()),
+               qPrintable(QString("%1 is %2 px high, its text needs %3: %4")
+                              .arg(label->objectName())
+                              .arg(label->height())
+                              .arg(label->heightForWidth(label->width()))
+                              .arg(label->text())));
+    }
     iterations->setValue(2);  // by hand
     QTRY_VERIFY_WITH_TIMEOUT(w.displayedSnapshot()->metrics.iterations == 2 &&
                                  w.displayedSnapshot()->metrics.steeringReason.empty(),

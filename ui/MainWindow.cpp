@@ -1,6 +1,7 @@
 #include "MainWindow.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QCheckBox>
 #include <QCloseEvent>
@@ -20,10 +21,11 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScreen>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
-#include <QSlider>
-#include <QActionGroup>
 #include <QSignalBlocker>
+#include <QSlider>
 #include <QSpinBox>
 #include <QStackedWidget>
 #include <QStandardPaths>
@@ -439,7 +441,16 @@ void MainWindow::buildDocks() {
   m_panel = new SteeringPanel(this);
   auto* steering = new QDockWidget(tr("Steering"), this);
   steering->setObjectName("steeringDock");
-  steering->setWidget(m_panel);
+  // On a short screen the panel scrolls rather than squeezing its wrapped lines (the settings in
+  // force, the auto-steering's reason, the advice) into fewer lines than their text needs.
+  auto* scroll = new QScrollArea(steering);
+  scroll->setWidget(m_panel);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  scroll->setMinimumWidth(m_panel->sizeHint().width() +
+                          scroll->verticalScrollBar()->sizeHint().width());
+  steering->setWidget(scroll);
   addDockWidget(Qt::LeftDockWidgetArea, steering);
 
   // The right-hand docks, tabbed: rates, line profile, histogram.
