@@ -121,6 +121,10 @@ void RateCharts::addMetrics(const UpdateMetrics& m) {
   if (m.ssim) {
     wait(m_ssim, m_ssimSeries, t, *m.ssim);
     m_ssim.title = tr("SSIM vs ground truth: %1").arg(*m.ssim, 0, 'f', 3);
+  } else if (m_ssimSeries->count() == 0 && !m_ssim.waiting) {
+    // A real scan or a detector: no truth to score against; the chart says so rather than
+    // staying blank.
+    m_ssim.chart->setTitle(tr("SSIM vs ground truth: none in this source"));
   }
   if (m.resolutionPixels) {
     wait(m_resolution, m_resolutionSeries, t, *m.resolutionPixels);
@@ -167,6 +171,8 @@ void RateCharts::clear() {
   m_ssim.chart->setTitle(tr("SSIM vs ground truth"));
   m_resolution.chart->setTitle(tr("Resolution (FRC, half-bit)"));
 }
+
+QString RateCharts::ssimTitle() const { return m_ssim.chart->title(); }
 
 int RateCharts::updates() const {
   const auto waiting = m_waiting.find(m_refreshSeries);

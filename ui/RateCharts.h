@@ -33,6 +33,8 @@ class RateCharts : public QWidget {
   int updates() const;
   /// Points in the resolution series (updates with a resolution), likewise.
   int resolutionPoints() const;
+  /// The SSIM chart's title as drawn: its last value, or that the source has no ground truth.
+  QString ssimTitle() const;
 
  private:
   struct Plot {
