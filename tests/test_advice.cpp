@@ -266,18 +266,19 @@ class TestAdvice : public QObject {
                  .advise(early, {.received = 200, .scanProjections = 1000})
                  .reason,
              std::string("image settling, too early to judge (update 2 of at least 4)"));
-    QCOMPARE(StopAdvisor({.expectedGainLimit = 1.0})
-                 .advise(r, {.received = 210, .scanProjections = 220})
-                 .reason,
+    const StopAdvice ending = StopAdvisor({.expectedGainLimit = 1.0})
+                                  .advise(r, {.received = 210, .scanProjections = 220});
+    QCOMPARE(ending.reason,
              std::string("the scan ends with the next update (10 projections left)"));
+    QVERIFY(!ending.scanComplete);
     const StopAdvice all = StopAdvisor({.expectedGainLimit = 1.0})
                                .advise(r, {.received = 200, .scanProjections = 200});
-    QVERIFY(!all.stop);
+    QVERIFY(!all.stop && all.scanComplete);
     QCOMPARE(all.reason, std::string("all 200 projections of the scan received"));
     const StopAdvice stopped =
         StopAdvisor({.expectedGainLimit = 1.0})
             .advise(r, {.received = 200, .scanProjections = 200, .stopped = true});
-    QVERIFY(!stopped.stop);
+    QVERIFY(!stopped.stop && stopped.scanComplete);
     QCOMPARE(stopped.reason,
              std::string("acquisition stopped after 200 projections, all in the image"));
   }

@@ -522,6 +522,7 @@ class TestCli : public QObject {
     QFile lines(path("live.jsonl"));
     QVERIFY(lines.open(QIODevice::ReadOnly));
     int count = 0;
+    bool complete = false;
     for (const QByteArray& line : lines.readAll().split('\n')) {
       if (line.isEmpty()) continue;
       const QJsonObject m = QJsonDocument::fromJson(line).object();
@@ -529,7 +530,14 @@ class TestCli : public QObject {
                               "refresh_seconds", "sustained_pps", "lag", "ssim", "psnr"})
         QVERIFY2(m.contains(QLatin1String(key)), key);
       QCOMPARE(m["update"].toInt(), ++count);
+      // The advice says when the whole scan has arrived (by the time the update was published:
+      // the advice may be a little behind), and from then on.
+      QVERIFY(m.contains("advice"));
+      if (m["scan_complete"].toBool()) QCOMPARE(m["received"].toInt(), 128);
+      QVERIFY(m["scan_complete"].toBool() || !complete);
+      complete = m["scan_complete"].toBool();
     }
+    QVERIFY(complete);
     QCOMPARE(count, j["updates"].toInt());
 
     const auto recon = tomolive::readReconstruction(path("live_recon.h5").toStdString());

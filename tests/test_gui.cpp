@@ -419,8 +419,12 @@ class TestGui : public QObject {
     const QString log = w.findChild<QPlainTextEdit*>("log")->toPlainText();
     QVERIFY2(log.contains("centre estimated from") && log.contains("centre re-estimated from"),
              qPrintable(log));
+    // The whole scan is in the image: the advice panel says so rather than "Continue".
+    const QString advice = w.findChild<QLabel*>("adviceLabel")->text();
+    QVERIFY2(advice.contains("Scan complete: all 181 projections of the scan received"),
+             qPrintable(advice));
     // A real scan has no ground truth: its SSIM chart says so instead of staying blank.
-    QCOMPARE(w.charts()->ssimTitle(), QString("SSIM vs ground truth: none in this source"));
+    QCOMPARE(w.charts()->ssimTitle(), QString("SSIM vs ground truth: none"));
   }
 
   void stopAcquisitionFinalisesTheRecordAndStaysResponsive() {

@@ -15,6 +15,7 @@
 #include <QFrame>
 #include <QGridLayout>
 #include <QHBoxLayout>
+#include <QHelpEvent>
 #include <QLabel>
 #include <QMenuBar>
 #include <QPainter>
@@ -30,8 +31,11 @@
 #include <QStackedWidget>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QStyle>
+#include <QStyleOption>
 #include <QToolBar>
 #include <QToolButton>
+#include <QToolTip>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -57,8 +61,36 @@ namespace tomolive::ui {
 
 namespace {
 
+// A caption narrower than its text shows its start, cut with "…" (a centred label would cut both
+// ends), and its tooltip the whole text. text() stays the whole text.
+class Caption : public QLabel {
+ public:
+  using QLabel::QLabel;
+
+ protected:
+  void paintEvent(QPaintEvent*) override {
+    QPainter painter(this);
+    QStyleOption option;
+    option.initFrom(this);
+    style()->drawPrimitive(QStyle::PE_Widget, &option, &painter, this);  // the style sheet's
+    const QRect room = contentsRect();
+    style()->drawItemText(&painter, room, int(alignment()), palette(), isEnabled(),
+                          fontMetrics().elidedText(text(), Qt::ElideRight, room.width()),
+                          foregroundRole());
+  }
+  bool event(QEvent* e) override {
+    if (e->type() == QEvent::ToolTip &&
+        fontMetrics().horizontalAdvance(text()) > contentsRect().width()) {
+      const QString more = toolTip().isEmpty() ? QString() : "\n" + toolTip();
+      QToolTip::showText(static_cast<QHelpEvent*>(e)->globalPos(), text() + more, this);
+      return true;
+    }
+    return QLabel::event(e);
+  }
+};
+
 QLabel* caption(const QString& text, const QString& name, QWidget* parent) {
-  auto* label = new QLabel(text, parent);
+  auto* label = new Caption(text, parent);
   label->setObjectName(name);
   label->setAlignment(Qt::AlignCenter);
   label->setStyleSheet("QLabel { padding: 3px; font-weight: bold; }");

@@ -124,7 +124,7 @@ void RateCharts::addMetrics(const UpdateMetrics& m) {
   } else if (m_ssimSeries->count() == 0 && !m_ssim.waiting) {
     // A real scan or a detector: no truth to score against; the chart says so rather than
     // staying blank.
-    m_ssim.chart->setTitle(tr("SSIM vs ground truth: none in this source"));
+    m_ssim.chart->setTitle(tr("SSIM vs ground truth: none"));
   }
   if (m.resolutionPixels) {
     wait(m_resolution, m_resolutionSeries, t, *m.resolutionPixels);

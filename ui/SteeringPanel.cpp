@@ -471,7 +471,9 @@ void SteeringPanel::showApplied(const UpdateMetrics& m) {
   }
   QString advice = quality.join(QStringLiteral(" · "));
   if (!m.advice.empty())
-    advice += QStringLiteral("\n") + (m.advice == "stop" ? tr("Stop now: %1") : tr("Continue: %1"))
+    advice += QStringLiteral("\n") + (m.advice == "stop" ? tr("Stop now: %1")
+                                      : m.scanComplete   ? tr("Scan complete: %1")
+                                                         : tr("Continue: %1"))
                                          .arg(QString::fromStdString(m.adviceReason));
   m_advice->setText(advice);
   const QString style =

@@ -234,7 +234,10 @@ int runStream(StreamSettings s, std::shared_ptr<RowTeam> team) {
         m.projections, m.projectionsUsed, m.iterations, m.refreshSeconds, m.sustainedPps,
         static_cast<long long>(m.lag),
         m.ssim ? ("  SSIM " + std::to_string(*m.ssim).substr(0, 6)).c_str() : "", record.c_str(),
-        m.advice.empty() ? "" : ("  " + m.advice + ": " + m.adviceReason).c_str());
+        m.advice.empty() ? ""
+                         : ("  " + (m.scanComplete ? std::string("scan complete") : m.advice) +
+                            ": " + m.adviceReason)
+                               .c_str());
     std::fflush(stdout);
   });
 

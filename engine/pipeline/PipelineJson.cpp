@@ -58,6 +58,7 @@ void to_json(json& j, const UpdateMetrics& m) {
   if (!m.advice.empty()) {
     j["advice"] = m.advice;
     j["advice_reason"] = m.adviceReason;
+    j["scan_complete"] = m.scanComplete;
   }
   putIfNotEmpty(j, "steering_reason", m.steeringReason);
 }

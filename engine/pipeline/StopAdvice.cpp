@@ -167,6 +167,7 @@ StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress
     advice.reason = "image change not measured yet" + resolution;
   } else if (progress.scanProjections > 0 && left < added) {
     // Stopping now would save less than one more update: nothing worth advising.
+    advice.scanComplete = left <= 0;
     if (left > 0)
       std::snprintf(text, sizeof text, "the scan ends with the next update (%lld projections left)",
                     static_cast<long long>(left));

@@ -120,6 +120,9 @@ struct StopAdvice {
   std::optional<double> expectedGain;
   /// the same from the halves' change (none without it)
   std::optional<double> halvesGain;
+  /// Every projection of the scan has arrived (or the acquisition was stopped): stopping saves
+  /// nothing, there is nothing left to advise and the advice stays "continue".
+  bool scanComplete = false;
   const char* word() const { return stop ? "stop" : "continue"; }
 };
 

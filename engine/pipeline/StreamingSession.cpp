@@ -746,7 +746,8 @@ void StreamingSession::reconstruct() {
         if (q.coverage) m.angularGapDegrees = q.coverage->largestGapDegrees;
         if (q.advice)
           m.advice = q.advice->word(), m.adviceReason = q.advice->reason,
-          m.expectedGain = q.advice->expectedGain, m.halvesGain = q.advice->halvesGain;
+          m.expectedGain = q.advice->expectedGain, m.halvesGain = q.advice->halvesGain,
+          m.scanComplete = q.advice->scanComplete;
         m.qualitySeconds = q.seconds;
         if (m_options.enhancer) snapshot->guardHalves = q.halves;
         if (q.halves && m_options.method == LiveMethod::window) {

@@ -194,6 +194,7 @@ struct UpdateMetrics {
   /// wide, no resolution and the advice says so.
   std::optional<double> angularGapDegrees;
   std::string advice, adviceReason;
+  bool scanComplete = false;    ///< the advice's: the whole scan has arrived, nothing to advise
   double qualitySeconds = 0.0;  ///< time the quality assessment added to this update
   /// With auto-steering: why this update has its W and I ("" when steered by hand).
   std::string steeringReason;
