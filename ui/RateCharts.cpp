@@ -123,8 +123,9 @@ void RateCharts::addMetrics(const UpdateMetrics& m) {
     m_ssim.title = tr("SSIM vs ground truth: %1").arg(*m.ssim, 0, 'f', 3);
   } else if (m_ssimSeries->count() == 0 && !m_ssim.waiting) {
     // A real scan or a detector: no truth to score against; the chart says so rather than
-    // staying blank.
-    m_ssim.chart->setTitle(tr("SSIM vs ground truth: none"));
+    // staying blank (set once: a chart's new title costs a redraw).
+    const QString none = tr("SSIM vs ground truth: none");
+    if (m_ssim.chart->title() != none) m_ssim.chart->setTitle(none);
   }
   if (m.resolutionPixels) {
     wait(m_resolution, m_resolutionSeries, t, *m.resolutionPixels);
