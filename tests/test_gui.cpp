@@ -9,6 +9,7 @@
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QHelpEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLineSeries>
@@ -22,6 +23,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QToolButton>
+#include <QToolTip>
 #include <QWheelEvent>
 
 #include <atomic>
@@ -425,6 +427,26 @@ class TestGui : public QObject {
              qPrintable(advice));
     // A real scan has no ground truth: its SSIM chart says so instead of staying blank.
     QCOMPARE(w.charts()->ssimTitle(), QString("SSIM vs ground truth: none"));
+  }
+
+  // A caption longer than its view keeps its whole text (tests and the PNG export read it) and
+  // shows it whole in its tooltip, before the tooltip it already had.
+  void longCaptionsShowTheirWholeTextInTheTooltip() {
+    MainWindow w(simulatorOptions(path("caption.h5")));
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    auto* after = w.findChild<QLabel*>("afterCaption");
+    QVERIFY(after);
+    const QString text = "after: " + QString("a long verdict ").repeated(20);
+    after->setText(text);
+    after->setToolTip("TomoGAN (details)");
+    QCOMPARE(after->text(), text);
+    QVERIFY(after->fontMetrics().horizontalAdvance(text) > after->contentsRect().width());
+    QHelpEvent help(QEvent::ToolTip, after->rect().center(),
+                    after->mapToGlobal(after->rect().center()));
+    QApplication::sendEvent(after, &help);
+    QTRY_COMPARE(QToolTip::text(), text + "\nTomoGAN (details)");
+    QToolTip::hideText();
   }
 
   void stopAcquisitionFinalisesTheRecordAndStaysResponsive() {
