@@ -449,6 +449,37 @@ class TestGui : public QObject {
     QToolTip::hideText();
   }
 
+  // The console's default session on a screen too short for the steering panel (1920 × 760: the
+  // window 85 % of it): the panel scrolls, and its wrapped lines — the settings in force with the
+  // auto-steering's reason (four lines), the advice — get the height their text needs after the
+  // updates have changed them. (In the form layout, as a spanning row, the in-force text was
+  // given three lines.)
+  void steeringPanelLinesKeepTheirHeightOnAShortScreen() {
+    MainWindowOptions o = simulatorOptions(path("short.h5"), 20.0, 1200);
+    o.source->size = 256;
+    o.source->rows = 16;
+    o.window = 32;
+    o.iterations.reset();
+    MainWindow w(o);
+    w.show();
+    w.resize(1784, 646);
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.startSession();
+    QTRY_VERIFY_WITH_TIMEOUT(w.displayedUpdates() >= 3, 60000);
+    QTest::qWait(400);
+    for (const char* name : {"appliedLabel", "adviceLabel"}) {
+      const auto* label = w.findChild<QLabel*>(name);
+      QVERIFY2(label->height() >= label->heightForWidth(label->width()),
+               qPrintable(QString("%1 is %2 px high, its text needs %3: %4")
+                              .arg(name)
+                              .arg(label->height())
+                              .arg(label->heightForWidth(label->width()))
+                              .arg(label->text())));
+    }
+    w.stopAcquisition();
+    QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Finished, 30000));
+  }
+
   void stopAcquisitionFinalisesTheRecordAndStaysResponsive() {
     const QString record = path("stop.h5");
     MainWindow w(simulatorOptions(record, 60.0, 3000));

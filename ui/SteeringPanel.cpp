@@ -204,7 +204,6 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   steerForm->addRow(tr("Iterations I"), m_iterations);
   steerForm->addRow(tr("W and I"), autoRow);
   steerForm->addRow(tr("Centre"), centreRow);
-  steerForm->addRow(m_applied);
   steerForm->addRow(tr("Record"), recordRow);
   m_liveQuality = new QCheckBox(tr("resolution and stop advice"), steerBox);
   m_liveQuality->setObjectName("liveQuality");
@@ -250,6 +249,7 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   m_compute->setToolTip(tr("Where SIRT and TomoGAN run; applies at the next Start"));
   steerForm->addRow(tr("Compute"), m_compute);
   layout->addWidget(steerBox);
+  layout->addWidget(m_applied);
   connect(m_compute, &QComboBox::currentIndexChanged, this,
           [this] { emit computeBackendChanged(computeBackend()); });
 
