@@ -523,7 +523,15 @@ class TestGui : public QObject {
     sendWheel(before, 240);
     QVERIFY(before->zoom() > 1.3);
     QCOMPARE(after->zoom(), before->zoom());
-    QCOMPARE(after->parallelScale(), before->parallelScale());
+    // The same scale, to the pixel: the two views' widths may differ by one (an odd split), and
+    // a fit limited by the width scales with it.
+    QVERIFY2(std::abs(after->parallelScale() - before->parallelScale()) <=
+                 before->parallelScale() * 1.5 / std::min(before->width(), after->width()),
+             qPrintable(QString("scales %1 and %2, widths %3 and %4")
+                            .arg(before->parallelScale())
+                            .arg(after->parallelScale())
+                            .arg(before->width())
+                            .arg(after->width())));
     sendDrag(after, Qt::RightButton, {100, 100}, {140, 80});
     QVERIFY(after->pan() != QPointF());
     QCOMPARE(before->pan(), after->pan());

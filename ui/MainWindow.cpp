@@ -43,6 +43,7 @@
 #include <cmath>
 #include <limits>
 
+#include "CompactFields.h"
 #include "Export.h"
 #include "HistogramPanel.h"
 #include "OrthoViews.h"
@@ -273,6 +274,7 @@ void MainWindow::buildViews() {
   m_modeBox = new QComboBox(central);
   m_modeBox->setObjectName("compareMode");
   m_modeBox->addItems({tr("side by side"), tr("difference (after − before)")});
+  compactWidth(m_modeBox, 12);
   connect(m_modeBox, &QComboBox::currentIndexChanged, this, [this] { refreshImages(); });
   m_autoWindowLevel = new QCheckBox(tr("auto 1–99 %"), central);
   m_autoWindowLevel->setObjectName("autoWindowLevel");
@@ -285,6 +287,7 @@ void MainWindow::buildViews() {
     box->setRange(-1e9, 1e9);
     box->setDecimals(5);
     box->setKeyboardTracking(false);
+    compactWidth(box, 7);
     return box;
   };
   m_windowSpin = numberBox(tr("window "), "windowWidth");
@@ -342,6 +345,7 @@ QWidget* MainWindow::buildVolumePage(QWidget* parent) {
     spin->setRange(-1e9, 1e9);
     spin->setDecimals(decimals);
     spin->setKeyboardTracking(false);
+    compactWidth(spin, decimals + 2);
     return spin;
   };
   m_rampLow = number(tr("transparent below "), "rampLow", 5);

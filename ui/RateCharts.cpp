@@ -54,13 +54,13 @@ RateCharts::RateCharts(QWidget* parent)
       makePlot(tr("Projections"), tr("count"), {m_receivedSeries, m_consumedSeries, m_lagSeries});
   m_ssim = makePlot(tr("SSIM vs ground truth"), "", {m_ssimSeries});
   m_ssim.y->setRange(0.0, 1.0);
-  m_resolution = makePlot(tr("Resolution (FRC, half-bit)"), tr("px"), {m_resolutionSeries});
+  m_resolution = makePlot(tr("FRC resolution"), tr("px"), {m_resolutionSeries});
   m_change = makePlot(tr("Change per update"), tr("%"), {m_changeSeries, m_structuralChangeSeries});
   const Plot* plots[] = {&m_refresh, &m_rate, &m_projections, &m_ssim, &m_resolution, &m_change};
   for (int i = 0; i < 6; ++i) {
     auto* view = new QChartView(plots[i]->chart, this);
     view->setRenderHint(QPainter::Antialiasing);
-    view->setMinimumSize(220, 150);
+    view->setMinimumSize(200, 150);
     grid->addWidget(view, i / 2, i % 2);
   }
 }
@@ -129,8 +129,7 @@ void RateCharts::addMetrics(const UpdateMetrics& m) {
   }
   if (m.resolutionPixels) {
     wait(m_resolution, m_resolutionSeries, t, *m.resolutionPixels);
-    m_resolution.title =
-        tr("Resolution (FRC, half-bit): %1 px").arg(*m.resolutionPixels, 0, 'f', 1);
+    m_resolution.title = tr("FRC resolution: %1 px").arg(*m.resolutionPixels, 0, 'f', 1);
   }
   if (m.change) wait(m_change, m_changeSeries, t, 100.0 * *m.change);
   if (m.structuralChange) wait(m_change, m_structuralChangeSeries, t, 100.0 * *m.structuralChange);
@@ -170,7 +169,7 @@ void RateCharts::clear() {
     if (p != &m_ssim) p->y->setRange(0.0, 1.0);
   }
   m_ssim.chart->setTitle(tr("SSIM vs ground truth"));
-  m_resolution.chart->setTitle(tr("Resolution (FRC, half-bit)"));
+  m_resolution.chart->setTitle(tr("FRC resolution"));
 }
 
 QString RateCharts::ssimTitle() const { return m_ssim.chart->title(); }
