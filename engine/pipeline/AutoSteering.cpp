@@ -71,7 +71,7 @@ SteeringDecision AutoSteering::decide(const SteeringInput& u) {
     return std::clamp(std::ceil(kHeadroom * r * (o + k * kept) / (1.0 - r * k)),
                       std::max(1.0, shortest), double(kMaxWindow));
   };
-  if (u.keepWindow) return decideIterations(u.window, r, seconds);
+  if (u.keepWindow) return decideIterations(u.window, u.iterations, r, seconds);
   SteeringDecision d;
   char text[256];
   for (int i = m_maxIterations; i >= 1; --i)
@@ -109,22 +109,32 @@ SteeringDecision AutoSteering::decide(const SteeringInput& u) {
   return d;
 }
 
-SteeringDecision AutoSteering::decideIterations(
-    int window, double rate, const std::function<double(int, double)>& seconds) const {
+SteeringDecision AutoSteering::decideIterations(int window, int current, double rate,
+                                                const std::function<double(int, double)>& seconds) {
   // The window arrives in W/r seconds; unknown rate: only the target limits the update.
   const double arrival = rate > 0.0 ? window / rate : m_target;
   const double budget = std::min(m_target, arrival);
   SteeringDecision d;
   d.window = window;
   d.iterations = 1;
+  // I comes down as soon as its update, 25 % larger, no longer fits; after the first decision it
+  // rises only where the larger I fits with that margin twice over. A cost that falls is taken at
+  // once, so one update measured quick (the machine's noise) would otherwise raise I for an
+  // update and the next lower it again, the image's texture flickering with it.
+  const auto fits = [&](int i) {
+    const double margin = m_decided && i > current ? kHeadroom * kHeadroom : kHeadroom;
+    return margin * seconds(i, window) <= budget;
+  };
   for (int i = m_maxIterations; i >= 1; --i)
-    if (kHeadroom * seconds(i, window) <= budget) {
+    if (fits(i)) {
       d.iterations = i;
       break;
     }
   d.predictedSeconds = seconds(d.iterations, window);
   char text[320];
-  if (kHeadroom * d.predictedSeconds <= budget) {
+  const bool fitted = fits(d.iterations);
+  m_decided = true;
+  if (fitted) {
     if (rate > 0.0)
       std::snprintf(text, sizeof text,
                     "I %d: update %.2f s, the window arrives every %.2f s, target %.2f s",

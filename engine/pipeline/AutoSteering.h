@@ -27,8 +27,10 @@
 // With the window kept (the scientist's W, I chosen: `--iterations auto`, the console's default)
 // the decision is the largest I ≤ maxIterations whose update, 25 % larger, fits both the target
 // and the time its window takes to arrive (W/r; unknown r: the target alone), else I = 1 with the
-// reason. For the filtered method every further iteration brings the image closer to the SIRT-K
-// image of what was received (docs/quality.md), so the time a window leaves is spent on it.
+// reason. After the first decision an I above the one in force must fit with the margin twice
+// over (1.25²): I comes down at once and does not flicker up and down with the machine's noise. For
+// the filtered method every further iteration brings the image closer to the SIRT-K image of what
+// was received (docs/quality.md), so the time a window leaves is spent on it.
 #include <functional>
 #include <optional>
 #include <string>
@@ -66,12 +68,13 @@ class AutoSteering {
   double targetSeconds() const { return m_target; }
 
  private:
-  SteeringDecision decideIterations(int window, double rate,
-                                    const std::function<double(int, double)>& seconds) const;
+  SteeringDecision decideIterations(int window, int current, double rate,
+                                    const std::function<double(int, double)>& seconds);
 
   double m_target;
   int m_maxIterations;
   std::optional<double> m_secondsPerPass, m_fixedSeconds;
+  bool m_decided = false;  ///< I alone: a decision was made (I then rises with twice the margin)
 };
 
 }  // namespace tomolive

@@ -216,9 +216,19 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
   // The advice's structural change compares these slices with the last update's.
   std::vector<float> structure;
   if (wanted && !window) structure = live.slices(which);
-  const bool comparable = m_previousStructureSlices == which;
+  // Images of other slices, or made with another I (the filtered method recomputes from zero:
+  // I sets how close it comes to SIRT-K; the others iterate faster), differ by more than the
+  // new projections did: no change is measured between them.
+  std::optional<std::string> whyNoChange;
+  if (!m_previousStructureSlices.empty() && m_previousStructureSlices != which)
+    whyNoChange = "other slices in view";
+  else if (!m_previousStructureSlices.empty() && m_previousIterations != update.iterations)
+    whyNoChange = "I changed from " + std::to_string(m_previousIterations) + " to " +
+                  std::to_string(update.iterations);
+  const bool comparable = !whyNoChange;
   std::vector<float> before = std::exchange(m_previousStructure, std::move(structure));
   m_previousStructureSlices = which;
+  m_previousIterations = update.iterations;
   const std::int64_t receivedBefore =
       std::exchange(m_previousStructureReceived, std::int64_t(live.receivedCount()));
   // Between every k-th update, or while the halves have cost more than their share: no halves,
@@ -283,7 +293,8 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
                                  .received = live.receivedCount(),
                                  .receivedBefore = receivedBefore,
                                  .coverage = q.coverage,
-                                 .halvesChange = q.halvesChange},
+                                 .halvesChange = q.halvesChange,
+                                 .whyNoChange = whyNoChange},
                                 atGrid);
     m_lastAdvice = q.advice;
   }

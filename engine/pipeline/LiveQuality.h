@@ -5,6 +5,8 @@
 // - structural change: 1 − SSIM(x_R, x_{R−1}) on the slices the resolution uses, SSIM as the
 //               scores against a ground truth compute it (metrics/ImageMetrics.h, ssimVolume):
 //               the stop advice's measure of what still changes; with the resolution only;
+//               none where x_{R−1} was of other slices or made with another I (auto-steering):
+//               the two differ by the method, not by the new projections;
 // - halves' change: 1 − SSIM between each half reconstruction's image (below) and x_R on the
 //               same slices, the mean of the two: what the second half of the data changed, the
 //               stop advice's second reading; with the resolution only;
@@ -111,6 +113,7 @@ class LiveQuality {
   std::vector<float> m_previousStructure;  ///< the last update's slices of the resolution
   std::vector<int> m_previousStructureSlices;
   std::int64_t m_previousStructureReceived = 0;  ///< projections in the last update's image
+  int m_previousIterations = 0;                  ///< the I the last update's image was made with
   int m_assessments = 0;  ///< updates seen so far (for `every`)
   double m_spentSeconds = 0.0, m_workSeconds = 0.0;  ///< halves' and updates' time (for `share`)
   std::optional<StopAdvice> m_lastAdvice;

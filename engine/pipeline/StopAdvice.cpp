@@ -127,7 +127,11 @@ StopAdvice StopAdvisor::advise(const QualityReading& reading, const ScanProgress
 StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress& progress) const {
   StopAdvice advice;
   // The fit over this reading's change and those before it; without a change, none.
-  if (measured(reading.structuralChange) && reading.received > reading.receivedBefore)
+  const bool changed =
+      measured(reading.structuralChange) && reading.received > reading.receivedBefore;
+  // Not comparable with the image before (other slices, another I): the last change's gain stands.
+  const bool carried = !changed && reading.whyNoChange && !m_recent.empty();
+  if (changed || carried)
     advice.expectedGain = expectedGain(m_recent, progress.scanProjections, progress.gridSize);
   if (measured(reading.halvesChange) && reading.received > 1)
     advice.halvesGain = expectedGain(m_recentHalves, progress.scanProjections, progress.gridSize);
@@ -144,6 +148,7 @@ StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress
     std::snprintf(text, sizeof text, "expected gain %s %.3f SSIM (limit %.3f)", horizon,
                   *advice.expectedGain, m_rule.expectedGainLimit);
     gain = text;
+    if (carried) gain += " as the last update measured it (" + *reading.whyNoChange + ")";
     if (advice.halvesGain) {
       std::snprintf(text, sizeof text, ", by the halves %.3f (limit %.3f)", *advice.halvesGain,
                     m_rule.halvesGainLimit);

@@ -43,9 +43,12 @@
 // AngularCoverage), the expected gain is at most `expectedGainLimit` and the halves' at most
 // `halvesGainLimit` (where measured), at least `minimumUpdates` updates have been made and more
 // projections are still to come than the last update added (at the scan's very end stopping saves
-// nothing). Otherwise "continue", with the expected gains as the reason. The reason of a "stop"
-// names the gains, the resolution and, when the scan's length and the acquisition rate are known,
-// what stopping saves:
+// nothing). Otherwise "continue", with the expected gains as the reason. An update whose image
+// cannot be compared with the last (other slices in view, another I) keeps the gain of the last
+// change measured, and the reason says why ("… as the last update measured it (I changed from 3
+// to 2)"): read as a change, a new I gave 0.13–0.46 where the data gave 0.009. The reason of a
+// "stop" names the gains, the resolution and, when the scan's length and the acquisition rate are
+// known, what stopping saves:
 //   "image settled at update 9: expected gain to the end of the scan 0.004 SSIM (limit 0.015),
 //    by the halves 0.006 (limit 0.010), resolution 3.1 px — stopping now saves 640 projections,
 //    38 % of the scan, about 6 s of beam"
@@ -94,6 +97,10 @@ struct QualityReading {
   /// 1 − SSIM between this update's image and each half reconstruction's (half the received
   /// projections each), the mean of the two
   std::optional<double> halvesChange;
+  /// Why there is no structural change though an image came before (its slices or its I differ:
+  /// "I changed from 3 to 2"): the gain of the last change measured stands, and the reason says
+  /// why. None: the first image, or compared.
+  std::optional<std::string> whyNoChange;
 };
 
 /// Where the scan stands, for the expected gain and the savings in the reason.
