@@ -70,11 +70,31 @@ void report(const char* label, const std::vector<ReplayStep>& steps) {
   }
 }
 
+// The scan spec of a simulated phantom (size² × slices), as these tests write it.
+ScanSpec scanOf(PhantomKind phantom, int size, int slices, AcquisitionPlan acquisition,
+                double photons, std::uint64_t seed) {
+  ScanSpec spec;
+  spec.phantom = phantom;
+  spec.size = size;
+  spec.slices = slices;
+  spec.acquisition = acquisition;
+  spec.photons = photons;
+  spec.seed = seed;
+  return spec;
+}
+
 }  // namespace
 
 class TestAdvice : public QObject {
   Q_OBJECT
   QTemporaryDir m_dir;
+
+  // `spec` simulated and written to the test's folder as `name`; its path.
+  std::string written(const ScanSpec& spec, const QString& name) const {
+    const std::string path = m_dir.filePath(name).toStdString();
+    writeSimulatedScan(spec, path);
+    return path;
+  }
 
  private slots:
   void initTestCase() { QVERIFY(m_dir.isValid()); }
@@ -441,16 +461,11 @@ class TestAdvice : public QObject {
     QFETCH(double, photons);
     QFETCH(int, size);
     QFETCH(int, projections);
-    ScanSpec spec;
-    spec.phantom = PhantomKind(phantom);
-    spec.size = size;
-    spec.slices = 4;
-    spec.acquisition = {AcquisitionOrder::Interlaced, projections, window};
-    spec.photons = photons;
-    spec.seed = size == 128 ? 31 : 7;
-    const std::string path = m_dir.filePath(QTest::currentDataTag()).toStdString() + ".h5";
-    writeSimulatedScan(spec, path);
-    const PreparedScan scan = prepareScan(readDataExchange(path));
+    const ScanSpec spec =
+        scanOf(PhantomKind(phantom), size, 4, {AcquisitionOrder::Interlaced, projections, window},
+               photons, size == 128 ? 31 : 7);
+    const PreparedScan scan =
+        prepareScan(readDataExchange(written(spec, QTest::currentDataTag() + QString(".h5"))));
     QVERIFY(scan.hasGroundTruth());
     std::vector<int> order(scan.anglesRad.size());
     std::iota(order.begin(), order.end(), 0);  // the file holds the acquisition order
@@ -490,15 +505,10 @@ class TestAdvice : public QObject {
   // (dealt by arrival, interlaced:8 gave one half only the angles in [0°, 22.5°) + 45°k: the
   // tooth read 14.2 px interlaced and 5.8 px sequential from identical images).
   void resolutionDoesNotDependOnTheArrivalOrder() {
-    ScanSpec spec;
-    spec.phantom = PhantomKind::Glass;
-    spec.size = 128;
-    spec.slices = 4;
-    spec.acquisition = {AcquisitionOrder::Sequential, 256, 32};
-    spec.photons = 100;  // noisy: a resolution above the grid's 2 px
-    const std::string path = m_dir.filePath("orders.h5").toStdString();
-    writeSimulatedScan(spec, path);
-    const PreparedScan scan = prepareScan(readDataExchange(path));
+    // noisy (100 photons): a resolution above the grid's 2 px
+    const ScanSpec spec =
+        scanOf(PhantomKind::Glass, 128, 4, {AcquisitionOrder::Sequential, 256, 32}, 100, 0);
+    const PreparedScan scan = prepareScan(readDataExchange(written(spec, "orders.h5")));
     const double centre = 0.5 * (spec.size - 1);
     std::vector<double> last;
     for (const int rotation : {8, 32}) {
@@ -544,15 +554,9 @@ class TestAdvice : public QObject {
   // Live: a stuck stage (every projection at one angle) and a sequential scan before its end get
   // no resolution and a "continue" that says why; the sequential scan's last update gets one.
   void degenerateCoverageGetsNoResolution() {
-    ScanSpec spec;
-    spec.phantom = PhantomKind::SheppLogan;
-    spec.size = 64;
-    spec.slices = 2;
-    spec.acquisition = {AcquisitionOrder::Sequential, 96, 16};
-    spec.photons = 1e4;
-    const std::string path = m_dir.filePath("sequential.h5").toStdString();
-    writeSimulatedScan(spec, path);
-    const PreparedScan scan = prepareScan(readDataExchange(path));
+    const ScanSpec spec =
+        scanOf(PhantomKind::SheppLogan, 64, 2, {AcquisitionOrder::Sequential, 96, 16}, 1e4, 0);
+    const PreparedScan scan = prepareScan(readDataExchange(written(spec, "sequential.h5")));
     std::vector<int> order(scan.anglesRad.size());
     std::iota(order.begin(), order.end(), 0);
     const double centre = 0.5 * (spec.size - 1);
@@ -625,15 +629,9 @@ class TestAdvice : public QObject {
   // A session told to stop when stable stops its source at the first "stop" advice: the replay
   // ends early, every frame received is recorded, and the metrics carry the readings.
   void sessionStopsWhenStable() {
-    ScanSpec spec;
-    spec.phantom = PhantomKind::SheppLogan;
-    spec.size = 128;
-    spec.slices = 4;
-    spec.acquisition = {AcquisitionOrder::Interlaced, 384, 24};
-    spec.photons = 1e4;
-    spec.seed = 31;
-    const std::string path = m_dir.filePath("stop.h5").toStdString();
-    writeSimulatedScan(spec, path);
+    const std::string path = written(
+        scanOf(PhantomKind::SheppLogan, 128, 4, {AcquisitionOrder::Interlaced, 384, 24}, 1e4, 31),
+        "stop.h5");
     StreamOptions o;
     o.window = 24;
     o.stopWhenStable = true;
@@ -700,15 +698,9 @@ class TestAdvice : public QObject {
   // reason says why, and the next update of the same I and slices is compared again. (In the
   // default session each change of I read as "expected gain 0.13–0.46", from 0.009 before.)
   void changeOfIterationsOrSlicesIsNotReadAsChange() {
-    ScanSpec spec;
-    spec.phantom = PhantomKind::Glass;
-    spec.size = 64;
-    spec.slices = 4;
-    spec.acquisition = {AcquisitionOrder::Interlaced, 192, 16};
-    spec.seed = 3;
-    const std::string path = m_dir.filePath("iterations.h5").toStdString();
-    writeSimulatedScan(spec, path);
-    const PreparedScan scan = prepareScan(readDataExchange(path));
+    const PreparedScan scan = prepareScan(readDataExchange(
+        written(scanOf(PhantomKind::Glass, 64, 4, {AcquisitionOrder::Interlaced, 192, 16}, 1e4, 3),
+                "iterations.h5")));
     LiveReconstruction live(64, 4, 64, 31.5);
     LiveQuality quality;
     const std::vector<int> middle = {2}, other = {0};
@@ -752,14 +744,9 @@ class TestAdvice : public QObject {
   }
 
   void qualityEveryKthUpdateOrWithinAShare() {
-    ScanSpec spec;
-    spec.phantom = PhantomKind::Glass;
-    spec.size = 64;
-    spec.slices = 4;
-    spec.acquisition = {AcquisitionOrder::Interlaced, 160, 16};
-    spec.seed = 5;
-    const std::string path = m_dir.filePath("every.h5").toStdString();
-    writeSimulatedScan(spec, path);
+    const std::string path =
+        written(scanOf(PhantomKind::Glass, 64, 4, {AcquisitionOrder::Interlaced, 160, 16}, 1e4, 5),
+                "every.h5");
     const auto run = [&](int every, std::optional<double> share) {
       StreamOptions o;
       o.window = 16;
