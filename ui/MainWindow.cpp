@@ -155,15 +155,18 @@ MainWindow::MainWindow(MainWindowOptions options, QWidget* parent)
   setWindowIcon(QIcon(":/icons/tomolive-64.png"));
   setObjectName("mainWindow");
   // A saved geometry (restoreSettings) replaces this: the console uses most of its screen.
-  const QRect screenArea = screen()->availableGeometry();
-  resize(screenArea.size() * kScreenShare);
-  move(screenArea.center() - rect().center());
   buildViews();
   buildDocks();
   connectMeasuringTools();
   buildActions();
   buildStatusBar();
   connectController();
+  const QRect screenArea = screen()->availableGeometry();
+  fitDocksToWidth(screenArea.width());
+  layout()->activate();  // the minimum size of the docks' final places, not of the moves between
+  // A screen too narrow for three columns is small: all of it, for the steering panel's height.
+  resize(docksShareTheLeftColumn() ? screenArea.size() : screenArea.size() * kScreenShare);
+  move(screenArea.center() - rect().center());
   if (m_options.restoreSettings) restoreSettings();
   if (m_options.source) m_panel->setSourceSpec(*m_options.source);
   if (m_options.window) m_panel->setWindow(*m_options.window);
@@ -471,6 +474,25 @@ void MainWindow::clearRegion() {
   setDrawingRegion(false);
   appendLog(tr("region of interest: back to the whole selection (from the next update)"));
   m_controller->setRegion(std::nullopt);
+}
+
+void MainWindow::fitDocksToWidth(int width) {
+  auto* steering = findChild<QDockWidget*>("steeringDock");
+  QList<QDockWidget*> right;  // tabbed together, the rates in front
+  for (const char* name : {"chartsDock", "profileDock", "histogramDock", "sinogramDock"})
+    right.append(findChild<QDockWidget*>(name));
+  if (docksShareTheLeftColumn()) {
+    for (QDockWidget* dock : right) addDockWidget(Qt::RightDockWidgetArea, dock);
+    for (qsizetype i = 1; i < right.size(); ++i) tabifyDockWidget(right[0], right[i]);
+    right[0]->raise();
+  }
+  if (minimumSizeHint().width() <= width) return;
+  for (QDockWidget* dock : right) tabifyDockWidget(steering, dock);
+  steering->raise();
+}
+
+bool MainWindow::docksShareTheLeftColumn() const {
+  return dockWidgetArea(findChild<QDockWidget*>("chartsDock")) == Qt::LeftDockWidgetArea;
 }
 
 void MainWindow::buildDocks() {

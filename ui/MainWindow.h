@@ -110,6 +110,15 @@ class MainWindow : public QMainWindow {
   /// Recordings in the recordings folder that a session never finalised (found at start).
   QStringList interruptedRecordings() const { return m_interrupted; }
 
+  /// Lays the docks out for a screen `width` pixels wide (the constructor: its screen's). Where
+  /// the three columns (steering, views, charts: 1556 px) do not fit, as on a 1366-pixel screen,
+  /// the right-hand docks (rates, line profile, histogram, sinogram) become tabs beside the
+  /// steering dock, the steering tab in front (and a window without saved geometry takes the
+  /// whole screen rather than kScreenShare of it); where they fit, they go back to the right.
+  void fitDocksToWidth(int width);
+  /// Whether the rates dock is a tab beside the steering dock (fitDocksToWidth).
+  bool docksShareTheLeftColumn() const;
+
   /// The whole window as on screen, VTK views included (QWidget::grab() leaves them blank).
   QImage screenshot();
   bool exportPairPng(const QString& path);
