@@ -512,6 +512,8 @@ class TestGui : public QObject {
     QVERIFY(w.tabifiedDockWidgets(steering).isEmpty());
     w.resize(1700, 900);
     QTRY_VERIFY(!charts->visibleRegion().isEmpty());  // the rates in front again
+    w.fitDocksToWidth(1366);  // and back, from the right-hand places just restored
+    QVERIFY(w.docksShareTheLeftColumn());
   }
 
   void stopAcquisitionFinalisesTheRecordAndStaysResponsive() {

@@ -154,7 +154,6 @@ MainWindow::MainWindow(MainWindowOptions options, QWidget* parent)
   setWindowTitle(tr("TomoLive"));
   setWindowIcon(QIcon(":/icons/tomolive-64.png"));
   setObjectName("mainWindow");
-  // A saved geometry (restoreSettings) replaces this: the console uses most of its screen.
   buildViews();
   buildDocks();
   connectMeasuringTools();
@@ -164,7 +163,8 @@ MainWindow::MainWindow(MainWindowOptions options, QWidget* parent)
   const QRect screenArea = screen()->availableGeometry();
   fitDocksToWidth(screenArea.width());
   layout()->activate();  // the minimum size of the docks' final places, not of the moves between
-  // A screen too narrow for three columns is small: all of it, for the steering panel's height.
+  // A saved geometry (restoreSettings) replaces this: the console uses most of its screen, all of
+  // a screen too narrow for three columns (for the steering panel's height).
   resize(docksShareTheLeftColumn() ? screenArea.size() : screenArea.size() * kScreenShare);
   move(screenArea.center() - rect().center());
   if (m_options.restoreSettings) restoreSettings();
@@ -485,6 +485,7 @@ void MainWindow::fitDocksToWidth(int width) {
     for (QDockWidget* dock : right) addDockWidget(Qt::RightDockWidgetArea, dock);
     for (qsizetype i = 1; i < right.size(); ++i) tabifyDockWidget(right[0], right[i]);
     right[0]->raise();
+    layout()->activate();  // the minimum width with them on the right
   }
   if (minimumSizeHint().width() <= width) return;
   for (QDockWidget* dock : right) tabifyDockWidget(steering, dock);
