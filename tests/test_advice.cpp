@@ -404,6 +404,13 @@ class TestAdvice : public QObject {
     const StopAdvice nanChange = StopAdvisor().advise(r, progress);
     QVERIFY(!nanChange.stop && !nanChange.expectedGain);
     QCOMPARE(nanChange.reason, std::string("image change not measured yet, resolution 3.0 px"));
+    // Not comparable with the image before, and no change measured before it: the reason says why.
+    r.structuralChange.reset();
+    r.whyNoChange = "I changed from 1 to 6";
+    QCOMPARE(
+        StopAdvisor().advise(r, progress).reason,
+        std::string("image change not measured yet (I changed from 1 to 6), resolution 3.0 px"));
+    r.whyNoChange.reset();
     r.structuralChange = 0.001;
 
     // Halves' changes made exactly by S(n) ≈ S∞ − a/n − b/n² (from n/2 to n: a/n + 3b/n²)

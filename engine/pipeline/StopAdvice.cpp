@@ -169,7 +169,8 @@ StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress
                   reading.coverage->limitDegrees);
     advice.reason = text;
   } else if (!advice.expectedGain) {
-    advice.reason = "image change not measured yet" + resolution;
+    advice.reason = "image change not measured yet" +
+                    (reading.whyNoChange ? " (" + *reading.whyNoChange + ")" : "") + resolution;
   } else if (progress.scanProjections > 0 && left < added) {
     // Stopping now would save less than one more update: nothing worth advising.
     advice.scanComplete = left <= 0;
