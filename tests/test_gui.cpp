@@ -516,6 +516,38 @@ class TestGui : public QObject {
     QVERIFY(w.docksShareTheLeftColumn());
   }
 
+  // The console started on a 1366 × 768 screen of its own (a second Xvfb): the window takes the
+  // whole screen with the docks beside the steering panel, where the three columns would have
+  // made it 1556 px wide.
+  void consoleStartedOnA1366ScreenFitsIt() {
+    QTemporaryDir dir;
+    const QString shot = dir.filePath("narrow.png");
+    const CliRun run = runProcess("xvfb-run", {"-a",
+                                               "-s",
+                                               "-screen 0 1366x768x24",
+                                               TOMOLIVE_GUI_PATH,
+                                               "--fresh",
+                                               "--source",
+                                               "sim:glass",
+                                               "--size",
+                                               "64",
+                                               "--rows",
+                                               "4",
+                                               "--projections",
+                                               "96",
+                                               "--window",
+                                               "16",
+                                               "--record",
+                                               dir.filePath("narrow.h5"),
+                                               "--screenshot",
+                                               shot,
+                                               "--after-updates",
+                                               "2"});
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    const QImage image(shot);
+    QCOMPARE(image.size(), QSize(1366, 768));
+  }
+
   void stopAcquisitionFinalisesTheRecordAndStaysResponsive() {
     const QString record = path("stop.h5");
     MainWindow w(simulatorOptions(record, 60.0, 3000));
