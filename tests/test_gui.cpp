@@ -19,6 +19,7 @@
 #include <QProcessEnvironment>
 #include <QPushButton>
 #include <QScreen>
+#include <QScrollArea>
 #include <QSpinBox>
 #include <QStandardItemModel>
 #include <QTemporaryDir>
@@ -546,6 +547,41 @@ class TestGui : public QObject {
     QVERIFY2(run.exitCode == 0, qPrintable(run.err));
     const QImage image(shot);
     QCOMPARE(image.size(), QSize(1366, 768));
+  }
+
+  // While a session runs the source's fields give way to a two-line summary, so on a 1366-pixel
+  // screen (docks tabbed) 700 px high (a 768-pixel screen less a title bar and a desktop panel)
+  // the stop advice below Stop acquisition is in view without scrolling; after the session the
+  // fields are back.
+  void adviceInViewOnA1366By768ScreenWhileRunning() {
+    MainWindowOptions o = simulatorOptions(path("short.h5"), 60.0, 3000);
+    o.iterations = SteeringPanel::kAutoIterations;  // the longest settings line: with its reason
+    MainWindow w(o);
+    w.fitDocksToWidth(1366);
+    w.resize(1366, 700);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    auto* summary = w.findChild<QLabel*>("sourceSummary");
+    auto* kind = w.findChild<QComboBox*>("sourceKind");
+    QVERIFY(kind->isVisible() && !summary->isVisible());
+    w.startSession();
+    QTRY_VERIFY_WITH_TIMEOUT(w.displayedUpdates() >= 3, 30000);
+    QVERIFY(summary->isVisible() && !kind->isVisible());
+    QVERIFY2(
+        summary->text() ==
+            (QString::fromUtf8("Simulator: glass 96² × 8 rows\n3000 projections at 60.0 frames/s")),
+        qPrintable(summary->text()));
+    auto* advice = w.findChild<QLabel*>("adviceLabel");
+    QVERIFY(advice->text().contains("resolution"));
+    const QWidget* viewport = w.findChild<QScrollArea*>("steeringScroll")->viewport();
+    const QRect inView(advice->mapTo(viewport, QPoint(0, 0)), advice->size());
+    QVERIFY2(viewport->rect().contains(inView),
+             qPrintable(QStringLiteral("advice at %1..%2 px, the panel shows 0..%3 px")
+                            .arg(inView.top())
+                            .arg(inView.bottom())
+                            .arg(viewport->height())));
+    QTest::mouseClick(w.findChild<QPushButton*>("stopButton"), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(kind->isVisible() && !summary->isVisible(), 30000);
   }
 
   void stopAcquisitionFinalisesTheRecordAndStaysResponsive() {

@@ -503,6 +503,7 @@ void MainWindow::buildDocks() {
   // On a short screen the panel scrolls rather than squeezing its wrapped lines (the settings in
   // force, the auto-steering's reason, the advice) into fewer lines than their text needs.
   auto* scroll = new QScrollArea(steering);
+  scroll->setObjectName("steeringScroll");
   scroll->setWidget(m_panel);
   scroll->setWidgetResizable(true);
   scroll->setFrameShape(QFrame::NoFrame);

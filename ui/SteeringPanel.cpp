@@ -4,6 +4,7 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -70,6 +71,14 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   sourceLayout->addWidget(m_sourceKind);
   m_sourcePages = new QStackedWidget(sourceBox);
   sourceLayout->addWidget(m_sourcePages);
+  // While a session runs the source cannot change: two lines say what streams, and the rows
+  // this frees (with those of the method, record and compute) keep the stop advice in view on
+  // a 768-pixel screen.
+  m_sourceSummary = new QLabel(sourceBox);
+  m_sourceSummary->setObjectName("sourceSummary");
+  m_sourceSummary->setWordWrap(true);
+  m_sourceSummary->setToolTip(tr("Fixed while the acquisition runs; stop it to change the source"));
+  sourceLayout->addWidget(m_sourceSummary);
 
   auto* simPage = new QWidget(m_sourcePages);
   auto* simForm = new QFormLayout(simPage);
@@ -136,6 +145,7 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
 
   auto* steerBox = new QGroupBox(tr("Reconstruction"), this);
   auto* steerForm = new QFormLayout(steerBox);
+  m_reconstructionForm = steerForm;
   m_method = new QComboBox(steerBox);
   m_method->setObjectName("method");
   m_method->addItem(tr("Filtered SIRT-100 of all received"), int(LiveMethod::filtered));
@@ -188,6 +198,7 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   m_applied->setObjectName("appliedLabel");
   m_applied->setWordWrap(true);
   auto* recordRow = new QHBoxLayout;
+  m_recordRow = recordRow;
   m_recordPath = new QLineEdit(steerBox);
   m_recordPath->setObjectName("recordPath");
   auto* recordBrowse = new QToolButton(steerBox);
@@ -371,6 +382,22 @@ void SteeringPanel::setSourceSpec(const SourceSpec& spec) {
   }
 }
 
+QString SteeringPanel::sourceSummary() const {
+  switch (m_sourceKind->currentIndex()) {
+    case 0:
+      return tr("Simulator: %1 %2 × %3 rows\n%4 projections at %5")
+          .arg(m_phantom->currentText(), QString::number(m_simSize->value()) + u'²',
+               QString::number(m_simRows->value()), QString::number(m_simProjections->value()),
+               m_simRate->text());
+    case 1:
+      return tr("File replay: %1\n%2, %3")
+          .arg(QFileInfo(m_filePath->text().trimmed()).fileName(), m_fileRate->text(),
+               m_fileOrder->currentText());
+    default:
+      return tr("Network detector: %1").arg(m_address->text().trimmed());
+  }
+}
+
 void SteeringPanel::setWindow(int window) { m_window->setValue(window); }
 void SteeringPanel::setIterations(int iterations) { m_iterations->setValue(iterations); }
 double SteeringPanel::targetRefreshSeconds() const { return m_targetRefresh->value(); }
@@ -425,8 +452,15 @@ void SteeringPanel::setCudaUnavailable(const QString& reason) {
 
 void SteeringPanel::setSessionActive(bool active, bool paused) {
   m_start->setEnabled(!active);
-  m_sourceKind->setEnabled(!active);
-  m_sourcePages->setEnabled(!active);
+  m_sourceSummary->setText(sourceSummary());
+  m_sourceSummary->setVisible(active);
+  m_sourceKind->setVisible(!active);
+  m_sourcePages->setVisible(!active);
+  // What is fixed while a session runs is said elsewhere then: the method in the settings in
+  // force, the record file and the compute device in the status bar.
+  m_reconstructionForm->setRowVisible(m_method, !active);
+  m_reconstructionForm->setRowVisible(m_recordRow, !active);
+  m_reconstructionForm->setRowVisible(m_compute, !active);
   m_recordPath->setEnabled(!active);
   m_compute->setEnabled(!active);
   m_method->setEnabled(!active);

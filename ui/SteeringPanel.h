@@ -15,7 +15,9 @@
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
+class QFormLayout;
 class QLabel;
+class QLayout;
 class QLineEdit;
 class QPushButton;
 class QSettings;
@@ -69,7 +71,9 @@ class SteeringPanel : public QWidget {
   /// Disables the CUDA choice with `reason` as its tooltip ("" : enables it).
   void setCudaUnavailable(const QString& reason);
 
-  /// Enables what makes sense in each phase (Start only when no session runs, …).
+  /// Enables what makes sense in each phase (Start only when no session runs, …). While one
+  /// runs, what is fixed until the next Start gives way: the source to a two-line summary, the
+  /// method, record and compute rows to the settings in force and the status bar.
   void setSessionActive(bool active, bool paused);
   /// The method, W, I and centre (with its source) that produced the latest update; with an
   /// automatic centre the centre field follows it. Beside Stop acquisition: the update's
@@ -92,7 +96,12 @@ class SteeringPanel : public QWidget {
   void computeBackendChanged(ComputeBackend backend);
 
  private:
+  /// The source in brief, e.g. "Simulator: glass 256² × 16 rows\n1200 projections at 20.0
+  /// frames/s".
+  QString sourceSummary() const;
+
   QComboBox* m_sourceKind;
+  QLabel* m_sourceSummary;  ///< shown in place of the source fields while a session runs
   QComboBox* m_compute;
   QStackedWidget* m_sourcePages;
   QComboBox* m_phantom;
@@ -101,6 +110,8 @@ class SteeringPanel : public QWidget {
   QDoubleSpinBox *m_simRate, *m_fileRate;
   QLineEdit *m_filePath, *m_address, *m_recordPath;
   QComboBox* m_method;
+  QFormLayout* m_reconstructionForm;  ///< method … compute; the fixed rows hide while running
+  QLayout* m_recordRow;
   QSpinBox *m_window, *m_iterations;
   QCheckBox* m_autoSteer;
   QDoubleSpinBox* m_targetRefresh;
