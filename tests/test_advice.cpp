@@ -230,6 +230,38 @@ class TestAdvice : public QObject {
                                                 {.received = 1080, .scanProjections = 1680});
     QVERIFY(finishing.stop);
     QCOMPARE(finishing.reason, advice[8].reason);
+    // The next update still settled: the reason says since when.
+    const StopAdvice next =
+        advisor.advise({.update = 11,
+                        .resolutionPixels = 2.6,
+                        .structuralChange = 0.003,
+                        .received = 1200,
+                        .receivedBefore = 1080,
+                        .coverage = {},
+                        .halvesChange = {},
+                        .whyNoChange = {}},
+                       {.received = 1200, .scanProjections = 1680, .projectionsPerSecond = 100.0});
+    QVERIFY(next.stop);
+    QCOMPARE(next.reason,
+             std::string("image settled since update 9: expected gain to the end of the scan "
+                         "0.008 SSIM (limit 0.015), resolution 2.6 px — stopping now saves 480 "
+                         "projections, 29 % of the scan, about 5 s of beam"));
+    // A "continue" between ends the run: the next "stop" is settled at its own update.
+    const auto after = [&advisor](int update, std::int64_t received, double change) {
+      return advisor.advise({.update = update,
+                             .resolutionPixels = 2.6,
+                             .structuralChange = change,
+                             .received = received,
+                             .receivedBefore = received - 120,
+                             .coverage = {},
+                             .halvesChange = {},
+                             .whyNoChange = {}},
+                            {.received = received, .scanProjections = 1680});
+    };
+    QVERIFY(!after(12, 1320, 0.05).stop);
+    const StopAdvice again = after(13, 1440, 0.001);
+    QVERIFY(again.stop);
+    QVERIFY2(again.reason.starts_with("image settled at update 13: "), again.reason.c_str());
     StopAdvisor quick({.minimumUpdates = 1});
     QCOMPARE(quick
                  .advise({.update = 1,

@@ -120,7 +120,9 @@ StopAdvice StopAdvisor::advise(const QualityReading& reading, const ScanProgress
   if (measured(reading.halvesChange) && reading.received > 1)
     keep(m_recentHalves,
          {double(reading.received), 0.5 * double(reading.received), *reading.halvesChange});
+  const bool wasStop = m_last && m_last->stop;
   m_last = decide(reading, progress);
+  if (m_last->stop && !wasStop) m_settledSince = reading.update;
   return *m_last;
 }
 
@@ -193,7 +195,10 @@ StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress
     advice.reason = text + resolution;
   } else {
     advice.stop = true;
-    std::snprintf(text, sizeof text, "image settled at update %d: ", reading.update);
+    // Since the first of the unbroken run of "stop" advice this one continues.
+    const int since = m_last && m_last->stop ? m_settledSince : reading.update;
+    std::snprintf(text, sizeof text,
+                  "image settled %s update %d: ", since < reading.update ? "since" : "at", since);
     advice.reason = text + gain + resolution;
     if (progress.scanProjections > 0) {
       std::snprintf(text, sizeof text,

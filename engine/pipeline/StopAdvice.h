@@ -47,11 +47,12 @@
 // cannot be compared with the last (other slices in view, another I) keeps the gain of the last
 // change measured, and the reason says why ("… as the last update measured it (I changed from 3
 // to 2)"): read as a change, a new I gave 0.13–0.46 where the data gave 0.009. The reason of a
-// "stop" names the gains, the resolution and, when the scan's length and the acquisition rate are
-// known, what stopping saves:
-//   "image settled at update 9: expected gain to the end of the scan 0.004 SSIM (limit 0.015),
-//    by the halves 0.006 (limit 0.010), resolution 3.1 px — stopping now saves 640 projections,
-//    38 % of the scan, about 6 s of beam"
+// "stop" names since when the advice has said so, the gains, the resolution and, when the scan's
+// length and the acquisition rate are known, what stopping saves:
+//   "image settled since update 9: expected gain to the end of the scan 0.004 SSIM (limit
+//    0.015), by the halves 0.006 (limit 0.010), resolution 3.1 px — stopping now saves 640
+//    projections, 38 % of the scan, about 6 s of beam"
+// ("at update 9" on the first update of the run).
 // The limits were chosen on simulated scans against SSIM to the ground truth (within 0.01 of its
 // final value), the halves' on six sets of such scans, and checked on five sets held out from
 // that choice and on real scans (docs/quality.md, "Live resolution (FRC) and stop advice";
@@ -159,6 +160,7 @@ class StopAdvisor {
   std::vector<ChangePoint> m_recent, m_recentHalves;
   std::int64_t m_lastReceived = 0;
   std::optional<StopAdvice> m_last;
+  int m_settledSince = 0;  ///< the update that began the present run of "stop" advice
 };
 
 }  // namespace tomolive
