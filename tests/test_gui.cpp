@@ -21,6 +21,7 @@
 #include <QScreen>
 #include <QScrollArea>
 #include <QSpinBox>
+#include <QStackedWidget>
 #include <QStandardItemModel>
 #include <QTemporaryDir>
 #include <QTest>
@@ -689,6 +690,26 @@ class TestGui : public QObject {
     view.setColormap(Colormap::Grey);
     QVERIFY(meanAbsDifference(view.grabFramebuffer().convertToFormat(QImage::Format_RGB32),
                               expected.convertToFormat(QImage::Format_RGB32)) > 10.0);
+  }
+
+  // The source box is as tall as the page shown: the network detector's one row and the file
+  // replay's three take less room than the simulator's five.
+  void sourceBoxFitsThePageShown() {
+    MainWindow w(simulatorOptions(path("pages.h5")));
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    auto* kind = w.findChild<QComboBox*>("sourceKind");
+    auto* pages = w.findChild<QStackedWidget*>();
+    const int simulator = pages->height();
+    kind->setCurrentIndex(1);
+    QTRY_VERIFY2(pages->height() < simulator, qPrintable(QString::number(pages->height())));
+    const int file = pages->height();
+    kind->setCurrentIndex(2);
+    QTRY_VERIFY2(pages->height() < file, qPrintable(QString::number(pages->height())));
+    QVERIFY2(pages->height() <= w.findChild<QLineEdit*>("address")->height() + 4,
+             qPrintable(QString::number(pages->height())));
+    kind->setCurrentIndex(0);
+    QTRY_COMPARE(pages->height(), simulator);
   }
 
   void badInputGivesAMessageNotACrash_data() {

@@ -139,8 +139,17 @@ SteeringPanel::SteeringPanel(QWidget* parent) : QWidget(parent) {
   m_address->setObjectName("address");
   netForm->addRow(tr("Address"), m_address);
   m_sourcePages->addWidget(netPage);
-  connect(m_sourceKind, &QComboBox::currentIndexChanged, m_sourcePages,
-          &QStackedWidget::setCurrentIndex);
+  // The stack is as tall as the page shown, not its tallest (the simulator's five rows): the
+  // pages hidden ask for no room.
+  const auto showPage = [this](int index) {
+    for (int i = 0; i < m_sourcePages->count(); ++i)
+      m_sourcePages->widget(i)->setSizePolicy(
+          i == index ? QSizePolicy(QSizePolicy::Preferred, QSizePolicy::Preferred)
+                     : QSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored));
+    m_sourcePages->setCurrentIndex(index);
+  };
+  connect(m_sourceKind, &QComboBox::currentIndexChanged, this, showPage);
+  showPage(m_sourceKind->currentIndex());
   layout->addWidget(sourceBox);
 
   auto* steerBox = new QGroupBox(tr("Reconstruction"), this);
