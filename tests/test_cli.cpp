@@ -402,31 +402,36 @@ class TestCli : public QObject {
     QCOMPARE(result["order"].toString(), u"golden"_s);
     const QJsonArray rows = result["rows"].toArray();
     QCOMPARE(rows.size(), 18);
-    // Each row counted once against each plateau: over the slice and over the sample.
-    int counts[2][3] = {};
+    // Each row counted once against each plateau: over the slice, over the sample and the
+    // image's own (still: within 0.01 SSIM of the last image).
+    int counts[3][3] = {};
     const auto count = [](int counted[3], int offset) {
       ++counted[offset < -2 ? 1 : offset > 2 ? 2 : 0];
     };
     for (const QJsonValue& value : rows) {
       const QJsonObject row = value.toObject();
       const int updates = row["updates"].toInt(), plateau = row["plateau"].toInt();
-      const int sample = row["plateau_sample"].toInt();
+      const int sample = row["plateau_sample"].toInt(), still = row["still_from"].toInt();
       const int fired = row["advice"].isNull() ? updates + 1 : row["advice"].toInt();
       QVERIFY(updates >= 1 && plateau >= 1 && plateau <= updates);
       QVERIFY(sample >= 1 && sample <= updates);
+      QVERIFY(still >= 1 && still <= updates);
       QVERIFY(fired >= 1 && fired <= updates + 1);
       QCOMPARE(row["offset"].toInt(), fired - plateau);
       QCOMPARE(row["offset_sample"].toInt(), fired - sample);
+      QCOMPARE(row["offset_still"].toInt(), fired - still);
       for (const char* key : {"final_ssim", "final_ssim_sample"}) {
         const double ssim = row[key].toDouble();
         QVERIFY2(ssim > 0.3 && ssim <= 1.0, qPrintable(key + u" "_s + QString::number(ssim)));
       }
       count(counts[0], fired - plateau);
       count(counts[1], fired - sample);
+      count(counts[2], fired - still);
     }
-    const QJsonObject sample = result["sample"].toObject();
-    for (int k = 0; k < 2; ++k) {
-      const QJsonObject tally = k == 0 ? result : sample;
+    const QJsonObject tallies[3] = {result, result["sample"].toObject(),
+                                    result["still"].toObject()};
+    for (int k = 0; k < 3; ++k) {
+      const QJsonObject& tally = tallies[k];
       QCOMPARE(tally["within_2"].toInt(), counts[k][0]);
       QCOMPARE(tally["early"].toInt(), counts[k][1]);
       QCOMPARE(tally["late"].toInt(), counts[k][2]);

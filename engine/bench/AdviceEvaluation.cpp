@@ -94,9 +94,11 @@ AdviceResult runAdviceEvaluation(const AdviceBenchOptions& options) {
                   .plateau = plateauUpdate(steps, 0.01),
                   .advice = adviceUpdate(steps),
                   .finalSampleSsim = steps.back().sampleReference.value_or(0.0),
-                  .samplePlateau = plateauUpdate(steps, 0.01, ReplayScore::sample)};
+                  .samplePlateau = plateauUpdate(steps, 0.01, ReplayScore::sample),
+                  .stillFrom = plateauUpdate(steps, 0.01, ReplayScore::still)};
     result.whole.count(row.offset());
     result.sample.count(row.sampleOffset());
+    result.still.count(row.stillOffset());
     result.rows.push_back(row);
   }
   return result;
@@ -113,13 +115,15 @@ std::string formatAdviceEvaluation(const AdviceResult& r) {
   std::string out = line;
   out +=
       "| scan | updates | final SSIM | plateau | advice | advice − plateau | over the sample: "
-      "final SSIM | plateau | advice − plateau |\n"
-      "|---|---|---|---|---|---|---|---|---|\n";
+      "final SSIM | plateau | advice − plateau | image still from | advice − still |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const AdviceRow& row : r.rows) {
-    std::snprintf(line, sizeof line, "| %s | %d | %.4f | %d | %s | %+d | %.4f | %d | %+d |\n",
+    std::snprintf(line, sizeof line,
+                  "| %s | %d | %.4f | %d | %s | %+d | %.4f | %d | %+d | %d | %+d |\n",
                   adviceCaseName(row.scan).c_str(), row.updates, row.finalSsim, row.plateau,
                   row.advice > 0 ? std::to_string(row.advice).c_str() : "never", row.offset(),
-                  row.finalSampleSsim, row.samplePlateau, row.sampleOffset());
+                  row.finalSampleSsim, row.samplePlateau, row.sampleOffset(), row.stillFrom,
+                  row.stillOffset());
     out += line;
   }
   const auto tally = [&](const char* against, const AdviceTally& t) {
@@ -131,6 +135,7 @@ std::string formatAdviceEvaluation(const AdviceResult& r) {
   out += '\n';
   out += tally("against SSIM over the slice", r.whole);
   out += tally("against SSIM over the sample", r.sample);
+  out += tally("against the image still (within 0.01 SSIM of the last)", r.still);
   return out;
 }
 

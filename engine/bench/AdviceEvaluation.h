@@ -3,9 +3,10 @@
 // simulated scans (one grid, length and seed; glass, shale and Shepp–Logan at several W, I and
 // photon counts) is replayed update by update as a session sees it (bench/QualityReplay.h); per
 // scan, the plateau — the first update from which SSIM against the ground truth stays within
-// 0.01 of its final value, over the whole slice and over the sample alone — beside the first
-// update advised "stop" (docs/quality.md, "Live resolution (FRC) and stop advice"; test_advice
-// checks the test's own sets).
+// 0.01 of its final value, over the whole slice and over the sample alone — and the first update
+// whose image is within 0.01 SSIM of the last (the image still, the real scans' criterion),
+// beside the first update advised "stop" (docs/quality.md, "Live resolution (FRC) and stop advice";
+// test_advice checks the test's own sets).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -51,9 +52,13 @@ struct AdviceRow {
   /// sample, without the air's windows, where SSIM's luminance term weighs the faintest offset.
   double finalSampleSsim = 0.0;
   int samplePlateau = 0;
+  /// First update whose image is within 0.01 SSIM of the last image: the image still, what the
+  /// advice is held to on real scans (test_advice), where no truth is known.
+  int stillFrom = 0;
   /// advice − plateau, a missing advice counted as update N + 1
   int offset() const { return (advice > 0 ? advice : updates + 1) - plateau; }
   int sampleOffset() const { return (advice > 0 ? advice : updates + 1) - samplePlateau; }
+  int stillOffset() const { return (advice > 0 ? advice : updates + 1) - stillFrom; }
 };
 
 /// Rows by their offset: |offset| ≤ 2, offset < −2, offset > 2.
@@ -65,7 +70,8 @@ struct AdviceTally {
 struct AdviceResult {
   AdviceBenchOptions options;
   std::vector<AdviceRow> rows;
-  AdviceTally whole, sample;  ///< against the plateau of SSIM over all, over the sample
+  /// against the plateau of SSIM over all, over the sample, and against the image still
+  AdviceTally whole, sample, still;
 };
 
 /// Throws std::invalid_argument for a sequential order, a grid, length or W out of range, or a

@@ -150,7 +150,9 @@ void to_json(json& j, const AdviceRow& row) {
        {"offset", row.offset()},
        {"final_ssim_sample", row.finalSampleSsim},
        {"plateau_sample", row.samplePlateau},
-       {"offset_sample", row.sampleOffset()}};
+       {"offset_sample", row.sampleOffset()},
+       {"still_from", row.stillFrom},
+       {"offset_still", row.stillOffset()}};
 }
 
 void to_json(json& j, const AdviceResult& r) {
@@ -165,7 +167,8 @@ void to_json(json& j, const AdviceResult& r) {
        {"early", r.whole.early},
        {"late", r.whole.late},
        {"sample",
-        {{"within_2", r.sample.within}, {"early", r.sample.early}, {"late", r.sample.late}}}};
+        {{"within_2", r.sample.within}, {"early", r.sample.early}, {"late", r.sample.late}}},
+       {"still", {{"within_2", r.still.within}, {"early", r.still.early}, {"late", r.still.late}}}};
 }
 
 }  // namespace tomolive

@@ -31,17 +31,17 @@ std::vector<ReplayStep> replayWithQuality(const ProjectionStack& p, std::span<co
     ReplayStep s;
     s.quality = quality.assess(
         live, u, view, {.received = live.receivedCount(), .scanProjections = int(order.size())});
+    images.push_back(live.estimate());
     if (truth) {
-      const VolumeStack image = live.estimate();
-      s.reference = ssimVolume(image, *truth);
-      s.sampleReference = scoreInFieldOfView(image, *truth).ssimSample;
-    } else
-      images.push_back(live.estimate());
+      s.reference = ssimVolume(images.back(), *truth);
+      s.sampleReference = scoreInFieldOfView(images.back(), *truth).ssimSample;
+    }
     steps.push_back(std::move(s));
   }
-  if (!truth)
-    for (std::size_t i = 0; i < steps.size(); ++i)
-      steps[i].reference = ssimVolume(images[i], images.back());
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    steps[i].stillReference = ssimVolume(images[i], images.back());
+    if (!truth) steps[i].reference = steps[i].stillReference;
+  }
   return steps;
 }
 
@@ -50,6 +50,8 @@ int plateauUpdate(std::span<const ReplayStep> steps, double tolerance, ReplaySco
   for (const ReplayStep& s : steps) {
     if (score == ReplayScore::whole)
       values.push_back(s.reference);
+    else if (score == ReplayScore::still)
+      values.push_back(s.stillReference);
     else if (s.sampleReference)
       values.push_back(*s.sampleReference);
     else

@@ -19,6 +19,9 @@ struct ReplayStep {
   /// ssimSample: in the field of view, the windows whose truth stands above its lowest value);
   /// none without a truth
   std::optional<double> sampleReference;
+  /// SSIM against the image after the last update: how still the image is, the only score a
+  /// real scan has (its `reference` then)
+  double stillReference = 0.0;
   QualityAssessment quality;
 };
 
@@ -32,8 +35,9 @@ std::vector<ReplayStep> replayWithQuality(const ProjectionStack& p, std::span<co
                                           double centre, const VolumeStack* truth,
                                           ComputeBackend backend = ComputeBackend::cpu);
 
-/// Which score a plateau is read from: the reference, or SSIM over the sample.
-enum class ReplayScore { whole, sample };
+/// Which score a plateau is read from: the reference, SSIM over the sample, or SSIM against the
+/// last image (the image still).
+enum class ReplayScore { whole, sample, still };
 
 /// First update (1-based) from which the score stays within `tolerance` of its last. Throws
 /// std::invalid_argument for the sample's score of a replay without a truth.
