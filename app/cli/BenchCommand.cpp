@@ -152,7 +152,9 @@ Command addAdviceBench(CLI::App& bench) {
       bench, "advice",
       "The stop advice against the truth on a set of 18 simulated scans (glass, shale, "
       "Shepp-Logan at several W, I and photon counts): per scan the update from which SSIM "
-      "against the truth stays within 0.01 of its end, and the update advised \"stop\".");
+      "against the truth stays within 0.01 of its end (over the slice, over the sample), the "
+      "update from which the image stays within 0.01 SSIM of its last, and the update advised "
+      "\"stop\".");
   command.add_option("--size", o.size, "grid size N")->check(CLI::Range(16, 4096));
   command.add_option("--slices", o.slices, "slices")->check(CLI::Range(1, 64));
   command.add_option("--projections", o.projections, "projections of each scan")
