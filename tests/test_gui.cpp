@@ -419,6 +419,10 @@ class TestGui : public QObject {
     QCOMPARE(w.findChild<QComboBox*>("method")->currentText(),
              QString("Filtered SIRT-100 of all received"));
     w.startSession();
+    // While it runs, the source box says in brief what streams.
+    const auto* summary = w.findChild<QLabel*>("sourceSummary");
+    QTRY_VERIFY(summary->isVisible());
+    QCOMPARE(summary->text(), QString("File replay: tooth.h5\n60.0 frames/s, as recorded"));
     QVERIFY(waitForPhase(w.controller(), SessionController::Phase::Finished, 60000));
     QTRY_VERIFY_WITH_TIMEOUT(
         w.displayedSnapshot() && w.displayedSnapshot()->metrics.consumed == 181, 10000);
