@@ -334,6 +334,19 @@ class TestCli : public QObject {
     QVERIFY2(!r.err.contains(u"HDF5-DIAG"_s) && !r.err.contains(u"terminate"_s), qPrintable(r.err));
   }
 
+  // A source that can never be one is refused first: one line on stderr, nothing on stdout (no
+  // backend probed, no record begun).
+  void streamRefusesABadSourceFirst() {
+    for (const QString& source : {u"ftp://x"_s, u"sim:cube"_s, u"tcp://nohost"_s,
+                                  u"file:"_s + path("absent.h5"), u"file:"_s + m_dir.path()}) {
+      const CliRun r = runCli({"stream", "--source", source, "--record", path("never.h5")});
+      QCOMPARE(r.exitCode, 2);
+      QVERIFY2(r.out.isEmpty(), qPrintable(source + u": "_s + r.out));
+      QVERIFY2(r.err.count(u'\n') == 1, qPrintable(r.err));
+      QVERIFY(!QFile::exists(path("never.h5")));
+    }
+  }
+
   // Every command answers --help (and -h, and `help COMMAND`) with its generated usage and the
   // error contract, exit 0, whatever else is on the line; an unknown command stays an error.
   void everyCommandAnswersHelp() {

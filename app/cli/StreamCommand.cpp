@@ -164,6 +164,9 @@ void writeResult(const std::string& path, const Snapshot& last,
 
 int runStream(StreamSettings s, std::shared_ptr<RowTeam> team) {
   settle(s);
+  // A source that can never be one is refused before the backend is probed or a file written.
+  if (const std::optional<std::string> why = whyNotASource(s.source.uri))
+    throw std::invalid_argument(*why);
   StreamOptions& o = s.options;
   o.rowTeam = team;
   if (team) team->setPatience(std::chrono::milliseconds(std::llround(1000.0 * s.rankTimeout)));
