@@ -912,12 +912,32 @@ void StreamingSession::reconstruct() {
           std::lock_guard lock(m_finishedMutex);
           (fromZero ? m_summary.finishedIterations : m_summary.polishedIterations) = done;
         }
+        // Against a truth, both scores before and after: SSIM weighs the faintest offset in
+        // the air where the truth is exactly zero, so it can fall where the error falls too
+        // (docs/quality.md, "SSIM against the truth and I: the air's zeros").
+        std::optional<double> ssimBefore, psnrBefore;
+        if (lastPublished) {
+          ssimBefore = lastPublished->metrics.ssim;
+          psnrBefore = lastPublished->metrics.psnr;
+        }
         publishFinal(std::make_shared<const VolumeStack>(live.estimate()));
-        const auto& ssim = lastPublished->metrics.ssim;
-        char line[160];
-        std::snprintf(line, sizeof line, "%s done in %.2f s%s", pass, seconds,
-                      ssim ? (", SSIM " + std::to_string(*ssim).substr(0, 6)).c_str() : "");
-        log(line);
+        const UpdateMetrics& after = lastPublished->metrics;
+        char line[240];
+        std::snprintf(line, sizeof line, "%s done in %.2f s", pass, seconds);
+        std::string text = line;
+        const auto score = [&](const char* name, const std::optional<double>& now,
+                               const std::optional<double>& before, const char* format) {
+          if (!now) return;
+          std::snprintf(line, sizeof line, format, *now);
+          text += std::string(", ") + name + " " + line;
+          if (before) {
+            std::snprintf(line, sizeof line, format, *before);
+            text += std::string(" (was ") + line + ")";
+          }
+        };
+        score("SSIM", after.ssim, ssimBefore, "%.4f");
+        score("PSNR", after.psnr, psnrBefore, "%.2f dB");
+        log(text);
       }
     }
     if (lastPublished && lastPublished->viewVolume)
