@@ -11,6 +11,7 @@
 #include <mutex>
 #include <numbers>
 #include <random>
+#include <regex>
 #include <set>
 
 #include <thread>
@@ -1227,6 +1228,39 @@ class TestStreaming : public QObject {
     QCOMPARE(stops->load(), 0);
     QVERIFY(std::count(log.begin(), log.end(),
                        "closing polish cut short after 0 of 10 iterations: stopped") == 1);
+  }
+
+  // Against a truth the polish's log line gives SSIM and PSNR after it and, in brackets, those of
+  // the last update it started from (SSIM can fall where the error falls: docs/quality.md).
+  void polishLogGivesBothScoresBeforeAndAfter() {
+    StreamOptions o;
+    o.window = 16;
+    o.liveQuality = false;
+    StreamingSession session(makeSource(smallGlassScan(48, 0)), o);
+    Collector updates;
+    updates.attach(session);
+    std::mutex mutex;
+    std::vector<std::string> log;
+    session.onLog([&](const std::string& line) {
+      std::lock_guard lock(mutex);
+      log.push_back(line);
+    });
+    session.start();
+    QVERIFY(session.waitFor(std::chrono::seconds(30)));
+    const auto done = std::find_if(log.begin(), log.end(), [](const std::string& line) {
+      return line.starts_with("closing polish done in");
+    });
+    QVERIFY(done != log.end());
+    const std::regex pattern(
+        R"(closing polish done in [0-9.]+ s, SSIM ([0-9.]+) \(was ([0-9.]+)\), PSNR ([0-9.]+) dB )"
+        R"(\(was ([0-9.]+) dB\))");
+    std::smatch m;
+    QVERIFY2(std::regex_match(*done, m, pattern), done->c_str());
+    const UpdateMetrics last = updates.all().back();  // the last update as first published
+    QVERIFY(last.ssim && last.psnr);
+    QCOMPARE(m[2].str(), QString::number(*last.ssim, 'f', 4).toStdString());
+    QCOMPARE(m[4].str(), QString::number(*last.psnr, 'f', 2).toStdString());
+    QVERIFY(std::stod(m[1].str()) > 0.0 && std::stod(m[3].str()) > 0.0);
   }
 
   // No flat field at all: the session fails with a clear reason, every frame is still recorded.
