@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "SessionLog.h"
 #include "io/DataExchange.h"
 #include "pipeline/FileReconstruction.h"
 #include "pipeline/MemoryBudget.h"
@@ -31,24 +32,6 @@ ScanSpec glassScan(int size, int rows, int projections) {
   s.seed = 7;
   return s;
 }
-
-// The session's log lines, thread-safely.
-struct Log {
-  std::mutex mutex;
-  std::vector<std::string> lines;
-  void attach(StreamingSession& s) {
-    s.onLog([this](const std::string& line) {
-      std::lock_guard lock(mutex);
-      lines.push_back(line);
-    });
-  }
-  bool has(const std::string& text) {
-    std::lock_guard lock(mutex);
-    for (const std::string& l : lines)
-      if (l.find(text) != std::string::npos) return true;
-    return false;
-  }
-};
 
 std::int64_t int64Attribute(const RawScan& scan, const std::string& key) {
   const auto it = scan.attributes.find(key);
@@ -115,7 +98,7 @@ class TestRecording : public QObject {
     o.recordBufferBytes = 32 * frameBytes;
     o.recordDelayPerFrame = std::chrono::milliseconds(10);
     StreamingSession session(std::make_unique<SimulatorSource>(glassScan(64, 4, 320), 0.0), o);
-    Log log;
+    SessionLog log;
     log.attach(session);
     std::mutex mutex;
     UpdateMetrics last;
@@ -188,7 +171,7 @@ class TestRecording : public QObject {
       const FileSizeLimit limit(600 << 10);
       // 64 × 16 uint16 = 2 KiB a frame: 400 projections need 800 KiB.
       StreamingSession session(std::make_unique<SimulatorSource>(glassScan(64, 16, 400), 0.0), o);
-      Log log;
+      SessionLog log;
       log.attach(session);
       session.start();
       QVERIFY(session.waitFor(std::chrono::seconds(120)));

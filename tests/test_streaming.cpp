@@ -16,6 +16,7 @@
 
 #include <thread>
 
+#include "SessionLog.h"
 #include "io/DataExchange.h"
 #include "io/ScanFile.h"
 #include "nn/SampleSupport.h"
@@ -1177,14 +1178,11 @@ class TestStreaming : public QObject {
         o);
     Collector updates;
     updates.attach(session);
-    std::mutex mutex;
-    std::vector<std::string> log;
-    session.onLog([&](const std::string& line) {
-      std::lock_guard lock(mutex);
-      log.push_back(line);
-    });
+    SessionLog lines;
+    lines.attach(session);
     session.start();
     QVERIFY(session.waitFor(std::chrono::seconds(30)));
+    const std::vector<std::string> log = lines.all();
     const std::vector<UpdateMetrics> all = updates.all();
     QVERIFY(!all.empty());
     QVERIFY(all.front().centreSource != "source");
@@ -1239,14 +1237,11 @@ class TestStreaming : public QObject {
     StreamingSession session(makeSource(smallGlassScan(48, 0)), o);
     Collector updates;
     updates.attach(session);
-    std::mutex mutex;
-    std::vector<std::string> log;
-    session.onLog([&](const std::string& line) {
-      std::lock_guard lock(mutex);
-      log.push_back(line);
-    });
+    SessionLog lines;
+    lines.attach(session);
     session.start();
     QVERIFY(session.waitFor(std::chrono::seconds(30)));
+    const std::vector<std::string> log = lines.all();
     const auto done = std::find_if(log.begin(), log.end(), [](const std::string& line) {
       return line.starts_with("closing polish done in");
     });
@@ -1269,12 +1264,6 @@ class TestStreaming : public QObject {
     o.window = 4;
     o.recordPath = path("noflats.h5");
     StreamingSession session(std::make_unique<NoFlatsSource>(), o);
-    std::vector<std::string> log;
-    std::mutex logMutex;
-    session.onLog([&](const std::string& line) {
-      std::lock_guard lock(logMutex);
-      log.push_back(line);
-    });
     session.start();
     QVERIFY(session.waitFor(std::chrono::seconds(20)));
     const SessionSummary s = session.summary();
