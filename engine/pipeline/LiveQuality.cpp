@@ -181,6 +181,30 @@ LiveQuality::LiveQuality(QualityOptions options) : m_options(options), m_advisor
 
 LiveQuality::~LiveQuality() = default;
 
+std::optional<double> LiveQuality::madeGood(const std::vector<float>& image, bool comparable) {
+  const auto distance = [](const std::vector<float>& a, const std::vector<float>& b) {
+    double sum = 0.0;
+    for (std::size_t i = 0; i < a.size(); ++i) sum += double(a[i] - b[i]) * double(a[i] - b[i]);
+    return sum;
+  };
+  if (!comparable || m_run.empty() || m_run.back().size() != image.size()) {
+    m_run.clear();
+    m_runSteps.clear();
+  } else {
+    m_runSteps.push_back(distance(image, m_run.back()));
+  }
+  m_run.push_back(image);
+  if (int(m_run.size()) > kMadeGoodUpdates + 1) {
+    m_run.pop_front();
+    m_runSteps.pop_front();
+  }
+  if (int(m_run.size()) <= kMadeGoodUpdates) return std::nullopt;
+  double path = 0.0;
+  for (double step : m_runSteps) path += step;
+  if (!(path > 0.0)) return std::nullopt;  // an image that did not move at all
+  return distance(m_run.back(), m_run.front()) / path;
+}
+
 std::optional<std::string> LiveQuality::whyNoResolution(LiveMethod method) {
   if (method == LiveMethod::window)
     return std::string(
@@ -226,6 +250,7 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
     whyNoChange = "I changed from " + std::to_string(m_previousIterations) + " to " +
                   std::to_string(update.iterations);
   const bool comparable = !whyNoChange;
+  if (wanted && !window) q.changeMadeGood = madeGood(m_previousImage, comparable);
   std::vector<float> before = std::exchange(m_previousStructure, std::move(structure));
   m_previousStructureSlices = which;
   m_previousIterations = update.iterations;
@@ -294,7 +319,8 @@ QualityAssessment LiveQuality::assess(const LiveReconstruction& live, const Live
                                  .receivedBefore = receivedBefore,
                                  .coverage = q.coverage,
                                  .halvesChange = q.halvesChange,
-                                 .whyNoChange = whyNoChange},
+                                 .whyNoChange = whyNoChange,
+                                 .changeMadeGood = q.changeMadeGood},
                                 atGrid);
     m_lastAdvice = q.advice;
   }

@@ -7,6 +7,9 @@
 //               the stop advice's measure of what still changes; with the resolution only;
 //               none where x_{R−1} was of other slices or made with another I (auto-steering):
 //               the two differ by the method, not by the new projections;
+// - change made good: of the first slice in view, ‖x_R − x_{R−4}‖² over the sum of the last 4
+//               updates' squared changes, over a run of comparable images (StopAdvice.h,
+//               QualityReading::changeMadeGood); not for the window method;
 // - halves' change: 1 − SSIM between each half reconstruction's image (below) and x_R on the
 //               same slices, the mean of the two: what the second half of the data changed, the
 //               stop advice's second reading; with the resolution only;
@@ -33,6 +36,7 @@
 // (W/2 each, I iterations) before the live reconstruction forgets it, each keeping its newest
 // line integrals of the first slice in view. A new set of slices in view starts them afresh.
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -75,6 +79,7 @@ struct HalfReconstructions {
 struct QualityAssessment {
   std::optional<double> change, residual;
   std::optional<double> structuralChange;  ///< 1 − SSIM to the last update (with the resolution)
+  std::optional<double> changeMadeGood;    ///< QualityReading::changeMadeGood (not for window)
   /// 1 − SSIM of each half reconstruction's image to this update's, the mean (with the resolution)
   std::optional<double> halvesChange;
   /// none where the received angles leave a gap too wide for one (AngularCoverage)
@@ -105,6 +110,9 @@ class LiveQuality {
 
  private:
   struct Halves;
+  /// Adds this update's first slice in view to the run of comparable images (a new run where
+  /// `comparable` is false) and returns the change it made good, once the run is long enough.
+  std::optional<double> madeGood(const std::vector<float>& image, bool comparable);
   QualityOptions m_options;
   StopAdvisor m_advisor;
   std::unique_ptr<Halves> m_halves;
@@ -114,6 +122,10 @@ class LiveQuality {
   std::vector<int> m_previousStructureSlices;
   std::int64_t m_previousStructureReceived = 0;  ///< projections in the last update's image
   int m_previousIterations = 0;                  ///< the I the last update's image was made with
+  /// The first slice in view of the last comparable updates (oldest first, at most
+  /// kMadeGoodUpdates + 1) and their successive squared differences
+  std::deque<std::vector<float>> m_run;
+  std::deque<double> m_runSteps;
   int m_assessments = 0;  ///< updates seen so far (for `every`)
   double m_spentSeconds = 0.0, m_workSeconds = 0.0;  ///< halves' and updates' time (for `share`)
   std::optional<StopAdvice> m_lastAdvice;

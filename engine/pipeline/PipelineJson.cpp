@@ -47,6 +47,7 @@ void to_json(json& j, const UpdateMetrics& m) {
   putIfPresent(j, "ssim", m.ssim);
   putIfPresent(j, "change", m.change);
   putIfPresent(j, "structural_change", m.structuralChange);
+  putIfPresent(j, "change_made_good", m.changeMadeGood);
   putIfPresent(j, "halves_change", m.halvesChange);
   putIfPresent(j, "expected_gain", m.expectedGain);
   putIfPresent(j, "expected_gain_halves", m.halvesGain);

@@ -31,6 +31,9 @@ namespace {
 // anything: its reading counts as not measured, never as settled).
 bool measured(const std::optional<double>& change) { return change && std::isfinite(*change); }
 
+// The FRC's finest resolution, the Nyquist limit (metrics/FourierRingCorrelation.h).
+constexpr double kGridLimitPixels = 2.0;
+
 // The 1/n model's gain from a change c between the images of m and n > m > 0 projections.
 double oneTermGain(double change, double m, double n, int scanProjections) {
   const double rest = scanProjections > 0 ? std::max(0.0, 1.0 - n / scanProjections) : 0.5;
@@ -113,9 +116,16 @@ StopAdvice StopAdvisor::advise(const QualityReading& reading, const ScanProgress
     recent.push_back(point);
     if (int(recent.size()) > m_rule.fittedUpdates) recent.erase(recent.begin());
   };
-  if (measured(reading.structuralChange) && reading.received > reading.receivedBefore)
+  if (measured(reading.structuralChange) && reading.received > reading.receivedBefore) {
+    // At the grid's resolution limit, only what the image made good of its recent path counts.
+    const bool gridLimited =
+        reading.resolutionPixels && *reading.resolutionPixels <= kGridLimitPixels;
+    const double madeGood = gridLimited && measured(reading.changeMadeGood)
+                                ? std::min(1.0, *reading.changeMadeGood)
+                                : 1.0;
     keep(m_recent, {double(reading.received), double(reading.received - reading.receivedBefore),
-                    *reading.structuralChange});
+                    *reading.structuralChange * madeGood});
+  }
   // Each half holds half the received projections: a change from n/2 to n.
   if (measured(reading.halvesChange) && reading.received > 1)
     keep(m_recentHalves,

@@ -739,6 +739,7 @@ void StreamingSession::reconstruct() {
         const QualityAssessment q = quality->assess(*recon, done, view, progress);
         m.change = q.change;
         m.structuralChange = q.structuralChange;
+        m.changeMadeGood = q.changeMadeGood;
         m.halvesChange = q.halvesChange;
         m.residual = q.residual;
         m.resolutionPixels = q.resolutionPixels;

@@ -180,6 +180,9 @@ struct UpdateMetrics {
   std::optional<double> change;
   /// 1 − SSIM to the last update on the slices the resolution uses (the stop advice's measure).
   std::optional<double> structuralChange;
+  /// The share of its path over the last 4 updates the image made good (squared distances; the
+  /// advice weighs the change by it at the grid's resolution limit: pipeline/StopAdvice.h).
+  std::optional<double> changeMadeGood;
   /// 1 − SSIM of each half reconstruction's image to this update's, the mean (the advice's
   /// second reading).
   std::optional<double> halvesChange;
