@@ -193,11 +193,15 @@ std::optional<double> LiveQuality::madeGood(const std::vector<float>& image, boo
   } else {
     m_runSteps.push_back(distance(image, m_run.back()));
   }
-  m_run.push_back(image);
-  if (int(m_run.size()) > kMadeGoodUpdates + 1) {
+  // A full run gives its oldest image's memory to the newest (no allocation per update).
+  std::vector<float> slot;
+  if (int(m_run.size()) > kMadeGoodUpdates) {
+    slot = std::move(m_run.front());
     m_run.pop_front();
     m_runSteps.pop_front();
   }
+  slot.assign(image.begin(), image.end());
+  m_run.push_back(std::move(slot));
   if (int(m_run.size()) <= kMadeGoodUpdates) return std::nullopt;
   double path = 0.0;
   for (double step : m_runSteps) path += step;
