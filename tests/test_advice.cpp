@@ -65,9 +65,8 @@ void report(const char* label, const std::vector<ReplayStep>& steps) {
     qInfo(
         "%s R %2zu  ref SSIM %.4f  still %.4f  resolution %6.2f px  change %.4f  1-SSIM %.4f  "
         "made good %.2f  halves %.4f  gains %.4f %.4f  residual %.4f  %s  %.3f s",
-        label, i + 1, steps[i].reference, steps[i].stillReference,
-        q.resolutionPixels.value_or(0.0), q.change.value_or(0.0),
-        q.structuralChange.value_or(0.0), q.changeMadeGood.value_or(0.0),
+        label, i + 1, steps[i].reference, steps[i].stillReference, q.resolutionPixels.value_or(0.0),
+        q.change.value_or(0.0), q.structuralChange.value_or(0.0), q.changeMadeGood.value_or(0.0),
         q.halvesChange.value_or(0.0),
         q.advice && q.advice->expectedGain ? *q.advice->expectedGain : 0.0,
         q.advice && q.advice->halvesGain ? *q.advice->halvesGain : 0.0, q.residual.value_or(0.0),
