@@ -582,9 +582,10 @@ class TestAdvice : public QObject {
                  "(docs/quality.md)",
                  Continue);
     QEXPECT_FAIL("held out 192² shale W=16 I=2 1e4",
-                 "known: 1 update late against the truth, none against the image's own settling "
-                 "(still from update 31, advice at 31): where the truth is flat, SSIM against it "
-                 "gains less than the image still changes (docs/quality.md)",
+                 "known: 3 updates late against the truth (within 0.01 from update 28), none "
+                 "against the image's own settling (still from update 31, advice at 31): where the "
+                 "truth is flat, SSIM against it gains less than the image still changes "
+                 "(docs/quality.md)",
                  Continue);
     QVERIFY2(std::abs(fired - plateau) <= 2,
              qPrintable(QStringLiteral("advice at %1, plateau at %2").arg(fired).arg(plateau)));
