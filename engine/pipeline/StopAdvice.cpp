@@ -99,10 +99,14 @@ std::optional<double> expectedGain(std::span<const ChangePoint> recent, int scan
 
 StopAdvisor::StopAdvisor(StopRule rule) : m_rule(rule) {
   if (!(rule.expectedGainLimit >= 0.0) || !(rule.halvesGainLimit >= 0.0) ||
+      !(rule.sureHalvesGainLimit >= 0.0) || !(rule.sureExpectedGainLimit >= 0.0) ||
       rule.minimumUpdates < 1 || rule.fittedUpdates < 3)
     throw std::invalid_argument(
-        "stop rule: expected gain limits " + std::to_string(rule.expectedGainLimit) + " and " +
-        std::to_string(rule.halvesGainLimit) + " (halves) must be ≥ 0, minimum updates " +
+        "stop rule: expected gain limits " + std::to_string(rule.expectedGainLimit) + ", " +
+        std::to_string(rule.halvesGainLimit) + " (halves), " +
+        std::to_string(rule.sureExpectedGainLimit) + " and " +
+        std::to_string(rule.sureHalvesGainLimit) +
+        " (where the halves are sure) must be ≥ 0, minimum updates " +
         std::to_string(rule.minimumUpdates) + " at least 1 and fitted updates " +
         std::to_string(rule.fittedUpdates) + " at least 3");
 }
@@ -147,7 +151,13 @@ StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress
     advice.expectedGain = expectedGain(m_recent, progress.scanProjections, progress.gridSize);
   if (measured(reading.halvesChange) && reading.received > 1)
     advice.halvesGain = expectedGain(m_recentHalves, progress.scanProjections, progress.gridSize);
-  char text[256];
+  // Near the grid's limit, where the halves are sure, the looser limit on the expected gain.
+  const bool halvesSure = advice.halvesGain && *advice.halvesGain <= m_rule.sureHalvesGainLimit &&
+                          reading.resolutionPixels &&
+                          *reading.resolutionPixels <= kNearGridLimitPixels &&
+                          m_rule.sureExpectedGainLimit > m_rule.expectedGainLimit;
+  const double gainLimit = halvesSure ? m_rule.sureExpectedGainLimit : m_rule.expectedGainLimit;
+  char text[320];
   std::string resolution;
   if (reading.resolutionPixels) {
     std::snprintf(text, sizeof text, ", resolution %.1f px", *reading.resolutionPixels);
@@ -157,9 +167,16 @@ StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress
       progress.scanProjections > 0 ? "to the end of the scan" : "from as many projections again";
   std::string gain;
   if (advice.expectedGain) {
-    std::snprintf(text, sizeof text, "expected gain %s %.3f SSIM (limit %.3f)", horizon,
-                  *advice.expectedGain, m_rule.expectedGainLimit);
+    std::snprintf(text, sizeof text, "expected gain %s %.3f SSIM (limit %.3f", horizon,
+                  *advice.expectedGain, gainLimit);
     gain = text;
+    if (halvesSure) {
+      std::snprintf(text, sizeof text,
+                    " where the halves' gain is at most %.3f at %.1f px or finer",
+                    m_rule.sureHalvesGainLimit, kNearGridLimitPixels);
+      gain += text;
+    }
+    gain += ")";
     if (carried) gain += " as the last update measured it (" + *reading.whyNoChange + ")";
     if (advice.halvesGain) {
       std::snprintf(text, sizeof text, ", by the halves %.3f (limit %.3f)", *advice.halvesGain,
@@ -168,7 +185,7 @@ StopAdvice StopAdvisor::decide(const QualityReading& reading, const ScanProgress
     }
   }
   const bool improving =
-      advice.expectedGain && (*advice.expectedGain > m_rule.expectedGainLimit ||
+      advice.expectedGain && (*advice.expectedGain > gainLimit ||
                               (advice.halvesGain && *advice.halvesGain > m_rule.halvesGainLimit));
   const std::int64_t left = std::int64_t(progress.scanProjections) - progress.received;
   const std::int64_t added = reading.received - reading.receivedBefore;

@@ -51,16 +51,28 @@
 // bring detail and the change counts whole: applied there too, ρ said stop where the image was
 // still 0.016–0.023 SSIM from its final look (docs/quality.md).
 //
+// Where the halves are sure. Near the grid's limit (a resolution of kNearGridLimitPixels = 2.5 px
+// or finer: the halves agree up to 80 % of the finest frequency the grid holds) and with the
+// halves' gain at most `sureHalvesGainLimit` (half their limit), the expected gain may be up to
+// `sureExpectedGainLimit` (twice its limit). There, on clean scans, the change between updates
+// reads mostly an interlaced level's patterns coming and going, which ρ above discounts only from 2
+// px on: on held-out glass W = 16, 10⁵ it read 0.043 still to come where the image changed by 0.006
+// more to its end, and the advice came 6 updates after the image had settled. The real scans at
+// full resolution (5–6 px) never come near; without the resolution condition the same looser limit
+// said stop on the tooth (W = 6) an update before its image stopped changing, and from 3 px on one
+// simulated scan 3 updates before its image did (docs/quality.md).
+//
 // The advice is "stop" at update R when the received angles cover the half circle (below:
-// AngularCoverage), the expected gain is at most `expectedGainLimit` and the halves' at most
-// `halvesGainLimit` (where measured), at least `minimumUpdates` updates have been made and more
-// projections are still to come than the last update added (at the scan's very end stopping saves
-// nothing). Otherwise "continue", with the expected gains as the reason. An update whose image
-// cannot be compared with the last (other slices in view, another I) keeps the gain of the last
-// change measured, and the reason says why ("… as the last update measured it (I changed from 3
-// to 2)"): read as a change, a new I gave 0.13–0.46 where the data gave 0.009. The reason of a
-// "stop" names since when the advice has said so, the gains, the resolution and, when the scan's
-// length and the acquisition rate are known, what stopping saves:
+// AngularCoverage), the expected gain is at most `expectedGainLimit` (or the looser limit where the
+// halves are sure) and the halves' at most `halvesGainLimit` (where measured), at least
+// `minimumUpdates` updates have been made and more projections are still to come than the last
+// update added (at the scan's very end stopping saves nothing). Otherwise "continue", with the
+// expected gains as the reason. An update whose image cannot be compared with the last (other
+// slices in view, another I) keeps the gain of the last change measured, and the reason says why
+// ("… as the last update measured it (I changed from 3 to 2)"): read as a change, a new I gave
+// 0.13–0.46 where the data gave 0.009. The reason of a "stop" names since when the advice has said
+// so, the gains, the resolution and, when the scan's length and the acquisition rate are known,
+// what stopping saves:
 //   "image settled since update 9: expected gain to the end of the scan 0.004 SSIM (limit
 //    0.015), by the halves 0.006 (limit 0.010), resolution 3.1 px — stopping now saves 640
 //    projections, 38 % of the scan, about 6 s of beam"
@@ -80,9 +92,17 @@ namespace tomolive {
 /// The updates over which QualityReading::changeMadeGood compares the path with the distance.
 inline constexpr int kMadeGoodUpdates = 4;
 
+/// The resolution at or below which the halves' reading can make the limit on the expected gain
+/// looser (StopRule::sureHalvesGainLimit), in pixels: 1.25 × the grid's limit (2 px).
+inline constexpr double kNearGridLimitPixels = 2.5;
+
 struct StopRule {
   double expectedGainLimit = 0.015;  ///< most SSIM still to come for a "stop"
   double halvesGainLimit = 0.010;    ///< most SSIM still to come by the halves' reading
+  /// Where the resolution is at most kNearGridLimitPixels and the halves' gain at most
+  /// `sureHalvesGainLimit`, the expected gain may be up to `sureExpectedGainLimit`.
+  double sureHalvesGainLimit = 0.005;
+  double sureExpectedGainLimit = 0.03;
   int minimumUpdates = 4;            ///< no advice to stop before this update
   int fittedUpdates = 4;             ///< the last updates whose changes the two terms fit
 };
@@ -166,7 +186,8 @@ std::optional<double> expectedGain(std::span<const ChangePoint> recent, int scan
 
 class StopAdvisor {
  public:
-  /// Throws std::invalid_argument for a negative limit or a minimum below 1.
+  /// Throws std::invalid_argument for a negative limit, a minimum below 1 or fewer than 3 fitted
+  /// updates.
   explicit StopAdvisor(StopRule rule = {});
   /// Adds the reading of the next update and advises. A reading with no more projections
   /// received than the last (a finishing pass after the scan's end) repeats the last advice.
