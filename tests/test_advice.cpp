@@ -321,17 +321,18 @@ class TestAdvice : public QObject {
   // the expected gain may be up to 0.03; elsewhere the limit stays 0.015, and the reason names
   // the limit in force.
   void halvesSureLoosenTheLimitNearTheGridLimit() {
-    const auto advise = [](double resolution, double change, std::optional<double> halves) {
-      return StopAdvisor().advise({.update = 5,
-                                   .resolutionPixels = resolution,
-                                   .structuralChange = change,
-                                   .received = 200,
-                                   .receivedBefore = 180,
-                                   .coverage = {},
-                                   .halvesChange = halves,
-                                   .whyNoChange = {},
-                                   .changeMadeGood = {}},
-                                  {.received = 200, .scanProjections = 1000});
+    const auto advise = [](double resolution, double change, std::optional<double> halves,
+                           StopRule rule = {}) {
+      return StopAdvisor(rule).advise({.update = 5,
+                                       .resolutionPixels = resolution,
+                                       .structuralChange = change,
+                                       .received = 200,
+                                       .receivedBefore = 180,
+                                       .coverage = {},
+                                       .halvesChange = halves,
+                                       .whyNoChange = {},
+                                       .changeMadeGood = {}},
+                                      {.received = 200, .scanProjections = 1000});
     };
     // g = c · 9 · 0.8 and g_h = d · 0.8: g = 0.025, g_h = 0.004.
     const double c = 0.025 / 7.2, d = 0.005;
@@ -353,17 +354,7 @@ class TestAdvice : public QObject {
     QVERIFY(!advise(2.3, c, std::nullopt).stop);  // no halves: nothing to be sure by
     QVERIFY(!advise(2.3, c, std::nan("")).stop);  // nor halves that are not a number
     // A "looser" limit below the plain one changes nothing: the plain limit stands.
-    const StopAdvice plain = StopAdvisor({.sureExpectedGainLimit = 0.01})
-                                 .advise({.update = 5,
-                                          .resolutionPixels = 2.3,
-                                          .structuralChange = 0.012 / 7.2,
-                                          .received = 200,
-                                          .receivedBefore = 180,
-                                          .coverage = {},
-                                          .halvesChange = d,
-                                          .whyNoChange = {},
-                                          .changeMadeGood = {}},
-                                         {.received = 200, .scanProjections = 1000});
+    const StopAdvice plain = advise(2.3, 0.012 / 7.2, d, {.sureExpectedGainLimit = 0.01});
     QVERIFY(plain.stop);
     QVERIFY(plain.reason.find("0.012 SSIM (limit 0.015), by the halves") != std::string::npos);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, StopAdvisor({.sureHalvesGainLimit = -0.001}));
