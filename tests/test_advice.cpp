@@ -87,6 +87,23 @@ ScanSpec scanOf(PhantomKind phantom, int size, int slices, AcquisitionPlan acqui
   return spec;
 }
 
+// The reading of update 5 of a scan of 1000 projections (kUpdate5Of1000): 200 received, 20 of
+// them new since the image compared with, so the 1/n model reads a change c as the gain
+// c · 9 · 0.8 and the halves' change d as d · 0.8.
+QualityReading update5(std::optional<double> resolution, std::optional<double> change,
+                       std::optional<double> halves = {}, std::optional<double> madeGood = {}) {
+  return {.update = 5,
+          .resolutionPixels = resolution,
+          .structuralChange = change,
+          .received = 200,
+          .receivedBefore = 180,
+          .coverage = {},
+          .halvesChange = halves,
+          .whyNoChange = {},
+          .changeMadeGood = madeGood};
+}
+constexpr ScanProgress kUpdate5Of1000{.received = 200, .scanProjections = 1000};
+
 }  // namespace
 
 class TestAdvice : public QObject {
@@ -295,18 +312,8 @@ class TestAdvice : public QObject {
   // the change counts whole.
   void changeMadeGoodCountsAtTheGridLimitOnly() {
     const auto gain = [](double resolution, std::optional<double> madeGood) {
-      StopAdvisor advisor;
-      return *advisor
-                  .advise({.update = 5,
-                           .resolutionPixels = resolution,
-                           .structuralChange = 0.004,
-                           .received = 200,
-                           .receivedBefore = 180,
-                           .coverage = {},
-                           .halvesChange = {},
-                           .whyNoChange = {},
-                           .changeMadeGood = madeGood},
-                          {.received = 200, .scanProjections = 1000})
+      return *StopAdvisor()
+                  .advise(update5(resolution, 0.004, {}, madeGood), kUpdate5Of1000)
                   .expectedGain;
     };
     const double whole = gain(2.0, std::nullopt);
@@ -323,16 +330,7 @@ class TestAdvice : public QObject {
   void halvesSureLoosenTheLimitNearTheGridLimit() {
     const auto advise = [](double resolution, double change, std::optional<double> halves,
                            StopRule rule = {}) {
-      return StopAdvisor(rule).advise({.update = 5,
-                                       .resolutionPixels = resolution,
-                                       .structuralChange = change,
-                                       .received = 200,
-                                       .receivedBefore = 180,
-                                       .coverage = {},
-                                       .halvesChange = halves,
-                                       .whyNoChange = {},
-                                       .changeMadeGood = {}},
-                                      {.received = 200, .scanProjections = 1000});
+      return StopAdvisor(rule).advise(update5(resolution, change, halves), kUpdate5Of1000);
     };
     // g = c · 9 · 0.8 and g_h = d · 0.8: g = 0.025, g_h = 0.004.
     const double c = 0.025 / 7.2, d = 0.005;
@@ -367,15 +365,7 @@ class TestAdvice : public QObject {
   // again (P = 2n); the limit is inclusive; none before the minimum update; nothing to advise
   // when less than one more update's projections are left.
   void expectedGainAndItsLimit() {
-    const QualityReading r{.update = 5,
-                           .resolutionPixels = std::nullopt,
-                           .structuralChange = 0.01,
-                           .received = 200,
-                           .receivedBefore = 180,
-                           .coverage = {},
-                           .halvesChange = {},
-                           .whyNoChange = {},
-                           .changeMadeGood = {}};
+    const QualityReading r = update5(std::nullopt, 0.01);
     QVERIFY(std::abs(*expectedGain(r, 1000) - 0.01 * 9.0 * 0.8) < 1e-12);
     QVERIFY(std::abs(*expectedGain(r, 0) - 0.01 * 9.0 * 0.5) < 1e-12);
     QCOMPARE(*expectedGain(r, 200), 0.0);
@@ -483,16 +473,8 @@ class TestAdvice : public QObject {
   // above its limit keeps "continue", and a reading without halves leaves the decision to the
   // change between updates.
   void halvesGainMustBeLowToo() {
-    QualityReading r{.update = 5,
-                     .resolutionPixels = 3.0,
-                     .structuralChange = 0.001,
-                     .received = 200,
-                     .receivedBefore = 180,
-                     .coverage = {},
-                     .halvesChange = 0.02,
-                     .whyNoChange = {},
-                     .changeMadeGood = {}};
-    const ScanProgress progress{.received = 200, .scanProjections = 1000};
+    QualityReading r = update5(3.0, 0.001, 0.02);
+    const ScanProgress progress = kUpdate5Of1000;
     const StopAdvice high = StopAdvisor().advise(r, progress);
     QVERIFY(!high.stop);
     QVERIFY(std::abs(*high.expectedGain - 0.001 * 9.0 * 0.8) < 1e-12);

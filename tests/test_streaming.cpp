@@ -84,6 +84,32 @@ struct Collector {
   }
 };
 
+// What a session run to its end published: each update's metrics as first published, and its
+// log lines. A session not ended within `limit` is stopped and waited for (its threads then no
+// longer call the collectors here), with `ended` false for the caller's QVERIFY.
+struct SessionRun {
+  bool ended = false;
+  std::vector<UpdateMetrics> updates;
+  std::vector<std::string> log;
+};
+SessionRun runToEnd(StreamingSession& session,
+                    std::chrono::seconds limit = std::chrono::seconds(30)) {
+  Collector updates;
+  updates.attach(session);
+  SessionLog lines;
+  lines.attach(session);
+  session.start();
+  SessionRun run;
+  run.ended = session.waitFor(limit);
+  if (!run.ended) {
+    session.stopAcquisition();
+    session.wait();
+  }
+  run.updates = updates.all();
+  run.log = lines.all();
+  return run;
+}
+
 std::int64_t residentKiB() {
   std::ifstream status("/proc/self/status");
   std::string key;
@@ -1176,14 +1202,10 @@ class TestStreaming : public QObject {
         std::make_unique<StatesCentreLate>(makeSource(spec), std::vector<int>{48, 64, 80},
                                            std::vector<double>{14, 500, 15}),
         o);
-    Collector updates;
-    updates.attach(session);
-    SessionLog lines;
-    lines.attach(session);
-    session.start();
-    QVERIFY(session.waitFor(std::chrono::seconds(30)));
-    const std::vector<std::string> log = lines.all();
-    const std::vector<UpdateMetrics> all = updates.all();
+    const SessionRun run = runToEnd(session);
+    QVERIFY(run.ended);
+    const std::vector<std::string>& log = run.log;
+    const std::vector<UpdateMetrics>& all = run.updates;
     QVERIFY(!all.empty());
     QVERIFY(all.front().centreSource != "source");
     QCOMPARE(all.back().centreSource, std::string("source"));
@@ -1235,13 +1257,9 @@ class TestStreaming : public QObject {
     o.window = 16;
     o.liveQuality = false;
     StreamingSession session(makeSource(smallGlassScan(48, 0)), o);
-    Collector updates;
-    updates.attach(session);
-    SessionLog lines;
-    lines.attach(session);
-    session.start();
-    QVERIFY(session.waitFor(std::chrono::seconds(30)));
-    const std::vector<std::string> log = lines.all();
+    const SessionRun run = runToEnd(session);
+    QVERIFY(run.ended);
+    const std::vector<std::string>& log = run.log;
     const auto done = std::find_if(log.begin(), log.end(), [](const std::string& line) {
       return line.starts_with("closing polish done in");
     });
@@ -1251,7 +1269,8 @@ class TestStreaming : public QObject {
         R"(\(was ([0-9.]+) dB\))");
     std::smatch m;
     QVERIFY2(std::regex_match(*done, m, pattern), done->c_str());
-    const UpdateMetrics last = updates.all().back();  // the last update as first published
+    QVERIFY(!run.updates.empty());
+    const UpdateMetrics& last = run.updates.back();  // the last update as first published
     QVERIFY(last.ssim && last.psnr);
     QCOMPARE(m[2].str(), QString::number(*last.ssim, 'f', 4).toStdString());
     QCOMPARE(m[4].str(), QString::number(*last.psnr, 'f', 2).toStdString());
