@@ -2,6 +2,7 @@
 // the stop advice checked where the truth is known (simulated scans: it fires within 2 updates
 // of where SSIM against the ground truth comes within 0.01 of its final value) and on the real
 // scans (it does not fire before the image has stopped changing), and --stop-when-stable.
+#include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
@@ -802,6 +803,56 @@ class TestAdvice : public QObject {
     qInfo("stopped at the advice of update %zu: %s (%lld of 384 projections received)",
           firstStop + 1, updates[firstStop].adviceReason.c_str(),
           static_cast<long long>(summary.projectionsReceived));
+  }
+
+  // The same from the command line, as a script at the beamline runs it: `stream
+  // --stop-when-stable` on a file replayed losslessly stops the acquisition at the first "stop"
+  // advice, records every frame received, says why on stderr, and its metrics lines carry the
+  // readings the advice came from.
+  void cliStopsWhenStable() {
+    const std::string scan = written(
+        scanOf(PhantomKind::SheppLogan, 128, 4, {AcquisitionOrder::Interlaced, 384, 24}, 1e4, 31),
+        "cli_stop.h5");
+    const QString record = m_dir.filePath("cli_stop_record.h5");
+    const QString metrics = m_dir.filePath("cli_stop.jsonl");
+    QProcess cli;
+    cli.start(QStringLiteral(TOMOLIVE_CLI_PATH),
+              {"stream", "--source", QString::fromStdString("file:" + scan), "--window", "24",
+               "--stop-when-stable", "--record", record, "--metrics", metrics, "--json"});
+    QVERIFY(cli.waitForFinished(240000));
+    const QString err = QString::fromUtf8(cli.readAllStandardError());
+    QVERIFY2(cli.exitStatus() == QProcess::NormalExit && cli.exitCode() == 0, qPrintable(err));
+    const nlohmann::json summary = nlohmann::json::parse(cli.readAllStandardOutput().toStdString());
+    QVERIFY(summary.at("stopped_early").get<bool>());
+    const int received = summary.at("projections_received").get<int>();
+    QVERIFY2(received > 0 && received < 384, qPrintable(QString::number(received)));
+    QCOMPARE(summary.at("frames_recorded").get<int>(), summary.at("frames_received").get<int>());
+    QCOMPARE(readDataExchange(record.toStdString()).projections, received);
+    QVERIFY2(err.contains("stop advice: image settled at update ") &&
+                 err.contains("; stopping the acquisition"),
+             qPrintable(err));
+
+    QFile file(metrics);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    std::vector<nlohmann::json> lines;
+    for (const QByteArray& line : file.readAll().split('\n'))
+      if (!line.isEmpty()) lines.push_back(nlohmann::json::parse(line.toStdString()));
+    QCOMPARE(int(lines.size()), summary.at("updates").get<int>());
+    std::size_t firstStop = lines.size();
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const nlohmann::json& m = lines[i];
+      for (const char* key : {"resolution_px", "residual", "advice", "advice_reason"})
+        QVERIFY2(m.contains(key), key);
+      QCOMPARE(m.contains("change"), i > 0);  // the change to the image before
+      QVERIFY(m.at("resolution_px").get<double>() >= 2.0);
+      const std::string advice = m.at("advice").get<std::string>();
+      QVERIFY(advice == "stop" || advice == "continue");
+      if (advice == "stop" && firstStop == lines.size()) firstStop = i;
+    }
+    // the update advised, and at most one with what was pending when the detector stopped
+    QVERIFY(firstStop < lines.size());
+    QVERIFY2(lines.size() - firstStop <= 2, qPrintable(QString::number(lines.size() - firstStop)));
+    QVERIFY(lines[firstStop].at("advice_reason").get<std::string>().starts_with("image settled"));
   }
 
   // The resolution on every k-th update only: updates 1, 4, 7 … have it, the others none, and
