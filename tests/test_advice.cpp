@@ -3,7 +3,6 @@
 // of where SSIM against the ground truth comes within 0.01 of its final value) and on the real
 // scans (it does not fire before the image has stopped changing), and --stop-when-stable.
 #include <QFile>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -15,6 +14,7 @@
 #include <numeric>
 #include <random>
 
+#include "CliRun.h"
 #include "RealData.h"
 #include "UpdateLog.h"
 #include "bench/AdviceEvaluation.h"
@@ -104,6 +104,11 @@ QualityReading update5(std::optional<double> resolution, std::optional<double> c
           .changeMadeGood = madeGood};
 }
 constexpr ScanProgress kUpdate5Of1000{.received = 200, .scanProjections = 1000};
+
+// A scan whose advice says stop before its end (384 projections, W = 24): for --stop-when-stable.
+ScanSpec stoppingScan() {
+  return scanOf(PhantomKind::SheppLogan, 128, 4, {AcquisitionOrder::Interlaced, 384, 24}, 1e4, 31);
+}
 
 }  // namespace
 
@@ -741,9 +746,7 @@ class TestAdvice : public QObject {
   // A session told to stop when stable stops its source at the first "stop" advice: the replay
   // ends early, every frame received is recorded, and the metrics carry the readings.
   void sessionStopsWhenStable() {
-    const std::string path = written(
-        scanOf(PhantomKind::SheppLogan, 128, 4, {AcquisitionOrder::Interlaced, 384, 24}, 1e4, 31),
-        "stop.h5");
+    const std::string path = written(stoppingScan(), "stop.h5");
     StreamOptions o;
     o.window = 24;
     o.stopWhenStable = true;
@@ -810,34 +813,32 @@ class TestAdvice : public QObject {
   // advice, records every frame received, says why on stderr, and its metrics lines carry the
   // readings the advice came from.
   void cliStopsWhenStable() {
-    const std::string scan = written(
-        scanOf(PhantomKind::SheppLogan, 128, 4, {AcquisitionOrder::Interlaced, 384, 24}, 1e4, 31),
-        "cli_stop.h5");
+    const std::string scan = written(stoppingScan(), "cli_stop.h5");
     const QString record = m_dir.filePath("cli_stop_record.h5");
     const QString metrics = m_dir.filePath("cli_stop.jsonl");
-    QProcess cli;
-    cli.start(QStringLiteral(TOMOLIVE_CLI_PATH),
-              {"stream", "--source", QString::fromStdString("file:" + scan), "--window", "24",
-               "--stop-when-stable", "--record", record, "--metrics", metrics, "--json"});
-    QVERIFY(cli.waitForFinished(240000));
-    const QString err = QString::fromUtf8(cli.readAllStandardError());
-    QVERIFY2(cli.exitStatus() == QProcess::NormalExit && cli.exitCode() == 0, qPrintable(err));
-    const nlohmann::json summary = nlohmann::json::parse(cli.readAllStandardOutput().toStdString());
-    QVERIFY(summary.at("stopped_early").get<bool>());
-    const int received = summary.at("projections_received").get<int>();
+    const CliRun r =
+        runCli({"stream", "--source", QString::fromStdString("file:" + scan), "--window", "24",
+                "--stop-when-stable", "--record", record, "--metrics", metrics, "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject summary = json(r);
+    QVERIFY(summary["stopped_early"].toBool());
+    const int received = summary["projections_received"].toInt();
     QVERIFY2(received > 0 && received < 384, qPrintable(QString::number(received)));
-    QCOMPARE(summary.at("frames_recorded").get<int>(), summary.at("frames_received").get<int>());
+    QCOMPARE(summary["frames_recorded"].toInt(), summary["frames_received"].toInt());
     QCOMPARE(readDataExchange(record.toStdString()).projections, received);
-    QVERIFY2(err.contains("stop advice: image settled at update ") &&
-                 err.contains("; stopping the acquisition"),
-             qPrintable(err));
+    QVERIFY2(r.err.contains("stop advice: image settled at update ") &&
+                 r.err.contains("; stopping the acquisition"),
+             qPrintable(r.err));
 
     QFile file(metrics);
     QVERIFY(file.open(QIODevice::ReadOnly));
     std::vector<nlohmann::json> lines;
-    for (const QByteArray& line : file.readAll().split('\n'))
-      if (!line.isEmpty()) lines.push_back(nlohmann::json::parse(line.toStdString()));
-    QCOMPARE(int(lines.size()), summary.at("updates").get<int>());
+    for (const QByteArray& line : file.readAll().split('\n')) {
+      if (line.isEmpty()) continue;
+      lines.push_back(nlohmann::json::parse(line.toStdString(), nullptr, false));
+      QVERIFY2(lines.back().is_object(), line.constData());  // (not JSON: discarded, no object)
+    }
+    QCOMPARE(int(lines.size()), summary["updates"].toInt());
     std::size_t firstStop = lines.size();
     for (std::size_t i = 0; i < lines.size(); ++i) {
       const nlohmann::json& m = lines[i];
@@ -974,15 +975,11 @@ class TestAdvice : public QObject {
     } catch (const std::invalid_argument& e) {
       QVERIFY2(std::string(e.what()).find("window method") != std::string::npos, e.what());
     }
-    QProcess cli;
-    cli.start(QStringLiteral(TOMOLIVE_CLI_PATH),
-              {"stream", "--source", "sim:glass", "--size", "32", "--rows", "1", "--method",
-               "window", "--stop-when-stable"});
-    QVERIFY(cli.waitForFinished(60000));
-    QCOMPARE(cli.exitCode(), 2);
-    const QString error = QString::fromUtf8(cli.readAllStandardError());
-    QVERIFY2(error.contains("--stop-when-stable cannot work with --method window"),
-             qPrintable(error));
+    const CliRun r = runCli({"stream", "--source", "sim:glass", "--size", "32", "--rows", "1",
+                             "--method", "window", "--stop-when-stable"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("--stop-when-stable cannot work with --method window"),
+             qPrintable(r.err));
   }
 };
 
